@@ -1,0 +1,7 @@
+//! Gateway Lab: a faithful in-browser simulator of HTTP gateway errors.
+//!
+//! `sim` is the engine (pure, deterministic, no web imports); `ui` renders
+//! it with Leptos. See ARCHITECTURE.md.
+
+pub mod sim;
+pub mod ui;

@@ -1,0 +1,3 @@
+fn main() {
+    gateway_lab::ui::start();
+}

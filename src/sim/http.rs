@@ -1,0 +1,65 @@
+//! HTTP messages as the simulated parties exchange them.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+impl Header {
+    pub fn new(name: &str, value: impl Into<String>) -> Self {
+        Header { name: name.to_string(), value: value.into() }
+    }
+}
+
+/// A response as it travels on the wire (from the app to the proxy, or from
+/// the proxy to the client).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Response {
+    pub status: u16,
+    /// The reason phrase exactly as sent on the status line.
+    pub reason: String,
+    pub headers: Vec<Header>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn status_line(&self) -> String {
+        format!("HTTP/1.1 {} {}", self.status, self.reason)
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.as_str())
+    }
+
+    pub fn body_bytes(&self) -> usize {
+        self.body.len()
+    }
+}
+
+/// The standard reason phrase an application framework sends.
+pub fn reason_phrase(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        201 => "Created",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        304 => "Not Modified",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Unknown",
+    }
+}

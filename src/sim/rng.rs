@@ -1,0 +1,33 @@
+//! The only source of randomness in the engine: Xoshiro256++ (rand_xoshiro)
+//! seeded from `Scenario::seed`. Nothing else may draw random numbers.
+
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+pub struct SimRng(Xoshiro256PlusPlus);
+
+impl SimRng {
+    pub fn seeded(seed: u64) -> Self {
+        SimRng(Xoshiro256PlusPlus::seed_from_u64(seed))
+    }
+
+    /// Uniform integer in `[lo, hi]` (returns `lo` when `hi <= lo`).
+    pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
+        if hi <= lo {
+            lo
+        } else {
+            self.0.random_range(lo..=hi)
+        }
+    }
+
+    /// True with probability `p` (clamped to [0, 1]).
+    pub fn chance(&mut self, p: f64) -> bool {
+        if p >= 1.0 {
+            true
+        } else if p <= 0.0 || p.is_nan() {
+            false
+        } else {
+            self.0.random::<f64>() < p
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! Virtual time. The engine never reads a wall clock: every instant is an
+//! integer count of microseconds since the scenario started, and the
+//! calendar time printed in log lines is `Scenario::start_unix` plus that
+//! offset.
+
+use serde::{Deserialize, Serialize};
+use time::macros::format_description;
+use time::OffsetDateTime;
+
+/// An instant on the virtual clock, in microseconds since the start of the run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SimTime(pub u64);
+
+pub const MICROS_PER_MS: u64 = 1_000;
+pub const MICROS_PER_SEC: u64 = 1_000_000;
+
+impl SimTime {
+    pub const ZERO: SimTime = SimTime(0);
+
+    pub fn from_ms(ms: u64) -> Self {
+        SimTime(ms.saturating_mul(MICROS_PER_MS))
+    }
+    pub fn as_micros(self) -> u64 {
+        self.0
+    }
+    pub fn plus_us(self, us: u64) -> Self {
+        SimTime(self.0.saturating_add(us))
+    }
+    pub fn plus_ms(self, ms: u64) -> Self {
+        self.plus_us(ms.saturating_mul(MICROS_PER_MS))
+    }
+    /// Microseconds from `earlier` to `self` (0 if `earlier` is later).
+    pub fn since(self, earlier: SimTime) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+    /// `+12.345678s`, used in the engine's trace.
+    pub fn offset_label(self) -> String {
+        format!("+{}.{:06}s", self.0 / MICROS_PER_SEC, self.0 % MICROS_PER_SEC)
+    }
+}
+
+/// Maps virtual instants to calendar time for log lines (UTC, as a server
+/// with `TZ=UTC` prints them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clock {
+    start_unix: i64,
+}
+
+impl Clock {
+    pub fn new(start_unix: i64) -> Self {
+        // Clamp to a range `time` can represent so bad input cannot panic.
+        Clock { start_unix: start_unix.clamp(0, 253_402_300_799 - 1_000_000_000) }
+    }
+
+    fn datetime(&self, t: SimTime) -> OffsetDateTime {
+        let secs = self.start_unix.saturating_add((t.0 / MICROS_PER_SEC) as i64);
+        OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// nginx error.log time: `2026/11/21 04:43:44`.
+    pub fn error_log(&self, t: SimTime) -> String {
+        let f = format_description!("[year]/[month]/[day] [hour]:[minute]:[second]");
+        self.datetime(t).format(&f).unwrap_or_default()
+    }
+
+    /// nginx `$time_local` in UTC: `21/Nov/2026:04:43:44 +0000`.
+    pub fn time_local(&self, t: SimTime) -> String {
+        let f = format_description!(
+            "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
+        );
+        self.datetime(t).format(&f).unwrap_or_default()
+    }
+
+    /// HTTP `Date:` header: `Sat, 21 Nov 2026 04:43:44 GMT`.
+    pub fn http_date(&self, t: SimTime) -> String {
+        let f = format_description!(
+            "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+        );
+        self.datetime(t).format(&f).unwrap_or_default()
+    }
+
+    /// Application log time (ISO 8601 with milliseconds).
+    pub fn iso(&self, t: SimTime) -> String {
+        let f = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+        );
+        let dt = self.datetime(t)
+            + time::Duration::milliseconds(((t.0 % MICROS_PER_SEC) / MICROS_PER_MS) as i64);
+        dt.format(&f).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const START: i64 = 1_795_236_224; // 2026-11-21 04:43:44 UTC
+
+    #[test]
+    fn formats_like_nginx() {
+        let c = Clock::new(START);
+        assert_eq!(c.error_log(SimTime::ZERO), "2026/11/21 04:43:44");
+        assert_eq!(c.time_local(SimTime::from_ms(61_500)), "21/Nov/2026:04:44:45 +0000");
+        assert_eq!(c.http_date(SimTime::ZERO), "Sat, 21 Nov 2026 04:43:44 GMT");
+        assert_eq!(c.iso(SimTime::from_ms(1_234)), "2026-11-21T04:43:45.234Z");
+    }
+
+    #[test]
+    fn absurd_start_does_not_panic() {
+        let c = Clock::new(i64::MAX);
+        assert!(!c.error_log(SimTime(u64::MAX)).is_empty());
+        let c = Clock::new(i64::MIN);
+        assert_eq!(c.error_log(SimTime::ZERO), "1970/01/01 00:00:00");
+    }
+}

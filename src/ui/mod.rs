@@ -1,0 +1,17 @@
+//! The Leptos front end. It renders what `sim` produced and never decides
+//! HTTP semantics itself. One component per file.
+
+mod app;
+mod controls;
+mod logs;
+mod response;
+mod timeline;
+mod topology;
+
+pub use app::App;
+
+/// Mounts the app on `<body>` (called by `main`).
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
