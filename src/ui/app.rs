@@ -63,6 +63,14 @@ pub fn App() -> impl IntoView {
     let error_lines = log(|w| &w.error_log);
     let access_lines = log(|w| &w.access_log);
     let app_lines = log(|w| &w.app_log);
+    let (proxy_label, app_label, client_label) = sim.with_value(|s| {
+        let sc = &s.world().scenario;
+        (
+            format!("listen {} → proxy_pass http://{}", sc.proxy.listen, sc.proxy.proxy_pass),
+            format!("listening on 127.0.0.1:{}", sc.app.port),
+            format!("{} from {}", sc.client.user_agent, sc.client.ip),
+        )
+    });
     let last_status = Signal::derive(move || last.with(|l| l.as_ref().and_then(|e| e.status())));
 
     view! {
@@ -72,7 +80,7 @@ pub fn App() -> impl IntoView {
                 <p class="tagline">"Break the upstream, watch what nginx does, read the exact log line."</p>
             </header>
             <main>
-                <Topology app_state=app_state.into() last_status=last_status />
+                <Topology app_state=app_state.into() last_status=last_status proxy_label app_label client_label />
                 <Controls fault_id=fault_id on_fault=choose_fault on_send=send />
                 <ResponseView exchange=last.into() />
                 <Timeline exchange=last.into() />

@@ -3,7 +3,15 @@ use leptos::prelude::*;
 /// Client → proxy → app, each box with its state; the links take the colour
 /// of the last outcome.
 #[component]
-pub fn Topology(app_state: Signal<&'static str>, last_status: Signal<Option<u16>>) -> impl IntoView {
+pub fn Topology(
+    app_state: Signal<&'static str>,
+    last_status: Signal<Option<u16>>,
+    /// `listen 80 → proxy_pass 127.0.0.1:3000`
+    proxy_label: String,
+    /// `127.0.0.1:3000`
+    app_label: String,
+    client_label: String,
+) -> impl IntoView {
     let outcome_class = move || match last_status.get() {
         None => "link idle",
         Some(s) if s < 400 => "link ok",
@@ -14,7 +22,7 @@ pub fn Topology(app_state: Signal<&'static str>, last_status: Signal<Option<u16>
         <section class="topology" aria-label="Topology">
             <div class="node client" data-testid="box-client">
                 <span class="node-name">"client"</span>
-                <span class="node-detail">"curl 127.0.0.1"</span>
+                <span class="node-detail">{client_label}</span>
                 <span class="node-state">
                     {move || last_status.get().map(|s| format!("got {s}")).unwrap_or_else(|| "idle".into())}
                 </span>
@@ -22,13 +30,13 @@ pub fn Topology(app_state: Signal<&'static str>, last_status: Signal<Option<u16>
             <div class=outcome_class aria-hidden="true"></div>
             <div class="node proxy" data-testid="box-proxy">
                 <span class="node-name">"nginx"</span>
-                <span class="node-detail">"listen 80 → proxy_pass 127.0.0.1:3000"</span>
+                <span class="node-detail">{proxy_label}</span>
                 <span class="node-state">"running"</span>
             </div>
             <div class=outcome_class aria-hidden="true"></div>
             <div class=move || format!("node upstream state-{}", app_state.get()) data-testid="box-upstream">
                 <span class="node-name">"app"</span>
-                <span class="node-detail">"127.0.0.1:3000"</span>
+                <span class="node-detail">{app_label}</span>
                 <span class="node-state" data-testid="upstream-state">{move || app_state.get()}</span>
             </div>
         </section>
