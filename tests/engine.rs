@@ -1,7 +1,8 @@
-//! The first slice of the engine, end to end: three faults, nginx's exact
-//! log lines, virtual time, determinism.
+//! Engine basics end to end: nginx's exact log lines, virtual time,
+//! connection numbering, determinism.
 
-use gateway_lab::sim::{run, Fault, FaultKind, RequestSpec, Scenario};
+use gateway_lab::sim::scenario::Clients;
+use gateway_lab::sim::{run, Fault, FaultKind, Scenario};
 
 fn scenario_with(fault: Option<FaultKind>) -> Scenario {
     Scenario { faults: fault.into_iter().map(Fault::from).collect(), ..Scenario::default() }
@@ -36,36 +37,13 @@ fn slow_app_gives_504_after_proxy_read_timeout() {
     assert_eq!(ex.response.as_ref().unwrap().reason, "Gateway Time-out");
     assert_eq!(ex.error_lines.len(), 1);
     let line = &ex.error_lines[0];
-    // Logged 60 s (the read timeout) after the request, on the virtual clock.
     assert!(line.starts_with("2026/11/21 04:44:44 [error] 4453#4453: *1 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1"), "{line}");
     let access = ex.access_line.as_deref().unwrap();
-    assert!(access.contains("[21/Nov/2026:04:44:44 +0000] \"GET /users HTTP/1.1\" 504 "), "{access}");
+    assert!(access.contains("[21/Nov/2026:04:44:44 +0000] \"GET /users HTTP/1.1\" 504 167 "), "{access}");
     // The app still finishes at 90 s and logs it.
     let app: Vec<_> = sim.world().app_log.lines().collect();
-    assert_eq!(app.len(), 1);
-    assert!(app[0].starts_with("2026-11-21T04:45:14"), "{}", app[0]);
-    assert!(app[0].contains("200 90000ms"), "{}", app[0]);
-}
-
-#[test]
-fn slow_app_within_the_timeout_is_fine() {
-    let mut s = scenario_with(Some(FaultKind::SlowApp { delay_ms: 5_000 }));
-    s.proxy.proxy_read_timeout_ms = 60_000;
-    let sim = run(s).unwrap();
-    assert_eq!(sim.exchanges()[0].status(), Some(200));
-    assert!(sim.world().error_log.is_empty());
-}
-
-#[test]
-fn maintenance_503_passes_through_without_error_log() {
-    let sim = run(scenario_with(Some(FaultKind::Maintenance { retry_after_s: 120 }))).unwrap();
-    let ex = &sim.exchanges()[0];
-    let resp = ex.response.as_ref().unwrap();
-    assert_eq!(resp.status_line(), "HTTP/1.1 503 Service Unavailable");
-    assert_eq!(resp.header("Retry-After"), Some("120"));
-    assert!(sim.world().error_log.is_empty(), "an upstream 503 is not an nginx error");
-    let access = ex.access_line.as_deref().unwrap();
-    assert!(access.contains(&format!("\" 503 {} \"-\"", resp.body.len())), "{access}");
+    assert_eq!(app.len(), 1, "{app:?}");
+    assert!(app[0].starts_with("Nov 21 04:45:14 web1 app[2817]: GET /users 200 90000ms"), "{}", app[0]);
 }
 
 #[test]
@@ -79,8 +57,9 @@ fn healthy_app_gives_200() {
 
 #[test]
 fn client_and_upstream_connections_share_nginx_counter() {
+    // Observed on nginx 1.22.1: three curl requests to a refused upstream log *1, *3, *5.
     let mut s = scenario_with(Some(FaultKind::AppDown));
-    s.requests = (0..3).map(|i| RequestSpec { at_ms: i * 1_000, ..RequestSpec::default() }).collect();
+    s.clients = Clients { requests: 3, rate_per_s: 1.0, ..Clients::default() };
     let sim = run(s).unwrap();
     let numbers: Vec<_> = sim.exchanges().iter().map(|e| e.client_connection).collect();
     assert_eq!(numbers, [1, 3, 5]);
@@ -90,7 +69,7 @@ fn client_and_upstream_connections_share_nginx_counter() {
 #[test]
 fn same_scenario_same_transcript() {
     let mut s = scenario_with(Some(FaultKind::SlowApp { delay_ms: 30 }));
-    s.requests = (0..50).map(|i| RequestSpec { at_ms: i * 10, ..RequestSpec::default() }).collect();
+    s.clients = Clients { requests: 50, rate_per_s: 100.0, ..Clients::default() };
     s.seed = 42;
     let a = run(s.clone()).unwrap().transcript();
     let b = run(s.clone()).unwrap().transcript();
@@ -99,14 +78,4 @@ fn same_scenario_same_transcript() {
     s.faults.clear();
     let c = run(s).unwrap().transcript();
     assert_ne!(a, c, "the seed drives the app's latency jitter");
-}
-
-#[test]
-fn transcript_is_stable_across_builds() {
-    // A golden digest would be brittle while the engine grows; instead check
-    // the structure a reader relies on.
-    let sim = run(scenario_with(Some(FaultKind::AppDown))).unwrap();
-    let t = sim.transcript();
-    assert!(t.starts_with("request #1 GET /users HTTP/1.1 -> HTTP/1.1 502 Bad Gateway\n"), "{t}");
-    assert!(t.contains("== error.log\n2026/11/21 04:43:44 [error]"), "{t}");
 }

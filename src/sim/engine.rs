@@ -2,32 +2,37 @@
 //! flavour, pops events in (time, sequence) order and routes each to the
 //! party it concerns. Nothing here knows about any particular fault.
 
+use super::app;
+use super::client;
 use super::fault::Fault;
-use super::proxy::{nginx::Nginx, Proxy};
+use super::proxy::Proxy;
 use super::scenario::{RequestSpec, Scenario, ScenarioError};
 use super::time::SimTime;
-use super::upstream;
-use super::world::{Actor, Event, Exchange, ReqId, World};
+use super::world::{Event, Exchange, ReqId, World};
 
 /// Stops a run that would otherwise never end (a bug, or a hostile scenario).
-pub const MAX_EVENTS_PER_RUN: u64 = 50_000_000;
+pub const MAX_EVENTS_PER_RUN: u64 = 200_000_000;
 
 pub struct Simulation {
     world: World,
     proxy: Proxy,
+    arrivals_sent: u64,
 }
 
 impl Simulation {
     /// Builds a run from a validated scenario; its requests are scheduled.
     pub fn new(scenario: Scenario) -> Result<Simulation, ScenarioError> {
         scenario.validate()?;
-        let requests = scenario.requests.clone();
-        let mut sim = Simulation { world: World::new(scenario), proxy: Proxy::Nginx(Nginx) };
-        for r in requests {
+        let explicit = scenario.requests.clone();
+        let mut world = World::new(scenario);
+        let proxy = Proxy::start(&mut world);
+        let ip = world.scenario.clients.ip.clone();
+        for r in explicit {
             let at = SimTime::from_ms(r.at_ms);
-            sim.world.add_request(r, at);
+            world.add_request(r, ip.clone(), at);
         }
-        Ok(sim)
+        client::start(&mut world);
+        Ok(Simulation { world, proxy, arrivals_sent: 0 })
     }
 
     /// Runs every scheduled event.
@@ -35,6 +40,16 @@ impl Simulation {
         let mut budget = MAX_EVENTS_PER_RUN;
         while budget > 0 && self.step() {
             budget -= 1;
+        }
+    }
+
+    /// Runs events up to and including virtual time `until`.
+    pub fn run_until(&mut self, until: SimTime) {
+        while self.world.queue.peek_time().is_some_and(|t| t <= until) {
+            self.step();
+        }
+        if self.world.now < until {
+            self.world.now = until;
         }
     }
 
@@ -52,32 +67,25 @@ impl Simulation {
         let w = &mut self.world;
         let proxy = self.proxy.flavor();
         match event {
-            Event::ClientSend(id) => {
-                let conn = w.next_connection_number();
-                w.exchanges[id].client_connection = conn;
-                let line = w.exchanges[id].request_line();
-                w.note(id, Actor::Client, format!("sends \"{line}\""));
-                let hop = w.hop();
-                w.schedule(hop, Event::ProxyReceive(id));
+            Event::ClientArrival => client::on_arrival(w, &mut self.arrivals_sent),
+            Event::ClientSend(id) => client::on_send(w, id),
+            Event::ProxyReceive(id) => {
+                let n = w.next_connection_number();
+                w.exchanges[id].client_connection = n;
+                proxy.on_request(w, id)
             }
-            Event::ProxyReceive(id) => proxy.on_request(w, id),
-            Event::AppSyn { id, attempt } => upstream::on_syn(w, id, attempt),
-            Event::ProxyConnectResult { id, attempt, outcome } => {
-                proxy.on_connect_result(w, id, attempt, outcome)
-            }
-            Event::AppRequest { id, attempt } => upstream::on_request(w, id, attempt),
-            Event::AppWrite { id, attempt } => upstream::on_write(w, id, attempt),
-            Event::ProxyUpstreamResponse { id, attempt } => {
-                proxy.on_upstream_response(w, id, attempt)
-            }
+            Event::AppSyn { conn, syn } => app::on_syn(w, conn, syn),
+            Event::ProxyConnectResult { conn, outcome } => proxy.on_connect_result(w, conn, outcome),
+            Event::ProxyTlsDone { conn, result } => proxy.on_tls_done(w, conn, result),
+            Event::AppRequest { conn } => app::on_request(w, conn),
+            Event::AppWrite { conn, generation } => app::on_write(w, conn, generation),
+            Event::ProxyUpstreamData { conn } => proxy.on_upstream_data(w, conn),
+            Event::ProxyUpstreamClosed { conn, reset } => proxy.on_upstream_closed(w, conn, reset),
+            Event::AppIdleTimeout { conn, token } => app::on_idle_timeout(w, conn, token),
+            Event::ProxyIdleTimeout { conn, token } => proxy.on_idle_timeout(w, conn, token),
+            Event::AppRestarted { app: a, generation } => app::on_restarted(w, a, generation),
             Event::ProxyTimer { id, timer } => proxy.on_timer(w, id, timer),
-            Event::ClientReceive(id) => {
-                w.exchanges[id].finished_at = Some(w.now);
-                let status_line =
-                    w.exchanges[id].response.as_ref().map(|r| r.status_line()).unwrap_or_default();
-                let took = w.now.since(w.exchanges[id].sent_at);
-                w.note(id, Actor::Client, format!("receives \"{status_line}\" after {}", fmt_duration(took)));
-            }
+            Event::ClientReceive(id) => client::on_receive(w, id),
         }
     }
 
@@ -85,16 +93,32 @@ impl Simulation {
     pub fn send_after(&mut self, delay_ms: u64, request: RequestSpec) -> ReqId {
         let at = self.world.now.plus_ms(delay_ms);
         let request = RequestSpec { at_ms: at.as_micros() / 1_000, ..request };
-        self.world.add_request(request, at)
+        let ip = self.world.scenario.clients.ip.clone();
+        self.world.add_request(request, ip, at)
     }
 
-    /// Replaces the active faults from now on.
+    /// Replaces the active faults from now on. Like `nginx -s reload`, the
+    /// proxy re-reads its (effective) configuration.
     pub fn set_faults(&mut self, faults: Vec<Fault>) {
-        self.world.scenario.faults = faults;
+        if self.world.base.faults == faults {
+            return;
+        }
+        self.world.set_faults(faults);
+        self.world.proxy_running = true;
+        self.world.apps.truncate(self.world.scenario.apps.len());
+        while self.world.apps.len() < self.world.scenario.apps.len() {
+            let i = self.world.apps.len();
+            self.world.apps.push(app::AppProc::new(i));
+        }
+        self.proxy = Proxy::start(&mut self.world);
     }
 
     pub fn world(&self) -> &World {
         &self.world
+    }
+
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
     }
 
     pub fn now(&self) -> SimTime {
@@ -111,17 +135,30 @@ impl Simulation {
         let w = &self.world;
         let mut out = String::new();
         for ex in &w.exchanges {
+            let outcome = match (&ex.response, &ex.client_result) {
+                (_, Some(super::world::ClientResult::ConnectFailed)) => "(could not connect)".to_string(),
+                (Some(r), _) if r.status == 9 => "(HTTP/0.9 bytes)".to_string(),
+                (Some(r), _) => r.status_line(),
+                (None, _) => "(no response)".to_string(),
+            };
             out.push_str(&format!(
-                "request #{} {} -> {}\n",
+                "request #{} {} -> {} attempts={}\n",
                 ex.id + 1,
                 ex.request_line(),
-                ex.response.as_ref().map(|r| r.status_line()).unwrap_or_else(|| "(no response)".into())
+                outcome,
+                ex.attempts.len()
             ));
             for s in &ex.timeline {
                 out.push_str(&format!("  {} {:<6} {}\n", s.at.offset_label(), s.actor.as_str(), s.text));
             }
         }
-        for (name, log) in [("error.log", &w.error_log), ("access.log", &w.access_log), ("app.log", &w.app_log)] {
+        for (name, log) in [
+            ("nginx stderr", &w.proxy_stderr),
+            ("client console", &w.console),
+            ("error.log", &w.error_log),
+            ("access.log", &w.access_log),
+            ("app log", &w.app_log),
+        ] {
             out.push_str(&format!("== {name}\n"));
             for l in log.lines() {
                 out.push_str(l);

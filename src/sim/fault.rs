@@ -1,43 +1,301 @@
-//! The fault catalog. Everything a breakage does to the upstream lives in
-//! this file: whether a connection is accepted, how the app answers, and
-//! what the app prints. The proxy flavours only react to the result.
+//! The fault catalog. Everything a breakage does lives in this file: the
+//! configuration mistake it stands for (`configure`), what a connection
+//! attempt to the app does (`on_connect`), what the app puts on the wire
+//! for a request (`on_request`), and how it is described. The proxy
+//! flavours only react to what arrives on the wire; the app model only
+//! carries out process-level consequences (a crashed process is down).
 
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 use super::http::{Header, Response};
-use super::scenario::ScenarioError;
+use super::rng::SimRng;
+use super::scenario::{LimitReq, Scenario, ScenarioError};
+use super::time::SimTime;
 
-/// One active breakage with its knobs.
+/// One active breakage: its kind and knobs, plus when and how often it bites.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Map<String, Value>")]
 pub struct Fault {
     #[serde(flatten)]
     pub kind: FaultKind,
+    /// The app it affects (by `apps[].name`); none = every app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// Chance that it bites a given request or connection (0..=1).
+    pub probability: f64,
+    /// Active from this virtual time (ms).
+    pub from_ms: u64,
+    /// Active until this virtual time (ms); none = to the end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<u64>,
+}
+
+impl From<FaultKind> for Fault {
+    fn from(kind: FaultKind) -> Self {
+        Fault { kind, target: None, probability: 1.0, from_ms: 0, until_ms: None }
+    }
+}
+
+impl TryFrom<Map<String, Value>> for Fault {
+    type Error = String;
+
+    /// Splits the common knobs from the kind's own, so that unknown fields
+    /// are still rejected (serde cannot combine `flatten` with
+    /// `deny_unknown_fields`).
+    fn try_from(mut m: Map<String, Value>) -> Result<Self, String> {
+        let mut f = Fault::from(FaultKind::AppDown);
+        if let Some(v) = m.remove("target") {
+            f.target = match v {
+                Value::Null => None,
+                Value::String(s) => Some(s),
+                other => return Err(format!("target: expected an app name, got {other}")),
+            };
+        }
+        if let Some(v) = m.remove("probability") {
+            f.probability = v.as_f64().ok_or_else(|| format!("probability: expected a number, got {v}"))?;
+        }
+        if let Some(v) = m.remove("from_ms") {
+            f.from_ms = v.as_u64().ok_or_else(|| format!("from_ms: expected milliseconds, got {v}"))?;
+        }
+        if let Some(v) = m.remove("until_ms") {
+            f.until_ms = match v {
+                Value::Null => None,
+                v => Some(v.as_u64().ok_or_else(|| format!("until_ms: expected milliseconds, got {v}"))?),
+            };
+        }
+        f.kind = serde_json::from_value(Value::Object(m)).map_err(|e| e.to_string())?;
+        Ok(f)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CertProblem {
+    Expired,
+    SelfSigned,
+    HostnameMismatch,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DnsAnswer {
+    /// NXDOMAIN (rcode 3).
+    Nxdomain,
+    /// SERVFAIL (rcode 2).
+    Servfail,
+    /// The resolver never answers.
+    Timeout,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolMode {
+    /// Requests wait for a connection that never comes (until the pool's timeout).
+    Hang,
+    /// The app answers 500 at once.
+    Error,
 }
 
 /// The catalog. Serialized with a `type` tag: `{"type":"slow_app","delay_ms":90000}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FaultKind {
-    /// The app process is not running: nothing listens on its port, so the
-    /// kernel answers the proxy's SYN with RST.
+    /// 1. The app process is not running: the kernel answers the SYN with RST.
     AppDown,
-    /// The app takes `delay_ms` to produce its response.
+    /// 2. The proxy is configured with the wrong port.
+    WrongPort {
+        #[serde(default = "d_wrong_port")]
+        port: u16,
+    },
+    /// 3. proxy_pass names a unix socket that does not exist.
+    UnixSocketMissing {
+        #[serde(default = "d_socket")]
+        path: String,
+    },
+    /// 4. The socket exists but the nginx worker user may not open it.
+    UnixSocketPermission {
+        #[serde(default = "d_socket")]
+        path: String,
+    },
+    /// 5. The app crashes while handling a request.
+    CrashMidRequest,
+    /// 6. The kernel's OOM killer kills the app mid-request.
+    OomKill {
+        #[serde(default = "d_oom_rss")]
+        rss_mb: u64,
+    },
+    /// 7. The app takes `delay_ms` to answer.
     SlowApp {
-        #[serde(default = "default_slow_delay")]
+        #[serde(default = "d_slow")]
         delay_ms: u64,
     },
-    /// The app is in maintenance mode: it answers 503 with `Retry-After`.
+    /// 8. SYNs to the app are silently dropped (firewall DROP, unroutable).
+    ConnectBlackHole,
+    /// 9. The app runs with a small worker pool and backlog.
+    Overload {
+        #[serde(default = "d_workers")]
+        workers: u32,
+        #[serde(default = "d_backlog")]
+        backlog: u32,
+        #[serde(default = "d_service")]
+        service_ms: u64,
+        #[serde(default)]
+        shed_queue_above: u32,
+    },
+    /// 10. Maintenance mode: 503 with Retry-After.
     Maintenance {
-        #[serde(default = "default_retry_after")]
+        #[serde(default = "d_retry_after")]
         retry_after_s: u64,
+    },
+    /// 11. A response header line nginx cannot parse.
+    InvalidHeader {
+        #[serde(default = "d_bad_header")]
+        line: String,
+    },
+    /// 12. The app answers something that is not HTTP.
+    NotHttp {
+        #[serde(default = "d_not_http")]
+        payload: String,
+    },
+    /// 13. A response header larger than proxy_buffer_size.
+    OversizedHeader {
+        #[serde(default = "d_big_header")]
+        header_bytes: u64,
+    },
+    /// 14. The app dies after sending the status line and headers.
+    DiesAfterHeaders {
+        #[serde(default = "d_content_length")]
+        content_length: u64,
+        #[serde(default = "d_sent_bytes")]
+        sent_bytes: u64,
+    },
+    /// 15. The app closes idle keep-alive connections sooner than nginx stops reusing them.
+    KeepaliveMismatch {
+        #[serde(default = "d_app_keepalive")]
+        app_keepalive_timeout_ms: u64,
+    },
+    /// 16. A deploy restarts the app: down for `down_ms` from `from_ms`.
+    RollingDeploy {
+        #[serde(default = "d_down")]
+        down_ms: u64,
+    },
+    /// 17. The upstream's host name does not resolve.
+    DnsFailure {
+        #[serde(default = "d_host")]
+        host: String,
+        #[serde(default = "d_dns_answer")]
+        answer: DnsAnswer,
+    },
+    /// 18a. The upstream's TLS certificate fails verification.
+    TlsCertInvalid {
+        #[serde(default = "d_cert")]
+        problem: CertProblem,
+    },
+    /// 18b. The TLS handshake itself fails (the app speaks plain HTTP).
+    TlsHandshakeFailure,
+    /// 19. The app's database pool is exhausted.
+    DbPoolExhausted {
+        #[serde(default = "d_pool_mode")]
+        mode: PoolMode,
+        #[serde(default = "d_pool_timeout")]
+        pool_timeout_ms: u64,
+    },
+    /// 20. nginx `limit_req` rejects requests above the rate.
+    RateLimited {
+        #[serde(default = "d_rate")]
+        rate_per_s: f64,
+        #[serde(default)]
+        burst: u32,
+        #[serde(default)]
+        nodelay: bool,
     },
 }
 
-fn default_slow_delay() -> u64 {
-    90_000
+fn d_wrong_port() -> u16 { 3001 }
+fn d_socket() -> String { "/run/app/app.sock".into() }
+fn d_oom_rss() -> u64 { 1024 }
+fn d_slow() -> u64 { 90_000 }
+fn d_workers() -> u32 { 4 }
+fn d_backlog() -> u32 { 16 }
+fn d_service() -> u64 { 200 }
+fn d_retry_after() -> u64 { 120 }
+fn d_bad_header() -> String { "Bad Header: x".into() }
+fn d_not_http() -> String { "hello\r\n\r\n".into() }
+fn d_big_header() -> u64 { 6_000 }
+fn d_content_length() -> u64 { 1_000 }
+fn d_sent_bytes() -> u64 { 200 }
+fn d_app_keepalive() -> u64 { 5_000 }
+fn d_down() -> u64 { 3_000 }
+fn d_host() -> String { "app.internal".into() }
+fn d_dns_answer() -> DnsAnswer { DnsAnswer::Nxdomain }
+fn d_cert() -> CertProblem { CertProblem::Expired }
+fn d_pool_mode() -> PoolMode { PoolMode::Hang }
+fn d_pool_timeout() -> u64 { 120_000 }
+fn d_rate() -> f64 { 1.0 }
+
+/// What happens when the proxy's SYN reaches the app's host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnectOutcome {
+    Accepted,
+    /// RST: ECONNREFUSED (111).
+    Refused,
+    /// No such unix socket: ENOENT (2).
+    NoSuchFile,
+    /// EACCES (13).
+    PermissionDenied,
+    /// Silently dropped: no answer at all.
+    Dropped,
 }
-fn default_retry_after() -> u64 {
-    120
+
+/// What the app puts on the wire for one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Wire {
+    /// A well-formed HTTP response, possibly with extra header bytes, a bad
+    /// header line, or a body cut short.
+    Http {
+        response: Response,
+        /// A raw header line nginx will find invalid.
+        bad_header_line: Option<String>,
+        /// Body bytes actually sent before the connection closes.
+        truncate_body_at: Option<u64>,
+    },
+    /// Bytes that are not an HTTP response.
+    Garbage(String),
+    /// The process exits: the connection closes with no reply.
+    Crash,
+    /// The kernel kills the process (OOM).
+    OomKill { rss_mb: u64 },
+    /// Never answers.
+    Hang,
+}
+
+/// The app's reply to one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppReply {
+    /// Time the app spends before writing, microseconds.
+    pub after_us: u64,
+    pub wire: Wire,
+    /// Extra text for the app's log line.
+    pub note: Option<&'static str>,
+}
+
+impl AppReply {
+    pub fn status(&self) -> Option<u16> {
+        match &self.wire {
+            Wire::Http { response, .. } => Some(response.status),
+            _ => None,
+        }
+    }
+}
+
+fn text_response(status: u16, reason: &str, body: &str, extra: Vec<Header>) -> Response {
+    let mut headers = vec![
+        Header::new("Content-Type", "text/plain; charset=utf-8"),
+        Header::new("Content-Length", body.len().to_string()),
+    ];
+    headers.extend(extra);
+    Response { status, reason: reason.into(), headers, body: body.into() }
 }
 
 impl FaultKind {
@@ -45,8 +303,26 @@ impl FaultKind {
     pub fn catalog() -> Vec<FaultKind> {
         vec![
             FaultKind::AppDown,
-            FaultKind::SlowApp { delay_ms: default_slow_delay() },
-            FaultKind::Maintenance { retry_after_s: default_retry_after() },
+            FaultKind::WrongPort { port: d_wrong_port() },
+            FaultKind::UnixSocketMissing { path: d_socket() },
+            FaultKind::UnixSocketPermission { path: d_socket() },
+            FaultKind::CrashMidRequest,
+            FaultKind::OomKill { rss_mb: d_oom_rss() },
+            FaultKind::SlowApp { delay_ms: d_slow() },
+            FaultKind::ConnectBlackHole,
+            FaultKind::Overload { workers: d_workers(), backlog: d_backlog(), service_ms: d_service(), shed_queue_above: 0 },
+            FaultKind::Maintenance { retry_after_s: d_retry_after() },
+            FaultKind::InvalidHeader { line: d_bad_header() },
+            FaultKind::NotHttp { payload: d_not_http() },
+            FaultKind::OversizedHeader { header_bytes: d_big_header() },
+            FaultKind::DiesAfterHeaders { content_length: d_content_length(), sent_bytes: d_sent_bytes() },
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms: d_app_keepalive() },
+            FaultKind::RollingDeploy { down_ms: d_down() },
+            FaultKind::DnsFailure { host: d_host(), answer: d_dns_answer() },
+            FaultKind::TlsCertInvalid { problem: d_cert() },
+            FaultKind::TlsHandshakeFailure,
+            FaultKind::DbPoolExhausted { mode: d_pool_mode(), pool_timeout_ms: d_pool_timeout() },
+            FaultKind::RateLimited { rate_per_s: d_rate(), burst: 0, nodelay: false },
         ]
     }
 
@@ -54,8 +330,26 @@ impl FaultKind {
     pub fn id(&self) -> &'static str {
         match self {
             FaultKind::AppDown => "app_down",
+            FaultKind::WrongPort { .. } => "wrong_port",
+            FaultKind::UnixSocketMissing { .. } => "unix_socket_missing",
+            FaultKind::UnixSocketPermission { .. } => "unix_socket_permission",
+            FaultKind::CrashMidRequest => "crash_mid_request",
+            FaultKind::OomKill { .. } => "oom_kill",
             FaultKind::SlowApp { .. } => "slow_app",
+            FaultKind::ConnectBlackHole => "connect_black_hole",
+            FaultKind::Overload { .. } => "overload",
             FaultKind::Maintenance { .. } => "maintenance",
+            FaultKind::InvalidHeader { .. } => "invalid_header",
+            FaultKind::NotHttp { .. } => "not_http",
+            FaultKind::OversizedHeader { .. } => "oversized_header",
+            FaultKind::DiesAfterHeaders { .. } => "dies_after_headers",
+            FaultKind::KeepaliveMismatch { .. } => "keepalive_mismatch",
+            FaultKind::RollingDeploy { .. } => "rolling_deploy",
+            FaultKind::DnsFailure { .. } => "dns_failure",
+            FaultKind::TlsCertInvalid { .. } => "tls_cert_invalid",
+            FaultKind::TlsHandshakeFailure => "tls_handshake_failure",
+            FaultKind::DbPoolExhausted { .. } => "db_pool_exhausted",
+            FaultKind::RateLimited { .. } => "rate_limited",
         }
     }
 
@@ -66,105 +360,374 @@ impl FaultKind {
     pub fn title(&self) -> &'static str {
         match self {
             FaultKind::AppDown => "App process not running",
+            FaultKind::WrongPort { .. } => "Proxy points at the wrong port",
+            FaultKind::UnixSocketMissing { .. } => "Unix socket does not exist",
+            FaultKind::UnixSocketPermission { .. } => "Unix socket not accessible",
+            FaultKind::CrashMidRequest => "App crashes mid-request",
+            FaultKind::OomKill { .. } => "App OOM-killed",
             FaultKind::SlowApp { .. } => "App slower than proxy_read_timeout",
+            FaultKind::ConnectBlackHole => "Connect black hole",
+            FaultKind::Overload { .. } => "Overloaded app",
             FaultKind::Maintenance { .. } => "App in maintenance mode",
-        }
-    }
-
-    /// What the app box shows while this fault is active.
-    pub fn app_state(&self) -> &'static str {
-        match self {
-            FaultKind::AppDown => "down",
-            FaultKind::SlowApp { .. } => "slow",
-            FaultKind::Maintenance { .. } => "maintenance",
+            FaultKind::InvalidHeader { .. } => "Invalid response header",
+            FaultKind::NotHttp { .. } => "Response is not HTTP",
+            FaultKind::OversizedHeader { .. } => "Header larger than proxy_buffer_size",
+            FaultKind::DiesAfterHeaders { .. } => "App dies after the headers",
+            FaultKind::KeepaliveMismatch { .. } => "Keep-alive timeout mismatch",
+            FaultKind::RollingDeploy { .. } => "Rolling deploy / restart",
+            FaultKind::DnsFailure { .. } => "Upstream name does not resolve",
+            FaultKind::TlsCertInvalid { .. } => "Upstream TLS certificate rejected",
+            FaultKind::TlsHandshakeFailure => "Upstream TLS handshake fails",
+            FaultKind::DbPoolExhausted { .. } => "Database pool exhausted",
+            FaultKind::RateLimited { .. } => "Rate limited by limit_req",
         }
     }
 
     /// The real-world cause, in one line.
     pub fn cause(&self) -> &'static str {
         match self {
-            FaultKind::AppDown => {
-                "The service crashed or was never started; nothing listens on its port."
-            }
-            FaultKind::SlowApp { .. } => {
-                "A slow database query keeps the app busy longer than nginx waits for the response header."
-            }
-            FaultKind::Maintenance { .. } => {
-                "The app was put in maintenance mode and refuses work with 503 and Retry-After."
-            }
+            FaultKind::AppDown => "The service crashed or was never started; nothing listens on its port.",
+            FaultKind::WrongPort { .. } => "The app moved to another port (or the config has a typo); nginx connects to a port where nothing listens.",
+            FaultKind::UnixSocketMissing { .. } => "proxy_pass names a socket file the app never created (wrong path, app not started, tmpfs wiped).",
+            FaultKind::UnixSocketPermission { .. } => "The app created its socket as its own user with mode 0600; nginx's worker (www-data) may not open it.",
+            FaultKind::CrashMidRequest => "An unhandled exception kills the process while it handles the request.",
+            FaultKind::OomKill { .. } => "The app's memory grows past its limit and the kernel's OOM killer sends SIGKILL.",
+            FaultKind::SlowApp { .. } => "A slow query keeps the app busy longer than nginx waits for the response header.",
+            FaultKind::ConnectBlackHole => "A firewall drops packets to the upstream (or its address is unroutable); SYNs get no answer.",
+            FaultKind::Overload { .. } => "More requests arrive than the app's workers can serve; queues fill, latency climbs, connections wait.",
+            FaultKind::Maintenance { .. } => "The app was put in maintenance mode and refuses work with 503 and Retry-After.",
+            FaultKind::InvalidHeader { .. } => "A bug writes a malformed header line (a space in the name, a stray byte).",
+            FaultKind::NotHttp { .. } => "Something other than an HTTP server answers on the port (a debug listener, another protocol).",
+            FaultKind::OversizedHeader { .. } => "Huge cookies or a giant header (JWTs, tracing baggage) exceed nginx's header buffer.",
+            FaultKind::DiesAfterHeaders { .. } => "The app starts streaming a 200 and crashes half-way through the body.",
+            FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) while nginx still holds them in its keepalive pool.",
+            FaultKind::RollingDeploy { .. } => "A deploy stops the old process before the new one listens.",
+            FaultKind::DnsFailure { .. } => "The upstream's DNS name does not resolve (typo, record deleted, resolver down).",
+            FaultKind::TlsCertInvalid { .. } => "nginx verifies the upstream's certificate and it is expired, self-signed or for another name.",
+            FaultKind::TlsHandshakeFailure => "proxy_pass says https but the app speaks plain HTTP on that port.",
+            FaultKind::DbPoolExhausted { .. } => "All database connections are in use; requests wait for one (or fail fast with 500).",
+            FaultKind::RateLimited { .. } => "A limit_req zone caps each client's request rate; bursts above it are rejected.",
+        }
+    }
+
+    /// What the app box shows while this fault is active.
+    pub fn app_state(&self) -> &'static str {
+        match self {
+            FaultKind::AppDown | FaultKind::OomKill { .. } | FaultKind::CrashMidRequest => "down",
+            FaultKind::RollingDeploy { .. } => "restarting",
+            FaultKind::SlowApp { .. } | FaultKind::DbPoolExhausted { .. } => "slow",
+            FaultKind::Overload { .. } => "overloaded",
+            FaultKind::Maintenance { .. } => "maintenance",
+            FaultKind::ConnectBlackHole => "unreachable",
+            _ => "misbehaving",
         }
     }
 }
 
-/// What happens when the proxy's SYN reaches the app's host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ConnectOutcome {
-    Accepted,
-    /// RST: `connect()` fails with ECONNREFUSED (111).
-    Refused,
-}
-
-/// What the app does with a request it has read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AppReply {
-    /// Time the app spends before writing its response, microseconds.
-    pub after_us: u64,
-    pub response: Response,
-    /// Extra text the app prints in its own log for this request.
-    pub note: Option<&'static str>,
-}
-
 impl Fault {
-    pub fn validate(&self) -> Result<(), ScenarioError> {
-        match self.kind {
-            FaultKind::SlowApp { delay_ms } if delay_ms > 24 * 3_600_000 => Err(ScenarioError(
-                format!("slow_app.delay_ms must be at most one day, got {delay_ms}"),
-            )),
+    pub fn validate(&self, field: &str, sc: &Scenario) -> Result<(), ScenarioError> {
+        let bad = |f: &str, m: String| Err(ScenarioError(format!("{field}.{f}: {m}")));
+        if !(0.0..=1.0).contains(&self.probability) {
+            return bad("probability", format!("must be between 0 and 1, got {}", self.probability));
+        }
+        if let Some(u) = self.until_ms {
+            if u < self.from_ms {
+                return bad("until_ms", format!("must not be before from_ms ({} < {})", u, self.from_ms));
+            }
+        }
+        if let Some(t) = &self.target {
+            if !sc.apps.iter().any(|a| &a.name == t) {
+                return bad("target", format!("no app named {t:?}"));
+            }
+        }
+        const DAY: u64 = 24 * 3_600_000;
+        match &self.kind {
+            FaultKind::SlowApp { delay_ms } if *delay_ms > DAY => bad("delay_ms", "must be at most one day".into()),
+            FaultKind::Overload { workers: 0, .. } => bad("workers", "must be at least 1".into()),
+            FaultKind::Overload { service_ms, .. } if *service_ms > DAY => bad("service_ms", "must be at most one day".into()),
+            FaultKind::WrongPort { port: 0 } => bad("port", "must not be 0".into()),
+            FaultKind::UnixSocketMissing { path } | FaultKind::UnixSocketPermission { path }
+                if super::net::Address::parse(&format!("unix:{path}")).is_err() =>
+            {
+                bad("path", format!("must be an absolute path of at most 107 bytes, got {path:?}"))
+            }
+            FaultKind::InvalidHeader { line } if line.len() > 8192 || line.contains('\n') => {
+                bad("line", "must be one line of at most 8192 bytes".into())
+            }
+            FaultKind::NotHttp { payload } if payload.len() > 65_536 => bad("payload", "must be at most 64 KiB".into()),
+            FaultKind::OversizedHeader { header_bytes } if *header_bytes > 1 << 20 => {
+                bad("header_bytes", "must be at most 1 MiB".into())
+            }
+            FaultKind::DiesAfterHeaders { content_length, sent_bytes }
+                if sent_bytes >= content_length || *content_length > 1 << 30 =>
+            {
+                bad("sent_bytes", format!("must be below content_length ({sent_bytes} >= {content_length})"))
+            }
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } if *app_keepalive_timeout_ms == 0 || *app_keepalive_timeout_ms > DAY => {
+                bad("app_keepalive_timeout_ms", "must be between 1 ms and one day".into())
+            }
+            FaultKind::RollingDeploy { down_ms } if *down_ms > DAY => bad("down_ms", "must be at most one day".into()),
+            FaultKind::DnsFailure { host, .. }
+                if host.is_empty() || host.parse::<std::net::Ipv4Addr>().is_ok() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') =>
+            {
+                bad("host", format!("must be a DNS name, got {host:?}"))
+            }
+            FaultKind::DbPoolExhausted { pool_timeout_ms, .. } if *pool_timeout_ms > DAY => {
+                bad("pool_timeout_ms", "must be at most one day".into())
+            }
+            FaultKind::RateLimited { rate_per_s, .. } if !(rate_per_s.is_finite() && *rate_per_s > 0.0 && *rate_per_s <= 1e6) => {
+                bad("rate_per_s", format!("must be a number in (0, 1000000], got {rate_per_s}"))
+            }
             _ => Ok(()),
         }
     }
 
-    /// Overrides how a connection attempt ends, or `None` to leave it alone.
-    pub fn on_connect(&self) -> Option<ConnectOutcome> {
+    /// Whether the fault's time window covers `now`.
+    pub fn in_window(&self, now: SimTime) -> bool {
+        let ms = now.as_micros() / 1_000;
+        ms >= self.from_ms && self.until_ms.is_none_or(|u| ms < u)
+    }
+
+    /// Whether the fault applies to the app named `app`.
+    pub fn targets(&self, app: &str) -> bool {
+        self.target.as_deref().is_none_or(|t| t == app)
+    }
+
+    /// In window, on this app, and the dice say yes.
+    pub fn bites(&self, now: SimTime, app: &str, rng: &mut SimRng) -> bool {
+        self.in_window(now) && self.targets(app) && rng.chance(self.probability)
+    }
+
+    /// The configuration this fault stands for, applied to the scenario the
+    /// engine runs (the user's scenario is left untouched, so removing the
+    /// fault restores the working configuration).
+    pub fn configure(&self, sc: &mut Scenario) {
+        let first_app = sc
+            .apps
+            .iter()
+            .position(|a| self.targets(&a.name))
+            .unwrap_or(0);
+        match &self.kind {
+            FaultKind::WrongPort { port } => {
+                for s in &mut sc.upstream.servers {
+                    if let Ok(super::net::Address::Tcp { host, .. }) = super::net::Address::parse(&s.address) {
+                        s.address = format!("{host}:{port}");
+                    }
+                }
+                if let Ok(super::net::ProxyPass { scheme, host: super::net::Target::Addr(super::net::Address::Tcp { host, .. }) }) =
+                    super::net::ProxyPass::parse(&sc.proxy.proxy_pass)
+                {
+                    sc.proxy.proxy_pass = format!("{}://{host}:{port}", scheme.as_str());
+                }
+            }
+            FaultKind::UnixSocketMissing { path } => {
+                // nginx is pointed at the socket; the app still listens on TCP.
+                for s in &mut sc.upstream.servers {
+                    s.address = format!("unix:{path}");
+                }
+            }
+            FaultKind::UnixSocketPermission { path } => {
+                for s in &mut sc.upstream.servers {
+                    s.address = format!("unix:{path}");
+                }
+                if let Some(a) = sc.apps.get_mut(first_app) {
+                    a.listen = format!("unix:{path}");
+                }
+            }
+            FaultKind::Overload { workers, backlog, service_ms, shed_queue_above } => {
+                for a in sc.apps.iter_mut().filter(|a| self.targets(&a.name)) {
+                    a.workers = *workers;
+                    a.backlog = *backlog;
+                    a.latency_ms = *service_ms;
+                    a.latency_jitter_ms = service_ms / 4;
+                    a.shed_queue_above = *shed_queue_above;
+                }
+            }
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } => {
+                // The textbook keepalive setup, on an app with a short idle timeout.
+                let p = &mut sc.proxy;
+                p.proxy_http_version = "1.1".into();
+                p.proxy_set_header.insert("Connection".into(), String::new());
+                if sc.upstream.keepalive == 0 {
+                    sc.upstream.keepalive = 16;
+                }
+                for a in sc.apps.iter_mut().filter(|a| self.targets(&a.name)) {
+                    a.keepalive_timeout_ms = *app_keepalive_timeout_ms;
+                }
+            }
+            FaultKind::DnsFailure { host, .. } => {
+                for s in &mut sc.upstream.servers {
+                    if let Ok(super::net::Address::Tcp { port, .. }) = super::net::Address::parse(&s.address) {
+                        s.address = format!("{host}:{port}");
+                    }
+                }
+                if let Ok(super::net::ProxyPass { scheme, host: super::net::Target::Addr(super::net::Address::Tcp { port, .. }) }) =
+                    super::net::ProxyPass::parse(&sc.proxy.proxy_pass)
+                {
+                    sc.proxy.proxy_pass = format!("{}://{host}:{port}", scheme.as_str());
+                }
+            }
+            FaultKind::TlsCertInvalid { .. } => {
+                sc.proxy.proxy_pass = sc.proxy.proxy_pass.replacen("http://", "https://", 1);
+                sc.proxy.proxy_ssl_verify = true;
+                for a in sc.apps.iter_mut().filter(|a| self.targets(&a.name)) {
+                    a.tls = true;
+                }
+            }
+            FaultKind::TlsHandshakeFailure => {
+                sc.proxy.proxy_pass = sc.proxy.proxy_pass.replacen("http://", "https://", 1);
+                for a in sc.apps.iter_mut().filter(|a| self.targets(&a.name)) {
+                    a.tls = false;
+                }
+            }
+            FaultKind::RateLimited { rate_per_s, burst, nodelay } => {
+                sc.proxy.limit_req = Some(LimitReq {
+                    rate_per_s: *rate_per_s,
+                    burst: *burst,
+                    nodelay: *nodelay,
+                    ..LimitReq::default()
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// Overrides how a connection attempt to the app ends.
+    pub fn on_connect(&self, now: SimTime, app: &str, rng: &mut SimRng) -> Option<ConnectOutcome> {
         match self.kind {
-            FaultKind::AppDown => Some(ConnectOutcome::Refused),
+            FaultKind::AppDown if self.bites(now, app, rng) => Some(ConnectOutcome::Refused),
+            FaultKind::RollingDeploy { down_ms } => {
+                let ms = now.as_micros() / 1_000;
+                let in_deploy = ms >= self.from_ms && ms < self.from_ms.saturating_add(down_ms);
+                (in_deploy && self.targets(app)).then_some(ConnectOutcome::Refused)
+            }
+            FaultKind::ConnectBlackHole if self.bites(now, app, rng) => Some(ConnectOutcome::Dropped),
+            FaultKind::UnixSocketPermission { .. } if self.targets(app) => Some(ConnectOutcome::PermissionDenied),
             _ => None,
         }
     }
 
     /// Transforms the reply a healthy app would give.
-    pub fn on_request(&self, healthy: AppReply) -> AppReply {
-        match self.kind {
-            FaultKind::AppDown => healthy,
+    pub fn on_request(&self, now: SimTime, app: &str, rng: &mut SimRng, healthy: AppReply) -> AppReply {
+        let applies = match self.kind {
+            // Config-level faults act through `configure` only.
+            FaultKind::WrongPort { .. }
+            | FaultKind::UnixSocketMissing { .. }
+            | FaultKind::UnixSocketPermission { .. }
+            | FaultKind::Overload { .. }
+            | FaultKind::KeepaliveMismatch { .. }
+            | FaultKind::DnsFailure { .. }
+            | FaultKind::TlsCertInvalid { .. }
+            | FaultKind::TlsHandshakeFailure
+            | FaultKind::RateLimited { .. }
+            | FaultKind::AppDown
+            | FaultKind::RollingDeploy { .. }
+            | FaultKind::ConnectBlackHole => false,
+            _ => self.bites(now, app, rng),
+        };
+        if !applies {
+            return healthy;
+        }
+        let http = |response: Response| Wire::Http { response, bad_header_line: None, truncate_body_at: None };
+        match &self.kind {
+            FaultKind::CrashMidRequest => AppReply {
+                after_us: healthy.after_us / 2,
+                wire: Wire::Crash,
+                note: Some("TypeError: Cannot read properties of undefined (reading 'id')"),
+            },
+            FaultKind::OomKill { rss_mb } => AppReply {
+                after_us: healthy.after_us / 2,
+                wire: Wire::OomKill { rss_mb: *rss_mb },
+                note: None,
+            },
             FaultKind::SlowApp { delay_ms } => AppReply {
                 after_us: delay_ms.saturating_mul(1_000),
                 note: Some("slow query"),
                 ..healthy
             },
-            FaultKind::Maintenance { retry_after_s } => {
-                let body = "Down for maintenance. Please retry later.\n".to_string();
+            FaultKind::Maintenance { retry_after_s } => AppReply {
+                after_us: 1_000,
+                wire: http(text_response(
+                    503,
+                    "Service Unavailable",
+                    "Down for maintenance. Please retry later.\n",
+                    vec![Header::new("Retry-After", retry_after_s.to_string())],
+                )),
+                note: Some("maintenance mode"),
+            },
+            FaultKind::InvalidHeader { line } => match healthy.wire {
+                Wire::Http { response, .. } => AppReply {
+                    wire: Wire::Http { response, bad_header_line: Some(line.clone()), truncate_body_at: None },
+                    ..healthy
+                },
+                _ => healthy,
+            },
+            FaultKind::NotHttp { payload } => AppReply {
+                wire: Wire::Garbage(payload.clone()),
+                note: Some("not an HTTP server"),
+                ..healthy
+            },
+            FaultKind::OversizedHeader { header_bytes } => match healthy.wire {
+                Wire::Http { mut response, .. } => {
+                    // A Set-Cookie that makes the header block `header_bytes` long.
+                    let used = response.header_block_len();
+                    let pad = header_bytes.saturating_sub(used as u64 + "Set-Cookie: session=\r\n".len() as u64);
+                    response.headers.push(Header::new("Set-Cookie", format!("session={}", "x".repeat(pad as usize))));
+                    AppReply { wire: http(response), note: Some("large Set-Cookie"), ..healthy }
+                }
+                _ => healthy,
+            },
+            FaultKind::DiesAfterHeaders { content_length, sent_bytes } => {
+                let body = "x".repeat(*content_length as usize);
+                let mut response = text_response(200, "OK", &body, vec![]);
+                response.headers[0] = Header::new("Content-Type", "application/octet-stream");
                 AppReply {
-                    after_us: 1_000,
-                    response: Response {
-                        status: 503,
-                        reason: "Service Unavailable".into(),
-                        headers: vec![
-                            Header::new("Content-Type", "text/plain; charset=utf-8"),
-                            Header::new("Content-Length", body.len().to_string()),
-                            Header::new("Retry-After", retry_after_s.to_string()),
-                        ],
-                        body,
-                    },
-                    note: Some("maintenance mode"),
+                    after_us: healthy.after_us,
+                    wire: Wire::Http { response, bad_header_line: None, truncate_body_at: Some(*sent_bytes) },
+                    note: Some("process exited while writing the body"),
                 }
             }
+            FaultKind::DbPoolExhausted { mode, pool_timeout_ms } => match mode {
+                PoolMode::Hang => AppReply {
+                    after_us: pool_timeout_ms.saturating_mul(1_000),
+                    wire: http(text_response(
+                        500,
+                        "Internal Server Error",
+                        "TimeoutError: ResourceRequest timed out\n",
+                        vec![],
+                    )),
+                    note: Some("TimeoutError: ResourceRequest timed out (pool exhausted)"),
+                },
+                PoolMode::Error => AppReply {
+                    after_us: 2_000,
+                    wire: http(text_response(
+                        500,
+                        "Internal Server Error",
+                        "Error: too many clients already\n",
+                        vec![],
+                    )),
+                    note: Some("error: sorry, too many clients already"),
+                },
+            },
+            _ => healthy,
         }
     }
-}
 
-impl From<FaultKind> for Fault {
-    fn from(kind: FaultKind) -> Self {
-        Fault { kind }
+    /// The TLS outcome of a handshake with an app that speaks TLS, or None
+    /// when the certificate is fine.
+    pub fn cert_problem(&self) -> Option<CertProblem> {
+        match self.kind {
+            FaultKind::TlsCertInvalid { problem } => Some(problem),
+            _ => None,
+        }
+    }
+
+    /// The DNS answer for `host`, if this fault breaks it.
+    pub fn dns_answer(&self, host: &str) -> Option<DnsAnswer> {
+        match &self.kind {
+            FaultKind::DnsFailure { host: h, answer } if h == host => Some(*answer),
+            _ => None,
+        }
     }
 }
 
@@ -173,19 +736,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn catalog_ids_round_trip() {
+    fn catalog_has_twenty_one_entries_with_unique_ids() {
+        let c = FaultKind::catalog();
+        let mut ids: Vec<_> = c.iter().map(|f| f.id()).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), c.len());
+        assert_eq!(c.len(), 21);
+    }
+
+    #[test]
+    fn catalog_round_trips_through_json() {
         for f in FaultKind::catalog() {
             assert_eq!(FaultKind::from_id(f.id()), Some(f.clone()));
-            let json = serde_json::to_string(&Fault::from(f.clone())).unwrap();
+            let fault = Fault { probability: 0.5, from_ms: 10, until_ms: Some(20), target: Some("app".into()), kind: f.clone() };
+            let json = serde_json::to_string(&fault).unwrap();
             assert!(json.contains(&format!("\"type\":\"{}\"", f.id())), "{json}");
             let back: Fault = serde_json::from_str(&json).unwrap();
-            assert_eq!(back.kind, f);
+            assert_eq!(back, fault);
         }
     }
 
     #[test]
-    fn knobs_default_when_omitted() {
+    fn knobs_default_and_unknown_fields_are_rejected() {
         let f: Fault = serde_json::from_str(r#"{"type":"slow_app"}"#).unwrap();
-        assert_eq!(f.kind, FaultKind::SlowApp { delay_ms: 90_000 });
+        assert_eq!(f, Fault::from(FaultKind::SlowApp { delay_ms: 90_000 }));
+        let e = serde_json::from_str::<Fault>(r#"{"type":"slow_app","delay":5}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown field `delay`"), "{e}");
+        let e = serde_json::from_str::<Fault>(r#"{"type":"melted"}"#).unwrap_err();
+        assert!(e.to_string().contains("unknown variant `melted`"), "{e}");
     }
 }

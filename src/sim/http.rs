@@ -40,6 +40,14 @@ impl Response {
     pub fn body_bytes(&self) -> usize {
         self.body.len()
     }
+
+    /// Bytes of the status line and header block, final CRLF included.
+    pub fn header_block_len(&self) -> usize {
+        self.status_line().len()
+            + 2
+            + self.headers.iter().map(|h| h.name.len() + 2 + h.value.len() + 2).sum::<usize>()
+            + 2
+    }
 }
 
 /// The standard reason phrase an application framework sends.

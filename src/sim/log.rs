@@ -6,23 +6,38 @@ use std::collections::VecDeque;
 use serde::Serialize;
 
 /// nginx error.log severity.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+/// Ordered from most to least severe, as nginx's `error_log` levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
+    Emerg,
+    Alert,
     Crit,
     Error,
     Warn,
+    Notice,
     Info,
+    Debug,
 }
 
 impl Level {
     pub fn as_str(self) -> &'static str {
         match self {
+            Level::Emerg => "emerg",
+            Level::Alert => "alert",
             Level::Crit => "crit",
             Level::Error => "error",
             Level::Warn => "warn",
+            Level::Notice => "notice",
             Level::Info => "info",
+            Level::Debug => "debug",
         }
+    }
+
+    pub fn parse(s: &str) -> Option<Level> {
+        [Level::Emerg, Level::Alert, Level::Crit, Level::Error, Level::Warn, Level::Notice, Level::Info, Level::Debug]
+            .into_iter()
+            .find(|l| l.as_str() == s)
     }
 }
 
@@ -32,6 +47,8 @@ pub struct ErrorContext<'a> {
     pub client: &'a str,
     pub server: &'a str,
     pub request_line: &'a str,
+    /// `while connecting to upstream`, `while reading response header from upstream`...
+    pub action: Option<&'a str>,
     pub upstream: Option<&'a str>,
     pub host: Option<&'a str>,
 }
@@ -45,8 +62,9 @@ pub fn nginx_error_line(
     message: &str,
     ctx: &ErrorContext<'_>,
 ) -> String {
+    let action = ctx.action.map(|a| format!(" while {a}")).unwrap_or_default();
     let mut line = format!(
-        "{time} [{}] {pid}#{pid}: *{connection} {message}, client: {}, server: {}, request: \"{}\"",
+        "{time} [{}] {pid}#{pid}: *{connection} {message}{action}, client: {}, server: {}, request: \"{}\"",
         level.as_str(),
         ctx.client,
         ctx.server,
@@ -128,11 +146,12 @@ mod tests {
             client: "127.0.0.1",
             server: "localhost",
             request_line: "GET /users HTTP/1.1",
+            action: Some("connecting to upstream"),
             upstream: Some("http://127.0.0.1:3000/users"),
             host: Some("localhost"),
         };
         assert_eq!(
-            nginx_error_line("2026/11/21 04:43:44", Level::Error, 4453, 1, "connect() failed (111: Connection refused) while connecting to upstream", &ctx),
+            nginx_error_line("2026/11/21 04:43:44", Level::Error, 4453, 1, "connect() failed (111: Connection refused)", &ctx),
             "2026/11/21 04:43:44 [error] 4453#4453: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: localhost, request: \"GET /users HTTP/1.1\", upstream: \"http://127.0.0.1:3000/users\", host: \"localhost\""
         );
     }

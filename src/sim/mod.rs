@@ -1,5 +1,5 @@
 //! The deterministic discrete-event engine: the single source of truth for
-//! what the client, the proxy and the app do.
+//! what the clients, the proxy and the apps do.
 //!
 //! Invariants (enforced by tests/sim_is_pure.rs and tests/engine.rs):
 //! - no web imports: nothing from leptos, web-sys, js-sys, wasm-bindgen or gloo;
@@ -7,16 +7,18 @@
 //! - all randomness comes from one PRNG seeded by `Scenario::seed`;
 //! - same scenario ⇒ byte-identical transcript.
 
+pub mod app;
+pub mod client;
 pub mod engine;
 pub mod fault;
 pub mod http;
 pub mod log;
+pub mod net;
 pub mod proxy;
 pub mod queue;
 pub mod rng;
 pub mod scenario;
 pub mod time;
-pub mod upstream;
 pub mod world;
 
 pub use engine::{run, Simulation};

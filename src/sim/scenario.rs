@@ -3,11 +3,15 @@
 //!
 //! Versioned: `version` must equal [`SCENARIO_VERSION`]. Every field has a
 //! default, so a partial JSON document is completed with defaults; unknown
-//! fields are rejected so typos do not pass silently. See docs/SCENARIO.md.
+//! fields are rejected so typos do not pass silently. Errors name the field
+//! (`proxy.proxy_read_timeout_ms: ...`). Reference: docs/scenario.md.
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::fault::Fault;
+use super::net::Address;
 
 pub const SCENARIO_VERSION: u32 = 1;
 
@@ -18,131 +22,327 @@ pub const DEFAULT_START_UNIX: i64 = 1_795_236_224;
 #[serde(default, deny_unknown_fields)]
 pub struct Scenario {
     pub version: u32,
+    /// Short name shown in the UI and in transcripts.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub title: String,
+    /// What the scenario demonstrates (free text).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub description: String,
     /// Seeds the engine's only PRNG.
     pub seed: u64,
     /// Calendar time (Unix seconds, UTC) at virtual time zero.
     pub start_unix: i64,
-    pub client: ClientConfig,
-    pub proxy: NginxConfig,
-    pub app: AppConfig,
+    /// Client arrivals stop after this many milliseconds (0: no limit; the
+    /// run then ends when `clients.requests` requests have finished).
+    pub duration_ms: u64,
+    /// One-way latency of every network hop, microseconds.
+    pub hop_latency_us: u64,
+    pub clients: Clients,
+    /// Requests sent at exact times, in addition to `clients`' arrivals.
+    pub requests: Vec<RequestSpec>,
+    pub proxy: ProxyConfig,
+    /// The `upstream` block `proxy_pass` points at.
+    pub upstream: Upstream,
+    /// The application servers (processes) on the upstream hosts.
+    pub apps: Vec<App>,
     /// Active breakages. Each kind's behaviour lives in `sim::fault`.
     pub faults: Vec<Fault>,
-    /// Requests the client sends, in order.
-    pub requests: Vec<RequestSpec>,
-    /// One-way latency of every hop (client↔proxy, proxy↔app), microseconds.
-    pub hop_latency_us: u64,
 }
 
 impl Default for Scenario {
     fn default() -> Self {
         Scenario {
             version: SCENARIO_VERSION,
+            title: String::new(),
+            description: String::new(),
             seed: 1,
             start_unix: DEFAULT_START_UNIX,
-            client: ClientConfig::default(),
-            proxy: NginxConfig::default(),
-            app: AppConfig::default(),
-            faults: Vec::new(),
-            requests: vec![RequestSpec::default()],
+            duration_ms: 0,
             hop_latency_us: 100,
+            clients: Clients::default(),
+            requests: Vec::new(),
+            proxy: ProxyConfig::default(),
+            upstream: Upstream::default(),
+            apps: vec![App::default()],
+            faults: Vec::new(),
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Open-loop client arrivals.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct ClientConfig {
+pub struct Clients {
+    /// Distinct client hosts. One host uses `ip`; more get 10.0.x.y.
+    pub count: u32,
     pub ip: String,
     pub user_agent: String,
+    /// Requests to send in all.
+    pub requests: u32,
+    /// Mean arrival rate, requests per second.
+    pub rate_per_s: f64,
+    pub arrival: Arrival,
+    pub method: String,
+    /// Path and query, e.g. `/users?page=2`.
+    pub path: String,
+    /// `Host:` header ("" sends none, as an HTTP/1.0 client would).
+    pub host: String,
+    /// Request body size for POST/PUT/PATCH, bytes.
+    pub body_bytes: u64,
 }
 
-impl Default for ClientConfig {
+impl Default for Clients {
     fn default() -> Self {
-        ClientConfig { ip: "127.0.0.1".into(), user_agent: "curl/8.5.0".into() }
+        Clients {
+            count: 1,
+            ip: "127.0.0.1".into(),
+            user_agent: "curl/8.5.0".into(),
+            requests: 1,
+            rate_per_s: 1.0,
+            arrival: Arrival::Uniform,
+            method: "GET".into(),
+            path: "/users".into(),
+            host: "localhost".into(),
+            body_bytes: 0,
+        }
     }
 }
 
-/// The nginx side: the directives of the generated nginx.conf that matter.
-/// Names follow nginx's own directive names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arrival {
+    /// Exactly 1/rate apart.
+    Uniform,
+    /// Exponential gaps with mean 1/rate.
+    Poisson,
+}
+
+/// One request at an exact time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct NginxConfig {
-    /// nginx version string printed by `server_tokens on`.
+pub struct RequestSpec {
+    pub at_ms: u64,
+    pub method: String,
+    pub path: String,
+    pub host: String,
+    pub body_bytes: u64,
+}
+
+impl Default for RequestSpec {
+    fn default() -> Self {
+        RequestSpec {
+            at_ms: 0,
+            method: "GET".into(),
+            path: "/users".into(),
+            host: "localhost".into(),
+            body_bytes: 0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Flavor {
+    #[default]
+    Nginx,
+}
+
+/// nginx `limit_req_zone` + `limit_req`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitReq {
+    /// Zone name (`zone=perip`).
+    pub zone: String,
+    /// `rate=` in requests per second.
+    pub rate_per_s: f64,
+    pub burst: u32,
+    pub nodelay: bool,
+    /// `limit_req_status`.
+    pub status: u16,
+}
+
+impl Default for LimitReq {
+    fn default() -> Self {
+        LimitReq { zone: "perip".into(), rate_per_s: 10.0, burst: 0, nodelay: false, status: 503 }
+    }
+}
+
+/// The proxy. Field names are nginx's directive names (times in ms, sizes
+/// in bytes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProxyConfig {
+    pub flavor: Flavor,
+    /// Version string printed by `server_tokens on`.
     pub version: String,
     /// Worker process id printed in error.log as `pid#tid`.
     pub worker_pid: u32,
-    /// `listen` port.
+    /// `listen`.
     pub listen: u16,
-    /// `server_name`.
+    /// `server_name` (the first name is what error.log prints).
     pub server_name: String,
-    /// `proxy_pass http://<upstream>` (host:port, no URI part).
+    pub server_tokens: bool,
+    /// `error_log ... <level>`: lines below it are not written.
+    pub error_log_level: String,
+    /// `proxy_pass`: `http://<upstream name>`, `http://host:port`,
+    /// `http://unix:/path.sock` or `https://...`.
     pub proxy_pass: String,
     pub proxy_connect_timeout_ms: u64,
     pub proxy_read_timeout_ms: u64,
     pub proxy_send_timeout_ms: u64,
-    pub server_tokens: bool,
+    /// `proxy_next_upstream` conditions: error, timeout, invalid_header,
+    /// http_500, http_502, http_503, http_504, http_403, http_404,
+    /// http_429, non_idempotent, off.
+    pub proxy_next_upstream: Vec<String>,
+    /// 0 = no limit.
+    pub proxy_next_upstream_tries: u32,
+    /// 0 = no limit.
+    pub proxy_next_upstream_timeout_ms: u64,
+    pub proxy_buffer_size: u64,
+    /// `proxy_buffers <count> <size>`.
+    pub proxy_buffers_count: u32,
+    pub proxy_buffers_size: u64,
+    /// "1.0" (nginx's default) or "1.1" (needed for upstream keepalive).
+    pub proxy_http_version: String,
+    /// `proxy_set_header` entries; `Connection: ""` enables keepalive reuse.
+    pub proxy_set_header: BTreeMap<String, String>,
+    /// `proxy_ssl_verify` for https upstreams.
+    pub proxy_ssl_verify: bool,
+    /// `resolver` address; needed to resolve names at run time.
+    pub resolver: Option<String>,
+    pub resolver_timeout_ms: u64,
+    pub limit_req: Option<LimitReq>,
 }
 
-impl Default for NginxConfig {
+impl Default for ProxyConfig {
     fn default() -> Self {
-        NginxConfig {
+        ProxyConfig {
+            flavor: Flavor::Nginx,
             version: "1.22.1".into(),
             worker_pid: 4453,
             listen: 80,
             server_name: "localhost".into(),
-            proxy_pass: "127.0.0.1:3000".into(),
+            server_tokens: true,
+            error_log_level: "warn".into(),
+            proxy_pass: "http://app".into(),
             proxy_connect_timeout_ms: 60_000,
             proxy_read_timeout_ms: 60_000,
             proxy_send_timeout_ms: 60_000,
-            server_tokens: true,
+            proxy_next_upstream: vec!["error".into(), "timeout".into()],
+            proxy_next_upstream_tries: 0,
+            proxy_next_upstream_timeout_ms: 0,
+            proxy_buffer_size: 4096,
+            proxy_buffers_count: 8,
+            proxy_buffers_size: 4096,
+            proxy_http_version: "1.0".into(),
+            proxy_set_header: BTreeMap::new(),
+            proxy_ssl_verify: false,
+            resolver: None,
+            resolver_timeout_ms: 30_000,
+            limit_req: None,
         }
     }
 }
 
-/// The upstream application server when nothing is broken.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// An `upstream` block.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-pub struct AppConfig {
-    /// The port the app listens on.
-    pub port: u16,
-    /// Typical time to produce a response, milliseconds.
+pub struct Upstream {
+    pub name: String,
+    pub servers: Vec<UpstreamServer>,
+    /// `keepalive`: idle connections cached per worker (0 = none).
+    pub keepalive: u32,
+    /// `keepalive_timeout` of the upstream block.
+    pub keepalive_timeout_ms: u64,
+}
+
+impl Default for Upstream {
+    fn default() -> Self {
+        Upstream {
+            name: "app".into(),
+            servers: vec![UpstreamServer::default()],
+            keepalive: 0,
+            keepalive_timeout_ms: 60_000,
+        }
+    }
+}
+
+/// A `server` line of an upstream block.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UpstreamServer {
+    /// `127.0.0.1:3000`, `app.internal:3000` or `unix:/run/app.sock`.
+    pub address: String,
+    pub weight: u32,
+    pub max_fails: u32,
+    pub fail_timeout_ms: u64,
+    pub backup: bool,
+    pub down: bool,
+}
+
+impl Default for UpstreamServer {
+    fn default() -> Self {
+        UpstreamServer {
+            address: "127.0.0.1:3000".into(),
+            weight: 1,
+            max_fails: 1,
+            fail_timeout_ms: 10_000,
+            backup: false,
+            down: false,
+        }
+    }
+}
+
+/// An application server process on an upstream host.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct App {
+    pub name: String,
+    /// Where it listens: `127.0.0.1:3000` or `unix:/run/app.sock`.
+    pub listen: String,
+    /// Speaks TLS on that address.
+    pub tls: bool,
+    /// Process id shown in the app log.
+    pub pid: u32,
+    /// Requests handled at the same time.
+    pub workers: u32,
+    /// Connections the kernel queues for the app beyond `workers`
+    /// (the listen backlog); further SYNs are dropped.
+    pub backlog: u32,
+    /// Typical time to produce a response, ms.
     pub latency_ms: u64,
-    /// The response time is uniform in `latency_ms ± latency_jitter_ms`.
+    /// Response time is uniform in `latency_ms ± latency_jitter_ms`.
     pub latency_jitter_ms: u64,
+    /// Idle keep-alive connections are closed after this (Node.js: 5 s).
+    pub keepalive_timeout_ms: u64,
+    /// Answer 503 when more than this many requests wait (0 = never).
+    pub shed_queue_above: u32,
+    /// systemd `RestartSec`: delay before a crashed process is back.
+    pub restart_ms: u64,
     /// Body of a healthy response.
     pub body: String,
 }
 
-impl Default for AppConfig {
+impl Default for App {
     fn default() -> Self {
-        AppConfig {
-            port: 3000,
+        App {
+            name: "app".into(),
+            listen: "127.0.0.1:3000".into(),
+            tls: false,
+            pid: 2817,
+            workers: 16,
+            backlog: 511,
             latency_ms: 25,
             latency_jitter_ms: 10,
+            keepalive_timeout_ms: 5_000,
+            shed_queue_above: 0,
+            restart_ms: 1_000,
             body: "[{\"id\":1,\"name\":\"Ada\"},{\"id\":2,\"name\":\"Linus\"}]\n".into(),
         }
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RequestSpec {
-    /// When the client sends it, milliseconds of virtual time.
-    pub at_ms: u64,
-    pub method: String,
-    /// Path and query, e.g. `/users?page=2`.
-    pub path: String,
-    /// `Host:` header the client sends.
-    pub host: String,
-}
-
-impl Default for RequestSpec {
-    fn default() -> Self {
-        RequestSpec { at_ms: 0, method: "GET".into(), path: "/users".into(), host: "localhost".into() }
-    }
-}
-
-/// Why a scenario document was refused.
+/// Why a scenario document was refused. The message names the field.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError(pub String);
 
@@ -155,15 +355,54 @@ impl std::fmt::Display for ScenarioError {
 impl std::error::Error for ScenarioError {}
 
 /// Upper bounds that keep a hostile document from exhausting memory or time.
-pub const MAX_REQUESTS: usize = 100_000;
+pub const MAX_REQUESTS: u64 = 1_000_000;
 pub const MAX_FAULTS: usize = 64;
+pub const MAX_SERVERS: usize = 64;
 pub const MAX_TIMEOUT_MS: u64 = 24 * 3_600_000;
+
+const NEXT_UPSTREAM: &[&str] = &[
+    "error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504",
+    "http_403", "http_404", "http_429", "non_idempotent", "off",
+];
+
+fn bad<T>(field: impl std::fmt::Display, problem: impl std::fmt::Display) -> Result<T, ScenarioError> {
+    Err(ScenarioError(format!("{field}: {problem}")))
+}
+
+fn check_ms(field: &str, v: u64) -> Result<(), ScenarioError> {
+    if v == 0 || v > MAX_TIMEOUT_MS {
+        return bad(field, format!("must be between 1 and {MAX_TIMEOUT_MS} ms, got {v}"));
+    }
+    Ok(())
+}
+
+fn check_method(field: &str, m: &str) -> Result<(), ScenarioError> {
+    if m.is_empty() || m.len() > 16 || !m.bytes().all(|b| b.is_ascii_uppercase()) {
+        return bad(field, format!("must be an upper-case method such as GET or POST, got {m:?}"));
+    }
+    Ok(())
+}
+
+fn check_path(field: &str, p: &str) -> Result<(), ScenarioError> {
+    if !p.starts_with('/') || p.len() > 2048 || p.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return bad(field, format!("must start with '/' and contain no spaces or control characters, got {p:?}"));
+    }
+    Ok(())
+}
 
 impl Scenario {
     /// Parses and validates a JSON document.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
-        let s: Scenario = serde_json::from_str(text)
-            .map_err(|e| ScenarioError(format!("not a valid scenario: {e}")))?;
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                ScenarioError(format!("scenario: {inner}"))
+            } else {
+                ScenarioError(format!("{path}: {inner}"))
+            }
+        })?;
         s.validate()?;
         Ok(s)
     }
@@ -172,87 +411,136 @@ impl Scenario {
         serde_json::to_string_pretty(self).expect("a Scenario always serializes")
     }
 
-    /// Checks the invariants the engine relies on.
+    /// Checks every invariant the engine relies on; the error names the field.
     pub fn validate(&self) -> Result<(), ScenarioError> {
-        let err = |m: String| Err(ScenarioError(m));
         if self.version != SCENARIO_VERSION {
-            return err(format!(
-                "scenario version {} is not supported (this build reads version {SCENARIO_VERSION})",
-                self.version
+            return bad(
+                "version",
+                format!("{} is not supported (this build reads version {SCENARIO_VERSION})", self.version),
+            );
+        }
+        if self.title.len() > 200 {
+            return bad("title", "must be at most 200 bytes");
+        }
+        if self.description.len() > 10_000 {
+            return bad("description", "must be at most 10000 bytes");
+        }
+        if self.hop_latency_us > 10_000_000 {
+            return bad("hop_latency_us", format!("must be at most 10 s, got {}", self.hop_latency_us));
+        }
+        let c = &self.clients;
+        if c.count == 0 || c.count > 65_536 {
+            return bad("clients.count", format!("must be between 1 and 65536, got {}", c.count));
+        }
+        let total = c.requests as u64 + self.requests.len() as u64;
+        if total > MAX_REQUESTS {
+            return bad("clients.requests", format!("too many requests in all: {total} (at most {MAX_REQUESTS})"));
+        }
+        if !(c.rate_per_s.is_finite() && c.rate_per_s > 0.0 && c.rate_per_s <= 1_000_000.0) {
+            return bad("clients.rate_per_s", format!("must be a number in (0, 1000000], got {}", c.rate_per_s));
+        }
+        check_method("clients.method", &c.method)?;
+        check_path("clients.path", &c.path)?;
+        for (i, r) in self.requests.iter().enumerate() {
+            check_method(&format!("requests[{i}].method"), &r.method)?;
+            check_path(&format!("requests[{i}].path"), &r.path)?;
+        }
+
+        let p = &self.proxy;
+        if p.proxy_pass.is_empty() {
+            return bad("proxy.proxy_pass", "must not be empty");
+        }
+        let target = super::net::ProxyPass::parse(&p.proxy_pass)
+            .map_err(|e| ScenarioError(format!("proxy.proxy_pass: {e}")))?;
+        check_ms("proxy.proxy_connect_timeout_ms", p.proxy_connect_timeout_ms)?;
+        check_ms("proxy.proxy_read_timeout_ms", p.proxy_read_timeout_ms)?;
+        check_ms("proxy.proxy_send_timeout_ms", p.proxy_send_timeout_ms)?;
+        check_ms("proxy.resolver_timeout_ms", p.resolver_timeout_ms)?;
+        if p.proxy_next_upstream_timeout_ms > MAX_TIMEOUT_MS {
+            return bad("proxy.proxy_next_upstream_timeout_ms", "must be at most one day");
+        }
+        for (i, v) in p.proxy_next_upstream.iter().enumerate() {
+            if !NEXT_UPSTREAM.contains(&v.as_str()) {
+                return bad(
+                    format!("proxy.proxy_next_upstream[{i}]"),
+                    format!("unknown condition {v:?} (one of {})", NEXT_UPSTREAM.join(", ")),
+                );
+            }
+        }
+        if !(512..=1 << 20).contains(&p.proxy_buffer_size) {
+            return bad("proxy.proxy_buffer_size", format!("must be between 512 and 1048576 bytes, got {}", p.proxy_buffer_size));
+        }
+        if !(2..=1024).contains(&p.proxy_buffers_count) || !(512..=1 << 20).contains(&p.proxy_buffers_size) {
+            return bad("proxy.proxy_buffers_count", format!(
+                "proxy_buffers must be 2..1024 buffers of 512..1048576 bytes, got {} x {}",
+                p.proxy_buffers_count, p.proxy_buffers_size
             ));
         }
-        if self.requests.len() > MAX_REQUESTS {
-            return err(format!("too many requests: {} (at most {MAX_REQUESTS})", self.requests.len()));
+        if p.proxy_http_version != "1.0" && p.proxy_http_version != "1.1" {
+            return bad("proxy.proxy_http_version", format!("must be \"1.0\" or \"1.1\", got {:?}", p.proxy_http_version));
         }
+        if super::log::Level::parse(&p.error_log_level).is_none() {
+            return bad("proxy.error_log_level", format!("must be one of debug, info, notice, warn, error, crit, alert, emerg; got {:?}", p.error_log_level));
+        }
+        if let Some(l) = &p.limit_req {
+            if !(l.rate_per_s.is_finite() && l.rate_per_s > 0.0 && l.rate_per_s <= 1_000_000.0) {
+                return bad("proxy.limit_req.rate_per_s", format!("must be a number in (0, 1000000], got {}", l.rate_per_s));
+            }
+            if !(400..=599).contains(&l.status) {
+                return bad("proxy.limit_req.status", format!("must be between 400 and 599, got {}", l.status));
+            }
+            if l.zone.is_empty() {
+                return bad("proxy.limit_req.zone", "must not be empty");
+            }
+        }
+
+        let u = &self.upstream;
+        if u.servers.is_empty() && matches!(target.host, super::net::Target::Group(_)) {
+            return bad("upstream.servers", "an upstream block needs at least one server");
+        }
+        if u.servers.len() > MAX_SERVERS {
+            return bad("upstream.servers", format!("at most {MAX_SERVERS} servers, got {}", u.servers.len()));
+        }
+        check_ms("upstream.keepalive_timeout_ms", u.keepalive_timeout_ms)?;
+        for (i, s) in u.servers.iter().enumerate() {
+            let f = format!("upstream.servers[{i}]");
+            Address::parse(&s.address).map_err(|e| ScenarioError(format!("{f}.address: {e}")))?;
+            if s.weight == 0 || s.weight > 1000 {
+                return bad(format!("{f}.weight"), format!("must be between 1 and 1000, got {}", s.weight));
+            }
+            check_ms(&format!("{f}.fail_timeout_ms"), s.fail_timeout_ms)?;
+        }
+
+        if self.apps.len() > MAX_SERVERS {
+            return bad("apps", format!("at most {MAX_SERVERS} apps, got {}", self.apps.len()));
+        }
+        for (i, a) in self.apps.iter().enumerate() {
+            let f = format!("apps[{i}]");
+            Address::parse(&a.listen).map_err(|e| ScenarioError(format!("{f}.listen: {e}")))?;
+            if a.workers == 0 || a.workers > 100_000 {
+                return bad(format!("{f}.workers"), format!("must be between 1 and 100000, got {}", a.workers));
+            }
+            if a.backlog > 1_000_000 {
+                return bad(format!("{f}.backlog"), format!("must be at most 1000000, got {}", a.backlog));
+            }
+            if a.latency_ms > MAX_TIMEOUT_MS {
+                return bad(format!("{f}.latency_ms"), "must be at most one day");
+            }
+            check_ms(&format!("{f}.keepalive_timeout_ms"), a.keepalive_timeout_ms)?;
+            if a.restart_ms > MAX_TIMEOUT_MS {
+                return bad(format!("{f}.restart_ms"), "must be at most one day");
+            }
+            if a.body.len() > 1 << 20 {
+                return bad(format!("{f}.body"), "must be at most 1 MiB");
+            }
+        }
+
         if self.faults.len() > MAX_FAULTS {
-            return err(format!("too many faults: {} (at most {MAX_FAULTS})", self.faults.len()));
+            return bad("faults", format!("at most {MAX_FAULTS} faults, got {}", self.faults.len()));
         }
-        let p = &self.proxy;
-        for (name, v) in [
-            ("proxy_connect_timeout_ms", p.proxy_connect_timeout_ms),
-            ("proxy_read_timeout_ms", p.proxy_read_timeout_ms),
-            ("proxy_send_timeout_ms", p.proxy_send_timeout_ms),
-        ] {
-            if v == 0 || v > MAX_TIMEOUT_MS {
-                return err(format!("proxy.{name} must be between 1 and {MAX_TIMEOUT_MS} ms, got {v}"));
-            }
-        }
-        if parse_host_port(&p.proxy_pass).is_none() {
-            return err(format!("proxy.proxy_pass must be host:port, got {:?}", p.proxy_pass));
-        }
-        for r in &self.requests {
-            if !r.path.starts_with('/') {
-                return err(format!("request path must start with '/', got {:?}", r.path));
-            }
-            if r.method.is_empty() || !r.method.bytes().all(|b| b.is_ascii_uppercase()) {
-                return err(format!("request method must be an upper-case token, got {:?}", r.method));
-            }
-        }
-        for f in &self.faults {
-            f.validate()?;
+        for (i, f) in self.faults.iter().enumerate() {
+            f.validate(&format!("faults[{i}]"), self)?;
         }
         Ok(())
-    }
-}
-
-/// `127.0.0.1:3000` → (`127.0.0.1`, 3000).
-pub fn parse_host_port(s: &str) -> Option<(&str, u16)> {
-    let (host, port) = s.rsplit_once(':')?;
-    if host.is_empty() {
-        return None;
-    }
-    Some((host, port.parse().ok()?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn default_round_trips_through_json() {
-        let s = Scenario::default();
-        assert_eq!(Scenario::from_json(&s.to_json()).unwrap(), s);
-    }
-
-    #[test]
-    fn partial_document_gets_defaults() {
-        let s = Scenario::from_json(r#"{"version":1,"seed":7}"#).unwrap();
-        assert_eq!(s.seed, 7);
-        assert_eq!(s.proxy, NginxConfig::default());
-    }
-
-    #[test]
-    fn bad_documents_are_refused_with_a_message() {
-        for (doc, needle) in [
-            ("{", "not a valid scenario"),
-            (r#"{"version":99}"#, "version 99 is not supported"),
-            (r#"{"version":1,"bogus":1}"#, "unknown field"),
-            (r#"{"version":1,"proxy":{"proxy_read_timeout_ms":0}}"#, "proxy_read_timeout_ms"),
-            (r#"{"version":1,"proxy":{"proxy_pass":"nowhere"}}"#, "host:port"),
-            (r#"{"version":1,"requests":[{"path":"users"}]}"#, "must start with '/'"),
-        ] {
-            let e = Scenario::from_json(doc).unwrap_err();
-            assert!(e.0.contains(needle), "{doc}: {e}");
-        }
     }
 }

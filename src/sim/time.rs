@@ -79,6 +79,12 @@ impl Clock {
         self.datetime(t).format(&f).unwrap_or_default()
     }
 
+    /// journald's short format: `Nov 21 04:43:44`.
+    pub fn journal(&self, t: SimTime) -> String {
+        let f = format_description!("[month repr:short] [day] [hour]:[minute]:[second]");
+        self.datetime(t).format(&f).unwrap_or_default()
+    }
+
     /// Application log time (ISO 8601 with milliseconds).
     pub fn iso(&self, t: SimTime) -> String {
         let f = format_description!(

@@ -1,10 +1,11 @@
-//! The shared state of a run: virtual clock, event queue, PRNG, connection
-//! counter, the exchanges (one per client request) and the logs. Proxy
-//! flavours and the app model act on it; only `engine` advances time.
+//! The shared state of a run: virtual clock, event queue, PRNG, nginx's
+//! connection counter, connections, the exchanges (one per client request),
+//! the logs and the counters. Proxy flavours, apps and clients act on it;
+//! only `engine` advances time.
 
 use serde::Serialize;
 
-use super::fault::AppReply;
+use super::fault::{AppReply, ConnectOutcome};
 use super::http::Response;
 use super::log::LogBuffer;
 use super::queue::EventQueue;
@@ -14,6 +15,8 @@ use super::time::{Clock, SimTime};
 
 /// Index of an exchange in `World::exchanges`.
 pub type ReqId = usize;
+/// Index of a connection in `World::conns`.
+pub type ConnId = usize;
 
 /// Lines kept per log; older ones are dropped (and counted).
 pub const LOG_CAPACITY: usize = 2_000;
@@ -23,6 +26,10 @@ pub const LOG_CAPACITY: usize = 2_000;
 pub enum ProxyTimer {
     Connect { attempt: u32 },
     Read { attempt: u32 },
+    /// `limit_req` delay is over.
+    LimitReqDelay,
+    /// The resolver did not answer within `resolver_timeout`.
+    Resolver,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,19 +38,31 @@ pub enum Event {
     ClientSend(ReqId),
     /// The request has reached the proxy.
     ProxyReceive(ReqId),
-    /// The proxy's SYN reaches the app host.
-    AppSyn { id: ReqId, attempt: u32 },
-    /// The SYN-ACK (or RST) is back at the proxy.
-    ProxyConnectResult { id: ReqId, attempt: u32, outcome: super::fault::ConnectOutcome },
+    /// A SYN reaches the app host (`tries` SYNs were sent so far).
+    AppSyn { conn: ConnId, syn: u32 },
+    /// The handshake's answer is back at the proxy.
+    ProxyConnectResult { conn: ConnId, outcome: ConnectOutcome },
     /// The proxied request has reached the app.
-    AppRequest { id: ReqId, attempt: u32 },
-    /// The app writes its response.
-    AppWrite { id: ReqId, attempt: u32 },
+    AppRequest { conn: ConnId },
+    /// The app writes its response (stale when `generation` moved on).
+    AppWrite { conn: ConnId, generation: u64 },
     /// The app's response has reached the proxy.
-    ProxyUpstreamResponse { id: ReqId, attempt: u32 },
+    ProxyUpstreamData { conn: ConnId },
+    /// The app's FIN (or RST) has reached the proxy.
+    ProxyUpstreamClosed { conn: ConnId, reset: bool },
+    /// The TLS handshake with the app has finished.
+    ProxyTlsDone { conn: ConnId, result: super::app::TlsResult },
+    /// An app's idle keep-alive timer fires.
+    AppIdleTimeout { conn: ConnId, token: u64 },
+    /// nginx's upstream `keepalive_timeout` for a cached connection.
+    ProxyIdleTimeout { conn: ConnId, token: u64 },
+    /// A crashed or killed app process is back (systemd restarted it).
+    AppRestarted { app: usize, generation: u64 },
     ProxyTimer { id: ReqId, timer: ProxyTimer },
-    /// The proxy's response has reached the client.
+    /// The proxy's response (or the connection error) has reached the client.
     ClientReceive(ReqId),
+    /// The next open-loop arrival.
+    ClientArrival,
 }
 
 /// Who did something, for the timeline.
@@ -53,6 +72,7 @@ pub enum Actor {
     Client,
     Proxy,
     App,
+    Kernel,
 }
 
 impl Actor {
@@ -61,10 +81,12 @@ impl Actor {
             Actor::Client => "client",
             Actor::Proxy => "proxy",
             Actor::App => "app",
+            Actor::Kernel => "kernel",
         }
     }
 }
 
+/// One entry of the structured trace: (time, actor, what happened).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Step {
     pub at: SimTime,
@@ -77,20 +99,42 @@ pub struct Step {
 #[serde(rename_all = "snake_case")]
 pub enum AttemptResult {
     InProgress,
-    Refused,
-    TimedOut,
+    /// The connection failed or broke; `message` is the error.log text.
+    Error { message: String },
+    TimedOut { while_connecting: bool },
+    /// An HTTP answer (possibly passed to the client, possibly retried).
     Responded { status: u16 },
+    /// nginx found the header invalid.
+    InvalidHeader,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Attempt {
-    /// `host:port` the proxy connected to.
+    /// Peer address as nginx names it (`127.0.0.1:3000`, `unix:/x.sock`).
     pub peer: String,
+    /// Index of the peer in the upstream block (None: implicit upstream).
+    pub server: Option<usize>,
     /// nginx connection number of the upstream connection.
     pub connection: u64,
+    /// The connection came from the keepalive cache.
+    pub reused: bool,
     pub started: SimTime,
     pub ended: Option<SimTime>,
     pub result: AttemptResult,
+}
+
+/// What the client ended up with.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientResult {
+    /// A complete HTTP response.
+    Response,
+    /// Headers arrived, then the connection broke (curl error 18).
+    Truncated { received: u64, expected: u64 },
+    /// Not an HTTP response (curl: "Received HTTP/0.9 when not allowed").
+    Http09,
+    /// Could not connect to the proxy at all (curl error 7).
+    ConnectFailed,
 }
 
 /// One client request and everything that happened to it.
@@ -98,21 +142,28 @@ pub struct Attempt {
 pub struct Exchange {
     pub id: ReqId,
     pub request: RequestSpec,
+    pub client_ip: String,
     pub sent_at: SimTime,
     /// nginx connection number of the client connection (`*N` in error.log).
     pub client_connection: u64,
     pub attempts: Vec<Attempt>,
-    /// The response the client received.
+    /// The response the client received (headers and the body bytes that arrived).
     pub response: Option<Response>,
+    pub client_result: Option<ClientResult>,
+    /// Status nginx logged in access.log (may differ from the response, e.g. 009).
+    pub logged_status: Option<u16>,
     pub finished_at: Option<SimTime>,
     /// The error.log lines this request produced.
     pub error_lines: Vec<String>,
     pub access_line: Option<String>,
-    /// The engine's one-paragraph explanation of the outcome.
+    /// What the client printed (curl-style).
+    pub console: Vec<String>,
+    /// The engine's explanation of the outcome.
     pub explanation: Option<String>,
     pub timeline: Vec<Step>,
+    /// Proxy-side state of the request.
     #[serde(skip)]
-    pub pending_reply: Option<AppReply>,
+    pub proxy: ProxyRequestState,
 }
 
 impl Exchange {
@@ -123,38 +174,155 @@ impl Exchange {
     pub fn status(&self) -> Option<u16> {
         self.response.as_ref().map(|r| r.status)
     }
+
+    pub fn is_finished(&self) -> bool {
+        self.finished_at.is_some()
+    }
+}
+
+/// nginx's per-request upstream state (`ngx_http_upstream_t` in spirit).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProxyRequestState {
+    /// Tries left (`u->peer.tries`).
+    pub tries: u32,
+    /// When the first attempt started (`proxy_next_upstream_timeout`).
+    pub start: Option<SimTime>,
+    /// Peers already tried (bit per server index, primary and backup).
+    pub tried: Vec<bool>,
+    /// Using the backup servers now.
+    pub on_backup: bool,
+    /// The connection of the current attempt.
+    pub conn: Option<ConnId>,
+    /// The request has been written to the upstream.
+    pub request_sent: bool,
+    /// Response has been sent to the client.
+    pub done: bool,
+    /// A resolved address (resolver at run time).
+    pub resolved: Option<String>,
+}
+
+/// Where a proxy→app connection stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    /// SYN sent, no answer yet.
+    Connecting,
+    /// Carrying a request.
+    Active,
+    /// In nginx's keepalive cache.
+    Idle,
+    Closed,
+}
+
+/// A proxy→app TCP (or unix) connection.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Conn {
+    /// nginx's connection number.
+    pub number: u64,
+    /// The app process it reached (None until accepted, or nobody listens).
+    pub app: Option<usize>,
+    pub server: Option<usize>,
+    pub peer: String,
+    pub state: ConnState,
+    /// The request it carries.
+    pub req: Option<ReqId>,
+    /// The attempt index within that request.
+    pub attempt: u32,
+    /// The app has read the request on it (a worker holds it).
+    pub read_by_app: bool,
+    /// Waiting in the app's queue for a worker.
+    pub queued: bool,
+    /// Requests completed on it.
+    pub served: u32,
+    /// Bumped whenever the app's idle timer must be ignored.
+    pub idle_token: u64,
+    /// Bumped whenever nginx's keepalive_timeout timer must be ignored.
+    pub proxy_idle_token: u64,
+    /// The app has closed its end (FIN sent).
+    pub app_closed: bool,
+    /// The connection may be kept alive after this response.
+    pub keepalive: bool,
+    /// The app's reply, carried from the app to the proxy.
+    pub reply: Option<AppReply>,
+    /// Process generation of the app when it accepted this connection.
+    pub generation: u64,
+}
+
+/// Counters that must add up (see the property tests).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub requests_sent: u64,
+    pub requests_finished: u64,
+    /// Client-visible outcomes by status (0 = no HTTP status).
+    pub by_status: std::collections::BTreeMap<u16, u64>,
+    pub upstream_attempts: u64,
+    pub upstream_connections: u64,
+    pub keepalive_reuses: u64,
+    pub app_requests_read: u64,
+    pub app_responses_written: u64,
+    pub app_crashes: u64,
+    pub syns_dropped: u64,
 }
 
 pub struct World {
     pub now: SimTime,
     pub clock: Clock,
+    /// The scenario the user gave.
+    pub base: Scenario,
+    /// The scenario the engine runs: `base` with every fault's `configure` applied.
     pub scenario: Scenario,
     pub rng: SimRng,
     pub(crate) queue: EventQueue<Event>,
     next_connection: u64,
     pub exchanges: Vec<Exchange>,
+    pub conns: Vec<Conn>,
     pub error_log: LogBuffer,
     pub access_log: LogBuffer,
     pub app_log: LogBuffer,
+    /// The clients' consoles, interleaved.
+    pub console: LogBuffer,
+    /// What nginx printed on stderr (start-up failures go there, not to error.log).
+    pub proxy_stderr: LogBuffer,
+    pub stats: Stats,
     /// Events processed so far.
     pub events_processed: u64,
+    /// Keep per-request timelines (off for very large runs).
+    pub record_timelines: bool,
+    /// The proxy process is up (nginx refuses to start on some errors).
+    pub proxy_running: bool,
+    /// The app processes, parallel to `scenario.apps`.
+    pub apps: Vec<super::app::AppProc>,
 }
 
 impl World {
-    pub fn new(scenario: Scenario) -> Self {
+    pub fn new(base: Scenario) -> Self {
+        let scenario = effective(&base);
         World {
             now: SimTime::ZERO,
-            clock: Clock::new(scenario.start_unix),
-            rng: SimRng::seeded(scenario.seed),
+            clock: Clock::new(base.start_unix),
+            rng: SimRng::seeded(base.seed),
+            record_timelines: true,
+            base,
             scenario,
             queue: EventQueue::default(),
             next_connection: 1,
             exchanges: Vec::new(),
+            conns: Vec::new(),
             error_log: LogBuffer::new(LOG_CAPACITY),
             access_log: LogBuffer::new(LOG_CAPACITY),
             app_log: LogBuffer::new(LOG_CAPACITY),
+            console: LogBuffer::new(LOG_CAPACITY),
+            proxy_stderr: LogBuffer::new(LOG_CAPACITY),
+            stats: Stats::default(),
             events_processed: 0,
+            proxy_running: true,
+            apps: Vec::new(),
         }
+        .with_apps()
+    }
+
+    fn with_apps(mut self) -> Self {
+        self.apps = (0..self.scenario.apps.len()).map(super::app::AppProc::new).collect();
+        self
     }
 
     /// Schedules `event` `delay_us` after now.
@@ -162,13 +330,17 @@ impl World {
         self.queue.push(self.now.plus_us(delay_us), event);
     }
 
+    pub fn schedule_at(&mut self, at: SimTime, event: Event) {
+        self.queue.push(at.max(self.now), event);
+    }
+
     /// One-way latency of a network hop.
     pub fn hop(&self) -> u64 {
         self.scenario.hop_latency_us
     }
 
-    /// nginx's global connection counter (`ngx_connection_counter`): client
-    /// and upstream connections draw from the same sequence.
+    /// nginx's connection counter (`ngx_connection_counter`): client and
+    /// upstream connections draw from the same sequence.
     pub fn next_connection_number(&mut self) -> u64 {
         let n = self.next_connection;
         self.next_connection += 1;
@@ -176,28 +348,84 @@ impl World {
     }
 
     pub fn note(&mut self, id: ReqId, actor: Actor, text: impl Into<String>) {
-        let at = self.now;
-        self.exchanges[id].timeline.push(Step { at, actor, text: text.into() });
+        if self.record_timelines {
+            let at = self.now;
+            self.exchanges[id].timeline.push(Step { at, actor, text: text.into() });
+        }
     }
 
     /// Adds a request to the run; it is sent at `at`.
-    pub fn add_request(&mut self, request: RequestSpec, at: SimTime) -> ReqId {
+    pub fn add_request(&mut self, request: RequestSpec, client_ip: String, at: SimTime) -> ReqId {
         let id = self.exchanges.len();
         self.exchanges.push(Exchange {
             id,
             request,
+            client_ip,
             sent_at: at,
             client_connection: 0,
             attempts: Vec::new(),
             response: None,
+            client_result: None,
+            logged_status: None,
             finished_at: None,
             error_lines: Vec::new(),
             access_line: None,
+            console: Vec::new(),
             explanation: None,
             timeline: Vec::new(),
-            pending_reply: None,
+            proxy: ProxyRequestState::default(),
         });
-        self.queue.push(at, Event::ClientSend(id));
+        self.queue.push(at.max(self.now), Event::ClientSend(id));
         id
     }
+
+    /// Opens a proxy→app connection record.
+    pub fn open_conn(&mut self, peer: String, server: Option<usize>, req: ReqId, attempt: u32) -> ConnId {
+        let number = self.next_connection_number();
+        self.stats.upstream_connections += 1;
+        self.conns.push(Conn {
+            number,
+            app: None,
+            server,
+            peer,
+            state: ConnState::Connecting,
+            req: Some(req),
+            attempt,
+            read_by_app: false,
+            queued: false,
+            served: 0,
+            idle_token: 0,
+            proxy_idle_token: 0,
+            app_closed: false,
+            keepalive: false,
+            reply: None,
+            generation: 0,
+        });
+        self.conns.len() - 1
+    }
+
+    /// Replaces the faults and recomputes the effective configuration.
+    pub fn set_faults(&mut self, faults: Vec<super::fault::Fault>) {
+        self.base.faults = faults;
+        self.scenario = effective(&self.base);
+    }
+
+    /// Calendar seconds now (nginx's `ngx_time()`).
+    pub fn unix_secs(&self) -> i64 {
+        self.base.start_unix.saturating_add((self.now.as_micros() / 1_000_000) as i64)
+    }
+
+    /// Milliseconds of virtual time now (`ngx_current_msec`).
+    pub fn now_ms(&self) -> u64 {
+        self.now.as_micros() / 1_000
+    }
+}
+
+/// `base` with every fault's configuration applied, in order.
+pub fn effective(base: &Scenario) -> Scenario {
+    let mut sc = base.clone();
+    for f in &base.faults {
+        f.configure(&mut sc);
+    }
+    sc
 }

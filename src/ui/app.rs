@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
-use crate::sim::{upstream, Fault, FaultKind, RequestSpec, Scenario, Simulation};
+use crate::sim::scenario::Clients;
+use crate::sim::{app, Fault, FaultKind, RequestSpec, Scenario, Simulation};
 
 use super::controls::Controls;
 use super::logs::LogPanel;
@@ -16,7 +17,7 @@ const THINK_TIME_MS: u64 = 1_000;
 
 #[component]
 pub fn App() -> impl IntoView {
-    let scenario = Scenario { requests: Vec::new(), ..Scenario::default() };
+    let scenario = Scenario { clients: Clients { requests: 0, ..Clients::default() }, ..Scenario::default() };
     let sim = StoredValue::new(Simulation::new(scenario).expect("the default scenario is valid"));
     // Bumped after every change to the simulation; views read it to re-render.
     let revision = RwSignal::new(0u64);
@@ -43,7 +44,7 @@ pub fn App() -> impl IntoView {
 
     let app_state = Memo::new(move |_| {
         revision.track();
-        sim.with_value(|s| upstream::state(s.world()))
+        sim.with_value(|s| app::state(s.world(), 0))
     });
     let last = Memo::new(move |_| {
         revision.track();
@@ -66,9 +67,9 @@ pub fn App() -> impl IntoView {
     let (proxy_label, app_label, client_label) = sim.with_value(|s| {
         let sc = &s.world().scenario;
         (
-            format!("listen {} → proxy_pass http://{}", sc.proxy.listen, sc.proxy.proxy_pass),
-            format!("listening on 127.0.0.1:{}", sc.app.port),
-            format!("{} from {}", sc.client.user_agent, sc.client.ip),
+            format!("listen {} → proxy_pass {}", sc.proxy.listen, sc.proxy.proxy_pass),
+            format!("listening on {}", sc.apps.first().map(|a| a.listen.as_str()).unwrap_or("-")),
+            format!("{} from {}", sc.clients.user_agent, sc.clients.ip),
         )
     });
     let last_status = Signal::derive(move || last.with(|l| l.as_ref().and_then(|e| e.status())));

@@ -4,16 +4,23 @@
 
 pub mod nginx;
 
+use super::app::TlsResult;
 use super::fault::ConnectOutcome;
-use super::world::{ProxyTimer, ReqId, World};
+use super::world::{ConnId, ProxyTimer, ReqId, World};
 
 pub trait ProxyFlavor {
     /// A client request has fully arrived.
     fn on_request(&mut self, w: &mut World, id: ReqId);
-    /// A connection attempt to the upstream ended (SYN-ACK or RST).
-    fn on_connect_result(&mut self, w: &mut World, id: ReqId, attempt: u32, outcome: ConnectOutcome);
-    /// The upstream's response header has arrived.
-    fn on_upstream_response(&mut self, w: &mut World, id: ReqId, attempt: u32);
+    /// A connection attempt to an upstream ended (SYN-ACK, RST, error).
+    fn on_connect_result(&mut self, w: &mut World, conn: ConnId, outcome: ConnectOutcome);
+    /// The TLS handshake with the upstream ended.
+    fn on_tls_done(&mut self, w: &mut World, conn: ConnId, result: TlsResult);
+    /// The upstream's response has arrived.
+    fn on_upstream_data(&mut self, w: &mut World, conn: ConnId);
+    /// The upstream closed (FIN) or reset (RST) the connection.
+    fn on_upstream_closed(&mut self, w: &mut World, conn: ConnId, reset: bool);
+    /// The flavour's own idle timer for a cached upstream connection.
+    fn on_idle_timeout(&mut self, w: &mut World, conn: ConnId, token: u64);
     /// A timer armed by this flavour fired (it may be stale).
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer);
 }
@@ -24,6 +31,14 @@ pub enum Proxy {
 }
 
 impl Proxy {
+    /// Starts the flavour the scenario names (it may fail to start and
+    /// leave `w.proxy_running` false, as nginx does on a bad config).
+    pub fn start(w: &mut World) -> Proxy {
+        match w.scenario.proxy.flavor {
+            super::scenario::Flavor::Nginx => Proxy::Nginx(nginx::Nginx::start(w)),
+        }
+    }
+
     pub fn flavor(&mut self) -> &mut dyn ProxyFlavor {
         match self {
             Proxy::Nginx(p) => p,

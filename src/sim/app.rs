@@ -1,0 +1,434 @@
+//! The upstream application servers: processes with a worker pool, a
+//! listen backlog, keep-alive idle timers, and what the operating system
+//! does when a process dies. Healthy behaviour is here; every deviation is
+//! asked of the active faults (`sim::fault`).
+
+use std::collections::VecDeque;
+
+use super::fault::{AppReply, CertProblem, ConnectOutcome, Wire};
+use super::http::{reason_phrase, Header, Response};
+use super::net::Address;
+use super::time::SimTime;
+use super::world::{Actor, ConnId, ConnState, Event, ReqId, World};
+
+/// Linux: SYN retransmissions after 1, 2, 4, 8, 16, 32 s (`tcp_syn_retries` = 6).
+pub const SYN_RETRIES: u32 = 6;
+
+/// Runtime state of one app process.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppProc {
+    pub index: usize,
+    pub running: bool,
+    /// Bumped each time the process dies; stale events compare it.
+    pub generation: u64,
+    /// Workers busy with a request.
+    pub busy: u32,
+    /// Connections whose request waits for a worker (unread).
+    pub waiting: VecDeque<ConnId>,
+    /// Connections open at the app.
+    pub open: Vec<ConnId>,
+    pub restarts: u32,
+}
+
+impl AppProc {
+    pub fn new(index: usize) -> Self {
+        AppProc { index, running: true, generation: 0, busy: 0, waiting: VecDeque::new(), open: Vec::new(), restarts: 0 }
+    }
+}
+
+/// How a TLS handshake with the app ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsResult {
+    Ok,
+    Cert(CertProblem),
+    /// The app answered the ClientHello with plain HTTP.
+    NotTls,
+}
+
+/// `Nov 21 04:43:44 web1 app[2817]: ...` — the journal the app log shows.
+fn journal(w: &World, app: usize, tag: &str, msg: &str) -> String {
+    let t = w.clock.journal(w.now);
+    format!("{t} web{} {tag}: {msg}", app + 1)
+}
+
+fn app_tag(w: &World, app: usize) -> String {
+    format!("{}[{}]", w.scenario.apps[app].name, w.scenario.apps[app].pid)
+}
+
+/// The app listening on `addr`, if any (names are resolved by the proxy).
+pub fn listener(w: &World, addr: &Address) -> Option<usize> {
+    w.scenario.apps.iter().position(|a| {
+        Address::parse(&a.listen).ok().is_some_and(|l| match (&l, addr) {
+            (Address::Tcp { host: h1, port: p1 }, Address::Tcp { host: h2, port: p2 }) => {
+                p1 == p2 && (h1 == h2 || h1 == "0.0.0.0" || (h2 == "localhost" && h1 == "127.0.0.1"))
+            }
+            _ => &l == addr,
+        })
+    })
+}
+
+/// A SYN reaches the app host.
+pub fn on_syn(w: &mut World, conn: ConnId, syn: u32) {
+    if w.conns[conn].state != ConnState::Connecting {
+        return; // the proxy gave up already
+    }
+    let Ok(addr) = Address::parse(&w.conns[conn].peer) else { return };
+    let req = w.conns[conn].req;
+    let app = listener(w, &addr);
+    let mut outcome = match (&addr, app) {
+        (_, Some(a)) if w.apps[a].running => ConnectOutcome::Accepted,
+        (Address::Unix { .. }, None) => ConnectOutcome::NoSuchFile,
+        _ => ConnectOutcome::Refused,
+    };
+    if let Some(a) = app {
+        let name = w.scenario.apps[a].name.clone();
+        let now = w.now;
+        let faults = w.scenario.faults.clone();
+        for f in &faults {
+            if let Some(o) = f.on_connect(now, &name, &mut w.rng) {
+                outcome = o;
+                break;
+            }
+        }
+    }
+    if outcome == ConnectOutcome::Accepted {
+        let a = app.expect("accepted implies a listener");
+        let cfg = &w.scenario.apps[a];
+        let queued = w.apps[a].waiting.len() as u32;
+        if w.apps[a].busy >= cfg.workers && queued >= cfg.backlog {
+            // Accept queue full: Linux drops the SYN; the proxy's kernel retransmits.
+            w.stats.syns_dropped += 1;
+            if let Some(id) = req {
+                w.note(id, Actor::Kernel, format!("accept queue of {} full ({queued} waiting): SYN dropped", w.conns[conn].peer));
+            }
+            if syn < SYN_RETRIES {
+                let rto = 1_000_000u64 << syn;
+                w.schedule(rto, Event::AppSyn { conn, syn: syn + 1 });
+            }
+            return;
+        }
+        w.conns[conn].app = Some(a);
+        w.conns[conn].generation = w.apps[a].generation;
+        w.apps[a].open.push(conn);
+    }
+    if let Some(id) = req {
+        let text = match outcome {
+            ConnectOutcome::Accepted => format!("{} accepts the connection", w.conns[conn].peer),
+            ConnectOutcome::Refused => "nothing listens there: the kernel answers RST".to_string(),
+            ConnectOutcome::NoSuchFile => "no such socket file".to_string(),
+            ConnectOutcome::PermissionDenied => "socket file is not accessible to nginx's user".to_string(),
+            ConnectOutcome::Dropped => "the SYN is silently dropped; no answer will come".to_string(),
+        };
+        w.note(id, Actor::Kernel, text);
+    }
+    if outcome != ConnectOutcome::Dropped {
+        let hop = w.hop();
+        w.schedule(hop, Event::ProxyConnectResult { conn, outcome });
+    }
+}
+
+/// The TLS handshake's result with the app behind `conn`.
+pub fn tls_handshake(w: &World, conn: ConnId) -> TlsResult {
+    let Some(a) = w.conns[conn].app else { return TlsResult::NotTls };
+    if !w.scenario.apps[a].tls {
+        return TlsResult::NotTls;
+    }
+    let name = &w.scenario.apps[a].name;
+    w.scenario
+        .faults
+        .iter()
+        .filter(|f| f.targets(name) && f.in_window(w.now))
+        .find_map(|f| f.cert_problem())
+        .map(TlsResult::Cert)
+        .unwrap_or(TlsResult::Ok)
+}
+
+/// The proxied request reaches the app.
+pub fn on_request(w: &mut World, conn: ConnId) {
+    let Some(a) = w.conns[conn].app else { return };
+    if w.conns[conn].app_closed || !w.apps[a].running || w.apps[a].generation != w.conns[conn].generation {
+        // The app already closed this connection: its kernel answers RST.
+        if let Some(id) = w.conns[conn].req {
+            w.note(id, Actor::Kernel, "the request reaches a connection the app already closed: RST");
+        }
+        let hop = w.hop();
+        w.schedule(hop, Event::ProxyUpstreamClosed { conn, reset: true });
+        return;
+    }
+    w.conns[conn].idle_token += 1; // cancels the app's idle timer
+    let cfg = &w.scenario.apps[a];
+    let shed = cfg.shed_queue_above;
+    if shed > 0 && w.apps[a].waiting.len() as u32 >= shed {
+        let body = "Server is overloaded. Retry later.\n".to_string();
+        let reply = AppReply {
+            after_us: 200,
+            wire: Wire::Http {
+                response: Response {
+                    status: 503,
+                    reason: reason_phrase(503).into(),
+                    headers: vec![
+                        Header::new("Content-Type", "text/plain; charset=utf-8"),
+                        Header::new("Content-Length", body.len().to_string()),
+                        Header::new("Retry-After", "1"),
+                    ],
+                    body,
+                },
+                bad_header_line: None,
+                truncate_body_at: None,
+            },
+            note: Some("load shedding: queue full"),
+        };
+        w.stats.app_requests_read += 1;
+        w.conns[conn].read_by_app = true;
+        let generation = w.apps[a].generation;
+        w.conns[conn].reply = Some(reply);
+        w.schedule(200, Event::AppWrite { conn, generation });
+        return;
+    }
+    if w.apps[a].busy < cfg.workers {
+        start(w, a, conn);
+    } else {
+        w.conns[conn].queued = true;
+        w.apps[a].waiting.push_back(conn);
+        if let Some(id) = w.conns[conn].req {
+            let n = w.apps[a].waiting.len();
+            w.note(id, Actor::App, format!("all {} workers busy: the request waits unread (queue: {n})", cfg.workers));
+        }
+    }
+}
+
+/// A worker picks up the request on `conn`.
+fn start(w: &mut World, a: usize, conn: ConnId) {
+    w.apps[a].busy += 1;
+    w.conns[conn].read_by_app = true;
+    w.conns[conn].queued = false;
+    w.stats.app_requests_read += 1;
+    let cfg = &w.scenario.apps[a];
+    let (lo, hi) = (
+        cfg.latency_ms.saturating_sub(cfg.latency_jitter_ms),
+        cfg.latency_ms.saturating_add(cfg.latency_jitter_ms),
+    );
+    let body = cfg.body.clone();
+    let name = cfg.name.clone();
+    let after_us = w.rng.between(lo * 1_000, hi * 1_000);
+    let mut reply = AppReply {
+        after_us,
+        wire: Wire::Http {
+            response: Response {
+                status: 200,
+                reason: reason_phrase(200).into(),
+                headers: vec![
+                    Header::new("Content-Type", "application/json; charset=utf-8"),
+                    Header::new("Content-Length", body.len().to_string()),
+                ],
+                body,
+            },
+            bad_header_line: None,
+            truncate_body_at: None,
+        },
+        note: None,
+    };
+    let now = w.now;
+    let faults = w.scenario.faults.clone();
+    for f in &faults {
+        reply = f.on_request(now, &name, &mut w.rng, reply);
+    }
+    if let Some(id) = w.conns[conn].req {
+        let line = w.exchanges[id].request_line();
+        w.note(id, Actor::App, format!("a worker reads \"{line}\" and starts on it"));
+    }
+    let generation = w.apps[a].generation;
+    let after = reply.after_us;
+    let hang = matches!(reply.wire, Wire::Hang);
+    w.conns[conn].reply = Some(reply);
+    if !hang {
+        w.schedule(after, Event::AppWrite { conn, generation });
+    }
+}
+
+/// The app finishes the request on `conn`.
+pub fn on_write(w: &mut World, conn: ConnId, generation: u64) {
+    let Some(a) = w.conns[conn].app else { return };
+    if w.apps[a].generation != generation || !w.apps[a].running {
+        return; // the process died meanwhile
+    }
+    let Some(reply) = w.conns[conn].reply.clone() else { return };
+    let req = w.conns[conn].req;
+    let took_ms = reply.after_us / 1_000;
+    match reply.wire {
+        Wire::Crash => {
+            if let Some(note) = reply.note {
+                let tag = app_tag(w, a);
+                let line = journal(w, a, &tag, &format!("Uncaught {note}"));
+                w.app_log.push(line);
+            }
+            if let Some(id) = req {
+                w.note(id, Actor::App, "the process crashes (uncaught exception)");
+            }
+            die(w, a, false, 0);
+            return;
+        }
+        Wire::OomKill { rss_mb } => {
+            if let Some(id) = req {
+                w.note(id, Actor::Kernel, format!("out of memory: the OOM killer sends SIGKILL to the app ({rss_mb} MB resident)"));
+            }
+            die(w, a, true, rss_mb);
+            return;
+        }
+        _ => {}
+    }
+    let status = reply.status().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+    let (method, path) = req
+        .map(|id| (w.exchanges[id].request.method.clone(), w.exchanges[id].request.path.clone()))
+        .unwrap_or_default();
+    let proxy_gone = w.conns[conn].state == ConnState::Closed;
+    let mut msg = format!("{method} {path} {status} {took_ms}ms");
+    if let Some(note) = reply.note {
+        msg.push_str(&format!(" ({note})"));
+    }
+    if proxy_gone {
+        msg.push_str(" — write to a connection the proxy already closed (EPIPE)");
+    }
+    let tag = app_tag(w, a);
+    let line = journal(w, a, &tag, &msg);
+    w.app_log.push(line);
+    w.stats.app_responses_written += 1;
+    let truncated = matches!(reply.wire, Wire::Http { truncate_body_at: Some(_), .. });
+    finish_worker(w, a);
+    if let Some(id) = req {
+        let text = if proxy_gone {
+            format!("finishes after {took_ms} ms and writes {status} into a closed connection")
+        } else {
+            format!("writes {status} after {took_ms} ms")
+        };
+        w.note(id, Actor::App, text);
+    }
+    if !proxy_gone {
+        let hop = w.hop();
+        w.schedule(hop, Event::ProxyUpstreamData { conn });
+    }
+    if truncated {
+        die(w, a, false, 0);
+        return;
+    }
+    if w.conns[conn].keepalive && !proxy_gone {
+        w.conns[conn].read_by_app = false;
+        let token = w.conns[conn].idle_token;
+        let idle = w.scenario.apps[a].keepalive_timeout_ms * 1_000;
+        w.schedule(idle, Event::AppIdleTimeout { conn, token });
+    } else {
+        close_at_app(w, a, conn);
+    }
+}
+
+fn finish_worker(w: &mut World, a: usize) {
+    w.apps[a].busy = w.apps[a].busy.saturating_sub(1);
+    while w.apps[a].busy < w.scenario.apps[a].workers {
+        let Some(next) = w.apps[a].waiting.pop_front() else { break };
+        if w.conns[next].state == ConnState::Closed {
+            close_at_app(w, a, next);
+            continue; // the proxy gave up on it while it waited
+        }
+        start(w, a, next);
+    }
+}
+
+fn close_at_app(w: &mut World, a: usize, conn: ConnId) {
+    w.conns[conn].app_closed = true;
+    w.apps[a].open.retain(|&c| c != conn);
+}
+
+/// The app's idle timer on a kept-alive connection fires: it closes (FIN).
+pub fn on_idle_timeout(w: &mut World, conn: ConnId, token: u64) {
+    let c = &w.conns[conn];
+    if c.idle_token != token || c.app_closed || c.read_by_app || c.queued {
+        return;
+    }
+    let Some(a) = c.app else { return };
+    if w.apps[a].generation != c.generation {
+        return;
+    }
+    close_at_app(w, a, conn);
+    let hop = w.hop();
+    w.schedule(hop, Event::ProxyUpstreamClosed { conn, reset: false });
+}
+
+/// The process dies. Connections whose request it had read, or idle ones,
+/// close with FIN; connections with unread data in the socket get RST.
+fn die(w: &mut World, a: usize, oom: bool, rss_mb: u64) {
+    let cfg = w.scenario.apps[a].clone();
+    let tag = app_tag(w, a);
+    if oom {
+        let kb = rss_mb * 1024;
+        let l = journal(w, a, "kernel", &format!(
+            "Out of memory: Killed process {} ({}) total-vm:{}kB, anon-rss:{kb}kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:{}kB oom_score_adj:0",
+            cfg.pid, "node", kb + kb / 2, kb / 400 + 4
+        ));
+        w.app_log.push(l);
+        let l = journal(w, a, "systemd[1]", &format!("{}.service: A process of this unit has been killed by the OOM killer.", cfg.name));
+        w.app_log.push(l);
+        let l = journal(w, a, "systemd[1]", &format!("{}.service: Main process exited, code=killed, status=9/KILL", cfg.name));
+        w.app_log.push(l);
+    } else {
+        let l = journal(w, a, "systemd[1]", &format!("{}.service: Main process exited, code=exited, status=1/FAILURE", cfg.name));
+        w.app_log.push(l);
+    }
+    let _ = tag;
+    w.stats.app_crashes += 1;
+    let p = &mut w.apps[a];
+    p.running = false;
+    p.generation += 1;
+    p.busy = 0;
+    p.waiting.clear();
+    let open = std::mem::take(&mut p.open);
+    let hop = w.hop();
+    for conn in open {
+        let c = &mut w.conns[conn];
+        if c.state == ConnState::Closed || c.app_closed {
+            continue;
+        }
+        c.app_closed = true;
+        let reset = c.queued; // unread request bytes in the socket buffer
+        c.queued = false;
+        w.schedule(hop, Event::ProxyUpstreamClosed { conn, reset });
+    }
+    let generation = w.apps[a].generation;
+    w.schedule(cfg.restart_ms * 1_000, Event::AppRestarted { app: a, generation });
+}
+
+/// systemd brings the process back.
+pub fn on_restarted(w: &mut World, a: usize, generation: u64) {
+    if w.apps[a].generation != generation || w.apps[a].running {
+        return;
+    }
+    w.apps[a].running = true;
+    w.apps[a].restarts += 1;
+    let name = w.scenario.apps[a].name.clone();
+    let n = w.apps[a].restarts;
+    let l = journal(w, a, "systemd[1]", &format!("{name}.service: Scheduled restart job, restart counter is at {n}."));
+    w.app_log.push(l);
+    let l = journal(w, a, "systemd[1]", &format!("Started {name}.service."));
+    w.app_log.push(l);
+}
+
+/// The app's state as the topology shows it.
+pub fn state(w: &World, a: usize) -> &'static str {
+    if !w.apps.get(a).is_some_and(|p| p.running) {
+        return "down";
+    }
+    let name = &w.scenario.apps[a].name;
+    w.base
+        .faults
+        .iter()
+        .find(|f| f.targets(name) && f.in_window(w.now))
+        .map(|f| f.kind.app_state())
+        .unwrap_or("listening")
+}
+
+/// Whether `id` is the request currently carried by `conn`.
+pub fn carries(w: &World, conn: ConnId, id: ReqId) -> bool {
+    w.conns[conn].req == Some(id)
+}
+
+#[allow(dead_code)]
+fn _assert_time(_: SimTime) {}

@@ -1,0 +1,119 @@
+//! The clients: open-loop arrivals and what a client (curl) prints.
+
+use super::engine::fmt_duration;
+use super::scenario::{Arrival, RequestSpec};
+use super::time::SimTime;
+use super::world::{Actor, ClientResult, Event, ReqId, World};
+
+/// Schedules the first open-loop arrival, if the scenario asks for any.
+pub fn start(w: &mut World) {
+    if w.scenario.clients.requests > 0 {
+        w.schedule_at(SimTime::ZERO, Event::ClientArrival);
+    }
+}
+
+/// The address of the client host that sends request number `n`.
+pub fn client_ip(w: &World, n: u64) -> String {
+    let c = &w.scenario.clients;
+    if c.count <= 1 {
+        return c.ip.clone();
+    }
+    let i = n % c.count as u64;
+    format!("10.0.{}.{}", i / 250, i % 250 + 1)
+}
+
+/// One open-loop arrival: send a request and schedule the next one.
+pub fn on_arrival(w: &mut World, sent_so_far: &mut u64) {
+    let c = w.scenario.clients.clone();
+    let duration = w.scenario.duration_ms;
+    if *sent_so_far >= c.requests as u64 || (duration > 0 && w.now_ms() >= duration) {
+        return;
+    }
+    let spec = RequestSpec {
+        at_ms: w.now_ms(),
+        method: c.method.clone(),
+        path: c.path.clone(),
+        host: c.host.clone(),
+        body_bytes: c.body_bytes,
+    };
+    let ip = client_ip(w, *sent_so_far);
+    let now = w.now;
+    w.add_request(spec, ip, now);
+    *sent_so_far += 1;
+    if *sent_so_far < c.requests as u64 {
+        let mean_us = 1_000_000.0 / c.rate_per_s;
+        let gap = match c.arrival {
+            Arrival::Uniform => mean_us,
+            Arrival::Poisson => {
+                // Inverse-CDF of the exponential distribution.
+                let u = (w.rng.between(1, 1 << 53) as f64) / ((1u64 << 53) as f64);
+                -mean_us * u.ln()
+            }
+        };
+        w.schedule(gap.max(1.0) as u64, Event::ClientArrival);
+    }
+}
+
+/// The client writes its request (or fails to connect to the proxy).
+pub fn on_send(w: &mut World, id: ReqId) {
+    w.stats.requests_sent += 1;
+    let line = w.exchanges[id].request_line();
+    w.note(id, Actor::Client, format!("sends \"{line}\""));
+    let hop = w.hop();
+    if !w.proxy_running {
+        w.note(id, Actor::Kernel, "nginx is not running: nothing listens on the proxy's port, RST");
+        w.exchanges[id].client_result = Some(ClientResult::ConnectFailed);
+        w.exchanges[id].explanation = Some(
+            "nginx is not running: it refused to start because its configuration could not be loaded (see the [emerg] line in error.log). \
+             The client cannot even connect, so there is no HTTP status at all."
+                .into(),
+        );
+        w.schedule(2 * hop, Event::ClientReceive(id));
+        return;
+    }
+    w.schedule(hop, Event::ProxyReceive(id));
+}
+
+/// What the client got, curl-style.
+pub fn on_receive(w: &mut World, id: ReqId) {
+    let now = w.now;
+    let ex = &mut w.exchanges[id];
+    if ex.finished_at.is_some() {
+        return;
+    }
+    ex.finished_at = Some(now);
+    let took = now.since(ex.sent_at);
+    let listen = w.scenario.proxy.listen;
+    let host = if ex.request.host.is_empty() { "localhost".to_string() } else { ex.request.host.clone() };
+    let (line, status) = match (&ex.client_result, &ex.response) {
+        (Some(ClientResult::ConnectFailed), _) => (
+            format!("curl: (7) Failed to connect to {host} port {listen} after {} ms: Couldn't connect to server", took / 1_000),
+            0,
+        ),
+        (Some(ClientResult::Http09), _) => ("curl: (1) Received HTTP/0.9 when not allowed".to_string(), 0),
+        (Some(ClientResult::Truncated { received, expected }), Some(r)) => (
+            format!(
+                "{} {} → {}, then curl: (18) transfer closed with {} bytes remaining to read",
+                ex.request.method,
+                ex.request.path,
+                r.status_line(),
+                expected - received
+            ),
+            r.status,
+        ),
+        (_, Some(r)) => (
+            format!("{} {} → {} ({} bytes, {})", ex.request.method, ex.request.path, r.status_line(), r.body_bytes(), fmt_duration(took)),
+            r.status,
+        ),
+        (_, None) => ("(no response)".to_string(), 0),
+    };
+    ex.console.push(line.clone());
+    w.console.push(line);
+    w.stats.requests_finished += 1;
+    *w.stats.by_status.entry(status).or_insert(0) += 1;
+    let text = match status {
+        0 => "gets no HTTP response".to_string(),
+        s => format!("receives {s} after {}", fmt_duration(took)),
+    };
+    w.note(id, Actor::Client, text);
+}

@@ -1,0 +1,823 @@
+//! nginx 1.22 as a reverse proxy. Messages, levels, pages and the retry
+//! logic follow nginx's own sources (ngx_http_upstream.c,
+//! ngx_http_proxy_module.c, ngx_event_connect.c) and were checked against a
+//! real nginx 1.22.1: docs/research/nginx-1.22-observations*.md.
+
+pub mod limit_req;
+pub mod pages;
+pub mod peers;
+
+use crate::sim::app::{self, TlsResult};
+use crate::sim::fault::{CertProblem, ConnectOutcome, DnsAnswer, Wire};
+use crate::sim::http::{Header, Response};
+use crate::sim::log::{nginx_combined_line, nginx_error_line, ErrorContext, Level};
+use crate::sim::net::{Address, ProxyPass, Scheme, Target};
+use crate::sim::world::{
+    Actor, Attempt, AttemptResult, ClientResult, ConnId, ConnState, Event, ProxyTimer, ReqId, World,
+};
+
+use super::ProxyFlavor;
+use limit_req::{fmt_excess, LimitReqState, Verdict};
+use pages::{error_page, own_reason};
+use peers::{PeerSet, Pick};
+
+/// Where the exported config lives; nginx names it in `[emerg]` lines.
+pub const CONF_PATH: &str = "/etc/nginx/conf.d/gateway-lab.conf";
+
+const CONNECTING: &str = "connecting to upstream";
+const READING_HEADER: &str = "reading response header from upstream";
+const READING_BODY: &str = "reading upstream";
+const SSL_HANDSHAKING: &str = "SSL handshaking to upstream";
+
+/// `proxy_next_upstream` failure types (NGX_HTTP_UPSTREAM_FT_*).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ft {
+    Error,
+    Timeout,
+    InvalidHeader,
+    Http(u16),
+    NoLive,
+}
+
+impl Ft {
+    fn directive(self) -> String {
+        match self {
+            Ft::Error => "error".into(),
+            Ft::Timeout => "timeout".into(),
+            Ft::InvalidHeader => "invalid_header".into(),
+            Ft::Http(s) => format!("http_{s}"),
+            Ft::NoLive => "noliveupstream".into(),
+        }
+    }
+
+    fn status(self) -> u16 {
+        match self {
+            Ft::Timeout => 504,
+            Ft::Http(s) => s,
+            _ => 502,
+        }
+    }
+}
+
+pub struct Nginx {
+    pass: Option<ProxyPass>,
+    peers: PeerSet,
+    /// `proxy_pass http://name:port` resolved per request by `resolver`.
+    runtime_host: Option<(String, u16)>,
+    /// The upstream block's name when proxy_pass names one.
+    group: Option<String>,
+    /// Idle upstream connections, most recently used last.
+    cache: Vec<ConnId>,
+    limit: LimitReqState,
+    /// Per request: which peer each attempt used.
+    picks: Vec<Option<Pick>>,
+    /// Per request: tried bitmaps (primary, backup).
+    tried: Vec<(Vec<bool>, Vec<bool>)>,
+}
+
+fn resolve_startup(w: &World, host: &str) -> Option<DnsAnswer> {
+    w.scenario.faults.iter().find_map(|f| f.dns_answer(host))
+}
+
+impl Nginx {
+    /// Reads the configuration the way `nginx` does at start-up. Names in
+    /// `upstream` servers and in a static `proxy_pass` are resolved now; a
+    /// failure stops nginx with an `[emerg]` line.
+    pub fn start(w: &mut World) -> Nginx {
+        let mut n = Nginx {
+            pass: ProxyPass::parse(&w.scenario.proxy.proxy_pass).ok(),
+            peers: PeerSet::new(&[]),
+            runtime_host: None,
+            group: None,
+            cache: Vec::new(),
+            limit: LimitReqState::default(),
+            picks: Vec::new(),
+            tried: Vec::new(),
+        };
+        let Some(pass) = n.pass.clone() else {
+            w.proxy_running = false;
+            return n;
+        };
+        let mut servers = match &pass.host {
+            Target::Group(name) if *name == w.scenario.upstream.name => {
+                n.group = Some(name.clone());
+                w.scenario.upstream.servers.clone()
+            }
+            Target::Group(name) => {
+                // No such block: nginx resolves it as a host name (port 80).
+                vec![crate::sim::scenario::UpstreamServer { address: format!("{name}:80"), ..Default::default() }]
+            }
+            Target::Addr(addr) => {
+                if let (Some(host), false, Some(_)) = (addr.host(), addr.is_ip(), &w.scenario.proxy.resolver) {
+                    n.runtime_host = Some((host.to_string(), addr.port().unwrap_or(80)));
+                }
+                vec![crate::sim::scenario::UpstreamServer { address: addr.to_string(), ..Default::default() }]
+            }
+        };
+        // ngx_http_proxy_merge_loc_conf: the buffer sizes must fit together.
+        let p = &w.scenario.proxy;
+        let busy = 2 * p.proxy_buffer_size.max(p.proxy_buffers_size);
+        if busy >= (p.proxy_buffers_count as u64 - 1) * p.proxy_buffers_size {
+            Self::emerg(w, "\"proxy_busy_buffers_size\" must be less than the size of all \"proxy_buffers\" minus one buffer", 20);
+            return n;
+        }
+        if n.runtime_host.is_none() {
+            let in_block = n.group.is_some();
+            for s in &mut servers {
+                let Ok(addr) = Address::parse(&s.address) else { continue };
+                let Some(host) = addr.host().filter(|_| !addr.is_ip()) else { continue };
+                if resolve_startup(w, host).is_some() {
+                    // An upstream{} server line quotes host:port, proxy_pass only the host.
+                    let quoted = if in_block { s.address.clone() } else { host.to_string() };
+                    Self::emerg(w, &format!("host not found in upstream \"{quoted}\""), if in_block { 2 } else { 17 });
+                    return n;
+                }
+                s.address = addr.resolved("127.0.0.1").to_string();
+            }
+        }
+        n.peers = PeerSet::new(&servers);
+        n
+    }
+
+    /// nginx refuses to start: the `[emerg]` line goes to stderr (the
+    /// journal of nginx.service), not to error.log.
+    fn emerg(w: &mut World, message: &str, line: u32) {
+        let pid = w.scenario.proxy.worker_pid.saturating_sub(1);
+        let l = format!("{} [emerg] {pid}#{pid}: {message} in {CONF_PATH}:{line}", w.clock.error_log(w.now));
+        w.proxy_stderr.push(l);
+        w.proxy_running = false;
+    }
+
+    fn log(&self, w: &mut World, id: ReqId, level: Level, message: &str, action: Option<&str>, upstream: Option<String>) {
+        let threshold = Level::parse(&w.scenario.proxy.error_log_level).unwrap_or(Level::Error);
+        w.note(id, Actor::Proxy, format!("error.log [{}] {message}", level.as_str()));
+        if level > threshold {
+            return;
+        }
+        let ex = &w.exchanges[id];
+        let request_line = ex.request_line();
+        let host = (!ex.request.host.is_empty()).then_some(ex.request.host.as_str());
+        let line = nginx_error_line(
+            &w.clock.error_log(w.now),
+            level,
+            w.scenario.proxy.worker_pid,
+            ex.client_connection,
+            message,
+            &ErrorContext {
+                client: &ex.client_ip,
+                server: w.scenario.proxy.server_name.split_whitespace().next().unwrap_or(""),
+                request_line: &request_line,
+                action,
+                upstream: upstream.as_deref(),
+                host,
+            },
+        );
+        w.exchanges[id].error_lines.push(line.clone());
+        w.error_log.push(line);
+    }
+
+    /// `upstream: "http://127.0.0.1:3000/users"` for the peer `peer`.
+    fn upstream_field(&self, w: &World, id: ReqId, peer: &str) -> String {
+        let scheme = self.pass.as_ref().map(|p| p.scheme).unwrap_or(Scheme::Http).as_str();
+        let path = &w.exchanges[id].request.path;
+        if peer.starts_with("unix:") {
+            format!("{scheme}://{peer}:{path}")
+        } else {
+            format!("{scheme}://{peer}{path}")
+        }
+    }
+
+    fn current_conn(w: &World, id: ReqId) -> Option<ConnId> {
+        w.exchanges[id].proxy.conn
+    }
+
+    fn server_header(w: &World) -> String {
+        let p = &w.scenario.proxy;
+        if p.server_tokens { format!("nginx/{}", p.version) } else { "nginx".into() }
+    }
+
+    fn next_upstream_has(w: &World, what: &str) -> bool {
+        let list = &w.scenario.proxy.proxy_next_upstream;
+        !list.iter().any(|c| c == "off") && list.iter().any(|c| c == what)
+    }
+
+    fn ensure_slots(&mut self, id: ReqId) {
+        if self.picks.len() <= id {
+            self.picks.resize(id + 1, None);
+            self.tried.resize(id + 1, (Vec::new(), Vec::new()));
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Request start: limit_req, resolver, then the first connect.
+
+    fn start_upstream(&mut self, w: &mut World, id: ReqId) {
+        self.ensure_slots(id);
+        self.tried[id] = (vec![false; self.peers.primary.len()], vec![false; self.peers.backup.len()]);
+        let mut tries = self.peers.tries();
+        let cap = w.scenario.proxy.proxy_next_upstream_tries;
+        if cap > 0 && tries > cap {
+            tries = cap;
+        }
+        let now = w.now;
+        let st = &mut w.exchanges[id].proxy;
+        st.tries = tries;
+        st.start = Some(now);
+        if let Some((host, _port)) = self.runtime_host.clone() {
+            let answer = w.scenario.faults.iter().find_map(|f| f.dns_answer(&host));
+            w.note(id, Actor::Proxy, format!("asks the resolver for {host}"));
+            match answer {
+                None => {
+                    w.exchanges[id].proxy.resolved = Some("127.0.0.1".into());
+                    self.connect(w, id);
+                }
+                Some(DnsAnswer::Timeout) => {
+                    let t = w.scenario.proxy.resolver_timeout_ms * 1_000;
+                    w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Resolver });
+                }
+                Some(a) => {
+                    let msg = match a {
+                        DnsAnswer::Nxdomain => format!("{host} could not be resolved (3: Host not found)"),
+                        _ => format!("{host} could not be resolved (2: Server failure)"),
+                    };
+                    self.log(w, id, Level::Error, &msg, None, None);
+                    self.finalize_error(w, id, 502, format!(
+                        "nginx resolves {host} at request time (a variable in proxy_pass with a resolver) and the DNS server said the name does not exist. \
+                         nginx answers 502 without trying to connect. Fix: correct the name or its DNS record."
+                    ));
+                }
+            }
+            return;
+        }
+        self.connect(w, id);
+    }
+
+    /// `ngx_http_upstream_connect`: pick a peer, reuse a cached connection
+    /// or open a new one.
+    fn connect(&mut self, w: &mut World, id: ReqId) {
+        let now_s = w.unix_secs();
+        let (tp, tb) = &mut self.tried[id];
+        let mut on_backup = w.exchanges[id].proxy.on_backup;
+        let pick = self.peers.get(tp, tb, &mut on_backup, now_s);
+        w.exchanges[id].proxy.on_backup = on_backup;
+        let Some(pick) = pick else {
+            self.picks[id] = None;
+            let group = self.group.clone().unwrap_or_default();
+            let field = self.upstream_field(w, id, &group);
+            self.log(w, id, Level::Error, "no live upstreams", Some(CONNECTING), Some(field));
+            self.next(w, id, Ft::NoLive, None);
+            return;
+        };
+        self.picks[id] = Some(pick);
+        let mut peer = self.peers.peer(pick).name.clone();
+        if let Some(ip) = &w.exchanges[id].proxy.resolved {
+            if let (Some((_, port)), true) = (&self.runtime_host, !ip.is_empty()) {
+                peer = format!("{ip}:{port}");
+            }
+        }
+        let server = self.group.as_ref().map(|_| self.peers.peer(pick).server);
+        let attempt = w.exchanges[id].attempts.len() as u32;
+
+        // Keepalive cache (ngx_http_upstream_keepalive_module): most recent first.
+        if w.scenario.upstream.keepalive > 0 {
+            if let Some(pos) = self.cache.iter().rposition(|&c| w.conns[c].peer == peer) {
+                let conn = self.cache.remove(pos);
+                let c = &mut w.conns[conn];
+                c.state = ConnState::Active;
+                c.req = Some(id);
+                c.attempt = attempt;
+                c.proxy_idle_token += 1;
+                w.stats.keepalive_reuses += 1;
+                let number = c.number;
+                w.exchanges[id].attempts.push(Attempt {
+                    peer: peer.clone(),
+                    server,
+                    connection: number,
+                    reused: true,
+                    started: w.now,
+                    ended: None,
+                    result: AttemptResult::InProgress,
+                });
+                w.exchanges[id].proxy.conn = Some(conn);
+                w.stats.upstream_attempts += 1;
+                w.note(id, Actor::Proxy, format!("reuses idle keepalive connection *{number} to {peer}"));
+                self.send_request(w, id, conn);
+                return;
+            }
+        }
+        let conn = w.open_conn(peer.clone(), server, id, attempt);
+        let number = w.conns[conn].number;
+        w.exchanges[id].attempts.push(Attempt {
+            peer: peer.clone(),
+            server,
+            connection: number,
+            reused: false,
+            started: w.now,
+            ended: None,
+            result: AttemptResult::InProgress,
+        });
+        w.exchanges[id].proxy.conn = Some(conn);
+        w.exchanges[id].proxy.request_sent = false;
+        w.stats.upstream_attempts += 1;
+        w.note(id, Actor::Proxy, format!("connect() to {peer} (upstream connection *{number})"));
+        let hop = w.hop();
+        w.schedule(hop, Event::AppSyn { conn, syn: 0 });
+        let t = w.scenario.proxy.proxy_connect_timeout_ms * 1_000;
+        w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Connect { attempt } });
+    }
+
+    fn send_request(&mut self, w: &mut World, id: ReqId, conn: ConnId) {
+        let p = &w.scenario.proxy;
+        let keepalive = w.scenario.upstream.keepalive > 0
+            && p.proxy_http_version == "1.1"
+            && p.proxy_set_header.get("Connection").is_some_and(|v| v.is_empty());
+        w.conns[conn].keepalive = keepalive;
+        w.conns[conn].state = ConnState::Active;
+        w.exchanges[id].proxy.request_sent = true;
+        let line = w.exchanges[id].request_line();
+        let version = w.scenario.proxy.proxy_http_version.clone();
+        let upstream_line = line.replace("HTTP/1.1", &format!("HTTP/{version}"));
+        w.note(id, Actor::Proxy, format!("sends \"{upstream_line}\" upstream{}", if keepalive { "" } else { " with Connection: close" }));
+        let hop = w.hop();
+        w.schedule(hop, Event::AppRequest { conn });
+        let attempt = w.conns[conn].attempt;
+        let t = w.scenario.proxy.proxy_read_timeout_ms * 1_000;
+        w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Read { attempt } });
+    }
+
+    // ------------------------------------------------------------------
+    // Failure handling: ngx_http_upstream_next.
+
+    fn end_attempt(w: &mut World, id: ReqId, result: AttemptResult) {
+        let now = w.now;
+        if let Some(a) = w.exchanges[id].attempts.last_mut() {
+            if a.ended.is_none() {
+                a.ended = Some(now);
+                a.result = result;
+            }
+        }
+    }
+
+    fn close_conn(&mut self, w: &mut World, conn: ConnId) {
+        // `req` stays: the app may still be working on that request.
+        w.conns[conn].state = ConnState::Closed;
+        self.cache.retain(|&c| c != conn);
+    }
+
+    /// The current attempt failed with `ft`. `action` is nginx's "while ..."
+    /// context for the timeout line.
+    fn next(&mut self, w: &mut World, id: ReqId, ft: Ft, action: Option<&str>) {
+        let cached = w.exchanges[id].attempts.last().is_some_and(|a| a.reused);
+        if let Some(conn) = w.exchanges[id].proxy.conn.take() {
+            self.close_conn(w, conn);
+        }
+        // Free the peer: every failure type counts, except 403/404.
+        if ft != Ft::NoLive {
+            if let Some(pick) = self.picks[id] {
+                let failed = !matches!(ft, Ft::Http(403) | Ft::Http(404));
+                let now_s = w.unix_secs();
+                let mut tries = w.exchanges[id].proxy.tries;
+                let disabled = self.peers.free(pick, failed, now_s, &mut tries);
+                w.exchanges[id].proxy.tries = tries;
+                if disabled {
+                    let peer = self.peers.peer(pick).name.clone();
+                    let field = self.upstream_field(w, id, &peer);
+                    let act = action.unwrap_or(CONNECTING);
+                    self.log(w, id, Level::Warn, "upstream server temporarily disabled", Some(act), Some(field));
+                }
+            }
+        }
+        if ft == Ft::Timeout {
+            let peer = w.exchanges[id].attempts.last().map(|a| a.peer.clone()).unwrap_or_default();
+            let field = self.upstream_field(w, id, &peer);
+            self.log(w, id, Level::Error, "upstream timed out (110: Connection timed out)", action, Some(field));
+        }
+        if cached && ft == Ft::Error {
+            // "TODO: inform balancer instead": a broken cached connection
+            // does not use up a try.
+            w.exchanges[id].proxy.tries += 1;
+        }
+        let status = ft.status();
+        let method = w.exchanges[id].request.method.clone();
+        let non_idempotent = w.exchanges[id].proxy.request_sent
+            && matches!(method.as_str(), "POST" | "LOCK" | "PATCH")
+            && !Self::next_upstream_has(w, "non_idempotent");
+        let limit = w.scenario.proxy.proxy_next_upstream_timeout_ms;
+        let started = w.exchanges[id].proxy.start.unwrap_or(w.now);
+        let out_of_time = limit > 0 && w.now.since(started) >= limit * 1_000;
+        let tries = w.exchanges[id].proxy.tries;
+        if tries == 0 || !Self::next_upstream_has(w, &ft.directive()) || non_idempotent || out_of_time {
+            let why = if non_idempotent {
+                format!(" The request was a {method}, which nginx does not pass to another server once it has been sent (proxy_next_upstream has no non_idempotent).")
+            } else if tries == 0 && w.exchanges[id].attempts.len() > 1 {
+                format!(" nginx tried {} times and had no tries left.", w.exchanges[id].attempts.len())
+            } else {
+                String::new()
+            };
+            let explanation = self.explain(w, id, ft, status) + &why;
+            self.finalize_error(w, id, status, explanation);
+            return;
+        }
+        w.note(id, Actor::Proxy, format!("proxy_next_upstream {}: tries the next server ({tries} tries left)", ft.directive()));
+        self.connect(w, id);
+    }
+
+    fn explain(&self, w: &World, id: ReqId, ft: Ft, status: u16) -> String {
+        let a = w.exchanges[id].attempts.last();
+        let peer = a.map(|a| a.peer.as_str()).unwrap_or("the upstream");
+        let err = a.and_then(|a| match &a.result {
+            AttemptResult::Error { message } => Some(message.clone()),
+            _ => None,
+        });
+        match ft {
+            Ft::NoLive => "Every server of the upstream block had failed within fail_timeout, so nginx did not even try to connect: \"no live upstreams\" → 502. Fix the servers; nginx tries them again once fail_timeout has passed.".into(),
+            Ft::Timeout => {
+                let connecting = a.is_some_and(|a| matches!(a.result, AttemptResult::TimedOut { while_connecting: true }));
+                if connecting {
+                    format!("{peer} never answered nginx's SYN, so the connection attempt hit proxy_connect_timeout ({} ms): 504 Gateway Time-out. Causes: a firewall dropping packets, a wrong IP, or an accept queue that stays full. Fix the network path or the address.", w.scenario.proxy.proxy_connect_timeout_ms)
+                } else {
+                    format!("{peer} accepted the request but sent no response header within proxy_read_timeout ({} ms). nginx gave up and answered 504 Gateway Time-out; the app may still finish the work, and nobody will receive it. Fix the slow path, or raise proxy_read_timeout above the app's worst case.", w.scenario.proxy.proxy_read_timeout_ms)
+                }
+            }
+            Ft::InvalidHeader => format!("{peer} answered, but nginx could not accept its response header ({}), so it answered {status} itself.", err.unwrap_or_else(|| "invalid header".into())),
+            Ft::Http(s) => format!("{peer} answered {s}, which proxy_next_upstream treats as a failure; nginx had no other server to try."),
+            Ft::Error => match err {
+                Some(m) if m.contains("111") => format!("Nothing was listening on {peer}, so the kernel refused nginx's connection (ECONNREFUSED, errno 111). nginx had no response to relay and answered 502 Bad Gateway itself. Fix: start the app, or point the upstream at the address it really listens on."),
+                Some(m) if m.contains("(2: No such file") => format!("The unix socket {peer} does not exist (ENOENT). nginx logs this at crit and answers 502. Fix: point proxy_pass at the socket the app really creates, or start the app."),
+                Some(m) if m.contains("(13: Permission denied)") => format!("The socket {peer} exists but nginx's worker user may not open it (EACCES). Fix: make the socket group-writable for nginx's group (e.g. chmod 660 and chgrp www-data) or set the app's umask."),
+                Some(m) if m.contains("prematurely closed") => format!("{peer} closed the connection without sending a response: the process died (or closed an idle keep-alive connection as nginx reused it). nginx answered 502. Fix the crash (see the app log); for keep-alive races make the app's keepalive timeout longer than nginx's."),
+                Some(m) if m.contains("104: Connection reset") => format!("{peer} reset the connection (RST) before answering: the process was killed with the request still unread in its socket, or the connection was already closed. nginx answered 502."),
+                Some(m) if m.contains("SSL") => format!("The TLS handshake with {peer} failed ({m}). nginx answered 502."),
+                Some(m) => format!("{peer}: {m}. nginx answered 502."),
+                None => "nginx could not get a response from the upstream and answered 502.".into(),
+            },
+        }
+    }
+
+    /// Sends nginx's own error page for `status`.
+    fn finalize_error(&mut self, w: &mut World, id: ReqId, status: u16, explanation: String) {
+        let p = &w.scenario.proxy;
+        let body = error_page(status, &p.version, p.server_tokens);
+        let response = Response {
+            status,
+            reason: own_reason(status).into(),
+            headers: vec![
+                Header::new("Server", Self::server_header(w)),
+                Header::new("Date", w.clock.http_date(w.now)),
+                Header::new("Content-Type", "text/html"),
+                Header::new("Content-Length", body.len().to_string()),
+                Header::new("Connection", "keep-alive"),
+            ],
+            body,
+        };
+        w.exchanges[id].explanation = Some(explanation);
+        self.send_to_client(w, id, response, status, ClientResult::Response);
+    }
+
+    /// Writes the response to the client and the access.log line.
+    fn send_to_client(&mut self, w: &mut World, id: ReqId, response: Response, logged_status: u16, result: ClientResult) {
+        if w.exchanges[id].proxy.done {
+            return;
+        }
+        w.exchanges[id].proxy.done = true;
+        let bytes = match result {
+            ClientResult::Truncated { received, .. } => received as usize,
+            _ => response.body_bytes(),
+        };
+        let ex = &w.exchanges[id];
+        let line = nginx_combined_line(
+            &ex.client_ip,
+            &w.clock.time_local(w.now),
+            &ex.request_line(),
+            logged_status,
+            bytes,
+            &w.scenario.clients.user_agent,
+        );
+        w.access_log.push(line.clone());
+        let text = if logged_status == 9 {
+            "passes the raw bytes to the client as an HTTP/0.9 response".to_string()
+        } else {
+            format!("sends \"{}\" to the client", response.status_line())
+        };
+        w.note(id, Actor::Proxy, text);
+        let ex = &mut w.exchanges[id];
+        ex.access_line = Some(line);
+        ex.logged_status = Some(logged_status);
+        ex.response = Some(response);
+        ex.client_result = Some(result);
+        let hop = w.hop();
+        w.schedule(hop, Event::ClientReceive(id));
+    }
+
+    /// A response came back complete: free the peer and keep or close the connection.
+    fn upstream_done(&mut self, w: &mut World, id: ReqId, conn: ConnId, keep: bool) {
+        if let Some(pick) = self.picks[id] {
+            let now_s = w.unix_secs();
+            let mut tries = w.exchanges[id].proxy.tries;
+            self.peers.free(pick, false, now_s, &mut tries);
+        }
+        w.exchanges[id].proxy.conn = None;
+        if keep && w.conns[conn].keepalive && !w.conns[conn].app_closed {
+            let c = &mut w.conns[conn];
+            c.state = ConnState::Idle;
+            c.req = None;
+            c.served += 1;
+            c.proxy_idle_token += 1;
+            let token = c.proxy_idle_token;
+            self.cache.push(conn);
+            let max = w.scenario.upstream.keepalive as usize;
+            if self.cache.len() > max {
+                let oldest = self.cache.remove(0);
+                self.close_conn(w, oldest);
+            }
+            let t = w.scenario.upstream.keepalive_timeout_ms * 1_000;
+            w.schedule(t, Event::ProxyIdleTimeout { conn, token });
+        } else {
+            self.close_conn(w, conn);
+        }
+    }
+
+    /// Which request is waiting on `conn` for a response header, if any.
+    fn waiting_request(w: &World, conn: ConnId) -> Option<ReqId> {
+        let c = &w.conns[conn];
+        let id = c.req?;
+        (c.state == ConnState::Active && w.exchanges[id].proxy.conn == Some(conn) && !w.exchanges[id].proxy.done).then_some(id)
+    }
+}
+
+/// `upstream sent invalid header: "Bad\x20..."`: the name up to the first
+/// byte nginx rejects (controls and space, since 1.21.1), hex-escaped.
+fn invalid_header_message(line: &str) -> Option<String> {
+    let bytes = line.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b':' {
+            return None;
+        }
+        if b <= 0x20 || b == 0x7f {
+            return Some(format!("upstream sent invalid header: \"{}\\x{:02x}...\"", &line[..i], b));
+        }
+    }
+    None
+}
+
+impl ProxyFlavor for Nginx {
+    fn on_request(&mut self, w: &mut World, id: ReqId) {
+        self.ensure_slots(id);
+        let line = w.exchanges[id].request_line();
+        let n = w.exchanges[id].client_connection;
+        w.note(id, Actor::Proxy, format!("reads \"{line}\" on client connection *{n}"));
+        if let Some(cfg) = w.scenario.proxy.limit_req.clone() {
+            let key = w.exchanges[id].client_ip.clone();
+            match self.limit.check(&cfg, &key, w.now_ms()) {
+                Verdict::Pass => {}
+                Verdict::Reject { excess } => {
+                    let msg = format!("limiting requests, excess: {} by zone \"{}\"", fmt_excess(excess), cfg.zone);
+                    self.log(w, id, Level::Error, &msg, None, None);
+                    self.finalize_error(w, id, cfg.status, format!(
+                        "limit_req rejected the request before it reached any upstream: this client exceeded {} r/s with burst={} (excess {}). nginx answers {} (limit_req_status) and never contacts the app. Fix: raise the rate or burst, or slow the client down.",
+                        cfg.rate_per_s, cfg.burst, fmt_excess(excess), cfg.status
+                    ));
+                    return;
+                }
+                Verdict::Delay { delay_ms, excess } => {
+                    let msg = format!("delaying request, excess: {}, by zone \"{}\"", fmt_excess(excess), cfg.zone);
+                    self.log(w, id, Level::Warn, &msg, None, None);
+                    w.schedule(delay_ms * 1_000, Event::ProxyTimer { id, timer: ProxyTimer::LimitReqDelay });
+                    return;
+                }
+            }
+        }
+        self.start_upstream(w, id);
+    }
+
+    fn on_connect_result(&mut self, w: &mut World, conn: ConnId, outcome: ConnectOutcome) {
+        let Some(id) = w.conns[conn].req else { return };
+        if w.exchanges[id].proxy.conn != Some(conn) || w.conns[conn].state != ConnState::Connecting {
+            return;
+        }
+        let peer = w.conns[conn].peer.clone();
+        let unix = peer.starts_with("unix:");
+        let (level, msg) = match outcome {
+            ConnectOutcome::Accepted => {
+                if self.pass.as_ref().is_some_and(|p| p.scheme == Scheme::Https) {
+                    w.note(id, Actor::Proxy, "connected; starts the TLS handshake");
+                    let result = app::tls_handshake(w, conn);
+                    let hop = w.hop();
+                    w.schedule(2 * hop, Event::ProxyTlsDone { conn, result });
+                } else {
+                    w.note(id, Actor::Proxy, "connected");
+                    self.send_request(w, id, conn);
+                }
+                return;
+            }
+            ConnectOutcome::Refused if unix => (Level::Error, format!("connect() to {peer} failed (111: Connection refused)")),
+            ConnectOutcome::Refused => (Level::Error, "connect() failed (111: Connection refused)".to_string()),
+            ConnectOutcome::NoSuchFile => (Level::Crit, format!("connect() to {peer} failed (2: No such file or directory)")),
+            ConnectOutcome::PermissionDenied => (Level::Crit, format!("connect() to {peer} failed (13: Permission denied)")),
+            ConnectOutcome::Dropped => return,
+        };
+        let field = self.upstream_field(w, id, &peer);
+        self.log(w, id, level, &msg, Some(CONNECTING), Some(field));
+        Self::end_attempt(w, id, AttemptResult::Error { message: msg });
+        self.next(w, id, Ft::Error, Some(CONNECTING));
+    }
+
+    fn on_tls_done(&mut self, w: &mut World, conn: ConnId, result: TlsResult) {
+        let Some(id) = Self::waiting_request(w, conn).or_else(|| {
+            let c = &w.conns[conn];
+            c.req.filter(|&id| w.exchanges[id].proxy.conn == Some(conn) && c.state == ConnState::Connecting)
+        }) else {
+            return;
+        };
+        let peer = w.conns[conn].peer.clone();
+        let ssl_name = match self.pass.as_ref().map(|p| &p.host) {
+            Some(Target::Group(g)) => g.clone(),
+            Some(Target::Addr(a)) => a.host().unwrap_or("localhost").to_string(),
+            None => String::new(),
+        };
+        let (level, msg) = match result {
+            TlsResult::Ok => {
+                w.note(id, Actor::Proxy, "TLS handshake done");
+                self.send_request(w, id, conn);
+                return;
+            }
+            TlsResult::Cert(CertProblem::Expired) => (Level::Error, "upstream SSL certificate verify error: (10:certificate has expired)".to_string()),
+            TlsResult::Cert(CertProblem::SelfSigned) => (Level::Error, "upstream SSL certificate verify error: (18:self-signed certificate)".to_string()),
+            TlsResult::Cert(CertProblem::HostnameMismatch) => (Level::Error, format!("upstream SSL certificate does not match \"{ssl_name}\"")),
+            TlsResult::NotTls => (Level::Error, "SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number)".to_string()),
+        };
+        let field = self.upstream_field(w, id, &peer);
+        self.log(w, id, level, &msg, Some(SSL_HANDSHAKING), Some(field));
+        Self::end_attempt(w, id, AttemptResult::Error { message: msg });
+        self.next(w, id, Ft::Error, Some(SSL_HANDSHAKING));
+    }
+
+    fn on_upstream_data(&mut self, w: &mut World, conn: ConnId) {
+        let Some(id) = Self::waiting_request(w, conn) else { return };
+        let Some(reply) = w.conns[conn].reply.take() else { return };
+        let peer = w.conns[conn].peer.clone();
+        let field = self.upstream_field(w, id, &peer);
+        match reply.wire {
+            Wire::Garbage(payload) => {
+                self.log(w, id, Level::Error, "upstream sent no valid HTTP/1.0 header", Some(READING_HEADER), Some(field));
+                Self::end_attempt(w, id, AttemptResult::Responded { status: 9 });
+                self.upstream_done(w, id, conn, false);
+                w.exchanges[id].explanation = Some(format!(
+                    "{peer} answered with bytes that are not an HTTP status line. nginx 1.22 does not turn this into a 502: it logs \"upstream sent no valid HTTP/1.0 header\" and relays the raw bytes as an HTTP/0.9 response (access.log status 009). Browsers and curl reject it. Fix: make sure an HTTP server listens on that port."
+                ));
+                let response = Response { status: 9, reason: String::new(), headers: vec![], body: payload };
+                self.send_to_client(w, id, response, 9, ClientResult::Http09);
+            }
+            Wire::Http { response, bad_header_line, truncate_body_at } => {
+                let mut header_len = response.header_block_len();
+                if let Some(l) = &bad_header_line {
+                    header_len += l.len() + 2;
+                }
+                if header_len as u64 > w.scenario.proxy.proxy_buffer_size {
+                    let msg = "upstream sent too big header".to_string();
+                    self.log(w, id, Level::Error, &msg, Some(READING_HEADER), Some(field));
+                    let detail = format!("{msg} ({header_len} bytes > proxy_buffer_size {})", w.scenario.proxy.proxy_buffer_size);
+                    Self::end_attempt(w, id, AttemptResult::Error { message: detail });
+                    self.next(w, id, Ft::InvalidHeader, Some(READING_HEADER));
+                    return;
+                }
+                let mut response = response;
+                if let Some(l) = &bad_header_line {
+                    if let Some(msg) = invalid_header_message(l) {
+                        self.log(w, id, Level::Error, &msg, Some(READING_HEADER), Some(field));
+                        Self::end_attempt(w, id, AttemptResult::Error { message: msg });
+                        self.next(w, id, Ft::InvalidHeader, Some(READING_HEADER));
+                        return;
+                    }
+                    // A line without a colon is accepted as a header with an empty value.
+                    if !l.contains(':') {
+                        response.headers.push(Header::new(l, ""));
+                    }
+                }
+                let status = response.status;
+                Self::end_attempt(w, id, AttemptResult::Responded { status });
+                // ngx_http_upstream_test_next: retry on http_xxx only while tries > 1.
+                let ft = Ft::Http(status);
+                let tries = w.exchanges[id].proxy.tries;
+                let method = w.exchanges[id].request.method.clone();
+                let non_idempotent = matches!(method.as_str(), "POST" | "LOCK" | "PATCH") && !Self::next_upstream_has(w, "non_idempotent");
+                let limit = w.scenario.proxy.proxy_next_upstream_timeout_ms;
+                let started = w.exchanges[id].proxy.start.unwrap_or(w.now);
+                let in_time = limit == 0 || w.now.since(started) < limit * 1_000;
+                if status >= 400 && tries > 1 && Self::next_upstream_has(w, &ft.directive()) && !non_idempotent && in_time {
+                    w.note(id, Actor::Proxy, format!("got {status}: proxy_next_upstream http_{status} tries the next server"));
+                    self.next(w, id, ft, Some(READING_HEADER));
+                    return;
+                }
+                let mut headers = vec![
+                    Header::new("Server", Self::server_header(w)),
+                    Header::new("Date", w.clock.http_date(w.now)),
+                ];
+                headers.extend(response.headers.iter().cloned());
+                headers.push(Header::new("Connection", "keep-alive"));
+                let mut out = Response { headers, ..response };
+                if let Some(sent) = truncate_body_at {
+                    let expected = out.body.len() as u64;
+                    out.body.truncate(sent as usize);
+                    self.log(w, id, Level::Error, "upstream prematurely closed connection", Some(READING_BODY), Some(field));
+                    self.upstream_done(w, id, conn, false);
+                    w.exchanges[id].explanation = Some(format!(
+                        "The app sent \"{} {}\" and {sent} of {expected} body bytes, then died. The status line had already gone to the client, so nginx cannot turn it into a 502: it logs \"upstream prematurely closed connection while reading upstream\", the access log says {} with {sent} bytes, and the client sees a truncated body (curl error 18). Fix the crash; clients must check Content-Length.",
+                        out.status, out.reason, out.status
+                    ));
+                    self.send_to_client(w, id, out, status, ClientResult::Truncated { received: sent, expected });
+                    return;
+                }
+                let explanation = match status {
+                    503 => format!(
+                        "The app itself answered 503{}. nginx relayed it unchanged: a 503 from the app leaves no line in error.log, only the access.log entry. Fix: end the maintenance window or add capacity; clients should honour Retry-After.",
+                        out.header("Retry-After").map(|v| format!(" with Retry-After: {v}")).unwrap_or_default()
+                    ),
+                    500 => "The app answered 500 Internal Server Error and nginx relayed it. This is not a gateway error: the proxy reached the app and got an answer. The bug is in the app (see its log).".to_string(),
+                    s if s < 400 => "The app answered in time and nginx relayed its response.".to_string(),
+                    s => format!("The app answered {s} and nginx relayed it unchanged."),
+                };
+                w.exchanges[id].explanation = Some(explanation);
+                self.upstream_done(w, id, conn, true);
+                self.send_to_client(w, id, out, status, ClientResult::Response);
+            }
+            Wire::Crash | Wire::OomKill { .. } | Wire::Hang => {}
+        }
+    }
+
+    fn on_upstream_closed(&mut self, w: &mut World, conn: ConnId, reset: bool) {
+        if w.conns[conn].state == ConnState::Idle {
+            // ngx_http_upstream_keepalive_close_handler: drop it from the cache.
+            self.close_conn(w, conn);
+            return;
+        }
+        let Some(id) = Self::waiting_request(w, conn) else { return };
+        if !w.exchanges[id].proxy.request_sent {
+            return;
+        }
+        let peer = w.conns[conn].peer.clone();
+        let field = self.upstream_field(w, id, &peer);
+        let msg = if reset {
+            "recv() failed (104: Connection reset by peer)"
+        } else {
+            "upstream prematurely closed connection"
+        };
+        self.log(w, id, Level::Error, msg, Some(READING_HEADER), Some(field));
+        Self::end_attempt(w, id, AttemptResult::Error { message: msg.to_string() });
+        self.next(w, id, Ft::Error, Some(READING_HEADER));
+    }
+
+    fn on_idle_timeout(&mut self, w: &mut World, conn: ConnId, token: u64) {
+        if w.conns[conn].state == ConnState::Idle && w.conns[conn].proxy_idle_token == token {
+            self.close_conn(w, conn);
+        }
+    }
+
+    fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer) {
+        if w.exchanges[id].proxy.done {
+            return;
+        }
+        match timer {
+            ProxyTimer::Connect { attempt } => {
+                let Some(conn) = Self::current_conn(w, id) else { return };
+                if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Connecting {
+                    return;
+                }
+                Self::end_attempt(w, id, AttemptResult::TimedOut { while_connecting: true });
+                self.next(w, id, Ft::Timeout, Some(CONNECTING));
+            }
+            ProxyTimer::Read { attempt } => {
+                let Some(conn) = Self::current_conn(w, id) else { return };
+                if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Active {
+                    return;
+                }
+                Self::end_attempt(w, id, AttemptResult::TimedOut { while_connecting: false });
+                self.next(w, id, Ft::Timeout, Some(READING_HEADER));
+            }
+            ProxyTimer::LimitReqDelay => self.start_upstream(w, id),
+            ProxyTimer::Resolver => {
+                let host = self.runtime_host.as_ref().map(|h| h.0.clone()).unwrap_or_default();
+                self.log(w, id, Level::Error, &format!("{host} could not be resolved (110: Operation timed out)"), None, None);
+                self.finalize_error(w, id, 502, format!(
+                    "The resolver did not answer within resolver_timeout ({} ms), so nginx could not find {host} and answered 502.",
+                    w.scenario.proxy.resolver_timeout_ms
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_header_message_matches_nginx() {
+        assert_eq!(
+            invalid_header_message("Bad Header: x").as_deref(),
+            Some("upstream sent invalid header: \"Bad\\x20...\"")
+        );
+        assert_eq!(invalid_header_message("NoColonHere"), None);
+        assert_eq!(invalid_header_message("X-Ok: fine"), None);
+    }
+}
