@@ -325,10 +325,9 @@ fn finish_worker(w: &mut World, a: usize) {
     w.apps[a].busy = w.apps[a].busy.saturating_sub(1);
     while w.apps[a].busy < w.scenario.apps[a].workers {
         let Some(next) = w.apps[a].waiting.pop_front() else { break };
-        if w.conns[next].state == ConnState::Closed {
-            close_at_app(w, a, next);
-            continue; // the proxy gave up on it while it waited
-        }
+        // Even if the proxy gave up meanwhile, the request bytes are in the
+        // socket: the worker reads and serves it, and only learns when it
+        // writes (wasted work, as real servers do).
         start(w, a, next);
     }
 }

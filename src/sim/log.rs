@@ -89,7 +89,7 @@ pub fn nginx_combined_line(
     body_bytes_sent: usize,
     user_agent: &str,
 ) -> String {
-    format!("{remote_addr} - - [{time_local}] \"{request_line}\" {status} {body_bytes_sent} \"-\" \"{user_agent}\"")
+    format!("{remote_addr} - - [{time_local}] \"{request_line}\" {status:03} {body_bytes_sent} \"-\" \"{user_agent}\"")
 }
 
 /// A log that keeps only the newest `capacity` lines and counts the rest.
