@@ -393,11 +393,16 @@ fn check_path(field: &str, p: &str) -> Result<(), ScenarioError> {
 impl Scenario {
     /// Parses and validates a JSON document.
     pub fn from_json(text: &str) -> Result<Scenario, ScenarioError> {
+        // serde would also accept a JSON array, field by field: refuse it.
+        let first = text.trim_start().chars().next();
+        if first.is_some_and(|c| c != '{') {
+            return bad("scenario", "invalid type: the document must be a JSON object ({...})");
+        }
         let de = &mut serde_json::Deserializer::from_str(text);
         let s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            if path == "." {
+            if path == "." || path == "?" {
                 ScenarioError(format!("scenario: {inner}"))
             } else {
                 ScenarioError(format!("{path}: {inner}"))

@@ -1,0 +1,105 @@
+//! Properties over random scenarios: determinism, every request ends
+//! exactly once with one outcome, and the counters add up.
+
+use gateway_lab::sim::fault::{Fault, FaultKind};
+use gateway_lab::sim::scenario::{Arrival, Clients, UpstreamServer};
+use gateway_lab::sim::world::ClientResult;
+use gateway_lab::sim::{run, Scenario};
+use proptest::prelude::*;
+
+fn arb_fault() -> impl Strategy<Value = Fault> {
+    let kinds = FaultKind::catalog();
+    (0..kinds.len(), 0.0f64..=1.0, 0u64..3_000, proptest::option::of(3_000u64..20_000)).prop_map(
+        move |(i, probability, from_ms, until_ms)| Fault {
+            kind: kinds[i].clone(),
+            target: None,
+            probability,
+            from_ms,
+            until_ms,
+        },
+    )
+}
+
+fn arb_scenario() -> impl Strategy<Value = Scenario> {
+    (
+        any::<u64>(),
+        prop::collection::vec(arb_fault(), 0..3),
+        1u32..40,
+        prop_oneof![Just(1.0f64), Just(20.0), Just(500.0)],
+        1usize..4,
+        any::<bool>(),
+        prop_oneof![Just("GET"), Just("POST")],
+        prop_oneof![Just(1_000u64), Just(5_000), Just(60_000)],
+        any::<bool>(),
+    )
+        .prop_map(|(seed, faults, requests, rate, servers, poisson, method, read_timeout, keepalive)| {
+            let mut s = Scenario { seed, faults, ..Scenario::default() };
+            s.clients = Clients {
+                requests,
+                rate_per_s: rate,
+                arrival: if poisson { Arrival::Poisson } else { Arrival::Uniform },
+                method: method.into(),
+                count: 3,
+                ..Clients::default()
+            };
+            s.proxy.proxy_read_timeout_ms = read_timeout;
+            s.proxy.proxy_connect_timeout_ms = read_timeout;
+            if keepalive {
+                s.upstream.keepalive = 4;
+                s.proxy.proxy_http_version = "1.1".into();
+                s.proxy.proxy_set_header.insert("Connection".into(), String::new());
+            }
+            s.upstream.servers = (0..servers)
+                .map(|i| UpstreamServer { address: format!("127.0.0.1:{}", 3000 + i), backup: i == 2, ..Default::default() })
+                .collect();
+            s.apps = (0..servers)
+                .map(|i| gateway_lab::sim::scenario::App {
+                    name: format!("app{i}"),
+                    listen: format!("127.0.0.1:{}", 3000 + i),
+                    ..Default::default()
+                })
+                .collect();
+            s
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn same_seed_same_transcript(s in arb_scenario()) {
+        let a = run(s.clone()).unwrap();
+        let b = run(s).unwrap();
+        prop_assert_eq!(a.transcript(), b.transcript());
+    }
+
+    #[test]
+    fn every_request_ends_exactly_once_and_counters_add_up(s in arb_scenario()) {
+        let total = s.clients.requests as u64;
+        let sim = run(s).unwrap();
+        let w = sim.world();
+        prop_assert_eq!(sim.exchanges().len() as u64, total);
+        prop_assert_eq!(w.stats.requests_sent, total);
+        prop_assert_eq!(w.stats.requests_finished, total, "every request finishes");
+        prop_assert_eq!(w.stats.by_status.values().sum::<u64>(), total, "one outcome each");
+        let mut attempts = 0u64;
+        for ex in sim.exchanges() {
+            prop_assert!(ex.finished_at.is_some());
+            prop_assert_eq!(ex.console.len(), 1, "one console line per request");
+            prop_assert!(ex.client_result.is_some());
+            // An HTTP outcome has exactly one access.log line; no connection, none.
+            let http = !matches!(ex.client_result, Some(ClientResult::ConnectFailed));
+            prop_assert_eq!(ex.access_line.is_some(), http);
+            prop_assert!(ex.attempts.iter().all(|a| a.ended.is_some()), "no attempt left open");
+            attempts += ex.attempts.len() as u64;
+        }
+        prop_assert_eq!(attempts, w.stats.upstream_attempts);
+        prop_assert_eq!(w.access_log.total(), sim.exchanges().iter().filter(|e| e.access_line.is_some()).count() as u64);
+        prop_assert_eq!(
+            w.stats.upstream_connections + w.stats.keepalive_reuses,
+            w.stats.upstream_attempts,
+            "each attempt is a new connection or a reused one"
+        );
+        prop_assert!(w.stats.app_responses_written <= w.stats.app_requests_read);
+    }
+}
