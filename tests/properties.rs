@@ -10,12 +10,17 @@ use proptest::prelude::*;
 fn arb_fault() -> impl Strategy<Value = Fault> {
     let kinds = FaultKind::catalog();
     (0..kinds.len(), 0.0f64..=1.0, 0u64..3_000, proptest::option::of(3_000u64..20_000)).prop_map(
-        move |(i, probability, from_ms, until_ms)| Fault {
-            kind: kinds[i].clone(),
-            target: None,
-            probability,
-            from_ms,
-            until_ms,
+        move |(i, probability, from_ms, until_ms)| {
+            let kind = kinds[i].clone();
+            let p = kind.honours_probability();
+            let window = kind.honours_window() || matches!(kind, FaultKind::RollingDeploy { .. });
+            Fault {
+                probability: if p { probability } else { 1.0 },
+                from_ms: if window { from_ms } else { 0 },
+                until_ms: if kind.honours_window() { until_ms } else { None },
+                target: None,
+                kind,
+            }
         },
     )
 }

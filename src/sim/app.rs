@@ -134,13 +134,17 @@ pub fn tls_handshake(w: &World, conn: ConnId) -> TlsResult {
         return TlsResult::NotTls;
     }
     let name = &w.scenario.apps[a].name;
-    w.scenario
+    let problem = w
+        .scenario
         .faults
         .iter()
         .filter(|f| f.targets(name) && f.in_window(w.now))
-        .find_map(|f| f.cert_problem())
-        .map(TlsResult::Cert)
-        .unwrap_or(TlsResult::Ok)
+        .find_map(|f| f.cert_problem());
+    match problem {
+        // Without proxy_ssl_verify nginx accepts any certificate.
+        Some(p) if w.scenario.proxy.proxy_ssl_verify => TlsResult::Cert(p),
+        _ => TlsResult::Ok,
+    }
 }
 
 /// The proxied request reaches the app.

@@ -90,7 +90,7 @@ pub fn on_receive(w: &mut World, id: ReqId) {
             format!("curl: (7) Failed to connect to {host} port {listen} after {} ms: Couldn't connect to server", took / 1_000),
             0,
         ),
-        (Some(ClientResult::Http09), _) => ("curl: (1) Received HTTP/0.9 when not allowed".to_string(), 0),
+        (Some(ClientResult::Http09), _) => ("curl: (1) Received HTTP/0.9 when not allowed".to_string(), 9),
         (Some(ClientResult::Truncated { received, expected }), Some(r)) => (
             format!(
                 "{} {} → {}, then curl: (18) transfer closed with {} bytes remaining to read",
@@ -112,7 +112,7 @@ pub fn on_receive(w: &mut World, id: ReqId) {
     w.stats.requests_finished += 1;
     *w.stats.by_status.entry(status).or_insert(0) += 1;
     let text = match status {
-        0 => "gets no HTTP response".to_string(),
+        0 | 9 => "gets no HTTP response".to_string(),
         s => format!("receives {s} after {}", fmt_duration(took)),
     };
     w.note(id, Actor::Client, text);

@@ -289,6 +289,16 @@ impl AppReply {
     }
 }
 
+/// Points the upstream servers (or a direct proxy_pass) at a unix socket.
+fn point_at_socket(sc: &mut Scenario, path: &str) {
+    for s in &mut sc.upstream.servers {
+        s.address = format!("unix:{path}");
+    }
+    if let Ok(super::net::ProxyPass { scheme, host: super::net::Target::Addr(_) }) = super::net::ProxyPass::parse(&sc.proxy.proxy_pass) {
+        sc.proxy.proxy_pass = format!("{}://unix:{path}", scheme.as_str());
+    }
+}
+
 fn text_response(status: u16, reason: &str, body: &str, extra: Vec<Header>) -> Response {
     let mut headers = vec![
         Header::new("Content-Type", "text/plain; charset=utf-8"),
@@ -410,6 +420,30 @@ impl FaultKind {
         }
     }
 
+    /// Whether `probability` is used (per connection or per request).
+    pub fn honours_probability(&self) -> bool {
+        matches!(
+            self,
+            FaultKind::AppDown
+                | FaultKind::ConnectBlackHole
+                | FaultKind::CrashMidRequest
+                | FaultKind::OomKill { .. }
+                | FaultKind::SlowApp { .. }
+                | FaultKind::Maintenance { .. }
+                | FaultKind::InvalidHeader { .. }
+                | FaultKind::NotHttp { .. }
+                | FaultKind::OversizedHeader { .. }
+                | FaultKind::DiesAfterHeaders { .. }
+                | FaultKind::DbPoolExhausted { .. }
+        )
+    }
+
+    /// Whether `from_ms`/`until_ms` are used. Configuration faults apply
+    /// for the whole run; `rolling_deploy` uses `from_ms` + `down_ms`.
+    pub fn honours_window(&self) -> bool {
+        self.honours_probability() || matches!(self, FaultKind::TlsCertInvalid { .. })
+    }
+
     /// What the app box shows while this fault is active.
     pub fn app_state(&self) -> &'static str {
         match self {
@@ -440,10 +474,20 @@ impl Fault {
                 return bad("target", format!("no app named {t:?}"));
             }
         }
+        if !self.kind.honours_probability() && self.probability != 1.0 {
+            return bad("probability", format!("{} does not use probability (it applies to every request); remove it", self.kind.id()));
+        }
+        if !self.kind.honours_window() && (self.from_ms != 0 || self.until_ms.is_some()) {
+            let what = if matches!(self.kind, FaultKind::RollingDeploy { .. }) { "until_ms (the window is from_ms + down_ms)" } else { "from_ms/until_ms (a configuration fault applies for the whole run)" };
+            if !(matches!(self.kind, FaultKind::RollingDeploy { .. }) && self.until_ms.is_none()) {
+                return bad(if matches!(self.kind, FaultKind::RollingDeploy { .. }) { "until_ms" } else { "from_ms" }, format!("{} does not use {what}; remove it", self.kind.id()));
+            }
+        }
         const DAY: u64 = 24 * 3_600_000;
         match &self.kind {
             FaultKind::SlowApp { delay_ms } if *delay_ms > DAY => bad("delay_ms", "must be at most one day".into()),
-            FaultKind::Overload { workers: 0, .. } => bad("workers", "must be at least 1".into()),
+            FaultKind::Overload { workers, .. } if *workers == 0 || *workers > 100_000 => bad("workers", format!("must be between 1 and 100000, got {workers}")),
+            FaultKind::Overload { backlog, .. } if *backlog > 1_000_000 => bad("backlog", format!("must be at most 1000000, got {backlog}")),
             FaultKind::Overload { service_ms, .. } if *service_ms > DAY => bad("service_ms", "must be at most one day".into()),
             FaultKind::WrongPort { port: 0 } => bad("port", "must not be 0".into()),
             FaultKind::UnixSocketMissing { path } | FaultKind::UnixSocketPermission { path }
@@ -458,9 +502,10 @@ impl Fault {
             FaultKind::OversizedHeader { header_bytes } if *header_bytes > 1 << 20 => {
                 bad("header_bytes", "must be at most 1 MiB".into())
             }
-            FaultKind::DiesAfterHeaders { content_length, sent_bytes }
-                if sent_bytes >= content_length || *content_length > 1 << 30 =>
-            {
+            FaultKind::DiesAfterHeaders { content_length, .. } if *content_length > 1 << 20 => {
+                bad("content_length", format!("must be at most 1048576, got {content_length}"))
+            }
+            FaultKind::DiesAfterHeaders { content_length, sent_bytes } if sent_bytes >= content_length => {
                 bad("sent_bytes", format!("must be below content_length ({sent_bytes} >= {content_length})"))
             }
             FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } if *app_keepalive_timeout_ms == 0 || *app_keepalive_timeout_ms > DAY => {
@@ -522,14 +567,10 @@ impl Fault {
             }
             FaultKind::UnixSocketMissing { path } => {
                 // nginx is pointed at the socket; the app still listens on TCP.
-                for s in &mut sc.upstream.servers {
-                    s.address = format!("unix:{path}");
-                }
+                point_at_socket(sc, path);
             }
             FaultKind::UnixSocketPermission { path } => {
-                for s in &mut sc.upstream.servers {
-                    s.address = format!("unix:{path}");
-                }
+                point_at_socket(sc, path);
                 if let Some(a) = sc.apps.get_mut(first_app) {
                     a.listen = format!("unix:{path}");
                 }

@@ -21,6 +21,8 @@ pub const DEFAULT_START_UNIX: i64 = 1_795_236_224;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Scenario {
+    /// Must be present and equal to [`SCENARIO_VERSION`].
+    #[serde(default = "missing_version")]
     pub version: u32,
     /// Short name shown in the UI and in transcripts.
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -47,6 +49,10 @@ pub struct Scenario {
     pub apps: Vec<App>,
     /// Active breakages. Each kind's behaviour lives in `sim::fault`.
     pub faults: Vec<Fault>,
+}
+
+fn missing_version() -> u32 {
+    0
 }
 
 impl Default for Scenario {
@@ -223,7 +229,7 @@ impl Default for ProxyConfig {
             listen: 80,
             server_name: "localhost".into(),
             server_tokens: true,
-            error_log_level: "warn".into(),
+            error_log_level: "error".into(),
             proxy_pass: "http://app".into(),
             proxy_connect_timeout_ms: 60_000,
             proxy_read_timeout_ms: 60_000,
@@ -315,7 +321,7 @@ pub struct App {
     pub latency_jitter_ms: u64,
     /// Idle keep-alive connections are closed after this (Node.js: 5 s).
     pub keepalive_timeout_ms: u64,
-    /// Answer 503 when more than this many requests wait (0 = never).
+    /// Answer 503 at once when this many requests already wait (0 = never).
     pub shed_queue_above: u32,
     /// systemd `RestartSec`: delay before a crashed process is back.
     pub restart_ms: u64,
@@ -418,6 +424,9 @@ impl Scenario {
 
     /// Checks every invariant the engine relies on; the error names the field.
     pub fn validate(&self) -> Result<(), ScenarioError> {
+        if self.version == 0 {
+            return bad("version", format!("missing: add \"version\": {SCENARIO_VERSION}"));
+        }
         if self.version != SCENARIO_VERSION {
             return bad(
                 "version",
@@ -476,7 +485,7 @@ impl Scenario {
             return bad("proxy.proxy_buffer_size", format!("must be between 512 and 1048576 bytes, got {}", p.proxy_buffer_size));
         }
         if !(2..=1024).contains(&p.proxy_buffers_count) || !(512..=1 << 20).contains(&p.proxy_buffers_size) {
-            return bad("proxy.proxy_buffers_count", format!(
+            return bad("proxy.proxy_buffers_count/proxy_buffers_size", format!(
                 "proxy_buffers must be 2..1024 buffers of 512..1048576 bytes, got {} x {}",
                 p.proxy_buffers_count, p.proxy_buffers_size
             ));
@@ -521,6 +530,9 @@ impl Scenario {
         }
         for (i, a) in self.apps.iter().enumerate() {
             let f = format!("apps[{i}]");
+            if self.apps[..i].iter().any(|b| b.name == a.name) {
+                return bad(format!("{f}.name"), format!("{:?} is used by another app", a.name));
+            }
             Address::parse(&a.listen).map_err(|e| ScenarioError(format!("{f}.listen: {e}")))?;
             if a.workers == 0 || a.workers > 100_000 {
                 return bad(format!("{f}.workers"), format!("must be between 1 and 100000, got {}", a.workers));
