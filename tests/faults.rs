@@ -271,7 +271,7 @@ fn f17b_dns_failure_at_start_up() {
     assert!(errors(&sim).is_empty(), "start-up errors go to stderr, not error.log");
     let stderr: Vec<_> = sim.world().proxy_stderr.lines().cloned().collect();
     assert_eq!(stderr.len(), 1);
-    assert!(stderr[0].ends_with("[emerg] 4452#4452: host not found in upstream \"app.internal:3000\" in /etc/nginx/conf.d/gateway-lab.conf:2"), "{}", stderr[0]);
+    assert!(stderr[0].ends_with("[emerg] 4452#4452: host not found in upstream \"app.internal:3000\" in /etc/nginx/conf.d/gateway-lab.conf:3"), "{}", stderr[0]);
     assert_eq!(statuses(&sim), [None]);
     assert!(sim.exchanges()[0].console[0].starts_with("curl: (7) Failed to connect to localhost port 80"));
 }

@@ -64,6 +64,7 @@ pub fn App() -> impl IntoView {
     let error_lines = log(|w| &w.error_log);
     let access_lines = log(|w| &w.access_log);
     let app_lines = log(|w| &w.app_log);
+    let stderr_lines = log(|w| &w.proxy_stderr);
     let (proxy_label, app_label, client_label) = sim.with_value(|s| {
         let sc = &s.world().scenario;
         (
@@ -72,7 +73,9 @@ pub fn App() -> impl IntoView {
             format!("{} from {}", sc.clients.user_agent, sc.clients.ip),
         )
     });
-    let last_status = Signal::derive(move || last.with(|l| l.as_ref().and_then(|e| e.status())));
+    let last_status = Signal::derive(move || {
+        last.with(|l| l.as_ref().filter(|e| e.finished_at.is_some()).map(|e| e.status().filter(|s| *s >= 100).unwrap_or(0)))
+    });
 
     view! {
         <div class="app" data-testid="app">
@@ -88,7 +91,10 @@ pub fn App() -> impl IntoView {
                 <section class="logs" aria-label="Logs">
                     <LogPanel title="nginx error.log" testid="error-log" lines=error_lines />
                     <LogPanel title="nginx access.log" testid="access-log" lines=access_lines />
-                    <LogPanel title="app log" testid="app-log" lines=app_lines />
+                    <LogPanel title="app log (journalctl)" testid="app-log" lines=app_lines />
+                    <Show when=move || stderr_lines.with(|l| !l.is_empty())>
+                        <LogPanel title="nginx stderr (journalctl -u nginx)" testid="nginx-stderr" lines=stderr_lines />
+                    </Show>
                 </section>
             </main>
             <footer class="footer">

@@ -14,6 +14,7 @@ pub fn Topology(
 ) -> impl IntoView {
     let outcome_class = move || match last_status.get() {
         None => "link idle",
+        Some(0) => "link fail",
         Some(s) if s < 400 => "link ok",
         Some(s) if s >= 500 => "link fail",
         Some(_) => "link warn",
@@ -24,7 +25,11 @@ pub fn Topology(
                 <span class="node-name">"client"</span>
                 <span class="node-detail">{client_label}</span>
                 <span class="node-state">
-                    {move || last_status.get().map(|s| format!("got {s}")).unwrap_or_else(|| "idle".into())}
+                    {move || match last_status.get() {
+                        None => "idle".to_string(),
+                        Some(0) => "no HTTP response".to_string(),
+                        Some(s) => format!("got {s}"),
+                    }}
                 </span>
             </div>
             <div class=outcome_class aria-hidden="true"></div>

@@ -3,6 +3,7 @@
 //! ngx_http_proxy_module.c, ngx_event_connect.c) and were checked against a
 //! real nginx 1.22.1: docs/research/nginx-1.22-observations*.md.
 
+pub mod conf;
 pub mod limit_req;
 pub mod pages;
 pub mod peers;
@@ -118,18 +119,21 @@ impl Nginx {
         let p = &w.scenario.proxy;
         let busy = 2 * p.proxy_buffer_size.max(p.proxy_buffers_size);
         if busy >= (p.proxy_buffers_count as u64 - 1) * p.proxy_buffers_size {
-            Self::emerg(w, "\"proxy_busy_buffers_size\" must be less than the size of all \"proxy_buffers\" minus one buffer", 20);
+            let line = conf::render(&w.scenario, &conf::Paths::default()).proxy_pass_line + 1;
+            Self::emerg(w, "\"proxy_busy_buffers_size\" must be less than the size of all \"proxy_buffers\" minus one buffer", line);
             return n;
         }
         if n.runtime_host.is_none() {
             let in_block = n.group.is_some();
-            for s in &mut servers {
+            let rendered = conf::render(&w.scenario, &conf::Paths::default());
+            for (i, s) in servers.iter_mut().enumerate() {
                 let Ok(addr) = Address::parse(&s.address) else { continue };
                 let Some(host) = addr.host().filter(|_| !addr.is_ip()) else { continue };
                 if resolve_startup(w, host).is_some() {
                     // An upstream{} server line quotes host:port, proxy_pass only the host.
                     let quoted = if in_block { s.address.clone() } else { host.to_string() };
-                    Self::emerg(w, &format!("host not found in upstream \"{quoted}\""), if in_block { 2 } else { 17 });
+                    let line = if in_block { rendered.server_lines.get(i).copied().unwrap_or(2) } else { rendered.proxy_pass_line };
+                    Self::emerg(w, &format!("host not found in upstream \"{quoted}\""), line);
                     return n;
                 }
                 s.address = addr.resolved("127.0.0.1").to_string();

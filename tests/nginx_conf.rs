@@ -1,0 +1,94 @@
+//! Every exported nginx configuration passes `nginx -t` on the real nginx
+//! (Debian's 1.22.1), except where the scenario is about nginx refusing its
+//! configuration — then `nginx -t` must fail with the same `[emerg]`
+//! message the engine printed. Needs `nginx` on PATH or in /usr/sbin
+//! (scripts/setup test installs it); set GATEWAY_LAB_NO_NGINX=1 to skip
+//! explicitly.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use gateway_lab::sim::proxy::nginx::conf::{render, Paths};
+use gateway_lab::sim::world::effective;
+use gateway_lab::sim::{Scenario, Simulation};
+
+fn nginx() -> Option<PathBuf> {
+    if std::env::var_os("GATEWAY_LAB_NO_NGINX").is_some() {
+        return None;
+    }
+    for p in ["/usr/sbin/nginx", "/usr/bin/nginx"] {
+        if Path::new(p).exists() {
+            return Some(p.into());
+        }
+    }
+    panic!("nginx is not installed: run ./scripts/setup test (or set GATEWAY_LAB_NO_NGINX=1 to skip)");
+}
+
+fn self_signed_ca(dir: &Path) -> PathBuf {
+    let key = dir.join("ca.key");
+    let crt = dir.join("ca.pem");
+    let ok = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=gateway-lab-test-ca"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .output()
+        .expect("openssl runs")
+        .status
+        .success();
+    assert!(ok, "openssl could not make a test CA");
+    crt
+}
+
+#[test]
+fn every_scenario_config_passes_nginx_t() {
+    let Some(nginx) = nginx() else { return };
+    let root = std::env::temp_dir().join(format!("gateway-lab-nginx-t-{}", std::process::id()));
+    std::fs::create_dir_all(root.join("logs")).unwrap();
+    let ca = self_signed_ca(&root);
+    let paths = Paths { log_dir: root.join("logs").display().to_string(), ca_file: ca.display().to_string() };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut checked = 0;
+    for file in files {
+        let scenario = Scenario::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let conf = render(&effective(&scenario), &paths);
+        let site = root.join("gateway-lab.conf");
+        std::fs::write(&site, &conf.text).unwrap();
+        let r = root.display();
+        let main = format!(
+            "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {r}/logs/main-error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n    client_body_temp_path {r}/body; proxy_temp_path {r}/proxy; fastcgi_temp_path {r}/fastcgi; uwsgi_temp_path {r}/uwsgi; scgi_temp_path {r}/scgi;\n    include {};\n}}\n",
+            site.display()
+        );
+        std::fs::write(root.join("nginx.conf"), main).unwrap();
+        let out = Command::new(&nginx)
+            .arg("-t")
+            .arg("-p")
+            .arg(&root)
+            .arg("-c")
+            .arg(root.join("nginx.conf"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut sim = Simulation::new(scenario).unwrap();
+        sim.run();
+        let engine_emerg: Vec<_> = sim.world().proxy_stderr.lines().cloned().collect();
+        if engine_emerg.is_empty() {
+            assert!(out.status.success(), "{}: nginx -t failed:\n{stderr}\n--- config:\n{}", file.display(), conf.text);
+        } else {
+            assert!(!out.status.success(), "{}: the engine refused to start but nginx -t passed", file.display());
+            // Same message, same line of the same file.
+            let engine = &engine_emerg[0];
+            let msg = &engine[engine.find("[emerg]").unwrap()..];
+            let msg = msg.split_once(": ").map(|(_, m)| m).unwrap();
+            let (text, line) = msg.rsplit_once(':').unwrap();
+            let text = text.replace("/etc/nginx/conf.d/gateway-lab.conf", &site.display().to_string());
+            assert!(stderr.contains(&format!("{text}:{line}")), "{}:\n engine: {msg}\n nginx:  {stderr}", file.display());
+        }
+        checked += 1;
+    }
+    std::fs::remove_dir_all(&root).ok();
+    assert!(checked >= 25, "{checked}");
+}
