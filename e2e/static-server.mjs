@@ -1,0 +1,97 @@
+// Tiny static file server for the browser tests: serves a directory (the release dist/)
+// under a URL sub-path, on loopback only, so the tests prove that public_url = "./" works
+// when the app is not at the site root.
+//
+//   node e2e/static-server.mjs --dir dist --base /gateway-lab/ [--port 0] [--port-file FILE]
+//
+// Prints "listening http://127.0.0.1:PORT/gateway-lab/" once ready (port 0 = a free port), and
+// writes that URL to --port-file when given. Paths outside the base answer 404.
+import { createServer } from 'node:http';
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const MIME = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/** Starts the server; resolves to { server, url }. */
+export async function startStaticServer({ dir, base = '/', host = '127.0.0.1', port = 0 }) {
+  const root = path.resolve(dir);
+  if (!base.startsWith('/')) base = '/' + base;
+  if (!base.endsWith('/')) base += '/';
+
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url, 'http://localhost');
+      let pathname = decodeURIComponent(url.pathname);
+      if (pathname + '/' === base) {
+        res.writeHead(301, { Location: base + url.search });
+        return res.end();
+      }
+      if (!pathname.startsWith(base)) return notFound(res);
+      let rel = pathname.slice(base.length);
+      if (rel === '' || rel.endsWith('/')) rel += 'index.html';
+      const file = path.resolve(root, rel);
+      if (file !== root && !file.startsWith(root + path.sep)) return notFound(res);
+      const stat = await fs.stat(file).catch(() => null);
+      if (!stat || !stat.isFile()) return notFound(res);
+      res.writeHead(200, {
+        'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+        'Content-Length': stat.size,
+        'Cache-Control': 'no-store',
+      });
+      if (req.method === 'HEAD') return res.end();
+      createReadStream(file).pipe(res);
+    } catch {
+      res.writeHead(400);
+      res.end('bad request');
+    }
+  });
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const { port: actual } = server.address();
+  return { server, url: `http://${host}:${actual}${base}` };
+}
+
+function notFound(res) {
+  res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end('not found');
+}
+
+// CLI
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const args = process.argv.slice(2);
+  const opt = (name, def) => {
+    const i = args.indexOf(name);
+    return i >= 0 && i + 1 < args.length ? args[i + 1] : def;
+  };
+  const dir = opt('--dir', 'dist');
+  const { server, url } = await startStaticServer({
+    dir,
+    base: opt('--base', '/'),
+    port: Number(opt('--port', '0')),
+  });
+  const portFile = opt('--port-file');
+  if (portFile) await fs.writeFile(portFile, url + '\n');
+  console.log(`listening ${url} (serving ${path.resolve(dir)})`);
+  const stop = () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+    setTimeout(() => process.exit(0), 1000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
