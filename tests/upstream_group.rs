@@ -163,3 +163,17 @@ fn weights_backup_down_and_tries() {
     let sim = run(s).unwrap();
     assert_eq!(sim.exchanges()[0].attempts.len(), 1);
 }
+
+#[test]
+fn proxy_send_timeout_when_the_app_does_not_read_a_large_body() {
+    // One busy worker: a 5 MB upload waits unread; its body does not fit in the socket buffers.
+    let mut s = scenario(&[3000], vec![App { workers: 1, latency_ms: 30_000, latency_jitter_ms: 0, ..app(3000) }], &[]);
+    s.proxy.proxy_send_timeout_ms = 5_000;
+    s.requests = vec![
+        RequestSpec { at_ms: 0, ..Default::default() },
+        RequestSpec { at_ms: 10, method: "POST".into(), path: "/upload".into(), body_bytes: 5_000_000, ..Default::default() },
+    ];
+    let sim = run(s).unwrap();
+    assert_eq!(sim.exchanges()[1].logged_status, Some(504));
+    assert!(brief(&sim).contains(&"[error] *3 upstream timed out (110: Connection timed out) while sending request to upstream http://127.0.0.1:3000/upload".to_string()), "{:#?}", brief(&sim));
+}

@@ -26,6 +26,8 @@ pub const LOG_CAPACITY: usize = 2_000;
 pub enum ProxyTimer {
     Connect { attempt: u32 },
     Read { attempt: u32 },
+    /// `proxy_send_timeout`: the request body could not be written.
+    Send { attempt: u32 },
     /// `limit_req` delay is over.
     LimitReqDelay,
     /// The resolver did not answer within `resolver_timeout`.

@@ -29,6 +29,11 @@ const CONNECTING: &str = "connecting to upstream";
 const READING_HEADER: &str = "reading response header from upstream";
 const READING_BODY: &str = "reading upstream";
 const SSL_HANDSHAKING: &str = "SSL handshaking to upstream";
+const SENDING: &str = "sending request to upstream";
+
+/// What the socket buffers between nginx and the app absorb before the app
+/// must read (Linux loopback: wmem + rmem defaults, about 200 KiB each).
+pub const SOCKET_BUFFER_BYTES: u64 = 425_984;
 
 /// `proxy_next_upstream` failure types (NGX_HTTP_UPSTREAM_FT_*).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -345,6 +350,12 @@ impl Nginx {
         let hop = w.hop();
         w.schedule(hop, Event::AppRequest { conn });
         let attempt = w.conns[conn].attempt;
+        if w.exchanges[id].request.body_bytes > SOCKET_BUFFER_BYTES {
+            // The body does not fit in the socket buffers: writing it blocks
+            // until the app reads, and proxy_send_timeout watches that.
+            let t = w.scenario.proxy.proxy_send_timeout_ms * 1_000;
+            w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Send { attempt } });
+        }
         let t = w.scenario.proxy.proxy_read_timeout_ms * 1_000;
         w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Read { attempt } });
     }
@@ -795,8 +806,21 @@ impl ProxyFlavor for Nginx {
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Active {
                     return;
                 }
+                let big_body = w.exchanges[id].request.body_bytes > SOCKET_BUFFER_BYTES;
+                if big_body && !w.conns[conn].read_by_app {
+                    return; // still sending: proxy_send_timeout applies, not the read timeout
+                }
                 Self::end_attempt(w, id, AttemptResult::TimedOut { while_connecting: false });
                 self.next(w, id, Ft::Timeout, Some(READING_HEADER));
+            }
+            ProxyTimer::Send { attempt } => {
+                let Some(conn) = Self::current_conn(w, id) else { return };
+                let c = &w.conns[conn];
+                if c.attempt != attempt || c.state != ConnState::Active || c.read_by_app {
+                    return; // the app read the body in time
+                }
+                Self::end_attempt(w, id, AttemptResult::TimedOut { while_connecting: false });
+                self.next(w, id, Ft::Timeout, Some(SENDING));
             }
             ProxyTimer::LimitReqDelay => self.start_upstream(w, id),
             ProxyTimer::Resolver => {
