@@ -153,7 +153,7 @@ impl Simulation {
             }
         }
         for (name, log) in [
-            ("nginx stderr", &w.proxy_stderr),
+            ("proxy stderr", &w.proxy_stderr),
             ("client console", &w.console),
             ("error.log", &w.error_log),
             ("access.log", &w.access_log),

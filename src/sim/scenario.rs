@@ -151,6 +151,39 @@ impl Default for RequestSpec {
 pub enum Flavor {
     #[default]
     Nginx,
+    Haproxy,
+}
+
+/// HAProxy's own settings (used when `flavor` is `haproxy`); names follow
+/// haproxy.cfg keywords. The servers are `upstream.servers`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HaproxyConfig {
+    /// HAProxy version for the config comment.
+    pub version: String,
+    /// `retries`: extra connection attempts after a failed one.
+    pub retries: u32,
+    /// `option redispatch`: the last retry may go to another server.
+    pub redispatch: bool,
+    pub timeout_connect_ms: u64,
+    pub timeout_server_ms: u64,
+    pub timeout_client_ms: u64,
+    /// `tune.bufsize`: the response header must fit in it (minus `tune.maxrewrite`).
+    pub bufsize: u64,
+}
+
+impl Default for HaproxyConfig {
+    fn default() -> Self {
+        HaproxyConfig {
+            version: "2.6.12".into(),
+            retries: 3,
+            redispatch: false,
+            timeout_connect_ms: 5_000,
+            timeout_server_ms: 60_000,
+            timeout_client_ms: 60_000,
+            bufsize: 16_384,
+        }
+    }
 }
 
 /// nginx `limit_req_zone` + `limit_req`.
@@ -218,6 +251,8 @@ pub struct ProxyConfig {
     pub resolver: Option<String>,
     pub resolver_timeout_ms: u64,
     pub limit_req: Option<LimitReq>,
+    /// Settings of the HAProxy flavor.
+    pub haproxy: HaproxyConfig,
 }
 
 impl Default for ProxyConfig {
@@ -246,6 +281,7 @@ impl Default for ProxyConfig {
             resolver: None,
             resolver_timeout_ms: 30_000,
             limit_req: None,
+            haproxy: HaproxyConfig::default(),
         }
     }
 }
@@ -495,6 +531,16 @@ impl Scenario {
         }
         if super::log::Level::parse(&p.error_log_level).is_none() {
             return bad("proxy.error_log_level", format!("must be one of debug, info, notice, warn, error, crit, alert, emerg; got {:?}", p.error_log_level));
+        }
+        let h = &p.haproxy;
+        if h.retries > 100 {
+            return bad("proxy.haproxy.retries", format!("must be at most 100, got {}", h.retries));
+        }
+        check_ms("proxy.haproxy.timeout_connect_ms", h.timeout_connect_ms)?;
+        check_ms("proxy.haproxy.timeout_server_ms", h.timeout_server_ms)?;
+        check_ms("proxy.haproxy.timeout_client_ms", h.timeout_client_ms)?;
+        if !(1024..=1 << 20).contains(&h.bufsize) {
+            return bad("proxy.haproxy.bufsize", format!("must be between 1024 and 1048576, got {}", h.bufsize));
         }
         if let Some(l) = &p.limit_req {
             if !(l.rate_per_s.is_finite() && l.rate_per_s > 0.0 && l.rate_per_s <= 1_000_000.0) {

@@ -79,6 +79,12 @@ impl Clock {
         self.datetime(t).format(&f).unwrap_or_default()
     }
 
+    /// HAProxy's accept date: `21/Nov/2026:04:43:44.123`.
+    pub fn haproxy_accept(&self, t: SimTime) -> String {
+        let f = format_description!("[day]/[month repr:short]/[year]:[hour]:[minute]:[second]");
+        format!("{}.{:03}", self.datetime(t).format(&f).unwrap_or_default(), (t.0 % MICROS_PER_SEC) / MICROS_PER_MS)
+    }
+
     /// journald's short format: `Nov 21 04:43:44`.
     pub fn journal(&self, t: SimTime) -> String {
         let f = format_description!("[month repr:short] [day] [hour]:[minute]:[second]");

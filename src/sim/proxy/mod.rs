@@ -2,6 +2,7 @@
 //! engine calls it for every proxy-side event and it decides what the proxy
 //! does, which log lines it writes and what the client gets.
 
+pub mod haproxy;
 pub mod nginx;
 
 use super::app::TlsResult;
@@ -28,6 +29,7 @@ pub trait ProxyFlavor {
 /// The flavours, dispatched statically so a `Simulation` stays plain data.
 pub enum Proxy {
     Nginx(nginx::Nginx),
+    Haproxy(haproxy::Haproxy),
 }
 
 impl Proxy {
@@ -36,12 +38,14 @@ impl Proxy {
     pub fn start(w: &mut World) -> Proxy {
         match w.scenario.proxy.flavor {
             super::scenario::Flavor::Nginx => Proxy::Nginx(nginx::Nginx::start(w)),
+            super::scenario::Flavor::Haproxy => Proxy::Haproxy(haproxy::Haproxy::start(w)),
         }
     }
 
     pub fn flavor(&mut self) -> &mut dyn ProxyFlavor {
         match self {
             Proxy::Nginx(p) => p,
+            Proxy::Haproxy(p) => p,
         }
     }
 }

@@ -1,0 +1,439 @@
+//! HAProxy 2.6 as a reverse proxy (`mode http`, `option httplog`).
+//! Behind the same `ProxyFlavor` interface as nginx, with HAProxy's own
+//! semantics: `retries` with a turn-around delay, `option redispatch`,
+//! `timeout connect`/`timeout server`, its built-in error pages, and one
+//! httplog line per request with the termination state (`SC--`, `sH--`...).
+//! Checked against a real HAProxy 2.6.12: docs/research/haproxy-2.6-observations.md.
+
+pub mod conf;
+pub mod pages;
+
+use crate::sim::app::{self, TlsResult};
+use crate::sim::fault::{ConnectOutcome, Wire};
+use crate::sim::http::{Header, Response};
+use crate::sim::net::{Address, ProxyPass, Scheme, Target};
+use crate::sim::world::{Actor, Attempt, AttemptResult, ClientResult, ConnId, ConnState, Event, ProxyTimer, ReqId, World};
+
+use super::nginx::peers::{PeerSet, Pick};
+use super::ProxyFlavor;
+
+pub const FRONTEND: &str = "fe_main";
+pub const BACKEND: &str = "be_app";
+
+/// Why a session ended: HAProxy's two-letter termination state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Termination(pub char, pub char);
+
+impl Termination {
+    pub fn code(self) -> String {
+        format!("{}{}--", self.0, self.1)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct ReqState {
+    /// Connection attempts made (the first one included).
+    tries: u32,
+    pick: Option<Pick>,
+    /// Time the last connection was established (for %Tc).
+    connect_ms: Option<i64>,
+    /// Time the response headers arrived (for %Tr).
+    response_ms: Option<i64>,
+    redispatched: bool,
+}
+
+pub struct Haproxy {
+    peers: PeerSet,
+    tls: bool,
+    state: Vec<ReqState>,
+    /// Request times per client address, for the rate limit (sliding 1 s).
+    rate: std::collections::BTreeMap<String, std::collections::VecDeque<u64>>,
+    /// Server names (`app1`, `app2`...) by index in upstream.servers.
+    names: Vec<String>,
+}
+
+impl Haproxy {
+    pub fn start(w: &mut World) -> Haproxy {
+        let pass = ProxyPass::parse(&w.scenario.proxy.proxy_pass).ok();
+        let tls = pass.as_ref().is_some_and(|p| p.scheme == Scheme::Https);
+        let servers = match pass.as_ref().map(|p| &p.host) {
+            Some(Target::Addr(a)) => vec![crate::sim::scenario::UpstreamServer { address: a.to_string(), ..Default::default() }],
+            _ => w.scenario.upstream.servers.clone(),
+        };
+        // HAProxy resolves server names when it parses its configuration.
+        for s in &servers {
+            if let Ok(addr) = Address::parse(&s.address) {
+                if let Some(host) = addr.host().filter(|_| !addr.is_ip()) {
+                    if w.scenario.faults.iter().any(|f| f.dns_answer(host).is_some()) {
+                        let line = conf::render(&w.scenario).server_lines.first().copied().unwrap_or(1);
+                        w.proxy_stderr.push(format!(
+                            "[ALERT]    (1) : config : parsing [/etc/haproxy/haproxy.cfg:{line}] : 'server app1' : could not resolve address '{host}'."
+                        ));
+                        w.proxy_stderr.push("[ALERT]    (1) : config : Fatal errors found in configuration.".to_string());
+                        w.proxy_running = false;
+                    }
+                }
+            }
+        }
+        let servers: Vec<_> = servers
+            .into_iter()
+            .map(|mut s| {
+                if let Ok(a) = Address::parse(&s.address) {
+                    if !a.is_ip() {
+                        s.address = a.resolved("127.0.0.1").to_string();
+                    }
+                }
+                // HAProxy has no passive max_fails marking without health checks.
+                s.max_fails = 0;
+                s
+            })
+            .collect();
+        let names = (0..servers.len()).map(|i| format!("app{}", i + 1)).collect();
+        Haproxy { peers: PeerSet::new(&servers), tls, state: Vec::new(), rate: Default::default(), names }
+    }
+
+    fn st(&mut self, id: ReqId) -> &mut ReqState {
+        if self.state.len() <= id {
+            self.state.resize(id + 1, ReqState::default());
+        }
+        &mut self.state[id]
+    }
+
+    fn server_name(&self, pick: Option<Pick>) -> String {
+        pick.map(|p| self.names[self.peers.peer(p).server].clone()).unwrap_or_else(|| "<NOSRV>".into())
+    }
+
+    fn ms_since_start(w: &World, id: ReqId) -> i64 {
+        (w.now.since(w.exchanges[id].sent_at) / 1_000) as i64
+    }
+
+    /// Picks a server (round robin) and connects.
+    fn connect(&mut self, w: &mut World, id: ReqId, new_server: bool) {
+        let now_s = w.unix_secs();
+        if new_server || self.st(id).pick.is_none() {
+            let n = self.peers.primary.len();
+            let mut tried = vec![false; n];
+            let mut tb = vec![false; self.peers.backup.len()];
+            let mut ob = false;
+            if let (true, Some(prev)) = (new_server, self.state[id].pick) {
+                if !prev.backup && n > 1 {
+                    tried[prev.index] = true;
+                }
+            }
+            let pick = self.peers.get(&mut tried, &mut tb, &mut ob, now_s);
+            self.st(id).pick = pick;
+        }
+        let Some(pick) = self.state[id].pick else {
+            // Every server is `down`: 503 without a connection (`SC--`, <NOSRV>).
+            self.finish_error(w, id, 503, Termination('S', 'C'));
+            return;
+        };
+        let peer = self.peers.peer(pick).name.clone();
+        let server = Some(self.peers.peer(pick).server);
+        let attempt = w.exchanges[id].attempts.len() as u32;
+        let conn = w.open_conn(peer.clone(), server, id, attempt);
+        let number = w.conns[conn].number;
+        w.exchanges[id].attempts.push(Attempt {
+            peer: peer.clone(),
+            server,
+            connection: number,
+            reused: false,
+            started: w.now,
+            ended: None,
+            result: AttemptResult::InProgress,
+        });
+        w.exchanges[id].proxy.conn = Some(conn);
+        w.stats.upstream_attempts += 1;
+        self.st(id).tries += 1;
+        let name = self.server_name(Some(pick));
+        w.note(id, Actor::Proxy, format!("connects to {BACKEND}/{name} ({peer})"));
+        let hop = w.hop();
+        w.schedule(hop, Event::AppSyn { conn, syn: 0 });
+        let t = w.scenario.proxy.haproxy.timeout_connect_ms * 1_000;
+        w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Connect { attempt } });
+    }
+
+    fn end_attempt(w: &mut World, id: ReqId, result: AttemptResult) {
+        let now = w.now;
+        if let Some(a) = w.exchanges[id].attempts.last_mut() {
+            if a.ended.is_none() {
+                a.ended = Some(now);
+                a.result = result;
+            }
+        }
+    }
+
+    fn close(w: &mut World, id: ReqId) {
+        if let Some(conn) = w.exchanges[id].proxy.conn.take() {
+            w.conns[conn].state = ConnState::Closed;
+        }
+    }
+
+    /// A connection attempt failed: retry (after the turn-around delay) or
+    /// give up with 503.
+    fn connect_failed(&mut self, w: &mut World, id: ReqId, timeout: bool, why: &str) {
+        Self::close(w, id);
+        let h = w.scenario.proxy.haproxy.clone();
+        let tries = self.state[id].tries;
+        if tries <= h.retries {
+            let last = tries == h.retries;
+            let redispatch = h.redispatch && last && self.peers.primary.len() > 1;
+            if redispatch {
+                self.st(id).redispatched = true;
+            }
+            // "a turn-around timer of min(timeout connect, 1s) is applied before
+            // a retry occurs on the same server" (refused); a timeout retries at once.
+            let delay = if timeout || redispatch { 0 } else { h.timeout_connect_ms.min(1_000) * 1_000 };
+            w.note(id, Actor::Proxy, format!("{why}; retry {tries}/{} {}", h.retries, if redispatch { "on another server (redispatch)" } else { "on the same server" }));
+            // Reuse the Connect timer slot as the retry trigger.
+            let attempt = u32::MAX - tries;
+            w.schedule(delay, Event::ProxyTimer { id, timer: ProxyTimer::Connect { attempt } });
+            return;
+        }
+        w.note(id, Actor::Proxy, format!("{why}; no retries left"));
+        let term = if timeout { Termination('s', 'C') } else { Termination('S', 'C') };
+        self.finish_error(w, id, 503, term);
+    }
+
+    fn finish_error(&mut self, w: &mut World, id: ReqId, status: u16, term: Termination) {
+        Self::close(w, id);
+        let (reason, body) = pages::error_page(status);
+        let response = Response {
+            status,
+            reason: reason.into(),
+            headers: vec![
+                Header::new("content-length", body.len().to_string()),
+                Header::new("cache-control", "no-cache"),
+                Header::new("content-type", "text/html"),
+            ],
+            body,
+        };
+        let explanation = self.explain(w, id, status, term);
+        w.exchanges[id].explanation = Some(explanation);
+        self.send(w, id, response, term, ClientResult::Response, None);
+    }
+
+    fn explain(&self, w: &World, id: ReqId, status: u16, term: Termination) -> String {
+        let tries = self.state.get(id).map(|s| s.tries).unwrap_or(0);
+        let peer = w.exchanges[id].attempts.last().map(|a| a.peer.clone()).unwrap_or_else(|| "the server".into());
+        match (term.0, term.1) {
+            ('S', 'C') => format!("HAProxy could not connect to {peer} ({tries} attempts: the first plus `retries`). Unlike nginx it answers 503 Service Unavailable, not 502, and logs the termination state SC-- (server side, connect phase)."),
+            ('s', 'C') => format!("Every connection attempt to {peer} hit `timeout connect` ({tries} attempts). HAProxy answers 503 with termination state sC-- (server timeout during connect)."),
+            ('s', 'H') => format!("{peer} sent no response headers within `timeout server` ({} ms). HAProxy answers 504 with sH--.", w.scenario.proxy.haproxy.timeout_server_ms),
+            ('S', 'H') => format!("{peer} closed or reset the connection before sending headers. HAProxy answers 502 with SH--."),
+            ('P', 'H') => format!("{peer} sent a response HAProxy refused to parse (invalid or too large). HAProxy answers 502 with PH--."),
+            ('P', 'R') => format!("HAProxy denied the request itself (rate limit rule): {status}, termination state PR--; the server never saw it."),
+            _ => format!("HAProxy answered {status}."),
+        }
+    }
+
+    /// Sends the response and writes the httplog line.
+    fn send(&mut self, w: &mut World, id: ReqId, response: Response, term: Termination, result: ClientResult, body_override: Option<u64>) {
+        if w.exchanges[id].proxy.done {
+            return;
+        }
+        w.exchanges[id].proxy.done = true;
+        let body = body_override.unwrap_or(response.body.len() as u64);
+        let bytes = response.header_block_len() as u64 + body;
+        let st = self.state.get(id).cloned().unwrap_or_default();
+        let ta = Self::ms_since_start(w, id);
+        let tc = st.connect_ms.map(|v| v.to_string()).unwrap_or_else(|| "-1".into());
+        let tr = st.response_ms.map(|v| v.to_string()).unwrap_or_else(|| "-1".into());
+        let retries = st.tries.saturating_sub(1);
+        let retries = if st.redispatched { format!("+{retries}") } else { retries.to_string() };
+        let ex = &w.exchanges[id];
+        let accept = w.clock.haproxy_accept(ex.sent_at);
+        let server = if st.pick.is_some() { self.server_name(st.pick) } else { "<NOSRV>".into() };
+        let backend = if term == Termination('P', 'R') { FRONTEND } else { BACKEND };
+        let server = if term == Termination('P', 'R') { "<NOSRV>".to_string() } else { server };
+        let line = format!(
+            "{}:{} [{accept}] {FRONTEND} {backend}/{server} 0/0/{tc}/{tr}/{ta} {} {bytes} - - {} 1/1/0/0/{retries} 0/0 \"{}\"",
+            ex.client_ip,
+            40_000 + ex.client_connection % 20_000,
+            response.status,
+            term.code(),
+            ex.request_line()
+        );
+        w.access_log.push(line.clone());
+        w.note(id, Actor::Proxy, format!("sends \"{}\" to the client ({})", response.status_line(), term.code()));
+        let ex = &mut w.exchanges[id];
+        ex.access_line = Some(line);
+        ex.logged_status = Some(response.status);
+        ex.response = Some(response);
+        ex.client_result = Some(result);
+        let hop = w.hop();
+        w.schedule(hop, Event::ClientReceive(id));
+    }
+
+    fn current(w: &World, conn: ConnId) -> Option<ReqId> {
+        let c = &w.conns[conn];
+        let id = c.req?;
+        (w.exchanges[id].proxy.conn == Some(conn) && !w.exchanges[id].proxy.done).then_some(id)
+    }
+
+    fn send_request(&mut self, w: &mut World, id: ReqId, conn: ConnId) {
+        let ms = Self::ms_since_start(w, id);
+        self.st(id).connect_ms = Some(ms);
+        w.conns[conn].state = ConnState::Active;
+        w.exchanges[id].proxy.request_sent = true;
+        let line = w.exchanges[id].request_line();
+        w.note(id, Actor::Proxy, format!("sends \"{line}\" to the server"));
+        let hop = w.hop();
+        w.schedule(hop, Event::AppRequest { conn });
+        let attempt = w.conns[conn].attempt;
+        let t = w.scenario.proxy.haproxy.timeout_server_ms * 1_000;
+        w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Read { attempt } });
+    }
+}
+
+impl ProxyFlavor for Haproxy {
+    fn on_request(&mut self, w: &mut World, id: ReqId) {
+        self.st(id);
+        let line = w.exchanges[id].request_line();
+        w.note(id, Actor::Proxy, format!("{FRONTEND} reads \"{line}\""));
+        if let Some(cfg) = w.scenario.proxy.limit_req.clone() {
+            // http-request deny if { sc_http_req_rate(0) gt N }: 1 s sliding window.
+            let key = w.exchanges[id].client_ip.clone();
+            let now = w.now_ms();
+            let q = self.rate.entry(key).or_default();
+            while q.front().is_some_and(|&t| now.saturating_sub(t) >= 1_000) {
+                q.pop_front();
+            }
+            q.push_back(now);
+            let limit = (cfg.rate_per_s.floor() as usize) + cfg.burst as usize;
+            if q.len() > limit.max(1) {
+                self.finish_error(w, id, cfg.status, Termination('P', 'R'));
+                return;
+            }
+        }
+        self.connect(w, id, true);
+    }
+
+    fn on_connect_result(&mut self, w: &mut World, conn: ConnId, outcome: ConnectOutcome) {
+        let Some(id) = Self::current(w, conn) else { return };
+        if w.conns[conn].state != ConnState::Connecting {
+            return;
+        }
+        let why = match outcome {
+            ConnectOutcome::Accepted => {
+                if self.tls {
+                    let result = app::tls_handshake(w, conn);
+                    let hop = w.hop();
+                    w.schedule(2 * hop, Event::ProxyTlsDone { conn, result });
+                } else {
+                    self.send_request(w, id, conn);
+                }
+                return;
+            }
+            ConnectOutcome::Refused => "connection refused",
+            ConnectOutcome::NoSuchFile => "no such socket file",
+            ConnectOutcome::PermissionDenied => "permission denied on the socket",
+            ConnectOutcome::Dropped => return,
+        };
+        Self::end_attempt(w, id, AttemptResult::Error { message: why.to_string() });
+        self.connect_failed(w, id, false, why);
+    }
+
+    fn on_tls_done(&mut self, w: &mut World, conn: ConnId, result: TlsResult) {
+        let Some(id) = Self::current(w, conn) else { return };
+        if result == TlsResult::Ok {
+            self.send_request(w, id, conn);
+            return;
+        }
+        // A failed handshake is a connection failure for HAProxy: retried, then 503.
+        let why = match result {
+            TlsResult::NotTls => "SSL handshake failure",
+            _ => "SSL handshake failure (certificate verification)",
+        };
+        Self::end_attempt(w, id, AttemptResult::Error { message: why.to_string() });
+        self.connect_failed(w, id, false, why);
+    }
+
+    fn on_upstream_data(&mut self, w: &mut World, conn: ConnId) {
+        let Some(id) = Self::current(w, conn) else { return };
+        let Some(reply) = w.conns[conn].reply.take() else { return };
+        let ms = Self::ms_since_start(w, id);
+        self.st(id).response_ms = Some(ms);
+        match reply.wire {
+            Wire::Garbage(_) => {
+                Self::end_attempt(w, id, AttemptResult::InvalidHeader);
+                self.finish_error(w, id, 502, Termination('P', 'H'));
+            }
+            Wire::Http { response, bad_header_line, truncate_body_at } => {
+                let mut header_len = response.header_block_len() as u64;
+                if let Some(l) = &bad_header_line {
+                    header_len += l.len() as u64 + 2;
+                }
+                // tune.maxrewrite (1024) is reserved out of tune.bufsize.
+                let invalid = bad_header_line.as_deref().is_some_and(|l| !l.contains(':') || l.split(':').next().is_some_and(|n| n.bytes().any(|b| b <= b' ')));
+                if header_len > w.scenario.proxy.haproxy.bufsize.saturating_sub(1024) || invalid {
+                    Self::end_attempt(w, id, AttemptResult::InvalidHeader);
+                    self.finish_error(w, id, 502, Termination('P', 'H'));
+                    return;
+                }
+                let status = response.status;
+                Self::end_attempt(w, id, AttemptResult::Responded { status });
+                Self::close(w, id);
+                let explanation = match status {
+                    503 => "The server itself answered 503; HAProxy relayed it (termination state ----).".to_string(),
+                    s => format!("The server answered {s} and HAProxy relayed it."),
+                };
+                w.exchanges[id].explanation = Some(explanation);
+                if let Some(sent) = truncate_body_at {
+                    let expected = response.body.len() as u64;
+                    let mut out = response;
+                    out.body.truncate(sent as usize);
+                    w.exchanges[id].explanation = Some(format!(
+                        "The server sent its headers and {sent} of {expected} body bytes, then closed. HAProxy had already forwarded the {status}: the client gets a truncated body, and the log shows SD-- (server side, data phase)."
+                    ));
+                    self.send(w, id, out, Termination('S', 'D'), ClientResult::Truncated { received: sent, expected }, Some(sent));
+                } else {
+                    self.send(w, id, response, Termination('-', '-'), ClientResult::Response, None);
+                }
+            }
+            Wire::Crash | Wire::OomKill { .. } | Wire::Hang => {}
+        }
+    }
+
+    fn on_upstream_closed(&mut self, w: &mut World, conn: ConnId, reset: bool) {
+        let Some(id) = Self::current(w, conn) else { return };
+        if !w.exchanges[id].proxy.request_sent {
+            return;
+        }
+        let why = if reset { "connection reset by the server" } else { "server closed the connection" };
+        Self::end_attempt(w, id, AttemptResult::Error { message: why.to_string() });
+        self.finish_error(w, id, 502, Termination('S', 'H'));
+    }
+
+    fn on_idle_timeout(&mut self, _w: &mut World, _conn: ConnId, _token: u64) {}
+
+    fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer) {
+        if w.exchanges[id].proxy.done {
+            return;
+        }
+        match timer {
+            ProxyTimer::Connect { attempt } if attempt > u32::MAX - 1_000 => {
+                // The turn-around delay is over: the retry.
+                let redispatch = self.state[id].redispatched;
+                self.connect(w, id, redispatch);
+            }
+            ProxyTimer::Connect { attempt } => {
+                let Some(conn) = w.exchanges[id].proxy.conn else { return };
+                if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Connecting {
+                    return;
+                }
+                Self::end_attempt(w, id, AttemptResult::TimedOut { while_connecting: true });
+                self.connect_failed(w, id, true, "timeout connect");
+            }
+            ProxyTimer::Read { attempt } => {
+                let Some(conn) = w.exchanges[id].proxy.conn else { return };
+                if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Active {
+                    return;
+                }
+                Self::end_attempt(w, id, AttemptResult::TimedOut { while_connecting: false });
+                self.finish_error(w, id, 504, Termination('s', 'H'));
+            }
+            _ => {}
+        }
+    }
+}
