@@ -177,3 +177,30 @@ fn proxy_send_timeout_when_the_app_does_not_read_a_large_body() {
     assert_eq!(sim.exchanges()[1].logged_status, Some(504));
     assert!(brief(&sim).contains(&"[error] *3 upstream timed out (110: Connection timed out) while sending request to upstream http://127.0.0.1:3000/upload".to_string()), "{:#?}", brief(&sim));
 }
+
+#[test]
+fn proxy_read_timeout_starts_once_a_large_body_is_written() {
+    // The body waits 10 s for a worker (send timeout 60 s), then the app
+    // takes 30 s: the read timeout (15 s) counts from the write, not the start.
+    let mut s = scenario(&[3000], vec![App { workers: 1, latency_ms: 10_000, latency_jitter_ms: 0, ..app(3000) }], &[]);
+    s.proxy.proxy_read_timeout_ms = 15_000;
+    s.faults = vec![];
+    s.requests = vec![
+        RequestSpec { at_ms: 0, ..Default::default() },
+        RequestSpec { at_ms: 10, method: "POST".into(), path: "/upload".into(), body_bytes: 5_000_000, ..Default::default() },
+    ];
+    let sim = run(s).unwrap();
+    let post = &sim.exchanges()[1];
+    assert_eq!(post.logged_status, Some(200), "20 s in all, but only 10 s after the body was written");
+    let mut s2 = scenario(&[3000], vec![App { workers: 1, latency_ms: 20_000, latency_jitter_ms: 0, ..app(3000) }], &[]);
+    s2.proxy.proxy_read_timeout_ms = 15_000;
+    s2.requests = vec![
+        RequestSpec { at_ms: 0, ..Default::default() },
+        RequestSpec { at_ms: 10, method: "POST".into(), path: "/upload".into(), body_bytes: 5_000_000, ..Default::default() },
+    ];
+    let sim = run(s2).unwrap();
+    let post = &sim.exchanges()[1];
+    assert_eq!(post.logged_status, Some(504));
+    let ended_s = post.finished_at.unwrap().as_micros() / 1_000_000;
+    assert_eq!(ended_s, 35, "the worker is free at 20 s, then the 15 s read timeout");
+}

@@ -240,6 +240,10 @@ fn start(w: &mut World, a: usize, conn: ConnId) {
     if let Some(id) = w.conns[conn].req {
         let line = w.exchanges[id].request_line();
         w.note(id, Actor::App, format!("a worker reads \"{line}\" and starts on it"));
+        if w.exchanges[id].request.body_bytes > super::proxy::nginx::SOCKET_BUFFER_BYTES {
+            let hop = w.hop();
+            w.schedule(hop, Event::ProxyRequestDrained { conn });
+        }
     }
     let generation = w.apps[a].generation;
     let after = reply.after_us;

@@ -79,6 +79,7 @@ impl Simulation {
             Event::ProxyTlsDone { conn, result } => proxy.on_tls_done(w, conn, result),
             Event::AppRequest { conn } => app::on_request(w, conn),
             Event::AppWrite { conn, generation } => app::on_write(w, conn, generation),
+            Event::ProxyRequestDrained { conn } => proxy.on_request_drained(w, conn),
             Event::ProxyUpstreamData { conn } => proxy.on_upstream_data(w, conn),
             Event::ProxyUpstreamClosed { conn, reset } => proxy.on_upstream_closed(w, conn, reset),
             Event::AppIdleTimeout { conn, token } => app::on_idle_timeout(w, conn, token),

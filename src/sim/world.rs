@@ -48,6 +48,8 @@ pub enum Event {
     AppRequest { conn: ConnId },
     /// The app writes its response (stale when `generation` moved on).
     AppWrite { conn: ConnId, generation: u64 },
+    /// The app has read a large request body: the proxy's write completes.
+    ProxyRequestDrained { conn: ConnId },
     /// The app's response has reached the proxy.
     ProxyUpstreamData { conn: ConnId },
     /// The app's FIN (or RST) has reached the proxy.

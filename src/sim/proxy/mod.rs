@@ -20,6 +20,8 @@ pub trait ProxyFlavor {
     fn on_upstream_data(&mut self, w: &mut World, conn: ConnId);
     /// The upstream closed (FIN) or reset (RST) the connection.
     fn on_upstream_closed(&mut self, w: &mut World, conn: ConnId, reset: bool);
+    /// A request body too large for the socket buffers has been read by the app.
+    fn on_request_drained(&mut self, _w: &mut World, _conn: ConnId) {}
     /// The flavour's own idle timer for a cached upstream connection.
     fn on_idle_timeout(&mut self, w: &mut World, conn: ConnId, token: u64);
     /// A timer armed by this flavour fired (it may be stale).

@@ -24,6 +24,10 @@ use peers::{PeerSet, Pick};
 
 /// Where the exported config lives; nginx names it in `[emerg]` lines.
 pub const CONF_PATH: &str = "/etc/nginx/conf.d/gateway-lab.conf";
+/// Debian's main nginx.conf, which includes conf.d/*.conf inside http{}.
+pub const MAIN_CONF: &str = "/etc/nginx/nginx.conf";
+/// The line of the `}` closing http{} in Debian 12's nginx.conf.
+pub const MAIN_CONF_HTTP_END: u32 = 61;
 
 const CONNECTING: &str = "connecting to upstream";
 const READING_HEADER: &str = "reading response header from upstream";
@@ -124,8 +128,9 @@ impl Nginx {
         let p = &w.scenario.proxy;
         let busy = 2 * p.proxy_buffer_size.max(p.proxy_buffers_size);
         if busy >= (p.proxy_buffers_count as u64 - 1) * p.proxy_buffers_size {
-            let line = conf::render(&w.scenario, &conf::Paths::default()).proxy_pass_line + 1;
-            Self::emerg(w, "\"proxy_busy_buffers_size\" must be less than the size of all \"proxy_buffers\" minus one buffer", line);
+            // A merge-time check: nginx names the end of the http{} block of
+            // the main file (line 61 of Debian's /etc/nginx/nginx.conf).
+            Self::emerg(w, "\"proxy_busy_buffers_size\" must be less than the size of all \"proxy_buffers\" minus one buffer", MAIN_CONF, MAIN_CONF_HTTP_END);
             return n;
         }
         if n.runtime_host.is_none() {
@@ -138,7 +143,7 @@ impl Nginx {
                     // An upstream{} server line quotes host:port, proxy_pass only the host.
                     let quoted = if in_block { s.address.clone() } else { host.to_string() };
                     let line = if in_block { rendered.server_lines.get(i).copied().unwrap_or(2) } else { rendered.proxy_pass_line };
-                    Self::emerg(w, &format!("host not found in upstream \"{quoted}\""), line);
+                    Self::emerg(w, &format!("host not found in upstream \"{quoted}\""), CONF_PATH, line);
                     return n;
                 }
                 s.address = addr.resolved("127.0.0.1").to_string();
@@ -150,9 +155,9 @@ impl Nginx {
 
     /// nginx refuses to start: the `[emerg]` line goes to stderr (the
     /// journal of nginx.service), not to error.log.
-    fn emerg(w: &mut World, message: &str, line: u32) {
+    fn emerg(w: &mut World, message: &str, file: &str, line: u32) {
         let pid = w.scenario.proxy.worker_pid.saturating_sub(1);
-        let l = format!("{} [emerg] {pid}#{pid}: {message} in {CONF_PATH}:{line}", w.clock.error_log(w.now));
+        let l = format!("{} [emerg] {pid}#{pid}: {message} in {file}:{line}", w.clock.error_log(w.now));
         w.proxy_stderr.push(l);
         w.proxy_running = false;
     }
@@ -355,6 +360,7 @@ impl Nginx {
             // until the app reads, and proxy_send_timeout watches that.
             let t = w.scenario.proxy.proxy_send_timeout_ms * 1_000;
             w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Send { attempt } });
+            return; // proxy_read_timeout starts once the body is written (on_request_drained)
         }
         let t = w.scenario.proxy.proxy_read_timeout_ms * 1_000;
         w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Read { attempt } });
@@ -782,6 +788,14 @@ impl ProxyFlavor for Nginx {
         self.next(w, id, Ft::Error, Some(READING_HEADER));
     }
 
+    fn on_request_drained(&mut self, w: &mut World, conn: ConnId) {
+        // The large body is written at last: proxy_read_timeout starts now.
+        let Some(id) = Self::waiting_request(w, conn) else { return };
+        let attempt = w.conns[conn].attempt;
+        let t = w.scenario.proxy.proxy_read_timeout_ms * 1_000;
+        w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Read { attempt } });
+    }
+
     fn on_idle_timeout(&mut self, w: &mut World, conn: ConnId, token: u64) {
         if w.conns[conn].state == ConnState::Idle && w.conns[conn].proxy_idle_token == token {
             self.close_conn(w, conn);
@@ -805,10 +819,6 @@ impl ProxyFlavor for Nginx {
                 let Some(conn) = Self::current_conn(w, id) else { return };
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Active {
                     return;
-                }
-                let big_body = w.exchanges[id].request.body_bytes > SOCKET_BUFFER_BYTES;
-                if big_body && !w.conns[conn].read_by_app {
-                    return; // still sending: proxy_send_timeout applies, not the read timeout
                 }
                 Self::end_attempt(w, id, AttemptResult::TimedOut { while_connecting: false });
                 self.next(w, id, Ft::Timeout, Some(READING_HEADER));
