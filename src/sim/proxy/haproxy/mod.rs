@@ -52,6 +52,29 @@ pub struct Haproxy {
     names: Vec<String>,
 }
 
+/// HAProxy's internal (HTX) size of a response, which `%B` logs:
+/// 20 + version + code + reason, each header's name and value, 1, and the body.
+pub fn htx_size(r: &Response, body: u64) -> u64 {
+    htx_headers(r) + body
+}
+
+/// The HTX size of the status line and headers (compared with
+/// `tune.bufsize - tune.maxrewrite`).
+pub fn htx_headers(r: &Response) -> u64 {
+    let start = 20 + "HTTP/1.1".len() + 3 + r.reason.len();
+    let headers: usize = r.headers.iter().map(|h| h.name.len() + h.value.len()).sum();
+    (start + headers + 1) as u64
+}
+
+/// What HAProxy forwards: header names lower-cased, hop-by-hop `Connection` dropped.
+fn forwarded(mut r: Response) -> Response {
+    r.headers.retain(|h| !h.name.eq_ignore_ascii_case("connection"));
+    for h in &mut r.headers {
+        h.name = h.name.to_ascii_lowercase();
+    }
+    r
+}
+
 impl Haproxy {
     pub fn start(w: &mut World) -> Haproxy {
         let pass = ProxyPass::parse(&w.scenario.proxy.proxy_pass).ok();
@@ -66,10 +89,11 @@ impl Haproxy {
                 if let Some(host) = addr.host().filter(|_| !addr.is_ip()) {
                     if w.scenario.faults.iter().any(|f| f.dns_answer(host).is_some()) {
                         let line = conf::render(&w.scenario).server_lines.first().copied().unwrap_or(1);
+                        let pid = w.scenario.proxy.worker_pid;
                         w.proxy_stderr.push(format!(
-                            "[ALERT]    (1) : config : parsing [/etc/haproxy/haproxy.cfg:{line}] : 'server app1' : could not resolve address '{host}'."
+                            "[ALERT]    ({pid}) : config : [/etc/haproxy/haproxy.cfg:{line}] : 'server {BACKEND}/app1' : could not resolve address '{host}'."
                         ));
-                        w.proxy_stderr.push("[ALERT]    (1) : config : Fatal errors found in configuration.".to_string());
+                        w.proxy_stderr.push(format!("[ALERT]    ({pid}) : config : Failed to initialize server(s) addr."));
                         w.proxy_running = false;
                     }
                 }
@@ -176,18 +200,26 @@ impl Haproxy {
         let h = w.scenario.proxy.haproxy.clone();
         let tries = self.state[id].tries;
         if tries <= h.retries {
-            let last = tries == h.retries;
-            let redispatch = h.redispatch && last && self.peers.primary.len() > 1;
+            // Observed on 2.6.12: with `option redispatch` the first retry
+            // already goes to another server, at once.
+            let redispatch = h.redispatch && !self.state[id].redispatched && self.peers.primary.len() > 1;
             if redispatch {
                 self.st(id).redispatched = true;
             }
             // "a turn-around timer of min(timeout connect, 1s) is applied before
-            // a retry occurs on the same server" (refused); a timeout retries at once.
-            let delay = if timeout || redispatch { 0 } else { h.timeout_connect_ms.min(1_000) * 1_000 };
+            // a retry occurs on the same server" after a refusal or a TLS
+            // failure; a timeout, or a unix socket that fails at once, retries
+            // immediately.
+            let local = w.exchanges[id].attempts.last().is_some_and(|a| a.peer.starts_with("unix:"));
+            let delay = if timeout || redispatch || local { 0 } else { h.timeout_connect_ms.min(1_000) * 1_000 };
             w.note(id, Actor::Proxy, format!("{why}; retry {tries}/{} {}", h.retries, if redispatch { "on another server (redispatch)" } else { "on the same server" }));
             // Reuse the Connect timer slot as the retry trigger.
             let attempt = u32::MAX - tries;
-            w.schedule(delay, Event::ProxyTimer { id, timer: ProxyTimer::Connect { attempt } });
+            if redispatch {
+                w.schedule(delay, Event::ProxyTimer { id, timer: ProxyTimer::Connect { attempt: u32::MAX - 999 } });
+            } else {
+                w.schedule(delay, Event::ProxyTimer { id, timer: ProxyTimer::Connect { attempt } });
+            }
             return;
         }
         w.note(id, Actor::Proxy, format!("{why}; no retries left"));
@@ -234,11 +266,17 @@ impl Haproxy {
         }
         w.exchanges[id].proxy.done = true;
         let body = body_override.unwrap_or(response.body.len() as u64);
-        let bytes = response.header_block_len() as u64 + body;
+        let bytes = htx_size(&response, body);
         let st = self.state.get(id).cloned().unwrap_or_default();
         let ta = Self::ms_since_start(w, id);
         let tc = st.connect_ms.map(|v| v.to_string()).unwrap_or_else(|| "-1".into());
-        let tr = st.response_ms.map(|v| v.to_string()).unwrap_or_else(|| "-1".into());
+        // %Tr: from the established connection to the complete response headers.
+        let tr = match (st.response_ms, st.connect_ms) {
+            (Some(r), Some(c)) => (r - c).to_string(),
+            _ => "-1".into(),
+        };
+        // A request denied by the frontend never reaches the backend queue: %Tw = -1.
+        let tw = if term == Termination('P', 'R') { "-1" } else { "0" };
         let retries = st.tries.saturating_sub(1);
         let retries = if st.redispatched { format!("+{retries}") } else { retries.to_string() };
         let ex = &w.exchanges[id];
@@ -247,7 +285,7 @@ impl Haproxy {
         let backend = if term == Termination('P', 'R') { FRONTEND } else { BACKEND };
         let server = if term == Termination('P', 'R') { "<NOSRV>".to_string() } else { server };
         let line = format!(
-            "{}:{} [{accept}] {FRONTEND} {backend}/{server} 0/0/{tc}/{tr}/{ta} {} {bytes} - - {} 1/1/0/0/{retries} 0/0 \"{}\"",
+            "{}:{} [{accept}] {FRONTEND} {backend}/{server} 0/{tw}/{tc}/{tr}/{ta} {} {bytes} - - {} 1/1/0/0/{retries} 0/0 \"{}\"",
             ex.client_ip,
             40_000 + ex.client_connection % 20_000,
             response.status,
@@ -360,9 +398,9 @@ impl ProxyFlavor for Haproxy {
                 self.finish_error(w, id, 502, Termination('P', 'H'));
             }
             Wire::Http { response, bad_header_line, truncate_body_at } => {
-                let mut header_len = response.header_block_len() as u64;
+                let mut header_len = htx_headers(&response);
                 if let Some(l) = &bad_header_line {
-                    header_len += l.len() as u64 + 2;
+                    header_len += l.len() as u64;
                 }
                 // tune.maxrewrite (1024) is reserved out of tune.bufsize.
                 let invalid = bad_header_line.as_deref().is_some_and(|l| !l.contains(':') || l.split(':').next().is_some_and(|n| n.bytes().any(|b| b <= b' ')));
@@ -372,6 +410,7 @@ impl ProxyFlavor for Haproxy {
                     return;
                 }
                 let status = response.status;
+                let response = forwarded(response);
                 Self::end_attempt(w, id, AttemptResult::Responded { status });
                 Self::close(w, id);
                 let explanation = match status {
@@ -412,10 +451,13 @@ impl ProxyFlavor for Haproxy {
             return;
         }
         match timer {
-            ProxyTimer::Connect { attempt } if attempt > u32::MAX - 1_000 => {
-                // The turn-around delay is over: the retry.
-                let redispatch = self.state[id].redispatched;
-                self.connect(w, id, redispatch);
+            ProxyTimer::Connect { attempt } if attempt == u32::MAX - 999 => {
+                // Redispatch: the retry goes to another server.
+                self.connect(w, id, true);
+            }
+            ProxyTimer::Connect { attempt } if attempt > u32::MAX - 999 => {
+                // The turn-around delay is over: retry on the same server.
+                self.connect(w, id, false);
             }
             ProxyTimer::Connect { attempt } => {
                 let Some(conn) = w.exchanges[id].proxy.conn else { return };

@@ -1,0 +1,286 @@
+//! Differential fidelity harness: every scenario in `scenarios/` runs in the
+//! engine and, on the same variant, against the real proxy (Debian's nginx
+//! 1.22.1) with real misbehaving upstreams on loopback. The outcome of every
+//! scenario × proxy is written to docs/FIDELITY.md (generated, never edited
+//! by hand). The test fails on any mismatch that is not on [`ALLOWED`].
+//!
+//! Run: `cargo test --test fidelity -- --nocapture`.
+//! - `GATEWAY_LAB_NO_NGINX=1` skips it (like tests/nginx_conf.rs).
+//! - `FIDELITY_ONLY=<substring>` runs only the matching scenario files and
+//!   leaves docs/FIDELITY.md alone (for working on one case).
+//! - `FIDELITY_KEEP=1` keeps the temporary directories (configs, logs).
+//!
+//! Modules: `fidelity/upstream.rs` (the scriptable upstreams),
+//! `fidelity/proxy.rs` (the proxies under test, one column each),
+//! `fidelity/harness.rs` (variants, the real world, the client, comparison),
+//! `fidelity/report.rs` (the Markdown).
+
+#[path = "fidelity/harness.rs"]
+mod harness;
+#[path = "fidelity/proxy.rs"]
+mod proxy;
+#[path = "fidelity/report.rs"]
+mod report;
+#[path = "fidelity/upstream.rs"]
+mod upstream;
+
+use std::path::Path;
+use std::time::Instant;
+
+use gateway_lab::sim::{FaultKind, Scenario};
+
+use harness::{Diff, NoRun};
+use report::{Cell, Outcome, Row};
+
+/// A mismatch that is known and accepted for now. Each needs a reason.
+struct Allowed {
+    /// Column prefix (`nginx`).
+    flavor: &'static str,
+    /// Scenario file name.
+    scenario: &'static str,
+    /// Request number (1-based), or None for any/run-level.
+    request: Option<usize>,
+    /// Compared field (`status`, `error.log`, `attempts`, ...).
+    field: &'static str,
+    reason: &'static str,
+}
+
+const ALLOWED: &[Allowed] = &[Allowed {
+    flavor: "nginx",
+    scenario: "overload_shedding.json",
+    request: None,
+    field: "statuses",
+    reason: "engine bug, reported: src/sim/app.rs `on_write` calls `finish_worker` for a load-shedding 503 that never took a worker \
+             (`busy` is decremented without having been incremented), so every shed adds a phantom worker and the engine serves far \
+             more 200s than 4 workers can",
+}];
+
+fn allowed(column: &str, file: &str, d: &Diff) -> Option<&'static str> {
+    ALLOWED
+        .iter()
+        .find(|a| column.starts_with(a.flavor) && a.scenario == file && a.field == d.field && (a.request.is_none() || a.request == d.request))
+        .map(|a| a.reason)
+}
+
+fn run_once(file: &str, sc: &Scenario, flavor: &dyn proxy::ProxyUnderTest, tmp: &Path) -> Cell {
+    let started = Instant::now();
+    let _ = std::fs::remove_dir_all(tmp);
+    std::fs::create_dir_all(tmp).unwrap();
+    let column = flavor.column();
+    let fail = |outcome, variant| Cell { outcome, variant, engine: None, real: None, secs: started.elapsed().as_secs_f64(), runs: 1 };
+    let v = match harness::derive(file, sc, tmp) {
+        Ok(v) => v,
+        Err(NoRun::Cannot(r)) => return fail(Outcome::Cannot(r), None),
+        Err(NoRun::Harness(e)) => return fail(Outcome::Harness(e), None),
+    };
+    let engine = match harness::run_engine(&v, flavor) {
+        Ok(e) => e,
+        Err(NoRun::Cannot(r)) => return fail(Outcome::Cannot(r), Some(v)),
+        Err(NoRun::Harness(e)) => return fail(Outcome::Harness(e), Some(v)),
+    };
+    let real = match harness::run_real(&v, flavor) {
+        Ok(r) => r,
+        Err(NoRun::Cannot(r)) => return fail(Outcome::Cannot(r), Some(v)),
+        Err(NoRun::Harness(e)) => return fail(Outcome::Harness(e), Some(v)),
+    };
+    let diffs = harness::compare(&v, &engine, &real);
+    let outcome = if diffs.is_empty() {
+        Outcome::Match
+    } else {
+        Outcome::Mismatch(diffs.into_iter().map(|d| {
+            let a = allowed(&column, file, &d);
+            (d, a)
+        }).collect())
+    };
+    Cell { outcome, variant: Some(v), engine: Some(engine), real: Some(real), secs: started.elapsed().as_secs_f64(), runs: 1 }
+}
+
+/// Extra rows: a scenario file with other knobs of its fault, or an
+/// upstream group of two, so that the non-default paths are measured too.
+fn extras() -> Vec<(&'static str, &'static str, fn(&mut Scenario))> {
+    use gateway_lab::sim::fault::{CertProblem, DnsAnswer};
+    use gateway_lab::sim::scenario::{App, RequestSpec, UpstreamServer};
+    fn two_apps(sc: &mut Scenario) {
+        sc.apps = vec![
+            App { name: "web1".into(), listen: "127.0.0.1:3000".into(), ..App::default() },
+            App { name: "web2".into(), listen: "127.0.0.1:3001".into(), pid: 2818, ..App::default() },
+        ];
+        sc.upstream.servers = ["127.0.0.1:3000", "127.0.0.1:3001"]
+            .iter()
+            .map(|a| UpstreamServer { address: a.to_string(), ..UpstreamServer::default() })
+            .collect();
+        sc.proxy.error_log_level = "warn".into();
+    }
+    vec![
+        ("tls_cert_invalid.json", "problem: self_signed", |sc| sc.faults[0].kind = FaultKind::TlsCertInvalid { problem: CertProblem::SelfSigned }),
+        ("tls_cert_invalid.json", "problem: hostname_mismatch", |sc| {
+            sc.faults[0].kind = FaultKind::TlsCertInvalid { problem: CertProblem::HostnameMismatch }
+        }),
+        ("dns_failure.json", "answer: servfail", |sc| {
+            sc.faults[0].kind = FaultKind::DnsFailure { host: "app.internal".into(), answer: DnsAnswer::Servfail }
+        }),
+        ("dns_failure.json", "answer: timeout", |sc| {
+            sc.faults[0].kind = FaultKind::DnsFailure { host: "app.internal".into(), answer: DnsAnswer::Timeout }
+        }),
+        ("rate_limited.json", "burst: 2", |sc| sc.faults[0].kind = FaultKind::RateLimited { rate_per_s: 1.0, burst: 2, nodelay: false }),
+        ("rate_limited.json", "burst: 2, nodelay", |sc| sc.faults[0].kind = FaultKind::RateLimited { rate_per_s: 1.0, burst: 2, nodelay: true }),
+        ("app_down.json", "two servers, web1 down, error_log warn", |sc| {
+            two_apps(sc);
+            sc.faults[0].target = Some("web1".into());
+            sc.clients.requests = 3;
+            sc.clients.rate_per_s = 2.0;
+        }),
+        ("slow_app.json", "two servers, web2 slow, GETs and a POST, error_log warn", |sc| {
+            two_apps(sc);
+            sc.faults[0].target = Some("web2".into());
+            sc.clients.requests = 0;
+            sc.requests = vec![
+                RequestSpec { at_ms: 0, ..RequestSpec::default() },
+                RequestSpec { at_ms: 1_500, ..RequestSpec::default() },
+                RequestSpec { at_ms: 2_000, method: "POST".into(), path: "/orders".into(), body_bytes: 64, ..RequestSpec::default() },
+            ];
+        }),
+    ]
+}
+
+/// Catalog position of a scenario's first fault (no fault first).
+fn catalog_rank(sc: &Scenario) -> usize {
+    let catalog: Vec<&str> = FaultKind::catalog().iter().map(|f| f.id()).collect();
+    sc.faults.first().map(|f| 1 + catalog.iter().position(|id| *id == f.kind.id()).unwrap_or(99)).unwrap_or(0)
+}
+
+#[test]
+fn engine_matches_the_real_proxies() {
+    if std::env::var_os("GATEWAY_LAB_NO_NGINX").is_some() {
+        eprintln!("fidelity: skipped (GATEWAY_LAB_NO_NGINX is set)");
+        return;
+    }
+    let flavors = proxy::flavors();
+    assert!(!flavors.is_empty(), "nginx is not installed: run ./scripts/setup test (or set GATEWAY_LAB_NO_NGINX=1 to skip)");
+    let only = std::env::var("FIDELITY_ONLY").ok();
+    let started = Instant::now();
+    let root = std::env::temp_dir().join(format!("gwlab-fidelity-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).unwrap();
+    // nginx's worker (nobody, when the test runs as root) must reach the
+    // unix sockets under this directory.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files: Vec<(usize, String, Scenario)> = std::fs::read_dir(manifest.join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| only.as_deref().is_none_or(|o| p.file_name().unwrap().to_string_lossy().contains(o)))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            let sc = Scenario::from_json(&std::fs::read_to_string(&p).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            (catalog_rank(&sc), name, sc)
+        })
+        .collect();
+    let base: Vec<(usize, String, Scenario)> = files.clone();
+    for (file, label, change) in extras() {
+        if let Some((rank, _, sc)) = base.iter().find(|(_, f, _)| f == file) {
+            let mut sc = sc.clone();
+            change(&mut sc);
+            sc.validate().unwrap_or_else(|e| panic!("{file} [{label}]: {e}"));
+            files.push((*rank, format!("{file} [{label}]"), sc));
+        }
+    }
+    files.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+
+    let columns: Vec<String> = flavors.iter().map(|f| f.column()).collect();
+    let mut rows = Vec::new();
+    for (n, (_, file, sc)) in files.iter().enumerate() {
+        let mut cells = Vec::new();
+        for (c, flavor) in flavors.iter().enumerate() {
+            let tmp = root.join(format!("{n}-{c}"));
+            let mut cell = run_once(file, sc, flavor.as_ref(), &tmp);
+            if !cell.unexpected().is_empty() {
+                let first = cell.secs;
+                eprintln!("fidelity: {file} × {}: mismatch, running it once more", columns[c]);
+                cell = run_once(file, sc, flavor.as_ref(), &tmp);
+                cell.secs += first;
+                cell.runs = 2;
+            }
+            eprintln!("fidelity: {file} × {}: {} ({:.1} s)", columns[c], summary(&cell), cell.secs);
+            cells.push(cell);
+        }
+        rows.push(Row { file: file.clone(), faults: harness::fault_ids(sc), cells });
+    }
+
+    let seen = |a: &Allowed| {
+        rows.iter().any(|r| {
+            r.file == a.scenario
+                && r.cells.iter().zip(&columns).any(|(c, col)| {
+                    col.starts_with(a.flavor)
+                        && matches!(&c.outcome, Outcome::Mismatch(d) if d.iter().any(|(d, why)| why.is_some() && d.field == a.field))
+                })
+        })
+    };
+    let stale: Vec<String> =
+        ALLOWED.iter().filter(|a| !seen(a)).map(|a| format!("{} × {} {} {:?}", a.scenario, a.flavor, a.field, a.request)).collect();
+    let allowances: Vec<(String, String)> = ALLOWED
+        .iter()
+        .map(|a| {
+            let req = a.request.map(|r| format!(" request #{r}")).unwrap_or_default();
+            (format!("`{}` × {}, {}{req}", a.scenario, a.flavor, a.field), a.reason.to_string())
+        })
+        .collect();
+    let header = report::Header {
+        columns: columns.clone(),
+        versions: flavors
+            .iter()
+            .map(|f| f.version().unwrap_or_else(|e| e))
+            .chain(std::iter::once(
+                std::process::Command::new("openssl")
+                    .arg("version")
+                    .output()
+                    .map(|o| format!("openssl (TLS upstreams): {}", String::from_utf8_lossy(&o.stdout).trim()))
+                    .unwrap_or_else(|_| "openssl: not found".into()),
+            ))
+            .collect(),
+        total_secs: started.elapsed().as_secs_f64(),
+        stale_allowances: stale.clone(),
+    };
+    if only.is_none() {
+        let text = report::render(&header, &rows, &allowances);
+        std::fs::write(manifest.join("docs/FIDELITY.md"), text).unwrap();
+        eprintln!("fidelity: wrote docs/FIDELITY.md");
+    }
+    if std::env::var_os("FIDELITY_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&root);
+    } else {
+        eprintln!("fidelity: kept {}", root.display());
+    }
+    eprintln!("fidelity: {} scenario(s) × {} proxy(ies) in {:.1} s", rows.len(), columns.len(), started.elapsed().as_secs_f64());
+
+    let mut failures = Vec::new();
+    for r in &rows {
+        for (c, col) in r.cells.iter().zip(&columns) {
+            match &c.outcome {
+                Outcome::Harness(e) => failures.push(format!("{} × {col}: harness error: {e}", r.file)),
+                _ => {
+                    for d in c.unexpected() {
+                        let req = d.request.map(|n| format!(" #{n}")).unwrap_or_default();
+                        failures.push(format!("{} × {col}{req} {}:\n    engine: {}\n    real:   {}", r.file, d.field, d.engine, d.real));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} unexpected difference(s) between the engine and the real proxies:\n{}", failures.len(), failures.join("\n"));
+}
+
+fn summary(c: &Cell) -> String {
+    match &c.outcome {
+        Outcome::Match => "match".into(),
+        Outcome::Mismatch(d) => {
+            let bad = d.iter().filter(|(_, a)| a.is_none()).count();
+            format!("{} difference(s), {bad} not allowed", d.len())
+        }
+        Outcome::Cannot(r) => format!("not reproducible: {r}"),
+        Outcome::Harness(e) => format!("HARNESS ERROR: {e}"),
+    }
+}
