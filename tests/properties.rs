@@ -106,5 +106,9 @@ proptest! {
             "each attempt is a new connection or a reused one"
         );
         prop_assert!(w.stats.app_responses_written <= w.stats.app_requests_read);
+        for (i, a) in w.apps.iter().enumerate() {
+            // A hung pool or a dead process may hold workers; otherwise all are free again.
+            prop_assert!(a.busy <= w.scenario.apps[i].workers, "app {} has {} busy of {}", i, a.busy, w.scenario.apps[i].workers);
+        }
     }
 }

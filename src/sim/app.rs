@@ -204,6 +204,7 @@ pub fn on_request(w: &mut World, conn: ConnId) {
 /// A worker picks up the request on `conn`.
 fn start(w: &mut World, a: usize, conn: ConnId) {
     w.apps[a].busy += 1;
+    w.conns[conn].holds_worker = true;
     w.conns[conn].read_by_app = true;
     w.conns[conn].queued = false;
     w.stats.app_requests_read += 1;
@@ -302,7 +303,10 @@ pub fn on_write(w: &mut World, conn: ConnId, generation: u64) {
     w.app_log.push(line);
     w.stats.app_responses_written += 1;
     let truncated = matches!(reply.wire, Wire::Http { truncate_body_at: Some(_), .. });
-    finish_worker(w, a);
+    // A load-shedding 503 is written by the event loop without a worker.
+    if std::mem::take(&mut w.conns[conn].holds_worker) {
+        finish_worker(w, a);
+    }
     if let Some(id) = req {
         let text = if proxy_gone {
             format!("finishes after {took_ms} ms and writes {status} into a closed connection")

@@ -235,6 +235,8 @@ pub struct Conn {
     pub read_by_app: bool,
     /// Waiting in the app's queue for a worker.
     pub queued: bool,
+    /// A worker of the app is busy with this connection's request.
+    pub holds_worker: bool,
     /// Requests completed on it.
     pub served: u32,
     /// Bumped whenever the app's idle timer must be ignored.
@@ -397,6 +399,7 @@ impl World {
             attempt,
             read_by_app: false,
             queued: false,
+            holds_worker: false,
             served: 0,
             idle_token: 0,
             proxy_idle_token: 0,
