@@ -44,6 +44,9 @@ pub const LEAD_MS: u64 = 10;
 pub const OVERLOAD_SCALE: f64 = 0.25;
 /// Time scale for the rolling deploy.
 pub const DEPLOY_SCALE: f64 = 0.5;
+/// Response times may differ by this plus 10% (the real clock jitters, the
+/// app's latency jitter is drawn differently, loopback hops are faster).
+pub const TIME_TOLERANCE_MS: u64 = 100;
 /// Aggregate comparisons accept this difference in a share of requests.
 pub const AGGREGATE_TOLERANCE: f64 = 0.15;
 
@@ -73,12 +76,13 @@ pub fn fault_ids(sc: &Scenario) -> Vec<&'static str> {
 }
 
 fn free_port_not_in(taken: &[u16]) -> u16 {
-    loop {
+    for _ in 0..1_000 {
         let p = free_port();
         if !taken.contains(&p) {
             return p;
         }
     }
+    panic!("no free loopback port after 1000 tries");
 }
 
 fn free_udp_port() -> u16 {
@@ -368,6 +372,9 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
     let paths = Paths { log_dir: v.tmp.join("logs").display().to_string(), ca_file: v.tmp.join("pki/ca.pem").display().to_string() };
     let pki = if eff.apps.iter().any(|a| a.tls) {
         world.notes.push("TLS apps are `openssl s_server` with certificates made by the openssl CLI".into());
+        if std::process::Command::new("openssl").arg("version").output().is_err() {
+            return Err(NoRun::Cannot("a TLS app needs the openssl CLI (certificates and s_server), which is not installed".into()));
+        }
         Some(Pki::new(&v.tmp.join("pki")).map_err(|e| NoRun::Harness(format!("certificates: {e}")))?)
     } else {
         None
@@ -515,6 +522,8 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
 pub struct Got {
     pub status: String,
     pub body: usize,
+    /// From the first byte sent to the last byte received (or the failure).
+    pub ms: u64,
 }
 
 fn request_bytes(r: &RequestSpec, ua: &str) -> Vec<u8> {
@@ -529,7 +538,9 @@ fn request_bytes(r: &RequestSpec, ua: &str) -> Vec<u8> {
 }
 
 pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
-    let none = |s: &str| Got { status: s.into(), body: 0 };
+    let t = Instant::now();
+    let ms = move || t.elapsed().as_millis() as u64;
+    let none = |s: &str| Got { status: s.into(), body: 0, ms: ms() };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else { return none("no connection") };
     if s.write_all(&request_bytes(r, ua)).is_err() {
@@ -540,6 +551,7 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
     let mut buf = Vec::new();
     let mut tmp = [0u8; 16 * 1024];
     let mut eof = false;
+    let mut last = ms();
     // Reads more; false at EOF, error or the deadline.
     let mut more = |s: &mut TcpStream, buf: &mut Vec<u8>, eof: &mut bool| -> bool {
         while Instant::now() < end {
@@ -550,6 +562,7 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
                 }
                 Ok(n) => {
                     buf.extend_from_slice(&tmp[..n]);
+                    last = ms();
                     return true;
                 }
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
@@ -578,15 +591,17 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
         }
         // HTTP/0.9: raw bytes with no length. nginx keeps the (HTTP/1.1)
         // client connection open afterwards, so stop after 300 ms of silence.
-        drop(more);
         let _ = s.set_read_timeout(Some(Duration::from_millis(300)));
         while Instant::now() < end {
             match s.read(&mut tmp) {
-                Ok(n) if n > 0 => buf.extend_from_slice(&tmp[..n]),
+                Ok(n) if n > 0 => {
+                    buf.extend_from_slice(&tmp[..n]);
+                    last = ms();
+                }
                 _ => break,
             }
         }
-        return Got { status: "HTTP/0.9 bytes".into(), body: buf.len() };
+        return Got { status: "HTTP/0.9 bytes".into(), body: buf.len(), ms: last };
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
     let status = head.split(' ').nth(1).unwrap_or("?").to_string();
@@ -596,23 +611,24 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
         .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.trim().parse::<usize>().ok());
     if r.method == "HEAD" {
-        return Got { status, body: 0 };
+        return Got { status, body: 0, ms: ms() };
     }
-    match length {
+    let (status, body) = match length {
         Some(n) => {
             while buf.len() - head_end < n && more(&mut s, &mut buf, &mut eof) {}
             let got = buf.len() - head_end;
             if got < n {
-                Got { status: format!("{status} (body cut at {got} of {n} bytes)"), body: got }
+                (format!("{status} (body cut at {got} of {n} bytes)"), got)
             } else {
-                Got { status, body: n }
+                (status, n)
             }
         }
         None => {
             while more(&mut s, &mut buf, &mut eof) {}
-            Got { status, body: buf.len() - head_end }
+            (status, buf.len() - head_end)
         }
-    }
+    };
+    Got { status, body, ms: last }
 }
 
 // ---------------------------------------------------------------------------
@@ -633,6 +649,8 @@ pub struct ReqObs {
     pub errors: Vec<String>,
     /// Upstream connections used (including reused ones).
     pub attempts: u32,
+    /// Response time seen by the client, ms.
+    pub ms: u64,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -682,6 +700,7 @@ pub fn run_engine(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, No
             access: ex.access_line.as_ref().and_then(|l| flavor.parse_access(l)).map(|a| a.normalised).unwrap_or_else(|| "-".into()),
             errors: ex.error_lines.iter().filter_map(norm).collect(),
             attempts: ex.attempts.len() as u32,
+            ms: ex.finished_at.map(|f| f.since(ex.sent_at) / 1_000).unwrap_or(0),
         })
         .collect();
     let lines: Vec<&String> = reqs.iter().map(|r| &r.line).collect();
@@ -782,6 +801,7 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
                 access: access.remove(line).map(|v| v.join(" + ")).unwrap_or_else(|| "-".into()),
                 errors: errs,
                 attempts: read + failed,
+                ms: got.map(|g| g.ms).unwrap_or(0),
             }
         })
         .collect();
@@ -865,6 +885,9 @@ pub fn compare(v: &Variant, engine: &RunObs, real: &RunObs) -> Vec<Diff> {
         if e.attempts != r.attempts {
             d("attempts", e.attempts.to_string(), r.attempts.to_string());
         }
+        if e.ms.abs_diff(r.ms) > TIME_TOLERANCE_MS + e.ms / 10 {
+            d("response time", format!("{} ms", e.ms), format!("{} ms", r.ms));
+        }
     }
     if engine.reqs.len() != real.reqs.len() {
         diffs.push(Diff { request: None, field: "requests".into(), engine: engine.reqs.len().to_string(), real: real.reqs.len().to_string() });
@@ -910,4 +933,40 @@ fn compare_aggregate(engine: &RunObs, real: &RunObs, mut diffs: Vec<Diff>) -> Ve
         diffs.push(Diff { request: None, field: "error.log messages".into(), engine: show_counts(&ek), real: show_counts(&rk) });
     }
     diffs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excess_values_compare_within_a_tolerance() {
+        let a = "[error] limiting requests, excess: 0.990 by zone \"perip\", client: 127.0.0.1";
+        assert!(same_line(a, &a.replace("0.990", "0.981")));
+        assert!(!same_line(a, &a.replace("0.990", "0.950")));
+        assert!(!same_line(a, &a.replace("perip", "other")));
+    }
+
+    #[test]
+    fn paths_get_a_distinct_marker() {
+        assert_eq!(marked("/users", 3), "/users?r=3");
+        assert_eq!(marked("/users?page=2", 3), "/users?page=2&r=3");
+        assert_eq!(method_and_path("GET /users?r=3 HTTP/1.0"), "GET /users?r=3");
+    }
+
+    #[test]
+    fn the_real_app_writes_the_engines_reply() {
+        let app = App::default();
+        let plan = plan_from(AppReply {
+            after_us: 1_000,
+            wire: Wire::Http { response: healthy_response(&app), bad_header_line: Some("Bad Header: x".into()), truncate_body_at: Some(5) },
+            note: None,
+        });
+        let Action::Respond { head, body, truncate_at } = plan.action else { panic!() };
+        assert_eq!(
+            String::from_utf8(head).unwrap(),
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 48\r\nBad Header: x\r\n\r\n"
+        );
+        assert_eq!((body.len(), truncate_at, plan.die), (48, Some(5), true));
+    }
 }

@@ -116,6 +116,17 @@ struct RunningNginx {
     child: Child,
     dir: PathBuf,
     started: bool,
+    stopped: bool,
+}
+
+impl Drop for RunningNginx {
+    /// A panic between start and stop must not leave nginx running.
+    fn drop(&mut self) {
+        if !self.stopped {
+            sys::signal(-(self.child.id() as i32), sys::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
 }
 
 fn lines(path: &Path) -> Vec<String> {
@@ -135,6 +146,7 @@ impl RunningProxy for RunningNginx {
         // Whatever is left of the group (a worker of a killed master) goes too.
         sys::signal(-pgid, sys::SIGKILL);
         let _ = self.child.wait();
+        self.stopped = true;
         RawLogs {
             error: lines(&self.dir.join("logs/error.log")),
             access: lines(&self.dir.join("logs/access.log")),
@@ -197,7 +209,7 @@ impl ProxyUnderTest for Nginx {
             }
             std::thread::sleep(Duration::from_millis(5));
         };
-        Ok(Box::new(RunningNginx { child, dir: dir.to_path_buf(), started }))
+        Ok(Box::new(RunningNginx { child, dir: dir.to_path_buf(), started, stopped: false }))
     }
 
     fn request_of(&self, line: &str) -> Option<String> {
@@ -249,7 +261,10 @@ impl ProxyUnderTest for Nginx {
     }
 
     fn is_failed_attempt(&self, l: &str) -> bool {
-        (l.contains(" while connecting to upstream") && !l.contains("no live upstreams")) || l.contains(" while SSL handshaking to upstream")
+        // One [error]/[crit] line per failed connect or handshake; the [warn]
+        // "temporarily disabled" line that may follow is about the same try.
+        (l.starts_with("[error] ") || l.starts_with("[crit] "))
+            && ((l.contains(" while connecting to upstream") && !l.contains("no live upstreams")) || l.contains(" while SSL handshaking to upstream"))
     }
 }
 
@@ -260,4 +275,31 @@ pub fn flavors() -> Vec<Box<dyn ProxyUnderTest>> {
         v.push(Box::new(n));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_masked_but_not_line_numbers_or_errnos() {
+        assert_eq!(mask_ports("upstream: \"http://127.0.0.1:39123/users?r=1\""), "upstream: \"http://127.0.0.1:PORT/users?r=1\"");
+        assert_eq!(mask_ports("host not found in upstream \"app.internal:4000\" in CONF:2"), "host not found in upstream \"app.internal:PORT\" in CONF:2");
+        assert_eq!(mask_ports("connect() failed (111: Connection refused)"), "connect() failed (111: Connection refused)");
+    }
+
+    #[test]
+    fn engine_and_real_lines_normalise_alike() {
+        let n = Nginx { bin: PathBuf::from("/usr/sbin/nginx") };
+        let engine = "2026/11/21 04:43:44 [error] 4453#4453: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: localhost, request: \"GET /users?r=1 HTTP/1.1\", upstream: \"http://127.0.0.1:3000/users?r=1\", host: \"localhost\"";
+        let real = "2026/11/21 05:20:15 [error] 9378#9378: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: localhost, request: \"GET /users?r=1 HTTP/1.1\", upstream: \"http://127.0.0.1:41234/users?r=1\", host: \"localhost\"";
+        assert_eq!(n.normalise_error(engine, "/tmp/x"), n.normalise_error(real, "/tmp/x"));
+        assert_eq!(n.request_of(real).as_deref(), Some("GET /users?r=1 HTTP/1.1"));
+        let emerg = "2026/11/21 04:43:44 [emerg] 4452#4452: host not found in upstream \"app.internal:3000\" in /etc/nginx/conf.d/gateway-lab.conf:2";
+        assert_eq!(n.normalise_error(emerg, "/tmp/x").unwrap(), "[emerg] host not found in upstream \"app.internal:PORT\" in CONF:2");
+        assert_eq!(n.normalise_error("2026/11/21 05:20:15 [info] 9378#9378: *1 client 127.0.0.1 closed keepalive connection", "/tmp/x"), None);
+        let a = n.parse_access("127.0.0.1 - - [21/Nov/2026:04:43:44 +0000] \"GET /users?r=1 HTTP/1.1\" 502 157 \"-\" \"curl/8.5.0\"").unwrap();
+        assert_eq!(a.request_line, "GET /users?r=1 HTTP/1.1");
+        assert_eq!(a.normalised, "127.0.0.1 - - [TIME] \"GET /users?r=1 HTTP/1.1\" 502 157 \"-\" \"curl/8.5.0\"");
+    }
 }

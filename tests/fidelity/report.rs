@@ -8,6 +8,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::harness::{counts, message_kind, show_counts, Diff, RunObs, Variant};
 
+/// What the harness does not measure, or measures only approximately.
+const LIMITS: &[&str] = &[
+    "Not compared: response headers other than the status line's code (`Server`, `Retry-After`, ...), the app's log, nginx's `*N` connection numbers, and error.log lines below the scenario's `error_log` level (they are not written).",
+    "Keep-alive race (`keepalive_mismatch`): the engine's race lasts about two simulated hops; on loopback it cannot be hit by timing. The real app emulates it deterministically: a request that arrives on a kept-alive connection idle for at least `keepalive_timeout - 30 ms` is read and the connection closed with FIN (the idle close itself happens at `keepalive_timeout + 30 ms`). The research notes reproduced the race the same way (`race-fin`).",
+    "Overload: times are scaled by 0.25 and the comparison is on aggregates (client statuses, error.log messages); attempts and per-request outcomes are not compared, because which request gets which outcome depends on real scheduling.",
+    "Worker threads: a real app serves one connection per worker thread, so a kept-alive idle connection holds a worker (the engine frees it). No scenario combines keep-alive with a saturated pool.",
+    "TLS upstreams are `openssl s_server`: requests that pass the handshake are not counted as attempts (s_server does not report them); no scenario has one yet.",
+    "`dns_failure_startup`: nginx resolves `upstream` names at start-up with getaddrinfo, which the harness cannot point at its own DNS server without changing the config; it relies on the system resolver answering NXDOMAIN for `app.internal` (`.internal` is reserved for private use).",
+    "nginx listens on `0.0.0.0:PORT` because `proxy.listen` is a bare port in the rendered config, which the harness runs unchanged. The upstreams listen on 127.0.0.1 only.",
+    "Scheduled changes (a rolling deploy's window) happen 10 ms early on the real side so that a request sent exactly at a boundary sees the new state, as in the engine.",
+    "After HTTP/0.9 bytes nginx keeps the (HTTP/1.1) client connection open; the client stops reading after 300 ms of silence.",
+];
+
 pub enum Outcome {
     Match,
     /// Each difference, with the allow-list reason when it is a known one.
@@ -47,6 +60,8 @@ pub struct Header {
     pub versions: Vec<String>,
     pub total_secs: f64,
     pub stale_allowances: Vec<String>,
+    /// What the planted-difference check reported, per column.
+    pub self_checks: Vec<String>,
 }
 
 /// `2026-11-21 04:43 UTC` from the system clock.
@@ -93,10 +108,19 @@ fn short(c: &Cell) -> String {
                 f.join(", ")
             };
             let (bad, known) = (fields(false), fields(true));
+            let clip = |s: &str| {
+                let s = cell(s);
+                if s.chars().count() > 70 { format!("{}…", s.chars().take(70).collect::<String>()) } else { s }
+            };
+            let first = d
+                .iter()
+                .find(|(_, a)| a.is_none())
+                .map(|(d, _)| format!(" (first: engine `{}` vs real `{}`)", clip(&d.engine), clip(&d.real)))
+                .unwrap_or_default();
             match (bad.is_empty(), known.is_empty()) {
                 (true, _) => format!("known mismatch (allow-listed): {known}"),
-                (false, true) => format!("**MISMATCH**: {bad}"),
-                (false, false) => format!("**MISMATCH**: {bad}; known: {known}"),
+                (false, true) => format!("**MISMATCH**: {bad}{first}"),
+                (false, false) => format!("**MISMATCH**: {bad}{first}; known: {known}"),
             }
         }
         Outcome::Cannot(r) => format!("not reproducible on loopback: {}", cell(r)),
@@ -104,7 +128,7 @@ fn short(c: &Cell) -> String {
     }
 }
 
-pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)]) -> String {
+pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)], fixed: &[(&str, &str)]) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Fidelity: the engine against the real proxies\n");
     let _ = writeln!(
@@ -137,10 +161,18 @@ pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)]) -> Stri
         "The variant changes only what a real run needs: proxy timeouts above 1 s become 1 s, a slow app or a hung pool answers after 2 s, long keep-alive and deploy timings are shortened as listed per scenario, every address moves to a free port on 127.0.0.1 (unix sockets and DNS too), and the scenario's client arrivals become explicit requests at the engine's own arrival times, each with its own path (`?r=N`) so that log lines can be matched to requests. Both sides run the same variant.",
         "The upstream side is built from real sockets (`tests/fidelity/upstream.rs`): an app is a listener and a pool of worker threads; a request waits unread in the kernel's accept queue while all workers are busy. What the app writes for a request is the engine's own `AppReply` for that fault (`Fault::on_request`), put on the wire byte for byte; process deaths, resets, refusals and SYN drops are done by the kernel (closing the listener, `SO_LINGER 0`, a full backlog-0 accept queue).",
         "The client is a plain HTTP/1.1 client over `TcpStream`, one connection per request, sent at the variant's times. It records the status (or: no connection, HTTP/0.9 bytes, a body cut short) and the body bytes.",
-        "Compared per request: client status, body bytes, the access.log line (time removed), the request's error.log lines (time, pid#tid and `*N` removed, ports shown as `PORT`, the temporary directory as `$TMP`, limit_req's `excess` within 0.02), and upstream attempts. Per run: stderr (start-up failures) and error.log lines of no request. Real attempts are counted as the requests the upstream apps read plus the error.log lines of failed connects and TLS handshakes (`while connecting to upstream`, except `no live upstreams`, and `while SSL handshaking to upstream`): nginx's own config cannot be changed to log `$upstream_addr`.",
+        "Compared per request: client status, body bytes, the access.log line (time removed), the request's error.log lines (time, pid#tid and `*N` removed, ports shown as `PORT`, the temporary directory as `$TMP`, limit_req's `excess` within 0.02), upstream attempts, and the response time (within 100 ms + 10%). Per run: stderr (start-up failures) and error.log lines of no request. Real attempts are counted as the requests the upstream apps read (including requests still unread in the accept queue when the app died, peeked before the reset) plus the `[error]`/`[crit]` lines of failed connects and TLS handshakes (`while connecting to upstream`, except `no live upstreams`, and `while SSL handshaking to upstream`): nginx's own config cannot be changed to log `$upstream_addr`.",
         "Overload scenarios are compared on aggregates: the share of each client status and of each error.log message, within the tolerance shown.",
         "A cell that mismatches is run once more; the second run counts. The test fails on any mismatch that is not on the allow-list in `tests/fidelity.rs`.",
     ] {
+        let _ = writeln!(o, "- {line}");
+    }
+    for c in &h.self_checks {
+        let _ = writeln!(o, "- Self-check, {c}.");
+    }
+
+    let _ = writeln!(o, "\n### Limits of the harness\n");
+    for line in LIMITS {
         let _ = writeln!(o, "- {line}");
     }
 
@@ -165,13 +197,19 @@ pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)]) -> Stri
 
     let _ = writeln!(o, "\n## Allow-list (known engine bugs)\n");
     if allowances.is_empty() {
-        let _ = writeln!(o, "Empty.");
+        let _ = writeln!(o, "Empty: every difference fails the test.");
     }
     for (what, why) in allowances {
         let _ = writeln!(o, "- {what}: {why}");
     }
     for s in &h.stale_allowances {
         let _ = writeln!(o, "- Not seen in this run (stale entry?): {s}");
+    }
+    if !fixed.is_empty() {
+        let _ = writeln!(o, "\nEngine bugs this harness found that have been fixed since:\n");
+        for (what, how) in fixed {
+            let _ = writeln!(o, "- {what}: {how}");
+        }
     }
 
     let _ = writeln!(o, "\n## Details\n");
@@ -211,13 +249,13 @@ pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)]) -> Stri
                     continue;
                 }
                 let _ = writeln!(o, "Observed for real ({col}):\n");
-                let _ = writeln!(o, "| # | At (ms) | Request | Status | Body bytes | Attempts | error.log |\n|---|---|---|---|---|---|---|");
+                let _ = writeln!(o, "| # | At (ms) | Request | Status | Body bytes | Attempts | Time (ms) | error.log |\n|---|---|---|---|---|---|---|---|");
                 for (n, q) in real.reqs.iter().enumerate().take(30) {
                     let errs = if q.errors.is_empty() { "".to_string() } else { q.errors.iter().map(|e| code(e)).collect::<Vec<_>>().join("<br>") };
-                    let _ = writeln!(o, "| {} | {} | `{}` | {} | {} | {} | {} |", n + 1, q.at_ms, q.line, cell(&q.status), q.body, q.attempts, errs);
+                    let _ = writeln!(o, "| {} | {} | `{}` | {} | {} | {} | {} | {} |", n + 1, q.at_ms, q.line, cell(&q.status), q.body, q.attempts, q.ms, errs);
                 }
                 if real.reqs.len() > 30 {
-                    let _ = writeln!(o, "| … | | {} more | | | | |", real.reqs.len() - 30);
+                    let _ = writeln!(o, "| … | | {} more | | | | | |", real.reqs.len() - 30);
                 }
                 for s in &real.stderr {
                     let _ = writeln!(o, "\nstderr: {}", code(s));
@@ -227,4 +265,30 @@ pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)]) -> Stri
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mismatch_cell_names_the_field_and_both_values() {
+        let d = Diff { request: Some(2), field: "status".into(), engine: "502".into(), real: "200".into() };
+        let c = Cell { outcome: Outcome::Mismatch(vec![(d.clone(), None)]), variant: None, engine: None, real: None, secs: 0.1, runs: 2 };
+        assert_eq!(short(&c), "**MISMATCH**: status (#2) (first: engine `502` vs real `200`)");
+        let known = Cell { outcome: Outcome::Mismatch(vec![(d, Some("engine bug, reported"))]), variant: None, engine: None, real: None, secs: 0.1, runs: 1 };
+        assert_eq!(short(&known), "known mismatch (allow-listed): status (#2)");
+        let h = Header { columns: vec!["nginx 1.22.1".into()], versions: vec![], total_secs: 1.0, stale_allowances: vec![], self_checks: vec![] };
+        let doc = render(&h, &[Row { file: "x.json".into(), faults: vec!["app_down"], cells: vec![c] }], &[], &[]);
+        assert!(doc.contains("| 1 | app_down | `x.json` | **MISMATCH**: status (#2)"), "{doc}");
+        assert!(doc.contains("| 2 | status | `502` | `200` | **not allowed** |"), "{doc}");
+        assert!(doc.contains("0 match, 0 known mismatch (allow-listed engine bugs), 1 unexpected mismatch"), "{doc}");
+    }
+
+    #[test]
+    fn dates_are_civil() {
+        let d = now_utc();
+        assert_eq!(d.len(), "2026-11-21 04:43 UTC".len(), "{d}");
+        assert!(d.starts_with("20"), "{d}");
+    }
 }

@@ -559,10 +559,7 @@ fn acceptor(i: &Arc<Inner>) {
             sleep_ms(1);
             continue;
         }
-        let accepted = match &*i.listener.lock().unwrap() {
-            Some(l) => Some(l.accept()),
-            None => None,
-        };
+        let accepted = i.listener.lock().unwrap().as_ref().map(Listener::accept);
         let s = match accepted {
             Some(Ok(s)) => s,
             _ => {
@@ -590,7 +587,7 @@ fn acceptor(i: &Arc<Inner>) {
 
 fn shed(i: &Inner, id: u64, mut s: Stream, bytes: &[u8]) {
     let mut buf = Vec::new();
-    if let Some(req) = read_request(i, &mut s, &mut buf, i.generation(), None) .ok() {
+    if let Ok(req) = read_request(i, &mut s, &mut buf, i.generation(), None) {
         i.note(id, SeenKind::Request(req.line));
         thread::sleep(Duration::from_micros(200));
         let _ = s.write_all(bytes);
