@@ -12,7 +12,23 @@ pub struct Rendered {
     pub server_lines: Vec<u32>,
 }
 
+/// Paths the rendered file points at; the harness substitutes its own.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    pub ca_file: String,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Paths { ca_file: "/etc/haproxy/upstream-ca.pem".into() }
+    }
+}
+
 pub fn render(sc: &Scenario) -> Rendered {
+    render_with(sc, &Paths::default())
+}
+
+pub fn render_with(sc: &Scenario, paths: &Paths) -> Rendered {
     let p = &sc.proxy;
     let h = &p.haproxy;
     let mut out = String::new();
@@ -57,7 +73,11 @@ pub fn render(sc: &Scenario) -> Rendered {
             params.push_str(" disabled");
         }
         if tls {
-            params.push_str(if p.proxy_ssl_verify { " ssl verify required ca-file /etc/haproxy/upstream-ca.pem" } else { " ssl verify none" });
+            if p.proxy_ssl_verify {
+                let _ = write!(params, " ssl verify required ca-file {}", paths.ca_file);
+            } else {
+                params.push_str(" ssl verify none");
+            }
         }
         server_lines.push(line(&out));
         let _ = writeln!(out, "    server app{} {addr}{params}", i + 1);
