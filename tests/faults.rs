@@ -310,3 +310,44 @@ fn f20_rate_limited() {
     assert_eq!((r.reason.as_str(), r.body.len()), ("Service Temporarily Unavailable", 197));
     assert_eq!(sim.world().stats.upstream_attempts, 1, "rejected requests never reach the app");
 }
+
+#[test]
+fn every_fix_makes_the_next_request_succeed() {
+    for f in FaultKind::catalog() {
+        let mut s = load(f.id()).world().base.clone();
+        // One plain GET after the fix, well after any restart or deploy window.
+        s.clients.requests = 0;
+        s.requests = vec![gateway_lab::sim::RequestSpec { at_ms: 20_000, ..Default::default() }];
+        let i = s.faults.iter().position(|x| x.kind.id() == f.id()).unwrap();
+        let fix = s.faults[i].fix();
+        gateway_lab::sim::fault::Fault::apply_fix(&mut s, i);
+        let mut sim = Simulation::new(s).unwrap_or_else(|e| panic!("{}: the fixed scenario is invalid: {e}", f.id()));
+        sim.run();
+        assert_eq!(statuses(&sim), [Some(200)], "{}: after \"{}\" ({})", f.id(), fix.title, fix.detail);
+    }
+}
+
+#[test]
+fn fixes_that_change_the_config_hold_during_the_breakage() {
+    use gateway_lab::sim::fault::Fault;
+    // Rolling deploy: with a second instance, requests inside the window succeed.
+    let mut s = load("rolling_deploy").world().base.clone();
+    Fault::apply_fix(&mut s, 0);
+    let mut sim = Simulation::new(s).unwrap();
+    sim.run();
+    assert!(statuses(&sim).iter().all(|s| *s == Some(200)), "{:?}", statuses(&sim));
+    assert!(sim.exchanges().iter().any(|e| e.attempts.len() == 2), "some went to the second instance");
+    // Keep-alive: nginx drops idle connections first; the race is gone.
+    let mut s = load("keepalive_mismatch").world().base.clone();
+    Fault::apply_fix(&mut s, 0);
+    let mut sim = Simulation::new(s).unwrap();
+    sim.run();
+    assert_eq!(statuses(&sim), [Some(200); 3]);
+    assert!(errors(&sim).is_empty(), "{:#?}", errors(&sim));
+    // Rate limit: the same burst of five passes.
+    let mut s = load("rate_limited").world().base.clone();
+    Fault::apply_fix(&mut s, 0);
+    let mut sim = Simulation::new(s).unwrap();
+    sim.run();
+    assert_eq!(statuses(&sim), [Some(200); 5]);
+}

@@ -458,7 +458,91 @@ impl FaultKind {
     }
 }
 
+/// The fix the playground offers for a fault: what it says and what it does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    /// Imperative, one line: "Start the app".
+    pub title: &'static str,
+    /// What changes, in the scenario's own terms.
+    pub detail: String,
+}
+
 impl Fault {
+    /// The fix for this fault, as the docs would tell an operator.
+    pub fn fix(&self) -> Fix {
+        let f = |title: &'static str, detail: &str| Fix { title, detail: detail.to_string() };
+        match &self.kind {
+            FaultKind::AppDown => f("Start the app", "systemctl start app: the process listens on its port again."),
+            FaultKind::WrongPort { .. } => f("Fix the port", "Point the upstream server back at the port the app listens on."),
+            FaultKind::UnixSocketMissing { .. } => f("Use the socket the app creates", "Point proxy_pass back at the app's real address."),
+            FaultKind::UnixSocketPermission { .. } => f("Let nginx open the socket", "chmod 660 the socket and chgrp it to nginx's group (www-data)."),
+            FaultKind::CrashMidRequest => f("Deploy the bug fix", "The handler no longer throws."),
+            FaultKind::OomKill { .. } => f("Fix the leak / raise the limit", "The process stays under its memory limit."),
+            FaultKind::SlowApp { delay_ms } => Fix {
+                title: "Raise proxy_read_timeout",
+                detail: format!("proxy_read_timeout {} (above the app's {delay_ms} ms); the real fix is a faster query.", super::proxy::nginx::conf::time(delay_ms + 30_000)),
+            },
+            FaultKind::ConnectBlackHole => f("Open the firewall", "The upstream's port is reachable again."),
+            FaultKind::Overload { .. } => f("Add capacity", "Back to the app's normal workers and backlog."),
+            FaultKind::Maintenance { .. } => f("End maintenance", "The app serves requests again."),
+            FaultKind::InvalidHeader { .. } => f("Fix the header", "The app sends well-formed header lines."),
+            FaultKind::NotHttp { .. } => f("Point at the HTTP port", "An HTTP server answers on the upstream address."),
+            FaultKind::OversizedHeader { header_bytes } => {
+                let k = ((header_bytes + 1024).div_ceil(4096) * 4).next_power_of_two();
+                Fix { title: "Raise proxy_buffer_size", detail: format!("proxy_buffer_size {k}k; proxy_buffers 8 {k}k (both: {k}k alone fails nginx -t).") }
+            }
+            FaultKind::DiesAfterHeaders { .. } => f("Fix the crash", "The app finishes writing its body."),
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } => Fix {
+                title: "Align keep-alive timeouts",
+                detail: format!("upstream keepalive_timeout {} (below the app's {} ms), so nginx drops idle connections before the app does.", super::proxy::nginx::conf::time(app_keepalive_timeout_ms.saturating_sub(1_000).max(1_000)), app_keepalive_timeout_ms),
+            },
+            FaultKind::RollingDeploy { .. } => f("Add a second instance", "A second app on :3001 in the upstream block: nginx passes refused requests to it (proxy_next_upstream error)."),
+            FaultKind::DnsFailure { .. } => f("Fix the DNS name", "The upstream name resolves again."),
+            FaultKind::TlsCertInvalid { .. } => f("Renew the certificate", "The app presents a valid certificate."),
+            FaultKind::TlsHandshakeFailure => f("Use http://", "proxy_pass speaks the protocol the app speaks."),
+            FaultKind::DbPoolExhausted { .. } => f("Raise the pool size", "Requests get a database connection at once."),
+            FaultKind::RateLimited { .. } => f("Allow bursts", "limit_req burst=20 nodelay: short bursts pass, sustained floods are still limited."),
+        }
+    }
+
+    /// Applies [`Fault::fix`] to the user's scenario, where `index` is this
+    /// fault's position in `sc.faults`. Either the fault goes away or the
+    /// configuration changes so that it no longer hurts.
+    pub fn apply_fix(sc: &mut Scenario, index: usize) {
+        let Some(fault) = sc.faults.get(index).cloned() else { return };
+        match fault.kind {
+            FaultKind::SlowApp { delay_ms } => {
+                sc.proxy.proxy_read_timeout_ms = delay_ms + 30_000;
+                sc.proxy.haproxy.timeout_server_ms = delay_ms + 30_000;
+            }
+            FaultKind::OversizedHeader { header_bytes } => {
+                let k = ((header_bytes + 1024).div_ceil(4096) * 4).next_power_of_two();
+                sc.proxy.proxy_buffer_size = k * 1024;
+                sc.proxy.proxy_buffers_size = k * 1024;
+            }
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } => {
+                sc.upstream.keepalive_timeout_ms = app_keepalive_timeout_ms.saturating_sub(1_000).max(1_000);
+            }
+            FaultKind::RollingDeploy { .. } => {
+                let first = sc.apps.first().cloned().unwrap_or_default();
+                if let Ok(super::net::Address::Tcp { host, port }) = super::net::Address::parse(&first.listen) {
+                    let listen = format!("{host}:{}", port + 1);
+                    if !sc.apps.iter().any(|a| a.listen == listen) {
+                        sc.apps.push(super::scenario::App { name: format!("{}-b", first.name), listen: listen.clone(), pid: first.pid + 1, ..first.clone() });
+                        sc.upstream.servers.push(super::scenario::UpstreamServer { address: listen, ..Default::default() });
+                    }
+                }
+                sc.faults[index].target = Some(first.name);
+            }
+            FaultKind::RateLimited { rate_per_s, .. } => {
+                sc.faults[index].kind = FaultKind::RateLimited { rate_per_s, burst: 20, nodelay: true };
+            }
+            _ => {
+                sc.faults.remove(index);
+            }
+        }
+    }
+
     pub fn validate(&self, field: &str, sc: &Scenario) -> Result<(), ScenarioError> {
         let bad = |f: &str, m: String| Err(ScenarioError(format!("{field}.{f}: {m}")));
         if !(0.0..=1.0).contains(&self.probability) {
