@@ -1,9 +1,11 @@
 use leptos::prelude::*;
 
-use crate::sim::scenario::Clients;
+use crate::sim::scenario::{Clients, Flavor};
 use crate::sim::{app, Fault, FaultKind, RequestSpec, Scenario, Simulation};
 
+use super::config::{self, ConfigPanel};
 use super::controls::Controls;
+use super::fix::FixPanel;
 use super::logs::LogPanel;
 use super::response::ResponseView;
 use super::timeline::Timeline;
@@ -17,17 +19,24 @@ const THINK_TIME_MS: u64 = 1_000;
 
 #[component]
 pub fn App() -> impl IntoView {
-    let scenario = Scenario { clients: Clients { requests: 0, ..Clients::default() }, ..Scenario::default() };
-    let sim = StoredValue::new(Simulation::new(scenario).expect("the default scenario is valid"));
+    let initial = Scenario { clients: Clients { requests: 0, ..Clients::default() }, ..Scenario::default() };
+    let sim = StoredValue::new(Simulation::new(initial.clone()).expect("the default scenario is valid"));
+    // The user's scenario: the single source of the configuration shown and run.
+    let scenario = RwSignal::new(initial);
     // Bumped after every change to the simulation; views read it to re-render.
     let revision = RwSignal::new(0u64);
-    let fault_id = RwSignal::new("none".to_string());
+
+    // Reconfigures the running simulation (time and logs are kept).
+    let apply = move |next: Scenario| {
+        let ok = sim.try_update_value(|s| s.reconfigure(next.clone()).is_ok()).unwrap_or(false);
+        if ok {
+            scenario.set(next);
+            revision.update(|r| *r += 1);
+        }
+    };
 
     let send = move || {
-        let faults: Vec<Fault> =
-            FaultKind::from_id(&fault_id.get_untracked()).into_iter().map(Fault::from).collect();
         sim.update_value(|s| {
-            s.set_faults(faults);
             let delay = if s.exchanges().is_empty() { 0 } else { THINK_TIME_MS };
             s.send_after(delay, RequestSpec::default());
             s.run();
@@ -35,12 +44,36 @@ pub fn App() -> impl IntoView {
         revision.update(|r| *r += 1);
     };
 
+    let fault_id = Signal::derive(move || {
+        scenario.with(|s| s.faults.first().map(|f| f.kind.id().to_string()).unwrap_or_else(|| "none".into()))
+    });
     let choose_fault = move |id: String| {
-        let faults: Vec<Fault> = FaultKind::from_id(&id).into_iter().map(Fault::from).collect();
-        sim.update_value(|s| s.set_faults(faults));
-        fault_id.set(id);
-        revision.update(|r| *r += 1);
+        let mut next = scenario.get_untracked();
+        next.faults = FaultKind::from_id(&id).into_iter().map(Fault::from).collect();
+        apply(next);
     };
+    let apply_fix = move || {
+        let mut next = scenario.get_untracked();
+        if !next.faults.is_empty() {
+            Fault::apply_fix(&mut next, 0);
+            apply(next);
+        }
+    };
+    let set_flavor = move |flavor: Flavor| {
+        let mut next = scenario.get_untracked();
+        next.proxy.flavor = flavor;
+        apply(next);
+    };
+    let set_read_timeout = move |ms: u64| {
+        let mut next = scenario.get_untracked();
+        next.proxy.proxy_read_timeout_ms = ms;
+        next.proxy.haproxy.timeout_server_ms = ms;
+        apply(next);
+    };
+    let config_text = Signal::derive(move || {
+        revision.track();
+        sim.with_value(|s| config::render(&s.world().scenario))
+    });
 
     let app_state = Memo::new(move |_| {
         revision.track();
@@ -65,14 +98,28 @@ pub fn App() -> impl IntoView {
     let access_lines = log(|w| &w.access_log);
     let app_lines = log(|w| &w.app_log);
     let stderr_lines = log(|w| &w.proxy_stderr);
-    let (proxy_label, app_label, client_label) = sim.with_value(|s| {
-        let sc = &s.world().scenario;
-        (
-            format!("listen {} → proxy_pass {}", sc.proxy.listen, sc.proxy.proxy_pass),
-            format!("listening on {}", sc.apps.first().map(|a| a.listen.as_str()).unwrap_or("-")),
-            format!("{} from {}", sc.clients.user_agent, sc.clients.ip),
-        )
+    let labels = Memo::new(move |_| {
+        revision.track();
+        sim.with_value(|s| {
+            let sc = &s.world().scenario;
+            let haproxy = sc.proxy.flavor == Flavor::Haproxy;
+            let proxy = if haproxy {
+                format!("bind :{} → backend be_app", sc.proxy.listen)
+            } else {
+                format!("listen {} → proxy_pass {}", sc.proxy.listen, sc.proxy.proxy_pass)
+            };
+            (
+                proxy,
+                format!("listening on {}", sc.apps.first().map(|a| a.listen.as_str()).unwrap_or("-")),
+                format!("{} from {}", sc.clients.user_agent, sc.clients.ip),
+                if haproxy { "haproxy" } else { "nginx" }.to_string(),
+            )
+        })
     });
+    let proxy_label = Signal::derive(move || labels.with(|l| l.0.clone()));
+    let app_label = Signal::derive(move || labels.with(|l| l.1.clone()));
+    let client_label = Signal::derive(move || labels.with(|l| l.2.clone()));
+    let proxy_name = Signal::derive(move || labels.with(|l| l.3.clone()));
     let last_status = Signal::derive(move || {
         last.with(|l| l.as_ref().filter(|e| e.finished_at.is_some()).map(|e| e.status().filter(|s| *s >= 100).unwrap_or(0)))
     });
@@ -84,16 +131,30 @@ pub fn App() -> impl IntoView {
                 <p class="tagline">"Break the upstream, watch what nginx does, read the exact log line."</p>
             </header>
             <main>
-                <Topology app_state=app_state.into() last_status=last_status proxy_label app_label client_label />
+                <Topology app_state=app_state.into() last_status=last_status proxy_label app_label client_label proxy_name />
                 <Controls fault_id=fault_id on_fault=choose_fault on_send=send />
                 <ResponseView exchange=last.into() />
+                <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
                 <Timeline exchange=last.into() />
+                <ConfigPanel
+                    text=config_text
+                    flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor))
+                    read_timeout_ms=Signal::derive(move || scenario.with(|s| s.proxy.proxy_read_timeout_ms))
+                    on_flavor=set_flavor
+                    on_read_timeout=set_read_timeout
+                />
                 <section class="logs" aria-label="Logs">
-                    <LogPanel title="nginx error.log" testid="error-log" lines=error_lines />
-                    <LogPanel title="nginx access.log" testid="access-log" lines=access_lines />
-                    <LogPanel title="app log (journalctl)" testid="app-log" lines=app_lines />
+                    <Show when=move || proxy_name.get() == "nginx">
+                        <LogPanel title=Signal::derive(|| "nginx error.log".to_string()) testid="error-log" lines=error_lines />
+                    </Show>
+                    <LogPanel
+                        title=Signal::derive(move || if proxy_name.get() == "nginx" { "nginx access.log".to_string() } else { "haproxy log (option httplog)".to_string() })
+                        testid="access-log"
+                        lines=access_lines
+                    />
+                    <LogPanel title=Signal::derive(|| "app log (journalctl)".to_string()) testid="app-log" lines=app_lines />
                     <Show when=move || stderr_lines.with(|l| !l.is_empty())>
-                        <LogPanel title="nginx stderr (journalctl -u nginx)" testid="nginx-stderr" lines=stderr_lines />
+                        <LogPanel title=Signal::derive(move || format!("{} stderr (journalctl -u {})", proxy_name.get(), proxy_name.get())) testid="proxy-stderr" lines=stderr_lines />
                     </Show>
                 </section>
             </main>

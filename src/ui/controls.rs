@@ -5,7 +5,7 @@ use crate::sim::FaultKind;
 /// Chooses the breakage and sends a request.
 #[component]
 pub fn Controls(
-    fault_id: RwSignal<String>,
+    fault_id: Signal<String>,
     on_fault: impl Fn(String) + 'static,
     on_send: impl Fn() + 'static,
 ) -> impl IntoView {

@@ -3,15 +3,15 @@ use leptos::prelude::*;
 /// A terminal-styled log: newest line at the bottom.
 #[component]
 pub fn LogPanel(
-    title: &'static str,
+    title: Signal<String>,
     testid: &'static str,
     lines: Signal<Vec<(u64, String)>>,
 ) -> impl IntoView {
     let line_testid = format!("{testid}-line");
     view! {
         <div class="log-panel">
-            <h3>{title}</h3>
-            <ol class="log" data-testid=testid aria-label=title>
+            <h3>{move || title.get()}</h3>
+            <ol class="log" data-testid=testid aria-label=move || title.get()>
                 <For
                     each=move || lines.get()
                     key=|(n, _)| *n

@@ -2,7 +2,9 @@
 //! HTTP semantics itself. One component per file.
 
 mod app;
+mod config;
 mod controls;
+mod fix;
 mod logs;
 mod response;
 mod timeline;

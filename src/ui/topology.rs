@@ -7,10 +7,12 @@ pub fn Topology(
     app_state: Signal<&'static str>,
     last_status: Signal<Option<u16>>,
     /// `listen 80 → proxy_pass 127.0.0.1:3000`
-    proxy_label: String,
+    proxy_label: Signal<String>,
     /// `127.0.0.1:3000`
-    app_label: String,
-    client_label: String,
+    app_label: Signal<String>,
+    client_label: Signal<String>,
+    /// `nginx` or `haproxy`.
+    proxy_name: Signal<String>,
 ) -> impl IntoView {
     let outcome_class = move || match last_status.get() {
         None => "link idle",
@@ -34,7 +36,7 @@ pub fn Topology(
             </div>
             <div class=outcome_class aria-hidden="true"></div>
             <div class="node proxy" data-testid="box-proxy">
-                <span class="node-name">"nginx"</span>
+                <span class="node-name">{move || proxy_name.get()}</span>
                 <span class="node-detail">{proxy_label}</span>
                 <span class="node-state">"running"</span>
             </div>

@@ -1,0 +1,108 @@
+// Every catalog fault through the UI: break it, see the status and the log line,
+// apply the engine's fix, see the next request succeed. Plus the proxy panel.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  launch, newPage, openApp, assertNoErrors, chooseFault, sendRequest,
+  count, texts, waitForText, waitForCount, sel,
+} from './lib.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+// fault → [status text shown, error.log substring or null]. null status: the fault needs
+// load or timing a single click does not create (checked natively in tests/faults.rs).
+const CATALOG = {
+  app_down: ['502 Bad Gateway', 'connect() failed (111: Connection refused) while connecting to upstream'],
+  wrong_port: ['502 Bad Gateway', 'connect() failed (111: Connection refused)'],
+  unix_socket_missing: ['502 Bad Gateway', '[crit]'],
+  unix_socket_permission: ['502 Bad Gateway', '(13: Permission denied) while connecting to upstream'],
+  crash_mid_request: ['502 Bad Gateway', 'upstream prematurely closed connection while reading response header from upstream'],
+  oom_kill: ['502 Bad Gateway', 'upstream prematurely closed connection'],
+  slow_app: ['504 Gateway Time-out', 'upstream timed out (110: Connection timed out) while reading response header from upstream'],
+  connect_black_hole: ['504 Gateway Time-out', 'upstream timed out (110: Connection timed out) while connecting to upstream'],
+  overload: null,
+  maintenance: ['503 Service Unavailable', null],
+  invalid_header: ['502 Bad Gateway', 'upstream sent invalid header: "Bad\\x20..."'],
+  not_http: ['No status line (HTTP/0.9 bytes)', 'upstream sent no valid HTTP/1.0 header'],
+  oversized_header: ['502 Bad Gateway', 'upstream sent too big header while reading response header from upstream'],
+  dies_after_headers: ['200 OK', 'upstream prematurely closed connection while reading upstream'],
+  keepalive_mismatch: null,
+  rolling_deploy: ['502 Bad Gateway', 'connect() failed (111: Connection refused)'],
+  dns_failure: ['No response: could not connect', null],
+  tls_cert_invalid: ['502 Bad Gateway', 'upstream SSL certificate verify error: (10:certificate has expired) while SSL handshaking to upstream'],
+  tls_handshake_failure: ['502 Bad Gateway', 'SSL_do_handshake() failed'],
+  db_pool_exhausted: ['504 Gateway Time-out', 'upstream timed out'],
+  rate_limited: null,
+};
+
+test('the fault palette offers the whole catalog', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    await openApp(s.page);
+    const values = await s.page.$$eval(`${sel.fault} option`, (os) => os.map((o) => o.value));
+    assert.deepEqual(values.filter((v) => v !== 'none').sort(), Object.keys(CATALOG).sort());
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});
+
+for (const [fault, expected] of Object.entries(CATALOG)) {
+  if (!expected) continue;
+  const [status, errorText] = expected;
+  test(`${fault}: ${status}${errorText ? `, "${errorText}"` : ''}; the fix brings back 200`, { timeout: 60_000 }, async () => {
+    const s = await newPage(browser);
+    try {
+      const { page } = s;
+      await openApp(page);
+      await chooseFault(page, fault);
+      const errorsBefore = await count(page, sel.errorLine);
+      await sendRequest(page);
+      await waitForText(page, sel.status, status);
+      if (errorText) {
+        await waitForCount(page, sel.errorLine, errorsBefore + 1);
+        const lines = (await texts(page, sel.errorLine)).slice(errorsBefore);
+        assert.ok(lines.some((l) => l.includes(errorText)), `error.log should contain "${errorText}", got ${JSON.stringify(lines)}`);
+      } else {
+        assert.equal(await count(page, sel.errorLine), errorsBefore, 'no error.log line expected');
+      }
+      if (fault === 'dies_after_headers') {
+        await waitForText(page, '[data-testid=client-console]', 'curl: (18)');
+      }
+      // The engine's fix, then one more request.
+      await page.click('[data-testid=apply-fix]', { timeout: 5_000 });
+      const accessBefore = await count(page, sel.accessLine);
+      await sendRequest(page);
+      await waitForCount(page, sel.accessLine, accessBefore + 1);
+      await waitForText(page, sel.status, '200 OK');
+      const console = await page.locator('[data-testid=client-console]').textContent();
+      assert.ok(!console.includes('curl: ('), `after the fix the client should be happy: ${console}`);
+      assertNoErrors(s);
+    } finally { await s.close(); }
+  });
+}
+
+test('the config preview follows the directive controls and the flavor', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const { page } = s;
+    await openApp(page);
+    const preview = page.locator('[data-testid=config-preview]');
+    assert.ok((await preview.textContent()).includes('proxy_pass http://app;'));
+    assert.ok(!(await preview.textContent()).includes('proxy_read_timeout'), 'the default 60s is not written');
+    await page.fill('[data-testid=read-timeout]', '95');
+    await page.press('[data-testid=read-timeout]', 'Enter');
+    await page.locator('[data-testid=read-timeout]').blur();
+    await waitForText(page, '[data-testid=config-preview]', 'proxy_read_timeout 95s;');
+    await chooseFault(page, 'wrong_port');
+    await waitForText(page, '[data-testid=config-preview]', 'server 127.0.0.1:3001;');
+    await page.selectOption('[data-testid=flavor-select]', 'haproxy');
+    await waitForText(page, '[data-testid=config-preview]', 'backend be_app');
+    assert.ok((await preview.textContent()).includes('timeout server 95000ms'));
+    // The same breakage through HAProxy: 503 after its retries, not 502.
+    await sendRequest(page);
+    await waitForText(page, sel.status, '503 Service Unavailable');
+    await waitForText(page, '[data-testid=access-log]', 'SC--');
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});

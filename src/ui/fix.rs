@@ -1,0 +1,35 @@
+use leptos::prelude::*;
+
+use crate::sim::world::{ClientResult, Exchange};
+use crate::sim::Scenario;
+
+/// "Apply the fix": the engine's fix for the active fault, offered while
+/// the last request failed.
+#[component]
+pub fn FixPanel(
+    exchange: Signal<Option<Exchange>>,
+    scenario: RwSignal<Scenario>,
+    on_fix: Callback<()>,
+) -> impl IntoView {
+    // Failed: no complete HTTP response, or a status outside 2xx/3xx.
+    let failed = move || {
+        exchange.with(|e| {
+            e.as_ref().is_some_and(|e| {
+                e.finished_at.is_some()
+                    && !(matches!(e.client_result, Some(ClientResult::Response)) && e.status().is_some_and(|s| (200..400).contains(&s)))
+            })
+        })
+    };
+    let fix = move || scenario.with(|s| s.faults.first().map(|f| f.fix()));
+    view! {
+        <Show when=move || failed() && fix().is_some()>
+            <section class="fix" aria-label="Fix it">
+                <h2>"Fix it"</h2>
+                <p class="fix-detail" data-testid="fix-detail">{move || fix().map(|f| f.detail).unwrap_or_default()}</p>
+                <button class="apply-fix" data-testid="apply-fix" on:click=move |_| on_fix.run(())>
+                    {move || fix().map(|f| format!("Apply the fix: {}", f.title)).unwrap_or_default()}
+                </button>
+            </section>
+        </Show>
+    }
+}
