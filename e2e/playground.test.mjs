@@ -106,3 +106,18 @@ test('the config preview follows the directive controls and the flavor', { timeo
     assertNoErrors(s);
   } finally { await s.close(); }
 });
+
+test('502 vs 503 vs 504: the same request through three breakages', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const { page } = s;
+    await openApp(page);
+    await page.click('[data-testid=compare-run]');
+    await waitForCount(page, '[data-testid=compare-col]', 3);
+    const cols = await texts(page, '[data-testid=compare-col]');
+    assert.ok(cols[0].includes('502 Bad Gateway') && cols[0].includes('connect() failed (111: Connection refused)'), cols[0]);
+    assert.ok(cols[1].includes('503 Service Unavailable') && cols[1].includes('" 503 '), cols[1]);
+    assert.ok(cols[2].includes('504 Gateway Time-out') && cols[2].includes('upstream timed out (110: Connection timed out)'), cols[2]);
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});

@@ -3,6 +3,7 @@ use leptos::prelude::*;
 use crate::sim::scenario::{Clients, Flavor};
 use crate::sim::{app, Fault, FaultKind, RequestSpec, Scenario, Simulation};
 
+use super::compare::Compare;
 use super::config::{self, ConfigPanel};
 use super::controls::Controls;
 use super::fix::FixPanel;
@@ -136,6 +137,7 @@ pub fn App() -> impl IntoView {
                 <ResponseView exchange=last.into() />
                 <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
                 <Timeline exchange=last.into() />
+                <Compare scenario=scenario />
                 <ConfigPanel
                     text=config_text
                     flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor))

@@ -2,6 +2,7 @@
 //! HTTP semantics itself. One component per file.
 
 mod app;
+mod compare;
 mod config;
 mod controls;
 mod fix;
