@@ -121,3 +121,24 @@ test('502 vs 503 vs 504: the same request through three breakages', { timeout: 6
     assertNoErrors(s);
   } finally { await s.close(); }
 });
+
+test('logs filter and download what they show', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const { page } = s;
+    await openApp(page);
+    await chooseFault(page, 'app_down');
+    await sendRequest(page);
+    await chooseFault(page, 'slow_app');
+    await sendRequest(page);
+    await waitForCount(page, sel.errorLine, 2);
+    await page.fill('[data-testid=error-log-filter]', 'timed out');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=error-log-line]').length === 1, null, { timeout: 5_000 });
+    assert.ok((await texts(page, sel.errorLine))[0].includes('upstream timed out'));
+    const href = await page.getAttribute('[data-testid=error-log-download]', 'href');
+    const body = decodeURIComponent(href.replace(/^data:text\/plain;charset=utf-8,/, ''));
+    assert.ok(body.includes('upstream timed out') && !body.includes('Connection refused'), body);
+    assert.equal(await page.getAttribute('[data-testid=error-log-download]', 'download'), 'error.log');
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});
