@@ -19,7 +19,7 @@ use gateway_lab::sim::http::{reason_phrase, Header, Response};
 use gateway_lab::sim::net::{Address, ProxyPass, Target};
 use gateway_lab::sim::proxy::nginx::conf::Paths;
 use gateway_lab::sim::rng::SimRng;
-use gateway_lab::sim::scenario::{App, RequestSpec};
+use gateway_lab::sim::scenario::{App, Flavor, RequestSpec};
 use gateway_lab::sim::time::SimTime;
 use gateway_lab::sim::world::{effective, ClientResult};
 use gateway_lab::sim::{Scenario, Simulation};
@@ -31,6 +31,10 @@ use super::upstream::{
 
 /// Proxy timeouts above this are lowered to it (single-request scenarios).
 pub const TIMEOUT_MS: u64 = 1_000;
+/// HAProxy's `timeout connect` above this is lowered to it. Below 1 s it is
+/// also HAProxy's turn-around delay between retries (`min(timeout connect,
+/// 1 s)`), so the retry timing is measured with a value other than 1 s.
+pub const HAPROXY_CONNECT_MS: u64 = 500;
 /// A slow app (or a hung database pool) answers after this, i.e. after the
 /// proxy has given up.
 pub const SLOW_MS: u64 = 2_000;
@@ -104,6 +108,8 @@ fn scale_times(sc: &mut Scenario, s: f64) {
     p.proxy_connect_timeout_ms = scale_ms(p.proxy_connect_timeout_ms, s);
     p.proxy_read_timeout_ms = scale_ms(p.proxy_read_timeout_ms, s);
     p.proxy_send_timeout_ms = scale_ms(p.proxy_send_timeout_ms, s);
+    p.haproxy.timeout_connect_ms = scale_ms(p.haproxy.timeout_connect_ms, s);
+    p.haproxy.timeout_server_ms = scale_ms(p.haproxy.timeout_server_ms, s);
     for f in &mut sc.faults {
         f.from_ms = (f.from_ms as f64 * s).round() as u64;
         f.until_ms = f.until_ms.map(|u| (u as f64 * s).round() as u64);
@@ -121,11 +127,14 @@ fn marked(path: &str, n: usize) -> String {
     if path.contains('?') { format!("{path}&r={n}") } else { format!("{path}?r={n}") }
 }
 
-/// Derives the harness variant of `original` (see the module docs and the
-/// report's method section). Err: this scenario cannot be run for real here.
-pub fn derive(file: &str, original: &Scenario, tmp: &Path) -> Result<Variant, NoRun> {
+/// Derives the harness variant of `original` for one proxy flavour (see the
+/// module docs and the report's method section). Err: this scenario cannot
+/// be run for real here.
+pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Result<Variant, NoRun> {
     let cannot = |m: String| Err(NoRun::Cannot(m));
+    let haproxy = flavor == Flavor::Haproxy;
     let mut sc = original.clone();
+    sc.proxy.flavor = flavor;
     let mut notes = Vec::new();
     if sc.clients.count > 1 {
         return cannot("clients.count > 1: requests from many client addresses".into());
@@ -140,6 +149,14 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path) -> Result<Variant, No
         if f.probability > 0.0 && f.probability < 1.0 {
             return cannot(format!("{}: probability {} is drawn from the engine's PRNG, which the real world cannot replay", f.kind.id(), f.probability));
         }
+        if let (true, FaultKind::DnsFailure { answer, .. }) = (haproxy, &f.kind) {
+            if !matches!(answer, DnsAnswer::Nxdomain) {
+                let answer = format!("{answer:?}").to_lowercase();
+                return cannot(format!(
+                    "dns_failure answer {answer}: the exported haproxy.cfg has no `resolvers` section, so HAProxy resolves the server name once at start-up with libc, through the system resolver (/etc/resolv.conf), which answers NXDOMAIN for app.internal; the harness cannot make it answer {answer} without changing the host's resolver configuration"
+                ));
+            }
+        }
     }
 
     // Times.
@@ -148,7 +165,8 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path) -> Result<Variant, No
     if aggregate {
         scale_times(&mut sc, OVERLOAD_SCALE);
         notes.push(format!(
-            "every time ×{OVERLOAD_SCALE} (service time, arrival gaps, proxy timeouts); compared on aggregates (shares of statuses and of error.log messages, tolerance ±{:.0}% of the requests)",
+            "every time ×{OVERLOAD_SCALE} (service time, arrival gaps, proxy timeouts); compared on aggregates (shares of statuses and of {}, tolerance ±{:.0}% of the requests)",
+            if haproxy { "httplog status + termination state + retried or not" } else { "error.log messages" },
             AGGREGATE_TOLERANCE * 100.0
         ));
     } else {
@@ -157,23 +175,28 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path) -> Result<Variant, No
             notes.push(format!("arrival gaps and the deploy window ×{DEPLOY_SCALE}"));
         }
         let p = &mut sc.proxy;
-        let original_read = p.proxy_read_timeout_ms;
+        let original_read = if haproxy { p.haproxy.timeout_server_ms } else { p.proxy_read_timeout_ms };
         let mut lowered = Vec::new();
-        for (name, v) in [
-            ("proxy_connect_timeout", &mut p.proxy_connect_timeout_ms),
-            ("proxy_read_timeout", &mut p.proxy_read_timeout_ms),
-            ("proxy_send_timeout", &mut p.proxy_send_timeout_ms),
-            ("resolver_timeout", &mut p.resolver_timeout_ms),
-        ] {
-            if *v > TIMEOUT_MS {
-                lowered.push(format!("{name} {}", *v));
-                *v = TIMEOUT_MS;
+        let timeouts = if haproxy {
+            vec![("timeout connect", &mut p.haproxy.timeout_connect_ms, HAPROXY_CONNECT_MS), ("timeout server", &mut p.haproxy.timeout_server_ms, TIMEOUT_MS)]
+        } else {
+            vec![
+                ("proxy_connect_timeout", &mut p.proxy_connect_timeout_ms, TIMEOUT_MS),
+                ("proxy_read_timeout", &mut p.proxy_read_timeout_ms, TIMEOUT_MS),
+                ("proxy_send_timeout", &mut p.proxy_send_timeout_ms, TIMEOUT_MS),
+                ("resolver_timeout", &mut p.resolver_timeout_ms, TIMEOUT_MS),
+            ]
+        };
+        for (name, v, max) in timeouts {
+            if *v > max {
+                lowered.push(format!("{name} {} → {max} ms", *v));
+                *v = max;
             }
         }
         if !lowered.is_empty() {
-            notes.push(format!("{} ms → {TIMEOUT_MS} ms", lowered.join(", ")));
+            notes.push(lowered.join(", "));
         }
-        let read = sc.proxy.proxy_read_timeout_ms;
+        let read = if haproxy { sc.proxy.haproxy.timeout_server_ms } else { sc.proxy.proxy_read_timeout_ms };
         for f in &mut sc.faults {
             match &mut f.kind {
                 FaultKind::SlowApp { delay_ms } if *delay_ms > original_read && *delay_ms > SLOW_MS => {
@@ -263,7 +286,9 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path) -> Result<Variant, No
         notes.push("unix sockets moved under the run's temporary directory".into());
     }
     let mut dns_port = None;
-    if sc.proxy.resolver.is_some() {
+    if sc.proxy.resolver.is_some() && haproxy {
+        notes.push("nginx's `resolver` is not part of the exported haproxy.cfg: HAProxy resolves the server name at start-up through the system resolver".into());
+    } else if sc.proxy.resolver.is_some() {
         let p = free_udp_port();
         sc.proxy.resolver = Some(format!("127.0.0.1:{p}"));
         dns_port = Some(p);
@@ -430,10 +455,11 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
         if permission {
             if !sys::is_root() {
                 return Err(NoRun::Cannot(
-                    "unix_socket_permission needs the test to run as root: nginx's worker then runs as nobody and a root-owned 0600 socket refuses it".into(),
+                    "unix_socket_permission needs the test to run as root: the proxy (nginx's worker, HAProxy) then runs as nobody and a root-owned 0600 socket refuses it".into(),
                 ));
             }
-            world.notes.push(format!("{}: a root-owned unix socket with mode 0600; nginx's worker runs as nobody", app.name));
+            let who = if eff.proxy.flavor == Flavor::Haproxy { "HAProxy runs" } else { "nginx's worker runs" };
+            world.notes.push(format!("{}: a root-owned unix socket with mode 0600; {who} as nobody", app.name));
         }
         let mut down = Vec::new();
         for f in &faults {
@@ -643,8 +669,16 @@ pub struct ReqObs {
     /// `HTTP/0.9 bytes`, `no connection`.
     pub status: String,
     pub body: usize,
-    /// The access.log line without its time, or `-`.
+    /// The access.log line without its time, or `-` (normalised by the
+    /// flavour: see `Access::normalised`).
     pub access: String,
+    /// The log line as written, or `-`.
+    pub raw_access: String,
+    /// Timers of the log line compared within a tolerance (HAProxy).
+    pub times: Vec<(String, i64)>,
+    /// What an overload comparison counts from the log line (HAProxy:
+    /// `503 sC-- retried`).
+    pub log_kind: Option<String>,
     /// Normalised error.log lines of this request, in order.
     pub errors: Vec<String>,
     /// Upstream connections used (including reused ones).
@@ -661,6 +695,9 @@ pub struct RunObs {
     /// Normalised error.log lines that belong to no request.
     pub stray: Vec<String>,
     pub notes: Vec<String>,
+    /// The report shows each request's raw log line (HAProxy) rather than
+    /// its error.log lines.
+    pub show_access: bool,
 }
 
 fn engine_status(ex: &gateway_lab::sim::world::Exchange) -> String {
@@ -689,25 +726,31 @@ pub fn run_engine(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, No
     let reqs: Vec<ReqObs> = sim
         .exchanges()
         .iter()
-        .map(|ex| ReqObs {
-            line: ex.request_line(),
-            at_ms: ex.sent_at.as_micros() / 1_000,
-            status: engine_status(ex),
-            body: match ex.client_result {
-                Some(ClientResult::ConnectFailed) => 0,
-                _ => ex.response.as_ref().map(|r| r.body.len()).unwrap_or(0),
-            },
-            access: ex.access_line.as_ref().and_then(|l| flavor.parse_access(l)).map(|a| a.normalised).unwrap_or_else(|| "-".into()),
-            errors: ex.error_lines.iter().filter_map(norm).collect(),
-            attempts: ex.attempts.len() as u32,
-            ms: ex.finished_at.map(|f| f.since(ex.sent_at) / 1_000).unwrap_or(0),
+        .map(|ex| {
+            let access = ex.access_line.as_ref().and_then(|l| flavor.parse_access(l));
+            ReqObs {
+                line: ex.request_line(),
+                at_ms: ex.sent_at.as_micros() / 1_000,
+                status: engine_status(ex),
+                body: match ex.client_result {
+                    Some(ClientResult::ConnectFailed) => 0,
+                    _ => ex.response.as_ref().map(|r| r.body.len()).unwrap_or(0),
+                },
+                access: access.as_ref().map(|a| a.normalised.clone()).unwrap_or_else(|| "-".into()),
+                raw_access: ex.access_line.clone().unwrap_or_else(|| "-".into()),
+                log_kind: access.as_ref().and_then(|a| flavor.aggregate_key(&a.normalised)),
+                times: access.map(|a| a.times).unwrap_or_default(),
+                errors: ex.error_lines.iter().filter_map(norm).collect(),
+                attempts: ex.attempts.len() as u32,
+                ms: ex.finished_at.map(|f| f.since(ex.sent_at) / 1_000).unwrap_or(0),
+            }
         })
         .collect();
     let lines: Vec<&String> = reqs.iter().map(|r| &r.line).collect();
     let w = sim.world();
     let stray = w.error_log.lines().filter(|l| flavor.request_of(l).is_none_or(|r| !lines.contains(&&r))).filter_map(norm).collect();
     let stderr = w.proxy_stderr.lines().filter_map(norm).collect();
-    Ok(RunObs { reqs, stderr, stray, notes: Vec::new() })
+    Ok(RunObs { reqs, stderr, stray, notes: Vec::new(), show_access: flavor.details_show_access() })
 }
 
 /// `GET /users?r=1` of a request line (the upstream sees HTTP/1.0 or 1.1).
@@ -727,7 +770,15 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
     let listen = eff.proxy.listen;
     let ua = eff.clients.user_agent.clone();
     let last = sc.requests.iter().map(|r| r.at_ms).max().unwrap_or(0);
-    let budget = Duration::from_millis(eff.proxy.proxy_connect_timeout_ms.max(eff.proxy.resolver_timeout_ms) + eff.proxy.proxy_read_timeout_ms * 3 + 5_000);
+    let p = &eff.proxy;
+    let budget = Duration::from_millis(match flavor.engine_flavor() {
+        Flavor::Nginx => p.proxy_connect_timeout_ms.max(p.resolver_timeout_ms) + p.proxy_read_timeout_ms * 3 + 5_000,
+        // Every try may wait for `timeout connect` and the turn-around delay.
+        Flavor::Haproxy => {
+            let h = &p.haproxy;
+            (u64::from(h.retries) + 1) * (h.timeout_connect_ms + h.timeout_connect_ms.min(1_000)) + h.timeout_server_ms * 3 + 5_000
+        }
+    });
     let results: Arc<Mutex<Vec<Option<Got>>>> = Arc::new(Mutex::new((0..sc.requests.len()).map(|_| None).collect()));
     let mut handles = Vec::new();
     for (i, r) in sc.requests.iter().enumerate() {
@@ -765,10 +816,10 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
     drop(world);
 
     let tmp = v.tmp.display().to_string();
-    let mut access: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut access: BTreeMap<String, Vec<(String, super::proxy::Access)>> = BTreeMap::new();
     for l in &logs.access {
         if let Some(a) = flavor.parse_access(l) {
-            access.entry(a.request_line).or_default().push(a.normalised);
+            access.entry(a.request_line.clone()).or_default().push((l.clone(), a));
         }
     }
     let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -792,13 +843,21 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
             let errs = errors.remove(line).unwrap_or_default();
             let mp = method_and_path(line);
             let read = seen.iter().filter(|s| **s == mp).count() as u32;
-            let failed = errs.iter().filter(|e| flavor.is_failed_attempt(e)).count() as u32;
+            let logged = access.remove(line).unwrap_or_default();
+            let failed = errs.iter().filter(|e| flavor.is_failed_attempt(e)).count() as u32
+                + logged.iter().map(|(_, a)| a.failed_connects).sum::<u32>();
+            let join = |f: &dyn Fn(&(String, super::proxy::Access)) -> String| {
+                if logged.is_empty() { "-".to_string() } else { logged.iter().map(f).collect::<Vec<_>>().join(" + ") }
+            };
             ReqObs {
                 line: line.clone(),
                 at_ms: r.at_ms,
                 status: got.map(|g| g.status.clone()).unwrap_or_else(|| "no response (client still waiting)".into()),
                 body: got.map(|g| g.body).unwrap_or(0),
-                access: access.remove(line).map(|v| v.join(" + ")).unwrap_or_else(|| "-".into()),
+                access: join(&|(_, a)| a.normalised.clone()),
+                raw_access: join(&|(raw, _)| raw.clone()),
+                times: if logged.len() == 1 { logged[0].1.times.clone() } else { Vec::new() },
+                log_kind: if logged.len() == 1 { flavor.aggregate_key(&logged[0].1.normalised) } else { None },
                 errors: errs,
                 attempts: read + failed,
                 ms: got.map(|g| g.ms).unwrap_or(0),
@@ -809,7 +868,8 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
     if !logs.started {
         notes.push("the proxy did not start".into());
     }
-    Ok(RunObs { reqs, stderr, stray, notes })
+    notes.extend(logs.forced_stop.clone());
+    Ok(RunObs { reqs, stderr, stray, notes, show_access: flavor.details_show_access() })
 }
 
 // ---------------------------------------------------------------------------
@@ -854,7 +914,7 @@ fn show_list(v: &[String]) -> String {
     if v.is_empty() { "(none)".into() } else { v.join(" ⏎ ") }
 }
 
-pub fn compare(v: &Variant, engine: &RunObs, real: &RunObs) -> Vec<Diff> {
+pub fn compare(v: &Variant, engine: &RunObs, real: &RunObs, flavor: &dyn ProxyUnderTest) -> Vec<Diff> {
     let mut diffs = Vec::new();
     let mut run_level = |field: &str, e: &[String], r: &[String]| {
         if e.len() != r.len() || e.iter().zip(r).any(|(a, b)| !same_line(a, b)) {
@@ -863,9 +923,9 @@ pub fn compare(v: &Variant, engine: &RunObs, real: &RunObs) -> Vec<Diff> {
     };
     run_level("stderr", &engine.stderr, &real.stderr);
     if v.aggregate {
-        return compare_aggregate(engine, real, diffs);
+        return compare_aggregate(engine, real, diffs, flavor);
     }
-    run_level("error.log (no request)", &engine.stray, &real.stray);
+    run_level(flavor.stray_name(), &engine.stray, &real.stray);
     for (i, (e, r)) in engine.reqs.iter().zip(&real.reqs).enumerate() {
         let mut d = |field: &str, a: String, b: String| {
             diffs.push(Diff { request: Some(i + 1), field: field.into(), engine: a, real: b });
@@ -877,7 +937,19 @@ pub fn compare(v: &Variant, engine: &RunObs, real: &RunObs) -> Vec<Diff> {
             d("body bytes", e.body.to_string(), r.body.to_string());
         }
         if e.access != r.access {
-            d("access.log", e.access.clone(), r.access.clone());
+            if flavor.details_show_access() {
+                let show = |o: &ReqObs| format!("{} ⏎ as logged: {}", o.access, o.raw_access);
+                d(flavor.log_name(), show(e), show(r));
+            } else {
+                d(flavor.log_name(), e.access.clone(), r.access.clone());
+            }
+        } else {
+            // Same line: its timers (HAProxy's Tc/Tr/Ta) within the time tolerance.
+            for ((name, a), (_, b)) in e.times.iter().zip(&r.times) {
+                if a.abs_diff(*b) > TIME_TOLERANCE_MS + a.unsigned_abs() / 10 {
+                    d(&format!("{} {name}", flavor.log_name()), format!("{a} ms"), format!("{b} ms"));
+                }
+            }
         }
         if e.errors.len() != r.errors.len() || e.errors.iter().zip(&r.errors).any(|(a, b)| !same_line(a, b)) {
             d("error.log", show_list(&e.errors), show_list(&r.errors));
@@ -915,7 +987,7 @@ pub fn show_counts(m: &BTreeMap<String, usize>) -> String {
     m.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", ")
 }
 
-fn compare_aggregate(engine: &RunObs, real: &RunObs, mut diffs: Vec<Diff>) -> Vec<Diff> {
+fn compare_aggregate(engine: &RunObs, real: &RunObs, mut diffs: Vec<Diff>, flavor: &dyn ProxyUnderTest) -> Vec<Diff> {
     let n = engine.reqs.len().max(1) as f64;
     let tol = AGGREGATE_TOLERANCE * n;
     let far = |a: &BTreeMap<String, usize>, b: &BTreeMap<String, usize>| {
@@ -931,6 +1003,13 @@ fn compare_aggregate(engine: &RunObs, real: &RunObs, mut diffs: Vec<Diff>) -> Ve
     let (ek, rk) = (counts(ek.iter().map(String::as_str)), counts(rk.iter().map(String::as_str)));
     if far(&ek, &rk) {
         diffs.push(Diff { request: None, field: "error.log messages".into(), engine: show_counts(&ek), real: show_counts(&rk) });
+    }
+    let kinds = |o: &RunObs| counts(o.reqs.iter().map(|r| r.log_kind.as_deref().unwrap_or("(no line)")));
+    if engine.reqs.iter().chain(&real.reqs).any(|r| r.log_kind.is_some()) {
+        let (ek, rk) = (kinds(engine), kinds(real));
+        if far(&ek, &rk) {
+            diffs.push(Diff { request: None, field: format!("{} status, termination state", flavor.log_name()), engine: show_counts(&ek), real: show_counts(&rk) });
+        }
     }
     diffs
 }

@@ -11,14 +11,19 @@ use super::harness::{counts, message_kind, show_counts, Diff, RunObs, Variant};
 /// What the harness does not measure, or measures only approximately.
 const LIMITS: &[&str] = &[
     "Not compared: response headers other than the status line's code (`Server`, `Retry-After`, ...), the app's log, nginx's `*N` connection numbers, and error.log lines below the scenario's `error_log` level (they are not written).",
-    "Keep-alive race (`keepalive_mismatch`): the engine's race lasts about two simulated hops; on loopback it cannot be hit by timing. The real app emulates it deterministically: a request that arrives on a kept-alive connection idle for at least `keepalive_timeout - 30 ms` is read and the connection closed with FIN (the idle close itself happens at `keepalive_timeout + 30 ms`). The research notes reproduced the race the same way (`race-fin`).",
-    "Overload: times are scaled by 0.25 and the comparison is on aggregates (client statuses, error.log messages); attempts and per-request outcomes are not compared, because which request gets which outcome depends on real scheduling.",
-    "Worker threads: a real app serves one connection per worker thread, so a kept-alive idle connection holds a worker (the engine frees it). No scenario combines keep-alive with a saturated pool.",
-    "TLS upstreams are `openssl s_server`: requests that pass the handshake are not counted as attempts (s_server does not report them); no scenario has one yet.",
+    "Keep-alive race (`keepalive_mismatch`): the engine's race lasts about two simulated hops; on loopback it cannot be hit by timing. The real app emulates it deterministically: a request that arrives on a kept-alive connection idle for at least `keepalive_timeout - 30 ms` is read and the connection closed with FIN (the idle close itself happens at `keepalive_timeout + 30 ms`). The research notes reproduced the race the same way (`race-fin`). HAProxy cannot hit the race: with its default `http-reuse safe` the first request of a client connection never goes over an idle server connection, and every harness request is the first of its connection; the engine's HAProxy opens a new connection too, so the cell compares three plain 200s.",
+    "Overload: times are scaled by 0.25 and the comparison is on aggregates (client statuses; error.log messages for nginx, httplog status + termination state + retried or not for HAProxy); attempts and per-request outcomes are not compared, because which request gets which outcome depends on real scheduling.",
+    "Worker threads: a real app serves one request at a time per worker thread; a kept-alive connection holds no worker between requests (it is parked until its next request arrives, then queues for a worker), as in an event-loop app and in the engine. HAProxy needs this: it keeps server connections idle after a response (`http-reuse safe`), and its idle pool would otherwise eat the 4 workers of the overload scenarios.",
+    "TLS upstreams are `openssl s_server`: requests that pass the handshake are not counted as attempts (s_server does not report them), and s_server's `-www` status page is not the app's body; the only cell where a handshake passes is `tls_cert_invalid.json [problem: hostname_mismatch]` × HAProxy.",
     "`dns_failure_startup`: nginx resolves `upstream` names at start-up with getaddrinfo, which the harness cannot point at its own DNS server without changing the config; it relies on the system resolver answering NXDOMAIN for `app.internal` (`.internal` is reserved for private use).",
     "nginx listens on `0.0.0.0:PORT` because `proxy.listen` is a bare port in the rendered config, which the harness runs unchanged. The upstreams listen on 127.0.0.1 only.",
     "Scheduled changes (a rolling deploy's window) happen 10 ms early on the real side so that a request sent exactly at a boundary sees the new state, as in the engine.",
     "After HTTP/0.9 bytes nginx keeps the (HTTP/1.1) client connection open; the client stops reading after 300 ms of silence.",
+    "HAProxy, httplog: the concurrency counters `%ac/%fc/%bc/%sc` are not compared (shown as `*/*/*/*`). The engine always logs `1/1/0/0`; a real run logs the sessions open at that moment, e.g. `3/3/1/1` when `oom_kill.json`'s three requests overlap. The retries field `%rc` after them is compared.",
+    "HAProxy, attempts: a refused connect (nothing listens), a SYN dropped by the black hole's full accept queue, or a unix socket that is missing or forbidden leaves no trace on the upstream side, and HAProxy has no error log. Real attempts are therefore the requests the upstream apps read plus the failed connects the request's own httplog line reports: `%rc` retries, plus one when the session ended in the connect phase (`SC`/`sC`) with a server chosen. The strace-based count of the research notes (one non-blocking `connect()` per attempt) was not used: it slows HAProxy down and cannot tell which request a connect belongs to when requests overlap.",
+    "HAProxy is started as `nobody` (uid/gid from /etc/passwd) when the test runs as root: the exported haproxy.cfg has no `user` line, and an HAProxy running as root would connect to the root-owned 0600 socket of `unix_socket_permission.json`, where the engine (like nginx's worker) is refused.",
+    "HAProxy's readiness is read from /proc/net/tcp (a LISTEN socket on the port): a probe connection would be logged as a `<BADREQ>` line.",
+    "`dns_failure*` × HAProxy: the exported haproxy.cfg has no `resolvers` section, so HAProxy resolves the server name once at start-up with libc, through the system resolver; the NXDOMAIN cases rely on it answering NXDOMAIN for `app.internal`, as for nginx's `dns_failure_startup`. The harness's own DNS server is not consulted.",
 ];
 
 pub enum Outcome {
@@ -128,6 +133,17 @@ fn short(c: &Cell) -> String {
     }
 }
 
+/// What an overload cell is compared on, for the report.
+fn aggregates(obs: &RunObs) -> String {
+    let st = counts(obs.reqs.iter().map(|r| r.status.as_str()));
+    if obs.show_access {
+        let kinds = counts(obs.reqs.iter().map(|r| r.log_kind.as_deref().unwrap_or("(no line)")));
+        return format!("statuses {}; httplog status + termination state {}", show_counts(&st), show_counts(&kinds));
+    }
+    let kinds: Vec<String> = obs.reqs.iter().flat_map(|r| r.errors.iter().map(|e| message_kind(e))).collect();
+    format!("statuses {}; error.log {}", show_counts(&st), show_counts(&counts(kinds.iter().map(String::as_str))))
+}
+
 pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)], fixed: &[(&str, &str)]) -> String {
     let mut o = String::new();
     let _ = writeln!(o, "# Fidelity: the engine against the real proxies\n");
@@ -144,28 +160,52 @@ pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)], fixed: 
     let _ = writeln!(o, "- Harness run time: {:.1} s\n", h.total_secs);
 
     let total: usize = rows.len() * h.columns.len();
-    let count = |f: &dyn Fn(&Outcome) -> bool| rows.iter().flat_map(|r| &r.cells).filter(|c| f(&c.outcome)).count();
-    let matched = count(&|o| matches!(o, Outcome::Match));
-    let known = count(&|o| matches!(o, Outcome::Mismatch(d) if d.iter().all(|(_, a)| a.is_some())));
-    let bad = count(&|o| matches!(o, Outcome::Mismatch(d) if d.iter().any(|(_, a)| a.is_none())));
-    let cannot = count(&|o| matches!(o, Outcome::Cannot(_)));
-    let broken = count(&|o| matches!(o, Outcome::Harness(_)));
+    // Counts over the cells of one column (None: all columns).
+    let count = |col: Option<usize>, f: &dyn Fn(&Outcome) -> bool| {
+        rows.iter().flat_map(|r| r.cells.iter().enumerate()).filter(|(c, cell)| col.is_none_or(|k| k == *c) && f(&cell.outcome)).count()
+    };
+    type Kind<'a> = (&'a str, &'a dyn Fn(&Outcome) -> bool);
+    let kinds: [Kind; 5] = [
+        ("match", &|o| matches!(o, Outcome::Match)),
+        ("known mismatch (allow-listed, reason given)", &|o| matches!(o, Outcome::Mismatch(d) if d.iter().all(|(_, a)| a.is_some()))),
+        ("unexpected mismatch", &|o| matches!(o, Outcome::Mismatch(d) if d.iter().any(|(_, a)| a.is_none()))),
+        ("not reproducible on loopback", &|o| matches!(o, Outcome::Cannot(_))),
+        ("harness error", &|o| matches!(o, Outcome::Harness(_))),
+    ];
+    let all: Vec<usize> = kinds.iter().map(|(_, f)| count(None, *f)).collect();
+    let parts: Vec<String> = kinds.iter().zip(&all).map(|((k, _), n)| format!("{n} {k}")).collect();
+    let pct = |n: usize, of: usize| if of == 0 { 0.0 } else { 100.0 * n as f64 / of as f64 };
     let _ = writeln!(
         o,
-        "**Summary:** {total} cells: {matched} match, {known} known mismatch (allow-listed engine bugs), {bad} unexpected mismatch, {cannot} not reproducible on loopback, {broken} harness error.\n"
+        "**Summary:** {total} cells (fault scenario × proxy): {}. {:.0} % of the cells match on every compared field; every other cell is explained below (an allow-listed engine bug, or why it cannot be reproduced).\n",
+        parts.join(", "),
+        pct(all[0], total)
     );
+    let _ = writeln!(o, "| Column | Cells | Match | Known mismatch | Unexpected mismatch | Not reproducible | Harness error |\n|---|---|---|---|---|---|---|");
+    for (c, col) in h.columns.iter().enumerate() {
+        let n: Vec<usize> = kinds.iter().map(|(_, f)| count(Some(c), *f)).collect();
+        let _ = writeln!(o, "| {col} | {} | {} ({:.0} %) | {} | {} | {} | {} |", rows.len(), n[0], pct(n[0], rows.len()), n[1], n[2], n[3], n[4]);
+    }
+    let _ = writeln!(o);
 
     let _ = writeln!(o, "## Method\n");
     for line in [
-        "For every file in `scenarios/` and every proxy column, the harness derives a *variant* of the scenario, runs the engine on it, and runs the real proxy on the configuration the engine renders for it (`conf::render(&effective(&variant), &paths)`, included as the `http {}` part of a minimal `nginx.conf` with `daemon off`, one worker and every path in a temporary directory).",
-        "The variant changes only what a real run needs: proxy timeouts above 1 s become 1 s, a slow app or a hung pool answers after 2 s, long keep-alive and deploy timings are shortened as listed per scenario, every address moves to a free port on 127.0.0.1 (unix sockets and DNS too), and the scenario's client arrivals become explicit requests at the engine's own arrival times, each with its own path (`?r=N`) so that log lines can be matched to requests. Both sides run the same variant.",
+        "For every file in `scenarios/` and every proxy column, the harness derives a *variant* of the scenario, runs the engine on it (with `proxy.flavor` set to the column's flavour), and runs the real proxy on the configuration the engine renders for it, unchanged:",
+        "  - nginx: `nginx::conf::render(&effective(&variant), &paths)`, included as the `http {}` part of a minimal `nginx.conf` with `daemon off`, one worker and every path in a temporary directory;",
+        "  - HAProxy: `haproxy::conf::render_with(&effective(&variant), &Paths { ca_file })` written as `haproxy.cfg` and run in the foreground, `haproxy -db -f haproxy.cfg`. Its log is its stdout (`log stdout format raw local0` is in the rendered file), its start-up messages its stderr. It is stopped with SIGUSR1 (soft stop), or SIGTERM if sessions are still open 3 s later.",
+        "The variant changes only what a real run needs: nginx's proxy timeouts above 1 s become 1 s; HAProxy's `timeout connect` above 500 ms becomes 500 ms (which also makes its turn-around delay between retries, `min(timeout connect, 1 s)`, 500 ms) and `timeout server` above 1 s becomes 1 s; a slow app or a hung pool answers after 2 s, long keep-alive and deploy timings are shortened as listed per scenario, every address moves to a free port on 127.0.0.1 (unix sockets and DNS too), and the scenario's client arrivals become explicit requests at the engine's own arrival times, each with its own path (`?r=N`) so that log lines can be matched to requests. Both sides of a cell run the same variant.",
         "The upstream side is built from real sockets (`tests/fidelity/upstream.rs`): an app is a listener and a pool of worker threads; a request waits unread in the kernel's accept queue while all workers are busy. What the app writes for a request is the engine's own `AppReply` for that fault (`Fault::on_request`), put on the wire byte for byte; process deaths, resets, refusals and SYN drops are done by the kernel (closing the listener, `SO_LINGER 0`, a full backlog-0 accept queue).",
         "The client is a plain HTTP/1.1 client over `TcpStream`, one connection per request, sent at the variant's times. It records the status (or: no connection, HTTP/0.9 bytes, a body cut short) and the body bytes.",
-        "Compared per request: client status, body bytes, the access.log line (time removed), the request's error.log lines (time, pid#tid and `*N` removed, ports shown as `PORT`, the temporary directory as `$TMP`, limit_req's `excess` within 0.02), upstream attempts, and the response time (within 100 ms + 10%). Per run: stderr (start-up failures) and error.log lines of no request. Real attempts are counted as the requests the upstream apps read (including requests still unread in the accept queue when the app died, peeked before the reset) plus the `[error]`/`[crit]` lines of failed connects and TLS handshakes (`while connecting to upstream`, except `no live upstreams`, and `while SSL handshaking to upstream`): nginx's own config cannot be changed to log `$upstream_addr`.",
-        "Overload scenarios are compared on aggregates: the share of each client status and of each error.log message, within the tolerance shown.",
+        "Compared per request (nginx): client status, body bytes, the access.log line (time removed), the request's error.log lines (time, pid#tid and `*N` removed, ports shown as `PORT`, the temporary directory as `$TMP`, limit_req's `excess` within 0.02), upstream attempts, and the response time (within 100 ms + 10%). Per run: stderr (start-up failures) and error.log lines of no request. Real attempts are counted as the requests the upstream apps read (including requests still unread in the accept queue when the app died, peeked before the reset) plus the `[error]`/`[crit]` lines of failed connects and TLS handshakes (`while connecting to upstream`, except `no live upstreams`, and `while SSL handshaking to upstream`): nginx's own config cannot be changed to log `$upstream_addr`.",
+        "Compared per request (HAProxy): client status, body bytes, the httplog line, upstream attempts, and the response time (within 100 ms + 10%). In the httplog line the client port, the accept date and the concurrency counters are masked; the frontend, `backend/server`, `%TR` and `%Tw`, status, bytes (`%B`, HTX size), termination state, retries (`%rc`, with the `+` of a redispatch), queue positions and request line must be equal; `%Tc`, `%Tr` and `%Ta` must both be `-1` or both be times within 100 ms + 10%. Per run: stderr (start-up failures: `[ALERT]`/`[WARNING]` lines without the pid, the config path shown as `CONF`; `[NOTICE]` banners and the shutdown summary are not modelled) and log lines that belong to no request. Real attempts are the requests the upstream apps read plus the failed connects the httplog line reports (see the limits).",
+        "Overload scenarios are compared on aggregates: the share of each client status and of each error.log message (nginx) or each httplog status + termination state + retried-or-not (HAProxy), within the tolerance shown.",
         "A cell that mismatches is run once more; the second run counts. The test fails on any mismatch that is not on the allow-list in `tests/fidelity.rs`.",
     ] {
-        let _ = writeln!(o, "- {line}");
+        if line.starts_with("  - ") {
+            let _ = writeln!(o, "{line}");
+        } else {
+            let _ = writeln!(o, "- {line}");
+        }
     }
     for c in &h.self_checks {
         let _ = writeln!(o, "- Self-check, {c}.");
@@ -195,7 +235,7 @@ pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)], fixed: 
         let _ = writeln!(o);
     }
 
-    let _ = writeln!(o, "\n## Allow-list (known engine bugs)\n");
+    let _ = writeln!(o, "\n## Allow-list (known mismatches, each with its reason)\n");
     if allowances.is_empty() {
         let _ = writeln!(o, "Empty: every difference fails the test.");
     }
@@ -238,20 +278,23 @@ pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)], fixed: 
             }
             if let (Some(v), Some(real)) = (&c.variant, &c.real) {
                 if v.aggregate {
-                    let st = counts(real.reqs.iter().map(|r| r.status.as_str()));
-                    let kinds: Vec<String> = real.reqs.iter().flat_map(|r| r.errors.iter().map(|e| message_kind(e))).collect();
-                    let _ = writeln!(o, "Observed for real: statuses {}; error.log {}.", show_counts(&st), show_counts(&counts(kinds.iter().map(String::as_str))));
+                    let _ = writeln!(o, "Observed for real: {}.", aggregates(real));
                     if let Some(e) = &c.engine {
-                        let st = counts(e.reqs.iter().map(|r| r.status.as_str()));
-                        let kinds: Vec<String> = e.reqs.iter().flat_map(|r| r.errors.iter().map(|e| message_kind(e))).collect();
-                        let _ = writeln!(o, "Engine: statuses {}; error.log {}.\n", show_counts(&st), show_counts(&counts(kinds.iter().map(String::as_str))));
+                        let _ = writeln!(o, "Engine: {}.\n", aggregates(e));
                     }
                     continue;
                 }
                 let _ = writeln!(o, "Observed for real ({col}):\n");
-                let _ = writeln!(o, "| # | At (ms) | Request | Status | Body bytes | Attempts | Time (ms) | error.log |\n|---|---|---|---|---|---|---|---|");
+                let log = if real.show_access { "httplog (as logged)" } else { "error.log" };
+                let _ = writeln!(o, "| # | At (ms) | Request | Status | Body bytes | Attempts | Time (ms) | {log} |\n|---|---|---|---|---|---|---|---|");
                 for (n, q) in real.reqs.iter().enumerate().take(30) {
-                    let errs = if q.errors.is_empty() { "".to_string() } else { q.errors.iter().map(|e| code(e)).collect::<Vec<_>>().join("<br>") };
+                    let errs = if real.show_access {
+                        if q.raw_access == "-" { "(no line)".to_string() } else { code(&q.raw_access) }
+                    } else if q.errors.is_empty() {
+                        "".to_string()
+                    } else {
+                        q.errors.iter().map(|e| code(e)).collect::<Vec<_>>().join("<br>")
+                    };
                     let _ = writeln!(o, "| {} | {} | `{}` | {} | {} | {} | {} | {} |", n + 1, q.at_ms, q.line, cell(&q.status), q.body, q.attempts, q.ms, errs);
                 }
                 if real.reqs.len() > 30 {
@@ -282,7 +325,8 @@ mod tests {
         let doc = render(&h, &[Row { file: "x.json".into(), faults: vec!["app_down"], cells: vec![c] }], &[], &[]);
         assert!(doc.contains("| 1 | app_down | `x.json` | **MISMATCH**: status (#2)"), "{doc}");
         assert!(doc.contains("| 2 | status | `502` | `200` | **not allowed** |"), "{doc}");
-        assert!(doc.contains("0 match, 0 known mismatch (allow-listed engine bugs), 1 unexpected mismatch"), "{doc}");
+        assert!(doc.contains("0 match, 0 known mismatch (allow-listed, reason given), 1 unexpected mismatch"), "{doc}");
+        assert!(doc.contains("| nginx 1.22.1 | 1 | 0 (0 %) | 0 | 1 | 0 | 0 |"), "{doc}");
     }
 
     #[test]

@@ -8,9 +8,12 @@
 //!
 //! What is here:
 //! - [`Upstream`]: an app process. A listener (TCP or unix, any backlog) and
-//!   a pool of workers that each serve one connection at a time. Connections
+//!   a pool of workers that each serve one request at a time. Connections
 //!   wait unread in the kernel's accept queue while every worker is busy,
-//!   exactly like the engine's backlog. Per request a [`Script`] chooses what
+//!   exactly like the engine's backlog. A kept-alive connection holds no
+//!   worker while it is idle (as in an event-loop app such as Node.js, and
+//!   in the engine): it waits parked until its next request arrives, then
+//!   queues for a worker like a new connection. Per request a [`Script`] chooses what
 //!   goes on the wire ([`Action`]): a response (healthy 200, 503 with
 //!   Retry-After, 500, an invalid header line, an oversized header, a body
 //!   cut short), garbage bytes, FIN after reading, RST after reading, or a
@@ -54,6 +57,34 @@ pub mod sys {
         fn listen(fd: c_int, backlog: c_int) -> c_int;
         fn kill(pid: c_int, sig: c_int) -> c_int;
         fn geteuid() -> u32;
+        fn poll(fds: *mut PollFd, nfds: u64, timeout: c_int) -> c_int;
+        fn recv(fd: c_int, buf: *mut c_void, len: usize, flags: c_int) -> isize;
+    }
+
+    #[repr(C)]
+    struct PollFd {
+        fd: c_int,
+        events: i16,
+        revents: i16,
+    }
+    const POLLIN: i16 = 1;
+    const MSG_PEEK: c_int = 2;
+    const MSG_DONTWAIT: c_int = 0x40;
+
+    /// True when `fd` has something to read (data, EOF or an error) within `ms`.
+    pub fn readable(fd: c_int, ms: u64) -> bool {
+        let mut p = PollFd { fd, events: POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd for the duration of the call.
+        unsafe { poll(&mut p, 1, ms.min(i32::MAX as u64) as c_int) > 0 }
+    }
+
+    /// True when the peer has closed (or reset) the connection: nothing
+    /// left to read. Consumes nothing.
+    pub fn peer_closed(fd: c_int) -> bool {
+        let mut b = 0u8;
+        // SAFETY: reads at most one byte into a local, without consuming it.
+        let n = unsafe { recv(fd, &mut b as *mut u8 as *mut c_void, 1, MSG_PEEK | MSG_DONTWAIT) };
+        n == 0 || (n < 0 && std::io::Error::last_os_error().kind() != std::io::ErrorKind::WouldBlock)
     }
 
     const SOL_SOCKET: c_int = 1;
@@ -319,7 +350,27 @@ struct Proc {
 
 struct Pool {
     busy: u32,
-    queue: VecDeque<(u64, Stream)>,
+    /// Connections with a request to serve and no worker yet: new ones, and
+    /// kept-alive ones whose next request has arrived.
+    queue: VecDeque<Conn>,
+}
+
+/// A connection and what a worker needs to serve its next request. Between
+/// requests a kept-alive connection holds no worker (an event-loop app does
+/// not spend a worker on an idle socket): it is parked until its next
+/// request arrives or the idle timer fires.
+struct Conn {
+    id: u64,
+    s: Stream,
+    /// Requests already served on it.
+    served: u32,
+    /// When it went idle after its last response (keep-alive).
+    idle_since: Option<Instant>,
+    /// When the first byte of the next request arrived, if seen while parked.
+    arrived: Option<Instant>,
+    buf: Vec<u8>,
+    /// The process generation that accepted it (0 until a worker takes it).
+    generation: Option<u64>,
 }
 
 struct Inner {
@@ -389,7 +440,7 @@ impl Inner {
             let _ = s.shutdown(Shutdown::Both);
         }
         // Connections waiting for a worker are gone too (unread): RST.
-        unread.extend(std::mem::take(&mut self.pool.lock().unwrap().queue));
+        unread.extend(std::mem::take(&mut self.pool.lock().unwrap().queue).into_iter().map(|c| (c.id, c.s)));
         for (id, s) in unread {
             if let Some(line) = peek_line(&s) {
                 self.note(id, SeenKind::Request(line));
@@ -579,15 +630,59 @@ fn acceptor(i: &Arc<Inner>) {
                 }
             }
         }
-        let mut p = i.pool.lock().unwrap();
-        p.queue.push_back((id, s));
-        i.pool_cv.notify_one();
+        requeue(i, Conn { id, s, served: 0, idle_since: None, arrived: None, buf: Vec::new(), generation: None });
+    }
+}
+
+fn requeue(i: &Inner, c: Conn) {
+    let mut p = i.pool.lock().unwrap();
+    p.queue.push_back(c);
+    i.pool_cv.notify_one();
+}
+
+/// A kept-alive connection between requests, without a worker: back to the
+/// pool's queue when its next request starts to arrive, closed (FIN) when
+/// the idle timer fires first.
+fn park(i: &Arc<Inner>, c: Conn) {
+    let i2 = i.clone();
+    let id = c.id;
+    let parked = thread::Builder::new().stack_size(64 * 1024).spawn(move || idle_wait(&i2, c));
+    if parked.is_err() {
+        i.note(id, SeenKind::Closed("no thread to park an idle connection"));
+        i.deregister(id);
+    }
+}
+
+fn idle_wait(i: &Arc<Inner>, c: Conn) {
+    let limit = Duration::from_millis(i.cfg.keepalive_ms + i.cfg.race_window_ms);
+    let since = c.idle_since.unwrap_or_else(Instant::now);
+    loop {
+        if !i.alive() || Some(i.generation()) != c.generation {
+            // Stopped, or the process died (which already closed it).
+            i.deregister(c.id);
+            return;
+        }
+        let left = limit.saturating_sub(since.elapsed());
+        if left.is_zero() {
+            i.note(c.id, SeenKind::Closed("keep-alive idle timeout"));
+            let _ = c.s.shutdown(Shutdown::Both);
+            i.deregister(c.id);
+            return;
+        }
+        if sys::readable(c.s.fd(), left.as_millis().clamp(1, 20) as u64) {
+            if sys::peer_closed(c.s.fd()) {
+                i.deregister(c.id);
+                return;
+            }
+            requeue(i, Conn { arrived: Some(Instant::now()), ..c });
+            return;
+        }
     }
 }
 
 fn shed(i: &Inner, id: u64, mut s: Stream, bytes: &[u8]) {
     let mut buf = Vec::new();
-    if let Ok(req) = read_request(i, &mut s, &mut buf, i.generation(), None) {
+    if let Ok(req) = read_request(i, &mut s, &mut buf, i.generation(), None, None) {
         i.note(id, SeenKind::Request(req.line));
         thread::sleep(Duration::from_micros(200));
         let _ = s.write_all(bytes);
@@ -611,10 +706,14 @@ fn worker(i: &Arc<Inner>) {
                 p = i.pool_cv.wait_timeout(p, Duration::from_millis(50)).unwrap().0;
             }
         };
-        let Some((id, s)) = job else { break };
-        i.register(id, &s);
-        serve(i, id, s);
-        i.deregister(id);
+        let Some(c) = job else { break };
+        let id = c.id;
+        if c.served == 0 {
+            i.register(id, &c.s);
+        }
+        if !serve(i, c) {
+            i.deregister(id);
+        }
         i.pool.lock().unwrap().busy -= 1;
     }
 }
@@ -637,9 +736,16 @@ enum ReadError {
 }
 
 /// Reads one request (head and Content-Length body) into `buf`.
-fn read_request(i: &Inner, s: &mut Stream, buf: &mut Vec<u8>, generation: u64, idle: Option<(Instant, Duration)>) -> Result<Request, ReadError> {
+fn read_request(
+    i: &Inner,
+    s: &mut Stream,
+    buf: &mut Vec<u8>,
+    generation: u64,
+    idle: Option<(Instant, Duration)>,
+    arrived: Option<Instant>,
+) -> Result<Request, ReadError> {
     let _ = s.set_read_timeout(Some(Duration::from_millis(10)));
-    let mut arrived = None;
+    let mut arrived = arrived;
     let mut tmp = [0u8; 16 * 1024];
     loop {
         if !i.alive() || i.generation() != generation {
@@ -725,109 +831,114 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-/// Serves the requests of one connection.
-fn serve(i: &Arc<Inner>, id: u64, mut s: Stream) {
-    let generation = i.generation();
-    let _ = s.set_write_timeout(Some(Duration::from_secs(5)));
-    let mut buf = Vec::new();
-    let mut nth = 0u32;
-    let mut idle_since: Option<Instant> = None;
+/// Serves the next request of a connection. True when the connection was
+/// kept alive (parked or queued again, still registered), false when it is
+/// finished.
+fn serve(i: &Arc<Inner>, mut c: Conn) -> bool {
+    let generation = *c.generation.get_or_insert_with(|| i.generation());
+    let id = c.id;
+    let _ = c.s.set_write_timeout(Some(Duration::from_secs(5)));
     let ka = Duration::from_millis(i.cfg.keepalive_ms);
     let window = Duration::from_millis(i.cfg.race_window_ms);
-    loop {
-        nth += 1;
-        let idle = idle_since.map(|t| (t, ka + window));
-        let req = match read_request(i, &mut s, &mut buf, generation, idle) {
-            Ok(r) => r,
-            Err(ReadError::Idle) => {
-                i.note(id, SeenKind::Closed("keep-alive idle timeout"));
-                let _ = s.shutdown(Shutdown::Both);
-                return;
-            }
-            Err(ReadError::NotHttp) => {
-                i.note(id, SeenKind::NotHttp);
-                let _ = s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                let _ = s.shutdown(Shutdown::Write);
-                return;
-            }
-            Err(ReadError::Gone) => return,
-        };
-        i.note(id, SeenKind::Request(req.line.clone()));
-        if let Some(since) = idle_since {
-            if i.cfg.race_window_ms > 0 && req.arrived.saturating_duration_since(since) + window >= ka {
-                i.note(id, SeenKind::Closed("keep-alive race: idle timer fired as the request arrived"));
-                let _ = s.shutdown(Shutdown::Both);
-                return;
-            }
+    let nth = c.served + 1;
+    let idle = c.idle_since.filter(|_| c.arrived.is_none()).map(|t| (t, ka + window));
+    let req = match read_request(i, &mut c.s, &mut c.buf, generation, idle, c.arrived) {
+        Ok(r) => r,
+        Err(ReadError::Idle) => {
+            i.note(id, SeenKind::Closed("keep-alive idle timeout"));
+            let _ = c.s.shutdown(Shutdown::Both);
+            return false;
         }
-        let plan = (i.cfg.script)(&RequestInfo { at_ms: i.elapsed_ms(), line: req.line.clone(), nth });
-        if !i.wait(plan.delay_us, generation) {
-            return;
+        Err(ReadError::NotHttp) => {
+            i.note(id, SeenKind::NotHttp);
+            let _ = c.s.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = c.s.shutdown(Shutdown::Write);
+            return false;
         }
-        let keep = i.cfg.keepalive_ms > 0 && req.version == "HTTP/1.1" && !req.close;
-        match plan.action {
-            Action::Respond { head, body, truncate_at } => {
-                let body = match truncate_at {
-                    Some(n) => &body[..n.min(body.len())],
-                    None => &body[..],
-                };
-                let mut out = head;
-                out.extend_from_slice(body);
-                let _ = s.write_all(&out);
-                if plan.die {
-                    i.die();
-                    return;
+        Err(ReadError::Gone) => return false,
+    };
+    i.note(id, SeenKind::Request(req.line.clone()));
+    if let Some(since) = c.idle_since {
+        if i.cfg.race_window_ms > 0 && req.arrived.saturating_duration_since(since) + window >= ka {
+            i.note(id, SeenKind::Closed("keep-alive race: idle timer fired as the request arrived"));
+            let _ = c.s.shutdown(Shutdown::Both);
+            return false;
+        }
+    }
+    let plan = (i.cfg.script)(&RequestInfo { at_ms: i.elapsed_ms(), line: req.line.clone(), nth });
+    if !i.wait(plan.delay_us, generation) {
+        return false;
+    }
+    let keep = i.cfg.keepalive_ms > 0 && req.version == "HTTP/1.1" && !req.close;
+    let mut s = c.s;
+    match plan.action {
+        Action::Respond { head, body, truncate_at } => {
+            let body = match truncate_at {
+                Some(n) => &body[..n.min(body.len())],
+                None => &body[..],
+            };
+            let mut out = head;
+            out.extend_from_slice(body);
+            let _ = s.write_all(&out);
+            if plan.die {
+                i.die();
+                return false;
+            }
+            if keep {
+                let next = Conn { id, s, served: nth, idle_since: Some(Instant::now()), arrived: None, buf: c.buf, generation: Some(generation) };
+                if next.buf.is_empty() {
+                    park(i, next);
+                } else {
+                    // The next request is already here (pipelined).
+                    requeue(i, Conn { arrived: next.idle_since, ..next });
                 }
-                if keep {
-                    idle_since = Some(Instant::now());
-                    continue;
-                }
-                i.note(id, SeenKind::Closed("response sent"));
+                return true;
+            }
+            i.note(id, SeenKind::Closed("response sent"));
+            let _ = s.shutdown(Shutdown::Write);
+            false
+        }
+        Action::Close => {
+            if plan.die {
+                i.die();
+            } else {
+                i.note(id, SeenKind::Closed("FIN without a reply"));
+                let _ = s.shutdown(Shutdown::Both);
+            }
+            false
+        }
+        Action::Reset => {
+            i.note(id, SeenKind::Closed("RST without a reply"));
+            i.deregister(id);
+            let _ = sys::linger_zero(s.fd());
+            drop(s);
+            if plan.die {
+                i.die();
+            }
+            false
+        }
+        Action::Raw(bytes) => {
+            let _ = s.write_all(&bytes);
+            if plan.die {
+                i.die();
+            } else {
+                i.note(id, SeenKind::Closed("raw bytes sent"));
                 let _ = s.shutdown(Shutdown::Write);
-                return;
             }
-            Action::Close => {
-                if plan.die {
-                    i.die();
-                } else {
-                    i.note(id, SeenKind::Closed("FIN without a reply"));
-                    let _ = s.shutdown(Shutdown::Both);
+            false
+        }
+        Action::Hang => {
+            let mut tmp = [0u8; 1024];
+            let _ = s.set_read_timeout(Some(Duration::from_millis(20)));
+            while i.alive() && i.generation() == generation {
+                match s.read(&mut tmp) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+                    Err(_) => break,
                 }
-                return;
             }
-            Action::Reset => {
-                i.note(id, SeenKind::Closed("RST without a reply"));
-                i.deregister(id);
-                let _ = sys::linger_zero(s.fd());
-                drop(s);
-                if plan.die {
-                    i.die();
-                }
-                return;
-            }
-            Action::Raw(bytes) => {
-                let _ = s.write_all(&bytes);
-                if plan.die {
-                    i.die();
-                } else {
-                    i.note(id, SeenKind::Closed("raw bytes sent"));
-                    let _ = s.shutdown(Shutdown::Write);
-                }
-                return;
-            }
-            Action::Hang => {
-                let mut tmp = [0u8; 1024];
-                let _ = s.set_read_timeout(Some(Duration::from_millis(20)));
-                while i.alive() && i.generation() == generation {
-                    match s.read(&mut tmp) {
-                        Ok(0) => break,
-                        Ok(_) => {}
-                        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
-                        Err(_) => break,
-                    }
-                }
-                return;
-            }
+            false
         }
     }
 }

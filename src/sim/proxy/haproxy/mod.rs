@@ -374,6 +374,10 @@ impl ProxyFlavor for Haproxy {
 
     fn on_tls_done(&mut self, w: &mut World, conn: ConnId, result: TlsResult) {
         let Some(id) = Self::current(w, conn) else { return };
+        // `ssl verify required` checks the chain, not the name: without
+        // `verifyhost` (not in the exported config) a certificate for another
+        // name is accepted.
+        let result = if result == TlsResult::Cert(crate::sim::fault::CertProblem::HostnameMismatch) { TlsResult::Ok } else { result };
         if result == TlsResult::Ok {
             self.send_request(w, id, conn);
             return;
@@ -394,6 +398,8 @@ impl ProxyFlavor for Haproxy {
         self.st(id).response_ms = Some(ms);
         match reply.wire {
             Wire::Garbage(_) => {
+                // No valid response header was received: %Tr stays -1.
+                self.st(id).response_ms = None;
                 Self::end_attempt(w, id, AttemptResult::InvalidHeader);
                 self.finish_error(w, id, 502, Termination('P', 'H'));
             }
@@ -405,6 +411,7 @@ impl ProxyFlavor for Haproxy {
                 // tune.maxrewrite (1024) is reserved out of tune.bufsize.
                 let invalid = bad_header_line.as_deref().is_some_and(|l| !l.contains(':') || l.split(':').next().is_some_and(|n| n.bytes().any(|b| b <= b' ')));
                 if header_len > w.scenario.proxy.haproxy.bufsize.saturating_sub(1024) || invalid {
+                    self.st(id).response_ms = None;
                     Self::end_attempt(w, id, AttemptResult::InvalidHeader);
                     self.finish_error(w, id, 502, Termination('P', 'H'));
                     return;
