@@ -142,3 +142,42 @@ test('logs filter and download what they show', { timeout: 60_000 }, async () =>
     assertNoErrors(s);
   } finally { await s.close(); }
 });
+
+test('time controls: slow motion, pause, step one event, play, reset', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const { page } = s;
+    await openApp(page);
+    await chooseFault(page, 'slow_app');
+    await page.selectOption('[data-testid=speed]', '0'); // slow motion: 0.01×
+    await sendRequest(page);
+    await waitForText(page, '[data-testid=pending]', '1 request in flight');
+    assert.equal(await page.getAttribute('[data-testid=play-pause]', 'aria-pressed'), 'true', 'sending starts the clock');
+    await page.click('[data-testid=play-pause]');
+    assert.equal(await page.getAttribute('[data-testid=play-pause]', 'aria-pressed'), 'false');
+    // Paused: nothing moves on its own.
+    const steps0 = await count(page, '[data-testid=timeline] li');
+    await page.waitForTimeout(300);
+    assert.equal(await count(page, '[data-testid=timeline] li'), steps0, 'paused means paused');
+    // Step: one event at a time, straight to the 60 s read timeout: 504.
+    let steps = steps0;
+    for (let i = 0; i < 20 && !(await page.locator(sel.status).textContent()).includes('504'); i++) {
+      await page.click('[data-testid=step]');
+      const now = await count(page, '[data-testid=timeline] li');
+      assert.ok(now - steps <= 2, `one event adds at most two timeline steps (${steps} → ${now})`);
+      steps = now;
+    }
+    await waitForText(page, sel.status, '504 Gateway Time-out');
+    await waitForCount(page, sel.errorLine, 1);
+    // Play again at 100×: the virtual clock moves.
+    await page.selectOption('[data-testid=speed]', '4');
+    const before = await page.locator('[data-testid=clock]').textContent();
+    await page.click('[data-testid=play-pause]');
+    await page.waitForFunction((b) => document.querySelector('[data-testid=clock]').textContent !== b, before, { timeout: 5_000 });
+    // Reset: a fresh run, same configuration.
+    await page.click('[data-testid=reset]');
+    await waitForText(page, '[data-testid=clock]', '+0.000000s');
+    assert.equal(await count(page, sel.errorLine), 0, 'reset clears the logs');
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});

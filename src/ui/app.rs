@@ -9,11 +9,15 @@ use super::controls::Controls;
 use super::fix::FixPanel;
 use super::logs::LogPanel;
 use super::response::ResponseView;
+use super::time::{TimeControls, SPEEDS};
 use super::timeline::Timeline;
 use super::topology::Topology;
 
 /// Lines of each log rendered in the page (the engine keeps more).
 const SHOWN_LINES: usize = 200;
+
+/// Wall-clock milliseconds between two steps of the playing clock.
+const TICK_MS: u32 = 50;
 
 /// Pause between two requests sent with the button, virtual milliseconds.
 const THINK_TIME_MS: u64 = 1_000;
@@ -36,14 +40,69 @@ pub fn App() -> impl IntoView {
         }
     };
 
+    // Time: "instant" runs each request to completion; other speeds play
+    // virtual time against the wall clock, 50 ms a tick.
+    let playing = RwSignal::new(false);
+    let speed = RwSignal::new(SPEEDS.len() - 1);
+    let factor = move || SPEEDS.get(speed.get_untracked()).and_then(|s| s.1);
+    let tick = gloo_timers::callback::Interval::new(TICK_MS, move || {
+        if !playing.get_untracked() {
+            return;
+        }
+        let Some(f) = factor() else { return };
+        sim.update_value(|s| {
+            let until = s.now().plus_us((TICK_MS as f64 * 1_000.0 * f) as u64);
+            s.run_until(until);
+        });
+        revision.update(|r| *r += 1);
+    });
+    StoredValue::new_local(tick);
+
     let send = move || {
         sim.update_value(|s| {
             let delay = if s.exchanges().is_empty() { 0 } else { THINK_TIME_MS };
             s.send_after(delay, RequestSpec::default());
-            s.run();
+            if factor().is_none() {
+                s.run();
+            }
         });
+        if factor().is_some() {
+            playing.set(true);
+        }
         revision.update(|r| *r += 1);
     };
+    let step = Callback::new(move |_| {
+        playing.set(false);
+        sim.update_value(|s| {
+            s.step();
+        });
+        revision.update(|r| *r += 1);
+    });
+    let reset = Callback::new(move |_| {
+        playing.set(false);
+        if let Ok(fresh) = Simulation::new(scenario.get_untracked()) {
+            sim.set_value(fresh);
+            revision.update(|r| *r += 1);
+        }
+    });
+    let set_seed = Callback::new(move |seed: u64| {
+        let mut next = scenario.get_untracked();
+        next.seed = seed;
+        if let Ok(fresh) = Simulation::new(next.clone()) {
+            playing.set(false);
+            sim.set_value(fresh);
+            scenario.set(next);
+            revision.update(|r| *r += 1);
+        }
+    });
+    let clock = Signal::derive(move || {
+        revision.track();
+        sim.with_value(|s| format!("virtual time {}  ·  {}", s.now().offset_label(), s.world().clock.error_log(s.now())))
+    });
+    let pending = Signal::derive(move || {
+        revision.track();
+        sim.with_value(|s| s.exchanges().iter().filter(|e| !e.is_finished()).count())
+    });
 
     let fault_id = Signal::derive(move || {
         scenario.with(|s| s.faults.first().map(|f| f.kind.id().to_string()).unwrap_or_else(|| "none".into()))
@@ -134,6 +193,16 @@ pub fn App() -> impl IntoView {
             <main>
                 <Topology app_state=app_state.into() last_status=last_status proxy_label app_label client_label proxy_name />
                 <Controls fault_id=fault_id on_fault=choose_fault on_send=send />
+                <TimeControls
+                    playing
+                    speed
+                    seed=Signal::derive(move || scenario.with(|s| s.seed))
+                    clock
+                    pending
+                    on_step=step
+                    on_reset=reset
+                    on_seed=set_seed
+                />
                 <ResponseView exchange=last.into() />
                 <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
                 <Timeline exchange=last.into() />

@@ -8,6 +8,7 @@ mod controls;
 mod fix;
 mod logs;
 mod response;
+mod time;
 mod timeline;
 mod topology;
 
