@@ -79,3 +79,14 @@ fn same_scenario_same_transcript() {
     let c = run(s).unwrap().transcript();
     assert_ne!(a, c, "the seed drives the app's latency jitter");
 }
+
+#[test]
+fn run_until_finished_leaves_later_events_for_later() {
+    let mut s = scenario_with(Some(FaultKind::AppDown));
+    s.clients = Clients { requests: 0, ..Clients::default() };
+    let mut sim = gateway_lab::sim::Simulation::new(s).unwrap();
+    let id = sim.send_after(0, gateway_lab::sim::RequestSpec::default());
+    sim.run_until_finished(id);
+    assert_eq!(sim.exchanges()[0].status(), Some(502));
+    assert!(sim.now().as_micros() < 1_000, "the stale 60 s connect timer did not drag the clock: {:?}", sim.now());
+}

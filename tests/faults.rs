@@ -232,6 +232,29 @@ fn f14_dies_after_headers() {
 }
 
 #[test]
+fn f14_dies_after_headers_chunked() {
+    // docs/research/nginx-1.22-observations-2.md §3: one 200-byte chunk, no last chunk, FIN.
+    let mut s = load("dies_after_headers").world().base.clone();
+    s.faults[0].kind = FaultKind::DiesAfterHeaders { content_length: 1_000, sent_bytes: 200, chunked: true };
+    let mut sim = Simulation::new(s).unwrap();
+    sim.run();
+    assert_eq!(statuses(&sim), [Some(200)]);
+    let (lvl, msg, _) = only_error(&sim);
+    assert_eq!((lvl.as_str(), msg.as_str()), ("error", "upstream prematurely closed connection while reading upstream"));
+    let ex = &sim.exchanges()[0];
+    // nginx re-chunks for the client: c8\r\n + 200 + \r\n, no last chunk.
+    assert!(ex.access_line.as_ref().unwrap().contains("\" 200 206 \""), "{:?}", ex.access_line);
+    assert_eq!(ex.console, ["GET /users → HTTP/1.1 200 OK, then curl: (18) transfer closed with outstanding read data remaining"]);
+    let r = ex.response.as_ref().unwrap();
+    assert_eq!((r.header("Transfer-Encoding"), r.header("Content-Length"), r.body.len()), (Some("chunked"), None, 200));
+
+    // The rule: one chunk, lower-case hex size; 0 bytes send no chunk at all.
+    use gateway_lab::sim::proxy::nginx::rechunked_len;
+    assert_eq!([1, 15, 16, 255, 256, 4000, 0].map(|n| rechunked_len(n, false)), [6, 20, 22, 261, 263, 4007, 0]);
+    assert_eq!(rechunked_len(200, true), 211, "a complete body adds 0\\r\\n\\r\\n");
+}
+
+#[test]
 fn f15_keepalive_race_get_retried_post_not() {
     let sim = load("keepalive_mismatch");
     assert_eq!(statuses(&sim), [Some(200), Some(200), Some(502)]);

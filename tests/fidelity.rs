@@ -153,6 +153,9 @@ fn extras() -> Vec<Extra> {
         ("dns_failure.json", "answer: timeout", |sc| {
             sc.faults[0].kind = FaultKind::DnsFailure { host: "app.internal".into(), answer: DnsAnswer::Timeout }
         }),
+        ("dies_after_headers.json", "chunked: true", |sc| {
+            sc.faults[0].kind = FaultKind::DiesAfterHeaders { content_length: 1_000, sent_bytes: 200, chunked: true }
+        }),
         ("rate_limited.json", "burst: 2", |sc| sc.faults[0].kind = FaultKind::RateLimited { rate_per_s: 1.0, burst: 2, nodelay: false }),
         ("rate_limited.json", "burst: 2, nodelay", |sc| sc.faults[0].kind = FaultKind::RateLimited { rate_per_s: 1.0, burst: 2, nodelay: true }),
         ("app_down.json", "two servers, web1 down, error_log warn", |sc| {

@@ -103,6 +103,28 @@ fn passthrough_and_truncation() {
 }
 
 #[test]
+fn chunked_body_without_its_last_chunk_is_200_sd() {
+    // Research §8c: `200 280 - - SD--` for text/plain; %B counts the de-chunked
+    // payload and the transfer-encoding header, not HAProxy's re-chunking.
+    use gateway_lab::sim::FaultKind;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/dies_after_headers.json");
+    let mut s = Scenario::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    s.proxy.flavor = Flavor::Haproxy;
+    s.faults[0].kind = FaultKind::DiesAfterHeaders { content_length: 1_000, sent_bytes: 200, chunked: true };
+    let mut sim = Simulation::new(s).unwrap();
+    sim.run();
+    assert_eq!(one(&sim).0.as_str(), "200");
+    assert_eq!(one(&sim).1.as_str(), "SD--");
+    let ex = &sim.exchanges()[0];
+    let line = ex.access_line.clone().unwrap();
+    // 33 (start line) + content-type application/octet-stream (36) + transfer-encoding chunked (24) + 1 + 200.
+    assert!(line.contains(" 200 294 - - SD-- "), "{line}");
+    assert!(sim.world().error_log.lines().next().is_none());
+    assert_eq!(ex.console, ["GET /users → HTTP/1.1 200 OK, then curl: (18) transfer closed with outstanding read data remaining"]);
+    assert_eq!(ex.response.as_ref().unwrap().header("transfer-encoding"), Some("chunked"));
+}
+
+#[test]
 fn tls_failures_are_handled_like_refusals() {
     assert_eq!(one(&run_haproxy("tls_cert_invalid")).1, "SC--");
     let (status, term, rc, ta) = one(&run_haproxy("tls_handshake_failure"));

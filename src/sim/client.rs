@@ -93,11 +93,15 @@ pub fn on_receive(w: &mut World, id: ReqId) {
         (Some(ClientResult::Http09), _) => ("curl: (1) Received HTTP/0.9 when not allowed".to_string(), 9),
         (Some(ClientResult::Truncated { received, expected }), Some(r)) => (
             format!(
-                "{} {} → {}, then curl: (18) transfer closed with {} bytes remaining to read",
+                "{} {} → {}, then curl: (18) {}",
                 ex.request.method,
                 ex.request.path,
                 r.status_line(),
-                expected - received
+                match expected {
+                    Some(expected) => format!("transfer closed with {} bytes remaining to read", expected.saturating_sub(*received)),
+                    // Chunked: curl cannot know how much is missing.
+                    None => "transfer closed with outstanding read data remaining".to_string(),
+                }
             ),
             r.status,
         ),

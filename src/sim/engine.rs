@@ -43,6 +43,19 @@ impl Simulation {
         }
     }
 
+    /// Runs events until request `id` has finished (and the events due at
+    /// that same instant). Later events, such as timers that can no longer
+    /// matter or an app still busy with a request nginx gave up on, stay
+    /// queued for when virtual time gets there.
+    pub fn run_until_finished(&mut self, id: ReqId) {
+        let mut budget = MAX_EVENTS_PER_RUN;
+        while budget > 0 && self.world.exchanges.get(id).is_some_and(|e| !e.is_finished()) && self.step() {
+            budget -= 1;
+        }
+        let now = self.world.now;
+        while self.world.queue.peek_time() == Some(now) && self.step() {}
+    }
+
     /// Runs events up to and including virtual time `until`.
     pub fn run_until(&mut self, until: SimTime) {
         while self.world.queue.peek_time().is_some_and(|t| t <= until) {

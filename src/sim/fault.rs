@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::http::{Header, Response};
+use super::http::{chunk, Header, Response, LAST_CHUNK};
 use super::rng::SimRng;
 use super::scenario::{LimitReq, Scenario, ScenarioError};
 use super::time::SimTime;
@@ -169,6 +169,11 @@ pub enum FaultKind {
         content_length: u64,
         #[serde(default = "d_sent_bytes")]
         sent_bytes: u64,
+        /// `Transfer-Encoding: chunked` instead of `Content-Length`: one
+        /// chunk of `sent_bytes` bytes, then the process dies before the
+        /// last chunk (`0\r\n\r\n`).
+        #[serde(default)]
+        chunked: bool,
     },
     /// 15. The app closes idle keep-alive connections sooner than nginx stops reusing them.
     KeepaliveMismatch {
@@ -257,7 +262,9 @@ pub enum Wire {
         response: Response,
         /// A raw header line nginx will find invalid.
         bad_header_line: Option<String>,
-        /// Body bytes actually sent before the connection closes.
+        /// Body bytes actually sent before the connection closes (payload
+        /// bytes: a chunked body's framing is not counted; see
+        /// [`Wire::body_on_wire`]).
         truncate_body_at: Option<u64>,
     },
     /// Bytes that are not an HTTP response.
@@ -268,6 +275,29 @@ pub enum Wire {
     OomKill { rss_mb: u64 },
     /// Never answers.
     Hang,
+}
+
+impl Wire {
+    /// The bytes the app writes after its header block, framed the way its
+    /// headers say: the body as is (`Content-Length`), or, with
+    /// `Transfer-Encoding: chunked`, the bytes it sends as one chunk
+    /// followed by the last chunk (`0\r\n\r\n`) only if the body is
+    /// complete. None for replies that are not HTTP.
+    pub fn body_on_wire(&self) -> Option<String> {
+        let Wire::Http { response, truncate_body_at, .. } = self else { return None };
+        let sent = match truncate_body_at {
+            Some(n) => &response.body[..(*n as usize).min(response.body.len())],
+            None => &response.body[..],
+        };
+        if !response.is_chunked() {
+            return Some(sent.to_string());
+        }
+        let mut out = if sent.is_empty() { String::new() } else { chunk(sent) };
+        if truncate_body_at.is_none() {
+            out.push_str(LAST_CHUNK);
+        }
+        Some(out)
+    }
 }
 
 /// The app's reply to one request.
@@ -325,7 +355,7 @@ impl FaultKind {
             FaultKind::InvalidHeader { line: d_bad_header() },
             FaultKind::NotHttp { payload: d_not_http() },
             FaultKind::OversizedHeader { header_bytes: d_big_header() },
-            FaultKind::DiesAfterHeaders { content_length: d_content_length(), sent_bytes: d_sent_bytes() },
+            FaultKind::DiesAfterHeaders { content_length: d_content_length(), sent_bytes: d_sent_bytes(), chunked: false },
             FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms: d_app_keepalive() },
             FaultKind::RollingDeploy { down_ms: d_down() },
             FaultKind::DnsFailure { host: d_host(), answer: d_dns_answer() },
@@ -589,7 +619,7 @@ impl Fault {
             FaultKind::DiesAfterHeaders { content_length, .. } if *content_length > 1 << 20 => {
                 bad("content_length", format!("must be at most 1048576, got {content_length}"))
             }
-            FaultKind::DiesAfterHeaders { content_length, sent_bytes } if sent_bytes >= content_length => {
+            FaultKind::DiesAfterHeaders { content_length, sent_bytes, .. } if sent_bytes >= content_length => {
                 bad("sent_bytes", format!("must be below content_length ({sent_bytes} >= {content_length})"))
             }
             FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } if *app_keepalive_timeout_ms == 0 || *app_keepalive_timeout_ms > DAY => {
@@ -802,10 +832,14 @@ impl Fault {
                 }
                 _ => healthy,
             },
-            FaultKind::DiesAfterHeaders { content_length, sent_bytes } => {
+            FaultKind::DiesAfterHeaders { content_length, sent_bytes, chunked } => {
                 let body = "x".repeat(*content_length as usize);
                 let mut response = text_response(200, "OK", &body, vec![]);
                 response.headers[0] = Header::new("Content-Type", "application/octet-stream");
+                if *chunked {
+                    // A streaming app: no length up front, the body in chunks.
+                    response.headers[1] = Header::new("Transfer-Encoding", "chunked");
+                }
                 AppReply {
                     after_us: healthy.after_us,
                     wire: Wire::Http { response, bad_header_line: None, truncate_body_at: Some(*sent_bytes) },
@@ -890,5 +924,26 @@ mod tests {
         assert!(e.to_string().contains("unknown field `delay`"), "{e}");
         let e = serde_json::from_str::<Fault>(r#"{"type":"melted"}"#).unwrap_err();
         assert!(e.to_string().contains("unknown variant `melted`"), "{e}");
+        let f: Fault = serde_json::from_str(r#"{"type":"dies_after_headers","content_length":1000,"sent_bytes":200}"#).unwrap();
+        assert_eq!(f.kind, FaultKind::DiesAfterHeaders { content_length: 1_000, sent_bytes: 200, chunked: false });
+    }
+
+    fn dies(chunked: bool, sent_bytes: u64) -> Wire {
+        let healthy = AppReply { after_us: 0, wire: Wire::Crash, note: None };
+        let f = Fault::from(FaultKind::DiesAfterHeaders { content_length: 1_000, sent_bytes, chunked });
+        f.on_request(SimTime::ZERO, "app", &mut SimRng::seeded(1), healthy).wire
+    }
+
+    #[test]
+    fn dies_after_headers_puts_a_cut_body_on_the_wire() {
+        let Wire::Http { response, truncate_body_at, .. } = dies(false, 200) else { panic!() };
+        assert_eq!((response.header("Content-Length"), response.header("Transfer-Encoding"), truncate_body_at), (Some("1000"), None, Some(200)));
+        assert_eq!(dies(false, 200).body_on_wire().unwrap(), "x".repeat(200));
+
+        let Wire::Http { response, truncate_body_at, .. } = dies(true, 200) else { panic!() };
+        assert_eq!((response.header("Content-Length"), response.header("Transfer-Encoding"), truncate_body_at), (None, Some("chunked"), Some(200)));
+        // One chunk of the bytes sent, lower-case hex, and no last chunk.
+        assert_eq!(dies(true, 200).body_on_wire().unwrap(), format!("c8\r\n{}\r\n", "x".repeat(200)));
+        assert_eq!(dies(true, 0).body_on_wire().unwrap(), "");
     }
 }

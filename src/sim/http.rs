@@ -37,6 +37,11 @@ impl Response {
             .map(|h| h.value.as_str())
     }
 
+    /// Whether the body is sent with `Transfer-Encoding: chunked`.
+    pub fn is_chunked(&self) -> bool {
+        self.header("Transfer-Encoding").is_some_and(|v| v.to_ascii_lowercase().split(',').any(|c| c.trim() == "chunked"))
+    }
+
     pub fn body_bytes(&self) -> usize {
         self.body.len()
     }
@@ -49,6 +54,15 @@ impl Response {
             + 2
     }
 }
+
+/// One chunk of a chunked body: the size in lower-case hex, CRLF, the
+/// data, CRLF.
+pub fn chunk(data: &str) -> String {
+    format!("{:x}\r\n{data}\r\n", data.len())
+}
+
+/// The last chunk of a chunked body (no trailers).
+pub const LAST_CHUNK: &str = "0\r\n\r\n";
 
 /// The standard reason phrase an application framework sends.
 pub fn reason_phrase(status: u16) -> &'static str {

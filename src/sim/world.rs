@@ -134,7 +134,9 @@ pub enum ClientResult {
     /// A complete HTTP response.
     Response,
     /// Headers arrived, then the connection broke (curl error 18).
-    Truncated { received: u64, expected: u64 },
+    /// `received` counts body (payload) bytes; `expected` is the
+    /// Content-Length, or None for a chunked body (no length known).
+    Truncated { received: u64, expected: Option<u64> },
     /// Not an HTTP response (curl: "Received HTTP/0.9 when not allowed").
     Http09,
     /// Could not connect to the proxy at all (curl error 7).

@@ -61,9 +61,9 @@ pub fn App() -> impl IntoView {
     let send = move || {
         sim.update_value(|s| {
             let delay = if s.exchanges().is_empty() { 0 } else { THINK_TIME_MS };
-            s.send_after(delay, RequestSpec::default());
+            let id = s.send_after(delay, RequestSpec::default());
             if factor().is_none() {
-                s.run();
+                s.run_until_finished(id);
             }
         });
         if factor().is_some() {

@@ -355,13 +355,15 @@ fn wire_head(r: &Response, bad_line: Option<&str>) -> Vec<u8> {
 /// decides the wire; this only puts it on a socket).
 fn plan_from(reply: AppReply) -> Plan {
     let delay_us = reply.after_us;
+    let body = reply.wire.body_on_wire();
     match reply.wire {
         Wire::Http { response, bad_header_line, truncate_body_at } => Plan {
             delay_us,
             action: Action::Respond {
                 head: wire_head(&response, bad_header_line.as_deref()),
-                body: response.body.into_bytes(),
-                truncate_at: truncate_body_at.map(|n| n as usize),
+                // The engine frames the body (cut short, chunked or not).
+                body: body.unwrap_or_default().into_bytes(),
+                truncate_at: None,
             },
             // The engine's app exits after a body cut short.
             die: truncate_body_at.is_some(),
@@ -639,7 +641,21 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
     if r.method == "HEAD" {
         return Got { status, body: 0, ms: ms() };
     }
+    let chunked = head
+        .split("\r\n")
+        .filter_map(|l| l.split_once(':'))
+        .any(|(k, v)| k.trim().eq_ignore_ascii_case("transfer-encoding") && v.to_ascii_lowercase().contains("chunked"));
     let (status, body) = match length {
+        _ if chunked => {
+            // Decoded until the last chunk; EOF before it is a cut body.
+            let (got, complete) = loop {
+                let (got, complete, _) = dechunk(&buf[head_end..]);
+                if complete || !more(&mut s, &mut buf, &mut eof) {
+                    break (got, complete);
+                }
+            };
+            if complete { (status, got) } else { (format!("{status} (chunked body cut at {got} bytes, no last chunk)"), got) }
+        }
         Some(n) => {
             while buf.len() - head_end < n && more(&mut s, &mut buf, &mut eof) {}
             let got = buf.len() - head_end;
@@ -655,6 +671,28 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
         }
     };
     Got { status, body, ms: last }
+}
+
+/// Decodes a chunked body as far as it goes: (payload bytes of the complete
+/// chunks, whether the last chunk arrived, bytes consumed).
+fn dechunk(b: &[u8]) -> (usize, bool, usize) {
+    let (mut pos, mut payload) = (0, 0);
+    loop {
+        let Some(eol) = b[pos..].windows(2).position(|w| w == b"\r\n") else { return (payload, false, pos) };
+        let line = String::from_utf8_lossy(&b[pos..pos + eol]).to_string();
+        let Ok(size) = usize::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16) else { return (payload, false, pos) };
+        let data = pos + eol + 2;
+        if size == 0 {
+            // No trailers are sent here: the last chunk ends with one CRLF.
+            return if b.len() >= data + 2 { (payload, true, data + 2) } else { (payload, false, pos) };
+        }
+        if b.len() < data + size + 2 {
+            // A chunk cut short: its data so far counts (as curl counts it).
+            return (payload + size.min(b.len() - data), false, pos);
+        }
+        payload += size;
+        pos = data + size + 2;
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -704,7 +742,8 @@ fn engine_status(ex: &gateway_lab::sim::world::Exchange) -> String {
     match (&ex.client_result, &ex.response) {
         (Some(ClientResult::ConnectFailed), _) => "no connection".into(),
         (Some(ClientResult::Http09), _) => "HTTP/0.9 bytes".into(),
-        (Some(ClientResult::Truncated { received, expected }), Some(r)) => format!("{} (body cut at {received} of {expected} bytes)", r.status),
+        (Some(ClientResult::Truncated { received, expected: Some(expected) }), Some(r)) => format!("{} (body cut at {received} of {expected} bytes)", r.status),
+        (Some(ClientResult::Truncated { received, expected: None }), Some(r)) => format!("{} (chunked body cut at {received} bytes, no last chunk)", r.status),
         (_, Some(r)) => r.status.to_string(),
         (_, None) => "no response".into(),
     }
@@ -1046,6 +1085,23 @@ mod tests {
             String::from_utf8(head).unwrap(),
             "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 48\r\nBad Header: x\r\n\r\n"
         );
-        assert_eq!((body.len(), truncate_at, plan.die), (48, Some(5), true));
+        assert_eq!((body.len(), truncate_at, plan.die), (5, None, true));
+    }
+
+    #[test]
+    fn a_chunked_body_cut_short_is_one_chunk_without_the_last_one() {
+        let fault = FaultKind::DiesAfterHeaders { content_length: 1_000, sent_bytes: 200, chunked: true };
+        let app = App::default();
+        let healthy = AppReply { after_us: 0, wire: Wire::Http { response: healthy_response(&app), bad_header_line: None, truncate_body_at: None }, note: None };
+        let reply = Fault::from(fault).on_request(SimTime::ZERO, &app.name, &mut SimRng::seeded(1), healthy);
+        let plan = plan_from(reply);
+        let Action::Respond { head, body, .. } = plan.action else { panic!() };
+        let head = String::from_utf8(head).unwrap();
+        assert!(head.contains("\r\nTransfer-Encoding: chunked\r\n") && !head.contains("Content-Length"), "{head}");
+        assert_eq!(String::from_utf8(body).unwrap(), format!("c8\r\n{}\r\n", "x".repeat(200)));
+        assert!(plan.die);
+        assert_eq!(dechunk(format!("c8\r\n{}\r\n", "x".repeat(200)).as_bytes()), (200, false, 206));
+        assert_eq!(dechunk(b"C8\r\n"), (0, false, 0));
+        assert_eq!(dechunk(b"3\r\nabc\r\n0\r\n\r\n"), (3, true, 13));
     }
 }

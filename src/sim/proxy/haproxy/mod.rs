@@ -426,11 +426,17 @@ impl ProxyFlavor for Haproxy {
                 };
                 w.exchanges[id].explanation = Some(explanation);
                 if let Some(sent) = truncate_body_at {
-                    let expected = response.body.len() as u64;
+                    let chunked = response.is_chunked();
+                    let expected = (!chunked).then_some(response.body.len() as u64);
                     let mut out = response;
                     out.body.truncate(sent as usize);
+                    let what = if chunked {
+                        format!("one {sent}-byte chunk of a chunked body, then closed without the last chunk. HAProxy de-chunks the body and re-chunks it for the client (sizes in upper-case hex); the log counts the {sent} payload bytes, not the framing")
+                    } else {
+                        format!("{sent} of {} body bytes, then closed", expected.unwrap_or_default())
+                    };
                     w.exchanges[id].explanation = Some(format!(
-                        "The server sent its headers and {sent} of {expected} body bytes, then closed. HAProxy had already forwarded the {status}: the client gets a truncated body, and the log shows SD-- (server side, data phase)."
+                        "The server sent its headers and {what}. HAProxy had already forwarded the {status}: the client gets a truncated body, and the log shows SD-- (server side, data phase)."
                     ));
                     self.send(w, id, out, Termination('S', 'D'), ClientResult::Truncated { received: sent, expected }, Some(sent));
                 } else {

@@ -501,10 +501,13 @@ impl Nginx {
             return;
         }
         w.exchanges[id].proxy.done = true;
-        let bytes = match result {
-            ClientResult::Truncated { received, .. } => received as usize,
-            _ => response.body_bytes(),
+        let (bytes, complete) = match result {
+            ClientResult::Truncated { received, .. } => (received as usize, false),
+            _ => (response.body_bytes(), true),
         };
+        // $body_bytes_sent counts what went to the client: with a chunked
+        // body, nginx's own chunk framing.
+        let bytes = if response.is_chunked() { rechunked_len(bytes, complete) } else { bytes };
         let ex = &w.exchanges[id];
         let line = nginx_combined_line(
             &ex.client_ip,
@@ -564,6 +567,25 @@ impl Nginx {
         let id = c.req?;
         (c.state == ConnState::Active && w.exchanges[id].proxy.conn == Some(conn) && !w.exchanges[id].proxy.done).then_some(id)
     }
+}
+
+/// Bytes nginx sends a client for a chunked body of `payload` bytes.
+/// nginx decodes the upstream's chunks and re-chunks for the client
+/// (ngx_http_chunked_filter): each batch it passes on becomes one chunk,
+/// `%xO` (lower-case hex) CRLF, the data, CRLF; the last chunk `0\r\n\r\n`
+/// follows only if the upstream's body ended properly. A body cut short gets
+/// no last chunk and no empty chunk: 0 bytes give 0.
+///
+/// One batch: measured with the harness, a chunk of 1 to 4000 bytes that
+/// arrives with the header in the first buffer (proxy_buffer_size 4k) is
+/// always logged as one chunk (1 → 6, 15 → 20, 16 → 22, 200 → 206,
+/// 255 → 261, 256 → 263, 4000 → 4007). Bodies larger than the first buffer
+/// are split where nginx's buffers were when it wrote, which depends on
+/// whether the upstream's FIN had arrived (4095 gave 4102 or 4108, 100000
+/// gave 100088 or 100111 in repeated runs); the engine keeps one chunk.
+pub fn rechunked_len(payload: usize, complete: bool) -> usize {
+    let chunk = if payload == 0 { 0 } else { format!("{payload:x}").len() + 2 + payload + 2 };
+    chunk + if complete { crate::sim::http::LAST_CHUNK.len() } else { 0 }
 }
 
 /// `upstream sent invalid header: "Bad\x20..."`: the name up to the first
@@ -738,15 +760,24 @@ impl ProxyFlavor for Nginx {
                 headers.push(Header::new("Connection", "keep-alive"));
                 let mut out = Response { headers, ..response };
                 if let Some(sent) = truncate_body_at {
+                    let chunked = out.is_chunked();
                     let expected = out.body.len() as u64;
                     out.body.truncate(sent as usize);
                     self.log(w, id, Level::Error, "upstream prematurely closed connection", Some(READING_BODY), Some(field));
                     self.upstream_done(w, id, conn, false);
-                    w.exchanges[id].explanation = Some(format!(
-                        "The app sent \"{} {}\" and {sent} of {expected} body bytes, then died. The status line had already gone to the client, so nginx cannot turn it into a 502: it logs \"upstream prematurely closed connection while reading upstream\", the access log says {} with {sent} bytes, and the client sees a truncated body (curl error 18). Fix the crash; clients must check Content-Length.",
-                        out.status, out.reason, out.status
-                    ));
-                    self.send_to_client(w, id, out, status, ClientResult::Truncated { received: sent, expected });
+                    w.exchanges[id].explanation = Some(if chunked {
+                        let logged = rechunked_len(sent as usize, false);
+                        format!(
+                            "The app sent \"{} {}\" with Transfer-Encoding: chunked and one {sent}-byte chunk, then died before the last chunk (0\\r\\n\\r\\n). The status line had already gone to the client, so nginx cannot turn it into a 502: it logs \"upstream prematurely closed connection while reading upstream\". nginx decodes the app's chunks and re-chunks the body for the client, so the access log counts its own framing: {} with {logged} bytes ({sent:x}\\r\\n + {sent} + \\r\\n). The client never gets a last chunk and cannot tell how much is missing (curl error 18, \"outstanding read data remaining\"). Fix the crash; clients must treat a chunked body without its last chunk as incomplete.",
+                            out.status, out.reason, out.status
+                        )
+                    } else {
+                        format!(
+                            "The app sent \"{} {}\" and {sent} of {expected} body bytes, then died. The status line had already gone to the client, so nginx cannot turn it into a 502: it logs \"upstream prematurely closed connection while reading upstream\", the access log says {} with {sent} bytes, and the client sees a truncated body (curl error 18). Fix the crash; clients must check Content-Length.",
+                            out.status, out.reason, out.status
+                        )
+                    });
+                    self.send_to_client(w, id, out, status, ClientResult::Truncated { received: sent, expected: (!chunked).then_some(expected) });
                     return;
                 }
                 let explanation = match status {
