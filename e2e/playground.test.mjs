@@ -181,3 +181,27 @@ test('time controls: slow motion, pause, step one event, play, reset', { timeout
     assertNoErrors(s);
   } finally { await s.close(); }
 });
+
+test('a click on a past request shows its response and timeline', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const { page } = s;
+    await openApp(page);
+    await chooseFault(page, 'app_down');
+    await sendRequest(page);
+    await waitForText(page, sel.status, '502 Bad Gateway');
+    await chooseFault(page, 'none');
+    await sendRequest(page);
+    await waitForText(page, sel.status, '200 OK');
+    const chips = await texts(page, '[data-testid=request-chip]');
+    assert.deepEqual(chips, ['#1 502', '#2 200']);
+    await page.locator('[data-testid=request-chip]').first().click();
+    await waitForText(page, sel.status, '502 Bad Gateway');
+    await waitForText(page, '[data-testid=timeline]', 'connect() failed (111: Connection refused)');
+    assert.equal(await page.locator('[data-testid=request-chip]').first().getAttribute('aria-pressed'), 'true');
+    // Sending again follows the newest request.
+    await sendRequest(page);
+    await waitForText(page, sel.status, '200 OK');
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});

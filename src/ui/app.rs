@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::sim::scenario::{Clients, Flavor};
+use crate::sim::world::ClientResult;
 use crate::sim::{app, Fault, FaultKind, RequestSpec, Scenario, Simulation};
 
 use super::compare::Compare;
@@ -8,6 +9,7 @@ use super::config::{self, ConfigPanel};
 use super::controls::Controls;
 use super::fix::FixPanel;
 use super::logs::LogPanel;
+use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
 use super::time::{TimeControls, SPEEDS};
 use super::timeline::Timeline;
@@ -15,6 +17,9 @@ use super::topology::Topology;
 
 /// Lines of each log rendered in the page (the engine keeps more).
 const SHOWN_LINES: usize = 200;
+
+/// Request chips shown (the newest ones).
+const RECENT: usize = 40;
 
 /// Wall-clock milliseconds between two steps of the playing clock.
 const TICK_MS: u32 = 50;
@@ -30,6 +35,7 @@ pub fn App() -> impl IntoView {
     let scenario = RwSignal::new(initial);
     // Bumped after every change to the simulation; views read it to re-render.
     let revision = RwSignal::new(0u64);
+    let selected = RwSignal::new(None::<usize>);
 
     // Reconfigures the running simulation (time and logs are kept).
     let apply = move |next: Scenario| {
@@ -59,6 +65,7 @@ pub fn App() -> impl IntoView {
     StoredValue::new_local(tick);
 
     let send = move || {
+        selected.set(None);
         sim.update_value(|s| {
             let delay = if s.exchanges().is_empty() { 0 } else { THINK_TIME_MS };
             let id = s.send_after(delay, RequestSpec::default());
@@ -80,6 +87,7 @@ pub fn App() -> impl IntoView {
     });
     let reset = Callback::new(move |_| {
         playing.set(false);
+        selected.set(None);
         if let Ok(fresh) = Simulation::new(scenario.get_untracked()) {
             sim.set_value(fresh);
             revision.update(|r| *r += 1);
@@ -90,6 +98,7 @@ pub fn App() -> impl IntoView {
         next.seed = seed;
         if let Ok(fresh) = Simulation::new(next.clone()) {
             playing.set(false);
+            selected.set(None);
             sim.set_value(fresh);
             scenario.set(next);
             revision.update(|r| *r += 1);
@@ -139,10 +148,36 @@ pub fn App() -> impl IntoView {
         revision.track();
         sim.with_value(|s| app::state(s.world(), 0))
     });
+    // The request the response and timeline panels show: the newest one,
+    // unless the user picked another.
     let last = Memo::new(move |_| {
         revision.track();
-        sim.with_value(|s| s.exchanges().last().cloned())
+        let pick = selected.get();
+        sim.with_value(|s| match pick {
+            Some(i) => s.exchanges().get(i).cloned(),
+            None => s.exchanges().last().cloned(),
+        })
     });
+    let chips = Signal::derive(move || {
+        revision.track();
+        sim.with_value(|s| {
+            let ex = s.exchanges();
+            ex[ex.len().saturating_sub(RECENT)..]
+                .iter()
+                .map(|e| {
+                    let (label, class) = match (e.is_finished(), e.logged_status) {
+                        (false, _) => ("…".to_string(), "pending"),
+                        (true, Some(st)) if (200..400).contains(&st) && matches!(e.client_result, Some(ClientResult::Response)) => (format!("{st:03}"), "ok"),
+                        (true, Some(st)) if (400..500).contains(&st) => (format!("{st:03}"), "warn"),
+                        (true, Some(st)) => (format!("{st:03}"), "fail"),
+                        (true, None) => ("---".to_string(), "fail"),
+                    };
+                    Chip { id: e.id, title: e.console.join(" "), label, class }
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let select = Callback::new(move |id: usize| selected.set(Some(id)));
     let log = move |pick: fn(&crate::sim::world::World) -> &crate::sim::log::LogBuffer| {
         Signal::derive(move || {
             revision.track();
@@ -203,6 +238,7 @@ pub fn App() -> impl IntoView {
                     on_reset=reset
                     on_seed=set_seed
                 />
+                <RecentRequests chips selected=selected.into() on_select=select />
                 <ResponseView exchange=last.into() />
                 <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
                 <Timeline exchange=last.into() />
