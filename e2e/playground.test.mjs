@@ -205,3 +205,19 @@ test('a click on a past request shows its response and timeline', { timeout: 60_
     assertNoErrors(s);
   } finally { await s.close(); }
 });
+
+test('theme picker switches light and dark regardless of the system setting', { timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ colorScheme: 'light' });
+  const page = await context.newPage();
+  try {
+    await openApp(page);
+    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    const light = await bg();
+    await page.selectOption('[data-testid=theme]', 'dark');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    assert.notEqual(await bg(), light, 'dark changes the background');
+    await page.selectOption('[data-testid=theme]', 'system');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), undefined);
+    assert.equal(await bg(), light);
+  } finally { await context.close(); }
+});

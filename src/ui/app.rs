@@ -11,6 +11,7 @@ use super::fix::FixPanel;
 use super::logs::LogPanel;
 use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
+use super::theme::ThemePicker;
 use super::time::{TimeControls, SPEEDS};
 use super::timeline::Timeline;
 use super::topology::Topology;
@@ -222,8 +223,11 @@ pub fn App() -> impl IntoView {
     view! {
         <div class="app" data-testid="app">
             <header class="masthead">
-                <h1>"Gateway Lab"</h1>
-                <p class="tagline">"Break the upstream, watch what nginx does, read the exact log line."</p>
+                <div>
+                    <h1>"Gateway Lab"</h1>
+                    <p class="tagline">"Break the upstream, watch what nginx does, read the exact log line."</p>
+                </div>
+                <ThemePicker />
             </header>
             <main>
                 <Topology app_state=app_state.into() last_status=last_status proxy_label app_label client_label proxy_name />

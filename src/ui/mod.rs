@@ -9,6 +9,7 @@ mod fix;
 mod logs;
 mod requests;
 mod response;
+mod theme;
 mod time;
 mod timeline;
 mod topology;
