@@ -221,3 +221,25 @@ test('theme picker switches light and dark regardless of the system setting', { 
     assert.equal(await bg(), light);
   } finally { await context.close(); }
 });
+
+test('topology: upstream servers with their state, requests in flight clickable', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const { page } = s;
+    await openApp(page);
+    await chooseFault(page, 'rolling_deploy');
+    await sendRequest(page);
+    await waitForText(page, '[data-testid=upstream-state]', 'restarting');
+    await page.click('[data-testid=apply-fix]');
+    // The fix adds a second instance: two upstream boxes now.
+    await waitForCount(page, '[data-testid^=box-upstream]', 2);
+    await chooseFault(page, 'slow_app');
+    await page.selectOption('[data-testid=speed]', '0'); // slow motion
+    await sendRequest(page);
+    await waitForCount(page, '[data-testid=inflight]', 1);
+    await page.locator('[data-testid=inflight]').first().click();
+    await waitForText(page, '[data-testid=status]', 'Waiting');
+    assert.equal(await page.locator('[data-testid=request-chip][aria-pressed=true]').textContent(), '#2 …');
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use crate::sim::scenario::{Clients, Flavor};
 use crate::sim::world::ClientResult;
-use crate::sim::{app, Fault, FaultKind, RequestSpec, Scenario, Simulation};
+use crate::sim::{Fault, FaultKind, RequestSpec, Scenario, Simulation};
 
 use super::compare::Compare;
 use super::config::{self, ConfigPanel};
@@ -145,10 +145,11 @@ pub fn App() -> impl IntoView {
         sim.with_value(|s| config::render(&s.world().scenario))
     });
 
-    let app_state = Memo::new(move |_| {
+    let topology = Memo::new(move |_| {
         revision.track();
-        sim.with_value(|s| app::state(s.world(), 0))
+        sim.with_value(super::topology::model)
     });
+    let topology = Signal::from(topology);
     // The request the response and timeline panels show: the newest one,
     // unless the user picked another.
     let last = Memo::new(move |_| {
@@ -194,30 +195,8 @@ pub fn App() -> impl IntoView {
     let access_lines = log(|w| &w.access_log);
     let app_lines = log(|w| &w.app_log);
     let stderr_lines = log(|w| &w.proxy_stderr);
-    let labels = Memo::new(move |_| {
-        revision.track();
-        sim.with_value(|s| {
-            let sc = &s.world().scenario;
-            let haproxy = sc.proxy.flavor == Flavor::Haproxy;
-            let proxy = if haproxy {
-                format!("bind :{} → backend be_app", sc.proxy.listen)
-            } else {
-                format!("listen {} → proxy_pass {}", sc.proxy.listen, sc.proxy.proxy_pass)
-            };
-            (
-                proxy,
-                format!("listening on {}", sc.apps.first().map(|a| a.listen.as_str()).unwrap_or("-")),
-                format!("{} from {}", sc.clients.user_agent, sc.clients.ip),
-                if haproxy { "haproxy" } else { "nginx" }.to_string(),
-            )
-        })
-    });
-    let proxy_label = Signal::derive(move || labels.with(|l| l.0.clone()));
-    let app_label = Signal::derive(move || labels.with(|l| l.1.clone()));
-    let client_label = Signal::derive(move || labels.with(|l| l.2.clone()));
-    let proxy_name = Signal::derive(move || labels.with(|l| l.3.clone()));
-    let last_status = Signal::derive(move || {
-        last.with(|l| l.as_ref().filter(|e| e.finished_at.is_some()).map(|e| e.status().filter(|s| *s >= 100).unwrap_or(0)))
+    let proxy_name = Signal::derive(move || {
+        scenario.with(|s| if s.proxy.flavor == Flavor::Haproxy { "haproxy" } else { "nginx" }.to_string())
     });
 
     view! {
@@ -230,7 +209,7 @@ pub fn App() -> impl IntoView {
                 <ThemePicker />
             </header>
             <main>
-                <Topology app_state=app_state.into() last_status=last_status proxy_label app_label client_label proxy_name />
+                <Topology model=topology on_select=select />
                 <Controls fault_id=fault_id on_fault=choose_fault on_send=send />
                 <TimeControls
                     playing
