@@ -243,3 +243,31 @@ test('topology: upstream servers with their state, requests in flight clickable'
     assertNoErrors(s);
   } finally { await s.close(); }
 });
+
+test('palette: several faults at once, knobs change the outcome, bad knobs are refused with a message', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const { page } = s;
+    await openApp(page);
+    await page.click('[data-testid=palette] summary');
+    await page.check('[data-testid=palette-slow_app]');
+    await waitForText(page, '[data-testid=active-faults]', '1 active');
+    // 5 s is below proxy_read_timeout (60 s): slow, but fine.
+    await page.fill('[data-testid=knob-slow_app-delay_ms]', '5000');
+    await page.locator('[data-testid=knob-slow_app-delay_ms]').blur();
+    await sendRequest(page);
+    await waitForText(page, sel.status, '200 OK');
+    await waitForText(page, '[data-testid=client-console]', '5.0 s');
+    // A second fault on top: maintenance answers 503 (after the slow part).
+    await page.check('[data-testid=palette-maintenance]');
+    await waitForText(page, '[data-testid=active-faults]', '2 active');
+    await sendRequest(page);
+    await waitForText(page, sel.status, '503 Service Unavailable');
+    // A knob the engine refuses: the message names the field, nothing changes.
+    await page.fill('[data-testid=knob-slow_app-probability]', '2');
+    await page.locator('[data-testid=knob-slow_app-probability]').blur();
+    await waitForText(page, '[data-testid=config-error]', 'faults[0].probability: must be between 0 and 1');
+    await waitForText(page, '[data-testid=active-faults]', '2 active');
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});

@@ -9,6 +9,7 @@ use super::config::{self, ConfigPanel};
 use super::controls::Controls;
 use super::fix::FixPanel;
 use super::logs::LogPanel;
+use super::palette::Palette;
 use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
 use super::theme::ThemePicker;
@@ -39,13 +40,24 @@ pub fn App() -> impl IntoView {
     let selected = RwSignal::new(None::<usize>);
 
     // Reconfigures the running simulation (time and logs are kept).
+    // Why the last change was refused (shown next to the controls).
+    let config_error = RwSignal::new(None::<String>);
     let apply = move |next: Scenario| {
-        let ok = sim.try_update_value(|s| s.reconfigure(next.clone()).is_ok()).unwrap_or(false);
-        if ok {
-            scenario.set(next);
-            revision.update(|r| *r += 1);
+        let result = sim.try_update_value(|s| s.reconfigure(next.clone())).unwrap_or(Ok(()));
+        match result {
+            Ok(()) => {
+                config_error.set(None);
+                scenario.set(next);
+                revision.update(|r| *r += 1);
+            }
+            Err(e) => config_error.set(Some(e.to_string())),
         }
     };
+    let set_faults = Callback::new(move |faults: Vec<Fault>| {
+        let mut next = scenario.get_untracked();
+        next.faults = faults;
+        apply(next);
+    });
 
     // Time: "instant" runs each request to completion; other speeds play
     // virtual time against the wall clock, 50 ms a tick.
@@ -211,6 +223,7 @@ pub fn App() -> impl IntoView {
             <main>
                 <Topology model=topology on_select=select />
                 <Controls fault_id=fault_id on_fault=choose_fault on_send=send />
+                <Palette scenario=scenario error=config_error on_change=set_faults />
                 <TimeControls
                     playing
                     speed

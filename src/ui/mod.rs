@@ -7,6 +7,7 @@ mod config;
 mod controls;
 mod fix;
 mod logs;
+mod palette;
 mod requests;
 mod response;
 mod theme;
