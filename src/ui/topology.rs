@@ -106,13 +106,68 @@ pub fn model(sim: &Simulation) -> Model {
     }
 }
 
-const W: f64 = 900.0;
-const BOX_W: f64 = 250.0;
 const BOX_H: f64 = 64.0;
 const GAP: f64 = 16.0;
 
-fn app_y(i: usize) -> f64 {
-    12.0 + i as f64 * (BOX_H + GAP)
+/// Where every box goes: left to right on wide screens, top to bottom on
+/// narrow ones (so text stays readable at 360 px).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Layout {
+    w: f64,
+    h: f64,
+    box_w: f64,
+    client: (f64, f64),
+    proxy: (f64, f64),
+    apps_x: f64,
+    apps_y0: f64,
+    vertical: bool,
+}
+
+impl Layout {
+    fn new(vertical: bool, apps: usize) -> Layout {
+        let n = apps.max(1) as f64;
+        if vertical {
+            let w = 360.0;
+            let box_w = w - 8.0;
+            let proxy_y = BOX_H + 2.0 * GAP + 4.0;
+            let apps_y0 = proxy_y + BOX_H + 2.0 * GAP;
+            Layout { w, h: apps_y0 + n * (BOX_H + GAP), box_w, client: (4.0, 4.0), proxy: (4.0, proxy_y), apps_x: 4.0, apps_y0, vertical }
+        } else {
+            let w = 900.0;
+            let box_w = 250.0;
+            let h = n * (BOX_H + GAP) + 8.0;
+            let mid = h / 2.0 - BOX_H / 2.0;
+            Layout { w, h, box_w, client: (4.0, mid), proxy: ((w - box_w) / 2.0, mid), apps_x: w - box_w - 4.0, apps_y0: 12.0, vertical }
+        }
+    }
+
+    fn app(&self, i: usize) -> (f64, f64) {
+        (self.apps_x, self.apps_y0 + i as f64 * (BOX_H + GAP))
+    }
+
+    /// Link from the client to the proxy, then from the proxy to app `i`.
+    fn client_link(&self) -> (f64, f64, f64, f64) {
+        if self.vertical {
+            let x = self.w / 2.0;
+            (x, self.client.1 + BOX_H, x, self.proxy.1)
+        } else {
+            (self.client.0 + self.box_w, self.client.1 + BOX_H / 2.0, self.proxy.0, self.proxy.1 + BOX_H / 2.0)
+        }
+    }
+
+    fn app_link(&self, i: usize) -> (f64, f64, f64, f64) {
+        let (ax, ay) = self.app(i);
+        if self.vertical {
+            let x = self.w / 2.0 + (i as f64) * 12.0;
+            (x, self.proxy.1 + BOX_H, x, ay)
+        } else {
+            (self.proxy.0 + self.box_w, self.proxy.1 + BOX_H / 2.0, ax, ay + BOX_H / 2.0)
+        }
+    }
+
+    fn mid((x1, y1, x2, y2): (f64, f64, f64, f64)) -> (f64, f64) {
+        ((x1 + x2) / 2.0, (y1 + y2) / 2.0)
+    }
 }
 
 /// Clients → proxy → upstream servers (backup dashed), each box with its
@@ -120,15 +175,16 @@ fn app_y(i: usize) -> f64 {
 /// their link (click one to see its timeline).
 #[component]
 pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoView {
-    let height = move || model.with(|m| m.apps.len().max(1) as f64 * (BOX_H + GAP) + 8.0);
-    let mid = move || height() / 2.0 - BOX_H / 2.0;
-    let proxy_x = (W - BOX_W) / 2.0;
-    let app_x = W - BOX_W - 4.0;
+    let narrow = RwSignal::new(is_narrow());
+    let handle = window_event_listener(leptos::ev::resize, move |_| narrow.set(is_narrow()));
+    on_cleanup(move || handle.remove());
+    let layout = Memo::new(move |_| Layout::new(narrow.get(), model.with(|m| m.apps.len())));
+    let box_text = move |(x, y): (f64, f64), line: f64| (x + 12.0, y + line);
     view! {
         <section class="topology" aria-label="Topology">
             <svg
                 class="topo"
-                viewBox=move || format!("0 0 {W} {}", height())
+                viewBox=move || layout.with(|l| format!("0 0 {} {}", l.w, l.h))
                 role="img"
                 aria-label=move || model.with(|m| format!(
                     "client, {} ({}), and {} upstream server(s): {}",
@@ -141,7 +197,8 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                 // Links first, boxes on top.
                 <line
                     class=move || format!("topo-link {}", model.with(|m| m.last))
-                    x1=BOX_W + 4.0 y1=move || mid() + BOX_H / 2.0 x2=proxy_x y2=move || mid() + BOX_H / 2.0
+                    x1=move || layout.get().client_link().0 y1=move || layout.get().client_link().1
+                    x2=move || layout.get().client_link().2 y2=move || layout.get().client_link().3
                 />
                 <For
                     each=move || model.with(|m| m.apps.iter().cloned().enumerate().collect::<Vec<_>>())
@@ -149,21 +206,22 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                     children=move |(i, a)| view! {
                         <line
                             class=format!("topo-link {}", a.last)
-                            x1=proxy_x + BOX_W y1=move || mid() + BOX_H / 2.0 x2=app_x y2=app_y(i) + BOX_H / 2.0
+                            x1=move || layout.get().app_link(i).0 y1=move || layout.get().app_link(i).1
+                            x2=move || layout.get().app_link(i).2 y2=move || layout.get().app_link(i).3
                         />
                     }
                 />
                 <g class=move || format!("topo-box client {}", model.with(|m| m.last)) data-testid="box-client">
-                    <rect x="4" y=mid width=BOX_W height=BOX_H rx="8" />
-                    <text x="16" y=move || mid() + 22.0 class="topo-name">"client"</text>
-                    <text x="16" y=move || mid() + 40.0 class="topo-detail">{move || model.with(|m| m.client.clone())}</text>
-                    <text x="16" y=move || mid() + 57.0 class="topo-state">{move || model.with(|m| m.last_text.clone())}</text>
+                    <rect x=move || layout.get().client.0 y=move || layout.get().client.1 width=move || layout.get().box_w height=BOX_H rx="8" />
+                    <text x=move || box_text(layout.get().client, 22.0).0 y=move || box_text(layout.get().client, 22.0).1 class="topo-name">"client"</text>
+                    <text x=move || box_text(layout.get().client, 40.0).0 y=move || box_text(layout.get().client, 40.0).1 class="topo-detail">{move || model.with(|m| m.client.clone())}</text>
+                    <text x=move || box_text(layout.get().client, 57.0).0 y=move || box_text(layout.get().client, 57.0).1 class="topo-state">{move || model.with(|m| m.last_text.clone())}</text>
                 </g>
                 <g class=move || format!("topo-box proxy {}", if model.with(|m| m.proxy_running) { "running" } else { "down" }) data-testid="box-proxy">
-                    <rect x=proxy_x y=mid width=BOX_W height=BOX_H rx="8" />
-                    <text x=proxy_x + 12.0 y=move || mid() + 22.0 class="topo-name">{move || model.with(|m| m.proxy_name.clone())}</text>
-                    <text x=proxy_x + 12.0 y=move || mid() + 40.0 class="topo-detail">{move || model.with(|m| m.proxy_detail.clone())}</text>
-                    <text x=proxy_x + 12.0 y=move || mid() + 57.0 class="topo-state">
+                    <rect x=move || layout.get().proxy.0 y=move || layout.get().proxy.1 width=move || layout.get().box_w height=BOX_H rx="8" />
+                    <text x=move || box_text(layout.get().proxy, 22.0).0 y=move || box_text(layout.get().proxy, 22.0).1 class="topo-name">{move || model.with(|m| m.proxy_name.clone())}</text>
+                    <text x=move || box_text(layout.get().proxy, 40.0).0 y=move || box_text(layout.get().proxy, 40.0).1 class="topo-detail">{move || model.with(|m| m.proxy_detail.clone())}</text>
+                    <text x=move || box_text(layout.get().proxy, 57.0).0 y=move || box_text(layout.get().proxy, 57.0).1 class="topo-state">
                         {move || if model.with(|m| m.proxy_running) { "running" } else { "not running (config error)" }}
                     </text>
                 </g>
@@ -171,18 +229,18 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                     each=move || model.with(|m| m.apps.iter().cloned().enumerate().collect::<Vec<_>>())
                     key=|(i, a)| (*i, a.name.clone(), a.state, a.backup, a.listen.clone())
                     children=move |(i, a)| {
-                        let y = app_y(i);
+                        let at = move || layout.get().app(i);
                         view! {
                             <g
                                 class=format!("topo-box upstream state-{}{}", a.state, if a.backup { " backup" } else { "" })
                                 data-testid=if i == 0 { "box-upstream" } else { "box-upstream-more" }
                             >
-                                <rect x=app_x y=y width=BOX_W height=BOX_H rx="8" />
-                                <text x=app_x + 12.0 y=y + 22.0 class="topo-name">
+                                <rect x=move || at().0 y=move || at().1 width=move || layout.get().box_w height=BOX_H rx="8" />
+                                <text x=move || at().0 + 12.0 y=move || at().1 + 22.0 class="topo-name">
                                     {format!("{}{}", a.name, if a.backup { " (backup)" } else { "" })}
                                 </text>
-                                <text x=app_x + 12.0 y=y + 40.0 class="topo-detail">{a.listen.clone()}</text>
-                                <text x=app_x + 12.0 y=y + 57.0 class="topo-state" data-testid=if i == 0 { "upstream-state" } else { "upstream-state-more" }>
+                                <text x=move || at().0 + 12.0 y=move || at().1 + 40.0 class="topo-detail">{a.listen.clone()}</text>
+                                <text x=move || at().0 + 12.0 y=move || at().1 + 57.0 class="topo-state" data-testid=if i == 0 { "upstream-state" } else { "upstream-state-more" }>
                                     {a.state}
                                 </text>
                             </g>
@@ -194,22 +252,22 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                     key=|d| (d.id, d.app, d.returning)
                     children=move |d| {
                         let id = d.id;
-                        let (cx, cy) = move || -> (f64, f64) {
-                            let m = mid() + BOX_H / 2.0;
-                            match d.app {
-                                None if d.returning => ((BOX_W + proxy_x) / 2.0 - 20.0, m + 8.0),
-                                None => ((BOX_W + proxy_x) / 2.0, m - 8.0),
-                                Some(i) => ((proxy_x + BOX_W + app_x) / 2.0, (m + app_y(i) + BOX_H / 2.0) / 2.0 - 8.0),
-                            }
-                        }()
-                        .into();
                         let jitter = (id % 7) as f64 * 6.0 - 18.0;
+                        let pos = move || {
+                            let l = layout.get();
+                            let (x, y) = match d.app {
+                                Some(i) => Layout::mid(l.app_link(i)),
+                                None => Layout::mid(l.client_link()),
+                            };
+                            let back = if d.returning { 10.0 } else { -10.0 };
+                            if l.vertical { (x + back + jitter, y) } else { (x + jitter, y + back) }
+                        };
                         view! {
                             <circle
                                 class="topo-dot"
                                 data-testid="inflight"
-                                cx=cx + jitter
-                                cy=cy
+                                cx=move || pos().0
+                                cy=move || pos().1
                                 r="7"
                                 tabindex="0"
                                 role="button"
@@ -227,4 +285,11 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
             </svg>
         </section>
     }
+}
+
+fn is_narrow() -> bool {
+    web_sys::window()
+        .and_then(|w| w.inner_width().ok())
+        .and_then(|v| v.as_f64())
+        .is_some_and(|w| w < 640.0)
 }
