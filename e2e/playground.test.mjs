@@ -271,3 +271,34 @@ test('palette: several faults at once, knobs change the outcome, bad knobs are r
     assertNoErrors(s);
   } finally { await s.close(); }
 });
+
+test('faults that need load: a burst shows rate limiting (503) and overload (seconds of latency); the fixes clear them', { timeout: 90_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const { page } = s;
+    await openApp(page);
+    // rate_limited: 200 requests at 50/s against limit_req 1 r/s → nginx's own 503s.
+    await chooseFault(page, 'rate_limited');
+    await page.click('[data-testid=send-burst]');
+    await waitForCount(page, '[data-testid=request-chip]', 40);
+    let chips = await texts(page, '[data-testid=request-chip]');
+    assert.ok(chips.filter((c) => c.endsWith(' 503')).length > 30, chips.join(' '));
+    await waitForText(page, sel.errorLine, 'limiting requests, excess:');
+    await page.click('[data-testid=apply-fix]');
+    await page.click('[data-testid=send-burst]');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=request-chip]')].at(-1)?.textContent.startsWith('#400'), null, { timeout: 10_000 });
+    chips = await texts(page, '[data-testid=request-chip]');
+    // rate=100r/s burst=20 nodelay: the 50/s burst passes.
+    assert.ok(chips.every((c) => c.endsWith(' 200')), `after the fix: ${chips.join(' ')}`);
+    // overload: the same burst against 4 workers and a backlog of 16.
+    await page.reload();
+    await page.locator(sel.app).waitFor();
+    await chooseFault(page, 'overload');
+    await page.click('[data-testid=send-burst]');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=request-chip]')].at(-1)?.textContent === '#200 200', null, { timeout: 10_000 });
+    const slow = await page.locator('[data-testid=client-console]').textContent();
+    const secs = Number((slow.match(/, ([0-9.]+) s\)/) || [])[1]);
+    assert.ok(secs > 3, `the last request of the burst waited in the queue: ${slow}`);
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});

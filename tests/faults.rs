@@ -374,3 +374,26 @@ fn fixes_that_change_the_config_hold_during_the_breakage() {
     sim.run();
     assert_eq!(statuses(&sim), [Some(200); 5]);
 }
+
+#[test]
+fn a_burst_shows_rate_limiting_and_overload() {
+    use gateway_lab::sim::scenario::Clients;
+    // What the playground's burst button sends: 200 GETs at 50/s.
+    let burst = |faults: Vec<gateway_lab::sim::Fault>| {
+        let s = Scenario { faults, clients: Clients { requests: 200, rate_per_s: 50.0, ..Clients::default() }, ..Scenario::default() };
+        let mut sim = Simulation::new(s).unwrap();
+        sim.run();
+        let worst = sim.exchanges().iter().map(|e| e.finished_at.unwrap().since(e.sent_at)).max().unwrap();
+        (sim.world().stats.by_status.clone(), worst, sim.world().stats.syns_dropped)
+    };
+    let f = |id: &str| vec![gateway_lab::sim::Fault::from(FaultKind::from_id(id).unwrap())];
+    let (rate, _, _) = burst(f("rate_limited"));
+    assert!(rate.get(&503).copied().unwrap_or(0) > 100, "{rate:?}");
+    // Overload with nginx's default 60 s timeouts: nothing fails yet, but the
+    // backlog overflows (SYNs dropped, retransmitted after 1 s, 3 s...) and latency explodes.
+    let (over, worst, dropped) = burst(f("overload"));
+    assert_eq!(over.get(&200), Some(&200), "{over:?}");
+    assert!(worst > 3_000_000 && dropped > 0, "worst {worst} µs, {dropped} SYNs dropped");
+    let (_, healthy_worst, _) = burst(vec![]);
+    assert!(healthy_worst < 100_000, "{healthy_worst}");
+}

@@ -531,7 +531,7 @@ impl Fault {
             FaultKind::TlsCertInvalid { .. } => f("Renew the certificate", "The app presents a valid certificate."),
             FaultKind::TlsHandshakeFailure => f("Use http://", "proxy_pass speaks the protocol the app speaks."),
             FaultKind::DbPoolExhausted { .. } => f("Raise the pool size", "Requests get a database connection at once."),
-            FaultKind::RateLimited { .. } => f("Allow bursts", "limit_req burst=20 nodelay: short bursts pass, sustained floods are still limited."),
+            FaultKind::RateLimited { .. } => f("Fit the limit to real traffic", "limit_req rate=100r/s burst=20 nodelay: legitimate bursts pass; floods above 100 r/s are still rejected."),
         }
     }
 
@@ -565,7 +565,7 @@ impl Fault {
                 sc.faults[index].target = Some(first.name);
             }
             FaultKind::RateLimited { rate_per_s, .. } => {
-                sc.faults[index].kind = FaultKind::RateLimited { rate_per_s, burst: 20, nodelay: true };
+                sc.faults[index].kind = FaultKind::RateLimited { rate_per_s: rate_per_s.max(100.0), burst: 20, nodelay: true };
             }
             _ => {
                 sc.faults.remove(index);

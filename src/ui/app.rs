@@ -6,7 +6,7 @@ use crate::sim::{Fault, FaultKind, RequestSpec, Scenario, Simulation};
 
 use super::compare::Compare;
 use super::config::{self, ConfigPanel};
-use super::controls::Controls;
+use super::controls::{Controls, BURST, BURST_RATE};
 use super::fix::FixPanel;
 use super::logs::LogPanel;
 use super::palette::Palette;
@@ -84,6 +84,23 @@ pub fn App() -> impl IntoView {
             let id = s.send_after(delay, RequestSpec::default());
             if factor().is_none() {
                 s.run_until_finished(id);
+            }
+        });
+        if factor().is_some() {
+            playing.set(true);
+        }
+        revision.update(|r| *r += 1);
+    };
+    let burst = move || {
+        selected.set(None);
+        sim.update_value(|s| {
+            let start = if s.exchanges().is_empty() { 0 } else { THINK_TIME_MS };
+            let gap = 1_000 / BURST_RATE;
+            let ids: Vec<_> = (0..BURST).map(|i| s.send_after(start + i * gap, RequestSpec::default())).collect();
+            if factor().is_none() {
+                for id in ids {
+                    s.run_until_finished(id);
+                }
             }
         });
         if factor().is_some() {
@@ -222,7 +239,7 @@ pub fn App() -> impl IntoView {
             </header>
             <main>
                 <Topology model=topology on_select=select />
-                <Controls fault_id=fault_id on_fault=choose_fault on_send=send />
+                <Controls fault_id=fault_id on_fault=choose_fault on_send=send on_burst=burst />
                 <Palette scenario=scenario error=config_error on_change=set_faults />
                 <TimeControls
                     playing

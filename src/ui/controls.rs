@@ -2,12 +2,17 @@ use leptos::prelude::*;
 
 use crate::sim::FaultKind;
 
+/// The burst button: how many requests, how many per second.
+pub const BURST: u64 = 200;
+pub const BURST_RATE: u64 = 50;
+
 /// Chooses the breakage and sends a request.
 #[component]
 pub fn Controls(
     fault_id: Signal<String>,
     on_fault: impl Fn(String) + 'static,
     on_send: impl Fn() + 'static,
+    on_burst: impl Fn() + 'static,
 ) -> impl IntoView {
     let catalog = FaultKind::catalog();
     let cause = move || {
@@ -34,6 +39,10 @@ pub fn Controls(
             <p class="cause" data-testid="fault-cause">{cause}</p>
             <button class="send" data-testid="send-request" on:click=move |_| on_send()>
                 "Send GET /users"
+            </button>
+            <button class="burst" data-testid="send-burst" on:click=move |_| on_burst()
+                title="Load: many requests close together (rate limits, overload)">
+                {format!("Send {BURST} at {BURST_RATE}/s")}
             </button>
         </section>
     }
