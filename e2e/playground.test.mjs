@@ -98,7 +98,10 @@ test('the config preview follows the directive controls and the flavor', { timeo
     await waitForText(page, '[data-testid=config-preview]', 'server 127.0.0.1:3001;');
     await page.selectOption('[data-testid=flavor-select]', 'haproxy');
     await waitForText(page, '[data-testid=config-preview]', 'backend be_app');
-    assert.ok((await preview.textContent()).includes('timeout server 95000ms'));
+    // HAProxy has its own directive for the same wait.
+    await page.fill('[data-testid=read-timeout]', '95');
+    await page.locator('[data-testid=read-timeout]').blur();
+    await waitForText(page, '[data-testid=config-preview]', 'timeout server 95000ms');
     // The same breakage through HAProxy: 503 after its retries, not 502.
     await sendRequest(page);
     await waitForText(page, sel.status, '503 Service Unavailable');
@@ -299,6 +302,68 @@ test('faults that need load: a burst shows rate limiting (503) and overload (sec
     const slow = await page.locator('[data-testid=client-console]').textContent();
     const secs = Number((slow.match(/, ([0-9.]+) s\)/) || [])[1]);
     assert.ok(secs > 3, `the last request of the burst waited in the queue: ${slow}`);
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});
+
+test('no layout jumps: cumulative layout shift stays under 0.1 while loading and sending', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const { page } = s;
+    await page.addInitScript(() => {
+      window.__cls = 0;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+      }).observe({ type: 'layout-shift', buffered: true });
+    });
+    await openApp(page);
+    await page.waitForTimeout(500);
+    const onLoad = await page.evaluate(() => window.__cls);
+    assert.ok(onLoad < 0.1, `layout shift while loading: ${onLoad}`);
+    await chooseFault(page, 'app_down');
+    await sendRequest(page);
+    await waitForText(page, sel.status, '502 Bad Gateway');
+    await page.waitForTimeout(300);
+    // Shifts right after a click count as expected (hadRecentInput); the rest must stay small.
+    const total = await page.evaluate(() => window.__cls);
+    assert.ok(total < 0.1, `cumulative layout shift: ${total}`);
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});
+
+test('proxy directives: each control changes the rendered config', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const { page } = s;
+    await openApp(page);
+    const set = async (id, v) => {
+      await page.fill(`[data-testid=${id}]`, String(v));
+      await page.locator(`[data-testid=${id}]`).blur();
+    };
+    await set('connect-timeout', 3);
+    await waitForText(page, '[data-testid=config-preview]', 'proxy_connect_timeout 3s;');
+    await set('next-upstream-tries', 2);
+    await waitForText(page, '[data-testid=config-preview]', 'proxy_next_upstream_tries 2;');
+    await set('buffer-size', 16);
+    await set('buffers-size', 16);
+    await waitForText(page, '[data-testid=config-preview]', 'proxy_buffers 8 16k;');
+    await waitForText(page, '[data-testid=config-preview]', 'proxy_buffer_size 16k;');
+    await set('keepalive', 8);
+    await waitForText(page, '[data-testid=config-preview]', 'keepalive 8;');
+    await waitForText(page, '[data-testid=config-preview]', 'proxy_http_version 1.1;');
+    await page.selectOption('[data-testid=error-log-level]', 'warn');
+    await waitForText(page, '[data-testid=config-preview]', 'error.log warn;');
+    // A combination nginx refuses: proxy_buffer_size 64k with 16k buffers.
+    await set('buffer-size', 64);
+    await chooseFault(page, 'none');
+    await sendRequest(page);
+    await waitForText(page, sel.status, 'No response: could not connect');
+    await waitForText(page, '[data-testid=proxy-stderr]', 'proxy_busy_buffers_size');
+    await page.selectOption('[data-testid=flavor-select]', 'haproxy');
+    await set('retries', 1);
+    await waitForText(page, '[data-testid=config-preview]', 'retries 1');
+    await page.check('[data-testid=redispatch]');
+    await waitForText(page, '[data-testid=config-preview]', 'option redispatch');
     assertNoErrors(s);
   } finally { await s.close(); }
 });

@@ -158,17 +158,6 @@ pub fn App() -> impl IntoView {
             apply(next);
         }
     };
-    let set_flavor = move |flavor: Flavor| {
-        let mut next = scenario.get_untracked();
-        next.proxy.flavor = flavor;
-        apply(next);
-    };
-    let set_read_timeout = move |ms: u64| {
-        let mut next = scenario.get_untracked();
-        next.proxy.proxy_read_timeout_ms = ms;
-        next.proxy.haproxy.timeout_server_ms = ms;
-        apply(next);
-    };
     let config_text = Signal::derive(move || {
         revision.track();
         sim.with_value(|s| config::render(&s.world().scenario))
@@ -256,13 +245,7 @@ pub fn App() -> impl IntoView {
                 <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
                 <Timeline exchange=last.into() />
                 <Compare scenario=scenario />
-                <ConfigPanel
-                    text=config_text
-                    flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor))
-                    read_timeout_ms=Signal::derive(move || scenario.with(|s| s.proxy.proxy_read_timeout_ms))
-                    on_flavor=set_flavor
-                    on_read_timeout=set_read_timeout
-                />
+                <ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| apply(next)) />
                 <section class="logs" aria-label="Logs">
                     <Show when=move || proxy_name.get() == "nginx">
                         <LogPanel title=Signal::derive(|| "nginx error.log".to_string()) testid="error-log" lines=error_lines />

@@ -11,15 +11,43 @@ pub fn render(effective: &Scenario) -> String {
     }
 }
 
+/// A numeric directive: label, test id, unit divisor, getter, setter.
+struct Num {
+    label: &'static str,
+    testid: &'static str,
+    /// The input shows `value / scale` (ms → s, bytes → KB).
+    scale: u64,
+    min: u64,
+    max: u64,
+    get: fn(&Scenario) -> u64,
+    set: fn(&mut Scenario, u64),
+}
+
+const NGINX: &[Num] = &[
+    Num { label: "proxy_connect_timeout (s)", testid: "connect-timeout", scale: 1000, min: 1, max: 3600, get: |s| s.proxy.proxy_connect_timeout_ms, set: |s, v| s.proxy.proxy_connect_timeout_ms = v },
+    Num { label: "proxy_read_timeout (s)", testid: "read-timeout", scale: 1000, min: 1, max: 3600, get: |s| s.proxy.proxy_read_timeout_ms, set: |s, v| s.proxy.proxy_read_timeout_ms = v },
+    Num { label: "proxy_next_upstream_tries (0: all)", testid: "next-upstream-tries", scale: 1, min: 0, max: 100, get: |s| s.proxy.proxy_next_upstream_tries as u64, set: |s, v| s.proxy.proxy_next_upstream_tries = v as u32 },
+    Num { label: "proxy_buffer_size (KB)", testid: "buffer-size", scale: 1024, min: 1, max: 1024, get: |s| s.proxy.proxy_buffer_size, set: |s, v| s.proxy.proxy_buffer_size = v },
+    Num { label: "proxy_buffers size (KB, ×8)", testid: "buffers-size", scale: 1024, min: 1, max: 1024, get: |s| s.proxy.proxy_buffers_size, set: |s, v| s.proxy.proxy_buffers_size = v },
+    Num { label: "upstream keepalive (connections)", testid: "keepalive", scale: 1, min: 0, max: 1024, get: |s| s.upstream.keepalive as u64, set: |s, v| {
+        s.upstream.keepalive = v as u32;
+        // keepalive only works with HTTP/1.1 and an empty Connection header.
+        if v > 0 {
+            s.proxy.proxy_http_version = "1.1".into();
+            s.proxy.proxy_set_header.insert("Connection".into(), String::new());
+        }
+    } },
+];
+
+const HAPROXY: &[Num] = &[
+    Num { label: "retries", testid: "retries", scale: 1, min: 0, max: 100, get: |s| s.proxy.haproxy.retries as u64, set: |s, v| s.proxy.haproxy.retries = v as u32 },
+    Num { label: "timeout connect (ms)", testid: "timeout-connect", scale: 1, min: 1, max: 3_600_000, get: |s| s.proxy.haproxy.timeout_connect_ms, set: |s, v| s.proxy.haproxy.timeout_connect_ms = v },
+    Num { label: "timeout server (s)", testid: "read-timeout", scale: 1000, min: 1, max: 3600, get: |s| s.proxy.haproxy.timeout_server_ms, set: |s, v| s.proxy.haproxy.timeout_server_ms = v },
+];
+
 /// Proxy panel: flavor, the directives that matter, and the live config.
 #[component]
-pub fn ConfigPanel(
-    text: Signal<String>,
-    flavor: Signal<Flavor>,
-    read_timeout_ms: Signal<u64>,
-    on_flavor: impl Fn(Flavor) + 'static,
-    on_read_timeout: impl Fn(u64) + 'static,
-) -> impl IntoView {
+pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change: Callback<Scenario>) -> impl IntoView {
     let copied = RwSignal::new(false);
     let copy = move |_| {
         if let Some(w) = web_sys::window() {
@@ -27,9 +55,36 @@ pub fn ConfigPanel(
             copied.set(true);
         }
     };
-    let file = move || match flavor.get() {
+    let flavor = move || scenario.with(|s| s.proxy.flavor);
+    let file = move || match flavor() {
         Flavor::Nginx => "/etc/nginx/conf.d/gateway-lab.conf",
         Flavor::Haproxy => "/etc/haproxy/haproxy.cfg",
+    };
+    let edit = move |f: &dyn Fn(&mut Scenario)| {
+        let mut next = scenario.get_untracked();
+        f(&mut next);
+        on_change.run(next);
+    };
+    let control = move |n: &'static Num| {
+        view! {
+            <label class="field">
+                <span class="field-label">{n.label}</span>
+                <input
+                    type="number"
+                    min=n.min
+                    max=n.max
+                    data-testid=n.testid
+                    prop:value=move || scenario.with(|s| ((n.get)(s) / n.scale).to_string())
+                    on:change=move |ev| {
+                        if let Ok(v) = event_target_value(&ev).parse::<u64>() {
+                            if (n.min..=n.max).contains(&v) {
+                                edit(&|s| (n.set)(s, v * n.scale));
+                            }
+                        }
+                    }
+                />
+            </label>
+        }
     };
     view! {
         <section class="config" aria-label="Proxy configuration">
@@ -39,32 +94,35 @@ pub fn ConfigPanel(
                     <span class="field-label">"Proxy"</span>
                     <select
                         data-testid="flavor-select"
-                        prop:value=move || if flavor.get() == Flavor::Haproxy { "haproxy" } else { "nginx" }
-                        on:change=move |ev| on_flavor(if event_target_value(&ev) == "haproxy" { Flavor::Haproxy } else { Flavor::Nginx })
+                        prop:value=move || if flavor() == Flavor::Haproxy { "haproxy" } else { "nginx" }
+                        on:change=move |ev| {
+                            let f = if event_target_value(&ev) == "haproxy" { Flavor::Haproxy } else { Flavor::Nginx };
+                            edit(&|s| s.proxy.flavor = f);
+                        }
                     >
                         <option value="nginx">"nginx 1.22"</option>
                         <option value="haproxy">"HAProxy 2.6"</option>
                     </select>
                 </label>
-                <label class="field">
-                    <span class="field-label">
-                        {move || if flavor.get() == Flavor::Haproxy { "timeout server (s)" } else { "proxy_read_timeout (s)" }}
-                    </span>
-                    <input
-                        type="number"
-                        min="1"
-                        max="3600"
-                        data-testid="read-timeout"
-                        prop:value=move || (read_timeout_ms.get() / 1000).to_string()
-                        on:change=move |ev| {
-                            if let Ok(s) = event_target_value(&ev).parse::<u64>() {
-                                if (1..=3600).contains(&s) {
-                                    on_read_timeout(s * 1000);
-                                }
-                            }
-                        }
-                    />
-                </label>
+                <Show when=move || flavor() == Flavor::Nginx fallback=move || view! {
+                    {HAPROXY.iter().map(control).collect_view()}
+                    <label class="field check">
+                        <input type="checkbox" data-testid="redispatch"
+                            prop:checked=move || scenario.with(|s| s.proxy.haproxy.redispatch)
+                            on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.haproxy.redispatch = on) } />
+                        <span class="field-label">"option redispatch"</span>
+                    </label>
+                }>
+                    {NGINX.iter().map(control).collect_view()}
+                    <label class="field">
+                        <span class="field-label">"error_log level"</span>
+                        <select data-testid="error-log-level"
+                            prop:value=move || scenario.with(|s| s.proxy.error_log_level.clone())
+                            on:change=move |ev| { let l = event_target_value(&ev); edit(&|s| s.proxy.error_log_level = l.clone()) }>
+                            {["crit", "error", "warn", "notice", "info"].into_iter().map(|l| view! { <option value=l>{l}</option> }).collect_view()}
+                        </select>
+                    </label>
+                </Show>
             </div>
             <div class="config-head">
                 <code class="config-file">{file}</code>
