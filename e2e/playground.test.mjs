@@ -367,3 +367,27 @@ test('proxy directives: each control changes the rendered config', { timeout: 60
     assertNoErrors(s);
   } finally { await s.close(); }
 });
+
+test('keepalive_mismatch through a ready scenario: the GET is retried, the POST gets 502; the fix removes the race', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const { page } = s;
+    await openApp(page);
+    await page.selectOption('[data-testid=scenario-select]', 'keepalive_mismatch');
+    await waitForText(page, '[data-testid=scenario-description]', 'keepalive 16');
+    await waitForCount(page, '[data-testid=request-chip]', 3);
+    assert.deepEqual(await texts(page, '[data-testid=request-chip]'), ['#1 200', '#2 200', '#3 502']);
+    const lines = await texts(page, sel.errorLine);
+    assert.equal(lines.filter((l) => l.includes('upstream prematurely closed connection while reading response header from upstream')).length, 2, lines.join('\n'));
+    // Request 2 needed two attempts: its timeline shows the retry.
+    await page.locator('[data-testid=request-chip]').nth(1).click();
+    await waitForText(page, '[data-testid=timeline]', 'reuses idle keepalive connection');
+    await page.locator('[data-testid=request-chip]').nth(2).click();
+    await page.click('[data-testid=apply-fix]');
+    await waitForText(page, '[data-testid=config-preview]', 'keepalive_timeout 4s;');
+    await page.click('[data-testid=reset]');
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=request-chip]')].map((c) => c.textContent).join(' ') === '#1 200 #2 200 #3 200', null, { timeout: 5_000 });
+    assert.equal(await count(page, sel.errorLine), 0);
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});

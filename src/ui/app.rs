@@ -10,6 +10,7 @@ use super::controls::{Controls, BURST, BURST_RATE};
 use super::fix::FixPanel;
 use super::logs::LogPanel;
 use super::palette::Palette;
+use super::picker::ScenarioPicker;
 use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
 use super::theme::ThemePicker;
@@ -108,6 +109,26 @@ pub fn App() -> impl IntoView {
         }
         revision.update(|r| *r += 1);
     };
+    // Load a ready scenario: its configuration, faults and requests.
+    let load = Callback::new(move |name: String| {
+        let Some((_, text)) = super::library::SCENARIOS.iter().find(|(n, _)| *n == name) else { return };
+        match Scenario::from_json(text).and_then(|sc| Simulation::new(sc.clone()).map(|sim| (sc, sim))) {
+            Ok((sc, mut fresh)) => {
+                playing.set(false);
+                selected.set(None);
+                if factor().is_none() {
+                    fresh.run();
+                } else {
+                    playing.set(true);
+                }
+                sim.set_value(fresh);
+                config_error.set(None);
+                scenario.set(sc);
+                revision.update(|r| *r += 1);
+            }
+            Err(e) => config_error.set(Some(format!("{name}: {e}"))),
+        }
+    });
     let step = Callback::new(move |_| {
         playing.set(false);
         sim.update_value(|s| {
@@ -118,7 +139,11 @@ pub fn App() -> impl IntoView {
     let reset = Callback::new(move |_| {
         playing.set(false);
         selected.set(None);
-        if let Ok(fresh) = Simulation::new(scenario.get_untracked()) {
+        if let Ok(mut fresh) = Simulation::new(scenario.get_untracked()) {
+            // A loaded scenario's own requests run again.
+            if factor().is_none() {
+                fresh.run();
+            }
             sim.set_value(fresh);
             revision.update(|r| *r += 1);
         }
@@ -230,6 +255,7 @@ pub fn App() -> impl IntoView {
                 <Topology model=topology on_select=select />
                 <Controls fault_id=fault_id on_fault=choose_fault on_send=send on_burst=burst />
                 <Palette scenario=scenario error=config_error on_change=set_faults />
+                <ScenarioPicker scenario=scenario on_load=load />
                 <TimeControls
                     playing
                     speed
