@@ -69,8 +69,8 @@ export async function launch() {
  * A page in a fresh browser context (own storage), collecting console errors and page errors.
  * Returns { page, context, consoleErrors, pageErrors, close }.
  */
-export async function newPage(browser, { viewport = { width: 1280, height: 800 } } = {}) {
-  const context = await browser.newContext({ viewport, timezoneId: 'UTC', locale: 'en-US' });
+export async function newPage(browser, { viewport = { width: 1280, height: 800 }, colorScheme = 'light' } = {}) {
+  const context = await browser.newContext({ viewport, colorScheme, timezoneId: 'UTC', locale: 'en-US' });
   context.setDefaultTimeout(TIMEOUT.action);
   context.setDefaultNavigationTimeout(TIMEOUT.navigation);
   const page = await context.newPage();

@@ -9,13 +9,13 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-for (const [width, height] of [[1280, 800], [360, 740]]) {
-  test(`screenshot after app_down + one request at ${width}x${height}`, { timeout: 60_000 }, async () => {
-    const s = await newPage(browser, { viewport: { width, height } });
+for (const [width, height, colorScheme] of [[1280, 800, 'light'], [360, 740, 'light'], [1280, 800, 'dark'], [360, 740, 'dark']]) {
+  test(`screenshot after app_down + one request at ${width}x${height}, ${colorScheme}`, { timeout: 60_000 }, async () => {
+    const s = await newPage(browser, { viewport: { width, height }, colorScheme });
     try {
       await openApp(s.page);
       await breakAndSend(s.page, 'app_down', '502 Bad Gateway');
-      const path = await screenshot(s.page, `app_down-${width}x${height}`);
+      const path = await screenshot(s.page, `app_down-${width}x${height}-${colorScheme}`);
       assert.ok(statSync(path).size > 1000, `${path} looks empty`);
       console.log(`saved ${path}`);
       assertNoErrors(s);
