@@ -399,3 +399,21 @@ test('keepalive_mismatch through a ready scenario: the GET is retried, the POST 
     assertNoErrors(s);
   } finally { await s.close(); }
 });
+
+test('topology: a finished request stays at the client, coloured by its outcome', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const { page } = s;
+    await openApp(page);
+    await chooseFault(page, 'app_down');
+    await sendRequest(page);
+    await waitForCount(page, '[data-testid=done]', 1);
+    assert.match(await page.getAttribute('[data-testid=done]', 'class'), /done fail/);
+    await chooseFault(page, 'none');
+    await sendRequest(page);
+    await page.locator('[data-testid=done][aria-label^="request #2:"]').waitFor();
+    assert.match(await page.getAttribute('[data-testid=done][aria-label^="request #2:"]', 'class'), /done ok/);
+    assert.match(await page.getAttribute('[data-testid=done][aria-label^="request #1:"]', 'class'), /done fail/);
+    assertNoErrors(s);
+  } finally { await s.close(); }
+});

@@ -27,14 +27,21 @@ pub struct AppBox {
     pub last: &'static str,
 }
 
-/// A request in flight: which link it is on.
+/// A request on its path: which link it is on, and its outcome once it has one.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dot {
     pub id: usize,
     /// None: between client and proxy; Some(i): between proxy and app i.
     pub app: Option<usize>,
+    /// The request reached the app and waits for its answer.
+    pub at_app: bool,
     pub returning: bool,
+    /// Finished in the last virtual seconds: back at the client, coloured.
+    pub outcome: Option<&'static str>,
 }
+
+/// How long a finished request stays drawn at the client (virtual time).
+const SHOW_DONE_US: u64 = 2_000_000;
 
 fn outcome(status: Option<u16>, ok_result: bool) -> &'static str {
     match status {
@@ -65,8 +72,11 @@ pub fn model(sim: &Simulation) -> Model {
     let mut last = "idle";
     let mut last_text = "idle".to_string();
     for ex in w.exchanges.iter().rev().take(500) {
-        if ex.is_finished() {
+        if let Some(done) = ex.finished_at {
             let ok = matches!(ex.client_result, Some(ClientResult::Response));
+            if w.now.since(done) <= SHOW_DONE_US && inflight.len() < 20 {
+                inflight.push(Dot { id: ex.id, app: None, at_app: false, returning: true, outcome: Some(outcome(ex.logged_status, ok)) });
+            }
             if last == "idle" {
                 last = outcome(ex.logged_status, ok);
                 last_text = match (ex.logged_status, &ex.client_result) {
@@ -83,10 +93,14 @@ pub fn model(sim: &Simulation) -> Model {
             continue;
         }
         let open = ex.attempts.last().filter(|a| a.ended.is_none());
+        // Waiting at the app once the request could have reached it (SYN, SYN-ACK, request).
+        let at_app = open.is_some_and(|a| w.now.since(a.started) >= 3 * sc.hop_latency_us);
         inflight.push(Dot {
             id: ex.id,
             app: open.and_then(|a| app_of_peer(&a.peer)),
+            at_app,
             returning: ex.response.is_some(),
+            outcome: None,
         });
     }
     inflight.truncate(200);
@@ -185,7 +199,7 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
             <svg
                 class="topo"
                 viewBox=move || layout.with(|l| format!("0 0 {} {}", l.w, l.h))
-                role="img"
+                role="group"
                 aria-label=move || model.with(|m| format!(
                     "client, {} ({}), and {} upstream server(s): {}",
                     m.proxy_name,
@@ -249,29 +263,44 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                 />
                 <For
                     each=move || model.with(|m| m.inflight.clone())
-                    key=|d| (d.id, d.app, d.returning)
+                    key=|d| (d.id, d.app, d.at_app, d.returning, d.outcome)
                     children=move |d| {
                         let id = d.id;
                         let jitter = (id % 7) as f64 * 6.0 - 18.0;
                         let pos = move || {
                             let l = layout.get();
-                            let (x, y) = match d.app {
-                                Some(i) => Layout::mid(l.app_link(i)),
-                                None => Layout::mid(l.client_link()),
+                            let (x, y) = match (d.outcome, d.app) {
+                                // Done: at the client's end of its link.
+                                (Some(_), _) => {
+                                    let (x1, y1, x2, y2) = l.client_link();
+                                    (x1 + (x2 - x1) * 0.15, y1 + (y2 - y1) * 0.15)
+                                }
+                                // At the app: its end of the link.
+                                (None, Some(i)) if d.at_app => {
+                                    let (x1, y1, x2, y2) = l.app_link(i);
+                                    (x1 + (x2 - x1) * 0.85, y1 + (y2 - y1) * 0.85)
+                                }
+                                (None, Some(i)) => Layout::mid(l.app_link(i)),
+                                (None, None) => Layout::mid(l.client_link()),
                             };
                             let back = if d.returning { 10.0 } else { -10.0 };
                             if l.vertical { (x + back + jitter, y) } else { (x + jitter, y + back) }
                         };
+                        let class = match d.outcome {
+                            Some(o) => format!("topo-dot done {o}"),
+                            None => "topo-dot".to_string(),
+                        };
+                        let testid = if d.outcome.is_some() { "done" } else { "inflight" };
                         view! {
                             <circle
-                                class="topo-dot"
-                                data-testid="inflight"
+                                class=class
+                                data-testid=testid
                                 cx=move || pos().0
                                 cy=move || pos().1
                                 r="7"
                                 tabindex="0"
                                 role="button"
-                                aria-label=format!("request #{} in flight: show its timeline", id + 1)
+                                aria-label=format!("request #{}{}: show its timeline", id + 1, if d.outcome.is_some() { "" } else { " in flight" })
                                 on:click=move |_| on_select.run(id)
                                 on:keydown=move |ev| {
                                     if ev.key() == "Enter" || ev.key() == " " {
