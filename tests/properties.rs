@@ -106,6 +106,8 @@ proptest! {
             "each attempt is a new connection or a reused one"
         );
         prop_assert!(w.stats.app_responses_written <= w.stats.app_requests_read);
+        prop_assert_eq!(w.ops.iter().map(|o| o.tries.len()).sum::<usize>(), sim.exchanges().len(), "every try belongs to one operation");
+        prop_assert_eq!(w.stats.ops_finished, w.ops.len() as u64, "every operation ends");
         for (i, a) in w.apps.iter().enumerate() {
             // A hung pool or a dead process may hold workers; otherwise all are free again.
             prop_assert!(a.busy <= w.scenario.apps[i].workers, "app {} has {} busy of {}", i, a.busy, w.scenario.apps[i].workers);

@@ -1,7 +1,7 @@
 //! The clients: open-loop arrivals and what a client (curl) prints.
 
 use super::engine::fmt_duration;
-use super::scenario::{Arrival, RequestSpec};
+use super::scenario::{Arrival, Backoff, Jitter, RequestSpec, RetryPolicy};
 use super::time::SimTime;
 use super::world::{Actor, ClientResult, Event, ReqId, World};
 
@@ -120,4 +120,89 @@ pub fn on_receive(w: &mut World, id: ReqId) {
         s => format!("receives {s} after {}", fmt_duration(took)),
     };
     w.note(id, Actor::Client, text);
+    decide(w, id);
+}
+
+/// The outcome class a retry policy's `retry_on` names.
+fn outcome_class(ex: &super::world::Exchange) -> String {
+    match (&ex.client_result, &ex.response) {
+        (Some(ClientResult::ConnectFailed), _) => "connect_error".into(),
+        (Some(ClientResult::Http09), _) | (Some(ClientResult::Truncated { .. }), _) | (_, None) => "error".into(),
+        (_, Some(r)) => r.status.to_string(),
+    }
+}
+
+/// After a try: retry it, or end the operation.
+fn decide(w: &mut World, id: ReqId) {
+    let policy = w.scenario.clients.retry.clone();
+    let ex = &w.exchanges[id];
+    let op = ex.op;
+    let class = outcome_class(ex);
+    let ok = matches!(ex.client_result, Some(ClientResult::Response)) && ex.status().is_some_and(|s| s < 400);
+    let retry_after_ms = ex
+        .response
+        .as_ref()
+        .and_then(|r| r.header("Retry-After"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| s * 1_000);
+    let try_no = ex.try_no;
+    let wants = !ok
+        && policy.backoff != Backoff::None
+        && try_no + 1 < policy.max_attempts
+        && policy.retry_on.iter().any(|c| *c == class);
+    let wait_us = if wants { wait(w, op, try_no, &policy, retry_after_ms) } else { 0 };
+    let started = w.ops[op].started;
+    let in_time = policy.deadline_ms == 0 || w.now.plus_us(wait_us).since(started) < policy.deadline_ms * 1_000;
+    if wants && in_time {
+        w.ops[op].last_wait_us = wait_us;
+        w.stats.client_retries += 1;
+        w.note(id, Actor::Client, format!("retries ({class}) in {}", fmt_duration(wait_us)));
+        w.schedule(wait_us, Event::ClientRetry { op });
+        return;
+    }
+    let now = w.now;
+    let o = &mut w.ops[op];
+    o.finished = Some(now);
+    o.ok = ok;
+    w.stats.ops_finished += 1;
+    if ok {
+        w.stats.ops_ok += 1;
+    }
+}
+
+/// The wait before retry `try_no + 1`, in µs.
+fn wait(w: &mut World, op: usize, try_no: u32, p: &RetryPolicy, retry_after_ms: Option<u64>) -> u64 {
+    let base = p.base_ms as f64;
+    let cap = p.cap_ms.max(1) as f64;
+    let raw = match p.backoff {
+        Backoff::None => 0.0,
+        Backoff::Fixed => base,
+        Backoff::Linear => base * (try_no as f64 + 1.0),
+        Backoff::Exponential => base * p.multiplier.powi(try_no.min(60) as i32),
+    }
+    .min(cap);
+    let raw_us = (raw * 1_000.0) as u64;
+    let mut us = match p.jitter {
+        Jitter::None => raw_us,
+        Jitter::Full => w.rng.between(0, raw_us),
+        Jitter::Equal => raw_us / 2 + w.rng.between(0, raw_us / 2),
+        Jitter::Decorrelated => {
+            let prev = w.ops[op].last_wait_us.max(p.base_ms * 1_000);
+            w.rng.between(p.base_ms * 1_000, prev.saturating_mul(3)).min(p.cap_ms * 1_000)
+        }
+    };
+    if let (true, Some(ra)) = (p.honour_retry_after, retry_after_ms) {
+        us = us.max(ra * 1_000);
+    }
+    us
+}
+
+/// A retry: the same request again, from the same client.
+pub fn on_retry(w: &mut World, op: usize) {
+    let Some(&last) = w.ops[op].tries.last() else { return };
+    let request = RequestSpec { at_ms: w.now_ms(), ..w.exchanges[last].request.clone() };
+    let ip = w.exchanges[last].client_ip.clone();
+    let try_no = w.exchanges[last].try_no + 1;
+    let now = w.now;
+    w.add_try(op, try_no, request, ip, now);
 }

@@ -100,6 +100,7 @@ impl Simulation {
             Event::AppRestarted { app: a, generation } => app::on_restarted(w, a, generation),
             Event::ProxyTimer { id, timer } => proxy.on_timer(w, id, timer),
             Event::ClientReceive(id) => client::on_receive(w, id),
+            Event::ClientRetry { op } => client::on_retry(w, op),
         }
     }
 

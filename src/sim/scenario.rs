@@ -95,6 +95,95 @@ pub struct Clients {
     pub host: String,
     /// Request body size for POST/PUT/PATCH, bytes.
     pub body_bytes: u64,
+    /// What a client does when a request fails.
+    pub retry: RetryPolicy,
+}
+
+/// How long a client waits before retry number n (0-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    /// No retries at all.
+    #[default]
+    None,
+    /// `base`.
+    Fixed,
+    /// `base × (n + 1)`.
+    Linear,
+    /// `base × multiplier^n`.
+    Exponential,
+}
+
+/// Randomisation of the wait (names as in AWS's "Exponential Backoff And Jitter").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Jitter {
+    #[default]
+    None,
+    /// uniform(0, wait).
+    Full,
+    /// wait/2 + uniform(0, wait/2).
+    Equal,
+    /// min(cap, uniform(base, previous × 3)).
+    Decorrelated,
+}
+
+/// A client's retry strategy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryPolicy {
+    pub backoff: Backoff,
+    pub jitter: Jitter,
+    pub base_ms: u64,
+    pub multiplier: f64,
+    pub cap_ms: u64,
+    /// Tries in all, the first included.
+    pub max_attempts: u32,
+    /// Outcomes that are retried: status codes ("502", "503", "504", "500",
+    /// "429"), "connect_error" (no connection to the proxy) and "error" (a
+    /// broken or non-HTTP response).
+    pub retry_on: Vec<String>,
+    /// Wait at least the response's Retry-After.
+    pub honour_retry_after: bool,
+    /// Give up once this much time has passed since the first try (0: never).
+    pub deadline_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            backoff: Backoff::None,
+            jitter: Jitter::None,
+            base_ms: 1_000,
+            multiplier: 2.0,
+            cap_ms: 30_000,
+            max_attempts: 1,
+            retry_on: vec!["502".into(), "503".into(), "504".into(), "connect_error".into()],
+            honour_retry_after: false,
+            deadline_ms: 0,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The JavaScript `fetchWithRetry` of many blog posts: 3 tries, waits
+    /// of 2^i seconds, only on 502.
+    pub fn fetch_with_retry() -> Self {
+        RetryPolicy { backoff: Backoff::Exponential, max_attempts: 3, retry_on: vec!["502".into()], ..Default::default() }
+    }
+
+    /// The Python `requests` loop: 5 tries, waits of min(2^i, 30) seconds,
+    /// on 502 and on request exceptions. (Its 30 s per-try timeout is not
+    /// modelled yet.)
+    pub fn python_requests() -> Self {
+        RetryPolicy {
+            backoff: Backoff::Exponential,
+            max_attempts: 5,
+            cap_ms: 30_000,
+            retry_on: vec!["502".into(), "connect_error".into(), "error".into()],
+            ..Default::default()
+        }
+    }
 }
 
 impl Default for Clients {
@@ -110,6 +199,7 @@ impl Default for Clients {
             path: "/users".into(),
             host: "localhost".into(),
             body_bytes: 0,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -490,6 +580,22 @@ impl Scenario {
             return bad("clients.rate_per_s", format!("must be a number in (0, 1000000], got {}", c.rate_per_s));
         }
         check_method("clients.method", &c.method)?;
+        let r = &c.retry;
+        if r.max_attempts == 0 || r.max_attempts > 100 {
+            return bad("clients.retry.max_attempts", format!("must be between 1 and 100, got {}", r.max_attempts));
+        }
+        if !(r.multiplier.is_finite() && (1.0..=100.0).contains(&r.multiplier)) {
+            return bad("clients.retry.multiplier", format!("must be between 1 and 100, got {}", r.multiplier));
+        }
+        if r.base_ms > MAX_TIMEOUT_MS || r.cap_ms > MAX_TIMEOUT_MS || r.deadline_ms > MAX_TIMEOUT_MS {
+            return bad("clients.retry", "base_ms, cap_ms and deadline_ms must be at most one day");
+        }
+        for (i, o) in r.retry_on.iter().enumerate() {
+            let ok = matches!(o.as_str(), "connect_error" | "error") || o.parse::<u16>().is_ok_and(|s| (400..=599).contains(&s));
+            if !ok {
+                return bad(format!("clients.retry.retry_on[{i}]"), format!("must be a 4xx/5xx status, \"connect_error\" or \"error\", got {o:?}"));
+            }
+        }
         check_path("clients.path", &c.path)?;
         for (i, r) in self.requests.iter().enumerate() {
             check_method(&format!("requests[{i}].method"), &r.method)?;

@@ -67,6 +67,8 @@ pub enum Event {
     ClientReceive(ReqId),
     /// The next open-loop arrival.
     ClientArrival,
+    /// A client's wait before a retry is over.
+    ClientRetry { op: usize },
 }
 
 /// Who did something, for the timeline.
@@ -147,6 +149,10 @@ pub enum ClientResult {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Exchange {
     pub id: ReqId,
+    /// The client operation (logical request) this try belongs to.
+    pub op: usize,
+    /// 0 for the first try, 1 for the first retry...
+    pub try_no: u32,
     pub request: RequestSpec,
     pub client_ip: String,
     pub sent_at: SimTime,
@@ -255,6 +261,18 @@ pub struct Conn {
     pub generation: u64,
 }
 
+/// One logical client request and its tries (retries are new exchanges).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClientOp {
+    pub tries: Vec<ReqId>,
+    pub started: SimTime,
+    pub finished: Option<SimTime>,
+    /// Ended with a response the client accepts.
+    pub ok: bool,
+    /// The previous wait, for decorrelated jitter (µs).
+    pub last_wait_us: u64,
+}
+
 /// Counters that must add up (see the property tests).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
@@ -269,6 +287,10 @@ pub struct Stats {
     pub app_responses_written: u64,
     pub app_crashes: u64,
     pub syns_dropped: u64,
+    /// Client operations that ended, and how many of them succeeded.
+    pub ops_finished: u64,
+    pub ops_ok: u64,
+    pub client_retries: u64,
 }
 
 pub struct World {
@@ -299,6 +321,8 @@ pub struct World {
     pub proxy_running: bool,
     /// The app processes, parallel to `scenario.apps`.
     pub apps: Vec<super::app::AppProc>,
+    /// Client operations (logical requests).
+    pub ops: Vec<ClientOp>,
 }
 
 impl World {
@@ -324,6 +348,7 @@ impl World {
             events_processed: 0,
             proxy_running: true,
             apps: Vec::new(),
+            ops: Vec::new(),
         }
         .with_apps()
     }
@@ -364,9 +389,19 @@ impl World {
 
     /// Adds a request to the run; it is sent at `at`.
     pub fn add_request(&mut self, request: RequestSpec, client_ip: String, at: SimTime) -> ReqId {
+        let op = self.ops.len();
+        self.ops.push(ClientOp { tries: Vec::new(), started: at, finished: None, ok: false, last_wait_us: 0 });
+        self.add_try(op, 0, request, client_ip, at)
+    }
+
+    /// Adds try `try_no` of client operation `op`, sent at `at`.
+    pub fn add_try(&mut self, op: usize, try_no: u32, request: RequestSpec, client_ip: String, at: SimTime) -> ReqId {
         let id = self.exchanges.len();
+        self.ops[op].tries.push(id);
         self.exchanges.push(Exchange {
             id,
+            op,
+            try_no,
             request,
             client_ip,
             sent_at: at,
