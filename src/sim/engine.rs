@@ -118,31 +118,28 @@ impl Simulation {
         if self.world.base.faults == faults {
             return;
         }
-        self.world.set_faults(faults);
-        self.world.proxy_running = true;
-        self.world.apps.truncate(self.world.scenario.apps.len());
-        while self.world.apps.len() < self.world.scenario.apps.len() {
-            let i = self.world.apps.len();
-            self.world.apps.push(app::AppProc::new(i));
-        }
-        self.proxy = Proxy::start(&mut self.world);
+        let base = Scenario { faults, ..self.world.base.clone() };
+        self.reload(base);
     }
 
     /// Replaces the whole scenario from now on (time, logs and history are
     /// kept), like editing the config and running `nginx -s reload`.
     pub fn reconfigure(&mut self, base: Scenario) -> Result<(), ScenarioError> {
         base.validate()?;
-        self.world.clock = super::time::Clock::new(self.world.base.start_unix);
-        self.world.base = Scenario { start_unix: self.world.base.start_unix, seed: self.world.base.seed, ..base };
+        // The run's clock and PRNG stream stay those it started with.
+        let base = Scenario { start_unix: self.world.base.start_unix, seed: self.world.base.seed, ..base };
+        self.reload(base);
+        Ok(())
+    }
+
+    /// Installs `base` as the user's scenario and restarts the proxy on its
+    /// effective configuration.
+    fn reload(&mut self, base: Scenario) {
+        self.world.base = base;
         self.world.scenario = super::world::effective(&self.world.base);
         self.world.proxy_running = true;
-        self.world.apps.truncate(self.world.scenario.apps.len());
-        while self.world.apps.len() < self.world.scenario.apps.len() {
-            let i = self.world.apps.len();
-            self.world.apps.push(app::AppProc::new(i));
-        }
+        self.world.sync_apps();
         self.proxy = Proxy::start(&mut self.world);
-        Ok(())
     }
 
     pub fn world(&self) -> &World {

@@ -354,8 +354,19 @@ impl World {
     }
 
     fn with_apps(mut self) -> Self {
-        self.apps = (0..self.scenario.apps.len()).map(super::app::AppProc::new).collect();
+        self.sync_apps();
         self
+    }
+
+    /// One process per `scenario.apps` entry: new apps start, removed ones
+    /// go; the others keep their state.
+    pub fn sync_apps(&mut self) {
+        let n = self.scenario.apps.len();
+        self.apps.truncate(n);
+        while self.apps.len() < n {
+            let i = self.apps.len();
+            self.apps.push(super::app::AppProc::new(i));
+        }
     }
 
     /// Schedules `event` `delay_us` after now.
@@ -446,12 +457,6 @@ impl World {
             generation: 0,
         });
         self.conns.len() - 1
-    }
-
-    /// Replaces the faults and recomputes the effective configuration.
-    pub fn set_faults(&mut self, faults: Vec<super::fault::Fault>) {
-        self.base.faults = faults;
-        self.scenario = effective(&self.base);
     }
 
     /// Calendar seconds now (nginx's `ngx_time()`).
