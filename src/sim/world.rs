@@ -459,6 +459,36 @@ impl World {
         self.conns.len() - 1
     }
 
+    /// Records the next attempt of request `id`, on `conn` (new or reused
+    /// from a keepalive cache).
+    pub fn begin_attempt(&mut self, id: ReqId, conn: ConnId, reused: bool) {
+        let c = &self.conns[conn];
+        let attempt = Attempt {
+            peer: c.peer.clone(),
+            server: c.server,
+            connection: c.number,
+            reused,
+            started: self.now,
+            ended: None,
+            result: AttemptResult::InProgress,
+        };
+        self.exchanges[id].attempts.push(attempt);
+        self.exchanges[id].proxy.conn = Some(conn);
+        self.stats.upstream_attempts += 1;
+    }
+
+    /// Opens a new connection for the next attempt of request `id` and
+    /// sends its SYN (the flavour arms its own connect timer).
+    pub fn connect_attempt(&mut self, id: ReqId, peer: String, server: Option<usize>) -> ConnId {
+        let attempt = self.exchanges[id].attempts.len() as u32;
+        let conn = self.open_conn(peer, server, id, attempt);
+        self.begin_attempt(id, conn, false);
+        self.exchanges[id].proxy.request_sent = false;
+        let hop = self.hop();
+        self.schedule(hop, Event::AppSyn { conn, syn: 0 });
+        conn
+    }
+
     /// Calendar seconds now (nginx's `ngx_time()`).
     pub fn unix_secs(&self) -> i64 {
         self.base.start_unix.saturating_add((self.now.as_micros() / 1_000_000) as i64)

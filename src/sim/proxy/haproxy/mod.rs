@@ -12,7 +12,7 @@ use crate::sim::app::{self, TlsResult};
 use crate::sim::fault::{ConnectOutcome, Wire};
 use crate::sim::http::{Header, Response};
 use crate::sim::net::{Address, ProxyPass, Scheme, Target};
-use crate::sim::world::{Actor, Attempt, AttemptResult, ClientResult, ConnId, ConnState, Event, ProxyTimer, ReqId, World};
+use crate::sim::world::{Actor, AttemptResult, ClientResult, ConnId, ConnState, Event, ProxyTimer, ReqId, World};
 
 use super::nginx::peers::{PeerSet, Pick};
 use super::ProxyFlavor;
@@ -155,24 +155,10 @@ impl Haproxy {
         let peer = self.peers.peer(pick).name.clone();
         let server = Some(self.peers.peer(pick).server);
         let attempt = w.exchanges[id].attempts.len() as u32;
-        let conn = w.open_conn(peer.clone(), server, id, attempt);
-        let number = w.conns[conn].number;
-        w.exchanges[id].attempts.push(Attempt {
-            peer: peer.clone(),
-            server,
-            connection: number,
-            reused: false,
-            started: w.now,
-            ended: None,
-            result: AttemptResult::InProgress,
-        });
-        w.exchanges[id].proxy.conn = Some(conn);
-        w.stats.upstream_attempts += 1;
+        w.connect_attempt(id, peer.clone(), server);
         self.st(id).tries += 1;
         let name = self.server_name(Some(pick));
         w.note(id, Actor::Proxy, format!("connects to {BACKEND}/{name} ({peer})"));
-        let hop = w.hop();
-        w.schedule(hop, Event::AppSyn { conn, syn: 0 });
         let t = w.scenario.proxy.haproxy.timeout_connect_ms * 1_000;
         w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Connect { attempt } });
     }

@@ -14,7 +14,7 @@ use crate::sim::http::{Header, Response};
 use crate::sim::log::{nginx_combined_line, nginx_error_line, ErrorContext, Level};
 use crate::sim::net::{Address, ProxyPass, Scheme, Target};
 use crate::sim::world::{
-    Actor, Attempt, AttemptResult, ClientResult, ConnId, ConnState, Event, ProxyTimer, ReqId, World,
+    Actor, AttemptResult, ClientResult, ConnId, ConnState, Event, ProxyTimer, ReqId, World,
 };
 
 use super::ProxyFlavor;
@@ -301,41 +301,17 @@ impl Nginx {
                 c.req = Some(id);
                 c.attempt = attempt;
                 c.proxy_idle_token += 1;
-                w.stats.keepalive_reuses += 1;
                 let number = c.number;
-                w.exchanges[id].attempts.push(Attempt {
-                    peer: peer.clone(),
-                    server,
-                    connection: number,
-                    reused: true,
-                    started: w.now,
-                    ended: None,
-                    result: AttemptResult::InProgress,
-                });
-                w.exchanges[id].proxy.conn = Some(conn);
-                w.stats.upstream_attempts += 1;
+                w.stats.keepalive_reuses += 1;
+                w.begin_attempt(id, conn, true);
                 w.note(id, Actor::Proxy, format!("reuses idle keepalive connection *{number} to {peer}"));
                 self.send_request(w, id, conn);
                 return;
             }
         }
-        let conn = w.open_conn(peer.clone(), server, id, attempt);
+        let conn = w.connect_attempt(id, peer.clone(), server);
         let number = w.conns[conn].number;
-        w.exchanges[id].attempts.push(Attempt {
-            peer: peer.clone(),
-            server,
-            connection: number,
-            reused: false,
-            started: w.now,
-            ended: None,
-            result: AttemptResult::InProgress,
-        });
-        w.exchanges[id].proxy.conn = Some(conn);
-        w.exchanges[id].proxy.request_sent = false;
-        w.stats.upstream_attempts += 1;
         w.note(id, Actor::Proxy, format!("connect() to {peer} (upstream connection *{number})"));
-        let hop = w.hop();
-        w.schedule(hop, Event::AppSyn { conn, syn: 0 });
         let t = w.scenario.proxy.proxy_connect_timeout_ms * 1_000;
         w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Connect { attempt } });
     }
