@@ -67,6 +67,34 @@ pub fn listener(w: &World, addr: &Address) -> Option<usize> {
     })
 }
 
+/// What a healthy app answers.
+pub fn healthy_response(cfg: &super::scenario::App) -> Response {
+    Response {
+        status: 200,
+        reason: reason_phrase(200).into(),
+        headers: vec![
+            Header::new("Content-Type", "application/json; charset=utf-8"),
+            Header::new("Content-Length", cfg.body.len().to_string()),
+        ],
+        body: cfg.body.clone(),
+    }
+}
+
+/// What an app that sheds load answers when its queue is full.
+pub fn shed_response() -> Response {
+    let body = "Server is overloaded. Retry later.\n".to_string();
+    Response {
+        status: 503,
+        reason: reason_phrase(503).into(),
+        headers: vec![
+            Header::new("Content-Type", "text/plain; charset=utf-8"),
+            Header::new("Content-Length", body.len().to_string()),
+            Header::new("Retry-After", "1"),
+        ],
+        body,
+    }
+}
+
 /// A SYN reaches the app host.
 pub fn on_syn(w: &mut World, conn: ConnId, syn: u32) {
     if w.conns[conn].state != ConnState::Connecting {
@@ -163,23 +191,9 @@ pub fn on_request(w: &mut World, conn: ConnId) {
     let cfg = &w.scenario.apps[a];
     let shed = cfg.shed_queue_above;
     if shed > 0 && w.apps[a].waiting.len() as u32 >= shed {
-        let body = "Server is overloaded. Retry later.\n".to_string();
         let reply = AppReply {
             after_us: 200,
-            wire: Wire::Http {
-                response: Response {
-                    status: 503,
-                    reason: reason_phrase(503).into(),
-                    headers: vec![
-                        Header::new("Content-Type", "text/plain; charset=utf-8"),
-                        Header::new("Content-Length", body.len().to_string()),
-                        Header::new("Retry-After", "1"),
-                    ],
-                    body,
-                },
-                bad_header_line: None,
-                truncate_body_at: None,
-            },
+            wire: Wire::Http { response: shed_response(), bad_header_line: None, truncate_body_at: None },
             note: Some("load shedding: queue full"),
         };
         w.stats.app_requests_read += 1;
@@ -213,24 +227,12 @@ fn start(w: &mut World, a: usize, conn: ConnId) {
         cfg.latency_ms.saturating_sub(cfg.latency_jitter_ms),
         cfg.latency_ms.saturating_add(cfg.latency_jitter_ms),
     );
-    let body = cfg.body.clone();
+    let response = healthy_response(cfg);
     let name = cfg.name.clone();
     let after_us = w.rng.between(lo * 1_000, hi * 1_000);
     let mut reply = AppReply {
         after_us,
-        wire: Wire::Http {
-            response: Response {
-                status: 200,
-                reason: reason_phrase(200).into(),
-                headers: vec![
-                    Header::new("Content-Type", "application/json; charset=utf-8"),
-                    Header::new("Content-Length", body.len().to_string()),
-                ],
-                body,
-            },
-            bad_header_line: None,
-            truncate_body_at: None,
-        },
+        wire: Wire::Http { response, bad_header_line: None, truncate_body_at: None },
         note: None,
     };
     let now = w.now;

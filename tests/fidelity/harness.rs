@@ -15,7 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use gateway_lab::sim::fault::{AppReply, CertProblem, DnsAnswer, Fault, FaultKind, PoolMode, Wire};
-use gateway_lab::sim::http::{reason_phrase, Header, Response};
+use gateway_lab::sim::http::Response;
 use gateway_lab::sim::net::{Address, ProxyPass, Target};
 use gateway_lab::sim::proxy::nginx::conf::Paths;
 use gateway_lab::sim::rng::SimRng;
@@ -326,18 +326,6 @@ pub struct RealWorld {
     pub notes: Vec<String>,
 }
 
-fn healthy_response(app: &App) -> Response {
-    Response {
-        status: 200,
-        reason: reason_phrase(200).into(),
-        headers: vec![
-            Header::new("Content-Type", "application/json; charset=utf-8"),
-            Header::new("Content-Length", app.body.len().to_string()),
-        ],
-        body: app.body.clone(),
-    }
-}
-
 fn wire_head(r: &Response, bad_line: Option<&str>) -> Vec<u8> {
     let mut head = format!("{}\r\n", r.status_line());
     for h in &r.headers {
@@ -472,19 +460,9 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
             }
         }
         let shed = (app.shed_queue_above > 0).then(|| {
-            let body = "Server is overloaded. Retry later.\n".to_string();
-            let r = Response {
-                status: 503,
-                reason: reason_phrase(503).into(),
-                headers: vec![
-                    Header::new("Content-Type", "text/plain; charset=utf-8"),
-                    Header::new("Content-Length", body.len().to_string()),
-                    Header::new("Retry-After", "1"),
-                ],
-                body: body.clone(),
-            };
+            let r = gateway_lab::sim::app::shed_response();
             let mut bytes = wire_head(&r, None);
-            bytes.extend_from_slice(body.as_bytes());
+            bytes.extend_from_slice(r.body.as_bytes());
             (app.shed_queue_above, bytes)
         });
         let seed = v.scenario.seed;
@@ -496,7 +474,7 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
             let after_us = lo + lcg(&jitter) % (hi - lo + 1);
             let healthy = AppReply {
                 after_us,
-                wire: Wire::Http { response: healthy_response(&app_c), bad_header_line: None, truncate_body_at: None },
+                wire: Wire::Http { response: gateway_lab::sim::app::healthy_response(&app_c), bad_header_line: None, truncate_body_at: None },
                 note: None,
             };
             // Probabilities are 0 or 1 here, so the generator is never drawn.
@@ -1077,7 +1055,7 @@ mod tests {
         let app = App::default();
         let plan = plan_from(AppReply {
             after_us: 1_000,
-            wire: Wire::Http { response: healthy_response(&app), bad_header_line: Some("Bad Header: x".into()), truncate_body_at: Some(5) },
+            wire: Wire::Http { response: gateway_lab::sim::app::healthy_response(&app), bad_header_line: Some("Bad Header: x".into()), truncate_body_at: Some(5) },
             note: None,
         });
         let Action::Respond { head, body, truncate_at } = plan.action else { panic!() };
@@ -1092,7 +1070,7 @@ mod tests {
     fn a_chunked_body_cut_short_is_one_chunk_without_the_last_one() {
         let fault = FaultKind::DiesAfterHeaders { content_length: 1_000, sent_bytes: 200, chunked: true };
         let app = App::default();
-        let healthy = AppReply { after_us: 0, wire: Wire::Http { response: healthy_response(&app), bad_header_line: None, truncate_body_at: None }, note: None };
+        let healthy = AppReply { after_us: 0, wire: Wire::Http { response: gateway_lab::sim::app::healthy_response(&app), bad_header_line: None, truncate_body_at: None }, note: None };
         let reply = Fault::from(fault).on_request(SimTime::ZERO, &app.name, &mut SimRng::seeded(1), healthy);
         let plan = plan_from(reply);
         let Action::Respond { head, body, .. } = plan.action else { panic!() };
