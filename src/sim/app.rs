@@ -82,17 +82,12 @@ pub fn healthy_response(cfg: &super::scenario::App) -> Response {
 
 /// What an app that sheds load answers when its queue is full.
 pub fn shed_response() -> Response {
-    let body = "Server is overloaded. Retry later.\n".to_string();
-    Response {
-        status: 503,
-        reason: reason_phrase(503).into(),
-        headers: vec![
-            Header::new("Content-Type", "text/plain; charset=utf-8"),
-            Header::new("Content-Length", body.len().to_string()),
-            Header::new("Retry-After", "1"),
-        ],
-        body,
-    }
+    super::fault::text_response(
+        503,
+        reason_phrase(503),
+        "Server is overloaded. Retry later.\n",
+        vec![Header::new("Retry-After", "1")],
+    )
 }
 
 /// A SYN reaches the app host.

@@ -329,7 +329,7 @@ fn point_at_socket(sc: &mut Scenario, path: &str) {
     }
 }
 
-fn text_response(status: u16, reason: &str, body: &str, extra: Vec<Header>) -> Response {
+pub(crate) fn text_response(status: u16, reason: &str, body: &str, extra: Vec<Header>) -> Response {
     let mut headers = vec![
         Header::new("Content-Type", "text/plain; charset=utf-8"),
         Header::new("Content-Length", body.len().to_string()),
