@@ -6,6 +6,8 @@
 //! Needs `haproxy` in /usr/sbin (scripts/setup test installs it); set
 //! GATEWAY_LAB_NO_HAPROXY=1 to skip explicitly.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -18,32 +20,7 @@ use gateway_lab::sim::{Scenario, Simulation};
 const ENGINE_CONF: &str = "/etc/haproxy/haproxy.cfg";
 
 fn haproxy() -> Option<PathBuf> {
-    if std::env::var_os("GATEWAY_LAB_NO_HAPROXY").is_some() {
-        return None;
-    }
-    for p in ["/usr/sbin/haproxy", "/usr/bin/haproxy"] {
-        if Path::new(p).exists() {
-            return Some(p.into());
-        }
-    }
-    panic!("haproxy is not installed: run ./scripts/setup test (or set GATEWAY_LAB_NO_HAPROXY=1 to skip)");
-}
-
-fn self_signed_ca(dir: &Path) -> PathBuf {
-    let key = dir.join("ca.key");
-    let crt = dir.join("ca.pem");
-    let ok = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=gateway-lab-test-ca"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&crt)
-        .output()
-        .expect("openssl runs")
-        .status
-        .success();
-    assert!(ok, "openssl could not make a test CA");
-    crt
+    common::proxy_binary("haproxy", "GATEWAY_LAB_NO_HAPROXY")
 }
 
 /// `[ALERT]    (12281) : config : [FILE:20] : msg` → `[ALERT] config : [CONF:20] : msg`.
@@ -91,7 +68,7 @@ fn every_scenario_config_passes_haproxy_c() {
     let Some(haproxy) = haproxy() else { return };
     let root = std::env::temp_dir().join(format!("gateway-lab-haproxy-c-{}", std::process::id()));
     std::fs::create_dir_all(&root).unwrap();
-    let ca = self_signed_ca(&root);
+    let ca = common::self_signed_ca(&root);
     let paths = Paths { ca_file: ca.display().to_string() };
     let conf = root.join("haproxy.cfg");
     let (mut checked, mut refused) = (0, 0);

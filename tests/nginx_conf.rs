@@ -5,6 +5,8 @@
 //! (scripts/setup test installs it); set GATEWAY_LAB_NO_NGINX=1 to skip
 //! explicitly.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,32 +15,7 @@ use gateway_lab::sim::world::effective;
 use gateway_lab::sim::{Scenario, Simulation};
 
 fn nginx() -> Option<PathBuf> {
-    if std::env::var_os("GATEWAY_LAB_NO_NGINX").is_some() {
-        return None;
-    }
-    for p in ["/usr/sbin/nginx", "/usr/bin/nginx"] {
-        if Path::new(p).exists() {
-            return Some(p.into());
-        }
-    }
-    panic!("nginx is not installed: run ./scripts/setup test (or set GATEWAY_LAB_NO_NGINX=1 to skip)");
-}
-
-fn self_signed_ca(dir: &Path) -> PathBuf {
-    let key = dir.join("ca.key");
-    let crt = dir.join("ca.pem");
-    let ok = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=gateway-lab-test-ca"])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&crt)
-        .output()
-        .expect("openssl runs")
-        .status
-        .success();
-    assert!(ok, "openssl could not make a test CA");
-    crt
+    common::proxy_binary("nginx", "GATEWAY_LAB_NO_NGINX")
 }
 
 #[test]
@@ -46,7 +23,7 @@ fn every_scenario_config_passes_nginx_t() {
     let Some(nginx) = nginx() else { return };
     let root = std::env::temp_dir().join(format!("gateway-lab-nginx-t-{}", std::process::id()));
     std::fs::create_dir_all(root.join("logs")).unwrap();
-    let ca = self_signed_ca(&root);
+    let ca = common::self_signed_ca(&root);
     let paths = Paths { log_dir: root.join("logs").display().to_string(), ca_file: ca.display().to_string() };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
