@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, openApp, assertNoErrors, breakAndSend,
+  launch, withApp as withAppIn, breakAndSend,
   count, lastText, texts, sel, ERROR_502, ERROR_504, accessLineRe, waitForCount,
 } from './lib.mjs';
 
@@ -10,17 +10,7 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-/** Opens the app in a fresh context, runs `body(page)`, then checks for errors. */
-async function withApp(body) {
-  const s = await newPage(browser);
-  try {
-    await openApp(s.page);
-    await body(s.page);
-    assertNoErrors(s);
-  } finally {
-    await s.close();
-  }
-}
+const withApp = (body) => withAppIn(browser, body);
 
 test('app_down → 502 Bad Gateway, "connect() failed (111: Connection refused)" in error.log', { timeout: 60_000 }, () =>
   withApp(async (page) => {

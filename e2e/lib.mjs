@@ -96,6 +96,24 @@ export async function openApp(page) {
   await page.locator('[data-testid=app]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
 }
 
+/** Opens the app in a fresh context, runs `body(page)`, then checks for console and page errors. */
+export async function withApp(browser, body, options) {
+  const s = await newPage(browser, options);
+  try {
+    await openApp(s.page);
+    await body(s.page);
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+}
+
+/** Types `value` into the input `[data-testid=testid]` and leaves it, as a user does (fires change). */
+export async function setInput(page, testid, value) {
+  await page.fill(`[data-testid=${testid}]`, String(value));
+  await page.locator(`[data-testid=${testid}]`).blur();
+}
+
 /** Fails when the page logged a console error or threw. */
 export function assertNoErrors(session, what = 'page') {
   assert.deepEqual(session.pageErrors, [], `${what}: uncaught page errors`);

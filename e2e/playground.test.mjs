@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, openApp, assertNoErrors, chooseFault, sendRequest,
+  launch, newPage, openApp, assertNoErrors, withApp, setInput, chooseFault, sendRequest,
   count, texts, waitForText, waitForCount, sel,
 } from './lib.mjs';
 
@@ -37,24 +37,17 @@ const CATALOG = {
   rate_limited: null,
 };
 
-test('the fault palette offers the whole catalog', { timeout: 60_000 }, async () => {
-  const s = await newPage(browser);
-  try {
-    await openApp(s.page);
-    const values = await s.page.$$eval(`${sel.fault} option`, (os) => os.map((o) => o.value));
+test('the fault palette offers the whole catalog', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
+    const values = await page.$$eval(`${sel.fault} option`, (os) => os.map((o) => o.value));
     assert.deepEqual(values.filter((v) => v !== 'none').sort(), Object.keys(CATALOG).sort());
-    assertNoErrors(s);
-  } finally { await s.close(); }
-});
+  }));
 
 for (const [fault, expected] of Object.entries(CATALOG)) {
   if (!expected) continue;
   const [status, errorText] = expected;
-  test(`${fault}: ${status}${errorText ? `, "${errorText}"` : ''}; the fix brings back 200`, { timeout: 60_000 }, async () => {
-    const s = await newPage(browser);
-    try {
-      const { page } = s;
-      await openApp(page);
+  test(`${fault}: ${status}${errorText ? `, "${errorText}"` : ''}; the fix brings back 200`, { timeout: 60_000 }, () =>
+    withApp(browser, async (page) => {
       await chooseFault(page, fault);
       const errorsBefore = await count(page, sel.errorLine);
       await sendRequest(page);
@@ -77,16 +70,11 @@ for (const [fault, expected] of Object.entries(CATALOG)) {
       await waitForText(page, sel.status, '200 OK');
       const console = await page.locator('[data-testid=client-console]').textContent();
       assert.ok(!console.includes('curl: ('), `after the fix the client should be happy: ${console}`);
-      assertNoErrors(s);
-    } finally { await s.close(); }
-  });
+    }));
 }
 
-test('the config preview follows the directive controls and the flavor', { timeout: 60_000 }, async () => {
-  const s = await newPage(browser);
-  try {
-    const { page } = s;
-    await openApp(page);
+test('the config preview follows the directive controls and the flavor', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
     const preview = page.locator('[data-testid=config-preview]');
     assert.ok((await preview.textContent()).includes('proxy_pass http://app;'));
     assert.ok(!(await preview.textContent()).includes('proxy_read_timeout'), 'the default 60s is not written');
@@ -99,37 +87,26 @@ test('the config preview follows the directive controls and the flavor', { timeo
     await page.selectOption('[data-testid=flavor-select]', 'haproxy');
     await waitForText(page, '[data-testid=config-preview]', 'backend be_app');
     // HAProxy has its own directive for the same wait.
-    await page.fill('[data-testid=read-timeout]', '95');
-    await page.locator('[data-testid=read-timeout]').blur();
+    await setInput(page, 'read-timeout', '95');
     await waitForText(page, '[data-testid=config-preview]', 'timeout server 95000ms');
     // The same breakage through HAProxy: 503 after its retries, not 502.
     await sendRequest(page);
     await waitForText(page, sel.status, '503 Service Unavailable');
     await waitForText(page, '[data-testid=access-log]', 'SC--');
-    assertNoErrors(s);
-  } finally { await s.close(); }
-});
+  }));
 
-test('502 vs 503 vs 504: the same request through three breakages', { timeout: 60_000 }, async () => {
-  const s = await newPage(browser);
-  try {
-    const { page } = s;
-    await openApp(page);
+test('502 vs 503 vs 504: the same request through three breakages', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
     await page.click('[data-testid=compare-run]');
     await waitForCount(page, '[data-testid=compare-col]', 3);
     const cols = await texts(page, '[data-testid=compare-col]');
     assert.ok(cols[0].includes('502 Bad Gateway') && cols[0].includes('connect() failed (111: Connection refused)'), cols[0]);
     assert.ok(cols[1].includes('503 Service Unavailable') && cols[1].includes('" 503 '), cols[1]);
     assert.ok(cols[2].includes('504 Gateway Time-out') && cols[2].includes('upstream timed out (110: Connection timed out)'), cols[2]);
-    assertNoErrors(s);
-  } finally { await s.close(); }
-});
+  }));
 
-test('logs filter and download what they show', { timeout: 60_000 }, async () => {
-  const s = await newPage(browser);
-  try {
-    const { page } = s;
-    await openApp(page);
+test('logs filter and download what they show', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
     await chooseFault(page, 'app_down');
     await sendRequest(page);
     await chooseFault(page, 'slow_app');
@@ -142,15 +119,10 @@ test('logs filter and download what they show', { timeout: 60_000 }, async () =>
     const body = decodeURIComponent(href.replace(/^data:text\/plain;charset=utf-8,/, ''));
     assert.ok(body.includes('upstream timed out') && !body.includes('Connection refused'), body);
     assert.equal(await page.getAttribute('[data-testid=error-log-download]', 'download'), 'error.log');
-    assertNoErrors(s);
-  } finally { await s.close(); }
-});
+  }));
 
-test('time controls: slow motion, pause, step one event, play, reset', { timeout: 60_000 }, async () => {
-  const s = await newPage(browser);
-  try {
-    const { page } = s;
-    await openApp(page);
+test('time controls: slow motion, pause, step one event, play, reset', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
     await chooseFault(page, 'slow_app');
     await page.selectOption('[data-testid=speed]', '0'); // slow motion: 0.01×
     await sendRequest(page);
@@ -181,15 +153,10 @@ test('time controls: slow motion, pause, step one event, play, reset', { timeout
     await page.click('[data-testid=reset]');
     await waitForText(page, '[data-testid=clock]', '+0.000000s');
     assert.equal(await count(page, sel.errorLine), 0, 'reset clears the logs');
-    assertNoErrors(s);
-  } finally { await s.close(); }
-});
+  }));
 
-test('a click on a past request shows its response and timeline', { timeout: 60_000 }, async () => {
-  const s = await newPage(browser);
-  try {
-    const { page } = s;
-    await openApp(page);
+test('a click on a past request shows its response and timeline', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
     await chooseFault(page, 'app_down');
     await sendRequest(page);
     await waitForText(page, sel.status, '502 Bad Gateway');
@@ -205,9 +172,7 @@ test('a click on a past request shows its response and timeline', { timeout: 60_
     // Sending again follows the newest request.
     await sendRequest(page);
     await waitForText(page, sel.status, '200 OK');
-    assertNoErrors(s);
-  } finally { await s.close(); }
-});
+  }));
 
 test('theme picker switches light and dark regardless of the system setting', { timeout: 60_000 }, async () => {
   const context = await browser.newContext({ colorScheme: 'light' });
@@ -225,11 +190,8 @@ test('theme picker switches light and dark regardless of the system setting', { 
   } finally { await context.close(); }
 });
 
-test('topology: upstream servers with their state, requests in flight clickable', { timeout: 60_000 }, async () => {
-  const s = await newPage(browser);
-  try {
-    const { page } = s;
-    await openApp(page);
+test('topology: upstream servers with their state, requests in flight clickable', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
     await chooseFault(page, 'rolling_deploy');
     await sendRequest(page);
     await waitForText(page, '[data-testid=upstream-state]', 'restarting');
@@ -243,21 +205,15 @@ test('topology: upstream servers with their state, requests in flight clickable'
     await page.locator('[data-testid=inflight]').first().click();
     await waitForText(page, '[data-testid=status]', 'Waiting');
     assert.equal(await page.locator('[data-testid=request-chip][aria-pressed=true]').textContent(), '#2 …');
-    assertNoErrors(s);
-  } finally { await s.close(); }
-});
+  }));
 
-test('palette: several faults at once, knobs change the outcome, bad knobs are refused with a message', { timeout: 60_000 }, async () => {
-  const s = await newPage(browser);
-  try {
-    const { page } = s;
-    await openApp(page);
+test('palette: several faults at once, knobs change the outcome, bad knobs are refused with a message', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
     await page.click('[data-testid=palette] summary');
     await page.check('[data-testid=palette-slow_app]');
     await waitForText(page, '[data-testid=active-faults]', '1 active');
     // 5 s is below proxy_read_timeout (60 s): slow, but fine.
-    await page.fill('[data-testid=knob-slow_app-delay_ms]', '5000');
-    await page.locator('[data-testid=knob-slow_app-delay_ms]').blur();
+    await setInput(page, 'knob-slow_app-delay_ms', '5000');
     await sendRequest(page);
     await waitForText(page, sel.status, '200 OK');
     await waitForText(page, '[data-testid=client-console]', '5.0 s');
@@ -267,19 +223,13 @@ test('palette: several faults at once, knobs change the outcome, bad knobs are r
     await sendRequest(page);
     await waitForText(page, sel.status, '503 Service Unavailable');
     // A knob the engine refuses: the message names the field, nothing changes.
-    await page.fill('[data-testid=knob-slow_app-probability]', '2');
-    await page.locator('[data-testid=knob-slow_app-probability]').blur();
+    await setInput(page, 'knob-slow_app-probability', '2');
     await waitForText(page, '[data-testid=config-error]', 'faults[0].probability: must be between 0 and 1');
     await waitForText(page, '[data-testid=active-faults]', '2 active');
-    assertNoErrors(s);
-  } finally { await s.close(); }
-});
+  }));
 
-test('faults that need load: a burst shows rate limiting (503) and overload (seconds of latency); the fixes clear them', { timeout: 90_000 }, async () => {
-  const s = await newPage(browser);
-  try {
-    const { page } = s;
-    await openApp(page);
+test('faults that need load: a burst shows rate limiting (503) and overload (seconds of latency); the fixes clear them', { timeout: 90_000 }, () =>
+  withApp(browser, async (page) => {
     // rate_limited: 200 requests at 50/s against limit_req 1 r/s → nginx's own 503s.
     await chooseFault(page, 'rate_limited');
     await page.click('[data-testid=send-burst]');
@@ -310,9 +260,7 @@ test('faults that need load: a burst shows rate limiting (503) and overload (sec
     await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=request-chip]')].at(-1)?.textContent === '#400 200', null, { timeout: 10_000 });
     const fast = await page.locator('[data-testid=client-console]').textContent();
     assert.ok(/ ms\)/.test(fast), `after removing the overload the burst is served in milliseconds: ${fast}`);
-    assertNoErrors(s);
-  } finally { await s.close(); }
-});
+  }));
 
 test('no layout jumps: cumulative layout shift stays under 0.1 while loading and sending', { timeout: 60_000 }, async () => {
   const s = await newPage(browser);
@@ -339,48 +287,36 @@ test('no layout jumps: cumulative layout shift stays under 0.1 while loading and
   } finally { await s.close(); }
 });
 
-test('proxy directives: each control changes the rendered config', { timeout: 60_000 }, async () => {
-  const s = await newPage(browser);
-  try {
-    const { page } = s;
-    await openApp(page);
-    const set = async (id, v) => {
-      await page.fill(`[data-testid=${id}]`, String(v));
-      await page.locator(`[data-testid=${id}]`).blur();
-    };
-    await set('connect-timeout', 3);
+test('proxy directives: each control changes the rendered config', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
+    await setInput(page, 'connect-timeout', 3);
     await waitForText(page, '[data-testid=config-preview]', 'proxy_connect_timeout 3s;');
-    await set('next-upstream-tries', 2);
+    await setInput(page, 'next-upstream-tries', 2);
     await waitForText(page, '[data-testid=config-preview]', 'proxy_next_upstream_tries 2;');
-    await set('buffer-size', 16);
-    await set('buffers-size', 16);
+    await setInput(page, 'buffer-size', 16);
+    await setInput(page, 'buffers-size', 16);
     await waitForText(page, '[data-testid=config-preview]', 'proxy_buffers 8 16k;');
     await waitForText(page, '[data-testid=config-preview]', 'proxy_buffer_size 16k;');
-    await set('keepalive', 8);
+    await setInput(page, 'keepalive', 8);
     await waitForText(page, '[data-testid=config-preview]', 'keepalive 8;');
     await waitForText(page, '[data-testid=config-preview]', 'proxy_http_version 1.1;');
     await page.selectOption('[data-testid=error-log-level]', 'warn');
     await waitForText(page, '[data-testid=config-preview]', 'error.log warn;');
     // A combination nginx refuses: proxy_buffer_size 64k with 16k buffers.
-    await set('buffer-size', 64);
+    await setInput(page, 'buffer-size', 64);
     await chooseFault(page, 'none');
     await sendRequest(page);
     await waitForText(page, sel.status, 'No response: could not connect');
     await waitForText(page, '[data-testid=proxy-stderr]', 'proxy_busy_buffers_size');
     await page.selectOption('[data-testid=flavor-select]', 'haproxy');
-    await set('retries', 1);
+    await setInput(page, 'retries', 1);
     await waitForText(page, '[data-testid=config-preview]', 'retries 1');
     await page.check('[data-testid=redispatch]');
     await waitForText(page, '[data-testid=config-preview]', 'option redispatch');
-    assertNoErrors(s);
-  } finally { await s.close(); }
-});
+  }));
 
-test('keepalive_mismatch through a ready scenario: the GET is retried, the POST gets 502; the fix removes the race', { timeout: 60_000 }, async () => {
-  const s = await newPage(browser);
-  try {
-    const { page } = s;
-    await openApp(page);
+test('keepalive_mismatch through a ready scenario: the GET is retried, the POST gets 502; the fix removes the race', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
     await page.selectOption('[data-testid=scenario-select]', 'keepalive_mismatch');
     await waitForText(page, '[data-testid=scenario-description]', 'keepalive 16');
     await waitForCount(page, '[data-testid=request-chip]', 3);
@@ -396,15 +332,10 @@ test('keepalive_mismatch through a ready scenario: the GET is retried, the POST 
     await page.click('[data-testid=reset]');
     await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=request-chip]')].map((c) => c.textContent).join(' ') === '#1 200 #2 200 #3 200', null, { timeout: 5_000 });
     assert.equal(await count(page, sel.errorLine), 0);
-    assertNoErrors(s);
-  } finally { await s.close(); }
-});
+  }));
 
-test('topology: a finished request stays at the client, coloured by its outcome', { timeout: 60_000 }, async () => {
-  const s = await newPage(browser);
-  try {
-    const { page } = s;
-    await openApp(page);
+test('topology: a finished request stays at the client, coloured by its outcome', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
     await chooseFault(page, 'app_down');
     await sendRequest(page);
     await waitForCount(page, '[data-testid=done]', 1);
@@ -414,6 +345,4 @@ test('topology: a finished request stays at the client, coloured by its outcome'
     await page.locator('[data-testid=done][aria-label^="request #2:"]').waitFor();
     assert.match(await page.getAttribute('[data-testid=done][aria-label^="request #2:"]', 'class'), /done ok/);
     assert.match(await page.getAttribute('[data-testid=done][aria-label^="request #1:"]', 'class'), /done fail/);
-    assertNoErrors(s);
-  } finally { await s.close(); }
-});
+  }));
