@@ -8,8 +8,7 @@ use std::collections::VecDeque;
 use super::fault::{AppReply, CertProblem, ConnectOutcome, Wire};
 use super::http::{reason_phrase, Header, Response};
 use super::net::Address;
-use super::time::SimTime;
-use super::world::{Actor, ConnId, ConnState, Event, ReqId, World};
+use super::world::{Actor, ConnId, ConnState, Event, World};
 
 /// Linux: SYN retransmissions after 1, 2, 4, 8, 16, 32 s (`tcp_syn_retries` = 6).
 pub const SYN_RETRIES: u32 = 6;
@@ -432,11 +431,3 @@ pub fn state(w: &World, a: usize) -> &'static str {
         .map(|f| f.kind.app_state())
         .unwrap_or("listening")
 }
-
-/// Whether `id` is the request currently carried by `conn`.
-pub fn carries(w: &World, conn: ConnId, id: ReqId) -> bool {
-    w.conns[conn].req == Some(id)
-}
-
-#[allow(dead_code)]
-fn _assert_time(_: SimTime) {}
