@@ -103,14 +103,11 @@ pub fn on_syn(w: &mut World, conn: ConnId, syn: u32) {
         _ => ConnectOutcome::Refused,
     };
     if let Some(a) = app {
-        let name = w.scenario.apps[a].name.clone();
         let now = w.now;
-        let faults = w.scenario.faults.clone();
-        for f in &faults {
-            if let Some(o) = f.on_connect(now, &name, &mut w.rng) {
-                outcome = o;
-                break;
-            }
+        // Disjoint fields: the faults and the app are read while the PRNG draws.
+        let (faults, name, rng) = (&w.scenario.faults, &w.scenario.apps[a].name, &mut w.rng);
+        if let Some(o) = faults.iter().find_map(|f| f.on_connect(now, name, rng)) {
+            outcome = o;
         }
     }
     if outcome == ConnectOutcome::Accepted {
@@ -230,9 +227,9 @@ fn start(w: &mut World, a: usize, conn: ConnId) {
         note: None,
     };
     let now = w.now;
-    let faults = w.scenario.faults.clone();
-    for f in &faults {
-        reply = f.on_request(now, &name, &mut w.rng, reply);
+    let (faults, rng) = (&w.scenario.faults, &mut w.rng);
+    for f in faults {
+        reply = f.on_request(now, &name, rng, reply);
     }
     if let Some(id) = w.conns[conn].req {
         let line = w.exchanges[id].request_line();
