@@ -101,6 +101,9 @@ impl Simulation {
             Event::ProxyTimer { id, timer } => proxy.on_timer(w, id, timer),
             Event::ClientReceive(id) => client::on_receive(w, id),
             Event::ClientRetry { op } => client::on_retry(w, op),
+            Event::ClientTimeout(id) => client::on_timeout(w, id),
+            Event::ClientHedge { op, tries } => client::on_hedge(w, op, tries),
+            Event::ProxyClientAbort(id) => proxy.on_client_abort(w, id),
         }
     }
 
@@ -135,6 +138,9 @@ impl Simulation {
     /// Installs `base` as the user's scenario and restarts the proxy on its
     /// effective configuration.
     fn reload(&mut self, base: Scenario) {
+        if self.world.base.clients.retry != base.clients.retry {
+            self.world.guards = super::client::guards::Guards::new(&base.clients.retry);
+        }
         self.world.base = base;
         self.world.scenario = super::world::effective(&self.world.base);
         self.world.proxy_running = true;

@@ -140,13 +140,109 @@ pub struct RetryPolicy {
     /// Tries in all, the first included.
     pub max_attempts: u32,
     /// Outcomes that are retried: status codes ("502", "503", "504", "500",
-    /// "429"), "connect_error" (no connection to the proxy) and "error" (a
-    /// broken or non-HTTP response).
+    /// "429"), "connect_error" (no connection to the proxy), "error" (a
+    /// broken or non-HTTP response) and "timeout" (the per-try timeout).
     pub retry_on: Vec<String>,
     /// Wait at least the response's Retry-After.
     pub honour_retry_after: bool,
     /// Give up once this much time has passed since the first try (0: never).
     pub deadline_ms: u64,
+    /// Per-try timeout: the client closes the connection after this long
+    /// without a response (0: wait for ever). nginx logs such a request
+    /// with status 499.
+    pub timeout_ms: u64,
+    /// A circuit breaker in front of every try (absent: none).
+    pub breaker: Option<CircuitBreaker>,
+    /// A retry budget: retries may be at most a share of recent requests.
+    pub budget: Option<RetryBudget>,
+    /// gRPC-style retry throttling (a token bucket filled by successes).
+    pub throttle: Option<RetryThrottle>,
+    /// Hedged requests: another copy goes out after `delay_ms` without an
+    /// answer, up to `max_attempts` copies; the first good answer wins.
+    pub hedge: Option<Hedge>,
+}
+
+/// How the breaker's sliding window is measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakerWindow {
+    /// The last `window_size` calls.
+    #[default]
+    Count,
+    /// The calls of the last `window_size` seconds.
+    Time,
+}
+
+/// A circuit breaker shared by all clients (one calling service), named
+/// after resilience4j's settings. A breaker that trips after N consecutive
+/// failures is `window: count`, `window_size: N`, `failure_rate_percent: 100`,
+/// `minimum_calls: N`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CircuitBreaker {
+    pub window: BreakerWindow,
+    /// Calls (count window) or seconds (time window).
+    pub window_size: u32,
+    /// Open when at least this share of the window's calls failed.
+    pub failure_rate_percent: f64,
+    /// Minimum throughput: no verdict before the window holds this many calls.
+    pub minimum_calls: u32,
+    /// How long the breaker stays open before letting probes through.
+    pub open_ms: u64,
+    /// Trial calls let through when half-open; all must succeed to close.
+    pub half_open_probes: u32,
+}
+
+impl Default for CircuitBreaker {
+    fn default() -> Self {
+        CircuitBreaker { window: BreakerWindow::Count, window_size: 20, failure_rate_percent: 50.0, minimum_calls: 10, open_ms: 5_000, half_open_probes: 3 }
+    }
+}
+
+/// Finagle's `RetryBudget`: each request deposits `percent`/100 of a retry;
+/// deposits expire after `ttl_ms`; `min_per_s` retries per second are always
+/// allowed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryBudget {
+    pub percent: f64,
+    pub min_per_s: f64,
+    pub ttl_ms: u64,
+}
+
+impl Default for RetryBudget {
+    fn default() -> Self {
+        RetryBudget { percent: 20.0, min_per_s: 10.0, ttl_ms: 10_000 }
+    }
+}
+
+/// gRPC retry throttling (gRFC A6): a bucket of `max_tokens`; a failed try
+/// takes one token, a success gives back `token_ratio`; retries and hedges
+/// are allowed only while more than half the bucket is left.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetryThrottle {
+    pub max_tokens: f64,
+    pub token_ratio: f64,
+}
+
+impl Default for RetryThrottle {
+    fn default() -> Self {
+        RetryThrottle { max_tokens: 10.0, token_ratio: 0.1 }
+    }
+}
+
+/// Hedging: send another copy after `delay_ms` without an answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Hedge {
+    pub delay_ms: u64,
+}
+
+impl Default for Hedge {
+    fn default() -> Self {
+        Hedge { delay_ms: 100 }
+    }
 }
 
 impl Default for RetryPolicy {
@@ -161,6 +257,11 @@ impl Default for RetryPolicy {
             retry_on: vec!["502".into(), "503".into(), "504".into(), "connect_error".into()],
             honour_retry_after: false,
             deadline_ms: 0,
+            timeout_ms: 0,
+            breaker: None,
+            budget: None,
+            throttle: None,
+            hedge: None,
         }
     }
 }
@@ -173,16 +274,40 @@ impl RetryPolicy {
     }
 
     /// The Python `requests` loop: 5 tries, waits of min(2^i, 30) seconds,
-    /// on 502 and on request exceptions. (Its 30 s per-try timeout is not
-    /// modelled yet.)
+    /// on 502 and on request exceptions (connection errors, broken
+    /// responses and its 30 s timeout).
     pub fn python_requests() -> Self {
         RetryPolicy {
             backoff: Backoff::Exponential,
             max_attempts: 5,
             cap_ms: 30_000,
-            retry_on: vec!["502".into(), "connect_error".into(), "error".into()],
+            timeout_ms: 30_000,
+            retry_on: vec!["502".into(), "connect_error".into(), "error".into(), "timeout".into()],
             ..Default::default()
         }
+    }
+
+    /// Named strategies offered by the UI and share links: (id, label, policy).
+    pub fn presets() -> Vec<(&'static str, &'static str, RetryPolicy)> {
+        let expo = RetryPolicy { backoff: Backoff::Exponential, base_ms: 100, cap_ms: 10_000, max_attempts: 4, ..Default::default() };
+        vec![
+            ("none", "No retries", RetryPolicy::default()),
+            ("fetch_with_retry", "JavaScript fetchWithRetry (3 tries, 2^i s, 502 only)", RetryPolicy::fetch_with_retry()),
+            ("python_requests", "Python requests loop (5 tries, min(2^i, 30) s, 30 s timeout)", RetryPolicy::python_requests()),
+            ("immediate", "Immediate retries (3 tries, no wait)", RetryPolicy { backoff: Backoff::Fixed, base_ms: 0, max_attempts: 3, ..Default::default() }),
+            ("exponential", "Exponential backoff, no jitter (4 tries, 100 ms × 2^i)", expo.clone()),
+            ("exponential_full_jitter", "Exponential backoff, full jitter (4 tries)", RetryPolicy { jitter: Jitter::Full, ..expo.clone() }),
+            ("decorrelated_jitter", "Decorrelated jitter (4 tries)", RetryPolicy { jitter: Jitter::Decorrelated, ..expo.clone() }),
+            ("breaker", "Full jitter + circuit breaker (50 % of 20 calls, 5 s open)", RetryPolicy { jitter: Jitter::Full, breaker: Some(CircuitBreaker::default()), ..expo.clone() }),
+            ("budget", "Full jitter + retry budget (20 % + 10/s, as Finagle)", RetryPolicy { jitter: Jitter::Full, budget: Some(RetryBudget::default()), ..expo.clone() }),
+            ("grpc_throttle", "gRPC retry throttling (10 tokens, ratio 0.1)", RetryPolicy { jitter: Jitter::Full, throttle: Some(RetryThrottle::default()), ..expo.clone() }),
+            ("hedged", "Hedged requests (a copy after 100 ms, up to 3)", RetryPolicy { max_attempts: 3, hedge: Some(Hedge::default()), ..RetryPolicy::default() }),
+        ]
+    }
+
+    /// The preset with this id.
+    pub fn preset(id: &str) -> Option<RetryPolicy> {
+        Self::presets().into_iter().find(|(i, _, _)| *i == id).map(|(_, _, p)| p)
     }
 }
 
@@ -591,9 +716,53 @@ impl Scenario {
             return bad("clients.retry", "base_ms, cap_ms and deadline_ms must be at most one day");
         }
         for (i, o) in r.retry_on.iter().enumerate() {
-            let ok = matches!(o.as_str(), "connect_error" | "error") || o.parse::<u16>().is_ok_and(|s| (400..=599).contains(&s));
+            let ok = matches!(o.as_str(), "connect_error" | "error" | "timeout") || o.parse::<u16>().is_ok_and(|s| (400..=599).contains(&s));
             if !ok {
-                return bad(format!("clients.retry.retry_on[{i}]"), format!("must be a 4xx/5xx status, \"connect_error\" or \"error\", got {o:?}"));
+                return bad(format!("clients.retry.retry_on[{i}]"), format!("must be a 4xx/5xx status, \"connect_error\", \"error\" or \"timeout\", got {o:?}"));
+            }
+        }
+        if r.timeout_ms > MAX_TIMEOUT_MS {
+            return bad("clients.retry.timeout_ms", "must be at most one day");
+        }
+        if let Some(b) = &r.breaker {
+            if b.window_size == 0 || b.window_size > 100_000 {
+                return bad("clients.retry.breaker.window_size", format!("must be between 1 and 100000, got {}", b.window_size));
+            }
+            if !(b.failure_rate_percent.is_finite() && b.failure_rate_percent > 0.0 && b.failure_rate_percent <= 100.0) {
+                return bad("clients.retry.breaker.failure_rate_percent", format!("must be in (0, 100], got {}", b.failure_rate_percent));
+            }
+            if b.minimum_calls == 0 || b.minimum_calls > 100_000 {
+                return bad("clients.retry.breaker.minimum_calls", format!("must be between 1 and 100000, got {}", b.minimum_calls));
+            }
+            if b.open_ms == 0 || b.open_ms > MAX_TIMEOUT_MS {
+                return bad("clients.retry.breaker.open_ms", format!("must be between 1 ms and one day, got {}", b.open_ms));
+            }
+            if b.half_open_probes == 0 || b.half_open_probes > 1_000 {
+                return bad("clients.retry.breaker.half_open_probes", format!("must be between 1 and 1000, got {}", b.half_open_probes));
+            }
+        }
+        if let Some(b) = &r.budget {
+            if !(b.percent.is_finite() && (0.0..=1_000.0).contains(&b.percent)) {
+                return bad("clients.retry.budget.percent", format!("must be between 0 and 1000, got {}", b.percent));
+            }
+            if !(b.min_per_s.is_finite() && (0.0..=1_000_000.0).contains(&b.min_per_s)) {
+                return bad("clients.retry.budget.min_per_s", format!("must be between 0 and 1000000, got {}", b.min_per_s));
+            }
+            if b.ttl_ms == 0 || b.ttl_ms > 3_600_000 {
+                return bad("clients.retry.budget.ttl_ms", format!("must be between 1 ms and one hour, got {}", b.ttl_ms));
+            }
+        }
+        if let Some(t) = &r.throttle {
+            if !(t.max_tokens.is_finite() && t.max_tokens > 0.0 && t.max_tokens <= 1_000.0) {
+                return bad("clients.retry.throttle.max_tokens", format!("must be in (0, 1000] as in gRPC, got {}", t.max_tokens));
+            }
+            if !(t.token_ratio.is_finite() && t.token_ratio > 0.0 && t.token_ratio <= 1_000.0) {
+                return bad("clients.retry.throttle.token_ratio", format!("must be in (0, 1000], got {}", t.token_ratio));
+            }
+        }
+        if let Some(h) = &r.hedge {
+            if h.delay_ms > MAX_TIMEOUT_MS {
+                return bad("clients.retry.hedge.delay_ms", "must be at most one day");
             }
         }
         check_path("clients.path", &c.path)?;

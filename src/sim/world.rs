@@ -69,6 +69,12 @@ pub enum Event {
     ClientArrival,
     /// A client's wait before a retry is over.
     ClientRetry { op: usize },
+    /// A try's per-try timeout fires (stale once it finished).
+    ClientTimeout(ReqId),
+    /// Time to send a hedge of `op` if it still has `tries` tries and no answer.
+    ClientHedge { op: usize, tries: usize },
+    /// The client closed its connection (timeout or a cancelled hedge).
+    ProxyClientAbort(ReqId),
 }
 
 /// Who did something, for the timeline.
@@ -112,6 +118,8 @@ pub enum AttemptResult {
     Responded { status: u16 },
     /// nginx found the header invalid.
     InvalidHeader,
+    /// The client went away first; the proxy closed the upstream connection.
+    ClientClosed,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -143,6 +151,12 @@ pub enum ClientResult {
     Http09,
     /// Could not connect to the proxy at all (curl error 7).
     ConnectFailed,
+    /// The per-try timeout fired first (curl error 28); the client closed the connection.
+    TimedOut,
+    /// Another copy of a hedged request answered first; this one was abandoned.
+    Cancelled,
+    /// The circuit breaker was open: the request never left the client.
+    Rejected,
 }
 
 /// One client request and everything that happened to it.
@@ -173,6 +187,8 @@ pub struct Exchange {
     /// The engine's explanation of the outcome.
     pub explanation: Option<String>,
     pub timeline: Vec<Step>,
+    /// A half-open circuit breaker's trial call.
+    pub probe: bool,
     /// Proxy-side state of the request.
     #[serde(skip)]
     pub proxy: ProxyRequestState,
@@ -271,6 +287,9 @@ pub struct ClientOp {
     pub ok: bool,
     /// The previous wait, for decorrelated jitter (µs).
     pub last_wait_us: u64,
+    /// How it ended, as a retry policy names outcomes ("200", "502",
+    /// "timeout", "connect_error", "error", "breaker_open"); empty while running.
+    pub outcome: String,
 }
 
 /// Counters that must add up (see the property tests).
@@ -291,6 +310,16 @@ pub struct Stats {
     pub ops_finished: u64,
     pub ops_ok: u64,
     pub client_retries: u64,
+    /// Tries the client abandoned after its per-try timeout.
+    pub client_timeouts: u64,
+    /// Extra copies sent by hedging, and copies abandoned when another answered.
+    pub hedges: u64,
+    pub hedges_cancelled: u64,
+    /// Tries the circuit breaker did not let out.
+    pub breaker_rejections: u64,
+    /// Retries refused by the retry budget or by the gRPC throttle.
+    pub budget_denied: u64,
+    pub throttle_denied: u64,
 }
 
 pub struct World {
@@ -323,11 +352,14 @@ pub struct World {
     pub apps: Vec<super::app::AppProc>,
     /// Client operations (logical requests).
     pub ops: Vec<ClientOp>,
+    /// The clients' circuit breaker, retry budget and throttle.
+    pub guards: super::client::guards::Guards,
 }
 
 impl World {
     pub fn new(base: Scenario) -> Self {
         let scenario = effective(&base);
+        let base_retry = base.clients.retry.clone();
         World {
             now: SimTime::ZERO,
             clock: Clock::new(base.start_unix),
@@ -349,6 +381,7 @@ impl World {
             proxy_running: true,
             apps: Vec::new(),
             ops: Vec::new(),
+            guards: super::client::guards::Guards::new(&base_retry),
         }
         .with_apps()
     }
@@ -401,7 +434,7 @@ impl World {
     /// Adds a request to the run; it is sent at `at`.
     pub fn add_request(&mut self, request: RequestSpec, client_ip: String, at: SimTime) -> ReqId {
         let op = self.ops.len();
-        self.ops.push(ClientOp { tries: Vec::new(), started: at, finished: None, ok: false, last_wait_us: 0 });
+        self.ops.push(ClientOp { tries: Vec::new(), started: at, finished: None, ok: false, last_wait_us: 0, outcome: String::new() });
         self.add_try(op, 0, request, client_ip, at)
     }
 
@@ -427,6 +460,7 @@ impl World {
             console: Vec::new(),
             explanation: None,
             timeline: Vec::new(),
+            probe: false,
             proxy: ProxyRequestState::default(),
         });
         self.queue.push(at.max(self.now), Event::ClientSend(id));

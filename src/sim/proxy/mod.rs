@@ -24,6 +24,8 @@ pub trait ProxyFlavor {
     fn on_request_drained(&mut self, _w: &mut World, _conn: ConnId) {}
     /// The flavour's own idle timer for a cached upstream connection.
     fn on_idle_timeout(&mut self, w: &mut World, conn: ConnId, token: u64);
+    /// The client closed its connection before the response reached it.
+    fn on_client_abort(&mut self, w: &mut World, id: ReqId);
     /// A timer armed by this flavour fired (it may be stale).
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer);
 }

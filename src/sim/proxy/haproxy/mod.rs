@@ -445,6 +445,16 @@ impl ProxyFlavor for Haproxy {
 
     fn on_idle_timeout(&mut self, _w: &mut World, _conn: ConnId, _token: u64) {}
 
+    fn on_client_abort(&mut self, w: &mut World, id: ReqId) {
+        if w.exchanges[id].proxy.done || w.exchanges[id].client_connection == 0 {
+            return;
+        }
+        // PROVISIONAL: refined from the observations of real HAProxy 2.6.
+        Self::end_attempt(w, id, AttemptResult::ClientClosed);
+        Self::close(w, id);
+        w.exchanges[id].proxy.done = true;
+    }
+
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer) {
         if w.exchanges[id].proxy.done {
             return;

@@ -34,6 +34,7 @@ const READING_HEADER: &str = "reading response header from upstream";
 const READING_BODY: &str = "reading upstream";
 const SSL_HANDSHAKING: &str = "SSL handshaking to upstream";
 const SENDING: &str = "sending request to upstream";
+const CLIENT_CLOSED: &str = "epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too";
 
 /// What the socket buffers between nginx and the app absorb before the app
 /// must read (Linux loopback: wmem + rmem defaults, about 200 KiB each).
@@ -484,16 +485,7 @@ impl Nginx {
         // $body_bytes_sent counts what went to the client: with a chunked
         // body, nginx's own chunk framing.
         let bytes = if response.is_chunked() { rechunked_len(bytes, complete) } else { bytes };
-        let ex = &w.exchanges[id];
-        let line = nginx_combined_line(
-            &ex.client_ip,
-            &w.clock.time_local(w.now),
-            &ex.request_line(),
-            logged_status,
-            bytes,
-            &w.scenario.clients.user_agent,
-        );
-        w.access_log.push(line.clone());
+        Self::access(w, id, logged_status, bytes);
         let text = if logged_status == 9 {
             "passes the raw bytes to the client as an HTTP/0.9 response".to_string()
         } else {
@@ -501,12 +493,20 @@ impl Nginx {
         };
         w.note(id, Actor::Proxy, text);
         let ex = &mut w.exchanges[id];
-        ex.access_line = Some(line);
-        ex.logged_status = Some(logged_status);
         ex.response = Some(response);
         ex.client_result = Some(result);
         let hop = w.hop();
         w.schedule(hop, Event::ClientReceive(id));
+    }
+
+    /// The access.log line (combined format).
+    fn access(w: &mut World, id: ReqId, status: u16, bytes: usize) {
+        let ex = &w.exchanges[id];
+        let line = nginx_combined_line(&ex.client_ip, &w.clock.time_local(w.now), &ex.request_line(), status, bytes, &w.scenario.clients.user_agent);
+        w.access_log.push(line.clone());
+        let ex = &mut w.exchanges[id];
+        ex.access_line = Some(line);
+        ex.logged_status = Some(status);
     }
 
     /// A response came back complete: free the peer and keep or close the connection.
@@ -807,6 +807,40 @@ impl ProxyFlavor for Nginx {
         if w.conns[conn].state == ConnState::Idle && w.conns[conn].proxy_idle_token == token {
             self.close_conn(w, conn);
         }
+    }
+
+    /// `ngx_http_upstream_check_broken_connection`: the client closed its
+    /// connection while nginx waited for the upstream. With the default
+    /// `proxy_ignore_client_abort off`, nginx closes the upstream connection
+    /// too (the app may still be working on the request) and logs 499.
+    fn on_client_abort(&mut self, w: &mut World, id: ReqId) {
+        let ex = &w.exchanges[id];
+        if ex.proxy.done || ex.client_connection == 0 {
+            return;
+        }
+        if let Some(conn) = w.exchanges[id].proxy.conn.take() {
+            let action = match w.conns[conn].state {
+                ConnState::Connecting => CONNECTING,
+                _ if !w.exchanges[id].proxy.request_sent => SSL_HANDSHAKING,
+                _ => READING_HEADER,
+            };
+            let peer = w.conns[conn].peer.clone();
+            let field = self.upstream_field(w, id, &peer);
+            self.log(w, id, Level::Info, CLIENT_CLOSED, Some(action), Some(field));
+            Self::end_attempt(w, id, AttemptResult::ClientClosed);
+            self.close_conn(w, conn);
+            if let Some(pick) = self.picks.get(id).copied().flatten() {
+                let now_s = w.unix_secs();
+                let mut tries = w.exchanges[id].proxy.tries;
+                self.peers.free(pick, false, now_s, &mut tries);
+            }
+        }
+        w.exchanges[id].proxy.done = true;
+        w.note(id, Actor::Proxy, "the client closed the connection: logs 499 and closes the upstream connection");
+        w.exchanges[id].explanation = Some(
+            "The client gave up before nginx had a response for it and closed the connection. nginx logs status 499 (its own code for \"client closed request\") and closes the upstream connection; the app may still finish the work, for nobody. Under load, abandoned requests keep workers busy and retries add more: raise the client's timeout above the app's real latency, or make the app faster.".into(),
+        );
+        Self::access(w, id, 499, 0);
     }
 
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer) {

@@ -1,0 +1,376 @@
+//! The clients: open-loop arrivals, what a client (curl) prints, and what
+//! it does after a try: retry with backoff, time out, hedge, or stop. The
+//! circuit breaker, retry budget and throttle live in `guards`.
+
+pub mod guards;
+
+use super::engine::fmt_duration;
+use super::scenario::{Arrival, Backoff, Jitter, RequestSpec, RetryPolicy};
+use super::time::SimTime;
+use super::world::{Actor, ClientResult, Event, ReqId, World};
+
+/// Schedules the first open-loop arrival, if the scenario asks for any.
+pub fn start(w: &mut World) {
+    if w.scenario.clients.requests > 0 {
+        w.schedule_at(SimTime::ZERO, Event::ClientArrival);
+    }
+}
+
+/// The address of the client host that sends request number `n`.
+pub fn client_ip(w: &World, n: u64) -> String {
+    let c = &w.scenario.clients;
+    if c.count <= 1 {
+        return c.ip.clone();
+    }
+    let i = n % c.count as u64;
+    format!("10.0.{}.{}", i / 250, i % 250 + 1)
+}
+
+/// One open-loop arrival: send a request and schedule the next one.
+pub fn on_arrival(w: &mut World, sent_so_far: &mut u64) {
+    let c = w.scenario.clients.clone();
+    let duration = w.scenario.duration_ms;
+    if *sent_so_far >= c.requests as u64 || (duration > 0 && w.now_ms() >= duration) {
+        return;
+    }
+    let spec = RequestSpec {
+        at_ms: w.now_ms(),
+        method: c.method.clone(),
+        path: c.path.clone(),
+        host: c.host.clone(),
+        body_bytes: c.body_bytes,
+    };
+    let ip = client_ip(w, *sent_so_far);
+    let now = w.now;
+    w.add_request(spec, ip, now);
+    *sent_so_far += 1;
+    if *sent_so_far < c.requests as u64 {
+        let mean_us = 1_000_000.0 / c.rate_per_s;
+        let gap = match c.arrival {
+            Arrival::Uniform => mean_us,
+            Arrival::Poisson => {
+                // Inverse-CDF of the exponential distribution.
+                let u = (w.rng.between(1, 1 << 53) as f64) / ((1u64 << 53) as f64);
+                -mean_us * u.ln()
+            }
+        };
+        w.schedule(gap.max(1.0) as u64, Event::ClientArrival);
+    }
+}
+
+/// The client writes its request (or fails to connect to the proxy, or its
+/// circuit breaker keeps it from trying).
+pub fn on_send(w: &mut World, id: ReqId) {
+    if w.exchanges[id].finished_at.is_some() {
+        return; // abandoned before it went out
+    }
+    let op = w.exchanges[id].op;
+    if w.ops[op].finished.is_some() {
+        // A hedge or retry scheduled before the operation ended another way.
+        finish_unsent(w, id, ClientResult::Cancelled, "(not sent: the request had already ended)");
+        return;
+    }
+    let now = w.now;
+    if let Some(b) = w.guards.breaker.as_mut() {
+        match b.admit(now) {
+            Some(probe) => w.exchanges[id].probe = probe,
+            None => {
+                w.stats.breaker_rejections += 1;
+                w.note(id, Actor::Client, "circuit breaker is open: the request is not sent");
+                finish_unsent(w, id, ClientResult::Rejected, "circuit breaker open: request not sent");
+                decide(w, id);
+                return;
+            }
+        }
+    }
+    if w.exchanges[id].try_no == 0 {
+        if let Some(b) = w.guards.budget.as_mut() {
+            b.deposit(now);
+        }
+    }
+    let policy = &w.scenario.clients.retry;
+    let (timeout_ms, hedge) = (policy.timeout_ms, policy.hedge.clone());
+    let max_attempts = policy.max_attempts as usize;
+    if timeout_ms > 0 {
+        w.schedule(timeout_ms * 1_000, Event::ClientTimeout(id));
+    }
+    if let Some(h) = hedge {
+        let tries = w.ops[op].tries.len();
+        if tries < max_attempts {
+            w.schedule(h.delay_ms * 1_000, Event::ClientHedge { op, tries });
+        }
+    }
+    w.stats.requests_sent += 1;
+    let line = w.exchanges[id].request_line();
+    w.note(id, Actor::Client, format!("sends \"{line}\""));
+    let hop = w.hop();
+    if !w.proxy_running {
+        w.note(id, Actor::Kernel, "nginx is not running: nothing listens on the proxy's port, RST");
+        w.exchanges[id].client_result = Some(ClientResult::ConnectFailed);
+        w.exchanges[id].explanation = Some(
+            "nginx is not running: it refused to start because its configuration could not be loaded (see the [emerg] line in error.log). \
+             The client cannot even connect, so there is no HTTP status at all."
+                .into(),
+        );
+        w.schedule(2 * hop, Event::ClientReceive(id));
+        return;
+    }
+    w.schedule(hop, Event::ProxyReceive(id));
+}
+
+/// What the client got, curl-style.
+pub fn on_receive(w: &mut World, id: ReqId) {
+    let now = w.now;
+    let ex = &mut w.exchanges[id];
+    if ex.finished_at.is_some() {
+        return;
+    }
+    ex.finished_at = Some(now);
+    let took = now.since(ex.sent_at);
+    let listen = w.scenario.proxy.listen;
+    let host = if ex.request.host.is_empty() { "localhost".to_string() } else { ex.request.host.clone() };
+    let (line, status) = match (&ex.client_result, &ex.response) {
+        (Some(ClientResult::ConnectFailed), _) => (
+            format!("curl: (7) Failed to connect to {host} port {listen} after {} ms: Couldn't connect to server", took / 1_000),
+            0,
+        ),
+        (Some(ClientResult::Http09), _) => ("curl: (1) Received HTTP/0.9 when not allowed".to_string(), 9),
+        (Some(ClientResult::Truncated { received, expected }), Some(r)) => (
+            format!(
+                "{} {} → {}, then curl: (18) {}",
+                ex.request.method,
+                ex.request.path,
+                r.status_line(),
+                match expected {
+                    Some(expected) => format!("transfer closed with {} bytes remaining to read", expected.saturating_sub(*received)),
+                    // Chunked: curl cannot know how much is missing.
+                    None => "transfer closed with outstanding read data remaining".to_string(),
+                }
+            ),
+            r.status,
+        ),
+        (_, Some(r)) => (
+            format!("{} {} → {} ({} bytes, {})", ex.request.method, ex.request.path, r.status_line(), r.body_bytes(), fmt_duration(took)),
+            r.status,
+        ),
+        (_, None) => ("(no response)".to_string(), 0),
+    };
+    ex.console.push(line.clone());
+    w.console.push(line);
+    w.stats.requests_finished += 1;
+    *w.stats.by_status.entry(status).or_insert(0) += 1;
+    let text = match status {
+        0 | 9 => "gets no HTTP response".to_string(),
+        s => format!("receives {s} after {}", fmt_duration(took)),
+    };
+    w.note(id, Actor::Client, text);
+    decide(w, id);
+}
+
+/// Ends a try that never reached the proxy.
+fn finish_unsent(w: &mut World, id: ReqId, result: ClientResult, line: &str) {
+    let now = w.now;
+    let ex = &mut w.exchanges[id];
+    ex.finished_at = Some(now);
+    ex.client_result = Some(result);
+    ex.console.push(line.to_string());
+    w.console.push(line.to_string());
+    w.stats.requests_finished += 1;
+    *w.stats.by_status.entry(0).or_insert(0) += 1;
+}
+
+/// The per-try timeout: the client gives up on this try and closes the
+/// connection (curl: "Operation timed out").
+pub fn on_timeout(w: &mut World, id: ReqId) {
+    if w.exchanges[id].finished_at.is_some() {
+        return;
+    }
+    let ms = w.scenario.clients.retry.timeout_ms;
+    w.stats.client_timeouts += 1;
+    abandon(w, id, ClientResult::TimedOut, format!("curl: (28) Operation timed out after {ms} milliseconds with 0 bytes received"));
+    w.note(id, Actor::Client, format!("gives up after {} and closes the connection", fmt_duration(ms * 1_000)));
+    decide(w, id);
+}
+
+/// The client closes a try's connection before the answer came.
+fn abandon(w: &mut World, id: ReqId, result: ClientResult, line: String) {
+    let now = w.now;
+    let ex = &mut w.exchanges[id];
+    ex.finished_at = Some(now);
+    ex.client_result = Some(result);
+    ex.console.push(line.clone());
+    w.console.push(line);
+    w.stats.requests_finished += 1;
+    *w.stats.by_status.entry(0).or_insert(0) += 1;
+    if w.proxy_running {
+        let hop = w.hop();
+        w.schedule(hop, Event::ProxyClientAbort(id));
+    }
+}
+
+/// A hedge: if `op` still has `tries` tries and no answer, send another copy.
+pub fn on_hedge(w: &mut World, op: usize, tries: usize) {
+    if w.ops[op].finished.is_some() || w.ops[op].tries.len() != tries {
+        return;
+    }
+    if let Some(t) = &w.guards.throttle {
+        if !t.allows() {
+            w.stats.throttle_denied += 1;
+            return;
+        }
+    }
+    w.stats.hedges += 1;
+    let last = w.ops[op].tries[tries - 1];
+    let line = w.exchanges[last].request_line();
+    w.note(last, Actor::Client, format!("no answer yet: sends a hedged copy of \"{line}\""));
+    on_retry(w, op);
+}
+
+/// The outcome class a retry policy's `retry_on` names.
+pub fn outcome_class(ex: &super::world::Exchange) -> String {
+    match (&ex.client_result, &ex.response) {
+        (Some(ClientResult::ConnectFailed), _) => "connect_error".into(),
+        (Some(ClientResult::TimedOut), _) => "timeout".into(),
+        (Some(ClientResult::Cancelled), _) => "cancelled".into(),
+        (Some(ClientResult::Rejected), _) => "breaker_open".into(),
+        (Some(ClientResult::Http09), _) | (Some(ClientResult::Truncated { .. }), _) | (_, None) => "error".into(),
+        (_, Some(r)) => r.status.to_string(),
+    }
+}
+
+/// Whether an outcome counts as a failure for the breaker and the throttle:
+/// server errors, broken responses, connection errors and timeouts (not 4xx).
+pub fn is_failure(class: &str) -> bool {
+    class.starts_with('5') || matches!(class, "connect_error" | "error" | "timeout")
+}
+
+/// After a try: feed the guards, then retry, wait for a hedge, or end the
+/// operation.
+fn decide(w: &mut World, id: ReqId) {
+    let ex = &w.exchanges[id];
+    let (op, class, probe) = (ex.op, outcome_class(ex), ex.probe);
+    let ok = matches!(ex.client_result, Some(ClientResult::Response)) && ex.status().is_some_and(|s| s < 400);
+    let retry_after_ms = ex
+        .response
+        .as_ref()
+        .and_then(|r| r.header("Retry-After"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| s * 1_000);
+    let now = w.now;
+    if class != "breaker_open" && class != "cancelled" {
+        let failed = is_failure(&class);
+        if let Some(b) = w.guards.breaker.as_mut() {
+            let before = b.state;
+            b.record(now, probe, failed);
+            if b.state != before {
+                let text = format!("circuit breaker: {} → {}", before.as_str(), b.state.as_str());
+                w.note(id, Actor::Client, text);
+            }
+        }
+        if let Some(t) = w.guards.throttle.as_mut() {
+            t.record(failed);
+        }
+    }
+    if w.ops[op].finished.is_some() || class == "cancelled" {
+        return;
+    }
+    let policy = w.scenario.clients.retry.clone();
+    let retryable = !ok && class != "breaker_open" && policy.retry_on.iter().any(|c| *c == class);
+    if !retryable {
+        end_op(w, op, ok, class);
+        return;
+    }
+    let in_flight = w.ops[op].tries.iter().any(|&t| w.exchanges[t].finished_at.is_none());
+    if in_flight {
+        return; // a hedged copy may still answer
+    }
+    let tries = w.ops[op].tries.len();
+    let hedged = policy.hedge.is_some();
+    if tries >= policy.max_attempts as usize || (policy.backoff == Backoff::None && !hedged) {
+        end_op(w, op, false, class);
+        return;
+    }
+    // gRPC sends the next hedge at once after a non-fatal failure.
+    let wait_us = if hedged { 0 } else { wait(w, op, tries as u32 - 1, &policy, retry_after_ms) };
+    let started = w.ops[op].started;
+    if policy.deadline_ms > 0 && w.now.plus_us(wait_us).since(started) >= policy.deadline_ms * 1_000 {
+        end_op(w, op, false, class);
+        return;
+    }
+    if let Some(t) = &w.guards.throttle {
+        if !t.allows() {
+            w.stats.throttle_denied += 1;
+            w.note(id, Actor::Client, "retry throttled: the token bucket is below half");
+            end_op(w, op, false, class);
+            return;
+        }
+    }
+    if let Some(b) = w.guards.budget.as_mut() {
+        if !b.try_withdraw(now) {
+            w.stats.budget_denied += 1;
+            w.note(id, Actor::Client, "retry budget exhausted: no retry");
+            end_op(w, op, false, class);
+            return;
+        }
+    }
+    w.ops[op].last_wait_us = wait_us;
+    w.stats.client_retries += 1;
+    w.note(id, Actor::Client, format!("retries ({class}) in {}", fmt_duration(wait_us)));
+    w.schedule(wait_us, Event::ClientRetry { op });
+}
+
+/// The operation is over; copies still in flight are abandoned.
+fn end_op(w: &mut World, op: usize, ok: bool, class: String) {
+    let now = w.now;
+    let o = &mut w.ops[op];
+    o.finished = Some(now);
+    o.ok = ok;
+    o.outcome = class;
+    w.stats.ops_finished += 1;
+    if ok {
+        w.stats.ops_ok += 1;
+    }
+    let open: Vec<ReqId> = w.ops[op].tries.iter().copied().filter(|&t| w.exchanges[t].finished_at.is_none()).collect();
+    for t in open {
+        w.stats.hedges_cancelled += 1;
+        abandon(w, t, ClientResult::Cancelled, "(cancelled: another copy answered first)".to_string());
+        w.note(t, Actor::Client, "another copy answered first: closes this connection");
+    }
+}
+
+/// The wait before retry `try_no + 1`, in µs.
+fn wait(w: &mut World, op: usize, try_no: u32, p: &RetryPolicy, retry_after_ms: Option<u64>) -> u64 {
+    let base = p.base_ms as f64;
+    let cap = p.cap_ms.max(1) as f64;
+    let raw = match p.backoff {
+        Backoff::None => 0.0,
+        Backoff::Fixed => base,
+        Backoff::Linear => base * (try_no as f64 + 1.0),
+        Backoff::Exponential => base * p.multiplier.powi(try_no.min(60) as i32),
+    }
+    .min(cap);
+    let raw_us = (raw * 1_000.0) as u64;
+    let mut us = match p.jitter {
+        Jitter::None => raw_us,
+        Jitter::Full => w.rng.between(0, raw_us),
+        Jitter::Equal => raw_us / 2 + w.rng.between(0, raw_us / 2),
+        Jitter::Decorrelated => {
+            let prev = w.ops[op].last_wait_us.max(p.base_ms * 1_000);
+            w.rng.between(p.base_ms * 1_000, prev.saturating_mul(3)).min(p.cap_ms * 1_000)
+        }
+    };
+    if let (true, Some(ra)) = (p.honour_retry_after, retry_after_ms) {
+        us = us.max(ra * 1_000);
+    }
+    us
+}
+
+/// A retry: the same request again, from the same client.
+pub fn on_retry(w: &mut World, op: usize) {
+    let Some(&last) = w.ops[op].tries.last() else { return };
+    let request = RequestSpec { at_ms: w.now_ms(), ..w.exchanges[last].request.clone() };
+    let ip = w.exchanges[last].client_ip.clone();
+    let try_no = w.exchanges[last].try_no + 1;
+    let now = w.now;
+    w.add_try(op, try_no, request, ip, now);
+}
