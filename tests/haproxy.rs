@@ -174,3 +174,41 @@ fn redispatch_moves_to_another_server_at_once() {
     let line = sim.exchanges()[0].access_line.clone().unwrap();
     assert!(line.contains(" be_app/app2 ") && line.contains(" 200 ") && line.contains(" 1/1/0/0/+1 "), "{line}");
 }
+
+/// A client with a 1 s timeout against `scenario` on HAProxy.
+fn client_gives_up(name: &str, abortonclose: bool) -> Simulation {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.json"));
+    let mut s = Scenario::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    s.proxy.flavor = Flavor::Haproxy;
+    s.proxy.haproxy.abortonclose = abortonclose;
+    s.clients.retry.timeout_ms = 1_000;
+    let mut sim = Simulation::new(s).unwrap();
+    sim.run();
+    sim
+}
+
+#[test]
+fn a_client_that_gives_up_is_ignored_without_abortonclose() {
+    // Observed: HAProxy waits for the server, logs its answer, drops it.
+    let sim = client_gives_up("slow_app", false);
+    let (status, term, _, _) = one(&sim);
+    assert_eq!((status.as_str(), term.as_str()), ("504", "sH--"), "the server timeout still runs its course");
+    let ex = &sim.exchanges()[0];
+    assert!(matches!(ex.client_result, Some(gateway_lab::sim::world::ClientResult::TimedOut)));
+    assert!(ex.response.is_none(), "the client never got it");
+    // While connecting, the retries go on too: 503 sC-- after 4 × 5 s.
+    let sim = client_gives_up("connect_black_hole", false);
+    assert_eq!(one(&sim).1, "sC--");
+}
+
+#[test]
+fn with_abortonclose_the_server_connection_is_aborted() {
+    // Observed: 400 CH-- with 206 bytes and Tr -1 while waiting for headers;
+    // -1 CC-- while still connecting.
+    let sim = client_gives_up("slow_app", true);
+    assert_eq!(one(&sim), st("400", "CH--", "0", "1000"));
+    assert!(sim.exchanges()[0].access_line.as_ref().unwrap().contains("/-1/1000 400 206 - - CH--"));
+    let sim = client_gives_up("connect_black_hole", true);
+    let (status, term, _, ta) = one(&sim);
+    assert_eq!((status.as_str(), term.as_str(), ta.as_str()), ("-1", "CC--", "1000"));
+}

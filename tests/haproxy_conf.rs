@@ -52,6 +52,7 @@ fn cases() -> Vec<(String, Scenario)> {
     let healthy = out.iter().find(|(n, _)| n == "healthy.json").map(|(_, s)| s.clone()).expect("healthy.json");
     let mut knobs = healthy.clone();
     knobs.proxy.haproxy.redispatch = true;
+    knobs.proxy.haproxy.abortonclose = true;
     knobs.proxy.haproxy.retries = 0;
     knobs.upstream.servers = vec![
         UpstreamServer { address: "127.0.0.1:3000".into(), weight: 3, ..UpstreamServer::default() },
@@ -59,7 +60,7 @@ fn cases() -> Vec<(String, Scenario)> {
         UpstreamServer { address: "127.0.0.1:3002".into(), down: true, ..UpstreamServer::default() },
         UpstreamServer { address: "unix:/run/app/app.sock".into(), ..UpstreamServer::default() },
     ];
-    out.push(("healthy.json [redispatch, retries 0, weight, backup, down, unix server]".into(), knobs));
+    out.push(("healthy.json [redispatch, abortonclose, retries 0, weight, backup, down, unix server]".into(), knobs));
     out
 }
 

@@ -2,7 +2,7 @@
 //! exactly once with one outcome, and the counters add up.
 
 use gateway_lab::sim::fault::{Fault, FaultKind};
-use gateway_lab::sim::scenario::{Arrival, Clients, UpstreamServer};
+use gateway_lab::sim::scenario::{Arrival, Clients, RetryPolicy, UpstreamServer};
 use gateway_lab::sim::world::ClientResult;
 use gateway_lab::sim::{run, Scenario};
 use proptest::prelude::*;
@@ -36,8 +36,9 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
         prop_oneof![Just("GET"), Just("POST")],
         prop_oneof![Just(1_000u64), Just(5_000), Just(60_000)],
         any::<bool>(),
+        (0..RetryPolicy::presets().len(), prop_oneof![Just(0u64), Just(50), Just(2_000)]),
     )
-        .prop_map(|(seed, faults, requests, rate, servers, poisson, method, read_timeout, keepalive)| {
+        .prop_map(|(seed, faults, requests, rate, servers, poisson, method, read_timeout, keepalive, (preset, timeout_ms))| {
             let mut s = Scenario { seed, faults, ..Scenario::default() };
             s.clients = Clients {
                 requests,
@@ -45,6 +46,9 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                 arrival: if poisson { Arrival::Poisson } else { Arrival::Uniform },
                 method: method.into(),
                 count: 3,
+                // Every named strategy (retries, breaker, budget, throttle,
+                // hedging), with or without a per-try timeout.
+                retry: RetryPolicy { timeout_ms, ..RetryPolicy::presets()[preset].2.clone() },
                 ..Clients::default()
             };
             s.proxy.proxy_read_timeout_ms = read_timeout;
@@ -80,11 +84,15 @@ proptest! {
 
     #[test]
     fn every_request_ends_exactly_once_and_counters_add_up(s in arb_scenario()) {
-        let total = s.clients.requests as u64;
+        let ops = s.clients.requests as u64;
         let sim = run(s).unwrap();
         let w = sim.world();
-        prop_assert_eq!(sim.exchanges().len() as u64, total);
-        prop_assert_eq!(w.stats.requests_sent, total);
+        prop_assert_eq!(w.ops.len() as u64, ops);
+        // Tries: the first ones, the retries and the hedges.
+        let total = sim.exchanges().len() as u64;
+        prop_assert_eq!(total, ops + w.stats.client_retries + w.stats.hedges);
+        let unsent = sim.exchanges().iter().filter(|e| e.client_connection == 0 && !matches!(e.client_result, Some(ClientResult::ConnectFailed))).count() as u64;
+        prop_assert_eq!(w.stats.requests_sent + unsent, total, "every try is sent, or rejected or abandoned before it went out");
         prop_assert_eq!(w.stats.requests_finished, total, "every request finishes");
         prop_assert_eq!(w.stats.by_status.values().sum::<u64>(), total, "one outcome each");
         let mut attempts = 0u64;
@@ -92,9 +100,12 @@ proptest! {
             prop_assert!(ex.finished_at.is_some());
             prop_assert_eq!(ex.console.len(), 1, "one console line per request");
             prop_assert!(ex.client_result.is_some());
-            // An HTTP outcome has exactly one access.log line; no connection, none.
-            let http = !matches!(ex.client_result, Some(ClientResult::ConnectFailed));
-            prop_assert_eq!(ex.access_line.is_some(), http);
+            // A try that reached the proxy has exactly one access.log line
+            // (499 if the client left first); no connection, none.
+            prop_assert_eq!(ex.access_line.is_some(), ex.client_connection != 0);
+            if matches!(ex.client_result, Some(ClientResult::TimedOut | ClientResult::Cancelled)) && ex.response.is_none() && ex.client_connection != 0 {
+                prop_assert_eq!(ex.logged_status, Some(499));
+            }
             prop_assert!(ex.attempts.iter().all(|a| a.ended.is_some()), "no attempt left open");
             attempts += ex.attempts.len() as u64;
         }
@@ -108,6 +119,8 @@ proptest! {
         prop_assert!(w.stats.app_responses_written <= w.stats.app_requests_read);
         prop_assert_eq!(w.ops.iter().map(|o| o.tries.len()).sum::<usize>(), sim.exchanges().len(), "every try belongs to one operation");
         prop_assert_eq!(w.stats.ops_finished, w.ops.len() as u64, "every operation ends");
+        prop_assert!(w.ops.iter().all(|o| !o.outcome.is_empty()), "with an outcome");
+        prop_assert_eq!(w.ops.iter().filter(|o| o.ok).count() as u64, w.stats.ops_ok);
         for (i, a) in w.apps.iter().enumerate() {
             // A hung pool or a dead process may hold workers; otherwise all are free again.
             prop_assert!(a.busy <= w.scenario.apps[i].workers, "app {} has {} busy of {}", i, a.busy, w.scenario.apps[i].workers);

@@ -109,3 +109,151 @@ fn retry_policy_validation_names_the_field() {
     let e = Scenario::from_json(r#"{"version":1,"clients":{"retry":{"max_attempts":0}}}"#).unwrap_err();
     assert!(e.0.starts_with("clients.retry.max_attempts:"), "{e}");
 }
+
+#[test]
+fn python_timeout_below_proxy_read_timeout_gives_499_not_504() {
+    // The app takes 90 s; nginx would wait 60 s (proxy_read_timeout) and
+    // answer 504, but the Python loop gives up after 30 s, every time.
+    let c = Clients { requests: 1, retry: RetryPolicy::python_requests(), ..Clients::default() };
+    let sim = run(with(Some(Fault::from(FaultKind::SlowApp { delay_ms: 90_000 })), c)).unwrap();
+    let w = sim.world();
+    assert_eq!(w.ops[0].tries.len(), 5);
+    assert_eq!(w.ops[0].outcome, "timeout");
+    let t = try_times_s(&sim, 0);
+    // 30 s timeout, then waits of 1, 2, 4, 8 s.
+    let gaps: Vec<f64> = t.windows(2).map(|w| (w[1] - w[0]).round()).collect();
+    assert_eq!(gaps, [31.0, 32.0, 34.0, 38.0]);
+    for &id in &w.ops[0].tries {
+        let ex = &sim.exchanges()[id];
+        assert_eq!(ex.logged_status, Some(499), "{:?}", ex.access_line);
+        assert!(ex.access_line.as_deref().unwrap().contains("\" 499 0 \""), "{:?}", ex.access_line);
+        assert_eq!(ex.console, ["curl: (28) Operation timed out after 30000 milliseconds with 0 bytes received"]);
+        assert!(ex.error_lines.is_empty(), "the [info] line is below the default error level");
+    }
+    // The app still did the work of all five: nobody got it.
+    assert_eq!(w.stats.app_requests_read, 5);
+    assert_eq!(w.stats.client_timeouts, 5);
+}
+
+#[test]
+fn client_abort_is_logged_at_info_with_the_phase() {
+    let mut s = with(
+        Some(Fault::from(FaultKind::SlowApp { delay_ms: 5_000 })),
+        Clients { requests: 1, retry: RetryPolicy { timeout_ms: 1_000, ..Default::default() }, ..Clients::default() },
+    );
+    s.proxy.error_log_level = "info".into();
+    let sim = run(s).unwrap();
+    let ex = &sim.exchanges()[0];
+    assert_eq!(ex.error_lines.len(), 1, "{:?}", ex.error_lines);
+    let l = &ex.error_lines[0];
+    assert!(l.contains("[info]"), "{l}");
+    assert!(
+        l.contains("epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while sending request to upstream, client: 127.0.0.1, server: localhost, request: \"GET /users HTTP/1.1\", upstream: \"http://127.0.0.1:3000/users\", host: \"localhost\""),
+        "{l}"
+    );
+    assert!(matches!(ex.attempts[0].result, gateway_lab::sim::world::AttemptResult::ClientClosed));
+}
+
+fn breaker_run(until_ms: Option<u64>) -> gateway_lab::sim::Simulation {
+    use gateway_lab::sim::scenario::CircuitBreaker;
+    let fault = Fault { until_ms, ..Fault::from(FaultKind::AppDown) };
+    let policy = RetryPolicy {
+        breaker: Some(CircuitBreaker { window_size: 20, failure_rate_percent: 50.0, minimum_calls: 10, open_ms: 2_000, half_open_probes: 3, ..Default::default() }),
+        ..Default::default()
+    };
+    // 20 requests per second for 30 s.
+    run(with(Some(fault), Clients { requests: 600, rate_per_s: 20.0, retry: policy, ..Clients::default() })).unwrap()
+}
+
+#[test]
+fn a_circuit_breaker_sheds_calls_while_the_app_is_down_and_closes_after_it_recovers() {
+    use gateway_lab::sim::client::guards::BreakerState::*;
+    let sim = breaker_run(Some(10_000));
+    let w = sim.world();
+    let b = w.guards.breaker.as_ref().unwrap();
+    let states: Vec<_> = b.timeline.iter().map(|(t, s)| (t.as_micros() / 1_000, *s)).collect();
+    // Opens after the 10th call (minimum_calls), at 9 × 50 ms.
+    assert_eq!(states[1], (450, Open), "{states:?}");
+    // While the app is down every 2 s: half-open, the first probe fails, open again.
+    assert_eq!(states[2].1, HalfOpen);
+    assert_eq!(states[3].1, Open);
+    // After the app is back (10 s) the probes succeed and it closes for good.
+    let (closed_at, last) = *states.last().unwrap();
+    assert_eq!(last, Closed);
+    assert!((10_000..13_000).contains(&closed_at), "{states:?}");
+    // Rejected calls never reach the proxy.
+    assert!(w.stats.breaker_rejections > 150, "{}", w.stats.breaker_rejections);
+    assert_eq!(w.stats.upstream_attempts + w.stats.breaker_rejections, 600);
+    assert_eq!(w.stats.ops_ok, 600 - w.ops.iter().filter(|o| !o.ok).count() as u64);
+    assert!(w.ops.iter().filter(|o| o.outcome == "breaker_open").count() as u64 == w.stats.breaker_rejections);
+    // The same run without recovery stays open or half-open.
+    let sim = breaker_run(None);
+    assert_ne!(sim.world().guards.breaker.as_ref().unwrap().state, Closed);
+}
+
+#[test]
+fn a_retry_budget_caps_retries_at_its_share_of_requests() {
+    use gateway_lab::sim::scenario::RetryBudget;
+    let policy = RetryPolicy {
+        backoff: Backoff::Fixed,
+        base_ms: 10,
+        max_attempts: 4,
+        budget: Some(RetryBudget { percent: 20.0, min_per_s: 1.0, ttl_ms: 10_000 }),
+        ..Default::default()
+    };
+    let ops = 2_000u64;
+    let sim = run(with(Some(Fault::from(FaultKind::AppDown)), Clients { requests: ops as u32, rate_per_s: 100.0, retry: policy.clone(), ..Clients::default() })).unwrap();
+    let st = &sim.world().stats;
+    // Without a budget: 4 tries each. With it: about 1.2 (plus the 10-retry reserve per window).
+    let amp = st.upstream_attempts as f64 / ops as f64;
+    assert!((1.19..1.22).contains(&amp), "amplification {amp}");
+    assert!(st.budget_denied > 1_000, "{}", st.budget_denied);
+    let unlimited = run(with(Some(Fault::from(FaultKind::AppDown)), Clients { requests: ops as u32, rate_per_s: 100.0, retry: RetryPolicy { budget: None, ..policy }, ..Clients::default() })).unwrap();
+    assert_eq!(unlimited.world().stats.upstream_attempts, 4 * ops);
+}
+
+#[test]
+fn grpc_throttle_stops_retrying_once_half_the_tokens_are_gone() {
+    use gateway_lab::sim::scenario::RetryThrottle;
+    let policy = RetryPolicy {
+        backoff: Backoff::Fixed,
+        base_ms: 10,
+        max_attempts: 5,
+        throttle: Some(RetryThrottle { max_tokens: 10.0, token_ratio: 0.1 }),
+        ..Default::default()
+    };
+    let sim = run(with(Some(Fault::from(FaultKind::AppDown)), Clients { requests: 100, rate_per_s: 1.0, retry: policy, ..Clients::default() })).unwrap();
+    let st = &sim.world().stats;
+    // Five failures take the bucket from 10 to 5 tokens: the first request
+    // gets its retries (4 failures leave 6 > 5, the 5th try is the last
+    // allowed), then every other request gets one try and no retry.
+    assert_eq!(sim.world().ops[0].tries.len(), 5);
+    assert_eq!(st.upstream_attempts, 5 + 99);
+    assert_eq!(st.throttle_denied, 99);
+}
+
+#[test]
+fn hedging_cuts_the_tail_and_cancelled_copies_are_logged_499() {
+    use gateway_lab::sim::scenario::Hedge;
+    // One request in ten is slow (2 s); the others take 25 ms.
+    let slow = Fault { probability: 0.1, ..Fault::from(FaultKind::SlowApp { delay_ms: 2_000 }) };
+    let run_with = |policy: RetryPolicy| {
+        let mut s = with(Some(slow.clone()), Clients { requests: 2_000, rate_per_s: 50.0, retry: policy, ..Clients::default() });
+        s.seed = 3;
+        // Enough workers for the slow requests and the copies (with the
+        // default 16, hedging itself overloads the app: see the retry lab).
+        s.apps[0].workers = 64;
+        run(s).unwrap()
+    };
+    let p99 = |sim: &gateway_lab::sim::Simulation| gateway_lab::sim::metrics::Metrics::of(sim.world()).latency_ms.p99;
+    let plain = run_with(RetryPolicy::default());
+    let hedged = run_with(RetryPolicy { max_attempts: 3, hedge: Some(Hedge { delay_ms: 100 }), ..Default::default() });
+    assert!(p99(&plain) >= 2_000.0, "{}", p99(&plain));
+    assert!(p99(&hedged) < 200.0, "{}", p99(&hedged));
+    let st = &hedged.world().stats;
+    assert_eq!(st.ops_ok, 2_000);
+    assert!(st.hedges > 150 && st.hedges < 260, "about 10 % of requests hedge: {}", st.hedges);
+    assert_eq!(st.hedges_cancelled, st.hedges, "every slow original is abandoned once its copy answers");
+    let aborted = hedged.exchanges().iter().filter(|e| e.logged_status == Some(499)).count() as u64;
+    assert_eq!(aborted, st.hedges_cancelled);
+}

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod fault;
 pub mod http;
 pub mod log;
+pub mod metrics;
 pub mod net;
 pub mod proxy;
 pub mod queue;

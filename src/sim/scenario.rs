@@ -380,6 +380,9 @@ pub struct HaproxyConfig {
     pub retries: u32,
     /// `option redispatch`: the last retry may go to another server.
     pub redispatch: bool,
+    /// `option abortonclose`: drop the server connection when the client
+    /// goes away (without it HAProxy waits for the response and discards it).
+    pub abortonclose: bool,
     pub timeout_connect_ms: u64,
     pub timeout_server_ms: u64,
     pub timeout_client_ms: u64,
@@ -393,6 +396,7 @@ impl Default for HaproxyConfig {
             version: "2.6.12".into(),
             retries: 3,
             redispatch: false,
+            abortonclose: false,
             timeout_connect_ms: 5_000,
             timeout_server_ms: 60_000,
             timeout_client_ms: 60_000,

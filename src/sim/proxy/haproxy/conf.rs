@@ -37,6 +37,9 @@ pub fn render_with(sc: &Scenario, paths: &Paths) -> Rendered {
     let _ = writeln!(out, "global\n    log stdout format raw local0\n");
     let _ = writeln!(out, "defaults\n    mode http\n    log global\n    option httplog");
     let _ = writeln!(out, "    retries {}", h.retries);
+    if h.abortonclose {
+        let _ = writeln!(out, "    option abortonclose");
+    }
     if h.redispatch {
         let _ = writeln!(out, "    option redispatch");
     }

@@ -253,6 +253,23 @@ impl Haproxy {
         w.exchanges[id].proxy.done = true;
         let body = body_override.unwrap_or(response.body.len() as u64);
         let bytes = htx_size(&response, body);
+        self.log_line(w, id, response.status as i32, bytes, term);
+        w.exchanges[id].logged_status = Some(response.status);
+        if w.exchanges[id].finished_at.is_some() {
+            // The client left already (no abortonclose): the answer is dropped.
+            w.note(id, Actor::Proxy, format!("gets \"{}\" for a client that has gone ({}); drops it", response.status_line(), term.code()));
+            return;
+        }
+        w.note(id, Actor::Proxy, format!("sends \"{}\" to the client ({})", response.status_line(), term.code()));
+        let ex = &mut w.exchanges[id];
+        ex.response = Some(response);
+        ex.client_result = Some(result);
+        let hop = w.hop();
+        w.schedule(hop, Event::ClientReceive(id));
+    }
+
+    /// The httplog line.
+    fn log_line(&self, w: &mut World, id: ReqId, status: i32, bytes: u64, term: Termination) {
         let st = self.state.get(id).cloned().unwrap_or_default();
         let ta = Self::ms_since_start(w, id);
         let tc = st.connect_ms.map(|v| v.to_string()).unwrap_or_else(|| "-1".into());
@@ -271,22 +288,14 @@ impl Haproxy {
         let backend = if term == Termination('P', 'R') { FRONTEND } else { BACKEND };
         let server = if term == Termination('P', 'R') { "<NOSRV>".to_string() } else { server };
         let line = format!(
-            "{}:{} [{accept}] {FRONTEND} {backend}/{server} 0/{tw}/{tc}/{tr}/{ta} {} {bytes} - - {} 1/1/0/0/{retries} 0/0 \"{}\"",
+            "{}:{} [{accept}] {FRONTEND} {backend}/{server} 0/{tw}/{tc}/{tr}/{ta} {status} {bytes} - - {} 1/1/0/0/{retries} 0/0 \"{}\"",
             ex.client_ip,
             40_000 + ex.client_connection % 20_000,
-            response.status,
             term.code(),
             ex.request_line()
         );
         w.access_log.push(line.clone());
-        w.note(id, Actor::Proxy, format!("sends \"{}\" to the client ({})", response.status_line(), term.code()));
-        let ex = &mut w.exchanges[id];
-        ex.access_line = Some(line);
-        ex.logged_status = Some(response.status);
-        ex.response = Some(response);
-        ex.client_result = Some(result);
-        let hop = w.hop();
-        w.schedule(hop, Event::ClientReceive(id));
+        w.exchanges[id].access_line = Some(line);
     }
 
     fn current(w: &World, conn: ConnId) -> Option<ReqId> {
@@ -449,10 +458,25 @@ impl ProxyFlavor for Haproxy {
         if w.exchanges[id].proxy.done || w.exchanges[id].client_connection == 0 {
             return;
         }
-        // PROVISIONAL: refined from the observations of real HAProxy 2.6.
+        // Observed on 2.6.12 (docs/research/client-abort-observations.md):
+        // without `option abortonclose` HAProxy keeps the server connection,
+        // even its connection retries, and logs the server's answer as usual
+        // once it comes; nobody receives it.
+        if !w.scenario.proxy.haproxy.abortonclose {
+            w.note(id, Actor::Proxy, "the client closed its connection; without option abortonclose HAProxy still waits for the server");
+            return;
+        }
+        // With it: the server connection is reset at once. Waiting for the
+        // headers it logs 400 CH-- (206 bytes, as observed); still
+        // connecting, -1 with CC--.
+        let connecting = w.exchanges[id].proxy.conn.is_none_or(|c| w.conns[c].state == ConnState::Connecting);
         Self::end_attempt(w, id, AttemptResult::ClientClosed);
         Self::close(w, id);
+        w.exchanges[id].explanation = Some("The client closed its connection before the server answered. With option abortonclose HAProxy aborts the server connection at once, so the server's work is wasted but its connection slot is freed.".into());
+        let (status, term, bytes) = if connecting { (-1i32, Termination('C', 'C'), 0) } else { (400, Termination('C', 'H'), 206) };
+        self.log_line(w, id, status, bytes, term);
         w.exchanges[id].proxy.done = true;
+        w.exchanges[id].logged_status = u16::try_from(status).ok();
     }
 
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer) {

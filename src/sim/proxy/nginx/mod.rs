@@ -819,10 +819,12 @@ impl ProxyFlavor for Nginx {
             return;
         }
         if let Some(conn) = w.exchanges[id].proxy.conn.take() {
+            // Observed on 1.22.1: "sending request to upstream" until the
+            // first response byte (our responses arrive whole, so always).
             let action = match w.conns[conn].state {
                 ConnState::Connecting => CONNECTING,
                 _ if !w.exchanges[id].proxy.request_sent => SSL_HANDSHAKING,
-                _ => READING_HEADER,
+                _ => SENDING,
             };
             let peer = w.conns[conn].peer.clone();
             let field = self.upstream_field(w, id, &peer);
