@@ -257,3 +257,85 @@ fn hedging_cuts_the_tail_and_cancelled_copies_are_logged_499() {
     let aborted = hedged.exchanges().iter().filter(|e| e.logged_status == Some(499)).count() as u64;
     assert_eq!(aborted, st.hedges_cancelled);
 }
+
+#[test]
+fn retry_storm_no_jitter_keeps_the_app_down_full_jitter_recovers() {
+    use gateway_lab::sim::metrics::Metrics;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/retry_lab/retry_storm.json");
+    let base = Scenario::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let run_jitter = |jitter| {
+        let mut s = base.clone();
+        s.clients.retry.jitter = jitter;
+        Metrics::with_buckets(run(s).unwrap().world(), 60)
+    };
+    let none = run_jitter(Jitter::None);
+    let full = run_jitter(Jitter::Full);
+    // Six ticks of 2000 synchronised requests; the app serves 640/s and
+    // sheds with 503 beyond 64 waiting. Average load: 200/s.
+    assert_eq!((none.ops, full.ops), (12_000, 12_000));
+    assert!(none.success_rate < 0.30, "no jitter: {:.3}", none.success_rate);
+    assert!(full.success_rate > 0.999, "full jitter: {:.4}", full.success_rate);
+    // Without jitter every client comes back on the same instants and
+    // burns all six tries; with jitter fewer tries are needed.
+    assert!(none.amplification > 5.0, "{}", none.amplification);
+    assert!(full.amplification < 3.2, "{}", full.amplification);
+    // "Keeps the upstream down": no 10 s window of the no-jitter run gets
+    // more than a third of its tries answered 200, while with full jitter
+    // the retries find free capacity between the ticks.
+    for (name, m) in [("none", &none), ("full", &full)] {
+        let per_window = m.bucket_ms.max(1);
+        let windows = (10_000 / per_window) as usize;
+        for (w, chunk) in m.buckets.chunks(windows).enumerate().take(6) {
+            let ok: u64 = chunk.iter().map(|b| b.outcomes.get("200").copied().unwrap_or(0)).sum();
+            let all: u64 = chunk.iter().map(|b| b.outcomes.values().sum::<u64>()).sum();
+            let share = ok as f64 / all.max(1) as f64;
+            if name == "none" {
+                assert!(share < 0.34, "no jitter, window {w}: {ok}/{all}");
+            } else {
+                assert!(share > 0.25, "full jitter, window {w}: {ok}/{all}");
+            }
+        }
+    }
+    // The no-jitter retries arrive in lockstep: a 1 s bucket holds a whole
+    // wave of about 1900 retries, long after the first tick.
+    let late_peak = none.buckets.iter().filter(|b| b.start_ms >= 11_000 && b.start_ms % 10_000 != 0).map(|b| b.upstream_attempts).max().unwrap();
+    assert!(late_peak >= 1_500, "{late_peak}");
+    let late_peak_jitter = full.buckets.iter().filter(|b| b.start_ms >= 11_000 && b.start_ms % 10_000 != 0).map(|b| b.upstream_attempts).max().unwrap();
+    assert!(late_peak_jitter < 900, "{late_peak_jitter}");
+}
+
+#[test]
+fn client_retries_multiply_with_proxy_retries() {
+    use gateway_lab::sim::metrics::Metrics;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/retry_lab/proxy_failover.json");
+    let mut s = Scenario::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+    s.clients.requests = 20_000;
+    s.clients.rate_per_s = 200.0;
+    let m = Metrics::of(run(s).unwrap().world());
+    // Each server answers 503 with p = 0.6; nginx makes up to 3 attempts per
+    // try, the client up to 4 tries.
+    let p: f64 = 0.6;
+    let proxy = 1.0 + p + p * p;
+    let q = p.powi(3); // a try fails when all three attempts did
+    let client = (1.0 - q.powi(4)) / (1.0 - q);
+    let close = |a: f64, b: f64| (a - b).abs() / b < 0.02;
+    assert!(close(m.attempts_per_try, proxy), "proxy attempts per try {} vs {proxy}", m.attempts_per_try);
+    assert!(close(m.tries_per_op, client), "client tries per request {} vs {client}", m.tries_per_op);
+    assert!(close(m.amplification, proxy * client), "{} vs {}", m.amplification, proxy * client);
+    assert!((m.success_rate - (1.0 - q.powi(4))).abs() < 0.01, "{}", m.success_rate);
+}
+
+#[test]
+fn every_retry_lab_experiment_loads_and_runs() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/retry_lab");
+    let mut n = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let s = Scenario::from_json(&std::fs::read_to_string(&p).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(!s.title.is_empty() && !s.description.is_empty(), "{}", p.display());
+        let sim = run(s).unwrap();
+        assert_eq!(sim.world().stats.ops_finished, sim.world().ops.len() as u64, "{}", p.display());
+        n += 1;
+    }
+    assert!(n >= 5);
+}

@@ -88,6 +88,8 @@ pub struct Clients {
     /// Mean arrival rate, requests per second.
     pub rate_per_s: f64,
     pub arrival: Arrival,
+    /// Requests per tick with `arrival: synchronised`.
+    pub burst_size: u32,
     pub method: String,
     /// Path and query, e.g. `/users?page=2`.
     pub path: String,
@@ -320,6 +322,7 @@ impl Default for Clients {
             requests: 1,
             rate_per_s: 1.0,
             arrival: Arrival::Uniform,
+            burst_size: 100,
             method: "GET".into(),
             path: "/users".into(),
             host: "localhost".into(),
@@ -336,6 +339,9 @@ pub enum Arrival {
     Uniform,
     /// Exponential gaps with mean 1/rate.
     Poisson,
+    /// Synchronised clients (cron jobs, devices polling on the same tick):
+    /// `burst_size` requests at the same instant, every burst_size/rate seconds.
+    Synchronised,
 }
 
 /// One request at an exact time.
@@ -698,6 +704,9 @@ impl Scenario {
             return bad("hop_latency_us", format!("must be at most 10 s, got {}", self.hop_latency_us));
         }
         let c = &self.clients;
+        if c.burst_size == 0 || c.burst_size > 1_000_000 {
+            return bad("clients.burst_size", format!("must be between 1 and 1000000, got {}", c.burst_size));
+        }
         if c.count == 0 || c.count > 65_536 {
             return bad("clients.count", format!("must be between 1 and 65536, got {}", c.count));
         }

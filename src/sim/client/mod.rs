@@ -40,14 +40,18 @@ pub fn on_arrival(w: &mut World, sent_so_far: &mut u64) {
         host: c.host.clone(),
         body_bytes: c.body_bytes,
     };
-    let ip = client_ip(w, *sent_so_far);
     let now = w.now;
-    w.add_request(spec, ip, now);
-    *sent_so_far += 1;
+    let burst = if c.arrival == Arrival::Synchronised { c.burst_size.max(1) as u64 } else { 1 };
+    for _ in 0..burst.min(c.requests as u64 - *sent_so_far) {
+        let ip = client_ip(w, *sent_so_far);
+        w.add_request(spec.clone(), ip, now);
+        *sent_so_far += 1;
+    }
     if *sent_so_far < c.requests as u64 {
         let mean_us = 1_000_000.0 / c.rate_per_s;
         let gap = match c.arrival {
             Arrival::Uniform => mean_us,
+            Arrival::Synchronised => mean_us * burst as f64,
             Arrival::Poisson => {
                 // Inverse-CDF of the exponential distribution.
                 let u = (w.rng.between(1, 1 << 53) as f64) / ((1u64 << 53) as f64);
