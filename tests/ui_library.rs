@@ -19,3 +19,36 @@ fn the_page_offers_every_scenario_file() {
         Scenario::from_json(text).unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
+
+#[test]
+fn the_retry_lab_offers_every_experiment_file() {
+    use gateway_lab::ui::lab::experiments::EXPERIMENTS;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/retry_lab");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut listed: Vec<String> = EXPERIMENTS.iter().map(|(n, _)| n.to_string()).collect();
+    assert_eq!(listed[0], "retry_storm", "the storm is the lab's first experiment");
+    listed.sort();
+    assert_eq!(listed, files, "src/ui/lab/experiments.rs must list every file in scenarios/retry_lab/");
+}
+
+#[test]
+fn the_lab_runs_a_strategy_with_its_own_load() {
+    use gateway_lab::sim::scenario::RetryPolicy;
+    use gateway_lab::ui::lab::{experiments::EXPERIMENTS, run};
+    let base = Scenario::from_json(EXPERIMENTS[1].1).unwrap();
+    let load = run::Load { count: 10_000, requests: 1_000, rate_per_s: 500.0 };
+    let (m, events) = run::run(&base, &load, &RetryPolicy::default()).unwrap();
+    assert_eq!(m.ops, 1_000);
+    assert!(events > 1_000);
+    assert_eq!(m.amplification, 1.0, "no retries: one attempt per request");
+    // A bad value comes back as the scenario's own message, not a panic.
+    let bad = run::Load { count: 0, ..load };
+    let e = run::run(&base, &bad, &RetryPolicy::default()).unwrap_err();
+    assert!(e.starts_with("clients.count"), "{e}");
+}

@@ -67,11 +67,14 @@ pub struct Metrics {
     pub latency_ms: Percentiles,
     /// The same over successful operations only.
     pub ok_latency_ms: Percentiles,
-    /// Tries the clients made (first tries, retries and hedges, rejected ones included).
+    /// Tries the clients made (first tries, retries and hedges, including
+    /// those the breaker rejected), and those that reached the proxy.
     pub tries: u64,
+    pub tries_sent: u64,
     pub upstream_attempts: u64,
     /// Upstream attempts per client operation = tries_per_op × attempts_per_try.
     pub amplification: f64,
+    /// Tries that reached the proxy, per client operation.
     pub tries_per_op: f64,
     /// Proxy attempts per try that reached the proxy.
     pub attempts_per_try: f64,
@@ -103,7 +106,7 @@ fn bucket_width(end_ms: u64, target: u64) -> u64 {
 }
 
 impl Metrics {
-    /// About 60 buckets over the run.
+    /// About 60 buckets over the run (`with_buckets` for another count).
     pub fn of(w: &World) -> Metrics {
         Self::with_buckets(w, 60)
     }
@@ -186,9 +189,10 @@ impl Metrics {
             latency_ms: Percentiles::of(all),
             ok_latency_ms: Percentiles::of(ok),
             tries,
+            tries_sent: reached_proxy,
             upstream_attempts: attempts,
             amplification: per(attempts, ops),
-            tries_per_op: per(tries, ops),
+            tries_per_op: per(reached_proxy, ops),
             attempts_per_try: per(attempts, reached_proxy),
             retries: st.client_retries,
             timeouts: st.client_timeouts,

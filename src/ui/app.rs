@@ -8,6 +8,7 @@ use super::compare::Compare;
 use super::config::{self, ConfigPanel};
 use super::controls::{Controls, BURST, BURST_RATE};
 use super::fix::FixPanel;
+use super::lab::RetryLab;
 use super::logs::LogPanel;
 use super::palette::Palette;
 use super::picker::ScenarioPicker;
@@ -271,6 +272,7 @@ pub fn App() -> impl IntoView {
                 <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
                 <Timeline exchange=last.into() />
                 <Compare scenario=scenario />
+                <RetryLab playground=scenario />
                 <ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| apply(next)) />
                 <section class="logs" aria-label="Logs">
                     <Show when=move || proxy_name.get() == "nginx">

@@ -6,6 +6,7 @@ mod compare;
 mod config;
 mod controls;
 mod fix;
+pub mod lab;
 pub mod library;
 mod logs;
 mod palette;
