@@ -43,7 +43,11 @@ fn alerts(text: &str, conf: &Path) -> Vec<String> {
 /// of the renderer is checked).
 fn cases() -> Vec<(String, Scenario)> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "json")).collect();
+    let mut files: Vec<_> = [dir.clone(), dir.join("retry_lab")]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
     files.sort();
     let mut out: Vec<(String, Scenario)> = files
         .iter()

@@ -26,7 +26,12 @@ fn every_scenario_config_passes_nginx_t() {
     let ca = common::self_signed_ca(&root);
     let paths = Paths { log_dir: root.join("logs").display().to_string(), ca_file: ca.display().to_string() };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    // The catalog and the retry lab's experiments.
+    let mut files: Vec<_> = [dir.clone(), dir.join("retry_lab")]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
     files.sort();
     let mut checked = 0;
     for file in files {

@@ -25,6 +25,12 @@ fn messages_name_the_field() {
         (r#"{"version":1,"proxy":{"proxy_http_version":"2"}}"#, "proxy.proxy_http_version: must be \"1.0\" or \"1.1\""),
         (r#"{"version":1,"proxy":{"error_log_level":"loud"}}"#, "proxy.error_log_level: must be one of"),
         (r#"{"version":1,"clients":{"rate_per_s":-1}}"#, "clients.rate_per_s: must be a number in (0, 1000000]"),
+        (r#"{"version":1,"clients":{"retry":{"breaker":{"failure_rate_percent":0}}}}"#, "clients.retry.breaker.failure_rate_percent: must be in (0, 100]"),
+        (r#"{"version":1,"clients":{"retry":{"breaker":{"window":"sliding"}}}}"#, "clients.retry.breaker.window: unknown variant `sliding`"),
+        (r#"{"version":1,"clients":{"retry":{"budget":{"ttl_ms":0}}}}"#, "clients.retry.budget.ttl_ms: must be between 1 ms and one hour"),
+        (r#"{"version":1,"clients":{"retry":{"throttle":{"max_tokens":5000}}}}"#, "clients.retry.throttle.max_tokens: must be in (0, 1000]"),
+        (r#"{"version":1,"clients":{"retry":{"hedge":{"delay":5}}}}"#, "clients.retry.hedge.delay: unknown field `delay`"),
+        (r#"{"version":1,"clients":{"arrival":"synchronised","burst_size":0}}"#, "clients.burst_size: must be between 1 and 1000000"),
         (r#"{"version":1,"clients":{"method":"get"}}"#, "clients.method: must be an upper-case method"),
         (r#"{"version":1,"clients":{"path":"users"}}"#, "clients.path: must start with '/'"),
         (r#"{"version":1,"requests":[{},{"path":"x y"}]}"#, "requests[1].path: must start with '/'"),
@@ -51,8 +57,8 @@ fn messages_name_the_field() {
 fn every_shipped_scenario_is_valid_and_documented() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut n = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
-        let path = entry.unwrap().path();
+    let files = [dir.clone(), dir.join("retry_lab")].into_iter().flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()));
+    for path in files.filter(|p| p.extension().is_some_and(|x| x == "json")) {
         let text = std::fs::read_to_string(&path).unwrap();
         let s = Scenario::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(!s.title.is_empty() && !s.description.is_empty(), "{}: needs a title and a description", path.display());
