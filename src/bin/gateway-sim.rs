@@ -103,7 +103,7 @@ fn main() -> ExitCode {
         }
     };
     if metrics {
-        sim.world_mut().record_timelines = false;
+        sim.world_mut().measure_only();
     }
     sim.run();
     if metrics {

@@ -103,7 +103,10 @@ impl Simulation {
             Event::ClientRetry { op } => client::on_retry(w, op),
             Event::ClientTimeout(id) => client::on_timeout(w, id),
             Event::ClientHedge { op, tries } => client::on_hedge(w, op, tries),
-            Event::ProxyClientAbort(id) => proxy.on_client_abort(w, id),
+            Event::ProxyClientAbort(id) => {
+                proxy.on_client_abort(w, id);
+                w.compact(id);
+            }
         }
     }
 

@@ -346,6 +346,10 @@ pub struct World {
     pub events_processed: u64,
     /// Keep per-request timelines (off for very large runs).
     pub record_timelines: bool,
+    /// Keep each request's details (headers, body, log copies, console,
+    /// explanation) once it has ended. Off for the retry lab and `--metrics`,
+    /// which only count: see `compact`.
+    pub keep_details: bool,
     /// The proxy process is up (nginx refuses to start on some errors).
     pub proxy_running: bool,
     /// The app processes, parallel to `scenario.apps`.
@@ -365,6 +369,7 @@ impl World {
             clock: Clock::new(base.start_unix),
             rng: SimRng::seeded(base.seed),
             record_timelines: true,
+            keep_details: true,
             base,
             scenario,
             queue: EventQueue::default(),
@@ -422,6 +427,37 @@ impl World {
         let n = self.next_connection;
         self.next_connection += 1;
         n
+    }
+
+    /// Turns per-request details off (and timelines with them), for runs
+    /// that are only measured.
+    pub fn measure_only(&mut self) {
+        self.record_timelines = false;
+        self.keep_details = false;
+    }
+
+    /// Without `keep_details`, drops what only a person reading one request
+    /// needs, keeping what `metrics` counts (status, result, attempts, times).
+    pub fn compact(&mut self, id: ReqId) {
+        if self.keep_details {
+            return;
+        }
+        let ex = &mut self.exchanges[id];
+        if let Some(r) = ex.response.as_mut() {
+            r.reason = String::new();
+            r.headers = Vec::new();
+            r.body = String::new();
+        }
+        ex.console = Vec::new();
+        ex.access_line = None;
+        ex.error_lines = Vec::new();
+        ex.explanation = None;
+        ex.timeline = Vec::new();
+        for a in &mut ex.attempts {
+            if let AttemptResult::Error { message } = &mut a.result {
+                *message = String::new();
+            }
+        }
     }
 
     pub fn note(&mut self, id: ReqId, actor: Actor, text: impl Into<String>) {

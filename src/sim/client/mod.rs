@@ -169,6 +169,7 @@ pub fn on_receive(w: &mut World, id: ReqId) {
     };
     w.note(id, Actor::Client, text);
     decide(w, id);
+    w.compact(id);
 }
 
 /// Ends a try that never reached the proxy.
@@ -194,6 +195,7 @@ pub fn on_timeout(w: &mut World, id: ReqId) {
     abandon(w, id, ClientResult::TimedOut, format!("curl: (28) Operation timed out after {ms} milliseconds with 0 bytes received"));
     w.note(id, Actor::Client, format!("gives up after {} and closes the connection", fmt_duration(ms * 1_000)));
     decide(w, id);
+    w.compact(id);
 }
 
 /// The client closes a try's connection before the answer came.
@@ -279,7 +281,7 @@ fn decide(w: &mut World, id: ReqId) {
         return;
     }
     let policy = w.scenario.clients.retry.clone();
-    let retryable = !ok && class != "breaker_open" && policy.retry_on.iter().any(|c| *c == class);
+    let retryable = !ok && class != "breaker_open" && policy.retry_on.contains(&class);
     if !retryable {
         end_op(w, op, ok, class);
         return;

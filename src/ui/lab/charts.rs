@@ -14,8 +14,11 @@ const RIGHT: f64 = 8.0;
 const TOP: f64 = 18.0;
 const BOTTOM: f64 = 20.0;
 
-/// Outcome groups, in stacking order: (css class, legend label, matcher).
-pub const GROUPS: &[(&str, &str, fn(&str) -> bool)] = &[
+/// (css class, legend label, which outcome classes belong to it).
+type Group = (&'static str, &'static str, fn(&str) -> bool);
+
+/// Outcome groups, in stacking order.
+pub const GROUPS: &[Group] = &[
     ("o-ok", "2xx/3xx", |c| c.starts_with('2') || c.starts_with('3')),
     ("o-4xx", "4xx", |c| c.starts_with('4')),
     ("o-502", "502", |c| c == "502"),

@@ -21,7 +21,7 @@ impl Load {
 }
 
 /// Most client requests the lab runs in one strategy.
-pub const MAX_REQUESTS: u32 = 100_000;
+pub const MAX_REQUESTS: u32 = 50_000;
 /// Most distinct clients.
 pub const MAX_CLIENTS: u32 = 10_000;
 
@@ -39,7 +39,7 @@ pub fn scenario_for(base: &Scenario, load: &Load, policy: &RetryPolicy) -> Scena
 /// Runs to completion; Err carries the scenario's own validation message.
 pub fn run(base: &Scenario, load: &Load, policy: &RetryPolicy) -> Result<(Metrics, u64), String> {
     let mut sim = Simulation::new(scenario_for(base, load, policy)).map_err(|e| e.to_string())?;
-    sim.world_mut().record_timelines = false;
+    sim.world_mut().measure_only();
     sim.run();
     Ok((Metrics::with_buckets(sim.world(), 120), sim.world().events_processed))
 }
