@@ -190,6 +190,12 @@ impl Simulation {
                 out.push_str(&format!("  {} {:<6} {}\n", s.at.offset_label(), s.actor.as_str(), s.text));
             }
         }
+        if let Some(b) = &w.guards.breaker {
+            out.push_str("== circuit breaker\n");
+            for (at, state) in &b.timeline {
+                out.push_str(&format!("  {} {}\n", at.offset_label(), state.as_str()));
+            }
+        }
         for (name, log) in [
             ("proxy stderr", &w.proxy_stderr),
             ("client console", &w.console),
