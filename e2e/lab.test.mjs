@@ -35,10 +35,10 @@ test('retry storm: no jitter vs full jitter, both tables read', { timeout: 90_00
     assert.equal(await page.inputValue('[data-testid=lab-b-preset]'), 'custom');
     const { a, b } = await runComparison(page);
     // The same figures the native test asserts (tests/retries.rs), now read from the page.
-    assert.ok(percent(a.success) < 30, `no jitter: ${a.success}`);
+    assert.ok(percent(a.success) < 10, `no jitter: ${a.success}`);
     assert.ok(percent(b.success) > 99.9, `full jitter: ${b.success}`);
-    assert.ok(amplification(a.amplification) > 5, a.amplification);
-    assert.ok(amplification(b.amplification) < 3.2, b.amplification);
+    assert.ok(amplification(a.amplification) > 3.5, a.amplification);
+    assert.ok(amplification(b.amplification) < 2.1, b.amplification);
     assert.match(a.outcomes, /503: \d+/);
     // Charts: two per strategy, drawn as SVG with bars.
     assert.equal(await page.locator('[data-testid=lab-results] svg.chart').count(), 4);

@@ -48,7 +48,11 @@ fn the_lab_runs_a_strategy_with_its_own_load() {
     assert!(events > 1_000);
     assert_eq!(m.amplification, 1.0, "no retries: one attempt per request");
     // A bad value comes back as the scenario's own message, not a panic.
-    let bad = run::Load { count: 0, ..load };
+    let bad = run::Load { count: 0, ..load.clone() };
     let e = run::run(&base, &bad, &RetryPolicy::default()).unwrap_err();
     assert!(e.starts_with("clients.count"), "{e}");
+    // Work that would not fit in the page is refused up front.
+    let huge = run::Load { requests: 50_000, ..load };
+    let e = run::run(&base, &huge, &RetryPolicy { max_attempts: 100, ..RetryPolicy::default() }).unwrap_err();
+    assert!(e.contains("at most 250000"), "{e}");
 }

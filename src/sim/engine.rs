@@ -103,6 +103,7 @@ impl Simulation {
             Event::ClientRetry { op } => client::on_retry(w, op),
             Event::ClientTimeout(id) => client::on_timeout(w, id),
             Event::ClientHedge { op, tries } => client::on_hedge(w, op, tries),
+            Event::ClientDeadline { op } => client::on_deadline(w, op),
             Event::ProxyClientAbort(id) => {
                 proxy.on_client_abort(w, id);
                 w.compact(id);

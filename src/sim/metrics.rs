@@ -112,6 +112,15 @@ impl Metrics {
     }
 
     pub fn with_buckets(w: &World, target: u64) -> Metrics {
+        Self::build(w, |end_ms| bucket_width(end_ms, target))
+    }
+
+    /// Buckets of exactly `bucket_ms` (at least 1).
+    pub fn with_bucket_ms(w: &World, bucket_ms: u64) -> Metrics {
+        Self::build(w, |_| bucket_ms.max(1))
+    }
+
+    fn build(w: &World, width: impl Fn(u64) -> u64) -> Metrics {
         let end_us = w
             .exchanges
             .iter()
@@ -122,7 +131,7 @@ impl Metrics {
             .unwrap_or(0)
             .max(1_000);
         let end_ms = end_us.div_ceil(1_000);
-        let bucket_ms = bucket_width(end_ms, target);
+        let bucket_ms = width(end_ms);
         let n = end_ms / bucket_ms + 1;
         let mut buckets: Vec<Bucket> = (0..n).map(|i| Bucket { start_ms: i * bucket_ms, ..Bucket::default() }).collect();
         let last = buckets.len() - 1;

@@ -11,6 +11,16 @@ impl SimRng {
         SimRng(Xoshiro256PlusPlus::seed_from_u64(seed))
     }
 
+    /// Independent stream number `n` of the same seed (`n` jumps of 2^128
+    /// draws ahead: the streams never overlap). Stream 0 is `seeded(seed)`.
+    pub fn stream(seed: u64, n: u32) -> Self {
+        let mut r = Xoshiro256PlusPlus::seed_from_u64(seed);
+        for _ in 0..n {
+            r.jump();
+        }
+        SimRng(r)
+    }
+
     /// Uniform integer in `[lo, hi]` (returns `lo` when `hi <= lo`).
     pub fn between(&mut self, lo: u64, hi: u64) -> u64 {
         if hi <= lo {

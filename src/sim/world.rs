@@ -73,6 +73,8 @@ pub enum Event {
     ClientTimeout(ReqId),
     /// Time to send a hedge of `op` if it still has `tries` tries and no answer.
     ClientHedge { op: usize, tries: usize },
+    /// The overall deadline of `op` (stale once it ended).
+    ClientDeadline { op: usize },
     /// The client closed its connection (timeout or a cancelled hedge).
     ProxyClientAbort(ReqId),
 }
@@ -329,7 +331,12 @@ pub struct World {
     pub base: Scenario,
     /// The scenario the engine runs: `base` with every fault's `configure` applied.
     pub scenario: Scenario,
+    /// The upstream's draws: latencies, fault coin flips (stream 0).
     pub rng: SimRng,
+    /// The clients' arrival gaps (stream 1) and their retry jitter (stream
+    /// 2): two strategies on the same seed get the same arrivals.
+    pub arrival_rng: SimRng,
+    pub retry_rng: SimRng,
     pub(crate) queue: EventQueue<Event>,
     next_connection: u64,
     pub exchanges: Vec<Exchange>,
@@ -368,6 +375,8 @@ impl World {
             now: SimTime::ZERO,
             clock: Clock::new(base.start_unix),
             rng: SimRng::seeded(base.seed),
+            arrival_rng: SimRng::stream(base.seed, 1),
+            retry_rng: SimRng::stream(base.seed, 2),
             record_timelines: true,
             keep_details: true,
             base,

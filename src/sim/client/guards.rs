@@ -89,6 +89,14 @@ impl Breaker {
         }
     }
 
+    /// A trial call that was abandoned without an outcome (a cancelled
+    /// hedge): its slot is free again.
+    pub fn forget_probe(&mut self) {
+        if self.state == BreakerState::HalfOpen {
+            self.probes_sent = self.probes_sent.saturating_sub(1);
+        }
+    }
+
     /// The outcome of a call it admitted.
     pub fn record(&mut self, now: SimTime, probe: bool, failed: bool) {
         match (self.state, probe) {
@@ -107,7 +115,12 @@ impl Breaker {
                 self.failures += failed as u32;
                 self.evict(now);
                 let n = self.window.len() as u32;
-                if n >= self.cfg.minimum_calls && self.failures as f64 * 100.0 >= self.cfg.failure_rate_percent * n as f64 {
+                // As resilience4j: a count window never waits for more calls than it holds.
+                let minimum = match self.cfg.window {
+                    BreakerWindow::Count => self.cfg.minimum_calls.min(self.cfg.window_size),
+                    BreakerWindow::Time => self.cfg.minimum_calls,
+                };
+                if n >= minimum && self.failures as f64 * 100.0 >= self.cfg.failure_rate_percent * n as f64 {
                     self.enter(now, BreakerState::Open);
                 }
             }
@@ -287,5 +300,20 @@ mod tests {
         assert!(!th.allows(), "5 is not more than half of 10");
         th.record(false);
         assert!(th.allows());
+    }
+}
+
+#[cfg(test)]
+mod clamp_tests {
+    use super::*;
+
+    #[test]
+    fn a_count_window_never_waits_for_more_calls_than_it_holds() {
+        let cfg = CircuitBreaker { window_size: 5, minimum_calls: 50, failure_rate_percent: 100.0, ..Default::default() };
+        let mut b = Breaker::new(cfg);
+        for i in 0..5 {
+            b.record(SimTime::from_ms(i), false, true);
+        }
+        assert_eq!(b.state, BreakerState::Open);
     }
 }

@@ -54,7 +54,7 @@ pub fn on_arrival(w: &mut World, sent_so_far: &mut u64) {
             Arrival::Synchronised => mean_us * burst as f64,
             Arrival::Poisson => {
                 // Inverse-CDF of the exponential distribution.
-                let u = (w.rng.between(1, 1 << 53) as f64) / ((1u64 << 53) as f64);
+                let u = (w.arrival_rng.between(1, 1 << 53) as f64) / ((1u64 << 53) as f64);
                 -mean_us * u.ln()
             }
         };
@@ -87,14 +87,17 @@ pub fn on_send(w: &mut World, id: ReqId) {
             }
         }
     }
+    let policy = &w.scenario.clients.retry;
+    let (timeout_ms, hedge, deadline_ms) = (policy.timeout_ms, policy.hedge.clone(), policy.deadline_ms);
+    let max_attempts = policy.max_attempts as usize;
     if w.exchanges[id].try_no == 0 {
         if let Some(b) = w.guards.budget.as_mut() {
             b.deposit(now);
         }
+        if deadline_ms > 0 {
+            w.schedule(deadline_ms.saturating_mul(1_000), Event::ClientDeadline { op });
+        }
     }
-    let policy = &w.scenario.clients.retry;
-    let (timeout_ms, hedge) = (policy.timeout_ms, policy.hedge.clone());
-    let max_attempts = policy.max_attempts as usize;
     if timeout_ms > 0 {
         w.schedule(timeout_ms * 1_000, Event::ClientTimeout(id));
     }
@@ -182,6 +185,7 @@ fn finish_unsent(w: &mut World, id: ReqId, result: ClientResult, line: &str) {
     w.console.push(line.to_string());
     w.stats.requests_finished += 1;
     *w.stats.by_status.entry(0).or_insert(0) += 1;
+    w.compact(id);
 }
 
 /// The per-try timeout: the client gives up on this try and closes the
@@ -198,6 +202,22 @@ pub fn on_timeout(w: &mut World, id: ReqId) {
     w.compact(id);
 }
 
+/// The overall deadline: tries still open are abandoned and the operation
+/// ends as timed out.
+pub fn on_deadline(w: &mut World, op: usize) {
+    if w.ops[op].finished.is_some() {
+        return;
+    }
+    let ms = w.scenario.clients.retry.deadline_ms;
+    let open: Vec<ReqId> = w.ops[op].tries.iter().copied().filter(|&t| w.exchanges[t].finished_at.is_none()).collect();
+    for t in open {
+        w.stats.client_timeouts += 1;
+        abandon(w, t, ClientResult::TimedOut, format!("deadline of {ms} ms exceeded: the client gives up"));
+        w.note(t, Actor::Client, "the overall deadline has passed: closes the connection");
+    }
+    end_op(w, op, false, "timeout".into());
+}
+
 /// The client closes a try's connection before the answer came.
 fn abandon(w: &mut World, id: ReqId, result: ClientResult, line: String) {
     let now = w.now;
@@ -208,6 +228,11 @@ fn abandon(w: &mut World, id: ReqId, result: ClientResult, line: String) {
     w.console.push(line);
     w.stats.requests_finished += 1;
     *w.stats.by_status.entry(0).or_insert(0) += 1;
+    if matches!(w.exchanges[id].client_result, Some(ClientResult::Cancelled)) && w.exchanges[id].probe {
+        if let Some(b) = w.guards.breaker.as_mut() {
+            b.forget_probe();
+        }
+    }
     if w.proxy_running {
         let hop = w.hop();
         w.schedule(hop, Event::ProxyClientAbort(id));
@@ -219,17 +244,32 @@ pub fn on_hedge(w: &mut World, op: usize, tries: usize) {
     if w.ops[op].finished.is_some() || w.ops[op].tries.len() != tries {
         return;
     }
-    if let Some(t) = &w.guards.throttle {
-        if !t.allows() {
-            w.stats.throttle_denied += 1;
-            return;
-        }
+    if !hedge_allowed(w) {
+        return;
     }
     w.stats.hedges += 1;
     let last = w.ops[op].tries[tries - 1];
     let line = w.exchanges[last].request_line();
     w.note(last, Actor::Client, format!("no answer yet: sends a hedged copy of \"{line}\""));
     on_retry(w, op);
+}
+
+/// Hedges, like retries, must get past the throttle and the budget.
+fn hedge_allowed(w: &mut World) -> bool {
+    if let Some(t) = &w.guards.throttle {
+        if !t.allows() {
+            w.stats.throttle_denied += 1;
+            return false;
+        }
+    }
+    let now = w.now;
+    if let Some(b) = w.guards.budget.as_mut() {
+        if !b.try_withdraw(now) {
+            w.stats.budget_denied += 1;
+            return false;
+        }
+    }
+    true
 }
 
 /// The outcome class a retry policy's `retry_on` names.
@@ -250,8 +290,8 @@ pub fn is_failure(class: &str) -> bool {
     class.starts_with('5') || matches!(class, "connect_error" | "error" | "timeout")
 }
 
-/// After a try: feed the guards, then retry, wait for a hedge, or end the
-/// operation.
+/// After a try: feed the guards, then retry, hedge again, wait for the
+/// other copies, or end the operation.
 fn decide(w: &mut World, id: ReqId) {
     let ex = &w.exchanges[id];
     let (op, class, probe) = (ex.op, outcome_class(ex), ex.probe);
@@ -261,8 +301,10 @@ fn decide(w: &mut World, id: ReqId) {
         .as_ref()
         .and_then(|r| r.header("Retry-After"))
         .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|s| s * 1_000);
+        .map(|s| s.saturating_mul(1_000));
     let now = w.now;
+    let policy = w.scenario.clients.retry.clone();
+    let retryable = !ok && policy.retry_on.contains(&class);
     if class != "breaker_open" && class != "cancelled" {
         let failed = is_failure(&class);
         if let Some(b) = w.guards.breaker.as_mut() {
@@ -273,33 +315,59 @@ fn decide(w: &mut World, id: ReqId) {
                 w.note(id, Actor::Client, text);
             }
         }
+        // gRFC A6: only failures with a retryable status take a token;
+        // successes give some back; other outcomes leave the bucket alone.
         if let Some(t) = w.guards.throttle.as_mut() {
-            t.record(failed);
+            if ok {
+                t.record(false);
+            } else if retryable {
+                t.record(true);
+            }
         }
     }
     if w.ops[op].finished.is_some() || class == "cancelled" {
         return;
     }
-    let policy = w.scenario.clients.retry.clone();
-    let retryable = !ok && class != "breaker_open" && policy.retry_on.contains(&class);
-    if !retryable {
-        end_op(w, op, ok, class);
+    let in_flight = w.ops[op].tries.iter().any(|&t| w.exchanges[t].finished_at.is_none());
+    if ok {
+        end_op(w, op, true, class);
         return;
     }
-    let in_flight = w.ops[op].tries.iter().any(|&t| w.exchanges[t].finished_at.is_none());
-    if in_flight {
-        return; // a hedged copy may still answer
+    if class == "breaker_open" {
+        // A copy the breaker kept back; another may still answer.
+        if !in_flight {
+            end_op(w, op, false, class);
+        }
+        return;
     }
-    let tries = w.ops[op].tries.len();
-    let hedged = policy.hedge.is_some();
-    if tries >= policy.max_attempts as usize || (policy.backoff == Backoff::None && !hedged) {
+    if !retryable {
         end_op(w, op, false, class);
         return;
     }
-    // gRPC sends the next hedge at once after a non-fatal failure.
-    let wait_us = if hedged { 0 } else { wait(w, op, tries as u32 - 1, &policy, retry_after_ms) };
+    let tries = w.ops[op].tries.len();
     let started = w.ops[op].started;
-    if policy.deadline_ms > 0 && w.now.plus_us(wait_us).since(started) >= policy.deadline_ms * 1_000 {
+    let past_deadline = |wait_us: u64| policy.deadline_ms > 0 && now.plus_us(wait_us).since(started) >= policy.deadline_ms.saturating_mul(1_000);
+    if policy.hedge.is_some() {
+        // gRPC hedging: after a non-fatal failure the next copy goes at once,
+        // even while others are still out.
+        if tries < policy.max_attempts as usize && !past_deadline(0) && hedge_allowed(w) {
+            w.stats.hedges += 1;
+            w.note(id, Actor::Client, format!("{class}: sends the next hedged copy at once"));
+            on_retry(w, op);
+        } else if !in_flight {
+            end_op(w, op, false, class);
+        }
+        return;
+    }
+    if in_flight {
+        return;
+    }
+    if tries >= policy.max_attempts as usize || policy.backoff == Backoff::None {
+        end_op(w, op, false, class);
+        return;
+    }
+    let wait_us = wait(w, op, tries as u32 - 1, &policy, retry_after_ms);
+    if past_deadline(wait_us) {
         end_op(w, op, false, class);
         return;
     }
@@ -358,21 +426,27 @@ fn wait(w: &mut World, op: usize, try_no: u32, p: &RetryPolicy, retry_after_ms: 
     let raw_us = (raw * 1_000.0) as u64;
     let mut us = match p.jitter {
         Jitter::None => raw_us,
-        Jitter::Full => w.rng.between(0, raw_us),
-        Jitter::Equal => raw_us / 2 + w.rng.between(0, raw_us / 2),
+        Jitter::Full => w.retry_rng.between(0, raw_us),
+        Jitter::Equal => raw_us / 2 + w.retry_rng.between(0, raw_us / 2),
         Jitter::Decorrelated => {
             let prev = w.ops[op].last_wait_us.max(p.base_ms * 1_000);
-            w.rng.between(p.base_ms * 1_000, prev.saturating_mul(3)).min(p.cap_ms * 1_000)
+            w.retry_rng.between(p.base_ms * 1_000, prev.saturating_mul(3)).min(p.cap_ms.max(1) * 1_000)
         }
     };
     if let (true, Some(ra)) = (p.honour_retry_after, retry_after_ms) {
-        us = us.max(ra * 1_000);
+        us = us.max(ra.saturating_mul(1_000));
     }
-    us
+    us.min(MAX_WAIT_US)
 }
+
+/// No wait is longer than a day (a huge Retry-After, an absurd multiplier).
+const MAX_WAIT_US: u64 = 86_400_000_000;
 
 /// A retry: the same request again, from the same client.
 pub fn on_retry(w: &mut World, op: usize) {
+    if w.ops[op].finished.is_some() {
+        return; // the deadline passed during the wait
+    }
     let Some(&last) = w.ops[op].tries.last() else { return };
     let request = RequestSpec { at_ms: w.now_ms(), ..w.exchanges[last].request.clone() };
     let ip = w.exchanges[last].client_ip.clone();

@@ -115,7 +115,7 @@ pub fn OutcomeChart(metrics: Metrics, end_ms: u64, y_max: f64, label: String) ->
         .flat_map(|(start, r)| {
             let mut acc = 0.0;
             let x = x_of(start as f64, end);
-            let w = (x_of(start as f64 + bw, end) - x - 0.5).max(0.5);
+            let w = (x_of(start as f64 + bw, end).min(W - RIGHT) - x - 0.5).max(0.5);
             r.into_iter()
                 .enumerate()
                 .filter(|(_, v)| *v > 0.0)

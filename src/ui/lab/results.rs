@@ -12,7 +12,11 @@ fn ms(v: f64) -> String {
 pub fn rows(m: &Metrics) -> Vec<(&'static str, &'static str, String)> {
     let outcomes = m.outcomes.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(" · ");
     vec![
-        ("success", "Success rate", format!("{:.2} % ({} of {})", m.success_rate * 100.0, m.ops_ok, m.ops_finished)),
+        (
+            "success",
+            "Success rate",
+            if m.ops_finished == 0 { "— (no request finished)".to_string() } else { format!("{:.2} % ({} of {})", m.success_rate * 100.0, m.ops_ok, m.ops_finished) },
+        ),
         ("latency", "Latency p50 / p95 / p99", format!("{} / {} / {}", ms(m.latency_ms.p50), ms(m.latency_ms.p95), ms(m.latency_ms.p99))),
         (
             "amplification",

@@ -36,8 +36,19 @@ pub fn scenario_for(base: &Scenario, load: &Load, policy: &RetryPolicy) -> Scena
     s
 }
 
+/// Most tries one strategy may make (requests × max tries): every try is
+/// kept until the run ends, so this bounds the page's memory.
+pub const MAX_TRIES: u64 = 250_000;
+
 /// Runs to completion; Err carries the scenario's own validation message.
 pub fn run(base: &Scenario, load: &Load, policy: &RetryPolicy) -> Result<(Metrics, u64), String> {
+    let tries = load.requests as u64 * policy.max_attempts as u64;
+    if tries > MAX_TRIES {
+        return Err(format!(
+            "{} requests × {} tries could make {tries} tries; the lab runs at most {MAX_TRIES} per strategy. Lower the requests or the max tries.",
+            load.requests, policy.max_attempts
+        ));
+    }
     let mut sim = Simulation::new(scenario_for(base, load, policy)).map_err(|e| e.to_string())?;
     sim.world_mut().measure_only();
     sim.run();
