@@ -17,8 +17,11 @@ const percent = (s) => Number(s.match(/^([\d.]+) %/)[1]);
 const amplification = (s) => Number(s.match(/^([\d.]+) =/)[1]);
 
 async function runComparison(page) {
+  const before = Number(await page.getAttribute('[data-testid=lab-output]', 'data-runs'));
   await page.click('[data-testid=lab-run]');
-  await page.locator('[data-testid=lab-table-b]').waitFor({ state: 'visible', timeout: TIMEOUT.result });
+  // Wait for this comparison's tables, not the previous ones.
+  await page.waitForFunction((n) => Number(document.querySelector('[data-testid=lab-output]').dataset.runs) > n
+    && document.querySelector('[data-testid=lab-table-b]'), before, { timeout: TIMEOUT.result, polling: 50 });
   return { a: await table(page, 'lab-table-a'), b: await table(page, 'lab-table-b') };
 }
 

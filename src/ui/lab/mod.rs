@@ -65,6 +65,8 @@ pub fn RetryLab(playground: RwSignal<Scenario>) -> impl IntoView {
     let a = RwSignal::new(base.get_untracked().clients.retry);
     let b = RwSignal::new(RetryPolicy { jitter: Jitter::Full, ..base.get_untracked().clients.retry });
     let running = RwSignal::new(false);
+    // Comparisons finished so far (tests wait for the next one).
+    let runs = RwSignal::new(0u32);
     let outcome = RwSignal::new(None::<Outcome>);
 
     let choose = move |id: String| {
@@ -82,6 +84,7 @@ pub fn RetryLab(playground: RwSignal<Scenario>) -> impl IntoView {
             return;
         }
         running.set(true);
+        outcome.set(None);
         // Let the page paint "running" before the (synchronous) runs.
         gloo_timers::callback::Timeout::new(20, move || {
             let (s, l) = (base.get_untracked(), load.get_untracked());
@@ -91,6 +94,7 @@ pub fn RetryLab(playground: RwSignal<Scenario>) -> impl IntoView {
             let rb = run::run(&s, &l, &b.get_untracked());
             let t2 = now_ms();
             outcome.set(Some(Outcome { a: ra, b: rb, wall_ms: [t1 - t0, t2 - t1] }));
+            runs.update(|n| *n += 1);
             running.set(false);
         })
         .forget();
@@ -242,7 +246,7 @@ pub fn RetryLab(playground: RwSignal<Scenario>) -> impl IntoView {
             <button class="send lab-run" data-testid="lab-run" disabled=move || running.get() on:click=run_both>
                 {move || if running.get() { "Running both…" } else { "Run the comparison" }}
             </button>
-            <div aria-live="polite">{results}</div>
+            <div aria-live="polite" data-testid="lab-output" data-runs=move || runs.get().to_string()>{results}</div>
         </section>
     }
 }
