@@ -3,5 +3,6 @@
 //! `sim` is the engine (pure, deterministic, no web imports); `ui` renders
 //! it with Leptos. See ARCHITECTURE.md.
 
+pub mod link;
 pub mod sim;
 pub mod ui;

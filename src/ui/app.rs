@@ -14,6 +14,7 @@ use super::palette::Palette;
 use super::picker::ScenarioPicker;
 use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
+use super::share::{read_location, LinkNotice, ShareLink};
 use super::theme::ThemePicker;
 use super::time::{TimeControls, SPEEDS};
 use super::timeline::Timeline;
@@ -33,8 +34,22 @@ const THINK_TIME_MS: u64 = 1_000;
 
 #[component]
 pub fn App() -> impl IntoView {
-    let initial = Scenario { clients: Clients { requests: 0, ..Clients::default() }, ..Scenario::default() };
-    let sim = StoredValue::new(Simulation::new(initial.clone()).expect("the default scenario is valid"));
+    // A share link (or readable parameters) may name the scenario to open.
+    let link = read_location();
+    let blank = Scenario { clients: Clients { requests: 0, ..Clients::default() }, ..Scenario::default() };
+    let (initial, first) = match link.scenario.clone().map(|s| Simulation::new(s.clone()).map(|sim| (s, sim))) {
+        Some(Ok((s, mut sim))) => {
+            // Its own requests run, as when a ready scenario is loaded.
+            sim.run();
+            (s, sim)
+        }
+        _ => (blank.clone(), Simulation::new(blank).expect("the default scenario is valid")),
+    };
+    let notice = RwSignal::new((!link.problems.is_empty()).then(|| {
+        let what = if link.scenario.is_some() { "Parts of this link were ignored" } else { "This link could not be opened, so the page shows the default scenario" };
+        format!("{what}: {}.", link.problems.join("; "))
+    }));
+    let sim = StoredValue::new(first);
     // The user's scenario: the single source of the configuration shown and run.
     let scenario = RwSignal::new(initial);
     // Bumped after every change to the simulation; views read it to re-render.
@@ -250,8 +265,12 @@ pub fn App() -> impl IntoView {
                     <h1>"Gateway Lab"</h1>
                     <p class="tagline">"Break the upstream, watch what nginx does, read the exact log line."</p>
                 </div>
-                <ThemePicker />
+                <div class="masthead-tools">
+                    <ShareLink scenario=scenario />
+                    <ThemePicker initial=link.theme.clone().unwrap_or_else(|| "system".into()) />
+                </div>
             </header>
+            <LinkNotice message=notice />
             <main>
                 <Topology model=topology on_select=select />
                 <Controls fault_id=fault_id on_fault=choose_fault on_send=send on_burst=burst />

@@ -13,6 +13,7 @@ mod palette;
 mod picker;
 mod requests;
 mod response;
+mod share;
 mod theme;
 mod time;
 mod timeline;

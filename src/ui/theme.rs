@@ -3,8 +3,8 @@ use leptos::prelude::*;
 /// System, light or dark: sets `data-theme` on `<html>` (style/main.css
 /// reads it; "system" removes it and the media query decides).
 #[component]
-pub fn ThemePicker() -> impl IntoView {
-    let theme = RwSignal::new("system".to_string());
+pub fn ThemePicker(#[prop(into)] initial: String) -> impl IntoView {
+    let theme = RwSignal::new(initial);
     Effect::new(move |_| {
         let t = theme.get();
         if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {

@@ -1,0 +1,67 @@
+//! Share links in the page: read the address at start-up, and offer a link
+//! to the current scenario (the encoding lives in `crate::link`).
+
+use leptos::prelude::*;
+
+use crate::link::{self, Link};
+use crate::sim::Scenario;
+
+/// What the page's address asks for (`?…` and `#…`).
+pub fn read_location() -> Link {
+    let Some(loc) = web_sys::window().map(|w| w.location()) else { return Link::default() };
+    let query = loc.search().unwrap_or_default();
+    let hash = loc.hash().unwrap_or_default();
+    link::parse(&query, &hash, super::library::SCENARIOS)
+}
+
+/// This page's address without query or fragment, plus `#fragment`.
+fn page_url(fragment: &str) -> String {
+    let base = web_sys::window()
+        .map(|w| w.location())
+        .map(|l| format!("{}{}", l.origin().unwrap_or_default(), l.pathname().unwrap_or_default()))
+        .unwrap_or_default();
+    format!("{base}#{fragment}")
+}
+
+/// Why the address could not be used (or parts of it), dismissable.
+#[component]
+pub fn LinkNotice(message: RwSignal<Option<String>>) -> impl IntoView {
+    view! {
+        <Show when=move || message.with(|m| m.is_some())>
+            <div class="link-notice" role="alert" data-testid="link-notice">
+                <span>{move || message.get().unwrap_or_default()}</span>
+                <button class="link-notice-close" aria-label="Dismiss" on:click=move |_| message.set(None)>"×"</button>
+            </div>
+        </Show>
+    }
+}
+
+/// "Share": a link to exactly this scenario, and a button that copies it.
+#[component]
+pub fn ShareLink(scenario: RwSignal<Scenario>) -> impl IntoView {
+    let url = Memo::new(move |_| scenario.with(|s| page_url(&link::encode_fragment(s))));
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&url.get_untracked());
+            copied.set(true);
+        }
+    };
+    Effect::new(move |_| {
+        url.track();
+        copied.set(false);
+    });
+    view! {
+        <div class="share">
+            <button class="share-button" data-testid="share" on:click=copy>
+                {move || if copied.get() { "Link copied" } else { "Copy share link" }}
+            </button>
+            <input class="share-url" data-testid="share-link" readonly aria-label="Link to this scenario" prop:value=move || url.get() on:focus=move |ev| {
+                use wasm_bindgen::JsCast;
+                if let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) {
+                    el.select();
+                }
+            } />
+        </div>
+    }
+}
