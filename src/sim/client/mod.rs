@@ -5,6 +5,7 @@
 pub mod guards;
 
 use super::engine::fmt_duration;
+use super::rng::SimRng;
 use super::scenario::{Arrival, Backoff, Jitter, RequestSpec, RetryPolicy};
 use super::time::SimTime;
 use super::world::{Actor, ClientResult, Event, ReqId, World};
@@ -28,9 +29,10 @@ pub fn client_ip(w: &World, n: u64) -> String {
 
 /// One open-loop arrival: send a request and schedule the next one.
 pub fn on_arrival(w: &mut World, sent_so_far: &mut u64) {
-    let c = w.scenario.clients.clone();
+    let c = &w.scenario.clients;
+    let (requests, rate_per_s, arrival) = (c.requests as u64, c.rate_per_s, c.arrival);
     let duration = w.scenario.duration_ms;
-    if *sent_so_far >= c.requests as u64 || (duration > 0 && w.now_ms() >= duration) {
+    if *sent_so_far >= requests || (duration > 0 && w.now_ms() >= duration) {
         return;
     }
     let spec = RequestSpec {
@@ -41,15 +43,15 @@ pub fn on_arrival(w: &mut World, sent_so_far: &mut u64) {
         body_bytes: c.body_bytes,
     };
     let now = w.now;
-    let burst = if c.arrival == Arrival::Synchronised { c.burst_size.max(1) as u64 } else { 1 };
-    for _ in 0..burst.min(c.requests as u64 - *sent_so_far) {
+    let burst = if arrival == Arrival::Synchronised { c.burst_size.max(1) as u64 } else { 1 };
+    for _ in 0..burst.min(requests - *sent_so_far) {
         let ip = client_ip(w, *sent_so_far);
         w.add_request(spec.clone(), ip, now);
         *sent_so_far += 1;
     }
-    if *sent_so_far < c.requests as u64 {
-        let mean_us = 1_000_000.0 / c.rate_per_s;
-        let gap = match c.arrival {
+    if *sent_so_far < requests {
+        let mean_us = 1_000_000.0 / rate_per_s;
+        let gap = match arrival {
             Arrival::Uniform => mean_us,
             Arrival::Synchronised => mean_us * burst as f64,
             Arrival::Poisson => {
@@ -175,16 +177,21 @@ pub fn on_receive(w: &mut World, id: ReqId) {
     w.compact(id);
 }
 
-/// Ends a try that never reached the proxy.
-fn finish_unsent(w: &mut World, id: ReqId, result: ClientResult, line: &str) {
+/// Ends a try without an HTTP answer (no status: counted under 0).
+fn end_try(w: &mut World, id: ReqId, result: ClientResult, line: String) {
     let now = w.now;
     let ex = &mut w.exchanges[id];
     ex.finished_at = Some(now);
     ex.client_result = Some(result);
-    ex.console.push(line.to_string());
-    w.console.push(line.to_string());
+    ex.console.push(line.clone());
+    w.console.push(line);
     w.stats.requests_finished += 1;
     *w.stats.by_status.entry(0).or_insert(0) += 1;
+}
+
+/// Ends a try that never reached the proxy.
+fn finish_unsent(w: &mut World, id: ReqId, result: ClientResult, line: &str) {
+    end_try(w, id, result, line.to_string());
     w.compact(id);
 }
 
@@ -220,15 +227,9 @@ pub fn on_deadline(w: &mut World, op: usize) {
 
 /// The client closes a try's connection before the answer came.
 fn abandon(w: &mut World, id: ReqId, result: ClientResult, line: String) {
-    let now = w.now;
-    let ex = &mut w.exchanges[id];
-    ex.finished_at = Some(now);
-    ex.client_result = Some(result);
-    ex.console.push(line.clone());
-    w.console.push(line);
-    w.stats.requests_finished += 1;
-    *w.stats.by_status.entry(0).or_insert(0) += 1;
-    if matches!(w.exchanges[id].client_result, Some(ClientResult::Cancelled)) && w.exchanges[id].probe {
+    let cancelled = result == ClientResult::Cancelled;
+    end_try(w, id, result, line);
+    if cancelled && w.exchanges[id].probe {
         if let Some(b) = w.guards.breaker.as_mut() {
             b.forget_probe();
         }
@@ -244,7 +245,7 @@ pub fn on_hedge(w: &mut World, op: usize, tries: usize) {
     if w.ops[op].finished.is_some() || w.ops[op].tries.len() != tries {
         return;
     }
-    if !hedge_allowed(w) {
+    if another_try_denied(w).is_some() {
         return;
     }
     w.stats.hedges += 1;
@@ -254,22 +255,19 @@ pub fn on_hedge(w: &mut World, op: usize, tries: usize) {
     on_retry(w, op);
 }
 
-/// Hedges, like retries, must get past the throttle and the budget.
-fn hedge_allowed(w: &mut World) -> bool {
-    if let Some(t) = &w.guards.throttle {
-        if !t.allows() {
-            w.stats.throttle_denied += 1;
-            return false;
-        }
+/// Retries and hedges must get past the throttle, then the budget (which
+/// is charged when it allows). Some(why) if one of them refuses.
+fn another_try_denied(w: &mut World) -> Option<&'static str> {
+    if w.guards.throttle.as_ref().is_some_and(|t| !t.allows()) {
+        w.stats.throttle_denied += 1;
+        return Some("retry throttled: the token bucket is below half");
     }
     let now = w.now;
-    if let Some(b) = w.guards.budget.as_mut() {
-        if !b.try_withdraw(now) {
-            w.stats.budget_denied += 1;
-            return false;
-        }
+    if w.guards.budget.as_mut().is_some_and(|b| !b.try_withdraw(now)) {
+        w.stats.budget_denied += 1;
+        return Some("retry budget exhausted: no retry");
     }
-    true
+    None
 }
 
 /// The outcome class a retry policy's `retry_on` names.
@@ -303,8 +301,9 @@ fn decide(w: &mut World, id: ReqId) {
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(|s| s.saturating_mul(1_000));
     let now = w.now;
-    let policy = w.scenario.clients.retry.clone();
-    let retryable = !ok && policy.retry_on.contains(&class);
+    let p = &w.scenario.clients.retry;
+    let retryable = !ok && p.retry_on.contains(&class);
+    let (hedged, backoff, max_attempts, deadline_us) = (p.hedge.is_some(), p.backoff, p.max_attempts as usize, p.deadline_ms.saturating_mul(1_000));
     if class != "breaker_open" && class != "cancelled" {
         let failed = is_failure(&class);
         if let Some(b) = w.guards.breaker.as_mut() {
@@ -346,11 +345,11 @@ fn decide(w: &mut World, id: ReqId) {
     }
     let tries = w.ops[op].tries.len();
     let started = w.ops[op].started;
-    let past_deadline = |wait_us: u64| policy.deadline_ms > 0 && now.plus_us(wait_us).since(started) >= policy.deadline_ms.saturating_mul(1_000);
-    if policy.hedge.is_some() {
+    let past_deadline = |wait_us: u64| deadline_us > 0 && now.plus_us(wait_us).since(started) >= deadline_us;
+    if hedged {
         // gRPC hedging: after a non-fatal failure the next copy goes at once,
         // even while others are still out.
-        if tries < policy.max_attempts as usize && !past_deadline(0) && hedge_allowed(w) {
+        if tries < max_attempts && !past_deadline(0) && another_try_denied(w).is_none() {
             w.stats.hedges += 1;
             w.note(id, Actor::Client, format!("{class}: sends the next hedged copy at once"));
             on_retry(w, op);
@@ -362,30 +361,19 @@ fn decide(w: &mut World, id: ReqId) {
     if in_flight {
         return;
     }
-    if tries >= policy.max_attempts as usize || policy.backoff == Backoff::None {
+    if tries >= max_attempts || backoff == Backoff::None {
         end_op(w, op, false, class);
         return;
     }
-    let wait_us = wait(w, op, tries as u32 - 1, &policy, retry_after_ms);
+    let wait_us = wait(&mut w.retry_rng, &w.scenario.clients.retry, w.ops[op].last_wait_us, tries as u32 - 1, retry_after_ms);
     if past_deadline(wait_us) {
         end_op(w, op, false, class);
         return;
     }
-    if let Some(t) = &w.guards.throttle {
-        if !t.allows() {
-            w.stats.throttle_denied += 1;
-            w.note(id, Actor::Client, "retry throttled: the token bucket is below half");
-            end_op(w, op, false, class);
-            return;
-        }
-    }
-    if let Some(b) = w.guards.budget.as_mut() {
-        if !b.try_withdraw(now) {
-            w.stats.budget_denied += 1;
-            w.note(id, Actor::Client, "retry budget exhausted: no retry");
-            end_op(w, op, false, class);
-            return;
-        }
+    if let Some(why) = another_try_denied(w) {
+        w.note(id, Actor::Client, why);
+        end_op(w, op, false, class);
+        return;
     }
     w.ops[op].last_wait_us = wait_us;
     w.stats.client_retries += 1;
@@ -413,7 +401,7 @@ fn end_op(w: &mut World, op: usize, ok: bool, class: String) {
 }
 
 /// The wait before retry `try_no + 1`, in µs.
-fn wait(w: &mut World, op: usize, try_no: u32, p: &RetryPolicy, retry_after_ms: Option<u64>) -> u64 {
+fn wait(rng: &mut SimRng, p: &RetryPolicy, last_wait_us: u64, try_no: u32, retry_after_ms: Option<u64>) -> u64 {
     let base = p.base_ms as f64;
     let cap = p.cap_ms.max(1) as f64;
     let raw = match p.backoff {
@@ -426,11 +414,11 @@ fn wait(w: &mut World, op: usize, try_no: u32, p: &RetryPolicy, retry_after_ms: 
     let raw_us = (raw * 1_000.0) as u64;
     let mut us = match p.jitter {
         Jitter::None => raw_us,
-        Jitter::Full => w.retry_rng.between(0, raw_us),
-        Jitter::Equal => raw_us / 2 + w.retry_rng.between(0, raw_us / 2),
+        Jitter::Full => rng.between(0, raw_us),
+        Jitter::Equal => raw_us / 2 + rng.between(0, raw_us / 2),
         Jitter::Decorrelated => {
-            let prev = w.ops[op].last_wait_us.max(p.base_ms * 1_000);
-            w.retry_rng.between(p.base_ms * 1_000, prev.saturating_mul(3)).min(p.cap_ms.max(1) * 1_000)
+            let prev = last_wait_us.max(p.base_ms * 1_000);
+            rng.between(p.base_ms * 1_000, prev.saturating_mul(3)).min(p.cap_ms.max(1) * 1_000)
         }
     };
     if let (true, Some(ra)) = (p.honour_retry_after, retry_after_ms) {
