@@ -512,6 +512,17 @@ impl World {
         id
     }
 
+    /// Ends request `id`'s current upstream attempt with `result` (once).
+    pub fn end_attempt(&mut self, id: ReqId, result: AttemptResult) {
+        let now = self.now;
+        if let Some(a) = self.exchanges[id].attempts.last_mut() {
+            if a.ended.is_none() {
+                a.ended = Some(now);
+                a.result = result;
+            }
+        }
+    }
+
     /// Opens a proxy→app connection record.
     pub fn open_conn(&mut self, peer: String, server: Option<usize>, req: ReqId, attempt: u32) -> ConnId {
         let number = self.next_connection_number();

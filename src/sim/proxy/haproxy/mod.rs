@@ -163,15 +163,6 @@ impl Haproxy {
         w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Connect { attempt } });
     }
 
-    fn end_attempt(w: &mut World, id: ReqId, result: AttemptResult) {
-        let now = w.now;
-        if let Some(a) = w.exchanges[id].attempts.last_mut() {
-            if a.ended.is_none() {
-                a.ended = Some(now);
-                a.result = result;
-            }
-        }
-    }
 
     fn close(w: &mut World, id: ReqId) {
         if let Some(conn) = w.exchanges[id].proxy.conn.take() {
@@ -363,7 +354,7 @@ impl ProxyFlavor for Haproxy {
             ConnectOutcome::PermissionDenied => "permission denied on the socket",
             ConnectOutcome::Dropped => return,
         };
-        Self::end_attempt(w, id, AttemptResult::Error { message: why.to_string() });
+        w.end_attempt(id, AttemptResult::Error { message: why.to_string() });
         self.connect_failed(w, id, false, why);
     }
 
@@ -382,7 +373,7 @@ impl ProxyFlavor for Haproxy {
             TlsResult::NotTls => "SSL handshake failure",
             _ => "SSL handshake failure (certificate verification)",
         };
-        Self::end_attempt(w, id, AttemptResult::Error { message: why.to_string() });
+        w.end_attempt(id, AttemptResult::Error { message: why.to_string() });
         self.connect_failed(w, id, false, why);
     }
 
@@ -395,7 +386,7 @@ impl ProxyFlavor for Haproxy {
             Wire::Garbage(_) => {
                 // No valid response header was received: %Tr stays -1.
                 self.st(id).response_ms = None;
-                Self::end_attempt(w, id, AttemptResult::InvalidHeader);
+                w.end_attempt(id, AttemptResult::InvalidHeader);
                 self.finish_error(w, id, 502, Termination('P', 'H'));
             }
             Wire::Http { response, bad_header_line, truncate_body_at } => {
@@ -407,13 +398,13 @@ impl ProxyFlavor for Haproxy {
                 let invalid = bad_header_line.as_deref().is_some_and(|l| !l.contains(':') || l.split(':').next().is_some_and(|n| n.bytes().any(|b| b <= b' ')));
                 if header_len > w.scenario.proxy.haproxy.bufsize.saturating_sub(1024) || invalid {
                     self.st(id).response_ms = None;
-                    Self::end_attempt(w, id, AttemptResult::InvalidHeader);
+                    w.end_attempt(id, AttemptResult::InvalidHeader);
                     self.finish_error(w, id, 502, Termination('P', 'H'));
                     return;
                 }
                 let status = response.status;
                 let response = forwarded(response);
-                Self::end_attempt(w, id, AttemptResult::Responded { status });
+                w.end_attempt(id, AttemptResult::Responded { status });
                 Self::close(w, id);
                 let explanation = match status {
                     503 => "The server itself answered 503; HAProxy relayed it (termination state ----).".to_string(),
@@ -448,7 +439,7 @@ impl ProxyFlavor for Haproxy {
             return;
         }
         let why = if reset { "connection reset by the server" } else { "server closed the connection" };
-        Self::end_attempt(w, id, AttemptResult::Error { message: why.to_string() });
+        w.end_attempt(id, AttemptResult::Error { message: why.to_string() });
         self.finish_error(w, id, 502, Termination('S', 'H'));
     }
 
@@ -470,7 +461,7 @@ impl ProxyFlavor for Haproxy {
         // headers it logs 400 CH-- (206 bytes, as observed); still
         // connecting, -1 with CC--.
         let connecting = w.exchanges[id].proxy.conn.is_none_or(|c| w.conns[c].state == ConnState::Connecting);
-        Self::end_attempt(w, id, AttemptResult::ClientClosed);
+        w.end_attempt(id, AttemptResult::ClientClosed);
         Self::close(w, id);
         w.exchanges[id].explanation = Some("The client closed its connection before the server answered. With option abortonclose HAProxy aborts the server connection at once, so the server's work is wasted but its connection slot is freed.".into());
         let (status, term, bytes) = if connecting { (-1i32, Termination('C', 'C'), 0) } else { (400, Termination('C', 'H'), 206) };
@@ -497,7 +488,7 @@ impl ProxyFlavor for Haproxy {
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Connecting {
                     return;
                 }
-                Self::end_attempt(w, id, AttemptResult::TimedOut { while_connecting: true });
+                w.end_attempt(id, AttemptResult::TimedOut { while_connecting: true });
                 self.connect_failed(w, id, true, "timeout connect");
             }
             ProxyTimer::Read { attempt } => {
@@ -505,7 +496,7 @@ impl ProxyFlavor for Haproxy {
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Active {
                     return;
                 }
-                Self::end_attempt(w, id, AttemptResult::TimedOut { while_connecting: false });
+                w.end_attempt(id, AttemptResult::TimedOut { while_connecting: false });
                 self.finish_error(w, id, 504, Termination('s', 'H'));
             }
             _ => {}

@@ -346,15 +346,6 @@ impl Nginx {
     // ------------------------------------------------------------------
     // Failure handling: ngx_http_upstream_next.
 
-    fn end_attempt(w: &mut World, id: ReqId, result: AttemptResult) {
-        let now = w.now;
-        if let Some(a) = w.exchanges[id].attempts.last_mut() {
-            if a.ended.is_none() {
-                a.ended = Some(now);
-                a.result = result;
-            }
-        }
-    }
 
     fn close_conn(&mut self, w: &mut World, conn: ConnId) {
         // `req` stays: the app may still be working on that request.
@@ -373,11 +364,7 @@ impl Nginx {
         if ft != Ft::NoLive {
             if let Some(pick) = self.picks[id] {
                 let failed = !matches!(ft, Ft::Http(403) | Ft::Http(404));
-                let now_s = w.unix_secs();
-                let mut tries = w.exchanges[id].proxy.tries;
-                let disabled = self.peers.free(pick, failed, now_s, &mut tries);
-                w.exchanges[id].proxy.tries = tries;
-                if disabled {
+                if self.free_peer(w, id, failed) {
                     let peer = self.peers.peer(pick).name.clone();
                     let field = self.upstream_field(w, id, &peer);
                     let act = action.unwrap_or(CONNECTING);
@@ -509,13 +496,20 @@ impl Nginx {
         ex.logged_status = Some(status);
     }
 
+    /// `u->peer.free`: gives the request's peer back to the balancer, as a
+    /// failure or not. True if that failure disabled the peer.
+    fn free_peer(&mut self, w: &mut World, id: ReqId, failed: bool) -> bool {
+        let Some(pick) = self.picks.get(id).copied().flatten() else { return false };
+        let now_s = w.unix_secs();
+        let mut tries = w.exchanges[id].proxy.tries;
+        let disabled = self.peers.free(pick, failed, now_s, &mut tries);
+        w.exchanges[id].proxy.tries = tries;
+        disabled
+    }
+
     /// A response came back complete: free the peer and keep or close the connection.
     fn upstream_done(&mut self, w: &mut World, id: ReqId, conn: ConnId, keep: bool) {
-        if let Some(pick) = self.picks[id] {
-            let now_s = w.unix_secs();
-            let mut tries = w.exchanges[id].proxy.tries;
-            self.peers.free(pick, false, now_s, &mut tries);
-        }
+        self.free_peer(w, id, false);
         w.exchanges[id].proxy.conn = None;
         if keep && w.conns[conn].keepalive && !w.conns[conn].app_closed {
             let c = &mut w.conns[conn];
@@ -637,7 +631,7 @@ impl ProxyFlavor for Nginx {
         };
         let field = self.upstream_field(w, id, &peer);
         self.log(w, id, level, &msg, Some(CONNECTING), Some(field));
-        Self::end_attempt(w, id, AttemptResult::Error { message: msg });
+        w.end_attempt(id, AttemptResult::Error { message: msg });
         self.next(w, id, Ft::Error, Some(CONNECTING));
     }
 
@@ -667,7 +661,7 @@ impl ProxyFlavor for Nginx {
         };
         let field = self.upstream_field(w, id, &peer);
         self.log(w, id, level, &msg, Some(SSL_HANDSHAKING), Some(field));
-        Self::end_attempt(w, id, AttemptResult::Error { message: msg });
+        w.end_attempt(id, AttemptResult::Error { message: msg });
         self.next(w, id, Ft::Error, Some(SSL_HANDSHAKING));
     }
 
@@ -679,7 +673,7 @@ impl ProxyFlavor for Nginx {
         match reply.wire {
             Wire::Garbage(payload) => {
                 self.log(w, id, Level::Error, "upstream sent no valid HTTP/1.0 header", Some(READING_HEADER), Some(field));
-                Self::end_attempt(w, id, AttemptResult::Responded { status: 9 });
+                w.end_attempt(id, AttemptResult::Responded { status: 9 });
                 self.upstream_done(w, id, conn, false);
                 w.exchanges[id].explanation = Some(format!(
                     "{peer} answered with bytes that are not an HTTP status line. nginx 1.22 does not turn this into a 502: it logs \"upstream sent no valid HTTP/1.0 header\" and relays the raw bytes as an HTTP/0.9 response (access.log status 009). Browsers and curl reject it. Fix: make sure an HTTP server listens on that port."
@@ -696,7 +690,7 @@ impl ProxyFlavor for Nginx {
                     let msg = "upstream sent too big header".to_string();
                     self.log(w, id, Level::Error, &msg, Some(READING_HEADER), Some(field));
                     let detail = format!("{msg} ({header_len} bytes > proxy_buffer_size {})", w.scenario.proxy.proxy_buffer_size);
-                    Self::end_attempt(w, id, AttemptResult::Error { message: detail });
+                    w.end_attempt(id, AttemptResult::Error { message: detail });
                     self.next(w, id, Ft::InvalidHeader, Some(READING_HEADER));
                     return;
                 }
@@ -704,7 +698,7 @@ impl ProxyFlavor for Nginx {
                 if let Some(l) = &bad_header_line {
                     if let Some(msg) = invalid_header_message(l) {
                         self.log(w, id, Level::Error, &msg, Some(READING_HEADER), Some(field));
-                        Self::end_attempt(w, id, AttemptResult::Error { message: msg });
+                        w.end_attempt(id, AttemptResult::Error { message: msg });
                         self.next(w, id, Ft::InvalidHeader, Some(READING_HEADER));
                         return;
                     }
@@ -714,7 +708,7 @@ impl ProxyFlavor for Nginx {
                     }
                 }
                 let status = response.status;
-                Self::end_attempt(w, id, AttemptResult::Responded { status });
+                w.end_attempt(id, AttemptResult::Responded { status });
                 // ngx_http_upstream_test_next: retry on http_xxx only while tries > 1.
                 let ft = Ft::Http(status);
                 let tries = w.exchanges[id].proxy.tries;
@@ -791,7 +785,7 @@ impl ProxyFlavor for Nginx {
             "upstream prematurely closed connection"
         };
         self.log(w, id, Level::Error, msg, Some(READING_HEADER), Some(field));
-        Self::end_attempt(w, id, AttemptResult::Error { message: msg.to_string() });
+        w.end_attempt(id, AttemptResult::Error { message: msg.to_string() });
         self.next(w, id, Ft::Error, Some(READING_HEADER));
     }
 
@@ -829,13 +823,10 @@ impl ProxyFlavor for Nginx {
             let peer = w.conns[conn].peer.clone();
             let field = self.upstream_field(w, id, &peer);
             self.log(w, id, Level::Info, CLIENT_CLOSED, Some(action), Some(field));
-            Self::end_attempt(w, id, AttemptResult::ClientClosed);
+            w.end_attempt(id, AttemptResult::ClientClosed);
             self.close_conn(w, conn);
-            if let Some(pick) = self.picks.get(id).copied().flatten() {
-                let now_s = w.unix_secs();
-                let mut tries = w.exchanges[id].proxy.tries;
-                self.peers.free(pick, false, now_s, &mut tries);
-            }
+            // ngx_http_upstream_finalize_request: the peer is freed, not as a failure.
+            self.free_peer(w, id, false);
         }
         w.exchanges[id].proxy.done = true;
         w.note(id, Actor::Proxy, "the client closed the connection: logs 499 and closes the upstream connection");
@@ -855,7 +846,7 @@ impl ProxyFlavor for Nginx {
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Connecting {
                     return;
                 }
-                Self::end_attempt(w, id, AttemptResult::TimedOut { while_connecting: true });
+                w.end_attempt(id, AttemptResult::TimedOut { while_connecting: true });
                 self.next(w, id, Ft::Timeout, Some(CONNECTING));
             }
             ProxyTimer::Read { attempt } => {
@@ -863,7 +854,7 @@ impl ProxyFlavor for Nginx {
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Active {
                     return;
                 }
-                Self::end_attempt(w, id, AttemptResult::TimedOut { while_connecting: false });
+                w.end_attempt(id, AttemptResult::TimedOut { while_connecting: false });
                 self.next(w, id, Ft::Timeout, Some(READING_HEADER));
             }
             ProxyTimer::Send { attempt } => {
@@ -872,7 +863,7 @@ impl ProxyFlavor for Nginx {
                 if c.attempt != attempt || c.state != ConnState::Active || c.read_by_app {
                     return; // the app read the body in time
                 }
-                Self::end_attempt(w, id, AttemptResult::TimedOut { while_connecting: false });
+                w.end_attempt(id, AttemptResult::TimedOut { while_connecting: false });
                 self.next(w, id, Ft::Timeout, Some(SENDING));
             }
             ProxyTimer::LimitReqDelay => self.start_upstream(w, id),
