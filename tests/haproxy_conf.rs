@@ -42,13 +42,7 @@ fn alerts(text: &str, conf: &Path) -> Vec<String> {
 /// The scenario files, plus a few knobs no file uses (so that every branch
 /// of the renderer is checked).
 fn cases() -> Vec<(String, Scenario)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<_> = [dir.clone(), dir.join("retry_lab")]
-        .iter()
-        .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
+    let files = common::scenario_files();
     let mut out: Vec<(String, Scenario)> = files
         .iter()
         .map(|f| (f.file_name().unwrap().to_string_lossy().to_string(), Scenario::from_json(&std::fs::read_to_string(f).unwrap()).unwrap()))

@@ -7,7 +7,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use gateway_lab::sim::proxy::nginx::conf::{render, Paths};
@@ -25,16 +25,8 @@ fn every_scenario_config_passes_nginx_t() {
     std::fs::create_dir_all(root.join("logs")).unwrap();
     let ca = common::self_signed_ca(&root);
     let paths = Paths { log_dir: root.join("logs").display().to_string(), ca_file: ca.display().to_string() };
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    // The catalog and the retry lab's experiments.
-    let mut files: Vec<_> = [dir.clone(), dir.join("retry_lab")]
-        .iter()
-        .flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
     let mut checked = 0;
-    for file in files {
+    for file in common::scenario_files() {
         let scenario = Scenario::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let conf = render(&effective(&scenario), &paths);
         let site = root.join("gateway-lab.conf");

@@ -4,6 +4,8 @@
 use gateway_lab::sim::scenario::{Backoff, Clients, Jitter, RetryPolicy};
 use gateway_lab::sim::{run, Fault, FaultKind, Scenario};
 
+mod common;
+
 fn with(fault: Option<Fault>, clients: Clients) -> Scenario {
     Scenario { faults: fault.into_iter().collect(), clients, ..Scenario::default() }
 }
@@ -326,10 +328,8 @@ fn client_retries_multiply_with_proxy_retries() {
 
 #[test]
 fn every_retry_lab_experiment_loads_and_runs() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/retry_lab");
     let mut n = 0;
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
+    for p in common::json_files("scenarios/retry_lab") {
         let s = Scenario::from_json(&std::fs::read_to_string(&p).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         assert!(!s.title.is_empty() && !s.description.is_empty(), "{}", p.display());
         let sim = run(s).unwrap();

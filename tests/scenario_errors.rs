@@ -3,6 +3,8 @@
 
 use gateway_lab::sim::Scenario;
 
+mod common;
+
 fn err(doc: &str) -> String {
     Scenario::from_json(doc).expect_err(doc).to_string()
 }
@@ -55,10 +57,8 @@ fn messages_name_the_field() {
 
 #[test]
 fn every_shipped_scenario_is_valid_and_documented() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut n = 0;
-    let files = [dir.clone(), dir.join("retry_lab")].into_iter().flat_map(|d| std::fs::read_dir(d).unwrap().map(|e| e.unwrap().path()));
-    for path in files.filter(|p| p.extension().is_some_and(|x| x == "json")) {
+    for path in common::scenario_files() {
         let text = std::fs::read_to_string(&path).unwrap();
         let s = Scenario::from_json(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(!s.title.is_empty() && !s.description.is_empty(), "{}: needs a title and a description", path.display());

@@ -3,16 +3,16 @@
 use gateway_lab::sim::Scenario;
 use gateway_lab::ui::library::SCENARIOS;
 
+mod common;
+
+/// The file stems of the `.json` files in `dir`, sorted.
+fn stems(dir: &str) -> Vec<String> {
+    common::json_files(dir).iter().map(|p| p.file_stem().unwrap().to_string_lossy().into_owned()).collect()
+}
+
 #[test]
 fn the_page_offers_every_scenario_file() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    let mut files: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
+    let files = stems("scenarios");
     let listed: Vec<String> = SCENARIOS.iter().map(|(n, _)| n.to_string()).collect();
     assert_eq!(listed, files, "src/ui/library.rs must list every file in scenarios/, sorted");
     for (name, text) in SCENARIOS {
@@ -23,14 +23,7 @@ fn the_page_offers_every_scenario_file() {
 #[test]
 fn the_retry_lab_offers_every_experiment_file() {
     use gateway_lab::ui::lab::experiments::EXPERIMENTS;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/retry_lab");
-    let mut files: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
+    let files = stems("scenarios/retry_lab");
     let mut listed: Vec<String> = EXPERIMENTS.iter().map(|(n, _)| n.to_string()).collect();
     assert_eq!(listed[0], "retry_storm", "the storm is the lab's first experiment");
     listed.sort();

@@ -1,6 +1,27 @@
-//! Helpers shared by the tests that run the real proxies' config checks.
+//! Helpers shared by several test binaries: the shipped scenario files, and
+//! the real proxies' config checks. (Each binary uses some of them.)
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+
+/// The `.json` files directly in `dir` (relative to the crate), sorted.
+pub fn json_files(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Every shipped scenario: the catalog's and the retry lab's experiments.
+pub fn scenario_files() -> Vec<PathBuf> {
+    let mut files = json_files("scenarios");
+    files.extend(json_files("scenarios/retry_lab"));
+    files
+}
 use std::process::Command;
 
 /// The real `name` binary in /usr/sbin or /usr/bin, or None when the
