@@ -24,7 +24,16 @@ pub struct Link {
     /// None: the page's default scenario.
     pub scenario: Option<Scenario>,
     pub theme: Option<String>,
+    /// `embed=1`: the compact layout for iframes.
     pub embed: bool,
+    /// `start=click`: nothing runs until the reader clicks (embeds in long pages).
+    pub click_to_start: bool,
+    /// `present=1`: presenter mode (large type, keyboard shortcuts).
+    pub present: bool,
+    /// `lesson=ID`: open this lesson (checked against the lesson list by the page).
+    pub lesson: Option<String>,
+    /// `view=NAME`: the section to show first (checked by the page).
+    pub view: Option<String>,
     /// Why parts of the address were ignored (shown to the user).
     pub problems: Vec<String>,
 }
@@ -86,6 +95,16 @@ fn fault_scenario(id: &str, library: &[(&str, &str)]) -> Option<Scenario> {
     Some(Scenario { faults: vec![Fault::from(kind)], ..Scenario::default() })
 }
 
+/// `1`, `true` or an empty value (`?embed`).
+fn flag(v: &str) -> bool {
+    matches!(v, "1" | "true" | "")
+}
+
+/// A lesson or view name: short, ASCII letters, digits, `_` and `-`.
+fn is_id(v: &str) -> bool {
+    !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
 }
@@ -130,8 +149,17 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
                 "light" | "dark" | "system" => link.theme = Some(v),
                 _ => link.problems.push(format!("theme={v:?}: expected light, dark or system")),
             },
-            "embed" => link.embed = matches!(v.as_str(), "1" | "true" | ""),
-            // Reserved for lessons and views; unknown keys are ignored.
+            "embed" => link.embed = flag(&v),
+            "present" => link.present = flag(&v),
+            "start" => match v.as_str() {
+                "click" => link.click_to_start = true,
+                "auto" => link.click_to_start = false,
+                _ => link.problems.push(format!("start={v:?}: expected click or auto")),
+            },
+            "lesson" if is_id(&v) => link.lesson = Some(v),
+            "view" if is_id(&v) => link.view = Some(v),
+            "lesson" | "view" => link.problems.push(format!("{k}={v:?} is not a name (letters, digits, _ and -)")),
+            // Unknown keys are ignored (a host page may add its own).
             _ => {}
         }
     }
@@ -193,5 +221,10 @@ mod tests {
         assert_eq!(s.seed, 7);
         assert_eq!((l.theme.as_deref(), l.embed), (Some("dark"), true));
         assert!(l.problems.is_empty());
+        let l = parse("?lesson=timeouts-504&view=terminal&present=1&start=click&embed", "", &[]);
+        assert_eq!((l.lesson.as_deref(), l.view.as_deref()), (Some("timeouts-504"), Some("terminal")));
+        assert!(l.present && l.click_to_start && l.embed && l.problems.is_empty());
+        let l = parse("?lesson=%3Cscript%3E&start=later", "", &[]);
+        assert_eq!((l.lesson, l.problems.len()), (None, 2));
     }
 }

@@ -2,11 +2,11 @@ use leptos::prelude::*;
 
 use crate::sim::scenario::{Clients, Flavor};
 use crate::sim::world::ClientResult;
-use crate::sim::{Fault, FaultKind, RequestSpec, Scenario, Simulation};
+use crate::sim::{Fault, Scenario, Simulation};
 
 use super::compare::Compare;
 use super::config::{self, ConfigPanel};
-use super::controls::{Controls, BURST, BURST_RATE};
+use super::controls::Controls;
 use super::fix::FixPanel;
 use super::lab::RetryLab;
 use super::logs::LogPanel;
@@ -16,7 +16,8 @@ use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
 use super::share::{read_location, LinkNotice, ShareLink};
 use super::theme::ThemePicker;
-use super::time::{TimeControls, SPEEDS};
+use super::time::TimeControls;
+use super::playground::Playground;
 use super::timeline::Timeline;
 use super::topology::Topology;
 
@@ -25,12 +26,6 @@ const SHOWN_LINES: usize = 200;
 
 /// Request chips shown (the newest ones).
 const RECENT: usize = 40;
-
-/// Wall-clock milliseconds between two steps of the playing clock.
-const TICK_MS: u32 = 50;
-
-/// Pause between two requests sent with the button, virtual milliseconds.
-const THINK_TIME_MS: u64 = 1_000;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -49,132 +44,21 @@ pub fn App() -> impl IntoView {
         let what = if link.scenario.is_some() { "Parts of this link were ignored" } else { "This link could not be opened, so the page shows the default scenario" };
         format!("{what}: {}.", link.problems.join("; "))
     }));
-    let sim = StoredValue::new(first);
-    // The user's scenario: the single source of the configuration shown and run.
-    let scenario = RwSignal::new(initial);
-    // Bumped after every change to the simulation; views read it to re-render.
-    let revision = RwSignal::new(0u64);
-    let selected = RwSignal::new(None::<usize>);
-
-    // Reconfigures the running simulation (time and logs are kept).
-    // Why the last change was refused (shown next to the controls).
-    let config_error = RwSignal::new(None::<String>);
-    let apply = move |next: Scenario| {
-        let result = sim.try_update_value(|s| s.reconfigure(next.clone())).unwrap_or(Ok(()));
-        match result {
-            Ok(()) => {
-                config_error.set(None);
-                scenario.set(next);
-                revision.update(|r| *r += 1);
-            }
-            Err(e) => config_error.set(Some(e.to_string())),
-        }
-    };
+    let pg = Playground::new(initial, first);
+    provide_context(pg);
+    pg.start_clock();
+    let Playground { sim, scenario, revision, playing, speed, selected, config_error, .. } = pg;
     let set_faults = Callback::new(move |faults: Vec<Fault>| {
-        let mut next = scenario.get_untracked();
-        next.faults = faults;
-        apply(next);
+        let _ = pg.set_faults(faults);
     });
-
-    // Time: "instant" runs each request to completion; other speeds play
-    // virtual time against the wall clock, 50 ms a tick.
-    let playing = RwSignal::new(false);
-    let speed = RwSignal::new(SPEEDS.len() - 1);
-    let factor = move || SPEEDS.get(speed.get_untracked()).and_then(|s| s.1);
-    let tick = gloo_timers::callback::Interval::new(TICK_MS, move || {
-        if !playing.get_untracked() {
-            return;
-        }
-        let Some(f) = factor() else { return };
-        sim.update_value(|s| {
-            let until = s.now().plus_us((TICK_MS as f64 * 1_000.0 * f) as u64);
-            s.run_until(until);
-        });
-        revision.update(|r| *r += 1);
-    });
-    StoredValue::new_local(tick);
-
-    let send = move || {
-        selected.set(None);
-        sim.update_value(|s| {
-            let delay = if s.exchanges().is_empty() { 0 } else { THINK_TIME_MS };
-            let id = s.send_after(delay, RequestSpec::default());
-            if factor().is_none() {
-                s.run_until_finished(id);
-            }
-        });
-        if factor().is_some() {
-            playing.set(true);
-        }
-        revision.update(|r| *r += 1);
-    };
-    let burst = move || {
-        selected.set(None);
-        sim.update_value(|s| {
-            let start = if s.exchanges().is_empty() { 0 } else { THINK_TIME_MS };
-            let gap = 1_000 / BURST_RATE;
-            let ids: Vec<_> = (0..BURST).map(|i| s.send_after(start + i * gap, RequestSpec::default())).collect();
-            if factor().is_none() {
-                for id in ids {
-                    s.run_until_finished(id);
-                }
-            }
-        });
-        if factor().is_some() {
-            playing.set(true);
-        }
-        revision.update(|r| *r += 1);
-    };
-    // Load a ready scenario: its configuration, faults and requests.
+    let send = move || pg.send();
+    let burst = move || pg.burst();
     let load = Callback::new(move |name: String| {
-        let Some((_, text)) = super::library::SCENARIOS.iter().find(|(n, _)| *n == name) else { return };
-        match Scenario::from_json(text).and_then(|sc| Simulation::new(sc.clone()).map(|sim| (sc, sim))) {
-            Ok((sc, mut fresh)) => {
-                playing.set(false);
-                selected.set(None);
-                if factor().is_none() {
-                    fresh.run();
-                } else {
-                    playing.set(true);
-                }
-                sim.set_value(fresh);
-                config_error.set(None);
-                scenario.set(sc);
-                revision.update(|r| *r += 1);
-            }
-            Err(e) => config_error.set(Some(format!("{name}: {e}"))),
-        }
+        let _ = pg.load_named(&name);
     });
-    let step = Callback::new(move |_| {
-        playing.set(false);
-        sim.update_value(|s| {
-            s.step();
-        });
-        revision.update(|r| *r += 1);
-    });
-    let reset = Callback::new(move |_| {
-        playing.set(false);
-        selected.set(None);
-        if let Ok(mut fresh) = Simulation::new(scenario.get_untracked()) {
-            // A loaded scenario's own requests run again.
-            if factor().is_none() {
-                fresh.run();
-            }
-            sim.set_value(fresh);
-            revision.update(|r| *r += 1);
-        }
-    });
-    let set_seed = Callback::new(move |seed: u64| {
-        let mut next = scenario.get_untracked();
-        next.seed = seed;
-        if let Ok(fresh) = Simulation::new(next.clone()) {
-            playing.set(false);
-            selected.set(None);
-            sim.set_value(fresh);
-            scenario.set(next);
-            revision.update(|r| *r += 1);
-        }
-    });
+    let step = Callback::new(move |_| pg.step());
+    let reset = Callback::new(move |_| pg.reset());
+    let set_seed = Callback::new(move |seed: u64| pg.set_seed(seed));
     let clock = Signal::derive(move || {
         revision.track();
         sim.with_value(|s| format!("virtual time {}  ·  {}", s.now().offset_label(), s.world().clock.error_log(s.now())))
@@ -188,17 +72,9 @@ pub fn App() -> impl IntoView {
         scenario.with(|s| s.faults.first().map(|f| f.kind.id().to_string()).unwrap_or_else(|| "none".into()))
     });
     let choose_fault = move |id: String| {
-        let mut next = scenario.get_untracked();
-        next.faults = FaultKind::from_id(&id).into_iter().map(Fault::from).collect();
-        apply(next);
+        let _ = pg.break_with(&id);
     };
-    let apply_fix = move || {
-        let mut next = scenario.get_untracked();
-        if !next.faults.is_empty() {
-            Fault::apply_fix(&mut next, 0);
-            apply(next);
-        }
-    };
+    let apply_fix = move || pg.fix();
     let config_text = Signal::derive(move || {
         revision.track();
         sim.with_value(|s| config::render(&s.world().scenario))
@@ -292,7 +168,7 @@ pub fn App() -> impl IntoView {
                 <Timeline exchange=last.into() />
                 <Compare scenario=scenario />
                 <RetryLab playground=scenario />
-                <ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| apply(next)) />
+                <ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| { let _ = pg.apply(next); }) />
                 <section class="logs" aria-label="Logs">
                     <Show when=move || proxy_name.get() == "nginx">
                         <LogPanel title=Signal::derive(|| "nginx error.log".to_string()) testid="error-log" lines=error_lines />

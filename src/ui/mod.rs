@@ -11,6 +11,7 @@ pub mod library;
 mod logs;
 mod palette;
 mod picker;
+pub mod playground;
 mod requests;
 mod response;
 mod share;
