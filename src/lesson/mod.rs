@@ -1,0 +1,484 @@
+//! Lessons, quiz questions and challenges: data (`lessons/*.json`), and the
+//! checks that decide whether a learner did what a step asks, judged on
+//! the simulation itself. Pure: no web imports, nothing here decides HTTP
+//! semantics (a check reads what the engine recorded).
+//!
+//! A lesson is a list of steps. Each step has a goal and a `Check`; the
+//! check only looks at requests sent and commands run since the step
+//! began, so no step is ever passed by what happened before it. Each step
+//! also carries a `solution` (a list of `Action`s): the page's "Show me"
+//! button performs it, and `tests/lessons.rs` performs every solution to
+//! prove each lesson can be completed.
+
+pub mod catalog;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::sim::metrics::Metrics;
+use crate::sim::world::{ClientResult, Exchange};
+use crate::sim::{Fault, FaultKind, Scenario, Simulation};
+
+/// Longest lesson file accepted (bytes).
+pub const MAX_LESSON_BYTES: usize = 64 * 1024;
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Lesson {
+    /// Used in links: `?lesson=ID`.
+    pub id: String,
+    pub title: String,
+    /// One sentence: what the learner will understand.
+    pub summary: String,
+    /// A ready scenario (a file of `scenarios/`) loaded when the lesson
+    /// starts; without it, the healthy default with no requests.
+    #[serde(default)]
+    pub start: Option<String>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Short imperative goal: "Make the proxy answer 504".
+    pub goal: String,
+    /// What to read or look at, a paragraph.
+    pub text: String,
+    /// Shown on demand.
+    #[serde(default)]
+    pub hint: Option<String>,
+    /// Shown once the check passes: why it happened.
+    #[serde(default)]
+    pub explain: Option<String>,
+    pub check: Check,
+    /// What "Show me" does; also the proof, in the tests, that the step can be done.
+    pub solution: Vec<Action>,
+}
+
+/// Something a learner (or "Show me") does to the playground.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Action {
+    /// Load a ready scenario (its own requests run).
+    Load(String),
+    /// Break the upstream with a catalog fault ("none" heals everything).
+    Break(String),
+    /// The engine's fix for the first fault (`Fault::apply_fix`).
+    Fix,
+    /// Set one field of the scenario, by JSON pointer: `/proxy/proxy_read_timeout_ms`.
+    Set { pointer: String, value: Value },
+    /// Send `count` requests `gap_ms` apart.
+    Send {
+        count: u64,
+        #[serde(default = "default_gap")]
+        gap_ms: u64,
+    },
+    /// Run a command in the diagnosis terminal.
+    Run(String),
+    /// Start the run again from time zero with the current scenario.
+    Reset,
+}
+
+fn default_gap() -> u64 {
+    20
+}
+
+/// What a step asks for, judged on the requests that finished and the
+/// commands run since the step began.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Check {
+    /// The newest finished request got this status (the one the client saw).
+    Status(u16),
+    /// Some request of this step got this status.
+    Saw(u16),
+    /// A request of this step produced a log line (nginx error.log, or the
+    /// access / HAProxy log line) containing this text.
+    LogHas(String),
+    /// This catalog fault is active.
+    Fault(String),
+    /// No fault is active.
+    Healthy,
+    /// Of the last `of_last` requests of this step (there must be that
+    /// many), at least this share succeeded (2xx or 3xx, answer received).
+    Success { at_least: f64, of_last: usize },
+    /// A field of the scenario (JSON pointer) is at least this number.
+    AtLeast { pointer: String, value: f64 },
+    /// A terminal command starting with this text was run.
+    Ran(String),
+    All(Vec<Check>),
+    Any(Vec<Check>),
+}
+
+/// Where a step began: the run (`epoch`), its request count and the
+/// terminal's command count then. Requests of a later run all count.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Mark {
+    pub epoch: u64,
+    pub requests: usize,
+    pub commands: usize,
+}
+
+impl Mark {
+    /// The first request of the current run (`epoch`) that counts for the step.
+    pub fn first_request(&self, epoch: u64) -> usize {
+        if epoch == self.epoch { self.requests } else { 0 }
+    }
+}
+
+/// What a check sees.
+pub struct Seen<'a> {
+    pub scenario: &'a Scenario,
+    /// The requests of this step, oldest first.
+    pub exchanges: &'a [Exchange],
+    /// The terminal commands of this step.
+    pub commands: &'a [String],
+}
+
+fn succeeded(e: &Exchange) -> bool {
+    matches!(e.client_result, Some(ClientResult::Response)) && e.status().is_some_and(|s| (200..400).contains(&s))
+}
+
+fn words(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Check {
+    pub fn passes(&self, seen: &Seen) -> bool {
+        let finished = || seen.exchanges.iter().filter(|e| e.is_finished());
+        match self {
+            Check::Status(s) => finished().last().is_some_and(|e| e.status() == Some(*s)),
+            Check::Saw(s) => finished().any(|e| e.status() == Some(*s)),
+            Check::LogHas(text) => finished().any(|e| e.error_lines.iter().chain(e.access_line.iter()).any(|l| l.contains(text.as_str()))),
+            Check::Fault(id) => seen.scenario.faults.iter().any(|f| f.kind.id() == id),
+            Check::Healthy => seen.scenario.faults.is_empty(),
+            Check::Success { at_least, of_last } => {
+                let done: Vec<&Exchange> = finished().collect();
+                if *of_last == 0 || done.len() < *of_last {
+                    return false;
+                }
+                let last = &done[done.len() - of_last..];
+                let ok = last.iter().filter(|e| succeeded(e)).count();
+                ok as f64 >= at_least * *of_last as f64
+            }
+            Check::AtLeast { pointer, value } => serde_json::to_value(seen.scenario)
+                .ok()
+                .and_then(|v| v.pointer(pointer).and_then(Value::as_f64))
+                .is_some_and(|x| x >= *value),
+            Check::Ran(prefix) => {
+                let p = words(prefix);
+                seen.commands.iter().any(|c| words(c).starts_with(&p))
+            }
+            Check::All(cs) => cs.iter().all(|c| c.passes(seen)),
+            Check::Any(cs) => cs.iter().any(|c| c.passes(seen)),
+        }
+    }
+
+    /// Every fault id, scenario pointer and status named is meaningful.
+    fn validate(&self, at: &str) -> Result<(), String> {
+        match self {
+            Check::Status(s) | Check::Saw(s) if !(100..=599).contains(s) => Err(format!("{at}: status {s} is not an HTTP status")),
+            Check::Fault(id) if FaultKind::from_id(id).is_none() => Err(format!("{at}: {id:?} is not a catalog fault")),
+            Check::Success { at_least, of_last } if !(0.0..=1.0).contains(at_least) || *of_last == 0 || *of_last > 1_000 => {
+                Err(format!("{at}: success needs 0 ≤ at_least ≤ 1 and 1 ≤ of_last ≤ 1000"))
+            }
+            Check::AtLeast { pointer, .. } => {
+                let v = serde_json::to_value(Scenario::default()).unwrap_or(Value::Null);
+                v.pointer(pointer).filter(|x| x.is_number()).map(|_| ()).ok_or_else(|| format!("{at}: {pointer:?} is not a number field of the scenario"))
+            }
+            Check::All(cs) | Check::Any(cs) => cs.iter().try_for_each(|c| c.validate(at)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What an `Action` needs from the page (the UI's `Playground`) or a test.
+pub trait Driver {
+    fn scenario(&self) -> Scenario;
+    fn load_named(&mut self, name: &str) -> Result<(), String>;
+    /// Reconfigure the running simulation (time and logs kept).
+    fn apply(&mut self, next: Scenario) -> Result<(), String>;
+    fn send(&mut self, count: u64, gap_ms: u64);
+    fn run_command(&mut self, line: &str);
+    /// A fresh run of the current scenario from time zero.
+    fn reset(&mut self) -> Result<(), String>;
+}
+
+/// `sc` with the field at `pointer` set to `value`, validated.
+pub fn set_field(sc: &Scenario, pointer: &str, value: &Value) -> Result<Scenario, String> {
+    let mut v = serde_json::to_value(sc).map_err(|e| e.to_string())?;
+    let slot = v.pointer_mut(pointer).ok_or_else(|| format!("{pointer:?} is not a field of the scenario"))?;
+    *slot = value.clone();
+    Scenario::from_json(&v.to_string()).map_err(|e| e.to_string())
+}
+
+impl Action {
+    pub fn perform(&self, d: &mut dyn Driver) -> Result<(), String> {
+        match self {
+            Action::Load(name) => d.load_named(name),
+            Action::Break(id) => {
+                let mut next = d.scenario();
+                next.faults = FaultKind::from_id(id).into_iter().map(Fault::from).collect();
+                if id != "none" && next.faults.is_empty() {
+                    return Err(format!("{id:?} is not a catalog fault"));
+                }
+                d.apply(next)
+            }
+            Action::Fix => {
+                let mut next = d.scenario();
+                if !next.faults.is_empty() {
+                    Fault::apply_fix(&mut next, 0);
+                }
+                d.apply(next)
+            }
+            Action::Set { pointer, value } => {
+                let next = set_field(&d.scenario(), pointer, value)?;
+                d.apply(next)
+            }
+            Action::Send { count, gap_ms } => {
+                d.send((*count).min(1_000), *gap_ms);
+                Ok(())
+            }
+            Action::Run(line) => {
+                d.run_command(line);
+                Ok(())
+            }
+            Action::Reset => d.reset(),
+        }
+    }
+
+    /// How the "Show me" list reads it.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::Load(name) => format!("load the ready scenario “{name}”"),
+            Action::Break(id) if id == "none" => "heal the upstream (nothing broken)".into(),
+            Action::Break(id) => format!("break the upstream: {}", FaultKind::from_id(id).map(|k| k.title()).unwrap_or(id)),
+            Action::Fix => "apply the fix".into(),
+            Action::Set { pointer, value } => format!("set {} to {value}", pointer.trim_start_matches('/').replace('/', ".")),
+            Action::Send { count: 1, .. } => "send a request".into(),
+            Action::Send { count, gap_ms } => format!("send {count} requests, {gap_ms} ms apart"),
+            Action::Run(line) => format!("run `{line}` in the terminal"),
+            Action::Reset => "reset: run the scenario again from time zero".into(),
+        }
+    }
+}
+
+impl Lesson {
+    pub fn from_json(text: &str) -> Result<Lesson, String> {
+        if text.len() > MAX_LESSON_BYTES {
+            return Err(format!("the lesson is too long ({} bytes; at most {MAX_LESSON_BYTES})", text.len()));
+        }
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let l: Lesson = serde_path_to_error::deserialize(de).map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
+        l.validate()?;
+        Ok(l)
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let id_ok = !self.id.is_empty() && self.id.len() <= 64 && self.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !id_ok {
+            return Err(format!("id {:?}: letters, digits, - and _ only", self.id));
+        }
+        if self.steps.is_empty() {
+            return Err(format!("{}: a lesson needs at least one step", self.id));
+        }
+        for (i, s) in self.steps.iter().enumerate() {
+            let at = format!("{} step {}", self.id, i + 1);
+            s.check.validate(&at)?;
+            if s.solution.is_empty() {
+                return Err(format!("{at}: a step needs a solution"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// "What status will this give?" The answer is not in the data: the page
+/// runs the scenario after the learner answers and reveals what the engine did.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub id: String,
+    /// A ready scenario of `scenarios/`.
+    pub scenario: String,
+    pub prompt: String,
+    /// The statuses offered (the engine's answer must be among them: tested).
+    pub choices: Vec<u16>,
+    /// Which of the scenario's requests is asked about (default: the last).
+    #[serde(default)]
+    pub request: Option<usize>,
+}
+
+/// A retry-lab experiment with a pass condition on its metrics.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Challenge {
+    pub id: String,
+    pub title: String,
+    pub text: String,
+    /// A retry-lab experiment (a file of `scenarios/retry_lab/`).
+    pub experiment: String,
+    /// Client requests to run (the experiment's own count when absent).
+    #[serde(default)]
+    pub requests: Option<u32>,
+    pub pass: Pass,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Pass {
+    /// Share of client operations that succeed, at least.
+    pub success_at_least: f64,
+    /// Upstream attempts per client operation, at most.
+    pub amplification_at_most: f64,
+    /// 99th percentile of an operation's latency (first try to end), at most.
+    #[serde(default)]
+    pub p99_ms_at_most: Option<f64>,
+}
+
+/// How a challenge run went, line by line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub passed: bool,
+    pub lines: Vec<(bool, String)>,
+}
+
+impl Pass {
+    pub fn judge(&self, m: &Metrics) -> Verdict {
+        let ok_s = m.success_rate >= self.success_at_least;
+        let ok_a = m.amplification <= self.amplification_at_most;
+        let mut lines = vec![
+            (ok_s, format!("success {:.2} % (needs ≥ {:.2} %)", m.success_rate * 100.0, self.success_at_least * 100.0)),
+            (ok_a, format!("upstream load {:.3}× (needs ≤ {:.2}×)", m.amplification, self.amplification_at_most)),
+        ];
+        let mut passed = ok_s && ok_a;
+        if let Some(p99) = self.p99_ms_at_most {
+            let ok = m.latency_ms.p99 <= p99;
+            passed &= ok;
+            lines.push((ok, format!("p99 latency {:.1} ms (needs ≤ {p99:.0} ms)", m.latency_ms.p99)));
+        }
+        Verdict { passed, lines }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Quiz {
+    pub questions: Vec<Question>,
+    pub challenges: Vec<Challenge>,
+}
+
+impl Quiz {
+    pub fn from_json(text: &str) -> Result<Quiz, String> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(de).map_err(|e| format!("{}: {}", e.path(), e.inner()))
+    }
+}
+
+/// The request a question asks about, in a simulation run to the end.
+pub fn asked<'a>(q: &Question, sim: &'a Simulation) -> Option<&'a Exchange> {
+    let ex = sim.exchanges();
+    match q.request {
+        Some(i) => ex.get(i),
+        None => ex.last(),
+    }
+}
+
+/// A `Driver` over a bare `Simulation` (tests and the command line):
+/// instant time, like the page at "instant" speed.
+pub struct SimDriver {
+    pub sim: Simulation,
+    /// Bumped whenever the simulation is replaced (load, reset): request
+    /// indices of an older run mean nothing in the new one.
+    pub epoch: u64,
+    pub commands: Vec<String>,
+    /// Runs a terminal command (the diagnosis shell, when linked in).
+    pub shell: Option<fn(&mut Simulation, &str) -> String>,
+}
+
+impl SimDriver {
+    pub fn new(scenario: Scenario) -> Result<SimDriver, String> {
+        let mut sim = Simulation::new(scenario).map_err(|e| e.to_string())?;
+        sim.run();
+        Ok(SimDriver { sim, epoch: 0, commands: Vec::new(), shell: None })
+    }
+
+    pub fn mark(&self) -> Mark {
+        Mark { epoch: self.epoch, requests: self.sim.exchanges().len(), commands: self.commands.len() }
+    }
+
+    /// What a check sees of the step that began at `m`.
+    pub fn seen(&self, m: Mark) -> Seen<'_> {
+        let ex = self.sim.exchanges();
+        let since = m.first_request(self.epoch).min(ex.len());
+        Seen { scenario: &self.sim.world().base, exchanges: &ex[since..], commands: &self.commands[m.commands.min(self.commands.len())..] }
+    }
+}
+
+impl Driver for SimDriver {
+    fn scenario(&self) -> Scenario {
+        self.sim.world().base.clone()
+    }
+    fn load_named(&mut self, name: &str) -> Result<(), String> {
+        let text = catalog::scenario_text(name).ok_or_else(|| format!("{name:?} is not a ready scenario"))?;
+        let sc = Scenario::from_json(text).map_err(|e| e.to_string())?;
+        let mut sim = Simulation::new(sc).map_err(|e| e.to_string())?;
+        sim.run();
+        self.sim = sim;
+        self.epoch += 1;
+        Ok(())
+    }
+    fn apply(&mut self, next: Scenario) -> Result<(), String> {
+        self.sim.reconfigure(next).map_err(|e| e.to_string())
+    }
+    fn send(&mut self, count: u64, gap_ms: u64) {
+        let start = if self.sim.exchanges().is_empty() { 0 } else { 1_000 };
+        let ids: Vec<_> = (0..count).map(|i| self.sim.send_after(start + i * gap_ms, Default::default())).collect();
+        for id in ids {
+            self.sim.run_until_finished(id);
+        }
+    }
+    fn reset(&mut self) -> Result<(), String> {
+        let mut sim = Simulation::new(self.scenario()).map_err(|e| e.to_string())?;
+        sim.run();
+        self.sim = sim;
+        self.epoch += 1;
+        Ok(())
+    }
+    fn run_command(&mut self, line: &str) {
+        if let Some(run) = self.shell {
+            run(&mut self.sim, line);
+        }
+        self.commands.push(line.to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_field_validates() {
+        let sc = Scenario::default();
+        let next = set_field(&sc, "/proxy/proxy_read_timeout_ms", &Value::from(90_000)).unwrap();
+        assert_eq!(next.proxy.proxy_read_timeout_ms, 90_000);
+        assert!(set_field(&sc, "/proxy/nope", &Value::from(1)).is_err());
+        assert!(set_field(&sc, "/proxy/proxy_read_timeout_ms", &Value::from("soon")).is_err());
+    }
+
+    #[test]
+    fn broken_lessons_give_messages() {
+        for (text, expect) in [
+            ("{", "EOF"),
+            (r#"{"id":"x","title":"t","summary":"s","steps":[]}"#, "at least one step"),
+            (r#"{"id":"x y","title":"t","summary":"s","steps":[]}"#, "letters"),
+            (r#"{"id":"x","title":"t","summary":"s","steps":[{"goal":"g","text":"t","check":{"fault":"nope"},"solution":["fix"]}]}"#, "not a catalog fault"),
+            (r#"{"id":"x","title":"t","summary":"s","steps":[{"goal":"g","text":"t","check":{"status":502},"solution":[]}]}"#, "needs a solution"),
+            (r#"{"id":"x","title":"t","summary":"s","steps":[{"goal":"g","text":"t","check":{"at_least":{"pointer":"/x","value":1}},"solution":["fix"]}]}"#, "not a number field"),
+            (r#"{"id":"x","title":"t","summary":"s","extra":1,"steps":[]}"#, "unknown field"),
+        ] {
+            let e = Lesson::from_json(text).unwrap_err();
+            assert!(e.contains(expect), "{text}: {e}");
+        }
+    }
+}
