@@ -2,19 +2,18 @@
 //! passed before its solution runs, every quiz answer is among its choices,
 //! and every challenge can be passed (and failed).
 
-use gateway_lab::lesson::{self, catalog, Action, Driver, SimDriver};
+use gateway_lab::lesson::{self, catalog, Action, SimDriver};
 use gateway_lab::sim::metrics::Metrics;
 use gateway_lab::sim::scenario::RetryPolicy;
 use gateway_lab::sim::{Scenario, Simulation};
 
-fn start(l: &lesson::Lesson) -> SimDriver {
-    let blank = Scenario { clients: gateway_lab::sim::scenario::Clients { requests: 0, ..Default::default() }, ..Scenario::default() };
-    let mut d = SimDriver::new(blank).unwrap();
-    if let Some(name) = &l.start {
-        d.load_named(name).unwrap();
-    }
-    d
+/// The lesson as the page starts it, with the room's seed.
+fn start(l: &lesson::Lesson, seed: u64) -> SimDriver {
+    SimDriver::new(lesson::starting_scenario(l, seed).unwrap()).unwrap()
 }
+
+/// A room may use any seed: every lesson must work with each of these.
+const SEEDS: [u64; 5] = [1, 2, 7, 42, 20261121];
 
 #[test]
 fn the_list_is_the_directory() {
@@ -38,18 +37,18 @@ fn the_list_is_the_directory() {
 #[test]
 fn every_lesson_can_be_completed_and_no_step_is_passed_before_it_is_done() {
     let (lessons, _) = catalog::lessons();
-    for l in &lessons {
-        let mut d = start(l);
+    for (l, seed) in lessons.iter().flat_map(|l| SEEDS.map(|s| (l, s))) {
+        let mut d = start(l, seed);
         for (i, step) in l.steps.iter().enumerate() {
             let mark = d.mark();
-            assert!(!step.check.passes(&d.seen(mark)), "{} step {}: passes before anything was done", l.id, i + 1);
+            assert!(!step.check.passes(&d.seen(mark)), "{} (seed {seed}) step {}: passes before anything was done", l.id, i + 1);
             for a in &step.solution {
                 a.perform(&mut d).unwrap_or_else(|e| panic!("{} step {}: {a:?}: {e}", l.id, i + 1));
             }
             let seen = d.seen(mark);
             assert!(
                 step.check.passes(&seen),
-                "{} step {} ({}): the solution does not pass the check; requests of the step: {:?}",
+                "{} (seed {seed}) step {} ({}): the solution does not pass the check; requests of the step: {:?}",
                 l.id,
                 i + 1,
                 step.goal,
@@ -64,7 +63,7 @@ fn a_wrong_move_does_not_pass() {
     // Lesson 4, step 1 asks for a 504: a 502 does not do.
     let (lessons, _) = catalog::lessons();
     let l = lessons.iter().find(|l| l.id == "timeouts-504").unwrap();
-    let mut d = start(l);
+    let mut d = start(l, 1);
     let mark = d.mark();
     Action::Break("app_down".into()).perform(&mut d).unwrap();
     Action::Send { count: 3, gap_ms: 20 }.perform(&mut d).unwrap();

@@ -375,6 +375,17 @@ impl Quiz {
     }
 }
 
+/// The scenario a lesson starts from (its ready scenario, or the healthy
+/// default with no requests), run with the room's `seed`.
+pub fn starting_scenario(l: &Lesson, seed: u64) -> Result<Scenario, String> {
+    let mut sc = match &l.start {
+        Some(name) => Scenario::from_json(catalog::scenario_text(name).ok_or_else(|| format!("{name:?} is not a ready scenario"))?).map_err(|e| e.to_string())?,
+        None => Scenario { clients: crate::sim::scenario::Clients { requests: 0, ..Default::default() }, ..Scenario::default() },
+    };
+    sc.seed = seed;
+    Ok(sc)
+}
+
 /// The request a question asks about, in a simulation run to the end.
 pub fn asked<'a>(q: &Question, sim: &'a Simulation) -> Option<&'a Exchange> {
     let ex = sim.exchanges();

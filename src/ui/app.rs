@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::sim::scenario::{Clients, Flavor};
+use crate::sim::scenario::Flavor;
 use crate::sim::world::ClientResult;
 use crate::sim::{Fault, Scenario, Simulation};
 
@@ -9,6 +9,9 @@ use super::config::{self, ConfigPanel};
 use super::controls::Controls;
 use super::fix::FixPanel;
 use super::lab::RetryLab;
+use super::lessons::Lessons;
+use super::presenter::{install_shortcuts, PresenterBar, PresenterToggle, Training};
+use super::quiz::Quiz;
 use super::logs::LogPanel;
 use super::palette::Palette;
 use super::picker::ScenarioPicker;
@@ -31,7 +34,7 @@ const RECENT: usize = 40;
 pub fn App() -> impl IntoView {
     // A share link (or readable parameters) may name the scenario to open.
     let link = read_location();
-    let blank = Scenario { clients: Clients { requests: 0, ..Clients::default() }, ..Scenario::default() };
+    let blank = Playground::blank();
     let (initial, first) = match link.scenario.clone().map(|s| Simulation::new(s.clone()).map(|sim| (s, sim))) {
         Some(Ok((s, mut sim))) => {
             // Its own requests run, as when a ready scenario is loaded.
@@ -47,6 +50,20 @@ pub fn App() -> impl IntoView {
     let pg = Playground::new(initial, first);
     provide_context(pg);
     pg.start_clock();
+    let training = Training::new(link.present);
+    provide_context(training);
+    install_shortcuts(pg, training);
+    // A lesson named in the address must exist.
+    let lesson = link.lesson.clone().filter(|id| {
+        let known = crate::lesson::catalog::lessons().0.iter().any(|l| &l.id == id);
+        if !known {
+            notice.update(|n| {
+                let msg = format!("lesson={id:?} is not a lesson this page knows.");
+                *n = Some(match n.take() { Some(m) => format!("{m} {msg}"), None => msg });
+            });
+        }
+        known
+    });
     let Playground { sim, scenario, revision, playing, speed, selected, config_error, .. } = pg;
     let set_faults = Callback::new(move |faults: Vec<Fault>| {
         let _ = pg.set_faults(faults);
@@ -135,19 +152,22 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <div class="app" data-testid="app">
+        <div class="app" class:presenter=move || training.present.get() data-testid="app">
             <header class="masthead">
                 <div>
                     <h1>"Gateway Lab"</h1>
                     <p class="tagline">"Break the upstream, watch what nginx does, read the exact log line."</p>
                 </div>
                 <div class="masthead-tools">
+                    <PresenterToggle />
                     <ShareLink scenario=scenario />
                     <ThemePicker initial=link.theme.clone().unwrap_or_else(|| "system".into()) />
                 </div>
             </header>
             <LinkNotice message=notice />
+            <PresenterBar />
             <main>
+                <Lessons initial=lesson />
                 <Topology model=topology on_select=select />
                 <Controls fault_id=fault_id on_fault=choose_fault on_send=send on_burst=burst />
                 <Palette scenario=scenario error=config_error on_change=set_faults />
@@ -167,6 +187,7 @@ pub fn App() -> impl IntoView {
                 <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
                 <Timeline exchange=last.into() />
                 <Compare scenario=scenario />
+                <Quiz />
                 <RetryLab playground=scenario />
                 <ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| { let _ = pg.apply(next); }) />
                 <section class="logs" aria-label="Logs">

@@ -34,6 +34,11 @@ pub struct Playground {
     pub config_error: RwSignal<Option<String>>,
     /// Commands run in the diagnosis terminal, oldest first (lessons check them).
     pub commands: RwSignal<Vec<String>>,
+    /// Bumped whenever the simulation is replaced (load, reset, seed):
+    /// request indices of an older run mean nothing in the new one.
+    pub epoch: RwSignal<u64>,
+    /// A command someone (a lesson's "Show me") asks the terminal to run.
+    pub pending_command: RwSignal<Option<String>>,
 }
 
 impl Playground {
@@ -48,7 +53,14 @@ impl Playground {
             selected: RwSignal::new(None),
             config_error: RwSignal::new(None),
             commands: RwSignal::new(Vec::new()),
+            epoch: RwSignal::new(0),
+            pending_command: RwSignal::new(None),
         }
+    }
+
+    /// The page's starting point: healthy, no requests sent yet.
+    pub fn blank() -> Scenario {
+        Scenario { clients: crate::sim::scenario::Clients { requests: 0, ..Default::default() }, ..Scenario::default() }
     }
 
     /// The playground of the enclosing `App`.
@@ -133,6 +145,7 @@ impl Playground {
             self.playing.set(true);
         }
         self.sim.set_value(fresh);
+        self.epoch.update(|e| *e += 1);
         self.config_error.set(None);
         self.scenario.set(sc);
         self.bump();
@@ -199,6 +212,7 @@ impl Playground {
                 fresh.run();
             }
             self.sim.set_value(fresh);
+            self.epoch.update(|e| *e += 1);
             self.bump();
         }
     }
@@ -210,6 +224,7 @@ impl Playground {
             self.playing.set(false);
             self.selected.set(None);
             self.sim.set_value(fresh);
+            self.epoch.update(|e| *e += 1);
             self.scenario.set(next);
             self.bump();
         }
@@ -222,5 +237,57 @@ impl Playground {
             self.speed.set(SPEEDS.iter().position(|s| s.1 == Some(1.0)).unwrap_or(0));
         }
         self.playing.set(on);
+    }
+}
+
+/// Lessons drive the page through the same commands as the buttons.
+impl crate::lesson::Driver for Playground {
+    fn scenario(&self) -> Scenario {
+        self.scenario.get_untracked()
+    }
+    fn load_named(&mut self, name: &str) -> Result<(), String> {
+        Playground::load_named(self, name)
+    }
+    fn apply(&mut self, next: Scenario) -> Result<(), String> {
+        Playground::apply(self, next)
+    }
+    fn send(&mut self, count: u64, gap_ms: u64) {
+        self.send_many(count, gap_ms);
+    }
+    fn run_command(&mut self, line: &str) {
+        // The terminal component runs commands and records them; lessons'
+        // "Show me" asks it to through this signal.
+        self.pending_command.set(Some(line.to_string()));
+    }
+    fn reset(&mut self) -> Result<(), String> {
+        Playground::reset(self);
+        Ok(())
+    }
+}
+
+impl Playground {
+    /// Where a lesson step begins now.
+    pub fn mark(&self) -> crate::lesson::Mark {
+        crate::lesson::Mark {
+            epoch: self.epoch.get_untracked(),
+            requests: self.sim.with_value(|s| s.exchanges().len()),
+            commands: self.commands.with_untracked(|c| c.len()),
+        }
+    }
+
+    /// Whether `check` passes for the step that began at `m` (reactive:
+    /// re-evaluated when the simulation or the commands change).
+    pub fn passes(&self, check: &crate::lesson::Check, m: crate::lesson::Mark) -> bool {
+        self.revision.track();
+        let epoch = self.epoch.get();
+        let scenario = self.scenario.get();
+        self.commands.with(|commands| {
+            self.sim.with_value(|s| {
+                let ex = s.exchanges();
+                let since = m.first_request(epoch).min(ex.len());
+                let seen = crate::lesson::Seen { scenario: &scenario, exchanges: &ex[since..], commands: &commands[m.commands.min(commands.len())..] };
+                check.passes(&seen)
+            })
+        })
     }
 }

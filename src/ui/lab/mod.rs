@@ -6,7 +6,7 @@ pub mod experiments;
 mod charts;
 mod results;
 pub mod run;
-mod strategy;
+pub mod strategy;
 
 use leptos::prelude::*;
 
