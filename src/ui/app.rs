@@ -24,11 +24,27 @@ use super::playground::Playground;
 use super::timeline::Timeline;
 use super::topology::Topology;
 
+/// The sections `?view=` may name (their element ids).
+pub const VIEWS: &[&str] = &["lessons", "topology", "terminal", "compare", "quiz", "lab", "config", "logs"];
+
 /// Lines of each log rendered in the page (the engine keeps more).
 const SHOWN_LINES: usize = 200;
 
 /// Request chips shown (the newest ones).
 const RECENT: usize = 40;
+
+/// The test build's hidden triggers (`--features debug-hooks`); nothing otherwise.
+fn debug_hooks() -> impl IntoView {
+    #[cfg(feature = "debug-hooks")]
+    return view! { <super::panic::DebugPanic /> };
+    #[cfg(not(feature = "debug-hooks"))]
+    ()
+}
+
+/// Adds a sentence to the link notice.
+fn add_problem(notice: RwSignal<Option<String>>, msg: String) {
+    notice.update(|n| *n = Some(match n.take() { Some(m) => format!("{m} {msg}"), None => msg }));
+}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -54,13 +70,22 @@ pub fn App() -> impl IntoView {
     provide_context(training);
     install_shortcuts(pg, training);
     // A lesson named in the address must exist.
+    // `view=NAME`: the section to scroll to once the page is drawn.
+    if let Some(view) = link.view.clone() {
+        if VIEWS.contains(&view.as_str()) {
+            request_animation_frame(move || {
+                if let Some(el) = document().get_element_by_id(&view) {
+                    el.scroll_into_view();
+                }
+            });
+        } else {
+            add_problem(notice, format!("view={view:?} is not a section of this page (one of {}).", VIEWS.join(", ")));
+        }
+    }
     let lesson = link.lesson.clone().filter(|id| {
         let known = crate::lesson::catalog::lessons().0.iter().any(|l| &l.id == id);
         if !known {
-            notice.update(|n| {
-                let msg = format!("lesson={id:?} is not a lesson this page knows.");
-                *n = Some(match n.take() { Some(m) => format!("{m} {msg}"), None => msg });
-            });
+            add_problem(notice, format!("lesson={id:?} is not a lesson this page knows."));
         }
         known
     });
@@ -190,7 +215,7 @@ pub fn App() -> impl IntoView {
                 <Quiz />
                 <RetryLab playground=scenario />
                 <ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| { let _ = pg.apply(next); }) />
-                <section class="logs" aria-label="Logs">
+                <section id="logs" class="logs" aria-label="Logs">
                     <Show when=move || proxy_name.get() == "nginx">
                         <LogPanel title=Signal::derive(|| "nginx error.log".to_string()) testid="error-log" lines=error_lines />
                     </Show>
@@ -205,6 +230,7 @@ pub fn App() -> impl IntoView {
                     </Show>
                 </section>
             </main>
+            {debug_hooks()}
             <footer class="footer">
                 "Virtual time; everything runs in your browser. nginx "
                 {move || sim.with_value(|s| s.world().scenario.proxy.version.clone())}

@@ -53,7 +53,7 @@ pub fn Compare(scenario: RwSignal<Scenario>) -> impl IntoView {
     let shown = RwSignal::new(false);
     let columns = Memo::new(move |_| if shown.get() { scenario.with(compare) } else { Vec::new() });
     view! {
-        <section class="compare" aria-label="502 vs 503 vs 504">
+        <section id="compare" class="compare" aria-label="502 vs 503 vs 504">
             <div class="compare-head">
                 <h2>"502 vs 503 vs 504"</h2>
                 <button class="compare-run" data-testid="compare-run" aria-expanded=move || shown.get().to_string() on:click=move |_| shown.update(|s| *s = !*s)>

@@ -87,7 +87,7 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
         }
     };
     view! {
-        <section class="config" aria-label="Proxy configuration">
+        <section id="config" class="config" aria-label="Proxy configuration">
             <h2>"Proxy"</h2>
             <div class="config-controls">
                 <label class="field">

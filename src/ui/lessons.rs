@@ -94,7 +94,7 @@ pub fn Lessons(
     };
 
     view! {
-        <section class="lessons" aria-label="Lessons" data-testid="lessons">
+        <section id="lessons" class="lessons" aria-label="Lessons" data-testid="lessons">
             <div class="lessons-head">
                 <h2>"Lessons"</h2>
                 <label class="field">

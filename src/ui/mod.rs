@@ -11,6 +11,7 @@ pub mod library;
 mod lessons;
 mod logs;
 mod palette;
+mod panic;
 mod picker;
 pub mod playground;
 mod presenter;
@@ -27,6 +28,6 @@ pub use app::App;
 
 /// Mounts the app on `<body>` (called by `main`).
 pub fn start() {
-    console_error_panic_hook::set_once();
+    panic::install();
     leptos::mount::mount_to_body(App);
 }

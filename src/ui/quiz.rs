@@ -93,7 +93,7 @@ pub fn Quiz() -> impl IntoView {
     };
 
     view! {
-        <section class="quiz" aria-label="Quiz" data-testid="quiz">
+        <section id="quiz" class="quiz" aria-label="Quiz" data-testid="quiz">
             <h2>"Predict the status"</h2>
             {problem.map(|e| view! { <p class="lesson-broken" role="alert">{e}</p> })}
             <Show when=move || has_questions>

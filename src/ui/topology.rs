@@ -195,7 +195,7 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
     let layout = Memo::new(move |_| Layout::new(narrow.get(), model.with(|m| m.apps.len())));
     let box_text = move |(x, y): (f64, f64), line: f64| (x + 12.0, y + line);
     view! {
-        <section class="topology" aria-label="Topology">
+        <section id="topology" class="topology" aria-label="Topology">
             <svg
                 class="topo"
                 viewBox=move || layout.with(|l| format!("0 0 {} {}", l.w, l.h))

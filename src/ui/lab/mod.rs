@@ -198,7 +198,7 @@ pub fn RetryLab(playground: RwSignal<Scenario>) -> impl IntoView {
     };
 
     view! {
-        <section class="lab" aria-label="Retry lab" data-testid="lab">
+        <section id="lab" class="lab" aria-label="Retry lab" data-testid="lab">
             <h2>"Retry lab"</h2>
             <p class="lab-intro">
                 "Run the same breakage with two client strategies, on the same seed, to the end in virtual time, and compare what they cost: success, latency, and the load the retries put on the upstream."
