@@ -3,6 +3,7 @@
 //! `sim` is the engine (pure, deterministic, no web imports); `ui` renders
 //! it with Leptos. See ARCHITECTURE.md.
 
+pub mod embed_api;
 pub mod link;
 pub mod sim;
 pub mod ui;

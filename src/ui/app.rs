@@ -7,6 +7,7 @@ use crate::sim::{Fault, Scenario, Simulation};
 use super::compare::Compare;
 use super::config::{self, ConfigPanel};
 use super::controls::Controls;
+use super::embed::{EmbedApp, EmbedSnippet};
 use super::fix::FixPanel;
 use super::lab::RetryLab;
 use super::logs::LogPanel;
@@ -34,8 +35,11 @@ pub fn App() -> impl IntoView {
     let blank = Scenario { clients: Clients { requests: 0, ..Clients::default() }, ..Scenario::default() };
     let (initial, first) = match link.scenario.clone().map(|s| Simulation::new(s.clone()).map(|sim| (s, sim))) {
         Some(Ok((s, mut sim))) => {
-            // Its own requests run, as when a ready scenario is loaded.
-            sim.run();
+            // Its own requests run, as when a ready scenario is loaded
+            // (a click-to-start embed runs them when the reader clicks).
+            if !(link.embed && link.click_to_start) {
+                sim.run();
+            }
             (s, sim)
         }
         _ => (blank.clone(), Simulation::new(blank).expect("the default scenario is valid")),
@@ -47,6 +51,9 @@ pub fn App() -> impl IntoView {
     let pg = Playground::new(initial, first);
     provide_context(pg);
     pg.start_clock();
+    if link.embed {
+        return view! { <EmbedApp link=link.clone() notice /> }.into_any();
+    }
     let Playground { sim, scenario, revision, playing, speed, selected, config_error, .. } = pg;
     let set_faults = Callback::new(move |faults: Vec<Fault>| {
         let _ = pg.set_faults(faults);
@@ -143,6 +150,7 @@ pub fn App() -> impl IntoView {
                 </div>
                 <div class="masthead-tools">
                     <ShareLink scenario=scenario />
+                    <EmbedSnippet scenario=scenario />
                     <ThemePicker initial=link.theme.clone().unwrap_or_else(|| "system".into()) />
                 </div>
             </header>
@@ -191,4 +199,5 @@ pub fn App() -> impl IntoView {
             </footer>
         </div>
     }
+    .into_any()
 }

@@ -5,6 +5,7 @@ mod app;
 mod compare;
 mod config;
 mod controls;
+mod embed;
 mod fix;
 pub mod lab;
 pub mod library;
