@@ -159,6 +159,8 @@ test('start=click: an overlay, nothing simulated before the click; then the fram
     assert.ok(await start.isVisible(), 'the overlay is shown');
     assert.equal(await start.textContent(), '▶ Run this example');
     assert.match(await first.locator('[data-testid=embed-status]').textContent(), /^No request yet/);
+    // Nothing simulated: the client has sent nothing.
+    assert.equal(await first.locator('[data-testid=embed-box-client] .embed-box-state').textContent(), 'idle');
     assert.equal(await first.locator('.embed-body').getAttribute('inert'), '', 'the controls under the overlay are inert');
     await s.page.waitForTimeout(600);
     assert.deepEqual((await shownEvents(s.page)).filter((e) => e.frame === 'first' && e.type === 'outcome'), [], 'no outcome before the click');
@@ -246,6 +248,7 @@ test('the embed at 600×400: fits without horizontal overflow (nginx, HAProxy, s
     { q: '?embed=1&fault=app_down&theme=dark', w: 600, h: 400, status: '502 Bad Gateway', shot: 'embed-600x400-dark' },
     { q: '?embed=1&fault=app_down&flavor=haproxy', w: 600, h: 400, status: '503 Service Unavailable' },
     { q: '?embed=1&fault=rolling_deploy', w: 600, h: 400 },
+    { q: '?embed=1&fault=gremlins&seed=x', w: 600, h: 400, notice: /could not be opened.*gremlins.*seed="x"/ },
     { q: '?embed=1&fault=slow_app', w: 320, h: 600, status: '504 Gateway Time-out', shot: 'embed-320' },
   ];
   for (const c of cases) {
@@ -255,6 +258,12 @@ test('the embed at 600×400: fits without horizontal overflow (nginx, HAProxy, s
       await s.page.locator('[data-testid=embed]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
       if (c.status) {
         await waitFor(async () => (await s.page.textContent('[data-testid=embed-status]')).startsWith(c.status), `${c.q}: ${c.status}`);
+      }
+      if (c.notice) {
+        // A bad link still gives a working embed, with a line saying what was wrong.
+        assert.match(await s.page.textContent('[data-testid=link-notice]'), c.notice);
+        await s.page.click('[data-testid=embed-send]');
+        await waitFor(async () => (await s.page.textContent('[data-testid=embed-status]')).startsWith('200 OK'), 'a 200 after a bad link');
       }
       const m = await s.page.evaluate(() => ({
         scrollWidth: document.documentElement.scrollWidth,
@@ -303,6 +312,7 @@ test('the Embed button gives an iframe snippet whose src opens the same scenario
     // The share link and the embed carry the same scenario.
     assert.equal(u.hash, new URL(await s.page.inputValue('[data-testid=share-link]')).hash);
 
+    await screenshot(s.page, 'embed-dialog');
     await s.page.check('[data-testid=embed-click-to-start]');
     clickSrc = (await read()).src;
     assert.equal(new URL(clickSrc).search, '?embed=1&start=click');
@@ -360,6 +370,57 @@ test('inside a sandbox without allow-popups, "Open in Gateway Lab" shows the add
     assert.equal(s.context.pages().length, 1, 'no tab was opened');
     // Chromium reports the blocked popup itself; nothing else may be logged.
     s.consoleErrors.splice(0, s.consoleErrors.length, ...s.consoleErrors.filter((m) => !POPUP_BLOCKED.test(m)));
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});
+
+test('origin=: the embed takes messages from, and posts events to, that origin only', { timeout: 90_000 }, async () => {
+  const s = await newPage(browser, { viewport: { width: 1280, height: 900 } });
+  try {
+    await openDemo(s);
+    const origin = new URL(await appUrl()).origin;
+    await s.page.evaluate((origin) => {
+      window.seen = [];
+      window.addEventListener('message', (e) => {
+        for (const name of ['mine', 'other']) {
+          if (e.source === document.getElementById(`lab-${name}`)?.contentWindow) window.seen.push({ name, ...e.data });
+        }
+      });
+      for (const [name, o] of [['mine', origin], ['other', 'https://elsewhere.example']]) {
+        const f = document.createElement('iframe');
+        f.id = `lab-${name}`;
+        f.setAttribute('sandbox', 'allow-scripts allow-same-origin');
+        f.src = `./?embed=1&start=click&seed=x&origin=${encodeURIComponent(o)}`;
+        document.querySelector('main').append(f);
+      }
+    }, origin);
+    for (const name of ['mine', 'other']) {
+      await s.page.frameLocator(`#lab-${name}`).locator('[data-testid=embed]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    }
+    const seen = () => s.page.evaluate(() => window.seen);
+    const ready = await waitFor(async () => (await seen()).find((e) => e.name === 'mine' && e.type === 'ready'), 'ready from the frame locked to this origin');
+    assert.equal(ready.warnings.length, 1, JSON.stringify(ready.warnings));
+    assert.match(ready.warnings[0], /seed="x"/);
+    await s.page.evaluate(() => {
+      for (const name of ['mine', 'other']) document.getElementById(`lab-${name}`).contentWindow.postMessage({ gatewayLab: 1, type: 'ping', id: name }, '*');
+    });
+    await waitFor(async () => (await seen()).find((e) => e.name === 'mine' && e.type === 'pong' && e.id === 'mine'), 'pong from mine');
+    // A ping does not start a click-to-start embed; a command does (the host acts for its reader).
+    assert.equal(ready.started, false);
+    const mine = s.page.frameLocator('#lab-mine');
+    assert.ok(await mine.locator('[data-testid=embed-start]').isVisible());
+    await s.page.evaluate(() => document.getElementById('lab-mine').contentWindow.postMessage({ gatewayLab: 1, type: 'send' }, '*'));
+    const o = await waitFor(async () => (await seen()).find((e) => e.name === 'mine' && e.type === 'outcome'), 'an outcome from mine');
+    assert.equal(o.status, 200);
+    assert.equal(await mine.locator('[data-testid=embed-start]').count(), 0);
+    await s.page.waitForTimeout(500);
+    assert.deepEqual((await seen()).filter((e) => e.name === 'other'), [], 'the frame locked to another origin neither answers nor reports');
+    assert.equal(await s.page.frameLocator('#lab-other').locator('[data-testid=embed]').isVisible(), true);
+    // Chromium says why it dropped the frame's events to the other origin; nothing else may be logged.
+    const mismatch = /target origin provided \('https:\/\/elsewhere\.example'\) does not match the recipient window's origin/;
+    s.consoleErrors.splice(0, s.consoleErrors.length, ...s.consoleErrors.filter((m) => !mismatch.test(m)));
     assertNoErrors(s);
   } finally {
     await s.close();

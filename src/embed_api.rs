@@ -396,6 +396,25 @@ mod tests {
     use crate::sim::Simulation;
     use proptest::prelude::*;
 
+    /// The ready scenarios, read from scenarios/ (this module must not reach into the UI).
+    fn ready_scenarios() -> Vec<(String, String)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .expect("scenarios/ is readable")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+            .collect();
+        v.sort();
+        assert!(v.len() >= 20, "{} scenarios", v.len());
+        v
+    }
+
+    fn ready(name: &str) -> Scenario {
+        let (_, text) = ready_scenarios().into_iter().find(|(n, _)| n == name).unwrap();
+        Scenario::from_json(&text).unwrap()
+    }
+
     fn ok(v: Value) -> Message {
         parse(&v).unwrap_or_else(|e| panic!("{v}: {e:?}"))
     }
@@ -493,7 +512,7 @@ mod tests {
 
     #[test]
     fn events_carry_the_envelope() {
-        let sc = Scenario::from_json(crate::ui::library::SCENARIOS.iter().find(|(n, _)| *n == "app_down").unwrap().1).unwrap();
+        let sc = ready("app_down");
         let ready = Event::Ready { scenario: summary(&sc), started: true, warnings: vec![] }.to_json();
         assert_eq!(
             ready,
@@ -511,8 +530,7 @@ mod tests {
     }
 
     fn first_outcome(name: &str, flavor: Flavor) -> Outcome {
-        let text = crate::ui::library::SCENARIOS.iter().find(|(n, _)| *n == name).unwrap().1;
-        let mut sc = Scenario::from_json(text).unwrap();
+        let mut sc = ready(name);
         sc.proxy.flavor = flavor;
         let mut sim = Simulation::new(sc).unwrap();
         sim.run();
@@ -541,9 +559,9 @@ mod tests {
 
     #[test]
     fn every_ready_scenario_gives_an_outcome_with_a_line() {
-        for (name, text) in crate::ui::library::SCENARIOS {
+        for (name, text) in ready_scenarios() {
             for flavor in [Flavor::Nginx, Flavor::Haproxy] {
-                let mut sc = Scenario::from_json(text).unwrap();
+                let mut sc = Scenario::from_json(&text).unwrap();
                 sc.proxy.flavor = flavor;
                 let mut sim = Simulation::new(sc).unwrap();
                 sim.run();

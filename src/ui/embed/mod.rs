@@ -106,7 +106,13 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
                     <button class="embed-break" data-testid="embed-break" on:click=move |_| { let _ = pg.break_with(&pick.get_untracked()); }>
                         "Break"
                     </button>
-                    <button class="embed-fix" data-testid="embed-fix" disabled=move || !broken() on:click=move |_| pg.fix()>
+                    <button
+                        class="embed-fix"
+                        data-testid="embed-fix"
+                        disabled=move || !broken()
+                        title=move || scenario.with(|s| s.faults.first().map(|f| { let fix = f.fix(); format!("{}: {}", fix.title, fix.detail) }).unwrap_or_else(|| "Nothing is broken".into()))
+                        on:click=move |_| pg.fix()
+                    >
                         "Fix"
                     </button>
                     <button class="send" data-testid="embed-send" on:click=move |_| pg.send()>
