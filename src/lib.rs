@@ -3,7 +3,9 @@
 //! `sim` is the engine (pure, deterministic, no web imports); `ui` renders
 //! it with Leptos. See ARCHITECTURE.md.
 
+pub mod embed_api;
 pub mod lesson;
 pub mod link;
+pub mod scenarios;
 pub mod sim;
 pub mod ui;

@@ -34,6 +34,9 @@ pub struct Link {
     pub lesson: Option<String>,
     /// `view=NAME`: the section to show first (checked by the page).
     pub view: Option<String>,
+    /// `origin=https://host[:port]`: the only origin an embed takes messages
+    /// from and posts events to (docs/EMBEDDING.md).
+    pub origin: Option<String>,
     /// Why parts of the address were ignored (shown to the user).
     pub problems: Vec<String>,
 }
@@ -156,6 +159,10 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
                 "auto" => link.click_to_start = false,
                 _ => link.problems.push(format!("start={v:?}: expected click or auto")),
             },
+            "origin" => match crate::embed_api::parse_origin(&v) {
+                Ok(o) => link.origin = Some(o),
+                Err(e) => link.problems.push(e),
+            },
             "lesson" if is_id(&v) => link.lesson = Some(v),
             "view" if is_id(&v) => link.view = Some(v),
             "lesson" | "view" => link.problems.push(format!("{k}={v:?} is not a name (letters, digits, _ and -)")),
@@ -224,6 +231,10 @@ mod tests {
         let l = parse("?lesson=timeouts-504&view=terminal&present=1&start=click&embed", "", &[]);
         assert_eq!((l.lesson.as_deref(), l.view.as_deref()), (Some("timeouts-504"), Some("terminal")));
         assert!(l.present && l.click_to_start && l.embed && l.problems.is_empty());
+        let l = parse("?embed=1&origin=https%3A%2F%2FDocs.Example.com", "", &[]);
+        assert_eq!((l.embed, l.origin.as_deref(), l.problems.len()), (true, Some("https://docs.example.com"), 0));
+        let l = parse("?origin=*", "", &[]);
+        assert_eq!((l.origin, l.problems.len()), (None, 1));
         let l = parse("?lesson=%3Cscript%3E&start=later", "", &[]);
         assert_eq!((l.lesson, l.problems.len()), (None, 2));
     }

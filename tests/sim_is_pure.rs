@@ -38,6 +38,10 @@ fn violations(dir: &Path) -> Vec<(String, usize, &'static str)> {
     let mut files = Vec::new();
     rust_files(dir, &mut files);
     files.sort();
+    scan(files)
+}
+
+fn scan(files: Vec<PathBuf>) -> Vec<(String, usize, &'static str)> {
     let mut found = Vec::new();
     for file in files {
         let text = fs::read_to_string(&file).expect("readable source");
@@ -58,6 +62,25 @@ fn sim_has_no_web_imports_and_no_wall_clock() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/sim");
     let v = violations(&dir);
     assert!(v.is_empty(), "src/sim must stay pure (see ARCHITECTURE.md); found: {v:#?}");
+}
+
+#[test]
+fn the_embed_protocol_has_no_web_imports() {
+    // src/embed_api.rs decides what a host page's postMessage means; it must
+    // stay pure so that its native tests cover it (docs/EMBEDDING.md).
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/embed_api.rs");
+    let v = scan(vec![file]);
+    assert!(v.is_empty(), "src/embed_api.rs must stay pure; found: {v:#?}");
+}
+
+#[test]
+fn lessons_and_the_compiled_in_data_have_no_web_imports() {
+    // Lesson checks judge the engine natively (tests/lessons.rs); they must not need a browser.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("src/scenarios.rs")];
+    rust_files(&root.join("src/lesson"), &mut files);
+    let v = scan(files);
+    assert!(v.is_empty(), "src/lesson and src/scenarios.rs must stay pure; found: {v:#?}");
 }
 
 #[test]

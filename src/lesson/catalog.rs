@@ -37,10 +37,10 @@ pub fn quiz() -> Result<Quiz, String> {
 
 /// A ready scenario's JSON (`scenarios/NAME.json`).
 pub fn scenario_text(name: &str) -> Option<&'static str> {
-    crate::ui::library::SCENARIOS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    crate::scenarios::READY.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }
 
 /// A retry-lab experiment's JSON (`scenarios/retry_lab/NAME.json`).
 pub fn experiment_text(name: &str) -> Option<&'static str> {
-    crate::ui::lab::experiments::EXPERIMENTS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    crate::scenarios::EXPERIMENTS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
 }

@@ -1,3 +1,4 @@
+use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::sim::scenario::Flavor;
@@ -7,6 +8,7 @@ use crate::sim::{Fault, Scenario, Simulation};
 use super::compare::Compare;
 use super::config::{self, ConfigPanel};
 use super::controls::Controls;
+use super::embed::{EmbedApp, EmbedSnippet};
 use super::fix::FixPanel;
 use super::lab::RetryLab;
 use super::lessons::Lessons;
@@ -53,8 +55,11 @@ pub fn App() -> impl IntoView {
     let blank = Playground::blank();
     let (initial, first) = match link.scenario.clone().map(|s| Simulation::new(s.clone()).map(|sim| (s, sim))) {
         Some(Ok((s, mut sim))) => {
-            // Its own requests run, as when a ready scenario is loaded.
-            sim.run();
+            // Its own requests run, as when a ready scenario is loaded
+            // (a click-to-start embed runs them when the reader clicks).
+            if !(link.embed && link.click_to_start) {
+                sim.run();
+            }
             (s, sim)
         }
         _ => (blank.clone(), Simulation::new(blank).expect("the default scenario is valid")),
@@ -66,6 +71,10 @@ pub fn App() -> impl IntoView {
     let pg = Playground::new(initial, first);
     provide_context(pg);
     pg.start_clock();
+    if link.embed {
+        // Either, not into_any(): AnyView over the whole page costs ~24 KB of gzipped wasm.
+        return Either::Left(view! { <EmbedApp link=link.clone() notice /> });
+    }
     let training = Training::new(link.present);
     provide_context(training);
     install_shortcuts(pg, training);
@@ -176,7 +185,7 @@ pub fn App() -> impl IntoView {
         scenario.with(|s| if s.proxy.flavor == Flavor::Haproxy { "haproxy" } else { "nginx" }.to_string())
     });
 
-    view! {
+    Either::Right(view! {
         <div class="app" class:presenter=move || training.present.get() data-testid="app">
             <header class="masthead">
                 <div>
@@ -186,6 +195,7 @@ pub fn App() -> impl IntoView {
                 <div class="masthead-tools">
                     <PresenterToggle />
                     <ShareLink scenario=scenario />
+                    <EmbedSnippet scenario=scenario />
                     <ThemePicker initial=link.theme.clone().unwrap_or_else(|| "system".into()) />
                 </div>
             </header>
@@ -237,5 +247,5 @@ pub fn App() -> impl IntoView {
                 " semantics."
             </footer>
         </div>
-    }
+    })
 }

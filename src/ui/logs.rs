@@ -18,12 +18,7 @@ pub fn LogPanel(
         lines.with(|l| l.iter().filter(|(_, s)| f.is_empty() || s.to_lowercase().contains(&f)).cloned().collect::<Vec<_>>())
     });
     let text = move || shown.with(|l| l.iter().map(|(_, s)| s.as_str()).collect::<Vec<_>>().join("\n"));
-    let copy = move |_| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.navigator().clipboard().write_text(&text());
-            copied.set(true);
-        }
-    };
+    let copy = move |_| super::clipboard::copy(&text(), move |ok| copied.set(ok));
     let href = move || format!("data:text/plain;charset=utf-8,{}", utf8_percent_encode(&(text() + "\n"), NON_ALPHANUMERIC));
     let file = format!("{testid}.log").replace("-log.log", ".log");
     view! {

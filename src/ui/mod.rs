@@ -2,9 +2,11 @@
 //! HTTP semantics itself. One component per file.
 
 mod app;
+mod clipboard;
 mod compare;
 mod config;
 mod controls;
+mod embed;
 mod fix;
 pub mod lab;
 pub mod library;

@@ -41,12 +41,8 @@ pub fn LinkNotice(message: RwSignal<Option<String>>) -> impl IntoView {
 pub fn ShareLink(scenario: RwSignal<Scenario>) -> impl IntoView {
     let url = Memo::new(move |_| scenario.with(|s| page_url(&link::encode_fragment(s))));
     let copied = RwSignal::new(false);
-    let copy = move |_| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.navigator().clipboard().write_text(&url.get_untracked());
-            copied.set(true);
-        }
-    };
+    // Where the clipboard is missing or refuses, the link stays selected in its field.
+    let copy = move |_| super::clipboard::copy(&url.get_untracked(), move |ok| copied.set(ok));
     Effect::new(move |_| {
         url.track();
         copied.set(false);

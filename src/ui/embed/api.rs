@@ -1,0 +1,209 @@
+//! The postMessage bridge between an embed and the page that frames it.
+//! `crate::embed_api` decides what a message means and what an event says;
+//! this file only moves them: it listens to `message` events, runs the
+//! commands through the `Playground`, and posts `ready`, `resize`,
+//! `outcome`, `ack`, `pong` and `error` to `window.parent`.
+//!
+//! Origin policy (docs/EMBEDDING.md): a message counts only when its
+//! `source` is this frame's parent window (and, with `origin=`, when it
+//! comes from that origin). Events go to the parent with target origin `*`,
+//! or to the `origin=` origin only.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::embed_api::{self, Command, Event, Load, Message, ENVELOPE, MAX_MESSAGE_BYTES, SEND_GAP_MS};
+use crate::ui::playground::Playground;
+
+/// The page this embed is framed in.
+pub struct Host {
+    parent: web_sys::Window,
+    /// `origin=`: the only origin we talk to.
+    origin: Option<String>,
+}
+
+impl Host {
+    /// The parent window, when this page is in a frame (None at top level).
+    pub fn detect(origin: Option<String>) -> Option<Rc<Host>> {
+        let me = web_sys::window()?;
+        let parent = me.parent().ok().flatten()?;
+        // At top level `window.parent === window`.
+        if JsValue::from(parent.clone()) == JsValue::from(me) {
+            return None;
+        }
+        Some(Rc::new(Host { parent, origin }))
+    }
+
+    /// Posts one event; a failure (a closed parent, an origin that does not
+    /// match) is dropped, as postMessage drops it anyway.
+    pub fn post(&self, event: &Event) {
+        let Ok(text) = serde_json::to_string(&event.to_json()) else { return };
+        let Ok(message) = js_sys::JSON::parse(&text) else { return };
+        let _ = self.parent.post_message(&message, self.origin.as_deref().unwrap_or("*"));
+    }
+
+    /// Only our parent (from the configured origin) may drive the embed.
+    fn accepts(&self, ev: &web_sys::MessageEvent) -> bool {
+        let from_parent = ev.source().is_some_and(|s| JsValue::from(s) == JsValue::from(self.parent.clone()));
+        from_parent && self.origin.as_deref().is_none_or(|o| ev.origin() == o)
+    }
+}
+
+/// The message's JSON text if it may be ours: an object with the envelope
+/// key, that JSON can write (no cycles, no BigInt), not too long. Other
+/// libraries' messages are never even serialised.
+fn message_text(data: &JsValue) -> Option<String> {
+    if !data.is_object() || js_sys::Array::is_array(data) {
+        return None;
+    }
+    let obj: &js_sys::Object = data.unchecked_ref();
+    if !js_sys::Reflect::has(obj, &JsValue::from_str(ENVELOPE)).unwrap_or(false) {
+        return None;
+    }
+    let text = js_sys::JSON::stringify(data).ok()?;
+    if text.length() as usize > MAX_MESSAGE_BYTES {
+        return None;
+    }
+    text.as_string()
+}
+
+/// Which finished requests the host has heard about (by index); cleared
+/// when a new run starts (load, reset).
+type Reported = Rc<RefCell<Vec<bool>>>;
+
+/// Listens to the host, announces the embed, and reports every request that
+/// finishes. `started` is false while a `start=click` embed waits; any
+/// command but `ping` starts it (the host acts for its reader).
+pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, warnings: Vec<String>) {
+    let reported: Reported = Rc::new(RefCell::new(Vec::new()));
+
+    let h = host.clone();
+    let r = reported.clone();
+    let listener = window_event_listener(leptos::ev::message, move |ev: web_sys::MessageEvent| {
+        if !h.accepts(&ev) {
+            return;
+        }
+        let Some(text) = message_text(&ev.data()) else { return };
+        match embed_api::parse_text(&text) {
+            Ok(m) => {
+                if let Some(reply) = run(pg, &r, started, m) {
+                    h.post(&reply);
+                }
+            }
+            Err(reject) => {
+                if let Some(e) = embed_api::reject_event(reject) {
+                    h.post(&e);
+                }
+            }
+        }
+    });
+    // The embed lives as long as the page: the listener is never removed
+    // (dropping the handle leaves it in place).
+    drop(listener);
+
+    host.post(&Event::Ready {
+        scenario: embed_api::summary(&pg.scenario.get_untracked()),
+        started: started.get_untracked(),
+        warnings,
+    });
+
+    Effect::new(move |_| {
+        pg.revision.track();
+        let outcomes = pg.sim.with_value(|s| {
+            let flavor = s.world().scenario.proxy.flavor;
+            let mut done = reported.borrow_mut();
+            let ex = s.exchanges();
+            if done.len() > ex.len() {
+                done.clear();
+            }
+            done.resize(ex.len(), false);
+            let mut out = Vec::new();
+            for (e, seen) in ex.iter().zip(done.iter_mut()) {
+                if e.is_finished() && !*seen {
+                    *seen = true;
+                    out.push(embed_api::outcome(e, flavor));
+                }
+            }
+            out
+        });
+        for o in outcomes {
+            host.post(&Event::Outcome(o));
+        }
+    });
+}
+
+/// Carries out one command; the reply to post, if any.
+fn run(pg: Playground, reported: &Reported, started: RwSignal<bool>, m: Message) -> Option<Event> {
+    let Message { id, command } = m;
+    if command != Command::Ping && !started.get_untracked() {
+        started.set(true);
+    }
+    let new_run = |reported: &Reported| reported.borrow_mut().clear();
+    let result = match &command {
+        Command::Load(Load::Named(name)) => pg.load_named(name).inspect(|_| new_run(reported)),
+        Command::Load(Load::Scenario(sc)) => pg.load((**sc).clone()).inspect(|_| new_run(reported)),
+        Command::Break(fault) => pg.break_with(fault),
+        Command::Fix => {
+            pg.fix();
+            Ok(())
+        }
+        Command::Send(n) => {
+            pg.send_many(*n, SEND_GAP_MS);
+            Ok(())
+        }
+        Command::Play => {
+            pg.set_playing(true);
+            Ok(())
+        }
+        Command::Pause => {
+            pg.set_playing(false);
+            Ok(())
+        }
+        Command::Reset => {
+            new_run(reported);
+            pg.reset();
+            Ok(())
+        }
+        Command::Ping => return Some(Event::Pong { id }),
+    };
+    match (result, id) {
+        (Err(message), id) => Some(Event::Error { id, message: format!("{}: {message}", command.name()) }),
+        (Ok(()), Some(id)) => Some(Event::Ack { id, command: command.name(), scenario: embed_api::summary(&pg.scenario.get_untracked()) }),
+        (Ok(()), None) => None,
+    }
+}
+
+/// Posts `resize` whenever the height of `root` changes: a ResizeObserver
+/// watches it, and every change to the simulation checks it too (for
+/// browsers without ResizeObserver).
+pub fn report_height(root: NodeRef<leptos::html::Div>, host: Rc<Host>, revision: RwSignal<u64>) {
+    let last = Cell::new(0u32);
+    let check = Rc::new(move || {
+        let Some(el) = root.get_untracked() else { return };
+        let h = el.scroll_height().max(0) as u32;
+        if h != last.get() {
+            last.set(h);
+            host.post(&Event::Resize { height: h });
+        }
+    });
+    Effect::new(move |observing: Option<bool>| {
+        revision.track();
+        let Some(el) = root.get() else { return false };
+        if observing != Some(true) {
+            let cb = check.clone();
+            let cb = Closure::<dyn FnMut()>::new(move || cb());
+            if let Ok(obs) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
+                obs.observe(&el);
+                // The observer and its callback live as long as the page.
+                std::mem::forget(obs);
+            }
+            cb.forget();
+        }
+        check();
+        true
+    });
+}

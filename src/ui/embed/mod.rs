@@ -1,0 +1,135 @@
+//! Embed mode (`?embed=1`): the playground without the site around it, for
+//! an iframe in a documentation page (600×400). The topology, a fault
+//! picker, Send / Break / Fix, the newest request's status and its log line,
+//! and a link to the full page on the same state. With `start=click`
+//! nothing runs until the reader presses "Run this example". When framed,
+//! it talks to the host page through postMessage (`api.rs`,
+//! `crate::embed_api`, docs/EMBEDDING.md).
+//!
+//! `snippet.rs` is the other side: the full page's "Embed" button.
+
+mod api;
+mod links;
+mod open;
+mod result;
+mod snippet;
+mod topology;
+
+use leptos::prelude::*;
+
+use crate::embed_api;
+use crate::link::Link;
+use crate::sim::FaultKind;
+
+use super::playground::Playground;
+use super::share::LinkNotice;
+
+pub use snippet::EmbedSnippet;
+
+/// The fault the picker offers when nothing is broken.
+const DEFAULT_PICK: &str = "app_down";
+
+#[component]
+pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
+    let pg = Playground::get();
+    let Playground { sim, scenario, revision, config_error, .. } = pg;
+    let started = RwSignal::new(!link.click_to_start);
+
+    if let Some(theme) = link.theme.as_deref().filter(|t| *t != "system") {
+        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+            let _ = root.set_attribute("data-theme", theme);
+        }
+    }
+
+    let root = NodeRef::<leptos::html::Div>::new();
+    if let Some(host) = api::Host::detect(link.origin.clone()) {
+        api::connect(pg, host.clone(), started, link.problems.clone());
+        api::report_height(root, host, revision);
+    }
+
+    let model = Memo::new(move |_| {
+        revision.track();
+        sim.with_value(super::topology::model)
+    });
+    let last = Memo::new(move |_| {
+        revision.track();
+        sim.with_value(|s| s.exchanges().last().cloned())
+    });
+    let flavor = Signal::derive(move || {
+        revision.track();
+        sim.with_value(|s| s.world().scenario.proxy.flavor)
+    });
+    let title = move || scenario.with(|s| format!("{} · {}", embed_api::title(s), embed_api::flavor_name(s.proxy.flavor)));
+
+    // The picker shows the active fault, or what Break would apply.
+    let current = Signal::derive(move || scenario.with(|s| s.faults.first().map(|f| f.kind.id().to_string())));
+    let pick = RwSignal::new(current.get_untracked().unwrap_or_else(|| DEFAULT_PICK.into()));
+    Effect::new(move |_| {
+        if let Some(id) = current.get() {
+            pick.set(id);
+        }
+    });
+    let broken = move || current.with(|c| c.is_some());
+
+    let begin = move |_| {
+        started.set(true);
+        // The scenario's own requests run now; a scenario without any gets one.
+        pg.reset();
+        if scenario.with_untracked(|s| s.clients.requests == 0 && s.requests.is_empty()) {
+            pg.send();
+        }
+    };
+
+    view! {
+        <div class="embed" class:waiting=move || !started.get() data-testid="embed" node_ref=root>
+            <header class="embed-bar">
+                <span class="embed-brand">"Gateway Lab"</span>
+                <span class="embed-title" data-testid="embed-title">{title}</span>
+                <open::OpenFull scenario link=link.clone() />
+            </header>
+            <LinkNotice message=notice />
+            <div class="embed-body" inert=move || !started.get()>
+                <topology::CompactTopology model=model.into() />
+                <div class="embed-controls" role="group" aria-label="Break the upstream and send a request">
+                    <select
+                        class="embed-fault"
+                        data-testid="embed-fault"
+                        aria-label="Fault to break the upstream with"
+                        prop:value=move || pick.get()
+                        on:change=move |ev| pick.set(event_target_value(&ev))
+                    >
+                        {FaultKind::catalog()
+                            .into_iter()
+                            .map(|f| view! { <option value=f.id()>{f.title()}</option> })
+                            .collect_view()}
+                    </select>
+                    <button class="embed-break" data-testid="embed-break" on:click=move |_| { let _ = pg.break_with(&pick.get_untracked()); }>
+                        "Break"
+                    </button>
+                    <button
+                        class="embed-fix"
+                        data-testid="embed-fix"
+                        disabled=move || !broken()
+                        title=move || scenario.with(|s| s.faults.first().map(|f| { let fix = f.fix(); format!("{}: {}", fix.title, fix.detail) }).unwrap_or_else(|| "Nothing is broken".into()))
+                        on:click=move |_| pg.fix()
+                    >
+                        "Fix"
+                    </button>
+                    <button class="send" data-testid="embed-send" on:click=move |_| pg.send()>
+                        "Send GET /users"
+                    </button>
+                </div>
+                <Show when=move || config_error.with(|e| e.is_some())>
+                    <p class="embed-error" role="alert">{move || config_error.get().unwrap_or_default()}</p>
+                </Show>
+                <result::LastRequest exchange=last.into() flavor />
+            </div>
+            <Show when=move || !started.get()>
+                <div class="embed-start">
+                    <button class="embed-start-button" data-testid="embed-start" on:click=begin>"▶ Run this example"</button>
+                    <p class="embed-start-note">{title}</p>
+                </div>
+            </Show>
+        </div>
+    }
+}

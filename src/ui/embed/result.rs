@@ -1,0 +1,63 @@
+//! The embed's answer panel: what the client got for the newest request,
+//! the one log line that says why, and the engine's explanation.
+
+use leptos::prelude::*;
+
+use crate::embed_api;
+use crate::sim::scenario::Flavor;
+use crate::sim::world::{ClientResult, Exchange};
+
+/// The headline for a request and its class (ok, warn, fail, pending).
+fn headline(e: &Exchange) -> (String, &'static str) {
+    if !e.is_finished() {
+        return ("Waiting…".into(), "pending");
+    }
+    let by_status = |s: u16| match s {
+        200..=399 => "ok",
+        400..=499 => "warn",
+        _ => "fail",
+    };
+    match (&e.client_result, &e.response) {
+        (Some(ClientResult::ConnectFailed), _) => ("No response: could not connect".into(), "fail"),
+        (Some(ClientResult::Http09), _) => ("No status line (HTTP/0.9 bytes)".into(), "fail"),
+        (Some(ClientResult::Truncated { .. }), Some(r)) => (format!("{} {}, body cut short", r.status, r.reason), "fail"),
+        (Some(ClientResult::TimedOut), _) => ("No response: the client gave up (timeout)".into(), "fail"),
+        (Some(ClientResult::Rejected), _) => ("Not sent: the circuit breaker is open".into(), "fail"),
+        (Some(ClientResult::Cancelled), _) => ("Cancelled: another copy answered first".into(), "warn"),
+        (_, Some(r)) => (format!("{} {}", r.status, r.reason), by_status(r.status)),
+        (_, None) => ("No response".into(), "fail"),
+    }
+}
+
+fn log_title(log: &str) -> &'static str {
+    match log {
+        "error.log" => "nginx error.log",
+        "access.log" => "nginx access.log",
+        _ => "haproxy log",
+    }
+}
+
+#[component]
+pub fn LastRequest(exchange: Signal<Option<Exchange>>, flavor: Signal<Flavor>) -> impl IntoView {
+    let head = move || exchange.with(|e| e.as_ref().map(headline));
+    let line = move || exchange.with(|e| e.as_ref().filter(|e| e.is_finished()).map(|e| embed_api::log_line(e, flavor.get())));
+    let explanation = move || exchange.with(|e| e.as_ref().and_then(|e| e.explanation.as_deref()).map(embed_api::one_line).unwrap_or_default());
+    view! {
+        <div class="embed-result" aria-live="polite">
+            <p class=move || format!("embed-status {}", head().map(|h| h.1).unwrap_or("none")) data-testid="embed-status">
+                {move || match head() {
+                    Some((text, _)) => text,
+                    None => "No request yet: press Send".into(),
+                }}
+                <span class="embed-request-no">{move || exchange.with(|e| e.as_ref().map(|e| format!("request #{}", e.id + 1)).unwrap_or_default())}</span>
+            </p>
+            <Show when=move || line().is_some_and(|(_, l)| l.is_some())>
+                <div class="embed-log">
+                    <span class="embed-log-title" data-testid="embed-log-title">{move || line().map(|(log, _)| log_title(log)).unwrap_or_default()}</span>
+                    <code class="embed-log-line" data-testid="embed-log-line">{move || line().and_then(|(_, l)| l).unwrap_or_default()}</code>
+                </div>
+            </Show>
+            <p class="embed-explanation" data-testid="embed-explanation" title=explanation>{explanation}</p>
+        </div>
+    }
+}

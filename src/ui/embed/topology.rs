@@ -1,0 +1,64 @@
+//! The topology in one row of boxes (client → proxy → app servers), for the
+//! embed: the page's SVG draws at a fixed size that is either too small or
+//! too tall in a 600×400 frame. It renders the same `topology::model`.
+
+use leptos::prelude::*;
+
+use crate::ui::topology::Model;
+
+/// Class of a link: the outcome of the newest request that used it.
+fn link_class(last: &str, busy: usize) -> String {
+    format!("embed-link {last}{}", if busy > 0 { " busy" } else { "" })
+}
+
+#[component]
+pub fn CompactTopology(model: Signal<Model>) -> impl IntoView {
+    let to_proxy = move || model.with(|m| m.inflight.iter().filter(|d| d.outcome.is_none() && d.app.is_none()).count());
+    let to_apps = move || model.with(|m| m.inflight.iter().filter(|d| d.outcome.is_none() && d.app.is_some()).count());
+    let apps_last = move || model.with(|m| m.apps.iter().map(|a| a.last).find(|l| *l != "idle").unwrap_or("idle"));
+    view! {
+        <div
+            class="embed-topology"
+            role="group"
+            aria-label=move || model.with(|m| format!(
+                "client, {} ({}), and {} upstream server(s): {}",
+                m.proxy_name,
+                if m.proxy_running { "running" } else { "not running" },
+                m.apps.len(),
+                m.apps.iter().map(|a| format!("{} {}", a.name, a.state)).collect::<Vec<_>>().join(", ")
+            ))
+        >
+            <div class=move || format!("embed-box client {}", model.with(|m| m.last)) data-testid="embed-box-client">
+                <span class="embed-box-head">
+                    <b>"client"</b>
+                    <span class="embed-box-state">{move || model.with(|m| m.last_text.clone())}</span>
+                </span>
+                <span class="embed-box-detail" title=move || model.with(|m| m.client.clone())>{move || model.with(|m| m.client.clone())}</span>
+            </div>
+            <span class=move || link_class(model.with(|m| m.last), to_proxy()) aria-hidden="true"></span>
+            <div class=move || format!("embed-box proxy {}", if model.with(|m| m.proxy_running) { "running" } else { "down" })>
+                <span class="embed-box-head">
+                    <b>{move || model.with(|m| m.proxy_name.clone())}</b>
+                    <span class="embed-box-state">{move || if model.with(|m| m.proxy_running) { "running" } else { "not running" }}</span>
+                </span>
+                <span class="embed-box-detail" title=move || model.with(|m| m.proxy_detail.clone())>{move || model.with(|m| m.proxy_detail.clone())}</span>
+            </div>
+            <span class=move || link_class(apps_last(), to_apps()) aria-hidden="true"></span>
+            <div class="embed-apps">
+                <For
+                    each=move || model.with(|m| m.apps.iter().cloned().enumerate().collect::<Vec<_>>())
+                    key=|(i, a)| (*i, a.name.clone(), a.state, a.backup, a.listen.clone(), a.last)
+                    children=move |(i, a)| view! {
+                        <div class=format!("embed-box upstream state-{}{}", a.state, if a.backup { " backup" } else { "" })>
+                            <span class="embed-box-head">
+                                <b>{format!("{}{}", a.name, if a.backup { " (backup)" } else { "" })}</b>
+                                <span class="embed-box-state" data-testid=if i == 0 { "embed-upstream-state" } else { "embed-upstream-state-more" }>{a.state}</span>
+                            </span>
+                            <span class="embed-box-detail" title=a.listen.clone()>{a.listen.clone()}</span>
+                        </div>
+                    }
+                />
+            </div>
+        </div>
+    }
+}
