@@ -166,6 +166,7 @@ pub fn App() -> impl IntoView {
                 <ResponseView exchange=last.into() />
                 <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
                 <Timeline exchange=last.into() />
+                <super::terminal::Terminal />
                 <Compare scenario=scenario />
                 <RetryLab playground=scenario />
                 <ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| { let _ = pg.apply(next); }) />

@@ -15,6 +15,7 @@ pub mod playground;
 mod requests;
 mod response;
 mod share;
+mod terminal;
 mod theme;
 mod time;
 mod timeline;
