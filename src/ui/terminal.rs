@@ -91,7 +91,9 @@ pub fn Terminal() -> impl IntoView {
         if ten <= 0 || width <= 0 {
             return shell::DEFAULT_COLS;
         }
-        ((width as f64) / (ten as f64 / 10.0)).floor().max(20.0) as usize
+        // Narrower screens wrap an 80-column terminal's lines rather than
+        // have the tools cut them.
+        ((width as f64) / (ten as f64 / 10.0)).floor().max(shell::DEFAULT_COLS as f64) as usize
     };
     let scroll_down = move || {
         request_animation_frame(move || {
