@@ -145,6 +145,9 @@ fn unix_sockets_missing_or_private() {
 
     s.set_faults(Vec::new());
     assert_eq!(run(&mut s, "ls /run/app/app.sock").status, 2, "the app listens on TCP again");
+    // Its directory stays (bind-mounted into the container), empty.
+    assert_eq!(text(&mut s, "ls -la /run/app | head -n 1"), "total 0\n");
+    assert_eq!(text(&mut s, "ls -la /run/app | wc -l"), "3\n");
 }
 
 #[test]

@@ -422,6 +422,9 @@ pub(super) fn run(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
     let Some(raw) = o.url.clone() else {
         return Res::with(String::new(), "curl: no URL specified!\ncurl: try 'curl --help' or 'curl --manual' for more information\n".into(), 2);
     };
+    if o.method.as_deref().is_some_and(|m| valid_method(m) != m) {
+        return Res::with(String::new(), "curl: this terminal sends methods in upper case letters (GET, POST, ...)\n".into(), 2);
+    }
     let meter = !o.silent && (ctx.piped || o.output_null);
     let mut p = Printer {
         res: Res::ok(),

@@ -81,7 +81,8 @@ fn status_text(w: &World, a: &AppView) -> String {
         Service::Running { since, .. } => format!("Up {}", human_duration(w.now.since(since))),
         _ => match a.last_exit {
             Some(e) => format!("Exited ({}) {} ago", exit_code(&e), human_duration(w.now.since(e.at))),
-            None => format!("Exited (0) {} ago", human_duration(w.now.as_micros() + CREATED_BEFORE_S as u64 * 1_000_000)),
+            // Never started (the unit was not started since the host booted).
+            None => "Created".to_string(),
         },
     }
 }
@@ -199,7 +200,11 @@ fn container_json(w: &World, a: &AppView) -> String {
     let oom = exit.is_some_and(|e| e.cause == crate::sim::app::ExitCause::OomKilled);
     let code = if running { 0 } else { exit.map(|e| exit_code(&e)).unwrap_or(0) };
     let pid = if running { a.pid } else { 0 };
-    let status = if running { "running" } else { "exited" };
+    let status = match (running, exit) {
+        (true, _) => "running",
+        (false, Some(_)) => "exited",
+        (false, None) => "created",
+    };
     let name = &a.name;
     format!(
         r#"    {{
@@ -256,7 +261,7 @@ fn container_json(w: &World, a: &AppView) -> String {
             ]
         }}
     }}"#,
-        started = w.clock.rfc3339_nano(started),
+        started = if running || exit.is_some() { w.clock.rfc3339_nano(started) } else { "0001-01-01T00:00:00Z".to_string() },
         host = host::HOSTNAME,
     )
 }

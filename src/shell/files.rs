@@ -94,7 +94,10 @@ fn known_dir(w: &World, path: &str) -> Option<Vec<Entry>> {
         .filter(|s| s.path.rsplit_once('/').map(|(d, _)| d) == Some(path))
         .filter_map(|s| entry(w, &s.path))
         .collect();
-    if !socks.is_empty() {
+    // Each app's /run/<name> exists (it is bind-mounted into its container),
+    // with or without a socket in it.
+    let app_dir = w.scenario.apps.iter().any(|a| format!("/run/{}", a.name) == path);
+    if !socks.is_empty() || app_dir {
         return Some(socks);
     }
     None
@@ -416,8 +419,8 @@ pub(super) fn ls(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
         }
     }
     if paths.is_empty() {
-        // /root holds nothing the lab knows of.
-        return Res::with(String::new(), String::new(), 0);
+        // The working directory, /root, is not part of the model.
+        return Res::with(String::new(), format!("ls: /root: {NOT_MODELLED}\n"), 2);
     }
     let w = ctx.sim.world();
     let mut r = Res::ok();

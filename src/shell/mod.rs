@@ -441,7 +441,8 @@ Commands run on web1, the proxy host, against the simulated world:
   sudo -u www-data COMMAND         run as nginx's worker user
   grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
   date, hostname, whoami, echo, clear, help
-Commands change nothing but time: curl waits as long as the request takes.
+The commands only look, except curl: its requests are real (one can crash the app)
+and virtual time passes while it waits.
 "
     .to_string()
 }
