@@ -172,3 +172,26 @@ test('presenter mode: large type, the room seed, shortcuts, and answers revealed
     await s.close();
   }
 });
+
+test('a lesson step that asks for a terminal command: typed by the learner, or run by "Show me"', { timeout: 90_000 }, () =>
+  withApp(browser, async (page) => {
+    await startLesson(page, 'The app is not running');
+    await page.click('[data-testid=lesson-show]');
+    await waitPassed(page);
+    await page.click('[data-testid=lesson-next]');
+    assert.equal(await passed(page), 'false');
+    // The learner types it.
+    await page.fill('[data-testid=terminal-input]', 'systemctl status app');
+    await page.press('[data-testid=terminal-input]', 'Enter');
+    await waitForText(page, '[data-testid=terminal-output]', 'inactive (dead)');
+    await waitPassed(page);
+    // "Show me" runs its command in the terminal too (lesson 2, step 2).
+    await startLesson(page, 'A wrong port or a missing socket');
+    await page.click('[data-testid=lesson-show]');
+    await waitPassed(page);
+    await page.click('[data-testid=lesson-next]');
+    await page.click('[data-testid=lesson-show]');
+    await waitPassed(page);
+    await waitForText(page, '[data-testid=terminal-output]', 'ss -tlnp');
+    await waitForText(page, '[data-testid=terminal-output]', '127.0.0.1:3000');
+  }));

@@ -1,11 +1,13 @@
 //! Gateway Lab: a faithful in-browser simulator of HTTP gateway errors.
 //!
-//! `sim` is the engine (pure, deterministic, no web imports); `ui` renders
-//! it with Leptos. See ARCHITECTURE.md.
+//! `sim` is the engine (pure, deterministic, no web imports); `shell` is the
+//! diagnosis terminal's shell over it (pure too); `ui` renders both with
+//! Leptos. See ARCHITECTURE.md.
 
 pub mod embed_api;
 pub mod lesson;
 pub mod link;
 pub mod scenarios;
+pub mod shell;
 pub mod sim;
 pub mod ui;

@@ -45,6 +45,15 @@ fn every_lesson_can_be_completed_and_no_step_is_passed_before_it_is_done() {
             for a in &step.solution {
                 a.perform(&mut d).unwrap_or_else(|e| panic!("{} step {}: {a:?}: {e}", l.id, i + 1));
             }
+            // Every command a solution runs is one the diagnosis shell knows and accepts. (Exit
+            // statuses other than 127 are the tools' own: `systemctl status` of a dead unit
+            // exits 3 and `ls` of a missing file 2, as they do on a real host.)
+            for out in &d.outputs {
+                let refused = out.status == 127 || ["not simulated", "invalid option", "unknown option", "Usage:"].iter().any(|w| out.text.contains(w));
+                assert!(!refused, "{} step {}: the shell refused a command: {}", l.id, i + 1, out.text);
+                assert!(!out.text.trim().is_empty(), "{} step {}: a command printed nothing", l.id, i + 1);
+            }
+            d.outputs.clear();
             let seen = d.seen(mark);
             assert!(
                 step.check.passes(&seen),

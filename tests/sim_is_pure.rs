@@ -1,5 +1,6 @@
-//! Enforces ARCHITECTURE.md's first invariant: `src/sim` imports nothing
-//! from the web stack and never reads a wall clock or ambient randomness.
+//! Enforces ARCHITECTURE.md's first invariant: `src/sim` (the engine) and
+//! `src/shell` (the diagnosis terminal's shell over it) import nothing from
+//! the web stack and never read a wall clock or ambient randomness.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,7 +24,7 @@ const FORBIDDEN: &[&str] = &[
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in fs::read_dir(dir).expect("src/sim is readable") {
+    for entry in fs::read_dir(dir).expect("the source directory is readable") {
         let path = entry.expect("dir entry").path();
         if path.is_dir() {
             rust_files(&path, out);
@@ -81,6 +82,16 @@ fn lessons_and_the_compiled_in_data_have_no_web_imports() {
     rust_files(&root.join("src/lesson"), &mut files);
     let v = scan(files);
     assert!(v.is_empty(), "src/lesson and src/scenarios.rs must stay pure; found: {v:#?}");
+}
+
+#[test]
+fn shell_has_no_web_imports_and_no_wall_clock() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/shell");
+    let mut files = Vec::new();
+    rust_files(&dir, &mut files);
+    assert!(files.len() >= 7, "the shell's files are scanned: {files:?}");
+    let v = violations(&dir);
+    assert!(v.is_empty(), "src/shell must stay pure (see ARCHITECTURE.md); found: {v:#?}");
 }
 
 #[test]

@@ -403,15 +403,15 @@ pub struct SimDriver {
     /// indices of an older run mean nothing in the new one.
     pub epoch: u64,
     pub commands: Vec<String>,
-    /// Runs a terminal command (the diagnosis shell, when linked in).
-    pub shell: Option<fn(&mut Simulation, &str) -> String>,
+    /// What each terminal command printed, and its exit status.
+    pub outputs: Vec<crate::shell::Output>,
 }
 
 impl SimDriver {
     pub fn new(scenario: Scenario) -> Result<SimDriver, String> {
         let mut sim = Simulation::new(scenario).map_err(|e| e.to_string())?;
         sim.run();
-        Ok(SimDriver { sim, epoch: 0, commands: Vec::new(), shell: None })
+        Ok(SimDriver { sim, epoch: 0, commands: Vec::new(), outputs: Vec::new() })
     }
 
     pub fn mark(&self) -> Mark {
@@ -457,9 +457,7 @@ impl Driver for SimDriver {
         Ok(())
     }
     fn run_command(&mut self, line: &str) {
-        if let Some(run) = self.shell {
-            run(&mut self.sim, line);
-        }
+        self.outputs.push(crate::shell::run(&mut self.sim, line));
         self.commands.push(line.to_string());
     }
 }

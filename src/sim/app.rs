@@ -5,9 +5,11 @@
 
 use std::collections::VecDeque;
 
-use super::fault::{AppReply, CertProblem, ConnectOutcome, Wire};
+use super::fault::{AppReply, CertProblem, ConnectOutcome, Fault, ServiceFault, Wire};
 use super::http::{reason_phrase, Header, Response};
 use super::net::Address;
+use super::rng::SimRng;
+use super::time::SimTime;
 use super::world::{Actor, ConnId, ConnState, Event, World};
 
 /// Linux: SYN retransmissions after 1, 2, 4, 8, 16, 32 s (`tcp_syn_retries` = 6).
@@ -27,12 +29,46 @@ pub struct AppProc {
     /// Connections open at the app.
     pub open: Vec<ConnId>,
     pub restarts: u32,
+    /// When the current process started (systemd's "active since", docker's
+    /// StartedAt): the start of the run, a restart, or the end of a stop.
+    pub started: SimTime,
+    /// How the previous process ended, if one ended.
+    pub last_exit: Option<Exit>,
 }
 
 impl AppProc {
     pub fn new(index: usize) -> Self {
-        AppProc { index, running: true, generation: 0, busy: 0, waiting: VecDeque::new(), open: Vec::new(), restarts: 0 }
+        AppProc {
+            index,
+            running: true,
+            generation: 0,
+            busy: 0,
+            waiting: VecDeque::new(),
+            open: Vec::new(),
+            restarts: 0,
+            started: SimTime::ZERO,
+            last_exit: None,
+        }
     }
+}
+
+/// Why a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitCause {
+    /// It exited with status 1 (an uncaught exception, or a crash while
+    /// writing a body).
+    Crashed,
+    /// The kernel's OOM killer sent SIGKILL.
+    OomKilled,
+    /// The service was stopped (`systemctl stop`: SIGTERM).
+    Stopped,
+}
+
+/// The end of a process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Exit {
+    pub at: SimTime,
+    pub cause: ExitCause,
 }
 
 /// How a TLS handshake with the app ends.
@@ -206,6 +242,26 @@ pub fn on_request(w: &mut World, conn: ConnId) {
     }
 }
 
+/// What app `cfg` replies to a request a worker starts on at `now`: a
+/// healthy response after its latency, transformed by each fault in turn.
+/// Draws from `rng` (the latency, then the faults' coin flips).
+pub fn compose_reply(cfg: &super::scenario::App, faults: &[Fault], now: SimTime, rng: &mut SimRng) -> AppReply {
+    let (lo, hi) = (
+        cfg.latency_ms.saturating_sub(cfg.latency_jitter_ms),
+        cfg.latency_ms.saturating_add(cfg.latency_jitter_ms),
+    );
+    let after_us = rng.between(lo * 1_000, hi * 1_000);
+    let mut reply = AppReply {
+        after_us,
+        wire: Wire::Http { response: healthy_response(cfg), bad_header_line: None, truncate_body_at: None },
+        note: None,
+    };
+    for f in faults {
+        reply = f.on_request(now, &cfg.name, rng, reply);
+    }
+    reply
+}
+
 /// A worker picks up the request on `conn`.
 fn start(w: &mut World, a: usize, conn: ConnId) {
     w.apps[a].busy += 1;
@@ -213,24 +269,9 @@ fn start(w: &mut World, a: usize, conn: ConnId) {
     w.conns[conn].read_by_app = true;
     w.conns[conn].queued = false;
     w.stats.app_requests_read += 1;
-    let cfg = &w.scenario.apps[a];
-    let (lo, hi) = (
-        cfg.latency_ms.saturating_sub(cfg.latency_jitter_ms),
-        cfg.latency_ms.saturating_add(cfg.latency_jitter_ms),
-    );
-    let response = healthy_response(cfg);
-    let name = cfg.name.clone();
-    let after_us = w.rng.between(lo * 1_000, hi * 1_000);
-    let mut reply = AppReply {
-        after_us,
-        wire: Wire::Http { response, bad_header_line: None, truncate_body_at: None },
-        note: None,
-    };
     let now = w.now;
-    let (faults, rng) = (&w.scenario.faults, &mut w.rng);
-    for f in faults {
-        reply = f.on_request(now, &name, rng, reply);
-    }
+    let (cfg, faults, rng) = (&w.scenario.apps[a], &w.scenario.faults, &mut w.rng);
+    let reply = compose_reply(cfg, faults, now, rng);
     if let Some(id) = w.conns[conn].req {
         let line = w.exchanges[id].request_line();
         w.note(id, Actor::App, format!("a worker reads \"{line}\" and starts on it"));
@@ -284,16 +325,7 @@ pub fn on_write(w: &mut World, conn: ConnId, generation: u64) {
         .map(|id| (w.exchanges[id].request.method.clone(), w.exchanges[id].request.path.clone()))
         .unwrap_or_default();
     let proxy_gone = w.conns[conn].state == ConnState::Closed;
-    let mut msg = format!("{method} {path} {status} {took_ms}ms");
-    if let Some(note) = reply.note {
-        msg.push_str(&format!(" ({note})"));
-    }
-    if proxy_gone {
-        msg.push_str(" — write to a connection the proxy already closed (EPIPE)");
-    }
-    let tag = app_tag(w, a);
-    let line = journal(w, a, &tag, &msg);
-    w.app_log.push(line);
+    log_response(w, a, &method, &path, &reply, proxy_gone);
     w.stats.app_responses_written += 1;
     let truncated = matches!(reply.wire, Wire::Http { truncate_body_at: Some(_), .. });
     // A load-shedding 503 is written by the event loop without a worker.
@@ -323,6 +355,91 @@ pub fn on_write(w: &mut World, conn: ConnId, generation: u64) {
         w.schedule(idle, Event::AppIdleTimeout { conn, token });
     } else {
         close_at_app(w, a, conn);
+    }
+}
+
+/// The app's log line for a response it writes: `GET /users 200 25ms`.
+fn log_response(w: &mut World, a: usize, method: &str, path: &str, reply: &AppReply, peer_gone: bool) {
+    let status = reply.status().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+    let took_ms = reply.after_us / 1_000;
+    let mut msg = format!("{method} {path} {status} {took_ms}ms");
+    if let Some(note) = reply.note {
+        msg.push_str(&format!(" ({note})"));
+    }
+    if peer_gone {
+        msg.push_str(" — write to a connection the proxy already closed (EPIPE)");
+    }
+    let tag = app_tag(w, a);
+    let line = journal(w, a, &tag, &msg);
+    w.app_log.push(line);
+}
+
+/// A request that reached app `a` directly, not through the proxy (an
+/// administrator's `curl` on the host), now that its reply is due: the app
+/// does what it does for any request. It logs the response, or dies as the
+/// reply says (a crash, the OOM killer, a body cut short). The proxy's
+/// connections are not involved; nothing is scheduled for this request.
+/// Returns false (and does nothing) when the process that took the request
+/// (`generation`) is gone.
+pub fn serve_direct(w: &mut World, a: usize, generation: u64, method: &str, path: &str, reply: &AppReply) -> bool {
+    if !w.apps.get(a).is_some_and(|p| p.running && p.generation == generation) {
+        return false;
+    }
+    match &reply.wire {
+        Wire::Crash => {
+            if let Some(note) = reply.note {
+                let tag = app_tag(w, a);
+                let line = journal(w, a, &tag, &format!("Uncaught {note}"));
+                w.app_log.push(line);
+            }
+            die(w, a, false, 0);
+        }
+        Wire::OomKill { rss_mb } => die(w, a, true, *rss_mb),
+        Wire::Hang => {}
+        Wire::Http { truncate_body_at, .. } => {
+            let cut = truncate_body_at.is_some();
+            log_response(w, a, method, path, reply, false);
+            if cut {
+                die(w, a, false, 0);
+            }
+        }
+        Wire::Garbage(_) => log_response(w, a, method, path, reply, false),
+    }
+    true
+}
+
+/// The fault that changes app `a`'s service now (stopped, or restarting for
+/// a deploy), if any.
+pub fn service_fault(w: &World, a: usize) -> Option<ServiceFault> {
+    let name = &w.scenario.apps.get(a)?.name;
+    w.scenario.faults.iter().find_map(|f| f.service_fault(w.now, name))
+}
+
+/// Whether each app's service is stopped by a fault now (for [`on_reload`]).
+pub fn stopped_services(w: &World) -> Vec<bool> {
+    (0..w.apps.len()).map(|a| matches!(service_fault(w, a), Some(ServiceFault::Stopped { .. }))).collect()
+}
+
+/// The faults changed (`before`: [`stopped_services`] under the old ones).
+/// A service they stop now was stopped now (`systemctl stop`); one they no
+/// longer stop was started now, with a new process (`systemctl start`).
+/// systemd's journal lines say so.
+pub fn on_reload(w: &mut World, before: &[bool]) {
+    let now = w.now;
+    for (a, stopped) in stopped_services(w).into_iter().enumerate() {
+        let was = before.get(a).copied().unwrap_or(false);
+        let name = w.scenario.apps[a].name.clone();
+        if stopped && !was {
+            w.apps[a].last_exit = Some(Exit { at: now, cause: ExitCause::Stopped });
+            for msg in [format!("Stopping {name}.service..."), format!("{name}.service: Deactivated successfully."), format!("Stopped {name}.service.")] {
+                let l = journal(w, a, "systemd[1]", &msg);
+                w.app_log.push(l);
+            }
+        } else if !stopped && was {
+            w.apps[a].started = now;
+            let l = journal(w, a, "systemd[1]", &format!("Started {name}.service."));
+            w.app_log.push(l);
+        }
     }
 }
 
@@ -379,7 +496,9 @@ fn die(w: &mut World, a: usize, oom: bool, rss_mb: u64) {
     }
     let _ = tag;
     w.stats.app_crashes += 1;
+    let now = w.now;
     let p = &mut w.apps[a];
+    p.last_exit = Some(Exit { at: now, cause: if oom { ExitCause::OomKilled } else { ExitCause::Crashed } });
     p.running = false;
     p.generation += 1;
     p.busy = 0;
@@ -407,6 +526,7 @@ pub fn on_restarted(w: &mut World, a: usize, generation: u64) {
     }
     w.apps[a].running = true;
     w.apps[a].restarts += 1;
+    w.apps[a].started = w.now;
     let name = w.scenario.apps[a].name.clone();
     let n = w.apps[a].restarts;
     let l = journal(w, a, "systemd[1]", &format!("{name}.service: Scheduled restart job, restart counter is at {n}."));

@@ -119,6 +119,25 @@ impl Simulation {
         self.world.add_request(request, ip, at)
     }
 
+    /// Sends a one-off request now from a command-line tool on the proxy
+    /// host (the diagnosis terminal's curl) that identifies itself as
+    /// `user_agent`: no retry policy, no circuit breaker.
+    pub fn send_tool(&mut self, request: RequestSpec, user_agent: &str) -> ReqId {
+        let at = self.world.now;
+        let request = RequestSpec { at_ms: at.as_micros() / 1_000, ..request };
+        let ip = self.world.scenario.clients.ip.clone();
+        self.world.add_tool_request(request, ip, at, user_agent)
+    }
+
+    /// The client of request `id` gives up now and closes its connection
+    /// (curl's `--max-time`); `line` is what it prints. The proxy hears of
+    /// it one hop later. No effect on a request that has ended.
+    pub fn abandon(&mut self, id: ReqId, line: String) {
+        if self.world.exchanges.get(id).is_some_and(|e| !e.is_finished()) {
+            client::give_up(&mut self.world, id, line);
+        }
+    }
+
     /// Replaces the active faults from now on. Like `nginx -s reload`, the
     /// proxy re-reads its (effective) configuration.
     pub fn set_faults(&mut self, faults: Vec<Fault>) {
@@ -145,11 +164,24 @@ impl Simulation {
         if self.world.base.clients.retry != base.clients.retry {
             self.world.guards = super::client::guards::Guards::new(&base.clients.retry);
         }
+        let stopped = app::stopped_services(&self.world);
+        let (was_running, old_flavor) = (self.world.proxy_running, self.world.scenario.proxy.flavor);
         self.world.base = base;
         self.world.scenario = super::world::effective(&self.world.base);
         self.world.proxy_running = true;
         self.world.sync_apps();
+        app::on_reload(&mut self.world, &stopped);
         self.proxy = Proxy::start(&mut self.world);
+        // A reload keeps a running proxy's master process; a failed one, or
+        // a switch to the other proxy, starts (or fails) anew.
+        if !was_running || !self.world.proxy_running || old_flavor != self.world.scenario.proxy.flavor {
+            self.world.proxy_since = self.world.now;
+        }
+    }
+
+    /// When the next scheduled event is due, if any.
+    pub fn next_event_at(&self) -> Option<SimTime> {
+        self.world.queue.peek_time()
     }
 
     pub fn world(&self) -> &World {

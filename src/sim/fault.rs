@@ -253,6 +253,18 @@ pub enum ConnectOutcome {
     Dropped,
 }
 
+/// What a fault does to the app's service (the unit systemd runs), as
+/// `systemctl`, `ss` and `docker` on the host see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServiceFault {
+    /// Stopped (`systemctl stop`, or never started) from `since` (the
+    /// fault's window): no process, nothing listens.
+    Stopped { since: SimTime },
+    /// Restarted by a deploy at `since`: the new process runs but does not
+    /// listen yet.
+    Starting { since: SimTime },
+}
+
 /// What the app puts on the wire for one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Wire {
@@ -744,6 +756,42 @@ impl Fault {
                 });
             }
             _ => {}
+        }
+    }
+
+    /// What this fault does to the service of the app named `app` at
+    /// `now` (None: the process runs as usual). `app_down` means the service
+    /// is stopped only when it refuses every connection (probability 1): a
+    /// flaky one is a running process that sometimes refuses.
+    pub fn service_fault(&self, now: SimTime, app: &str) -> Option<ServiceFault> {
+        if !self.targets(app) {
+            return None;
+        }
+        match self.kind {
+            FaultKind::AppDown if self.probability >= 1.0 && self.in_window(now) => {
+                Some(ServiceFault::Stopped { since: SimTime::from_ms(self.from_ms) })
+            }
+            FaultKind::RollingDeploy { down_ms } => {
+                let ms = now.as_micros() / 1_000;
+                (ms >= self.from_ms && ms < self.from_ms.saturating_add(down_ms))
+                    .then_some(ServiceFault::Starting { since: SimTime::from_ms(self.from_ms) })
+            }
+            _ => None,
+        }
+    }
+
+    /// The last instant before `now` at which this fault's window (re)started
+    /// the service of app `app` with a new process: the end of an `app_down`
+    /// window, or a deploy's restart.
+    pub fn service_restarted_at(&self, now: SimTime, app: &str) -> Option<SimTime> {
+        if !self.targets(app) {
+            return None;
+        }
+        let ms = now.as_micros() / 1_000;
+        match self.kind {
+            FaultKind::AppDown if self.probability >= 1.0 => self.until_ms.filter(|&u| u <= ms).map(SimTime::from_ms),
+            FaultKind::RollingDeploy { .. } => (self.from_ms <= ms).then(|| SimTime::from_ms(self.from_ms)),
+            _ => None,
         }
     }
 

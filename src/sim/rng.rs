@@ -4,6 +4,9 @@
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
+/// Cloneable so a read-only observer (the diagnosis terminal) can draw from
+/// a copy and leave the run's own stream untouched.
+#[derive(Clone)]
 pub struct SimRng(Xoshiro256PlusPlus);
 
 impl SimRng {

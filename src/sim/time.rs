@@ -91,6 +91,39 @@ impl Clock {
         self.datetime(t).format(&f).unwrap_or_default()
     }
 
+    /// systemd's timestamps (`systemctl status`): `Sat 2026-11-21 04:43:44 UTC`.
+    pub fn systemd(&self, t: SimTime) -> String {
+        let f = format_description!("[weekday repr:short] [year]-[month]-[day] [hour]:[minute]:[second] UTC");
+        self.datetime(t).format(&f).unwrap_or_default()
+    }
+
+    /// `date`'s default output in the C locale: `Sat Nov 21 04:43:44 UTC 2026`.
+    pub fn date(&self, t: SimTime) -> String {
+        let f = format_description!("[weekday repr:short] [month repr:short] [day padding:space] [hour]:[minute]:[second] UTC [year]");
+        self.datetime(t).format(&f).unwrap_or_default()
+    }
+
+    /// `ls -l`'s time of a recent file: `Nov 21 04:43` (day padded with a space).
+    pub fn ls(&self, t: SimTime) -> String {
+        let f = format_description!("[month repr:short] [day padding:space] [hour]:[minute]");
+        self.datetime(t).format(&f).unwrap_or_default()
+    }
+
+    /// Go's RFC 3339 with nanoseconds, trailing zeros trimmed (`docker
+    /// inspect`): `2026-11-21T04:43:44.5Z`, `2026-11-21T04:43:44Z`.
+    pub fn rfc3339_nano(&self, t: SimTime) -> String {
+        let f = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        let base = self.datetime(t).format(&f).unwrap_or_default();
+        let frac = format!("{:06}", t.0 % MICROS_PER_SEC);
+        let frac = frac.trim_end_matches('0');
+        if frac.is_empty() { format!("{base}Z") } else { format!("{base}.{frac}Z") }
+    }
+
+    /// Calendar seconds at virtual time `t` (after clamping the start).
+    pub fn unix(&self, t: SimTime) -> i64 {
+        self.start_unix.saturating_add((t.0 / MICROS_PER_SEC) as i64)
+    }
+
     /// Application log time (ISO 8601 with milliseconds).
     pub fn iso(&self, t: SimTime) -> String {
         let f = format_description!(
@@ -115,6 +148,17 @@ mod tests {
         assert_eq!(c.time_local(SimTime::from_ms(61_500)), "21/Nov/2026:04:44:45 +0000");
         assert_eq!(c.http_date(SimTime::ZERO), "Sat, 21 Nov 2026 04:43:44 GMT");
         assert_eq!(c.iso(SimTime::from_ms(1_234)), "2026-11-21T04:43:45.234Z");
+    }
+
+    #[test]
+    fn formats_like_systemd_date_ls_and_go() {
+        let c = Clock::new(START);
+        assert_eq!(c.systemd(SimTime::ZERO), "Sat 2026-11-21 04:43:44 UTC");
+        assert_eq!(c.date(SimTime::ZERO), "Sat Nov 21 04:43:44 UTC 2026");
+        assert_eq!(c.ls(SimTime::ZERO), "Nov 21 04:43");
+        assert_eq!(Clock::new(1_796_112_000).ls(SimTime::ZERO), "Dec  1 08:00");
+        assert_eq!(c.rfc3339_nano(SimTime::ZERO), "2026-11-21T04:43:44Z");
+        assert_eq!(c.rfc3339_nano(SimTime(1_250_000)), "2026-11-21T04:43:45.25Z");
     }
 
     #[test]

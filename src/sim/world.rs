@@ -292,6 +292,11 @@ pub struct ClientOp {
     /// How it ended, as a retry policy names outcomes ("200", "502",
     /// "timeout", "connect_error", "error", "breaker_open"); empty while running.
     pub outcome: String,
+    /// Some(User-Agent) for a one-off request from a command-line tool on
+    /// the proxy host (the diagnosis terminal's curl): it sends its own
+    /// User-Agent, and the clients' retry policy and guards do not apply.
+    #[serde(skip)]
+    pub user_agent: Option<String>,
 }
 
 /// Counters that must add up (see the property tests).
@@ -359,6 +364,9 @@ pub struct World {
     pub keep_details: bool,
     /// The proxy process is up (nginx refuses to start on some errors).
     pub proxy_running: bool,
+    /// Since when the proxy service is in its current state (running since,
+    /// or failed since): the last start that changed it.
+    pub proxy_since: SimTime,
     /// The app processes, parallel to `scenario.apps`.
     pub apps: Vec<super::app::AppProc>,
     /// Client operations (logical requests).
@@ -393,6 +401,7 @@ impl World {
             stats: Stats::default(),
             events_processed: 0,
             proxy_running: true,
+            proxy_since: SimTime::ZERO,
             apps: Vec::new(),
             ops: Vec::new(),
             guards: super::client::guards::Guards::new(&base_retry),
@@ -479,8 +488,17 @@ impl World {
     /// Adds a request to the run; it is sent at `at`.
     pub fn add_request(&mut self, request: RequestSpec, client_ip: String, at: SimTime) -> ReqId {
         let op = self.ops.len();
-        self.ops.push(ClientOp { tries: Vec::new(), started: at, finished: None, ok: false, last_wait_us: 0, outcome: String::new() });
+        self.ops.push(ClientOp { tries: Vec::new(), started: at, finished: None, ok: false, last_wait_us: 0, outcome: String::new(), user_agent: None });
         self.add_try(op, 0, request, client_ip, at)
+    }
+
+    /// Adds a one-off request from a command-line tool (see
+    /// `ClientOp::user_agent`); it is sent at `at`.
+    pub fn add_tool_request(&mut self, request: RequestSpec, client_ip: String, at: SimTime, user_agent: &str) -> ReqId {
+        let id = self.add_request(request, client_ip, at);
+        let op = self.exchanges[id].op;
+        self.ops[op].user_agent = Some(user_agent.to_string());
+        id
     }
 
     /// Adds try `try_no` of client operation `op`, sent at `at`.

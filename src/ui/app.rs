@@ -221,6 +221,7 @@ pub fn App() -> impl IntoView {
                 <ResponseView exchange=last.into() />
                 <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
                 <Timeline exchange=last.into() />
+                <super::terminal::Terminal />
                 <Compare scenario=scenario />
                 <Quiz />
                 <RetryLab playground=scenario />

@@ -21,6 +21,7 @@ mod quiz;
 mod requests;
 mod response;
 mod share;
+mod terminal;
 mod theme;
 mod time;
 mod timeline;

@@ -77,7 +77,9 @@ pub fn on_send(w: &mut World, id: ReqId) {
         return;
     }
     let now = w.now;
-    if let Some(b) = w.guards.breaker.as_mut() {
+    // A command-line tool's one-off request has no retry policy or guards.
+    let tool = w.ops[op].user_agent.is_some();
+    if let Some(b) = w.guards.breaker.as_mut().filter(|_| !tool) {
         match b.admit(now) {
             Some(probe) => w.exchanges[id].probe = probe,
             None => {
@@ -92,7 +94,8 @@ pub fn on_send(w: &mut World, id: ReqId) {
     let policy = &w.scenario.clients.retry;
     let (timeout_ms, hedge, deadline_ms) = (policy.timeout_ms, policy.hedge.clone(), policy.deadline_ms);
     let max_attempts = policy.max_attempts as usize;
-    if w.exchanges[id].try_no == 0 {
+    let (timeout_ms, hedge, deadline_ms) = if tool { (0, None, 0) } else { (timeout_ms, hedge, deadline_ms) };
+    if w.exchanges[id].try_no == 0 && !tool {
         if let Some(b) = w.guards.budget.as_mut() {
             b.deposit(now);
         }
@@ -209,6 +212,22 @@ pub fn on_timeout(w: &mut World, id: ReqId) {
     w.compact(id);
 }
 
+/// A tool's client gives up on try `id` now (curl's `--max-time`): it
+/// closes the connection, prints `line`, and the operation ends.
+pub fn give_up(w: &mut World, id: ReqId, line: String) {
+    if w.exchanges[id].finished_at.is_some() {
+        return;
+    }
+    w.stats.client_timeouts += 1;
+    abandon(w, id, ClientResult::TimedOut, line);
+    w.note(id, Actor::Client, "gives up (--max-time) and closes the connection");
+    let op = w.exchanges[id].op;
+    if w.ops[op].finished.is_none() {
+        end_op(w, op, false, "timeout".into());
+    }
+    w.compact(id);
+}
+
 /// The overall deadline: tries still open are abandoned and the operation
 /// ends as timed out.
 pub fn on_deadline(w: &mut World, op: usize) {
@@ -300,6 +319,13 @@ fn decide(w: &mut World, id: ReqId) {
         .and_then(|r| r.header("Retry-After"))
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(|s| s.saturating_mul(1_000));
+    if w.ops[op].user_agent.is_some() {
+        // A tool's one-off request: no guards to feed, no retry.
+        if w.ops[op].finished.is_none() && class != "cancelled" {
+            end_op(w, op, ok, class);
+        }
+        return;
+    }
     let now = w.now;
     let p = &w.scenario.clients.retry;
     let retryable = !ok && p.retry_on.contains(&class);

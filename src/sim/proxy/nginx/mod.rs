@@ -489,7 +489,8 @@ impl Nginx {
     /// The access.log line (combined format).
     fn access(w: &mut World, id: ReqId, status: u16, bytes: usize) {
         let ex = &w.exchanges[id];
-        let line = nginx_combined_line(&ex.client_ip, &w.clock.time_local(w.now), &ex.request_line(), status, bytes, &w.scenario.clients.user_agent);
+        let agent = w.ops.get(ex.op).and_then(|o| o.user_agent.as_deref()).unwrap_or(&w.scenario.clients.user_agent);
+        let line = nginx_combined_line(&ex.client_ip, &w.clock.time_local(w.now), &ex.request_line(), status, bytes, agent);
         w.access_log.push(line.clone());
         let ex = &mut w.exchanges[id];
         ex.access_line = Some(line);

@@ -1,0 +1,275 @@
+//! The diagnosis terminal: a prompt on web1 whose commands run in
+//! `crate::shell` against the playground's simulation. The component only
+//! keeps the transcript (the newest entries), the input's history and the
+//! suggested commands; every answer comes from the shell.
+
+use leptos::prelude::*;
+
+use crate::shell;
+use crate::sim::net::Address;
+use crate::sim::scenario::Flavor;
+
+use super::playground::Playground;
+
+/// Transcript entries kept on screen.
+const KEPT: usize = 200;
+/// Command lines remembered for the lessons (and the arrow keys).
+const REMEMBERED: usize = 1_000;
+/// The prompt, as Debian's default root prompt shows it.
+const PS1: &str = "root@web1:~#";
+
+#[derive(Clone, Debug, PartialEq)]
+struct Entry {
+    id: u64,
+    line: String,
+    text: String,
+    status: i32,
+}
+
+/// A terminal shows `\r\n` as a line break and a bare `\r` as a return to
+/// the line's start (curl's meter redraws itself that way).
+fn screen_text(s: &str) -> String {
+    s.replace("\r\n", "\n").replace('\r', "")
+}
+
+/// Commands worth trying on the current scenario.
+fn suggestions(sc: &crate::sim::Scenario) -> Vec<String> {
+    let app = sc.apps.first().map(|a| a.name.clone()).unwrap_or_else(|| "app".into());
+    let port = sc.proxy.listen;
+    let proxy_url = if port == 80 { "http://localhost/users".to_string() } else { format!("http://localhost:{port}/users") };
+    let mut v = vec![
+        format!("systemctl status {app}"),
+        "ss -tlnp".to_string(),
+        format!("curl -v {proxy_url}"),
+    ];
+    match sc.apps.first().and_then(|a| Address::parse(&a.listen).ok()) {
+        Some(Address::Tcp { host, port }) => {
+            let host = if host == "0.0.0.0" || host == "localhost" { "127.0.0.1".to_string() } else { host };
+            v.push(format!("curl -v http://{host}:{port}/users"));
+        }
+        Some(Address::Unix { path }) => {
+            v.push(format!("curl -v --unix-socket {path} http://localhost/users"));
+            v.push(format!("ls -la {path}"));
+        }
+        None => {}
+    }
+    // A socket the proxy is pointed at (and maybe not the app).
+    for s in &sc.upstream.servers {
+        if let Ok(Address::Unix { path }) = Address::parse(&s.address) {
+            let cmd = format!("ls -la {path}");
+            if !v.contains(&cmd) {
+                v.push(cmd);
+            }
+        }
+    }
+    v.push(match sc.proxy.flavor {
+        Flavor::Nginx => "tail -n 5 /var/log/nginx/error.log".to_string(),
+        Flavor::Haproxy => "journalctl -u haproxy -n 5".to_string(),
+    });
+    v.push(format!("journalctl -u {app} -n 10"));
+    v.push(format!("docker inspect {app} | grep -i oom"));
+    v.push("help".to_string());
+    v
+}
+
+#[component]
+pub fn Terminal() -> impl IntoView {
+    let pg = Playground::get();
+    let entries = RwSignal::new(Vec::<Entry>::new());
+    let input = RwSignal::new(String::new());
+    let next_id = StoredValue::new(0u64);
+    // Position in the history while browsing it with the arrow keys.
+    let browsing = StoredValue::new(None::<usize>);
+    let screen = NodeRef::<leptos::html::Div>::new();
+    let measure = NodeRef::<leptos::html::Span>::new();
+
+    // The terminal's width in characters, for the tools that fit to it.
+    let columns = move || -> usize {
+        let (Some(s), Some(m)) = (screen.get_untracked(), measure.get_untracked()) else { return shell::DEFAULT_COLS };
+        let ten = m.offset_width();
+        let width = s.client_width() - 20;
+        if ten <= 0 || width <= 0 {
+            return shell::DEFAULT_COLS;
+        }
+        // Narrower screens wrap an 80-column terminal's lines rather than
+        // have the tools cut them.
+        ((width as f64) / (ten as f64 / 10.0)).floor().max(shell::DEFAULT_COLS as f64) as usize
+    };
+    let scroll_down = move || {
+        request_animation_frame(move || {
+            if let Some(s) = screen.get_untracked() {
+                s.set_scroll_top(s.scroll_height());
+            }
+        });
+    };
+    let run = move |line: String| {
+        let trimmed = line.trim().to_string();
+        browsing.set_value(None);
+        input.set(String::new());
+        if !trimmed.is_empty() {
+            pg.commands.update(|c| {
+                c.push(trimmed.clone());
+                if c.len() > REMEMBERED {
+                    let extra = c.len() - REMEMBERED;
+                    c.drain(..extra);
+                }
+            });
+        }
+        let cols = columns();
+        let out = pg.sim.try_update_value(|s| shell::run_in(s, &line, cols));
+        pg.bump();
+        let Some(out) = out else { return };
+        if out.clear {
+            entries.set(Vec::new());
+            return;
+        }
+        let id = next_id.get_value();
+        next_id.set_value(id + 1);
+        entries.update(|e| {
+            e.push(Entry { id, line: trimmed, text: screen_text(&out.text), status: out.status });
+            if e.len() > KEPT {
+                let extra = e.len() - KEPT;
+                e.drain(..extra);
+            }
+        });
+        scroll_down();
+    };
+    // A lesson's "Show me" asks for a command through the playground.
+    Effect::new(move |_| {
+        if let Some(line) = pg.pending_command.get() {
+            pg.pending_command.set(None);
+            run(line);
+        }
+    });
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let key = ev.key();
+        if key != "ArrowUp" && key != "ArrowDown" {
+            return;
+        }
+        ev.prevent_default();
+        let history = pg.commands.get_untracked();
+        if history.is_empty() {
+            return;
+        }
+        let pos = browsing.get_value();
+        let next = match (key.as_str(), pos) {
+            ("ArrowUp", None) => Some(history.len() - 1),
+            ("ArrowUp", Some(p)) => Some(p.saturating_sub(1)),
+            ("ArrowDown", Some(p)) if p + 1 < history.len() => Some(p + 1),
+            _ => None,
+        };
+        browsing.set_value(next);
+        input.set(next.and_then(|i| history.get(i).cloned()).unwrap_or_default());
+    };
+    let suggested = Memo::new(move |_| {
+        pg.revision.track();
+        pg.sim.with_value(|s| suggestions(&s.world().scenario))
+    });
+
+    view! {
+        <section class="terminal" aria-label="Diagnosis terminal" data-testid="terminal">
+            <h2>"Diagnosis terminal"</h2>
+            <p class="terminal-intro">
+                "A shell on web1, the proxy host. Run the admin's commands against the simulated world: "
+                "they show what the current fault does to the services, the sockets and the logs. Type "
+                <code>"help"</code>
+                " for the list."
+            </p>
+            <div class="terminal-suggestions" role="group" aria-label="Suggested commands">
+                <For
+                    each=move || suggested.get()
+                    key=|cmd| cmd.clone()
+                    children=move |cmd| {
+                        let c = cmd.clone();
+                        view! {
+                            <button
+                                type="button"
+                                class="terminal-suggestion"
+                                data-testid="terminal-suggestion"
+                                title=format!("Run: {cmd}")
+                                on:click=move |_| run(c.clone())
+                            >
+                                {cmd.clone()}
+                            </button>
+                        }
+                    }
+                />
+            </div>
+            <div class="terminal-window">
+                <div
+                    class="terminal-screen"
+                    data-testid="terminal-output"
+                    role="log"
+                    aria-live="polite"
+                    aria-label="Terminal output"
+                    tabindex="0"
+                    node_ref=screen
+                >
+                    <span class="terminal-measure" aria-hidden="true" node_ref=measure>"0000000000"</span>
+                    <For
+                        each=move || entries.get()
+                        key=|e| e.id
+                        children=move |e| {
+                            let failed = e.status != 0;
+                            view! {
+                                <div class="terminal-entry" data-testid="terminal-entry" data-status=e.status.to_string()>
+                                    <div class="terminal-command">
+                                        <span class="terminal-ps1">{PS1}</span>
+                                        " "
+                                        <span class="terminal-typed">{e.line.clone()}</span>
+                                    </div>
+                                    <pre class="terminal-text" class:terminal-failed=failed>{e.text.clone()}</pre>
+                                </div>
+                            }
+                        }
+                    />
+                </div>
+                <form
+                    class="terminal-line"
+                    on:submit=move |ev: leptos::ev::SubmitEvent| {
+                        ev.prevent_default();
+                        run(input.get_untracked());
+                    }
+                >
+                    <label class="terminal-ps1" for="terminal-input">
+                        <span aria-hidden="true">{PS1}</span>
+                        <span class="terminal-sr">"Command"</span>
+                    </label>
+                    <input
+                        id="terminal-input"
+                        class="terminal-input"
+                        data-testid="terminal-input"
+                        type="text"
+                        autocomplete="off"
+                        autocapitalize="off"
+                        spellcheck="false"
+                        enterkeyhint="send"
+                        prop:value=move || input.get()
+                        on:input=move |ev| input.set(event_target_value(&ev))
+                        on:keydown=on_key
+                    />
+                </form>
+            </div>
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_follow_the_scenario() {
+        let sc = crate::sim::Scenario::default();
+        let s = suggestions(&sc);
+        assert!(s.contains(&"curl -v http://127.0.0.1:3000/users".to_string()), "{s:?}");
+        assert!(s.contains(&"tail -n 5 /var/log/nginx/error.log".to_string()));
+        let mut sc = sc;
+        sc.proxy.flavor = Flavor::Haproxy;
+        sc.apps[0].listen = "unix:/run/app.sock".into();
+        let s = suggestions(&sc);
+        assert!(s.contains(&"ls -la /run/app.sock".to_string()), "{s:?}");
+        assert!(s.contains(&"journalctl -u haproxy -n 5".to_string()));
+        assert_eq!(screen_text("a\r\nb\r  0 x\n"), "a\nb  0 x\n");
+    }
+}
