@@ -167,7 +167,7 @@ pub fn Terminal() -> impl IntoView {
     });
 
     view! {
-        <section class="terminal" aria-label="Diagnosis terminal" data-testid="terminal">
+        <section id="terminal" class="terminal" aria-label="Diagnosis terminal" data-testid="terminal">
             <h2>"Diagnosis terminal"</h2>
             <p class="terminal-intro">
                 "A shell on web1, the proxy host. Run the admin's commands against the simulated world: "
