@@ -2,6 +2,7 @@
 //! HTTP semantics itself. One component per file.
 
 mod app;
+mod bench;
 mod compare;
 mod config;
 mod controls;
@@ -28,5 +29,9 @@ pub use app::App;
 /// Mounts the app on `<body>` (called by `main`).
 pub fn start() {
     console_error_panic_hook::set_once();
+    // `?bench=CASE`: the hidden benchmark page (scripts/bench), not the app.
+    if let Some(req) = bench::requested() {
+        return bench::mount(req);
+    }
     leptos::mount::mount_to_body(App);
 }
