@@ -12,7 +12,8 @@
 //   node e2e/perf.mjs frames [--inflight 500] [--seconds 5]
 //       requestAnimationFrame deltas in the playground with `inflight` requests in flight
 //       (slow_app, real-time speed: each waits 60 s of virtual time for proxy_read_timeout),
-//       after a baseline with nothing in flight
+//       after a baseline with nothing in flight; also the main thread's busy time per second
+//       (CDP Performance metrics). --screenshot FILE saves the page with them in flight.
 //
 // The app URL is GATEWAY_LAB_URL, or dist/ served here under /gateway-lab/ (e2e/lib.mjs).
 import { launch, newPage, appUrl, openApp, sel, TIMEOUT } from './lib.mjs';
@@ -152,8 +153,21 @@ async function recordFrames(page, ms) {
   );
 }
 
-function frameStats({ deltas, long }) {
+// Main-thread time Chromium spent on script, style, layout and tasks meanwhile (CDP Performance
+// metrics, seconds -> ms per wall-clock second).
+async function busy(cdp, run) {
+  const get = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  const a = await get();
+  const result = await run();
+  const b = await get();
+  const wall = b.Timestamp - a.Timestamp;
+  const per_s = (k) => r1(((b[k] - a[k]) * 1000) / wall);
+  return { ...result, busy_ms_per_s: { task: per_s('TaskDuration'), script: per_s('ScriptDuration'), style: per_s('RecalcStyleDuration'), layout: per_s('LayoutDuration') } };
+}
+
+function frameStats({ deltas, long, busy_ms_per_s }) {
   return {
+    busy_ms_per_s,
     frames: deltas.length,
     median_ms: r1(median(deltas)),
     p95_ms: r1(percentile(deltas, 95)),
@@ -181,7 +195,9 @@ async function frames(browser) {
     await s.page.selectOption('[data-testid=speed]', realTime);
     await s.page.selectOption(sel.fault, 'slow_app');
     await s.page.click('[data-testid=play-pause]');
-    const baseline = frameStats(await recordFrames(s.page, seconds * 1000));
+    const cdp = await s.context.newCDPSession(s.page);
+    await cdp.send('Performance.enable');
+    const baseline = frameStats(await busy(cdp, () => recordFrames(s.page, seconds * 1000)));
     // `inflight` requests in one go, from inside the page: bursts (200 at 50/s) then single sends.
     const burstSize = Number((await s.page.textContent('[data-testid=send-burst]')).match(/Send (\d+)/)[1]);
     await s.page.evaluate(
@@ -200,8 +216,9 @@ async function frames(browser) {
     // Wait until they have all been sent (the bursts spread them over 1 + 200/50 s of virtual time).
     await s.page.waitForTimeout(6_000);
     const before = await pendingCount(s.page);
-    const loaded = frameStats(await recordFrames(s.page, seconds * 1000));
+    const loaded = frameStats(await busy(cdp, () => recordFrames(s.page, seconds * 1000)));
     const after = await pendingCount(s.page);
+    if (opts.screenshot) await s.page.screenshot({ path: opts.screenshot });
     if (s.pageErrors.length) throw new Error(`page errors: ${s.pageErrors.join('; ')}`);
     return { seconds, baseline, inflight: { requests_before: before, requests_after: after, ...loaded } };
   } finally {
