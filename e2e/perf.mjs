@@ -69,7 +69,18 @@ async function engine(browser) {
 // Installed before any of the page's scripts run: records when the app has mounted, clicks
 // "Send GET /users" in the next task and records when its request chip is in the DOM.
 function instrument() {
-  const p = (window.__perf = { mounted: null, clicked: null, handled: null });
+  const p = (window.__perf = { wasm_start: null, wasm_ready: null, mounted: null, clicked: null, handled: null });
+  // wasm-bindgen's init compiles and instantiates through one of these (streaming when it can).
+  for (const k of ['instantiateStreaming', 'instantiate']) {
+    const orig = WebAssembly[k];
+    if (!orig) continue;
+    WebAssembly[k] = async function (...args) {
+      p.wasm_start ??= performance.now();
+      const r = await orig.apply(this, args);
+      p.wasm_ready = performance.now();
+      return r;
+    };
+  }
   const obs = new MutationObserver(() => {
     if (p.mounted === null) {
       const btn = document.querySelector('[data-testid=send-request]');
@@ -106,6 +117,8 @@ async function startup(browser) {
           dom_content_loaded: nav.domContentLoadedEventEnd,
           load: nav.loadEventEnd,
           wasm_fetched: end('.wasm'),
+          wasm_start: window.__perf.wasm_start,
+          wasm_ready: window.__perf.wasm_ready,
           mounted: window.__perf.mounted,
           clicked: window.__perf.clicked,
           interactive: window.__perf.handled,
