@@ -6,6 +6,7 @@
 //!     cargo bench --bench memory                       # healthy, 50 requests/s, 3600 s
 //!     cargo bench --bench memory -- --scenario scenarios/overload.json
 //!     cargo bench --bench memory -- --rate 50 --seconds 3600 --sample-s 300 --budget-mb-per-hour 5
+//!     cargo bench --bench memory -- --measure-only    # as the retry lab runs (details dropped)
 //!
 //! Prints one line per sample, then the growth (least-squares slope of the
 //! live heap over virtual time, MB per simulated hour). With
@@ -18,6 +19,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use gateway_lab::sim::time::SimTime;
+use gateway_lab::sim::world::{Conn, Exchange};
 use gateway_lab::sim::{Scenario, Simulation};
 
 struct Counting;
@@ -90,15 +92,17 @@ struct Args {
     seconds: u64,
     sample_s: u64,
     budget: Option<f64>,
+    measure_only: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { scenario: "scenarios/healthy.json".into(), rate: 50.0, seconds: 3_600, sample_s: 300, budget: None };
+    let mut a = Args { scenario: "scenarios/healthy.json".into(), rate: 50.0, seconds: 3_600, sample_s: 300, budget: None, measure_only: false };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = |what: &str| it.next().ok_or(format!("{what} needs a value"));
         match arg.as_str() {
             "--bench" => {} // cargo bench passes it
+            "--measure-only" => a.measure_only = true,
             "--scenario" => a.scenario = value("--scenario")?,
             "--rate" => a.rate = value("--rate")?.parse().map_err(|_| "--rate needs a number")?,
             "--seconds" => a.seconds = value("--seconds")?.parse().map_err(|_| "--seconds needs a whole number")?,
@@ -150,9 +154,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.measure_only {
+        sim.world_mut().measure_only();
+    }
     println!(
-        "memory: {} at {} requests/s for {} s of virtual time, details kept (the playground's settings)",
-        args.scenario, args.rate, args.seconds
+        "memory: {} at {} requests/s for {} s of virtual time, {}",
+        args.scenario,
+        args.rate,
+        args.seconds,
+        if args.measure_only { "measure_only (the retry lab's settings)" } else { "details kept (the playground's settings)" }
     );
     println!("{:>7} {:>10} {:>10} {:>9} {:>9} {:>10} {:>8} {:>12}", "virt_s", "heap_MB", "peak_MB", "rss_MB", "hwm_MB", "exchanges", "conns", "events");
     let mut points = Vec::new();
@@ -189,6 +199,15 @@ fn main() -> ExitCode {
         heap / w.exchanges.len().max(1) as f64,
         w.exchanges.len(),
         w.conns.len()
+    );
+    println!(
+        "of which the two vectors themselves: exchanges {:.1} MB ({} B each × capacity {}), connections {:.1} MB ({} B each × capacity {}); the rest is what they own (timelines, log copies, headers, bodies, strings)",
+        (w.exchanges.capacity() * std::mem::size_of::<Exchange>()) as f64 / MB,
+        std::mem::size_of::<Exchange>(),
+        w.exchanges.capacity(),
+        (w.conns.capacity() * std::mem::size_of::<Conn>()) as f64 / MB,
+        std::mem::size_of::<Conn>(),
+        w.conns.capacity()
     );
     if let Some(b) = args.budget {
         if per_hour > b {
