@@ -3,6 +3,7 @@
 
 mod app;
 mod clipboard;
+mod bench;
 mod compare;
 mod config;
 mod controls;
@@ -32,5 +33,9 @@ pub use app::App;
 /// Mounts the app on `<body>` (called by `main`).
 pub fn start() {
     panic::install();
+    // `?bench=CASE`: the hidden benchmark page (scripts/bench), not the app.
+    if let Some(req) = bench::requested() {
+        return bench::mount(req);
+    }
     leptos::mount::mount_to_body(App);
 }

@@ -1,0 +1,220 @@
+//! Memory over a long run: a steady load for a simulated hour with the
+//! playground's settings (every request's details and timeline kept, not
+//! `measure_only`), sampled every simulated 5 minutes. A counting allocator
+//! gives the live heap; `/proc/self/status` gives the resident set.
+//!
+//!     cargo bench --bench memory                       # healthy, 50 requests/s, 3600 s
+//!     cargo bench --bench memory -- --scenario scenarios/overload.json
+//!     cargo bench --bench memory -- --rate 50 --seconds 3600 --sample-s 300 --budget-mb-per-hour 5
+//!     cargo bench --bench memory -- --measure-only    # as the retry lab runs (details dropped)
+//!
+//! Prints one line per sample, then the growth (least-squares slope of the
+//! live heap over virtual time, MB per simulated hour). With
+//! `--budget-mb-per-hour X` it exits 1 when the slope is above X: the form a
+//! memory budget can take once exchanges and connections are bounded.
+//! `scripts/bench --memory` runs it.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use gateway_lab::sim::time::SimTime;
+use gateway_lab::sim::world::{Conn, Exchange};
+use gateway_lab::sim::{Scenario, Simulation};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let live = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
+            PEAK.fetch_max(live, Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        LIVE.fetch_sub(layout.size(), Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size >= layout.size() {
+                let live = LIVE.fetch_add(new_size - layout.size(), Relaxed) + new_size - layout.size();
+                PEAK.fetch_max(live, Relaxed);
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Relaxed);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const MB: f64 = 1024.0 * 1024.0;
+
+/// (VmRSS, VmHWM) in bytes, from /proc/self/status (Linux); zeros elsewhere.
+fn rss() -> (u64, u64) {
+    let text = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Least-squares slope of y over x.
+fn slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    let (sx, sy) = points.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    let (mx, my) = (sx / n, sy / n);
+    let num: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let den: f64 = points.iter().map(|(x, _)| (x - mx) * (x - mx)).sum();
+    if den == 0.0 {
+        0.0
+    } else {
+        num / den
+    }
+}
+
+struct Args {
+    scenario: String,
+    rate: f64,
+    seconds: u64,
+    sample_s: u64,
+    budget: Option<f64>,
+    measure_only: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args { scenario: "scenarios/healthy.json".into(), rate: 50.0, seconds: 3_600, sample_s: 300, budget: None, measure_only: false };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        let mut value = |what: &str| it.next().ok_or(format!("{what} needs a value"));
+        match arg.as_str() {
+            "--bench" => {} // cargo bench passes it
+            "--measure-only" => a.measure_only = true,
+            "--scenario" => a.scenario = value("--scenario")?,
+            "--rate" => a.rate = value("--rate")?.parse().map_err(|_| "--rate needs a number")?,
+            "--seconds" => a.seconds = value("--seconds")?.parse().map_err(|_| "--seconds needs a whole number")?,
+            "--sample-s" => a.sample_s = value("--sample-s")?.parse().map_err(|_| "--sample-s needs a whole number")?,
+            "--budget-mb-per-hour" => {
+                a.budget = Some(value("--budget-mb-per-hour")?.parse().map_err(|_| "--budget-mb-per-hour needs a number")?)
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if a.rate <= 0.0 || a.seconds == 0 || a.sample_s == 0 {
+        return Err("--rate, --seconds and --sample-s must be positive".into());
+    }
+    Ok(a)
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("memory: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = match std::fs::read_to_string(&args.scenario) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("memory: cannot read {}: {e}", args.scenario);
+            return ExitCode::from(2);
+        }
+    };
+    let mut sc = match Scenario::from_json(&text) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("memory: {}: {e}", args.scenario);
+            return ExitCode::from(2);
+        }
+    };
+    // A steady load for the whole run, the playground's settings otherwise.
+    sc.requests.clear();
+    sc.duration_ms = 0;
+    sc.clients.rate_per_s = args.rate;
+    sc.clients.requests = (args.rate * args.seconds as f64).round() as u32;
+    let before = LIVE.load(Relaxed);
+    let mut sim = match Simulation::new(sc) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("memory: {}: {e}", args.scenario);
+            return ExitCode::from(2);
+        }
+    };
+    if args.measure_only {
+        sim.world_mut().measure_only();
+    }
+    println!(
+        "memory: {} at {} requests/s for {} s of virtual time, {}",
+        args.scenario,
+        args.rate,
+        args.seconds,
+        if args.measure_only { "measure_only (the retry lab's settings)" } else { "details kept (the playground's settings)" }
+    );
+    println!("{:>7} {:>10} {:>10} {:>9} {:>9} {:>10} {:>8} {:>12}", "virt_s", "heap_MB", "peak_MB", "rss_MB", "hwm_MB", "exchanges", "conns", "events");
+    let mut points = Vec::new();
+    let mut t = 0;
+    loop {
+        let heap = LIVE.load(Relaxed).saturating_sub(before) as f64 / MB;
+        let peak = PEAK.load(Relaxed) as f64 / MB;
+        let (rss, hwm) = rss();
+        let w = sim.world();
+        println!(
+            "{:>7} {:>10.1} {:>10.1} {:>9.1} {:>9.1} {:>10} {:>8} {:>12}",
+            t,
+            heap,
+            peak,
+            rss as f64 / MB,
+            hwm as f64 / MB,
+            w.exchanges.len(),
+            w.conns.len(),
+            w.events_processed
+        );
+        points.push((t as f64 / 3_600.0, heap));
+        if t >= args.seconds {
+            break;
+        }
+        t = (t + args.sample_s).min(args.seconds);
+        sim.run_until(SimTime::from_ms(t * 1_000));
+    }
+    let per_hour = slope(&points);
+    let w = sim.world();
+    let heap = LIVE.load(Relaxed).saturating_sub(before) as f64;
+    println!(
+        "growth: {per_hour:.1} MB per simulated hour (least squares over {} samples); {:.0} bytes of heap per request kept ({} exchanges, {} connections)",
+        points.len(),
+        heap / w.exchanges.len().max(1) as f64,
+        w.exchanges.len(),
+        w.conns.len()
+    );
+    println!(
+        "of which the two vectors themselves: exchanges {:.1} MB ({} B each × capacity {}), connections {:.1} MB ({} B each × capacity {}); the rest is what they own (timelines, log copies, headers, bodies, strings)",
+        (w.exchanges.capacity() * std::mem::size_of::<Exchange>()) as f64 / MB,
+        std::mem::size_of::<Exchange>(),
+        w.exchanges.capacity(),
+        (w.conns.capacity() * std::mem::size_of::<Conn>()) as f64 / MB,
+        std::mem::size_of::<Conn>(),
+        w.conns.capacity()
+    );
+    if let Some(b) = args.budget {
+        if per_hour > b {
+            println!("✗ memory grows {per_hour:.1} MB per simulated hour > budget {b} MB");
+            return ExitCode::from(1);
+        }
+        println!("✓ memory grows {per_hour:.1} MB per simulated hour <= budget {b} MB");
+    }
+    ExitCode::SUCCESS
+}

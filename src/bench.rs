@@ -1,0 +1,190 @@
+//! Benchmark cases: the scenarios the performance figures are measured on.
+//!
+//! One definition, three runners: the criterion benches (`benches/engine.rs`),
+//! the native `gateway-bench` binary and the page's hidden `?bench=` entry
+//! point (`ui/bench.rs`, the release wasm build in Chromium). `scripts/bench`
+//! runs the last two side by side and checks that they processed the same
+//! number of events (the engine is deterministic, so the same scenario gives
+//! the same count on both).
+//!
+//! Pure: no clock here. Each runner times `run` with its own clock
+//! (`std::time::Instant` natively, `performance.now()` in the page).
+
+use crate::sim::{Scenario, Simulation};
+
+/// A scenario file with the load the benchmark puts on it.
+#[derive(Clone, Copy, Debug)]
+pub struct Case {
+    pub name: &'static str,
+    /// The file it comes from, relative to the repository (for the docs).
+    pub file: &'static str,
+    text: &'static str,
+    /// Replaces `clients.requests`.
+    pub requests: u32,
+    /// Replaces `clients.count` when set.
+    pub clients: Option<u32>,
+    /// Replaces `clients.rate_per_s` when set.
+    pub rate_per_s: Option<f64>,
+    /// `World::measure_only()` (as the retry lab and `--metrics` run); false
+    /// keeps every request's details and timeline, as the playground does.
+    pub measure_only: bool,
+    pub what: &'static str,
+}
+
+pub const CASES: &[Case] = &[
+    Case {
+        name: "healthy",
+        file: "scenarios/healthy.json",
+        text: include_str!("../scenarios/healthy.json"),
+        requests: 10_000,
+        clients: None,
+        rate_per_s: Some(100.0),
+        measure_only: true,
+        what: "10,000 requests at 100/s to a healthy app, measure_only",
+    },
+    Case {
+        name: "healthy_details",
+        file: "scenarios/healthy.json",
+        text: include_str!("../scenarios/healthy.json"),
+        requests: 10_000,
+        clients: None,
+        rate_per_s: Some(100.0),
+        measure_only: false,
+        what: "the same with every detail and timeline kept (the playground's settings)",
+    },
+    Case {
+        name: "flaky_503",
+        file: "scenarios/retry_lab/flaky_503.json",
+        text: include_str!("../scenarios/retry_lab/flaky_503.json"),
+        requests: 50_000,
+        clients: Some(10_000),
+        rate_per_s: Some(500.0),
+        measure_only: true,
+        what: "the retry lab at its largest: 10,000 clients, 50,000 requests at 500/s, 30 % 503, 4 tries with full jitter",
+    },
+    Case {
+        name: "retry_storm",
+        file: "scenarios/retry_lab/retry_storm.json",
+        text: include_str!("../scenarios/retry_lab/retry_storm.json"),
+        requests: 100_000,
+        clients: None,
+        rate_per_s: None,
+        measure_only: true,
+        what: "100,000 requests from 2,000 synchronised clients, exponential backoff without jitter, 4 tries",
+    },
+];
+
+pub fn case(name: &str) -> Option<&'static Case> {
+    CASES.iter().find(|c| c.name == name)
+}
+
+pub fn names() -> Vec<&'static str> {
+    CASES.iter().map(|c| c.name).collect()
+}
+
+impl Case {
+    /// The case's scenario; `requests` (when given) replaces the case's own count.
+    pub fn scenario(&self, requests: Option<u32>) -> Scenario {
+        let mut s = Scenario::from_json(self.text).expect("benchmark scenarios are valid");
+        s.requests.clear();
+        s.duration_ms = 0;
+        s.clients.requests = requests.unwrap_or(self.requests);
+        if let Some(c) = self.clients {
+            s.clients.count = c;
+        }
+        if let Some(r) = self.rate_per_s {
+            s.clients.rate_per_s = r;
+        }
+        s
+    }
+
+    /// Builds the simulation (what `run` times, with the run itself).
+    pub fn simulation(&self, scenario: Scenario) -> Simulation {
+        let mut sim = Simulation::new(scenario).expect("benchmark scenarios are valid");
+        if self.measure_only {
+            sim.world_mut().measure_only();
+        }
+        sim
+    }
+
+    /// Builds and runs the scenario to the end; returns the events processed.
+    pub fn run(&self, scenario: Scenario) -> u64 {
+        let mut sim = self.simulation(scenario);
+        sim.run();
+        sim.world().events_processed
+    }
+}
+
+/// Median of a non-empty list (mean of the middle two for an even count).
+pub fn median(xs: &[f64]) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// One runner's result as the JSON line both runners print:
+/// `{"case":…,"requests":…,"events":…,"runs_ms":[…],"ms":median,"events_per_s":…}`.
+pub fn result_json(case: &Case, requests: u32, events: u64, runs_ms: &[f64]) -> String {
+    let ms = median(runs_ms);
+    let eps = if ms > 0.0 { events as f64 / (ms / 1_000.0) } else { 0.0 };
+    serde_json::json!({
+        "case": case.name,
+        "requests": requests,
+        "events": events,
+        "runs_ms": runs_ms,
+        "ms": ms,
+        "events_per_s": eps.round(),
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_case_parses_and_applies_its_load() {
+        for c in CASES {
+            let s = c.scenario(None);
+            assert_eq!(s.clients.requests, c.requests, "{}", c.name);
+            if let Some(n) = c.clients {
+                assert_eq!(s.clients.count, n);
+            }
+            assert!(s.validate().is_ok(), "{}", c.name);
+        }
+        assert_eq!(case("retry_storm").unwrap().scenario(Some(7)).clients.requests, 7);
+    }
+
+    #[test]
+    fn small_runs_are_deterministic() {
+        for c in CASES {
+            let a = c.run(c.scenario(Some(200)));
+            let b = c.run(c.scenario(Some(200)));
+            assert!(a > 0, "{}", c.name);
+            assert_eq!(a, b, "{}: same scenario, same event count", c.name);
+        }
+    }
+
+    #[test]
+    fn median_of_odd_and_even_lists() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+
+    #[test]
+    fn result_json_has_the_fields_the_script_reads() {
+        let c = case("healthy").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&result_json(c, 10, 1_000, &[2.0, 1.0, 3.0])).unwrap();
+        assert_eq!(v["events"], 1_000);
+        assert_eq!(v["ms"], 2.0);
+        assert_eq!(v["events_per_s"], 500_000.0);
+    }
+}

@@ -1,0 +1,108 @@
+//! The page's hidden benchmark entry point: `?bench=CASE[&requests=N][&runs=K]`
+//! runs a benchmark case (src/bench.rs) to the end K times in this page,
+//! timed with `performance.now()`, instead of mounting the app. The JSON
+//! result (the same line `gateway-bench` prints natively) goes into
+//! `[data-testid=bench-result]`; `scripts/bench` reads it from headless
+//! Chromium on the release build.
+
+use leptos::prelude::*;
+
+use crate::bench::{case, names, result_json};
+
+/// What the address asks for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub case: String,
+    pub requests: Option<u32>,
+    pub runs: usize,
+}
+
+/// Most runs one page load does.
+const MAX_RUNS: usize = 50;
+
+/// Reads `bench`, `requests` and `runs` from a query string (`?a=b&c=d`);
+/// None when there is no `bench` parameter.
+pub fn parse(search: &str) -> Option<Request> {
+    let mut req = Request { case: String::new(), requests: None, runs: 1 };
+    let mut found = false;
+    for pair in search.trim_start_matches('?').split('&') {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "bench" => {
+                found = true;
+                req.case = v.to_string();
+            }
+            "requests" => req.requests = v.parse().ok().filter(|n| *n > 0),
+            "runs" => req.runs = v.parse().ok().filter(|n| *n > 0).unwrap_or(1).min(MAX_RUNS),
+            _ => {}
+        }
+    }
+    found.then_some(req)
+}
+
+/// The benchmark the page's address asks for, if any.
+pub fn requested() -> Option<Request> {
+    let search = web_sys::window()?.location().search().ok()?;
+    parse(&search)
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
+fn run(req: &Request) -> String {
+    let Some(c) = case(&req.case) else {
+        return serde_json::json!({ "error": format!("{:?} is not a benchmark case; cases: {}", req.case, names().join(", ")) })
+            .to_string();
+    };
+    let scenario = c.scenario(req.requests);
+    let n = scenario.clients.requests;
+    let mut events = 0;
+    let mut runs_ms = Vec::with_capacity(req.runs);
+    for _ in 0..req.runs {
+        let sc = scenario.clone();
+        let t = now_ms();
+        events = c.run(sc);
+        runs_ms.push(now_ms() - t);
+    }
+    result_json(c, n, events, &runs_ms)
+}
+
+/// Mounts the benchmark page on `<body>` (instead of the app).
+pub fn mount(req: Request) {
+    leptos::mount::mount_to_body(move || view! { <Bench req=req.clone() /> });
+}
+
+/// Runs the benchmark once the page has painted, then shows its JSON.
+#[component]
+pub fn Bench(req: Request) -> impl IntoView {
+    let result = RwSignal::new(String::new());
+    let label = format!("benchmark {} × {}", req.case, req.runs);
+    gloo_timers::callback::Timeout::new(0, move || result.set(run(&req))).forget();
+    view! {
+        <main class="bench">
+            <h1>{label}</h1>
+            <Show when=move || result.with(|r| r.is_empty())>
+                <p data-testid="bench-running">"running…"</p>
+            </Show>
+            <pre data-testid="bench-result">{move || result.get()}</pre>
+        </main>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_parameters() {
+        assert_eq!(parse(""), None);
+        assert_eq!(parse("?fault=slow_app"), None);
+        assert_eq!(
+            parse("?bench=retry_storm&requests=100000&runs=5"),
+            Some(Request { case: "retry_storm".into(), requests: Some(100_000), runs: 5 })
+        );
+        assert_eq!(parse("?bench=healthy&requests=x&runs=0"), Some(Request { case: "healthy".into(), requests: None, runs: 1 }));
+        assert_eq!(parse("?bench=healthy&runs=1000").unwrap().runs, MAX_RUNS);
+    }
+}
