@@ -17,6 +17,19 @@ pub struct Model {
     pub last_text: String,
 }
 
+impl Model {
+    /// The topology in one sentence, for screen readers (the page's SVG and the embed's boxes).
+    pub fn describe(&self) -> String {
+        format!(
+            "client, {} ({}), and {} upstream server(s): {}",
+            self.proxy_name,
+            if self.proxy_running { "running" } else { "not running" },
+            self.apps.len(),
+            self.apps.iter().map(|a| format!("{} {}", a.name, a.state)).collect::<Vec<_>>().join(", ")
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppBox {
     pub name: String,
@@ -200,13 +213,7 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                 class="topo"
                 viewBox=move || layout.with(|l| format!("0 0 {} {}", l.w, l.h))
                 role="group"
-                aria-label=move || model.with(|m| format!(
-                    "client, {} ({}), and {} upstream server(s): {}",
-                    m.proxy_name,
-                    if m.proxy_running { "running" } else { "not running" },
-                    m.apps.len(),
-                    m.apps.iter().map(|a| format!("{} {}", a.name, a.state)).collect::<Vec<_>>().join(", ")
-                ))
+                aria-label=move || model.with(Model::describe)
             >
                 // Links first, boxes on top.
                 <line

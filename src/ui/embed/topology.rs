@@ -20,13 +20,7 @@ pub fn CompactTopology(model: Signal<Model>) -> impl IntoView {
         <div
             class="embed-topology"
             role="group"
-            aria-label=move || model.with(|m| format!(
-                "client, {} ({}), and {} upstream server(s): {}",
-                m.proxy_name,
-                if m.proxy_running { "running" } else { "not running" },
-                m.apps.len(),
-                m.apps.iter().map(|a| format!("{} {}", a.name, a.state)).collect::<Vec<_>>().join(", ")
-            ))
+            aria-label=move || model.with(Model::describe)
         >
             <div class=move || format!("embed-box client {}", model.with(|m| m.last)) data-testid="embed-box-client">
                 <span class="embed-box-head">
