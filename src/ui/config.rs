@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use super::number::NumberField;
+
 use crate::sim::proxy::{haproxy, nginx};
 use crate::sim::scenario::{Flavor, Scenario};
 
@@ -66,24 +68,16 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
         on_change.run(next);
     };
     let control = move |n: &'static Num| {
+        let on_text = Callback::new(move |text: String| {
+            if let Ok(v) = text.parse::<u64>() {
+                if (n.min..=n.max).contains(&v) {
+                    edit(&|s| (n.set)(s, v * n.scale));
+                }
+            }
+        });
         view! {
-            <label class="field">
-                <span class="field-label">{n.label}</span>
-                <input
-                    type="number"
-                    min=n.min
-                    max=n.max
-                    data-testid=n.testid
-                    prop:value=move || scenario.with(|s| ((n.get)(s) / n.scale).to_string())
-                    on:change=move |ev| {
-                        if let Ok(v) = event_target_value(&ev).parse::<u64>() {
-                            if (n.min..=n.max).contains(&v) {
-                                edit(&|s| (n.set)(s, v * n.scale));
-                            }
-                        }
-                    }
-                />
-            </label>
+            <NumberField label=n.label testid=n.testid.to_string() min=n.min.to_string() max=n.max.to_string()
+                value=Signal::derive(move || scenario.with(|s| ((n.get)(s) / n.scale).to_string())) on_text />
         }
     };
     view! {

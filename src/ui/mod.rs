@@ -13,6 +13,7 @@ pub mod lab;
 pub mod library;
 mod lessons;
 mod logs;
+mod number;
 mod palette;
 mod panic;
 mod picker;

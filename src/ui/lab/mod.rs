@@ -17,6 +17,7 @@ use charts::{BreakerBand, Legend, LoadChart, OutcomeChart};
 use results::ResultTable;
 use run::{Load, MAX_CLIENTS, MAX_REQUESTS};
 use strategy::StrategyEditor;
+use super::number::NumberField;
 
 /// The playground's own scenario, offered as an experiment.
 const PLAYGROUND: &str = "playground";
@@ -130,25 +131,14 @@ pub fn RetryLab(playground: RwSignal<Scenario>) -> impl IntoView {
     };
 
     let load_field = move |label: &'static str, testid: &'static str, max: f64, get: fn(&Load) -> f64, put: fn(&mut Load, f64)| {
-        view! {
-            <label class="field">
-                <span class="field-label">{label}</span>
-                <input
-                    type="number"
-                    min="1"
-                    max=max
-                    data-testid=testid
-                    prop:value=move || load.with(|l| get(l).to_string())
-                    on:change=move |ev| {
-                        if let Ok(v) = event_target_value(&ev).trim().parse::<f64>() {
-                            if v.is_finite() && v >= 1.0 {
-                                load.update(|l| put(l, v.min(max)));
-                            }
-                        }
-                    }
-                />
-            </label>
-        }
+        let on_text = Callback::new(move |text: String| {
+            if let Ok(v) = text.trim().parse::<f64>() {
+                if v.is_finite() && v >= 1.0 {
+                    load.update(|l| put(l, v.min(max)));
+                }
+            }
+        });
+        view! { <NumberField label testid=testid.to_string() min="1".to_string() max=max.to_string() value=Signal::derive(move || load.with(|l| get(l).to_string())) on_text /> }
     };
 
     let results = move || {

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use crate::sim::scenario::{Backoff, CircuitBreaker, Hedge, Jitter, RetryBudget, RetryPolicy, RetryThrottle};
+use crate::ui::number::NumberField;
 
 /// Outcomes offered as "retry on" checkboxes.
 const RETRY_ON: &[(&str, &str)] = &[("502", "502"), ("503", "503"), ("504", "504"), ("connect_error", "connection error"), ("timeout", "timeout")];
@@ -38,23 +39,12 @@ pub fn StrategyEditor(name: &'static str, key: &'static str, policy: RwSignal<Re
     let id = move |what: &str| format!("lab-{key}-{what}");
     let set = move |f: &dyn Fn(&mut RetryPolicy)| policy.update(|p| f(p));
     let num = move |label: &'static str, what: &'static str, max: u64, get: fn(&RetryPolicy) -> u64, put: fn(&mut RetryPolicy, u64)| {
-        view! {
-            <label class="field">
-                <span class="field-label">{label}</span>
-                <input
-                    type="number"
-                    min="0"
-                    max=max
-                    data-testid=id(what)
-                    prop:value=move || policy.with(|p| get(p).to_string())
-                    on:change=move |ev| {
-                        if let Ok(v) = event_target_value(&ev).trim().parse::<u64>() {
-                            set(&|p| put(p, v.min(max)));
-                        }
-                    }
-                />
-            </label>
-        }
+        let on_text = Callback::new(move |text: String| {
+            if let Ok(v) = text.trim().parse::<u64>() {
+                set(&|p| put(p, v.min(max)));
+            }
+        });
+        view! { <NumberField label testid=id(what) min="0".to_string() max=max.to_string() value=Signal::derive(move || policy.with(|p| get(p).to_string())) on_text /> }
     };
     let toggle = move |label: &'static str, what: &'static str, get: fn(&RetryPolicy) -> bool, put: fn(&mut RetryPolicy, bool)| {
         view! {
