@@ -30,7 +30,8 @@ fn run_question(q: &Question) -> Result<Revealed, String> {
     let e = lesson::asked(q, &sim).ok_or("the scenario has no such request")?;
     Ok(Revealed {
         status: e.status(),
-        line: e.error_lines.first().cloned().or_else(|| e.access_line.clone()).unwrap_or_default(),
+        // The same line the embed reports: the most severe error.log line, else the access line.
+        line: crate::embed_api::log_line(e, sim.world().scenario.proxy.flavor).1.unwrap_or_default(),
         explanation: e.explanation.clone().unwrap_or_default(),
     })
 }
