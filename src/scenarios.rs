@@ -2,6 +2,13 @@
 //! files of `scenarios/` and `scenarios/retry_lab/` (`tests/ui_library.rs`
 //! keeps these lists equal to the directories). Data only, no web imports.
 
+use crate::sim::scenario::{Clients, Scenario};
+
+/// Where the page and lessons start: healthy, no requests sent yet.
+pub fn blank() -> Scenario {
+    Scenario { clients: Clients { requests: 0, ..Clients::default() }, ..Scenario::default() }
+}
+
 /// (file stem, JSON text).
 pub const READY: &[(&str, &str)] = &[
     ("app_down", include_str!("../scenarios/app_down.json")),

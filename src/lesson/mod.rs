@@ -124,6 +124,13 @@ impl Mark {
     pub fn first_request(&self, epoch: u64) -> usize {
         if epoch == self.epoch { self.requests } else { 0 }
     }
+
+    /// What a check sees of this step, given the run's `epoch`, all its
+    /// requests and all the terminal's commands.
+    pub fn seen<'a>(&self, epoch: u64, scenario: &'a Scenario, exchanges: &'a [Exchange], commands: &'a [String]) -> Seen<'a> {
+        let since = self.first_request(epoch).min(exchanges.len());
+        Seen { scenario, exchanges: &exchanges[since..], commands: &commands[self.commands.min(commands.len())..] }
+    }
 }
 
 /// What a check sees.
@@ -226,9 +233,10 @@ impl Action {
             }
             Action::Fix => {
                 let mut next = d.scenario();
-                if !next.faults.is_empty() {
-                    Fault::apply_fix(&mut next, 0);
+                if next.faults.is_empty() {
+                    return Ok(());
                 }
+                Fault::apply_fix(&mut next, 0);
                 d.apply(next)
             }
             Action::Set { pointer, value } => {
@@ -380,7 +388,7 @@ impl Quiz {
 pub fn starting_scenario(l: &Lesson, seed: u64) -> Result<Scenario, String> {
     let mut sc = match &l.start {
         Some(name) => Scenario::from_json(catalog::scenario_text(name).ok_or_else(|| format!("{name:?} is not a ready scenario"))?).map_err(|e| e.to_string())?,
-        None => Scenario { clients: crate::sim::scenario::Clients { requests: 0, ..Default::default() }, ..Scenario::default() },
+        None => crate::scenarios::blank(),
     };
     sc.seed = seed;
     Ok(sc)
@@ -420,9 +428,7 @@ impl SimDriver {
 
     /// What a check sees of the step that began at `m`.
     pub fn seen(&self, m: Mark) -> Seen<'_> {
-        let ex = self.sim.exchanges();
-        let since = m.first_request(self.epoch).min(ex.len());
-        Seen { scenario: &self.sim.world().base, exchanges: &ex[since..], commands: &self.commands[m.commands.min(self.commands.len())..] }
+        m.seen(self.epoch, &self.sim.world().base, self.sim.exchanges(), &self.commands)
     }
 }
 

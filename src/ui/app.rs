@@ -52,7 +52,7 @@ fn add_problem(notice: RwSignal<Option<String>>, msg: String) {
 pub fn App() -> impl IntoView {
     // A share link (or readable parameters) may name the scenario to open.
     let link = read_location();
-    let blank = Playground::blank();
+    let blank = crate::scenarios::blank();
     let (initial, first) = match link.scenario.clone().map(|s| Simulation::new(s.clone()).map(|sim| (s, sim))) {
         Some(Ok((s, mut sim))) => {
             // Its own requests run, as when a ready scenario is loaded
@@ -78,7 +78,6 @@ pub fn App() -> impl IntoView {
     let training = Training::new(link.present);
     provide_context(training);
     install_shortcuts(pg, training);
-    // A lesson named in the address must exist.
     // `view=NAME`: the section to scroll to once the page is drawn.
     if let Some(view) = link.view.clone() {
         if VIEWS.contains(&view.as_str()) {
@@ -91,8 +90,10 @@ pub fn App() -> impl IntoView {
             add_problem(notice, format!("view={view:?} is not a section of this page (one of {}).", VIEWS.join(", ")));
         }
     }
+    // The lessons, read once; a lesson named in the address must be one of them.
+    let (lessons, broken_lessons) = crate::lesson::catalog::lessons();
     let lesson = link.lesson.clone().filter(|id| {
-        let known = crate::lesson::catalog::lessons().0.iter().any(|l| &l.id == id);
+        let known = lessons.iter().any(|l| &l.id == id);
         if !known {
             add_problem(notice, format!("lesson={id:?} is not a lesson this page knows."));
         }
@@ -202,7 +203,7 @@ pub fn App() -> impl IntoView {
             <LinkNotice message=notice />
             <PresenterBar />
             <main>
-                <Lessons initial=lesson />
+                <Lessons lessons broken=broken_lessons initial=lesson />
                 <Topology model=topology on_select=select />
                 <Controls fault_id=fault_id on_fault=choose_fault on_send=send on_burst=burst />
                 <Palette scenario=scenario error=config_error on_change=set_faults />

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::lesson::{catalog, Action, Driver, Lesson, Mark};
+use crate::lesson::{Action, Driver, Lesson, Mark};
 
 use super::playground::Playground;
 use super::presenter::Training;
@@ -20,12 +20,14 @@ struct Progress {
 
 #[component]
 pub fn Lessons(
+    /// The lessons that parse (`catalog::lessons`), and a message for each that does not.
+    lessons: Vec<Lesson>,
+    broken: Vec<String>,
     /// `?lesson=ID` from the address (already checked against the list).
     initial: Option<String>,
 ) -> impl IntoView {
     let pg = Playground::get();
     let training = Training::get();
-    let (lessons, broken) = catalog::lessons();
     let lessons = StoredValue::new(lessons);
     let chosen = RwSignal::new(0usize);
     let progress = RwSignal::new(None::<Progress>);

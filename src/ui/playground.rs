@@ -7,7 +7,8 @@
 
 use leptos::prelude::*;
 
-use crate::sim::{Fault, FaultKind, RequestSpec, Scenario, Simulation};
+use crate::lesson::Action;
+use crate::sim::{Fault, RequestSpec, Scenario, Simulation};
 
 use super::controls::{BURST, BURST_RATE};
 use super::time::SPEEDS;
@@ -56,11 +57,6 @@ impl Playground {
             epoch: RwSignal::new(0),
             pending_command: RwSignal::new(None),
         }
-    }
-
-    /// The page's starting point: healthy, no requests sent yet.
-    pub fn blank() -> Scenario {
-        Scenario { clients: crate::sim::scenario::Clients { requests: 0, ..Default::default() }, ..Scenario::default() }
     }
 
     /// The playground of the enclosing `App`.
@@ -116,21 +112,15 @@ impl Playground {
         self.apply(next)
     }
 
-    /// Breaks the upstream with catalog fault `id` ("none" heals it).
+    /// Breaks the upstream with catalog fault `id` ("none" heals it): the
+    /// same action a lesson's "Show me" performs.
     pub fn break_with(&self, id: &str) -> Result<(), String> {
-        if id != "none" && FaultKind::from_id(id).is_none() {
-            return Err(format!("{id:?} is not a fault this page knows"));
-        }
-        self.set_faults(FaultKind::from_id(id).into_iter().map(Fault::from).collect())
+        Action::Break(id.to_string()).perform(&mut self.clone())
     }
 
-    /// Applies the engine's fix for the first fault (`Fault::apply_fix`).
+    /// Applies the engine's fix for the first fault (`Fault::apply_fix`), if any.
     pub fn fix(&self) {
-        let mut next = self.scenario.get_untracked();
-        if !next.faults.is_empty() {
-            Fault::apply_fix(&mut next, 0);
-            let _ = self.apply(next);
-        }
+        let _ = Action::Fix.perform(&mut self.clone());
     }
 
     /// Replaces the simulation with a fresh one on `sc`; its own requests
@@ -280,14 +270,8 @@ impl Playground {
     pub fn passes(&self, check: &crate::lesson::Check, m: crate::lesson::Mark) -> bool {
         self.revision.track();
         let epoch = self.epoch.get();
-        let scenario = self.scenario.get();
-        self.commands.with(|commands| {
-            self.sim.with_value(|s| {
-                let ex = s.exchanges();
-                let since = m.first_request(epoch).min(ex.len());
-                let seen = crate::lesson::Seen { scenario: &scenario, exchanges: &ex[since..], commands: &commands[m.commands.min(commands.len())..] };
-                check.passes(&seen)
-            })
+        self.scenario.with(|scenario| {
+            self.commands.with(|commands| self.sim.with_value(|s| check.passes(&m.seen(epoch, scenario, s.exchanges(), commands))))
         })
     }
 }
