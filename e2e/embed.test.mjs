@@ -427,3 +427,37 @@ test('origin=: the embed takes messages from, and posts events to, that origin o
     await s.close();
   }
 });
+
+test('a host command starts a click-to-start embed with its own scenario first', { timeout: 90_000 }, async () => {
+  const s = await newPage(browser, { viewport: { width: 1280, height: 900 } });
+  try {
+    await openDemo(s);
+    await s.page.evaluate(() => {
+      window.seen = [];
+      window.addEventListener('message', (e) => {
+        if (e.source === document.getElementById('lab-queued')?.contentWindow) window.seen.push(e.data);
+      });
+      const f = document.createElement('iframe');
+      f.id = 'lab-queued';
+      f.setAttribute('sandbox', 'allow-scripts allow-same-origin');
+      f.src = './?embed=1&start=click&fault=app_down';
+      document.querySelector('main').append(f);
+    });
+    const seen = () => s.page.evaluate(() => window.seen);
+    await waitFor(async () => (await seen()).find((e) => e.type === 'ready'), 'ready');
+    // The host fixes the app and sends: the scenario's own request runs first, when the host's
+    // command starts the embed (502, the app is down), then the host's (200).
+    await s.page.evaluate(() => {
+      const w = document.getElementById('lab-queued').contentWindow;
+      w.postMessage({ gatewayLab: 1, type: 'fix' }, '*');
+      w.postMessage({ gatewayLab: 1, type: 'send' }, '*');
+    });
+    await waitFor(async () => (await seen()).filter((e) => e.type === 'outcome').length >= 2, 'two outcomes');
+    await s.page.waitForTimeout(300);
+    const outcomes = (await seen()).filter((e) => e.type === 'outcome');
+    assert.deepEqual(outcomes.map((o) => o.status), [502, 200]);
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});

@@ -71,18 +71,20 @@ fn message_text(data: &JsValue) -> Option<String> {
     text.as_string()
 }
 
-/// Which finished requests the host has heard about (by index); cleared
-/// when a new run starts (load, reset).
-type Reported = Rc<RefCell<Vec<bool>>>;
+/// Which finished requests of the current run (`Playground::epoch`) the
+/// host has heard about, by index; requests before `first_open` all have.
+#[derive(Default)]
+struct Reported {
+    epoch: u64,
+    seen: Vec<bool>,
+    first_open: usize,
+}
 
 /// Listens to the host, announces the embed, and reports every request that
 /// finishes. `started` is false while a `start=click` embed waits; any
 /// command but `ping` starts it (the host acts for its reader).
 pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, warnings: Vec<String>) {
-    let reported: Reported = Rc::new(RefCell::new(Vec::new()));
-
     let h = host.clone();
-    let r = reported.clone();
     let listener = window_event_listener(leptos::ev::message, move |ev: web_sys::MessageEvent| {
         if !h.accepts(&ev) {
             return;
@@ -90,7 +92,7 @@ pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, warnings
         let Some(text) = message_text(&ev.data()) else { return };
         match embed_api::parse_text(&text) {
             Ok(m) => {
-                if let Some(reply) = run(pg, &r, started, m) {
+                if let Some(reply) = run(pg, started, m) {
                     h.post(&reply);
                 }
             }
@@ -111,22 +113,29 @@ pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, warnings
         warnings,
     });
 
+    // Only the requests not yet reported are looked at; a new run (load,
+    // reset, seed) starts the count again.
+    let reported = RefCell::new(Reported { epoch: pg.epoch.get_untracked(), ..Reported::default() });
     Effect::new(move |_| {
         pg.revision.track();
+        let epoch = pg.epoch.get_untracked();
         let outcomes = pg.sim.with_value(|s| {
             let flavor = s.world().scenario.proxy.flavor;
-            let mut done = reported.borrow_mut();
-            let ex = s.exchanges();
-            if done.len() > ex.len() {
-                done.clear();
+            let mut r = reported.borrow_mut();
+            if r.epoch != epoch {
+                *r = Reported { epoch, ..Reported::default() };
             }
-            done.resize(ex.len(), false);
+            let ex = s.exchanges();
+            r.seen.resize(ex.len(), false);
             let mut out = Vec::new();
-            for (e, seen) in ex.iter().zip(done.iter_mut()) {
-                if e.is_finished() && !*seen {
-                    *seen = true;
-                    out.push(embed_api::outcome(e, flavor));
+            for i in r.first_open..ex.len() {
+                if ex[i].is_finished() && !r.seen[i] {
+                    r.seen[i] = true;
+                    out.push(embed_api::outcome(&ex[i], flavor));
                 }
+            }
+            while r.first_open < ex.len() && r.seen[r.first_open] {
+                r.first_open += 1;
             }
             out
         });
@@ -137,15 +146,14 @@ pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, warnings
 }
 
 /// Carries out one command; the reply to post, if any.
-fn run(pg: Playground, reported: &Reported, started: RwSignal<bool>, m: Message) -> Option<Event> {
+fn run(pg: Playground, started: RwSignal<bool>, m: Message) -> Option<Event> {
     let Message { id, command } = m;
     if command != Command::Ping && !started.get_untracked() {
-        started.set(true);
+        super::start(pg, started);
     }
-    let new_run = |reported: &Reported| reported.borrow_mut().clear();
     let result = match &command {
-        Command::Load(Load::Named(name)) => pg.load_named(name).inspect(|_| new_run(reported)),
-        Command::Load(Load::Scenario(sc)) => pg.load((**sc).clone()).inspect(|_| new_run(reported)),
+        Command::Load(Load::Named(name)) => pg.load_named(name),
+        Command::Load(Load::Scenario(sc)) => pg.load((**sc).clone()),
         Command::Break(fault) => pg.break_with(fault),
         Command::Fix => {
             pg.fix();
@@ -164,7 +172,6 @@ fn run(pg: Playground, reported: &Reported, started: RwSignal<bool>, m: Message)
             Ok(())
         }
         Command::Reset => {
-            new_run(reported);
             pg.reset();
             Ok(())
         }
@@ -177,10 +184,9 @@ fn run(pg: Playground, reported: &Reported, started: RwSignal<bool>, m: Message)
     }
 }
 
-/// Posts `resize` whenever the height of `root` changes: a ResizeObserver
-/// watches it, and every change to the simulation checks it too (for
-/// browsers without ResizeObserver).
-pub fn report_height(root: NodeRef<leptos::html::Div>, host: Rc<Host>, revision: RwSignal<u64>) {
+/// Posts `resize` whenever the height of `root` changes (a ResizeObserver
+/// watches it; `root` has no fixed height, so its box follows its content).
+pub fn report_height(root: NodeRef<leptos::html::Div>, host: Rc<Host>) {
     let last = Cell::new(0u32);
     let check = Rc::new(move || {
         let Some(el) = root.get_untracked() else { return };
@@ -191,18 +197,18 @@ pub fn report_height(root: NodeRef<leptos::html::Div>, host: Rc<Host>, revision:
         }
     });
     Effect::new(move |observing: Option<bool>| {
-        revision.track();
-        let Some(el) = root.get() else { return false };
-        if observing != Some(true) {
-            let cb = check.clone();
-            let cb = Closure::<dyn FnMut()>::new(move || cb());
-            if let Ok(obs) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
-                obs.observe(&el);
-                // The observer and its callback live as long as the page.
-                std::mem::forget(obs);
-            }
-            cb.forget();
+        if observing == Some(true) {
+            return true;
         }
+        let Some(el) = root.get() else { return false };
+        let cb = check.clone();
+        let cb = Closure::<dyn FnMut()>::new(move || cb());
+        if let Ok(obs) = web_sys::ResizeObserver::new(cb.as_ref().unchecked_ref()) {
+            obs.observe(&el);
+            // The observer and its callback live as long as the page.
+            std::mem::forget(obs);
+        }
+        cb.forget();
         check();
         true
     });

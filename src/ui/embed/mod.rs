@@ -29,6 +29,13 @@ pub use snippet::EmbedSnippet;
 /// The fault the picker offers when nothing is broken.
 const DEFAULT_PICK: &str = "app_down";
 
+/// Starts a click-to-start embed: its scenario runs now, from time zero
+/// (App did not run it). The reader's click and any host command start it.
+pub(crate) fn start(pg: Playground, started: RwSignal<bool>) {
+    started.set(true);
+    pg.reset();
+}
+
 #[component]
 pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
     let pg = Playground::get();
@@ -44,7 +51,7 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
     let root = NodeRef::<leptos::html::Div>::new();
     if let Some(host) = api::Host::detect(link.origin.clone()) {
         api::connect(pg, host.clone(), started, link.problems.clone());
-        api::report_height(root, host, revision);
+        api::report_height(root, host);
     }
 
     let model = Memo::new(move |_| {
@@ -55,10 +62,7 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
         revision.track();
         sim.with_value(|s| s.exchanges().last().cloned())
     });
-    let flavor = Signal::derive(move || {
-        revision.track();
-        sim.with_value(|s| s.world().scenario.proxy.flavor)
-    });
+    let flavor = Signal::derive(move || scenario.with(|s| s.proxy.flavor));
     let title = move || scenario.with(|s| format!("{} · {}", embed_api::title(s), embed_api::flavor_name(s.proxy.flavor)));
 
     // The picker shows the active fault, or what Break would apply.
@@ -72,9 +76,8 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
     let broken = move || current.with(|c| c.is_some());
 
     let begin = move |_| {
-        started.set(true);
-        // The scenario's own requests run now; a scenario without any gets one.
-        pg.reset();
+        start(pg, started);
+        // A scenario without requests of its own gets one.
         if scenario.with_untracked(|s| s.clients.requests == 0 && s.requests.is_empty()) {
             pg.send();
         }
