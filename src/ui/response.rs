@@ -2,32 +2,47 @@ use leptos::prelude::*;
 
 use crate::sim::world::{ClientResult, Exchange};
 
+/// What the client got, in a few words, and its class (ok, warn, fail,
+/// pending): the page's and the embed's status line.
+pub fn headline(e: &Exchange) -> (String, &'static str) {
+    if !e.is_finished() {
+        // The status line may have arrived while the body is still coming.
+        return match &e.response {
+            Some(r) if r.status >= 100 => (format!("{} {}", r.status, r.reason), "pending"),
+            _ => ("Waiting…".into(), "pending"),
+        };
+    }
+    let by_status = |s: u16| match s {
+        200..=399 => "ok",
+        400..=499 => "warn",
+        _ => "fail",
+    };
+    match (&e.client_result, &e.response) {
+        (Some(ClientResult::ConnectFailed), _) => ("No response: could not connect".into(), "fail"),
+        (Some(ClientResult::Http09), _) => ("No status line (HTTP/0.9 bytes)".into(), "fail"),
+        (Some(ClientResult::Truncated { .. }), Some(r)) => (format!("{} {}, body cut short", r.status, r.reason), "fail"),
+        (Some(ClientResult::TimedOut), _) => ("No response: the client gave up (timeout)".into(), "fail"),
+        (Some(ClientResult::Rejected), _) => ("Not sent: the circuit breaker is open".into(), "fail"),
+        (Some(ClientResult::Cancelled), _) => ("Cancelled: another copy answered first".into(), "warn"),
+        (_, Some(r)) => (format!("{} {}", r.status, r.reason), by_status(r.status)),
+        (_, None) => ("No response".into(), "fail"),
+    }
+}
+
 /// What the client received: status line, headers, body and the engine's
 /// explanation.
 #[component]
 pub fn ResponseView(exchange: Signal<Option<Exchange>>) -> impl IntoView {
-    let status_class = move || {
-        exchange.with(|e| match e.as_ref().and_then(|e| e.status()).filter(|s| *s >= 100) {
-            None if e.as_ref().is_some_and(|e| e.finished_at.is_some()) => "status fail",
-            None => "status",
-            Some(s) if s < 400 => "status ok",
-            Some(s) if s >= 500 => "status fail",
-            Some(_) => "status warn",
-        })
+    let head = move || exchange.with(|e| e.as_ref().map(headline));
+    let status_class = move || match head() {
+        None | Some((_, "pending")) => "status".to_string(),
+        Some((_, class)) => format!("status {class}"),
     };
     view! {
         <section class="response" aria-label="What the client got">
             <h2>"What the client got"</h2>
             <p class=status_class data-testid="status" aria-live="polite">
-                {move || exchange.with(|e| match e.as_ref() {
-                    None => "No request sent yet".to_string(),
-                    Some(e) => match (&e.client_result, &e.response) {
-                        (Some(ClientResult::ConnectFailed), _) => "No response: could not connect".to_string(),
-                        (Some(ClientResult::Http09), _) => "No status line (HTTP/0.9 bytes)".to_string(),
-                        (_, Some(r)) => format!("{} {}", r.status, r.reason),
-                        (_, None) => "Waiting…".to_string(),
-                    },
-                })}
+                {move || head().map(|h| h.0).unwrap_or_else(|| "No request sent yet".to_string())}
             </p>
             <p class="console" data-testid="client-console">
                 {move || exchange.with(|e| e.as_ref().map(|e| e.console.join("\n")).unwrap_or_default())}

@@ -5,29 +5,8 @@ use leptos::prelude::*;
 
 use crate::embed_api;
 use crate::sim::scenario::Flavor;
-use crate::sim::world::{ClientResult, Exchange};
-
-/// The headline for a request and its class (ok, warn, fail, pending).
-fn headline(e: &Exchange) -> (String, &'static str) {
-    if !e.is_finished() {
-        return ("Waiting…".into(), "pending");
-    }
-    let by_status = |s: u16| match s {
-        200..=399 => "ok",
-        400..=499 => "warn",
-        _ => "fail",
-    };
-    match (&e.client_result, &e.response) {
-        (Some(ClientResult::ConnectFailed), _) => ("No response: could not connect".into(), "fail"),
-        (Some(ClientResult::Http09), _) => ("No status line (HTTP/0.9 bytes)".into(), "fail"),
-        (Some(ClientResult::Truncated { .. }), Some(r)) => (format!("{} {}, body cut short", r.status, r.reason), "fail"),
-        (Some(ClientResult::TimedOut), _) => ("No response: the client gave up (timeout)".into(), "fail"),
-        (Some(ClientResult::Rejected), _) => ("Not sent: the circuit breaker is open".into(), "fail"),
-        (Some(ClientResult::Cancelled), _) => ("Cancelled: another copy answered first".into(), "warn"),
-        (_, Some(r)) => (format!("{} {}", r.status, r.reason), by_status(r.status)),
-        (_, None) => ("No response".into(), "fail"),
-    }
-}
+use crate::sim::world::Exchange;
+use crate::ui::response::headline;
 
 fn log_title(log: &str) -> &'static str {
     match log {
