@@ -11,6 +11,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::sim::log::Level;
 use crate::sim::scenario::Flavor;
 use crate::sim::world::{ClientResult, Exchange};
 use crate::sim::{FaultKind, Scenario};
@@ -206,15 +207,8 @@ pub fn summary(sc: &Scenario) -> Summary {
         title: title(sc),
         fault: faults.first().cloned().unwrap_or_else(|| "none".into()),
         faults,
-        flavor: flavor_name(sc.proxy.flavor),
+        flavor: sc.proxy.flavor.as_str(),
         seed: sc.seed,
-    }
-}
-
-pub fn flavor_name(f: Flavor) -> &'static str {
-    match f {
-        Flavor::Nginx => "nginx",
-        Flavor::Haproxy => "haproxy",
     }
 }
 
@@ -250,9 +244,10 @@ pub fn log_line(ex: &Exchange, flavor: Flavor) -> (&'static str, Option<String>)
     if flavor == Flavor::Haproxy {
         return ("haproxy", ex.access_line.clone());
     }
-    const LEVELS: [&str; 8] = ["[debug]", "[info]", "[notice]", "[warn]", "[error]", "[crit]", "[alert]", "[emerg]"];
-    let level = |l: &str| LEVELS.iter().position(|lv| l.contains(lv)).unwrap_or(0);
-    let worst = ex.error_lines.iter().enumerate().max_by_key(|(i, l)| (level(l), *i)).map(|(_, l)| l.clone());
+    // `2026/11/21 04:43:44 [error] 4453#4453: ...`: the first bracket is the level.
+    let level = |l: &str| l.split_once('[').and_then(|(_, r)| r.split_once(']')).and_then(|(lv, _)| Level::parse(lv)).unwrap_or(Level::Debug);
+    // Levels order from the most severe; reversed, the last of equals wins.
+    let worst = ex.error_lines.iter().rev().min_by_key(|l| level(l)).cloned();
     match worst {
         Some(l) => ("error.log", Some(l)),
         None => ("access.log", ex.access_line.clone()),

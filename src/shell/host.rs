@@ -50,7 +50,7 @@ pub fn proxy(w: &World) -> ProxyView {
     let p = &w.scenario.proxy;
     ProxyView {
         flavor: p.flavor,
-        unit: if p.flavor == Flavor::Haproxy { "haproxy" } else { "nginx" },
+        unit: p.flavor.as_str(),
         running: w.proxy_running,
         since: w.proxy_since,
         master_pid: p.worker_pid.saturating_sub(1),

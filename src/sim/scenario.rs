@@ -375,6 +375,16 @@ pub enum Flavor {
     Haproxy,
 }
 
+impl Flavor {
+    /// The proxy's program name, as in the scenario's JSON: `nginx` or `haproxy`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flavor::Nginx => "nginx",
+            Flavor::Haproxy => "haproxy",
+        }
+    }
+}
+
 /// HAProxy's own settings (used when `flavor` is `haproxy`); names follow
 /// haproxy.cfg keywords. The servers are `upstream.servers`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,6 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
-use crate::sim::scenario::Flavor;
 use crate::sim::world::ClientResult;
 use crate::sim::{Fault, Scenario, Simulation};
 
@@ -183,7 +182,7 @@ pub fn App() -> impl IntoView {
     let app_lines = log(|w| &w.app_log);
     let stderr_lines = log(|w| &w.proxy_stderr);
     let proxy_name = Signal::derive(move || {
-        scenario.with(|s| if s.proxy.flavor == Flavor::Haproxy { "haproxy" } else { "nginx" }.to_string())
+        scenario.with(|s| s.proxy.flavor.as_str().to_string())
     });
 
     Either::Right(view! {

@@ -88,7 +88,7 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                     <span class="field-label">"Proxy"</span>
                     <select
                         data-testid="flavor-select"
-                        prop:value=move || if flavor() == Flavor::Haproxy { "haproxy" } else { "nginx" }
+                        prop:value=move || flavor().as_str()
                         on:change=move |ev| {
                             let f = if event_target_value(&ev) == "haproxy" { Flavor::Haproxy } else { Flavor::Nginx };
                             edit(&|s| s.proxy.flavor = f);

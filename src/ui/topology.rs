@@ -119,7 +119,7 @@ pub fn model(sim: &Simulation) -> Model {
     inflight.truncate(200);
     Model {
         client: format!("{} from {}", sc.clients.user_agent, sc.clients.ip),
-        proxy_name: if haproxy { "haproxy".into() } else { "nginx".into() },
+        proxy_name: sc.proxy.flavor.as_str().into(),
         proxy_detail: if haproxy {
             format!("bind :{} → backend be_app", sc.proxy.listen)
         } else {

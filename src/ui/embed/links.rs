@@ -64,7 +64,7 @@ pub fn escape_attr(s: &str) -> String {
 
 /// The iframe's accessible name.
 pub fn frame_title(s: &Scenario) -> String {
-    format!("Gateway Lab: {} ({})", embed_api::title(s), embed_api::flavor_name(s.proxy.flavor))
+    format!("Gateway Lab: {} ({})", embed_api::title(s), s.proxy.flavor.as_str())
 }
 
 /// The `<iframe>` a documentation page pastes.

@@ -63,7 +63,7 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
         sim.with_value(|s| s.exchanges().last().cloned())
     });
     let flavor = Signal::derive(move || scenario.with(|s| s.proxy.flavor));
-    let title = move || scenario.with(|s| format!("{} · {}", embed_api::title(s), embed_api::flavor_name(s.proxy.flavor)));
+    let title = move || scenario.with(|s| format!("{} · {}", embed_api::title(s), s.proxy.flavor.as_str()));
 
     // The picker shows the active fault, or what Break would apply.
     let current = Signal::derive(move || scenario.with(|s| s.faults.first().map(|f| f.kind.id().to_string())));
