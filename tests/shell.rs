@@ -4,15 +4,12 @@
 //! terminal's own requests behave like curl's, and no input makes it panic.
 
 use gateway_lab::shell::{self, Output};
-use gateway_lab::sim::scenario::{Clients, Flavor, RetryPolicy};
+use gateway_lab::sim::scenario::{Flavor, RetryPolicy};
 use gateway_lab::sim::time::SimTime;
 use gateway_lab::sim::{Fault, FaultKind, Scenario, Simulation};
 use proptest::prelude::*;
 
-/// The page's blank playground: no client traffic of its own.
-fn blank() -> Scenario {
-    Scenario { clients: Clients { requests: 0, ..Clients::default() }, ..Scenario::default() }
-}
+use gateway_lab::scenarios::blank;
 
 fn sim() -> Simulation {
     Simulation::new(blank()).unwrap()
@@ -244,6 +241,9 @@ fn pipes_filters_and_exit_statuses() {
     assert_eq!(text(&mut s, "journalctl -u app | grep -o '[0-9]*ms$' | head -n 1").len(), "25ms\n".len());
     assert_eq!(text(&mut s, "systemctl status app | grep -A 1 Active"), text(&mut s, "systemctl status app | head -n 4 | tail -n 2"));
     assert_eq!(text(&mut s, "ss -tln | grep -E ':80 |:3000 ' | wc -l"), "2\n");
+    // Context as large as a usize: everything, once (it overflowed).
+    assert_eq!(text(&mut s, "grep -B 18446744073709551615 -A 18446744073709551615 -c GET access.log"), "3\n");
+    assert_eq!(text(&mut s, "grep -B 18446744073709551615 'GET /users' access.log | wc -l"), "3\n");
     assert_eq!(text(&mut s, "docker inspect app | grep '\"Running\"'"), "            \"Running\": true,\n");
     // curl -v writes to stderr: only the body goes through the pipe, unless 2>&1.
     let piped = text(&mut s, "curl -sv http://localhost/users | wc -c");

@@ -213,7 +213,7 @@ pub(super) fn grep(ctx: &mut Ctx<'_>, args: &[String], stdin: Option<String>) ->
         for i in 0..lines.len() {
             let near_hit = hits[i]
                 || (context && (i.saturating_sub(o.after)..i).any(|j| hits[j]))
-                || (context && (i + 1..=(i + o.before).min(lines.len().saturating_sub(1))).any(|j| hits[j]));
+                || (context && (i + 1..=i.saturating_add(o.before).min(lines.len().saturating_sub(1))).any(|j| hits[j]));
             if !near_hit {
                 continue;
             }
