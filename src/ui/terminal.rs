@@ -3,6 +3,8 @@
 //! keeps the transcript (the newest entries), the input's history and the
 //! suggested commands; every answer comes from the shell.
 
+use std::sync::Arc;
+
 use leptos::prelude::*;
 
 use crate::shell;
@@ -21,8 +23,9 @@ const PS1: &str = "root@web1:~#";
 #[derive(Clone, Debug, PartialEq)]
 struct Entry {
     id: u64,
-    line: String,
-    text: String,
+    // Shared, not copied: `For` clones the whole transcript on every change.
+    line: Arc<str>,
+    text: Arc<str>,
     status: i32,
 }
 
@@ -116,9 +119,18 @@ pub fn Terminal() -> impl IntoView {
             });
         }
         let cols = columns();
-        let out = pg.sim.try_update_value(|s| shell::run_in(s, &line, cols));
-        pg.bump();
-        let Some(out) = out else { return };
+        // Most commands only look; the page re-renders only if the run moved
+        // (curl sends a request and lets virtual time pass).
+        let stamp = |s: &crate::sim::Simulation| (s.now(), s.world().events_processed, s.exchanges().len());
+        let out = pg.sim.try_update_value(|s| {
+            let before = stamp(s);
+            let out = shell::run_in(s, &line, cols);
+            (out, stamp(s) != before)
+        });
+        let Some((out, moved)) = out else { return };
+        if moved {
+            pg.bump();
+        }
         if out.clear {
             entries.set(Vec::new());
             return;
@@ -126,7 +138,7 @@ pub fn Terminal() -> impl IntoView {
         let id = next_id.get_value();
         next_id.set_value(id + 1);
         entries.update(|e| {
-            e.push(Entry { id, line: trimmed, text: screen_text(&out.text), status: out.status });
+            e.push(Entry { id, line: trimmed.into(), text: screen_text(&out.text).into(), status: out.status });
             if e.len() > KEPT {
                 let extra = e.len() - KEPT;
                 e.drain(..extra);
@@ -161,8 +173,10 @@ pub fn Terminal() -> impl IntoView {
         browsing.set_value(next);
         input.set(next.and_then(|i| history.get(i).cloned()).unwrap_or_default());
     };
+    // The effective scenario changes only with the user's scenario or a new run, not every tick.
     let suggested = Memo::new(move |_| {
-        pg.revision.track();
+        pg.scenario.track();
+        pg.epoch.track();
         pg.sim.with_value(|s| suggestions(&s.world().scenario))
     });
 
