@@ -898,16 +898,8 @@ fn direct(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, a: usize, addr: &Address, show
         return;
     }
     // The app's answer: load shedding first, then a worker's reply.
-    let waiting = ctx.sim.world().apps[a].waiting.len() as u32;
-    let reply = if cfg.shed_queue_above > 0 && waiting >= cfg.shed_queue_above {
-        crate::sim::fault::AppReply {
-            after_us: 200,
-            wire: Wire::Http { response: app::shed_response(), bad_header_line: None, truncate_body_at: None },
-            note: Some("load shedding: queue full"),
-        }
-    } else {
-        app::compose_reply(&cfg, &faults, now, &mut rng)
-    };
+    let waiting = ctx.sim.world().apps[a].waiting.len();
+    let reply = app::shed_reply(&cfg, waiting).unwrap_or_else(|| app::compose_reply(&cfg, &faults, now, &mut rng));
     let due = if matches!(reply.wire, Wire::Hang) { u64::MAX } else { reply.after_us };
     let limit_us = o.max_time_ms.map(|ms| ms * 1_000).unwrap_or(PATIENCE_MS * 1_000);
     if due > limit_us {

@@ -115,6 +115,17 @@ pub fn healthy_response(cfg: &super::scenario::App) -> Response {
     }
 }
 
+/// The app's answer when `waiting` requests already queue and it sheds
+/// load above `shed_queue_above`: a fast 503 + Retry-After.
+pub fn shed_reply(cfg: &super::scenario::App, waiting: usize) -> Option<AppReply> {
+    let shed = cfg.shed_queue_above;
+    (shed > 0 && waiting as u32 >= shed).then(|| AppReply {
+        after_us: 200,
+        wire: Wire::Http { response: shed_response(), bad_header_line: None, truncate_body_at: None },
+        note: Some("load shedding: queue full"),
+    })
+}
+
 /// What an app that sheds load answers when its queue is full.
 pub fn shed_response() -> Response {
     super::fault::text_response(
@@ -215,14 +226,7 @@ pub fn on_request(w: &mut World, conn: ConnId) {
         return;
     }
     w.conns[conn].idle_token += 1; // cancels the app's idle timer
-    let cfg = &w.scenario.apps[a];
-    let shed = cfg.shed_queue_above;
-    if shed > 0 && w.apps[a].waiting.len() as u32 >= shed {
-        let reply = AppReply {
-            after_us: 200,
-            wire: Wire::Http { response: shed_response(), bad_header_line: None, truncate_body_at: None },
-            note: Some("load shedding: queue full"),
-        };
+    if let Some(reply) = shed_reply(&w.scenario.apps[a], w.apps[a].waiting.len()) {
         w.stats.app_requests_read += 1;
         w.conns[conn].read_by_app = true;
         let generation = w.apps[a].generation;
@@ -230,14 +234,15 @@ pub fn on_request(w: &mut World, conn: ConnId) {
         w.schedule(200, Event::AppWrite { conn, generation });
         return;
     }
-    if w.apps[a].busy < cfg.workers {
+    let workers = w.scenario.apps[a].workers;
+    if w.apps[a].busy < workers {
         start(w, a, conn);
     } else {
         w.conns[conn].queued = true;
         w.apps[a].waiting.push_back(conn);
         if let Some(id) = w.conns[conn].req {
             let n = w.apps[a].waiting.len();
-            w.note(id, Actor::App, format!("all {} workers busy: the request waits unread (queue: {n})", cfg.workers));
+            w.note(id, Actor::App, format!("all {workers} workers busy: the request waits unread (queue: {n})"));
         }
     }
 }
