@@ -402,8 +402,7 @@ fn resolve(ctx: &Ctx<'_>, host: &str) -> Result<Vec<String>, Option<u64>> {
         // A resolver that never answers: glibc tries twice, 5 s each.
         return Err((answer == crate::sim::fault::DnsAnswer::Timeout).then_some(10_000));
     }
-    let known = w.scenario.upstream.servers.iter().any(|s| Address::parse(&s.address).ok().and_then(|a| a.host().map(|h| h == host)).unwrap_or(false))
-        || w.base.upstream.servers.iter().any(|s| Address::parse(&s.address).ok().and_then(|a| a.host().map(|h| h == host)).unwrap_or(false));
+    let known = w.scenario.upstream.servers.iter().chain(&w.base.upstream.servers).any(|s| Address::parse(&s.address).ok().and_then(|a| a.host().map(|h| h == host)).unwrap_or(false));
     if known {
         return Ok(vec!["127.0.0.1".into()]);
     }

@@ -5,7 +5,6 @@
 //! clear it when the container starts again: after an OOM kill it stays
 //! `true` while the restarted app runs, until the next exit.
 
-use time::macros::format_description;
 use time::OffsetDateTime;
 
 use crate::sim::time::SimTime;
@@ -155,12 +154,8 @@ fn ps(w: &World, args: &[String]) -> Res {
 
 /// Go's RFC 3339 with nanoseconds for a calendar instant.
 fn rfc3339_unix(secs: i64, nanos: u32) -> String {
-    let f = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     let dt = OffsetDateTime::from_unix_timestamp(secs.clamp(0, 253_402_300_799)).unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    let base = dt.format(&f).unwrap_or_default();
-    let frac = format!("{nanos:09}");
-    let frac = frac.trim_end_matches('0');
-    if frac.is_empty() { format!("{base}Z") } else { format!("{base}.{frac}Z") }
+    crate::sim::time::rfc3339_nano(dt, nanos)
 }
 
 fn inspect(w: &World, args: &[String]) -> Res {

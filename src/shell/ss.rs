@@ -35,7 +35,6 @@ struct Row {
     peer: String,
     peer_port: String,
     users: String,
-    v6: bool,
 }
 
 pub(super) fn run(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
@@ -139,7 +138,6 @@ fn tcp_rows(ctx: &Ctx<'_>, o: &Opts) -> Vec<Row> {
         peer: if v6 { "[::]:".into() } else { "0.0.0.0:".into() },
         peer_port: "*".into(),
         users,
-        v6,
     };
     v4.push((22, listen("0.0.0.0", 22, format!("(\"sshd\",pid={SSHD_PID},fd=3)"), false)));
     v6.push((22, listen("[::]", 22, format!("(\"sshd\",pid={SSHD_PID},fd=4)"), true)));
@@ -159,9 +157,7 @@ fn tcp_rows(ctx: &Ctx<'_>, o: &Opts) -> Vec<Row> {
         if let Some(Address::Tcp { host: h, port }) = &app.listen {
             let addr = if h == "localhost" { "127.0.0.1" } else { h.as_str() };
             let users = format!("(\"node\",pid={},fd=18)", app.pid);
-            let mut row = listen(addr, *port, users, false);
-            row.send_q = 511;
-            v4.push((*port, row));
+            v4.push((*port, listen(addr, *port, users, false)));
         }
     }
     v4.sort_by_key(|r| r.0);
@@ -173,7 +169,6 @@ fn tcp_rows(ctx: &Ctx<'_>, o: &Opts) -> Vec<Row> {
     if !o.ipv4 || o.ipv6 {
         rows.extend(v6.into_iter().map(|r| r.1));
     }
-    rows.retain(|r| !(o.ipv4 && !o.ipv6 && r.v6));
     rows
 }
 
@@ -200,7 +195,6 @@ fn unix_rows(ctx: &Ctx<'_>) -> Vec<Row> {
         peer: "* ".into(),
         peer_port: "0".into(),
         users,
-        v6: false,
     };
     let mut rows = vec![row("/run/docker.sock", 18_421, 4096, format!("(\"dockerd\",pid={DOCKERD_PID},fd=4),(\"systemd\",pid=1,fd=48)"))];
     for app in host::apps(w) {

@@ -46,6 +46,16 @@ pub struct Clock {
     start_unix: i64,
 }
 
+/// Go's RFC 3339 with nanoseconds (`2026-11-21T04:43:44.5Z`; trailing
+/// zeros of the fraction dropped), as Docker prints times.
+pub fn rfc3339_nano(dt: OffsetDateTime, nanos: u32) -> String {
+    let f = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+    let base = dt.format(&f).unwrap_or_default();
+    let frac = format!("{nanos:09}");
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() { format!("{base}Z") } else { format!("{base}.{frac}Z") }
+}
+
 impl Clock {
     pub fn new(start_unix: i64) -> Self {
         // Clamp to a range `time` can represent so bad input cannot panic.
@@ -53,8 +63,7 @@ impl Clock {
     }
 
     fn datetime(&self, t: SimTime) -> OffsetDateTime {
-        let secs = self.start_unix.saturating_add((t.0 / MICROS_PER_SEC) as i64);
-        OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        OffsetDateTime::from_unix_timestamp(self.unix(t)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
     }
 
     /// nginx error.log time: `2026/11/21 04:43:44`.
@@ -112,11 +121,7 @@ impl Clock {
     /// Go's RFC 3339 with nanoseconds, trailing zeros trimmed (`docker
     /// inspect`): `2026-11-21T04:43:44.5Z`, `2026-11-21T04:43:44Z`.
     pub fn rfc3339_nano(&self, t: SimTime) -> String {
-        let f = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
-        let base = self.datetime(t).format(&f).unwrap_or_default();
-        let frac = format!("{:06}", t.0 % MICROS_PER_SEC);
-        let frac = frac.trim_end_matches('0');
-        if frac.is_empty() { format!("{base}Z") } else { format!("{base}.{frac}Z") }
+        rfc3339_nano(self.datetime(t), (t.0 % MICROS_PER_SEC) as u32 * 1_000)
     }
 
     /// Calendar seconds at virtual time `t` (after clamping the start).
