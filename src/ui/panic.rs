@@ -17,7 +17,7 @@ pub fn install() {
 /// This page without query or fragment (keeping `?embed=1` in an iframe).
 fn reset_url() -> String {
     let Some(loc) = web_sys::window().map(|w| w.location()) else { return "./".into() };
-    let base = format!("{}{}", loc.origin().unwrap_or_default(), loc.pathname().unwrap_or_default());
+    let base = super::embed::links::page_base();
     let embed = loc.search().unwrap_or_default().split(['?', '&']).any(|p| p == "embed=1" || p == "embed");
     if embed { format!("{base}?embed=1") } else { base }
 }

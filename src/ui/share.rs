@@ -16,11 +16,7 @@ pub fn read_location() -> Link {
 
 /// This page's address without query or fragment, plus `#fragment`.
 fn page_url(fragment: &str) -> String {
-    let base = web_sys::window()
-        .map(|w| w.location())
-        .map(|l| format!("{}{}", l.origin().unwrap_or_default(), l.pathname().unwrap_or_default()))
-        .unwrap_or_default();
-    format!("{base}#{fragment}")
+    format!("{}#{fragment}", super::embed::links::page_base())
 }
 
 /// Why the address could not be used (or parts of it), dismissable.

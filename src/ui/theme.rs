@@ -5,12 +5,7 @@ use leptos::prelude::*;
 #[component]
 pub fn ThemePicker(#[prop(into)] initial: String) -> impl IntoView {
     let theme = RwSignal::new(initial);
-    Effect::new(move |_| {
-        let t = theme.get();
-        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
-            let _ = if t == "system" { root.remove_attribute("data-theme") } else { root.set_attribute("data-theme", &t) };
-        }
-    });
+    Effect::new(move |_| theme.with(|t| apply(t)));
     view! {
         <label class="field inline theme">
             <span class="field-label">"Theme"</span>
@@ -20,5 +15,12 @@ pub fn ThemePicker(#[prop(into)] initial: String) -> impl IntoView {
                 <option value="dark">"Dark"</option>
             </select>
         </label>
+    }
+}
+
+/// Puts `theme` ("light", "dark", or "system": the media query decides) on `<html>`.
+pub fn apply(theme: &str) {
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = if theme == "system" { root.remove_attribute("data-theme") } else { root.set_attribute("data-theme", theme) };
     }
 }

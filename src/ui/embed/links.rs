@@ -1,6 +1,7 @@
 //! Addresses the embed needs: the full page with the same state ("Open in
 //! Gateway Lab"), the embed's own address and the `<iframe>` snippet. The
-//! builders are pure (tested natively); only `page_base` reads the browser.
+//! builders are pure (tested natively); only `page_base` reads the browser
+//! (the share link and the panic overlay use it too).
 
 use crate::embed_api;
 use crate::link;

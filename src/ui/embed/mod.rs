@@ -9,7 +9,7 @@
 //! `snippet.rs` is the other side: the full page's "Embed" button.
 
 mod api;
-mod links;
+pub(super) mod links;
 mod open;
 mod result;
 mod snippet;
@@ -42,10 +42,8 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
     let Playground { sim, scenario, revision, config_error, .. } = pg;
     let started = RwSignal::new(!link.click_to_start);
 
-    if let Some(theme) = link.theme.as_deref().filter(|t| *t != "system") {
-        if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
-            let _ = root.set_attribute("data-theme", theme);
-        }
+    if let Some(theme) = link.theme.as_deref() {
+        super::theme::apply(theme);
     }
 
     let root = NodeRef::<leptos::html::Div>::new();
