@@ -15,6 +15,8 @@ pub struct Model {
     /// Outcome class of the newest finished request.
     pub last: &'static str,
     pub last_text: String,
+    /// Outcome class of the newest finished request that reached an app.
+    pub apps_last: &'static str,
 }
 
 impl Model {
@@ -84,6 +86,7 @@ pub fn model(sim: &Simulation) -> Model {
     let mut inflight = Vec::new();
     let mut last = "idle";
     let mut last_text = "idle".to_string();
+    let mut apps_last = "idle";
     for ex in w.exchanges.iter().rev().take(500) {
         if let Some(done) = ex.finished_at {
             let ok = matches!(ex.client_result, Some(ClientResult::Response));
@@ -101,6 +104,9 @@ pub fn model(sim: &Simulation) -> Model {
             if let Some(a) = ex.attempts.last().and_then(|a| app_of_peer(&a.peer)) {
                 if apps[a].last == "idle" {
                     apps[a].last = outcome(ex.logged_status, ok);
+                }
+                if apps_last == "idle" {
+                    apps_last = apps[a].last;
                 }
             }
             continue;
@@ -130,6 +136,7 @@ pub fn model(sim: &Simulation) -> Model {
         inflight,
         last,
         last_text,
+        apps_last,
     }
 }
 

@@ -15,7 +15,7 @@ fn link_class(last: &str, busy: usize) -> String {
 pub fn CompactTopology(model: Signal<Model>) -> impl IntoView {
     let to_proxy = move || model.with(|m| m.inflight.iter().filter(|d| d.outcome.is_none() && d.app.is_none()).count());
     let to_apps = move || model.with(|m| m.inflight.iter().filter(|d| d.outcome.is_none() && d.app.is_some()).count());
-    let apps_last = move || model.with(|m| m.apps.iter().map(|a| a.last).find(|l| *l != "idle").unwrap_or("idle"));
+    let apps_last = move || model.with(|m| m.apps_last);
     view! {
         <div
             class="embed-topology"
