@@ -31,12 +31,12 @@ const int = (name, dflt) => {
   return v;
 };
 
-export function median(xs) {
+function median(xs) {
   const v = [...xs].sort((a, b) => a - b);
   const n = v.length;
   return n === 0 ? NaN : n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
-export function percentile(xs, p) {
+function percentile(xs, p) {
   const v = [...xs].sort((a, b) => a - b);
   return v[Math.min(v.length - 1, Math.ceil((p / 100) * v.length) - 1)];
 }
