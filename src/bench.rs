@@ -132,6 +132,28 @@ pub fn median(xs: &[f64]) -> f64 {
 
 /// One runner's result as the JSON line both runners print:
 /// `{"case":…,"requests":…,"events":…,"runs_ms":[…],"ms":median,"events_per_s":…}`.
+/// Runs `case` `runs` times on the same scenario, timing each run with
+/// `now_ms` (the native clock or the page's `performance.now()`), and gives
+/// the result as JSON; Err if the event count changed between runs (the
+/// engine must be deterministic).
+pub fn measure(case: &Case, requests: Option<u32>, runs: usize, mut now_ms: impl FnMut() -> f64) -> Result<String, String> {
+    let scenario = case.scenario(requests);
+    let n = scenario.clients.requests;
+    let mut events = 0;
+    let mut runs_ms = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let sc = scenario.clone();
+        let t = now_ms();
+        let e = case.run(sc);
+        runs_ms.push(now_ms() - t);
+        if events != 0 && e != events {
+            return Err(format!("the event count changed between runs ({events} then {e}): not deterministic"));
+        }
+        events = e;
+    }
+    Ok(result_json(case, n, events, &runs_ms))
+}
+
 pub fn result_json(case: &Case, requests: u32, events: u64, runs_ms: &[f64]) -> String {
     let ms = median(runs_ms);
     let eps = if ms > 0.0 { events as f64 / (ms / 1_000.0) } else { 0.0 };

@@ -11,7 +11,7 @@
 use std::process::ExitCode;
 use std::time::Instant;
 
-use gateway_lab::bench::{case, names, result_json};
+use gateway_lab::bench::{case, measure, names};
 
 const USAGE: &str = "usage: gateway-bench CASE [--requests N] [--runs K] | --list";
 
@@ -49,23 +49,17 @@ fn main() -> ExitCode {
     let Some(c) = case(&name) else {
         return usage(&format!("{name:?} is not a case; cases: {}", names().join(", ")));
     };
-    let scenario = c.scenario(requests);
-    let n = scenario.clients.requests;
-    let mut events = 0;
-    let mut runs_ms = Vec::with_capacity(runs);
-    for _ in 0..runs {
-        let sc = scenario.clone();
-        let t = Instant::now();
-        let e = c.run(sc);
-        runs_ms.push(t.elapsed().as_secs_f64() * 1_000.0);
-        if events != 0 && e != events {
-            eprintln!("gateway-bench: the event count changed between runs ({events} then {e}): not deterministic");
-            return ExitCode::FAILURE;
+    let start = Instant::now();
+    match measure(c, requests, runs, || start.elapsed().as_secs_f64() * 1_000.0) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
         }
-        events = e;
+        Err(e) => {
+            eprintln!("gateway-bench: {e}");
+            ExitCode::FAILURE
+        }
     }
-    println!("{}", result_json(c, n, events, &runs_ms));
-    ExitCode::SUCCESS
 }
 
 fn usage(why: &str) -> ExitCode {

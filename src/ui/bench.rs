@@ -7,7 +7,7 @@
 
 use leptos::prelude::*;
 
-use crate::bench::{case, names, result_json};
+use crate::bench::{case, measure, names};
 
 /// What the address asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -55,17 +55,7 @@ fn run(req: &Request) -> String {
         return serde_json::json!({ "error": format!("{:?} is not a benchmark case; cases: {}", req.case, names().join(", ")) })
             .to_string();
     };
-    let scenario = c.scenario(req.requests);
-    let n = scenario.clients.requests;
-    let mut events = 0;
-    let mut runs_ms = Vec::with_capacity(req.runs);
-    for _ in 0..req.runs {
-        let sc = scenario.clone();
-        let t = now_ms();
-        events = c.run(sc);
-        runs_ms.push(now_ms() - t);
-    }
-    result_json(c, n, events, &runs_ms)
+    measure(c, req.requests, req.runs, now_ms).unwrap_or_else(|e| serde_json::json!({ "error": e }).to_string())
 }
 
 /// Mounts the benchmark page on `<body>` (instead of the app).
