@@ -14,48 +14,18 @@
 //! memory budget can take once exchanges and connections are bounded.
 //! `scripts/bench --memory` runs it.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use gateway_lab::sim::time::SimTime;
 use gateway_lab::sim::world::{Conn, Exchange};
+use gateway_lab::sim::engine::INTERACTIVE_RETAIN;
 use gateway_lab::sim::{Scenario, Simulation};
 
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            let live = LIVE.fetch_add(layout.size(), Relaxed) + layout.size();
-            PEAK.fetch_max(live, Relaxed);
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            if new_size >= layout.size() {
-                let live = LIVE.fetch_add(new_size - layout.size(), Relaxed) + new_size - layout.size();
-                PEAK.fetch_max(live, Relaxed);
-            } else {
-                LIVE.fetch_sub(layout.size() - new_size, Relaxed);
-            }
-        }
-        p
-    }
-}
+#[path = "support/heap.rs"]
+mod counting;
 
 #[global_allocator]
-static ALLOC: Counting = Counting;
+static ALLOC: counting::Counting = counting::Counting;
 
 const MB: f64 = 1024.0 * 1024.0;
 
@@ -72,20 +42,6 @@ fn rss() -> (u64, u64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
-/// Least-squares slope of y over x.
-fn slope(points: &[(f64, f64)]) -> f64 {
-    let n = points.len() as f64;
-    let (sx, sy) = points.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
-    let (mx, my) = (sx / n, sy / n);
-    let num: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
-    let den: f64 = points.iter().map(|(x, _)| (x - mx) * (x - mx)).sum();
-    if den == 0.0 {
-        0.0
-    } else {
-        num / den
-    }
-}
-
 struct Args {
     scenario: String,
     rate: f64,
@@ -93,16 +49,18 @@ struct Args {
     sample_s: u64,
     budget: Option<f64>,
     measure_only: bool,
+    keep_all: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { scenario: "scenarios/healthy.json".into(), rate: 50.0, seconds: 3_600, sample_s: 300, budget: None, measure_only: false };
+    let mut a = Args { scenario: "scenarios/healthy.json".into(), rate: 50.0, seconds: 3_600, sample_s: 300, budget: None, measure_only: false, keep_all: false };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         let mut value = |what: &str| it.next().ok_or(format!("{what} needs a value"));
         match arg.as_str() {
             "--bench" => {} // cargo bench passes it
             "--measure-only" => a.measure_only = true,
+            "--keep-all" => a.keep_all = true,
             "--scenario" => a.scenario = value("--scenario")?,
             "--rate" => a.rate = value("--rate")?.parse().map_err(|_| "--rate needs a number")?,
             "--seconds" => a.seconds = value("--seconds")?.parse().map_err(|_| "--seconds needs a whole number")?,
@@ -146,8 +104,9 @@ fn main() -> ExitCode {
     sc.duration_ms = 0;
     sc.clients.rate_per_s = args.rate;
     sc.clients.requests = (args.rate * args.seconds as f64).round() as u32;
-    let before = LIVE.load(Relaxed);
-    let mut sim = match Simulation::new(sc) {
+    let before = counting::live();
+    let made = if args.keep_all { Simulation::new(sc) } else { Simulation::interactive(sc) };
+    let mut sim = match made {
         Ok(s) => s,
         Err(e) => {
             eprintln!("memory: {}: {e}", args.scenario);
@@ -158,29 +117,34 @@ fn main() -> ExitCode {
         sim.world_mut().measure_only();
     }
     println!(
-        "memory: {} at {} requests/s for {} s of virtual time, {}",
+        "memory: {} at {} requests/s for {} s of virtual time, {}, {}",
         args.scenario,
         args.rate,
         args.seconds,
-        if args.measure_only { "measure_only (the retry lab's settings)" } else { "details kept (the playground's settings)" }
+        if args.measure_only { "measure_only (the retry lab's settings)" } else { "details kept (the playground's settings)" },
+        if args.keep_all { "every request kept".to_string() } else { format!("the newest {INTERACTIVE_RETAIN} requests kept (Simulation::interactive)") }
     );
-    println!("{:>7} {:>10} {:>10} {:>9} {:>9} {:>10} {:>8} {:>12}", "virt_s", "heap_MB", "peak_MB", "rss_MB", "hwm_MB", "exchanges", "conns", "events");
+    println!(
+        "{:>7} {:>10} {:>10} {:>9} {:>9} {:>10} {:>10} {:>8} {:>12}",
+        "virt_s", "heap_MB", "peak_MB", "rss_MB", "hwm_MB", "requests", "kept", "conns", "events"
+    );
     let mut points = Vec::new();
     let mut t = 0;
     loop {
-        let heap = LIVE.load(Relaxed).saturating_sub(before) as f64 / MB;
-        let peak = PEAK.load(Relaxed) as f64 / MB;
+        let heap = counting::live().saturating_sub(before) as f64 / MB;
+        let peak = counting::peak() as f64 / MB;
         let (rss, hwm) = rss();
         let w = sim.world();
         println!(
-            "{:>7} {:>10.1} {:>10.1} {:>9.1} {:>9.1} {:>10} {:>8} {:>12}",
+            "{:>7} {:>10.1} {:>10.1} {:>9.1} {:>9.1} {:>10} {:>10} {:>8} {:>12}",
             t,
             heap,
             peak,
             rss as f64 / MB,
             hwm as f64 / MB,
             w.exchanges.len(),
-            w.conns.len(),
+            w.exchanges.kept(),
+            w.conns.kept(),
             w.events_processed
         );
         points.push((t as f64 / 3_600.0, heap));
@@ -190,23 +154,30 @@ fn main() -> ExitCode {
         t = (t + args.sample_s).min(args.seconds);
         sim.run_until(SimTime::from_ms(t * 1_000));
     }
-    let per_hour = slope(&points);
+    // The first sample is the empty start: the slope is taken from the
+    // second on, once the kept window has filled (a bounded run's heap
+    // rises for its first seconds, then stays).
+    let settled = if points.len() > 2 { &points[1..] } else { &points[..] };
+    let per_hour = counting::slope(settled);
     let w = sim.world();
-    let heap = LIVE.load(Relaxed).saturating_sub(before) as f64;
+    let heap = counting::live().saturating_sub(before) as f64;
     println!(
-        "growth: {per_hour:.1} MB per simulated hour (least squares over {} samples); {:.0} bytes of heap per request kept ({} exchanges, {} connections)",
-        points.len(),
-        heap / w.exchanges.len().max(1) as f64,
+        "growth: {per_hour:.2} MB per simulated hour (least squares over the {} samples from {} s on); {:.0} bytes of heap per request kept ({} kept of {} requests, {} of {} connections)",
+        settled.len(),
+        (settled[0].0 * 3_600.0).round(),
+        heap / w.exchanges.kept().max(1) as f64,
+        w.exchanges.kept(),
         w.exchanges.len(),
+        w.conns.kept(),
         w.conns.len()
     );
     println!(
-        "of which the two vectors themselves: exchanges {:.1} MB ({} B each × capacity {}), connections {:.1} MB ({} B each × capacity {}); the rest is what they own (timelines, log copies, headers, bodies, strings)",
-        (w.exchanges.capacity() * std::mem::size_of::<Exchange>()) as f64 / MB,
-        std::mem::size_of::<Exchange>(),
+        "of which the slots themselves: exchanges {:.1} MB ({} B each × capacity {}), connections {:.1} MB ({} B each × capacity {}); the rest is what they own (timelines, log copies, headers, bodies, strings) and the logs",
+        (w.exchanges.capacity() * std::mem::size_of::<Option<Exchange>>()) as f64 / MB,
+        std::mem::size_of::<Option<Exchange>>(),
         w.exchanges.capacity(),
-        (w.conns.capacity() * std::mem::size_of::<Conn>()) as f64 / MB,
-        std::mem::size_of::<Conn>(),
+        (w.conns.capacity() * std::mem::size_of::<Option<Conn>>()) as f64 / MB,
+        std::mem::size_of::<Option<Conn>>(),
         w.conns.capacity()
     );
     if let Some(b) = args.budget {

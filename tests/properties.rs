@@ -4,7 +4,8 @@
 use gateway_lab::sim::fault::{Fault, FaultKind};
 use gateway_lab::sim::scenario::{Arrival, Clients, RetryPolicy, UpstreamServer};
 use gateway_lab::sim::world::ClientResult;
-use gateway_lab::sim::{run, Scenario};
+use gateway_lab::sim::world::World;
+use gateway_lab::sim::{run, Scenario, Simulation};
 use proptest::prelude::*;
 
 fn arb_fault() -> impl Strategy<Value = Fault> {
@@ -80,7 +81,7 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256), ..ProptestConfig::default() })]
 
     #[test]
     fn same_seed_same_transcript(s in arb_scenario()) {
@@ -134,4 +135,74 @@ proptest! {
             prop_assert!(a.busy <= w.scenario.apps[i].workers, "app {} has {} busy of {}", i, a.busy, w.scenario.apps[i].workers);
         }
     }
+
+    /// The playground keeps only the newest requests (`World::retain`).
+    /// Retiring the others must change nothing that can be seen: the same
+    /// logs, counters and breaker, and every kept request identical to the
+    /// one a run that keeps all has; the bookkeeping behind it stays exact
+    /// all along, also across a reload with requests in flight.
+    #[test]
+    fn retiring_old_requests_changes_nothing_observable(
+        s in arb_scenario(),
+        more in 1u32..10,
+        keep in prop_oneof![Just(0usize), Just(5), Just(60)],
+        reload_at in 0u64..400,
+        reload_faults in prop::collection::vec(arb_fault(), 0..2),
+    ) {
+        let mut s = s;
+        s.clients.requests *= more;
+        let drive = |retain: Option<usize>| -> Result<Simulation, TestCaseError> {
+            let mut sim = Simulation::new(s.clone()).unwrap();
+            sim.world_mut().retain = retain;
+            let mut steps = 0u64;
+            while sim.step() {
+                steps += 1;
+                if steps == reload_at {
+                    sim.set_faults(reload_faults.clone());
+                }
+                if retain.is_some() && steps % 53 == 0 {
+                    sim.world().audit().map_err(|e| TestCaseError::fail(format!("after {steps} events: {e}")))?;
+                }
+            }
+            sim.world().audit().map_err(|e| TestCaseError::fail(format!("at the end: {e}")))?;
+            Ok(sim)
+        };
+        let all = drive(None)?;
+        let bounded = drive(Some(keep))?;
+        let (a, b): (&World, &World) = (all.world(), bounded.world());
+        for (name, x, y) in [
+            ("error.log", &a.error_log, &b.error_log),
+            ("access.log", &a.access_log, &b.access_log),
+            ("app log", &a.app_log, &b.app_log),
+            ("console", &a.console, &b.console),
+            ("proxy stderr", &a.proxy_stderr, &b.proxy_stderr),
+        ] {
+            prop_assert_eq!(x.lines().collect::<Vec<_>>(), y.lines().collect::<Vec<_>>(), "{}", name);
+            prop_assert_eq!(x.total(), y.total(), "{}", name);
+        }
+        prop_assert_eq!(&a.stats, &b.stats);
+        prop_assert_eq!(a.events_processed, b.events_processed);
+        prop_assert_eq!(a.now, b.now);
+        prop_assert_eq!(a.guards.breaker.as_ref().map(|g| g.timeline.clone()), b.guards.breaker.as_ref().map(|g| g.timeline.clone()));
+        prop_assert_eq!(a.exchanges.len(), b.exchanges.len());
+        for (id, e) in b.exchanges.enumerate() {
+            prop_assert_eq!(serde_json::to_string(e).unwrap(), serde_json::to_string(&a.exchanges[id]).unwrap(), "request #{}", id);
+        }
+        // Once the run is over nothing refers to its old records: a last
+        // `retire` leaves the newest `keep` of each kind, and what those
+        // still name (a kept connection's request, a kept try's operation).
+        let mut bounded = bounded;
+        bounded.world_mut().retire();
+        let b = bounded.world();
+        b.audit().map_err(|e| TestCaseError::fail(format!("after the last retire: {e}")))?;
+        let why = || {
+            let ex: Vec<String> = b.exchanges.enumerate().map(|(id, e)| format!("#{id} finished={} op={} conn={:?}", e.is_finished(), e.op, e.proxy.conn)).collect();
+            let conns: Vec<String> = b.conns.enumerate().map(|(id, c)| format!("#{id} {:?} req={:?} app={:?} app_closed={} worker={} queued={}", c.state, c.req, c.app, c.app_closed, c.holds_worker, c.queued)).collect();
+            format!("requests {ex:?}; connections {conns:?}")
+        };
+        prop_assert!(b.exchanges.kept() <= keep + b.conns.kept(), "{} requests kept of {}: {}", b.exchanges.kept(), b.exchanges.len(), why());
+        prop_assert!(b.ops.kept() <= keep + b.exchanges.kept(), "{} operations kept of {}", b.ops.kept(), b.ops.len());
+        prop_assert!(b.conns.kept() <= keep, "{} connections kept of {}: {}", b.conns.kept(), b.conns.len(), why());
+    }
 }
+

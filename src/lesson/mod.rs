@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::sim::metrics::Metrics;
+use crate::sim::window::Window;
 use crate::sim::world::{ClientResult, Exchange};
 use crate::sim::{Fault, FaultKind, Scenario, Simulation};
 
@@ -127,17 +128,18 @@ impl Mark {
 
     /// What a check sees of this step, given the run's `epoch`, all its
     /// requests and all the terminal's commands.
-    pub fn seen<'a>(&self, epoch: u64, scenario: &'a Scenario, exchanges: &'a [Exchange], commands: &'a [String]) -> Seen<'a> {
-        let since = self.first_request(epoch).min(exchanges.len());
-        Seen { scenario, exchanges: &exchanges[since..], commands: &commands[self.commands.min(commands.len())..] }
+    pub fn seen<'a>(&self, epoch: u64, scenario: &'a Scenario, exchanges: &'a Window<Exchange>, commands: &'a [String]) -> Seen<'a> {
+        let exchanges = exchanges.iter_from(self.first_request(epoch)).collect();
+        Seen { scenario, exchanges, commands: &commands[self.commands.min(commands.len())..] }
     }
 }
 
 /// What a check sees.
 pub struct Seen<'a> {
     pub scenario: &'a Scenario,
-    /// The requests of this step, oldest first.
-    pub exchanges: &'a [Exchange],
+    /// The requests of this step that the run still keeps (the newest
+    /// `World::retain` at least), oldest first.
+    pub exchanges: Vec<&'a Exchange>,
     /// The terminal commands of this step.
     pub commands: &'a [String],
 }
@@ -152,7 +154,7 @@ fn words(s: &str) -> String {
 
 impl Check {
     pub fn passes(&self, seen: &Seen) -> bool {
-        let finished = || seen.exchanges.iter().filter(|e| e.is_finished());
+        let finished = || seen.exchanges.iter().copied().filter(|e| e.is_finished());
         match self {
             Check::Status(s) => finished().last().is_some_and(|e| e.status() == Some(*s)),
             Check::Saw(s) => finished().any(|e| e.status() == Some(*s)),
@@ -417,7 +419,7 @@ pub struct SimDriver {
 
 impl SimDriver {
     pub fn new(scenario: Scenario) -> Result<SimDriver, String> {
-        let mut sim = Simulation::new(scenario).map_err(|e| e.to_string())?;
+        let mut sim = Simulation::interactive(scenario).map_err(|e| e.to_string())?;
         sim.run();
         Ok(SimDriver { sim, epoch: 0, commands: Vec::new(), outputs: Vec::new() })
     }
@@ -439,7 +441,7 @@ impl Driver for SimDriver {
     fn load_named(&mut self, name: &str) -> Result<(), String> {
         let text = catalog::scenario_text(name).ok_or_else(|| format!("{name:?} is not a ready scenario"))?;
         let sc = Scenario::from_json(text).map_err(|e| e.to_string())?;
-        let mut sim = Simulation::new(sc).map_err(|e| e.to_string())?;
+        let mut sim = Simulation::interactive(sc).map_err(|e| e.to_string())?;
         sim.run();
         self.sim = sim;
         self.epoch += 1;
@@ -456,7 +458,7 @@ impl Driver for SimDriver {
         }
     }
     fn reset(&mut self) -> Result<(), String> {
-        let mut sim = Simulation::new(self.scenario()).map_err(|e| e.to_string())?;
+        let mut sim = Simulation::interactive(self.scenario()).map_err(|e| e.to_string())?;
         sim.run();
         self.sim = sim;
         self.epoch += 1;

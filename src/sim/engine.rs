@@ -8,10 +8,17 @@ use super::fault::Fault;
 use super::proxy::Proxy;
 use super::scenario::{RequestSpec, Scenario, ScenarioError};
 use super::time::SimTime;
+use super::window::Window;
 use super::world::{Event, Exchange, ReqId, World};
 
 /// Stops a run that would otherwise never end (a bug, or a hostile scenario).
 pub const MAX_EVENTS_PER_RUN: u64 = 200_000_000;
+
+/// Requests (tries) an interactive run keeps once they are over, and as many
+/// connections and client operations (`World::retain`): the playground runs
+/// for hours of virtual time, yet what it shows reaches back at most this far
+/// (the request chips, the topology's newest 500, a lesson step's last 200).
+pub const INTERACTIVE_RETAIN: usize = 1_000;
 
 pub struct Simulation {
     world: World,
@@ -33,6 +40,15 @@ impl Simulation {
         }
         client::start(&mut world);
         Ok(Simulation { world, proxy, arrivals_sent: 0 })
+    }
+
+    /// A run for the playground, which may go on for ever: it keeps the
+    /// newest `INTERACTIVE_RETAIN` requests and forgets older ones, so its
+    /// memory stays flat. Everything else is as `new`.
+    pub fn interactive(scenario: Scenario) -> Result<Simulation, ScenarioError> {
+        let mut sim = Simulation::new(scenario)?;
+        sim.world.retain = Some(INTERACTIVE_RETAIN);
+        Ok(sim)
     }
 
     /// Runs every scheduled event.
@@ -68,11 +84,15 @@ impl Simulation {
 
     /// Processes the next event; false when there is none.
     pub fn step(&mut self) -> bool {
-        let Some((at, event)) = self.world.queue.pop() else { return false };
+        let Some((at, event)) = self.world.next_event() else { return false };
         debug_assert!(at >= self.world.now, "time never goes backwards");
         self.world.now = at;
         self.world.events_processed += 1;
         self.dispatch(event);
+        if self.world.retire_due() {
+            self.world.retire();
+            self.proxy.flavor().forget_before(self.world.exchanges.first_id());
+        }
         true
     }
 
@@ -196,7 +216,8 @@ impl Simulation {
         self.world.now
     }
 
-    pub fn exchanges(&self) -> &[Exchange] {
+    /// The kept requests (tries), by id: see `World::retain`.
+    pub fn exchanges(&self) -> &Window<Exchange> {
         &self.world.exchanges
     }
 

@@ -20,6 +20,7 @@ pub mod queue;
 pub mod rng;
 pub mod scenario;
 pub mod time;
+pub mod window;
 pub mod world;
 
 pub use engine::{run, Simulation};

@@ -64,6 +64,11 @@ impl<E> EventQueue<E> {
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
+
+    /// The queued events, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &E> + '_ {
+        self.heap.iter().map(|e| &e.event)
+    }
 }
 
 #[cfg(test)]

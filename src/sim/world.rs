@@ -12,11 +12,14 @@ use super::queue::EventQueue;
 use super::rng::SimRng;
 use super::scenario::{RequestSpec, Scenario};
 use super::time::{Clock, SimTime};
+use super::window::Window;
 
-/// Index of an exchange in `World::exchanges`.
+/// Id of an exchange in `World::exchanges`.
 pub type ReqId = usize;
-/// Index of a connection in `World::conns`.
+/// Id of a connection in `World::conns`.
 pub type ConnId = usize;
+/// Id of a client operation in `World::ops`.
+pub type OpId = usize;
 
 /// Lines kept per log; older ones are dropped (and counted).
 pub const LOG_CAPACITY: usize = 2_000;
@@ -77,6 +80,33 @@ pub enum Event {
     ClientDeadline { op: usize },
     /// The client closed its connection (timeout or a cancelled hedge).
     ProxyClientAbort(ReqId),
+}
+
+impl Event {
+    /// The request, connection and client operation this event will act
+    /// on: they are kept (not retired) while it is queued.
+    fn refs(&self) -> (Option<ReqId>, Option<ConnId>, Option<OpId>) {
+        match *self {
+            Event::ClientSend(id)
+            | Event::ProxyReceive(id)
+            | Event::ProxyTimer { id, .. }
+            | Event::ClientReceive(id)
+            | Event::ClientTimeout(id)
+            | Event::ProxyClientAbort(id) => (Some(id), None, None),
+            Event::AppSyn { conn, .. }
+            | Event::ProxyConnectResult { conn, .. }
+            | Event::AppRequest { conn }
+            | Event::AppWrite { conn, .. }
+            | Event::ProxyRequestDrained { conn }
+            | Event::ProxyUpstreamData { conn }
+            | Event::ProxyUpstreamClosed { conn, .. }
+            | Event::ProxyTlsDone { conn, .. }
+            | Event::AppIdleTimeout { conn, .. }
+            | Event::ProxyIdleTimeout { conn, .. } => (None, Some(conn), None),
+            Event::ClientRetry { op } | Event::ClientHedge { op, .. } | Event::ClientDeadline { op } => (None, None, Some(op)),
+            Event::AppRestarted { .. } | Event::ClientArrival => (None, None, None),
+        }
+    }
 }
 
 /// Who did something, for the timeline.
@@ -194,6 +224,9 @@ pub struct Exchange {
     /// Proxy-side state of the request.
     #[serde(skip)]
     pub proxy: ProxyRequestState,
+    /// Queued events and connections (`Conn::req`) that refer to it.
+    #[serde(skip)]
+    pub(crate) refs: u32,
 }
 
 impl Exchange {
@@ -277,6 +310,8 @@ pub struct Conn {
     pub reply: Option<AppReply>,
     /// Process generation of the app when it accepted this connection.
     pub generation: u64,
+    /// Queued events and requests (`ProxyRequestState::conn`) that refer to it.
+    pub(crate) refs: u32,
 }
 
 /// One logical client request and its tries (retries are new exchanges).
@@ -297,6 +332,9 @@ pub struct ClientOp {
     /// User-Agent, and the clients' retry policy and guards do not apply.
     #[serde(skip)]
     pub user_agent: Option<String>,
+    /// Queued events that refer to it.
+    #[serde(skip)]
+    pub(crate) refs: u32,
 }
 
 /// Counters that must add up (see the property tests).
@@ -344,8 +382,11 @@ pub struct World {
     pub retry_rng: SimRng,
     pub(crate) queue: EventQueue<Event>,
     next_connection: u64,
-    pub exchanges: Vec<Exchange>,
-    pub conns: Vec<Conn>,
+    /// Every try of every request, by id; the oldest finished ones are
+    /// retired when `retain` says so.
+    pub exchanges: Window<Exchange>,
+    /// Proxy→app connections, by id; closed ones are retired with them.
+    pub conns: Window<Conn>,
     pub error_log: LogBuffer,
     pub access_log: LogBuffer,
     pub app_log: LogBuffer,
@@ -369,8 +410,14 @@ pub struct World {
     pub proxy_since: SimTime,
     /// The app processes, parallel to `scenario.apps`.
     pub apps: Vec<super::app::AppProc>,
-    /// Client operations (logical requests).
-    pub ops: Vec<ClientOp>,
+    /// Client operations (logical requests), by id; retired with their tries.
+    pub ops: Window<ClientOp>,
+    /// Keep at most this many requests (tries) once they can be retired,
+    /// and as many connections and client operations; `None` keeps every
+    /// one (a run that ends). See `retire`.
+    pub retain: Option<usize>,
+    /// `exchanges.len()` at the last `retire`.
+    retired_at: usize,
     /// The clients' circuit breaker, retry budget and throttle.
     pub guards: super::client::guards::Guards,
 }
@@ -391,8 +438,8 @@ impl World {
             scenario,
             queue: EventQueue::default(),
             next_connection: 1,
-            exchanges: Vec::new(),
-            conns: Vec::new(),
+            exchanges: Window::new(),
+            conns: Window::new(),
             error_log: LogBuffer::new(LOG_CAPACITY),
             access_log: LogBuffer::new(LOG_CAPACITY),
             app_log: LogBuffer::new(LOG_CAPACITY),
@@ -403,7 +450,9 @@ impl World {
             proxy_running: true,
             proxy_since: SimTime::ZERO,
             apps: Vec::new(),
-            ops: Vec::new(),
+            ops: Window::new(),
+            retain: None,
+            retired_at: 0,
             guards: super::client::guards::Guards::new(&base_retry),
         }
         .with_apps()
@@ -427,11 +476,59 @@ impl World {
 
     /// Schedules `event` `delay_us` after now.
     pub fn schedule(&mut self, delay_us: u64, event: Event) {
+        self.refer(&event, true);
         self.queue.push(self.now.plus_us(delay_us), event);
     }
 
     pub fn schedule_at(&mut self, at: SimTime, event: Event) {
+        self.refer(&event, true);
         self.queue.push(at.max(self.now), event);
+    }
+
+    /// The next event, no longer counted as a reference (`refs`).
+    pub(crate) fn next_event(&mut self) -> Option<(SimTime, Event)> {
+        let (at, event) = self.queue.pop()?;
+        self.refer(&event, false);
+        Some((at, event))
+    }
+
+    /// Counts (`add`) or uncounts a queued event's references.
+    fn refer(&mut self, event: &Event, add: bool) {
+        let (req, conn, op) = event.refs();
+        if let Some(e) = req.and_then(|id| self.exchanges.get_mut(id)) {
+            e.refs = if add { e.refs + 1 } else { e.refs - 1 };
+        }
+        if let Some(c) = conn.and_then(|id| self.conns.get_mut(id)) {
+            c.refs = if add { c.refs + 1 } else { c.refs - 1 };
+        }
+        if let Some(o) = op.and_then(|id| self.ops.get_mut(id)) {
+            o.refs = if add { o.refs + 1 } else { o.refs - 1 };
+        }
+    }
+
+    /// Sets the connection request `id`'s current attempt uses (counted in
+    /// `Conn::refs`); returns the previous one.
+    pub fn set_req_conn(&mut self, id: ReqId, conn: Option<ConnId>) -> Option<ConnId> {
+        let old = std::mem::replace(&mut self.exchanges[id].proxy.conn, conn);
+        if let Some(c) = old.and_then(|c| self.conns.get_mut(c)) {
+            c.refs -= 1;
+        }
+        if let Some(c) = conn {
+            self.conns[c].refs += 1;
+        }
+        old
+    }
+
+    /// Sets the request connection `conn` carries (counted in
+    /// `Exchange::refs`).
+    pub fn set_conn_req(&mut self, conn: ConnId, req: Option<ReqId>) {
+        let old = std::mem::replace(&mut self.conns[conn].req, req);
+        if let Some(e) = old.and_then(|id| self.exchanges.get_mut(id)) {
+            e.refs -= 1;
+        }
+        if let Some(id) = req {
+            self.exchanges[id].refs += 1;
+        }
     }
 
     /// One-way latency of a network hop.
@@ -460,7 +557,7 @@ impl World {
         if self.keep_details {
             return;
         }
-        let ex = &mut self.exchanges[id];
+        let Some(ex) = self.exchanges.get_mut(id) else { return };
         if let Some(r) = ex.response.as_mut() {
             r.reason = String::new();
             r.headers = Vec::new();
@@ -478,6 +575,146 @@ impl World {
         }
     }
 
+    /// Whether `retire` has work: with `retain = Some(n)`, every `n / 4`
+    /// (at least 16) new requests.
+    pub(crate) fn retire_due(&self) -> bool {
+        self.retain.is_some_and(|n| self.exchanges.len() >= self.retired_at + (n / 4).max(16))
+    }
+
+    /// Forgets the oldest records that nothing can reach any more, keeping
+    /// the newest `retain` ids of each kind (a run with `retain = None`
+    /// keeps everything). What makes a record unreachable:
+    /// - a connection: closed by the proxy; no worker or queue slot at the
+    ///   app (or the process that accepted it is gone); no queued event and
+    ///   no request that still names it (`refs == 0`). If the app still
+    ///   lists it as open, idle, it is dropped from that list;
+    /// - a request (try): finished, its client operation finished, no
+    ///   queued event and no connection that still carries it;
+    /// - a client operation: finished, no queued event, all its tries gone.
+    ///
+    /// Nothing observable changes: logs, counters and every kept record are
+    /// the same as in a run that keeps all (tested in `tests/retention.rs`).
+    pub fn retire(&mut self) {
+        let Some(n) = self.retain else { return };
+        self.retired_at = self.exchanges.len();
+        let end = self.conns.len().saturating_sub(n);
+        for id in self.conns.first_id()..end {
+            let Some(c) = self.conns.get(id) else { continue };
+            // Only the process that accepted it can still work on it (in its
+            // queue, or a worker on it); after a crash its flags are stale.
+            let same_process = c.app.filter(|&a| self.apps.get(a).is_some_and(|p| p.generation == c.generation));
+            if c.state != ConnState::Closed || c.refs > 0 || (same_process.is_some() && (c.holds_worker || c.queued)) {
+                continue;
+            }
+            // The app may still list it as open with nothing to do on it (the
+            // proxy closed it after a failed TLS handshake or a timeout; the
+            // engine does not model the app reading that FIN): forget it there.
+            if let (Some(a), false) = (same_process, c.app_closed) {
+                self.apps[a].open.retain(|&o| o != id);
+            }
+            let req = self.conns.get(id).and_then(|c| c.req);
+            self.conns.retire(id);
+            if let Some(e) = req.and_then(|r| self.exchanges.get_mut(r)) {
+                e.refs -= 1;
+            }
+        }
+        let end = self.exchanges.len().saturating_sub(n);
+        for id in self.exchanges.first_id()..end {
+            let Some(e) = self.exchanges.get(id) else { continue };
+            let op_done = self.ops.get(e.op).is_none_or(|o| o.finished.is_some());
+            if !e.is_finished() || e.refs > 0 || !op_done {
+                continue;
+            }
+            if let Some(e) = self.exchanges.retire(id) {
+                if let Some(c) = e.proxy.conn.and_then(|c| self.conns.get_mut(c)) {
+                    c.refs -= 1;
+                }
+            }
+        }
+        let end = self.ops.len().saturating_sub(n);
+        for id in self.ops.first_id()..end {
+            let Some(o) = self.ops.get(id) else { continue };
+            if o.finished.is_some() && o.refs == 0 && o.tries.iter().all(|&t| self.exchanges.get(t).is_none()) {
+                self.ops.retire(id);
+            }
+        }
+    }
+
+    /// Checks the bookkeeping `retire` relies on: every `refs` count equals
+    /// what refers to the record, and nothing kept or queued names a
+    /// retired record. For tests; `Err` lists what is wrong.
+    pub fn audit(&self) -> Result<(), String> {
+        let mut problems = Vec::new();
+        let mut ex_refs = vec![0u32; self.exchanges.len()];
+        let mut conn_refs = vec![0u32; self.conns.len()];
+        let mut op_refs = vec![0u32; self.ops.len()];
+        for event in self.queue.iter() {
+            let (req, conn, op) = event.refs();
+            if let Some(id) = req {
+                if self.exchanges.get(id).is_none() {
+                    problems.push(format!("queued {event:?} names retired request #{id}"));
+                }
+                ex_refs[id] += 1;
+            }
+            if let Some(id) = conn {
+                if self.conns.get(id).is_none() {
+                    problems.push(format!("queued {event:?} names retired connection #{id}"));
+                }
+                conn_refs[id] += 1;
+            }
+            if let Some(id) = op {
+                if self.ops.get(id).is_none() {
+                    problems.push(format!("queued {event:?} names retired operation #{id}"));
+                }
+                op_refs[id] += 1;
+            }
+        }
+        for (id, c) in self.conns.enumerate() {
+            if let Some(r) = c.req {
+                if self.exchanges.get(r).is_none() {
+                    problems.push(format!("connection #{id} carries retired request #{r}"));
+                }
+                ex_refs[r] += 1;
+            }
+        }
+        for (id, e) in self.exchanges.enumerate() {
+            if let Some(c) = e.proxy.conn {
+                if self.conns.get(c).is_none() {
+                    problems.push(format!("request #{id} uses retired connection #{c}"));
+                }
+                conn_refs[c] += 1;
+            }
+            if self.ops.get(e.op).is_none() {
+                problems.push(format!("request #{id} belongs to retired operation #{}", e.op));
+            }
+            if e.refs != ex_refs[id] {
+                problems.push(format!("request #{id}: refs {} but {} refer to it", e.refs, ex_refs[id]));
+            }
+        }
+        for (id, c) in self.conns.enumerate() {
+            if c.refs != conn_refs[id] {
+                problems.push(format!("connection #{id}: refs {} but {} refer to it", c.refs, conn_refs[id]));
+            }
+        }
+        for (id, o) in self.ops.enumerate() {
+            if o.refs != op_refs[id] {
+                problems.push(format!("operation #{id}: refs {} but {} refer to it", o.refs, op_refs[id]));
+            }
+        }
+        for a in &self.apps {
+            for &c in a.waiting.iter().chain(&a.open) {
+                if self.conns.get(c).is_none() {
+                    problems.push(format!("app {} holds retired connection #{c}", a.index));
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("\n"))
+        }
+    }
+
     pub fn note(&mut self, id: ReqId, actor: Actor, text: impl Into<String>) {
         if self.record_timelines {
             let at = self.now;
@@ -487,8 +724,16 @@ impl World {
 
     /// Adds a request to the run; it is sent at `at`.
     pub fn add_request(&mut self, request: RequestSpec, client_ip: String, at: SimTime) -> ReqId {
-        let op = self.ops.len();
-        self.ops.push(ClientOp { tries: Vec::new(), started: at, finished: None, ok: false, last_wait_us: 0, outcome: String::new(), user_agent: None });
+        let op = self.ops.push(ClientOp {
+            tries: Vec::new(),
+            started: at,
+            finished: None,
+            ok: false,
+            last_wait_us: 0,
+            outcome: String::new(),
+            user_agent: None,
+            refs: 0,
+        });
         self.add_try(op, 0, request, client_ip, at)
     }
 
@@ -525,8 +770,9 @@ impl World {
             timeline: Vec::new(),
             probe: false,
             proxy: ProxyRequestState::default(),
+            refs: 0,
         });
-        self.queue.push(at.max(self.now), Event::ClientSend(id));
+        self.schedule_at(at, Event::ClientSend(id));
         id
     }
 
@@ -563,8 +809,11 @@ impl World {
             keepalive: false,
             reply: None,
             generation: 0,
+            refs: 0,
         });
-        self.conns.len() - 1
+        let conn = self.conns.len() - 1;
+        self.exchanges[req].refs += 1;
+        conn
     }
 
     /// Records the next attempt of request `id`, on `conn` (new or reused
@@ -581,7 +830,7 @@ impl World {
             result: AttemptResult::InProgress,
         };
         self.exchanges[id].attempts.push(attempt);
-        self.exchanges[id].proxy.conn = Some(conn);
+        self.set_req_conn(id, Some(conn));
         self.stats.upstream_attempts += 1;
     }
 

@@ -52,7 +52,7 @@ pub fn App() -> impl IntoView {
     // A share link (or readable parameters) may name the scenario to open.
     let link = read_location();
     let blank = crate::scenarios::blank();
-    let (initial, first) = match link.scenario.clone().map(|s| Simulation::new(s.clone()).map(|sim| (s, sim))) {
+    let (initial, first) = match link.scenario.clone().map(|s| Simulation::interactive(s.clone()).map(|sim| (s, sim))) {
         Some(Ok((s, mut sim))) => {
             // Its own requests run, as when a ready scenario is loaded
             // (a click-to-start embed runs them when the reader clicks).
@@ -61,7 +61,7 @@ pub fn App() -> impl IntoView {
             }
             (s, sim)
         }
-        _ => (blank.clone(), Simulation::new(blank).expect("the default scenario is valid")),
+        _ => (blank.clone(), Simulation::interactive(blank).expect("the default scenario is valid")),
     };
     let notice = RwSignal::new((!link.problems.is_empty()).then(|| {
         let what = if link.scenario.is_some() { "Parts of this link were ignored" } else { "This link could not be opened, so the page shows the default scenario" };
@@ -142,7 +142,8 @@ pub fn App() -> impl IntoView {
         revision.track();
         let pick = selected.get();
         sim.with_value(|s| match pick {
-            Some(i) => s.exchanges().get(i).cloned(),
+            // A picked request that the run no longer keeps: the newest.
+            Some(i) => s.exchanges().get(i).or_else(|| s.exchanges().last()).cloned(),
             None => s.exchanges().last().cloned(),
         })
     });
@@ -150,8 +151,7 @@ pub fn App() -> impl IntoView {
         revision.track();
         sim.with_value(|s| {
             let ex = s.exchanges();
-            ex[ex.len().saturating_sub(RECENT)..]
-                .iter()
+            ex.iter_from(ex.len().saturating_sub(RECENT))
                 .map(|e| {
                     let (label, class) = match (e.is_finished(), e.logged_status) {
                         (false, _) => ("…".to_string(), "pending"),

@@ -126,7 +126,7 @@ impl Playground {
     /// Replaces the simulation with a fresh one on `sc`; its own requests
     /// run at once (instant) or as the clock plays.
     pub fn load(&self, sc: Scenario) -> Result<(), String> {
-        let mut fresh = Simulation::new(sc.clone()).map_err(|e| e.to_string())?;
+        let mut fresh = Simulation::interactive(sc.clone()).map_err(|e| e.to_string())?;
         self.playing.set(false);
         self.selected.set(None);
         if self.factor().is_none() {
@@ -197,7 +197,7 @@ impl Playground {
     pub fn reset(&self) {
         self.playing.set(false);
         self.selected.set(None);
-        if let Ok(mut fresh) = Simulation::new(self.scenario.get_untracked()) {
+        if let Ok(mut fresh) = Simulation::interactive(self.scenario.get_untracked()) {
             if self.factor().is_none() {
                 fresh.run();
             }
@@ -210,7 +210,7 @@ impl Playground {
     pub fn set_seed(&self, seed: u64) {
         let mut next = self.scenario.get_untracked();
         next.seed = seed;
-        if let Ok(fresh) = Simulation::new(next.clone()) {
+        if let Ok(fresh) = Simulation::interactive(next.clone()) {
             self.playing.set(false);
             self.selected.set(None);
             self.sim.set_value(fresh);

@@ -28,6 +28,8 @@ pub trait ProxyFlavor {
     fn on_client_abort(&mut self, w: &mut World, id: ReqId);
     /// A timer armed by this flavour fired (it may be stale).
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer);
+    /// Requests below `id` were retired (`World::retire`): drop their state.
+    fn forget_before(&mut self, id: ReqId);
 }
 
 /// The flavours, dispatched statically so a `Simulation` stays plain data.

@@ -76,7 +76,9 @@ fn message_text(data: &JsValue) -> Option<String> {
 #[derive(Default)]
 struct Reported {
     epoch: u64,
-    seen: Vec<bool>,
+    /// Finished requests at or after `first_open` already reported.
+    seen: std::collections::BTreeSet<usize>,
+    /// Every request below it was reported (or is no longer kept by the run).
     first_open: usize,
 }
 
@@ -126,17 +128,19 @@ pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, warnings
                 *r = Reported { epoch, ..Reported::default() };
             }
             let ex = s.exchanges();
-            r.seen.resize(ex.len(), false);
             let mut out = Vec::new();
-            for i in r.first_open..ex.len() {
-                if ex[i].is_finished() && !r.seen[i] {
-                    r.seen[i] = true;
-                    out.push(embed_api::outcome(&ex[i], flavor));
+            let mut open = None;
+            let first_open = r.first_open;
+            for (i, e) in ex.enumerate().skip_while(|(i, _)| *i < first_open) {
+                if !e.is_finished() {
+                    open.get_or_insert(i);
+                } else if r.seen.insert(i) {
+                    out.push(embed_api::outcome(e, flavor));
                 }
             }
-            while r.first_open < ex.len() && r.seen[r.first_open] {
-                r.first_open += 1;
-            }
+            r.first_open = open.unwrap_or(ex.len());
+            let first_open = r.first_open;
+            r.seen = r.seen.split_off(&first_open);
             out
         });
         for o in outcomes {

@@ -12,6 +12,7 @@ use crate::sim::app::{self, TlsResult};
 use crate::sim::fault::{ConnectOutcome, Wire};
 use crate::sim::http::{Header, Response};
 use crate::sim::net::{Address, ProxyPass, Scheme, Target};
+use crate::sim::window::PerRequest;
 use crate::sim::world::{Actor, AttemptResult, ClientResult, ConnId, ConnState, Event, ProxyTimer, ReqId, World};
 
 use super::nginx::peers::{PeerSet, Pick};
@@ -45,7 +46,7 @@ struct ReqState {
 pub struct Haproxy {
     peers: PeerSet,
     tls: bool,
-    state: Vec<ReqState>,
+    state: PerRequest<ReqState>,
     /// Request times per client address, for the rate limit (sliding 1 s).
     rate: std::collections::BTreeMap<String, std::collections::VecDeque<u64>>,
     /// Server names (`app1`, `app2`...) by index in upstream.servers.
@@ -113,14 +114,11 @@ impl Haproxy {
             })
             .collect();
         let names = (0..servers.len()).map(|i| format!("app{}", i + 1)).collect();
-        Haproxy { peers: PeerSet::new(&servers), tls, state: Vec::new(), rate: Default::default(), names }
+        Haproxy { peers: PeerSet::new(&servers), tls, state: PerRequest::default(), rate: Default::default(), names }
     }
 
     fn st(&mut self, id: ReqId) -> &mut ReqState {
-        if self.state.len() <= id {
-            self.state.resize(id + 1, ReqState::default());
-        }
-        &mut self.state[id]
+        self.state.at(id)
     }
 
     fn server_name(&self, pick: Option<Pick>) -> String {
@@ -165,7 +163,7 @@ impl Haproxy {
 
 
     fn close(w: &mut World, id: ReqId) {
-        if let Some(conn) = w.exchanges[id].proxy.conn.take() {
+        if let Some(conn) = w.set_req_conn(id, None) {
             w.conns[conn].state = ConnState::Closed;
         }
     }
@@ -468,6 +466,10 @@ impl ProxyFlavor for Haproxy {
         self.log_line(w, id, status, bytes, term);
         w.exchanges[id].proxy.done = true;
         w.exchanges[id].logged_status = u16::try_from(status).ok();
+    }
+
+    fn forget_before(&mut self, id: ReqId) {
+        self.state.forget_before(id);
     }
 
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer) {

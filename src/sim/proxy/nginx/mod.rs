@@ -13,6 +13,7 @@ use crate::sim::fault::{CertProblem, ConnectOutcome, DnsAnswer, Wire};
 use crate::sim::http::{Header, Response};
 use crate::sim::log::{nginx_combined_line, nginx_error_line, ErrorContext, Level};
 use crate::sim::net::{Address, ProxyPass, Scheme, Target};
+use crate::sim::window::PerRequest;
 use crate::sim::world::{
     Actor, AttemptResult, ClientResult, ConnId, ConnState, Event, ProxyTimer, ReqId, World,
 };
@@ -81,9 +82,9 @@ pub struct Nginx {
     cache: Vec<ConnId>,
     limit: LimitReqState,
     /// Per request: which peer each attempt used.
-    picks: Vec<Option<Pick>>,
+    picks: PerRequest<Option<Pick>>,
     /// Per request: tried bitmaps (primary, backup).
-    tried: Vec<(Vec<bool>, Vec<bool>)>,
+    tried: PerRequest<(Vec<bool>, Vec<bool>)>,
 }
 
 fn resolve_startup(w: &World, host: &str) -> Option<DnsAnswer> {
@@ -102,8 +103,8 @@ impl Nginx {
             group: None,
             cache: Vec::new(),
             limit: LimitReqState::default(),
-            picks: Vec::new(),
-            tried: Vec::new(),
+            picks: PerRequest::default(),
+            tried: PerRequest::default(),
         };
         let Some(pass) = n.pass.clone() else {
             w.proxy_running = false;
@@ -217,10 +218,8 @@ impl Nginx {
     }
 
     fn ensure_slots(&mut self, id: ReqId) {
-        if self.picks.len() <= id {
-            self.picks.resize(id + 1, None);
-            self.tried.resize(id + 1, (Vec::new(), Vec::new()));
-        }
+        self.picks.at(id);
+        self.tried.at(id);
     }
 
     // ------------------------------------------------------------------
@@ -271,7 +270,13 @@ impl Nginx {
     /// or open a new one.
     fn connect(&mut self, w: &mut World, id: ReqId) {
         let now_s = w.unix_secs();
-        let (tp, tb) = &mut self.tried[id];
+        // A request that began before a reload (`set_faults`, `reconfigure`)
+        // carries on under the new upstream block: size its bitmaps to it.
+        let (np, nb) = (self.peers.primary.len(), self.peers.backup.len());
+        let (tp, tb) = self.tried.at(id);
+        if tp.len() != np || tb.len() != nb {
+            (*tp, *tb) = (vec![false; np], vec![false; nb]);
+        }
         let mut on_backup = w.exchanges[id].proxy.on_backup;
         let pick = self.peers.get(tp, tb, &mut on_backup, now_s);
         w.exchanges[id].proxy.on_backup = on_backup;
@@ -297,9 +302,9 @@ impl Nginx {
         if w.scenario.upstream.keepalive > 0 {
             if let Some(pos) = self.cache.iter().rposition(|&c| w.conns[c].peer == peer) {
                 let conn = self.cache.remove(pos);
+                w.set_conn_req(conn, Some(id));
                 let c = &mut w.conns[conn];
                 c.state = ConnState::Active;
-                c.req = Some(id);
                 c.attempt = attempt;
                 c.proxy_idle_token += 1;
                 let number = c.number;
@@ -357,7 +362,7 @@ impl Nginx {
     /// context for the timeout line.
     fn next(&mut self, w: &mut World, id: ReqId, ft: Ft, action: Option<&str>) {
         let cached = w.exchanges[id].attempts.last().is_some_and(|a| a.reused);
-        if let Some(conn) = w.exchanges[id].proxy.conn.take() {
+        if let Some(conn) = w.set_req_conn(id, None) {
             self.close_conn(w, conn);
         }
         // Free the peer: every failure type counts, except 403/404.
@@ -511,11 +516,11 @@ impl Nginx {
     /// A response came back complete: free the peer and keep or close the connection.
     fn upstream_done(&mut self, w: &mut World, id: ReqId, conn: ConnId, keep: bool) {
         self.free_peer(w, id, false);
-        w.exchanges[id].proxy.conn = None;
+        w.set_req_conn(id, None);
         if keep && w.conns[conn].keepalive && !w.conns[conn].app_closed {
+            w.set_conn_req(conn, None);
             let c = &mut w.conns[conn];
             c.state = ConnState::Idle;
-            c.req = None;
             c.served += 1;
             c.proxy_idle_token += 1;
             let token = c.proxy_idle_token;
@@ -813,7 +818,7 @@ impl ProxyFlavor for Nginx {
         if ex.proxy.done || ex.client_connection == 0 {
             return;
         }
-        if let Some(conn) = w.exchanges[id].proxy.conn.take() {
+        if let Some(conn) = w.set_req_conn(id, None) {
             // Observed on 1.22.1: "sending request to upstream" until the
             // first response byte (our responses arrive whole, so always).
             let action = match w.conns[conn].state {
@@ -835,6 +840,11 @@ impl ProxyFlavor for Nginx {
             "The client gave up before nginx had a response for it and closed the connection. nginx logs status 499 (its own code for \"client closed request\") and closes the upstream connection; the app may still finish the work, for nobody. Under load, abandoned requests keep workers busy and retries add more: raise the client's timeout above the app's real latency, or make the app faster.".into(),
         );
         Self::access(w, id, 499, 0);
+    }
+
+    fn forget_before(&mut self, id: ReqId) {
+        self.picks.forget_before(id);
+        self.tried.forget_before(id);
     }
 
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer) {
