@@ -66,3 +66,115 @@ fn every_shipped_scenario_is_valid_and_documented() {
     }
     assert!(n >= 21, "{n} scenario files");
 }
+
+/// The parsers name the field from serde_json's error position (`sim::json_path`) instead of
+/// tracking the path while parsing (`serde_path_to_error`, which doubled the deserialization code
+/// in the wasm bundle). This checks, on every shipped scenario and lesson with each field in turn
+/// given a wrong value, an unknown key added or a key removed, that the field named is the one
+/// `serde_path_to_error` names, and the message the same apart from its line and column.
+#[test]
+fn parse_errors_name_the_field_serde_path_to_error_names() {
+    use gateway_lab::lesson::{Lesson, Quiz};
+    use serde_json::Value;
+
+    /// (path, message without its line and column) of the error, if `text` is refused.
+    fn old_way<T: serde::de::DeserializeOwned>(text: &str) -> Option<(String, String)> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize::<_, T>(de).err().map(|e| (e.path().to_string(), without_position(&e.inner().to_string())))
+    }
+    fn new_way<T: serde::de::DeserializeOwned>(text: &str) -> Option<(String, String)> {
+        serde_json::from_str::<T>(text).err().map(|e| (gateway_lab::sim::json_path::error_path(text, &e), without_position(&e.to_string())))
+    }
+    fn without_position(m: &str) -> String {
+        m.find(" at line ").map_or(m, |i| &m[..i]).to_string()
+    }
+    // Every variant of `doc` with one change at one place.
+    fn mutants(doc: &Value) -> Vec<Value> {
+        let wrong = [
+            Value::from("str"), Value::from(5), Value::from(-1), Value::from(1.5), Value::from(true), Value::Null,
+            serde_json::json!([]), serde_json::json!({}), serde_json::json!([1]), serde_json::json!({"zz": 1}), serde_json::json!([{}]),
+        ];
+        fn walk(v: &Value, at: &mut Vec<String>, out: &mut Vec<(Vec<String>, bool)>) {
+            match v {
+                Value::Object(m) => {
+                    out.push((at.clone(), true));
+                    for (k, x) in m {
+                        at.push(k.clone());
+                        out.push((at.clone(), false));
+                        walk(x, at, out);
+                        at.pop();
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, x) in a.iter().enumerate() {
+                        at.push(i.to_string());
+                        out.push((at.clone(), false));
+                        walk(x, at, out);
+                        at.pop();
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut places = Vec::new();
+        walk(doc, &mut Vec::new(), &mut places);
+        let mut out = Vec::new();
+        for (place, is_object) in places {
+            let pointer: String = place.iter().map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1"))).collect();
+            if is_object {
+                let mut d = doc.clone();
+                d.pointer_mut(&pointer).unwrap().as_object_mut().unwrap().insert("zz_unknown".into(), Value::from(1));
+                out.push(d);
+                continue;
+            }
+            for w in &wrong {
+                let mut d = doc.clone();
+                *d.pointer_mut(&pointer).unwrap() = w.clone();
+                out.push(d);
+            }
+            let (parent, last) = pointer.rsplit_once('/').unwrap();
+            let mut d = doc.clone();
+            if let Some(m) = d.pointer_mut(parent).and_then(Value::as_object_mut) {
+                m.remove(&last.replace("~1", "/").replace("~0", "~"));
+                out.push(d);
+            }
+        }
+        out
+    }
+    // Same message; the same path, or a longer one that starts with it (more specific: an object
+    // given for a name, `"arrival": {"zz": 1}`, is refused at its key `zz`).
+    fn compare<T: serde::de::DeserializeOwned>(name: &str, doc: &Value, same: &mut usize, longer: &mut usize) {
+        for m in mutants(doc) {
+            for text in [serde_json::to_string(&m).unwrap(), serde_json::to_string_pretty(&m).unwrap()] {
+                let (old, new) = (old_way::<T>(&text), new_way::<T>(&text));
+                assert_eq!(old.is_some(), new.is_some(), "{name}: {text}");
+                let (Some((old_path, old_msg)), Some((new_path, new_msg))) = (old, new) else { continue };
+                assert_eq!(new_msg, old_msg, "{name}: {text}");
+                if new_path == old_path {
+                    *same += 1;
+                } else {
+                    let more = new_path.strip_prefix(old_path.as_str()).is_some_and(|rest| rest.starts_with(['.', '[']))
+                        || (old_path == "." && new_path != ".");
+                    assert!(more, "{name}: {text}\n  serde_path_to_error: {old_path}: {old_msg}\n  json_path:           {new_path}: {new_msg}");
+                    *longer += 1;
+                }
+            }
+        }
+    }
+
+    let (mut same, mut longer) = (0, 0);
+    for path in common::scenario_files() {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        compare::<Scenario>(&path.display().to_string(), &doc, &mut same, &mut longer);
+    }
+    for path in common::json_files("lessons") {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        if path.ends_with("quiz.json") {
+            compare::<Quiz>("quiz.json", &doc, &mut same, &mut longer);
+        } else {
+            compare::<Lesson>(&path.display().to_string(), &doc, &mut same, &mut longer);
+        }
+    }
+    println!("refused documents: {same} name the same field as serde_path_to_error, {longer} a field inside it");
+    assert!(same > 10_000 && longer < same / 10, "{same} same, {longer} longer");
+}

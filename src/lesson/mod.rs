@@ -15,6 +15,7 @@ pub mod catalog;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::sim::json_path::error_path;
 use crate::sim::metrics::Metrics;
 use crate::sim::window::Window;
 use crate::sim::world::{ClientResult, Exchange};
@@ -278,8 +279,7 @@ impl Lesson {
         if text.len() > MAX_LESSON_BYTES {
             return Err(format!("the lesson is too long ({} bytes; at most {MAX_LESSON_BYTES})", text.len()));
         }
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let l: Lesson = serde_path_to_error::deserialize(de).map_err(|e| format!("{}: {}", e.path(), e.inner()))?;
+        let l: Lesson = serde_json::from_str(text).map_err(|e| format!("{}: {e}", error_path(text, &e)))?;
         l.validate()?;
         Ok(l)
     }
@@ -380,8 +380,7 @@ pub struct Quiz {
 
 impl Quiz {
     pub fn from_json(text: &str) -> Result<Quiz, String> {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(de).map_err(|e| format!("{}: {}", e.path(), e.inner()))
+        serde_json::from_str(text).map_err(|e| format!("{}: {e}", error_path(text, &e)))
     }
 }
 

@@ -14,8 +14,7 @@ use super::scenario::{LimitReq, Scenario, ScenarioError};
 use super::time::SimTime;
 
 /// One active breakage: its kind and knobs, plus when and how often it bites.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "Map<String, Value>")]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Fault {
     #[serde(flatten)]
     pub kind: FaultKind,
@@ -34,6 +33,27 @@ pub struct Fault {
 impl From<FaultKind> for Fault {
     fn from(kind: FaultKind) -> Self {
         Fault { kind, target: None, probability: 1.0, from_ms: 0, until_ms: None }
+    }
+}
+
+/// Read as a JSON object, then split by `TryFrom<Map>`. The split runs inside
+/// the object's own `deserialize_map`, so that serde_json positions its errors
+/// at the object (the error path of `Scenario::from_json` comes from that
+/// position: `faults[0]: unknown field ...`).
+impl<'de> Deserialize<'de> for Fault {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct FaultVisitor;
+        impl<'de> serde::de::Visitor<'de> for FaultVisitor {
+            type Value = Fault;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<Fault, A::Error> {
+                let m = Map::deserialize(serde::de::value::MapAccessDeserializer::new(a))?;
+                Fault::try_from(m).map_err(serde::de::Error::custom)
+            }
+        }
+        d.deserialize_map(FaultVisitor)
     }
 }
 

@@ -12,6 +12,7 @@ pub mod client;
 pub mod engine;
 pub mod fault;
 pub mod http;
+pub mod json_path;
 pub mod log;
 pub mod metrics;
 pub mod net;

@@ -675,14 +675,12 @@ impl Scenario {
         if first.is_some_and(|c| c != '{') {
             return bad("scenario", "invalid type: the document must be a JSON object ({...})");
         }
-        let de = &mut serde_json::Deserializer::from_str(text);
-        let s: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." || path == "?" {
-                ScenarioError(format!("scenario: {inner}"))
+        let s: Scenario = serde_json::from_str(text).map_err(|e| {
+            let path = super::json_path::error_path(text, &e);
+            if path == "." {
+                ScenarioError(format!("scenario: {e}"))
             } else {
-                ScenarioError(format!("{path}: {inner}"))
+                ScenarioError(format!("{path}: {e}"))
             }
         })?;
         s.validate()?;

@@ -7,6 +7,7 @@ use crate::sim::{Fault, Scenario, Simulation};
 use super::compare::Compare;
 use super::config::{self, ConfigPanel};
 use super::controls::Controls;
+use super::defer::{Deferred, Stage};
 use super::embed::{EmbedApp, EmbedSnippet};
 use super::fix::FixPanel;
 use super::lab::RetryLab;
@@ -74,6 +75,9 @@ pub fn App() -> impl IntoView {
         // Either, not into_any(): AnyView over the whole page costs ~24 KB of gzipped wasm.
         return Either::Left(view! { <EmbedApp link=link.clone() notice /> });
     }
+    // The panels below the response mount after the first paint (all at once for `?view=`).
+    let stage = Stage::new(link.view.is_some());
+    stage.start();
     let training = Training::new(link.present);
     provide_context(training);
     install_shortcuts(pg, training);
@@ -220,13 +224,13 @@ pub fn App() -> impl IntoView {
                 <RecentRequests chips selected=selected.into() on_select=select />
                 <ResponseView exchange=last.into() />
                 <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
-                <Timeline exchange=last.into() />
-                <super::terminal::Terminal />
-                <Compare scenario=scenario />
-                <Quiz />
-                <RetryLab playground=scenario />
-                <ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| { let _ = pg.apply(next); }) />
-                <section id="logs" class="logs" aria-label="Logs">
+                <Deferred><Timeline exchange=last.into() /></Deferred>
+                <Deferred><super::terminal::Terminal /></Deferred>
+                <Deferred><Compare scenario=scenario /></Deferred>
+                <Deferred><Quiz /></Deferred>
+                <Deferred><RetryLab playground=scenario /></Deferred>
+                <Deferred><ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| { let _ = pg.apply(next); }) /></Deferred>
+                <Deferred><section id="logs" class="logs" aria-label="Logs">
                     <Show when=move || proxy_name.get() == "nginx">
                         <LogPanel title=Signal::derive(|| "nginx error.log".to_string()) testid="error-log" lines=error_lines />
                     </Show>
@@ -239,7 +243,7 @@ pub fn App() -> impl IntoView {
                     <Show when=move || stderr_lines.with(|l| !l.is_empty())>
                         <LogPanel title=Signal::derive(move || format!("{} stderr (journalctl -u {})", proxy_name.get(), proxy_name.get())) testid="proxy-stderr" lines=stderr_lines />
                     </Show>
-                </section>
+                </section></Deferred>
             </main>
             {debug_hooks()}
             <footer class="footer">

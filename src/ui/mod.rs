@@ -7,6 +7,7 @@ mod bench;
 mod compare;
 mod config;
 mod controls;
+mod defer;
 mod embed;
 mod fix;
 pub mod lab;
