@@ -14,6 +14,9 @@
 //       (slow_app, real-time speed: each waits 60 s of virtual time for proxy_read_timeout),
 //       after a baseline with nothing in flight; also the main thread's busy time per second
 //       (CDP Performance metrics). --screenshot FILE saves the page with them in flight.
+//   node e2e/perf.mjs memory [--keep all]
+//       ?bench=memory: a simulated hour at 50 requests/s as the playground runs it
+//       (bench::long_run), the wasm linear memory after every 5 simulated minutes
 //
 // The app URL is GATEWAY_LAB_URL, or dist/ served here under /gateway-lab/ (e2e/lib.mjs).
 import { launch, newPage, appUrl, openApp, sel, TIMEOUT } from './lib.mjs';
@@ -42,15 +45,11 @@ function percentile(xs, p) {
 }
 const r1 = (x) => Math.round(x * 10) / 10;
 
-async function engine(browser) {
-  const name = positional[0];
-  if (!name) throw new Error('engine: which case?');
-  const runs = int('runs', 5);
-  const q = new URLSearchParams({ bench: name, runs: String(runs) });
-  if (opts.requests) q.set('requests', String(int('requests')));
+// Loads the page's hidden ?bench= entry point with `query` and returns its JSON result.
+async function benchPage(browser, query) {
   const s = await newPage(browser);
   try {
-    await s.page.goto(`${await appUrl()}?${q}`, { waitUntil: 'load', timeout: TIMEOUT.navigation });
+    await s.page.goto(`${await appUrl()}?${query}`, { waitUntil: 'load', timeout: TIMEOUT.navigation });
     const el = s.page.locator('[data-testid=bench-result]');
     await s.page.waitForFunction(
       () => (document.querySelector('[data-testid=bench-result]')?.textContent ?? '').length > 0,
@@ -64,6 +63,21 @@ async function engine(browser) {
   } finally {
     await s.close();
   }
+}
+
+async function engine(browser) {
+  const name = positional[0];
+  if (!name) throw new Error('engine: which case?');
+  const runs = int('runs', 5);
+  const q = new URLSearchParams({ bench: name, runs: String(runs) });
+  if (opts.requests) q.set('requests', String(int('requests')));
+  return benchPage(browser, q);
+}
+
+async function memory(browser) {
+  const q = new URLSearchParams({ bench: 'memory' });
+  if (opts.keep === 'all') q.set('keep', 'all');
+  return benchPage(browser, q);
 }
 
 // Installed before any of the page's scripts run: records when the app has mounted, clicks
@@ -239,9 +253,9 @@ async function frames(browser) {
   }
 }
 
-const commands = { engine, startup, frames };
+const commands = { engine, startup, frames, memory };
 if (!commands[cmd]) {
-  console.error('usage: node e2e/perf.mjs engine CASE [--runs K] [--requests N] | startup [--loads N] | frames [--inflight N] [--seconds S]');
+  console.error('usage: node e2e/perf.mjs engine CASE [--runs K] [--requests N] | startup [--loads N] | frames [--inflight N] [--seconds S] | memory [--keep all]');
   process.exit(2);
 }
 const browser = await launch();

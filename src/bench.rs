@@ -168,8 +168,71 @@ pub fn result_json(case: &Case, requests: u32, events: u64, runs_ms: &[f64]) -> 
     .to_string()
 }
 
+/// The long run that memory is measured on: `scenarios/healthy.json` with
+/// a steady `rate` for `seconds` of virtual time, built as the playground
+/// builds its runs (`Simulation::interactive`, or every request kept with
+/// `keep_all`), run in steps of `sample_s`. After each step `probe` says
+/// how many bytes the runner holds (the live heap natively, the wasm linear
+/// memory in the page). The JSON gives each sample and the growth per
+/// simulated hour from the second sample on (the first fills the window).
+pub fn long_run(rate: f64, seconds: u64, sample_s: u64, keep_all: bool, mut probe: impl FnMut() -> u64) -> String {
+    let mut sc = Scenario::from_json(include_str!("../scenarios/healthy.json")).expect("healthy.json is valid");
+    sc.requests.clear();
+    sc.duration_ms = 0;
+    sc.clients.rate_per_s = rate;
+    sc.clients.requests = (rate * seconds as f64) as u32;
+    let made = if keep_all { Simulation::new(sc) } else { Simulation::interactive(sc) };
+    let mut sim = made.expect("healthy.json is valid");
+    let (sample_s, seconds) = (sample_s.max(1), seconds.max(1));
+    let mut samples = Vec::new();
+    let mut t = 0;
+    while t < seconds {
+        t = (t + sample_s).min(seconds);
+        sim.run_until(crate::sim::time::SimTime::from_ms(t * 1_000));
+        let w = sim.world();
+        samples.push(serde_json::json!({ "t_s": t, "bytes": probe(), "requests": w.exchanges.len(), "kept": w.exchanges.kept() }));
+    }
+    let points: Vec<(f64, f64)> =
+        samples.iter().skip(1).map(|s| (s["t_s"].as_f64().unwrap_or(0.0) / 3_600.0, s["bytes"].as_f64().unwrap_or(0.0) / 1_048_576.0)).collect();
+    serde_json::json!({
+        "case": "memory",
+        "rate": rate,
+        "seconds": seconds,
+        "keep_all": keep_all,
+        "samples": samples,
+        "growth_mb_per_hour": (slope(&points) * 100.0).round() / 100.0,
+    })
+    .to_string()
+}
+
+/// Least-squares slope of y over x (0 for fewer than two distinct x).
+pub fn slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    if points.len() < 2 {
+        return 0.0;
+    }
+    let (mx, my) = (points.iter().map(|p| p.0).sum::<f64>() / n, points.iter().map(|p| p.1).sum::<f64>() / n);
+    let num: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
+    let den: f64 = points.iter().map(|(x, _)| (x - mx) * (x - mx)).sum();
+    if den == 0.0 { 0.0 } else { num / den }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_long_run_reports_flat_samples() {
+        let mut n = 0;
+        let out: serde_json::Value = serde_json::from_str(&super::long_run(20.0, 120, 30, false, || {
+            n += 1;
+            1_048_576
+        }))
+        .unwrap();
+        assert_eq!(out["samples"].as_array().unwrap().len(), 4);
+        assert_eq!(out["samples"][3]["requests"], 2_400);
+        assert_eq!(out["growth_mb_per_hour"], 0.0);
+        assert_eq!(super::slope(&[(0.0, 1.0), (1.0, 3.0)]), 2.0);
+    }
+
     use super::*;
 
     #[test]

@@ -1,4 +1,4 @@
-//! A counting global allocator (the live heap in bytes, and its peak) and
+//! A counting global allocator (the live heap in bytes, and its peak), and
 //! the least-squares slope used to call a heap "flat". Shared by
 //! `benches/memory.rs` and the memory budget test, `tests/memory.rs`
 //! (each binary installs it with `#[global_allocator]`).
@@ -50,16 +50,5 @@ pub fn peak() -> usize {
     PEAK.load(Relaxed)
 }
 
-/// Least-squares slope of y over x.
-pub fn slope(points: &[(f64, f64)]) -> f64 {
-    let n = points.len() as f64;
-    let (sx, sy) = points.iter().fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
-    let (mx, my) = (sx / n, sy / n);
-    let num: f64 = points.iter().map(|(x, y)| (x - mx) * (y - my)).sum();
-    let den: f64 = points.iter().map(|(x, _)| (x - mx) * (x - mx)).sum();
-    if den == 0.0 {
-        0.0
-    } else {
-        num / den
-    }
-}
+/// Least-squares slope of y over x (one definition, in the library).
+pub use gateway_lab::bench::slope;

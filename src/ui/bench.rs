@@ -1,6 +1,8 @@
 //! The page's hidden benchmark entry point: `?bench=CASE[&requests=N][&runs=K]`
 //! runs a benchmark case (src/bench.rs) to the end K times in this page,
-//! timed with `performance.now()`, instead of mounting the app. The JSON
+//! timed with `performance.now()`, instead of mounting the app.
+//! `?bench=memory[&keep=all]` runs `bench::long_run` (a simulated hour of
+//! load) and reports the wasm memory after each 5 simulated minutes. The JSON
 //! result (the same line `gateway-bench` prints natively) goes into
 //! `[data-testid=bench-result]`; `scripts/bench` reads it from headless
 //! Chromium on the release build.
@@ -15,6 +17,8 @@ pub struct Request {
     pub case: String,
     pub requests: Option<u32>,
     pub runs: usize,
+    /// `keep=all`: the memory run keeps every request.
+    pub keep_all: bool,
 }
 
 /// Most runs one page load does.
@@ -23,7 +27,7 @@ const MAX_RUNS: usize = 50;
 /// Reads `bench`, `requests` and `runs` from a query string (`?a=b&c=d`);
 /// None when there is no `bench` parameter.
 pub fn parse(search: &str) -> Option<Request> {
-    let mut req = Request { case: String::new(), requests: None, runs: 1 };
+    let mut req = Request { case: String::new(), requests: None, runs: 1, keep_all: false };
     let mut found = false;
     for pair in search.trim_start_matches('?').split('&') {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -34,6 +38,7 @@ pub fn parse(search: &str) -> Option<Request> {
             }
             "requests" => req.requests = v.parse().ok().filter(|n| *n > 0),
             "runs" => req.runs = v.parse().ok().filter(|n| *n > 0).unwrap_or(1).min(MAX_RUNS),
+            "keep" => req.keep_all = v == "all",
             _ => {}
         }
     }
@@ -50,7 +55,23 @@ fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
+/// Bytes of the wasm linear memory (it grows in 64 KiB pages and never
+/// shrinks, so a flat figure means the heap never needed more).
+fn wasm_memory_bytes() -> u64 {
+    use wasm_bindgen::JsCast;
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .ok()
+        .and_then(|m| m.buffer().dyn_into::<js_sys::ArrayBuffer>().ok())
+        .map_or(0, |b| b.byte_length() as u64)
+}
+
 fn run(req: &Request) -> String {
+    if req.case == "memory" {
+        // A simulated hour at 50 requests/s as the playground runs it
+        // (`?bench=memory&keep=all` keeps every request, for comparison).
+        return crate::bench::long_run(50.0, 3_600, 300, req.keep_all, wasm_memory_bytes);
+    }
     let Some(c) = case(&req.case) else {
         return serde_json::json!({ "error": format!("{:?} is not a benchmark case; cases: {}", req.case, names().join(", ")) })
             .to_string();
@@ -90,9 +111,10 @@ mod tests {
         assert_eq!(parse("?fault=slow_app"), None);
         assert_eq!(
             parse("?bench=retry_storm&requests=100000&runs=5"),
-            Some(Request { case: "retry_storm".into(), requests: Some(100_000), runs: 5 })
+            Some(Request { case: "retry_storm".into(), requests: Some(100_000), runs: 5, keep_all: false })
         );
-        assert_eq!(parse("?bench=healthy&requests=x&runs=0"), Some(Request { case: "healthy".into(), requests: None, runs: 1 }));
+        assert_eq!(parse("?bench=healthy&requests=x&runs=0"), Some(Request { case: "healthy".into(), requests: None, runs: 1, keep_all: false }));
         assert_eq!(parse("?bench=healthy&runs=1000").unwrap().runs, MAX_RUNS);
+        assert!(parse("?bench=memory&keep=all").unwrap().keep_all);
     }
 }
