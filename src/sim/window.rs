@@ -13,19 +13,22 @@ use std::ops::{Index, IndexMut};
 
 /// Records by id; any of them can be retired. Slots of retired records in
 /// the middle cost one `Option<T>` each until the older ones before them go
-/// too (records are retired roughly in order, so few such holes stay).
+/// too (records are retired roughly in order, so few such holes stay); the
+/// retired slots at the front are dropped in batches.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Window<T> {
-    slots: VecDeque<Option<T>>,
+    slots: Vec<Option<T>>,
     /// The id of `slots[0]`.
     first: usize,
+    /// Leading slots that are empty (retired, not yet dropped).
+    lead: usize,
     /// Slots that hold a record.
     kept: usize,
 }
 
 impl<T> Default for Window<T> {
     fn default() -> Self {
-        Window { slots: VecDeque::new(), first: 0, kept: 0 }
+        Window { slots: Vec::new(), first: 0, lead: 0, kept: 0 }
     }
 }
 
@@ -36,7 +39,7 @@ impl<T> Window<T> {
 
     /// Adds a record; its id is the number of records added before it.
     pub fn push(&mut self, item: T) -> usize {
-        self.slots.push_back(Some(item));
+        self.slots.push(Some(item));
         self.kept += 1;
         self.len() - 1
     }
@@ -68,15 +71,15 @@ impl<T> Window<T> {
 
     /// Every id below this one is retired.
     pub fn first_id(&self) -> usize {
-        self.first
+        self.first + self.lead
     }
 
     pub fn get(&self, id: usize) -> Option<&T> {
-        self.slots.get(id.checked_sub(self.first)?)?.as_ref()
+        self.slots.get(id.wrapping_sub(self.first))?.as_ref()
     }
 
     pub fn get_mut(&mut self, id: usize) -> Option<&mut T> {
-        self.slots.get_mut(id.checked_sub(self.first)?)?.as_mut()
+        self.slots.get_mut(id.wrapping_sub(self.first))?.as_mut()
     }
 
     /// The newest kept record.
@@ -86,32 +89,44 @@ impl<T> Window<T> {
 
     /// Kept records, oldest first.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
-        self.slots.iter().filter_map(Option::as_ref)
+        self.slots[self.lead..].iter().filter_map(Option::as_ref)
     }
 
     /// Kept records with an id of at least `id`, oldest first.
     pub fn iter_from(&self, id: usize) -> impl DoubleEndedIterator<Item = &T> + '_ {
-        let skip = id.saturating_sub(self.first).min(self.slots.len());
-        self.slots.range(skip..).filter_map(Option::as_ref)
+        let skip = id.saturating_sub(self.first).clamp(self.lead, self.slots.len());
+        self.slots[skip..].iter().filter_map(Option::as_ref)
     }
 
     /// Kept records with their ids, oldest first.
     pub fn enumerate(&self) -> impl DoubleEndedIterator<Item = (usize, &T)> + '_ {
         let first = self.first;
-        self.slots.iter().enumerate().filter_map(move |(i, s)| s.as_ref().map(|t| (first + i, t)))
+        self.slots.iter().enumerate().skip(self.lead).filter_map(move |(i, s)| s.as_ref().map(|t| (first + i, t)))
     }
 
-    /// Retires record `id`: it is dropped and handed back. Leading empty
-    /// slots go with it.
+    /// Retires record `id`: it is dropped and handed back.
     pub fn retire(&mut self, id: usize) -> Option<T> {
-        let item = self.slots.get_mut(id.checked_sub(self.first)?)?.take()?;
+        let item = self.slots.get_mut(id.wrapping_sub(self.first))?.take()?;
         self.kept -= 1;
-        while matches!(self.slots.front(), Some(None)) {
-            self.slots.pop_front();
-            self.first += 1;
+        while self.slots.get(self.lead).is_some_and(Option::is_none) {
+            self.lead += 1;
+        }
+        // Drop the empty front once it is at least half the slots.
+        if self.lead >= 64 && self.lead * 2 >= self.slots.len() {
+            self.slots.drain(..self.lead);
+            self.first += self.lead;
+            self.lead = 0;
         }
         Some(item)
     }
+}
+
+/// Out of line, so that each of the engine's many `w.exchanges[id]` stays
+/// small in the wasm bundle.
+#[cold]
+#[inline(never)]
+fn not_kept(id: usize, first: usize, len: usize, kept: usize) -> ! {
+    panic!("record #{id} is not kept (ids {first}..{len}, {kept} kept)")
 }
 
 impl<T> Index<usize> for Window<T> {
@@ -119,7 +134,7 @@ impl<T> Index<usize> for Window<T> {
     fn index(&self, id: usize) -> &T {
         match self.get(id) {
             Some(t) => t,
-            None => panic!("record #{id} is not kept (ids {}..{}, {} kept)", self.first, self.len(), self.kept),
+            None => not_kept(id, self.first, self.len(), self.kept),
         }
     }
 }
@@ -129,16 +144,16 @@ impl<T> IndexMut<usize> for Window<T> {
         let (first, len, kept) = (self.first, self.len(), self.kept);
         match self.get_mut(id) {
             Some(t) => t,
-            None => panic!("record #{id} is not kept (ids {first}..{len}, {kept} kept)"),
+            None => not_kept(id, first, len, kept),
         }
     }
 }
 
 impl<'a, T> IntoIterator for &'a Window<T> {
     type Item = &'a T;
-    type IntoIter = std::iter::FilterMap<std::collections::vec_deque::Iter<'a, Option<T>>, fn(&'a Option<T>) -> Option<&'a T>>;
+    type IntoIter = std::iter::FilterMap<std::slice::Iter<'a, Option<T>>, fn(&'a Option<T>) -> Option<&'a T>>;
     fn into_iter(self) -> Self::IntoIter {
-        self.slots.iter().filter_map(Option::as_ref)
+        self.slots[self.lead..].iter().filter_map(Option::as_ref)
     }
 }
 
@@ -232,6 +247,25 @@ mod tests {
         assert_eq!(w.retire(99), None);
         let ids: Vec<usize> = w.enumerate().map(|(i, _)| i).collect();
         assert_eq!(ids, [2, 3, 4, 5]);
+    }
+
+    #[test]
+    fn the_empty_front_is_dropped_in_batches() {
+        let mut w = Window::new();
+        for i in 0..200 {
+            w.push(i);
+        }
+        for i in (0..150).rev() {
+            w.retire(i);
+        }
+        assert_eq!(w.first_id(), 150);
+        assert!(w.capacity() >= 200);
+        assert_eq!((w.get(149), w.get(150), w[199]), (None, Some(&150), 199));
+        assert_eq!(w.iter().count(), 50);
+        assert_eq!(w.iter_from(0).count(), 50);
+        assert_eq!(w.enumerate().next(), Some((150, &150)));
+        assert_eq!(w.push(200), 200);
+        assert_eq!((&w).into_iter().count(), 51);
     }
 
     #[test]

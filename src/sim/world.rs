@@ -492,7 +492,9 @@ impl World {
         Some((at, event))
     }
 
-    /// Counts (`add`) or uncounts a queued event's references.
+    /// Counts (`add`) or uncounts a queued event's references (out of
+    /// line: `schedule` is called from many places).
+    #[inline(never)]
     fn refer(&mut self, event: &Event, add: bool) {
         let (req, conn, op) = event.refs();
         if let Some(e) = req.and_then(|id| self.exchanges.get_mut(id)) {
