@@ -360,7 +360,9 @@ pub struct World {
     pub record_timelines: bool,
     /// Keep each request's details (headers, body, log copies, console,
     /// explanation) once it has ended. Off for the retry lab and `--metrics`,
-    /// which only count: see `compact`.
+    /// which only count: see `compact`. Off, the engine does not even make
+    /// them, nor the per-request log lines (error.log, access.log, console,
+    /// the app's response lines): nothing a run only measured shows reads them.
     pub keep_details: bool,
     /// The proxy process is up (nginx refuses to start on some errors).
     pub proxy_running: bool,
