@@ -26,8 +26,11 @@ pub struct AppProc {
     pub busy: u32,
     /// Connections whose request waits for a worker (unread).
     pub waiting: VecDeque<ConnId>,
-    /// Connections open at the app.
+    /// Connections open at the app, in the order it accepted them. Closed
+    /// ones (`Conn::app_closed`) may linger until the closings since the
+    /// last sweep (`closed_in_open`) are half of it; `die` skips them.
     pub open: Vec<ConnId>,
+    pub closed_in_open: usize,
     pub restarts: u32,
     /// When the current process started (systemd's "active since", docker's
     /// StartedAt): the start of the run, a restart, or the end of a stop.
@@ -45,6 +48,7 @@ impl AppProc {
             busy: 0,
             waiting: VecDeque::new(),
             open: Vec::new(),
+            closed_in_open: 0,
             restarts: 0,
             started: SimTime::ZERO,
             last_exit: None,
@@ -470,7 +474,16 @@ fn finish_worker(w: &mut World, a: usize) {
 
 fn close_at_app(w: &mut World, a: usize, conn: ConnId) {
     w.conns[conn].app_closed = true;
-    w.apps[a].open.retain(|&c| c != conn);
+    // Sweeping `open` at every close costs its length each time, and a
+    // burst of clients can leave thousands of connections open: sweep once
+    // the closed ones are half of it.
+    let p = &mut w.apps[a];
+    p.closed_in_open += 1;
+    if p.closed_in_open * 2 >= p.open.len() {
+        let conns = &w.conns;
+        p.open.retain(|&c| !conns[c].app_closed);
+        p.closed_in_open = 0;
+    }
 }
 
 /// The app's idle timer on a kept-alive connection fires: it closes (FIN).
@@ -518,6 +531,7 @@ fn die(w: &mut World, a: usize, oom: bool, rss_mb: u64) {
     p.busy = 0;
     p.waiting.clear();
     let open = std::mem::take(&mut p.open);
+    p.closed_in_open = 0;
     let hop = w.hop();
     for conn in open {
         let c = &mut w.conns[conn];

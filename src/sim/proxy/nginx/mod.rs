@@ -742,11 +742,10 @@ impl ProxyFlavor for Nginx {
                     self.next(w, id, ft, Some(READING_HEADER));
                     return;
                 }
-                let mut headers = vec![
-                    Header::new("Server", Self::server_header(w)),
-                    Header::new("Date", w.clock.http_date(w.now)),
-                ];
-                headers.extend(response.headers.iter().cloned());
+                let mut headers = Vec::with_capacity(response.headers.len() + 3);
+                headers.push(Header::new("Server", Self::server_header(w)));
+                headers.push(Header::new("Date", w.clock.http_date(w.now)));
+                headers.append(&mut response.headers);
                 headers.push(Header::new("Connection", "keep-alive"));
                 let mut out = Response { headers, ..response };
                 if let Some(sent) = truncate_body_at {
