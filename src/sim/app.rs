@@ -115,7 +115,7 @@ pub fn healthy_response(cfg: &super::scenario::App) -> Response {
             Header::new("Content-Type", "application/json; charset=utf-8"),
             Header::new("Content-Length", cfg.body.len().to_string()),
         ],
-        body: cfg.body.clone(),
+        body: cfg.body.clone().into(),
     }
 }
 

@@ -341,13 +341,14 @@ fn point_at_socket(sc: &mut Scenario, path: &str) {
     }
 }
 
-pub(crate) fn text_response(status: u16, reason: &str, body: &str, extra: Vec<Header>) -> Response {
+pub(crate) fn text_response(status: u16, reason: &'static str, body: impl Into<super::http::Text>, extra: Vec<Header>) -> Response {
+    let body = body.into();
     let mut headers = vec![
         Header::new("Content-Type", "text/plain; charset=utf-8"),
         Header::new("Content-Length", body.len().to_string()),
     ];
     headers.extend(extra);
-    Response { status, reason: reason.into(), headers, body: body.into() }
+    Response { status, reason: reason.into(), headers, body }
 }
 
 impl FaultKind {
@@ -882,7 +883,7 @@ impl Fault {
             },
             FaultKind::DiesAfterHeaders { content_length, sent_bytes, chunked } => {
                 let body = "x".repeat(*content_length as usize);
-                let mut response = text_response(200, "OK", &body, vec![]);
+                let mut response = text_response(200, "OK", body, vec![]);
                 response.headers[0] = Header::new("Content-Type", "application/octet-stream");
                 if *chunked {
                     // A streaming app: no length up front, the body in chunks.

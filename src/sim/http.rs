@@ -1,16 +1,22 @@
 //! HTTP messages as the simulated parties exchange them.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+
+/// Text in a message: most of it is constant (header names, reason
+/// phrases, error pages) and is borrowed rather than copied per request.
+pub type Text = Cow<'static, str>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
-    pub name: String,
-    pub value: String,
+    pub name: Text,
+    pub value: Text,
 }
 
 impl Header {
-    pub fn new(name: &str, value: impl Into<String>) -> Self {
-        Header { name: name.to_string(), value: value.into() }
+    pub fn new(name: impl Into<Text>, value: impl Into<Text>) -> Self {
+        Header { name: name.into(), value: value.into() }
     }
 }
 
@@ -20,9 +26,9 @@ impl Header {
 pub struct Response {
     pub status: u16,
     /// The reason phrase exactly as sent on the status line.
-    pub reason: String,
+    pub reason: Text,
     pub headers: Vec<Header>,
-    pub body: String,
+    pub body: Text,
 }
 
 impl Response {
@@ -34,7 +40,7 @@ impl Response {
         self.headers
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
+            .map(|h| h.value.as_ref())
     }
 
     /// Whether the body is sent with `Transfer-Encoding: chunked`.

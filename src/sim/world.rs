@@ -464,9 +464,9 @@ impl World {
         }
         let ex = &mut self.exchanges[id];
         if let Some(r) = ex.response.as_mut() {
-            r.reason = String::new();
+            r.reason = Default::default();
             r.headers = Vec::new();
-            r.body = String::new();
+            r.body = Default::default();
         }
         ex.console = Vec::new();
         ex.access_line = None;

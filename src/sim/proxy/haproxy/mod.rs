@@ -70,7 +70,9 @@ pub fn htx_headers(r: &Response) -> u64 {
 fn forwarded(mut r: Response) -> Response {
     r.headers.retain(|h| !h.name.eq_ignore_ascii_case("connection"));
     for h in &mut r.headers {
-        h.name = h.name.to_ascii_lowercase();
+        if h.name.bytes().any(|b| b.is_ascii_uppercase()) {
+            h.name = h.name.to_ascii_lowercase().into();
+        }
     }
     r
 }
@@ -215,7 +217,7 @@ impl Haproxy {
                 Header::new("cache-control", "no-cache"),
                 Header::new("content-type", "text/html"),
             ],
-            body,
+            body: body.into(),
         };
         if w.keep_details {
             let explanation = self.explain(w, id, status, term);
@@ -422,7 +424,7 @@ impl ProxyFlavor for Haproxy {
                     let chunked = response.is_chunked();
                     let expected = (!chunked).then_some(response.body.len() as u64);
                     let mut out = response;
-                    out.body.truncate(sent as usize);
+                    out.body.to_mut().truncate(sent as usize);
                     let what = if chunked {
                         format!("one {sent}-byte chunk of a chunked body, then closed without the last chunk. HAProxy de-chunks the body and re-chunks it for the client (sizes in upper-case hex); the log counts the {sent} payload bytes, not the framing")
                     } else {

@@ -471,7 +471,7 @@ impl Nginx {
                 Header::new("Content-Length", body.len().to_string()),
                 Header::new("Connection", "keep-alive"),
             ],
-            body,
+            body: body.into(),
         };
         if w.keep_details {
             w.exchanges[id].explanation = Some(explanation);
@@ -698,7 +698,7 @@ impl ProxyFlavor for Nginx {
                         "{peer} answered with bytes that are not an HTTP status line. nginx 1.22 does not turn this into a 502: it logs \"upstream sent no valid HTTP/1.0 header\" and relays the raw bytes as an HTTP/0.9 response (access.log status 009). Browsers and curl reject it. Fix: make sure an HTTP server listens on that port."
                     ));
                 }
-                let response = Response { status: 9, reason: String::new(), headers: vec![], body: payload };
+                let response = Response { status: 9, reason: "".into(), headers: vec![], body: payload.into() };
                 self.send_to_client(w, id, response, 9, ClientResult::Http09);
             }
             Wire::Http { response, bad_header_line, truncate_body_at } => {
@@ -724,7 +724,7 @@ impl ProxyFlavor for Nginx {
                     }
                     // A line without a colon is accepted as a header with an empty value.
                     if !l.contains(':') {
-                        response.headers.push(Header::new(l, ""));
+                        response.headers.push(Header::new(l.clone(), ""));
                     }
                 }
                 let status = response.status;
@@ -751,7 +751,7 @@ impl ProxyFlavor for Nginx {
                 if let Some(sent) = truncate_body_at {
                     let chunked = out.is_chunked();
                     let expected = out.body.len() as u64;
-                    out.body.truncate(sent as usize);
+                    out.body.to_mut().truncate(sent as usize);
                     self.log(w, id, Level::Error, "upstream prematurely closed connection", Some(READING_BODY), field);
                     self.upstream_done(w, id, conn, false);
                     if w.keep_details {
