@@ -54,7 +54,9 @@ impl Response {
 
     /// Bytes of the status line and header block, final CRLF included.
     pub fn header_block_len(&self) -> usize {
-        self.status_line().len()
+        // The status line: "HTTP/1.1 " + the status's digits + " " + the reason.
+        let digits = self.status.checked_ilog10().unwrap_or(0) as usize + 1;
+        "HTTP/1.1 ".len() + digits + 1 + self.reason.len()
             + 2
             + self.headers.iter().map(|h| h.name.len() + 2 + h.value.len() + 2).sum::<usize>()
             + 2
@@ -89,5 +91,18 @@ pub fn reason_phrase(status: u16) -> &'static str {
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
         _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_block_len_counts_the_status_line() {
+        for status in [0, 9, 10, 99, 100, 200, 503, 999, 1000, u16::MAX] {
+            let r = Response { status, reason: "Service Unavailable".into(), headers: vec![Header::new("Retry-After", "1")], body: "x".into() };
+            assert_eq!(r.header_block_len(), r.status_line().len() + 2 + "Retry-After: 1\r\n".len() + 2, "{status}");
+        }
     }
 }

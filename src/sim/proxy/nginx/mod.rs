@@ -84,6 +84,10 @@ pub struct Nginx {
     picks: Vec<Option<Pick>>,
     /// Per request: tried bitmaps (primary, backup).
     tried: Vec<(Vec<bool>, Vec<bool>)>,
+    /// The `Server` header's value.
+    server: String,
+    /// The last `Date` header's value, and its calendar second.
+    date: (i64, String),
 }
 
 fn resolve_startup(w: &World, host: &str) -> Option<DnsAnswer> {
@@ -104,6 +108,8 @@ impl Nginx {
             limit: LimitReqState::default(),
             picks: Vec::new(),
             tried: Vec::new(),
+            server: Self::server_header(w),
+            date: (i64::MIN, String::new()),
         };
         let Some(pass) = n.pass.clone() else {
             w.proxy_running = false;
@@ -213,6 +219,16 @@ impl Nginx {
     fn server_header(w: &World) -> String {
         let p = &w.scenario.proxy;
         if p.server_tokens { format!("nginx/{}", p.version) } else { "nginx".into() }
+    }
+
+    /// The `Server` and `Date` headers nginx puts first in every response
+    /// (the date is formatted once per second).
+    fn own_headers(&mut self, w: &World) -> [Header; 2] {
+        let secs = w.clock.unix(w.now);
+        if self.date.0 != secs {
+            self.date = (secs, w.clock.http_date(w.now));
+        }
+        [Header::new("Server", self.server.clone()), Header::new("Date", self.date.1.clone())]
     }
 
     fn next_upstream_has(w: &World, what: &str) -> bool {
@@ -461,12 +477,13 @@ impl Nginx {
     fn finalize_error(&mut self, w: &mut World, id: ReqId, status: u16, explanation: String) {
         let p = &w.scenario.proxy;
         let body = error_page(status, &p.version, p.server_tokens);
+        let [server, date] = self.own_headers(w);
         let response = Response {
             status,
             reason: own_reason(status).into(),
             headers: vec![
-                Header::new("Server", Self::server_header(w)),
-                Header::new("Date", w.clock.http_date(w.now)),
+                server,
+                date,
                 Header::new("Content-Type", "text/html"),
                 Header::new("Content-Length", body.len().to_string()),
                 Header::new("Connection", "keep-alive"),
@@ -732,8 +749,8 @@ impl ProxyFlavor for Nginx {
                 // ngx_http_upstream_test_next: retry on http_xxx only while tries > 1.
                 let ft = Ft::Http(status);
                 let tries = w.exchanges[id].proxy.tries;
-                let method = w.exchanges[id].request.method.clone();
-                let non_idempotent = matches!(method.as_str(), "POST" | "LOCK" | "PATCH") && !Self::next_upstream_has(w, "non_idempotent");
+                let method = w.exchanges[id].request.method.as_str();
+                let non_idempotent = matches!(method, "POST" | "LOCK" | "PATCH") && !Self::next_upstream_has(w, "non_idempotent");
                 let limit = w.scenario.proxy.proxy_next_upstream_timeout_ms;
                 let started = w.exchanges[id].proxy.start.unwrap_or(w.now);
                 let in_time = limit == 0 || w.now.since(started) < limit * 1_000;
@@ -743,8 +760,7 @@ impl ProxyFlavor for Nginx {
                     return;
                 }
                 let mut headers = Vec::with_capacity(response.headers.len() + 3);
-                headers.push(Header::new("Server", Self::server_header(w)));
-                headers.push(Header::new("Date", w.clock.http_date(w.now)));
+                headers.extend(self.own_headers(w));
                 headers.append(&mut response.headers);
                 headers.push(Header::new("Connection", "keep-alive"));
                 let mut out = Response { headers, ..response };
