@@ -169,8 +169,10 @@ pub struct Exchange {
     pub op: usize,
     /// 0 for the first try, 1 for the first retry...
     pub try_no: u32,
-    pub request: RequestSpec,
-    pub client_ip: String,
+    /// Shared by the tries of an operation (and a burst's requests); `Arc`,
+    /// not `Rc`: the page keeps exchanges in signals, which must be `Send`.
+    pub request: std::sync::Arc<RequestSpec>,
+    pub client_ip: std::sync::Arc<str>,
     pub sent_at: SimTime,
     /// nginx connection number of the client connection (`*N` in error.log).
     pub client_connection: u64,
@@ -488,7 +490,7 @@ impl World {
     }
 
     /// Adds a request to the run; it is sent at `at`.
-    pub fn add_request(&mut self, request: RequestSpec, client_ip: String, at: SimTime) -> ReqId {
+    pub fn add_request(&mut self, request: impl Into<std::sync::Arc<RequestSpec>>, client_ip: impl Into<std::sync::Arc<str>>, at: SimTime) -> ReqId {
         let op = self.ops.len();
         self.ops.push(ClientOp { tries: Vec::new(), started: at, finished: None, ok: false, last_wait_us: 0, outcome: String::new(), user_agent: None });
         self.add_try(op, 0, request, client_ip, at)
@@ -496,7 +498,7 @@ impl World {
 
     /// Adds a one-off request from a command-line tool (see
     /// `ClientOp::user_agent`); it is sent at `at`.
-    pub fn add_tool_request(&mut self, request: RequestSpec, client_ip: String, at: SimTime, user_agent: &str) -> ReqId {
+    pub fn add_tool_request(&mut self, request: RequestSpec, client_ip: impl Into<std::sync::Arc<str>>, at: SimTime, user_agent: &str) -> ReqId {
         let id = self.add_request(request, client_ip, at);
         let op = self.exchanges[id].op;
         self.ops[op].user_agent = Some(user_agent.to_string());
@@ -504,15 +506,15 @@ impl World {
     }
 
     /// Adds try `try_no` of client operation `op`, sent at `at`.
-    pub fn add_try(&mut self, op: usize, try_no: u32, request: RequestSpec, client_ip: String, at: SimTime) -> ReqId {
+    pub fn add_try(&mut self, op: usize, try_no: u32, request: impl Into<std::sync::Arc<RequestSpec>>, client_ip: impl Into<std::sync::Arc<str>>, at: SimTime) -> ReqId {
         let id = self.exchanges.len();
         self.ops[op].tries.push(id);
         self.exchanges.push(Exchange {
             id,
             op,
             try_no,
-            request,
-            client_ip,
+            request: request.into(),
+            client_ip: client_ip.into(),
             sent_at: at,
             client_connection: 0,
             attempts: Vec::new(),

@@ -35,13 +35,14 @@ pub fn on_arrival(w: &mut World, sent_so_far: &mut u64) {
     if *sent_so_far >= requests || (duration > 0 && w.now_ms() >= duration) {
         return;
     }
-    let spec = RequestSpec {
+    // One request spec for the whole burst.
+    let spec = std::sync::Arc::new(RequestSpec {
         at_ms: w.now_ms(),
         method: c.method.clone(),
         path: c.path.clone(),
         host: c.host.clone(),
         body_bytes: c.body_bytes,
-    };
+    });
     let now = w.now;
     let burst = if arrival == Arrival::Synchronised { c.burst_size.max(1) as u64 } else { 1 };
     for _ in 0..burst.min(requests - *sent_so_far) {
@@ -469,7 +470,8 @@ pub fn on_retry(w: &mut World, op: usize) {
         return; // the deadline passed during the wait
     }
     let Some(&last) = w.ops[op].tries.last() else { return };
-    let request = RequestSpec { at_ms: w.now_ms(), ..w.exchanges[last].request.clone() };
+    let (previous, at_ms) = (&w.exchanges[last].request, w.now_ms());
+    let request = if previous.at_ms == at_ms { previous.clone() } else { RequestSpec { at_ms, ..RequestSpec::clone(previous) }.into() };
     let ip = w.exchanges[last].client_ip.clone();
     let try_no = w.exchanges[last].try_no + 1;
     let now = w.now;

@@ -324,7 +324,7 @@ impl ProxyFlavor for Haproxy {
         note!(w, id, Actor::Proxy, "{FRONTEND} reads \"{line}\"");
         if let Some(cfg) = w.scenario.proxy.limit_req.clone() {
             // http-request deny if { sc_http_req_rate(0) gt N }: 1 s sliding window.
-            let key = w.exchanges[id].client_ip.clone();
+            let key = w.exchanges[id].client_ip.to_string();
             let now = w.now_ms();
             let q = self.rate.entry(key).or_default();
             while q.front().is_some_and(|&t| now.saturating_sub(t) >= 1_000) {
