@@ -136,7 +136,7 @@ pub fn shed_response() -> Response {
         503,
         reason_phrase(503),
         "Server is overloaded. Retry later.\n",
-        vec![Header::new("Retry-After", "1")],
+        [Header::new("Retry-After", "1")],
     )
 }
 
