@@ -330,7 +330,7 @@ fn f20_rate_limited() {
     assert_eq!(message(&e[0]), "limiting requests, excess: 0.990 by zone \"perip\"");
     assert!(!e[0].contains("upstream:"));
     let r = sim.exchanges()[1].response.as_ref().unwrap();
-    assert_eq!((r.reason.as_str(), r.body.len()), ("Service Temporarily Unavailable", 197));
+    assert_eq!((r.reason.as_ref(), r.body.len()), ("Service Temporarily Unavailable", 197));
     assert_eq!(sim.world().stats.upstream_attempts, 1, "rejected requests never reach the app");
 }
 

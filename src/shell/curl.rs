@@ -763,7 +763,7 @@ fn respond(p: &mut Printer, o: &Opts, r: &Response, bad_header: Option<&str>, tr
             }
             r.body[..cut].to_string()
         }
-        None => r.body.clone(),
+        None => r.body.to_string(),
     };
     outcome.size = body.len() as u64;
     p.data(&body, o.output_null);
@@ -930,7 +930,7 @@ fn direct(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, a: usize, addr: &Address, show
             let mut r = response.clone();
             if let (Some(n), true) = (truncate_body_at, response.is_chunked()) {
                 // What curl decodes from the one chunk that was sent.
-                r.body = response.body[..(*n as usize).min(response.body.len())].to_string();
+                r.body = response.body[..(*n as usize).min(response.body.len())].to_string().into();
             }
             respond(p, o, &r, bad_header_line.as_deref(), truncated, due, outcome, &url.host);
         }

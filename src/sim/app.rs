@@ -26,8 +26,11 @@ pub struct AppProc {
     pub busy: u32,
     /// Connections whose request waits for a worker (unread).
     pub waiting: VecDeque<ConnId>,
-    /// Connections open at the app.
+    /// Connections open at the app, in the order it accepted them. Closed
+    /// ones (`Conn::app_closed`) may linger until the closings since the
+    /// last sweep (`closed_in_open`) are half of it; `die` skips them.
     pub open: Vec<ConnId>,
+    pub closed_in_open: usize,
     pub restarts: u32,
     /// When the current process started (systemd's "active since", docker's
     /// StartedAt): the start of the run, a restart, or the end of a stop.
@@ -45,6 +48,7 @@ impl AppProc {
             busy: 0,
             waiting: VecDeque::new(),
             open: Vec::new(),
+            closed_in_open: 0,
             restarts: 0,
             started: SimTime::ZERO,
             last_exit: None,
@@ -111,7 +115,7 @@ pub fn healthy_response(cfg: &super::scenario::App) -> Response {
             Header::new("Content-Type", "application/json; charset=utf-8"),
             Header::new("Content-Length", cfg.body.len().to_string()),
         ],
-        body: cfg.body.clone(),
+        body: cfg.body.clone().into(),
     }
 }
 
@@ -132,7 +136,7 @@ pub fn shed_response() -> Response {
         503,
         reason_phrase(503),
         "Server is overloaded. Retry later.\n",
-        vec![Header::new("Retry-After", "1")],
+        [Header::new("Retry-After", "1")],
     )
 }
 
@@ -165,7 +169,7 @@ pub fn on_syn(w: &mut World, conn: ConnId, syn: u32) {
             // Accept queue full: Linux drops the SYN; the proxy's kernel retransmits.
             w.stats.syns_dropped += 1;
             if let Some(id) = req {
-                w.note(id, Actor::Kernel, format!("accept queue of {} full ({queued} waiting): SYN dropped", w.conns[conn].peer));
+                note!(w, id, Actor::Kernel, "accept queue of {} full ({queued} waiting): SYN dropped", w.conns[conn].peer);
             }
             if syn < SYN_RETRIES {
                 let rto = 1_000_000u64 << syn;
@@ -177,7 +181,7 @@ pub fn on_syn(w: &mut World, conn: ConnId, syn: u32) {
         w.conns[conn].generation = w.apps[a].generation;
         w.apps[a].open.push(conn);
     }
-    if let Some(id) = req {
+    if let (Some(id), true) = (req, w.record_timelines) {
         let text = match outcome {
             ConnectOutcome::Accepted => format!("{} accepts the connection", w.conns[conn].peer),
             ConnectOutcome::Refused => "nothing listens there: the kernel answers RST".to_string(),
@@ -242,7 +246,7 @@ pub fn on_request(w: &mut World, conn: ConnId) {
         w.apps[a].waiting.push_back(conn);
         if let Some(id) = w.conns[conn].req {
             let n = w.apps[a].waiting.len();
-            w.note(id, Actor::App, format!("all {workers} workers busy: the request waits unread (queue: {n})"));
+            note!(w, id, Actor::App, "all {workers} workers busy: the request waits unread (queue: {n})");
         }
     }
 }
@@ -278,8 +282,7 @@ fn start(w: &mut World, a: usize, conn: ConnId) {
     let (cfg, faults, rng) = (&w.scenario.apps[a], &w.scenario.faults, &mut w.rng);
     let reply = compose_reply(cfg, faults, now, rng);
     if let Some(id) = w.conns[conn].req {
-        let line = w.exchanges[id].request_line();
-        w.note(id, Actor::App, format!("a worker reads \"{line}\" and starts on it"));
+        note!(w, id, Actor::App, "a worker reads \"{}\" and starts on it", w.exchanges[id].request_line());
         if w.exchanges[id].request.body_bytes > super::proxy::nginx::SOCKET_BUFFER_BYTES {
             let hop = w.hop();
             w.schedule(hop, Event::ProxyRequestDrained { conn });
@@ -300,7 +303,15 @@ pub fn on_write(w: &mut World, conn: ConnId, generation: u64) {
     if w.apps[a].generation != generation || !w.apps[a].running {
         return; // the process died meanwhile
     }
-    let Some(reply) = w.conns[conn].reply.clone() else { return };
+    // Borrowed out of the connection, and put back for the proxy to read.
+    let Some(reply) = w.conns[conn].reply.take() else { return };
+    write_reply(w, a, conn, &reply);
+    if w.conns[conn].reply.is_none() {
+        w.conns[conn].reply = Some(reply);
+    }
+}
+
+fn write_reply(w: &mut World, a: usize, conn: ConnId, reply: &AppReply) {
     let req = w.conns[conn].req;
     let took_ms = reply.after_us / 1_000;
     match reply.wire {
@@ -318,26 +329,28 @@ pub fn on_write(w: &mut World, conn: ConnId, generation: u64) {
         }
         Wire::OomKill { rss_mb } => {
             if let Some(id) = req {
-                w.note(id, Actor::Kernel, format!("out of memory: the OOM killer sends SIGKILL to the app ({rss_mb} MB resident)"));
+                note!(w, id, Actor::Kernel, "out of memory: the OOM killer sends SIGKILL to the app ({rss_mb} MB resident)");
             }
             die(w, a, true, rss_mb);
             return;
         }
         _ => {}
     }
-    let status = reply.status().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
-    let (method, path) = req
-        .map(|id| (w.exchanges[id].request.method.clone(), w.exchanges[id].request.path.clone()))
-        .unwrap_or_default();
     let proxy_gone = w.conns[conn].state == ConnState::Closed;
-    log_response(w, a, &method, &path, &reply, proxy_gone);
+    if w.keep_details {
+        let (method, path) = req
+            .map(|id| (w.exchanges[id].request.method.clone(), w.exchanges[id].request.path.clone()))
+            .unwrap_or_default();
+        log_response(w, a, &method, &path, reply, proxy_gone);
+    }
     w.stats.app_responses_written += 1;
     let truncated = matches!(reply.wire, Wire::Http { truncate_body_at: Some(_), .. });
     // A load-shedding 503 is written by the event loop without a worker.
     if std::mem::take(&mut w.conns[conn].holds_worker) {
         finish_worker(w, a);
     }
-    if let Some(id) = req {
+    if let (Some(id), true) = (req, w.record_timelines) {
+        let status = reply.status().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
         let text = if proxy_gone {
             format!("finishes after {took_ms} ms and writes {status} into a closed connection")
         } else {
@@ -461,7 +474,17 @@ fn finish_worker(w: &mut World, a: usize) {
 
 fn close_at_app(w: &mut World, a: usize, conn: ConnId) {
     w.conns[conn].app_closed = true;
-    w.apps[a].open.retain(|&c| c != conn);
+    // Sweeping `open` at every close costs its length each time, and a
+    // burst of clients can leave thousands of connections open: sweep once
+    // the closed ones are half of it.
+    let p = &mut w.apps[a];
+    p.closed_in_open += 1;
+    if p.closed_in_open * 2 >= p.open.len() {
+        let conns = &w.conns;
+        // A connection the run no longer keeps (`World::retire`) was closed.
+        p.open.retain(|&c| conns.get(c).is_some_and(|c| !c.app_closed));
+        p.closed_in_open = 0;
+    }
 }
 
 /// The app's idle timer on a kept-alive connection fires: it closes (FIN).
@@ -509,9 +532,10 @@ fn die(w: &mut World, a: usize, oom: bool, rss_mb: u64) {
     p.busy = 0;
     p.waiting.clear();
     let open = std::mem::take(&mut p.open);
+    p.closed_in_open = 0;
     let hop = w.hop();
     for conn in open {
-        let c = &mut w.conns[conn];
+        let Some(c) = w.conns.get_mut(conn) else { continue }; // retired: closed long ago
         if c.state == ConnState::Closed || c.app_closed {
             continue;
         }

@@ -361,13 +361,13 @@ fn point_at_socket(sc: &mut Scenario, path: &str) {
     }
 }
 
-pub(crate) fn text_response(status: u16, reason: &str, body: &str, extra: Vec<Header>) -> Response {
-    let mut headers = vec![
-        Header::new("Content-Type", "text/plain; charset=utf-8"),
-        Header::new("Content-Length", body.len().to_string()),
-    ];
+pub(crate) fn text_response<const N: usize>(status: u16, reason: &'static str, body: impl Into<super::http::Text>, extra: [Header; N]) -> Response {
+    let body = body.into();
+    let mut headers = Vec::with_capacity(2 + N);
+    headers.push(Header::new("Content-Type", "text/plain; charset=utf-8"));
+    headers.push(Header::new("Content-Length", body.len().to_string()));
     headers.extend(extra);
-    Response { status, reason: reason.into(), headers, body: body.into() }
+    Response { status, reason: reason.into(), headers, body }
 }
 
 impl FaultKind {
@@ -874,7 +874,7 @@ impl Fault {
                     503,
                     "Service Unavailable",
                     "Down for maintenance. Please retry later.\n",
-                    vec![Header::new("Retry-After", retry_after_s.to_string())],
+                    [Header::new("Retry-After", retry_after_s.to_string())],
                 )),
                 note: Some("maintenance mode"),
             },
@@ -902,7 +902,7 @@ impl Fault {
             },
             FaultKind::DiesAfterHeaders { content_length, sent_bytes, chunked } => {
                 let body = "x".repeat(*content_length as usize);
-                let mut response = text_response(200, "OK", &body, vec![]);
+                let mut response = text_response(200, "OK", body, []);
                 response.headers[0] = Header::new("Content-Type", "application/octet-stream");
                 if *chunked {
                     // A streaming app: no length up front, the body in chunks.
@@ -921,7 +921,7 @@ impl Fault {
                         500,
                         "Internal Server Error",
                         "TimeoutError: ResourceRequest timed out\n",
-                        vec![],
+                        [],
                     )),
                     note: Some("TimeoutError: ResourceRequest timed out (pool exhausted)"),
                 },
@@ -931,7 +931,7 @@ impl Fault {
                         500,
                         "Internal Server Error",
                         "Error: too many clients already\n",
-                        vec![],
+                        [],
                     )),
                     note: Some("error: sorry, too many clients already"),
                 },

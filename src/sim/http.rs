@@ -1,16 +1,22 @@
 //! HTTP messages as the simulated parties exchange them.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+
+/// Text in a message: most of it is constant (header names, reason
+/// phrases, error pages) and is borrowed rather than copied per request.
+pub type Text = Cow<'static, str>;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Header {
-    pub name: String,
-    pub value: String,
+    pub name: Text,
+    pub value: Text,
 }
 
 impl Header {
-    pub fn new(name: &str, value: impl Into<String>) -> Self {
-        Header { name: name.to_string(), value: value.into() }
+    pub fn new(name: impl Into<Text>, value: impl Into<Text>) -> Self {
+        Header { name: name.into(), value: value.into() }
     }
 }
 
@@ -20,9 +26,9 @@ impl Header {
 pub struct Response {
     pub status: u16,
     /// The reason phrase exactly as sent on the status line.
-    pub reason: String,
+    pub reason: Text,
     pub headers: Vec<Header>,
-    pub body: String,
+    pub body: Text,
 }
 
 impl Response {
@@ -34,7 +40,7 @@ impl Response {
         self.headers
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case(name))
-            .map(|h| h.value.as_str())
+            .map(|h| h.value.as_ref())
     }
 
     /// Whether the body is sent with `Transfer-Encoding: chunked`.
@@ -48,7 +54,9 @@ impl Response {
 
     /// Bytes of the status line and header block, final CRLF included.
     pub fn header_block_len(&self) -> usize {
-        self.status_line().len()
+        // The status line: "HTTP/1.1 " + the status's digits + " " + the reason.
+        let digits = self.status.checked_ilog10().unwrap_or(0) as usize + 1;
+        "HTTP/1.1 ".len() + digits + 1 + self.reason.len()
             + 2
             + self.headers.iter().map(|h| h.name.len() + 2 + h.value.len() + 2).sum::<usize>()
             + 2
@@ -83,5 +91,18 @@ pub fn reason_phrase(status: u16) -> &'static str {
         503 => "Service Unavailable",
         504 => "Gateway Timeout",
         _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_block_len_counts_the_status_line() {
+        for status in [0, 9, 10, 99, 100, 200, 503, 999, 1000, u16::MAX] {
+            let r = Response { status, reason: "Service Unavailable".into(), headers: vec![Header::new("Retry-After", "1")], body: "x".into() };
+            assert_eq!(r.header_block_len(), r.status_line().len() + 2 + "Retry-After: 1\r\n".len() + 2, "{status}");
+        }
     }
 }

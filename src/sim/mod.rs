@@ -7,6 +7,18 @@
 //! - all randomness comes from one PRNG seeded by `Scenario::seed`;
 //! - same scenario ⇒ byte-identical transcript.
 
+/// `note!(w, id, actor, "format", args...)`: `World::note`, but the text is
+/// only formatted when the run records timelines (a `measure_only` run does
+/// not, and would throw it away).
+macro_rules! note {
+    ($w:expr, $id:expr, $actor:expr, $($fmt:tt)+) => {
+        if $w.record_timelines {
+            let text = format!($($fmt)+);
+            $w.note($id, $actor, text);
+        }
+    };
+}
+
 pub mod app;
 pub mod client;
 pub mod engine;

@@ -199,8 +199,10 @@ pub struct Exchange {
     pub op: usize,
     /// 0 for the first try, 1 for the first retry...
     pub try_no: u32,
-    pub request: RequestSpec,
-    pub client_ip: String,
+    /// Shared by the tries of an operation (and a burst's requests); `Arc`,
+    /// not `Rc`: the page keeps exchanges in signals, which must be `Send`.
+    pub request: std::sync::Arc<RequestSpec>,
+    pub client_ip: std::sync::Arc<str>,
     pub sent_at: SimTime,
     /// nginx connection number of the client connection (`*N` in error.log).
     pub client_connection: u64,
@@ -401,7 +403,9 @@ pub struct World {
     pub record_timelines: bool,
     /// Keep each request's details (headers, body, log copies, console,
     /// explanation) once it has ended. Off for the retry lab and `--metrics`,
-    /// which only count: see `compact`.
+    /// which only count: see `compact`. Off, the engine does not even make
+    /// them, nor the per-request log lines (error.log, access.log, console,
+    /// the app's response lines): nothing a run only measured shows reads them.
     pub keep_details: bool,
     /// The proxy process is up (nginx refuses to start on some errors).
     pub proxy_running: bool,
@@ -561,9 +565,9 @@ impl World {
         }
         let Some(ex) = self.exchanges.get_mut(id) else { return };
         if let Some(r) = ex.response.as_mut() {
-            r.reason = String::new();
+            r.reason = Default::default();
             r.headers = Vec::new();
-            r.body = String::new();
+            r.body = Default::default();
         }
         ex.console = Vec::new();
         ex.access_line = None;
@@ -610,9 +614,11 @@ impl World {
             }
             // The app may still list it as open with nothing to do on it (the
             // proxy closed it after a failed TLS handshake or a timeout; the
-            // engine does not model the app reading that FIN): forget it there.
+            // engine does not model the app reading that FIN). Its list is
+            // swept lazily and drops connections that are no longer kept:
+            // count this one as closed there.
             if let (Some(a), false) = (same_process, c.app_closed) {
-                self.apps[a].open.retain(|&o| o != id);
+                self.apps[a].closed_in_open += 1;
             }
             let req = self.conns.get(id).and_then(|c| c.req);
             self.conns.retire(id);
@@ -704,9 +710,11 @@ impl World {
             }
         }
         for a in &self.apps {
-            for &c in a.waiting.iter().chain(&a.open) {
+            // (`open` may still list retired connections until its next sweep:
+            // they were closed, and the sweep and `die` skip them.)
+            for &c in &a.waiting {
                 if self.conns.get(c).is_none() {
-                    problems.push(format!("app {} holds retired connection #{c}", a.index));
+                    problems.push(format!("app {} has retired connection #{c} in its queue", a.index));
                 }
             }
         }
@@ -725,7 +733,7 @@ impl World {
     }
 
     /// Adds a request to the run; it is sent at `at`.
-    pub fn add_request(&mut self, request: RequestSpec, client_ip: String, at: SimTime) -> ReqId {
+    pub fn add_request(&mut self, request: impl Into<std::sync::Arc<RequestSpec>>, client_ip: impl Into<std::sync::Arc<str>>, at: SimTime) -> ReqId {
         let op = self.ops.push(ClientOp {
             tries: Vec::new(),
             started: at,
@@ -741,7 +749,7 @@ impl World {
 
     /// Adds a one-off request from a command-line tool (see
     /// `ClientOp::user_agent`); it is sent at `at`.
-    pub fn add_tool_request(&mut self, request: RequestSpec, client_ip: String, at: SimTime, user_agent: &str) -> ReqId {
+    pub fn add_tool_request(&mut self, request: RequestSpec, client_ip: impl Into<std::sync::Arc<str>>, at: SimTime, user_agent: &str) -> ReqId {
         let id = self.add_request(request, client_ip, at);
         let op = self.exchanges[id].op;
         self.ops[op].user_agent = Some(user_agent.to_string());
@@ -749,15 +757,15 @@ impl World {
     }
 
     /// Adds try `try_no` of client operation `op`, sent at `at`.
-    pub fn add_try(&mut self, op: usize, try_no: u32, request: RequestSpec, client_ip: String, at: SimTime) -> ReqId {
+    pub fn add_try(&mut self, op: usize, try_no: u32, request: impl Into<std::sync::Arc<RequestSpec>>, client_ip: impl Into<std::sync::Arc<str>>, at: SimTime) -> ReqId {
         let id = self.exchanges.len();
         self.ops[op].tries.push(id);
         self.exchanges.push(Exchange {
             id,
             op,
             try_no,
-            request,
-            client_ip,
+            request: request.into(),
+            client_ip: client_ip.into(),
             sent_at: at,
             client_connection: 0,
             attempts: Vec::new(),

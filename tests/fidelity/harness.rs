@@ -302,7 +302,7 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
     let mut explicit: Vec<RequestSpec> = probe
         .exchanges()
         .iter()
-        .map(|ex| RequestSpec { at_ms: ex.sent_at.as_micros() / 1_000, path: marked(&ex.request.path, ex.id + 1), ..ex.request.clone() })
+        .map(|ex| RequestSpec { at_ms: ex.sent_at.as_micros() / 1_000, path: marked(&ex.request.path, ex.id + 1), ..RequestSpec::clone(&ex.request) })
         .collect();
     explicit.sort_by_key(|r| r.at_ms);
     if sc.clients.requests > 0 {

@@ -35,13 +35,14 @@ pub fn on_arrival(w: &mut World, sent_so_far: &mut u64) {
     if *sent_so_far >= requests || (duration > 0 && w.now_ms() >= duration) {
         return;
     }
-    let spec = RequestSpec {
+    // One request spec for the whole burst.
+    let spec = std::sync::Arc::new(RequestSpec {
         at_ms: w.now_ms(),
         method: c.method.clone(),
         path: c.path.clone(),
         host: c.host.clone(),
         body_bytes: c.body_bytes,
-    };
+    });
     let now = w.now;
     let burst = if arrival == Arrival::Synchronised { c.burst_size.max(1) as u64 } else { 1 };
     for _ in 0..burst.min(requests - *sent_so_far) {
@@ -113,8 +114,7 @@ pub fn on_send(w: &mut World, id: ReqId) {
         }
     }
     w.stats.requests_sent += 1;
-    let line = w.exchanges[id].request_line();
-    w.note(id, Actor::Client, format!("sends \"{line}\""));
+    note!(w, id, Actor::Client, "sends \"{}\"", w.exchanges[id].request_line());
     let hop = w.hop();
     if !w.proxy_running {
         w.note(id, Actor::Kernel, "nginx is not running: nothing listens on the proxy's port, RST");
@@ -139,62 +139,71 @@ pub fn on_receive(w: &mut World, id: ReqId) {
     }
     ex.finished_at = Some(now);
     let took = now.since(ex.sent_at);
-    let listen = w.scenario.proxy.listen;
-    let host = if ex.request.host.is_empty() { "localhost".to_string() } else { ex.request.host.clone() };
-    let (line, status) = match (&ex.client_result, &ex.response) {
-        (Some(ClientResult::ConnectFailed), _) => (
-            format!("curl: (7) Failed to connect to {host} port {listen} after {} ms: Couldn't connect to server", took / 1_000),
-            0,
-        ),
-        (Some(ClientResult::Http09), _) => ("curl: (1) Received HTTP/0.9 when not allowed".to_string(), 9),
-        (Some(ClientResult::Truncated { received, expected }), Some(r)) => (
-            format!(
-                "{} {} → {}, then curl: (18) {}",
-                ex.request.method,
-                ex.request.path,
-                r.status_line(),
-                match expected {
-                    Some(expected) => format!("transfer closed with {} bytes remaining to read", expected.saturating_sub(*received)),
-                    // Chunked: curl cannot know how much is missing.
-                    None => "transfer closed with outstanding read data remaining".to_string(),
-                }
-            ),
-            r.status,
-        ),
-        (_, Some(r)) => (
-            format!("{} {} → {} ({} bytes, {})", ex.request.method, ex.request.path, r.status_line(), r.body_bytes(), fmt_duration(took)),
-            r.status,
-        ),
-        (_, None) => ("(no response)".to_string(), 0),
+    let status = match (&ex.client_result, &ex.response) {
+        (Some(ClientResult::ConnectFailed), _) => 0,
+        (Some(ClientResult::Http09), _) => 9,
+        (_, Some(r)) => r.status,
+        (_, None) => 0,
     };
-    ex.console.push(line.clone());
-    w.console.push(line);
+    if w.keep_details {
+        let line = console_line(ex, w.scenario.proxy.listen, took);
+        ex.console.push(line.clone());
+        w.console.push(line);
+    }
     w.stats.requests_finished += 1;
     *w.stats.by_status.entry(status).or_insert(0) += 1;
-    let text = match status {
-        0 | 9 => "gets no HTTP response".to_string(),
-        s => format!("receives {s} after {}", fmt_duration(took)),
-    };
-    w.note(id, Actor::Client, text);
+    match status {
+        0 | 9 => w.note(id, Actor::Client, "gets no HTTP response"),
+        s => note!(w, id, Actor::Client, "receives {s} after {}", fmt_duration(took)),
+    }
     decide(w, id);
     w.compact(id);
 }
 
-/// Ends a try without an HTTP answer (no status: counted under 0).
-fn end_try(w: &mut World, id: ReqId, result: ClientResult, line: String) {
+/// The line curl prints for try `ex`, which took `took` µs (`listen`: the
+/// proxy's port).
+fn console_line(ex: &super::world::Exchange, listen: u16, took: u64) -> String {
+    let host = if ex.request.host.is_empty() { "localhost" } else { ex.request.host.as_str() };
+    match (&ex.client_result, &ex.response) {
+        (Some(ClientResult::ConnectFailed), _) => {
+            format!("curl: (7) Failed to connect to {host} port {listen} after {} ms: Couldn't connect to server", took / 1_000)
+        }
+        (Some(ClientResult::Http09), _) => "curl: (1) Received HTTP/0.9 when not allowed".to_string(),
+        (Some(ClientResult::Truncated { received, expected }), Some(r)) => format!(
+            "{} {} → {}, then curl: (18) {}",
+            ex.request.method,
+            ex.request.path,
+            r.status_line(),
+            match expected {
+                Some(expected) => format!("transfer closed with {} bytes remaining to read", expected.saturating_sub(*received)),
+                // Chunked: curl cannot know how much is missing.
+                None => "transfer closed with outstanding read data remaining".to_string(),
+            }
+        ),
+        (_, Some(r)) => format!("{} {} → {} ({} bytes, {})", ex.request.method, ex.request.path, r.status_line(), r.body_bytes(), fmt_duration(took)),
+        (_, None) => "(no response)".to_string(),
+    }
+}
+
+/// Ends a try without an HTTP answer (no status: counted under 0). `line`
+/// is what the client prints (only made when the run keeps details).
+fn end_try(w: &mut World, id: ReqId, result: ClientResult, line: impl FnOnce() -> String) {
     let now = w.now;
     let ex = &mut w.exchanges[id];
     ex.finished_at = Some(now);
     ex.client_result = Some(result);
-    ex.console.push(line.clone());
-    w.console.push(line);
+    if w.keep_details {
+        let line = line();
+        ex.console.push(line.clone());
+        w.console.push(line);
+    }
     w.stats.requests_finished += 1;
     *w.stats.by_status.entry(0).or_insert(0) += 1;
 }
 
 /// Ends a try that never reached the proxy.
 fn finish_unsent(w: &mut World, id: ReqId, result: ClientResult, line: &str) {
-    end_try(w, id, result, line.to_string());
+    end_try(w, id, result, || line.to_string());
     w.compact(id);
 }
 
@@ -206,8 +215,8 @@ pub fn on_timeout(w: &mut World, id: ReqId) {
     }
     let ms = w.scenario.clients.retry.timeout_ms;
     w.stats.client_timeouts += 1;
-    abandon(w, id, ClientResult::TimedOut, format!("curl: (28) Operation timed out after {ms} milliseconds with 0 bytes received"));
-    w.note(id, Actor::Client, format!("gives up after {} and closes the connection", fmt_duration(ms * 1_000)));
+    abandon(w, id, ClientResult::TimedOut, || format!("curl: (28) Operation timed out after {ms} milliseconds with 0 bytes received"));
+    note!(w, id, Actor::Client, "gives up after {} and closes the connection", fmt_duration(ms * 1_000));
     decide(w, id);
     w.compact(id);
 }
@@ -219,7 +228,7 @@ pub fn give_up(w: &mut World, id: ReqId, line: String) {
         return;
     }
     w.stats.client_timeouts += 1;
-    abandon(w, id, ClientResult::TimedOut, line);
+    abandon(w, id, ClientResult::TimedOut, || line);
     w.note(id, Actor::Client, "gives up (--max-time) and closes the connection");
     let op = w.exchanges[id].op;
     if w.ops[op].finished.is_none() {
@@ -238,14 +247,14 @@ pub fn on_deadline(w: &mut World, op: usize) {
     let open: Vec<ReqId> = w.ops[op].tries.iter().copied().filter(|&t| w.exchanges[t].finished_at.is_none()).collect();
     for t in open {
         w.stats.client_timeouts += 1;
-        abandon(w, t, ClientResult::TimedOut, format!("deadline of {ms} ms exceeded: the client gives up"));
+        abandon(w, t, ClientResult::TimedOut, || format!("deadline of {ms} ms exceeded: the client gives up"));
         w.note(t, Actor::Client, "the overall deadline has passed: closes the connection");
     }
     end_op(w, op, false, "timeout".into());
 }
 
 /// The client closes a try's connection before the answer came.
-fn abandon(w: &mut World, id: ReqId, result: ClientResult, line: String) {
+fn abandon(w: &mut World, id: ReqId, result: ClientResult, line: impl FnOnce() -> String) {
     let cancelled = result == ClientResult::Cancelled;
     end_try(w, id, result, line);
     if cancelled && w.exchanges[id].probe {
@@ -269,8 +278,7 @@ pub fn on_hedge(w: &mut World, op: usize, tries: usize) {
     }
     w.stats.hedges += 1;
     let last = w.ops[op].tries[tries - 1];
-    let line = w.exchanges[last].request_line();
-    w.note(last, Actor::Client, format!("no answer yet: sends a hedged copy of \"{line}\""));
+    note!(w, last, Actor::Client, "no answer yet: sends a hedged copy of \"{}\"", w.exchanges[last].request_line());
     on_retry(w, op);
 }
 
@@ -377,7 +385,7 @@ fn decide(w: &mut World, id: ReqId) {
         // even while others are still out.
         if tries < max_attempts && !past_deadline(0) && another_try_denied(w).is_none() {
             w.stats.hedges += 1;
-            w.note(id, Actor::Client, format!("{class}: sends the next hedged copy at once"));
+            note!(w, id, Actor::Client, "{class}: sends the next hedged copy at once");
             on_retry(w, op);
         } else if !in_flight {
             end_op(w, op, false, class);
@@ -403,7 +411,7 @@ fn decide(w: &mut World, id: ReqId) {
     }
     w.ops[op].last_wait_us = wait_us;
     w.stats.client_retries += 1;
-    w.note(id, Actor::Client, format!("retries ({class}) in {}", fmt_duration(wait_us)));
+    note!(w, id, Actor::Client, "retries ({class}) in {}", fmt_duration(wait_us));
     w.schedule(wait_us, Event::ClientRetry { op });
 }
 
@@ -421,7 +429,7 @@ fn end_op(w: &mut World, op: usize, ok: bool, class: String) {
     let open: Vec<ReqId> = w.ops[op].tries.iter().copied().filter(|&t| w.exchanges[t].finished_at.is_none()).collect();
     for t in open {
         w.stats.hedges_cancelled += 1;
-        abandon(w, t, ClientResult::Cancelled, "(cancelled: another copy answered first)".to_string());
+        abandon(w, t, ClientResult::Cancelled, || "(cancelled: another copy answered first)".to_string());
         w.note(t, Actor::Client, "another copy answered first: closes this connection");
     }
 }
@@ -462,7 +470,8 @@ pub fn on_retry(w: &mut World, op: usize) {
         return; // the deadline passed during the wait
     }
     let Some(&last) = w.ops[op].tries.last() else { return };
-    let request = RequestSpec { at_ms: w.now_ms(), ..w.exchanges[last].request.clone() };
+    let (previous, at_ms) = (&w.exchanges[last].request, w.now_ms());
+    let request = if previous.at_ms == at_ms { previous.clone() } else { RequestSpec { at_ms, ..RequestSpec::clone(previous) }.into() };
     let ip = w.exchanges[last].client_ip.clone();
     let try_no = w.exchanges[last].try_no + 1;
     let now = w.now;

@@ -71,7 +71,9 @@ pub fn htx_headers(r: &Response) -> u64 {
 fn forwarded(mut r: Response) -> Response {
     r.headers.retain(|h| !h.name.eq_ignore_ascii_case("connection"));
     for h in &mut r.headers {
-        h.name = h.name.to_ascii_lowercase();
+        if h.name.bytes().any(|b| b.is_ascii_uppercase()) {
+            h.name = h.name.to_ascii_lowercase().into();
+        }
     }
     r
 }
@@ -156,7 +158,7 @@ impl Haproxy {
         w.connect_attempt(id, peer.clone(), server);
         self.st(id).tries += 1;
         let name = self.server_name(Some(pick));
-        w.note(id, Actor::Proxy, format!("connects to {BACKEND}/{name} ({peer})"));
+        note!(w, id, Actor::Proxy, "connects to {BACKEND}/{name} ({peer})");
         let t = w.scenario.proxy.haproxy.timeout_connect_ms * 1_000;
         w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Connect { attempt } });
     }
@@ -187,7 +189,7 @@ impl Haproxy {
             // immediately.
             let local = w.exchanges[id].attempts.last().is_some_and(|a| a.peer.starts_with("unix:"));
             let delay = if timeout || redispatch || local { 0 } else { h.timeout_connect_ms.min(1_000) * 1_000 };
-            w.note(id, Actor::Proxy, format!("{why}; retry {tries}/{} {}", h.retries, if redispatch { "on another server (redispatch)" } else { "on the same server" }));
+            note!(w, id, Actor::Proxy, "{why}; retry {tries}/{} {}", h.retries, if redispatch { "on another server (redispatch)" } else { "on the same server" });
             // Reuse the Connect timer slot as the retry trigger.
             let attempt = u32::MAX - tries;
             if redispatch {
@@ -197,7 +199,7 @@ impl Haproxy {
             }
             return;
         }
-        w.note(id, Actor::Proxy, format!("{why}; no retries left"));
+        note!(w, id, Actor::Proxy, "{why}; no retries left");
         let term = if timeout { Termination('s', 'C') } else { Termination('S', 'C') };
         self.finish_error(w, id, 503, term);
     }
@@ -213,10 +215,12 @@ impl Haproxy {
                 Header::new("cache-control", "no-cache"),
                 Header::new("content-type", "text/html"),
             ],
-            body,
+            body: body.into(),
         };
-        let explanation = self.explain(w, id, status, term);
-        w.exchanges[id].explanation = Some(explanation);
+        if w.keep_details {
+            let explanation = self.explain(w, id, status, term);
+            w.exchanges[id].explanation = Some(explanation);
+        }
         self.send(w, id, response, term, ClientResult::Response, None);
     }
 
@@ -246,10 +250,10 @@ impl Haproxy {
         w.exchanges[id].logged_status = Some(response.status);
         if w.exchanges[id].finished_at.is_some() {
             // The client left already (no abortonclose): the answer is dropped.
-            w.note(id, Actor::Proxy, format!("gets \"{}\" for a client that has gone ({}); drops it", response.status_line(), term.code()));
+            note!(w, id, Actor::Proxy, "gets \"{}\" for a client that has gone ({}); drops it", response.status_line(), term.code());
             return;
         }
-        w.note(id, Actor::Proxy, format!("sends \"{}\" to the client ({})", response.status_line(), term.code()));
+        note!(w, id, Actor::Proxy, "sends \"{}\" to the client ({})", response.status_line(), term.code());
         let ex = &mut w.exchanges[id];
         ex.response = Some(response);
         ex.client_result = Some(result);
@@ -259,6 +263,9 @@ impl Haproxy {
 
     /// The httplog line.
     fn log_line(&self, w: &mut World, id: ReqId, status: i32, bytes: u64, term: Termination) {
+        if !w.keep_details {
+            return; // a run that keeps no details writes no log lines
+        }
         let st = self.state.get(id).cloned().unwrap_or_default();
         let ta = Self::ms_since_start(w, id);
         let tc = st.connect_ms.map(|v| v.to_string()).unwrap_or_else(|| "-1".into());
@@ -299,7 +306,7 @@ impl Haproxy {
         w.conns[conn].state = ConnState::Active;
         w.exchanges[id].proxy.request_sent = true;
         let line = w.exchanges[id].request_line();
-        w.note(id, Actor::Proxy, format!("sends \"{line}\" to the server"));
+        note!(w, id, Actor::Proxy, "sends \"{line}\" to the server");
         let hop = w.hop();
         w.schedule(hop, Event::AppRequest { conn });
         let attempt = w.conns[conn].attempt;
@@ -312,10 +319,10 @@ impl ProxyFlavor for Haproxy {
     fn on_request(&mut self, w: &mut World, id: ReqId) {
         self.st(id);
         let line = w.exchanges[id].request_line();
-        w.note(id, Actor::Proxy, format!("{FRONTEND} reads \"{line}\""));
+        note!(w, id, Actor::Proxy, "{FRONTEND} reads \"{line}\"");
         if let Some(cfg) = w.scenario.proxy.limit_req.clone() {
             // http-request deny if { sc_http_req_rate(0) gt N }: 1 s sliding window.
-            let key = w.exchanges[id].client_ip.clone();
+            let key = w.exchanges[id].client_ip.to_string();
             let now = w.now_ms();
             let q = self.rate.entry(key).or_default();
             while q.front().is_some_and(|&t| now.saturating_sub(t) >= 1_000) {
@@ -404,16 +411,18 @@ impl ProxyFlavor for Haproxy {
                 let response = forwarded(response);
                 w.end_attempt(id, AttemptResult::Responded { status });
                 Self::close(w, id);
-                let explanation = match status {
-                    503 => "The server itself answered 503; HAProxy relayed it (termination state ----).".to_string(),
-                    s => format!("The server answered {s} and HAProxy relayed it."),
-                };
-                w.exchanges[id].explanation = Some(explanation);
+                if w.keep_details {
+                    let explanation = match status {
+                        503 => "The server itself answered 503; HAProxy relayed it (termination state ----).".to_string(),
+                        s => format!("The server answered {s} and HAProxy relayed it."),
+                    };
+                    w.exchanges[id].explanation = Some(explanation);
+                }
                 if let Some(sent) = truncate_body_at {
                     let chunked = response.is_chunked();
                     let expected = (!chunked).then_some(response.body.len() as u64);
                     let mut out = response;
-                    out.body.truncate(sent as usize);
+                    out.body.to_mut().truncate(sent as usize);
                     let what = if chunked {
                         format!("one {sent}-byte chunk of a chunked body, then closed without the last chunk. HAProxy de-chunks the body and re-chunks it for the client (sizes in upper-case hex); the log counts the {sent} payload bytes, not the framing")
                     } else {
@@ -461,7 +470,9 @@ impl ProxyFlavor for Haproxy {
         let connecting = w.exchanges[id].proxy.conn.is_none_or(|c| w.conns[c].state == ConnState::Connecting);
         w.end_attempt(id, AttemptResult::ClientClosed);
         Self::close(w, id);
-        w.exchanges[id].explanation = Some("The client closed its connection before the server answered. With option abortonclose HAProxy aborts the server connection at once, so the server's work is wasted but its connection slot is freed.".into());
+        if w.keep_details {
+            w.exchanges[id].explanation = Some("The client closed its connection before the server answered. With option abortonclose HAProxy aborts the server connection at once, so the server's work is wasted but its connection slot is freed.".into());
+        }
         let (status, term, bytes) = if connecting { (-1i32, Termination('C', 'C'), 0) } else { (400, Termination('C', 'H'), 206) };
         self.log_line(w, id, status, bytes, term);
         w.exchanges[id].proxy.done = true;

@@ -85,6 +85,10 @@ pub struct Nginx {
     picks: PerRequest<Option<Pick>>,
     /// Per request: tried bitmaps (primary, backup).
     tried: PerRequest<(Vec<bool>, Vec<bool>)>,
+    /// The `Server` header's value.
+    server: String,
+    /// The last `Date` header's value, and its calendar second.
+    date: (i64, String),
 }
 
 fn resolve_startup(w: &World, host: &str) -> Option<DnsAnswer> {
@@ -105,6 +109,8 @@ impl Nginx {
             limit: LimitReqState::default(),
             picks: PerRequest::default(),
             tried: PerRequest::default(),
+            server: Self::server_header(w),
+            date: (i64::MIN, String::new()),
         };
         let Some(pass) = n.pass.clone() else {
             w.proxy_running = false;
@@ -164,12 +170,16 @@ impl Nginx {
         w.proxy_running = false;
     }
 
-    fn log(&self, w: &mut World, id: ReqId, level: Level, message: &str, action: Option<&str>, upstream: Option<String>) {
+    /// An error.log line for request `id` (and its note in the timeline);
+    /// `upstream` is the peer for the line's `upstream:` field. A run that
+    /// keeps no details writes no log lines.
+    fn log(&self, w: &mut World, id: ReqId, level: Level, message: &str, action: Option<&str>, upstream: Option<&str>) {
+        note!(w, id, Actor::Proxy, "error.log [{}] {message}", level.as_str());
         let threshold = Level::parse(&w.scenario.proxy.error_log_level).unwrap_or(Level::Error);
-        w.note(id, Actor::Proxy, format!("error.log [{}] {message}", level.as_str()));
-        if level > threshold {
+        if level > threshold || !w.keep_details {
             return;
         }
+        let upstream = upstream.map(|peer| self.upstream_field(w, id, peer));
         let ex = &w.exchanges[id];
         let request_line = ex.request_line();
         let host = (!ex.request.host.is_empty()).then_some(ex.request.host.as_str());
@@ -212,6 +222,16 @@ impl Nginx {
         if p.server_tokens { format!("nginx/{}", p.version) } else { "nginx".into() }
     }
 
+    /// The `Server` and `Date` headers nginx puts first in every response
+    /// (the date is formatted once per second).
+    fn own_headers(&mut self, w: &World) -> [Header; 2] {
+        let secs = w.clock.unix(w.now);
+        if self.date.0 != secs {
+            self.date = (secs, w.clock.http_date(w.now));
+        }
+        [Header::new("Server", self.server.clone()), Header::new("Date", self.date.1.clone())]
+    }
+
     fn next_upstream_has(w: &World, what: &str) -> bool {
         let list = &w.scenario.proxy.proxy_next_upstream;
         !list.iter().any(|c| c == "off") && list.iter().any(|c| c == what)
@@ -239,7 +259,7 @@ impl Nginx {
         st.start = Some(now);
         if let Some((host, _port)) = self.runtime_host.clone() {
             let answer = w.scenario.faults.iter().find_map(|f| f.dns_answer(&host));
-            w.note(id, Actor::Proxy, format!("asks the resolver for {host}"));
+            note!(w, id, Actor::Proxy, "asks the resolver for {host}");
             match answer {
                 None => {
                     w.exchanges[id].proxy.resolved = Some("127.0.0.1".into());
@@ -283,8 +303,7 @@ impl Nginx {
         let Some(pick) = pick else {
             self.picks[id] = None;
             let group = self.group.clone().unwrap_or_default();
-            let field = self.upstream_field(w, id, &group);
-            self.log(w, id, Level::Error, "no live upstreams", Some(CONNECTING), Some(field));
+            self.log(w, id, Level::Error, "no live upstreams", Some(CONNECTING), Some(&group));
             self.next(w, id, Ft::NoLive, None);
             return;
         };
@@ -310,14 +329,14 @@ impl Nginx {
                 let number = c.number;
                 w.stats.keepalive_reuses += 1;
                 w.begin_attempt(id, conn, true);
-                w.note(id, Actor::Proxy, format!("reuses idle keepalive connection *{number} to {peer}"));
+                note!(w, id, Actor::Proxy, "reuses idle keepalive connection *{number} to {peer}");
                 self.send_request(w, id, conn);
                 return;
             }
         }
         let conn = w.connect_attempt(id, peer.clone(), server);
         let number = w.conns[conn].number;
-        w.note(id, Actor::Proxy, format!("connect() to {peer} (upstream connection *{number})"));
+        note!(w, id, Actor::Proxy, "connect() to {peer} (upstream connection *{number})");
         let t = w.scenario.proxy.proxy_connect_timeout_ms * 1_000;
         w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Connect { attempt } });
     }
@@ -330,10 +349,12 @@ impl Nginx {
         w.conns[conn].keepalive = keepalive;
         w.conns[conn].state = ConnState::Active;
         w.exchanges[id].proxy.request_sent = true;
-        let line = w.exchanges[id].request_line();
-        let version = w.scenario.proxy.proxy_http_version.clone();
-        let upstream_line = line.replace("HTTP/1.1", &format!("HTTP/{version}"));
-        w.note(id, Actor::Proxy, format!("sends \"{upstream_line}\" upstream{}", if keepalive { "" } else { " with Connection: close" }));
+        if w.record_timelines {
+            let line = w.exchanges[id].request_line();
+            let version = &w.scenario.proxy.proxy_http_version;
+            let upstream_line = line.replace("HTTP/1.1", &format!("HTTP/{version}"));
+            note!(w, id, Actor::Proxy, "sends \"{upstream_line}\" upstream{}", if keepalive { "" } else { " with Connection: close" });
+        }
         let hop = w.hop();
         w.schedule(hop, Event::AppRequest { conn });
         let attempt = w.conns[conn].attempt;
@@ -371,16 +392,14 @@ impl Nginx {
                 let failed = !matches!(ft, Ft::Http(403) | Ft::Http(404));
                 if self.free_peer(w, id, failed) {
                     let peer = self.peers.peer(pick).name.clone();
-                    let field = self.upstream_field(w, id, &peer);
                     let act = action.unwrap_or(CONNECTING);
-                    self.log(w, id, Level::Warn, "upstream server temporarily disabled", Some(act), Some(field));
+                    self.log(w, id, Level::Warn, "upstream server temporarily disabled", Some(act), Some(&peer));
                 }
             }
         }
         if ft == Ft::Timeout {
             let peer = w.exchanges[id].attempts.last().map(|a| a.peer.clone()).unwrap_or_default();
-            let field = self.upstream_field(w, id, &peer);
-            self.log(w, id, Level::Error, "upstream timed out (110: Connection timed out)", action, Some(field));
+            self.log(w, id, Level::Error, "upstream timed out (110: Connection timed out)", action, Some(&peer));
         }
         if cached && ft == Ft::Error {
             // "TODO: inform balancer instead": a broken cached connection
@@ -397,18 +416,20 @@ impl Nginx {
         let out_of_time = limit > 0 && w.now.since(started) >= limit * 1_000;
         let tries = w.exchanges[id].proxy.tries;
         if tries == 0 || !Self::next_upstream_has(w, &ft.directive()) || non_idempotent || out_of_time {
-            let why = if non_idempotent {
+            let why = if !w.keep_details {
+                String::new()
+            } else if non_idempotent {
                 format!(" The request was a {method}, which nginx does not pass to another server once it has been sent (proxy_next_upstream has no non_idempotent).")
             } else if tries == 0 && w.exchanges[id].attempts.len() > 1 {
                 format!(" nginx tried {} times and had no tries left.", w.exchanges[id].attempts.len())
             } else {
                 String::new()
             };
-            let explanation = self.explain(w, id, ft, status) + &why;
+            let explanation = if w.keep_details { self.explain(w, id, ft, status) + &why } else { String::new() };
             self.finalize_error(w, id, status, explanation);
             return;
         }
-        w.note(id, Actor::Proxy, format!("proxy_next_upstream {}: tries the next server ({tries} tries left)", ft.directive()));
+        note!(w, id, Actor::Proxy, "proxy_next_upstream {}: tries the next server ({tries} tries left)", ft.directive());
         self.connect(w, id);
     }
 
@@ -444,23 +465,39 @@ impl Nginx {
         }
     }
 
+    /// The explanation for a response relayed from the app.
+    fn relayed(out: &Response) -> String {
+        match out.status {
+            503 => format!(
+                "The app itself answered 503{}. nginx relayed it unchanged: a 503 from the app leaves no line in error.log, only the access.log entry. Fix: end the maintenance window or add capacity; clients should honour Retry-After.",
+                out.header("Retry-After").map(|v| format!(" with Retry-After: {v}")).unwrap_or_default()
+            ),
+            500 => "The app answered 500 Internal Server Error and nginx relayed it. This is not a gateway error: the proxy reached the app and got an answer. The bug is in the app (see its log).".to_string(),
+            s if s < 400 => "The app answered in time and nginx relayed its response.".to_string(),
+            s => format!("The app answered {s} and nginx relayed it unchanged."),
+        }
+    }
+
     /// Sends nginx's own error page for `status`.
     fn finalize_error(&mut self, w: &mut World, id: ReqId, status: u16, explanation: String) {
         let p = &w.scenario.proxy;
         let body = error_page(status, &p.version, p.server_tokens);
+        let [server, date] = self.own_headers(w);
         let response = Response {
             status,
             reason: own_reason(status).into(),
             headers: vec![
-                Header::new("Server", Self::server_header(w)),
-                Header::new("Date", w.clock.http_date(w.now)),
+                server,
+                date,
                 Header::new("Content-Type", "text/html"),
                 Header::new("Content-Length", body.len().to_string()),
                 Header::new("Connection", "keep-alive"),
             ],
-            body,
+            body: body.into(),
         };
-        w.exchanges[id].explanation = Some(explanation);
+        if w.keep_details {
+            w.exchanges[id].explanation = Some(explanation);
+        }
         self.send_to_client(w, id, response, status, ClientResult::Response);
     }
 
@@ -478,12 +515,11 @@ impl Nginx {
         // body, nginx's own chunk framing.
         let bytes = if response.is_chunked() { rechunked_len(bytes, complete) } else { bytes };
         Self::access(w, id, logged_status, bytes);
-        let text = if logged_status == 9 {
-            "passes the raw bytes to the client as an HTTP/0.9 response".to_string()
+        if logged_status == 9 {
+            w.note(id, Actor::Proxy, "passes the raw bytes to the client as an HTTP/0.9 response");
         } else {
-            format!("sends \"{}\" to the client", response.status_line())
-        };
-        w.note(id, Actor::Proxy, text);
+            note!(w, id, Actor::Proxy, "sends \"{}\" to the client", response.status_line());
+        }
         let ex = &mut w.exchanges[id];
         ex.response = Some(response);
         ex.client_result = Some(result);
@@ -491,15 +527,17 @@ impl Nginx {
         w.schedule(hop, Event::ClientReceive(id));
     }
 
-    /// The access.log line (combined format).
+    /// The access.log line (combined format), and the status it logs.
     fn access(w: &mut World, id: ReqId, status: u16, bytes: usize) {
+        w.exchanges[id].logged_status = Some(status);
+        if !w.keep_details {
+            return;
+        }
         let ex = &w.exchanges[id];
         let agent = w.ops.get(ex.op).and_then(|o| o.user_agent.as_deref()).unwrap_or(&w.scenario.clients.user_agent);
         let line = nginx_combined_line(&ex.client_ip, &w.clock.time_local(w.now), &ex.request_line(), status, bytes, agent);
         w.access_log.push(line.clone());
-        let ex = &mut w.exchanges[id];
-        ex.access_line = Some(line);
-        ex.logged_status = Some(status);
+        w.exchanges[id].access_line = Some(line);
     }
 
     /// `u->peer.free`: gives the request's peer back to the balancer, as a
@@ -582,9 +620,7 @@ fn invalid_header_message(line: &str) -> Option<String> {
 impl ProxyFlavor for Nginx {
     fn on_request(&mut self, w: &mut World, id: ReqId) {
         self.ensure_slots(id);
-        let line = w.exchanges[id].request_line();
-        let n = w.exchanges[id].client_connection;
-        w.note(id, Actor::Proxy, format!("reads \"{line}\" on client connection *{n}"));
+        note!(w, id, Actor::Proxy, "reads \"{}\" on client connection *{}", w.exchanges[id].request_line(), w.exchanges[id].client_connection);
         if let Some(cfg) = w.scenario.proxy.limit_req.clone() {
             let key = w.exchanges[id].client_ip.clone();
             match self.limit.check(&cfg, &key, w.now_ms()) {
@@ -635,8 +671,7 @@ impl ProxyFlavor for Nginx {
             ConnectOutcome::PermissionDenied => (Level::Crit, format!("connect() to {peer} failed (13: Permission denied)")),
             ConnectOutcome::Dropped => return,
         };
-        let field = self.upstream_field(w, id, &peer);
-        self.log(w, id, level, &msg, Some(CONNECTING), Some(field));
+        self.log(w, id, level, &msg, Some(CONNECTING), Some(&peer));
         w.end_attempt(id, AttemptResult::Error { message: msg });
         self.next(w, id, Ft::Error, Some(CONNECTING));
     }
@@ -665,8 +700,7 @@ impl ProxyFlavor for Nginx {
             TlsResult::Cert(CertProblem::HostnameMismatch) => (Level::Error, format!("upstream SSL certificate does not match \"{ssl_name}\"")),
             TlsResult::NotTls => (Level::Error, "SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number)".to_string()),
         };
-        let field = self.upstream_field(w, id, &peer);
-        self.log(w, id, level, &msg, Some(SSL_HANDSHAKING), Some(field));
+        self.log(w, id, level, &msg, Some(SSL_HANDSHAKING), Some(&peer));
         w.end_attempt(id, AttemptResult::Error { message: msg });
         self.next(w, id, Ft::Error, Some(SSL_HANDSHAKING));
     }
@@ -675,16 +709,18 @@ impl ProxyFlavor for Nginx {
         let Some(id) = Self::waiting_request(w, conn) else { return };
         let Some(reply) = w.conns[conn].reply.take() else { return };
         let peer = w.conns[conn].peer.clone();
-        let field = self.upstream_field(w, id, &peer);
+        let field = Some(peer.as_str());
         match reply.wire {
             Wire::Garbage(payload) => {
-                self.log(w, id, Level::Error, "upstream sent no valid HTTP/1.0 header", Some(READING_HEADER), Some(field));
+                self.log(w, id, Level::Error, "upstream sent no valid HTTP/1.0 header", Some(READING_HEADER), field);
                 w.end_attempt(id, AttemptResult::Responded { status: 9 });
                 self.upstream_done(w, id, conn, false);
-                w.exchanges[id].explanation = Some(format!(
-                    "{peer} answered with bytes that are not an HTTP status line. nginx 1.22 does not turn this into a 502: it logs \"upstream sent no valid HTTP/1.0 header\" and relays the raw bytes as an HTTP/0.9 response (access.log status 009). Browsers and curl reject it. Fix: make sure an HTTP server listens on that port."
-                ));
-                let response = Response { status: 9, reason: String::new(), headers: vec![], body: payload };
+                if w.keep_details {
+                    w.exchanges[id].explanation = Some(format!(
+                        "{peer} answered with bytes that are not an HTTP status line. nginx 1.22 does not turn this into a 502: it logs \"upstream sent no valid HTTP/1.0 header\" and relays the raw bytes as an HTTP/0.9 response (access.log status 009). Browsers and curl reject it. Fix: make sure an HTTP server listens on that port."
+                    ));
+                }
+                let response = Response { status: 9, reason: "".into(), headers: vec![], body: payload.into() };
                 self.send_to_client(w, id, response, 9, ClientResult::Http09);
             }
             Wire::Http { response, bad_header_line, truncate_body_at } => {
@@ -694,7 +730,7 @@ impl ProxyFlavor for Nginx {
                 }
                 if header_len as u64 > w.scenario.proxy.proxy_buffer_size {
                     let msg = "upstream sent too big header".to_string();
-                    self.log(w, id, Level::Error, &msg, Some(READING_HEADER), Some(field));
+                    self.log(w, id, Level::Error, &msg, Some(READING_HEADER), field);
                     let detail = format!("{msg} ({header_len} bytes > proxy_buffer_size {})", w.scenario.proxy.proxy_buffer_size);
                     w.end_attempt(id, AttemptResult::Error { message: detail });
                     self.next(w, id, Ft::InvalidHeader, Some(READING_HEADER));
@@ -703,14 +739,14 @@ impl ProxyFlavor for Nginx {
                 let mut response = response;
                 if let Some(l) = &bad_header_line {
                     if let Some(msg) = invalid_header_message(l) {
-                        self.log(w, id, Level::Error, &msg, Some(READING_HEADER), Some(field));
+                        self.log(w, id, Level::Error, &msg, Some(READING_HEADER), field);
                         w.end_attempt(id, AttemptResult::Error { message: msg });
                         self.next(w, id, Ft::InvalidHeader, Some(READING_HEADER));
                         return;
                     }
                     // A line without a colon is accepted as a header with an empty value.
                     if !l.contains(':') {
-                        response.headers.push(Header::new(l, ""));
+                        response.headers.push(Header::new(l.clone(), ""));
                     }
                 }
                 let status = response.status;
@@ -718,54 +754,47 @@ impl ProxyFlavor for Nginx {
                 // ngx_http_upstream_test_next: retry on http_xxx only while tries > 1.
                 let ft = Ft::Http(status);
                 let tries = w.exchanges[id].proxy.tries;
-                let method = w.exchanges[id].request.method.clone();
-                let non_idempotent = matches!(method.as_str(), "POST" | "LOCK" | "PATCH") && !Self::next_upstream_has(w, "non_idempotent");
+                let method = w.exchanges[id].request.method.as_str();
+                let non_idempotent = matches!(method, "POST" | "LOCK" | "PATCH") && !Self::next_upstream_has(w, "non_idempotent");
                 let limit = w.scenario.proxy.proxy_next_upstream_timeout_ms;
                 let started = w.exchanges[id].proxy.start.unwrap_or(w.now);
                 let in_time = limit == 0 || w.now.since(started) < limit * 1_000;
                 if status >= 400 && tries > 1 && Self::next_upstream_has(w, &ft.directive()) && !non_idempotent && in_time {
-                    w.note(id, Actor::Proxy, format!("got {status}: proxy_next_upstream http_{status} tries the next server"));
+                    note!(w, id, Actor::Proxy, "got {status}: proxy_next_upstream http_{status} tries the next server");
                     self.next(w, id, ft, Some(READING_HEADER));
                     return;
                 }
-                let mut headers = vec![
-                    Header::new("Server", Self::server_header(w)),
-                    Header::new("Date", w.clock.http_date(w.now)),
-                ];
-                headers.extend(response.headers.iter().cloned());
+                let mut headers = Vec::with_capacity(response.headers.len() + 3);
+                headers.extend(self.own_headers(w));
+                headers.append(&mut response.headers);
                 headers.push(Header::new("Connection", "keep-alive"));
                 let mut out = Response { headers, ..response };
                 if let Some(sent) = truncate_body_at {
                     let chunked = out.is_chunked();
                     let expected = out.body.len() as u64;
-                    out.body.truncate(sent as usize);
-                    self.log(w, id, Level::Error, "upstream prematurely closed connection", Some(READING_BODY), Some(field));
+                    out.body.to_mut().truncate(sent as usize);
+                    self.log(w, id, Level::Error, "upstream prematurely closed connection", Some(READING_BODY), field);
                     self.upstream_done(w, id, conn, false);
-                    w.exchanges[id].explanation = Some(if chunked {
-                        let logged = rechunked_len(sent as usize, false);
-                        format!(
-                            "The app sent \"{} {}\" with Transfer-Encoding: chunked and one {sent}-byte chunk, then died before the last chunk (0\\r\\n\\r\\n). The status line had already gone to the client, so nginx cannot turn it into a 502: it logs \"upstream prematurely closed connection while reading upstream\". nginx decodes the app's chunks and re-chunks the body for the client, so the access log counts its own framing: {} with {logged} bytes ({sent:x}\\r\\n + {sent} + \\r\\n). The client never gets a last chunk and cannot tell how much is missing (curl error 18, \"outstanding read data remaining\"). Fix the crash; clients must treat a chunked body without its last chunk as incomplete.",
-                            out.status, out.reason, out.status
-                        )
-                    } else {
-                        format!(
-                            "The app sent \"{} {}\" and {sent} of {expected} body bytes, then died. The status line had already gone to the client, so nginx cannot turn it into a 502: it logs \"upstream prematurely closed connection while reading upstream\", the access log says {} with {sent} bytes, and the client sees a truncated body (curl error 18). Fix the crash; clients must check Content-Length.",
-                            out.status, out.reason, out.status
-                        )
-                    });
+                    if w.keep_details {
+                        w.exchanges[id].explanation = Some(if chunked {
+                            let logged = rechunked_len(sent as usize, false);
+                            format!(
+                                "The app sent \"{} {}\" with Transfer-Encoding: chunked and one {sent}-byte chunk, then died before the last chunk (0\\r\\n\\r\\n). The status line had already gone to the client, so nginx cannot turn it into a 502: it logs \"upstream prematurely closed connection while reading upstream\". nginx decodes the app's chunks and re-chunks the body for the client, so the access log counts its own framing: {} with {logged} bytes ({sent:x}\\r\\n + {sent} + \\r\\n). The client never gets a last chunk and cannot tell how much is missing (curl error 18, \"outstanding read data remaining\"). Fix the crash; clients must treat a chunked body without its last chunk as incomplete.",
+                                out.status, out.reason, out.status
+                            )
+                        } else {
+                            format!(
+                                "The app sent \"{} {}\" and {sent} of {expected} body bytes, then died. The status line had already gone to the client, so nginx cannot turn it into a 502: it logs \"upstream prematurely closed connection while reading upstream\", the access log says {} with {sent} bytes, and the client sees a truncated body (curl error 18). Fix the crash; clients must check Content-Length.",
+                                out.status, out.reason, out.status
+                            )
+                        });
+                    }
                     self.send_to_client(w, id, out, status, ClientResult::Truncated { received: sent, expected: (!chunked).then_some(expected) });
                     return;
                 }
-                let explanation = match status {
-                    503 => format!(
-                        "The app itself answered 503{}. nginx relayed it unchanged: a 503 from the app leaves no line in error.log, only the access.log entry. Fix: end the maintenance window or add capacity; clients should honour Retry-After.",
-                        out.header("Retry-After").map(|v| format!(" with Retry-After: {v}")).unwrap_or_default()
-                    ),
-                    500 => "The app answered 500 Internal Server Error and nginx relayed it. This is not a gateway error: the proxy reached the app and got an answer. The bug is in the app (see its log).".to_string(),
-                    s if s < 400 => "The app answered in time and nginx relayed its response.".to_string(),
-                    s => format!("The app answered {s} and nginx relayed it unchanged."),
-                };
-                w.exchanges[id].explanation = Some(explanation);
+                if w.keep_details {
+                    w.exchanges[id].explanation = Some(Self::relayed(&out));
+                }
                 self.upstream_done(w, id, conn, true);
                 self.send_to_client(w, id, out, status, ClientResult::Response);
             }
@@ -784,13 +813,12 @@ impl ProxyFlavor for Nginx {
             return;
         }
         let peer = w.conns[conn].peer.clone();
-        let field = self.upstream_field(w, id, &peer);
         let msg = if reset {
             "recv() failed (104: Connection reset by peer)"
         } else {
             "upstream prematurely closed connection"
         };
-        self.log(w, id, Level::Error, msg, Some(READING_HEADER), Some(field));
+        self.log(w, id, Level::Error, msg, Some(READING_HEADER), Some(&peer));
         w.end_attempt(id, AttemptResult::Error { message: msg.to_string() });
         self.next(w, id, Ft::Error, Some(READING_HEADER));
     }
@@ -827,8 +855,7 @@ impl ProxyFlavor for Nginx {
                 _ => SENDING,
             };
             let peer = w.conns[conn].peer.clone();
-            let field = self.upstream_field(w, id, &peer);
-            self.log(w, id, Level::Info, CLIENT_CLOSED, Some(action), Some(field));
+            self.log(w, id, Level::Info, CLIENT_CLOSED, Some(action), Some(&peer));
             w.end_attempt(id, AttemptResult::ClientClosed);
             self.close_conn(w, conn);
             // ngx_http_upstream_finalize_request: the peer is freed, not as a failure.
@@ -836,9 +863,11 @@ impl ProxyFlavor for Nginx {
         }
         w.exchanges[id].proxy.done = true;
         w.note(id, Actor::Proxy, "the client closed the connection: logs 499 and closes the upstream connection");
-        w.exchanges[id].explanation = Some(
-            "The client gave up before nginx had a response for it and closed the connection. nginx logs status 499 (its own code for \"client closed request\") and closes the upstream connection; the app may still finish the work, for nobody. Under load, abandoned requests keep workers busy and retries add more: raise the client's timeout above the app's real latency, or make the app faster.".into(),
-        );
+        if w.keep_details {
+            w.exchanges[id].explanation = Some(
+                "The client gave up before nginx had a response for it and closed the connection. nginx logs status 499 (its own code for \"client closed request\") and closes the upstream connection; the app may still finish the work, for nobody. Under load, abandoned requests keep workers busy and retries add more: raise the client's timeout above the app's real latency, or make the app faster.".into(),
+            );
+        }
         Self::access(w, id, 499, 0);
     }
 
