@@ -144,6 +144,16 @@ fn unix_sockets_missing_or_private() {
     assert_eq!(run(&mut s, "ls /run/app/app.sock").status, 2, "the app listens on TCP again");
     // Its directory stays (bind-mounted into the container), empty.
     assert_eq!(text(&mut s, "ls -la /run/app | head -n 1"), "total 0\n");
+    // GNU head: a negative count keeps all but the last N lines; tail's is its last N.
+    let all = text(&mut s, "systemctl status app");
+    let n = all.lines().count();
+    assert!(n > 3);
+    let but_two: String = all.lines().take(n - 2).map(|l| format!("{l}\n")).collect();
+    assert_eq!(text(&mut s, "systemctl status app | head -n -2"), but_two);
+    assert_eq!(text(&mut s, "systemctl status app | head -n-2"), but_two);
+    assert_eq!(text(&mut s, "systemctl status app | head --lines=-2"), but_two);
+    assert_eq!(text(&mut s, "systemctl status app | head -n -999"), "");
+    assert_eq!(text(&mut s, "systemctl status app | tail -n -2"), text(&mut s, "systemctl status app | tail -n 2"));
     assert_eq!(text(&mut s, "ls -la /run/app | wc -l"), "3\n");
 }
 

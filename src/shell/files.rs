@@ -280,9 +280,12 @@ pub(super) fn cat(ctx: &mut Ctx<'_>, args: &[String], stdin: Option<String>) -> 
 /// How many lines `head`/`tail` keep.
 #[derive(Clone, Copy)]
 enum Count {
+    /// `N`: head's first N lines, tail's last N.
     Last(usize),
     /// `tail -n +N`: from line N on.
     From(usize),
+    /// `head -n -N`: every line but the last N.
+    AllBut(usize),
 }
 
 fn parse_count(tool: &str, v: &str) -> Result<Count, String> {
@@ -290,7 +293,11 @@ fn parse_count(tool: &str, v: &str) -> Result<Count, String> {
     if let Some(n) = v.strip_prefix('+') {
         return n.parse().map(Count::From).map_err(|_| bad());
     }
-    v.trim_start_matches('-').parse().map(Count::Last).map_err(|_| bad())
+    if let Some(n) = v.strip_prefix('-') {
+        let n = n.parse().map_err(|_| bad())?;
+        return Ok(if tool == "head" { Count::AllBut(n) } else { Count::Last(n) });
+    }
+    v.parse().map(Count::Last).map_err(|_| bad())
 }
 
 /// `tail`/`head` options: `-n N`, `-nN`, `-N`, `--lines=N`; tail's `-f` is
@@ -342,6 +349,7 @@ fn head_tail(ctx: &mut Ctx<'_>, tool: &str, args: &[String], stdin: Option<Strin
         let lines: Vec<&str> = text.lines().collect();
         let keep: &[&str] = match (tool, count) {
             ("head", Count::Last(n)) | ("head", Count::From(n)) => &lines[..n.min(lines.len())],
+            (_, Count::AllBut(n)) => &lines[..lines.len().saturating_sub(n)],
             (_, Count::Last(n)) => &lines[lines.len().saturating_sub(n)..],
             (_, Count::From(n)) => &lines[n.saturating_sub(1).min(lines.len())..],
         };
