@@ -113,7 +113,8 @@ pub enum Check {
 }
 
 /// Where a step began: the run (`epoch`), its request count and the
-/// terminal's command count then. Requests of a later run all count.
+/// terminal's command count then (all commands ever run, forgotten ones
+/// included). Requests of a later run all count.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Mark {
     pub epoch: u64,
@@ -127,11 +128,20 @@ impl Mark {
         if epoch == self.epoch { self.requests } else { 0 }
     }
 
-    /// What a check sees of this step, given the run's `epoch`, all its
-    /// requests and all the terminal's commands.
-    pub fn seen<'a>(&self, epoch: u64, scenario: &'a Scenario, exchanges: &'a Window<Exchange>, commands: &'a [String]) -> Seen<'a> {
+    /// What a check sees of this step, given the run's `epoch`, its kept
+    /// requests and the terminal's remembered commands, `dropped` older
+    /// ones having been forgotten before `commands[0]`.
+    pub fn seen<'a>(
+        &self,
+        epoch: u64,
+        scenario: &'a Scenario,
+        exchanges: &'a Window<Exchange>,
+        commands: &'a [String],
+        dropped: usize,
+    ) -> Seen<'a> {
         let exchanges = exchanges.iter_from(self.first_request(epoch)).collect();
-        Seen { scenario, exchanges, commands: &commands[self.commands.min(commands.len())..] }
+        let from = self.commands.saturating_sub(dropped).min(commands.len());
+        Seen { scenario, exchanges, commands: &commands[from..] }
     }
 }
 
@@ -429,7 +439,7 @@ impl SimDriver {
 
     /// What a check sees of the step that began at `m`.
     pub fn seen(&self, m: Mark) -> Seen<'_> {
-        m.seen(self.epoch, &self.sim.world().base, self.sim.exchanges(), &self.commands)
+        m.seen(self.epoch, &self.sim.world().base, self.sim.exchanges(), &self.commands, 0)
     }
 }
 
@@ -472,6 +482,24 @@ impl Driver for SimDriver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_step_counts_commands_after_its_start_when_old_ones_are_forgotten() {
+        let sc = Scenario::default();
+        let none = Window::new();
+        // 1,005 commands were run; the terminal remembers the newest 1,000
+        // (5 forgotten). The step began after the 995th.
+        let remembered: Vec<String> = (5..1_005).map(|i| format!("cmd {i}")).collect();
+        let m = Mark { epoch: 0, requests: 0, commands: 995 };
+        let seen = m.seen(0, &sc, &none, &remembered, 5);
+        assert_eq!(seen.commands.len(), 10);
+        assert_eq!(seen.commands[0], "cmd 995");
+        // A step that began among the forgotten ones sees all that is left.
+        let early = Mark { commands: 2, ..m };
+        assert_eq!(early.seen(0, &sc, &none, &remembered, 5).commands.len(), 1_000);
+        // Nothing forgotten: indices are positions.
+        assert_eq!(m.seen(0, &sc, &none, &remembered[..], 0).commands.len(), 5);
+    }
 
     #[test]
     fn set_field_validates() {

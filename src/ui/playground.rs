@@ -33,8 +33,11 @@ pub struct Playground {
     pub selected: RwSignal<Option<usize>>,
     /// Why the last change was refused (shown next to the controls).
     pub config_error: RwSignal<Option<String>>,
-    /// Commands run in the diagnosis terminal, oldest first (lessons check them).
+    /// Commands run in the diagnosis terminal, oldest first (lessons check
+    /// them); the terminal keeps the newest ones only.
     pub commands: RwSignal<Vec<String>>,
+    /// Commands forgotten before `commands[0]`.
+    pub commands_dropped: RwSignal<usize>,
     /// Bumped whenever the simulation is replaced (load, reset, seed):
     /// request indices of an older run mean nothing in the new one.
     pub epoch: RwSignal<u64>,
@@ -54,6 +57,7 @@ impl Playground {
             selected: RwSignal::new(None),
             config_error: RwSignal::new(None),
             commands: RwSignal::new(Vec::new()),
+            commands_dropped: RwSignal::new(0),
             epoch: RwSignal::new(0),
             pending_command: RwSignal::new(None),
         }
@@ -261,7 +265,7 @@ impl Playground {
         crate::lesson::Mark {
             epoch: self.epoch.get_untracked(),
             requests: self.sim.with_value(|s| s.exchanges().len()),
-            commands: self.commands.with_untracked(|c| c.len()),
+            commands: self.commands_dropped.get_untracked() + self.commands.with_untracked(|c| c.len()),
         }
     }
 
@@ -271,7 +275,8 @@ impl Playground {
         self.revision.track();
         let epoch = self.epoch.get();
         self.scenario.with(|scenario| {
-            self.commands.with(|commands| self.sim.with_value(|s| check.passes(&m.seen(epoch, scenario, s.exchanges(), commands))))
+            let dropped = self.commands_dropped.get();
+            self.commands.with(|commands| self.sim.with_value(|s| check.passes(&m.seen(epoch, scenario, s.exchanges(), commands, dropped))))
         })
     }
 }

@@ -110,13 +110,15 @@ pub fn Terminal() -> impl IntoView {
         browsing.set_value(None);
         input.set(String::new());
         if !trimmed.is_empty() {
+            let mut extra = 0;
             pg.commands.update(|c| {
                 c.push(trimmed.clone());
-                if c.len() > REMEMBERED {
-                    let extra = c.len() - REMEMBERED;
-                    c.drain(..extra);
-                }
+                extra = c.len().saturating_sub(REMEMBERED);
+                c.drain(..extra);
             });
+            if extra > 0 {
+                pg.commands_dropped.update(|d| *d += extra);
+            }
         }
         let cols = columns();
         // Most commands only look; the page re-renders only if the run moved
