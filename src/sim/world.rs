@@ -612,15 +612,15 @@ impl World {
             if c.state != ConnState::Closed || c.refs > 0 || (same_process.is_some() && (c.holds_worker || c.queued)) {
                 continue;
             }
+            let (req, app_closed) = (c.req, c.app_closed);
             // The app may still list it as open with nothing to do on it (the
             // proxy closed it after a failed TLS handshake or a timeout; the
             // engine does not model the app reading that FIN). Its list is
             // swept lazily and drops connections that are no longer kept:
             // count this one as closed there.
-            if let (Some(a), false) = (same_process, c.app_closed) {
+            if let (Some(a), false) = (same_process, app_closed) {
                 self.apps[a].closed_in_open += 1;
             }
-            let req = self.conns.get(id).and_then(|c| c.req);
             self.conns.retire(id);
             if let Some(e) = req.and_then(|r| self.exchanges.get_mut(r)) {
                 e.refs -= 1;
