@@ -130,11 +130,10 @@ pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, warnings
             let ex = s.exchanges();
             let mut out = Vec::new();
             let mut open = None;
-            let first_open = r.first_open;
-            for (i, e) in ex.enumerate().skip_while(|(i, _)| *i < first_open) {
+            for e in ex.iter_from(r.first_open) {
                 if !e.is_finished() {
-                    open.get_or_insert(i);
-                } else if r.seen.insert(i) {
+                    open.get_or_insert(e.id);
+                } else if r.seen.insert(e.id) {
                     out.push(embed_api::outcome(e, flavor));
                 }
             }
