@@ -92,7 +92,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut sc = match Scenario::from_json(&text) {
+    let sc = match Scenario::from_json(&text) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("memory: {}: {e}", args.scenario);
@@ -100,10 +100,7 @@ fn main() -> ExitCode {
         }
     };
     // A steady load for the whole run, the playground's settings otherwise.
-    sc.requests.clear();
-    sc.duration_ms = 0;
-    sc.clients.rate_per_s = args.rate;
-    sc.clients.requests = (args.rate * args.seconds as f64).round() as u32;
+    let sc = gateway_lab::bench::steady(sc, args.rate, args.seconds);
     let before = counting::live();
     let made = if args.keep_all { Simulation::new(sc) } else { Simulation::interactive(sc) };
     let mut sim = match made {
@@ -158,7 +155,7 @@ fn main() -> ExitCode {
     // second on, once the kept window has filled (a bounded run's heap
     // rises for its first seconds, then stays).
     let settled = if points.len() > 2 { &points[1..] } else { &points[..] };
-    let per_hour = counting::slope(settled);
+    let per_hour = gateway_lab::bench::slope(settled);
     let w = sim.world();
     let heap = counting::live().saturating_sub(before) as f64;
     println!(

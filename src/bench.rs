@@ -168,21 +168,35 @@ pub fn result_json(case: &Case, requests: u32, events: u64, runs_ms: &[f64]) -> 
     .to_string()
 }
 
-/// The long run that memory is measured on: `scenarios/healthy.json` with
-/// a steady `rate` for `seconds` of virtual time, built as the playground
-/// builds its runs (`Simulation::interactive`, or every request kept with
-/// `keep_all`), run in steps of `sample_s`. After each step `probe` says
-/// how many bytes the runner holds (the live heap natively, the wasm linear
-/// memory in the page). The JSON gives each sample and the growth per
-/// simulated hour from the second sample on (the first fills the window).
-pub fn long_run(rate: f64, seconds: u64, sample_s: u64, keep_all: bool, mut probe: impl FnMut() -> u64) -> String {
-    let mut sc = Scenario::from_json(include_str!("../scenarios/healthy.json")).expect("healthy.json is valid");
+/// `sc` under a steady open-loop load and nothing else: `rate` requests/s
+/// for `seconds` of virtual time (the memory runs' load).
+pub fn steady(mut sc: Scenario, rate: f64, seconds: u64) -> Scenario {
     sc.requests.clear();
     sc.duration_ms = 0;
     sc.clients.rate_per_s = rate;
-    sc.clients.requests = (rate * seconds as f64) as u32;
+    sc.clients.requests = (rate * seconds as f64).round() as u32;
+    sc
+}
+
+/// One sample of a long run.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Sample {
+    /// Virtual seconds since the start.
+    pub t_s: u64,
+    /// What the runner's probe said: bytes held.
+    pub bytes: u64,
+    /// Requests sent so far, and those the run still keeps.
+    pub requests: usize,
+    pub kept: usize,
+}
+
+/// Runs `sc` for `seconds` of virtual time as the playground runs it
+/// (`Simulation::interactive`, or every request kept with `keep_all`), in
+/// steps of `sample_s`; after each step `probe` says how many bytes the
+/// runner holds (the live heap natively, the wasm linear memory in the page).
+pub fn long_run(sc: Scenario, seconds: u64, sample_s: u64, keep_all: bool, mut probe: impl FnMut() -> u64) -> Vec<Sample> {
     let made = if keep_all { Simulation::new(sc) } else { Simulation::interactive(sc) };
-    let mut sim = made.expect("healthy.json is valid");
+    let Ok(mut sim) = made else { return Vec::new() };
     let (sample_s, seconds) = (sample_s.max(1), seconds.max(1));
     let mut samples = Vec::new();
     let mut t = 0;
@@ -190,19 +204,16 @@ pub fn long_run(rate: f64, seconds: u64, sample_s: u64, keep_all: bool, mut prob
         t = (t + sample_s).min(seconds);
         sim.run_until(crate::sim::time::SimTime::from_ms(t * 1_000));
         let w = sim.world();
-        samples.push(serde_json::json!({ "t_s": t, "bytes": probe(), "requests": w.exchanges.len(), "kept": w.exchanges.kept() }));
+        samples.push(Sample { t_s: t, bytes: probe(), requests: w.exchanges.len(), kept: w.exchanges.kept() });
     }
-    let points: Vec<(f64, f64)> =
-        samples.iter().skip(1).map(|s| (s["t_s"].as_f64().unwrap_or(0.0) / 3_600.0, s["bytes"].as_f64().unwrap_or(0.0) / 1_048_576.0)).collect();
-    serde_json::json!({
-        "case": "memory",
-        "rate": rate,
-        "seconds": seconds,
-        "keep_all": keep_all,
-        "samples": samples,
-        "growth_mb_per_hour": (slope(&points) * 100.0).round() / 100.0,
-    })
-    .to_string()
+    samples
+}
+
+/// How fast the samples' bytes grow: the least-squares slope, in MB per
+/// simulated hour.
+pub fn growth_mb_per_hour(samples: &[Sample]) -> f64 {
+    let points: Vec<(f64, f64)> = samples.iter().map(|s| (s.t_s as f64 / 3_600.0, s.bytes as f64 / 1_048_576.0)).collect();
+    slope(&points)
 }
 
 /// Least-squares slope of y over x (0 for fewer than two distinct x).
@@ -221,15 +232,12 @@ pub fn slope(points: &[(f64, f64)]) -> f64 {
 mod tests {
     #[test]
     fn a_long_run_reports_flat_samples() {
-        let mut n = 0;
-        let out: serde_json::Value = serde_json::from_str(&super::long_run(20.0, 120, 30, false, || {
-            n += 1;
-            1_048_576
-        }))
-        .unwrap();
-        assert_eq!(out["samples"].as_array().unwrap().len(), 4);
-        assert_eq!(out["samples"][3]["requests"], 2_400);
-        assert_eq!(out["growth_mb_per_hour"], 0.0);
+        let sc = super::steady(super::case("healthy").unwrap().scenario(None), 20.0, 120);
+        assert_eq!((sc.clients.requests, sc.clients.rate_per_s, sc.duration_ms), (2_400, 20.0, 0));
+        let samples = super::long_run(sc, 120, 30, false, || 1_048_576);
+        assert_eq!(samples.iter().map(|s| s.t_s).collect::<Vec<_>>(), [30, 60, 90, 120]);
+        assert_eq!(samples[3].requests, 2_400);
+        assert_eq!(super::growth_mb_per_hour(&samples), 0.0);
         assert_eq!(super::slope(&[(0.0, 1.0), (1.0, 3.0)]), 2.0);
     }
 

@@ -1,5 +1,4 @@
-//! A counting global allocator (the live heap in bytes, and its peak), and
-//! the least-squares slope used to call a heap "flat". Shared by
+//! A counting global allocator: the live heap in bytes, and its peak. Shared by
 //! `benches/memory.rs` and the memory budget test, `tests/memory.rs`
 //! (each binary installs it with `#[global_allocator]`).
 #![allow(dead_code)]
@@ -49,6 +48,3 @@ pub fn live() -> usize {
 pub fn peak() -> usize {
     PEAK.load(Relaxed)
 }
-
-/// Least-squares slope of y over x (one definition, in the library).
-pub use gateway_lab::bench::slope;

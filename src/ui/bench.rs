@@ -68,9 +68,21 @@ fn wasm_memory_bytes() -> u64 {
 
 fn run(req: &Request) -> String {
     if req.case == "memory" {
-        // A simulated hour at 50 requests/s as the playground runs it
-        // (`?bench=memory&keep=all` keeps every request, for comparison).
-        return crate::bench::long_run(50.0, 3_600, 300, req.keep_all, wasm_memory_bytes);
+        // A simulated hour of the healthy case at 50 requests/s as the
+        // playground runs it (`?bench=memory&keep=all` keeps every request).
+        let Some(healthy) = case("healthy") else { return String::new() };
+        let sc = crate::bench::steady(healthy.scenario(None), 50.0, 3_600);
+        let samples = crate::bench::long_run(sc, 3_600, 300, req.keep_all, wasm_memory_bytes);
+        let growth = crate::bench::growth_mb_per_hour(&samples);
+        return serde_json::json!({
+            "case": "memory",
+            "rate": 50,
+            "seconds": 3_600,
+            "keep_all": req.keep_all,
+            "samples": samples,
+            "growth_mb_per_hour": (growth * 100.0).round() / 100.0,
+        })
+        .to_string();
     }
     let Some(c) = case(&req.case) else {
         return serde_json::json!({ "error": format!("{:?} is not a benchmark case; cases: {}", req.case, names().join(", ")) })
