@@ -1,15 +1,9 @@
-//! Gateway Lab: a faithful in-browser simulator of HTTP gateway errors.
-//!
-//! `sim` is the engine (pure, deterministic, no web imports); `shell` is the
-//! diagnosis terminal's shell over it (pure too); `ui` renders both with
-//! Leptos. `bench` names the scenarios the performance figures are measured
-//! on (docs/PERFORMANCE.md). See ARCHITECTURE.md.
+//! Gateway Lab's web app: Leptos components (`ui`) over `gateway_core`, which
+//! holds the engine, the shell, lessons, share links, the embed protocol and
+//! the `Session` that carries every command. The core's modules are
+//! re-exported so the UI names them as `crate::sim`, `crate::session`, ...
+//! See ARCHITECTURE.md.
 
-pub mod bench;
-pub mod embed_api;
-pub mod lesson;
-pub mod link;
-pub mod scenarios;
-pub mod shell;
-pub mod sim;
+pub use gateway_core::{bench, embed_api, lab, lesson, link, scenarios, shell, sim};
+
 pub mod ui;

@@ -5,7 +5,7 @@
 pub mod experiments;
 mod charts;
 mod results;
-pub mod run;
+pub use crate::lab as run;
 pub mod strategy;
 
 use leptos::prelude::*;

@@ -1,0 +1,138 @@
+//! Native runner: `gateway-sim SCENARIO.json` prints the run's transcript
+//! (per request: status, attempts and timeline; then nginx stderr, the
+//! client console, error.log, access.log and the app log).
+//!
+//! `gateway-sim --summary FILE` prints one line per request instead;
+//! `--metrics` prints the retry lab's figures (success, latency
+//! percentiles, amplification...). `--preset ID` and `--jitter J` replace
+//! the clients' retry policy (or only its jitter) before the run.
+//! `-` reads the scenario from standard input. Exit status: 0 on success,
+//! 2 for unusable input (with a message naming the field).
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use gateway_core::sim::metrics::Metrics;
+use gateway_core::sim::scenario::{Jitter, RetryPolicy};
+use gateway_core::sim::{Scenario, Simulation};
+
+const USAGE: &str = "usage: gateway-sim [--summary|--metrics] [--preset ID] [--jitter none|full|equal|decorrelated] SCENARIO.json|-";
+
+fn main() -> ExitCode {
+    let mut summary = false;
+    let mut metrics = false;
+    let mut preset = None;
+    let mut jitter = None;
+    let mut path = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--summary" => summary = true,
+            "--metrics" => metrics = true,
+            "--preset" => match args.next().and_then(|id| RetryPolicy::preset(&id)) {
+                Some(p) => preset = Some(p),
+                None => {
+                    let ids: Vec<&str> = RetryPolicy::presets().iter().map(|p| p.0).collect();
+                    eprintln!("gateway-sim: --preset needs one of {}", ids.join(", "));
+                    return ExitCode::from(2);
+                }
+            },
+            "--jitter" => {
+                jitter = match args.next().as_deref() {
+                    Some("none") => Some(Jitter::None),
+                    Some("full") => Some(Jitter::Full),
+                    Some("equal") => Some(Jitter::Equal),
+                    Some("decorrelated") => Some(Jitter::Decorrelated),
+                    _ => {
+                        eprintln!("gateway-sim: --jitter needs none, full, equal or decorrelated");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            _ if path.is_none() => path = Some(arg),
+            _ => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let Some(path) = path else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let text = if path == "-" {
+        let mut s = String::new();
+        if let Err(e) = std::io::stdin().read_to_string(&mut s) {
+            eprintln!("gateway-sim: cannot read standard input: {e}");
+            return ExitCode::from(2);
+        }
+        s
+    } else {
+        match std::fs::read_to_string(&path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("gateway-sim: cannot read {path}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    };
+    let scenario = match Scenario::from_json(&text) {
+        Ok(mut s) => {
+            if let Some(p) = preset {
+                s.clients.retry = p;
+            }
+            if let Some(j) = jitter {
+                s.clients.retry.jitter = j;
+            }
+            s
+        }
+        Err(e) => {
+            eprintln!("gateway-sim: {path}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut sim = match Simulation::new(scenario) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("gateway-sim: {path}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if metrics {
+        sim.world_mut().measure_only();
+    }
+    sim.run();
+    if metrics {
+        let m = Metrics::of(sim.world());
+        println!("requests          {}", m.ops);
+        println!("success           {:.2} % ({} of {})", m.success_rate * 100.0, m.ops_ok, m.ops_finished);
+        println!("latency p50/p95/p99  {:.1} / {:.1} / {:.1} ms", m.latency_ms.p50, m.latency_ms.p95, m.latency_ms.p99);
+        println!("amplification     {:.3} upstream attempts per request = {:.3} tries sent × {:.3} proxy attempts", m.amplification, m.tries_per_op, m.attempts_per_try);
+        println!("upstream attempts {}", m.upstream_attempts);
+        println!("retries / hedges  {} / {} ({} copies cancelled)", m.retries, m.hedges, m.hedges_cancelled);
+        println!("client timeouts   {}", m.timeouts);
+        println!("breaker rejected  {}; budget denied {}; throttle denied {}", m.breaker_rejections, m.budget_denied, m.throttle_denied);
+        println!("outcomes          {:?}", m.outcomes);
+        if !m.breaker.is_empty() {
+            let spans: Vec<String> = m.breaker.iter().map(|b| format!("{} {:.1}-{:.1} s", b.state.as_str(), b.from_ms as f64 / 1e3, b.to_ms as f64 / 1e3)).collect();
+            println!("breaker           {}", spans.join(", "));
+        }
+        println!("virtual time      {:.1} s, {} events", m.end_ms as f64 / 1e3, sim.world().events_processed);
+        return ExitCode::SUCCESS;
+    }
+    if summary {
+        for ex in sim.exchanges() {
+            let status = ex.logged_status.map(|s| format!("{s:03}")).unwrap_or_else(|| "---".into());
+            println!("#{:<5} {} {} attempts={} {}", ex.id + 1, status, ex.request_line(), ex.attempts.len(), ex.console.join(" "));
+        }
+        let st = &sim.world().stats;
+        println!("requests={} finished={} upstream_attempts={} by_status={:?}", st.requests_sent, st.requests_finished, st.upstream_attempts, st.by_status);
+    } else {
+        print!("{}", sim.transcript());
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,48 @@
+//! The ready scenarios and the retry lab's experiments, compiled in: the
+//! files of `scenarios/` and `scenarios/retry_lab/` (`tests/ui_library.rs`
+//! keeps these lists equal to the directories). Data only, no web imports.
+
+use crate::sim::scenario::{Clients, Scenario};
+
+/// Where the page and lessons start: healthy, no requests sent yet.
+pub fn blank() -> Scenario {
+    Scenario { clients: Clients { requests: 0, ..Clients::default() }, ..Scenario::default() }
+}
+
+/// (file stem, JSON text).
+pub const READY: &[(&str, &str)] = &[
+    ("app_down", include_str!("../../../scenarios/app_down.json")),
+    ("connect_black_hole", include_str!("../../../scenarios/connect_black_hole.json")),
+    ("crash_mid_request", include_str!("../../../scenarios/crash_mid_request.json")),
+    ("db_pool_error", include_str!("../../../scenarios/db_pool_error.json")),
+    ("db_pool_exhausted", include_str!("../../../scenarios/db_pool_exhausted.json")),
+    ("dies_after_headers", include_str!("../../../scenarios/dies_after_headers.json")),
+    ("dns_failure", include_str!("../../../scenarios/dns_failure.json")),
+    ("dns_failure_startup", include_str!("../../../scenarios/dns_failure_startup.json")),
+    ("healthy", include_str!("../../../scenarios/healthy.json")),
+    ("invalid_header", include_str!("../../../scenarios/invalid_header.json")),
+    ("keepalive_mismatch", include_str!("../../../scenarios/keepalive_mismatch.json")),
+    ("maintenance", include_str!("../../../scenarios/maintenance.json")),
+    ("not_http", include_str!("../../../scenarios/not_http.json")),
+    ("oom_kill", include_str!("../../../scenarios/oom_kill.json")),
+    ("overload", include_str!("../../../scenarios/overload.json")),
+    ("overload_shedding", include_str!("../../../scenarios/overload_shedding.json")),
+    ("oversized_header", include_str!("../../../scenarios/oversized_header.json")),
+    ("rate_limited", include_str!("../../../scenarios/rate_limited.json")),
+    ("rolling_deploy", include_str!("../../../scenarios/rolling_deploy.json")),
+    ("slow_app", include_str!("../../../scenarios/slow_app.json")),
+    ("tls_cert_invalid", include_str!("../../../scenarios/tls_cert_invalid.json")),
+    ("tls_handshake_failure", include_str!("../../../scenarios/tls_handshake_failure.json")),
+    ("unix_socket_missing", include_str!("../../../scenarios/unix_socket_missing.json")),
+    ("unix_socket_permission", include_str!("../../../scenarios/unix_socket_permission.json")),
+    ("wrong_port", include_str!("../../../scenarios/wrong_port.json")),
+];
+
+/// (file stem, JSON text).
+pub const EXPERIMENTS: &[(&str, &str)] = &[
+    ("retry_storm", include_str!("../../../scenarios/retry_lab/retry_storm.json")),
+    ("flaky_503", include_str!("../../../scenarios/retry_lab/flaky_503.json")),
+    ("outage", include_str!("../../../scenarios/retry_lab/outage.json")),
+    ("slow_tail", include_str!("../../../scenarios/retry_lab/slow_tail.json")),
+    ("proxy_failover", include_str!("../../../scenarios/retry_lab/proxy_failover.json")),
+];

@@ -1,0 +1,608 @@
+//! The proxies under test. One [`ProxyUnderTest`] per flavour: it starts the
+//! real program on the configuration the engine stands for, stops it, and
+//! reads its log formats (the engine writes the same formats, so the same
+//! parsers read both sides). A flavour is one implementation in `flavors()`:
+//! the harness and the report take it as one more column (nginx, HAProxy).
+
+#![allow(dead_code)]
+
+use std::fs::File;
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use gateway_core::sim::proxy::haproxy;
+use gateway_core::sim::proxy::nginx::conf::{render, Paths};
+use gateway_core::sim::scenario::Flavor;
+use gateway_core::sim::Scenario;
+
+use super::upstream::sys;
+
+/// What a stopped proxy left behind.
+#[derive(Clone, Debug, Default)]
+pub struct RawLogs {
+    pub error: Vec<String>,
+    pub access: Vec<String>,
+    pub stderr: Vec<String>,
+    /// It was accepting connections.
+    pub started: bool,
+    /// It did not stop on the polite signal (a note for the report).
+    pub forced_stop: Option<String>,
+}
+
+/// One access.log entry, in the flavour's own format.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Access {
+    pub request_line: String,
+    /// The line with its time stamp removed (and, for HAProxy, the client
+    /// port, the concurrency counters and the timer values).
+    pub normalised: String,
+    /// Timers left out of `normalised` because they are compared within a
+    /// tolerance: (name, ms). HAProxy's `Tc`, `Tr`, `Ta` when not -1.
+    pub times: Vec<(String, i64)>,
+    /// Failed connection attempts the line itself reports (HAProxy: the
+    /// `%rc` retries, plus one when the session ended in the connect phase).
+    pub failed_connects: u32,
+}
+
+pub trait RunningProxy {
+    fn stop(self: Box<Self>) -> RawLogs;
+}
+
+pub trait ProxyUnderTest {
+    /// Column title, e.g. `nginx 1.22.1`.
+    fn column(&self) -> String;
+    /// Which engine model stands for it.
+    fn engine_flavor(&self) -> Flavor;
+    /// `nginx -v`, for the report; Err when it is not installed.
+    fn version(&self) -> Result<String, String>;
+    /// Writes the configuration the engine renders for `effective` into
+    /// `dir` and starts the program. A program that refuses to start is not
+    /// an error: the logs say why.
+    fn start(&self, effective: &Scenario, dir: &Path, paths: &Paths) -> Result<Box<dyn RunningProxy>, String>;
+    /// The request line an error.log line belongs to, if any.
+    fn request_of(&self, error_line: &str) -> Option<String>;
+    /// The line without time, process ids and connection numbers, ports
+    /// replaced by `PORT` and `tmp` by `$TMP`. None for lines that are not
+    /// modelled (start-up notices, info-level keep-alive chatter).
+    fn normalise_error(&self, line: &str, tmp: &str) -> Option<String>;
+    fn parse_access(&self, line: &str) -> Option<Access>;
+    /// A normalised error.log line that reports a failed connection attempt
+    /// (the upstream never read the request on it).
+    fn is_failed_attempt(&self, normalised: &str) -> bool;
+    /// Name of the per-request log line in the report (`access.log`).
+    fn log_name(&self) -> &'static str {
+        "access.log"
+    }
+    /// Name of the log lines that belong to no request.
+    fn stray_name(&self) -> &'static str {
+        "error.log (no request)"
+    }
+    /// The per-request table of the report shows the raw log line (HAProxy,
+    /// whose only log is that line) rather than the error.log lines.
+    fn details_show_access(&self) -> bool {
+        false
+    }
+    /// Fields the planted difference of the self-check must show.
+    fn self_check_fields(&self) -> &'static [&'static str] {
+        &["status", "body bytes", "access.log", "error.log"]
+    }
+    /// What an overload run counts per request from its (normalised) log
+    /// line, if anything (HAProxy: status, termination state, retried).
+    fn aggregate_key(&self, _normalised_access: &str) -> Option<String> {
+        None
+    }
+}
+
+/// Replaces `:1234` after a host or address with `:PORT` (not after `CONF`).
+pub fn mask_ports(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b':' && i > 0 && b[i - 1].is_ascii_alphanumeric() && !out.ends_with("CONF") {
+            let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let after = b.get(i + 1 + digits).copied();
+            if (1..=5).contains(&digits) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'.') {
+                out.push_str(":PORT");
+                i += 1 + digits;
+                continue;
+            }
+        }
+        let ch = s[i..].chars().next().unwrap();
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
+// nginx
+
+pub struct Nginx {
+    pub bin: PathBuf,
+}
+
+impl Nginx {
+    pub fn find() -> Option<Nginx> {
+        ["/usr/sbin/nginx", "/usr/bin/nginx"].iter().map(PathBuf::from).find(|p| p.exists()).map(|bin| Nginx { bin })
+    }
+
+    /// The main nginx.conf around the rendered file (which goes in `http {}`,
+    /// as a conf.d file does): foreground, one worker, everything in `dir`.
+    fn main_conf(dir: &Path, site: &Path) -> String {
+        let d = dir.display();
+        format!(
+            "daemon off;\nmaster_process on;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/logs/main-error.log notice;\n\
+             events {{ worker_connections 4096; }}\n\
+             http {{\n    client_body_temp_path {d}/tmp/body;\n    proxy_temp_path {d}/tmp/proxy;\n    fastcgi_temp_path {d}/tmp/fastcgi;\n    uwsgi_temp_path {d}/tmp/uwsgi;\n    scgi_temp_path {d}/tmp/scgi;\n    include {};\n}}\n",
+            site.display()
+        )
+    }
+}
+
+struct RunningNginx {
+    child: Child,
+    dir: PathBuf,
+    started: bool,
+    stopped: bool,
+}
+
+impl Drop for RunningNginx {
+    /// A panic between start and stop must not leave nginx running.
+    fn drop(&mut self) {
+        if !self.stopped {
+            sys::signal(-(self.child.id() as i32), sys::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path).unwrap_or_default().lines().map(str::to_string).collect()
+}
+
+impl RunningProxy for RunningNginx {
+    fn stop(mut self: Box<Self>) -> RawLogs {
+        let pgid = self.child.id() as i32;
+        if matches!(self.child.try_wait(), Ok(None)) {
+            sys::signal(-pgid, sys::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        // Whatever is left of the group (a worker of a killed master) goes too.
+        sys::signal(-pgid, sys::SIGKILL);
+        let _ = self.child.wait();
+        self.stopped = true;
+        RawLogs {
+            error: lines(&self.dir.join("logs/error.log")),
+            access: lines(&self.dir.join("logs/access.log")),
+            stderr: lines(&self.dir.join("stderr.log")),
+            started: self.started,
+            forced_stop: None,
+        }
+    }
+}
+
+impl ProxyUnderTest for Nginx {
+    fn column(&self) -> String {
+        match self.version() {
+            Ok(v) => v.trim_start_matches("nginx version: ").replace('/', " "),
+            Err(_) => "nginx".into(),
+        }
+    }
+
+    fn engine_flavor(&self) -> Flavor {
+        Flavor::Nginx
+    }
+
+    fn version(&self) -> Result<String, String> {
+        let out = Command::new(&self.bin).arg("-v").output().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let text = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        if text.is_empty() { Err("nginx -v printed nothing".into()) } else { Ok(text) }
+    }
+
+    fn start(&self, effective: &Scenario, dir: &Path, paths: &Paths) -> Result<Box<dyn RunningProxy>, String> {
+        for d in ["logs", "tmp"] {
+            std::fs::create_dir_all(dir.join(d)).map_err(|e| e.to_string())?;
+        }
+        let site = dir.join("gateway-lab.conf");
+        std::fs::write(&site, render(effective, paths).text).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("nginx.conf"), Self::main_conf(dir, &site)).map_err(|e| e.to_string())?;
+        let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
+        let mut child = Command::new(&self.bin)
+            .arg("-p")
+            .arg(dir)
+            .arg("-c")
+            .arg(dir.join("nginx.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .process_group(0)
+            .spawn()
+            .map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, effective.proxy.listen));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let started = loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break false; // refused to start: stderr says why
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+                break true;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("nginx neither started listening nor exited within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        Ok(Box::new(RunningNginx { child, dir: dir.to_path_buf(), started, stopped: false }))
+    }
+
+    fn request_of(&self, line: &str) -> Option<String> {
+        let start = line.find(", request: \"")? + 12;
+        let end = line[start..].find('"')? + start;
+        Some(line[start..end].to_string())
+    }
+
+    fn normalise_error(&self, line: &str, tmp: &str) -> Option<String> {
+        // `2026/11/21 04:43:44 [error] 4453#4453: *1 message...`
+        let open = line.find('[')?;
+        let close = line[open..].find("] ")? + open;
+        let level = &line[open..=close];
+        let mut rest = &line[close + 2..];
+        if let Some(colon) = rest.find(": ") {
+            if rest[..colon].split('#').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+                rest = &rest[colon + 2..];
+            }
+        }
+        if let Some(r) = rest.strip_prefix('*') {
+            let n = r.bytes().take_while(u8::is_ascii_digit).count();
+            if n > 0 && r[n..].starts_with(' ') {
+                rest = &r[n + 1..];
+            }
+        }
+        // Not modelled: info-level chatter about client connections.
+        if level == "[info]" && (rest.contains("closed keepalive connection") || rest.contains("while waiting for request")) {
+            return None;
+        }
+        if level == "[notice]" {
+            return None;
+        }
+        let mut text = format!("{level} {rest}");
+        text = text.replace(&format!("{tmp}/gateway-lab.conf"), "CONF").replace(gateway_core::sim::proxy::nginx::CONF_PATH, "CONF");
+        text = text.replace(tmp, "$TMP");
+        Some(mask_ports(&text))
+    }
+
+    fn parse_access(&self, line: &str) -> Option<Access> {
+        // `127.0.0.1 - - [21/Nov/2026:04:43:44 +0000] "GET /users HTTP/1.1" 502 157 "-" "curl/8.5.0"`
+        let t0 = line.find(" [")?;
+        let t1 = line[t0..].find("] ")? + t0;
+        let q0 = line[t1..].find('"')? + t1 + 1;
+        let q1 = line[q0..].find('"')? + q0;
+        Some(Access {
+            request_line: line[q0..q1].to_string(),
+            normalised: format!("{} [TIME]{}", &line[..t0], &line[t1 + 1..]),
+            times: Vec::new(),
+            failed_connects: 0,
+        })
+    }
+
+    fn is_failed_attempt(&self, l: &str) -> bool {
+        // One [error]/[crit] line per failed connect or handshake; the [warn]
+        // "temporarily disabled" line that may follow is about the same try.
+        (l.starts_with("[error] ") || l.starts_with("[crit] "))
+            && ((l.contains(" while connecting to upstream") && !l.contains("no live upstreams")) || l.contains(" while SSL handshaking to upstream"))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HAProxy
+
+pub struct Haproxy {
+    pub bin: PathBuf,
+}
+
+/// Where the engine's HAProxy says its configuration is.
+pub const HAPROXY_CONF_PATH: &str = "/etc/haproxy/haproxy.cfg";
+
+impl Haproxy {
+    pub fn find() -> Option<Haproxy> {
+        ["/usr/sbin/haproxy", "/usr/bin/haproxy"].iter().map(PathBuf::from).find(|p| p.exists()).map(|bin| Haproxy { bin })
+    }
+}
+
+/// uid and gid of `nobody` (HAProxy runs as it when the test runs as root,
+/// like nginx's worker: the rendered haproxy.cfg has no `user` line).
+fn nobody() -> Option<(u32, u32)> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    let l = passwd.lines().find(|l| l.starts_with("nobody:"))?;
+    let f: Vec<&str> = l.split(':').collect();
+    Some((f.get(2)?.parse().ok()?, f.get(3)?.parse().ok()?))
+}
+
+/// A TCP socket in LISTEN state on `port` (any address), from /proc/net.
+/// Probing with connect() would make HAProxy log a `<BADREQ>` line.
+pub fn listening(port: u16) -> bool {
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|f| {
+        std::fs::read_to_string(f).unwrap_or_default().lines().skip(1).any(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            c.len() > 3
+                && c[3] == "0A"
+                && c[1].rsplit_once(':').and_then(|(_, p)| u16::from_str_radix(p, 16).ok()) == Some(port)
+        })
+    })
+}
+
+struct RunningHaproxy {
+    child: Child,
+    dir: PathBuf,
+    started: bool,
+    stopped: bool,
+}
+
+impl Drop for RunningHaproxy {
+    fn drop(&mut self) {
+        if !self.stopped {
+            sys::signal(-(self.child.id() as i32), sys::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+const SIGUSR1: i32 = 10;
+
+impl RunningProxy for RunningHaproxy {
+    fn stop(mut self: Box<Self>) -> RawLogs {
+        let pgid = self.child.id() as i32;
+        // Soft stop (SIGUSR1); SIGTERM (hard stop) if sessions are still
+        // open after 3 s.
+        let mut forced_stop = None;
+        for (sig, wait) in [(SIGUSR1, 3_000), (sys::SIGTERM, 1_000)] {
+            if matches!(self.child.try_wait(), Ok(None)) {
+                if sig == sys::SIGTERM {
+                    forced_stop = Some("HAProxy was still running 3 s after SIGUSR1 (soft stop) and was stopped with SIGTERM".to_string());
+                }
+                sys::signal(pgid, sig);
+                let deadline = Instant::now() + Duration::from_millis(wait);
+                while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
+        }
+        sys::signal(-pgid, sys::SIGKILL);
+        let _ = self.child.wait();
+        self.stopped = true;
+        // stdout holds the log: httplog lines, and the few other lines
+        // HAProxy logs (server state changes, shutdown notices).
+        let (access, other): (Vec<String>, Vec<String>) = lines(&self.dir.join("stdout.log")).into_iter().partition(|l| parse_httplog(l).is_some());
+        RawLogs { error: other, access, stderr: lines(&self.dir.join("stderr.log")), started: self.started, forced_stop }
+    }
+}
+
+/// Parses one `option httplog` line:
+/// `%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq "%r"`.
+pub fn parse_httplog(line: &str) -> Option<Access> {
+    let q = line.find(" \"")?;
+    let request = line[q + 2..].strip_suffix('"')?;
+    let f: Vec<&str> = line[..q].split(' ').collect();
+    if f.len() != 12 || !(f[1].starts_with('[') && f[1].ends_with(']')) {
+        return None;
+    }
+    let (ip, port) = f[0].rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    let t: Vec<i64> = f[4].split('/').map(|x| x.parse().ok()).collect::<Option<_>>()?;
+    let c: Vec<&str> = f[10].split('/').collect();
+    if t.len() != 5 || c.len() != 5 {
+        return None;
+    }
+    let rc = c[4];
+    let retries: u32 = rc.trim_start_matches('+').parse().ok()?;
+    let server = f[3].split_once('/')?.1;
+    let tsc = f[9].as_bytes();
+    let failed = if server == "<NOSRV>" { 0 } else { retries + u32::from(tsc.get(1) == Some(&b'C')) };
+    let mut times = Vec::new();
+    let mut timer = |i: usize, name: &str| {
+        if t[i] < 0 {
+            t[i].to_string()
+        } else {
+            times.push((name.to_string(), t[i]));
+            name.to_string()
+        }
+    };
+    let timers = format!("{}/{}/{}/{}/{}", t[0], t[1], timer(2, "Tc"), timer(3, "Tr"), timer(4, "Ta"));
+    let normalised = format!(
+        "{ip}:PORT [TIME] {} {} {timers} {} {} {} {} {} */*/*/*/{rc} {} \"{request}\"",
+        f[2], f[3], f[5], f[6], f[7], f[8], f[9], f[11]
+    );
+    Some(Access { request_line: request.to_string(), normalised, times, failed_connects: failed })
+}
+
+impl ProxyUnderTest for Haproxy {
+    fn column(&self) -> String {
+        match self.version() {
+            Ok(v) => {
+                let n = v.split_whitespace().nth(2).unwrap_or("");
+                format!("HAProxy {}", n.split('-').next().unwrap_or(n))
+            }
+            Err(_) => "HAProxy".into(),
+        }
+    }
+
+    fn engine_flavor(&self) -> Flavor {
+        Flavor::Haproxy
+    }
+
+    fn version(&self) -> Result<String, String> {
+        let out = Command::new(&self.bin).arg("-v").output().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let first = text.lines().next().unwrap_or("").trim();
+        // `HAProxy version 2.6.12-1+deb12u4 2026/10/17 - https://haproxy.org/`
+        let first = first.split(" - ").next().unwrap_or(first).to_string();
+        if first.is_empty() { Err("haproxy -v printed nothing".into()) } else { Ok(first) }
+    }
+
+    fn start(&self, effective: &Scenario, dir: &Path, paths: &Paths) -> Result<Box<dyn RunningProxy>, String> {
+        let cfg = dir.join("haproxy.cfg");
+        let hp = haproxy::conf::Paths { ca_file: paths.ca_file.clone() };
+        std::fs::write(&cfg, haproxy::conf::render_with(effective, &hp).text).map_err(|e| e.to_string())?;
+        let stdout = File::create(dir.join("stdout.log")).map_err(|e| e.to_string())?;
+        let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("-db").arg("-f").arg(&cfg).stdin(Stdio::null()).stdout(stdout).stderr(stderr).process_group(0);
+        if sys::is_root() {
+            let (uid, gid) = nobody().ok_or("no user nobody in /etc/passwd")?;
+            cmd.uid(uid).gid(gid);
+        }
+        let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let started = loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break false; // refused to start: stderr says why
+            }
+            if listening(effective.proxy.listen) {
+                break true;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("haproxy neither started listening nor exited within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        Ok(Box::new(RunningHaproxy { child, dir: dir.to_path_buf(), started, stopped: false }))
+    }
+
+    fn request_of(&self, _line: &str) -> Option<String> {
+        None
+    }
+
+    fn normalise_error(&self, line: &str, tmp: &str) -> Option<String> {
+        // stderr: `[ALERT]    (12281) : config : [FILE:18] : message`;
+        // stdout (the log): the message alone.
+        let line = line.trim_end();
+        let (level, mut rest) = match line.strip_prefix('[').and_then(|l| l.split_once(']')) {
+            Some((level, rest)) => (format!("[{level}] "), rest.trim_start()),
+            None => (String::new(), line),
+        };
+        if let Some(r) = rest.strip_prefix('(') {
+            if let Some((pid, after)) = r.split_once(") : ") {
+                if pid.bytes().all(|b| b.is_ascii_digit()) {
+                    rest = after;
+                }
+            }
+        }
+        // Not modelled: the version banner, and the shutdown summary.
+        if level == "[NOTICE] " || (rest.starts_with("Proxy ") && rest.contains(" stopped (cumulated conns: ")) {
+            return None;
+        }
+        let mut text = format!("{level}{rest}");
+        text = text.replace(&format!("{tmp}/haproxy.cfg"), "CONF").replace(HAPROXY_CONF_PATH, "CONF");
+        text = text.replace(tmp, "$TMP");
+        Some(mask_ports(&text))
+    }
+
+    fn parse_access(&self, line: &str) -> Option<Access> {
+        parse_httplog(line)
+    }
+
+    fn is_failed_attempt(&self, _l: &str) -> bool {
+        false
+    }
+
+    fn log_name(&self) -> &'static str {
+        "httplog"
+    }
+
+    fn stray_name(&self) -> &'static str {
+        "log (no request)"
+    }
+
+    fn details_show_access(&self) -> bool {
+        true
+    }
+
+    fn self_check_fields(&self) -> &'static [&'static str] {
+        &["status", "body bytes", "httplog", "attempts"]
+    }
+
+    fn aggregate_key(&self, normalised: &str) -> Option<String> {
+        let f: Vec<&str> = normalised.split(' ').collect();
+        let rc = f.get(10)?.rsplit('/').next()?;
+        Some(format!("{} {}{}", f.get(5)?, f.get(9)?, if rc == "0" { "" } else { " retried" }))
+    }
+}
+
+/// The proxies the harness compares, one report column each.
+pub fn flavors() -> Vec<Box<dyn ProxyUnderTest>> {
+    let mut v: Vec<Box<dyn ProxyUnderTest>> = Vec::new();
+    if let Some(n) = Nginx::find() {
+        v.push(Box::new(n));
+    }
+    if let Some(h) = Haproxy::find() {
+        v.push(Box::new(h));
+    }
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ports_are_masked_but_not_line_numbers_or_errnos() {
+        assert_eq!(mask_ports("upstream: \"http://127.0.0.1:39123/users?r=1\""), "upstream: \"http://127.0.0.1:PORT/users?r=1\"");
+        assert_eq!(mask_ports("host not found in upstream \"app.internal:4000\" in CONF:2"), "host not found in upstream \"app.internal:PORT\" in CONF:2");
+        assert_eq!(mask_ports("connect() failed (111: Connection refused)"), "connect() failed (111: Connection refused)");
+    }
+
+    #[test]
+    fn engine_and_real_lines_normalise_alike() {
+        let n = Nginx { bin: PathBuf::from("/usr/sbin/nginx") };
+        let engine = "2026/11/21 04:43:44 [error] 4453#4453: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: localhost, request: \"GET /users?r=1 HTTP/1.1\", upstream: \"http://127.0.0.1:3000/users?r=1\", host: \"localhost\"";
+        let real = "2026/11/21 05:20:15 [error] 9378#9378: *7 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: localhost, request: \"GET /users?r=1 HTTP/1.1\", upstream: \"http://127.0.0.1:41234/users?r=1\", host: \"localhost\"";
+        assert_eq!(n.normalise_error(engine, "/tmp/x"), n.normalise_error(real, "/tmp/x"));
+        assert_eq!(n.request_of(real).as_deref(), Some("GET /users?r=1 HTTP/1.1"));
+        let emerg = "2026/11/21 04:43:44 [emerg] 4452#4452: host not found in upstream \"app.internal:3000\" in /etc/nginx/conf.d/gateway-lab.conf:2";
+        assert_eq!(n.normalise_error(emerg, "/tmp/x").unwrap(), "[emerg] host not found in upstream \"app.internal:PORT\" in CONF:2");
+        assert_eq!(n.normalise_error("2026/11/21 05:20:15 [info] 9378#9378: *1 client 127.0.0.1 closed keepalive connection", "/tmp/x"), None);
+        let a = n.parse_access("127.0.0.1 - - [21/Nov/2026:04:43:44 +0000] \"GET /users?r=1 HTTP/1.1\" 502 157 \"-\" \"curl/8.5.0\"").unwrap();
+        assert_eq!(a.request_line, "GET /users?r=1 HTTP/1.1");
+        assert_eq!(a.normalised, "127.0.0.1 - - [TIME] \"GET /users?r=1 HTTP/1.1\" 502 157 \"-\" \"curl/8.5.0\"");
+    }
+
+    #[test]
+    fn httplog_lines_normalise_alike() {
+        let h = Haproxy { bin: PathBuf::from("/usr/sbin/haproxy") };
+        let engine = "127.0.0.1:40001 [21/Nov/2026:04:43:44.000] fe_main be_app/app1 0/0/-1/-1/1500 503 217 - - SC-- 1/1/0/0/3 0/0 \"GET /users?r=1 HTTP/1.1\"";
+        let real = "127.0.0.1:60662 [21/Nov/2026:06:07:59.934] fe_main be_app/app1 0/0/-1/-1/1503 503 217 - - SC-- 2/2/0/0/3 0/0 \"GET /users?r=1 HTTP/1.1\"";
+        let (e, r) = (h.parse_access(engine).unwrap(), h.parse_access(real).unwrap());
+        assert_eq!(e.normalised, r.normalised);
+        assert_eq!(e.normalised, "127.0.0.1:PORT [TIME] fe_main be_app/app1 0/0/-1/-1/Ta 503 217 - - SC-- */*/*/*/3 0/0 \"GET /users?r=1 HTTP/1.1\"");
+        assert_eq!((r.times.clone(), r.failed_connects, r.request_line.as_str()), (vec![("Ta".to_string(), 1503)], 4, "GET /users?r=1 HTTP/1.1"));
+        let ph = h.parse_access("127.0.0.1:54528 [21/Nov/2026:06:09:31.135] fe be_app/app1 0/0/0/-1/0 502 209 - - PH-- 1/1/0/0/0 0/0 \"GET /garbage HTTP/1.1\"").unwrap();
+        assert!(ph.normalised.contains(" 0/0/Tc/-1/Ta 502 209 - - PH-- */*/*/*/0 "), "{}", ph.normalised);
+        assert_eq!(ph.failed_connects, 0);
+        let redispatched = h.parse_access("127.0.0.1:50024 [21/Nov/2026:06:08:11.647] fe be_app/app2 0/1/1/1/3 200 87 - - ---- 1/1/0/0/+1 0/0 \"GET / HTTP/1.1\"").unwrap();
+        assert_eq!(redispatched.failed_connects, 1);
+        let denied = h.parse_access("127.0.0.1:57214 [21/Nov/2026:06:13:24.271] fe fe/<NOSRV> 0/-1/-1/-1/0 429 225 - - PR-- 1/1/0/0/0 0/0 \"GET /r2 HTTP/1.1\"").unwrap();
+        assert_eq!(denied.failed_connects, 0);
+        assert_eq!(h.aggregate_key(&e.normalised).as_deref(), Some("503 SC-- retried"));
+        assert_eq!(h.aggregate_key(&denied.normalised).as_deref(), Some("429 PR--"));
+        assert!(h.parse_access("Proxy fe_main stopped (cumulated conns: FE: 3, BE: 0).").is_none());
+        let alert = "[ALERT]    (12281) : config : [/tmp/x/haproxy.cfg:18] : 'server be_app/app1' : could not resolve address 'app.internal'.";
+        let engine = "[ALERT]    (4453) : config : [/etc/haproxy/haproxy.cfg:18] : 'server be_app/app1' : could not resolve address 'app.internal'.";
+        assert_eq!(h.normalise_error(alert, "/tmp/x"), h.normalise_error(engine, "/tmp/x"));
+        assert_eq!(h.normalise_error(alert, "/tmp/x").unwrap(), "[ALERT] config : [CONF:18] : 'server be_app/app1' : could not resolve address 'app.internal'.");
+        assert_eq!(h.normalise_error("[NOTICE]   (12281) : haproxy version is 2.6.12-1+deb12u4", "/tmp/x"), None);
+        assert_eq!(h.normalise_error("[WARNING]  (4614) : Proxy GLOBAL stopped (cumulated conns: FE: 0, BE: 0).", "/tmp/x"), None);
+        assert_eq!(h.normalise_error("Proxy be_app stopped (cumulated conns: FE: 0, BE: 3).", "/tmp/x"), None);
+        assert_eq!(h.normalise_error("backend be_app has no server available!", "/tmp/x").unwrap(), "backend be_app has no server available!");
+    }
+}

@@ -1,0 +1,381 @@
+//! The diagnosis terminal's shell against the simulated world: for several
+//! faults the key lines change when the fault is switched on and back off
+//! (with `Simulation::set_faults`, as the page does), pipes work, the
+//! terminal's own requests behave like curl's, and no input makes it panic.
+
+use gateway_core::shell::{self, Output};
+use gateway_core::sim::scenario::{Flavor, RetryPolicy};
+use gateway_core::sim::time::SimTime;
+use gateway_core::sim::{Fault, FaultKind, Scenario, Simulation};
+use proptest::prelude::*;
+
+use gateway_core::scenarios::blank;
+
+fn sim() -> Simulation {
+    Simulation::new(blank()).unwrap()
+}
+
+fn fault(id: &str) -> Vec<Fault> {
+    vec![Fault::from(FaultKind::from_id(id).unwrap())]
+}
+
+fn run(sim: &mut Simulation, line: &str) -> Output {
+    shell::run(sim, line)
+}
+
+/// The output with curl's CRLFs as a terminal shows them.
+fn text(sim: &mut Simulation, line: &str) -> String {
+    run(sim, line).text.replace("\r\n", "\n")
+}
+
+fn line_with<'a>(text: &'a str, needle: &str) -> Option<&'a str> {
+    text.lines().find(|l| l.contains(needle))
+}
+
+#[test]
+fn app_down_switched_on_and_off() {
+    let mut s = sim();
+    let status = text(&mut s, "systemctl status app");
+    assert!(status.starts_with("● app.service\n"), "{status}");
+    assert!(line_with(&status, "Active:").unwrap().contains("active (running) since Sat 2026-11-21 04:43:44 UTC"), "{status}");
+    assert!(status.contains("   Main PID: 2817 (node)\n"), "{status}");
+    assert!(text(&mut s, "ss -tlnp").contains("127.0.0.1:3000"));
+    let ok = text(&mut s, "curl -v http://localhost/users");
+    assert!(ok.contains("< HTTP/1.1 200 OK\n"), "{ok}");
+    assert!(ok.contains("[{\"id\":1,\"name\":\"Ada\"},{\"id\":2,\"name\":\"Linus\"}]"), "{ok}");
+
+    s.set_faults(fault("app_down"));
+    let status = text(&mut s, "systemctl status app");
+    assert!(status.starts_with("○ app.service\n"), "{status}");
+    assert!(line_with(&status, "Active:").unwrap().contains("inactive (dead) since"), "{status}");
+    assert!(status.contains("systemd[1]: Stopped app.service."), "{status}");
+    assert_eq!(run(&mut s, "systemctl status app").status, 3);
+    let ss = text(&mut s, "ss -tlnp");
+    assert!(!ss.contains(":3000"), "{ss}");
+    assert!(ss.contains("0.0.0.0:80"), "nginx still listens: {ss}");
+    let bad = text(&mut s, "curl -v http://localhost/users");
+    assert!(bad.contains("< HTTP/1.1 502 Bad Gateway\n"), "{bad}");
+    assert!(bad.contains("<center><h1>502 Bad Gateway</h1></center>"), "{bad}");
+    let direct = run(&mut s, "curl -sS http://127.0.0.1:3000/users");
+    assert_eq!(direct.text, "curl: (7) Failed to connect to 127.0.0.1 port 3000 after 0 ms: Couldn't connect to server\n");
+    assert_eq!(direct.status, 7);
+    let log = text(&mut s, "tail -n 1 /var/log/nginx/error.log");
+    assert!(log.contains("connect() failed (111: Connection refused) while connecting to upstream"), "{log}");
+
+    s.set_faults(Vec::new());
+    let status = text(&mut s, "systemctl status app");
+    assert!(line_with(&status, "Active:").unwrap().contains("active (running)"), "{status}");
+    assert!(status.contains("systemd[1]: Started app.service."), "{status}");
+    assert!(text(&mut s, "ss -tlnp").contains("127.0.0.1:3000"));
+    assert!(text(&mut s, "curl -s -o /dev/null -w '%{http_code}' http://localhost/users") == "200");
+}
+
+#[test]
+fn oom_kill_shows_in_systemd_docker_and_the_kernel_log() {
+    let mut s = sim();
+    assert!(text(&mut s, "docker inspect app | grep -i oom").contains("\"OOMKilled\": false,"));
+    s.set_faults(fault("oom_kill"));
+    // The kill needs a request.
+    assert_eq!(text(&mut s, "curl -s -o /dev/null -w '%{http_code}\\n' http://localhost/users"), "502\n");
+    let oom = text(&mut s, "docker inspect app | grep -i oom");
+    assert_eq!(oom, "            \"OOMKilled\": true,\n            \"OomKillDisable\": false,\n            \"OomScoreAdj\": 0\n");
+    let status = text(&mut s, "systemctl status app");
+    assert!(line_with(&status, "Active:").unwrap().contains("activating (auto-restart) (Result: oom-kill)"), "{status}");
+    assert!(status.contains("   Main PID: 2817 (code=killed, signal=KILL)\n"), "{status}");
+    assert!(text(&mut s, "journalctl -u app").contains("app.service: Main process exited, code=killed, status=9/KILL"));
+    let kernel = text(&mut s, "journalctl -k");
+    assert!(kernel.contains("kernel: Out of memory: Killed process 2817 (node)"), "{kernel}");
+    assert!(!text(&mut s, "journalctl -u app").contains("kernel:"), "kernel lines are not the unit's");
+    assert!(text(&mut s, "docker ps -a").contains("Exited (137)"));
+    assert_eq!(text(&mut s, "docker ps | wc -l"), "1\n", "only the header: the container is not running");
+    assert!(!text(&mut s, "ss -tlnp").contains(":3000"));
+
+    // Healed, and a second later systemd has restarted it.
+    s.set_faults(Vec::new());
+    let t = s.now().plus_ms(2_000);
+    s.run_until(t);
+    // Without -l, systemctl cuts journal lines to the terminal's width.
+    assert!(text(&mut s, "systemctl status app").contains("Scheduled restart job, restart co…\n"));
+    let status = text(&mut s, "systemctl status app --full");
+    assert!(line_with(&status, "Active:").unwrap().contains("active (running)"), "{status}");
+    assert!(status.contains("Scheduled restart job, restart counter is at 1."), "{status}");
+    assert!(text(&mut s, "ss -tlnp").contains("127.0.0.1:3000"));
+    // Docker 20.10 keeps OOMKilled until the next exit; the exit code is reset.
+    let state = text(&mut s, "docker inspect app | grep -E 'OOMKilled|ExitCode|\"Status\"'");
+    assert_eq!(state, "            \"Status\": \"running\",\n            \"OOMKilled\": true,\n            \"ExitCode\": 0,\n");
+}
+
+#[test]
+fn wrong_port_the_app_listens_where_nginx_does_not_look() {
+    let mut s = sim();
+    s.set_faults(fault("wrong_port"));
+    let ss = text(&mut s, "ss -tlnp | grep node");
+    assert!(ss.contains("127.0.0.1:3000"), "the app still listens on its port: {ss}");
+    assert_eq!(text(&mut s, "grep 'server [0-9]' /etc/nginx/conf.d/gateway-lab.conf"), "    server 127.0.0.1:3001;\n");
+    assert_eq!(run(&mut s, "curl -s http://127.0.0.1:3000/users").status, 0);
+    assert_eq!(run(&mut s, "curl -s http://127.0.0.1:3001/users").status, 7);
+    assert!(text(&mut s, "curl -s http://localhost/users").contains("502 Bad Gateway"));
+    s.set_faults(Vec::new());
+    assert_eq!(text(&mut s, "grep 'server [0-9]' /etc/nginx/conf.d/gateway-lab.conf"), "    server 127.0.0.1:3000;\n");
+}
+
+#[test]
+fn unix_sockets_missing_or_private() {
+    let mut s = sim();
+    s.set_faults(fault("unix_socket_missing"));
+    let ls = run(&mut s, "ls -la /run/app/app.sock");
+    assert_eq!((ls.text.as_str(), ls.status), ("ls: cannot access '/run/app/app.sock': No such file or directory\n", 2));
+    let c = run(&mut s, "curl -sS --unix-socket /run/app/app.sock http://localhost/users");
+    assert_eq!((c.text.as_str(), c.status), ("curl: (7) Failed to connect to localhost port 80 after 0 ms: Couldn't connect to server\n", 7));
+    assert!(text(&mut s, "curl -s localhost/users").contains("502"));
+    assert!(text(&mut s, "tail -n 1 error.log").contains("[crit]"));
+
+    s.set_faults(fault("unix_socket_permission"));
+    assert_eq!(text(&mut s, "ls -la /run/app/app.sock"), "srw------- 1 app app 0 Nov 21 04:43 /run/app/app.sock\n");
+    assert!(text(&mut s, "ss -xlp").contains("/run/app/app.sock"));
+    // root may connect; nginx's user may not.
+    assert_eq!(run(&mut s, "curl -s --unix-socket /run/app/app.sock http://localhost/users").status, 0);
+    let denied = text(&mut s, "sudo -u www-data curl -v --unix-socket /run/app/app.sock http://localhost/users");
+    assert!(denied.contains("* connect to /run/app/app.sock port 0 failed: Permission denied"), "{denied}");
+    assert!(text(&mut s, "curl -s localhost/users").contains("502 Bad Gateway"));
+    assert!(text(&mut s, "tail -n 1 error.log").contains("(13: Permission denied)"));
+
+    s.set_faults(Vec::new());
+    assert_eq!(run(&mut s, "ls /run/app/app.sock").status, 2, "the app listens on TCP again");
+    // Its directory stays (bind-mounted into the container), empty.
+    assert_eq!(text(&mut s, "ls -la /run/app | head -n 1"), "total 0\n");
+    // GNU head: a negative count keeps all but the last N lines; tail's is its last N.
+    let all = text(&mut s, "systemctl status app");
+    let n = all.lines().count();
+    assert!(n > 3);
+    let but_two: String = all.lines().take(n - 2).map(|l| format!("{l}\n")).collect();
+    assert_eq!(text(&mut s, "systemctl status app | head -n -2"), but_two);
+    assert_eq!(text(&mut s, "systemctl status app | head -n-2"), but_two);
+    assert_eq!(text(&mut s, "systemctl status app | head --lines=-2"), but_two);
+    assert_eq!(text(&mut s, "systemctl status app | head -n -999"), "");
+    assert_eq!(text(&mut s, "systemctl status app | tail -n -2"), text(&mut s, "systemctl status app | tail -n 2"));
+    assert_eq!(text(&mut s, "ls -la /run/app | wc -l"), "3\n");
+}
+
+#[test]
+fn slow_app_curl_waits_and_max_time_gives_up() {
+    let mut s = sim();
+    s.set_faults(fault("slow_app"));
+    let t0 = s.now();
+    let c = run(&mut s, "curl -sS -m 5 http://localhost/users");
+    assert_eq!((c.text.as_str(), c.status), ("curl: (28) Operation timed out after 5000 milliseconds with 0 bytes received\n", 28));
+    assert!(s.now().since(t0) >= 5_000_000, "curl waited five virtual seconds");
+    assert!(text(&mut s, "tail -n 1 access.log").contains("\"GET /users HTTP/1.1\" 499 0 \"-\" \"curl/7.88.1\""), "nginx logged the client's abort");
+    // Without -m curl waits for nginx's proxy_read_timeout.
+    let c = text(&mut s, "curl -s -o /dev/null -w '%{http_code} %{time_total}' http://localhost/users");
+    assert!(c.starts_with("504 60."), "{c}");
+    // Straight to the app: the answer comes after the app's delay.
+    assert_eq!(run(&mut s, "curl -sS -m 3 http://127.0.0.1:3000/users").status, 28);
+    let t1 = s.now();
+    assert_eq!(run(&mut s, "curl -s http://127.0.0.1:3000/users").status, 0);
+    assert_eq!(s.now().since(t1), 90_000_000);
+    assert!(text(&mut s, "journalctl -u app | tail -n 1").contains("GET /users 200 90000ms (slow query)"));
+}
+
+#[test]
+fn black_hole_crash_maintenance_and_not_http_straight_to_the_app() {
+    let mut s = sim();
+    s.set_faults(fault("connect_black_hole"));
+    let c = text(&mut s, "curl -v -m 2 http://127.0.0.1:3000/users");
+    assert!(c.contains("*   Trying 127.0.0.1:3000...\n"), "{c}");
+    assert!(c.ends_with("curl: (28) Connection timed out after 2000 milliseconds\n"), "{c}");
+    let c = text(&mut s, "curl -sS http://127.0.0.1:3000/users");
+    assert_eq!(c, "curl: (28) Failed to connect to 127.0.0.1 port 3000 after 127000 ms: Couldn't connect to server\n");
+
+    let mut s = sim();
+    s.set_faults(fault("crash_mid_request"));
+    let c = run(&mut s, "curl -sS http://127.0.0.1:3000/users");
+    assert_eq!((c.text.as_str(), c.status), ("curl: (52) Empty reply from server\n", 52));
+    let j = text(&mut s, "journalctl -u app");
+    assert!(j.contains("app[2817]: Uncaught TypeError"), "{j}");
+    assert!(text(&mut s, "systemctl status app").contains("activating (auto-restart) (Result: exit-code)"));
+    assert!(text(&mut s, "docker inspect app").contains("\"ExitCode\": 1,"));
+
+    let mut s = sim();
+    s.set_faults(fault("maintenance"));
+    let c = text(&mut s, "curl -si http://127.0.0.1:3000/users");
+    assert!(c.starts_with("HTTP/1.1 503 Service Unavailable\nContent-Type: text/plain; charset=utf-8\n"), "{c}");
+    assert!(c.contains("Retry-After: 120\n") && c.ends_with("Down for maintenance. Please retry later.\n"), "{c}");
+
+    let mut s = sim();
+    s.set_faults(fault("not_http"));
+    let c = run(&mut s, "curl -sS http://127.0.0.1:3000/users");
+    assert_eq!((c.text.as_str(), c.status), ("curl: (1) Received HTTP/0.9 when not allowed\n", 1));
+}
+
+#[test]
+fn haproxy_flavor_has_no_nginx_logs() {
+    let sc = Scenario { proxy: gateway_core::sim::scenario::ProxyConfig { flavor: Flavor::Haproxy, ..Default::default() }, ..blank() };
+    let mut s = Simulation::new(sc).unwrap();
+    s.set_faults(fault("app_down"));
+    let t = run(&mut s, "tail /var/log/nginx/error.log");
+    assert_eq!((t.text.as_str(), t.status), ("tail: cannot open '/var/log/nginx/error.log' for reading: No such file or directory\n", 1));
+    assert!(text(&mut s, "curl -s localhost/users").contains("503 Service Unavailable"));
+    let j = text(&mut s, "journalctl -u haproxy");
+    assert!(j.contains("Started haproxy.service - HAProxy Load Balancer."), "{j}");
+    assert!(j.contains("fe_main be_app/app1") && j.contains(" SC-- "), "{j}");
+    assert!(text(&mut s, "ss -tlnp").contains("(\"haproxy\",pid=4453,fd=7)"));
+    assert_eq!(run(&mut s, "systemctl status nginx").text, "Unit nginx.service could not be found.\n");
+    assert!(text(&mut s, "cat /etc/haproxy/haproxy.cfg").contains("backend be_app"));
+}
+
+#[test]
+fn nginx_that_failed_to_start() {
+    let text_ = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/dns_failure_startup.json")).unwrap();
+    let mut s = Simulation::new(Scenario::from_json(&text_).unwrap()).unwrap();
+    s.run();
+    let st = text(&mut s, "systemctl status nginx -l");
+    assert!(st.starts_with("× nginx.service - A high performance web server and a reverse proxy server\n"), "{st}");
+    assert!(st.contains("Active: failed (Result: exit-code)"), "{st}");
+    assert!(st.contains("[emerg] 4452#4452: host not found in upstream"), "{st}");
+    assert!(!text(&mut s, "ss -tln").contains(":80 "), "nothing listens on :80");
+    assert!(text(&mut s, "curl -sS localhost/users").starts_with("curl: (7) Failed to connect to localhost port 80"));
+}
+
+#[test]
+fn pipes_filters_and_exit_statuses() {
+    let mut s = sim();
+    for _ in 0..3 {
+        run(&mut s, "curl -s http://localhost/users");
+    }
+    assert_eq!(text(&mut s, "cat /var/log/nginx/access.log | wc -l"), "3\n");
+    assert_eq!(text(&mut s, "grep -c 'GET /users' access.log"), "3\n");
+    assert_eq!(text(&mut s, "cat access.log | grep -v ' 200 ' | wc -l"), "0\n");
+    assert_eq!(run(&mut s, "grep ' 502 ' /var/log/nginx/access.log").status, 1);
+    assert_eq!(text(&mut s, "ss -tlnp | grep -E ':(80|3000) ' | wc -l"), "2\n");
+    assert_eq!(text(&mut s, "journalctl -u app | grep -o '[0-9]*ms$' | head -n 1").len(), "25ms\n".len());
+    assert_eq!(text(&mut s, "systemctl status app | grep -A 1 Active"), text(&mut s, "systemctl status app | head -n 4 | tail -n 2"));
+    assert_eq!(text(&mut s, "ss -tln | grep -E ':80 |:3000 ' | wc -l"), "2\n");
+    // Context as large as a usize: everything, once (it overflowed).
+    assert_eq!(text(&mut s, "grep -B 18446744073709551615 -A 18446744073709551615 -c GET access.log"), "3\n");
+    assert_eq!(text(&mut s, "grep -B 18446744073709551615 'GET /users' access.log | wc -l"), "3\n");
+    assert_eq!(text(&mut s, "docker inspect app | grep '\"Running\"'"), "            \"Running\": true,\n");
+    // curl -v writes to stderr: only the body goes through the pipe, unless 2>&1.
+    let piped = text(&mut s, "curl -sv http://localhost/users | wc -c");
+    assert!(piped.contains("< HTTP/1.1 200 OK") && piped.ends_with("48\n"), "{piped}");
+    assert!(text(&mut s, "curl -sv http://localhost/users 2>&1 | grep '^< HTTP'").starts_with("< HTTP/1.1 200 OK"));
+    assert_eq!(text(&mut s, "curl -sv http://localhost/users 2>/dev/null"), "[{\"id\":1,\"name\":\"Ada\"},{\"id\":2,\"name\":\"Linus\"}]\n");
+    // Without -s, a piped curl draws its progress meter on stderr.
+    let meter = text(&mut s, "curl http://localhost/users | wc -l");
+    assert!(meter.starts_with("  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n"), "{meter}");
+    let o = run(&mut s, "nosuchtool --help");
+    assert_eq!((o.text.as_str(), o.status), ("bash: nosuchtool: command not found\n", 127));
+    let o = run(&mut s, "curl --bogus http://localhost/");
+    assert_eq!(o.status, 2);
+    assert!(o.text.starts_with("curl: option --bogus: is unknown\n"), "{}", o.text);
+    assert_eq!(run(&mut s, "curl").text, "curl: no URL specified!\ncurl: try 'curl --help' or 'curl --manual' for more information\n");
+    assert_eq!(run(&mut s, "| grep x").status, 2);
+    assert_eq!(run(&mut s, "echo 'unterminated").status, 2);
+    assert!(run(&mut s, "clear").clear);
+    assert!(text(&mut s, "help").contains("docker inspect NAME"));
+    assert_eq!(text(&mut s, "tail -f /var/log/nginx/error.log").lines().count(), 1);
+    assert_eq!(text(&mut s, "ls -la /etc/shadow"), "ls: /etc/shadow: not modelled in this lab (it models /var/log/nginx, /etc/nginx/conf.d, /etc/haproxy and the apps' sockets)\n");
+}
+
+#[test]
+fn the_terminals_curl_is_one_real_request_without_retries() {
+    // A client retry policy on the page does not make curl retry.
+    let mut sc = blank();
+    sc.clients.retry = RetryPolicy::python_requests();
+    let mut s = Simulation::new(sc).unwrap();
+    s.set_faults(fault("app_down"));
+    let before = s.exchanges().len();
+    run(&mut s, "curl -s http://localhost/users");
+    let t = s.now().plus_ms(120_000);
+    s.run_until(t);
+    assert_eq!(s.exchanges().len(), before + 1, "one try, no retry");
+    let access = text(&mut s, "tail -n 1 access.log");
+    assert!(access.ends_with("\"GET /users HTTP/1.1\" 502 157 \"-\" \"curl/7.88.1\"\n"), "{access}");
+    // -H Host: reaches nginx (its error.log names the host).
+    run(&mut s, "curl -s -H 'Host: shop.example' http://localhost/users");
+    assert!(text(&mut s, "tail -n 1 error.log").ends_with("host: \"shop.example\"\n"));
+}
+
+#[test]
+fn a_direct_curl_leaves_the_runs_random_stream_alone() {
+    let mut sc = blank();
+    sc.faults = vec![Fault { probability: 0.5, ..Fault::from(FaultKind::SlowApp { delay_ms: 500 }) }];
+    let mut s = Simulation::new(sc).unwrap();
+    let draw = |s: &Simulation| s.world().rng.clone().between(0, u64::MAX);
+    let before = draw(&s);
+    for _ in 0..5 {
+        run(&mut s, "curl -s http://127.0.0.1:3000/users");
+    }
+    assert_eq!(draw(&s), before);
+}
+
+#[test]
+fn same_commands_same_output() {
+    let lines = ["curl -v http://localhost/users", "systemctl status app", "ss -tlnp", "docker ps -a", "docker inspect app", "journalctl -u app"];
+    let go = || {
+        let mut s = sim();
+        s.set_faults(fault("crash_mid_request"));
+        lines.iter().map(|l| shell::run(&mut s, l)).collect::<Vec<_>>()
+    };
+    assert_eq!(go(), go());
+}
+
+#[test]
+fn every_catalog_fault_answers_the_diagnosis_commands() {
+    for kind in FaultKind::catalog() {
+        let mut s = sim();
+        s.set_faults(vec![Fault::from(kind.clone())]);
+        for line in [
+            "curl -sS -m 90 -o /dev/null -w '%{http_code}' http://localhost/users",
+            "curl -sS -m 2 http://127.0.0.1:3000/users",
+            "curl -sS -m 2 --unix-socket /run/app/app.sock http://localhost/users",
+            "systemctl status app",
+            "journalctl -u app",
+            "ss -tlnp",
+            "ss -xlp",
+            "docker inspect app",
+            "tail /var/log/nginx/error.log",
+            "ls -la /run/app",
+        ] {
+            let o = shell::run(&mut s, line);
+            assert!(!o.text.is_empty() || line.starts_with("ss -x") || line.starts_with("tail") || line.starts_with("ls"), "{} / {line}: no output", kind.id());
+            assert!((0..=255).contains(&o.status), "{} / {line}: status {}", kind.id(), o.status);
+        }
+        assert!(s.now() >= SimTime::ZERO);
+    }
+}
+
+/// Words that reach deep into the tools, for the fuzzing below.
+fn vocabulary() -> impl Strategy<Value = String> {
+    let words = prop::sample::select(vec![
+        "curl", "-v", "-s", "-S", "-i", "-m", "0.5", "-m0", "--max-time", "-H", "Host: x", "--unix-socket", "/run/app/app.sock",
+        "http://localhost/users", "http://127.0.0.1:3000/", "https://127.0.0.1:3000/", "localhost:22", "-w", "%{http_code}", "-o",
+        "/dev/null", "-X", "POST", "systemctl", "status", "app", "nginx", "is-active", "journalctl", "-u", "-n", "-k", "-xeu", "ss",
+        "-tlnp", "-xlp", "-a", "docker", "ps", "-a", "inspect", "logs", "--tail", "tail", "head", "cat", "ls", "-la", "error.log",
+        "/var/log/nginx", "/run/app", "grep", "-i", "-v", "-c", "-E", "oom", "[", "a|b", "^x$", "wc", "-l", "|", "2>&1", "sudo", "-u",
+        "www-data", "'", "\"", "\\", "#", "", "   ", "\u{1F600}", "ß", "-", "--", "-n-1", "+1", "-99999999999999999999",
+    ]);
+    prop::collection::vec(words, 0..12).prop_map(|w| w.join(" "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_lines_never_panic(line in any::<String>()) {
+        let mut s = sim();
+        let o = shell::run(&mut s, &line);
+        prop_assert!((0..=255).contains(&o.status));
+    }
+
+    #[test]
+    fn command_like_lines_never_panic(line in vocabulary(), fault_index in 0usize..22) {
+        let mut s = sim();
+        if let Some(kind) = FaultKind::catalog().get(fault_index) {
+            s.set_faults(vec![Fault::from(kind.clone())]);
+        }
+        let o = shell::run(&mut s, &line);
+        prop_assert!((0..=255).contains(&o.status));
+        prop_assert!(o.text.len() <= shell::MAX_OUTPUT + 64);
+    }
+}
