@@ -73,7 +73,9 @@ impl Playground {
     /// becomes the page's notice (and is returned for the caller to report).
     pub fn run<T>(&self, f: impl FnOnce(&mut Session) -> Result<T, SessionError>) -> Result<T, SessionError> {
         let epoch = self.epoch.get_untracked();
+        let sent = self.sent();
         let r = self.session.try_update_value(f).expect("the playground lives as long as the page");
+        self.follow_newest(sent);
         self.sync(epoch);
         self.terminal_revision.update(|r| *r += 1);
         match &r {
@@ -89,6 +91,19 @@ impl Playground {
         let r = self.session.try_update_value(f).expect("the playground lives as long as the page");
         self.sync(epoch);
         r
+    }
+
+    /// Requests sent in this run so far.
+    fn sent(&self) -> usize {
+        self.session.with_value(|s| s.sim().exchanges().len())
+    }
+
+    /// A command that sent requests makes the views follow the newest one
+    /// again (the user's pick of an older request ends).
+    fn follow_newest(&self, sent_before: usize) {
+        if self.sent() != sent_before {
+            self.selected.set(None);
+        }
     }
 
     /// Mirrors the session into the signals (only what changed).
@@ -175,11 +190,13 @@ impl Playground {
     /// lets virtual time pass); the terminal always does.
     pub fn run_command(&self, line: &str, cols: usize) {
         let stamp = |s: &Session| (s.now(), s.sim().world().events_processed, s.sim().exchanges().len());
+        let sent = self.sent();
         let moved = self.session.try_update_value(|s| {
             let before = stamp(s);
             s.run_command(line, cols);
             stamp(s) != before
         });
+        self.follow_newest(sent);
         if moved == Some(true) {
             self.sync(self.epoch.get_untracked());
         }

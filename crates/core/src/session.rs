@@ -191,14 +191,14 @@ impl Session {
     /// Replaces the run with a fresh one on `sc`; its own requests run at
     /// once (instant) or as the clock plays.
     pub fn load(&mut self, sc: Scenario) -> Result<()> {
-        self.restart(sc)
+        self.restart(sc, true)
     }
 
     /// Loads the ready scenario `name` (a file of `scenarios/`).
     pub fn load_named(&mut self, name: &str) -> Result<()> {
         let text = crate::lesson::catalog::scenario_text(name).ok_or_else(|| SessionError::UnknownScenario(name.to_string()))?;
         let sc = Scenario::from_json(text).map_err(|e| SessionError::InvalidScenario(format!("{name}: {e}")))?;
-        self.restart(sc)
+        self.restart(sc, true)
     }
 
     /// Makes `next` the user's scenario. The run goes on (time and logs are
@@ -206,7 +206,7 @@ impl Session {
     /// changed: those belong to a run, so a new one starts.
     pub fn apply(&mut self, next: Scenario) -> Result<()> {
         if next.seed != self.scenario.seed || next.start_unix != self.scenario.start_unix {
-            return self.restart(next);
+            return self.restart(next, false);
         }
         self.sim.reconfigure(next.clone()).map_err(invalid)?;
         self.scenario = next;
@@ -279,12 +279,12 @@ impl Session {
 
     /// Starts the run again from time zero (same scenario, same seed).
     pub fn reset(&mut self) -> Result<()> {
-        self.restart(self.scenario.clone())
+        self.restart(self.scenario.clone(), false)
     }
 
     /// A new run of the same scenario with another seed.
     pub fn set_seed(&mut self, seed: u64) -> Result<()> {
-        self.restart(Scenario { seed, ..self.scenario.clone() })
+        self.restart(Scenario { seed, ..self.scenario.clone() }, false)
     }
 
     /// Instant or played time. Switching to instant pauses the clock.
@@ -380,16 +380,18 @@ impl Session {
         self.sim.now()
     }
 
-    /// A fresh simulation of `sc` replaces the run; at instant speed its own
-    /// requests run now, otherwise the clock starts playing them.
-    fn restart(&mut self, sc: Scenario) -> Result<()> {
+    /// A fresh simulation of `sc` replaces the run. At instant speed its own
+    /// requests run now; otherwise the clock waits at time zero, playing if
+    /// `play` (a scenario just loaded) and paused if not (a reset, a new seed:
+    /// the user presses play when ready).
+    fn restart(&mut self, sc: Scenario, play: bool) -> Result<()> {
         let mut fresh = Simulation::interactive(sc.clone()).map_err(invalid)?;
         match self.speed {
             Speed::Instant => {
                 fresh.run();
                 self.playing = false;
             }
-            Speed::Played(_) => self.playing = true,
+            Speed::Played(_) => self.playing = play,
         }
         self.sim = fresh;
         self.scenario = sc;
@@ -469,6 +471,14 @@ mod tests {
         assert_eq!(s.now(), now);
         s.set_speed(Speed::Played(f64::NAN));
         assert_eq!(s.speed(), Speed::Played(1.0), "a nonsense speed is refused");
+        s.set_speed(Speed::Played(100.0));
+        s.set_playing(true);
+        s.tick(1_000);
+        // A reset waits at time zero, paused; a load plays its own requests.
+        s.reset().unwrap();
+        assert_eq!((s.now(), s.playing()), (SimTime::ZERO, false));
+        s.load_named("overload").unwrap();
+        assert_eq!((s.now(), s.playing()), (SimTime::ZERO, true));
         s.set_speed(Speed::Instant);
         assert!(!s.playing());
     }
