@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
     let training = Training::new(link.present);
     provide_context(training);
     install_shortcuts(pg, training);
+    super::share::follow_address(pg.scenario, training.present, link.theme.clone());
     // `view=NAME`: the section to scroll to once the page is drawn.
     if let Some(view) = link.view.clone() {
         if VIEWS.contains(&view.as_str()) {
