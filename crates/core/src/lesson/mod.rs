@@ -169,7 +169,7 @@ impl Check {
         match self {
             Check::Status(s) => finished().last().is_some_and(|e| e.status() == Some(*s)),
             Check::Saw(s) => finished().any(|e| e.status() == Some(*s)),
-            Check::LogHas(text) => finished().any(|e| e.error_lines.iter().chain(e.access_line.iter()).any(|l| l.contains(text.as_str()))),
+            Check::LogHas(text) => finished().any(|e| e.error_lines.iter().map(|l| &l.text).chain(e.access_line.iter()).any(|l| l.contains(text.as_str()))),
             Check::Fault(id) => seen.scenario.faults.iter().any(|f| f.kind.id() == id),
             Check::Healthy => seen.scenario.faults.is_empty(),
             Check::Success { at_least, of_last } => {
