@@ -252,3 +252,19 @@ fn a_failed_attempt_serializes_its_cause() {
     let v = serde_json::to_value(&sim.exchanges()[0].error_lines[0]).unwrap();
     assert_eq!(v["level"], "crit");
 }
+
+#[test]
+fn a_servfail_is_not_explained_as_a_missing_name() {
+    let sim = ready("dns_failure", Flavor::Nginx);
+    let why = sim.exchanges()[0].explanation.clone().unwrap();
+    assert!(why.contains("said the name does not exist"), "{why}");
+    let mut s = with_fault(FaultKind::DnsFailure { host: "app.internal".into(), answer: gateway_core::sim::fault::DnsAnswer::Servfail });
+    s.proxy.proxy_pass = "http://127.0.0.1:3000".into();
+    s.proxy.resolver = Some("127.0.0.53".into());
+    let sim = run(s).unwrap();
+    let ex = &sim.exchanges()[0];
+    assert_eq!(ex.status(), Some(502));
+    assert!(ex.error_lines[0].text.contains("app.internal could not be resolved (2: Server failure)"), "{}", ex.error_lines[0].text);
+    let why = ex.explanation.clone().unwrap();
+    assert!(why.contains("(SERVFAIL)") && !why.contains("does not exist"), "{why}");
+}
