@@ -1,7 +1,6 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
-use crate::sim::world::ClientResult;
 use crate::session::Session;
 use crate::sim::{Fault, Scenario};
 
@@ -164,18 +163,7 @@ pub fn App() -> impl IntoView {
         revision.track();
         pg.with_sim(|s| {
             let ex = s.exchanges();
-            ex.iter_from(ex.len().saturating_sub(RECENT))
-                .map(|e| {
-                    let (label, class) = match (e.is_finished(), e.logged_status) {
-                        (false, _) => ("…".to_string(), "pending"),
-                        (true, Some(st)) if (200..400).contains(&st) && matches!(e.client_result, Some(ClientResult::Response)) => (format!("{st:03}"), "ok"),
-                        (true, Some(st)) if (400..500).contains(&st) => (format!("{st:03}"), "warn"),
-                        (true, Some(st)) => (format!("{st:03}"), "fail"),
-                        (true, None) => ("---".to_string(), "fail"),
-                    };
-                    Chip { id: e.id, title: e.console.join(" "), label, class }
-                })
-                .collect::<Vec<_>>()
+            ex.iter_from(ex.len().saturating_sub(RECENT)).map(Chip::of).collect::<Vec<_>>()
         })
     });
     let select = Callback::new(move |id: usize| selected.set(Some(id)));

@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::sim::json_path::error_path;
 use crate::sim::metrics::Metrics;
 use crate::sim::window::Window;
-use crate::sim::world::{ClientResult, Exchange};
+use crate::sim::world::Exchange;
 use crate::sim::{FaultKind, Scenario, Simulation};
 
 /// Longest lesson file accepted (bytes).
@@ -156,10 +156,6 @@ pub struct Seen<'a> {
     pub commands: &'a [String],
 }
 
-fn succeeded(e: &Exchange) -> bool {
-    matches!(e.client_result, Some(ClientResult::Response)) && e.status().is_some_and(|s| (200..400).contains(&s))
-}
-
 fn words(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -170,7 +166,7 @@ impl Check {
         match self {
             Check::Status(s) => finished().last().is_some_and(|e| e.status() == Some(*s)),
             Check::Saw(s) => finished().any(|e| e.status() == Some(*s)),
-            Check::LogHas(text) => finished().any(|e| e.error_lines.iter().chain(e.access_line.iter()).any(|l| l.contains(text.as_str()))),
+            Check::LogHas(text) => finished().any(|e| e.error_lines.iter().map(|l| &l.text).chain(e.access_line.iter()).any(|l| l.contains(text.as_str()))),
             Check::Fault(id) => seen.scenario.faults.iter().any(|f| f.kind.id() == id),
             Check::Healthy => seen.scenario.faults.is_empty(),
             Check::Success { at_least, of_last } => {
@@ -179,7 +175,7 @@ impl Check {
                     return false;
                 }
                 let last = &done[done.len() - of_last..];
-                let ok = last.iter().filter(|e| succeeded(e)).count();
+                let ok = last.iter().filter(|e| e.succeeded()).count();
                 ok as f64 >= at_least * *of_last as f64
             }
             Check::AtLeast { pointer, value } => serde_json::to_value(seen.scenario)
