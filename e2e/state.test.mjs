@@ -154,7 +154,7 @@ test('order: all seven (fault, flavor, seed, theme, lesson, retry, embed=1) in s
     assert.equal(s.notice, null, q);
   }));
 
-test('order: the embed runs the linked fault whichever parameter comes first (one Send)', { timeout: 60_000 }, () =>
+test('order: the embed runs the linked fault whichever parameter comes first (its own request: 502)', { timeout: 60_000 }, () =>
   sameInEveryOrder(['?embed=1&seed=7&fault=app_down', '?seed=7&embed=1&fault=app_down', '?fault=app_down&seed=7&embed=1'],
     { ready: embed, read: embedState, statusSel: '[data-testid=embed-status]', status: '502' }, (s, q) => {
       assert.equal(s.fault, 'app_down', q);
