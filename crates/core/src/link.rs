@@ -138,7 +138,11 @@ fn read_query(query: &str, problems: &mut Vec<String>) -> Vec<(&'static str, Str
             let values: Vec<&String> = pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v).collect();
             let last = *values.last()?;
             if values.iter().any(|v| *v != last) {
-                let all: Vec<String> = values.iter().map(|v| format!("{v:?}")).collect();
+                // At most five values are quoted (a link may repeat a key thousands of times).
+                let mut all: Vec<String> = values.iter().take(5).map(|v| format!("{v:?}")).collect();
+                if values.len() > 5 {
+                    all.push("…".into());
+                }
                 problems.push(format!("{key} is given {} times ({}): the last one, {key}={last:?}, is used", values.len(), all.join(", ")));
             }
             Some((*key, last.clone()))
@@ -414,6 +418,10 @@ mod tests {
         // A repeated key whose last value is bad: both are said, and the earlier value is not used.
         let l = parse("?seed=4&seed=x", "", &[]);
         assert_eq!((l.scenario, l.problems.len()), (None, 2));
+        // A key repeated many times: one message, of bounded length.
+        let l = parse(&(0..10_000).map(|i| format!("seed={i}")).collect::<Vec<_>>().join("&"), "", &[]);
+        assert_eq!((l.scenario.unwrap().seed, l.problems.len()), (9_999, 1));
+        assert!(l.problems[0].starts_with(r#"seed is given 10000 times ("0", "1", "2", "3", "4", …): the last one, seed="9999""#), "{:?}", l.problems);
         // Unknown keys stay silent, repeated or not (a host page may add its own).
         let l = parse("?utm=a&utm=b&ref=x", "", &[]);
         assert_eq!(l, Link::default());
