@@ -222,3 +222,28 @@ export function accessLineRe(status) {
       String.raw` \d+ "-" "[^"]+"$`,
   );
 }
+
+// ------------------------------------------------------------------------------ addresses
+/**
+ * Opens the app at its URL + `suffix` (`?a=b`, `#s=…`, or both) and waits (<= 10 s) until
+ * `ready` is visible: the full page by default, `[data-testid=embed]` for `?embed=1`.
+ */
+export async function openAt(page, suffix, ready = sel.app) {
+  await page.goto((await appUrl()) + suffix, { waitUntil: 'load', timeout: TIMEOUT.navigation });
+  await page.locator(ready).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+}
+
+/**
+ * The scenario a share link carries (`…#s=1.<base64url JSON>`), as the JSON object the page wrote:
+ * only the fields that differ from the defaults, plus `version`.
+ */
+export function scenarioInLink(url) {
+  const m = /#s=1\.([A-Za-z0-9_-]*)$/.exec(url);
+  assert.ok(m, `not a share link: ${url}`);
+  return JSON.parse(Buffer.from(m[1], 'base64url').toString('utf8'));
+}
+
+/** A share-link fragment (`#s=1.…`) for a scenario given as JSON (fields that differ from the defaults). */
+export function fragmentFor(scenario) {
+  return `#s=1.${Buffer.from(JSON.stringify({ version: 1, ...scenario })).toString('base64url')}`;
+}

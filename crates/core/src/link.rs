@@ -2,8 +2,10 @@
 //! JSON fields that differ from the defaults, base64url-encoded behind a
 //! format version: `#s=1.eyJ2ZXJzaW9uIjoxLC4uLn0`. Readable query
 //! parameters cover the common cases (`?fault=slow_app&flavor=haproxy&
-//! retry=python_requests&seed=7&theme=dark&embed=1`). Nothing here panics
-//! on a mangled link: every problem becomes a message and the defaults.
+//! retry=python_requests&seed=7&theme=dark&embed=1`), in any order (`parse`
+//! says how the fragment, `fault=` and the modifiers combine, and how a
+//! repeated key reads). Nothing here panics on a mangled link: every
+//! problem becomes a message and the defaults.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -112,27 +114,74 @@ fn percent_decode(s: &str) -> String {
     percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned()
 }
 
+/// The query keys `parse` reads, in the order it applies them (and reports
+/// their problems): the base scenario (`fault`), its modifiers, the rest.
+/// Any other key is ignored without a word (a host page may add its own).
+pub const KEYS: &[&str] = &["fault", "flavor", "retry", "seed", "theme", "embed", "present", "start", "origin", "lesson", "view"];
+
+/// The query's known keys, each with its last value (decoded). A key given
+/// more than once with different values: the last one wins and a problem
+/// says so (`?fault=a&fault=b` reads as `fault=b`), the way a parameter
+/// appended to a link overrides the one already there.
+fn read_query(query: &str, problems: &mut Vec<String>) -> Vec<(&'static str, String)> {
+    let pairs: Vec<(String, String)> = query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect();
+    KEYS.iter()
+        .filter_map(|key| {
+            let values: Vec<&String> = pairs.iter().filter(|(k, _)| k == key).map(|(_, v)| v).collect();
+            let last = *values.last()?;
+            if values.iter().any(|v| *v != last) {
+                // At most five values are quoted (a link may repeat a key thousands of times).
+                let mut all: Vec<String> = values.iter().take(5).map(|v| format!("{v:?}")).collect();
+                if values.len() > 5 {
+                    all.push("…".into());
+                }
+                problems.push(format!("{key} is given {} times ({}): the last one, {key}={last:?}, is used", values.len(), all.join(", ")));
+            }
+            Some((*key, last.clone()))
+        })
+        .collect()
+}
+
 /// Reads a page address: `query` (`?a=b&c=d`) and `fragment` (`#s=...`).
 /// `library` lists the ready scenarios by name (`fault=` may name one).
+///
+/// The order of the parameters does not matter. First the base scenario:
+/// the fragment's (`#s=…`), else `fault=`'s, else (when a modifier is
+/// given) the default one; `fault=` next to a fragment that reads is
+/// ignored, with a problem saying so (a damaged fragment falls back to
+/// `fault=`). Then the modifiers `flavor`, `retry` and `seed` change that
+/// base. A repeated key: the last value wins (see `read_query`). Every
+/// value that cannot be honoured becomes a problem, listed in the order of
+/// `KEYS` whatever the order of the address.
 pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
     let mut link = Link::default();
     let f = fragment.trim_start_matches('#');
+    let mut scenario = None;
     if !f.is_empty() {
         match decode_fragment(f) {
-            Ok(s) => link.scenario = Some(s),
+            Ok(s) => scenario = Some(s),
             Err(e) => link.problems.push(e),
         }
     }
-    let mut scenario = link.scenario.take();
-    for pair in query.trim_start_matches('?').split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let (k, v) = (percent_decode(k), percent_decode(v));
-        match k.as_str() {
+    let from_fragment = scenario.is_some();
+    let params = read_query(query, &mut link.problems);
+    for (k, v) in params {
+        match k {
+            // The base scenario (the fragment's, if it read, wins).
             "fault" => match fault_scenario(&v, library) {
-                Some(s) if scenario.is_none() => scenario = Some(s),
-                Some(_) => {} // the fragment's full scenario wins
+                Some(_) if from_fragment => link.problems.push(format!("fault={v:?} was ignored: the scenario in the link's fragment (#s=...) wins")),
+                Some(s) => scenario = Some(s),
                 None => link.problems.push(format!("fault={v:?} is not a fault or scenario this page knows")),
             },
+            // Modifiers of the base scenario (`KEYS` puts them after `fault`).
             "flavor" => match v.as_str() {
                 "nginx" | "haproxy" => {
                     let s = scenario.get_or_insert_with(Scenario::default);
@@ -148,6 +197,7 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
                 Ok(seed) => scenario.get_or_insert_with(Scenario::default).seed = seed,
                 Err(_) => link.problems.push(format!("seed={v:?}: expected a whole number")),
             },
+            // The page around the scenario.
             "theme" => match v.as_str() {
                 "light" | "dark" | "system" => link.theme = Some(v),
                 _ => link.problems.push(format!("theme={v:?}: expected light, dark or system")),
@@ -166,8 +216,7 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
             "lesson" if is_id(&v) => link.lesson = Some(v),
             "view" if is_id(&v) => link.view = Some(v),
             "lesson" | "view" => link.problems.push(format!("{k}={v:?} is not a name (letters, digits, _ and -)")),
-            // Unknown keys are ignored (a host page may add its own).
-            _ => {}
+            _ => {} // read_query returns only KEYS
         }
     }
     if let Some(s) = &scenario {
@@ -237,5 +286,180 @@ mod tests {
         assert_eq!((l.origin, l.problems.len()), (None, 1));
         let l = parse("?lesson=%3Cscript%3E&start=later", "", &[]);
         assert_eq!((l.lesson, l.problems.len()), (None, 2));
+    }
+
+    /// Every order of `items` (Heap's algorithm).
+    fn permutations<T: Clone>(items: &[T]) -> Vec<Vec<T>> {
+        fn go<T: Clone>(k: usize, a: &mut Vec<T>, out: &mut Vec<Vec<T>>) {
+            if k <= 1 {
+                out.push(a.clone());
+                return;
+            }
+            for i in 0..k {
+                go(k - 1, a, out);
+                a.swap(if k.is_multiple_of(2) { i } else { 0 }, k - 1);
+            }
+        }
+        let mut out = Vec::new();
+        go(items.len(), &mut items.to_vec(), &mut out);
+        out
+    }
+
+    /// The seven readable parameters of issue 14 (one value each).
+    const SEVEN: [&str; 7] = ["fault=app_down", "flavor=haproxy", "seed=7", "theme=dark", "lesson=timeouts-504", "retry=python_requests", "embed=1"];
+
+    /// A fragment with a scenario unlike the defaults (slow_app, seed 3).
+    fn fragment() -> (String, Scenario) {
+        let mut s = Scenario { faults: vec![Fault::from(FaultKind::catalog().into_iter().find(|k| k.id() == "slow_app").unwrap())], ..Scenario::default() };
+        s.seed = 3;
+        (format!("#{}", encode_fragment(&s)), s)
+    }
+
+    /// What `params` (any of SEVEN) on top of `base` must give.
+    fn expected(params: &[&str], base: Option<Scenario>) -> Link {
+        let mut link = Link::default();
+        let from_fragment = base.is_some();
+        let mut scenario = base;
+        if params.contains(&"fault=app_down") {
+            if from_fragment {
+                link.problems.push(r#"fault="app_down" was ignored: the scenario in the link's fragment (#s=...) wins"#.into());
+            } else {
+                let text = crate::scenarios::READY.iter().find(|(n, _)| *n == "app_down").unwrap().1;
+                scenario = Some(Scenario::from_json(text).unwrap());
+            }
+        }
+        for p in params {
+            match *p {
+                "flavor=haproxy" => scenario.get_or_insert_with(Scenario::default).proxy.flavor = Flavor::Haproxy,
+                "seed=7" => scenario.get_or_insert_with(Scenario::default).seed = 7,
+                "retry=python_requests" => scenario.get_or_insert_with(Scenario::default).clients.retry = RetryPolicy::python_requests(),
+                "theme=dark" => link.theme = Some("dark".into()),
+                "lesson=timeouts-504" => link.lesson = Some("timeouts-504".into()),
+                "embed=1" => link.embed = true,
+                _ => {}
+            }
+        }
+        link.scenario = scenario;
+        link
+    }
+
+    #[test]
+    fn every_order_of_the_seven_parameters_gives_the_same_link() {
+        let (frag, frag_scenario) = fragment();
+        let orders = permutations(&SEVEN);
+        assert_eq!(orders.len(), 5_040);
+        let want = expected(&SEVEN, None);
+        let s = want.scenario.as_ref().unwrap();
+        // The named fault, with every modifier applied to it.
+        assert_eq!((s.faults[0].kind.id(), s.proxy.flavor, s.seed), ("app_down", Flavor::Haproxy, 7));
+        assert_eq!(s.clients.retry, RetryPolicy::python_requests());
+        assert!(want.problems.is_empty());
+        let want_frag = expected(&SEVEN, Some(frag_scenario));
+        let s = want_frag.scenario.as_ref().unwrap();
+        // The fragment's scenario, modified; fault= is ignored and the reader is told.
+        assert_eq!((s.faults[0].kind.id(), s.proxy.flavor, s.seed), ("slow_app", Flavor::Haproxy, 7));
+        assert_eq!(want_frag.problems.len(), 1);
+        let mut distinct = std::collections::HashSet::new();
+        for order in &orders {
+            let q = format!("?{}", order.join("&"));
+            assert!(distinct.insert(q.clone()), "{q} twice");
+            assert_eq!(parse(&q, "", crate::scenarios::READY), want, "{q}");
+            assert_eq!(parse(&q, &frag, crate::scenarios::READY), want_frag, "{q} {frag}");
+        }
+    }
+
+    #[test]
+    fn every_pair_of_parameters_with_and_without_a_fragment() {
+        let (frag, frag_scenario) = fragment();
+        for a in SEVEN {
+            for b in SEVEN.into_iter().filter(|b| *b != a) {
+                let q = format!("?{a}&{b}");
+                assert_eq!(parse(&q, "", crate::scenarios::READY), expected(&[a, b], None), "{q}");
+                assert_eq!(parse(&q, &frag, crate::scenarios::READY), expected(&[a, b], Some(frag_scenario.clone())), "{q} {frag}");
+            }
+            // One alone, too (e.g. `#s=…&seed=7` modifies the fragment's scenario).
+            assert_eq!(parse(&format!("?{a}"), &frag, crate::scenarios::READY), expected(&[a], Some(frag_scenario.clone())), "{a}");
+        }
+    }
+
+    #[test]
+    fn the_reported_orders_open_the_named_fault() {
+        for q in ["?seed=7&fault=app_down", "?fault=app_down&seed=7"] {
+            let s = parse(q, "", crate::scenarios::READY).scenario.unwrap();
+            assert_eq!((s.faults[0].kind.id(), s.seed), ("app_down", 7), "{q}");
+        }
+        for q in ["?flavor=haproxy&fault=slow_app", "?fault=slow_app&flavor=haproxy"] {
+            let s = parse(q, "", crate::scenarios::READY).scenario.unwrap();
+            assert_eq!((s.faults[0].kind.id(), s.proxy.flavor), ("slow_app", Flavor::Haproxy), "{q}");
+        }
+    }
+
+    #[test]
+    fn a_damaged_fragment_falls_back_to_fault() {
+        let l = parse("?seed=7&fault=slow_app", "#s=1.@@@", crate::scenarios::READY);
+        let s = l.scenario.unwrap();
+        assert_eq!((s.faults[0].kind.id(), s.seed), ("slow_app", 7));
+        assert_eq!(l.problems.len(), 1);
+        assert!(l.problems[0].contains("damaged"), "{:?}", l.problems);
+    }
+
+    #[test]
+    fn a_repeated_key_the_last_value_wins_and_the_reader_is_told() {
+        let l = parse("?fault=app_down&seed=1&fault=slow_app", "", crate::scenarios::READY);
+        assert_eq!(l.scenario.as_ref().unwrap().faults[0].kind.id(), "slow_app");
+        assert_eq!(l.problems, vec![r#"fault is given 2 times ("app_down", "slow_app"): the last one, fault="slow_app", is used"#.to_string()]);
+        let l = parse("?seed=1&theme=dark&seed=2&seed=3", "", &[]);
+        assert_eq!(l.scenario.unwrap().seed, 3);
+        assert_eq!(l.problems.len(), 1);
+        assert!(l.problems[0].starts_with("seed is given 3 times"), "{:?}", l.problems);
+        // The same value (as written) twice: nothing to say.
+        let l = parse("?seed=4&seed=4&embed=1&embed=1", "", &[]);
+        assert_eq!((l.scenario.unwrap().seed, l.embed, l.problems.len()), (4, true, 0));
+        // A repeated key whose last value is bad: both are said, and the earlier value is not used.
+        let l = parse("?seed=4&seed=x", "", &[]);
+        assert_eq!((l.scenario, l.problems.len()), (None, 2));
+        // A key repeated many times: one message, of bounded length.
+        let l = parse(&(0..10_000).map(|i| format!("seed={i}")).collect::<Vec<_>>().join("&"), "", &[]);
+        assert_eq!((l.scenario.unwrap().seed, l.problems.len()), (9_999, 1));
+        assert!(l.problems[0].starts_with(r#"seed is given 10000 times ("0", "1", "2", "3", "4", …): the last one, seed="9999""#), "{:?}", l.problems);
+        // Unknown keys stay silent, repeated or not (a host page may add its own).
+        let l = parse("?utm=a&utm=b&ref=x", "", &[]);
+        assert_eq!(l, Link::default());
+    }
+
+    #[test]
+    fn every_problem_gives_a_message() {
+        let (frag, _) = fragment();
+        let lib = crate::scenarios::READY;
+        // A bad scenario made valid JSON: a fragment the validator refuses.
+        let bad = format!("#s={LINK_VERSION}.{}", URL_SAFE_NO_PAD.encode(r#"{"version":1,"clients":{"count":0}}"#));
+        for (query, fragment, says) in [
+            ("?fault=nope", "", r#"fault="nope" is not a fault"#),
+            ("?fault=app_down", frag.as_str(), r#"fault="app_down" was ignored"#),
+            ("?fault=nope", frag.as_str(), r#"fault="nope" is not a fault"#),
+            ("?flavor=envoy", "", r#"flavor="envoy""#),
+            ("?retry=forever", "", r#"retry="forever" is not a retry preset"#),
+            ("?seed=-1", "", r#"seed="-1": expected a whole number"#),
+            ("?theme=pink", "", r#"theme="pink""#),
+            ("?start=later", "", r#"start="later""#),
+            ("?origin=*", "", "origin"),
+            ("?lesson=%3Cx%3E", "", r#"lesson="<x>" is not a name"#),
+            ("?view=a%20b", "", r#"view="a b" is not a name"#),
+            ("?theme=dark&theme=light", "", "theme is given 2 times"),
+            ("", "#s=1.@@@", "damaged"),
+            ("", "#s=9.e30", "another version"),
+            ("", bad.as_str(), "not valid"),
+        ] {
+            let l = parse(query, fragment, lib);
+            assert_eq!(l.problems.len(), 1, "{query} {fragment}: {:?}", l.problems);
+            assert!(l.problems[0].contains(says), "{query} {fragment}: {:?}", l.problems);
+        }
+        // Several problems: one message each, in a fixed order whatever the order of the address.
+        let bad_params = ["fault=nope", "flavor=x", "retry=x", "seed=x", "theme=x", "start=x", "lesson=%3C"];
+        let first = parse(&format!("?{}", bad_params.join("&")), "", lib);
+        assert_eq!(first.problems.len(), bad_params.len(), "{:?}", first.problems);
+        for order in permutations(&bad_params) {
+            assert_eq!(parse(&format!("?{}", order.join("&")), "", lib), first, "{order:?}");
+        }
     }
 }
