@@ -190,11 +190,8 @@ test('a parameter that cannot be honoured is named in the link notice, in any or
 });
 
 // Not a parse question: on the full page a lesson starts from its own scenario (lessons.rs), so
-// fault= (and flavor=, retry=, a fragment) next to lesson= is dropped without a word. Either the
-// page should keep the linked fault or say it was ignored. Left for the UI (src/ui); a todo until then.
-test('lesson= with fault= on the full page: the fault is open, or the notice says it was ignored', {
-  timeout: 60_000, todo: 'src/ui: a lesson from the address replaces the linked scenario silently',
-}, () =>
+// fault= (and flavor=, retry=, a fragment) next to lesson= cannot be honoured: the notice says so.
+test('lesson= with fault= on the full page: the notice says the fault was ignored', { timeout: 60_000 }, () =>
   at('?fault=app_down&lesson=timeouts-504', async (page) => {
     const s = await fullPageState(page);
     assert.equal(s.lesson, 'timeouts-504');

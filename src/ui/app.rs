@@ -76,7 +76,6 @@ pub fn App() -> impl IntoView {
     let training = Training::new(link.present);
     provide_context(training);
     install_shortcuts(pg, training);
-    super::share::follow_address(pg.scenario, training.present, link.theme.clone());
     // `view=NAME`: the section to scroll to once the page is drawn.
     if let Some(view) = link.view.clone() {
         if VIEWS.contains(&view.as_str()) {
@@ -98,6 +97,15 @@ pub fn App() -> impl IntoView {
         }
         known
     });
+    super::share::follow_address(pg.scenario, training.present, link.theme.clone(), lesson.clone());
+    // A lesson starts from its own scenario (with the room's seed), so what the address chose
+    // besides the seed cannot be honoured: say so rather than drop it silently.
+    if let Some(id) = &lesson {
+        let ignored = super::share::scenario_parts();
+        if link.scenario.is_some() && !ignored.is_empty() {
+            add_problem(notice, format!("{} was ignored: lesson={id:?} starts from its own scenario.", ignored.join(", ")));
+        }
+    }
     // Every control runs a Session command; a refused one shows as the notice
     // next to the controls (`Playground::run`), so the results are not needed here.
     let Playground { scenario, revision, playing, speed, selected, notice: config_error, .. } = pg;

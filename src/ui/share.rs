@@ -14,6 +14,24 @@ pub fn read_location() -> Link {
     link::parse(&query, &hash, super::library::SCENARIOS)
 }
 
+/// The parts of the page's address that choose a scenario other than by its
+/// seed (`fault=`, `flavor=`, `retry=`, a `#s=` fragment), as written.
+pub fn scenario_parts() -> Vec<String> {
+    let Some(loc) = web_sys::window().map(|w| w.location()) else { return Vec::new() };
+    let query = loc.search().unwrap_or_default();
+    let mut parts: Vec<String> = query
+        .trim_start_matches('?')
+        .split('&')
+        .filter_map(|p| p.split_once('=').or(Some((p, ""))))
+        .filter(|(k, _)| matches!(*k, "fault" | "flavor" | "retry"))
+        .map(|(k, v)| format!("{k}={:?}", percent_encoding::percent_decode_str(v).decode_utf8_lossy()))
+        .collect();
+    if loc.hash().unwrap_or_default().starts_with("#s=") {
+        parts.push("the scenario in the link (#s=…)".into());
+    }
+    parts
+}
+
 /// This page's address without query or fragment, plus `#fragment`.
 fn page_url(fragment: &str) -> String {
     format!("{}#{fragment}", super::embed::links::page_base())
@@ -21,8 +39,13 @@ fn page_url(fragment: &str) -> String {
 
 /// The address that reopens this state: the scenario in the fragment (none
 /// for the page's default), presenter mode and the theme named at start-up.
-pub fn address_for(base: &str, sc: &Scenario, present: bool, theme: Option<&str>) -> String {
+/// A page opened on a lesson keeps `lesson=` instead of a fragment: the
+/// lesson chooses its own scenario.
+pub fn address_for(base: &str, sc: &Scenario, present: bool, theme: Option<&str>, lesson: Option<&str>) -> String {
     let mut params = Vec::new();
+    if let Some(l) = lesson {
+        params.push(format!("lesson={l}"));
+    }
     if let Some(t) = theme {
         params.push(format!("theme={t}"));
     }
@@ -30,17 +53,17 @@ pub fn address_for(base: &str, sc: &Scenario, present: bool, theme: Option<&str>
         params.push("present=1".to_string());
     }
     let query = if params.is_empty() { String::new() } else { format!("?{}", params.join("&")) };
-    let fragment = if *sc == crate::scenarios::blank() { String::new() } else { format!("#{}", link::encode_fragment(sc)) };
+    let fragment = if lesson.is_some() || *sc == crate::scenarios::blank() { String::new() } else { format!("#{}", link::encode_fragment(sc)) };
     format!("{base}{query}{fragment}")
 }
 
 /// Keeps the address bar on the current state (`history.replaceState`, so
 /// Back still leaves the page rather than stepping through every edit): a
 /// reload, or a URL copied from the address bar, opens what is on screen.
-pub fn follow_address(scenario: RwSignal<Scenario>, present: RwSignal<bool>, theme: Option<String>) {
+pub fn follow_address(scenario: RwSignal<Scenario>, present: RwSignal<bool>, theme: Option<String>, lesson: Option<String>) {
     Effect::new(move |_| {
         let present = present.get();
-        let url = scenario.with(|sc| address_for(&super::embed::links::page_base(), sc, present, theme.as_deref()));
+        let url = scenario.with(|sc| address_for(&super::embed::links::page_base(), sc, present, theme.as_deref(), lesson.as_deref()));
         let Some(w) = web_sys::window() else { return };
         if w.location().href().ok().as_deref() == Some(url.as_str()) {
             return;
