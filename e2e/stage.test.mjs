@@ -49,7 +49,7 @@ for (const flavor of ['nginx', 'haproxy']) {
         // Full: nginx's error.log line with its request context, or a whole access / httplog line.
         const full = flavor === 'nginx'
           ? /, client: \S+, server: .*, request: "GET \/users HTTP\/1\.1"/.test(line) || /^127\.0\.0\.1 - - \[.*\] "GET \/users HTTP\/1\.1" \d{3} \d+ /.test(line)
-          : /^127\.0\.0\.1:\d+ \[.*\] \S+ \S+ \d+\/\d+\/\d+\/\d+\/\d+ \d{3} \d+ .*"GET \/users HTTP\/1\.1"$/.test(line);
+          : /^127\.0\.0\.1:\d+ \[.*\] \S+ \S+ [-\d/]+ -?\d+ \d+ .*"GET \/users HTTP\/1\.1"$/.test(line);
         const inside = st && ln && scrolled === 0 && st.y >= 0 && st.y + st.height <= 800 && ln.y >= 0 && ln.y + ln.height <= 800;
         if (!inside || !full) misses.push(`${fault}: status ${JSON.stringify(st)}, line ${JSON.stringify(ln)}, scrollY ${scrolled}, full ${full}: ${line}`);
       }
