@@ -23,6 +23,7 @@ use super::share::{read_location, LinkNotice, ShareLink};
 use super::theme::ThemePicker;
 use super::time::TimeControls;
 use super::playground::Playground;
+use super::telling::TellingLine;
 use super::timeline::Timeline;
 use super::topology::Topology;
 
@@ -193,6 +194,10 @@ pub fn App() -> impl IntoView {
     let access_lines = log(|w| &w.access_log);
     let app_lines = log(|w| &w.app_log);
     let stderr_lines = log(|w| &w.proxy_stderr);
+    let flavor = Signal::derive(move || pg.with_sim(|s| {
+        revision.track();
+        s.world().scenario.proxy.flavor
+    }));
     let proxy_name = Signal::derive(move || {
         scenario.with(|s| s.proxy.flavor.as_str().to_string())
     });
@@ -214,9 +219,22 @@ pub fn App() -> impl IntoView {
             <LinkNotice message=notice />
             <PresenterBar />
             <main>
+                // The stage: the break, the request's path, the status, the full log line with its
+                // level, the why and the fix, together in the first screen. Everything else follows.
+                <div class="stage" data-testid="stage">
+                    <div class="stage-topology"><Topology model=topology on_select=select /></div>
+                    <div class="stage-controls">
+                        <Controls fault_id=fault_id on_fault=choose_fault on_send=send on_burst=burst />
+                        <RecentRequests chips selected=selected.into() on_select=select />
+                    </div>
+                    <div class="stage-result">
+                        <ResponseView exchange=last.into()>
+                            <TellingLine exchange=last.into() flavor=flavor />
+                        </ResponseView>
+                        <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
+                    </div>
+                </div>
                 <Lessons lessons broken=broken_lessons initial=lesson />
-                <Topology model=topology on_select=select />
-                <Controls fault_id=fault_id on_fault=choose_fault on_send=send on_burst=burst />
                 <Palette scenario=scenario error=config_error on_change=set_faults />
                 <ScenarioPicker scenario=scenario on_load=load />
                 <TimeControls
@@ -229,9 +247,6 @@ pub fn App() -> impl IntoView {
                     on_reset=reset
                     on_seed=set_seed
                 />
-                <RecentRequests chips selected=selected.into() on_select=select />
-                <ResponseView exchange=last.into() />
-                <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
                 <Deferred><Timeline exchange=last.into() /></Deferred>
                 <Deferred><super::terminal::Terminal /></Deferred>
                 <Deferred><Compare scenario=scenario /></Deferred>

@@ -24,6 +24,7 @@ mod quiz;
 mod requests;
 mod response;
 mod share;
+mod telling;
 mod terminal;
 mod theme;
 mod time;

@@ -1,0 +1,84 @@
+// The stage (issue 15, item 1): after a fault's action, the status the client got and the FULL log
+// line of that request are inside the first viewport, with no scrolling: for every catalog fault and
+// both proxies, at 1280×800. At 360×740 the picker and Send are in the first screen.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { launch, newPage, appUrl, assertNoErrors, screenshot, sel, TIMEOUT } from './lib.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+/** The catalog faults the picker offers (its option values, "none" left out). */
+async function catalog(page) {
+  return (await page.$$eval(`${sel.fault} option`, (os) => os.map((o) => o.value))).filter((v) => v !== 'none');
+}
+
+/** Box of the first match, relative to the viewport. */
+const box = (page, s) => page.locator(s).first().boundingBox();
+
+/** Performs the fault's action: its traffic pattern when the page offers one, else one Send. */
+async function act(page) {
+  const pattern = page.locator('[data-testid=send-pattern]');
+  if ((await pattern.count()) && (await pattern.isVisible())) await pattern.click();
+  else await page.click(sel.send);
+}
+
+for (const flavor of ['nginx', 'haproxy']) {
+  test(`${flavor}: for every catalog fault the status and its full log line are in the first viewport at 1280×800`, { timeout: 300_000 }, async () => {
+    const s = await newPage(browser, { viewport: { width: 1280, height: 800 } });
+    try {
+      await s.page.goto(`${await appUrl()}?flavor=${flavor}`, { waitUntil: 'load', timeout: TIMEOUT.navigation });
+      await s.page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+      const faults = await catalog(s.page);
+      assert.ok(faults.length >= 21, `the picker offers the catalog: ${faults.length}`);
+      const misses = [];
+      for (const fault of faults) {
+        await s.page.selectOption(sel.fault, fault);
+        const before = await s.page.locator('[data-testid=request-chip]').count();
+        await act(s.page);
+        await s.page.waitForFunction(
+          (n) => document.querySelectorAll('[data-testid=request-chip]').length > n && !document.querySelector('[data-testid=status]').textContent.includes('Waiting'),
+          before, { timeout: TIMEOUT.result });
+        await s.page.locator('[data-testid=stage-log-line]').waitFor({ state: 'visible', timeout: TIMEOUT.result });
+        const scrolled = await s.page.evaluate(() => window.scrollY);
+        const st = await box(s.page, sel.status);
+        const ln = await box(s.page, '[data-testid=stage-log-line]');
+        const line = (await s.page.locator('[data-testid=stage-log-line]').textContent()).trim();
+        // Full: nginx's error.log line with its request context, or a whole access / httplog line.
+        const full = flavor === 'nginx'
+          ? /, client: \S+, server: .*, request: "GET \/users HTTP\/1\.1"/.test(line) || /^127\.0\.0\.1 - - \[.*\] "GET \/users HTTP\/1\.1" \d{3} \d+ /.test(line)
+          : /^127\.0\.0\.1:\d+ \[.*\] \S+ \S+ [-\d/]+ -?\d+ \d+ .*"GET \/users HTTP\/1\.1"$/.test(line);
+        const inside = st && ln && scrolled === 0 && st.y >= 0 && st.y + st.height <= 800 && ln.y >= 0 && ln.y + ln.height <= 800;
+        if (!inside || !full) misses.push(`${fault}: status ${JSON.stringify(st)}, line ${JSON.stringify(ln)}, scrollY ${scrolled}, full ${full}: ${line}`);
+      }
+      assert.deepEqual(misses, [], 'every fault\'s status and full log line in the first viewport');
+      await screenshot(s.page, `stage-1280-${flavor}`);
+      assertNoErrors(s);
+    } finally {
+      await s.close();
+    }
+  });
+}
+
+test('360×740: the picker and Send are in the first screen, with no horizontal scroll', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser, { viewport: { width: 360, height: 740 } });
+  try {
+    await s.page.goto(`${await appUrl()}`, { waitUntil: 'load', timeout: TIMEOUT.navigation });
+    await s.page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    for (const s2 of [sel.fault, sel.send]) {
+      const b = await box(s.page, s2);
+      assert.ok(b && b.y + b.height <= 740, `${s2} in the first screen: ${JSON.stringify(b)}`);
+    }
+    await s.page.selectOption(sel.fault, 'app_down');
+    await s.page.click(sel.send);
+    await s.page.locator('[data-testid=stage-log-line]').waitFor({ state: 'visible', timeout: TIMEOUT.result });
+    const overflow = await s.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `no horizontal scroll (${overflow} px)`);
+    await screenshot(s.page, 'stage-360');
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});
