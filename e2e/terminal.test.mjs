@@ -1,6 +1,7 @@
 // The diagnosis terminal in the real page: commands typed into it follow a fault being
-// switched on and off, the OOM kill shows in `docker inspect`, suggestions, history and
-// `clear` work, and it fits a phone. Screenshots: target/screenshots/terminal*.png.
+// switched on and off, the OOM kill shows in `docker inspect`, `systemctl stop|start app`
+// change the run (and the topology redraws at once), `nginx -t` tests the configuration,
+// suggestions, history and `clear` work, and it fits a phone. Screenshots: target/screenshots/terminal*.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -86,6 +87,38 @@ test('oom_kill: after the kill docker inspect says OOMKilled and systemd says oo
     assert.ok(status.includes('Main PID: 2817 (code=killed, signal=KILL)'), status);
     const kernel = await run(page, 'journalctl -k');
     assert.ok(kernel.includes('kernel: Out of memory: Killed process 2817 (node)'), kernel);
+  }));
+
+test('systemctl stop app makes Send fail with 502, systemctl start app brings 200; nginx -t', { timeout: 90_000 }, () =>
+  withApp(browser, async (page) => {
+    await page.locator(T.terminal).waitFor();
+    const upstream = '[data-testid=upstream-state]';
+    assert.equal((await page.textContent(upstream)).trim(), 'listening');
+
+    const stop = await run(page, 'systemctl stop app');
+    assert.equal(stop.trim(), '', 'systemctl prints nothing when the job is done');
+    // No request was sent and virtual time did not move: the topology still redraws.
+    await page.waitForFunction((s) => document.querySelector(s)?.textContent.trim() === 'down', upstream, { timeout: TIMEOUT.action });
+    const status = await run(page, 'systemctl status app');
+    assert.match(activeLine(status), /Active: inactive \(dead\)/, status);
+    assert.ok(status.includes('systemd[1]: Stopped app.service.'), status);
+
+    await sendRequest(page);
+    await waitForText(page, sel.status, '502 Bad Gateway');
+    await waitForText(page, sel.errorLine, 'connect() failed (111: Connection refused)');
+
+    assert.equal((await run(page, 'systemctl start app')).trim(), '');
+    await page.waitForFunction((s) => document.querySelector(s)?.textContent.trim() === 'listening', upstream, { timeout: TIMEOUT.action });
+    await sendRequest(page);
+    await waitForText(page, sel.status, '200 OK');
+
+    const t = await run(page, 'nginx -t');
+    assert.equal(
+      t.trim(),
+      'nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\nnginx: configuration file /etc/nginx/nginx.conf test is successful',
+    );
+    const typo = await run(page, 'ngnix -t');
+    assert.ok(typo.includes('bash: ngnix: command not found') && typo.includes('Did you mean nginx?') && typo.includes('help'), typo);
   }));
 
 test('suggestions run, arrow keys recall, clear empties; it fits 360 px', { timeout: 60_000 }, async () => {

@@ -189,7 +189,12 @@ impl Playground {
     /// the page re-renders only if the run moved (curl sends a request and
     /// lets virtual time pass); the terminal always does.
     pub fn run_command(&self, line: &str, cols: usize) {
-        let stamp = |s: &Session| (s.now(), s.sim().world().events_processed, s.sim().exchanges().len());
+        // A service command (systemctl stop app) changes the run without a
+        // request or a tick of virtual time.
+        let stamp = |s: &Session| {
+            let w = s.sim().world();
+            (s.now(), w.events_processed, s.sim().exchanges().len(), w.service_commands)
+        };
         let sent = self.sent();
         let moved = self.session.try_update_value(|s| {
             let before = stamp(s);

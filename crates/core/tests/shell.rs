@@ -264,7 +264,7 @@ fn pipes_filters_and_exit_statuses() {
     let meter = text(&mut s, "curl http://localhost/users | wc -l");
     assert!(meter.starts_with("  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n"), "{meter}");
     let o = run(&mut s, "nosuchtool --help");
-    assert_eq!((o.text.as_str(), o.status), ("bash: nosuchtool: command not found\n", 127));
+    assert_eq!((o.text.as_str(), o.status), ("bash: nosuchtool: command not found\nType help for the commands this terminal simulates.\n", 127));
     let o = run(&mut s, "curl --bogus http://localhost/");
     assert_eq!(o.status, 2);
     assert!(o.text.starts_with("curl: option --bogus: is unknown\n"), "{}", o.text);
@@ -353,7 +353,8 @@ fn vocabulary() -> impl Strategy<Value = String> {
         "/dev/null", "-X", "POST", "systemctl", "status", "app", "nginx", "is-active", "journalctl", "-u", "-n", "-k", "-xeu", "ss",
         "-tlnp", "-xlp", "-a", "docker", "ps", "-a", "inspect", "logs", "--tail", "tail", "head", "cat", "ls", "-la", "error.log",
         "/var/log/nginx", "/run/app", "grep", "-i", "-v", "-c", "-E", "oom", "[", "a|b", "^x$", "wc", "-l", "|", "2>&1", "sudo", "-u",
-        "www-data", "'", "\"", "\\", "#", "", "   ", "\u{1F600}", "ß", "-", "--", "-n-1", "+1", "-99999999999999999999",
+        "www-data", "'", "\"", "\\", "#", "start", "stop", "restart", "reload", "try-restart", "service", "haproxy", "-t", "-T",
+        "-q", "-s", "-c", "-f", "/etc/haproxy/haproxy.cfg", "nginx.service", "", "   ", "\u{1F600}", "ß", "-", "--", "-n-1", "+1", "-99999999999999999999",
     ]);
     prop::collection::vec(words, 0..12).prop_map(|w| w.join(" "))
 }
@@ -377,5 +378,331 @@ proptest! {
         let o = shell::run(&mut s, &line);
         prop_assert!((0..=255).contains(&o.status));
         prop_assert!(o.text.len() <= shell::MAX_OUTPUT + 64);
+    }
+}
+
+
+fn haproxy_sim() -> Simulation {
+    let sc = Scenario { proxy: gateway_core::sim::scenario::ProxyConfig { flavor: Flavor::Haproxy, ..Default::default() }, ..blank() };
+    Simulation::new(sc).unwrap()
+}
+
+fn scenario_file(name: &str) -> Simulation {
+    let path = format!("{}/../../scenarios/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let mut s = Simulation::new(Scenario::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()).unwrap();
+    s.run();
+    s
+}
+
+/// The next request through the proxy: its status (None: no HTTP answer)
+/// and the newest error.log line.
+fn next_request(s: &mut Simulation) -> (Option<u16>, String) {
+    let id = s.send_after(0, gateway_core::sim::RequestSpec::default());
+    s.run_until_finished(id);
+    let status = s.exchanges().get(id).and_then(|e| e.status());
+    (status, s.world().error_log.lines().last().cloned().unwrap_or_default())
+}
+
+#[test]
+fn systemctl_stop_and_start_the_app() {
+    for flavor in [Flavor::Nginx, Flavor::Haproxy] {
+        let mut s = if flavor == Flavor::Nginx { sim() } else { haproxy_sim() };
+        let stop = run(&mut s, "systemctl stop app");
+        assert_eq!((stop.text.as_str(), stop.status), ("", 0), "{flavor:?}");
+        // No fault was added: the process state changed.
+        assert!(s.world().base.faults.is_empty() && s.world().scenario.faults.is_empty());
+        assert!(!s.world().apps[0].running);
+        let st = run(&mut s, "systemctl status app");
+        assert_eq!(st.status, 3);
+        assert!(st.text.starts_with("○ app.service\n"), "{}", st.text);
+        assert!(line_with(&st.text, "Active:").unwrap().contains("inactive (dead) since Sat 2026-11-21 04:43:44 UTC; now"), "{}", st.text);
+        assert!(st.text.contains("   Main PID: 2817 (code=killed, signal=TERM)\n"), "{}", st.text);
+        for l in ["systemd[1]: Stopping app.service...", "systemd[1]: app.service: Deactivated successfully.", "systemd[1]: Stopped app.service."] {
+            assert!(st.text.contains(l), "{flavor:?} {l}: {}", st.text);
+        }
+        assert_eq!(text(&mut s, "systemctl is-active app"), "inactive\n");
+        assert!(!text(&mut s, "ss -tlnp").contains(":3000"));
+        assert_eq!(text(&mut s, "docker ps | grep -c app"), "0\n", "the container is not running");
+        // The next request fails as app_down makes it fail: refused.
+        let (status, log) = next_request(&mut s);
+        match flavor {
+            Flavor::Nginx => {
+                assert_eq!(status, Some(502));
+                assert!(log.contains("connect() failed (111: Connection refused) while connecting to upstream"), "{log}");
+            }
+            Flavor::Haproxy => assert_eq!(status, Some(503)),
+        }
+        let direct = run(&mut s, "curl -sS http://127.0.0.1:3000/users");
+        assert_eq!((direct.text.as_str(), direct.status), ("curl: (7) Failed to connect to 127.0.0.1 port 3000 after 0 ms: Couldn't connect to server\n", 7));
+        // Stopping it again changes nothing.
+        let again = run(&mut s, "systemctl stop app.service");
+        assert_eq!((again.text.as_str(), again.status), ("", 0));
+
+        let start = run(&mut s, "systemctl start app");
+        assert_eq!((start.text.as_str(), start.status), ("", 0));
+        let st = text(&mut s, "systemctl status app");
+        assert!(st.starts_with("● app.service\n"), "{st}");
+        assert!(line_with(&st, "Active:").unwrap().contains("active (running)"), "{st}");
+        assert!(st.ends_with("systemd[1]: Started app.service.\n"), "{st}");
+        assert_eq!(next_request(&mut s).0, Some(200));
+        assert_eq!(text(&mut s, "systemctl is-active app"), "active\n");
+    }
+}
+
+#[test]
+fn restart_and_reload_of_the_app() {
+    let mut s = sim();
+    let r = run(&mut s, "systemctl restart app");
+    assert_eq!((r.text.as_str(), r.status), ("", 0));
+    let j = text(&mut s, "journalctl -u app");
+    assert_eq!(
+        j,
+        "Nov 21 04:43:44 web1 systemd[1]: Stopping app.service...\n\
+         Nov 21 04:43:44 web1 systemd[1]: app.service: Deactivated successfully.\n\
+         Nov 21 04:43:44 web1 systemd[1]: Stopped app.service.\n\
+         Nov 21 04:43:44 web1 systemd[1]: Started app.service.\n"
+    );
+    let r = run(&mut s, "systemctl reload app");
+    assert_eq!((r.text.as_str(), r.status), ("Failed to reload app.service: Job type reload is not applicable for unit app.service.\n", 1));
+    // Debian's `service` wrapper.
+    assert_eq!(run(&mut s, "service app stop").status, 0);
+    assert_eq!(text(&mut s, "systemctl is-active app"), "inactive\n");
+    assert_eq!(run(&mut s, "service app start").status, 0);
+    assert_eq!(next_request(&mut s).0, Some(200));
+    // Only root may.
+    let r = run(&mut s, "sudo -u www-data systemctl stop app");
+    assert_eq!(r.status, 1);
+    assert!(r.text.starts_with("Failed to stop app.service: Interactive authentication required.\n"), "{}", r.text);
+    assert!(s.world().apps[0].running);
+    let r = run(&mut s, "systemctl stop nosuch");
+    assert_eq!((r.text.as_str(), r.status), ("Failed to stop nosuch.service: Unit nosuch.service not found.\n", 5));
+}
+
+#[test]
+fn starting_the_app_overrules_app_down_but_not_a_broken_process() {
+    // app_down: the unit is stopped; systemctl start starts it.
+    let mut s = sim();
+    s.set_faults(fault("app_down"));
+    assert_eq!(next_request(&mut s).0, Some(502));
+    assert_eq!(run(&mut s, "systemctl start app").status, 0);
+    assert!(text(&mut s, "systemctl status app").starts_with("● app.service\n"));
+    assert_eq!(next_request(&mut s).0, Some(200));
+    assert_eq!(text(&mut s, "curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:3000/users"), "200");
+    // Fixing the fault afterwards starts nothing twice.
+    s.set_faults(Vec::new());
+    assert_eq!(text(&mut s, "journalctl -u app | grep -c Started"), "1\n");
+    assert_eq!(next_request(&mut s).0, Some(200));
+    // Breaking it again stops it again.
+    s.set_faults(fault("app_down"));
+    assert_eq!(next_request(&mut s).0, Some(502));
+
+    // oom_kill: a restart brings the process back, and the next request kills it again.
+    let mut s = sim();
+    s.set_faults(fault("oom_kill"));
+    assert_eq!(next_request(&mut s).0, Some(502));
+    assert!(text(&mut s, "systemctl status app").contains("activating (auto-restart) (Result: oom-kill)"));
+    assert_eq!(run(&mut s, "systemctl restart app").status, 0);
+    let st = text(&mut s, "systemctl status app");
+    assert!(line_with(&st, "Active:").unwrap().contains("active (running)"), "{st}");
+    assert_eq!(next_request(&mut s).0, Some(502));
+    assert!(text(&mut s, "journalctl -k").contains("Out of memory: Killed process 2817 (node)"));
+
+    // A socket path nginx does not look at: the restarted app still listens elsewhere.
+    let mut s = sim();
+    s.set_faults(fault("unix_socket_missing"));
+    let before = next_request(&mut s);
+    assert_eq!(run(&mut s, "systemctl restart app").status, 0);
+    let after = next_request(&mut s);
+    assert_eq!(after.0, before.0);
+    assert!(after.1.contains("(2: No such file or directory)"), "{}", after.1);
+}
+
+#[test]
+fn systemctl_stop_and_start_the_proxy() {
+    for flavor in [Flavor::Nginx, Flavor::Haproxy] {
+        let mut s = if flavor == Flavor::Nginx { sim() } else { haproxy_sim() };
+        let unit = if flavor == Flavor::Nginx { "nginx" } else { "haproxy" };
+        assert_eq!(run(&mut s, &format!("systemctl stop {unit}")).status, 0);
+        let st = run(&mut s, &format!("systemctl status {unit} -l"));
+        assert_eq!(st.status, 3);
+        assert!(st.text.starts_with(&format!("○ {unit}.service - ")), "{}", st.text);
+        assert!(st.text.contains("Active: inactive (dead) since"), "{}", st.text);
+        assert!(st.text.contains(&format!("systemd[1]: {unit}.service: Deactivated successfully.")), "{}", st.text);
+        assert!(st.text.contains(&format!("systemd[1]: Stopped {unit}.service - ")), "{}", st.text);
+        assert_eq!(text(&mut s, &format!("systemctl is-active {unit}")), "inactive\n");
+        assert!(!text(&mut s, "ss -tln").contains(":80 "), "nothing listens on :80");
+        let c = run(&mut s, "curl -sS localhost/users");
+        assert_eq!((c.text.as_str(), c.status), ("curl: (7) Failed to connect to localhost port 80 after 0 ms: Couldn't connect to server\n", 7));
+        let (status, _) = next_request(&mut s);
+        assert_eq!(status, None);
+        let ex = s.exchanges().last().unwrap();
+        assert!(ex.explanation.as_deref().unwrap().contains("is stopped (systemctl stop)"), "{:?}", ex.explanation);
+        // The page's changes do not start it.
+        s.set_faults(fault("slow_app"));
+        s.set_faults(Vec::new());
+        assert!(!s.world().proxy_running);
+        let r = run(&mut s, &format!("systemctl reload {unit}"));
+        assert_eq!((r.text.as_str(), r.status), (format!("{unit}.service is not active, cannot reload.\n").as_str(), 1));
+
+        assert_eq!(run(&mut s, &format!("systemctl start {unit}")).status, 0);
+        assert_eq!(text(&mut s, &format!("systemctl is-active {unit}")), "active\n");
+        assert_eq!(next_request(&mut s).0, Some(200));
+        let j = text(&mut s, &format!("journalctl -u {unit}"));
+        let started = j.lines().filter(|l| l.contains(&format!("Started {unit}.service"))).count();
+        assert_eq!(started, 2, "{j}");
+        if flavor == Flavor::Haproxy {
+            assert!(j.contains("[ALERT]    (4452) : Current worker (4453) exited with code 143 (Terminated)"), "{j}");
+            assert!(j.contains(" fe_main be_app/app1 "), "the request log stays in the journal: {j}");
+        }
+    }
+}
+
+#[test]
+fn reloading_the_proxy() {
+    let mut s = sim();
+    let r = run(&mut s, "systemctl reload nginx");
+    assert_eq!((r.text.as_str(), r.status), ("", 0));
+    let j = text(&mut s, "journalctl -u nginx -n 3");
+    assert_eq!(
+        j,
+        "Nov 21 04:43:44 web1 systemd[1]: Reloading nginx.service - A high performance web server and a reverse proxy server...\n\
+         Nov 21 04:43:44 web1 nginx[4454]: 2026/11/21 04:43:44 [notice] 4454#4454: signal process started\n\
+         Nov 21 04:43:44 web1 systemd[1]: Reloaded nginx.service - A high performance web server and a reverse proxy server.\n"
+    );
+    assert_eq!(next_request(&mut s).0, Some(200));
+    let r = run(&mut s, "nginx -s reload");
+    assert_eq!((r.text.as_str(), r.status), ("2026/11/21 04:43:44 [notice] 4455#4455: signal process started\n", 0));
+    assert_eq!(next_request(&mut s).0, Some(200));
+
+    let mut s = haproxy_sim();
+    assert_eq!(run(&mut s, "systemctl reload haproxy").status, 0);
+    let j = text(&mut s, "journalctl -u haproxy");
+    assert!(j.contains("haproxy[4452]: [NOTICE]   (4452) : Reloading HAProxy\n"), "{j}");
+    assert!(j.contains("Reloaded haproxy.service - HAProxy Load Balancer.\n"), "{j}");
+    assert_eq!(next_request(&mut s).0, Some(200));
+}
+
+#[test]
+fn nginx_t_and_haproxy_c() {
+    let mut s = sim();
+    let t = run(&mut s, "nginx -t");
+    assert_eq!(
+        (t.text.as_str(), t.status),
+        ("nginx: the configuration file /etc/nginx/nginx.conf syntax is ok\nnginx: configuration file /etc/nginx/nginx.conf test is successful\n", 0)
+    );
+    assert_eq!(run(&mut s, "nginx -t -q").text, "");
+    assert_eq!(run(&mut s, "nginx -tq").status, 0);
+    assert_eq!(run(&mut s, "nginx -t 2>/dev/null").text, "", "nginx -t writes on stderr");
+    assert_eq!(run(&mut s, "nginx -v").text, "nginx version: nginx/1.22.1\n");
+    assert_eq!(run(&mut s, "nginx -x").text, "nginx: invalid option: \"x\"\n");
+    assert_eq!(run(&mut s, "nginx -s foo").text, "nginx: invalid option: \"-s foo\"\n");
+    let h = run(&mut s, "haproxy -c -f /etc/haproxy/haproxy.cfg");
+    assert_eq!(h.status, 127);
+    assert!(h.text.starts_with("bash: haproxy: command not found\n"), "{}", h.text);
+    // nginx -t changes nothing: no request, no log line, no time.
+    assert!(s.exchanges().is_empty() && s.world().proxy_stderr.is_empty());
+
+    // The DNS-at-start-up fault: nginx -t fails with the [emerg] nginx printed at start.
+    let mut s = scenario_file("dns_failure_startup");
+    let t = run(&mut s, "nginx -t");
+    assert_eq!(t.status, 1);
+    let lines: Vec<&str> = t.text.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", t.text);
+    assert!(lines[0].starts_with("2026/11/21 04:43:44 [emerg] "), "{}", t.text);
+    assert!(lines[0].contains(": host not found in upstream \"app.internal:3000\" in /etc/nginx/conf.d/gateway-lab.conf:"), "{}", t.text);
+    assert_eq!(lines[1], "nginx: configuration file /etc/nginx/nginx.conf test failed");
+    // The same message the failed start wrote, from another process.
+    let started = s.world().proxy_stderr.lines().next().unwrap().clone();
+    assert_eq!(started.split_once(": ").unwrap().1, lines[0].split_once(": ").unwrap().1);
+    // nginx -s reload reads the configuration first: it fails there.
+    let r = run(&mut s, "nginx -s reload");
+    assert_eq!((r.status, r.text.lines().count()), (1, 1), "{}", r.text);
+    assert!(r.text.contains("[emerg]") && r.text.contains("host not found in upstream"), "{}", r.text);
+    // systemctl start fails the same way, and says so.
+    let st = run(&mut s, "systemctl start nginx");
+    assert_eq!(
+        (st.text.as_str(), st.status),
+        ("Job for nginx.service failed because the control process exited with error code.\nSee \"systemctl status nginx.service\" and \"journalctl -xeu nginx.service\" for details.\n", 1)
+    );
+    let j = text(&mut s, "journalctl -u nginx");
+    assert_eq!(j.matches("Failed to start nginx.service").count(), 2, "{j}");
+    assert_eq!(j.matches("host not found in upstream").count(), 2, "{j}");
+    assert!(!s.world().proxy_running);
+
+    let mut s = haproxy_sim();
+    let h = run(&mut s, "haproxy -c -f /etc/haproxy/haproxy.cfg");
+    assert_eq!((h.text.as_str(), h.status), ("Configuration file is valid\n", 0));
+    assert_eq!(run(&mut s, "haproxy -c -q -f /etc/haproxy/haproxy.cfg").text, "");
+    assert_eq!(run(&mut s, "nginx -t").status, 127);
+    let h = run(&mut s, "haproxy -c -f /tmp/x.cfg");
+    assert!(h.text.ends_with(") : config : Cannot open configuration file/directory /tmp/x.cfg : No such file or directory\n"), "{}", h.text);
+    assert_eq!(h.status, 1);
+    let mut sc = Scenario::from_json(&std::fs::read_to_string(format!("{}/../../scenarios/dns_failure_startup.json", env!("CARGO_MANIFEST_DIR"))).unwrap()).unwrap();
+    sc.proxy.flavor = Flavor::Haproxy;
+    let mut s = Simulation::new(sc).unwrap();
+    s.run();
+    let h = run(&mut s, "haproxy -c -f /etc/haproxy/haproxy.cfg");
+    assert_eq!(h.status, 1);
+    let lines: Vec<&str> = h.text.lines().collect();
+    assert!(lines[0].starts_with("[NOTICE]   (") && lines[0].ends_with(") : haproxy version is 2.6.12-1+deb12u4"), "{}", h.text);
+    assert!(lines[2].starts_with("[ALERT]    (") && lines[2].ends_with(": 'server be_app/app1' : could not resolve address 'app.internal'."), "{}", h.text);
+    assert!(lines[3].ends_with(") : config : Failed to initialize server(s) addr."), "{}", h.text);
+}
+
+#[test]
+fn unknown_commands_point_to_help() {
+    let mut s = sim();
+    let o = run(&mut s, "ngnix -t");
+    assert_eq!((o.text.as_str(), o.status), ("bash: ngnix: command not found\nDid you mean nginx? Type help for the commands this terminal simulates.\n", 127));
+    assert!(run(&mut s, "netstat -tlnp").text.contains("Did you mean ss -tlnp?"));
+    assert!(run(&mut s, "systemclt status app").text.contains("Did you mean systemctl?"));
+    let help = run(&mut s, "help").text;
+    for c in ["systemctl start|stop|restart|reload UNIT", "nginx -t", "haproxy -c -f /etc/haproxy/haproxy.cfg"] {
+        assert!(help.contains(c), "{help}");
+    }
+}
+
+#[test]
+fn service_commands_are_deterministic() {
+    let lines = ["systemctl stop app", "curl -s localhost/users", "systemctl restart nginx", "systemctl start app", "curl -s localhost/users", "systemctl reload nginx", "journalctl -u nginx"];
+    let go = || {
+        let mut s = sim();
+        let out: Vec<Output> = lines.iter().map(|l| run(&mut s, l)).collect();
+        (out, s.transcript())
+    };
+    let (a, b) = (go(), go());
+    assert_eq!(a, b);
+    assert!(a.1.contains("== proxy unit\n"), "the transcript records the unit's changes");
+    let mut s = sim();
+    for l in lines {
+        run(&mut s, l);
+        s.world().audit().unwrap();
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn service_command_sequences_never_panic(
+        cmds in prop::collection::vec(prop::sample::select(vec![
+            "systemctl stop app", "systemctl start app", "systemctl restart app", "systemctl stop nginx", "systemctl start nginx",
+            "systemctl reload nginx", "systemctl restart haproxy", "nginx -s reload", "nginx -t", "curl -s localhost/users",
+            "systemctl status app nginx haproxy", "journalctl -u nginx", "haproxy -c -f /etc/haproxy/haproxy.cfg",
+        ]), 1..8),
+        fault_index in 0usize..22,
+        haproxy in any::<bool>(),
+    ) {
+        let mut s = if haproxy { haproxy_sim() } else { sim() };
+        if let Some(kind) = FaultKind::catalog().get(fault_index) {
+            s.set_faults(vec![Fault::from(kind.clone())]);
+        }
+        for c in cmds {
+            let o = shell::run(&mut s, c);
+            prop_assert!((0..=255).contains(&o.status));
+            s.world().audit().map_err(TestCaseError::fail)?;
+        }
+        let id = s.send_after(0, gateway_core::sim::RequestSpec::default());
+        s.run_until_finished(id);
     }
 }

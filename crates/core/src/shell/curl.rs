@@ -798,7 +798,8 @@ fn direct(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, a: usize, addr: &Address, show
     // A copy of the world's PRNG: the run's own stream stays untouched.
     let mut rng = w.rng.clone();
     let now = w.now;
-    let mut connect = faults.iter().find_map(|f| f.on_connect(now, &cfg.name, &mut rng)).unwrap_or(ConnectOutcome::Accepted);
+    let by_hand = w.apps[a].started_by_hand;
+    let mut connect = app::connect_outcome(&faults, now, &cfg.name, by_hand, &mut rng).unwrap_or(ConnectOutcome::Accepted);
     if connect == ConnectOutcome::PermissionDenied {
         // The fault is about nginx's user; over TCP, or as root, it connects.
         let private_unix = matches!(addr, Address::Unix { .. }) && !matches!(ctx.user, User::Root | User::App);

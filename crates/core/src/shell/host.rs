@@ -39,7 +39,9 @@ pub struct ProxyView {
     /// `nginx` or `haproxy`.
     pub unit: &'static str,
     pub running: bool,
-    /// Running since, or failed since.
+    /// Stopped by hand (`systemctl stop`): inactive, not failed.
+    pub stopped: bool,
+    /// Running since, failed since, or stopped since.
     pub since: SimTime,
     pub master_pid: u32,
     pub worker_pid: u32,
@@ -52,6 +54,7 @@ pub fn proxy(w: &World) -> ProxyView {
         flavor: p.flavor,
         unit: p.flavor.as_str(),
         running: w.proxy_running,
+        stopped: w.proxy_stopped && !w.proxy_running,
         since: w.proxy_since,
         master_pid: p.worker_pid.saturating_sub(1),
         worker_pid: p.worker_pid,
@@ -125,6 +128,7 @@ fn app_view(w: &World, a: usize) -> AppView {
             // started since the host booted.
             Service::Stopped { since: (at > SimTime::ZERO || stop.is_some()).then_some(at) }
         }
+        _ if p.stopped.is_some() => Service::Stopped { since: p.stopped },
         _ if !p.running => match p.last_exit {
             Some(exit) => Service::AutoRestart { exit },
             None => Service::Stopped { since: None },

@@ -9,8 +9,9 @@
 //! This file parses a command line (words, quotes, `|` pipes, the
 //! redirections `2>&1`, `2>/dev/null`, `>/dev/null`), runs the pipeline and
 //! dispatches each command. The host every tool describes is `host.rs`.
-//! Commands: `help`, `curl` (curl.rs), `systemctl` and `journalctl`
-//! (systemd.rs), `ss` (ss.rs), `docker` (docker.rs), `cat`, `tail`, `head`,
+//! Commands: `help`, `curl` (curl.rs), `systemctl`, `service` and
+//! `journalctl` (systemd.rs), `nginx -t|-s reload` and `haproxy -c`
+//! (proxytools.rs), `ss` (ss.rs), `docker` (docker.rs), `cat`, `tail`, `head`,
 //! `ls` (files.rs), `grep`, `wc` (filters.rs), `date`, `sudo -u USER`,
 //! `clear`. Output formats follow Debian 12: systemd 252, iproute2 6.1,
 //! curl 7.88.1, docker 20.10, GNU coreutils and grep. Nothing here panics,
@@ -21,6 +22,7 @@ mod docker;
 mod files;
 mod filters;
 pub mod host;
+mod proxytools;
 mod ss;
 mod systemd;
 
@@ -345,6 +347,9 @@ fn dispatch(ctx: &mut Ctx<'_>, words: &[String], stdin: Option<String>) -> Res {
         "sudo" => sudo(ctx, args, stdin),
         "curl" => curl::run(ctx, args),
         "systemctl" => systemd::systemctl(ctx, args),
+        "service" => systemd::service(ctx, args),
+        "nginx" | "/usr/sbin/nginx" => proxytools::nginx(ctx, args),
+        "haproxy" | "/usr/sbin/haproxy" => proxytools::haproxy(ctx, args),
         "journalctl" => systemd::journalctl(ctx, args),
         "ss" => ss::run(ctx, args),
         "docker" => docker::run(ctx, args),
@@ -358,8 +363,75 @@ fn dispatch(ctx: &mut Ctx<'_>, words: &[String], stdin: Option<String>) -> Res {
         "hostname" => Res::with(format!("{}\n", host::HOSTNAME), String::new(), 0),
         "whoami" => Res::with(format!("{}\n", user_name(ctx.user)), String::new(), 0),
         "echo" => Res::with(format!("{}\n", args.join(" ")), String::new(), 0),
-        _ => Res::with(String::new(), format!("bash: {cmd}: command not found\n"), 127),
+        _ => not_found(cmd),
     }
+}
+
+/// The commands `help` lists (what an unknown one is compared with).
+const COMMANDS: [&str; 21] = [
+    "curl", "systemctl", "service", "journalctl", "nginx", "haproxy", "ss", "docker", "cat", "tail", "head", "ls", "sudo", "grep", "wc",
+    "date", "hostname", "whoami", "echo", "clear", "help",
+];
+
+/// bash's answer to an unknown command, then what this terminal offers:
+/// the closest supported command if one is an obvious slip, and `help`.
+fn not_found(cmd: &str) -> Res {
+    let mut err = format!("bash: {cmd}: command not found\n");
+    if let Some(hint) = closest(cmd) {
+        err.push_str(&format!("Did you mean {hint}? "));
+    }
+    err.push_str("Type help for the commands this terminal simulates.\n");
+    Res::with(String::new(), err, 127)
+}
+
+/// The supported command an unknown `cmd` most likely meant: a known
+/// alias (`netstat` → `ss`), or one within a small edit distance.
+fn closest(cmd: &str) -> Option<String> {
+    let alias = match cmd {
+        "netstat" | "lsof" => Some("ss -tlnp"),
+        "less" | "more" | "vi" | "vim" | "nano" => Some("cat (or tail -n 20) FILE"),
+        "wget" | "http" => Some("curl"),
+        "dmesg" => Some("journalctl -k"),
+        "ps" | "top" | "htop" | "pgrep" => Some("systemctl status app / docker ps"),
+        "kill" | "pkill" | "killall" => Some("systemctl stop|restart UNIT"),
+        "apachectl" | "httpd" | "apache2" | "caddy" | "envoy" | "traefik" => None,
+        _ => None,
+    };
+    if let Some(a) = alias {
+        return Some(a.to_string());
+    }
+    if cmd.is_empty() || cmd.len() > 32 {
+        return None;
+    }
+    COMMANDS
+        .iter()
+        .map(|c| (edit_distance(cmd, c), *c))
+        .filter(|(d, c)| *d <= if c.len() <= 3 { 1 } else { 2 })
+        .min()
+        .map(|(_, c)| c.to_string())
+}
+
+/// Levenshtein distance, with a swap of two neighbours counting one.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, v) in d[0].iter_mut().enumerate() {
+        *v = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 fn user_name(u: User) -> &'static str {
@@ -429,7 +501,10 @@ Commands run on web1, the proxy host, against the simulated world:
                                    or straight to an app (http://127.0.0.1:3000/...)
   systemctl status app|nginx|haproxy   the service, its process, its last log lines
   systemctl is-active UNIT
+  systemctl start|stop|restart|reload UNIT   act on it (service UNIT start: the same)
   journalctl -u app|nginx|haproxy [-n N]   the unit's journal (-k: the kernel's)
+  nginx -t, nginx -s reload        test nginx's configuration; re-read it
+  haproxy -c -f /etc/haproxy/haproxy.cfg   test HAProxy's configuration
   ss -tlnp                         TCP sockets that listen, and who holds them
   ss -xlp                          unix sockets that listen
   docker ps [-a]                   the app's container
@@ -441,8 +516,9 @@ Commands run on web1, the proxy host, against the simulated world:
   sudo -u www-data COMMAND         run as nginx's worker user
   grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
   date, hostname, whoami, echo, clear, help
-The commands only look, except curl: its requests are real (one can crash the app)
-and virtual time passes while it waits.
+The commands only look, except curl (its requests are real: one can crash the app,
+and virtual time passes while it waits), systemctl start|stop|restart|reload and
+nginx -s reload, which change the run as they would the host.
 "
     .to_string()
 }

@@ -6,16 +6,14 @@
 //! them. The proxy's journal is its start (or failed start) and what it
 //! printed on stderr; HAProxy also logs its requests there.
 
-use crate::sim::app::{Exit, ExitCause};
+use crate::sim::app::{Exit, ExitCause, JobResult, UnitAction};
+use crate::sim::engine::proxy_unit;
 use crate::sim::scenario::Flavor;
 use crate::sim::time::SimTime;
-use crate::sim::world::World;
+use crate::sim::world::{UnitEntry, World};
 
-use super::host::{self, AppView, ProxyView, Service};
+use super::host::{self, AppView, ProxyView, Service, User};
 use super::{Ctx, Res};
-
-const NGINX_DESC: &str = "A high performance web server and a reverse proxy server";
-const HAPROXY_DESC: &str = "HAProxy Load Balancer";
 /// systemd's TasksMax default on a small VM (15 % of pid_max's threads).
 const TASKS_LIMIT: u32 = 4644;
 
@@ -167,7 +165,9 @@ pub(super) fn systemctl(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
                         Service::Stopped { .. } => "inactive",
                         Service::AutoRestart { .. } => "activating",
                     },
-                    Some(Unit::Proxy(p)) => if p.running { "active" } else { "failed" },
+                    Some(Unit::Proxy(p)) if p.running => "active",
+                    Some(Unit::Proxy(p)) if p.stopped => "inactive",
+                    Some(Unit::Proxy(_)) => "failed",
                     _ => "inactive",
                 };
                 any |= if verb == "is-active" { state == "active" } else { state == "failed" };
@@ -176,15 +176,99 @@ pub(super) fn systemctl(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
             }
             Res::with(out, String::new(), if any { 0 } else if verb == "is-active" { 3 } else { 1 })
         }
-        "start" | "stop" | "restart" | "reload" | "kill" | "enable" | "disable" | "mask" | "unmask" | "daemon-reload" | "edit" => Res::with(
+        "start" | "stop" | "restart" | "reload" | "try-restart" | "reload-or-restart" => act(ctx, &verb, units),
+        "kill" | "enable" | "disable" | "mask" | "unmask" | "daemon-reload" | "edit" | "reset-failed" => Res::with(
             String::new(),
-            format!("systemctl {verb}: this terminal only observes the simulated world; change it with the page's controls (break, fix, send)\n"),
+            format!("systemctl {verb} is not simulated here; systemctl start, stop, restart and reload are (change the configuration with the page's controls)\n"),
             1,
         ),
         "list-units" | "list-unit-files" | "cat" | "show" => {
             Res::with(String::new(), format!("systemctl {verb} is not simulated here; try systemctl status UNIT\n"), 1)
         }
         other => Res::with(String::new(), format!("Unknown command verb {other}.\n"), 1),
+    }
+}
+
+/// `systemctl start|stop|restart|reload|try-restart|reload-or-restart
+/// UNIT...`: the job runs in the engine (`Simulation::app_unit`,
+/// `Simulation::proxy_unit`); systemctl prints nothing when it is done,
+/// and systemd 252's messages when it is not.
+fn act(ctx: &mut Ctx<'_>, verb: &str, units: &[String]) -> Res {
+    if units.is_empty() {
+        return Res::with(String::new(), "Too few arguments.\n".into(), 1);
+    }
+    let mut err = String::new();
+    let mut status = 0;
+    for u in units {
+        let name = if u.contains('.') { u.clone() } else { format!("{u}.service") };
+        let unit = unit_named(ctx.sim.world(), u);
+        let (target, running) = match &unit {
+            Some(Unit::App(a)) => (Some(Some(a.index)), a.running()),
+            Some(Unit::Proxy(p)) => (Some(None), p.running),
+            _ => (None, false),
+        };
+        let Some(target) = target else {
+            err.push_str(&format!("Failed to {verb} {name}: Unit {name} not found.\n"));
+            status = 5;
+            continue;
+        };
+        if ctx.user != User::Root {
+            // polkit asks for a password; the terminal has none to give.
+            err.push_str(&format!("Failed to {verb} {name}: Interactive authentication required.\nSee system logs and 'systemctl status {name}' for details.\n"));
+            status = status.max(1);
+            continue;
+        }
+        let action = match verb {
+            "start" => UnitAction::Start,
+            "stop" => UnitAction::Stop,
+            "restart" => UnitAction::Restart,
+            "reload" => UnitAction::Reload,
+            // Restart only a running unit.
+            "try-restart" if !running => continue,
+            "try-restart" => UnitAction::Restart,
+            // Units without ExecReload= restart.
+            _ if target.is_some() => UnitAction::Restart,
+            _ if running => UnitAction::Reload,
+            _ => UnitAction::Start,
+        };
+        let result = match target {
+            Some(a) => ctx.sim.app_unit(a, action),
+            None => ctx.sim.proxy_unit(action),
+        };
+        let unit = name.clone();
+        match result {
+            JobResult::Done => {}
+            JobResult::Failed if action == UnitAction::Reload => {
+                err.push_str(&format!("Job for {unit} failed.\nSee \"systemctl status {unit}\" and \"journalctl -xeu {unit}\" for details.\n"));
+                status = status.max(1);
+            }
+            JobResult::Failed => {
+                err.push_str(&format!("Job for {unit} failed because the control process exited with error code.\nSee \"systemctl status {unit}\" and \"journalctl -xeu {unit}\" for details.\n"));
+                status = status.max(1);
+            }
+            JobResult::NotActive => {
+                err.push_str(&format!("{unit} is not active, cannot reload.\n"));
+                status = status.max(1);
+            }
+            JobResult::NotApplicable => {
+                err.push_str(&format!("Failed to reload {unit}: Job type reload is not applicable for unit {unit}.\n"));
+                status = status.max(1);
+            }
+        }
+    }
+    Res::with(String::new(), err, status)
+}
+
+/// `service NAME start|stop|restart|reload|status` (Debian's wrapper
+/// around systemctl).
+pub(super) fn service(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
+    match args {
+        [name, verb] if matches!(verb.as_str(), "start" | "stop" | "restart" | "reload" | "try-restart" | "status") => {
+            systemctl(ctx, &[verb.clone(), name.clone()])
+        }
+        [name, verb] if verb == "force-reload" => systemctl(ctx, &["reload-or-restart".into(), name.clone()]),
+        [name, verb, ..] => Res::with(String::new(), format!("service {name} {verb}: not simulated here; try service {name} start|stop|restart|reload|status\n"), 1),
+        _ => Res::with(String::new(), "Usage: service < option > | --status-all | [ service_name [ command | --full-restart ] ]\n".into(), 1),
     }
 }
 
@@ -266,13 +350,13 @@ fn app_status(w: &World, a: &AppView, lines: usize, width: Option<usize>) -> Str
 fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) -> String {
     let (desc, docs, pre, start) = match p.flavor {
         Flavor::Nginx => (
-            NGINX_DESC,
+            proxy_unit(Flavor::Nginx).1,
             vec!["man:nginx(8)"],
             "/usr/sbin/nginx -t -q -g daemon on; master_process on;",
             "/usr/sbin/nginx -g daemon on; master_process on;",
         ),
         Flavor::Haproxy => (
-            HAPROXY_DESC,
+            proxy_unit(Flavor::Haproxy).1,
             vec!["man:haproxy(1)", "file:/usr/share/doc/haproxy/configuration.txt.gz"],
             "/usr/sbin/haproxy -Ws -f $CONFIG -c -q $EXTRAOPTS",
             "",
@@ -280,17 +364,26 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
     };
     let unit = format!("{}.service", p.unit);
     let mut s = String::new();
-    s.push_str(&format!("{} {unit} - {desc}\n", if p.running { "●" } else { "×" }));
+    let dot = if p.running {
+        "●"
+    } else if p.stopped {
+        "○"
+    } else {
+        "×"
+    };
+    s.push_str(&format!("{dot} {unit} - {desc}\n"));
     s.push_str(&format!("     Loaded: loaded (/lib/systemd/system/{unit}; enabled; preset: enabled)\n"));
     if p.running {
         s.push_str(&format!("     Active: active (running) {}\n", since(w, p.since)));
+    } else if p.stopped {
+        s.push_str(&format!("     Active: inactive (dead) {}\n", since(w, p.since)));
     } else {
         s.push_str(&format!("     Active: failed (Result: exit-code) {}\n", since(w, p.since)));
     }
     for (i, d) in docs.iter().enumerate() {
         s.push_str(&format!("   {:>9} {d}\n", if i == 0 { "Docs:" } else { "" }));
     }
-    let pre_pid = if p.running { p.master_pid.saturating_sub(2) } else { p.master_pid };
+    let pre_pid = if p.running || p.stopped { p.master_pid.saturating_sub(2) } else { p.master_pid };
     if p.running {
         s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} (code=exited, status=0/SUCCESS)\n"));
         if !start.is_empty() {
@@ -316,6 +409,24 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
                 s.push('\n');
             }
         }
+    } else if p.stopped {
+        // Stopped by hand: every process it ran exited cleanly.
+        let ok = "(code=exited, status=0/SUCCESS)";
+        s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} {ok}\n"));
+        match p.flavor {
+            Flavor::Nginx => {
+                s.push_str(&format!("    Process: {} ExecStart={start} {ok}\n", p.master_pid.saturating_sub(1)));
+                s.push_str(&format!(
+                    "    Process: {} ExecStop=/sbin/start-stop-daemon --quiet --stop --retry QUIT/5 --pidfile /run/nginx.pid {ok}\n",
+                    p.worker_pid.saturating_add(1)
+                ));
+            }
+            Flavor::Haproxy => {
+                s.push_str(&format!("    Process: {} ExecStart=/usr/sbin/haproxy -Ws -f $CONFIG -p $PIDFILE $EXTRAOPTS {ok}\n", p.master_pid));
+            }
+        }
+        s.push_str(&format!("   Main PID: {} {ok}\n", p.master_pid));
+        s.push_str("        CPU: 37ms\n");
     } else {
         s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} (code=exited, status=1/FAILURE)\n"));
         s.push_str("        CPU: 11ms\n");
@@ -349,36 +460,69 @@ fn app_journal(w: &World, a: &AppView) -> Vec<String> {
         .collect()
 }
 
-/// The proxy unit's journal: its start (or failed start) at `since` and its
-/// stderr; HAProxy's request log goes there too (`log stdout`).
+/// The proxy unit's journal: its start (or failed start) and its stderr;
+/// HAProxy's request log goes there too (`log stdout`). Once a service
+/// command acted on the unit, the starts, stops and reloads it recorded
+/// (`World::proxy_journal`), in order.
 fn proxy_journal(w: &World, p: &ProxyView) -> Vec<String> {
+    if w.proxy_journal.is_empty() {
+        let stderr: Vec<&String> = w.proxy_stderr.lines().collect();
+        let mut out = start_lines(w, p, p.since, p.running, &stderr);
+        if p.running && p.flavor == Flavor::Haproxy {
+            out.extend(haproxy_requests(w, p, &w.clock.journal(p.since)));
+        }
+        return out;
+    }
+    let mut out = Vec::new();
+    let dropped = w.proxy_stderr.dropped();
+    for e in &w.proxy_journal {
+        match e {
+            UnitEntry::Start { at, ok, stderr: (from, to) } => {
+                let (lo, hi) = (from.saturating_sub(dropped) as usize, to.saturating_sub(dropped) as usize);
+                let stderr: Vec<&String> = w.proxy_stderr.lines().skip(lo).take(hi.saturating_sub(lo)).collect();
+                out.extend(start_lines(w, p, *at, *ok, &stderr));
+            }
+            UnitEntry::Line(l) => out.push(l.clone()),
+        }
+    }
+    if p.flavor == Flavor::Haproxy {
+        // Its requests' lines, where their times put them.
+        let t = w.clock.journal(w.proxy_since);
+        out.extend(haproxy_requests(w, p, &t));
+        let mut keyed: Vec<(Option<(usize, String)>, String)> = Vec::new();
+        let mut last = None;
+        for l in out {
+            let k = journal_key(&l).or(last.clone());
+            last = k.clone();
+            keyed.push((k, l));
+        }
+        keyed.sort_by(|a, b| a.0.cmp(&b.0));
+        out = keyed.into_iter().map(|(_, l)| l).collect();
+    }
+    out
+}
+
+/// One start of the proxy's unit, at `at`: systemd's lines and what the
+/// proxy printed on stderr.
+fn start_lines(w: &World, p: &ProxyView, at: SimTime, ok: bool, stderr: &[&String]) -> Vec<String> {
     let host = host::HOSTNAME;
-    let t = w.clock.journal(p.since);
-    let (unit, desc) = match p.flavor {
-        Flavor::Nginx => ("nginx.service", NGINX_DESC),
-        Flavor::Haproxy => ("haproxy.service", HAPROXY_DESC),
-    };
+    let t = w.clock.journal(at);
+    let (unit, desc) = proxy_unit(p.flavor);
     let mut out = vec![format!("{t} {host} systemd[1]: Starting {unit} - {desc}...")];
     let tag = match p.flavor {
         Flavor::Nginx => format!("nginx[{}]", p.master_pid),
         Flavor::Haproxy => format!("haproxy[{}]", p.worker_pid),
     };
-    for l in w.proxy_stderr.lines() {
+    for l in stderr {
         let when = nginx_time_to_journal(l).unwrap_or_else(|| t.clone());
         out.push(format!("{when} {host} {tag}: {l}"));
     }
-    if p.running {
+    if ok {
         if p.flavor == Flavor::Haproxy {
             out.push(format!("{t} {host} haproxy[{}]: [NOTICE]   ({}) : New worker ({}) forked", p.master_pid, p.master_pid, p.worker_pid));
             out.push(format!("{t} {host} haproxy[{}]: [NOTICE]   ({}) : Loading success.", p.master_pid, p.master_pid));
         }
         out.push(format!("{t} {host} systemd[1]: Started {unit} - {desc}."));
-        if p.flavor == Flavor::Haproxy {
-            for l in w.access_log.lines() {
-                let when = haproxy_time_to_journal(l).unwrap_or_else(|| t.clone());
-                out.push(format!("{when} {host} haproxy[{}]: {l}", p.worker_pid));
-            }
-        }
     } else {
         if p.flavor == Flavor::Nginx {
             out.push(format!("{t} {host} {tag}: nginx: configuration file /etc/nginx/nginx.conf test failed"));
@@ -388,6 +532,26 @@ fn proxy_journal(w: &World, p: &ProxyView) -> Vec<String> {
         out.push(format!("{t} {host} systemd[1]: Failed to start {unit} - {desc}."));
     }
     out
+}
+
+/// HAProxy's request log lines (`log stdout`), as its journal shows them.
+fn haproxy_requests(w: &World, p: &ProxyView, fallback: &str) -> Vec<String> {
+    let host = host::HOSTNAME;
+    w.access_log
+        .lines()
+        .map(|l| {
+            let when = haproxy_time_to_journal(l).unwrap_or_else(|| fallback.to_string());
+            format!("{when} {host} haproxy[{}]: {l}", p.worker_pid)
+        })
+        .collect()
+}
+
+/// A journal line's time as a sortable key: (month, `DD HH:MM:SS`).
+fn journal_key(l: &str) -> Option<(usize, String)> {
+    let month = MONTHS.iter().position(|m| l.starts_with(m))?;
+    let rest = l.get(4..15)?;
+    let (day, time) = rest.split_once(' ')?;
+    Some((month, format!("{:0>2} {time}", day.trim())))
 }
 
 const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

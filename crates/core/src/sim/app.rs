@@ -37,6 +37,13 @@ pub struct AppProc {
     pub started: SimTime,
     /// How the previous process ended, if one ended.
     pub last_exit: Option<Exit>,
+    /// `systemctl stop` stopped the service at this instant: no process,
+    /// and systemd does not restart it until it is started again.
+    pub stopped: Option<SimTime>,
+    /// When `systemctl start` or `restart` last started the service. A
+    /// fault that keeps the service stopped since an earlier instant
+    /// ([`ServiceFault::Stopped`]) no longer holds: someone started it since.
+    pub started_by_hand: Option<SimTime>,
 }
 
 impl AppProc {
@@ -52,6 +59,8 @@ impl AppProc {
             restarts: 0,
             started: SimTime::ZERO,
             last_exit: None,
+            stopped: None,
+            started_by_hand: None,
         }
     }
 }
@@ -155,9 +164,10 @@ pub fn on_syn(w: &mut World, conn: ConnId, syn: u32) {
     };
     if let Some(a) = app {
         let now = w.now;
+        let by_hand = w.apps[a].started_by_hand;
         // Disjoint fields: the faults and the app are read while the PRNG draws.
         let (faults, name, rng) = (&w.scenario.faults, &w.scenario.apps[a].name, &mut w.rng);
-        if let Some(o) = faults.iter().find_map(|f| f.on_connect(now, name, rng)) {
+        if let Some(o) = connect_outcome(faults, now, name, by_hand, rng) {
             outcome = o;
         }
     }
@@ -426,16 +436,60 @@ pub fn serve_direct(w: &mut World, a: usize, generation: u64, method: &str, path
     true
 }
 
-/// The fault that changes app `a`'s service now (stopped, or restarting for
-/// a deploy), if any.
-pub fn service_fault(w: &World, a: usize) -> Option<ServiceFault> {
-    let name = &w.scenario.apps.get(a)?.name;
-    w.scenario.faults.iter().find_map(|f| f.service_fault(w.now, name))
+/// Whether fault `f` no longer holds app `app`'s service stopped at `now`:
+/// it stopped the service (`ServiceFault::Stopped`) before `systemctl
+/// start` started it again at `by_hand`.
+pub fn overruled(f: &Fault, now: SimTime, app: &str, by_hand: Option<SimTime>) -> bool {
+    match (f.service_fault(now, app), by_hand) {
+        (Some(ServiceFault::Stopped { since }), Some(t)) => since <= t,
+        _ => false,
+    }
 }
 
-/// Whether each app's service is stopped by a fault now (for [`on_reload`]).
+/// How the faults make a connection attempt to app `app` end (None: as
+/// usual), leaving out a fault whose stop was overruled by a start by hand
+/// at `by_hand` ([`overruled`]). Draws from `rng` as the faults do.
+pub fn connect_outcome(faults: &[Fault], now: SimTime, app: &str, by_hand: Option<SimTime>, rng: &mut SimRng) -> Option<ConnectOutcome> {
+    faults.iter().filter(|f| !overruled(f, now, app, by_hand)).find_map(|f| f.on_connect(now, app, rng))
+}
+
+/// The fault that changes app `a`'s service now (stopped, or restarting for
+/// a deploy), if any. A stop that `systemctl start` overruled is not one.
+pub fn service_fault(w: &World, a: usize) -> Option<ServiceFault> {
+    let name = &w.scenario.apps.get(a)?.name;
+    let by_hand = w.apps.get(a).and_then(|p| p.started_by_hand);
+    w.scenario.faults.iter().filter(|f| !overruled(f, w.now, name, by_hand)).find_map(|f| f.service_fault(w.now, name))
+}
+
+/// Whether each app's service is stopped now, by a fault or by `systemctl
+/// stop` (for [`on_reload`]).
 pub fn stopped_services(w: &World) -> Vec<bool> {
-    (0..w.apps.len()).map(|a| matches!(service_fault(w, a), Some(ServiceFault::Stopped { .. }))).collect()
+    (0..w.apps.len())
+        .map(|a| w.apps[a].stopped.is_some() || matches!(service_fault(w, a), Some(ServiceFault::Stopped { .. })))
+        .collect()
+}
+
+/// For each app, the faults that keep its service stopped now, overruled or
+/// not: when they change (the page broke or fixed something), a start by
+/// hand no longer overrules them ([`forget_starts_by_hand`]).
+pub fn stopping_faults(w: &World) -> Vec<Vec<Fault>> {
+    (0..w.apps.len().min(w.scenario.apps.len()))
+        .map(|a| {
+            let name = &w.scenario.apps[a].name;
+            w.scenario.faults.iter().filter(|f| matches!(f.service_fault(w.now, name), Some(ServiceFault::Stopped { .. }))).cloned().collect()
+        })
+        .collect()
+}
+
+/// The faults changed: an app whose stopping faults ([`stopping_faults`])
+/// are not those of `before` forgets its start by hand.
+pub fn forget_starts_by_hand(w: &mut World, before: &[Vec<Fault>]) {
+    let after = stopping_faults(w);
+    for (a, now) in after.iter().enumerate() {
+        if before.get(a) != Some(now) {
+            w.apps[a].started_by_hand = None;
+        }
+    }
 }
 
 /// The faults changed (`before`: [`stopped_services`] under the old ones).
@@ -525,8 +579,17 @@ fn die(w: &mut World, a: usize, oom: bool, rss_mb: u64) {
     let _ = tag;
     w.stats.app_crashes += 1;
     let now = w.now;
+    end_process(w, a, Exit { at: now, cause: if oom { ExitCause::OomKilled } else { ExitCause::Crashed } });
+    let generation = w.apps[a].generation;
+    w.schedule(cfg.restart_ms * 1_000, Event::AppRestarted { app: a, generation });
+}
+
+/// The process ends (`exit`): what the kernel does with its connections.
+/// Those whose request it had read, or idle ones, close with FIN; those
+/// with unread data in the socket get RST.
+fn end_process(w: &mut World, a: usize, exit: Exit) {
     let p = &mut w.apps[a];
-    p.last_exit = Some(Exit { at: now, cause: if oom { ExitCause::OomKilled } else { ExitCause::Crashed } });
+    p.last_exit = Some(exit);
     p.running = false;
     p.generation += 1;
     p.busy = 0;
@@ -544,8 +607,97 @@ fn die(w: &mut World, a: usize, oom: bool, rss_mb: u64) {
         c.queued = false;
         w.schedule(hop, Event::ProxyUpstreamClosed { conn, reset });
     }
-    let generation = w.apps[a].generation;
-    w.schedule(cfg.restart_ms * 1_000, Event::AppRestarted { app: a, generation });
+}
+
+/// What `systemctl` asks of an app's unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnitAction {
+    Start,
+    Stop,
+    Restart,
+    Reload,
+}
+
+/// How a unit job ended, as `systemctl` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobResult {
+    /// Done, or nothing to do (starting a running unit, stopping a stopped one).
+    Done,
+    /// A control process (nginx's `ExecStartPre=nginx -t`, a reload's
+    /// configuration check) exited with an error.
+    Failed,
+    /// A reload of a unit that is not active.
+    NotActive,
+    /// A reload of a unit without `ExecReload=` (the apps' units).
+    NotApplicable,
+}
+
+/// Whether app `a`'s service runs now as systemd sees it (a process, or
+/// one that died and waits for its automatic restart), not stopped by hand
+/// or by a fault.
+pub fn service_active(w: &World, a: usize) -> bool {
+    w.apps[a].stopped.is_none() && !matches!(service_fault(w, a), Some(ServiceFault::Stopped { .. }))
+}
+
+fn systemd_line(w: &mut World, a: usize, msg: &str) {
+    let l = journal(w, a, "systemd[1]", msg);
+    w.app_log.push(l);
+}
+
+/// `systemctl start|stop|restart|reload` on app `a`'s unit, now. A stop
+/// sends SIGTERM: node exits at once and the kernel closes its connections
+/// as for any death, but systemd does not restart it. A start runs a new
+/// process (cancelling a pending automatic restart) and overrules a fault
+/// that kept the service stopped; a fault that breaks the process itself
+/// (an OOM, a crash) breaks the new one too. The unit has no
+/// `ExecReload=`.
+pub fn unit_action(w: &mut World, a: usize, action: UnitAction) -> JobResult {
+    if a >= w.apps.len() || a >= w.scenario.apps.len() {
+        return JobResult::Done;
+    }
+    let name = w.scenario.apps[a].name.clone();
+    let now = w.now;
+    match action {
+        UnitAction::Reload => JobResult::NotApplicable,
+        UnitAction::Stop => {
+            if !service_active(w, a) {
+                return JobResult::Done;
+            }
+            if w.apps[a].running {
+                systemd_line(w, a, &format!("Stopping {name}.service..."));
+                end_process(w, a, Exit { at: now, cause: ExitCause::Stopped });
+                systemd_line(w, a, &format!("{name}.service: Deactivated successfully."));
+            } else {
+                // Waiting for its automatic restart: the restart job is cancelled.
+                w.apps[a].generation += 1;
+            }
+            systemd_line(w, a, &format!("Stopped {name}.service."));
+            w.apps[a].stopped = Some(now);
+            JobResult::Done
+        }
+        UnitAction::Start | UnitAction::Restart => {
+            let active = service_active(w, a);
+            if active && w.apps[a].running && action == UnitAction::Start {
+                return JobResult::Done;
+            }
+            if active && w.apps[a].running {
+                systemd_line(w, a, &format!("Stopping {name}.service..."));
+                end_process(w, a, Exit { at: now, cause: ExitCause::Stopped });
+                systemd_line(w, a, &format!("{name}.service: Deactivated successfully."));
+                systemd_line(w, a, &format!("Stopped {name}.service."));
+            } else if !w.apps[a].running {
+                // A pending automatic restart is cancelled: this start replaces it.
+                w.apps[a].generation += 1;
+            }
+            let p = &mut w.apps[a];
+            p.running = true;
+            p.stopped = None;
+            p.started = now;
+            p.started_by_hand = Some(now);
+            systemd_line(w, a, &format!("Started {name}.service."));
+            JobResult::Done
+        }
+    }
 }
 
 /// systemd brings the process back.
@@ -570,10 +722,11 @@ pub fn state(w: &World, a: usize) -> &'static str {
         return "down";
     }
     let name = &w.scenario.apps[a].name;
+    let by_hand = w.apps[a].started_by_hand;
     w.base
         .faults
         .iter()
-        .find(|f| f.targets(name) && f.in_window(w.now))
+        .find(|f| f.targets(name) && f.in_window(w.now) && !overruled(f, w.now, name, by_hand))
         .map(|f| f.kind.app_state())
         .unwrap_or("listening")
 }

@@ -2,14 +2,38 @@
 //! flavour, pops events in (time, sequence) order and routes each to the
 //! party it concerns. Nothing here knows about any particular fault.
 
-use super::app;
+use super::app::{self, JobResult, UnitAction};
 use super::client;
 use super::fault::Fault;
 use super::proxy::Proxy;
 use super::scenario::{RequestSpec, Scenario, ScenarioError};
 use super::time::SimTime;
 use super::window::Window;
-use super::world::{Event, Exchange, ReqId, World};
+use super::scenario::Flavor;
+use super::world::{Event, Exchange, ReqId, UnitEntry, World};
+
+/// The proxies' systemd units (Debian 12's packages): name and `Description=`.
+pub fn proxy_unit(flavor: Flavor) -> (&'static str, &'static str) {
+    match flavor {
+        Flavor::Nginx => ("nginx.service", "A high performance web server and a reverse proxy server"),
+        Flavor::Haproxy => ("haproxy.service", "HAProxy Load Balancer"),
+    }
+}
+
+/// Debian 12's HAProxy package, as `haproxy -v` and its notices name it.
+pub const HAPROXY_VERSION: &str = "2.6.12-1+deb12u4";
+
+/// The host the proxy runs on, as its journal names it.
+const HOST: &str = "web1";
+
+/// What checking the proxy's configuration printed (`nginx -t`'s
+/// `[emerg]` line, `haproxy -c`'s `[ALERT]`s), and whether it passed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigCheck {
+    pub ok: bool,
+    /// The lines the proxy's start-up code wrote on stderr.
+    pub stderr: Vec<String>,
+}
 
 /// Stops a run that would otherwise never end (a bug, or a hostile scenario).
 pub const MAX_EVENTS_PER_RUN: u64 = 200_000_000;
@@ -101,7 +125,12 @@ impl Simulation {
         let proxy = self.proxy.flavor();
         match event {
             Event::ClientArrival => client::on_arrival(w, &mut self.arrivals_sent),
-            Event::ClientSend(id) => client::on_send(w, id),
+            Event::ClientSend(id) => {
+                client::on_send(w, id);
+                if w.proxy_stopped {
+                    explain_stopped_proxy(w, id);
+                }
+            }
             Event::ProxyReceive(id) => {
                 let n = w.next_connection_number();
                 w.exchanges[id].client_connection = n;
@@ -185,18 +214,194 @@ impl Simulation {
             self.world.guards = super::client::guards::Guards::new(&base.clients.retry);
         }
         let stopped = app::stopped_services(&self.world);
+        let stoppers = app::stopping_faults(&self.world);
         let (was_running, old_flavor) = (self.world.proxy_running, self.world.scenario.proxy.flavor);
         self.world.base = base;
         self.world.scenario = super::world::effective(&self.world.base);
-        self.world.proxy_running = true;
+        // A proxy stopped by hand stays stopped (its configuration is read
+        // when it starts), unless the other proxy takes its place.
+        if old_flavor != self.world.scenario.proxy.flavor {
+            self.world.proxy_stopped = false;
+        }
+        let restart_proxy = !self.world.proxy_stopped;
+        if restart_proxy {
+            self.world.proxy_running = true;
+        }
         self.world.sync_apps();
+        app::forget_starts_by_hand(&mut self.world, &stoppers);
         app::on_reload(&mut self.world, &stopped);
+        if !restart_proxy {
+            return;
+        }
         self.proxy = Proxy::start(&mut self.world);
         // A reload keeps a running proxy's master process; a failed one, or
         // a switch to the other proxy, starts (or fails) anew.
         if !was_running || !self.world.proxy_running || old_flavor != self.world.scenario.proxy.flavor {
             self.world.proxy_since = self.world.now;
         }
+    }
+
+    /// `systemctl start|stop|restart|reload` on app `a`'s unit, now (see
+    /// `app::unit_action`).
+    pub fn app_unit(&mut self, a: usize, action: UnitAction) -> JobResult {
+        self.world.service_commands += 1;
+        app::unit_action(&mut self.world, a, action)
+    }
+
+    /// `systemctl start|stop|restart|reload` on the proxy's unit, now.
+    /// A start runs the proxy's start-up on the current configuration (it
+    /// fails as nginx's `ExecStartPre=nginx -t` or HAProxy's `-c` does); a
+    /// stop ends it: nothing listens on its port. A reload checks the
+    /// configuration first and, if it passes, re-reads it (nginx's new
+    /// workers, HAProxy's re-exec); if it fails the running proxy keeps its
+    /// old configuration. Each writes the unit's journal lines.
+    pub fn proxy_unit(&mut self, action: UnitAction) -> JobResult {
+        self.world.service_commands += 1;
+        let running = self.world.proxy_running;
+        match action {
+            UnitAction::Stop if !running => JobResult::Done,
+            UnitAction::Stop => {
+                self.stop_proxy();
+                JobResult::Done
+            }
+            UnitAction::Start if running => JobResult::Done,
+            UnitAction::Start => self.start_proxy(),
+            UnitAction::Restart => {
+                if running {
+                    self.stop_proxy();
+                }
+                self.start_proxy()
+            }
+            UnitAction::Reload if !running => JobResult::NotActive,
+            UnitAction::Reload => self.reload_proxy_unit(),
+        }
+    }
+
+    /// What the proxy's start-up would print on the current configuration,
+    /// run as process `pid` (`nginx -t`, `haproxy -c`, a reload's check):
+    /// the very start-up code the run uses, on a scratch copy of the world,
+    /// so nothing in the run changes.
+    pub fn check_config(&self, pid: u32) -> ConfigCheck {
+        let mut scratch = World::new(self.world.base.clone());
+        scratch.now = self.world.now;
+        scratch.scenario.proxy.worker_pid = match scratch.scenario.proxy.flavor {
+            // nginx names its master (worker - 1) in the `[emerg]` line.
+            Flavor::Nginx => pid.saturating_add(1),
+            Flavor::Haproxy => pid,
+        };
+        let _ = Proxy::start(&mut scratch);
+        ConfigCheck { ok: scratch.proxy_running, stderr: scratch.proxy_stderr.lines().cloned().collect() }
+    }
+
+    /// The running proxy re-reads its configuration now (nginx's SIGHUP:
+    /// `nginx -s reload`; the caller has checked it passes). Requests in
+    /// flight are not cut; the proxy's new processes take the next ones.
+    pub fn reread_proxy_config(&mut self) {
+        self.world.service_commands += 1;
+        if self.world.proxy_running {
+            self.proxy = Proxy::start(&mut self.world);
+        }
+    }
+
+    /// The first service command fixes the start the journal shows first.
+    fn begin_unit_journal(&mut self) {
+        if self.world.proxy_journal.is_empty() {
+            let w = &mut self.world;
+            let entry = UnitEntry::Start { at: w.proxy_since, ok: w.proxy_running, stderr: (0, w.proxy_stderr.total()) };
+            w.unit_entry(entry);
+        }
+    }
+
+    fn unit_line(&mut self, tag: &str, msg: &str) {
+        let t = self.world.clock.journal(self.world.now);
+        self.world.unit_entry(UnitEntry::Line(format!("{t} {HOST} {tag}: {msg}")));
+    }
+
+    fn stop_proxy(&mut self) {
+        self.begin_unit_journal();
+        let (unit, desc) = proxy_unit(self.world.scenario.proxy.flavor);
+        self.unit_line("systemd[1]", &format!("Stopping {unit} - {desc}..."));
+        if self.world.scenario.proxy.flavor == Flavor::Haproxy {
+            // The master gets SIGTERM (KillMode=mixed) and its worker too.
+            let worker = self.world.scenario.proxy.worker_pid;
+            let master = worker.saturating_sub(1);
+            let tag = format!("haproxy[{master}]");
+            for msg in [
+                format!("[NOTICE]   ({master}) : haproxy version is {HAPROXY_VERSION}"),
+                format!("[NOTICE]   ({master}) : path to executable is /usr/sbin/haproxy"),
+                format!("[WARNING]  ({master}) : Exiting Master process..."),
+                format!("[ALERT]    ({master}) : Current worker ({worker}) exited with code 143 (Terminated)"),
+                format!("[WARNING]  ({master}) : All workers exited. Exiting... (0)"),
+            ] {
+                self.unit_line(&tag, &msg);
+            }
+        }
+        self.unit_line("systemd[1]", &format!("{unit}: Deactivated successfully."));
+        self.unit_line("systemd[1]", &format!("Stopped {unit} - {desc}."));
+        let w = &mut self.world;
+        w.proxy_running = false;
+        w.proxy_stopped = true;
+        w.proxy_since = w.now;
+    }
+
+    fn start_proxy(&mut self) -> JobResult {
+        self.begin_unit_journal();
+        let from = self.world.proxy_stderr.total();
+        self.world.proxy_running = true;
+        self.world.proxy_stopped = false;
+        self.proxy = Proxy::start(&mut self.world);
+        let w = &mut self.world;
+        w.proxy_since = w.now;
+        let entry = UnitEntry::Start { at: w.now, ok: w.proxy_running, stderr: (from, w.proxy_stderr.total()) };
+        w.unit_entry(entry);
+        if w.proxy_running {
+            JobResult::Done
+        } else {
+            JobResult::Failed
+        }
+    }
+
+    /// `systemctl reload` of the running proxy: Debian's `ExecReload=`
+    /// (nginx: `nginx -s reload`, which reads the configuration before it
+    /// signals; HAProxy: `haproxy -c -q`, then SIGUSR2 to the master).
+    fn reload_proxy_unit(&mut self) -> JobResult {
+        self.begin_unit_journal();
+        let flavor = self.world.scenario.proxy.flavor;
+        let (unit, desc) = proxy_unit(flavor);
+        self.unit_line("systemd[1]", &format!("Reloading {unit} - {desc}..."));
+        let pid = self.world.spawn_pid();
+        let check = self.check_config(pid);
+        let tag = match flavor {
+            Flavor::Nginx => format!("nginx[{pid}]"),
+            Flavor::Haproxy => format!("haproxy[{pid}]"),
+        };
+        if !check.ok {
+            if flavor == Flavor::Haproxy {
+                self.unit_line(&tag, &format!("[NOTICE]   ({pid}) : haproxy version is {HAPROXY_VERSION}"));
+                self.unit_line(&tag, &format!("[NOTICE]   ({pid}) : path to executable is /usr/sbin/haproxy"));
+            }
+            for l in &check.stderr {
+                self.unit_line(&tag, l);
+            }
+            self.unit_line("systemd[1]", &format!("{unit}: Control process exited, code=exited, status=1/FAILURE"));
+            self.unit_line("systemd[1]", &format!("Reload failed for {unit} - {desc}."));
+            return JobResult::Failed;
+        }
+        match flavor {
+            Flavor::Nginx => {
+                let date = self.world.clock.error_log(self.world.now);
+                self.unit_line(&tag, &format!("{date} [notice] {pid}#{pid}: signal process started"));
+            }
+            Flavor::Haproxy => {
+                let master = self.world.scenario.proxy.worker_pid.saturating_sub(1);
+                let mtag = format!("haproxy[{master}]");
+                self.unit_line(&mtag, &format!("[NOTICE]   ({master}) : Reloading HAProxy"));
+                self.unit_line(&mtag, &format!("[NOTICE]   ({master}) : Loading success."));
+            }
+        }
+        self.reread_proxy_config();
+        self.unit_line("systemd[1]", &format!("Reloaded {unit} - {desc}."));
+        JobResult::Done
     }
 
     /// When the next scheduled event is due, if any.
@@ -250,6 +455,20 @@ impl Simulation {
                 out.push_str(&format!("  {} {}\n", at.offset_label(), state.as_str()));
             }
         }
+        if !w.proxy_journal.is_empty() {
+            out.push_str("== proxy unit\n");
+            for e in &w.proxy_journal {
+                match e {
+                    UnitEntry::Start { at, ok, .. } => {
+                        out.push_str(&format!("  {} start {}\n", at.offset_label(), if *ok { "ok" } else { "failed" }))
+                    }
+                    UnitEntry::Line(l) => {
+                        out.push_str(l);
+                        out.push('\n');
+                    }
+                }
+            }
+        }
         for (name, log) in [
             ("proxy stderr", &w.proxy_stderr),
             ("client console", &w.console),
@@ -264,6 +483,20 @@ impl Simulation {
             }
         }
         out
+    }
+}
+
+/// A request sent while the proxy is stopped by hand: the client's own
+/// explanation blames a configuration nginx refused; here it was stopped.
+fn explain_stopped_proxy(w: &mut World, id: ReqId) {
+    let Some(ex) = w.exchanges.get_mut(id) else { return };
+    if ex.client_result == Some(super::world::ClientResult::ConnectFailed) {
+        let (unit, _) = proxy_unit(w.scenario.proxy.flavor);
+        ex.explanation = Some(format!(
+            "{unit} is stopped (systemctl stop): nothing listens on the proxy's port, so the kernel refuses the connection. \
+             There is no HTTP status at all. systemctl start {} brings it back.",
+            unit.trim_end_matches(".service")
+        ));
     }
 }
 

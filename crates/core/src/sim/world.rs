@@ -436,6 +436,27 @@ pub struct Stats {
     pub throttle_denied: u64,
 }
 
+/// One entry of the proxy unit's journal (`World::proxy_journal`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UnitEntry {
+    /// The proxy was started at `at` and came up (`ok`) or failed; it
+    /// printed `World::proxy_stderr`'s lines `stderr.0..stderr.1` (counted
+    /// over every line ever written). The terminal's journal renders it.
+    Start { at: SimTime, ok: bool, stderr: (u64, u64) },
+    /// A journal line as journald prints it (`Nov 21 04:43:44 web1 systemd[1]: …`).
+    Line(String),
+}
+
+impl World {
+    /// Adds an entry to the proxy unit's journal (the newest `LOG_CAPACITY` stay).
+    pub fn unit_entry(&mut self, entry: UnitEntry) {
+        if self.proxy_journal.len() >= LOG_CAPACITY {
+            self.proxy_journal.pop_front();
+        }
+        self.proxy_journal.push_back(entry);
+    }
+}
+
 pub struct World {
     pub now: SimTime,
     pub clock: Clock,
@@ -479,6 +500,21 @@ pub struct World {
     /// Since when the proxy service is in its current state (running since,
     /// or failed since): the last start that changed it.
     pub proxy_since: SimTime,
+    /// `systemctl stop` (or `nginx -s`'s signals) stopped the proxy: it is
+    /// inactive, not failed, and the page's changes do not start it.
+    pub proxy_stopped: bool,
+    /// What service commands did to the proxy's unit (starts, and the
+    /// journal lines of stops and reloads), oldest first: the newest
+    /// `LOG_CAPACITY`. Empty until the first one; its first entry is then
+    /// the start the run began with.
+    pub proxy_journal: std::collections::VecDeque<UnitEntry>,
+    /// Processes started on the host by the terminal (`nginx -t`, …), for
+    /// their process ids.
+    pub spawned: u32,
+    /// Service commands run (`systemctl start|stop|restart|reload`, `nginx
+    /// -s reload`): the page re-renders when it moves, even if no request
+    /// or virtual time did.
+    pub service_commands: u64,
     /// The app processes, parallel to `scenario.apps`.
     pub apps: Vec<super::app::AppProc>,
     /// Client operations (logical requests), by id; retired with their tries.
@@ -520,6 +556,10 @@ impl World {
             events_processed: 0,
             proxy_running: true,
             proxy_since: SimTime::ZERO,
+            proxy_stopped: false,
+            proxy_journal: std::collections::VecDeque::new(),
+            spawned: 0,
+            service_commands: 0,
             apps: Vec::new(),
             ops: Window::new(),
             retain: None,
@@ -921,6 +961,15 @@ impl World {
         let hop = self.hop();
         self.schedule(hop, Event::AppSyn { conn, syn: 0 });
         conn
+    }
+
+    /// A process id for a process the terminal starts now (`nginx -t`, a
+    /// reload's signaller): above every process the scenario names, in the
+    /// order they are started, as Linux hands them out.
+    pub fn spawn_pid(&mut self) -> u32 {
+        self.spawned = self.spawned.saturating_add(1);
+        let highest = self.scenario.apps.iter().map(|a| a.pid).chain([self.scenario.proxy.worker_pid]).max().unwrap_or(0);
+        highest.saturating_add(self.spawned)
     }
 
     /// Calendar seconds now (nginx's `ngx_time()`).

@@ -1,0 +1,273 @@
+//! The proxies' own command-line tools on web1: `nginx -t`, `nginx -s
+//! reload`, `nginx -v` (nginx 1.22.1, Debian's build, whose error log
+//! before the configuration is read is stderr) and `haproxy -c -f
+//! /etc/haproxy/haproxy.cfg`, `haproxy -v` (HAProxy 2.6.12). A
+//! configuration test runs the engine's own start-up code on a scratch copy
+//! of the run (`Simulation::check_config`), so it fails exactly when, and
+//! with the very line with which, the proxy would refuse to start. The
+//! texts were checked against the real binaries: docs/research/terminal-actions.md.
+//! Only the proxy the scenario runs is installed.
+
+use crate::sim::engine::HAPROXY_VERSION;
+use crate::sim::scenario::Flavor;
+
+use super::host::User;
+use super::{Ctx, Res};
+
+const NGINX_CONF: &str = "/etc/nginx/nginx.conf";
+const HAPROXY_CFG: &str = "/etc/haproxy/haproxy.cfg";
+
+/// The proxy the scenario does not run is not installed.
+fn other_proxy(cmd: &str, instead: &str) -> Res {
+    Res::with(String::new(), format!("bash: {cmd}: command not found\n(this host's proxy is the other one: try {instead}; help lists the commands)\n"), 127)
+}
+
+fn flavor(ctx: &Ctx<'_>) -> Flavor {
+    ctx.sim.world().scenario.proxy.flavor
+}
+
+/// `nginx [-t|-T|-q|-v|-V|-s SIGNAL|-c FILE|-g DIRECTIVES|-p PREFIX]`.
+pub(super) fn nginx(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
+    if flavor(ctx) != Flavor::Nginx {
+        return other_proxy("nginx", "haproxy -c -f /etc/haproxy/haproxy.cfg");
+    }
+    let (mut test, mut dump, mut quiet, mut version) = (false, false, false, false);
+    let mut signal: Option<String> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty()) else {
+            return Res::with(String::new(), format!("nginx: invalid option: \"{a}\"\n"), 1);
+        };
+        // nginx reads each letter of an option word, and a value either
+        // glued to its letter or in the next word.
+        let mut chars = flags.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                't' => test = true,
+                'T' => {
+                    test = true;
+                    dump = true;
+                }
+                'q' => quiet = true,
+                'v' | 'V' => version = true,
+                'h' | '?' => return Res::with(String::new(), usage(), 0),
+                's' | 'c' | 'g' | 'p' | 'e' => {
+                    let glued: String = chars.by_ref().collect();
+                    let value = if glued.is_empty() { it.next().cloned() } else { Some(glued) };
+                    let Some(value) = value else {
+                        return Res::with(String::new(), format!("nginx: option \"-{c}\" requires {}\n", requires(c)), 1);
+                    };
+                    match c {
+                        's' => match value.as_str() {
+                            "stop" | "quit" | "reopen" | "reload" => signal = Some(value),
+                            _ => return Res::with(String::new(), format!("nginx: invalid option: \"-s {value}\"\n"), 1),
+                        },
+                        'c' if value != NGINX_CONF => {
+                            return Res::with(String::new(), format!("nginx: this lab's nginx reads {NGINX_CONF} only (not {value})\n"), 1)
+                        }
+                        'p' if value.trim_end_matches('/') != "/usr/share/nginx" => {
+                            return Res::with(String::new(), "nginx: this lab's nginx runs with its default prefix only (-p /usr/share/nginx)\n".into(), 1)
+                        }
+                        _ => {} // -g DIRECTIVES and -e FILE: nothing the lab's answers depend on
+                    }
+                    break;
+                }
+                other => return Res::with(String::new(), format!("nginx: invalid option: \"{other}\"\n"), 1),
+            }
+        }
+    }
+    if version {
+        return Res::with(String::new(), "nginx version: nginx/1.22.1\n".into(), 0);
+    }
+    if ctx.user != User::Root {
+        return Res::with(
+            String::new(),
+            "nginx: this terminal runs nginx's tools as root only (its error log, pid file and certificates are root's)\n".into(),
+            1,
+        );
+    }
+    if dump {
+        return Res::with(
+            String::new(),
+            "nginx -T is not simulated: this lab models only /etc/nginx/conf.d/gateway-lab.conf (cat it); nginx -t tests the configuration\n".into(),
+            1,
+        );
+    }
+    if test {
+        return nginx_test(ctx, quiet);
+    }
+    match signal.as_deref() {
+        Some("reload") => nginx_reload(ctx),
+        Some("reopen") => nginx_signal(ctx, false),
+        Some(other) => Res::with(
+            String::new(),
+            format!("nginx -s {other} is not simulated here; stop nginx with systemctl stop nginx\n"),
+            1,
+        ),
+        None => Res::with(
+            String::new(),
+            "starting a second nginx by hand is not simulated here; use systemctl start|restart|reload nginx, or nginx -t\n".into(),
+            1,
+        ),
+    }
+}
+
+fn requires(c: char) -> &'static str {
+    match c {
+        's' => "signal name",
+        'c' | 'e' => "file name",
+        'g' => "parameters",
+        _ => "prefix path",
+    }
+}
+
+fn usage() -> String {
+    "\
+nginx version: nginx/1.22.1
+Usage: nginx [-?hvVtTq] [-s signal] [-p prefix]
+             [-e filename] [-c filename] [-g directives]
+
+Options:
+  -?,-h         : this help
+  -v            : show version and exit
+  -V            : show version and configure options then exit
+  -t            : test configuration and exit
+  -T            : test configuration, dump it and exit
+  -q            : suppress non-error messages during configuration testing
+  -s signal     : send signal to a master process: stop, quit, reopen, reload
+  -p prefix     : set prefix path (default: /usr/share/nginx/)
+  -e filename   : set error log file (default: stderr)
+  -c filename   : set configuration file (default: /etc/nginx/nginx.conf)
+  -g directives : set global directives out of configuration file
+
+"
+    .to_string()
+}
+
+/// `nginx -t [-q]`: what nginx 1.22.1 prints on stderr.
+fn nginx_test(ctx: &mut Ctx<'_>, quiet: bool) -> Res {
+    let pid = ctx.sim.world_mut().spawn_pid();
+    let check = ctx.sim.check_config(pid);
+    let mut err = String::new();
+    for l in &check.stderr {
+        err.push_str(l);
+        err.push('\n');
+    }
+    if check.ok {
+        if !quiet {
+            err.push_str(&format!("nginx: the configuration file {NGINX_CONF} syntax is ok\n"));
+            err.push_str(&format!("nginx: configuration file {NGINX_CONF} test is successful\n"));
+        }
+        Res::with(String::new(), err, 0)
+    } else {
+        err.push_str(&format!("nginx: configuration file {NGINX_CONF} test failed\n"));
+        Res::with(String::new(), err, 1)
+    }
+}
+
+/// `nginx -s reload`: the signaller reads the configuration first (a
+/// failure stops it there, and the running nginx keeps its configuration),
+/// then signals the master named in /run/nginx.pid, which re-reads it.
+fn nginx_reload(ctx: &mut Ctx<'_>) -> Res {
+    nginx_signal(ctx, true)
+}
+
+fn nginx_signal(ctx: &mut Ctx<'_>, reload: bool) -> Res {
+    let pid = ctx.sim.world_mut().spawn_pid();
+    let check = ctx.sim.check_config(pid);
+    if !check.ok {
+        let err: String = check.stderr.iter().map(|l| format!("{l}\n")).collect();
+        return Res::with(String::new(), err, 1);
+    }
+    let w = ctx.sim.world();
+    let date = w.clock.error_log(w.now);
+    let mut err = format!("{date} [notice] {pid}#{pid}: signal process started\n");
+    if !w.proxy_running {
+        err.push_str(&format!("{date} [error] {pid}#{pid}: open() \"/run/nginx.pid\" failed (2: No such file or directory)\n"));
+        return Res::with(String::new(), err, 1);
+    }
+    if reload {
+        ctx.sim.reread_proxy_config();
+    }
+    Res::with(String::new(), err, 0)
+}
+
+/// `haproxy -c [-q] -f FILE`, `haproxy -v`.
+pub(super) fn haproxy(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
+    if flavor(ctx) != Flavor::Haproxy {
+        return other_proxy("haproxy", "nginx -t");
+    }
+    let (mut check, mut quiet, mut version) = (false, false, false);
+    let mut files: Vec<String> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-c" => check = true,
+            "-q" => quiet = true,
+            "-v" | "-vv" => version = true,
+            "-V" => quiet = false,
+            "-f" => match it.next() {
+                Some(f) => files.push(f.clone()),
+                None => return Res::with(String::new(), haproxy_usage(), 1),
+            },
+            s if s.starts_with("-f") && s.len() > 2 => files.push(s[2..].to_string()),
+            _ => return Res::with(String::new(), haproxy_usage(), 1),
+        }
+    }
+    if version {
+        return Res::with(haproxy_version(), String::new(), 0);
+    }
+    if !check {
+        return Res::with(
+            String::new(),
+            "starting a second HAProxy by hand is not simulated here; use systemctl start|restart|reload haproxy, or haproxy -c -f /etc/haproxy/haproxy.cfg\n".into(),
+            1,
+        );
+    }
+    if files.is_empty() {
+        return Res::with(haproxy_version(), haproxy_usage(), 1);
+    }
+    let pid = ctx.sim.world_mut().spawn_pid();
+    let notices = format!(
+        "[NOTICE]   ({pid}) : haproxy version is {HAPROXY_VERSION}\n[NOTICE]   ({pid}) : path to executable is /usr/sbin/haproxy\n"
+    );
+    if let Some(missing) = files.iter().find(|f| f.as_str() != HAPROXY_CFG) {
+        if quiet {
+            return Res::status(1);
+        }
+        let err = format!("{notices}[ALERT]    ({pid}) : config : Cannot open configuration file/directory {missing} : No such file or directory\n");
+        return Res::with(String::new(), err, 1);
+    }
+    let result = ctx.sim.check_config(pid);
+    if result.ok {
+        return Res::with(if quiet { String::new() } else { "Configuration file is valid\n".into() }, String::new(), 0);
+    }
+    if quiet {
+        return Res::status(1);
+    }
+    let mut err = notices;
+    for l in &result.stderr {
+        err.push_str(l);
+        err.push('\n');
+    }
+    Res::with(String::new(), err, 1)
+}
+
+fn haproxy_version() -> String {
+    format!(
+        "HAProxy version {HAPROXY_VERSION} 2026/10/17 - https://haproxy.org/\n\
+Status: long-term supported branch - will stop receiving fixes around Q2 2027.\n\
+Known bugs: http://www.haproxy.org/bugs/bugs-2.6.12.html\n\
+Running on: Linux 6.1.0-27-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.115-1 x86_64\n"
+    )
+}
+
+fn haproxy_usage() -> String {
+    "Usage : haproxy [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]\n        \
+[ -p <pidfile> ] [ -m <max megs> ] [ -C <dir> ] [-- <cfgfile>*]\n        \
+-v displays version ; -vv shows known build options.\n        \
+-q quiet mode : don't display messages\n        \
+-c check mode : only check config files and exit\n        \
+(this terminal simulates -c, -q, -f and -v; see help)\n"
+        .to_string()
+}
