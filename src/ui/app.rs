@@ -208,7 +208,20 @@ pub fn App() -> impl IntoView {
             <main>
                 <Lessons lessons broken=broken_lessons initial=lesson />
                 <Topology model=topology on_select=select />
-                <Controls fault_id=fault_id on_fault=choose_fault on_send=send on_burst=burst />
+                <Controls
+                    fault_id=fault_id
+                    flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor))
+                    pattern=Signal::derive(move || scenario.with(crate::sim::fault::pattern_for))
+                    on_fault=choose_fault
+                    on_send=send
+                    on_burst=burst
+                    on_demonstrate=Callback::new(move |_| {
+                        // Show the first request of the pattern that failed.
+                        if let Ok(d) = pg.run(|s| s.demonstrate()) {
+                            selected.set(d.failed);
+                        }
+                    })
+                />
                 <Palette scenario=scenario error=config_error on_change=set_faults />
                 <ScenarioPicker scenario=scenario on_load=load />
                 <TimeControls
@@ -247,8 +260,13 @@ pub fn App() -> impl IntoView {
             </main>
             {debug_hooks()}
             <footer class="footer">
-                "Virtual time; everything runs in your browser. nginx "
-                {move || pg.with_sim(|s| s.world().scenario.proxy.version.clone())}
+                "Virtual time; everything runs in your browser. "
+                <span data-testid="footer-proxy">
+                    {move || scenario.with(|s| match s.proxy.flavor {
+                        crate::sim::scenario::Flavor::Nginx => format!("nginx {}", s.proxy.version),
+                        crate::sim::scenario::Flavor::Haproxy => format!("HAProxy {}", s.proxy.haproxy.version),
+                    })}
+                </span>
                 " semantics."
             </footer>
         </div>

@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 
+use crate::sim::termination::TerminationState;
 use crate::sim::world::{ClientResult, Exchange};
 
 /// What the client got, in a few words, and its class (ok, warn, fail,
@@ -25,8 +26,18 @@ pub fn headline(e: &Exchange) -> (String, &'static str) {
     (text, e.outcome_class().css())
 }
 
-/// What the client received: status line, headers, body and the engine's
-/// explanation.
+/// The request's httplog line and its termination state in words (the
+/// engine's `TerminationState`), when the proxy is HAProxy.
+pub fn httplog(exchange: Signal<Option<Exchange>>) -> Option<(String, String)> {
+    exchange.with(|e| {
+        let line = e.as_ref()?.access_line.as_ref()?;
+        let state = TerminationState::of_httplog(line)?;
+        Some((line.clone(), state.sentence()))
+    })
+}
+
+/// What the client received: status line, headers, body, the engine's
+/// explanation and, under HAProxy, the log line's termination state.
 #[component]
 pub fn ResponseView(exchange: Signal<Option<Exchange>>) -> impl IntoView {
     let head = move || exchange.with(|e| e.as_ref().map(headline));
@@ -61,6 +72,13 @@ pub fn ResponseView(exchange: Signal<Option<Exchange>>) -> impl IntoView {
             <p class="explanation" data-testid="explanation">
                 {move || exchange.with(|e| e.as_ref().and_then(|e| e.explanation.clone()).unwrap_or_default())}
             </p>
+            {move || httplog(exchange).map(|(line, sentence)| view! {
+                <div class="httplog" data-testid="termination">
+                    <span class="httplog-title">"HAProxy log (option httplog)"</span>
+                    <code class="httplog-line">{line}</code>
+                    <p class="termination-sentence" data-testid="termination-sentence">{sentence}</p>
+                </div>
+            })}
         </section>
     }
 }

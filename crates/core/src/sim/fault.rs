@@ -455,6 +455,36 @@ impl FaultKind {
         }
     }
 
+    /// The title in the chosen proxy's words (`title` names nginx's directives).
+    pub fn title_in(&self, flavor: Flavor) -> &'static str {
+        match (self, flavor) {
+            (FaultKind::SlowApp { .. }, Flavor::Haproxy) => "App slower than timeout server",
+            (FaultKind::OversizedHeader { .. }, Flavor::Haproxy) => "Header larger than HAProxy's buffer",
+            (FaultKind::RateLimited { .. }, Flavor::Haproxy) => "Rate limited by http-request deny",
+            _ => self.title(),
+        }
+    }
+
+    /// The cause in the chosen proxy's words (`cause` tells nginx's story).
+    pub fn cause_in(&self, flavor: Flavor) -> &'static str {
+        if flavor == Flavor::Nginx {
+            return self.cause();
+        }
+        match self {
+            FaultKind::WrongPort { .. } => "The app moved to another port (or the config has a typo); HAProxy connects to a port where nothing listens.",
+            FaultKind::UnixSocketMissing { .. } => "The server line names a socket file the app never created (wrong path, app not started, tmpfs wiped).",
+            FaultKind::UnixSocketPermission { .. } => "The app created its socket as its own user with mode 0600; HAProxy's user (haproxy) may not open it.",
+            FaultKind::SlowApp { .. } => "A slow query keeps the app busy longer than HAProxy waits for the response headers (timeout server).",
+            FaultKind::OversizedHeader { .. } => "Huge cookies or a giant header (JWTs, tracing baggage) exceed the proxy's header buffer; HAProxy's (tune.bufsize 16384 minus tune.maxrewrite 1024) holds more than 6000 bytes.",
+            FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) sooner than the proxy stops reusing them; HAProxy's default http-reuse safe keeps each new client's first request off idle server connections.",
+            FaultKind::DnsFailure { .. } => "The server's DNS name does not resolve (typo, record deleted, resolver down); HAProxy resolves it at start-up and refuses to start.",
+            FaultKind::TlsCertInvalid { .. } => "HAProxy verifies the server's certificate (ssl verify required) and it is expired, self-signed or for another name.",
+            FaultKind::TlsHandshakeFailure => "The server line says ssl but the app speaks plain HTTP on that port.",
+            FaultKind::RateLimited { .. } => "An http-request deny rule on a stick table caps each client's request rate; requests above it are denied.",
+            _ => self.cause(),
+        }
+    }
+
     /// The real-world cause, in one line.
     pub fn cause(&self) -> &'static str {
         match self {
