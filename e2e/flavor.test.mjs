@@ -28,7 +28,9 @@ async function withLink(suffix, body) {
 const pattern = '[data-testid=send-pattern]';
 
 test('HAProxy + slow_app: the fix names timeout server, the footer HAProxy, the termination state is explained, no backtick', { timeout: 90_000 }, () =>
-  withLink('?flavor=haproxy&fault=slow_app', async (page) => {
+  // fault= before flavor=: link.rs drops a fault= that comes after flavor= (flavor= creates
+  // the default scenario first, and a scenario already there "wins"); reported, not fixed here.
+  withLink('?fault=slow_app&flavor=haproxy', async (page) => {
     await sendRequest(page);
     await waitForText(page, sel.status, '504 Gateway Time-out');
     const detail = await page.locator('[data-testid=fix-detail]').textContent();
@@ -77,7 +79,7 @@ test('keep-alive mismatch from the picker: one Send is fine, the pattern button 
     await waitForText(page, '[data-testid=error-log]', 'upstream prematurely closed connection while reading response header from upstream');
   }));
 
-test('overload from the picker: the burst of Send 200 is fine, the pattern button reproduces 504 (nginx) and 503 (HAProxy)', { timeout: 120_000 }, async () => {
+test('overload from the picker: one Send is fine, the pattern button reproduces 504 (nginx) and 503 (HAProxy)', { timeout: 120_000 }, async () => {
   for (const [suffix, status] of [['', '504 Gateway Time-out'], ['?flavor=haproxy', '503 Service Unavailable']]) {
     await withLink(suffix, async (page) => {
       await chooseFault(page, 'overload');
