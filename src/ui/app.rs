@@ -224,7 +224,20 @@ pub fn App() -> impl IntoView {
                 <div class="stage" data-testid="stage">
                     <div class="stage-topology"><Topology model=topology on_select=select /></div>
                     <div class="stage-controls">
-                        <Controls fault_id=fault_id on_fault=choose_fault on_send=send on_burst=burst />
+                        <Controls
+                            fault_id=fault_id
+                            flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor))
+                            pattern=Signal::derive(move || scenario.with(crate::sim::fault::pattern_for))
+                            on_fault=choose_fault
+                            on_send=send
+                            on_burst=burst
+                            on_demonstrate=Callback::new(move |_| {
+                                // Show the first request of the pattern that failed.
+                                if let Ok(d) = pg.run(|s| s.demonstrate()) {
+                                    selected.set(d.failed);
+                                }
+                            })
+                        />
                         <RecentRequests chips selected=selected.into() on_select=select />
                     </div>
                     <div class="stage-result">
@@ -270,8 +283,13 @@ pub fn App() -> impl IntoView {
             </main>
             {debug_hooks()}
             <footer class="footer">
-                "Virtual time; everything runs in your browser. nginx "
-                {move || pg.with_sim(|s| s.world().scenario.proxy.version.clone())}
+                "Virtual time; everything runs in your browser. "
+                <span data-testid="footer-proxy">
+                    {move || scenario.with(|s| match s.proxy.flavor {
+                        crate::sim::scenario::Flavor::Nginx => format!("nginx {}", s.proxy.version),
+                        crate::sim::scenario::Flavor::Haproxy => format!("HAProxy {}", s.proxy.haproxy.version),
+                    })}
+                </span>
                 " semantics."
             </footer>
         </div>

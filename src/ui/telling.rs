@@ -2,12 +2,14 @@
 //! happened to the request on screen, in full (the part people search
 //! their own logs for included), with its log and its level. The engine
 //! chooses it (`embed_api::log_line`: nginx's most severe error.log line by
-//! level, else the access.log line; HAProxy's httplog line).
+//! level, else the access.log line; HAProxy's httplog line, with its
+//! termination state in words).
 
 use leptos::prelude::*;
 
 use crate::embed_api;
 use crate::sim::scenario::Flavor;
+use crate::sim::termination::TerminationState;
 use crate::sim::world::Exchange;
 
 /// The log's name as an admin would say it.
@@ -37,6 +39,10 @@ pub fn TellingLine(exchange: Signal<Option<Exchange>>, flavor: Signal<Flavor>) -
                     {move || line().and_then(|l| l.1).map(|lvl| view! { <span class=format!("telling-level level-{lvl}") data-testid="stage-log-level">{lvl}</span> })}
                 </div>
                 <code class="telling-line" data-testid="stage-log-line">{move || line().map(|l| l.2).unwrap_or_default()}</code>
+                // HAProxy's termination state (`sH--`), in words: the engine's `TerminationState`.
+                {move || line().and_then(|l| TerminationState::of_httplog(&l.2)).map(|t| view! {
+                    <p class="termination-sentence" data-testid="termination-sentence">{t.sentence()}</p>
+                })}
             </div>
         </Show>
     }

@@ -19,6 +19,7 @@ use crate::lesson::{Check, Mark, Seen};
 use crate::shell;
 use crate::sim::time::SimTime;
 use crate::sim::world::{Exchange, ReqId};
+use crate::sim::fault::{pattern_for, Pattern, Traffic};
 use crate::sim::{Fault, FaultKind, RequestSpec, Scenario, Simulation};
 
 /// Pause between two batches of requests sent by hand, virtual milliseconds
@@ -55,6 +56,8 @@ pub enum SessionError {
     NothingToFix,
     /// A send of zero requests.
     NothingToSend,
+    /// "Demonstrate" while no fault needs a pattern (`Fault::pattern`): one Send shows it.
+    NoPattern,
 }
 
 impl fmt::Display for SessionError {
@@ -66,6 +69,7 @@ impl fmt::Display for SessionError {
             SessionError::InvalidField { pointer, message } => write!(f, "{pointer}: {message}"),
             SessionError::NothingToFix => write!(f, "nothing is broken, so there is nothing to fix"),
             SessionError::NothingToSend => write!(f, "a send needs at least one request"),
+            SessionError::NoPattern => write!(f, "no fault here needs a traffic pattern: one Send shows it"),
         }
     }
 }
@@ -121,6 +125,16 @@ impl TerminalState {
     pub fn transcript(&self) -> &[Entry] {
         &self.transcript
     }
+}
+
+/// What `Session::demonstrate` did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Demonstration {
+    pub pattern: Pattern,
+    /// The requests it sent, in order.
+    pub sent: Vec<ReqId>,
+    /// The first of them that finished without succeeding (`Exchange::succeeded`).
+    pub failed: Option<ReqId>,
 }
 
 pub struct Session {
@@ -264,6 +278,46 @@ impl Session {
             Speed::Played(_) => self.playing = true,
         }
         Ok(ids)
+    }
+
+    /// Sends the traffic the first fault with a [`Pattern`] needs to show
+    /// itself (`Fault::pattern` for the scenario's proxy): a burst, or a
+    /// request on a kept-alive connection and a second one timed to meet the
+    /// app's idle close. The keep-alive race's second request is timed from
+    /// when the app answered the first, so that first request runs to its end
+    /// now whatever the speed; the rest runs like `send` (instant: to the
+    /// end; played: the clock plays). Returns the requests sent and the first
+    /// of them that failed, the one to show.
+    pub fn demonstrate(&mut self) -> Result<Demonstration> {
+        let pattern = pattern_for(&self.scenario).ok_or(SessionError::NoPattern)?;
+        let sent = match pattern.traffic.clone() {
+            Traffic::Burst { count, gap_ms } => self.send(count, gap_ms)?,
+            Traffic::IdleRace { first, then, idle_ms } => {
+                let start = if self.sim.exchanges().is_empty() { 0 } else { THINK_TIME_MS };
+                let a = self.sim.send_after(start, first);
+                self.sim.run_until_finished(a);
+                // The app wrote its answer one hop before the proxy got it
+                // (the attempt's end) and closes the idle connection
+                // `idle_ms` later. Sent one hop before that instant, the
+                // second request reaches the proxy as the app closes: the
+                // proxy still holds the connection as idle and writes into
+                // it, and the app's FIN arrives one hop later.
+                let hop = self.sim.world().scenario.hop_latency_us;
+                let answered = self.sim.exchanges().get(a).and_then(|e| e.attempts.last()).and_then(|t| t.ended).unwrap_or(self.sim.now());
+                let close = answered.as_micros().saturating_sub(hop) + idle_ms.saturating_mul(1_000);
+                let at = SimTime(close.saturating_sub(hop).max(self.sim.now().as_micros()));
+                let ip = self.sim.world().scenario.clients.ip.clone();
+                let then = RequestSpec { at_ms: at.as_micros() / 1_000, ..then };
+                let b = self.sim.world_mut().add_request(then, ip, at);
+                match self.speed {
+                    Speed::Instant => self.sim.run_until_finished(b),
+                    Speed::Played(_) => self.playing = true,
+                }
+                vec![a, b]
+            }
+        };
+        let failed = sent.iter().copied().find(|&id| self.sim.exchanges().get(id).is_some_and(|e| e.is_finished() && !e.succeeded()));
+        Ok(Demonstration { pattern, sent, failed })
     }
 
     /// The burst button: `BURST` requests at `BURST_RATE` per second.

@@ -342,7 +342,7 @@ fn every_fix_makes_the_next_request_succeed() {
         s.clients.requests = 0;
         s.requests = vec![gateway_core::sim::RequestSpec { at_ms: 20_000, ..Default::default() }];
         let i = s.faults.iter().position(|x| x.kind.id() == f.id()).unwrap();
-        let fix = s.faults[i].fix();
+        let fix = s.faults[i].fix(s.proxy.flavor);
         gateway_core::sim::fault::Fault::apply_fix(&mut s, i);
         let mut sim = Simulation::new(s).unwrap_or_else(|e| panic!("{}: the fixed scenario is invalid: {e}", f.id()));
         sim.run();

@@ -41,6 +41,7 @@ fn messages_name_the_field() {
         (r#"{"version":1,"upstream":{"servers":[]}}"#, "upstream.servers: an upstream block needs at least one server"),
         (r#"{"version":1,"apps":[{"workers":0}]}"#, "apps[0].workers: must be between 1 and 100000"),
         (r#"{"version":1,"apps":[{"listen":"unix:relative.sock"}]}"#, "apps[0].listen: unix socket path must be absolute"),
+        (r#"{"version":1,"apps":[{"latency_jitter_ms":18446744073709551615}]}"#, "apps[0].latency_jitter_ms: must be at most one day"),
         (r#"{"version":1,"faults":[{"type":"melted"}]}"#, "faults[0]: unknown variant `melted`"),
         (r#"{"version":1,"faults":[{"type":"slow_app","delay":5}]}"#, "faults[0]: unknown field `delay`"),
         (r#"{"version":1,"faults":[{"type":"app_down","probability":2}]}"#, "faults[0].probability: must be between 0 and 1, got 2"),

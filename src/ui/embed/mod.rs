@@ -113,7 +113,7 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
                         class="embed-fix"
                         data-testid="embed-fix"
                         disabled=move || !broken()
-                        title=move || scenario.with(|s| s.faults.first().map(|f| { let fix = f.fix(); format!("{}: {}", fix.title, fix.detail) }).unwrap_or_else(|| "Nothing is broken".into()))
+                        title=move || scenario.with(|s| s.faults.first().map(|f| { let fix = f.fix(s.proxy.flavor); format!("{}: {}", fix.title, fix.detail) }).unwrap_or_else(|| "Nothing is broken".into()))
                         on:click=move |_| { let _ = pg.fix(); }
                     >
                         "Fix"

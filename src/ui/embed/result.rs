@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::embed_api;
 use crate::sim::scenario::Flavor;
+use crate::sim::termination::TerminationState;
 use crate::sim::world::Exchange;
 use crate::ui::response::headline;
 
@@ -12,7 +13,7 @@ fn log_title(log: &str) -> &'static str {
     match log {
         "error.log" => "nginx error.log",
         "access.log" => "nginx access.log",
-        _ => "haproxy log",
+        _ => "HAProxy log",
     }
 }
 
@@ -20,6 +21,8 @@ fn log_title(log: &str) -> &'static str {
 pub fn LastRequest(exchange: Signal<Option<Exchange>>, flavor: Signal<Flavor>) -> impl IntoView {
     let head = move || exchange.with(|e| e.as_ref().map(headline));
     let line = move || exchange.with(|e| e.as_ref().filter(|e| e.is_finished()).map(|e| embed_api::log_line(e, flavor.get())));
+    // Under HAProxy: the httplog line's termination state, in words.
+    let termination = move || line().and_then(|(_, l)| l).and_then(|l| TerminationState::of_httplog(&l)).map(|t| t.sentence());
     let explanation = move || exchange.with(|e| e.as_ref().and_then(|e| e.explanation.as_deref()).map(embed_api::one_line).unwrap_or_default());
     view! {
         <div class="embed-result" aria-live="polite">
@@ -36,6 +39,7 @@ pub fn LastRequest(exchange: Signal<Option<Exchange>>, flavor: Signal<Flavor>) -
                     <code class="embed-log-line" data-testid="embed-log-line">{move || line().and_then(|(_, l)| l).unwrap_or_default()}</code>
                 </div>
             </Show>
+            {move || termination().map(|s| view! { <p class="embed-termination" data-testid="embed-termination">{s}</p> })}
             <p class="embed-explanation" data-testid="embed-explanation" title=explanation>{explanation}</p>
         </div>
     }

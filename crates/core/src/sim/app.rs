@@ -269,7 +269,8 @@ pub fn compose_reply(cfg: &super::scenario::App, faults: &[Fault], now: SimTime,
         cfg.latency_ms.saturating_sub(cfg.latency_jitter_ms),
         cfg.latency_ms.saturating_add(cfg.latency_jitter_ms),
     );
-    let after_us = rng.between(lo * 1_000, hi * 1_000);
+    // Validation bounds both (one day), so these cannot overflow; saturate anyway.
+    let after_us = rng.between(lo.saturating_mul(1_000), hi.saturating_mul(1_000));
     let mut reply = AppReply {
         after_us,
         wire: Wire::Http { response: healthy_response(cfg), bad_header_line: None, truncate_body_at: None },

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::http::{chunk, Header, Response, LAST_CHUNK};
 use super::rng::SimRng;
-use super::scenario::{LimitReq, Scenario, ScenarioError};
+use super::scenario::{Flavor, LimitReq, RequestSpec, Scenario, ScenarioError};
 use super::time::SimTime;
 
 /// One active breakage: its kind and knobs, plus when and how often it bites.
@@ -455,6 +455,36 @@ impl FaultKind {
         }
     }
 
+    /// The title in the chosen proxy's words (`title` names nginx's directives).
+    pub fn title_in(&self, flavor: Flavor) -> &'static str {
+        match (self, flavor) {
+            (FaultKind::SlowApp { .. }, Flavor::Haproxy) => "App slower than timeout server",
+            (FaultKind::OversizedHeader { .. }, Flavor::Haproxy) => "Header larger than HAProxy's buffer",
+            (FaultKind::RateLimited { .. }, Flavor::Haproxy) => "Rate limited by http-request deny",
+            _ => self.title(),
+        }
+    }
+
+    /// The cause in the chosen proxy's words (`cause` tells nginx's story).
+    pub fn cause_in(&self, flavor: Flavor) -> &'static str {
+        if flavor == Flavor::Nginx {
+            return self.cause();
+        }
+        match self {
+            FaultKind::WrongPort { .. } => "The app moved to another port (or the config has a typo); HAProxy connects to a port where nothing listens.",
+            FaultKind::UnixSocketMissing { .. } => "The server line names a socket file the app never created (wrong path, app not started, tmpfs wiped).",
+            FaultKind::UnixSocketPermission { .. } => "The app created its socket as its own user with mode 0600; HAProxy's user (haproxy) may not open it.",
+            FaultKind::SlowApp { .. } => "A slow query keeps the app busy longer than HAProxy waits for the response headers (timeout server).",
+            FaultKind::OversizedHeader { .. } => "Huge cookies or a giant header (JWTs, tracing baggage) exceed the proxy's header buffer; HAProxy's (tune.bufsize 16384 minus tune.maxrewrite 1024) holds more than 6000 bytes.",
+            FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) sooner than the proxy stops reusing them; HAProxy's default http-reuse safe keeps each new client's first request off idle server connections.",
+            FaultKind::DnsFailure { .. } => "The server's DNS name does not resolve (typo, record deleted, resolver down); HAProxy resolves it at start-up and refuses to start.",
+            FaultKind::TlsCertInvalid { .. } => "HAProxy verifies the server's certificate (ssl verify required) and it is expired, self-signed or for another name.",
+            FaultKind::TlsHandshakeFailure => "The server line says ssl but the app speaks plain HTTP on that port.",
+            FaultKind::RateLimited { .. } => "An http-request deny rule on a stick table caps each client's request rate; requests above it are denied.",
+            _ => self.cause(),
+        }
+    }
+
     /// The real-world cause, in one line.
     pub fn cause(&self) -> &'static str {
         match self {
@@ -520,6 +550,47 @@ impl FaultKind {
     }
 }
 
+/// The most requests a pattern sends (`session::MAX_SEND`).
+pub const PATTERN_MAX_REQUESTS: u64 = 1_000;
+
+/// `proxy_buffer_size` (in KiB) that holds a header block of `header_bytes`.
+fn nginx_buffer_k(header_bytes: u64) -> u64 {
+    ((header_bytes + 1024).div_ceil(4096) * 4).next_power_of_two()
+}
+
+/// `tune.bufsize` that holds a header block of `header_bytes` (HTX adds a
+/// little per header) with `tune.maxrewrite` (1024) reserved.
+fn haproxy_bufsize_for(header_bytes: u64) -> u64 {
+    (header_bytes + 2 * 1024).next_power_of_two().clamp(16_384, 1 << 20)
+}
+
+/// Traffic that shows a fault one request does not (`Fault::pattern`):
+/// what the button says, what it does and why, and the requests.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pattern {
+    /// The button's words: "Send 1000 at 100/s".
+    pub label: String,
+    /// One or two sentences: the traffic and why the fault needs it.
+    pub description: String,
+    pub traffic: Traffic,
+}
+
+/// The requests of a [`Pattern`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Traffic {
+    /// `count` GETs `gap_ms` apart.
+    Burst { count: u64, gap_ms: u64 },
+    /// `first`, on a connection the app keeps alive for `idle_ms`; once it
+    /// is answered, `then`, timed to reach the proxy as the app's idle timer
+    /// closes that connection (so its FIN crosses the request on the wire).
+    IdleRace { first: RequestSpec, then: RequestSpec, idle_ms: u64 },
+}
+
+/// The pattern of the first fault of `sc` that has one, for its proxy.
+pub fn pattern_for(sc: &Scenario) -> Option<Pattern> {
+    sc.faults.iter().find_map(|f| f.pattern(sc.proxy.flavor))
+}
+
 /// The fix the playground offers for a fault: what it says and what it does.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fix {
@@ -530,40 +601,129 @@ pub struct Fix {
 }
 
 impl Fault {
-    /// The fix for this fault, as the docs would tell an operator.
-    pub fn fix(&self) -> Fix {
+    /// The fix for this fault, as the docs of the chosen proxy would tell an
+    /// operator: the proxy's own directive where the fix is one (nginx's
+    /// `proxy_read_timeout`, HAProxy's `timeout server`), the same
+    /// proxy-neutral step otherwise (start the app, fix the socket path).
+    /// Plain text: no Markdown.
+    pub fn fix(&self, flavor: Flavor) -> Fix {
         let f = |title: &'static str, detail: &str| Fix { title, detail: detail.to_string() };
+        let haproxy = flavor == Flavor::Haproxy;
+        let time = super::proxy::nginx::conf::time;
         match &self.kind {
             FaultKind::AppDown => f("Start the app", "systemctl start app: the process listens on its port again."),
+            FaultKind::WrongPort { .. } if haproxy => f("Fix the port", "Point the server line of backend be_app back at the port the app listens on."),
             FaultKind::WrongPort { .. } => f("Fix the port", "Point the upstream server back at the port the app listens on."),
+            FaultKind::UnixSocketMissing { .. } if haproxy => f("Use the socket the app creates", "Point the server line of backend be_app back at the app's real address."),
             FaultKind::UnixSocketMissing { .. } => f("Use the socket the app creates", "Point proxy_pass back at the app's real address."),
+            FaultKind::UnixSocketPermission { .. } if haproxy => f("Let HAProxy open the socket", "chmod 660 the socket and chgrp it to HAProxy's group (haproxy)."),
             FaultKind::UnixSocketPermission { .. } => f("Let nginx open the socket", "chmod 660 the socket and chgrp it to nginx's group (www-data)."),
             FaultKind::CrashMidRequest => f("Deploy the bug fix", "The handler no longer throws."),
             FaultKind::OomKill { .. } => f("Fix the leak / raise the limit", "The process stays under its memory limit."),
+            FaultKind::SlowApp { delay_ms } if haproxy => Fix {
+                title: "Raise timeout server",
+                detail: format!("timeout server {} (above the app's {delay_ms} ms); the real fix is a faster query.", time(delay_ms + 30_000)),
+            },
             FaultKind::SlowApp { delay_ms } => Fix {
                 title: "Raise proxy_read_timeout",
-                detail: format!("proxy_read_timeout {} (above the app's {delay_ms} ms); the real fix is a faster query.", super::proxy::nginx::conf::time(delay_ms + 30_000)),
+                detail: format!("proxy_read_timeout {} (above the app's {delay_ms} ms); the real fix is a faster query.", time(delay_ms + 30_000)),
             },
+            FaultKind::ConnectBlackHole if haproxy => f("Open the firewall", "The server's port is reachable again."),
             FaultKind::ConnectBlackHole => f("Open the firewall", "The upstream's port is reachable again."),
             FaultKind::Overload { .. } => f("Add capacity", "Back to the app's normal workers and backlog."),
             FaultKind::Maintenance { .. } => f("End maintenance", "The app serves requests again."),
             FaultKind::InvalidHeader { .. } => f("Fix the header", "The app sends well-formed header lines."),
+            FaultKind::NotHttp { .. } if haproxy => f("Point at the HTTP port", "An HTTP server answers on the server's address."),
             FaultKind::NotHttp { .. } => f("Point at the HTTP port", "An HTTP server answers on the upstream address."),
+            FaultKind::OversizedHeader { header_bytes } if haproxy => {
+                let size = haproxy_bufsize_for(*header_bytes);
+                Fix { title: "Raise tune.bufsize", detail: format!("tune.bufsize {size} in the global section: the response headers must fit in tune.bufsize minus tune.maxrewrite (1024).") }
+            }
             FaultKind::OversizedHeader { header_bytes } => {
-                let k = ((header_bytes + 1024).div_ceil(4096) * 4).next_power_of_two();
+                let k = nginx_buffer_k(*header_bytes);
                 Fix { title: "Raise proxy_buffer_size", detail: format!("proxy_buffer_size {k}k; proxy_buffers 8 {k}k (both: {k}k alone fails nginx -t).") }
             }
             FaultKind::DiesAfterHeaders { .. } => f("Fix the crash", "The app finishes writing its body."),
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } if haproxy => Fix {
+                title: "Align keep-alive timeouts",
+                detail: format!("Keep the app's idle timeout ({app_keepalive_timeout_ms} ms) longer than the proxy keeps idle server connections; HAProxy's default http-reuse safe already sends each new client's first request on a server connection of its own."),
+            },
             FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } => Fix {
                 title: "Align keep-alive timeouts",
-                detail: format!("upstream keepalive_timeout {} (below the app's {} ms), so nginx drops idle connections before the app does.", super::proxy::nginx::conf::time(app_keepalive_timeout_ms.saturating_sub(1_000).max(1_000)), app_keepalive_timeout_ms),
+                detail: format!("upstream keepalive_timeout {} (below the app's {} ms), so nginx drops idle connections before the app does.", time(app_keepalive_timeout_ms.saturating_sub(1_000).max(1_000)), app_keepalive_timeout_ms),
             },
+            FaultKind::RollingDeploy { .. } if haproxy => f("Add a second instance", "A second server (the app on :3001) in backend be_app, with option redispatch: HAProxy retries a refused connection on the other server."),
             FaultKind::RollingDeploy { .. } => f("Add a second instance", "A second app on :3001 in the upstream block: nginx passes refused requests to it (proxy_next_upstream error)."),
+            FaultKind::DnsFailure { .. } if haproxy => f("Fix the DNS name", "The server's name resolves again, and HAProxy starts."),
             FaultKind::DnsFailure { .. } => f("Fix the DNS name", "The upstream name resolves again."),
             FaultKind::TlsCertInvalid { .. } => f("Renew the certificate", "The app presents a valid certificate."),
+            FaultKind::TlsHandshakeFailure if haproxy => f("Drop ssl from the server line", "The server line of backend be_app without ssl: HAProxy speaks plain HTTP, as the app does."),
             FaultKind::TlsHandshakeFailure => f("Use http://", "proxy_pass speaks the protocol the app speaks."),
             FaultKind::DbPoolExhausted { .. } => f("Raise the pool size", "Requests get a database connection at once."),
+            FaultKind::RateLimited { .. } if haproxy => f("Fit the limit to real traffic", "http-request deny if { sc_http_req_rate(0) gt 120 }: legitimate bursts pass; floods above 100 r/s are still denied."),
             FaultKind::RateLimited { .. } => f("Fit the limit to real traffic", "limit_req rate=100r/s burst=20 nodelay: legitimate bursts pass; floods above 100 r/s are still rejected."),
+        }
+    }
+
+    /// The traffic that shows this fault when one request does not: its
+    /// effect needs load or a reused connection. None when one Send shows
+    /// it (or, for `flavor`, nothing does; see `tests/patterns.rs`).
+    pub fn pattern(&self, flavor: Flavor) -> Option<Pattern> {
+        match &self.kind {
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } => {
+                // HAProxy's default `http-reuse safe` never sends a client's
+                // first request over an idle server connection (and the
+                // engine's HAProxy closes each server connection after its
+                // response): the race cannot happen.
+                if flavor == Flavor::Haproxy {
+                    return None;
+                }
+                let idle = *app_keepalive_timeout_ms;
+                let s = super::proxy::nginx::conf::time(idle);
+                Some(Pattern {
+                    label: format!("Send GET, then POST {s} later"),
+                    description: format!(
+                        "Two requests on one kept-alive connection: a GET, then a POST sent just as the app's idle timeout ({idle} ms) closes the connection the GET left open. nginx writes the POST into the closing connection and, since a POST is not idempotent, does not retry it."
+                    ),
+                    traffic: Traffic::IdleRace {
+                        first: RequestSpec::default(),
+                        then: RequestSpec { method: "POST".into(), path: "/orders".into(), body_bytes: 64, ..RequestSpec::default() },
+                        idle_ms: idle,
+                    },
+                })
+            }
+            FaultKind::Overload { workers, backlog, service_ms, .. } => {
+                // Five times what the workers can serve, for as long as a
+                // send may last: the queue grows by four fifths of the rate.
+                let workers = (*workers).max(1) as u64;
+                let gap_ms = (service_ms / (5 * workers)).max(1);
+                let count = PATTERN_MAX_REQUESTS;
+                let rate = 1_000 / gap_ms;
+                let capacity = workers as f64 * 1_000.0 / (*service_ms).max(1) as f64;
+                Some(Pattern {
+                    label: format!("Send {count} at {rate}/s"),
+                    description: format!(
+                        "A burst of {count} requests at {rate}/s, about {:.0}× what {workers} workers at {service_ms} ms each can serve ({capacity:.0}/s): the queue grows, the listen backlog ({backlog}) fills and connections wait until a timeout of the proxy ends them.",
+                        rate as f64 / capacity
+                    ),
+                    traffic: Traffic::Burst { count, gap_ms },
+                })
+            }
+            FaultKind::RateLimited { rate_per_s, burst, .. } => {
+                // Ten times the allowed rate, more requests than the
+                // bucket (nginx) or the one-second window (HAProxy) admits.
+                let gap_ms = ((1_000.0 / (rate_per_s * 10.0)) as u64).max(1);
+                let count = (rate_per_s.floor() as u64 + *burst as u64 + 2).clamp(3, PATTERN_MAX_REQUESTS);
+                let rate = 1_000 / gap_ms;
+                Some(Pattern {
+                    label: format!("Send {count} at {rate}/s"),
+                    description: format!(
+                        "{count} requests {gap_ms} ms apart, faster than the limit of {rate_per_s} r/s with a burst of {burst}: the requests above it are rejected before they reach the app."
+                    ),
+                    traffic: Traffic::Burst { count, gap_ms },
+                })
+            }
+            _ => None,
         }
     }
 
@@ -577,8 +737,11 @@ impl Fault {
                 sc.proxy.proxy_read_timeout_ms = delay_ms + 30_000;
                 sc.proxy.haproxy.timeout_server_ms = delay_ms + 30_000;
             }
+            FaultKind::OversizedHeader { header_bytes } if sc.proxy.flavor == Flavor::Haproxy => {
+                sc.proxy.haproxy.bufsize = sc.proxy.haproxy.bufsize.max(haproxy_bufsize_for(header_bytes));
+            }
             FaultKind::OversizedHeader { header_bytes } => {
-                let k = ((header_bytes + 1024).div_ceil(4096) * 4).next_power_of_two();
+                let k = nginx_buffer_k(header_bytes);
                 sc.proxy.proxy_buffer_size = k * 1024;
                 sc.proxy.proxy_buffers_size = k * 1024;
             }
@@ -595,6 +758,9 @@ impl Fault {
                     }
                 }
                 sc.faults[index].target = Some(first.name);
+                if sc.proxy.flavor == Flavor::Haproxy {
+                    sc.proxy.haproxy.redispatch = true;
+                }
             }
             FaultKind::RateLimited { rate_per_s, .. } => {
                 sc.faults[index].kind = FaultKind::RateLimited { rate_per_s: rate_per_s.max(100.0), burst: 20, nodelay: true };

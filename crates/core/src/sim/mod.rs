@@ -33,6 +33,7 @@ pub mod proxy;
 pub mod queue;
 pub mod rng;
 pub mod scenario;
+pub mod termination;
 pub mod time;
 pub mod window;
 pub mod world;

@@ -885,6 +885,9 @@ impl Scenario {
             if a.latency_ms > MAX_TIMEOUT_MS {
                 return bad(format!("{f}.latency_ms"), "must be at most one day");
             }
+            if a.latency_jitter_ms > MAX_TIMEOUT_MS {
+                return bad(format!("{f}.latency_jitter_ms"), "must be at most one day");
+            }
             check_ms(&format!("{f}.keepalive_timeout_ms"), a.keepalive_timeout_ms)?;
             if a.restart_ms > MAX_TIMEOUT_MS {
                 return bad(format!("{f}.restart_ms"), "must be at most one day");

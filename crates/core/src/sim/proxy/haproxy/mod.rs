@@ -256,10 +256,10 @@ impl Haproxy {
                     Some(FailureCause::Tls(TlsProblem::CertVerify(_))) => " The server's certificate failed verification (ssl verify required).",
                     _ => "",
                 };
-                format!("HAProxy could not connect to {peer} ({tries} attempts: the first plus `retries`).{why} Unlike nginx it answers 503 Service Unavailable, not 502, and logs the termination state SC-- (server side, connect phase).")
+                format!("HAProxy could not connect to {peer} ({tries} attempts: the first plus retries {}).{why} Unlike nginx it answers 503 Service Unavailable, not 502, and logs the termination state SC-- (server side, connect phase).", w.scenario.proxy.haproxy.retries)
             }
-            ('s', 'C') => format!("Every connection attempt to {peer} hit `timeout connect` ({tries} attempts). HAProxy answers 503 with termination state sC-- (server timeout during connect)."),
-            ('s', 'H') => format!("{peer} sent no response headers within `timeout server` ({} ms). HAProxy answers 504 with sH--.", w.scenario.proxy.haproxy.timeout_server_ms),
+            ('s', 'C') => format!("Every connection attempt to {peer} hit timeout connect ({} ms, {tries} attempts). HAProxy answers 503 with termination state sC-- (server timeout during connect).", w.scenario.proxy.haproxy.timeout_connect_ms),
+            ('s', 'H') => format!("{peer} sent no response headers within timeout server ({} ms). HAProxy answers 504 with sH--.", w.scenario.proxy.haproxy.timeout_server_ms),
             ('S', 'H') => match cause {
                 Some(FailureCause::Reset) => format!("{peer} reset the connection (RST) before sending headers. HAProxy answers 502 with SH--."),
                 Some(FailureCause::PrematureClose) => format!("{peer} closed the connection before sending headers. HAProxy answers 502 with SH--."),
