@@ -31,6 +31,7 @@ pub mod net;
 pub mod proxy;
 pub mod queue;
 pub mod rng;
+pub mod sample;
 pub mod scenario;
 pub mod time;
 pub mod window;
