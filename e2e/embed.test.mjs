@@ -209,6 +209,8 @@ test('malformed, foreign and hostile messages are ignored or answered with an er
         { gatewayLab: 1, type: 'send', count: 1e9, id: 'e4' },
         { gatewayLab: 1, type: 'load', scenario: { version: 1, seed: 'x' }, id: 'e5' },
         { gatewayLab: 1, type: 'load', scenario: 'no_such_scenario', id: 'e6' },
+        // Well-formed, but the Session refuses it: nothing is broken (it used to be acked).
+        { gatewayLab: 1, type: 'fix', id: 'e7' },
       ];
       for (const m of junk) target.postMessage(m, '*');
       // A valid command, but from a sibling frame instead of the parent: not ours to obey.
@@ -221,13 +223,14 @@ test('malformed, foreign and hostile messages are ignored or answered with an er
     await s.page.waitForTimeout(300);
     const after = (await shownEvents(s.page)).slice(from).filter((e) => e.frame === 'driven');
     const errors = after.filter((e) => e.type === 'error');
-    assert.deepEqual(errors.map((e) => e.id), ['e1', 'e2', 'e3', 'e4', 'e5', 'e6'], JSON.stringify(errors));
+    assert.deepEqual(errors.map((e) => e.id), ['e1', 'e2', 'e3', 'e4', 'e5', 'e6', 'e7'], JSON.stringify(errors));
     assert.match(errors[0].message, /unknown message type "explode"/);
     assert.match(errors[1].message, /"gremlins" is not a fault/);
     assert.match(errors[2].message, /protocol 1, got 2/);
     assert.match(errors[3].message, /count: a whole number from 1 to 50/);
     assert.match(errors[4].message, /^load: |seed/);
     assert.match(errors[5].message, /not a ready scenario/);
+    assert.equal(errors[6].message, 'fix: nothing is broken, so there is nothing to fix');
     assert.deepEqual(after.filter((e) => e.type === 'ack' || e.type === 'outcome'), [], 'nothing was carried out');
 
     // Still healthy (neither the cyclic break nor the sibling's was obeyed), and still working.

@@ -1,8 +1,8 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
-use crate::sim::world::ClientResult;
-use crate::sim::{Fault, Scenario, Simulation};
+use crate::session::Session;
+use crate::sim::{Fault, Scenario};
 
 use super::compare::Compare;
 use super::config::{self, ConfigPanel};
@@ -14,7 +14,7 @@ use super::lab::RetryLab;
 use super::lessons::Lessons;
 use super::presenter::{install_shortcuts, PresenterBar, PresenterToggle, Training};
 use super::quiz::Quiz;
-use super::logs::LogPanel;
+use super::logs::{LineKey, LogPanel};
 use super::palette::Palette;
 use super::picker::ScenarioPicker;
 use super::requests::{Chip, RecentRequests};
@@ -52,23 +52,18 @@ fn add_problem(notice: RwSignal<Option<String>>, msg: String) {
 pub fn App() -> impl IntoView {
     // A share link (or readable parameters) may name the scenario to open.
     let link = read_location();
-    let blank = crate::scenarios::blank();
-    let (initial, first) = match link.scenario.clone().map(|s| Simulation::interactive(s.clone()).map(|sim| (s, sim))) {
-        Some(Ok((s, mut sim))) => {
-            // Its own requests run, as when a ready scenario is loaded
-            // (a click-to-start embed runs them when the reader clicks).
-            if !(link.embed && link.click_to_start) {
-                sim.run();
-            }
-            (s, sim)
-        }
-        _ => (blank.clone(), Simulation::interactive(blank).expect("the default scenario is valid")),
+    // Its own requests run, as when a ready scenario is loaded (a
+    // click-to-start embed runs them when the reader clicks).
+    let open = |sc| if link.embed && link.click_to_start { Session::paused(sc) } else { Session::new(sc) };
+    let session = match link.scenario.clone().map(open) {
+        Some(Ok(s)) => s,
+        _ => open(crate::scenarios::blank()).expect("the default scenario is valid"),
     };
     let notice = RwSignal::new((!link.problems.is_empty()).then(|| {
         let what = if link.scenario.is_some() { "Parts of this link were ignored" } else { "This link could not be opened, so the page shows the default scenario" };
         format!("{what}: {}.", link.problems.join("; "))
     }));
-    let pg = Playground::new(initial, first);
+    let pg = Playground::new(session);
     provide_context(pg);
     pg.start_clock();
     if link.embed {
@@ -81,6 +76,7 @@ pub fn App() -> impl IntoView {
     let training = Training::new(link.present);
     provide_context(training);
     install_shortcuts(pg, training);
+    super::share::follow_address(pg.scenario, training.present, link.theme.clone());
     // `view=NAME`: the section to scroll to once the page is drawn.
     if let Some(view) = link.view.clone() {
         if VIEWS.contains(&view.as_str()) {
@@ -102,25 +98,35 @@ pub fn App() -> impl IntoView {
         }
         known
     });
-    let Playground { sim, scenario, revision, playing, speed, selected, config_error, .. } = pg;
+    // Every control runs a Session command; a refused one shows as the notice
+    // next to the controls (`Playground::run`), so the results are not needed here.
+    let Playground { scenario, revision, playing, speed, selected, notice: config_error, .. } = pg;
     let set_faults = Callback::new(move |faults: Vec<Fault>| {
-        let _ = pg.set_faults(faults);
+        let _ = pg.run(|s| s.set_faults(faults));
     });
-    let send = move || pg.send();
-    let burst = move || pg.burst();
+    let send = move || {
+        let _ = pg.send();
+    };
+    let burst = move || {
+        let _ = pg.burst();
+    };
     let load = Callback::new(move |name: String| {
         let _ = pg.load_named(&name);
     });
     let step = Callback::new(move |_| pg.step());
-    let reset = Callback::new(move |_| pg.reset());
-    let set_seed = Callback::new(move |seed: u64| pg.set_seed(seed));
+    let reset = Callback::new(move |_| {
+        let _ = pg.reset();
+    });
+    let set_seed = Callback::new(move |seed: u64| {
+        let _ = pg.set_seed(seed);
+    });
     let clock = Signal::derive(move || {
         revision.track();
-        sim.with_value(|s| format!("virtual time {}  ·  {}", s.now().offset_label(), s.world().clock.error_log(s.now())))
+        pg.with_sim(|s| format!("virtual time {}  ·  {}", s.now().offset_label(), s.world().clock.error_log(s.now())))
     });
     let pending = Signal::derive(move || {
         revision.track();
-        sim.with_value(|s| s.exchanges().iter().filter(|e| !e.is_finished()).count())
+        pg.with_sim(|s| s.exchanges().iter().filter(|e| !e.is_finished()).count())
     });
 
     let fault_id = Signal::derive(move || {
@@ -129,15 +135,17 @@ pub fn App() -> impl IntoView {
     let choose_fault = move |id: String| {
         let _ = pg.break_with(&id);
     };
-    let apply_fix = move || pg.fix();
+    let apply_fix = move || {
+        let _ = pg.fix();
+    };
     let config_text = Signal::derive(move || {
         revision.track();
-        sim.with_value(|s| config::render(&s.world().scenario))
+        pg.with_sim(|s| config::render(&s.world().scenario))
     });
 
     let topology = Memo::new(move |_| {
         revision.track();
-        sim.with_value(super::topology::model)
+        pg.with_sim(super::topology::model)
     });
     let topology = Signal::from(topology);
     // The request the response and timeline panels show: the newest one,
@@ -145,7 +153,7 @@ pub fn App() -> impl IntoView {
     let last = Memo::new(move |_| {
         revision.track();
         let pick = selected.get();
-        sim.with_value(|s| match pick {
+        pg.with_sim(|s| match pick {
             // A picked request that the run no longer keeps: the newest.
             Some(i) => s.exchanges().get(i).or_else(|| s.exchanges().last()).cloned(),
             None => s.exchanges().last().cloned(),
@@ -153,31 +161,23 @@ pub fn App() -> impl IntoView {
     });
     let chips = Signal::derive(move || {
         revision.track();
-        sim.with_value(|s| {
+        pg.with_sim(|s| {
             let ex = s.exchanges();
-            ex.iter_from(ex.len().saturating_sub(RECENT))
-                .map(|e| {
-                    let (label, class) = match (e.is_finished(), e.logged_status) {
-                        (false, _) => ("…".to_string(), "pending"),
-                        (true, Some(st)) if (200..400).contains(&st) && matches!(e.client_result, Some(ClientResult::Response)) => (format!("{st:03}"), "ok"),
-                        (true, Some(st)) if (400..500).contains(&st) => (format!("{st:03}"), "warn"),
-                        (true, Some(st)) => (format!("{st:03}"), "fail"),
-                        (true, None) => ("---".to_string(), "fail"),
-                    };
-                    Chip { id: e.id, title: e.console.join(" "), label, class }
-                })
-                .collect::<Vec<_>>()
+            ex.iter_from(ex.len().saturating_sub(RECENT)).map(Chip::of).collect::<Vec<_>>()
         })
     });
     let select = Callback::new(move |id: usize| selected.set(Some(id)));
+    // Each line is keyed by its run (the epoch) and its number in that run's
+    // log: a new run's line 3 is a new row, never the old run's line 3 reused.
     let log = move |pick: fn(&crate::sim::world::World) -> &crate::sim::log::LogBuffer| {
         Signal::derive(move || {
             revision.track();
-            sim.with_value(|s| {
-                let buf = pick(s.world());
+            pg.with(|s| {
+                let epoch = s.epoch();
+                let buf = pick(s.sim().world());
                 let skip = buf.len().saturating_sub(SHOWN_LINES);
                 let first = buf.total() - buf.len() as u64 + skip as u64;
-                buf.lines().skip(skip).cloned().enumerate().map(|(i, l)| (first + i as u64, l)).collect::<Vec<_>>()
+                buf.lines().skip(skip).cloned().enumerate().map(|(i, l)| (LineKey { run: epoch, n: first + i as u64 }, l)).collect::<Vec<_>>()
             })
         })
     };
@@ -229,7 +229,7 @@ pub fn App() -> impl IntoView {
                 <Deferred><Compare scenario=scenario /></Deferred>
                 <Deferred><Quiz /></Deferred>
                 <Deferred><RetryLab playground=scenario /></Deferred>
-                <Deferred><ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| { let _ = pg.apply(next); }) /></Deferred>
+                <Deferred><ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| { let _ = pg.run(|s| s.apply(next)); }) /></Deferred>
                 <Deferred><section id="logs" class="logs" aria-label="Logs">
                     <Show when=move || proxy_name.get() == "nginx">
                         <LogPanel title=Signal::derive(|| "nginx error.log".to_string()) testid="error-log" lines=error_lines />
@@ -248,7 +248,7 @@ pub fn App() -> impl IntoView {
             {debug_hooks()}
             <footer class="footer">
                 "Virtual time; everything runs in your browser. nginx "
-                {move || sim.with_value(|s| s.world().scenario.proxy.version.clone())}
+                {move || pg.with_sim(|s| s.world().scenario.proxy.version.clone())}
                 " semantics."
             </footer>
         </div>

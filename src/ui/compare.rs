@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::sim::scenario::Clients;
+use crate::sim::world::OutcomeClass;
 use crate::sim::{run, Fault, FaultKind, RequestSpec, Scenario};
 
 /// One column of the comparison.
@@ -10,6 +11,8 @@ struct Column {
     status: String,
     log: String,
     explanation: String,
+    /// The request failed (`OutcomeClass::Failure`).
+    failed: bool,
 }
 
 /// The same request through three breakages, on the current configuration.
@@ -34,14 +37,15 @@ fn compare(base: &Scenario) -> Vec<Column> {
                         log: ex
                             .error_lines
                             .first()
-                            .cloned()
+                            .map(|l| l.text.clone())
                             .or_else(|| ex.access_line.clone())
                             .or_else(|| w.proxy_stderr.lines().next().cloned())
                             .unwrap_or_default(),
                         explanation: ex.explanation.clone().unwrap_or_default(),
+                        failed: ex.outcome_class() == OutcomeClass::Failure,
                     }
                 }
-                Err(e) => Column { fault: title, status: "invalid scenario".into(), log: e.to_string(), explanation: String::new() },
+                Err(e) => Column { fault: title, status: "invalid scenario".into(), log: e.to_string(), explanation: String::new(), failed: false },
             }
         })
         .collect()
@@ -65,7 +69,7 @@ pub fn Compare(scenario: RwSignal<Scenario>) -> impl IntoView {
                     each=move || columns.get()
                     key=|c| (c.fault, c.status.clone(), c.log.clone())
                     children=move |c| {
-                        let class = if c.status.starts_with('5') { "compare-col fail" } else { "compare-col" };
+                        let class = if c.failed { "compare-col fail" } else { "compare-col" };
                         view! {
                             <article class=class data-testid="compare-col">
                                 <h3>{c.fault}</h3>

@@ -1,10 +1,7 @@
 use leptos::prelude::*;
 
+use crate::session::{BURST, BURST_RATE};
 use crate::sim::FaultKind;
-
-/// The burst button: how many requests, how many per second.
-pub const BURST: u64 = 200;
-pub const BURST_RATE: u64 = 50;
 
 /// Chooses the breakage and sends a request.
 #[component]

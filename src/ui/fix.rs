@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::sim::world::{ClientResult, Exchange};
+use crate::sim::world::Exchange;
 use crate::sim::Scenario;
 
 /// "Apply the fix": the engine's fix for the active fault, offered while
@@ -11,15 +11,8 @@ pub fn FixPanel(
     scenario: RwSignal<Scenario>,
     on_fix: Callback<()>,
 ) -> impl IntoView {
-    // Failed: no complete HTTP response, or a status outside 2xx/3xx.
-    let failed = move || {
-        exchange.with(|e| {
-            e.as_ref().is_some_and(|e| {
-                e.finished_at.is_some()
-                    && !(matches!(e.client_result, Some(ClientResult::Response)) && e.status().is_some_and(|s| (200..400).contains(&s)))
-            })
-        })
-    };
+    // Failed: finished without succeeding (`Exchange::succeeded`).
+    let failed = move || exchange.with(|e| e.as_ref().is_some_and(|e| e.is_finished() && !e.succeeded()));
     let fix = move || scenario.with(|s| s.faults.first().map(|f| f.fix()));
     view! {
         <Show when=move || failed() && fix().is_some()>

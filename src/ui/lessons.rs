@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use crate::lesson::{Action, Driver, Lesson, Mark};
+use crate::lesson::{Action, Lesson, Mark};
 
 use super::playground::Playground;
 use super::presenter::Training;
@@ -43,7 +43,10 @@ pub fn Lessons(
         let Some(l) = lessons.with_value(|ls| ls.get(i).cloned()) else { return };
         // The room keeps its seed: everyone on the same link sees the same run.
         let seed = pg.scenario.with_untracked(|s| s.seed);
-        let loaded = crate::lesson::starting_scenario(&l, seed).and_then(|sc| pg.load(sc));
+        let loaded = match crate::lesson::starting_scenario(&l, seed) {
+            Ok(sc) => pg.run(|s| s.load(sc)).map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
         if let Err(e) = loaded {
             show_me_error.set(Some(e));
             return;
@@ -83,13 +86,14 @@ pub fn Lessons(
         }
         n
     });
+    // "Show me" performs the step's solution on the page's Session, the same
+    // commands the buttons run; the first refused one stops it and says why.
     let show_me = move |_| {
-        let Some(s) = step() else { return };
-        let mut driver = pg;
+        let Some(st) = step() else { return };
         show_me_error.set(None);
-        for a in &s.solution {
-            if let Err(e) = a.perform(&mut driver as &mut dyn Driver) {
-                show_me_error.set(Some(e));
+        for a in &st.solution {
+            if let Err(e) = pg.run(|s| s.perform(a)) {
+                show_me_error.set(Some(format!("{}: {e}", a.describe())));
                 break;
             }
         }

@@ -1,6 +1,15 @@
 use leptos::prelude::*;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 
+/// Which line a row shows: its run (`Session::epoch`) and its number in
+/// that run's log. Rows are keyed by both, so a new run never shows an old
+/// run's text in a row it reuses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct LineKey {
+    pub run: u64,
+    pub n: u64,
+}
+
 /// A terminal-styled log: newest line at the bottom, filterable, copyable
 /// and downloadable. The engine bounds what it keeps; the page shows the
 /// newest lines it is given.
@@ -8,7 +17,7 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 pub fn LogPanel(
     title: Signal<String>,
     testid: &'static str,
-    lines: Signal<Vec<(u64, String)>>,
+    lines: Signal<Vec<(LineKey, String)>>,
 ) -> impl IntoView {
     let line_testid = format!("{testid}-line");
     let filter = RwSignal::new(String::new());
@@ -42,7 +51,7 @@ pub fn LogPanel(
             <ol class="log" data-testid=testid aria-label=move || title.get()>
                 <For
                     each=move || shown.get()
-                    key=|(n, _)| *n
+                    key=|(k, _)| *k
                     children=move |(_, line)| view! { <li data-testid=line_testid.clone()>{line}</li> }
                 />
             </ol>

@@ -1,65 +1,66 @@
-//! The playground's state and commands, shared through Leptos context.
+//! The page's `Session`, made reactive and shared through Leptos context.
 //!
-//! `App` creates one `Playground` and provides it; every component that
-//! drives the simulation (the controls, the terminal, lessons, the quiz,
-//! the embed API) takes it with `Playground::get()` and calls its commands,
-//! so there is exactly one way to load, break, fix, send, play and step.
+//! `App` creates one `Playground` and provides it. Every component that
+//! drives the run (buttons, keys, the terminal, lessons, the quiz, the
+//! embed API) calls a command of `gateway_core::session::Session` through
+//! `Playground::run`, which bumps `revision` for the views and mirrors the
+//! few values views read often (the scenario, the epoch, the clock). An
+//! error is never dropped: `run` shows it as the page's notice and returns
+//! it, so the embed API can post it to its host.
 
 use leptos::prelude::*;
 
-use crate::lesson::Action;
-use crate::sim::{Fault, RequestSpec, Scenario, Simulation};
+use crate::session::{Session, SessionError, Speed};
+use crate::sim::Simulation;
 
-use super::controls::{BURST, BURST_RATE};
-use super::time::SPEEDS;
-
-/// Pause between two requests sent with the button, virtual milliseconds.
-pub const THINK_TIME_MS: u64 = 1_000;
-
-/// Wall-clock milliseconds between two steps of the playing clock.
+/// Wall-clock milliseconds between two ticks of the playing clock.
 pub const TICK_MS: u32 = 50;
+
+/// Speeds offered: virtual time per wall-clock time; the last is "instant".
+pub const SPEEDS: &[(&str, Speed)] = &[
+    ("slow motion (0.01×)", Speed::Played(0.01)),
+    ("0.1×", Speed::Played(0.1)),
+    ("real time (1×)", Speed::Played(1.0)),
+    ("10×", Speed::Played(10.0)),
+    ("100×", Speed::Played(100.0)),
+    ("instant", Speed::Instant),
+];
 
 #[derive(Clone, Copy)]
 pub struct Playground {
-    pub sim: StoredValue<Simulation>,
-    /// The user's scenario: the single source of the configuration shown and run.
-    pub scenario: RwSignal<Scenario>,
-    /// Bumped after every change to the simulation; views read it to re-render.
+    session: StoredValue<Session>,
+    /// Bumped after every command; views that read the run track it.
     pub revision: RwSignal<u64>,
+    /// Mirrors of the session, updated after every command.
+    pub scenario: RwSignal<crate::sim::Scenario>,
+    pub epoch: RwSignal<u64>,
     pub playing: RwSignal<bool>,
     /// Index into `SPEEDS`.
     pub speed: RwSignal<usize>,
-    /// The request the user picked (None: the newest).
+    /// The request the user picked (None: the newest). A view choice, not the run's.
     pub selected: RwSignal<Option<usize>>,
-    /// Why the last change was refused (shown next to the controls).
-    pub config_error: RwSignal<Option<String>>,
-    /// Commands run in the diagnosis terminal, oldest first (lessons check
-    /// them); the terminal keeps the newest ones only.
-    pub commands: RwSignal<Vec<String>>,
-    /// Commands forgotten before `commands[0]`.
-    pub commands_dropped: RwSignal<usize>,
-    /// Bumped whenever the simulation is replaced (load, reset, seed):
-    /// request indices of an older run mean nothing in the new one.
-    pub epoch: RwSignal<u64>,
-    /// A command someone (a lesson's "Show me") asks the terminal to run.
-    pub pending_command: RwSignal<Option<String>>,
+    /// Why the last command was refused (shown next to the controls).
+    pub notice: RwSignal<Option<String>>,
+    /// Bumped when the terminal's transcript changes.
+    pub terminal_revision: RwSignal<u64>,
+}
+
+fn speed_index(s: Speed) -> usize {
+    SPEEDS.iter().position(|(_, x)| *x == s).unwrap_or(SPEEDS.len() - 1)
 }
 
 impl Playground {
-    /// A playground on `scenario`, its own requests already run.
-    pub fn new(scenario: Scenario, sim: Simulation) -> Self {
+    pub fn new(session: Session) -> Self {
         Playground {
-            sim: StoredValue::new(sim),
-            scenario: RwSignal::new(scenario),
+            scenario: RwSignal::new(session.scenario().clone()),
+            epoch: RwSignal::new(session.epoch()),
+            playing: RwSignal::new(session.playing()),
+            speed: RwSignal::new(speed_index(session.speed())),
+            session: StoredValue::new(session),
             revision: RwSignal::new(0),
-            playing: RwSignal::new(false),
-            speed: RwSignal::new(SPEEDS.len() - 1),
             selected: RwSignal::new(None),
-            config_error: RwSignal::new(None),
-            commands: RwSignal::new(Vec::new()),
-            commands_dropped: RwSignal::new(0),
-            epoch: RwSignal::new(0),
-            pending_command: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            terminal_revision: RwSignal::new(0),
         }
     }
 
@@ -68,215 +69,150 @@ impl Playground {
         expect_context::<Playground>()
     }
 
-    /// Virtual time per wall-clock time; None when "instant".
-    pub fn factor(&self) -> Option<f64> {
-        SPEEDS.get(self.speed.get_untracked()).and_then(|s| s.1)
+    /// Runs one command on the session; views re-render, and an error
+    /// becomes the page's notice (and is returned for the caller to report).
+    pub fn run<T>(&self, f: impl FnOnce(&mut Session) -> Result<T, SessionError>) -> Result<T, SessionError> {
+        let epoch = self.epoch.get_untracked();
+        let sent = self.sent();
+        let r = self.session.try_update_value(f).expect("the playground lives as long as the page");
+        self.follow_newest(sent);
+        self.sync(epoch);
+        self.terminal_revision.update(|r| *r += 1);
+        match &r {
+            Ok(_) => self.notice.set(None),
+            Err(e) => self.notice.set(Some(e.to_string())),
+        }
+        r
     }
 
-    pub fn bump(&self) {
+    /// A command that cannot fail (step, play, speed, tick).
+    fn act<T>(&self, f: impl FnOnce(&mut Session) -> T) -> T {
+        let epoch = self.epoch.get_untracked();
+        let r = self.session.try_update_value(f).expect("the playground lives as long as the page");
+        self.sync(epoch);
+        r
+    }
+
+    /// Requests sent in this run so far.
+    fn sent(&self) -> usize {
+        self.session.with_value(|s| s.sim().exchanges().len())
+    }
+
+    /// A command that sent requests makes the views follow the newest one
+    /// again (the user's pick of an older request ends).
+    fn follow_newest(&self, sent_before: usize) {
+        if self.sent() != sent_before {
+            self.selected.set(None);
+        }
+    }
+
+    /// Mirrors the session into the signals (only what changed).
+    fn sync(&self, epoch_before: u64) {
+        self.session.with_value(|s| {
+            if self.scenario.with_untracked(|sc| sc != s.scenario()) {
+                self.scenario.set(s.scenario().clone());
+            }
+            if s.epoch() != epoch_before {
+                // Request ids of an older run mean nothing in the new one.
+                self.selected.set(None);
+                self.epoch.set(s.epoch());
+            }
+            if self.playing.get_untracked() != s.playing() {
+                self.playing.set(s.playing());
+            }
+            let i = speed_index(s.speed());
+            if self.speed.get_untracked() != i {
+                self.speed.set(i);
+            }
+        });
         self.revision.update(|r| *r += 1);
+    }
+
+    /// Reads the session (untracked: track `revision` to re-render).
+    pub fn with<T>(&self, f: impl FnOnce(&Session) -> T) -> T {
+        self.session.with_value(f)
+    }
+
+    /// Reads the simulation (untracked: track `revision` to re-render).
+    pub fn with_sim<T>(&self, f: impl FnOnce(&Simulation) -> T) -> T {
+        self.session.with_value(|s| f(s.sim()))
     }
 
     /// Starts the wall clock that plays virtual time (kept for the page's life).
     pub fn start_clock(self) {
         let tick = gloo_timers::callback::Interval::new(TICK_MS, move || {
-            if !self.playing.get_untracked() {
-                return;
+            if self.playing.get_untracked() {
+                self.act(|s| s.tick(TICK_MS as u64));
             }
-            let Some(f) = self.factor() else { return };
-            self.sim.update_value(|s| {
-                let until = s.now().plus_us((TICK_MS as f64 * 1_000.0 * f) as u64);
-                s.run_until(until);
-            });
-            self.bump();
         });
         StoredValue::new_local(tick);
     }
 
-    /// Reconfigures the running simulation (time and logs are kept).
-    pub fn apply(&self, next: Scenario) -> Result<(), String> {
-        let result = self.sim.try_update_value(|s| s.reconfigure(next.clone())).unwrap_or(Ok(()));
-        match result {
-            Ok(()) => {
-                self.config_error.set(None);
-                self.scenario.set(next);
-                self.bump();
-                Ok(())
-            }
-            Err(e) => {
-                self.config_error.set(Some(e.to_string()));
-                Err(e.to_string())
-            }
-        }
-    }
+    // The commands the page's controls call; each is one Session command.
 
-    pub fn set_faults(&self, faults: Vec<Fault>) -> Result<(), String> {
-        let mut next = self.scenario.get_untracked();
-        next.faults = faults;
-        self.apply(next)
+    pub fn send(&self) -> Result<(), SessionError> {
+        self.run(|s| s.send(1, 0).map(|_| ()))
     }
-
-    /// Breaks the upstream with catalog fault `id` ("none" heals it): the
-    /// same action a lesson's "Show me" performs.
-    pub fn break_with(&self, id: &str) -> Result<(), String> {
-        Action::Break(id.to_string()).perform(&mut self.clone())
+    pub fn burst(&self) -> Result<(), SessionError> {
+        self.run(|s| s.burst().map(|_| ()))
     }
-
-    /// Applies the engine's fix for the first fault (`Fault::apply_fix`), if any.
-    pub fn fix(&self) {
-        let _ = Action::Fix.perform(&mut self.clone());
+    pub fn break_with(&self, id: &str) -> Result<(), SessionError> {
+        self.run(|s| s.break_with(id))
     }
-
-    /// Replaces the simulation with a fresh one on `sc`; its own requests
-    /// run at once (instant) or as the clock plays.
-    pub fn load(&self, sc: Scenario) -> Result<(), String> {
-        let mut fresh = Simulation::interactive(sc.clone()).map_err(|e| e.to_string())?;
-        self.playing.set(false);
-        self.selected.set(None);
-        if self.factor().is_none() {
-            fresh.run();
-        } else {
-            self.playing.set(true);
-        }
-        self.sim.set_value(fresh);
-        self.epoch.update(|e| *e += 1);
-        self.config_error.set(None);
-        self.scenario.set(sc);
-        self.bump();
-        Ok(())
+    pub fn fix(&self) -> Result<(), SessionError> {
+        self.run(|s| s.fix())
     }
-
-    /// Loads the ready scenario `name` (a file of `scenarios/`).
-    pub fn load_named(&self, name: &str) -> Result<(), String> {
-        let Some((_, text)) = super::library::SCENARIOS.iter().find(|(n, _)| *n == name) else {
-            return Err(format!("{name:?} is not a ready scenario"));
-        };
-        let r = Scenario::from_json(text).map_err(|e| e.to_string()).and_then(|sc| self.load(sc));
-        if let Err(e) = &r {
-            self.config_error.set(Some(format!("{name}: {e}")));
-        }
-        r
+    pub fn load_named(&self, name: &str) -> Result<(), SessionError> {
+        self.run(|s| s.load_named(name))
     }
-
-    /// Sends `n` requests `gap_ms` apart (after a pause if others were
-    /// sent before); at "instant" they run to completion at once.
-    pub fn send_many(&self, n: u64, gap_ms: u64) {
-        self.selected.set(None);
-        let instant = self.factor().is_none();
-        self.sim.update_value(|s| {
-            let start = if s.exchanges().is_empty() { 0 } else { THINK_TIME_MS };
-            let ids: Vec<_> = (0..n).map(|i| s.send_after(start + i * gap_ms, RequestSpec::default())).collect();
-            if instant {
-                for id in ids {
-                    s.run_until_finished(id);
-                }
-            }
-        });
-        if !instant {
-            self.playing.set(true);
-        }
-        self.bump();
+    pub fn reset(&self) -> Result<(), SessionError> {
+        self.run(|s| s.reset())
     }
-
-    /// One `GET /users`.
-    pub fn send(&self) {
-        self.send_many(1, 0);
+    pub fn set_seed(&self, seed: u64) -> Result<(), SessionError> {
+        self.run(|s| s.set_seed(seed))
     }
-
-    /// The burst button's load.
-    pub fn burst(&self) {
-        self.send_many(BURST, 1_000 / BURST_RATE);
-    }
-
-    /// Runs one event, paused.
     pub fn step(&self) {
-        self.playing.set(false);
-        self.sim.update_value(|s| {
+        self.act(|s| {
             s.step();
         });
-        self.bump();
     }
-
-    /// Starts the run again from time zero (same scenario, same seed).
-    pub fn reset(&self) {
-        self.playing.set(false);
-        self.selected.set(None);
-        if let Ok(mut fresh) = Simulation::interactive(self.scenario.get_untracked()) {
-            if self.factor().is_none() {
-                fresh.run();
-            }
-            self.sim.set_value(fresh);
-            self.epoch.update(|e| *e += 1);
-            self.bump();
-        }
-    }
-
-    pub fn set_seed(&self, seed: u64) {
-        let mut next = self.scenario.get_untracked();
-        next.seed = seed;
-        if let Ok(fresh) = Simulation::interactive(next.clone()) {
-            self.playing.set(false);
-            self.selected.set(None);
-            self.sim.set_value(fresh);
-            self.epoch.update(|e| *e += 1);
-            self.scenario.set(next);
-            self.bump();
-        }
-    }
-
-    /// Play or pause the clock. At "instant" there is nothing to play, so
-    /// play first switches to real time.
     pub fn set_playing(&self, on: bool) {
-        if on && self.factor().is_none() {
-            self.speed.set(SPEEDS.iter().position(|s| s.1 == Some(1.0)).unwrap_or(0));
+        self.act(|s| s.set_playing(on));
+    }
+    pub fn set_speed(&self, index: usize) {
+        if let Some((_, speed)) = SPEEDS.get(index) {
+            self.act(|s| s.set_speed(*speed));
         }
-        self.playing.set(on);
     }
-}
 
-/// Lessons drive the page through the same commands as the buttons.
-impl crate::lesson::Driver for Playground {
-    fn scenario(&self) -> Scenario {
-        self.scenario.get_untracked()
+    /// Runs a line in the diagnosis terminal. Most commands only look, so
+    /// the page re-renders only if the run moved (curl sends a request and
+    /// lets virtual time pass); the terminal always does.
+    pub fn run_command(&self, line: &str, cols: usize) {
+        let stamp = |s: &Session| (s.now(), s.sim().world().events_processed, s.sim().exchanges().len());
+        let sent = self.sent();
+        let moved = self.session.try_update_value(|s| {
+            let before = stamp(s);
+            s.run_command(line, cols);
+            stamp(s) != before
+        });
+        self.follow_newest(sent);
+        if moved == Some(true) {
+            self.sync(self.epoch.get_untracked());
+        }
+        self.terminal_revision.update(|r| *r += 1);
     }
-    fn load_named(&mut self, name: &str) -> Result<(), String> {
-        Playground::load_named(self, name)
-    }
-    fn apply(&mut self, next: Scenario) -> Result<(), String> {
-        Playground::apply(self, next)
-    }
-    fn send(&mut self, count: u64, gap_ms: u64) {
-        self.send_many(count, gap_ms);
-    }
-    fn run_command(&mut self, line: &str) {
-        // The terminal component runs commands and records them; lessons'
-        // "Show me" asks it to through this signal.
-        self.pending_command.set(Some(line.to_string()));
-    }
-    fn reset(&mut self) -> Result<(), String> {
-        Playground::reset(self);
-        Ok(())
-    }
-}
 
-impl Playground {
     /// Where a lesson step begins now.
     pub fn mark(&self) -> crate::lesson::Mark {
-        crate::lesson::Mark {
-            epoch: self.epoch.get_untracked(),
-            requests: self.sim.with_value(|s| s.exchanges().len()),
-            commands: self.commands_dropped.get_untracked() + self.commands.with_untracked(|c| c.len()),
-        }
+        self.with(|s| s.mark())
     }
 
     /// Whether `check` passes for the step that began at `m` (reactive:
-    /// re-evaluated when the simulation or the commands change).
+    /// re-evaluated after every command).
     pub fn passes(&self, check: &crate::lesson::Check, m: crate::lesson::Mark) -> bool {
         self.revision.track();
-        let epoch = self.epoch.get();
-        self.scenario.with(|scenario| {
-            let dropped = self.commands_dropped.get();
-            self.commands.with(|commands| self.sim.with_value(|s| check.passes(&m.seen(epoch, scenario, s.exchanges(), commands, dropped))))
-        })
+        self.terminal_revision.track();
+        self.with(|s| s.passes(check, m))
     }
 }

@@ -49,10 +49,20 @@ fn typing(ev: &web_sys::KeyboardEvent) -> bool {
         .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable"))
 }
 
+/// Whether Enter or Space belongs to a focused control (a button or a
+/// link activates on them): the shortcut must not override it.
+fn on_control(ev: &web_sys::KeyboardEvent) -> bool {
+    matches!(ev.key().as_str(), "Enter" | " ")
+        && ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "BUTTON" | "A" | "SUMMARY") || el.get_attribute("role").is_some_and(|r| r == "button" || r == "tab"))
+}
+
 /// Installs the keyboard shortcuts (once, in `App`).
 pub fn install_shortcuts(pg: Playground, t: Training) {
     let handle = window_event_listener(ev::keydown, move |ev| {
-        if !t.present.get_untracked() || typing(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+        if !t.present.get_untracked() || typing(&ev) || on_control(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
             return;
         }
         let handled = match ev.key().as_str() {
@@ -64,8 +74,9 @@ pub fn install_shortcuts(pg: Playground, t: Training) {
                 pg.step();
                 true
             }
+            // A refused command shows as the page's notice (Playground::run).
             "Enter" => {
-                pg.send();
+                let _ = pg.send();
                 true
             }
             "n" | "N" => {
@@ -77,7 +88,7 @@ pub fn install_shortcuts(pg: Playground, t: Training) {
                 true
             }
             "f" | "F" => {
-                pg.fix();
+                let _ = pg.fix();
                 true
             }
             "p" | "P" | "Escape" => {

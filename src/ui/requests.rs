@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::sim::world::Exchange;
+
 /// One chip per recent request, coloured by outcome; a click shows that
 /// request's response and timeline.
 #[derive(Clone, Debug, PartialEq)]
@@ -10,6 +12,19 @@ pub struct Chip {
     /// ok / warn / fail / pending
     pub class: &'static str,
     pub title: String,
+}
+
+impl Chip {
+    /// The chip for request `e`: the status the proxy logged, coloured by
+    /// how the request ended (`Exchange::outcome_class`).
+    pub fn of(e: &Exchange) -> Chip {
+        let label = match (e.is_finished(), e.logged_status) {
+            (false, _) => "…".to_string(),
+            (true, Some(st)) => format!("{st:03}"),
+            (true, None) => "---".to_string(),
+        };
+        Chip { id: e.id, title: e.console.join(" "), label, class: e.outcome_class().css() }
+    }
 }
 
 #[component]

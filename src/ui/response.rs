@@ -12,21 +12,17 @@ pub fn headline(e: &Exchange) -> (String, &'static str) {
             _ => ("Waiting…".into(), "pending"),
         };
     }
-    let by_status = |s: u16| match s {
-        200..=399 => "ok",
-        400..=499 => "warn",
-        _ => "fail",
+    let text = match (&e.client_result, &e.response) {
+        (Some(ClientResult::ConnectFailed), _) => "No response: could not connect".into(),
+        (Some(ClientResult::Http09), _) => "No status line (HTTP/0.9 bytes)".into(),
+        (Some(ClientResult::Truncated { .. }), Some(r)) => format!("{} {}, body cut short", r.status, r.reason),
+        (Some(ClientResult::TimedOut), _) => "No response: the client gave up (timeout)".into(),
+        (Some(ClientResult::Rejected), _) => "Not sent: the circuit breaker is open".into(),
+        (Some(ClientResult::Cancelled), _) => "Cancelled: another copy answered first".into(),
+        (_, Some(r)) => format!("{} {}", r.status, r.reason),
+        (_, None) => "No response".into(),
     };
-    match (&e.client_result, &e.response) {
-        (Some(ClientResult::ConnectFailed), _) => ("No response: could not connect".into(), "fail"),
-        (Some(ClientResult::Http09), _) => ("No status line (HTTP/0.9 bytes)".into(), "fail"),
-        (Some(ClientResult::Truncated { .. }), Some(r)) => (format!("{} {}, body cut short", r.status, r.reason), "fail"),
-        (Some(ClientResult::TimedOut), _) => ("No response: the client gave up (timeout)".into(), "fail"),
-        (Some(ClientResult::Rejected), _) => ("Not sent: the circuit breaker is open".into(), "fail"),
-        (Some(ClientResult::Cancelled), _) => ("Cancelled: another copy answered first".into(), "warn"),
-        (_, Some(r)) => (format!("{} {}", r.status, r.reason), by_status(r.status)),
-        (_, None) => ("No response".into(), "fail"),
-    }
+    (text, e.outcome_class().css())
 }
 
 /// What the client received: status line, headers, body and the engine's

@@ -19,6 +19,39 @@ fn page_url(fragment: &str) -> String {
     format!("{}#{fragment}", super::embed::links::page_base())
 }
 
+/// The address that reopens this state: the scenario in the fragment (none
+/// for the page's default), presenter mode and the theme named at start-up.
+pub fn address_for(base: &str, sc: &Scenario, present: bool, theme: Option<&str>) -> String {
+    let mut params = Vec::new();
+    if let Some(t) = theme {
+        params.push(format!("theme={t}"));
+    }
+    if present {
+        params.push("present=1".to_string());
+    }
+    let query = if params.is_empty() { String::new() } else { format!("?{}", params.join("&")) };
+    let fragment = if *sc == crate::scenarios::blank() { String::new() } else { format!("#{}", link::encode_fragment(sc)) };
+    format!("{base}{query}{fragment}")
+}
+
+/// Keeps the address bar on the current state (`history.replaceState`, so
+/// Back still leaves the page rather than stepping through every edit): a
+/// reload, or a URL copied from the address bar, opens what is on screen.
+pub fn follow_address(scenario: RwSignal<Scenario>, present: RwSignal<bool>, theme: Option<String>) {
+    Effect::new(move |_| {
+        let present = present.get();
+        let url = scenario.with(|sc| address_for(&super::embed::links::page_base(), sc, present, theme.as_deref()));
+        let Some(w) = web_sys::window() else { return };
+        if w.location().href().ok().as_deref() == Some(url.as_str()) {
+            return;
+        }
+        if let Ok(h) = w.history() {
+            // A refusal (a sandboxed frame, an opaque origin) leaves the address as it was.
+            let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    });
+}
+
 /// Why the address could not be used (or parts of it), dismissable.
 #[component]
 pub fn LinkNotice(message: RwSignal<Option<String>>) -> impl IntoView {

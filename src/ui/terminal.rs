@@ -1,9 +1,9 @@
-//! The diagnosis terminal: a prompt on web1 whose commands run in
-//! `crate::shell` against the playground's simulation. The component only
-//! keeps the transcript (the newest entries), the input's history and the
-//! suggested commands; every answer comes from the shell.
-
-use std::sync::Arc;
+//! The diagnosis terminal: a prompt on web1 whose commands run through the
+//! page's `Session` (`Session::run_command`, which runs `crate::shell`
+//! against the simulation and keeps the history and the transcript). A
+//! lesson's "Show me" runs its commands the same way, so they appear here
+//! too. The component keeps only the input, the arrow keys' position and
+//! the suggested commands.
 
 use leptos::prelude::*;
 
@@ -13,21 +13,8 @@ use crate::sim::scenario::Flavor;
 
 use super::playground::Playground;
 
-/// Transcript entries kept on screen.
-const KEPT: usize = 200;
-/// Command lines remembered for the lessons (and the arrow keys).
-const REMEMBERED: usize = 1_000;
 /// The prompt, as Debian's default root prompt shows it.
 const PS1: &str = "root@web1:~#";
-
-#[derive(Clone, Debug, PartialEq)]
-struct Entry {
-    id: u64,
-    // Shared, not copied: `For` clones the whole transcript on every change.
-    line: Arc<str>,
-    text: Arc<str>,
-    status: i32,
-}
 
 /// A terminal shows `\r\n` as a line break and a bare `\r` as a return to
 /// the line's start (curl's meter redraws itself that way).
@@ -78,9 +65,7 @@ fn suggestions(sc: &crate::sim::Scenario) -> Vec<String> {
 #[component]
 pub fn Terminal() -> impl IntoView {
     let pg = Playground::get();
-    let entries = RwSignal::new(Vec::<Entry>::new());
     let input = RwSignal::new(String::new());
-    let next_id = StoredValue::new(0u64);
     // Position in the history while browsing it with the arrow keys.
     let browsing = StoredValue::new(None::<usize>);
     let screen = NodeRef::<leptos::html::Div>::new();
@@ -98,62 +83,24 @@ pub fn Terminal() -> impl IntoView {
         // have the tools cut them.
         ((width as f64) / (ten as f64 / 10.0)).floor().max(shell::DEFAULT_COLS as f64) as usize
     };
-    let scroll_down = move || {
+    let run = move |line: String| {
+        browsing.set_value(None);
+        input.set(String::new());
+        pg.run_command(&line, columns());
+    };
+    // The transcript's entry ids; an entry's text never changes, so a row
+    // reads it once, when it is created.
+    let ids = Memo::new(move |_| {
+        pg.terminal_revision.track();
+        pg.with(|s| s.terminal().transcript().iter().map(|e| e.id).collect::<Vec<_>>())
+    });
+    Effect::new(move |_| {
+        ids.track();
         request_animation_frame(move || {
             if let Some(s) = screen.get_untracked() {
                 s.set_scroll_top(s.scroll_height());
             }
         });
-    };
-    let run = move |line: String| {
-        let trimmed = line.trim().to_string();
-        browsing.set_value(None);
-        input.set(String::new());
-        if !trimmed.is_empty() {
-            let mut extra = 0;
-            pg.commands.update(|c| {
-                c.push(trimmed.clone());
-                extra = c.len().saturating_sub(REMEMBERED);
-                c.drain(..extra);
-            });
-            if extra > 0 {
-                pg.commands_dropped.update(|d| *d += extra);
-            }
-        }
-        let cols = columns();
-        // Most commands only look; the page re-renders only if the run moved
-        // (curl sends a request and lets virtual time pass).
-        let stamp = |s: &crate::sim::Simulation| (s.now(), s.world().events_processed, s.exchanges().len());
-        let out = pg.sim.try_update_value(|s| {
-            let before = stamp(s);
-            let out = shell::run_in(s, &line, cols);
-            (out, stamp(s) != before)
-        });
-        let Some((out, moved)) = out else { return };
-        if moved {
-            pg.bump();
-        }
-        if out.clear {
-            entries.set(Vec::new());
-            return;
-        }
-        let id = next_id.get_value();
-        next_id.set_value(id + 1);
-        entries.update(|e| {
-            e.push(Entry { id, line: trimmed.into(), text: screen_text(&out.text).into(), status: out.status });
-            if e.len() > KEPT {
-                let extra = e.len() - KEPT;
-                e.drain(..extra);
-            }
-        });
-        scroll_down();
-    };
-    // A lesson's "Show me" asks for a command through the playground.
-    Effect::new(move |_| {
-        if let Some(line) = pg.pending_command.get() {
-            pg.pending_command.set(None);
-            run(line);
-        }
     });
     let on_key = move |ev: leptos::ev::KeyboardEvent| {
         let key = ev.key();
@@ -161,7 +108,7 @@ pub fn Terminal() -> impl IntoView {
             return;
         }
         ev.prevent_default();
-        let history = pg.commands.get_untracked();
+        let history: Vec<String> = pg.with(|s| s.terminal().history().to_vec());
         if history.is_empty() {
             return;
         }
@@ -179,7 +126,7 @@ pub fn Terminal() -> impl IntoView {
     let suggested = Memo::new(move |_| {
         pg.scenario.track();
         pg.epoch.track();
-        pg.sim.with_value(|s| suggestions(&s.world().scenario))
+        pg.with_sim(|s| suggestions(&s.world().scenario))
     });
 
     view! {
@@ -223,20 +170,23 @@ pub fn Terminal() -> impl IntoView {
                 >
                     <span class="terminal-measure" aria-hidden="true" node_ref=measure>"0000000000"</span>
                     <For
-                        each=move || entries.get()
-                        key=|e| e.id
-                        children=move |e| {
+                        each=move || ids.get()
+                        key=|id| *id
+                        children=move |id| {
+                            let e = pg.with(|s| s.terminal().transcript().iter().find(|e| e.id == id).cloned());
+                            let Some(e) = e else { return ().into_any() };
                             let failed = e.status != 0;
                             view! {
                                 <div class="terminal-entry" data-testid="terminal-entry" data-status=e.status.to_string()>
                                     <div class="terminal-command">
                                         <span class="terminal-ps1">{PS1}</span>
                                         " "
-                                        <span class="terminal-typed">{e.line.clone()}</span>
+                                        <span class="terminal-typed">{e.line}</span>
                                     </div>
-                                    <pre class="terminal-text" class:terminal-failed=failed>{e.text.clone()}</pre>
+                                    <pre class="terminal-text" class:terminal-failed=failed>{screen_text(&e.text)}</pre>
                                 </div>
                             }
+                            .into_any()
                         }
                     />
                 </div>

@@ -1,15 +1,7 @@
 use leptos::prelude::*;
 
-/// Speeds offered: virtual time per wall-clock time. `None` is "instant":
-/// every request runs to completion at once.
-pub const SPEEDS: &[(&str, Option<f64>)] = &[
-    ("slow motion (0.01×)", Some(0.01)),
-    ("0.1×", Some(0.1)),
-    ("real time (1×)", Some(1.0)),
-    ("10×", Some(10.0)),
-    ("100×", Some(100.0)),
-    ("instant", None),
-];
+use super::playground::{Playground, SPEEDS};
+use crate::session::Speed;
 
 /// Play, pause, step one event, speed, reset, seed.
 #[component]
@@ -23,7 +15,8 @@ pub fn TimeControls(
     on_reset: Callback<()>,
     on_seed: Callback<u64>,
 ) -> impl IntoView {
-    let instant = move || SPEEDS.get(speed.get()).and_then(|s| s.1).is_none();
+    let pg = Playground::get();
+    let instant = move || SPEEDS.get(speed.get()).is_none_or(|s| s.1 == Speed::Instant);
     view! {
         <section class="time" aria-label="Time controls">
             <button
@@ -31,7 +24,7 @@ pub fn TimeControls(
                 data-testid="play-pause"
                 aria-pressed=move || playing.get().to_string()
                 disabled=instant
-                on:click=move |_| playing.update(|p| *p = !*p)
+                on:click=move |_| pg.set_playing(!playing.get_untracked())
             >
                 {move || if playing.get() { "Pause" } else { "Play" }}
             </button>
@@ -43,9 +36,7 @@ pub fn TimeControls(
                     prop:value=move || speed.get().to_string()
                     on:change=move |ev| {
                         if let Ok(i) = event_target_value(&ev).parse::<usize>() {
-                            if i < SPEEDS.len() {
-                                speed.set(i);
-                            }
+                            pg.set_speed(i);
                         }
                     }
                 >

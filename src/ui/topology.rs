@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 
-use crate::sim::world::ClientResult;
+use crate::sim::world::{ClientResult, Exchange};
 use crate::sim::{app, Simulation};
 
 /// What the topology draws, read off the simulation.
@@ -58,12 +58,8 @@ pub struct Dot {
 /// How long a finished request stays drawn at the client (virtual time).
 const SHOW_DONE_US: u64 = 2_000_000;
 
-fn outcome(status: Option<u16>, ok_result: bool) -> &'static str {
-    match status {
-        Some(s) if (200..400).contains(&s) && ok_result => "ok",
-        Some(s) if (400..500).contains(&s) => "warn",
-        Some(_) | None => "fail",
-    }
+fn outcome(ex: &Exchange) -> &'static str {
+    ex.outcome_class().css()
 }
 
 pub fn model(sim: &Simulation) -> Model {
@@ -89,12 +85,11 @@ pub fn model(sim: &Simulation) -> Model {
     let mut apps_last = "idle";
     for ex in w.exchanges.iter().rev().take(500) {
         if let Some(done) = ex.finished_at {
-            let ok = matches!(ex.client_result, Some(ClientResult::Response));
             if w.now.since(done) <= SHOW_DONE_US && inflight.len() < 20 {
-                inflight.push(Dot { id: ex.id, app: None, at_app: false, returning: true, outcome: Some(outcome(ex.logged_status, ok)) });
+                inflight.push(Dot { id: ex.id, app: None, at_app: false, returning: true, outcome: Some(outcome(ex)) });
             }
             if last == "idle" {
-                last = outcome(ex.logged_status, ok);
+                last = outcome(ex);
                 last_text = match (ex.logged_status, &ex.client_result) {
                     (_, Some(ClientResult::ConnectFailed)) => "no connection".into(),
                     (Some(s), _) => format!("got {s:03}"),
@@ -103,7 +98,7 @@ pub fn model(sim: &Simulation) -> Model {
             }
             if let Some(a) = ex.attempts.last().and_then(|a| app_of_peer(&a.peer)) {
                 if apps[a].last == "idle" {
-                    apps[a].last = outcome(ex.logged_status, ok);
+                    apps[a].last = outcome(ex);
                 }
                 if apps_last == "idle" {
                     apps_last = apps[a].last;

@@ -11,7 +11,6 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::sim::log::Level;
 use crate::sim::scenario::Flavor;
 use crate::sim::world::{ClientResult, Exchange};
 use crate::sim::{FaultKind, Scenario};
@@ -244,12 +243,8 @@ pub fn log_line(ex: &Exchange, flavor: Flavor) -> (&'static str, Option<String>)
     if flavor == Flavor::Haproxy {
         return ("haproxy", ex.access_line.clone());
     }
-    // `2026/11/21 04:43:44 [error] 4453#4453: ...`: the first bracket is the level.
-    let level = |l: &str| l.split_once('[').and_then(|(_, r)| r.split_once(']')).and_then(|(lv, _)| Level::parse(lv)).unwrap_or(Level::Debug);
-    // Levels order from the most severe; reversed, the last of equals wins.
-    let worst = ex.error_lines.iter().rev().min_by_key(|l| level(l)).cloned();
-    match worst {
-        Some(l) => ("error.log", Some(l)),
+    match ex.worst_error_line() {
+        Some(l) => ("error.log", Some(l.text.clone())),
         None => ("access.log", ex.access_line.clone()),
     }
 }

@@ -15,5 +15,6 @@ pub mod embed_api;
 pub mod lesson;
 pub mod link;
 pub mod scenarios;
+pub mod session;
 pub mod shell;
 pub mod sim;

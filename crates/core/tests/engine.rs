@@ -16,7 +16,7 @@ fn app_down_gives_502_and_connect_refused() {
     assert_eq!(resp.status_line(), "HTTP/1.1 502 Bad Gateway");
     assert_eq!(resp.body.len(), 157);
     assert_eq!(
-        ex.error_lines,
+        ex.error_lines.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(),
         ["2026/11/21 04:43:44 [error] 4453#4453: *1 connect() failed (111: Connection refused) while connecting to upstream, client: 127.0.0.1, server: localhost, request: \"GET /users HTTP/1.1\", upstream: \"http://127.0.0.1:3000/users\", host: \"localhost\""]
     );
     assert_eq!(
@@ -36,7 +36,8 @@ fn slow_app_gives_504_after_proxy_read_timeout() {
     assert_eq!(ex.status(), Some(504));
     assert_eq!(ex.response.as_ref().unwrap().reason, "Gateway Time-out");
     assert_eq!(ex.error_lines.len(), 1);
-    let line = &ex.error_lines[0];
+    assert_eq!(ex.error_lines[0].level, gateway_core::sim::log::Level::Error);
+    let line = &ex.error_lines[0].text;
     assert!(line.starts_with("2026/11/21 04:44:44 [error] 4453#4453: *1 upstream timed out (110: Connection timed out) while reading response header from upstream, client: 127.0.0.1"), "{line}");
     let access = ex.access_line.as_deref().unwrap();
     assert!(access.contains("[21/Nov/2026:04:44:44 +0000] \"GET /users HTTP/1.1\" 504 167 "), "{access}");

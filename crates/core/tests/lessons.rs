@@ -2,14 +2,16 @@
 //! passed before its solution runs, every quiz answer is among its choices,
 //! and every challenge can be passed (and failed).
 
-use gateway_core::lesson::{self, catalog, Action, SimDriver};
+use gateway_core::lesson::{self, catalog, Action};
+use gateway_core::session::Session;
 use gateway_core::sim::metrics::Metrics;
 use gateway_core::sim::scenario::RetryPolicy;
 use gateway_core::sim::{Scenario, Simulation};
 
-/// The lesson as the page starts it, with the room's seed.
-fn start(l: &lesson::Lesson, seed: u64) -> SimDriver {
-    SimDriver::new(lesson::starting_scenario(l, seed).unwrap()).unwrap()
+/// The lesson as the page starts it, with the room's seed: the page's own
+/// `Session` (ui/playground.rs wraps one), at instant speed.
+fn start(l: &lesson::Lesson, seed: u64) -> Session {
+    Session::new(lesson::starting_scenario(l, seed).unwrap()).unwrap()
 }
 
 /// A room may use any seed: every lesson must work with each of these.
@@ -42,18 +44,21 @@ fn every_lesson_can_be_completed_and_no_step_is_passed_before_it_is_done() {
         for (i, step) in l.steps.iter().enumerate() {
             let mark = d.mark();
             assert!(!step.check.passes(&d.seen(mark)), "{} (seed {seed}) step {}: passes before anything was done", l.id, i + 1);
+            let shown = d.terminal().transcript().last().map(|e| e.id);
             for a in &step.solution {
                 a.perform(&mut d).unwrap_or_else(|e| panic!("{} step {}: {a:?}: {e}", l.id, i + 1));
             }
             // Every command a solution runs is one the diagnosis shell knows and accepts. (Exit
             // statuses other than 127 are the tools' own: `systemctl status` of a dead unit
             // exits 3 and `ls` of a missing file 2, as they do on a real host.)
-            for out in &d.outputs {
+            let ran = step.solution.iter().filter(|a| matches!(a, Action::Run(_))).count();
+            let outputs: Vec<_> = d.terminal().transcript().iter().filter(|e| shown.is_none_or(|id| e.id > id)).collect();
+            assert_eq!(outputs.len(), ran, "{} step {}: every command is on the terminal's screen", l.id, i + 1);
+            for out in outputs {
                 let refused = out.status == 127 || ["not simulated", "invalid option", "unknown option", "Usage:"].iter().any(|w| out.text.contains(w));
                 assert!(!refused, "{} step {}: the shell refused a command: {}", l.id, i + 1, out.text);
                 assert!(!out.text.trim().is_empty(), "{} step {}: a command printed nothing", l.id, i + 1);
             }
-            d.outputs.clear();
             let seen = d.seen(mark);
             assert!(
                 step.check.passes(&seen),

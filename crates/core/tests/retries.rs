@@ -147,7 +147,8 @@ fn client_abort_is_logged_at_info_with_the_phase() {
     let sim = run(s).unwrap();
     let ex = &sim.exchanges()[0];
     assert_eq!(ex.error_lines.len(), 1, "{:?}", ex.error_lines);
-    let l = &ex.error_lines[0];
+    assert_eq!(ex.error_lines[0].level, gateway_core::sim::log::Level::Info);
+    let l = &ex.error_lines[0].text;
     assert!(l.contains("[info]"), "{l}");
     assert!(
         l.contains("epoll_wait() reported that client prematurely closed connection, so upstream connection is closed too while sending request to upstream, client: 127.0.0.1, server: localhost, request: \"GET /users HTTP/1.1\", upstream: \"http://127.0.0.1:3000/users\", host: \"localhost\""),

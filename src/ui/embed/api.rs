@@ -121,7 +121,7 @@ pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, warnings
     Effect::new(move |_| {
         pg.revision.track();
         let epoch = pg.epoch.get_untracked();
-        let outcomes = pg.sim.with_value(|s| {
+        let outcomes = pg.with_sim(|s| {
             let flavor = s.world().scenario.proxy.flavor;
             let mut r = reported.borrow_mut();
             if r.epoch != epoch {
@@ -154,18 +154,13 @@ fn run(pg: Playground, started: RwSignal<bool>, m: Message) -> Option<Event> {
     if command != Command::Ping && !started.get_untracked() {
         super::start(pg, started);
     }
+    // Every command is a Session command; its error goes back to the host.
     let result = match &command {
         Command::Load(Load::Named(name)) => pg.load_named(name),
-        Command::Load(Load::Scenario(sc)) => pg.load((**sc).clone()),
+        Command::Load(Load::Scenario(sc)) => pg.run(|s| s.load((**sc).clone())),
         Command::Break(fault) => pg.break_with(fault),
-        Command::Fix => {
-            pg.fix();
-            Ok(())
-        }
-        Command::Send(n) => {
-            pg.send_many(*n, SEND_GAP_MS);
-            Ok(())
-        }
+        Command::Fix => pg.fix(),
+        Command::Send(n) => pg.run(|s| s.send(*n, SEND_GAP_MS).map(|_| ())),
         Command::Play => {
             pg.set_playing(true);
             Ok(())
@@ -174,14 +169,11 @@ fn run(pg: Playground, started: RwSignal<bool>, m: Message) -> Option<Event> {
             pg.set_playing(false);
             Ok(())
         }
-        Command::Reset => {
-            pg.reset();
-            Ok(())
-        }
+        Command::Reset => pg.reset(),
         Command::Ping => return Some(Event::Pong { id }),
     };
     match (result, id) {
-        (Err(message), id) => Some(Event::Error { id, message: format!("{}: {message}", command.name()) }),
+        (Err(e), id) => Some(Event::Error { id, message: format!("{}: {e}", command.name()) }),
         (Ok(()), Some(id)) => Some(Event::Ack { id, command: command.name(), scenario: embed_api::summary(&pg.scenario.get_untracked()) }),
         (Ok(()), None) => None,
     }

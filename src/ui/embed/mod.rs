@@ -33,13 +33,15 @@ const DEFAULT_PICK: &str = "app_down";
 /// (App did not run it). The reader's click and any host command start it.
 pub(crate) fn start(pg: Playground, started: RwSignal<bool>) {
     started.set(true);
-    pg.reset();
+    // Resetting the scenario it opened with cannot fail; were it to, the
+    // embed's notice says why.
+    let _ = pg.reset();
 }
 
 #[component]
 pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
     let pg = Playground::get();
-    let Playground { sim, scenario, revision, config_error, .. } = pg;
+    let Playground { scenario, revision, notice: config_error, .. } = pg;
     let started = RwSignal::new(!link.click_to_start);
 
     if let Some(theme) = link.theme.as_deref() {
@@ -54,11 +56,11 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
 
     let model = Memo::new(move |_| {
         revision.track();
-        sim.with_value(super::topology::model)
+        pg.with_sim(super::topology::model)
     });
     let last = Memo::new(move |_| {
         revision.track();
-        sim.with_value(|s| s.exchanges().last().cloned())
+        pg.with_sim(|s| s.exchanges().last().cloned())
     });
     let flavor = Signal::derive(move || scenario.with(|s| s.proxy.flavor));
     let title = move || scenario.with(|s| format!("{} · {}", embed_api::title(s), s.proxy.flavor.as_str()));
@@ -77,7 +79,7 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
         start(pg, started);
         // A scenario without requests of its own gets one.
         if scenario.with_untracked(|s| s.clients.requests == 0 && s.requests.is_empty()) {
-            pg.send();
+            let _ = pg.send();
         }
     };
 
@@ -112,11 +114,11 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
                         data-testid="embed-fix"
                         disabled=move || !broken()
                         title=move || scenario.with(|s| s.faults.first().map(|f| { let fix = f.fix(); format!("{}: {}", fix.title, fix.detail) }).unwrap_or_else(|| "Nothing is broken".into()))
-                        on:click=move |_| pg.fix()
+                        on:click=move |_| { let _ = pg.fix(); }
                     >
                         "Fix"
                     </button>
-                    <button class="send" data-testid="embed-send" on:click=move |_| pg.send()>
+                    <button class="send" data-testid="embed-send" on:click=move |_| { let _ = pg.send(); }>
                         "Send GET /users"
                     </button>
                 </div>

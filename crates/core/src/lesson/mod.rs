@@ -7,7 +7,8 @@
 //! check only looks at requests sent and commands run since the step
 //! began, so no step is ever passed by what happened before it. Each step
 //! also carries a `solution` (a list of `Action`s): the page's "Show me"
-//! button performs it, and `tests/lessons.rs` performs every solution to
+//! button performs it on the page's `Session`, and `tests/lessons.rs` performs every solution on
+//! the same type to
 //! prove each lesson can be completed.
 
 pub mod catalog;
@@ -18,8 +19,8 @@ use serde_json::Value;
 use crate::sim::json_path::error_path;
 use crate::sim::metrics::Metrics;
 use crate::sim::window::Window;
-use crate::sim::world::{ClientResult, Exchange};
-use crate::sim::{Fault, FaultKind, Scenario, Simulation};
+use crate::sim::world::Exchange;
+use crate::sim::{FaultKind, Scenario, Simulation};
 
 /// Longest lesson file accepted (bytes).
 pub const MAX_LESSON_BYTES: usize = 64 * 1024;
@@ -155,10 +156,6 @@ pub struct Seen<'a> {
     pub commands: &'a [String],
 }
 
-fn succeeded(e: &Exchange) -> bool {
-    matches!(e.client_result, Some(ClientResult::Response)) && e.status().is_some_and(|s| (200..400).contains(&s))
-}
-
 fn words(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -169,7 +166,7 @@ impl Check {
         match self {
             Check::Status(s) => finished().last().is_some_and(|e| e.status() == Some(*s)),
             Check::Saw(s) => finished().any(|e| e.status() == Some(*s)),
-            Check::LogHas(text) => finished().any(|e| e.error_lines.iter().chain(e.access_line.iter()).any(|l| l.contains(text.as_str()))),
+            Check::LogHas(text) => finished().any(|e| e.error_lines.iter().map(|l| &l.text).chain(e.access_line.iter()).any(|l| l.contains(text.as_str()))),
             Check::Fault(id) => seen.scenario.faults.iter().any(|f| f.kind.id() == id),
             Check::Healthy => seen.scenario.faults.is_empty(),
             Check::Success { at_least, of_last } => {
@@ -178,7 +175,7 @@ impl Check {
                     return false;
                 }
                 let last = &done[done.len() - of_last..];
-                let ok = last.iter().filter(|e| succeeded(e)).count();
+                let ok = last.iter().filter(|e| e.succeeded()).count();
                 ok as f64 >= at_least * *of_last as f64
             }
             Check::AtLeast { pointer, value } => serde_json::to_value(seen.scenario)
@@ -212,18 +209,6 @@ impl Check {
     }
 }
 
-/// What an `Action` needs from the page (the UI's `Playground`) or a test.
-pub trait Driver {
-    fn scenario(&self) -> Scenario;
-    fn load_named(&mut self, name: &str) -> Result<(), String>;
-    /// Reconfigure the running simulation (time and logs kept).
-    fn apply(&mut self, next: Scenario) -> Result<(), String>;
-    fn send(&mut self, count: u64, gap_ms: u64);
-    fn run_command(&mut self, line: &str);
-    /// A fresh run of the current scenario from time zero.
-    fn reset(&mut self) -> Result<(), String>;
-}
-
 /// `sc` with the field at `pointer` set to `value`, validated.
 pub fn set_field(sc: &Scenario, pointer: &str, value: &Value) -> Result<Scenario, String> {
     let mut v = serde_json::to_value(sc).map_err(|e| e.to_string())?;
@@ -233,39 +218,9 @@ pub fn set_field(sc: &Scenario, pointer: &str, value: &Value) -> Result<Scenario
 }
 
 impl Action {
-    pub fn perform(&self, d: &mut dyn Driver) -> Result<(), String> {
-        match self {
-            Action::Load(name) => d.load_named(name),
-            Action::Break(id) => {
-                let mut next = d.scenario();
-                next.faults = FaultKind::from_id(id).into_iter().map(Fault::from).collect();
-                if id != "none" && next.faults.is_empty() {
-                    return Err(format!("{id:?} is not a catalog fault"));
-                }
-                d.apply(next)
-            }
-            Action::Fix => {
-                let mut next = d.scenario();
-                if next.faults.is_empty() {
-                    return Ok(());
-                }
-                Fault::apply_fix(&mut next, 0);
-                d.apply(next)
-            }
-            Action::Set { pointer, value } => {
-                let next = set_field(&d.scenario(), pointer, value)?;
-                d.apply(next)
-            }
-            Action::Send { count, gap_ms } => {
-                d.send((*count).min(1_000), *gap_ms);
-                Ok(())
-            }
-            Action::Run(line) => {
-                d.run_command(line);
-                Ok(())
-            }
-            Action::Reset => d.reset(),
-        }
+    /// Performs it on a session: the page's "Show me" and the lesson tests alike.
+    pub fn perform(&self, s: &mut crate::session::Session) -> crate::session::Result<()> {
+        s.perform(self)
     }
 
     /// How the "Show me" list reads it.
@@ -411,71 +366,6 @@ pub fn asked<'a>(q: &Question, sim: &'a Simulation) -> Option<&'a Exchange> {
     match q.request {
         Some(i) => ex.get(i),
         None => ex.last(),
-    }
-}
-
-/// A `Driver` over a bare `Simulation` (tests and the command line):
-/// instant time, like the page at "instant" speed.
-pub struct SimDriver {
-    pub sim: Simulation,
-    /// Bumped whenever the simulation is replaced (load, reset): request
-    /// indices of an older run mean nothing in the new one.
-    pub epoch: u64,
-    pub commands: Vec<String>,
-    /// What each terminal command printed, and its exit status.
-    pub outputs: Vec<crate::shell::Output>,
-}
-
-impl SimDriver {
-    pub fn new(scenario: Scenario) -> Result<SimDriver, String> {
-        let mut sim = Simulation::interactive(scenario).map_err(|e| e.to_string())?;
-        sim.run();
-        Ok(SimDriver { sim, epoch: 0, commands: Vec::new(), outputs: Vec::new() })
-    }
-
-    pub fn mark(&self) -> Mark {
-        Mark { epoch: self.epoch, requests: self.sim.exchanges().len(), commands: self.commands.len() }
-    }
-
-    /// What a check sees of the step that began at `m`.
-    pub fn seen(&self, m: Mark) -> Seen<'_> {
-        m.seen(self.epoch, &self.sim.world().base, self.sim.exchanges(), &self.commands, 0)
-    }
-}
-
-impl Driver for SimDriver {
-    fn scenario(&self) -> Scenario {
-        self.sim.world().base.clone()
-    }
-    fn load_named(&mut self, name: &str) -> Result<(), String> {
-        let text = catalog::scenario_text(name).ok_or_else(|| format!("{name:?} is not a ready scenario"))?;
-        let sc = Scenario::from_json(text).map_err(|e| e.to_string())?;
-        let mut sim = Simulation::interactive(sc).map_err(|e| e.to_string())?;
-        sim.run();
-        self.sim = sim;
-        self.epoch += 1;
-        Ok(())
-    }
-    fn apply(&mut self, next: Scenario) -> Result<(), String> {
-        self.sim.reconfigure(next).map_err(|e| e.to_string())
-    }
-    fn send(&mut self, count: u64, gap_ms: u64) {
-        let start = if self.sim.exchanges().is_empty() { 0 } else { 1_000 };
-        let ids: Vec<_> = (0..count).map(|i| self.sim.send_after(start + i * gap_ms, Default::default())).collect();
-        for id in ids {
-            self.sim.run_until_finished(id);
-        }
-    }
-    fn reset(&mut self) -> Result<(), String> {
-        let mut sim = Simulation::interactive(self.scenario()).map_err(|e| e.to_string())?;
-        sim.run();
-        self.sim = sim;
-        self.epoch += 1;
-        Ok(())
-    }
-    fn run_command(&mut self, line: &str) {
-        self.outputs.push(crate::shell::run(&mut self.sim, line));
-        self.commands.push(line.to_string());
     }
 }
 

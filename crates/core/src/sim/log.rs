@@ -41,6 +41,21 @@ impl Level {
     }
 }
 
+/// One error.log line a request produced: its level as data, and the line
+/// exactly as nginx writes it (the level is also in the text, formatted from
+/// `level`). Pick lines by `level`, never by parsing `[crit]` from the text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LogLine {
+    pub level: Level,
+    pub text: String,
+}
+
+impl std::fmt::Display for LogLine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// The request context nginx appends to an error.log line
 /// (`ngx_http_log_error`): client, server, request, upstream, host.
 pub struct ErrorContext<'a> {

@@ -22,6 +22,7 @@ macro_rules! note {
 pub mod app;
 pub mod client;
 pub mod engine;
+pub mod failure;
 pub mod fault;
 pub mod http;
 pub mod json_path;

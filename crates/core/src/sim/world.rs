@@ -5,9 +5,10 @@
 
 use serde::Serialize;
 
+use super::failure::FailureCause;
 use super::fault::{AppReply, ConnectOutcome};
 use super::http::Response;
-use super::log::LogBuffer;
+use super::log::{LogBuffer, LogLine};
 use super::queue::EventQueue;
 use super::rng::SimRng;
 use super::scenario::{RequestSpec, Scenario};
@@ -143,15 +144,23 @@ pub struct Step {
 #[serde(rename_all = "snake_case")]
 pub enum AttemptResult {
     InProgress,
-    /// The connection failed or broke; `message` is the error.log text.
-    Error { message: String },
-    TimedOut { while_connecting: bool },
+    /// The connection failed, broke or timed out, or the response was
+    /// unusable: why, as data (the proxies format their log text from it).
+    Failed { cause: FailureCause },
     /// An HTTP answer (possibly passed to the client, possibly retried).
     Responded { status: u16 },
-    /// nginx found the header invalid.
-    InvalidHeader,
     /// The client went away first; the proxy closed the upstream connection.
     ClientClosed,
+}
+
+impl AttemptResult {
+    /// Why the attempt failed, if it did.
+    pub fn cause(&self) -> Option<&FailureCause> {
+        match self {
+            AttemptResult::Failed { cause } => Some(cause),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -213,8 +222,8 @@ pub struct Exchange {
     /// Status nginx logged in access.log (may differ from the response, e.g. 009).
     pub logged_status: Option<u16>,
     pub finished_at: Option<SimTime>,
-    /// The error.log lines this request produced.
-    pub error_lines: Vec<String>,
+    /// The error.log lines this request produced, with their levels.
+    pub error_lines: Vec<LogLine>,
     pub access_line: Option<String>,
     /// What the client printed (curl-style).
     pub console: Vec<String>,
@@ -242,6 +251,64 @@ impl Exchange {
 
     pub fn is_finished(&self) -> bool {
         self.finished_at.is_some()
+    }
+
+    /// The request succeeded: the client got a complete HTTP response
+    /// (`ClientResult::Response`) with a 2xx or 3xx status.
+    pub fn succeeded(&self) -> bool {
+        matches!(self.client_result, Some(ClientResult::Response)) && self.status().is_some_and(|s| (200..400).contains(&s))
+    }
+
+    /// How the request ended, for colouring it (see [`OutcomeClass`]).
+    pub fn outcome_class(&self) -> OutcomeClass {
+        if !self.is_finished() {
+            return OutcomeClass::Pending;
+        }
+        if self.succeeded() {
+            return OutcomeClass::Ok;
+        }
+        match (&self.client_result, self.status()) {
+            (Some(ClientResult::Cancelled), _) => OutcomeClass::Cancelled,
+            (Some(ClientResult::Response), Some(400..=499)) => OutcomeClass::ClientError,
+            _ => OutcomeClass::Failure,
+        }
+    }
+
+    /// The most severe error.log line this request produced (the last of
+    /// equals), by level.
+    pub fn worst_error_line(&self) -> Option<&LogLine> {
+        // Levels order from the most severe; reversed, the last of equals wins.
+        self.error_lines.iter().rev().min_by_key(|l| l.level)
+    }
+}
+
+/// How a request ended, in the classes the page colours it by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeClass {
+    /// Not finished yet.
+    Pending,
+    /// [`Exchange::succeeded`]: a complete 2xx/3xx response.
+    Ok,
+    /// A complete 4xx response: the request was refused (rate limit,
+    /// not found...), not broken.
+    ClientError,
+    /// Everything else: a 5xx, a response cut short or not HTTP, no
+    /// connection, a timeout, the circuit breaker.
+    Failure,
+    /// A hedged copy abandoned because another copy answered first.
+    Cancelled,
+}
+
+impl OutcomeClass {
+    /// The CSS class the page and the embed use: ok, warn, fail or pending.
+    pub fn css(self) -> &'static str {
+        match self {
+            OutcomeClass::Pending => "pending",
+            OutcomeClass::Ok => "ok",
+            OutcomeClass::ClientError | OutcomeClass::Cancelled => "warn",
+            OutcomeClass::Failure => "fail",
+        }
     }
 }
 
@@ -575,8 +642,8 @@ impl World {
         ex.explanation = None;
         ex.timeline = Vec::new();
         for a in &mut ex.attempts {
-            if let AttemptResult::Error { message } = &mut a.result {
-                *message = String::new();
+            if let AttemptResult::Failed { cause: FailureCause::InvalidHeader { line } } = &mut a.result {
+                *line = String::new();
             }
         }
     }

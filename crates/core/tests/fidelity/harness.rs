@@ -757,7 +757,7 @@ pub fn run_engine(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, No
                 raw_access: ex.access_line.clone().unwrap_or_else(|| "-".into()),
                 log_kind: access.as_ref().and_then(|a| flavor.aggregate_key(&a.normalised)),
                 times: access.map(|a| a.times).unwrap_or_default(),
-                errors: ex.error_lines.iter().filter_map(norm).collect(),
+                errors: ex.error_lines.iter().map(|l| &l.text).filter_map(norm).collect(),
                 attempts: ex.attempts.len() as u32,
                 ms: ex.finished_at.map(|f| f.since(ex.sent_at) / 1_000).unwrap_or(0),
             }

@@ -320,7 +320,7 @@ pub fn is_failure(class: &str) -> bool {
 fn decide(w: &mut World, id: ReqId) {
     let ex = &w.exchanges[id];
     let (op, class, probe) = (ex.op, outcome_class(ex), ex.probe);
-    let ok = matches!(ex.client_result, Some(ClientResult::Response)) && ex.status().is_some_and(|s| s < 400);
+    let ok = ex.succeeded();
     let retry_after_ms = ex
         .response
         .as_ref()

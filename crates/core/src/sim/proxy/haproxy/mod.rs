@@ -9,6 +9,7 @@ pub mod conf;
 pub mod pages;
 
 use crate::sim::app::{self, TlsResult};
+use crate::sim::failure::{FailureCause, TimeoutPhase, TlsProblem};
 use crate::sim::fault::{ConnectOutcome, Wire};
 use crate::sim::http::{Header, Response};
 use crate::sim::net::{Address, ProxyPass, Scheme, Target};
@@ -76,6 +77,19 @@ fn forwarded(mut r: Response) -> Response {
         }
     }
     r
+}
+
+/// How the timeline names a failed connection attempt.
+fn connect_failure_note(cause: &FailureCause) -> &'static str {
+    match cause {
+        FailureCause::Refused => "connection refused",
+        FailureCause::NoSuchFile => "no such socket file",
+        FailureCause::PermissionDenied => "permission denied on the socket",
+        FailureCause::Timeout { .. } => "timeout connect",
+        FailureCause::Tls(TlsProblem::HandshakeFailure) => "SSL handshake failure",
+        FailureCause::Tls(TlsProblem::CertVerify(_)) => "SSL handshake failure (certificate verification)",
+        _ => "connection failed",
+    }
 }
 
 impl Haproxy {
@@ -170,9 +184,12 @@ impl Haproxy {
         }
     }
 
-    /// A connection attempt failed: retry (after the turn-around delay) or
-    /// give up with 503.
-    fn connect_failed(&mut self, w: &mut World, id: ReqId, timeout: bool, why: &str) {
+    /// A connection attempt failed with `cause`: retry (after the
+    /// turn-around delay) or give up with 503.
+    fn connect_failed(&mut self, w: &mut World, id: ReqId, cause: FailureCause) {
+        let timeout = matches!(cause, FailureCause::Timeout { .. });
+        let why = connect_failure_note(&cause);
+        w.end_attempt(id, AttemptResult::Failed { cause });
         Self::close(w, id);
         let h = w.scenario.proxy.haproxy.clone();
         let tries = self.state[id].tries;
@@ -226,13 +243,34 @@ impl Haproxy {
 
     fn explain(&self, w: &World, id: ReqId, status: u16, term: Termination) -> String {
         let tries = self.state.get(id).map(|s| s.tries).unwrap_or(0);
-        let peer = w.exchanges[id].attempts.last().map(|a| a.peer.clone()).unwrap_or_else(|| "the server".into());
+        let last = w.exchanges[id].attempts.last();
+        let peer = last.map(|a| a.peer.clone()).unwrap_or_else(|| "the server".into());
+        let cause = last.and_then(|a| a.result.cause());
         match (term.0, term.1) {
-            ('S', 'C') => format!("HAProxy could not connect to {peer} ({tries} attempts: the first plus `retries`). Unlike nginx it answers 503 Service Unavailable, not 502, and logs the termination state SC-- (server side, connect phase)."),
+            ('S', 'C') => {
+                let why = match cause {
+                    Some(FailureCause::Refused) => " Nothing was listening there: the kernel refused every connection (ECONNREFUSED).",
+                    Some(FailureCause::NoSuchFile) => " The unix socket does not exist (ENOENT).",
+                    Some(FailureCause::PermissionDenied) => " The socket exists but HAProxy's user may not open it (EACCES).",
+                    Some(FailureCause::Tls(TlsProblem::HandshakeFailure)) => " The TLS handshake failed: the server does not speak TLS there.",
+                    Some(FailureCause::Tls(TlsProblem::CertVerify(_))) => " The server's certificate failed verification (ssl verify required).",
+                    _ => "",
+                };
+                format!("HAProxy could not connect to {peer} ({tries} attempts: the first plus `retries`).{why} Unlike nginx it answers 503 Service Unavailable, not 502, and logs the termination state SC-- (server side, connect phase).")
+            }
             ('s', 'C') => format!("Every connection attempt to {peer} hit `timeout connect` ({tries} attempts). HAProxy answers 503 with termination state sC-- (server timeout during connect)."),
             ('s', 'H') => format!("{peer} sent no response headers within `timeout server` ({} ms). HAProxy answers 504 with sH--.", w.scenario.proxy.haproxy.timeout_server_ms),
-            ('S', 'H') => format!("{peer} closed or reset the connection before sending headers. HAProxy answers 502 with SH--."),
-            ('P', 'H') => format!("{peer} sent a response HAProxy refused to parse (invalid or too large). HAProxy answers 502 with PH--."),
+            ('S', 'H') => match cause {
+                Some(FailureCause::Reset) => format!("{peer} reset the connection (RST) before sending headers. HAProxy answers 502 with SH--."),
+                Some(FailureCause::PrematureClose) => format!("{peer} closed the connection before sending headers. HAProxy answers 502 with SH--."),
+                _ => format!("{peer} closed or reset the connection before sending headers. HAProxy answers 502 with SH--."),
+            },
+            ('P', 'H') => match cause {
+                Some(FailureCause::NotHttp) => format!("{peer} answered with bytes that are not an HTTP response. HAProxy refuses to parse them and answers 502 with PH--."),
+                Some(FailureCause::TooBigHeader { bytes, limit }) => format!("{peer} sent response headers too large for HAProxy's buffer ({bytes} bytes > tune.bufsize minus tune.maxrewrite, {limit}). HAProxy answers 502 with PH--."),
+                Some(FailureCause::InvalidHeader { .. }) => format!("{peer} sent a response header line HAProxy refused to parse. HAProxy answers 502 with PH--."),
+                _ => format!("{peer} sent a response HAProxy refused to parse (invalid or too large). HAProxy answers 502 with PH--."),
+            },
             ('P', 'R') => format!("HAProxy denied the request itself (rate limit rule): {status}, termination state PR--; the server never saw it."),
             _ => format!("HAProxy answered {status}."),
         }
@@ -343,7 +381,7 @@ impl ProxyFlavor for Haproxy {
         if w.conns[conn].state != ConnState::Connecting {
             return;
         }
-        let why = match outcome {
+        let cause = match outcome {
             ConnectOutcome::Accepted => {
                 if self.tls {
                     let result = app::tls_handshake(w, conn);
@@ -354,13 +392,12 @@ impl ProxyFlavor for Haproxy {
                 }
                 return;
             }
-            ConnectOutcome::Refused => "connection refused",
-            ConnectOutcome::NoSuchFile => "no such socket file",
-            ConnectOutcome::PermissionDenied => "permission denied on the socket",
+            ConnectOutcome::Refused => FailureCause::Refused,
+            ConnectOutcome::NoSuchFile => FailureCause::NoSuchFile,
+            ConnectOutcome::PermissionDenied => FailureCause::PermissionDenied,
             ConnectOutcome::Dropped => return,
         };
-        w.end_attempt(id, AttemptResult::Error { message: why.to_string() });
-        self.connect_failed(w, id, false, why);
+        self.connect_failed(w, id, cause);
     }
 
     fn on_tls_done(&mut self, w: &mut World, conn: ConnId, result: TlsResult) {
@@ -374,12 +411,11 @@ impl ProxyFlavor for Haproxy {
             return;
         }
         // A failed handshake is a connection failure for HAProxy: retried, then 503.
-        let why = match result {
-            TlsResult::NotTls => "SSL handshake failure",
-            _ => "SSL handshake failure (certificate verification)",
+        let problem = match result {
+            TlsResult::Cert(p) => TlsProblem::CertVerify(p),
+            _ => TlsProblem::HandshakeFailure,
         };
-        w.end_attempt(id, AttemptResult::Error { message: why.to_string() });
-        self.connect_failed(w, id, false, why);
+        self.connect_failed(w, id, FailureCause::Tls(problem));
     }
 
     fn on_upstream_data(&mut self, w: &mut World, conn: ConnId) {
@@ -391,7 +427,7 @@ impl ProxyFlavor for Haproxy {
             Wire::Garbage(_) => {
                 // No valid response header was received: %Tr stays -1.
                 self.st(id).response_ms = None;
-                w.end_attempt(id, AttemptResult::InvalidHeader);
+                w.end_attempt(id, AttemptResult::Failed { cause: FailureCause::NotHttp });
                 self.finish_error(w, id, 502, Termination('P', 'H'));
             }
             Wire::Http { response, bad_header_line, truncate_body_at } => {
@@ -400,10 +436,16 @@ impl ProxyFlavor for Haproxy {
                     header_len += l.len() as u64;
                 }
                 // tune.maxrewrite (1024) is reserved out of tune.bufsize.
-                let invalid = bad_header_line.as_deref().is_some_and(|l| !l.contains(':') || l.split(':').next().is_some_and(|n| n.bytes().any(|b| b <= b' ')));
-                if header_len > w.scenario.proxy.haproxy.bufsize.saturating_sub(1024) || invalid {
+                let limit = w.scenario.proxy.haproxy.bufsize.saturating_sub(1024);
+                let invalid = bad_header_line.as_ref().filter(|l| !l.contains(':') || l.split(':').next().is_some_and(|n| n.bytes().any(|b| b <= b' ')));
+                let cause = if header_len > limit {
+                    Some(FailureCause::TooBigHeader { bytes: header_len, limit })
+                } else {
+                    invalid.map(|l| FailureCause::InvalidHeader { line: l.clone() })
+                };
+                if let Some(cause) = cause {
                     self.st(id).response_ms = None;
-                    w.end_attempt(id, AttemptResult::InvalidHeader);
+                    w.end_attempt(id, AttemptResult::Failed { cause });
                     self.finish_error(w, id, 502, Termination('P', 'H'));
                     return;
                 }
@@ -445,8 +487,8 @@ impl ProxyFlavor for Haproxy {
         if !w.exchanges[id].proxy.request_sent {
             return;
         }
-        let why = if reset { "connection reset by the server" } else { "server closed the connection" };
-        w.end_attempt(id, AttemptResult::Error { message: why.to_string() });
+        let cause = if reset { FailureCause::Reset } else { FailureCause::PrematureClose };
+        w.end_attempt(id, AttemptResult::Failed { cause });
         self.finish_error(w, id, 502, Termination('S', 'H'));
     }
 
@@ -501,15 +543,14 @@ impl ProxyFlavor for Haproxy {
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Connecting {
                     return;
                 }
-                w.end_attempt(id, AttemptResult::TimedOut { while_connecting: true });
-                self.connect_failed(w, id, true, "timeout connect");
+                self.connect_failed(w, id, FailureCause::Timeout { phase: TimeoutPhase::Connect });
             }
             ProxyTimer::Read { attempt } => {
                 let Some(conn) = w.exchanges[id].proxy.conn else { return };
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Active {
                     return;
                 }
-                w.end_attempt(id, AttemptResult::TimedOut { while_connecting: false });
+                w.end_attempt(id, AttemptResult::Failed { cause: FailureCause::Timeout { phase: TimeoutPhase::ReadHeader } });
                 self.finish_error(w, id, 504, Termination('s', 'H'));
             }
             _ => {}

@@ -9,9 +9,10 @@ pub mod pages;
 pub mod peers;
 
 use crate::sim::app::{self, TlsResult};
+use crate::sim::failure::{FailureCause, TimeoutPhase, TlsProblem};
 use crate::sim::fault::{CertProblem, ConnectOutcome, DnsAnswer, Wire};
 use crate::sim::http::{Header, Response};
-use crate::sim::log::{nginx_combined_line, nginx_error_line, ErrorContext, Level};
+use crate::sim::log::{nginx_combined_line, nginx_error_line, ErrorContext, Level, LogLine};
 use crate::sim::net::{Address, ProxyPass, Scheme, Target};
 use crate::sim::window::PerRequest;
 use crate::sim::world::{
@@ -198,8 +199,8 @@ impl Nginx {
                 host,
             },
         );
-        w.exchanges[id].error_lines.push(line.clone());
-        w.error_log.push(line);
+        w.error_log.push(line.clone());
+        w.exchanges[id].error_lines.push(LogLine { level, text: line });
     }
 
     /// `upstream: "http://127.0.0.1:3000/users"` for the peer `peer`.
@@ -270,14 +271,22 @@ impl Nginx {
                     w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Resolver });
                 }
                 Some(a) => {
-                    let msg = match a {
-                        DnsAnswer::Nxdomain => format!("{host} could not be resolved (3: Host not found)"),
-                        _ => format!("{host} could not be resolved (2: Server failure)"),
+                    let (msg, said, fix) = match a {
+                        DnsAnswer::Nxdomain => (
+                            format!("{host} could not be resolved (3: Host not found)"),
+                            "said the name does not exist",
+                            "correct the name or its DNS record",
+                        ),
+                        _ => (
+                            format!("{host} could not be resolved (2: Server failure)"),
+                            "failed to answer for it (SERVFAIL)",
+                            "repair the DNS server or the zone it serves for that name",
+                        ),
                     };
                     self.log(w, id, Level::Error, &msg, None, None);
                     self.finalize_error(w, id, 502, format!(
-                        "nginx resolves {host} at request time (a variable in proxy_pass with a resolver) and the DNS server said the name does not exist. \
-                         nginx answers 502 without trying to connect. Fix: correct the name or its DNS record."
+                        "nginx resolves {host} at request time (a variable in proxy_pass with a resolver) and the DNS server {said}. \
+                         nginx answers 502 without trying to connect. Fix: {fix}."
                     ));
                 }
             }
@@ -398,8 +407,10 @@ impl Nginx {
             }
         }
         if ft == Ft::Timeout {
-            let peer = w.exchanges[id].attempts.last().map(|a| a.peer.clone()).unwrap_or_default();
-            self.log(w, id, Level::Error, "upstream timed out (110: Connection timed out)", action, Some(&peer));
+            if let Some((peer, cause)) = w.exchanges[id].attempts.last().and_then(|a| Some((a.peer.clone(), a.result.cause()?.clone()))) {
+                let (level, msg) = self.failure_line(&cause, &peer);
+                self.log(w, id, level, &msg, action, Some(&peer));
+            }
         }
         if cached && ft == Ft::Error {
             // "TODO: inform balancer instead": a broken cached connection
@@ -433,33 +444,88 @@ impl Nginx {
         self.connect(w, id);
     }
 
+    /// The name nginx checks the upstream's certificate against
+    /// (`proxy_ssl_name`'s default: the host of proxy_pass).
+    fn ssl_name(&self) -> String {
+        match self.pass.as_ref().map(|p| &p.host) {
+            Some(Target::Group(g)) => g.clone(),
+            Some(Target::Addr(a)) => a.host().unwrap_or("localhost").to_string(),
+            None => String::new(),
+        }
+    }
+
+    /// The error.log level and message nginx writes for a failed attempt
+    /// to `peer` (without the " while ..." context).
+    fn failure_line(&self, cause: &FailureCause, peer: &str) -> (Level, String) {
+        let errno = cause.errno().map(|(code, text)| format!("({code}: {text})")).unwrap_or_default();
+        match cause {
+            // ngx_event_connect_peer: ECONNREFUSED is an [error], other connect() errors [crit].
+            FailureCause::Refused | FailureCause::NoSuchFile | FailureCause::PermissionDenied => {
+                let level = if *cause == FailureCause::Refused { Level::Error } else { Level::Crit };
+                // A unix socket's path is named; a TCP peer is in the "upstream:" field only.
+                let msg = if peer.starts_with("unix:") { format!("connect() to {peer} failed {errno}") } else { format!("connect() failed {errno}") };
+                (level, msg)
+            }
+            FailureCause::Reset => (Level::Error, format!("recv() failed {errno}")),
+            FailureCause::PrematureClose => (Level::Error, "upstream prematurely closed connection".into()),
+            FailureCause::Timeout { .. } => (Level::Error, format!("upstream timed out {errno}")),
+            FailureCause::Tls(TlsProblem::CertVerify(CertProblem::Expired)) => {
+                (Level::Error, "upstream SSL certificate verify error: (10:certificate has expired)".into())
+            }
+            FailureCause::Tls(TlsProblem::CertVerify(CertProblem::SelfSigned)) => {
+                (Level::Error, "upstream SSL certificate verify error: (18:self-signed certificate)".into())
+            }
+            FailureCause::Tls(TlsProblem::CertVerify(CertProblem::HostnameMismatch)) => {
+                (Level::Error, format!("upstream SSL certificate does not match \"{}\"", self.ssl_name()))
+            }
+            FailureCause::Tls(TlsProblem::HandshakeFailure) => {
+                (Level::Error, "SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number)".into())
+            }
+            FailureCause::TooBigHeader { .. } => (Level::Error, "upstream sent too big header".into()),
+            FailureCause::InvalidHeader { line } => {
+                (Level::Error, invalid_header_message(line).unwrap_or_else(|| "upstream sent invalid header".into()))
+            }
+            FailureCause::NotHttp => (Level::Error, "upstream sent no valid HTTP/1.0 header".into()),
+        }
+    }
+
+    /// Logs a failed attempt, ends it with `cause` and moves on
+    /// (`ngx_http_upstream_next` with `ft`).
+    fn fail(&mut self, w: &mut World, id: ReqId, peer: &str, cause: FailureCause, ft: Ft, action: &str) {
+        let (level, msg) = self.failure_line(&cause, peer);
+        self.log(w, id, level, &msg, Some(action), Some(peer));
+        w.end_attempt(id, AttemptResult::Failed { cause });
+        self.next(w, id, ft, Some(action));
+    }
+
     fn explain(&self, w: &World, id: ReqId, ft: Ft, status: u16) -> String {
         let a = w.exchanges[id].attempts.last();
         let peer = a.map(|a| a.peer.as_str()).unwrap_or("the upstream");
-        let err = a.and_then(|a| match &a.result {
-            AttemptResult::Error { message } => Some(message.clone()),
-            _ => None,
-        });
+        let cause = a.and_then(|a| a.result.cause());
         match ft {
             Ft::NoLive => "Every server of the upstream block had failed within fail_timeout, so nginx did not even try to connect: \"no live upstreams\" → 502. Fix the servers; nginx tries them again once fail_timeout has passed.".into(),
-            Ft::Timeout => {
-                let connecting = a.is_some_and(|a| matches!(a.result, AttemptResult::TimedOut { while_connecting: true }));
-                if connecting {
-                    format!("{peer} never answered nginx's SYN, so the connection attempt hit proxy_connect_timeout ({} ms): 504 Gateway Time-out. Causes: a firewall dropping packets, a wrong IP, or an accept queue that stays full. Fix the network path or the address.", w.scenario.proxy.proxy_connect_timeout_ms)
-                } else {
-                    format!("{peer} accepted the request but sent no response header within proxy_read_timeout ({} ms). nginx gave up and answered 504 Gateway Time-out; the app may still finish the work, and nobody will receive it. Fix the slow path, or raise proxy_read_timeout above the app's worst case.", w.scenario.proxy.proxy_read_timeout_ms)
-                }
+            Ft::Timeout => match cause {
+                Some(FailureCause::Timeout { phase: TimeoutPhase::Connect }) => format!("{peer} never answered nginx's SYN, so the connection attempt hit proxy_connect_timeout ({} ms): 504 Gateway Time-out. Causes: a firewall dropping packets, a wrong IP, or an accept queue that stays full. Fix the network path or the address.", w.scenario.proxy.proxy_connect_timeout_ms),
+                Some(FailureCause::Timeout { phase: TimeoutPhase::Send }) => format!("{peer} accepted the connection but did not read the request body within proxy_send_timeout ({} ms): nginx could not finish writing it and answered 504 Gateway Time-out. The app is too busy or too slow to read large bodies. Fix the app, or raise proxy_send_timeout.", w.scenario.proxy.proxy_send_timeout_ms),
+                _ => format!("{peer} accepted the request but sent no response header within proxy_read_timeout ({} ms). nginx gave up and answered 504 Gateway Time-out; the app may still finish the work, and nobody will receive it. Fix the slow path, or raise proxy_read_timeout above the app's worst case.", w.scenario.proxy.proxy_read_timeout_ms),
+            },
+            Ft::InvalidHeader => {
+                let detail = match cause {
+                    Some(FailureCause::TooBigHeader { bytes, limit }) => format!("upstream sent too big header ({bytes} bytes > proxy_buffer_size {limit})"),
+                    Some(c) => self.failure_line(c, peer).1,
+                    None => "invalid header".into(),
+                };
+                format!("{peer} answered, but nginx could not accept its response header ({detail}), so it answered {status} itself.")
             }
-            Ft::InvalidHeader => format!("{peer} answered, but nginx could not accept its response header ({}), so it answered {status} itself.", err.unwrap_or_else(|| "invalid header".into())),
             Ft::Http(s) => format!("{peer} answered {s}, which proxy_next_upstream treats as a failure; nginx had no other server to try."),
-            Ft::Error => match err {
-                Some(m) if m.contains("111") => format!("Nothing was listening on {peer}, so the kernel refused nginx's connection (ECONNREFUSED, errno 111). nginx had no response to relay and answered 502 Bad Gateway itself. Fix: start the app, or point the upstream at the address it really listens on."),
-                Some(m) if m.contains("(2: No such file") => format!("The unix socket {peer} does not exist (ENOENT). nginx logs this at crit and answers 502. Fix: point proxy_pass at the socket the app really creates, or start the app."),
-                Some(m) if m.contains("(13: Permission denied)") => format!("The socket {peer} exists but nginx's worker user may not open it (EACCES). Fix: make the socket group-writable for nginx's group (e.g. chmod 660 and chgrp www-data) or set the app's umask."),
-                Some(m) if m.contains("prematurely closed") => format!("{peer} closed the connection without sending a response: the process died (or closed an idle keep-alive connection as nginx reused it). nginx answered 502. Fix the crash (see the app log); for keep-alive races make the app's keepalive timeout longer than nginx's."),
-                Some(m) if m.contains("104: Connection reset") => format!("{peer} reset the connection (RST) before answering: the process was killed with the request still unread in its socket, or the connection was already closed. nginx answered 502."),
-                Some(m) if m.contains("SSL") => format!("The TLS handshake with {peer} failed ({m}). nginx answered 502."),
-                Some(m) => format!("{peer}: {m}. nginx answered 502."),
+            Ft::Error => match cause {
+                Some(FailureCause::Refused) => format!("Nothing was listening on {peer}, so the kernel refused nginx's connection (ECONNREFUSED, errno 111). nginx had no response to relay and answered 502 Bad Gateway itself. Fix: start the app, or point the upstream at the address it really listens on."),
+                Some(FailureCause::NoSuchFile) => format!("The unix socket {peer} does not exist (ENOENT). nginx logs this at crit and answers 502. Fix: point proxy_pass at the socket the app really creates, or start the app."),
+                Some(FailureCause::PermissionDenied) => format!("The socket {peer} exists but nginx's worker user may not open it (EACCES). Fix: make the socket group-writable for nginx's group (e.g. chmod 660 and chgrp www-data) or set the app's umask."),
+                Some(FailureCause::PrematureClose) => format!("{peer} closed the connection without sending a response: the process died (or closed an idle keep-alive connection as nginx reused it). nginx answered 502. Fix the crash (see the app log); for keep-alive races make the app's keepalive timeout longer than nginx's."),
+                Some(FailureCause::Reset) => format!("{peer} reset the connection (RST) before answering: the process was killed with the request still unread in its socket, or the connection was already closed. nginx answered 502."),
+                Some(c @ FailureCause::Tls(_)) => format!("The TLS handshake with {peer} failed ({}). nginx answered 502.", self.failure_line(c, peer).1),
+                Some(c) => format!("{peer}: {}. nginx answered 502.", self.failure_line(c, peer).1),
                 None => "nginx could not get a response from the upstream and answered 502.".into(),
             },
         }
@@ -651,8 +717,7 @@ impl ProxyFlavor for Nginx {
             return;
         }
         let peer = w.conns[conn].peer.clone();
-        let unix = peer.starts_with("unix:");
-        let (level, msg) = match outcome {
+        let cause = match outcome {
             ConnectOutcome::Accepted => {
                 if self.pass.as_ref().is_some_and(|p| p.scheme == Scheme::Https) {
                     w.note(id, Actor::Proxy, "connected; starts the TLS handshake");
@@ -665,15 +730,12 @@ impl ProxyFlavor for Nginx {
                 }
                 return;
             }
-            ConnectOutcome::Refused if unix => (Level::Error, format!("connect() to {peer} failed (111: Connection refused)")),
-            ConnectOutcome::Refused => (Level::Error, "connect() failed (111: Connection refused)".to_string()),
-            ConnectOutcome::NoSuchFile => (Level::Crit, format!("connect() to {peer} failed (2: No such file or directory)")),
-            ConnectOutcome::PermissionDenied => (Level::Crit, format!("connect() to {peer} failed (13: Permission denied)")),
+            ConnectOutcome::Refused => FailureCause::Refused,
+            ConnectOutcome::NoSuchFile => FailureCause::NoSuchFile,
+            ConnectOutcome::PermissionDenied => FailureCause::PermissionDenied,
             ConnectOutcome::Dropped => return,
         };
-        self.log(w, id, level, &msg, Some(CONNECTING), Some(&peer));
-        w.end_attempt(id, AttemptResult::Error { message: msg });
-        self.next(w, id, Ft::Error, Some(CONNECTING));
+        self.fail(w, id, &peer, cause, Ft::Error, CONNECTING);
     }
 
     fn on_tls_done(&mut self, w: &mut World, conn: ConnId, result: TlsResult) {
@@ -684,25 +746,16 @@ impl ProxyFlavor for Nginx {
             return;
         };
         let peer = w.conns[conn].peer.clone();
-        let ssl_name = match self.pass.as_ref().map(|p| &p.host) {
-            Some(Target::Group(g)) => g.clone(),
-            Some(Target::Addr(a)) => a.host().unwrap_or("localhost").to_string(),
-            None => String::new(),
-        };
-        let (level, msg) = match result {
+        let problem = match result {
             TlsResult::Ok => {
                 w.note(id, Actor::Proxy, "TLS handshake done");
                 self.send_request(w, id, conn);
                 return;
             }
-            TlsResult::Cert(CertProblem::Expired) => (Level::Error, "upstream SSL certificate verify error: (10:certificate has expired)".to_string()),
-            TlsResult::Cert(CertProblem::SelfSigned) => (Level::Error, "upstream SSL certificate verify error: (18:self-signed certificate)".to_string()),
-            TlsResult::Cert(CertProblem::HostnameMismatch) => (Level::Error, format!("upstream SSL certificate does not match \"{ssl_name}\"")),
-            TlsResult::NotTls => (Level::Error, "SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number)".to_string()),
+            TlsResult::Cert(p) => TlsProblem::CertVerify(p),
+            TlsResult::NotTls => TlsProblem::HandshakeFailure,
         };
-        self.log(w, id, level, &msg, Some(SSL_HANDSHAKING), Some(&peer));
-        w.end_attempt(id, AttemptResult::Error { message: msg });
-        self.next(w, id, Ft::Error, Some(SSL_HANDSHAKING));
+        self.fail(w, id, &peer, FailureCause::Tls(problem), Ft::Error, SSL_HANDSHAKING);
     }
 
     fn on_upstream_data(&mut self, w: &mut World, conn: ConnId) {
@@ -728,20 +781,17 @@ impl ProxyFlavor for Nginx {
                 if let Some(l) = &bad_header_line {
                     header_len += l.len() + 2;
                 }
-                if header_len as u64 > w.scenario.proxy.proxy_buffer_size {
-                    let msg = "upstream sent too big header".to_string();
-                    self.log(w, id, Level::Error, &msg, Some(READING_HEADER), field);
-                    let detail = format!("{msg} ({header_len} bytes > proxy_buffer_size {})", w.scenario.proxy.proxy_buffer_size);
-                    w.end_attempt(id, AttemptResult::Error { message: detail });
-                    self.next(w, id, Ft::InvalidHeader, Some(READING_HEADER));
+                let limit = w.scenario.proxy.proxy_buffer_size;
+                if header_len as u64 > limit {
+                    let cause = FailureCause::TooBigHeader { bytes: header_len as u64, limit };
+                    self.fail(w, id, &peer, cause, Ft::InvalidHeader, READING_HEADER);
                     return;
                 }
                 let mut response = response;
                 if let Some(l) = &bad_header_line {
-                    if let Some(msg) = invalid_header_message(l) {
-                        self.log(w, id, Level::Error, &msg, Some(READING_HEADER), field);
-                        w.end_attempt(id, AttemptResult::Error { message: msg });
-                        self.next(w, id, Ft::InvalidHeader, Some(READING_HEADER));
+                    if invalid_header_message(l).is_some() {
+                        let cause = FailureCause::InvalidHeader { line: l.clone() };
+                        self.fail(w, id, &peer, cause, Ft::InvalidHeader, READING_HEADER);
                         return;
                     }
                     // A line without a colon is accepted as a header with an empty value.
@@ -813,14 +863,8 @@ impl ProxyFlavor for Nginx {
             return;
         }
         let peer = w.conns[conn].peer.clone();
-        let msg = if reset {
-            "recv() failed (104: Connection reset by peer)"
-        } else {
-            "upstream prematurely closed connection"
-        };
-        self.log(w, id, Level::Error, msg, Some(READING_HEADER), Some(&peer));
-        w.end_attempt(id, AttemptResult::Error { message: msg.to_string() });
-        self.next(w, id, Ft::Error, Some(READING_HEADER));
+        let cause = if reset { FailureCause::Reset } else { FailureCause::PrematureClose };
+        self.fail(w, id, &peer, cause, Ft::Error, READING_HEADER);
     }
 
     fn on_request_drained(&mut self, w: &mut World, conn: ConnId) {
@@ -886,7 +930,7 @@ impl ProxyFlavor for Nginx {
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Connecting {
                     return;
                 }
-                w.end_attempt(id, AttemptResult::TimedOut { while_connecting: true });
+                w.end_attempt(id, AttemptResult::Failed { cause: FailureCause::Timeout { phase: TimeoutPhase::Connect } });
                 self.next(w, id, Ft::Timeout, Some(CONNECTING));
             }
             ProxyTimer::Read { attempt } => {
@@ -894,7 +938,7 @@ impl ProxyFlavor for Nginx {
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Active {
                     return;
                 }
-                w.end_attempt(id, AttemptResult::TimedOut { while_connecting: false });
+                w.end_attempt(id, AttemptResult::Failed { cause: FailureCause::Timeout { phase: TimeoutPhase::ReadHeader } });
                 self.next(w, id, Ft::Timeout, Some(READING_HEADER));
             }
             ProxyTimer::Send { attempt } => {
@@ -903,7 +947,7 @@ impl ProxyFlavor for Nginx {
                 if c.attempt != attempt || c.state != ConnState::Active || c.read_by_app {
                     return; // the app read the body in time
                 }
-                w.end_attempt(id, AttemptResult::TimedOut { while_connecting: false });
+                w.end_attempt(id, AttemptResult::Failed { cause: FailureCause::Timeout { phase: TimeoutPhase::Send } });
                 self.next(w, id, Ft::Timeout, Some(SENDING));
             }
             ProxyTimer::LimitReqDelay => self.start_upstream(w, id),
