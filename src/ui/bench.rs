@@ -6,6 +6,13 @@
 //! result (the same line `gateway-bench` prints natively) goes into
 //! `[data-testid=bench-result]`; `scripts/bench` reads it from headless
 //! Chromium on the release build.
+//!
+//! `?bench=corpus&n=N` runs scenarios 0..N of the property generator
+//! (`sim::sample::random_scenario`) and leaves their transcripts in
+//! `window.__gatewayCorpus` (an array of strings) for
+//! e2e/determinism.test.mjs, which hashes them in JavaScript and compares
+//! them with `gateway-sim --corpus N`. `&perturb=I` makes scenario I from
+//! another seed, so that test can show it notices one differing scenario.
 
 use leptos::prelude::*;
 
@@ -19,15 +26,22 @@ pub struct Request {
     pub runs: usize,
     /// `keep=all`: the memory run keeps every request.
     pub keep_all: bool,
+    /// `n=N`: scenarios in the corpus run (at most `MAX_CORPUS`).
+    pub n: u32,
+    /// `perturb=I`: the corpus run makes scenario I from another seed.
+    pub perturb: Option<u64>,
 }
 
 /// Most runs one page load does.
 const MAX_RUNS: usize = 50;
 
+/// Most scenarios one corpus run does.
+const MAX_CORPUS: u32 = 100_000;
+
 /// Reads `bench`, `requests` and `runs` from a query string (`?a=b&c=d`);
 /// None when there is no `bench` parameter.
 pub fn parse(search: &str) -> Option<Request> {
-    let mut req = Request { case: String::new(), requests: None, runs: 1, keep_all: false };
+    let mut req = Request { case: String::new(), requests: None, runs: 1, keep_all: false, n: 1_000, perturb: None };
     let mut found = false;
     for pair in search.trim_start_matches('?').split('&') {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -39,6 +53,8 @@ pub fn parse(search: &str) -> Option<Request> {
             "requests" => req.requests = v.parse().ok().filter(|n| *n > 0),
             "runs" => req.runs = v.parse().ok().filter(|n| *n > 0).unwrap_or(1).min(MAX_RUNS),
             "keep" => req.keep_all = v == "all",
+            "n" => req.n = v.parse().ok().unwrap_or(req.n).min(MAX_CORPUS),
+            "perturb" => req.perturb = v.parse().ok(),
             _ => {}
         }
     }
@@ -66,7 +82,35 @@ fn wasm_memory_bytes() -> u64 {
         .map_or(0, |b| b.byte_length() as u64)
 }
 
+/// Runs the generator's scenarios 0..n to the end and leaves their
+/// transcripts in `window.__gatewayCorpus`; returns a summary.
+fn corpus(n: u32, perturb: Option<u64>) -> String {
+    use crate::sim::sample::random_scenario;
+    let start = now_ms();
+    let transcripts = js_sys::Array::new();
+    let mut bytes = 0usize;
+    for i in 0..u64::from(n) {
+        let seed = if perturb == Some(i) { i + (1 << 32) } else { i };
+        match crate::sim::run(random_scenario(seed)) {
+            Ok(sim) => {
+                let t = sim.transcript();
+                bytes += t.len();
+                transcripts.push(&t.into());
+            }
+            Err(e) => return serde_json::json!({ "error": format!("generated scenario {i} is invalid: {e}") }).to_string(),
+        }
+    }
+    let ms = now_ms() - start;
+    if js_sys::Reflect::set(&js_sys::global(), &"__gatewayCorpus".into(), &transcripts).is_err() {
+        return serde_json::json!({ "error": "cannot set window.__gatewayCorpus" }).to_string();
+    }
+    serde_json::json!({ "case": "corpus", "n": n, "perturb": perturb, "bytes": bytes, "ms": ms.round() }).to_string()
+}
+
 fn run(req: &Request) -> String {
+    if req.case == "corpus" {
+        return corpus(req.n, req.perturb);
+    }
     if req.case == "memory" {
         // A simulated hour of the healthy case at 50 requests/s as the
         // playground runs it (`?bench=memory&keep=all` keeps every request).
@@ -123,10 +167,14 @@ mod tests {
         assert_eq!(parse("?fault=slow_app"), None);
         assert_eq!(
             parse("?bench=retry_storm&requests=100000&runs=5"),
-            Some(Request { case: "retry_storm".into(), requests: Some(100_000), runs: 5, keep_all: false })
+            Some(Request { case: "retry_storm".into(), requests: Some(100_000), runs: 5, keep_all: false, n: 1_000, perturb: None })
         );
-        assert_eq!(parse("?bench=healthy&requests=x&runs=0"), Some(Request { case: "healthy".into(), requests: None, runs: 1, keep_all: false }));
+        assert_eq!(parse("?bench=healthy&requests=x&runs=0"), Some(Request { case: "healthy".into(), requests: None, runs: 1, keep_all: false, n: 1_000, perturb: None }));
         assert_eq!(parse("?bench=healthy&runs=1000").unwrap().runs, MAX_RUNS);
         assert!(parse("?bench=memory&keep=all").unwrap().keep_all);
+        let c = parse("?bench=corpus&n=50&perturb=7").unwrap();
+        assert_eq!((c.case.as_str(), c.n, c.perturb), ("corpus", 50, Some(7)));
+        assert_eq!(parse("?bench=corpus&n=9999999").unwrap().n, MAX_CORPUS);
+        assert_eq!(parse("?bench=corpus&n=x").unwrap().n, 1_000);
     }
 }

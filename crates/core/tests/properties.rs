@@ -1,83 +1,27 @@
 //! Properties over random scenarios: determinism, every request ends
 //! exactly once with one outcome, and the counters add up.
 
-use gateway_core::sim::fault::{Fault, FaultKind};
-use gateway_core::sim::scenario::{Arrival, Clients, RetryPolicy, UpstreamServer};
+use gateway_core::sim::fault::Fault;
+use gateway_core::sim::rng::SimRng;
+use gateway_core::sim::sample::{random_fault, random_scenario};
 use gateway_core::sim::world::ClientResult;
 use gateway_core::sim::world::World;
 use gateway_core::sim::{run, Scenario, Simulation};
 use proptest::prelude::*;
 
+/// A catalog fault, from the property generator (`sim::sample`).
 fn arb_fault() -> impl Strategy<Value = Fault> {
-    let kinds = FaultKind::catalog();
-    (0..kinds.len(), 0.0f64..=1.0, 0u64..3_000, proptest::option::of(3_000u64..20_000)).prop_map(
-        move |(i, probability, from_ms, until_ms)| {
-            let kind = kinds[i].clone();
-            let p = kind.honours_probability();
-            let window = kind.honours_window() || matches!(kind, FaultKind::RollingDeploy { .. });
-            Fault {
-                probability: if p { probability } else { 1.0 },
-                from_ms: if window { from_ms } else { 0 },
-                until_ms: if kind.honours_window() { until_ms } else { None },
-                target: None,
-                kind,
-            }
-        },
-    )
+    any::<u64>().prop_map(|seed| random_fault(&mut SimRng::seeded(seed)))
 }
 
+/// A scenario of the property generator (`sim::sample::random_scenario`):
+/// both flavors, every retry preset, uniform, Poisson and synchronised
+/// arrivals. The same function makes `gateway-sim --corpus` and the page's
+/// `?bench=corpus`, whose transcripts e2e/determinism.test.mjs compares.
+/// (Proptest shrinks the seed, which does not make the scenario simpler; a
+/// failure prints the whole scenario.)
 fn arb_scenario() -> impl Strategy<Value = Scenario> {
-    (
-        any::<u64>(),
-        prop::collection::vec(arb_fault(), 0..3),
-        1u32..40,
-        prop_oneof![Just(1.0f64), Just(20.0), Just(500.0)],
-        1usize..4,
-        any::<bool>(),
-        prop_oneof![Just("GET"), Just("POST")],
-        prop_oneof![Just(1_000u64), Just(5_000), Just(60_000)],
-        any::<bool>(),
-        (0..RetryPolicy::presets().len(), prop_oneof![Just(0u64), Just(50), Just(2_000)]),
-        (any::<bool>(), any::<bool>()),
-    )
-        .prop_map(|(seed, faults, requests, rate, servers, poisson, method, read_timeout, keepalive, (preset, timeout_ms), (haproxy, abortonclose))| {
-            let mut s = Scenario { seed, faults, ..Scenario::default() };
-            s.clients = Clients {
-                requests,
-                rate_per_s: rate,
-                arrival: if poisson { Arrival::Poisson } else { Arrival::Uniform },
-                method: method.into(),
-                count: 3,
-                // Every named strategy (retries, breaker, budget, throttle,
-                // hedging), with or without a per-try timeout.
-                retry: RetryPolicy { timeout_ms, ..RetryPolicy::presets()[preset].2.clone() },
-                ..Clients::default()
-            };
-            if haproxy {
-                s.proxy.flavor = gateway_core::sim::scenario::Flavor::Haproxy;
-                s.proxy.haproxy.abortonclose = abortonclose;
-                s.proxy.haproxy.timeout_server_ms = read_timeout;
-                s.proxy.haproxy.timeout_connect_ms = read_timeout.min(5_000);
-            }
-            s.proxy.proxy_read_timeout_ms = read_timeout;
-            s.proxy.proxy_connect_timeout_ms = read_timeout;
-            if keepalive {
-                s.upstream.keepalive = 4;
-                s.proxy.proxy_http_version = "1.1".into();
-                s.proxy.proxy_set_header.insert("Connection".into(), String::new());
-            }
-            s.upstream.servers = (0..servers)
-                .map(|i| UpstreamServer { address: format!("127.0.0.1:{}", 3000 + i), backup: i == 2, ..Default::default() })
-                .collect();
-            s.apps = (0..servers)
-                .map(|i| gateway_core::sim::scenario::App {
-                    name: format!("app{i}"),
-                    listen: format!("127.0.0.1:{}", 3000 + i),
-                    ..Default::default()
-                })
-                .collect();
-            s
-        })
+    any::<u64>().prop_map(random_scenario)
 }
 
 proptest! {

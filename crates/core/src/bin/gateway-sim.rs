@@ -8,15 +8,67 @@
 //! the clients' retry policy (or only its jitter) before the run.
 //! `-` reads the scenario from standard input. Exit status: 0 on success,
 //! 2 for unusable input (with a message naming the field).
+//!
+//! `--sample SEED` runs scenario number SEED of the property generator
+//! (`sim::sample::random_scenario`) instead of a file. `--corpus N` prints
+//! `INDEX SHA256` for scenarios 0..N of that generator, the hash being the
+//! SHA-256 of the transcript (what `--sample INDEX` prints); the page's
+//! `?bench=corpus&n=N` runs the same scenarios in the browser and
+//! e2e/determinism.test.mjs compares both.
 
 use std::io::Read;
 use std::process::ExitCode;
 
 use gateway_core::sim::metrics::Metrics;
 use gateway_core::sim::scenario::{Jitter, RetryPolicy};
+use gateway_core::sim::sample::random_scenario;
 use gateway_core::sim::{Scenario, Simulation};
+use sha2::{Digest, Sha256};
 
-const USAGE: &str = "usage: gateway-sim [--summary|--metrics] [--preset ID] [--jitter none|full|equal|decorrelated] SCENARIO.json|-";
+const USAGE: &str = "usage: gateway-sim [--summary|--metrics] [--preset ID] [--jitter none|full|equal|decorrelated] SCENARIO.json|-|--sample SEED\n       gateway-sim --corpus N";
+
+/// Most scenarios `--corpus` runs.
+const MAX_CORPUS: u64 = 1_000_000;
+
+/// `INDEX SHA256` of the transcript of each of the generator's scenarios 0..n.
+fn corpus(n: u64) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for i in 0..n {
+        let transcript = match gateway_core::sim::run(random_scenario(i)) {
+            Ok(sim) => sim.transcript(),
+            Err(e) => {
+                eprintln!("gateway-sim: generated scenario {i} is invalid: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let hash: String = Sha256::digest(transcript.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        if writeln!(out, "{i} {hash}").is_err() {
+            return ExitCode::FAILURE;
+        }
+    }
+    if out.flush().is_err() {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+/// The scenario's text: the file, or standard input for `-`.
+fn read(path: &str) -> Result<String, ExitCode> {
+    if path == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| {
+            eprintln!("gateway-sim: cannot read standard input: {e}");
+            ExitCode::from(2)
+        })?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).map_err(|e| {
+            eprintln!("gateway-sim: cannot read {path}: {e}");
+            ExitCode::from(2)
+        })
+    }
+}
 
 fn main() -> ExitCode {
     let mut summary = false;
@@ -24,6 +76,7 @@ fn main() -> ExitCode {
     let mut preset = None;
     let mut jitter = None;
     let mut path = None;
+    let mut sample = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -49,6 +102,22 @@ fn main() -> ExitCode {
                     }
                 }
             }
+            "--sample" => match args.next().and_then(|n| n.parse::<u64>().ok()) {
+                Some(n) => sample = Some(n),
+                None => {
+                    eprintln!("gateway-sim: --sample needs a number (the generator's seed)");
+                    return ExitCode::from(2);
+                }
+            },
+            "--corpus" => {
+                return match args.next().and_then(|n| n.parse::<u64>().ok()).filter(|n| *n <= MAX_CORPUS) {
+                    Some(n) => corpus(n),
+                    None => {
+                        eprintln!("gateway-sim: --corpus needs a count from 0 to {MAX_CORPUS}");
+                        ExitCode::from(2)
+                    }
+                };
+            }
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -60,27 +129,22 @@ fn main() -> ExitCode {
             }
         }
     }
-    let Some(path) = path else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
-    };
-    let text = if path == "-" {
-        let mut s = String::new();
-        if let Err(e) = std::io::stdin().read_to_string(&mut s) {
-            eprintln!("gateway-sim: cannot read standard input: {e}");
+    let (path, parsed) = match (path, sample) {
+        (Some(_), Some(_)) | (None, None) => {
+            eprintln!("{USAGE}");
             return ExitCode::from(2);
         }
-        s
-    } else {
-        match std::fs::read_to_string(&path) {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("gateway-sim: cannot read {path}: {e}");
-                return ExitCode::from(2);
+        // Not through JSON: the very scenario the generator made.
+        (None, Some(n)) => (format!("--sample {n}"), Ok(random_scenario(n))),
+        (Some(path), None) => match read(&path) {
+            Ok(text) => {
+                let parsed = Scenario::from_json(&text);
+                (path, parsed)
             }
-        }
+            Err(code) => return code,
+        },
     };
-    let scenario = match Scenario::from_json(&text) {
+    let scenario = match parsed {
         Ok(mut s) => {
             if let Some(p) = preset {
                 s.clients.retry = p;

@@ -32,6 +32,7 @@ pub mod net;
 pub mod proxy;
 pub mod queue;
 pub mod rng;
+pub mod sample;
 pub mod scenario;
 pub mod termination;
 pub mod time;
