@@ -268,3 +268,18 @@ fn a_servfail_is_not_explained_as_a_missing_name() {
     let why = ex.explanation.clone().unwrap();
     assert!(why.contains("(SERVFAIL)") && !why.contains("does not exist"), "{why}");
 }
+
+#[test]
+fn a_proxy_that_failed_to_start_is_explained_where_its_line_really_is() {
+    // The start-up failure is on the proxy's stderr (journald), not in error.log: the explanation
+    // says so, in the chosen proxy's words (issue 15: it used to send nginx users to an empty error.log).
+    for (flavor, name, marker) in [(Flavor::Nginx, "nginx", "[emerg]"), (Flavor::Haproxy, "haproxy", "[ALERT]")] {
+        let sim = ready("dns_failure_startup", flavor);
+        let e = sim.exchanges().last().expect("a request");
+        let why = e.explanation.as_deref().unwrap_or_default();
+        assert!(why.starts_with(&format!("{name} is not running")), "{flavor:?}: {why}");
+        assert!(why.contains(&format!("journalctl -u {name}")) && why.contains(marker), "{flavor:?}: {why}");
+        assert!(!why.contains("error.log"), "{flavor:?}: {why}");
+        assert!(sim.world().proxy_stderr.lines().any(|l| l.contains(marker)), "{flavor:?}: the line is where the explanation says");
+    }
+}

@@ -117,13 +117,18 @@ pub fn on_send(w: &mut World, id: ReqId) {
     note!(w, id, Actor::Client, "sends \"{}\"", w.exchanges[id].request_line());
     let hop = w.hop();
     if !w.proxy_running {
-        w.note(id, Actor::Kernel, "nginx is not running: nothing listens on the proxy's port, RST");
+        // Where the start-up failure is written: the proxy's stderr, which journald keeps
+        // (error.log is not open yet when the configuration fails to load).
+        let (name, line) = match w.scenario.proxy.flavor {
+            crate::sim::scenario::Flavor::Nginx => ("nginx", "the [emerg] line nginx printed on stderr: journalctl -u nginx"),
+            crate::sim::scenario::Flavor::Haproxy => ("haproxy", "the [ALERT] lines haproxy printed on stderr: journalctl -u haproxy"),
+        };
+        note!(w, id, Actor::Kernel, "{name} is not running: nothing listens on the proxy's port, RST");
         w.exchanges[id].client_result = Some(ClientResult::ConnectFailed);
-        w.exchanges[id].explanation = Some(
-            "nginx is not running: it refused to start because its configuration could not be loaded (see the [emerg] line in error.log). \
+        w.exchanges[id].explanation = Some(format!(
+            "{name} is not running: it refused to start because its configuration could not be loaded (see {line}). \
              The client cannot even connect, so there is no HTTP status at all."
-                .into(),
-        );
+        ));
         w.schedule(2 * hop, Event::ClientReceive(id));
         return;
     }
