@@ -29,27 +29,45 @@ for (const flavor of ['nginx', 'haproxy']) {
   test(`${flavor}: for every catalog fault the status and its full log line are in the first viewport at 1280×800`, { timeout: 300_000 }, async () => {
     const s = await newPage(browser, { viewport: { width: 1280, height: 800 } });
     try {
-      await s.page.goto(`${await appUrl()}?flavor=${flavor}`, { waitUntil: 'load', timeout: TIMEOUT.navigation });
-      await s.page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+      const open = async () => {
+        await s.page.goto(`${await appUrl()}?flavor=${flavor}`, { waitUntil: 'load', timeout: TIMEOUT.navigation });
+        await s.page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+      };
+      await open();
       const faults = await catalog(s.page);
       assert.ok(faults.length >= 21, `the picker offers the catalog: ${faults.length}`);
       const misses = [];
       for (const fault of faults) {
+        // A fresh page for each: a user with a real error starts from the picker, not after 20 others.
+        await open();
         await s.page.selectOption(sel.fault, fault);
-        const before = await s.page.locator('[data-testid=request-chip]').count();
+        // The chips show the newest 40 requests: the newest one's number tells that this action's ran.
+        const newest = () => s.page.evaluate(() => {
+          const chips = document.querySelectorAll('[data-testid=request-chip]');
+          return chips.length ? Number(/#(\d+)/.exec(chips[chips.length - 1].textContent)?.[1] ?? 0) : 0;
+        });
+        const before = await newest();
         await act(s.page);
         await s.page.waitForFunction(
-          (n) => document.querySelectorAll('[data-testid=request-chip]').length > n && !document.querySelector('[data-testid=status]').textContent.includes('Waiting'),
+          (n) => {
+            const chips = document.querySelectorAll('[data-testid=request-chip]');
+            const last = chips.length ? Number(/#(\d+)/.exec(chips[chips.length - 1].textContent)?.[1] ?? 0) : 0;
+            return last > n && !document.querySelector('[data-testid=status]').textContent.includes('Waiting');
+          },
           before, { timeout: TIMEOUT.result });
-        await s.page.locator('[data-testid=stage-log-line]').waitFor({ state: 'visible', timeout: TIMEOUT.result });
+        if (!(await s.page.locator('[data-testid=stage-log-line]').count())) {
+          misses.push(`${fault}: no log line on the stage (status ${await s.page.locator(sel.status).textContent()})`);
+          continue;
+        }
         const scrolled = await s.page.evaluate(() => window.scrollY);
         const st = await box(s.page, sel.status);
         const ln = await box(s.page, '[data-testid=stage-log-line]');
         const line = (await s.page.locator('[data-testid=stage-log-line]').textContent()).trim();
         // Full: nginx's error.log line with its request context, or a whole access / httplog line.
         const full = flavor === 'nginx'
-          ? /, client: \S+, server: .*, request: "GET \/users HTTP\/1\.1"/.test(line) || /^127\.0\.0\.1 - - \[.*\] "GET \/users HTTP\/1\.1" \d{3} \d+ /.test(line)
-          : /^127\.0\.0\.1:\d+ \[.*\] \S+ \S+ [-\d/]+ -?\d+ \d+ .*"GET \/users HTTP\/1\.1"$/.test(line);
+          ? /, client: \S+, server: .*, request: "GET \/users HTTP\/1\.1"/.test(line) || /^127\.0\.0\.1 - - \[.*\] "GET \/users HTTP\/1\.1" \d{3} \d+ /.test(line) || /\[emerg\] \d+#\d+: .* in \/etc\/nginx\//.test(line)
+          : /^127\.0\.0\.1:\d+ \[.*\] \S+ \S+ [-\d/]+ -?\d+ \d+ .*"GET \/users HTTP\/1\.1"$/.test(line) || /\[ALERT\]/.test(line);
+        void newest;
         const inside = st && ln && scrolled === 0 && st.y >= 0 && st.y + st.height <= 800 && ln.y >= 0 && ln.y + ln.height <= 800;
         if (!inside || !full) misses.push(`${fault}: status ${JSON.stringify(st)}, line ${JSON.stringify(ln)}, scrollY ${scrolled}, full ${full}: ${line}`);
       }

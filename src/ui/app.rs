@@ -194,10 +194,16 @@ pub fn App() -> impl IntoView {
     let access_lines = log(|w| &w.access_log);
     let app_lines = log(|w| &w.app_log);
     let stderr_lines = log(|w| &w.proxy_stderr);
-    let flavor = Signal::derive(move || pg.with_sim(|s| {
+    // The stage's log line for the request on screen, chosen by the engine.
+    let telling = Memo::new(move |_| {
         revision.track();
-        s.world().scenario.proxy.flavor
-    }));
+        let pick = selected.get();
+        pg.with_sim(|s| {
+            let ex = s.exchanges();
+            let e = pick.and_then(|i| ex.get(i)).or_else(|| ex.last())?;
+            super::telling::telling(s.world(), e)
+        })
+    });
     let proxy_name = Signal::derive(move || {
         scenario.with(|s| s.proxy.flavor.as_str().to_string())
     });
@@ -242,7 +248,7 @@ pub fn App() -> impl IntoView {
                     </div>
                     <div class="stage-result">
                         <ResponseView exchange=last.into()>
-                            <TellingLine exchange=last.into() flavor=flavor />
+                            <TellingLine line=telling.into() />
                         </ResponseView>
                         <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
                     </div>

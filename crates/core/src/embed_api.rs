@@ -249,6 +249,28 @@ pub fn log_line(ex: &Exchange, flavor: Flavor) -> (&'static str, Option<String>)
     }
 }
 
+/// `log_line`, and when the request left no line because the proxy is not
+/// running (it failed to start: the client could not even connect), the
+/// proxy's own last line on stderr, which journald keeps (`"stderr"`).
+pub fn telling_line(w: &crate::sim::world::World, ex: &Exchange) -> (&'static str, Option<String>) {
+    let (log, line) = log_line(ex, w.scenario.proxy.flavor);
+    if line.is_none() && ex.client_result == Some(ClientResult::ConnectFailed) && !w.proxy_running {
+        // The first line of the last block of failure lines: HAProxy follows its cause
+        // (`could not resolve address`) with a summary (`Failed to initialize server(s)`).
+        let lines: Vec<&str> = w.proxy_stderr.lines().map(|l| l.as_ref()).collect();
+        let failing = |l: &str| l.contains("[emerg]") || l.contains("[ALERT]");
+        let end = lines.iter().rposition(|l| failing(l));
+        if let Some(end) = end {
+            let start = lines[..=end].iter().rposition(|l| !failing(l)).map_or(0, |i| i + 1);
+            return ("stderr", Some(lines[start].to_string()));
+        }
+        if let Some(l) = lines.last() {
+            return ("stderr", Some(l.to_string()));
+        }
+    }
+    (log, line)
+}
+
 pub fn client_result_name(r: Option<&ClientResult>) -> &'static str {
     match r {
         None => "pending",

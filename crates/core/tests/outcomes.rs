@@ -283,3 +283,26 @@ fn a_proxy_that_failed_to_start_is_explained_where_its_line_really_is() {
         assert!(sim.world().proxy_stderr.lines().any(|l| l.contains(marker)), "{flavor:?}: the line is where the explanation says");
     }
 }
+
+#[test]
+fn the_telling_line_of_a_proxy_that_failed_to_start_is_its_stderr_cause() {
+    // No error.log or access line exists for a request the proxy never accepted: the stage and
+    // the embed show the start-up failure itself, the cause line rather than HAProxy's summary.
+    for (flavor, expect) in [(Flavor::Nginx, "[emerg]"), (Flavor::Haproxy, "could not resolve address 'app.internal'")] {
+        let mut sim = ready("healthy", flavor);
+        let mut sc = sim.world().base.clone();
+        sc.faults = vec![Fault::from(FaultKind::from_id("dns_failure").unwrap())];
+        sim.reconfigure(sc).unwrap();
+        let id = sim.send_after(1_000, RequestSpec::default());
+        sim.run_until_finished(id);
+        let e = sim.exchanges().get(id).unwrap();
+        let (log, line) = embed_api::telling_line(sim.world(), e);
+        assert_eq!(log, "stderr", "{flavor:?}");
+        let line = line.unwrap();
+        assert!(line.contains(expect), "{flavor:?}: {line}");
+        // Any request that was answered keeps its own line.
+        let ok = ready("app_down", flavor);
+        let e = ok.exchanges().last().unwrap();
+        assert_ne!(embed_api::telling_line(ok.world(), e).0, "stderr");
+    }
+}
