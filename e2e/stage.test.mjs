@@ -100,3 +100,24 @@ test('360×740: the picker and Send are in the first screen, with no horizontal 
     await s.close();
   }
 });
+
+test('after "Apply the fix" the stage says what changed, focus lands on Send, and the next request shows the fix', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser, { viewport: { width: 1280, height: 800 } });
+  try {
+    await s.page.goto(`${await appUrl()}`, { waitUntil: 'load', timeout: TIMEOUT.navigation });
+    await s.page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    await s.page.selectOption(sel.fault, 'app_down');
+    await s.page.click(sel.send);
+    await s.page.locator('[data-testid=apply-fix]').click();
+    const note = s.page.locator('[data-testid=fixed-note]');
+    await note.waitFor({ state: 'visible', timeout: TIMEOUT.action });
+    assert.match(await note.textContent(), /^Fixed: Start the app\. .*send a request/);
+    await s.page.waitForFunction(() => document.activeElement?.dataset?.testid === 'send-request', null, { timeout: 5_000 });
+    await s.page.keyboard.press('Enter'); // the focused Send
+    await s.page.waitForFunction(() => document.querySelector('[data-testid=status]').textContent.startsWith('200 OK'), null, { timeout: TIMEOUT.result });
+    assert.equal(await note.count(), 0, 'the note goes once the new answer is on screen');
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});

@@ -144,9 +144,32 @@ pub fn App() -> impl IntoView {
     let choose_fault = move |id: String| {
         let _ = pg.break_with(&id);
     };
+    // After a fix the stage says what changed and invites the next request; focus goes to Send
+    // (the Fix card, which had it, disappears with the fault).
+    let fixed = RwSignal::new(None::<String>);
     let apply_fix = move || {
-        let _ = pg.fix();
+        let title = scenario.with_untracked(|s| s.faults.first().map(|f| f.fix(s.proxy.flavor).title));
+        if pg.fix().is_ok() {
+            fixed.set(title.map(str::to_string));
+            request_animation_frame(|| {
+                if let Some(el) = document().query_selector("[data-testid=send-request]").ok().flatten() {
+                    use wasm_bindgen::JsCast;
+                    if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                        let _ = el.focus();
+                    }
+                }
+            });
+        }
     };
+    // The banner lasts until the next request (or a new run).
+    Effect::new(move |before: Option<(u64, usize)>| {
+        revision.track();
+        let now = (pg.epoch.get_untracked(), pg.with_sim(|s| s.exchanges().len()));
+        if before.is_some_and(|b| b != now) {
+            fixed.set(None);
+        }
+        now
+    });
     let config_text = Signal::derive(move || {
         revision.track();
         pg.with_sim(|s| config::render(&s.world().scenario))
@@ -251,6 +274,11 @@ pub fn App() -> impl IntoView {
                             <TellingLine line=telling.into() />
                         </ResponseView>
                         <FixPanel exchange=last.into() scenario=scenario on_fix=Callback::new(move |_| apply_fix()) />
+                        <Show when=move || fixed.with(|f| f.is_some())>
+                            <p class="fixed-note" role="status" data-testid="fixed-note">
+                                {move || format!("Fixed: {}. The answer above is from before the fix: send a request to see what the client gets now.", fixed.get().unwrap_or_default())}
+                            </p>
+                        </Show>
                     </div>
                 </div>
                 <Lessons lessons broken=broken_lessons initial=lesson />
