@@ -125,12 +125,7 @@ impl Simulation {
         let proxy = self.proxy.flavor();
         match event {
             Event::ClientArrival => client::on_arrival(w, &mut self.arrivals_sent),
-            Event::ClientSend(id) => {
-                client::on_send(w, id);
-                if w.proxy_stopped {
-                    explain_stopped_proxy(w, id);
-                }
-            }
+            Event::ClientSend(id) => client::on_send(w, id),
             Event::ProxyReceive(id) => {
                 let n = w.next_connection_number();
                 w.exchanges[id].client_connection = n;
@@ -483,20 +478,6 @@ impl Simulation {
             }
         }
         out
-    }
-}
-
-/// A request sent while the proxy is stopped by hand: the client's own
-/// explanation blames a configuration nginx refused; here it was stopped.
-fn explain_stopped_proxy(w: &mut World, id: ReqId) {
-    let Some(ex) = w.exchanges.get_mut(id) else { return };
-    if ex.client_result == Some(super::world::ClientResult::ConnectFailed) {
-        let (unit, _) = proxy_unit(w.scenario.proxy.flavor);
-        ex.explanation = Some(format!(
-            "{unit} is stopped (systemctl stop): nothing listens on the proxy's port, so the kernel refuses the connection. \
-             There is no HTTP status at all. systemctl start {} brings it back.",
-            unit.trim_end_matches(".service")
-        ));
     }
 }
 

@@ -117,7 +117,7 @@ pub fn on_send(w: &mut World, id: ReqId) {
     note!(w, id, Actor::Client, "sends \"{}\"", w.exchanges[id].request_line());
     let hop = w.hop();
     if !w.proxy_running {
-        // Where the start-up failure is written: the proxy's stderr, which journald keeps
+        // Where a start-up failure is written: the proxy's stderr, which journald keeps
         // (error.log is not open yet when the configuration fails to load).
         let (name, line) = match w.scenario.proxy.flavor {
             crate::sim::scenario::Flavor::Nginx => ("nginx", "the [emerg] line nginx printed on stderr: journalctl -u nginx"),
@@ -125,10 +125,18 @@ pub fn on_send(w: &mut World, id: ReqId) {
         };
         note!(w, id, Actor::Kernel, "{name} is not running: nothing listens on the proxy's port, RST");
         w.exchanges[id].client_result = Some(ClientResult::ConnectFailed);
-        w.exchanges[id].explanation = Some(format!(
-            "{name} is not running: it refused to start because its configuration could not be loaded (see {line}). \
-             The client cannot even connect, so there is no HTTP status at all."
-        ));
+        // Stopped by hand (`systemctl stop`), or refused to start.
+        w.exchanges[id].explanation = Some(if w.proxy_stopped {
+            format!(
+                "{name}.service is stopped (systemctl stop): nothing listens on the proxy's port, so the kernel refuses the connection. \
+                 There is no HTTP status at all. systemctl start {name} brings it back."
+            )
+        } else {
+            format!(
+                "{name} is not running: it refused to start because its configuration could not be loaded (see {line}). \
+                 The client cannot even connect, so there is no HTTP status at all."
+            )
+        });
         w.schedule(2 * hop, Event::ClientReceive(id));
         return;
     }
