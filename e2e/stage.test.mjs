@@ -48,13 +48,12 @@ for (const flavor of ['nginx', 'haproxy']) {
         });
         const before = await newest();
         await act(s.page);
-        await s.page.waitForFunction(
-          (n) => {
-            const chips = document.querySelectorAll('[data-testid=request-chip]');
-            const last = chips.length ? Number(/#(\d+)/.exec(chips[chips.length - 1].textContent)?.[1] ?? 0) : 0;
-            return last > n && !document.querySelector('[data-testid=status]').textContent.includes('Waiting');
-          },
-          before, { timeout: TIMEOUT.result });
+        // Bounded wait until a newer request has its answer on screen.
+        const deadline = Date.now() + TIMEOUT.result;
+        while ((await newest()) <= before || (await s.page.locator(sel.status).textContent()).includes('Waiting')) {
+          if (Date.now() > deadline) assert.fail(`${fault}: no new request answered within ${TIMEOUT.result} ms`);
+          await s.page.waitForTimeout(100);
+        }
         if (!(await s.page.locator('[data-testid=stage-log-line]').count())) {
           misses.push(`${fault}: no log line on the stage (status ${await s.page.locator(sel.status).textContent()})`);
           continue;
@@ -68,7 +67,6 @@ for (const flavor of ['nginx', 'haproxy']) {
         const full = flavor === 'nginx'
           ? /, client: \S+, server: .*, request: "[A-Z]+ \/\S* HTTP\/1\.1"/.test(line) || /^127\.0\.0\.1 - - \[.*\] "[A-Z]+ \/\S* HTTP\/1\.1" \d{3} \d+ /.test(line) || /\[emerg\] \d+#\d+: .* in \/etc\/nginx\//.test(line)
           : /^127\.0\.0\.1:\d+ \[.*\] \S+ \S+ [-\d/]+ -?\d+ \d+ .*"[A-Z]+ \/\S* HTTP\/1\.1"$/.test(line) || /\[ALERT\]/.test(line);
-        void newest;
         const inside = st && ln && scrolled === 0 && st.y >= 0 && st.y + st.height <= 800 && ln.y >= 0 && ln.y + ln.height <= 800;
         if (!inside || !full) misses.push(`${fault}: status ${JSON.stringify(st)}, line ${JSON.stringify(ln)}, scrollY ${scrolled}, full ${full}: ${line}`);
       }
