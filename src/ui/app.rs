@@ -102,9 +102,8 @@ pub fn App() -> impl IntoView {
     // A lesson starts from its own scenario (with the room's seed), so what the address chose
     // besides the seed cannot be honoured: say so rather than drop it silently.
     if let Some(id) = &lesson {
-        let ignored = super::share::scenario_parts();
-        if link.scenario.is_some() && !ignored.is_empty() {
-            add_problem(notice, format!("{} was ignored: lesson={id:?} starts from its own scenario.", ignored.join(", ")));
+        if link.scenario.is_some() && !link.chosen_by.is_empty() {
+            add_problem(notice, format!("{} was ignored: lesson={id:?} starts from its own scenario.", link.chosen_by.join(", ")));
         }
     }
     // Every control runs a Session command; a refused one shows as the notice
@@ -217,15 +216,11 @@ pub fn App() -> impl IntoView {
     let access_lines = log(|w| &w.access_log);
     let app_lines = log(|w| &w.app_log);
     let stderr_lines = log(|w| &w.proxy_stderr);
-    // The stage's log line for the request on screen, chosen by the engine.
+    // The stage's log line for the request `last` shows, chosen by the engine (it also reads the
+    // world, e.g. the proxy's stderr, so it follows every revision).
     let telling = Memo::new(move |_| {
         revision.track();
-        let pick = selected.get();
-        pg.with_sim(|s| {
-            let ex = s.exchanges();
-            let e = pick.and_then(|i| ex.get(i)).or_else(|| ex.last())?;
-            super::telling::telling(s.world(), e)
-        })
+        last.with(|e| e.as_ref().and_then(|e| pg.with_sim(|s| super::telling::telling(s.world(), e))))
     });
     let proxy_name = Signal::derive(move || {
         scenario.with(|s| s.proxy.flavor.as_str().to_string())

@@ -14,24 +14,6 @@ pub fn read_location() -> Link {
     link::parse(&query, &hash, super::library::SCENARIOS)
 }
 
-/// The parts of the page's address that choose a scenario other than by its
-/// seed (`fault=`, `flavor=`, `retry=`, a `#s=` fragment), as written.
-pub fn scenario_parts() -> Vec<String> {
-    let Some(loc) = web_sys::window().map(|w| w.location()) else { return Vec::new() };
-    let query = loc.search().unwrap_or_default();
-    let mut parts: Vec<String> = query
-        .trim_start_matches('?')
-        .split('&')
-        .filter_map(|p| p.split_once('=').or(Some((p, ""))))
-        .filter(|(k, _)| matches!(*k, "fault" | "flavor" | "retry"))
-        .map(|(k, v)| format!("{k}={:?}", percent_encoding::percent_decode_str(v).decode_utf8_lossy()))
-        .collect();
-    if loc.hash().unwrap_or_default().starts_with("#s=") {
-        parts.push("the scenario in the link (#s=…)".into());
-    }
-    parts
-}
-
 /// This page's address without query or fragment, plus `#fragment`.
 fn page_url(fragment: &str) -> String {
     format!("{}#{fragment}", super::embed::links::page_base())

@@ -39,6 +39,10 @@ pub struct Link {
     /// `origin=https://host[:port]`: the only origin an embed takes messages
     /// from and posts events to (docs/EMBEDDING.md).
     pub origin: Option<String>,
+    /// What chose the scenario besides its seed, as notices name it: the
+    /// fragment, `fault="…"`, `flavor="…"`, `retry="…"` (a lesson, which
+    /// starts from its own scenario, cannot honour them).
+    pub chosen_by: Vec<String>,
     /// Why parts of the address were ignored (shown to the user).
     pub problems: Vec<String>,
 }
@@ -167,7 +171,10 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
     let mut scenario = None;
     if !f.is_empty() {
         match decode_fragment(f) {
-            Ok(s) => scenario = Some(s),
+            Ok(s) => {
+                scenario = Some(s);
+                link.chosen_by.push("the scenario in the link (#s=…)".into());
+            }
             Err(e) => link.problems.push(e),
         }
     }
@@ -178,7 +185,10 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
             // The base scenario (the fragment's, if it read, wins).
             "fault" => match fault_scenario(&v, library) {
                 Some(_) if from_fragment => link.problems.push(format!("fault={v:?} was ignored: the scenario in the link's fragment (#s=...) wins")),
-                Some(s) => scenario = Some(s),
+                Some(s) => {
+                    scenario = Some(s);
+                    link.chosen_by.push(format!("fault={v:?}"));
+                }
                 None => link.problems.push(format!("fault={v:?} is not a fault or scenario this page knows")),
             },
             // Modifiers of the base scenario (`KEYS` puts them after `fault`).
@@ -186,11 +196,15 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
                 "nginx" | "haproxy" => {
                     let s = scenario.get_or_insert_with(Scenario::default);
                     s.proxy.flavor = if v == "haproxy" { Flavor::Haproxy } else { Flavor::Nginx };
+                    link.chosen_by.push(format!("flavor={v:?}"));
                 }
                 _ => link.problems.push(format!("flavor={v:?}: expected nginx or haproxy")),
             },
             "retry" => match RetryPolicy::preset(&v) {
-                Some(p) => scenario.get_or_insert_with(Scenario::default).clients.retry = p,
+                Some(p) => {
+                    scenario.get_or_insert_with(Scenario::default).clients.retry = p;
+                    link.chosen_by.push(format!("retry={v:?}"));
+                }
                 None => link.problems.push(format!("retry={v:?} is not a retry preset")),
             },
             "seed" => match v.parse::<u64>() {
@@ -320,6 +334,15 @@ mod tests {
         let mut link = Link::default();
         let from_fragment = base.is_some();
         let mut scenario = base;
+        // What chose the scenario, in KEYS order after the fragment.
+        if from_fragment {
+            link.chosen_by.push("the scenario in the link (#s=…)".into());
+        }
+        for (p, named) in [("fault=app_down", r#"fault="app_down""#), ("flavor=haproxy", r#"flavor="haproxy""#), ("retry=python_requests", r#"retry="python_requests""#)] {
+            if params.contains(&p) && !(from_fragment && p == "fault=app_down") {
+                link.chosen_by.push(named.into());
+            }
+        }
         if params.contains(&"fault=app_down") {
             if from_fragment {
                 link.problems.push(r#"fault="app_down" was ignored: the scenario in the link's fragment (#s=...) wins"#.into());
