@@ -174,6 +174,10 @@ pub struct Attempt {
     /// The connection came from the keepalive cache.
     pub reused: bool,
     pub started: SimTime,
+    /// When the proxy wrote the request on this connection (its read timer
+    /// starts then); None while connecting, or if it never got that far.
+    #[serde(skip)]
+    pub sent: Option<SimTime>,
     pub ended: Option<SimTime>,
     pub result: AttemptResult,
 }
@@ -943,12 +947,23 @@ impl World {
             connection: c.number,
             reused,
             started: self.now,
+            sent: None,
             ended: None,
             result: AttemptResult::InProgress,
         };
         self.exchanges[id].attempts.push(attempt);
         self.set_req_conn(id, Some(conn));
         self.stats.upstream_attempts += 1;
+    }
+
+    /// The proxy writes request `id` to its current attempt's connection now.
+    pub fn request_sent(&mut self, id: ReqId) {
+        let now = self.now;
+        let ex = &mut self.exchanges[id];
+        ex.proxy.request_sent = true;
+        if let Some(a) = ex.attempts.last_mut() {
+            a.sent.get_or_insert(now);
+        }
     }
 
     /// Opens a new connection for the next attempt of request `id` and

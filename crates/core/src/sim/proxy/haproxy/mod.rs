@@ -342,7 +342,7 @@ impl Haproxy {
         let ms = Self::ms_since_start(w, id);
         self.st(id).connect_ms = Some(ms);
         w.conns[conn].state = ConnState::Active;
-        w.exchanges[id].proxy.request_sent = true;
+        w.request_sent(id);
         let line = w.exchanges[id].request_line();
         note!(w, id, Actor::Proxy, "sends \"{line}\" to the server");
         let hop = w.hop();

@@ -357,7 +357,7 @@ impl Nginx {
             && p.proxy_set_header.get("Connection").is_some_and(|v| v.is_empty());
         w.conns[conn].keepalive = keepalive;
         w.conns[conn].state = ConnState::Active;
-        w.exchanges[id].proxy.request_sent = true;
+        w.request_sent(id);
         if w.record_timelines {
             let line = w.exchanges[id].request_line();
             let version = &w.scenario.proxy.proxy_http_version;
