@@ -14,6 +14,7 @@ pub mod lab;
 pub mod library;
 mod lessons;
 mod logs;
+mod motion;
 mod number;
 mod palette;
 mod panic;

@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use super::motion::Replay;
+use crate::sim::motion::Node;
 use crate::sim::world::{ClientResult, Exchange};
 use crate::sim::{app, Simulation};
 
@@ -150,6 +152,7 @@ struct Layout {
     apps_x: f64,
     apps_y0: f64,
     vertical: bool,
+    apps: usize,
 }
 
 impl Layout {
@@ -160,13 +163,13 @@ impl Layout {
             let box_w = w - 8.0;
             let proxy_y = BOX_H + 2.0 * GAP + 4.0;
             let apps_y0 = proxy_y + BOX_H + 2.0 * GAP;
-            Layout { w, h: apps_y0 + n * (BOX_H + GAP), box_w, client: (4.0, 4.0), proxy: (4.0, proxy_y), apps_x: 4.0, apps_y0, vertical }
+            Layout { w, h: apps_y0 + n * (BOX_H + GAP), box_w, client: (4.0, 4.0), proxy: (4.0, proxy_y), apps_x: 4.0, apps_y0, vertical, apps }
         } else {
             let w = 900.0;
             let box_w = 250.0;
             let h = n * (BOX_H + GAP) + 8.0;
             let mid = h / 2.0 - BOX_H / 2.0;
-            Layout { w, h, box_w, client: (4.0, mid), proxy: ((w - box_w) / 2.0, mid), apps_x: w - box_w - 4.0, apps_y0: 12.0, vertical }
+            Layout { w, h, box_w, client: (4.0, mid), proxy: ((w - box_w) / 2.0, mid), apps_x: w - box_w - 4.0, apps_y0: 12.0, vertical, apps }
         }
     }
 
@@ -197,18 +200,49 @@ impl Layout {
     fn mid((x1, y1, x2, y2): (f64, f64, f64, f64)) -> (f64, f64) {
         ((x1 + x2) / 2.0, (y1 + y2) / 2.0)
     }
+
+    /// The point `f` of the way along the link from node `a` to its neighbour
+    /// `b`. An upstream no app listens on is drawn halfway along the first
+    /// app's link (nobody there answers).
+    fn along(&self, a: Node, b: Node, f: f64) -> (f64, f64) {
+        let ((x1, y1, x2, y2), f) = match (a, b) {
+            (Node::Client, _) => (self.client_link(), f),
+            (_, Node::Client) => (self.client_link(), 1.0 - f),
+            (Node::Upstream { .. }, _) => return self.along(b, a, 1.0 - f),
+            (_, Node::Upstream { app: Some(i) }) => (self.app_link(i.min(self.apps.saturating_sub(1))), f),
+            (_, Node::Upstream { app: None }) => (self.app_link(0), f / 2.0),
+            _ => (self.client_link(), 1.0),
+        };
+        (x1 + (x2 - x1) * f, y1 + (y2 - y1) * f)
+    }
+}
+
+/// `translate(x y)`: boxes and the replay's pieces are drawn in their own
+/// coordinates and moved as one (one reactive attribute instead of one per child).
+fn translate((x, y): (f64, f64)) -> String {
+    format!("translate({x} {y})")
+}
+
+/// `M x1 y1 L x2 y2`: a link as one path.
+fn segment((x1, y1, x2, y2): (f64, f64, f64, f64)) -> String {
+    format!("M{x1} {y1}L{x2} {y2}")
 }
 
 /// Clients → proxy → upstream servers (backup dashed), each box with its
 /// state; links coloured by the last outcome; requests in flight drawn on
-/// their link (click one to see its timeline).
+/// their link (click one to see its timeline); the stage's request replayed
+/// hop by hop (`ui::motion`), with the waiting proxy's timer over its box.
 #[component]
 pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoView {
     let narrow = RwSignal::new(is_narrow());
     let handle = window_event_listener(leptos::ev::resize, move |_| narrow.set(is_narrow()));
     on_cleanup(move || handle.remove());
     let layout = Memo::new(move |_| Layout::new(narrow.get(), model.with(|m| m.apps.len())));
-    let box_text = move |(x, y): (f64, f64), line: f64| (x + 12.0, y + line);
+    let box_w = move || layout.get().box_w;
+    // The stage's request, replayed over screen time (ui::motion).
+    let replay = Replay::follow();
+    let frame = replay.frame;
+    let clock = move || frame.with(|f| f.as_ref().and_then(|f| f.clock.clone()));
     view! {
         <section id="topology" class="topology" aria-label="Topology">
             <svg
@@ -218,56 +252,46 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                 aria-label=move || model.with(Model::describe)
             >
                 // Links first, boxes on top.
-                <line
-                    class=move || format!("topo-link {}", model.with(|m| m.last))
-                    x1=move || layout.get().client_link().0 y1=move || layout.get().client_link().1
-                    x2=move || layout.get().client_link().2 y2=move || layout.get().client_link().3
-                />
+                <path class=move || format!("topo-link {}", model.with(|m| m.last)) d=move || segment(layout.get().client_link()) />
                 <For
                     each=move || model.with(|m| m.apps.iter().cloned().enumerate().collect::<Vec<_>>())
                     key=|(i, a)| (*i, a.last)
-                    children=move |(i, a)| view! {
-                        <line
-                            class=format!("topo-link {}", a.last)
-                            x1=move || layout.get().app_link(i).0 y1=move || layout.get().app_link(i).1
-                            x2=move || layout.get().app_link(i).2 y2=move || layout.get().app_link(i).3
-                        />
-                    }
+                    children=move |(i, a)| view! { <path class=format!("topo-link {}", a.last) d=move || segment(layout.get().app_link(i)) /> }
                 />
-                <g class=move || format!("topo-box client {}", model.with(|m| m.last)) data-testid="box-client">
-                    <rect x=move || layout.get().client.0 y=move || layout.get().client.1 width=move || layout.get().box_w height=BOX_H rx="8" />
-                    <text x=move || box_text(layout.get().client, 22.0).0 y=move || box_text(layout.get().client, 22.0).1 class="topo-name">"client"</text>
-                    <text x=move || box_text(layout.get().client, 40.0).0 y=move || box_text(layout.get().client, 40.0).1 class="topo-detail">{move || model.with(|m| m.client.clone())}</text>
-                    <text x=move || box_text(layout.get().client, 57.0).0 y=move || box_text(layout.get().client, 57.0).1 class="topo-state">{move || model.with(|m| m.last_text.clone())}</text>
+                <g class=move || format!("topo-box client {}", model.with(|m| m.last)) data-testid="box-client" transform=move || translate(layout.get().client)>
+                    <rect width=box_w height=BOX_H rx="8" />
+                    <text x="12" y="22" class="topo-name">"client"</text>
+                    <text x="12" y="40" class="topo-detail">{move || model.with(|m| m.client.clone())}</text>
+                    <text x="12" y="57" class="topo-state">{move || model.with(|m| m.last_text.clone())}</text>
                 </g>
-                <g class=move || format!("topo-box proxy {}", if model.with(|m| m.proxy_running) { "running" } else { "down" }) data-testid="box-proxy">
-                    <rect x=move || layout.get().proxy.0 y=move || layout.get().proxy.1 width=move || layout.get().box_w height=BOX_H rx="8" />
-                    <text x=move || box_text(layout.get().proxy, 22.0).0 y=move || box_text(layout.get().proxy, 22.0).1 class="topo-name">{move || model.with(|m| m.proxy_name.clone())}</text>
-                    <text x=move || box_text(layout.get().proxy, 40.0).0 y=move || box_text(layout.get().proxy, 40.0).1 class="topo-detail">{move || model.with(|m| m.proxy_detail.clone())}</text>
-                    <text x=move || box_text(layout.get().proxy, 57.0).0 y=move || box_text(layout.get().proxy, 57.0).1 class="topo-state">
+                <g
+                    class=move || format!("topo-box proxy {}", if model.with(|m| m.proxy_running) { "running" } else { "down" })
+                    data-testid="box-proxy"
+                    transform=move || translate(layout.get().proxy)
+                >
+                    <rect width=box_w height=BOX_H rx="8" />
+                    <text x="12" y="22" class="topo-name">{move || model.with(|m| m.proxy_name.clone())}</text>
+                    <text x="12" y="40" class="topo-detail">{move || model.with(|m| m.proxy_detail.clone())}</text>
+                    <text x="12" y="57" class="topo-state">
                         {move || if model.with(|m| m.proxy_running) { "running" } else { "not running (config error)" }}
                     </text>
                 </g>
                 <For
                     each=move || model.with(|m| m.apps.iter().cloned().enumerate().collect::<Vec<_>>())
                     key=|(i, a)| (*i, a.name.clone(), a.state, a.backup, a.listen.clone())
-                    children=move |(i, a)| {
-                        let at = move || layout.get().app(i);
-                        view! {
-                            <g
-                                class=format!("topo-box upstream state-{}{}", a.state, if a.backup { " backup" } else { "" })
-                                data-testid=if i == 0 { "box-upstream" } else { "box-upstream-more" }
-                            >
-                                <rect x=move || at().0 y=move || at().1 width=move || layout.get().box_w height=BOX_H rx="8" />
-                                <text x=move || at().0 + 12.0 y=move || at().1 + 22.0 class="topo-name">
-                                    {format!("{}{}", a.name, if a.backup { " (backup)" } else { "" })}
-                                </text>
-                                <text x=move || at().0 + 12.0 y=move || at().1 + 40.0 class="topo-detail">{a.listen.clone()}</text>
-                                <text x=move || at().0 + 12.0 y=move || at().1 + 57.0 class="topo-state" data-testid=if i == 0 { "upstream-state" } else { "upstream-state-more" }>
-                                    {a.state}
-                                </text>
-                            </g>
-                        }
+                    children=move |(i, a)| view! {
+                        <g
+                            class=format!("topo-box upstream state-{}{}", a.state, if a.backup { " backup" } else { "" })
+                            data-testid=if i == 0 { "box-upstream" } else { "box-upstream-more" }
+                            transform=move || translate(layout.get().app(i))
+                        >
+                            <rect width=box_w height=BOX_H rx="8" />
+                            <text x="12" y="22" class="topo-name">{format!("{}{}", a.name, if a.backup { " (backup)" } else { "" })}</text>
+                            <text x="12" y="40" class="topo-detail">{a.listen.clone()}</text>
+                            <text x="12" y="57" class="topo-state" data-testid=if i == 0 { "upstream-state" } else { "upstream-state-more" }>
+                                {a.state}
+                            </text>
+                        </g>
                     }
                 />
                 <For
@@ -299,6 +323,8 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                             Some(o) => format!("topo-dot done {o}"),
                             None => "topo-dot".to_string(),
                         };
+                        // While its journey is replayed, the replay's dot stands for it.
+                        let class = move || if replay.moving.get() == Some(id) { format!("{class} motion-hidden") } else { class.clone() };
                         let testid = if d.outcome.is_some() { "done" } else { "inflight" };
                         view! {
                             <circle
@@ -320,6 +346,54 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                         }
                     }
                 />
+                // The waiting proxy's timer, over the proxy box's last two lines: its directive and
+                // value, the virtual time it has run, and a bar filling toward the limit.
+                <g
+                    class=move || match clock() {
+                        Some(c) if c.fired => "motion-timer fired",
+                        Some(_) => "motion-timer",
+                        None => "motion-timer motion-off",
+                    }
+                    data-testid="motion-timer"
+                    transform=move || translate(layout.get().proxy)
+                >
+                    <rect class="motion-cover" x="2" y="27" width=move || box_w() - 4.0 height=BOX_H - 29.0 />
+                    <text class="topo-detail" x="12" y="40">{move || clock().map(|c| c.setting + " ").unwrap_or_default()}</text>
+                    <text class="topo-state motion-reading" x="12" y="57">{move || clock().map(|c| c.reading()).unwrap_or_default()}</text>
+                    <rect
+                        class="motion-bar"
+                        x="2"
+                        y=BOX_H - 6.0
+                        height="4"
+                        width=move || clock().map_or(0.0, |c| (box_w() - 4.0) * (c.elapsed_us as f64 / c.limit_us.max(1) as f64).min(1.0))
+                    />
+                </g>
+                // The replay's dot and what it carries, on top of everything.
+                <g
+                    class=move || match (frame.with(Option::is_none), layout.get().vertical) {
+                        (true, _) => "motion motion-off",
+                        (_, true) => "motion vertical",
+                        _ => "motion",
+                    }
+                    transform=move || frame.with(|f| f.as_ref().map(|f| translate(layout.get().along(f.from, f.to, f.f))))
+                    aria-hidden="true"
+                >
+                    <circle
+                        class=move || frame.with(|f| match f {
+                            Some(f) if f.done => format!("motion-dot {}", replay.outcome.get()),
+                            Some(f) if f.what.is_empty() => "motion-dot waiting".to_string(),
+                            _ => "motion-dot".to_string(),
+                        })
+                        data-testid="motion-dot"
+                        data-state=move || frame.with(|f| match f {
+                            Some(f) if f.done => "done",
+                            Some(_) => "moving",
+                            None => "none",
+                        })
+                        r="8"
+                    />
+                    <text class="motion-what">{move || frame.with(|f| f.as_ref().map(|f| f.what.clone()).unwrap_or_default())}</text>
+                </g>
             </svg>
         </section>
     }

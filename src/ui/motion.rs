@@ -1,0 +1,276 @@
+//! The replay: the stage's request (the newest, or the one picked) drawn hop
+//! by hop over screen time a person can follow, whatever its virtual
+//! duration. The engine says what happened and when (`sim::motion::journey`:
+//! hops, waits, the proxy timer that governed a wait); this file only maps
+//! virtual time to screen time: every hop takes `HOP_MS`, a wait a moment
+//! that grows with its length (a minute in about three seconds), and a
+//! waiting proxy's timer counts through the virtual time of its wait.
+//!
+//! The result itself is never delayed: the status, the log line and the
+//! explanation show at once; the replay only draws the journey. With
+//! `prefers-reduced-motion: reduce` it shows the end state at once (the
+//! timer's final value included). Each Send, pick or new run restarts it.
+
+use leptos::prelude::*;
+
+use super::playground::Playground;
+use crate::sim::engine::fmt_duration;
+use crate::sim::motion::{journey, Journey, Leg, Node};
+
+/// Screen time of one hop, whatever its virtual duration.
+pub const HOP_MS: f64 = 450.0;
+
+/// Screen time of a wait of `us` virtual microseconds: a moment for a short
+/// one, about 3 s for a minute, never more than 4 s.
+pub fn wait_ms(us: u64) -> f64 {
+    (300.0 + 12.0 * (us as f64 / 1_000.0).sqrt()).min(4_000.0)
+}
+
+/// A waiting proxy's timer as the replay shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Clock {
+    /// `proxy_read_timeout 60s`.
+    pub setting: String,
+    pub elapsed_us: u64,
+    pub limit_us: u64,
+    /// It has run out (the end of a wait it ended).
+    pub fired: bool,
+}
+
+impl Clock {
+    /// `waiting 12.4 s`, `timed out at 60.0 s`.
+    pub fn reading(&self) -> String {
+        let t = fmt_duration(self.elapsed_us);
+        if self.fired { format!("timed out at {t}") } else { format!("waiting {t}") }
+    }
+}
+
+/// Where the replay stands: on the link from `from` to `to`, `f` of the way.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Frame {
+    pub from: Node,
+    pub to: Node,
+    pub f: f64,
+    /// What travels (empty during a wait).
+    pub what: String,
+    pub clock: Option<Clock>,
+    /// The replay has reached its end.
+    pub done: bool,
+}
+
+/// A journey with the screen time of each leg.
+#[derive(Clone, Debug, Default)]
+pub struct Plan {
+    pub journey: Journey,
+    /// Screen milliseconds at the end of each leg (cumulative).
+    ends: Vec<f64>,
+}
+
+impl Plan {
+    pub fn new(journey: Journey) -> Plan {
+        let mut t = 0.0;
+        let ends = journey
+            .legs
+            .iter()
+            .map(|l| {
+                t += match l {
+                    Leg::Hop { .. } => HOP_MS,
+                    Leg::Wait { start, end, .. } => wait_ms(end.since(*start)),
+                };
+                t
+            })
+            .collect();
+        Plan { journey, ends }
+    }
+
+    pub fn total(&self) -> f64 {
+        self.ends.last().copied().unwrap_or(0.0)
+    }
+
+    /// The frame `ms` of screen time into the replay (clamped to its end).
+    pub fn frame(&self, ms: f64) -> Option<Frame> {
+        let legs = &self.journey.legs;
+        let i = self.ends.iter().position(|&e| ms < e).unwrap_or(legs.len().checked_sub(1)?);
+        let begin = if i == 0 { 0.0 } else { self.ends[i - 1] };
+        let f = ((ms - begin) / (self.ends[i] - begin).max(1.0)).clamp(0.0, 1.0);
+        let done = ms >= self.total();
+        // The dot stays where the last hop left it; the timer shown is the one
+        // of the wait under way, or of a wait it ended (until another begins).
+        let mut at = (Node::Client, Node::Proxy, 0.0, String::new());
+        let mut clock = None;
+        for (k, leg) in legs[..=i].iter().enumerate() {
+            let now = k == i;
+            match leg {
+                Leg::Hop { from, to, what, .. } => at = (*from, *to, if now { f } else { 1.0 }, if now { what.clone() } else { String::new() }),
+                Leg::Wait { start, end, timer, .. } => {
+                    at.3.clear();
+                    clock = timer.as_ref().filter(|t| now || t.fired).map(|t| {
+                        let v = if now { start.as_micros() + ((end.since(*start)) as f64 * f) as u64 } else { end.as_micros() };
+                        let elapsed_us = v.saturating_sub(t.since.as_micros());
+                        Clock { setting: t.setting(), elapsed_us, limit_us: t.limit_us, fired: t.fired && (!now || f >= 1.0) }
+                    });
+                }
+            }
+        }
+        let (from, to, f, mut what) = at;
+        if done {
+            // The end state: the dot at rest, coloured by the outcome (shown beside it at once).
+            what.clear();
+        }
+        Some(Frame { from, to, f, what, clock, done })
+    }
+}
+
+/// The replay's state, shared with the topology that draws it.
+#[derive(Clone, Copy)]
+pub struct Replay {
+    pub frame: RwSignal<Option<Frame>>,
+    /// The request replayed, while its journey is being drawn.
+    pub moving: RwSignal<Option<usize>>,
+    /// The request's outcome class (`ok`, `fail`, ...), for the dot's colour at the end.
+    pub outcome: RwSignal<&'static str>,
+}
+
+#[derive(Default)]
+struct State {
+    key: Option<(u64, usize)>,
+    plan: Plan,
+    /// Screen milliseconds into the replay.
+    clock: f64,
+    /// The previous animation frame's time; None when no frame is scheduled.
+    last: Option<f64>,
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
+}
+
+/// `prefers-reduced-motion: reduce` (read when a replay starts).
+fn reduced_motion() -> bool {
+    use wasm_bindgen::JsCast;
+    let w = window();
+    let f = js_sys::Reflect::get(&w, &"matchMedia".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+    f.and_then(|f| f.call1(&w, &"(prefers-reduced-motion: reduce)".into()).ok())
+        .and_then(|m| js_sys::Reflect::get(&m, &"matches".into()).ok())
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+impl Replay {
+    /// Follows the playground's shown request and replays it.
+    pub fn follow() -> Replay {
+        let pg = Playground::get();
+        let r = Replay { frame: RwSignal::new(None), moving: RwSignal::new(None), outcome: RwSignal::new("pending") };
+        let st = StoredValue::new(State::default());
+        Effect::new(move |_| {
+            pg.revision.track();
+            let pick = pg.selected.get();
+            let epoch = pg.epoch.get_untracked();
+            let shown = pg.with_sim(|s| {
+                let ex = s.exchanges();
+                let e = pick.and_then(|i| ex.get(i)).or_else(|| ex.last())?;
+                Some((e.id, e.outcome_class().css(), journey(&s.world().scenario, e, s.now())))
+            });
+            let Some((id, outcome, journey)) = shown else {
+                st.set_value(State::default());
+                r.frame.set(None);
+                r.moving.set(None);
+                return;
+            };
+            if r.outcome.get_untracked() != outcome {
+                r.outcome.set(outcome);
+            }
+            let start = st.try_update_value(|s| {
+                let fresh = s.key != Some((epoch, id));
+                s.key = Some((epoch, id));
+                s.plan = Plan::new(journey);
+                if fresh {
+                    s.clock = 0.0;
+                }
+                if reduced_motion() {
+                    s.clock = s.plan.total();
+                }
+                let go = s.clock < s.plan.total() && s.last.is_none();
+                if go {
+                    s.last = Some(now_ms());
+                }
+                go
+            });
+            r.draw(st);
+            if start == Some(true) {
+                request_animation_frame(move || r.tick(st));
+            }
+        });
+        r
+    }
+
+    fn draw(self, st: StoredValue<State>) {
+        let (frame, moving) = st.with_value(|s| (s.plan.frame(s.clock), s.clock < s.plan.total()));
+        self.moving.set(if moving { st.with_value(|s| s.key.map(|k| k.1)) } else { None });
+        self.frame.set(frame);
+    }
+
+    /// One animation frame: advance the replay by the screen time since the
+    /// previous one (at most 100 ms, so a busy or hidden page slows it rather
+    /// than skipping hops), draw, and ask for the next frame until the end.
+    fn tick(self, st: StoredValue<State>) {
+        let t = now_ms();
+        let go = st.try_update_value(|s| {
+            let Some(last) = s.last else { return false };
+            s.clock = (s.clock + (t - last).clamp(0.0, 100.0)).min(s.plan.total());
+            let go = s.clock < s.plan.total();
+            s.last = go.then_some(t);
+            go
+        });
+        self.draw(st);
+        if go == Some(true) {
+            request_animation_frame(move || self.tick(st));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::motion::Timer;
+    use crate::sim::time::SimTime;
+
+    fn hop(from: Node, to: Node, a: u64, b: u64) -> Leg {
+        Leg::Hop { from, to, start: SimTime(a), end: SimTime(b), what: "x".into() }
+    }
+
+    #[test]
+    fn short_and_long_waits_get_watchable_screen_time() {
+        assert!(wait_ms(400) >= 300.0 && wait_ms(400) < 320.0);
+        let minute = wait_ms(60_000_000);
+        assert!((2_500.0..=4_000.0).contains(&minute), "{minute}");
+        assert_eq!(wait_ms(3_600_000_000), 4_000.0);
+    }
+
+    #[test]
+    fn the_timer_counts_through_the_wait_and_stays_once_it_fired() {
+        let up = Node::Upstream { app: Some(0) };
+        let timer = Timer { name: "proxy_read_timeout", limit_us: 60_000_000, since: SimTime(300), fired: true };
+        let plan = Plan::new(Journey {
+            legs: vec![
+                hop(Node::Client, Node::Proxy, 0, 100),
+                hop(Node::Proxy, up, 100, 400),
+                Leg::Wait { at: up, start: SimTime(400), end: SimTime(60_000_300), timer: Some(timer) },
+                hop(Node::Proxy, Node::Client, 60_000_300, 60_000_400),
+            ],
+            finished: true,
+        });
+        let w = wait_ms(60_000_000 - 100);
+        assert_eq!(plan.total(), 3.0 * HOP_MS + w);
+        let f = plan.frame(HOP_MS / 2.0).unwrap();
+        assert_eq!((f.from, f.to, f.f, f.clock.is_none()), (Node::Client, Node::Proxy, 0.5, true));
+        let mid = plan.frame(2.0 * HOP_MS + w / 2.0).unwrap().clock.unwrap();
+        assert!(!mid.fired && (29_000_000..31_000_000).contains(&mid.elapsed_us), "{mid:?}");
+        assert_eq!(mid.setting, "proxy_read_timeout 60s");
+        let end = plan.frame(1e9).unwrap();
+        assert!(end.done && end.f == 1.0 && end.from == Node::Proxy && end.to == Node::Client);
+        let c = end.clock.unwrap();
+        assert!(c.fired && c.elapsed_us == 60_000_000, "{c:?}");
+        assert_eq!(c.reading(), "timed out at 60.0 s");
+    }
+}
