@@ -121,6 +121,74 @@ impl Plan {
     }
 }
 
+/// The replay's pieces in the topology's SVG, painted by [`paint`] (plain
+/// elements updated in place every frame: cheaper in the bundle than a
+/// reactive view of each attribute).
+pub const SKELETON: &str = concat!(
+    r#"<g id="motion-timer" class="motion-timer motion-off" data-testid="motion-timer">"#,
+    r#"<rect id="motion-cover" class="motion-cover" x="2" y="27" height="35"/>"#,
+    r#"<text id="motion-setting" class="topo-detail" x="12" y="40"></text>"#,
+    r#"<text id="motion-reading" class="topo-state motion-reading" x="12" y="57"></text>"#,
+    r#"<rect id="motion-bar" class="motion-bar" x="2" y="58" height="4"/></g>"#,
+    r#"<g id="motion-replay" class="motion motion-off" aria-hidden="true">"#,
+    r#"<circle id="motion-dot" class="motion-dot" data-testid="motion-dot" data-state="none" r="8"/>"#,
+    r#"<text id="motion-what" class="motion-what"></text></g>"#,
+);
+
+/// Where the topology puts the replay's pieces (its layout's coordinates).
+pub struct Place {
+    pub dot: (f64, f64),
+    /// The proxy box's corner and width (the timer covers its last two lines).
+    pub proxy: (f64, f64),
+    pub box_w: f64,
+    /// The stacked (narrow) topology: the label goes beside the dot.
+    pub vertical: bool,
+}
+
+fn set(id: &str, name: &str, value: &str) {
+    if let Some(e) = document().get_element_by_id(id) {
+        let _ = e.set_attribute(name, value);
+    }
+}
+
+fn text(id: &str, value: &str) {
+    if let Some(e) = document().get_element_by_id(id) {
+        e.set_text_content(Some(value));
+    }
+}
+
+/// Draws `frame` (None: nothing to replay) on the [`SKELETON`]'s elements.
+pub fn paint(frame: Option<&Frame>, outcome: &str, at: &Place) {
+    let clock = frame.and_then(|f| f.clock.as_ref());
+    set("motion-timer", "class", match clock {
+        Some(c) if c.fired => "motion-timer fired",
+        Some(_) => "motion-timer",
+        None => "motion-timer motion-off",
+    });
+    if let Some(c) = clock {
+        let w = at.box_w - 4.0;
+        set("motion-timer", "transform", &super::topology::translate(at.proxy));
+        set("motion-cover", "width", &w.to_string());
+        text("motion-setting", &format!("{} ", c.setting));
+        text("motion-reading", &c.reading());
+        set("motion-bar", "width", &(w * (c.elapsed_us as f64 / c.limit_us.max(1) as f64).min(1.0)).to_string());
+    }
+    let Some(f) = frame else {
+        set("motion-replay", "class", "motion motion-off");
+        return;
+    };
+    set("motion-replay", "class", if at.vertical { "motion vertical" } else { "motion" });
+    set("motion-replay", "transform", &super::topology::translate(at.dot));
+    let class = match f {
+        f if f.done => format!("motion-dot {outcome}"),
+        f if f.what.is_empty() => "motion-dot waiting".into(),
+        _ => "motion-dot".into(),
+    };
+    set("motion-dot", "class", &class);
+    set("motion-dot", "data-state", if f.done { "done" } else { "moving" });
+    text("motion-what", &f.what);
+}
+
 /// The replay's state, shared with the topology that draws it.
 #[derive(Clone, Copy)]
 pub struct Replay {

@@ -219,7 +219,7 @@ impl Layout {
 
 /// `translate(x y)`: boxes and the replay's pieces are drawn in their own
 /// coordinates and moved as one (one reactive attribute instead of one per child).
-fn translate((x, y): (f64, f64)) -> String {
+pub(super) fn translate((x, y): (f64, f64)) -> String {
     format!("translate({x} {y})")
 }
 
@@ -241,8 +241,19 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
     let box_w = move || layout.get().box_w;
     // The stage's request, replayed over screen time (ui::motion).
     let replay = Replay::follow();
-    let frame = replay.frame;
-    let clock = move || frame.with(|f| f.as_ref().and_then(|f| f.clock.clone()));
+    Effect::new(move |_| {
+        let l = layout.get();
+        let outcome = replay.outcome.get();
+        replay.frame.with(|f| {
+            let place = super::motion::Place {
+                dot: f.as_ref().map_or((-20.0, -20.0), |f| l.along(f.from, f.to, f.f)),
+                proxy: l.proxy,
+                box_w: l.box_w,
+                vertical: l.vertical,
+            };
+            super::motion::paint(f.as_ref(), outcome, &place);
+        });
+    });
     view! {
         <section id="topology" class="topology" aria-label="Topology">
             <svg
@@ -346,54 +357,9 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                         }
                     }
                 />
-                // The waiting proxy's timer, over the proxy box's last two lines: its directive and
-                // value, the virtual time it has run, and a bar filling toward the limit.
-                <g
-                    class=move || match clock() {
-                        Some(c) if c.fired => "motion-timer fired",
-                        Some(_) => "motion-timer",
-                        None => "motion-timer motion-off",
-                    }
-                    data-testid="motion-timer"
-                    transform=move || translate(layout.get().proxy)
-                >
-                    <rect class="motion-cover" x="2" y="27" width=move || box_w() - 4.0 height=BOX_H - 29.0 />
-                    <text class="topo-detail" x="12" y="40">{move || clock().map(|c| c.setting + " ").unwrap_or_default()}</text>
-                    <text class="topo-state motion-reading" x="12" y="57">{move || clock().map(|c| c.reading()).unwrap_or_default()}</text>
-                    <rect
-                        class="motion-bar"
-                        x="2"
-                        y=BOX_H - 6.0
-                        height="4"
-                        width=move || clock().map_or(0.0, |c| (box_w() - 4.0) * (c.elapsed_us as f64 / c.limit_us.max(1) as f64).min(1.0))
-                    />
-                </g>
-                // The replay's dot and what it carries, on top of everything.
-                <g
-                    class=move || match (frame.with(Option::is_none), layout.get().vertical) {
-                        (true, _) => "motion motion-off",
-                        (_, true) => "motion vertical",
-                        _ => "motion",
-                    }
-                    transform=move || frame.with(|f| f.as_ref().map(|f| translate(layout.get().along(f.from, f.to, f.f))))
-                    aria-hidden="true"
-                >
-                    <circle
-                        class=move || frame.with(|f| match f {
-                            Some(f) if f.done => format!("motion-dot {}", replay.outcome.get()),
-                            Some(f) if f.what.is_empty() => "motion-dot waiting".to_string(),
-                            _ => "motion-dot".to_string(),
-                        })
-                        data-testid="motion-dot"
-                        data-state=move || frame.with(|f| match f {
-                            Some(f) if f.done => "done",
-                            Some(_) => "moving",
-                            None => "none",
-                        })
-                        r="8"
-                    />
-                    <text class="motion-what">{move || frame.with(|f| f.as_ref().map(|f| f.what.clone()).unwrap_or_default())}</text>
-                </g>
+                // The replay's pieces: the waiting proxy's timer over the proxy box, the dot and what
+                // it carries on top of everything (ui::motion::paint draws them every frame).
+                <g inner_html=super::motion::SKELETON />
             </svg>
         </section>
     }
