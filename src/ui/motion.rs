@@ -189,22 +189,25 @@ pub fn paint(frame: Option<&Frame>, outcome: &str, at: &Place) {
     text("motion-what", &f.what);
 }
 
-/// The replay's state, shared with the topology that draws it.
+/// The replay of the stage's request. `moving` names the request while its
+/// journey is being drawn (the topology hides its static dot meanwhile).
 #[derive(Clone, Copy)]
 pub struct Replay {
-    pub frame: RwSignal<Option<Frame>>,
-    /// The request replayed, while its journey is being drawn.
     pub moving: RwSignal<Option<usize>>,
-    /// The request's outcome class (`ok`, `fail`, ...), for the dot's colour at the end.
-    pub outcome: RwSignal<&'static str>,
+    st: StoredValue<State>,
+    paint: StoredValue<Box<dyn Fn(Option<&Frame>, &'static str)>, LocalStorage>,
 }
 
 #[derive(Default)]
 struct State {
     key: Option<(u64, usize)>,
     plan: Plan,
+    /// The request's outcome class (`ok`, `fail`, ...): the dot's colour at the end.
+    outcome: &'static str,
     /// Screen milliseconds into the replay.
     clock: f64,
+    /// `prefers-reduced-motion: reduce` when the request was first shown: its end state only.
+    still: bool,
     /// The previous animation frame's time; None when no frame is scheduled.
     last: Option<f64>,
 }
@@ -213,7 +216,7 @@ fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
-/// `prefers-reduced-motion: reduce` (read when a replay starts).
+/// `prefers-reduced-motion: reduce` (read when the replay's request changes).
 fn reduced_motion() -> bool {
     use wasm_bindgen::JsCast;
     let w = window();
@@ -225,11 +228,13 @@ fn reduced_motion() -> bool {
 }
 
 impl Replay {
-    /// Follows the playground's shown request and replays it.
-    pub fn follow() -> Replay {
+    /// Follows the playground's shown request (the picked one, else the
+    /// newest) and replays it, calling `paint` with each frame (None:
+    /// nothing to replay) and the request's outcome class. Signals `paint`
+    /// reads are tracked: a change (the layout) repaints.
+    pub fn follow(paint: impl Fn(Option<&Frame>, &'static str) + 'static) -> Replay {
         let pg = Playground::get();
-        let r = Replay { frame: RwSignal::new(None), moving: RwSignal::new(None), outcome: RwSignal::new("pending") };
-        let st = StoredValue::new(State::default());
+        let r = Replay { moving: RwSignal::new(None), st: StoredValue::new(State::default()), paint: StoredValue::new_local(Box::new(paint)) };
         Effect::new(move |_| {
             pg.revision.track();
             let pick = pg.selected.get();
@@ -239,60 +244,63 @@ impl Replay {
                 let e = pick.and_then(|i| ex.get(i)).or_else(|| ex.last())?;
                 Some((e.id, e.outcome_class().css(), journey(&s.world().scenario, e, s.now())))
             });
-            let Some((id, outcome, journey)) = shown else {
-                st.set_value(State::default());
-                r.frame.set(None);
-                r.moving.set(None);
-                return;
-            };
-            if r.outcome.get_untracked() != outcome {
-                r.outcome.set(outcome);
-            }
-            let start = st.try_update_value(|s| {
-                let fresh = s.key != Some((epoch, id));
-                s.key = Some((epoch, id));
-                s.plan = Plan::new(journey);
-                if fresh {
+            let start = r.st.try_update_value(|s| {
+                let Some((id, outcome, journey)) = shown else {
+                    *s = State { last: s.last, ..State::default() };
+                    return false;
+                };
+                if s.key != Some((epoch, id)) {
+                    s.key = Some((epoch, id));
                     s.clock = 0.0;
+                    s.still = reduced_motion();
                 }
-                if reduced_motion() {
-                    s.clock = s.plan.total();
-                }
+                s.plan = Plan::new(journey);
+                s.outcome = outcome;
+                s.clock = if s.still { s.plan.total() } else { s.clock.min(s.plan.total()) };
                 let go = s.clock < s.plan.total() && s.last.is_none();
                 if go {
                     s.last = Some(now_ms());
                 }
                 go
             });
-            r.draw(st);
+            r.draw();
             if start == Some(true) {
-                request_animation_frame(move || r.tick(st));
+                r.next();
             }
         });
         r
     }
 
-    fn draw(self, st: StoredValue<State>) {
-        let (frame, moving) = st.with_value(|s| (s.plan.frame(s.clock), s.clock < s.plan.total()));
-        self.moving.set(if moving { st.with_value(|s| s.key.map(|k| k.1)) } else { None });
-        self.frame.set(frame);
+    fn draw(self) {
+        let (frame, moving, outcome) = self.st.with_value(|s| {
+            let moving = s.key.filter(|_| s.clock < s.plan.total()).map(|k| k.1);
+            (s.plan.frame(s.clock), moving, s.outcome)
+        });
+        if self.moving.get_untracked() != moving {
+            self.moving.set(moving);
+        }
+        self.paint.with_value(|p| p(frame.as_ref(), outcome));
+    }
+
+    fn next(self) {
+        request_animation_frame(move || self.tick());
     }
 
     /// One animation frame: advance the replay by the screen time since the
     /// previous one (at most 100 ms, so a busy or hidden page slows it rather
     /// than skipping hops), draw, and ask for the next frame until the end.
-    fn tick(self, st: StoredValue<State>) {
+    fn tick(self) {
         let t = now_ms();
-        let go = st.try_update_value(|s| {
+        let go = self.st.try_update_value(|s| {
             let Some(last) = s.last else { return false };
             s.clock = (s.clock + (t - last).clamp(0.0, 100.0)).min(s.plan.total());
             let go = s.clock < s.plan.total();
             s.last = go.then_some(t);
             go
         });
-        self.draw(st);
+        self.draw();
         if go == Some(true) {
-            request_animation_frame(move || self.tick(st));
+            self.next();
         }
     }
 }

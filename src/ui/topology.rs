@@ -239,20 +239,17 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
     on_cleanup(move || handle.remove());
     let layout = Memo::new(move |_| Layout::new(narrow.get(), model.with(|m| m.apps.len())));
     let box_w = move || layout.get().box_w;
-    // The stage's request, replayed over screen time (ui::motion).
-    let replay = Replay::follow();
-    Effect::new(move |_| {
+    // The stage's request, replayed over screen time (ui::motion), painted on the pieces of
+    // ui::motion::SKELETON in this layout's coordinates.
+    let replay = Replay::follow(move |f, outcome| {
         let l = layout.get();
-        let outcome = replay.outcome.get();
-        replay.frame.with(|f| {
-            let place = super::motion::Place {
-                dot: f.as_ref().map_or((-20.0, -20.0), |f| l.along(f.from, f.to, f.f)),
-                proxy: l.proxy,
-                box_w: l.box_w,
-                vertical: l.vertical,
-            };
-            super::motion::paint(f.as_ref(), outcome, &place);
-        });
+        let place = super::motion::Place {
+            dot: f.map_or((-20.0, -20.0), |f| l.along(f.from, f.to, f.f)),
+            proxy: l.proxy,
+            box_w: l.box_w,
+            vertical: l.vertical,
+        };
+        super::motion::paint(f, outcome, &place);
     });
     view! {
         <section id="topology" class="topology" aria-label="Topology">
