@@ -223,11 +223,6 @@ pub(super) fn translate((x, y): (f64, f64)) -> String {
     format!("translate({x} {y})")
 }
 
-/// `M x1 y1 L x2 y2`: a link as one path.
-fn segment((x1, y1, x2, y2): (f64, f64, f64, f64)) -> String {
-    format!("M{x1} {y1}L{x2} {y2}")
-}
-
 /// Clients → proxy → upstream servers (backup dashed), each box with its
 /// state; links coloured by the last outcome; requests in flight drawn on
 /// their link (click one to see its timeline); the stage's request replayed
@@ -238,7 +233,7 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
     let handle = window_event_listener(leptos::ev::resize, move |_| narrow.set(is_narrow()));
     on_cleanup(move || handle.remove());
     let layout = Memo::new(move |_| Layout::new(narrow.get(), model.with(|m| m.apps.len())));
-    let box_w = move || layout.get().box_w;
+    let box_text = move |(x, y): (f64, f64), line: f64| (x + 12.0, y + line);
     // The stage's request, replayed over screen time (ui::motion), painted on the pieces of
     // ui::motion::SKELETON in this layout's coordinates.
     let replay = Replay::follow(move |f, outcome| {
@@ -260,46 +255,56 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                 aria-label=move || model.with(Model::describe)
             >
                 // Links first, boxes on top.
-                <path class=move || format!("topo-link {}", model.with(|m| m.last)) d=move || segment(layout.get().client_link()) />
+                <line
+                    class=move || format!("topo-link {}", model.with(|m| m.last))
+                    x1=move || layout.get().client_link().0 y1=move || layout.get().client_link().1
+                    x2=move || layout.get().client_link().2 y2=move || layout.get().client_link().3
+                />
                 <For
                     each=move || model.with(|m| m.apps.iter().cloned().enumerate().collect::<Vec<_>>())
                     key=|(i, a)| (*i, a.last)
-                    children=move |(i, a)| view! { <path class=format!("topo-link {}", a.last) d=move || segment(layout.get().app_link(i)) /> }
+                    children=move |(i, a)| view! {
+                        <line
+                            class=format!("topo-link {}", a.last)
+                            x1=move || layout.get().app_link(i).0 y1=move || layout.get().app_link(i).1
+                            x2=move || layout.get().app_link(i).2 y2=move || layout.get().app_link(i).3
+                        />
+                    }
                 />
-                <g class=move || format!("topo-box client {}", model.with(|m| m.last)) data-testid="box-client" transform=move || translate(layout.get().client)>
-                    <rect width=box_w height=BOX_H rx="8" />
-                    <text x="12" y="22" class="topo-name">"client"</text>
-                    <text x="12" y="40" class="topo-detail">{move || model.with(|m| m.client.clone())}</text>
-                    <text x="12" y="57" class="topo-state">{move || model.with(|m| m.last_text.clone())}</text>
+                <g class=move || format!("topo-box client {}", model.with(|m| m.last)) data-testid="box-client">
+                    <rect x=move || layout.get().client.0 y=move || layout.get().client.1 width=move || layout.get().box_w height=BOX_H rx="8" />
+                    <text x=move || box_text(layout.get().client, 22.0).0 y=move || box_text(layout.get().client, 22.0).1 class="topo-name">"client"</text>
+                    <text x=move || box_text(layout.get().client, 40.0).0 y=move || box_text(layout.get().client, 40.0).1 class="topo-detail">{move || model.with(|m| m.client.clone())}</text>
+                    <text x=move || box_text(layout.get().client, 57.0).0 y=move || box_text(layout.get().client, 57.0).1 class="topo-state">{move || model.with(|m| m.last_text.clone())}</text>
                 </g>
-                <g
-                    class=move || format!("topo-box proxy {}", if model.with(|m| m.proxy_running) { "running" } else { "down" })
-                    data-testid="box-proxy"
-                    transform=move || translate(layout.get().proxy)
-                >
-                    <rect width=box_w height=BOX_H rx="8" />
-                    <text x="12" y="22" class="topo-name">{move || model.with(|m| m.proxy_name.clone())}</text>
-                    <text x="12" y="40" class="topo-detail">{move || model.with(|m| m.proxy_detail.clone())}</text>
-                    <text x="12" y="57" class="topo-state">
+                <g class=move || format!("topo-box proxy {}", if model.with(|m| m.proxy_running) { "running" } else { "down" }) data-testid="box-proxy">
+                    <rect x=move || layout.get().proxy.0 y=move || layout.get().proxy.1 width=move || layout.get().box_w height=BOX_H rx="8" />
+                    <text x=move || box_text(layout.get().proxy, 22.0).0 y=move || box_text(layout.get().proxy, 22.0).1 class="topo-name">{move || model.with(|m| m.proxy_name.clone())}</text>
+                    <text x=move || box_text(layout.get().proxy, 40.0).0 y=move || box_text(layout.get().proxy, 40.0).1 class="topo-detail">{move || model.with(|m| m.proxy_detail.clone())}</text>
+                    <text x=move || box_text(layout.get().proxy, 57.0).0 y=move || box_text(layout.get().proxy, 57.0).1 class="topo-state">
                         {move || if model.with(|m| m.proxy_running) { "running" } else { "not running (config error)" }}
                     </text>
                 </g>
                 <For
                     each=move || model.with(|m| m.apps.iter().cloned().enumerate().collect::<Vec<_>>())
                     key=|(i, a)| (*i, a.name.clone(), a.state, a.backup, a.listen.clone())
-                    children=move |(i, a)| view! {
-                        <g
-                            class=format!("topo-box upstream state-{}{}", a.state, if a.backup { " backup" } else { "" })
-                            data-testid=if i == 0 { "box-upstream" } else { "box-upstream-more" }
-                            transform=move || translate(layout.get().app(i))
-                        >
-                            <rect width=box_w height=BOX_H rx="8" />
-                            <text x="12" y="22" class="topo-name">{format!("{}{}", a.name, if a.backup { " (backup)" } else { "" })}</text>
-                            <text x="12" y="40" class="topo-detail">{a.listen.clone()}</text>
-                            <text x="12" y="57" class="topo-state" data-testid=if i == 0 { "upstream-state" } else { "upstream-state-more" }>
-                                {a.state}
-                            </text>
-                        </g>
+                    children=move |(i, a)| {
+                        let at = move || layout.get().app(i);
+                        view! {
+                            <g
+                                class=format!("topo-box upstream state-{}{}", a.state, if a.backup { " backup" } else { "" })
+                                data-testid=if i == 0 { "box-upstream" } else { "box-upstream-more" }
+                            >
+                                <rect x=move || at().0 y=move || at().1 width=move || layout.get().box_w height=BOX_H rx="8" />
+                                <text x=move || at().0 + 12.0 y=move || at().1 + 22.0 class="topo-name">
+                                    {format!("{}{}", a.name, if a.backup { " (backup)" } else { "" })}
+                                </text>
+                                <text x=move || at().0 + 12.0 y=move || at().1 + 40.0 class="topo-detail">{a.listen.clone()}</text>
+                                <text x=move || at().0 + 12.0 y=move || at().1 + 57.0 class="topo-state" data-testid=if i == 0 { "upstream-state" } else { "upstream-state-more" }>
+                                    {a.state}
+                                </text>
+                            </g>
+                        }
                     }
                 />
                 <For
