@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import {
   launch, newPage, openApp, assertNoErrors, withApp, chooseFault, sendRequest, waitForText,
-  waitForCount, count, texts, sel, SCREENSHOT_DIR, TIMEOUT, openTab,
+  waitForCount, count, texts, sel, SCREENSHOT_DIR, TIMEOUT, openTab, openTabs,
 } from './lib.mjs';
 
 let browser;
@@ -42,7 +42,7 @@ function activeLine(text) {
 
 test('terminal commands follow app_down switched on and off', { timeout: 90_000 }, () =>
   withApp(browser, async (page) => {
-    await openTab(page, 'terminal');
+    await openTabs(page, 'logs', 'terminal'); // the logs are read too: their panel stays mounted
     await page.locator(T.terminal).waitFor();
     assert.equal(await page.getAttribute(T.terminal, 'aria-label'), 'Diagnosis terminal');
 
@@ -93,7 +93,7 @@ test('oom_kill: after the kill docker inspect says OOMKilled and systemd says oo
 
 test('systemctl stop app makes Send fail with 502, systemctl start app brings 200; nginx -t', { timeout: 90_000 }, () =>
   withApp(browser, async (page) => {
-    await openTab(page, 'terminal');
+    await openTabs(page, 'logs', 'terminal'); // the logs are read too: their panel stays mounted
     await page.locator(T.terminal).waitFor();
     const upstream = '[data-testid=upstream-state]';
     assert.equal((await page.textContent(upstream)).trim(), 'listening');
