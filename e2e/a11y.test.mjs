@@ -1,10 +1,10 @@
-// axe-core in the real page: no serious or critical accessibility violations,
-// in light and dark, before and after breaking the upstream.
+// axe-core in the real page: no serious or critical accessibility violations, in light and dark,
+// before and after breaking the upstream, on every tab below the stage, in presenter mode and in the embed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { launch, openApp, chooseFault, sendRequest, waitForText, sel } from './lib.mjs';
+import { launch, openApp, openAt, openTab, chooseFault, sendRequest, waitForText, sel, TABS } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -24,7 +24,7 @@ async function audit(page) {
 }
 
 for (const colorScheme of ['light', 'dark']) {
-  test(`axe-core: no serious or critical violations (${colorScheme})`, { timeout: 60_000 }, async () => {
+  test(`axe-core: no serious or critical violations on every tab (${colorScheme})`, { timeout: 120_000 }, async () => {
     const context = await browser.newContext({ colorScheme, viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     try {
@@ -34,6 +34,29 @@ for (const colorScheme of ['light', 'dark']) {
       await sendRequest(page);
       await waitForText(page, sel.status, '502 Bad Gateway');
       assert.deepEqual(await audit(page), [], 'after a 502');
+      for (const tab of TABS) {
+        await openTab(page, tab);
+        assert.deepEqual(await audit(page), [], `the ${tab} tab`);
+      }
+    } finally {
+      await context.close();
+    }
+  });
+
+  test(`axe-core: presenter mode during a lesson, and the embed (${colorScheme})`, { timeout: 90_000 }, async () => {
+    const context = await browser.newContext({ colorScheme, viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    try {
+      await openAt(page, '?present=1&lesson=app-not-running');
+      await page.click('[data-testid=lesson-show]');
+      await waitForText(page, sel.status, '502 Bad Gateway');
+      assert.deepEqual(await audit(page), [], 'presenter mode after Show me');
+      await page.keyboard.press('?');
+      await openTab(page, 'quiz');
+      assert.deepEqual(await audit(page), [], 'presenter mode, the keys and the quiz');
+      await openAt(page, '?embed=1&fault=app_down', '[data-testid=embed]');
+      await waitForText(page, '[data-testid=embed-status]', '502');
+      assert.deepEqual(await audit(page), [], 'the embed');
     } finally {
       await context.close();
     }

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, appUrl, assertNoErrors, screenshot, chooseFault, TIMEOUT, sel,
+  launch, newPage, appUrl, assertNoErrors, screenshot, chooseFault, openTab, TIMEOUT, sel,
   ERROR_502, ERROR_504, accessLineRe,
 } from './lib.mjs';
 
@@ -294,6 +294,7 @@ test('the Embed button gives an iframe snippet whose src opens the same scenario
     await s.page.goto(await appUrl(), { waitUntil: 'load', timeout: TIMEOUT.navigation });
     await s.page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
     await chooseFault(s.page, 'slow_app');
+    await openTab(s.page, 'config');
     await s.page.selectOption('[data-testid=flavor-select]', 'haproxy');
     await s.page.click('[data-testid=embed-button]');
     await s.page.locator('[data-testid=embed-dialog]').waitFor({ state: 'visible' });
@@ -345,6 +346,7 @@ test('the Embed button gives an iframe snippet whose src opens the same scenario
     await tab.waitForLoadState('load');
     await tab.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
     assert.equal(await tab.inputValue(sel.fault), 'slow_app');
+    await openTab(tab, 'config');
     assert.equal(await tab.inputValue('[data-testid=flavor-select]'), 'haproxy');
     assert.equal(await tab.evaluate(() => window.opener), null, 'the new tab has no opener');
     assertNoErrors(e);

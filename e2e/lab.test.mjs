@@ -1,7 +1,7 @@
 // The retry lab: choose two strategies, run the comparison in virtual time, read both tables.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, withApp, setInput, screenshot, TIMEOUT } from './lib.mjs';
+import { launch, withApp, setInput, screenshot, openTab, TIMEOUT } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -27,6 +27,7 @@ async function runComparison(page) {
 
 test('retry storm: no jitter vs full jitter, both tables read', { timeout: 90_000 }, () =>
   withApp(browser, async (page) => {
+    await openTab(page, 'lab');
     await page.locator('[data-testid=lab]').scrollIntoViewIfNeeded();
     assert.equal(await page.inputValue('[data-testid=lab-experiment]'), 'retry_storm');
     // Strategy A: exponential backoff without jitter, as in the experiment file.
@@ -51,6 +52,7 @@ test('retry storm: no jitter vs full jitter, both tables read', { timeout: 90_00
 
 test('two presets on the flaky experiment: none vs Python requests loop', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTab(page, 'lab');
     await page.selectOption('[data-testid=lab-experiment]', 'flaky_503');
     await page.selectOption('[data-testid=lab-a-preset]', 'none');
     await page.selectOption('[data-testid=lab-b-preset]', 'fetch_with_retry');
@@ -69,6 +71,7 @@ test('two presets on the flaky experiment: none vs Python requests loop', { time
 
 test('breaker timeline on the outage experiment, and the proxy side in the same view', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTab(page, 'lab');
     await page.selectOption('[data-testid=lab-experiment]', 'outage');
     await page.selectOption('[data-testid=lab-b-preset]', 'breaker');
     assert.match(await page.textContent('[data-testid=lab-proxy]'), /proxy_next_upstream error timeout/);
@@ -83,6 +86,7 @@ test('breaker timeline on the outage experiment, and the proxy side in the same 
 
 test('the lab fits a phone screen', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTab(page, 'lab');
     await runComparison(page);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `horizontal overflow ${overflow}px`);

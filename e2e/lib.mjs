@@ -131,6 +131,23 @@ export const sel = {
   responseHeaders: '[data-testid=response-headers]',
 };
 
+/** The tabs below the stage, in order (their `view=` names; src/ui/tabs.rs TABS). */
+export const TABS = ['lessons', 'logs', 'timeline', 'terminal', 'compare', 'quiz', 'lab', 'build', 'config'];
+
+/**
+ * Opens the tab below the stage named `name` (its `view=` name: lessons, logs, timeline, terminal,
+ * compare, quiz, lab, build, config) and waits until its panel shows.
+ */
+export async function openTab(page, name) {
+  await page.click(`[data-testid=tab-${name}]`, { timeout: TIMEOUT.action });
+  await page.locator(`[data-testid=panel-${name}]`).waitFor({ state: 'visible', timeout: TIMEOUT.action });
+}
+
+/** Opens each tab in turn, so all their panels are mounted (they stay mounted); the last stays open. */
+export async function openTabs(page, ...names) {
+  for (const name of names) await openTab(page, name);
+}
+
 export async function chooseFault(page, value) {
   const chosen = await page.selectOption(sel.fault, value, { timeout: TIMEOUT.action });
   assert.deepEqual(chosen, [value], `fault-select should have option "${value}"`);
@@ -181,6 +198,8 @@ export async function waitForCount(page, selector, n, timeout = TIMEOUT.result) 
  * Returns the log line counts from before the request: { errorsBefore, accessBefore }.
  */
 export async function breakAndSend(page, fault, expectedStatus) {
+  // The log lines counted below are in the Logs tab: mount it (once opened, it stays mounted).
+  if ((await count(page, '[data-testid=panel-logs] .logs')) === 0) await openTab(page, 'logs');
   await chooseFault(page, fault);
   const errorsBefore = await count(page, sel.errorLine);
   const accessBefore = await count(page, sel.accessLine);

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, newPage, openApp, assertNoErrors, withApp, setInput, chooseFault, sendRequest,
-  count, texts, waitForText, waitForCount, sel,
+  count, texts, waitForText, waitForCount, sel, openTab, openTabs,
 } from './lib.mjs';
 
 let browser;
@@ -48,6 +48,7 @@ for (const [fault, expected] of Object.entries(CATALOG)) {
   const [status, errorText] = expected;
   test(`${fault}: ${status}${errorText ? `, "${errorText}"` : ''}; the fix brings back 200`, { timeout: 60_000 }, () =>
     withApp(browser, async (page) => {
+      await openTab(page, 'logs');
       await chooseFault(page, fault);
       const errorsBefore = await count(page, sel.errorLine);
       await sendRequest(page);
@@ -75,6 +76,7 @@ for (const [fault, expected] of Object.entries(CATALOG)) {
 
 test('the config preview follows the directive controls and the flavor', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTabs(page, 'logs', 'config');
     const preview = page.locator('[data-testid=config-preview]');
     assert.ok((await preview.textContent()).includes('proxy_pass http://app;'));
     assert.ok(!(await preview.textContent()).includes('proxy_read_timeout'), 'the default 60s is not written');
@@ -97,6 +99,7 @@ test('the config preview follows the directive controls and the flavor', { timeo
 
 test('502 vs 503 vs 504: the same request through three breakages', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTab(page, 'compare');
     await page.click('[data-testid=compare-run]');
     await waitForCount(page, '[data-testid=compare-col]', 3);
     const cols = await texts(page, '[data-testid=compare-col]');
@@ -107,6 +110,7 @@ test('502 vs 503 vs 504: the same request through three breakages', { timeout: 6
 
 test('logs filter and download what they show', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTab(page, 'logs');
     await chooseFault(page, 'app_down');
     await sendRequest(page);
     await chooseFault(page, 'slow_app');
@@ -123,6 +127,7 @@ test('logs filter and download what they show', { timeout: 60_000 }, () =>
 
 test('time controls: slow motion, pause, step one event, play, reset', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTabs(page, 'logs', 'timeline');
     await chooseFault(page, 'slow_app');
     await page.selectOption('[data-testid=speed]', '0'); // slow motion: 0.01×
     await sendRequest(page);
@@ -157,6 +162,7 @@ test('time controls: slow motion, pause, step one event, play, reset', { timeout
 
 test('a click on a past request shows its response and timeline', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTab(page, 'timeline');
     await chooseFault(page, 'app_down');
     await sendRequest(page);
     await waitForText(page, sel.status, '502 Bad Gateway');
@@ -209,6 +215,7 @@ test('topology: upstream servers with their state, requests in flight clickable'
 
 test('palette: several faults at once, knobs change the outcome, bad knobs are refused with a message', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTab(page, 'build');
     await page.click('[data-testid=palette] summary');
     await page.check('[data-testid=palette-slow_app]');
     await waitForText(page, '[data-testid=active-faults]', '1 active');
@@ -231,6 +238,7 @@ test('palette: several faults at once, knobs change the outcome, bad knobs are r
 test('faults that need load: a burst shows rate limiting (503) and overload (seconds of latency); the fixes clear them', { timeout: 90_000 }, () =>
   withApp(browser, async (page) => {
     // rate_limited: 200 requests at 50/s against limit_req 1 r/s → nginx's own 503s.
+    await openTab(page, 'logs');
     await chooseFault(page, 'rate_limited');
     await page.click('[data-testid=send-burst]');
     await waitForCount(page, '[data-testid=request-chip]', 40);
@@ -254,6 +262,7 @@ test('faults that need load: a burst shows rate limiting (503) and overload (sec
     assert.ok(secs > 3, `the last request of the burst waited in the queue: ${slow}`);
     // Nothing failed (nginx's timeouts are 60 s), so no "Fix it" panel: the fix for overload is
     // capacity, i.e. the fault goes away. The same burst is fast again.
+    await openTab(page, 'build');
     await page.click('[data-testid=palette] summary');
     await page.uncheck('[data-testid=palette-overload]');
     await page.click('[data-testid=send-burst]');
@@ -289,6 +298,7 @@ test('no layout jumps: cumulative layout shift stays under 0.1 while loading and
 
 test('proxy directives: each control changes the rendered config', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTabs(page, 'logs', 'config');
     await setInput(page, 'connect-timeout', 3);
     await waitForText(page, '[data-testid=config-preview]', 'proxy_connect_timeout 3s;');
     await setInput(page, 'next-upstream-tries', 2);
@@ -317,6 +327,7 @@ test('proxy directives: each control changes the rendered config', { timeout: 60
 
 test('keepalive_mismatch through a ready scenario: the GET is retried, the POST gets 502; the fix removes the race', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTabs(page, 'logs', 'timeline', 'config', 'build');
     await page.selectOption('[data-testid=scenario-select]', 'keepalive_mismatch');
     await waitForText(page, '[data-testid=scenario-description]', 'keepalive 16');
     await waitForCount(page, '[data-testid=request-chip]', 3);

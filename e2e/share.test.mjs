@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, withApp, setInput, appUrl, assertNoErrors, chooseFault, sendRequest, waitForText, sel, TIMEOUT,
+  launch, newPage, withApp, setInput, appUrl, assertNoErrors, chooseFault, sendRequest, waitForText, sel, TIMEOUT, openTab,
 } from './lib.mjs';
 
 let browser;
@@ -20,6 +20,7 @@ test('a share link round-trips the full state', { timeout: 60_000 }, async () =>
   let link;
   await withApp(browser, async (page) => {
     await chooseFault(page, 'slow_app');
+    await openTab(page, 'config');
     await page.selectOption('[data-testid=flavor-select]', 'haproxy');
     await setInput(page, 'seed', 4242);
     await setInput(page, 'read-timeout', 7);
@@ -31,6 +32,7 @@ test('a share link round-trips the full state', { timeout: 60_000 }, async () =>
   try {
     await s.page.goto(link, { waitUntil: 'load', timeout: TIMEOUT.navigation });
     await s.page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    await openTab(s.page, 'config');
     assert.equal(await s.page.inputValue(sel.fault), 'slow_app');
     assert.equal(await s.page.inputValue('[data-testid=flavor-select]'), 'haproxy');
     assert.equal(await s.page.inputValue('[data-testid=seed]'), '4242');

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, newPage, openAt, assertNoErrors, scenarioInLink, fragmentFor, chooseFault, sendRequest, waitForText, texts,
-  sel, TIMEOUT, ERROR_502, ERROR_504, accessLineRe,
+  sel, TIMEOUT, ERROR_502, ERROR_504, accessLineRe, openTab,
 } from './lib.mjs';
 
 let browser;
@@ -38,7 +38,8 @@ async function noticeText(page) {
  * lesson in progress, the scenario the share link carries, and the link notice.
  */
 async function fullPageState(page) {
-  await page.locator('[data-testid=flavor-select]').waitFor({ state: 'attached', timeout: TIMEOUT.mount });
+  // The flavor picker is in the Config tab (mounted when the tab first opens).
+  await openTab(page, 'config');
   const lesson = page.locator('[data-testid=lesson]');
   return {
     fault: await page.inputValue(sel.fault),
@@ -202,8 +203,9 @@ test('lesson= with fault= on the full page: the notice says the fault was ignore
 const errorPanelLines = '[data-testid=error-log] [data-testid=error-log-line]';
 const accessPanelLines = '[data-testid=access-log] [data-testid=access-log-line]';
 
-/** The logs section mounts after the first paint (src/ui/defer.rs): waits until its panels are in the page. */
+/** The logs are in the Logs tab: opens it (its panel stays mounted) and waits until its panels are in the page. */
 async function waitForLogPanels(page) {
+  await openTab(page, 'logs');
   await page.locator('[data-testid=error-log]').waitFor({ state: 'attached', timeout: TIMEOUT.mount });
   await page.locator('[data-testid=access-log]').waitFor({ state: 'attached', timeout: TIMEOUT.mount });
 }
@@ -231,6 +233,7 @@ test('stale panels: App down → Send, then a quiz question opened in the playgr
     await waitForPanel(page, accessPanelLines, (l) => l.length === 1 && accessLineRe(502).test(l[0]), 'the 502 run: one access line');
 
     // The quiz's slow-app question (its scenario logs one error.log line too: same line number).
+    await openTab(page, 'quiz');
     await page.locator('[data-testid=quiz-question]').waitFor({ state: 'attached', timeout: TIMEOUT.mount });
     for (let i = 0; i < 20 && (await page.getAttribute('[data-testid=quiz-question]', 'data-question')) !== 'slow-app'; i++) {
       await page.click('[data-testid=quiz-next]');
@@ -254,6 +257,7 @@ test('stale panels: a ready scenario loaded after a run that logged as many erro
     // Both log one error.log line (and one access line) with the same status, 502: only the text differs.
     const dns = /\[error\] \d+#\d+: \*\d+ app\.internal could not be resolved \(3: Host not found\)/;
     const tls = /\[error\] \d+#\d+: \*\d+ upstream SSL certificate verify error: \(10:certificate has expired\) while SSL handshaking to upstream/;
+    await openTab(page, 'build');
     await page.selectOption('[data-testid=scenario-select]', 'dns_failure');
     await waitStatus(page, '502');
     await waitForPanel(page, errorPanelLines, (l) => l.length === 1 && dns.test(l[0]), 'dns_failure: one "could not be resolved" line');

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import {
   launch, newPage, openApp, assertNoErrors, withApp, chooseFault, sendRequest, waitForText,
-  waitForCount, count, texts, sel, SCREENSHOT_DIR, TIMEOUT,
+  waitForCount, count, texts, sel, SCREENSHOT_DIR, TIMEOUT, openTab, openTabs,
 } from './lib.mjs';
 
 let browser;
@@ -42,6 +42,7 @@ function activeLine(text) {
 
 test('terminal commands follow app_down switched on and off', { timeout: 90_000 }, () =>
   withApp(browser, async (page) => {
+    await openTabs(page, 'logs', 'terminal'); // the logs are read too: their panel stays mounted
     await page.locator(T.terminal).waitFor();
     assert.equal(await page.getAttribute(T.terminal, 'aria-label'), 'Diagnosis terminal');
 
@@ -75,6 +76,7 @@ test('terminal commands follow app_down switched on and off', { timeout: 90_000 
 
 test('oom_kill: after the kill docker inspect says OOMKilled and systemd says oom-kill', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTab(page, 'terminal');
     await chooseFault(page, 'oom_kill');
     assert.ok((await run(page, 'docker inspect app | grep -i oom')).includes('"OOMKilled": false'), 'not before the kill');
     // A request makes the app allocate past the limit.
@@ -91,6 +93,7 @@ test('oom_kill: after the kill docker inspect says OOMKilled and systemd says oo
 
 test('systemctl stop app makes Send fail with 502, systemctl start app brings 200; nginx -t', { timeout: 90_000 }, () =>
   withApp(browser, async (page) => {
+    await openTabs(page, 'logs', 'terminal'); // the logs are read too: their panel stays mounted
     await page.locator(T.terminal).waitFor();
     const upstream = '[data-testid=upstream-state]';
     assert.equal((await page.textContent(upstream)).trim(), 'listening');
@@ -126,6 +129,7 @@ test('suggestions run, arrow keys recall, clear empties; it fits 360 px', { time
   try {
     await openApp(s.page);
     const page = s.page;
+    await openTab(page, 'terminal');
     const suggestions = await texts(page, T.suggestion);
     assert.ok(suggestions.includes('systemctl status app') && suggestions.includes('ss -tlnp'), suggestions.join(' | '));
     await page.locator(T.suggestion, { hasText: 'ss -tlnp' }).click();
@@ -162,6 +166,7 @@ test('suggestions run, arrow keys recall, clear empties; it fits 360 px', { time
 
 test('screenshot of the terminal after diagnosing a crash', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTab(page, 'terminal');
     await chooseFault(page, 'crash_mid_request');
     await run(page, 'curl -sS http://localhost/users -o /dev/null -w "%{http_code}\\n"');
     await run(page, 'systemctl status app');

@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, withApp, appUrl, assertNoErrors, chooseFault, sendRequest, waitForText, screenshot, sel, TIMEOUT,
+  launch, newPage, withApp, appUrl, assertNoErrors, chooseFault, sendRequest, waitForText, screenshot, sel, TIMEOUT, openTab,
 } from './lib.mjs';
 
 let browser;
@@ -22,6 +22,7 @@ async function open(s, suffix) {
 }
 
 async function startLesson(page, title) {
+  await openTab(page, 'lessons');
   const value = await page.$eval('[data-testid=lesson-select]', (el, t) => [...el.options].find((o) => o.textContent.includes(t))?.value, title);
   assert.ok(value, `a lesson titled ${title}`);
   await page.selectOption('[data-testid=lesson-select]', value);
@@ -90,7 +91,7 @@ test('a lesson link opens the lesson, "Show me" does a step, and an unknown less
 
 test('the quiz hides the answer until the learner answers, then reveals what the engine did', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
-    await page.locator('[data-testid=quiz]').scrollIntoViewIfNeeded();
+    await openTab(page, 'quiz');
     assert.equal(await page.getAttribute('[data-testid=quiz-question]', 'data-question'), 'app-down');
     assert.equal(await page.locator('[data-testid=quiz-reveal]').count(), 0, 'nothing revealed before an answer');
     assert.equal(await page.locator('[data-testid=quiz-status]').count(), 0);
@@ -113,6 +114,7 @@ test('the quiz hides the answer until the learner answers, then reveals what the
 
 test('a challenge fails without retries and passes with a strategy that meets it', { timeout: 90_000 }, () =>
   withApp(browser, async (page) => {
+    await openTab(page, 'quiz');
     await page.selectOption('[data-testid=challenge-select]', { index: 0 });
     await page.click('[data-testid=challenge-run]');
     await page.locator('[data-testid=challenge-verdict]').waitFor({ timeout: TIMEOUT.result });
@@ -149,6 +151,7 @@ test('presenter mode: large type, the room seed, shortcuts, and answers revealed
     assert.equal(await page.locator('[data-testid=presenter-bar]').count(), 1);
     await page.locator('body').click({ position: { x: 5, y: 5 } });
     // The quiz: an answer is recorded but stays hidden until R.
+    await openTab(page, 'quiz');
     await page.click('[data-testid=quiz-choice][data-status="502"]');
     await page.waitForTimeout(300);
     assert.equal(await page.locator('[data-testid=quiz-reveal]').count(), 0, 'hidden until the presenter reveals');
@@ -180,7 +183,8 @@ test('a lesson step that asks for a terminal command: typed by the learner, or r
     await waitPassed(page);
     await page.click('[data-testid=lesson-next]');
     assert.equal(await passed(page), 'false');
-    // The learner types it.
+    // The learner types it, in the Terminal tab.
+    await openTab(page, 'terminal');
     await page.fill('[data-testid=terminal-input]', 'systemctl status app');
     await page.press('[data-testid=terminal-input]', 'Enter');
     await waitForText(page, '[data-testid=terminal-output]', 'inactive (dead)');

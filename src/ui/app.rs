@@ -7,11 +7,12 @@ use crate::sim::{Fault, Scenario};
 use super::compare::Compare;
 use super::config::{self, ConfigPanel};
 use super::controls::Controls;
-use super::defer::{Deferred, Stage};
 use super::embed::{EmbedApp, EmbedSnippet};
 use super::fix::FixPanel;
 use super::lab::RetryLab;
-use super::lessons::Lessons;
+use super::lessons::LessonRun;
+use super::lessons_bar::LessonBar;
+use super::lessons_list::Lessons;
 use super::presenter::{install_shortcuts, PresenterBar, PresenterToggle, Training};
 use super::quiz::Quiz;
 use super::logs::{LineKey, LogPanel};
@@ -19,7 +20,8 @@ use super::palette::Palette;
 use super::picker::ScenarioPicker;
 use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
-use super::share::{read_location, LinkNotice, ShareLink};
+use super::share::{read_location, Address, LinkNotice, ShareLink};
+use super::tabs::{scroll_to_tabs, TabList, TabPanel, Tabs, TABS};
 use super::theme::ThemePicker;
 use super::time::TimeControls;
 use super::playground::Playground;
@@ -27,8 +29,30 @@ use super::telling::TellingLine;
 use super::timeline::Timeline;
 use super::topology::Topology;
 
-/// The sections `?view=` may name (their element ids).
-pub const VIEWS: &[&str] = &["lessons", "topology", "terminal", "compare", "quiz", "lab", "config", "logs"];
+/// What `?view=` may name: `topology` (the stage) or a tab (`tabs::TABS`).
+fn view_names() -> String {
+    std::iter::once("topology").chain(TABS.iter().map(|(n, _)| *n)).collect::<Vec<_>>().join(", ")
+}
+
+/// Focuses the stage's Send button (after a fix, after opening a scenario).
+pub fn focus_send() {
+    request_animation_frame(|| {
+        if let Some(el) = document().query_selector("[data-testid=send-request]").ok().flatten() {
+            use wasm_bindgen::JsCast;
+            if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        }
+    });
+}
+
+/// Brings the stage into view and focuses Send ("Open it in the playground").
+pub fn show_stage() {
+    if let Some(el) = document().query_selector("[data-testid=stage]").ok().flatten() {
+        el.scroll_into_view();
+    }
+    focus_send();
+}
 
 /// Lines of each log rendered in the page (the engine keeps more).
 const SHOWN_LINES: usize = 200;
@@ -71,24 +95,9 @@ pub fn App() -> impl IntoView {
         // Either, not into_any(): AnyView over the whole page costs ~24 KB of gzipped wasm.
         return Either::Left(view! { <EmbedApp link=link.clone() notice /> });
     }
-    // The panels below the response mount after the first paint (all at once for `?view=`).
-    let stage = Stage::new(link.view.is_some());
-    stage.start();
     let training = Training::new(link.present);
     provide_context(training);
     install_shortcuts(pg, training);
-    // `view=NAME`: the section to scroll to once the page is drawn.
-    if let Some(view) = link.view.clone() {
-        if VIEWS.contains(&view.as_str()) {
-            request_animation_frame(move || {
-                if let Some(el) = document().get_element_by_id(&view) {
-                    el.scroll_into_view();
-                }
-            });
-        } else {
-            add_problem(notice, format!("view={view:?} is not a section of this page (one of {}).", VIEWS.join(", ")));
-        }
-    }
     // The lessons, read once; a lesson named in the address must be one of them.
     let (lessons, broken_lessons) = crate::lesson::catalog::lessons();
     let lesson = link.lesson.clone().filter(|id| {
@@ -98,7 +107,27 @@ pub fn App() -> impl IntoView {
         }
         known
     });
-    super::share::follow_address(pg.scenario, training.present, link.theme.clone(), lesson.clone());
+    // `view=NAME`: a tab to open (and scroll to), or `topology`, the stage.
+    let view = link.view.clone().filter(|v| {
+        let known = v == "topology" || super::tabs::index(v).is_some();
+        if !known {
+            add_problem(notice, format!("view={v:?} is not a section of this page (one of {}).", view_names()));
+        }
+        known
+    });
+    let tabs = Tabs::new(view.as_deref().and_then(super::tabs::index).unwrap_or(0));
+    let address = Address::new(pg.scenario, training.present, link.theme.clone(), None, view.clone());
+    address.follow();
+    let lesson_run = LessonRun::new(lessons);
+    if let Some(id) = &lesson {
+        lesson_run.start_id(id);
+    }
+    if let Some(v) = view {
+        request_animation_frame(move || match v.as_str() {
+            "topology" => show_stage(),
+            _ => scroll_to_tabs(),
+        });
+    }
     // A lesson starts from its own scenario (with the room's seed), so what the address chose
     // besides the seed cannot be honoured: say so rather than drop it silently.
     if let Some(id) = &lesson {
@@ -106,11 +135,40 @@ pub fn App() -> impl IntoView {
             add_problem(notice, format!("{} was ignored: lesson={id:?} starts from its own scenario.", link.chosen_by.join(", ")));
         }
     }
+    // Back and Forward: the address's scenario (or lesson) and tab, through the Session, without
+    // a new history entry.
+    let popstate = window_event_listener(leptos::ev::popstate, move |_| {
+        let link = read_location();
+        if let Some(i) = link.view.as_deref().and_then(super::tabs::index) {
+            tabs.select(i);
+        }
+        address.view.set(link.view.filter(|v| v == "topology" || super::tabs::index(v).is_some()));
+        let lesson = link.lesson.filter(|id| lesson_run.with_lessons(|ls| ls.iter().any(|l| &l.id == id)));
+        match lesson {
+            Some(id) => lesson_run.start_id(&id),
+            None => {
+                lesson_run.leave();
+                let sc = link.scenario.unwrap_or_else(crate::scenarios::blank);
+                let _ = pg.run(|s| s.load(sc));
+            }
+        }
+    });
+    std::mem::forget(popstate);
+    let select_tab = Callback::new(move |i: usize| {
+        tabs.select(i);
+        address.view.set(Some(TABS[i].0.to_string()));
+    });
     // Every control runs a Session command; a refused one shows as the notice
     // next to the controls (`Playground::run`), so the results are not needed here.
     let Playground { scenario, revision, playing, speed, selected, notice: config_error, .. } = pg;
+    // A discrete choice (a fault, a ready scenario, a flavor) is a new history entry.
     let set_faults = Callback::new(move |faults: Vec<Fault>| {
-        let _ = pg.run(|s| s.set_faults(faults));
+        let kinds = |fs: &[Fault]| fs.iter().map(|f| f.kind.id()).collect::<Vec<_>>();
+        let before = scenario.with_untracked(|s| kinds(&s.faults));
+        let after = kinds(&faults);
+        if pg.run(|s| s.set_faults(faults)).is_ok() && before != after {
+            address.push();
+        }
     });
     let send = move || {
         let _ = pg.send();
@@ -119,7 +177,9 @@ pub fn App() -> impl IntoView {
         let _ = pg.burst();
     };
     let load = Callback::new(move |name: String| {
-        let _ = pg.load_named(&name);
+        if pg.load_named(&name).is_ok() {
+            address.push();
+        }
     });
     let step = Callback::new(move |_| pg.step());
     let reset = Callback::new(move |_| {
@@ -141,7 +201,9 @@ pub fn App() -> impl IntoView {
         scenario.with(|s| s.faults.first().map(|f| f.kind.id().to_string()).unwrap_or_else(|| "none".into()))
     });
     let choose_fault = move |id: String| {
-        let _ = pg.break_with(&id);
+        if pg.break_with(&id).is_ok() {
+            address.push();
+        }
     };
     // After a fix the stage says what changed and invites the next request; focus goes to Send
     // (the Fix card, which had it, disappears with the fault).
@@ -150,14 +212,7 @@ pub fn App() -> impl IntoView {
         let title = scenario.with_untracked(|s| s.faults.first().map(|f| f.fix(s.proxy.flavor).title));
         if pg.fix().is_ok() {
             fixed.set(title.map(str::to_string));
-            request_animation_frame(|| {
-                if let Some(el) = document().query_selector("[data-testid=send-request]").ok().flatten() {
-                    use wasm_bindgen::JsCast;
-                    if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-                        let _ = el.focus();
-                    }
-                }
-            });
+            focus_send();
         }
     };
     // The banner lasts until the next request (or a new run).
@@ -231,7 +286,7 @@ pub fn App() -> impl IntoView {
             <header class="masthead">
                 <div>
                     <h1>"Gateway Lab"</h1>
-                    <p class="tagline">"Break the upstream, watch what nginx does, read the exact log line."</p>
+                    <p class="tagline" data-testid="tagline">{move || format!("Break the upstream, watch what {} does, read the exact log line.", match scenario.with(|s| s.proxy.flavor) { crate::sim::scenario::Flavor::Haproxy => "HAProxy", _ => "nginx" })}</p>
                 </div>
                 <div class="masthead-tools">
                     <PresenterToggle />
@@ -243,6 +298,7 @@ pub fn App() -> impl IntoView {
             <LinkNotice message=notice />
             <PresenterBar />
             <main>
+                <LessonBar />
                 // The stage: the break, the request's path, the status, the full log line with its
                 // level, the why and the fix, together in the first screen. Everything else follows.
                 <div class="stage" data-testid="stage">
@@ -263,6 +319,16 @@ pub fn App() -> impl IntoView {
                             })
                         />
                         <RecentRequests chips selected=selected.into() on_select=select />
+                        <TimeControls
+                            playing
+                            speed
+                            seed=Signal::derive(move || scenario.with(|s| s.seed))
+                            clock
+                            pending
+                            on_step=step
+                            on_reset=reset
+                            on_seed=set_seed
+                        />
                     </div>
                     <div class="stage-result">
                         <ResponseView exchange=last.into()>
@@ -276,39 +342,41 @@ pub fn App() -> impl IntoView {
                         </Show>
                     </div>
                 </div>
-                <Lessons lessons broken=broken_lessons initial=lesson />
-                <Palette scenario=scenario error=config_error on_change=set_faults />
-                <ScenarioPicker scenario=scenario on_load=load />
-                <TimeControls
-                    playing
-                    speed
-                    seed=Signal::derive(move || scenario.with(|s| s.seed))
-                    clock
-                    pending
-                    on_step=step
-                    on_reset=reset
-                    on_seed=set_seed
-                />
-                <Deferred><Timeline exchange=last.into() /></Deferred>
-                <Deferred><super::terminal::Terminal /></Deferred>
-                <Deferred><Compare scenario=scenario /></Deferred>
-                <Deferred><Quiz /></Deferred>
-                <Deferred><RetryLab playground=scenario /></Deferred>
-                <Deferred><ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| { let _ = pg.run(|s| s.apply(next)); }) /></Deferred>
-                <Deferred><section id="logs" class="logs" aria-label="Logs">
-                    <Show when=move || proxy_name.get() == "nginx">
-                        <LogPanel title=Signal::derive(|| "nginx error.log".to_string()) testid="error-log" lines=error_lines />
-                    </Show>
-                    <LogPanel
-                        title=Signal::derive(move || if proxy_name.get() == "nginx" { "nginx access.log".to_string() } else { "haproxy log (option httplog)".to_string() })
-                        testid="access-log"
-                        lines=access_lines
-                    />
-                    <LogPanel title=Signal::derive(|| "app log (journalctl)".to_string()) testid="app-log" lines=app_lines />
-                    <Show when=move || stderr_lines.with(|l| !l.is_empty())>
-                        <LogPanel title=Signal::derive(move || format!("{} stderr (journalctl -u {})", proxy_name.get(), proxy_name.get())) testid="proxy-stderr" lines=stderr_lines />
-                    </Show>
-                </section></Deferred>
+                // Everything else is a tab away; a panel mounts the first time its tab opens.
+                <div class="tabs" id="tabs">
+                    <TabList flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor)) on_select=select_tab />
+                    <TabPanel name="lessons"><Lessons broken=broken_lessons.clone() /></TabPanel>
+                    <TabPanel name="logs"><section id="logs" class="logs" aria-label="Logs">
+                        <Show when=move || proxy_name.get() == "nginx">
+                            <LogPanel title=Signal::derive(|| "nginx error.log".to_string()) testid="error-log" lines=error_lines />
+                        </Show>
+                        <LogPanel
+                            title=Signal::derive(move || if proxy_name.get() == "nginx" { "nginx access.log".to_string() } else { "haproxy log (option httplog)".to_string() })
+                            testid="access-log"
+                            lines=access_lines
+                        />
+                        <LogPanel title=Signal::derive(|| "app log (journalctl)".to_string()) testid="app-log" lines=app_lines />
+                        <Show when=move || stderr_lines.with(|l| !l.is_empty())>
+                            <LogPanel title=Signal::derive(move || format!("{} stderr (journalctl -u {})", proxy_name.get(), proxy_name.get())) testid="proxy-stderr" lines=stderr_lines />
+                        </Show>
+                    </section></TabPanel>
+                    <TabPanel name="timeline"><Timeline exchange=last.into() /></TabPanel>
+                    <TabPanel name="terminal"><super::terminal::Terminal /></TabPanel>
+                    <TabPanel name="compare"><Compare scenario=scenario /></TabPanel>
+                    <TabPanel name="quiz"><Quiz /></TabPanel>
+                    <TabPanel name="lab"><RetryLab playground=scenario /></TabPanel>
+                    <TabPanel name="build">
+                        <Palette scenario=scenario error=config_error on_change=set_faults />
+                        <ScenarioPicker scenario=scenario on_load=load />
+                    </TabPanel>
+                    <TabPanel name="config"><ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| {
+                        let flavor = scenario.with_untracked(|s| s.proxy.flavor);
+                        let switched = next.proxy.flavor != flavor;
+                        if pg.run(|s| s.apply(next)).is_ok() && switched {
+                            address.push();
+                        }
+                    }) /></TabPanel>
+                </div>
             </main>
             {debug_hooks()}
             <footer class="footer">

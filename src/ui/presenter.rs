@@ -35,7 +35,7 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Space", "play / pause the clock"),
     ("S or →", "step one event"),
     ("Enter", "send a request"),
-    ("N", "next lesson step (once done)"),
+    ("N", "next lesson step (once done); at the end, the next lesson"),
     ("R", "reveal the quiz answer"),
     ("F", "apply the fix"),
     ("P", "leave presenter mode"),
@@ -49,14 +49,17 @@ fn typing(ev: &web_sys::KeyboardEvent) -> bool {
         .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable"))
 }
 
-/// Whether Enter or Space belongs to a focused control (a button or a
-/// link activates on them): the shortcut must not override it.
+/// Whether the key belongs to a focused control: Enter or Space to a button
+/// or a link (they activate on them), the arrows, Home and End to a tab (they
+/// move between tabs). The shortcut must not override it.
 fn on_control(ev: &web_sys::KeyboardEvent) -> bool {
-    matches!(ev.key().as_str(), "Enter" | " ")
-        && ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|el| matches!(el.tag_name().as_str(), "BUTTON" | "A" | "SUMMARY") || el.get_attribute("role").is_some_and(|r| r == "button" || r == "tab"))
+    let Some(el) = ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return false };
+    let tab = el.get_attribute("role").is_some_and(|r| r == "tab");
+    match ev.key().as_str() {
+        "Enter" | " " => tab || matches!(el.tag_name().as_str(), "BUTTON" | "A" | "SUMMARY") || el.get_attribute("role").is_some_and(|r| r == "button"),
+        "ArrowLeft" | "ArrowRight" | "Home" | "End" => tab,
+        _ => false,
+    }
 }
 
 /// Installs the keyboard shortcuts (once, in `App`).

@@ -40,6 +40,7 @@ fn run_question(q: &Question) -> Result<Revealed, String> {
 pub fn Quiz() -> impl IntoView {
     let pg = Playground::get();
     let training = Training::get();
+    let address = super::share::Address::get();
     let quiz = catalog::quiz();
     let (questions, challenges, problem) = match quiz {
         Ok(q) => (q.questions, q.challenges, None),
@@ -139,7 +140,15 @@ pub fn Quiz() -> impl IntoView {
                     })}
                     <div class="quiz-nav">
                         <button data-testid="quiz-open" disabled=move || revealed.with(|r| r.is_none())
-                            on:click=move |_| { if let Some(q) = question() { let _ = pg.load_named(&q.scenario); } }>"Open it in the playground"</button>
+                            on:click=move |_| {
+                                if let Some(q) = question() {
+                                    if pg.load_named(&q.scenario).is_ok() {
+                                        if let Some(a) = address { a.push(); }
+                                    }
+                                    // The stage shows the scenario: bring it into view, focus Send.
+                                    super::app::show_stage();
+                                }
+                            }>"Open it in the playground"</button>
                         <button data-testid="quiz-next" on:click=move |_| go(current.get_untracked() + 1)>"Next question"</button>
                     </div>
                 </div>

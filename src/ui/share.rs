@@ -20,10 +20,10 @@ fn page_url(fragment: &str) -> String {
 }
 
 /// The address that reopens this state: the scenario in the fragment (none
-/// for the page's default), presenter mode and the theme named at start-up.
-/// A page opened on a lesson keeps `lesson=` instead of a fragment: the
-/// lesson chooses its own scenario.
-pub fn address_for(base: &str, sc: &Scenario, present: bool, theme: Option<&str>, lesson: Option<&str>) -> String {
+/// for the page's default), presenter mode, the theme named at start-up and
+/// the tab (`view=`). A lesson in progress keeps `lesson=` instead of a
+/// fragment: the lesson chooses its own scenario.
+pub fn address_for(base: &str, sc: &Scenario, present: bool, theme: Option<&str>, lesson: Option<&str>, view: Option<&str>) -> String {
     let mut params = Vec::new();
     if let Some(l) = lesson {
         params.push(format!("lesson={l}"));
@@ -34,27 +34,71 @@ pub fn address_for(base: &str, sc: &Scenario, present: bool, theme: Option<&str>
     if present {
         params.push("present=1".to_string());
     }
+    if let Some(v) = view {
+        params.push(format!("view={v}"));
+    }
     let query = if params.is_empty() { String::new() } else { format!("?{}", params.join("&")) };
     let fragment = if lesson.is_some() || *sc == crate::scenarios::blank() { String::new() } else { format!("#{}", link::encode_fragment(sc)) };
     format!("{base}{query}{fragment}")
 }
 
-/// Keeps the address bar on the current state (`history.replaceState`, so
-/// Back still leaves the page rather than stepping through every edit): a
-/// reload, or a URL copied from the address bar, opens what is on screen.
-pub fn follow_address(scenario: RwSignal<Scenario>, present: RwSignal<bool>, theme: Option<String>, lesson: Option<String>) {
-    Effect::new(move |_| {
-        let present = present.get();
-        let url = scenario.with(|sc| address_for(&super::embed::links::page_base(), sc, present, theme.as_deref(), lesson.as_deref()));
+/// What the address bar shows, kept on the current state: a reload, or a URL
+/// copied from the address bar, opens what is on screen. A discrete choice
+/// (a fault, a ready scenario, a flavor, a lesson) is a new history entry
+/// (`push`); every other change replaces the current one, so Back steps
+/// through choices, not through every edit.
+#[derive(Clone, Copy)]
+pub struct Address {
+    scenario: RwSignal<Scenario>,
+    present: RwSignal<bool>,
+    theme: StoredValue<Option<String>>,
+    /// The lesson in progress.
+    pub lesson: RwSignal<Option<String>>,
+    /// The tab (`view=`), once the address or the user named one.
+    pub view: RwSignal<Option<String>>,
+}
+
+impl Address {
+    pub fn new(scenario: RwSignal<Scenario>, present: RwSignal<bool>, theme: Option<String>, lesson: Option<String>, view: Option<String>) -> Address {
+        let a = Address { scenario, present, theme: StoredValue::new(theme), lesson: RwSignal::new(lesson), view: RwSignal::new(view) };
+        provide_context(a);
+        a
+    }
+
+    pub fn get() -> Option<Address> {
+        use_context::<Address>()
+    }
+
+    /// The address of the current state (tracked).
+    fn url(self) -> String {
+        let (present, lesson, view) = (self.present.get(), self.lesson.get(), self.view.get());
+        self.scenario.with(|sc| self.theme.with_value(|t| address_for(&super::embed::links::page_base(), sc, present, t.as_deref(), lesson.as_deref(), view.as_deref())))
+    }
+
+    fn write(url: &str, push: bool) {
         let Some(w) = web_sys::window() else { return };
-        if w.location().href().ok().as_deref() == Some(url.as_str()) {
+        if w.location().href().ok().as_deref() == Some(url) {
             return;
         }
         if let Ok(h) = w.history() {
             // A refusal (a sandboxed frame, an opaque origin) leaves the address as it was.
-            let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+            let _ = if push {
+                h.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url))
+            } else {
+                h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(url))
+            };
         }
-    });
+    }
+
+    /// Replaces the address whenever the state changes.
+    pub fn follow(self) {
+        Effect::new(move |_| Self::write(&self.url(), false));
+    }
+
+    /// A discrete choice was just made: a new history entry for it, now.
+    pub fn push(self) {
+        Self::write(&untrack(|| self.url()), true);
+    }
 }
 
 /// Why the address could not be used (or parts of it), dismissable.

@@ -34,7 +34,7 @@ pub struct Link {
     pub present: bool,
     /// `lesson=ID`: open this lesson (checked against the lesson list by the page).
     pub lesson: Option<String>,
-    /// `view=NAME`: the section to show first (checked by the page).
+    /// `view=NAME`: the tab to open (or `topology`, the stage), checked by the page.
     pub view: Option<String>,
     /// `origin=https://host[:port]`: the only origin an embed takes messages
     /// from and posts events to (docs/EMBEDDING.md).
