@@ -1,0 +1,511 @@
+//! "Paste your error": from pasted log lines to the scenario whose run
+//! writes them (issue 17).
+//!
+//! [`diagnose`] is a pure function: text in, a [`Diagnosis`] (the
+//! reproducing scenario, which pasted lines it placed and the line the run
+//! writes for each, which it could not place, the other causes that write
+//! the same lines) or a [`DiagnoseError`] out. The page and the CLI
+//! (`gateway-sim diagnose`) call it alike.
+//!
+//! How: `catalog` runs every candidate (each catalog fault × its knob
+//! variants × flavor × topology, the ready scenarios) once, lazily, and
+//! keeps each line it wrote as a `template` whose variable parts are slots.
+//! A pasted line is laid over the templates; the candidate that places the
+//! most pasted lines wins; `fill` carries the pasted values (addresses,
+//! paths, names...) into its scenario; the result is run again and every
+//! placed line checked against what the run wrote, values that the run
+//! does not write back are dropped. Docs: docs/DIAGNOSE.md.
+
+pub mod catalog;
+pub mod fill;
+pub mod input;
+pub mod template;
+
+use std::collections::BTreeMap;
+
+use catalog::{Catalog, Source};
+use template::{match_head, match_pieces, method_of, split_context, Piece, Template};
+
+use crate::sim::scenario::Flavor;
+use crate::sim::{FaultKind, Scenario};
+
+/// A pasted line the diagnosis placed.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Placed {
+    /// 1-based line number in the paste.
+    pub line: usize,
+    pub pasted: String,
+    /// The line the reproduction writes in its place (same template).
+    pub reproduced: String,
+    pub source: Source,
+    /// Pasted values carried into the scenario: (what, value).
+    pub carried: Vec<(String, String)>,
+    /// Where the reproduction differs beyond times and counters, in words.
+    pub differences: Vec<String>,
+}
+
+/// A pasted line the diagnosis could not place.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Unplaced {
+    pub line: usize,
+    pub text: String,
+    pub reason: String,
+}
+
+/// A near miss, for "not recognised".
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Nearest {
+    /// The candidate run (`slow_app · nginx`).
+    pub candidate: String,
+    /// A line it writes.
+    pub line: String,
+}
+
+/// What the paste was found to be.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Diagnosis {
+    /// The complete scenario (version 1) whose run writes the placed lines.
+    pub scenario: Scenario,
+    /// The candidate it came from (`crash_mid_request · nginx`).
+    pub candidate: String,
+    /// The fault's id (`crash_mid_request`); None for a healthy run.
+    pub fault: Option<String>,
+    pub flavor: Flavor,
+    /// The cause and the fix, in the chosen proxy's words (the engine's own).
+    pub cause: Option<String>,
+    pub fix: Option<String>,
+    pub placed: Vec<Placed>,
+    pub unplaced: Vec<Unplaced>,
+    /// Other faults whose runs write the same pasted lines (the paste alone
+    /// cannot tell them apart), with their candidate labels.
+    pub alternatives: Vec<String>,
+}
+
+/// Why there is no diagnosis.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum DiagnoseError {
+    /// Nothing readable: binary, too large, too many lines, empty.
+    Unusable(String),
+    /// Readable, but no candidate writes it (or only its status).
+    NotRecognised { message: String, nearest: Vec<Nearest> },
+}
+
+impl std::fmt::Display for DiagnoseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DiagnoseError::Unusable(m) => f.write_str(m),
+            DiagnoseError::NotRecognised { message, .. } => f.write_str(message),
+        }
+    }
+}
+
+/// Steps the matcher may take in one call, all lines together: bounds the
+/// work of any paste (each template match also has its own budget).
+pub const CALL_BUDGET: usize = 3_000_000;
+
+/// One pasted line laid over one template.
+#[derive(Clone, Debug)]
+struct Hit {
+    entry: usize,
+    /// Literal characters matched: the more, the better the fit.
+    score: usize,
+    /// Marker index → pasted value.
+    values: Vec<(usize, String)>,
+    /// Context values that did not fit: (key, pasted value).
+    misfits: Vec<(String, String)>,
+}
+
+/// Slot texts paired with the marker of each slot.
+fn bindings(pieces: &[Piece], values: &[&str]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    for p in pieces {
+        match p {
+            Piece::Lit(_) => {}
+            Piece::Slot(_) => k += 1,
+            Piece::Marker(m, _) => {
+                if let Some(v) = values.get(k) {
+                    out.push((*m, v.to_string()));
+                }
+                k += 1;
+            }
+        }
+    }
+    out
+}
+
+fn literal_len(p: &[Piece]) -> usize {
+    p.iter().map(|p| if let Piece::Lit(s) = p { s.len() } else { 0 }).sum()
+}
+
+/// Lays `text` over template `t`: the head must fit (whole, or from its
+/// message on); each context field the paste also has is matched, a misfit
+/// noted. None if the head does not fit.
+fn lay(entry: usize, t: &Template, text: &str, budget: &mut usize) -> Option<Hit> {
+    if *budget == 0 {
+        return None;
+    }
+    let key = t.key_text();
+    if key.is_empty() || !text.contains(key) {
+        return None;
+    }
+    *budget = budget.saturating_sub(template::STEP_BUDGET / 10);
+    let (head, ctx) = split_context(text);
+    let (k, vals) = match_head(t, head)?;
+    let pieces: Vec<Piece> = if k == 0 { t.head.clone() } else { t.head[k + 1..].to_vec() };
+    let mut values = bindings(&pieces, &vals);
+    let mut score = literal_len(&t.head[k..]);
+    let mut misfits = Vec::new();
+    for (key, pcs) in &t.context {
+        let Some((_, v)) = ctx.iter().find(|(k2, _)| k2 == key) else { continue };
+        match match_pieces(pcs, v) {
+            Some(vals) => {
+                values.extend(bindings(pcs, &vals));
+                score += literal_len(pcs) + key.len();
+            }
+            None => misfits.push((key.clone(), v.to_string())),
+        }
+    }
+    Some(Hit { entry, score, values, misfits })
+}
+
+/// Status-only evidence: what an nginx access line, a status line, a
+/// header or an error page says is the status, not its cause.
+fn weak(cat: &Catalog, entry: usize, flavor: Flavor) -> bool {
+    match cat.entries[entry].source {
+        Source::Response | Source::Page => true,
+        Source::AccessLog => flavor == Flavor::Nginx,
+        Source::Console => cat.entries[entry].example.contains(" → "),
+        _ => false,
+    }
+}
+
+/// What a marker stands for, in words, for `Placed::carried`.
+fn marker_name(cat: &Catalog, idx: usize, cand: &catalog::Candidate) -> String {
+    if method_of(idx).is_some() {
+        return "method".into();
+    }
+    let Some(m) = cat.markers.get(idx) else { return "value".into() };
+    let sc = &cand.probe;
+    let p = m.probe.as_str();
+    if p == sc.clients.ip {
+        "client address".into()
+    } else if p == sc.clients.host {
+        "Host header".into()
+    } else if p == sc.proxy.server_name {
+        "server_name".into()
+    } else if p == sc.upstream.name {
+        "upstream name".into()
+    } else if p == sc.clients.path || sc.requests.iter().any(|r| r.path == p) {
+        "path".into()
+    } else if p == sc.clients.user_agent {
+        "user agent".into()
+    } else if sc.upstream.servers.iter().any(|s| s.address == p) || sc.apps.iter().any(|a| a.listen == p) {
+        "upstream address".into()
+    } else if p == sc.proxy.worker_pid.to_string() {
+        "worker pid".into()
+    } else if sc.apps.iter().any(|a| a.pid.to_string() == p) {
+        "app pid".into()
+    } else if p == sc.proxy.version || p == sc.proxy.haproxy.version {
+        "proxy version".into()
+    } else {
+        // A fault's knob: its name in the fault's JSON.
+        sc.faults
+            .iter()
+            .find_map(|f| {
+                let v = serde_json::to_value(&f.kind).ok()?;
+                v.as_object()?.iter().find(|(k, x)| *k != "type" && (x.as_str() == Some(p) || x.as_u64().map(|n| n.to_string()).as_deref() == Some(p))).map(|(k, _)| format!("{} {k}", f.kind.id()))
+            })
+            .unwrap_or_else(|| "value".into())
+    }
+}
+
+/// Diagnoses pasted text. Pure and deterministic; the first call builds
+/// the catalog (every candidate run once), later calls reuse it.
+pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
+    let lines = input::read(text).map_err(|u| DiagnoseError::Unusable(u.0))?;
+    let cat = catalog::get();
+    let mut budget = CALL_BUDGET;
+    // Every hit of every pasted line.
+    let hits: Vec<Vec<Hit>> = lines
+        .iter()
+        .map(|l| {
+            if l.informational {
+                return Vec::new();
+            }
+            cat.entries.iter().enumerate().filter_map(|(i, e)| lay(i, &e.template, &l.text, &mut budget)).collect()
+        })
+        .collect();
+
+    // The candidate that places the most lines, strong ones first; ties go
+    // to the first in catalog order.
+    let mut best: Option<(usize, (usize, usize, usize))> = None;
+    let mut keys = Vec::with_capacity(cat.candidates.len());
+    for (c, cand) in cat.candidates.iter().enumerate() {
+        let mut placed = 0;
+        let mut strong = 0;
+        let mut score = 0;
+        for hs in &hits {
+            if let Some(h) = hs.iter().filter(|h| cand.entries.binary_search(&h.entry).is_ok()).max_by_key(|h| h.score) {
+                placed += 1;
+                if !weak(cat, h.entry, cand.flavor) {
+                    strong += 1;
+                }
+                score += h.score;
+            }
+        }
+        let key = (strong, placed, score);
+        keys.push(key);
+        if placed > 0 && best.is_none_or(|(_, k)| key > k) {
+            best = Some((c, key));
+        }
+    }
+    let Some((chosen, key)) = best.filter(|(_, k)| k.0 > 0) else {
+        return Err(not_recognised(cat, &lines, &hits, best.map(|b| b.0)));
+    };
+    let cand = &cat.candidates[chosen];
+
+    // Which line goes where, and the values to carry.
+    let mut placed_hits: Vec<(usize, Hit)> = Vec::new();
+    let mut unplaced = Vec::new();
+    for (i, (l, hs)) in lines.iter().zip(&hits).enumerate() {
+        match hs.iter().filter(|h| cand.entries.binary_search(&h.entry).is_ok()).max_by_key(|h| h.score) {
+            Some(h) => placed_hits.push((i, h.clone())),
+            None => {
+                let reason = if l.informational {
+                    "curl's own line (what it sent or remarked), nothing a server wrote".to_string()
+                } else if let Some(h) = hs.first() {
+                    let other = &cat.candidates[cat.entries[h.entry].candidates[0]];
+                    format!("written by another situation ({}), not in the same run as the other lines", other.label)
+                } else {
+                    "no candidate run writes such a line".to_string()
+                };
+                unplaced.push(Unplaced { line: l.number, text: l.text.clone(), reason });
+            }
+        }
+    }
+    let mut values: BTreeMap<usize, String> = BTreeMap::new();
+    let mut conflicts: Vec<(usize, String)> = Vec::new();
+    for (_, h) in &placed_hits {
+        for (m, v) in &h.values {
+            match values.get(m) {
+                None => {
+                    values.insert(*m, v.clone());
+                }
+                Some(old) if old != v => conflicts.push((*m, v.clone())),
+                _ => {}
+            }
+        }
+    }
+    // Values the scenario refuses (a path with a space...) are not carried.
+    let mut dropped: Vec<(usize, String, String)> = Vec::new();
+    let singles: Vec<usize> = values.keys().copied().collect();
+    for m in singles {
+        let one: BTreeMap<usize, String> = [(m, values[&m].clone())].into();
+        if let Err(e) = fill::fill(&cand.probe, &cat.markers, &one) {
+            let v = values.remove(&m).unwrap_or_default();
+            dropped.push((m, v, e));
+        }
+    }
+    // Fill, run, check; values the run does not write back are dropped.
+    let mut reproduced: Vec<Option<String>> = vec![None; placed_hits.len()];
+    let mut scenario = None;
+    for _round in 0..4 {
+        let sc = match fill::fill(&cand.probe, &cat.markers, &values) {
+            Ok(sc) => sc,
+            Err(e) => {
+                // Together they are refused: carry none.
+                for (m, v) in std::mem::take(&mut values) {
+                    dropped.push((m, v, e.clone()));
+                }
+                continue;
+            }
+        };
+        let Some(sim) = catalog::run(&sc) else { break };
+        let lines_run = catalog::lines_of(&sim);
+        let mut wrong: Vec<usize> = Vec::new();
+        for (j, (_, h)) in placed_hits.iter().enumerate() {
+            let e = &cat.entries[h.entry];
+            let mut found = None;
+            let mut near = None;
+            for (src, l) in &lines_run {
+                if *src != e.source {
+                    continue;
+                }
+                let (head, ctx) = split_context(l);
+                let Some(v) = match_pieces(&e.template.head, head) else { continue };
+                let mut got = bindings(&e.template.head, &v);
+                for (key, pcs) in &e.template.context {
+                    if let Some((_, cv)) = ctx.iter().find(|(k, _)| k == key) {
+                        if let Some(vv) = match_pieces(pcs, cv) {
+                            got.extend(bindings(pcs, &vv));
+                        }
+                    }
+                }
+                let bad: Vec<usize> = h.values.iter().filter(|(m, _)| values.contains_key(m)).filter(|(m, want)| got.iter().any(|(g, have)| g == m && have != want)).map(|(m, _)| *m).collect();
+                if bad.is_empty() {
+                    found = Some(l.clone());
+                    break;
+                }
+                if near.is_none() {
+                    near = Some((l.clone(), bad));
+                }
+            }
+            match (found, near) {
+                (Some(l), _) => reproduced[j] = Some(l),
+                (None, Some((l, bad))) => {
+                    reproduced[j] = Some(l);
+                    wrong.extend(bad);
+                }
+                (None, None) => reproduced[j] = None,
+            }
+        }
+        wrong.sort_unstable();
+        wrong.dedup();
+        scenario = Some(sc);
+        if wrong.is_empty() {
+            break;
+        }
+        for m in wrong {
+            if let Some(v) = values.remove(&m) {
+                dropped.push((m, v, "the run does not write it back".into()));
+            }
+        }
+        scenario = None;
+    }
+    let mut scenario = match scenario {
+        Some(s) => s,
+        None => fill::fill(&cand.probe, &cat.markers, &BTreeMap::new()).map_err(|e| DiagnoseError::NotRecognised { message: format!("internal: the candidate {} is refused: {e}", cand.label), nearest: Vec::new() })?,
+    };
+    let fault_kind: Option<&FaultKind> = scenario.faults.first().map(|f| &f.kind);
+    let title = match fault_kind {
+        Some(k) => format!("Diagnosed: {}", k.title_in(scenario.proxy.flavor)),
+        None => "Diagnosed: no fault".to_string(),
+    };
+    let cause = fault_kind.map(|k| k.cause_in(scenario.proxy.flavor).to_string());
+    let fix = scenario.faults.first().map(|f| {
+        let x = f.fix(scenario.proxy.flavor);
+        format!("{}: {}", x.title, x.detail)
+    });
+    scenario.title = title;
+    scenario.description = format!(
+        "Reproduces pasted lines (gateway-sim diagnose, candidate {}).{}",
+        cand.label,
+        cause.as_ref().map(|c| format!(" {c}")).unwrap_or_default()
+    );
+
+    let mut placed = Vec::new();
+    for ((i, h), rep) in placed_hits.iter().zip(reproduced) {
+        let l = &lines[*i];
+        let Some(rep) = rep else {
+            unplaced.push(Unplaced { line: l.number, text: l.text.clone(), reason: "the reproduction does not write it".into() });
+            continue;
+        };
+        let carried: Vec<(String, String)> = h
+            .values
+            .iter()
+            .filter(|(m, v)| values.get(m) == Some(v))
+            .map(|(m, v)| (marker_name(cat, *m, cand), v.clone()))
+            .collect();
+        let mut differences: Vec<String> = h.misfits.iter().map(|(k, v)| format!("{k}: the paste has {v}, the run writes its own")).collect();
+        for (m, v, why) in &dropped {
+            if h.values.iter().any(|(hm, hv)| hm == m && hv == v) {
+                differences.push(format!("{} {v:?} not carried over ({why})", marker_name(cat, *m, cand)));
+            }
+        }
+        for (m, v) in &conflicts {
+            if h.values.iter().any(|(hm, hv)| hm == m && hv == v) {
+                differences.push(format!("{} {v:?} differs from an earlier line's; the earlier one is used", marker_name(cat, *m, cand)));
+            }
+        }
+        placed.push(Placed { line: l.number, pasted: l.text.clone(), reproduced: rep, source: cat.entries[h.entry].source, carried, differences });
+    }
+    unplaced.sort_by_key(|u| u.line);
+    if placed.is_empty() {
+        return Err(not_recognised(cat, &lines, &hits, Some(chosen)));
+    }
+
+    // Other causes that place the same lines as well.
+    let mut alternatives: Vec<String> = Vec::new();
+    let mut seen_faults: Vec<Option<&str>> = vec![cand.fault.as_deref()];
+    for (c, k) in keys.iter().enumerate() {
+        let other = &cat.candidates[c];
+        if *k == key || (k.0 == key.0 && k.1 == key.1) {
+            if !seen_faults.contains(&other.fault.as_deref()) {
+                seen_faults.push(other.fault.as_deref());
+                alternatives.push(other.label.clone());
+            }
+        }
+    }
+    Ok(Diagnosis {
+        candidate: cand.label.clone(),
+        fault: cand.fault.clone(),
+        flavor: scenario.proxy.flavor,
+        cause,
+        fix,
+        scenario,
+        placed,
+        unplaced,
+        alternatives,
+    })
+}
+
+/// Words of a line (letters, 3 or more), for nearness.
+fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| w.len() >= 3).map(str::to_ascii_lowercase).collect()
+}
+
+fn not_recognised(cat: &Catalog, lines: &[input::Line], hits: &[Vec<Hit>], weak_best: Option<usize>) -> DiagnoseError {
+    let placed_any = hits.iter().any(|h| !h.is_empty());
+    let mut nearest = Vec::new();
+    if let (true, Some(c)) = (placed_any, weak_best) {
+        // Only status evidence: name what it fits without choosing.
+        let mut faults: Vec<&str> = Vec::new();
+        for hs in hits {
+            for h in hs {
+                for &ci in &cat.entries[h.entry].candidates {
+                    let cand = &cat.candidates[ci];
+                    if let Some(f) = cand.fault.as_deref() {
+                        if !faults.contains(&f) && nearest.len() < 5 {
+                            faults.push(f);
+                            nearest.push(Nearest { candidate: cand.label.clone(), line: cat.entries[h.entry].example.clone() });
+                        }
+                    }
+                }
+            }
+        }
+        let _ = c;
+        return DiagnoseError::NotRecognised {
+            message: "not recognised: these lines give the status, not its cause (paste the proxy's error.log line, HAProxy's log line or the app's log)".into(),
+            nearest,
+        };
+    }
+    let pasted: Vec<String> = lines.iter().filter(|l| !l.informational).flat_map(|l| words(&l.text)).collect();
+    let mut scored: Vec<(usize, usize)> = cat
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let lit: String = e.template.head.iter().filter_map(|p| if let Piece::Lit(s) = p { Some(s.as_str()) } else { None }).collect::<Vec<_>>().join(" ");
+            let w = words(&lit);
+            let shared = w.iter().filter(|x| pasted.contains(x)).count();
+            (shared * 100 / w.len().max(1), i)
+        })
+        .filter(|(s, _)| *s > 0)
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut seen: Vec<Option<&str>> = Vec::new();
+    for (_, i) in scored {
+        let e = &cat.entries[i];
+        let cand = &cat.candidates[e.candidates[0]];
+        if seen.contains(&cand.fault.as_deref()) {
+            continue;
+        }
+        seen.push(cand.fault.as_deref());
+        nearest.push(Nearest { candidate: cand.label.clone(), line: e.example.clone() });
+        if nearest.len() == 3 {
+            break;
+        }
+    }
+    DiagnoseError::NotRecognised { message: "not recognised: no situation the engine knows writes these lines".into(), nearest }
+}
