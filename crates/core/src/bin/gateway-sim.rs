@@ -99,7 +99,12 @@ fn diagnose(path: Option<String>) -> ExitCode {
         }
     };
     let text = String::from_utf8_lossy(&bytes);
-    match diagnose(&text) {
+    // Status-only or ambiguous lines name no cause: "not recognised" here.
+    let result = diagnose(&text).and_then(|d| match d.refusal() {
+        None => Ok(d),
+        Some(e) => Err(e),
+    });
+    match result {
         Ok(d) => {
             println!("{}", d.scenario.to_json());
             eprintln!("recognised: {} ({})", d.scenario.title.trim_start_matches("Diagnosed: "), d.candidate);
@@ -135,7 +140,11 @@ fn diagnose(path: Option<String>) -> ExitCode {
         Err(DiagnoseError::NotRecognised { message, nearest }) => {
             eprintln!("gateway-sim: {message}");
             for n in nearest {
-                eprintln!("  nearest: {}: {}", n.candidate, n.line);
+                if n.line.is_empty() {
+                    eprintln!("  nearest: {}", n.candidate);
+                } else {
+                    eprintln!("  nearest: {}: {}", n.candidate, n.line);
+                }
             }
             ExitCode::from(3)
         }

@@ -115,6 +115,8 @@ pub fn get() -> &'static Catalog {
 
 /// Most requests a candidate sends (a traffic pattern or an experiment is cut to this).
 const MAX_CANDIDATE_REQUESTS: usize = 120;
+/// Most requests of a retry-lab experiment run as a candidate.
+const MAX_EXPERIMENT_REQUESTS: u32 = 300;
 /// Most distinct lines kept from one run.
 const MAX_LINES_PER_RUN: usize = 400;
 /// A run lasting this long gets a variant whose client gives up sooner.
@@ -206,6 +208,7 @@ fn markers_of(sc: &Scenario) -> Vec<Marker> {
         add(s.address.clone(), Class::of(&s.address), false);
     }
     for a in &sc.apps {
+        add(a.name.clone(), Class::Token, false);
         add(a.listen.clone(), Class::of(&a.listen), false);
         add(a.pid.to_string(), Class::Num, true);
     }
@@ -242,13 +245,26 @@ fn is_free_string(kind: &FaultKind, key: &str) -> bool {
     serde_json::from_value::<FaultKind>(Value::Object(m)).is_ok()
 }
 
-/// Every line a finished run wrote, with where.
+/// Every line a finished run wrote, with where: one per shape (numbers
+/// aside), at most `MAX_LINES_PER_RUN`.
 pub fn lines_of(sim: &Simulation) -> Vec<(Source, String)> {
+    lines(sim, true)
+}
+
+/// Every distinct line a finished run wrote, numbers and all.
+pub fn all_lines_of(sim: &Simulation) -> Vec<(Source, String)> {
+    lines(sim, false)
+}
+
+fn lines(sim: &Simulation, by_shape: bool) -> Vec<(Source, String)> {
     let w = sim.world();
     let mut out: Vec<(Source, String)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    // One line per shape: the same line with other numbers (times,
+    // connection numbers, durations) is the same template.
     let mut push = |src: Source, line: String, out: &mut Vec<(Source, String)>| {
-        if out.len() < MAX_LINES_PER_RUN && !line.trim().is_empty() && seen.insert((src, line.clone())) {
+        let shape: String = if by_shape { line.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect() } else { line.clone() };
+        if (!by_shape || out.len() < MAX_LINES_PER_RUN) && !line.trim().is_empty() && seen.insert((src, shape)) {
             out.push((src, line));
         }
     };
@@ -321,6 +337,8 @@ fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
                 sc.proxy.flavor = flavor;
                 sc.clients.requests = 3;
                 sc.clients.rate_per_s = 2.0;
+                // Every line nginx writes, warn and info ones too.
+                sc.proxy.error_log_level = "info".into();
                 if servers == 2 {
                     sc.upstream.servers.push(UpstreamServer { address: "127.0.0.1:3002".into(), ..UpstreamServer::default() });
                     sc.apps.push(App { name: "app2".into(), listen: "127.0.0.1:3002".into(), pid: 2905, ..App::default() });
@@ -354,10 +372,12 @@ fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
     }
     for (name, json) in crate::scenarios::READY.iter().chain(crate::scenarios::EXPERIMENTS) {
         let Ok(mut sc) = Scenario::from_json(json) else { continue };
-        if sc.clients.requests as usize > MAX_CANDIDATE_REQUESTS {
-            sc.clients.requests = MAX_CANDIDATE_REQUESTS as u32;
+        // The retry lab's thousands of requests repeat the same few lines;
+        // a ready scenario runs as it is.
+        if crate::scenarios::EXPERIMENTS.iter().any(|(n, _)| n == name) {
+            sc.clients.requests = sc.clients.requests.min(MAX_EXPERIMENT_REQUESTS);
+            sc.requests.truncate(MAX_CANDIDATE_REQUESTS);
         }
-        sc.requests.truncate(MAX_CANDIDATE_REQUESTS);
         let id = sc.faults.first().map(|f| f.kind.id().to_string());
         out.push((format!("scenario {name} · {}", sc.proxy.flavor.as_str()), id, sc));
     }

@@ -73,6 +73,53 @@ pub fn clean(s: &str) -> String {
     out
 }
 
+/// Wording that differs between versions of the same software for the
+/// same event, put in the form the engine writes: OpenSSL 1.1 names the
+/// function (`SSL routines:ssl3_get_record:wrong version number`), 3.0 does
+/// not (`SSL routines::wrong version number`); HAProxy's captured headers
+/// (`{...}` before the request) are a logging option, not the event.
+pub fn normalise(line: &str) -> String {
+    let mut s = line.to_string();
+    let mut from = 0;
+    while let Some(i) = s[from..].find("SSL routines:") {
+        let at = from + i + "SSL routines:".len();
+        let func = s[at..].find(':').filter(|&n| n > 0 && s[at..at + n].bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        if let Some(n) = func {
+            s.replace_range(at..at + n, "");
+        }
+        from = at;
+    }
+    while let Some(i) = s.find(" {") {
+        let Some(j) = s[i..].find("} \"") else { break };
+        s.replace_range(i..i + j + 1, "");
+    }
+    s
+}
+
+/// `GET / HTTP/1.1` or `Host: example.com`: what curl -v prints after `> `.
+fn curl_request_line(r: &str) -> bool {
+    let word: String = r.chars().take_while(|c| c.is_ascii_uppercase()).collect();
+    let method = !word.is_empty() && r[word.len()..].starts_with(' ') && r.ends_with(|c: char| c.is_ascii_digit()) && r.contains(" HTTP/");
+    let header = r.split_once(": ").is_some_and(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+    method || header
+}
+
+/// Takes off Markdown around a line (backticks, bold, single quotes).
+fn strip_markup(t: &str) -> String {
+    let mut s = t.trim();
+    for _ in 0..3 {
+        let before = s;
+        s = s.trim_start_matches(['`', '*']).trim_end_matches(['`', '*']).trim();
+        if let Some(inner) = s.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
+            s = inner.trim();
+        }
+        if s == before {
+            break;
+        }
+    }
+    s.to_string()
+}
+
 /// Reads a paste into lines, or says why it cannot be used.
 pub fn read(text: &str) -> Result<Vec<Line>, Unusable> {
     if text.len() > MAX_BYTES {
@@ -109,21 +156,34 @@ pub fn read(text: &str) -> Result<Vec<Line>, Unusable> {
             }
             t.truncate(cut);
         }
-        // curl -v: `< ` what the server sent, `> ` what curl sent, `* ` curl's remarks.
+        // curl -v: `< ` what the server sent, `> ` what curl sent (a
+        // request line or header), `* ` curl's remarks. Any other `> ` is a
+        // Markdown quote.
         let (t, informational) = if let Some(r) = t.strip_prefix("< ") {
             (r.to_string(), false)
-        } else if t == "<" || t == ">" || t.starts_with("> ") || t.starts_with("* ") || t.starts_with("{ ") || t.starts_with("} ") {
+        } else if let Some(r) = t.strip_prefix("> ") {
+            if curl_request_line(r) {
+                (t, true)
+            } else {
+                (r.to_string(), false)
+            }
+        } else if t == "<" || t == ">" || t.starts_with("* ") || t.starts_with("{ ") || t.starts_with("} ") {
             (t, true)
         } else {
             (t, false)
         };
+        // Markdown around a quoted line: `code`, **bold**, 'quotes'.
+        let t = strip_markup(&t);
+        if t.is_empty() {
+            continue;
+        }
         if html && !informational && t.contains('<') {
             for p in page_text(&t) {
                 lines.push(Line { number: i + 1, text: p, informational: false });
             }
             continue;
         }
-        lines.push(Line { number: i + 1, text: t, informational });
+        lines.push(Line { number: i + 1, text: normalise(&t), informational });
     }
     if lines.iter().all(|l| l.informational) {
         return Err(Unusable("nothing to diagnose: paste a line from error.log, access.log, HAProxy's log, the app's log, curl's output or the error page".into()));

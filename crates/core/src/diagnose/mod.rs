@@ -61,9 +61,28 @@ pub struct Nearest {
     pub line: String,
 }
 
+/// How much the placed lines say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Evidence {
+    /// At least one placed line names the cause (an error.log line,
+    /// HAProxy's termination state, the app's log...).
+    Cause,
+    /// The lines fit several causes and were quoted without the words that
+    /// tell them apart (an error.log message without its ` while ...`).
+    /// The CLI says "not recognised" for these.
+    Ambiguous,
+    /// Only the status (an nginx access line, a status line, an error
+    /// page): the scenario reproduces them, but `alternatives` write them
+    /// as well and the paste cannot tell which. The CLI says "not
+    /// recognised" for these.
+    StatusOnly,
+}
+
 /// What the paste was found to be.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Diagnosis {
+    pub evidence: Evidence,
     /// The complete scenario (version 1) whose run writes the placed lines.
     pub scenario: Scenario,
     /// The candidate it came from (`crash_mid_request · nginx`).
@@ -113,6 +132,8 @@ struct Hit {
     values: Vec<(usize, String)>,
     /// Context values that did not fit: (key, pasted value).
     misfits: Vec<(String, String)>,
+    /// Fitted only without its action clause (the paste stops before ` while ...`).
+    partial: bool,
 }
 
 /// Slot texts paired with the marker of each slot.
@@ -145,14 +166,37 @@ fn lay(entry: usize, t: &Template, text: &str, budget: &mut usize) -> Option<Hit
     if *budget == 0 {
         return None;
     }
+    // A line cut short by a pager (`$`) or an ellipsis.
+    let (text, open) = match text.strip_suffix('$').or_else(|| text.strip_suffix("...")).or_else(|| text.strip_suffix('…')) {
+        Some(t) => (t, true),
+        None => (text, false),
+    };
     let key = t.key_text();
-    if key.is_empty() || !text.contains(key) {
+    if key.is_empty() {
         return None;
     }
-    *budget = budget.saturating_sub(template::STEP_BUDGET / 10);
+    let first = match t.head.get(t.first_long) {
+        Some(Piece::Lit(s)) => s.trim(),
+        _ => key,
+    };
+    if !text.contains(key) && !(t.short.is_some() && text.contains(first)) {
+        // Cut short: the key's first MIN_CUT characters must be there, at the end.
+        let cut = key.char_indices().nth(template::MIN_CUT).map(|(i, _)| i).unwrap_or(key.len());
+        if !open || !text.contains(&key[..cut]) {
+            return None;
+        }
+    }
     let (head, ctx) = split_context(text);
-    let (k, vals) = match_head(t, head)?;
-    let pieces: Vec<Piece> = if k == 0 { t.head.clone() } else { t.head[k + 1..].to_vec() };
+    let (t, k, vals, partial) = match match_head(t, head, open, budget) {
+        Some((k, v)) => (t, k, v, false),
+        None => {
+            // Quoted without its action clause: the shorter head, whole.
+            let s = t.short.as_deref()?;
+            let (k, v) = match_head(s, head, false, budget)?;
+            (s, k, v, true)
+        }
+    };
+    let pieces: Vec<Piece> = t.head[k..].to_vec();
     let mut values = bindings(&pieces, &vals);
     let mut score = literal_len(&t.head[k..]);
     let mut misfits = Vec::new();
@@ -166,7 +210,7 @@ fn lay(entry: usize, t: &Template, text: &str, budget: &mut usize) -> Option<Hit
             None => misfits.push((key.clone(), v.to_string())),
         }
     }
-    Some(Hit { entry, score, values, misfits })
+    Some(Hit { entry, score, values, misfits, partial })
 }
 
 /// Status-only evidence: what an nginx access line, a status line, a
@@ -223,19 +267,47 @@ fn marker_name(cat: &Catalog, idx: usize, cand: &catalog::Candidate) -> String {
 /// Diagnoses pasted text. Pure and deterministic; the first call builds
 /// the catalog (every candidate run once), later calls reuse it.
 pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
-    let lines = input::read(text).map_err(|u| DiagnoseError::Unusable(u.0))?;
+    let mut lines = input::read(text).map_err(|u| DiagnoseError::Unusable(u.0))?;
     let cat = catalog::get();
     let mut budget = CALL_BUDGET;
-    // Every hit of every pasted line.
-    let hits: Vec<Vec<Hit>> = lines
-        .iter()
-        .map(|l| {
-            if l.informational {
-                return Vec::new();
+    let hits_of = |text: &str, budget: &mut usize| -> Vec<Hit> { cat.entries.iter().enumerate().filter_map(|(i, e)| lay(i, &e.template, text, budget)).collect() };
+    // Every hit of every pasted line; a line nothing fits is tried joined
+    // with the next ones (a log line wrapped by a terminal or an issue).
+    let mut hits: Vec<Vec<Hit>> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        if lines[i].informational {
+            hits.push(Vec::new());
+            i += 1;
+            continue;
+        }
+        let own = hits_of(&lines[i].text, &mut budget);
+        if own.is_empty() {
+            let mut joined = lines[i].text.clone();
+            let mut found = None;
+            for j in i + 1..(i + 4).min(lines.len()) {
+                if lines[j].informational || !hits_of(&lines[j].text, &mut budget).is_empty() {
+                    break;
+                }
+                joined.push(' ');
+                joined.push_str(&lines[j].text);
+                let h = hits_of(&joined, &mut budget);
+                if !h.is_empty() {
+                    found = Some((j, joined.clone(), h));
+                    break;
+                }
             }
-            cat.entries.iter().enumerate().filter_map(|(i, e)| lay(i, &e.template, &l.text, &mut budget)).collect()
-        })
-        .collect();
+            if let Some((j, text, h)) = found {
+                lines[i].text = text;
+                lines.drain(i + 1..=j);
+                hits.push(h);
+                i += 1;
+                continue;
+            }
+        }
+        hits.push(own);
+        i += 1;
+    }
 
     // The candidate that places the most lines, strong ones first; ties go
     // to the first in catalog order.
@@ -244,25 +316,28 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
     for (c, cand) in cat.candidates.iter().enumerate() {
         let mut placed = 0;
         let mut strong = 0;
-        let mut score = 0;
+        let mut fits = 0;
         for hs in &hits {
             if let Some(h) = hs.iter().filter(|h| cand.entries.binary_search(&h.entry).is_ok()).max_by_key(|h| h.score) {
                 placed += 1;
                 if !weak(cat, h.entry, cand.flavor) {
                     strong += 1;
                 }
-                score += h.score;
+                fits += usize::MAX / 1024 - h.misfits.len();
             }
         }
-        let key = (strong, placed, score);
+        // Lines that name the cause, then lines placed, then context fields
+        // that fit; ties go to the first candidate in catalog order.
+        let key = (strong, placed, fits);
         keys.push(key);
         if placed > 0 && best.is_none_or(|(_, k)| key > k) {
             best = Some((c, key));
         }
     }
-    let Some((chosen, key)) = best.filter(|(_, k)| k.0 > 0) else {
-        return Err(not_recognised(cat, &lines, &hits, best.map(|b| b.0)));
+    let Some((chosen, key)) = best else {
+        return Err(not_recognised(cat, &lines, &hits, None));
     };
+    let evidence = if key.0 > 0 { Evidence::Cause } else { Evidence::StatusOnly };
     let cand = &cat.candidates[chosen];
 
     // Which line goes where, and the values to carry.
@@ -322,7 +397,10 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
             }
         };
         let Some(sim) = catalog::run(&sc) else { break };
-        let lines_run = catalog::lines_of(&sim);
+        if std::env::var("DIAGNOSE_DEBUG").is_ok() {
+            eprintln!("round: {} values {values:?}", cand.label);
+        }
+        let lines_run = catalog::all_lines_of(&sim);
         let mut wrong: Vec<usize> = Vec::new();
         for (j, (_, h)) in placed_hits.iter().enumerate() {
             let e = &cat.entries[h.entry];
@@ -357,7 +435,18 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
                     reproduced[j] = Some(l);
                     wrong.extend(bad);
                 }
-                (None, None) => reproduced[j] = None,
+                (None, None) => {
+                    if std::env::var("DIAGNOSE_DEBUG").is_ok() {
+                        eprintln!("no line for entry {}: {}", h.entry, e.template.render());
+                        for (src, l) in &lines_run {
+                            eprintln!("  {src:?} {l}");
+                        }
+                    }
+                    reproduced[j] = None;
+                    // The values themselves changed the run (a pasted port
+                    // equal to the app's turns a wrong port right): carry none of them.
+                    wrong.extend(h.values.iter().map(|(m, _)| *m).filter(|m| values.contains_key(m)));
+                }
             }
         }
         wrong.sort_unstable();
@@ -401,12 +490,13 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
             unplaced.push(Unplaced { line: l.number, text: l.text.clone(), reason: "the reproduction does not write it".into() });
             continue;
         };
-        let carried: Vec<(String, String)> = h
-            .values
-            .iter()
-            .filter(|(m, v)| values.get(m) == Some(v))
-            .map(|(m, v)| (marker_name(cat, *m, cand), v.clone()))
-            .collect();
+        let mut carried: Vec<(String, String)> = Vec::new();
+        for (m, v) in h.values.iter().filter(|(m, v)| values.get(m) == Some(v)) {
+            let item = (marker_name(cat, *m, cand), v.clone());
+            if !carried.contains(&item) {
+                carried.push(item);
+            }
+        }
         let mut differences: Vec<String> = h.misfits.iter().map(|(k, v)| format!("{k}: the paste has {v}, the run writes its own")).collect();
         for (m, v, why) in &dropped {
             if h.values.iter().any(|(hm, hv)| hm == m && hv == v) {
@@ -437,7 +527,10 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
             }
         }
     }
+    let partial = placed_hits.iter().any(|(_, h)| h.partial);
+    let evidence = if evidence == Evidence::Cause && partial && !alternatives.is_empty() { Evidence::Ambiguous } else { evidence };
     Ok(Diagnosis {
+        evidence,
         candidate: cand.label.clone(),
         fault: cand.fault.clone(),
         flavor: scenario.proxy.flavor,
@@ -453,6 +546,22 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
 /// Words of a line (letters, 3 or more), for nearness.
 fn words(s: &str) -> Vec<String> {
     s.split(|c: char| !c.is_ascii_alphabetic()).filter(|w| w.len() >= 3).map(str::to_ascii_lowercase).collect()
+}
+
+impl Diagnosis {
+    /// The "not recognised" a cautious reader (the CLI, the corpus score)
+    /// makes of a diagnosis that does not name one cause: status-only or
+    /// ambiguous lines. None when the evidence names the cause.
+    pub fn refusal(&self) -> Option<DiagnoseError> {
+        let message = match self.evidence {
+            Evidence::Cause => return None,
+            Evidence::StatusOnly => "not recognised: these lines give the status, not its cause (paste the proxy's error.log line, HAProxy's log line or the app's log)",
+            Evidence::Ambiguous => "not recognised: the lines fit several causes; paste the whole line (with its \"while ...\" part)",
+        };
+        let mut nearest = vec![Nearest { candidate: self.candidate.clone(), line: self.placed.first().map(|p| p.reproduced.clone()).unwrap_or_default() }];
+        nearest.extend(self.alternatives.iter().take(4).map(|a| Nearest { candidate: a.clone(), line: String::new() }));
+        Some(DiagnoseError::NotRecognised { message: message.into(), nearest })
+    }
 }
 
 fn not_recognised(cat: &Catalog, lines: &[input::Line], hits: &[Vec<Hit>], weak_best: Option<usize>) -> DiagnoseError {

@@ -98,7 +98,14 @@ pub const CONTEXT_KEYS: &[&str] = &["client", "server", "request", "upstream", "
 /// action) and its request context, `(key, value)` in order. Lines without
 /// a `, client: ` have no context.
 pub fn split_context(line: &str) -> (&str, Vec<(&str, &str)>) {
-    let Some(start) = line.find(", client: ") else { return (line, Vec::new()) };
+    // The context starts at the first ", <key>: " (client, normally; a
+    // pasted line may have lost it).
+    let start = CONTEXT_KEYS.iter().filter_map(|k| line.find(&format!(", {k}: "))).min();
+    let Some(start) = start else {
+        // A line cut right after `, client:`.
+        let cut = CONTEXT_KEYS.iter().find_map(|k| line.strip_suffix(&format!(", {k}:")));
+        return (cut.unwrap_or(line), Vec::new());
+    };
     let head = &line[..start];
     let mut rest = &line[start..];
     let mut out = Vec::new();
@@ -134,6 +141,13 @@ pub struct Template {
     pub context: Vec<(String, Vec<Piece>)>,
     /// Index of the head's longest literal: every match must cover it.
     pub key: usize,
+    /// Index of its first long literal (the message's start): a pasted
+    /// line may start there or before, never after.
+    pub first_long: usize,
+    /// The head without its action clause (` while reading response header
+    /// from upstream`): a line quoted without it fits this one, which says
+    /// less (see `Hit::partial`).
+    pub short: Option<Box<Template>>,
 }
 
 fn is_word_char(c: char) -> bool {
@@ -178,6 +192,27 @@ fn cut_marker(pieces: Vec<Piece>, idx: usize, m: &Marker) -> Vec<Piece> {
             out.push(Piece::Lit(s[last..].to_string()));
         }
     }
+    out
+}
+
+/// Splits `error:XXXXXXXX:` (8 hex digits) out of a literal as a token slot.
+fn openssl_code(p: Piece) -> Vec<Piece> {
+    let Piece::Lit(s) = p else { return vec![p] };
+    let mut out = Vec::new();
+    let mut last = 0;
+    let mut from = 0;
+    while let Some(i) = s[from..].find("error:") {
+        let at = from + i + 6;
+        let code = s.get(at..at + 8);
+        if code.is_some_and(|c| c.bytes().all(|b| b.is_ascii_hexdigit())) && s[at + 8..].starts_with(':') {
+            out.push(Piece::Lit(s[last..at].to_string()));
+            out.push(Piece::Slot(Class::Token));
+            last = at + 8;
+        }
+        from = at;
+    }
+    out.push(Piece::Lit(s[last..].to_string()));
+    out.retain(|p| !matches!(p, Piece::Lit(x) if x.is_empty()));
     out
 }
 
@@ -292,6 +327,9 @@ pub fn pieces(text: &str, markers: &[(usize, &Marker)], access: bool, words: &[&
             .map(|p| if matches!(p, Piece::Marker(usize::MAX, _)) { Piece::Slot(Class::Token) } else { p })
             .collect();
     }
+    // OpenSSL's error code (`error:0A00010B:`) differs between versions
+    // for the same reason; the reason text stays literal.
+    pieces = pieces.into_iter().flat_map(openssl_code).collect();
     let mut out = Vec::new();
     let mut status_done = false;
     for p in pieces {
@@ -317,6 +355,24 @@ pub fn pieces(text: &str, markers: &[(usize, &Marker)], access: bool, words: &[&
                 }
             }
         }
+    }
+    // The server after a section name (`be_app/app1`): generic too.
+    let mut i = 0;
+    while i + 1 < out.len() {
+        if let (Piece::Slot(Class::Token), Piece::Lit(s)) = (&out[i], &out[i + 1]) {
+            if let Some(rest) = s.strip_prefix('/') {
+                let n = rest.find(' ').unwrap_or(rest.len());
+                if n > 0 {
+                    let tail = rest[n..].to_string();
+                    out[i + 1] = Piece::Lit("/".into());
+                    out.insert(i + 2, Piece::Slot(Class::Token));
+                    if !tail.is_empty() {
+                        out.insert(i + 3, Piece::Lit(tail));
+                    }
+                }
+            }
+        }
+        i += 1;
     }
     // An HTTP method before a path marker is a marker of its own (its value
     // is found in the scenario by `fill`); the version after it is generic.
@@ -378,8 +434,14 @@ impl Template {
         let (head, ctx) = split_context(line);
         let head = pieces(head, markers, access, words);
         let context = ctx.into_iter().map(|(k, v)| (k.to_string(), pieces(v, markers, false, words))).collect();
+        let short = cut_action(&head).map(|h| Box::new(Template::from_head(h, Vec::new(), None)));
+        Template::from_head(head, context, short)
+    }
+
+    fn from_head(head: Vec<Piece>, context: Vec<(String, Vec<Piece>)>, short: Option<Box<Template>>) -> Template {
         let key = longest_literal(&head);
-        Template { head, context, key }
+        let first_long = head.iter().position(|p| matches!(p, Piece::Lit(s) if s.trim().len() >= MIN_SKIP)).unwrap_or(key).min(key);
+        Template { head, context, key, first_long, short }
     }
 
     /// The head's key literal, trimmed (what a prefilter looks for).
@@ -405,6 +467,24 @@ impl Template {
     }
 }
 
+/// The head up to its action clause (` while ...`), if it has one after
+/// some message text.
+fn cut_action(head: &[Piece]) -> Option<Vec<Piece>> {
+    for (i, p) in head.iter().enumerate() {
+        if let Piece::Lit(s) = p {
+            if let Some(at) = s.find(" while ") {
+                let mut out = head[..i].to_vec();
+                if at > 0 {
+                    out.push(Piece::Lit(s[..at].to_string()));
+                }
+                let message: usize = out.iter().map(|p| if let Piece::Lit(s) = p { s.trim().len() } else { 0 }).sum();
+                return (message >= MIN_SKIP).then_some(out);
+            }
+        }
+    }
+    None
+}
+
 fn render(p: &[Piece]) -> String {
     p.iter()
         .map(|p| match p {
@@ -427,30 +507,56 @@ fn longest_literal(p: &[Piece]) -> usize {
     best.1
 }
 
+/// Shortest literal a pasted line may start at (the message, not the time).
+pub const MIN_SKIP: usize = 12;
+
 /// Steps one match may take (each slot length tried counts one).
 pub const STEP_BUDGET: usize = 20_000;
 
 /// Matches `pieces` against all of `text`. Returns each slot's text, in
 /// order, or None.
 pub fn match_pieces<'t>(pieces: &[Piece], text: &'t str) -> Option<Vec<&'t str>> {
-    let mut out = Vec::new();
     let mut budget = STEP_BUDGET;
-    if walk(pieces, text, 0, &mut out, &mut budget) {
+    match_open(pieces, text, None, &mut budget)
+}
+
+/// As `match_pieces`; with `open = Some(k)` the text may stop early (a
+/// line cut short): anywhere after piece `k`, or inside literal `k` once
+/// `MIN_CUT` characters of it are there.
+pub fn match_open<'t>(pieces: &[Piece], text: &'t str, open: Option<usize>, budget: &mut usize) -> Option<Vec<&'t str>> {
+    let mut out = Vec::new();
+    let left = open.map(|k| k as isize);
+    if walk(pieces, text, 0, &mut out, budget, left) {
         Some(out)
     } else {
         None
     }
 }
 
-fn walk<'t>(pieces: &[Piece], text: &'t str, at: usize, out: &mut Vec<&'t str>, budget: &mut usize) -> bool {
+/// Characters of the key literal a cut-short line must still show.
+pub const MIN_CUT: usize = 20;
+
+fn walk<'t>(pieces: &[Piece], text: &'t str, at: usize, out: &mut Vec<&'t str>, budget: &mut usize, left: Option<isize>) -> bool {
     if *budget == 0 {
         return false;
     }
     *budget -= 1;
+    let next = left.map(|l| l - 1);
     let Some(first) = pieces.first() else { return at == text.len() };
     let rest = &text[at..];
+    if let Some(l) = left {
+        if rest.is_empty() && l < 0 {
+            return true;
+        }
+    }
     match first {
-        Piece::Lit(s) => rest.starts_with(s.as_str()) && walk(&pieces[1..], text, at + s.len(), out, budget),
+        Piece::Lit(s) => {
+            if rest.starts_with(s.as_str()) {
+                return walk(&pieces[1..], text, at + s.len(), out, budget, next);
+            }
+            // Cut short inside this literal.
+            matches!(left, Some(l) if (l < 0 || (l == 0 && rest.len() >= MIN_CUT)) && s.starts_with(rest))
+        }
         _ => {
             let class = first.class().unwrap_or(Class::Text);
             let fixed = match class {
@@ -492,21 +598,24 @@ fn walk<'t>(pieces: &[Piece], text: &'t str, at: usize, out: &mut Vec<&'t str>, 
                     return false;
                 }
                 out.push(&rest[..n]);
-                if walk(&pieces[1..], text, at + n, out, budget) {
+                if walk(&pieces[1..], text, at + n, out, budget, next) {
                     return true;
                 }
                 out.pop();
                 return false;
             }
+            // A path starts with its slash.
+            if class == Class::Path && !(rest.starts_with('/') || rest.starts_with("http://") || rest.starts_with("https://")) {
+                return false;
+            }
             // A marker: shortest first, growing while the class allows.
-            let mut end = 0;
             for (i, c) in rest.char_indices() {
                 if !class.allows(c) {
                     break;
                 }
-                end = i + c.len_utf8();
+                let end = i + c.len_utf8();
                 out.push(&rest[..end]);
-                if walk(&pieces[1..], text, at + end, out, budget) {
+                if walk(&pieces[1..], text, at + end, out, budget, next) {
                     return true;
                 }
                 out.pop();
@@ -514,36 +623,58 @@ fn walk<'t>(pieces: &[Piece], text: &'t str, at: usize, out: &mut Vec<&'t str>, 
                     return false;
                 }
             }
-            let _ = end;
             false
         }
     }
 }
 
-/// A pasted head laid over a template's head: the whole head, or from a
-/// literal of at least `MIN_SKIP` characters (a line pasted without its
-/// time and pid), as long as the key literal is covered. Returns the index
-/// of the first piece matched and the slots' texts.
-pub const MIN_SKIP: usize = 12;
-
-pub fn match_head<'t>(t: &Template, head: &'t str) -> Option<(usize, Vec<&'t str>)> {
-    if let Some(v) = match_pieces(&t.head, head) {
-        return Some((0, v));
+/// Where a pasted line may start when it does not start where the
+/// engine's does (no time or pid, a prefix of another program, Markdown
+/// quotes): after a blank or one of these.
+fn starts(head: &str) -> Vec<usize> {
+    let mut v = vec![0];
+    let b = head.as_bytes();
+    for i in 1..b.len() {
+        if matches!(b[i - 1], b' ' | b'`' | b'*' | b'\'' | b'>' | b'|' | b'"' | b'(' | b']' | b':') && b[i] != b' ' {
+            v.push(i);
+        }
+        if v.len() > 48 {
+            break;
+        }
     }
-    let trimmed = head.trim_start();
-    let offset = head.len() - trimmed.len();
-    for (k, p) in t.head.iter().enumerate().take(t.key.saturating_add(1)).skip(1) {
-        let Piece::Lit(s) = p else { continue };
-        let s2 = s.trim_start();
-        if s2.len() < MIN_SKIP || !trimmed.starts_with(s2) {
+    v
+}
+
+/// A pasted head laid over a template's head: the whole head, or from one
+/// of its later pieces (a line pasted without its time and pid, or with
+/// another prefix), as long as the key literal is covered; with `open`, a
+/// line cut short (`$`, `...`) may stop inside the key literal's tail.
+/// Returns the index of the first piece matched and the slots' texts.
+pub fn match_head<'t>(t: &Template, head: &'t str, open: bool, budget: &mut usize) -> Option<(usize, Vec<&'t str>)> {
+    let key = if open { Some(t.key) } else { None };
+    for (k, p) in t.head.iter().enumerate().take(t.first_long.saturating_add(1)) {
+        let ok = match p {
+            Piece::Lit(s) => k == 0 || s.trim().len() >= 6,
+            Piece::Marker(..) => true,
+            Piece::Slot(_) => k == 0,
+        };
+        if !ok {
             continue;
         }
-        // The literal without its leading blanks, then the rest.
-        let mut ps = Vec::with_capacity(t.head.len() - k);
-        ps.push(Piece::Lit(s2.to_string()));
+        let mut ps: Vec<Piece> = Vec::with_capacity(t.head.len() - k);
+        match p {
+            Piece::Lit(s) if k > 0 => ps.push(Piece::Lit(s.trim_start().to_string())),
+            other => ps.push(other.clone()),
+        }
         ps.extend_from_slice(&t.head[k + 1..]);
-        if let Some(v) = match_pieces(&ps, &head[offset..]) {
-            return Some((k, v));
+        let key_rel = key.map(|x| x - k);
+        for st in starts(head) {
+            if *budget == 0 {
+                return None;
+            }
+            if let Some(v) = match_open(&ps, &head[st..], key_rel, budget) {
+                return Some((k, v));
+            }
         }
     }
     None
@@ -566,7 +697,7 @@ mod tests {
         assert_eq!(t.key_text(), "failed (2: No such file or directory) while connecting to upstream");
         let pasted = "2019/02/03 10:11:12 [crit] 1234#1234: *77 connect() to unix:/run/php/php7.4-fpm.sock failed (2: No such file or directory) while connecting to upstream";
         let (head, _) = split_context(pasted);
-        let (_, v) = match_head(&t, head).expect("matches");
+        let (_, v) = match_head(&t, head, false, &mut 100_000).expect("matches");
         assert!(v.contains(&"/run/php/php7.4-fpm.sock"), "{v:?}");
         let (_, ctx) = split_context(line);
         assert_eq!(ctx.len(), 5);
@@ -577,8 +708,8 @@ mod tests {
     fn message_alone_matches() {
         let line = "2026/11/21 04:43:44 [error] 4453#4453: *1 upstream prematurely closed connection while reading response header from upstream";
         let t = Template::new(line, &[], false, &[]);
-        assert!(match_head(&t, "upstream prematurely closed connection while reading response header from upstream").is_some());
-        assert!(match_head(&t, "upstream prematurely closed connection while reading upstream").is_none());
+        assert!(match_head(&t, "upstream prematurely closed connection while reading response header from upstream", false, &mut 100_000).is_some());
+        assert!(match_head(&t, "upstream prematurely closed connection while reading upstream", false, &mut 100_000).is_none());
     }
 
     #[test]
@@ -587,7 +718,7 @@ mod tests {
         let ms = [m("198.51.100.7"), m("/users")];
         let idx: Vec<(usize, &Marker)> = ms.iter().enumerate().collect();
         let t = Template::new(line, &idx, true, &[]);
-        assert!(match_head(&t, "10.0.0.1 - - [01/Jan/2020:00:00:01 +0100] \"POST /api/x?y=1 HTTP/2.0\" 502 552 \"https://a/\" \"Mozilla/5.0 (X11)\"").is_some(), "{}", t.render());
-        assert!(match_head(&t, "10.0.0.1 - - [01/Jan/2020:00:00:01 +0100] \"POST /api/x HTTP/1.1\" 504 552 \"-\" \"x\"").is_none());
+        assert!(match_head(&t, "10.0.0.1 - - [01/Jan/2020:00:00:01 +0100] \"POST /api/x?y=1 HTTP/2.0\" 502 552 \"https://a/\" \"Mozilla/5.0 (X11)\"", false, &mut 100_000).is_some(), "{}", t.render());
+        assert!(match_head(&t, "10.0.0.1 - - [01/Jan/2020:00:00:01 +0100] \"POST /api/x HTTP/1.1\" 504 552 \"-\" \"x\"", false, &mut 100_000).is_none());
     }
 }
