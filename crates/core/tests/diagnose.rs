@@ -94,6 +94,41 @@ fn round_trip_every_ready_line() {
     assert!(failures.is_empty(), "{} of {checked} lines not diagnosed back:\n{}", failures.len(), failures.join("\n"));
 }
 
+/// Every distinct line every catalog candidate writes (each fault × knob
+/// variant × flavor × topology: a fault added to the catalog is in here
+/// with no edit) is diagnosed back to a scenario that writes it.
+#[test]
+fn round_trip_every_catalog_line() {
+    let cat = catalog::get();
+    let mut failures = Vec::new();
+    let mut status_only = 0;
+    for e in &cat.entries {
+        match diagnose(&e.example) {
+            Ok(d) => {
+                if d.evidence != Evidence::Cause {
+                    status_only += 1;
+                }
+                if let Err(err) = check_reproduces(&e.example, e.source, &d) {
+                    failures.push(format!("{} line {:?}: {err}", e.source.as_str(), e.example));
+                }
+            }
+            Err(err) => failures.push(format!("{} line {:?}: {err}", e.source.as_str(), e.example)),
+        }
+    }
+    let faults: std::collections::BTreeSet<&str> = cat.candidates.iter().filter_map(|c| c.fault.as_deref()).collect();
+    println!(
+        "catalog round trip: {} candidate runs ({} faults), {} distinct lines (templates); {} failed; {status_only} status-only or ambiguous",
+        cat.candidates.len(),
+        faults.len(),
+        cat.entries.len(),
+        failures.len()
+    );
+    for id in gateway_core::sim::FaultKind::catalog().iter().map(|k| k.id()) {
+        assert!(faults.contains(id), "the catalog fault {id} has no candidate run");
+    }
+    assert!(failures.is_empty(), "{} of {} lines not diagnosed back:\n{}", failures.len(), cat.entries.len(), failures.join("\n"));
+}
+
 #[test]
 fn public_corpus() {
     let text = include_str!("data/diagnose-corpus.jsonl");

@@ -294,7 +294,10 @@ fn lines(sim: &Simulation, by_shape: bool) -> Vec<(Source, String)> {
             push(Source::Response, r.status_line(), &mut out);
         }
         for h in &r.headers {
-            push(Source::Response, format!("{}: {}", h.name, h.value), &mut out);
+            // A giant header (a fault's oversized cookie) is no line anyone pastes.
+            if h.value.len() <= 300 {
+                push(Source::Response, format!("{}: {}", h.name, h.value), &mut out);
+            }
         }
         for t in page_text(&r.body) {
             push(Source::Page, t, &mut out);

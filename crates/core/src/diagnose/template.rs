@@ -33,8 +33,10 @@ pub enum Class {
     Name3,
     /// A double-quoted string, quotes included.
     Quoted,
-    /// No white space, quotes or commas, and no `/` (host names, `host:port`).
+    /// No white space, quotes or commas, and no `/` (host names).
     Token,
+    /// `host:port`: a token ending in `:` and digits.
+    Addr,
     /// Starts with `/`; no white space or quotes (paths, socket files).
     Path,
     /// Upper-case letters (an HTTP method).
@@ -46,7 +48,7 @@ pub enum Class {
 impl Class {
     fn allows(self, c: char) -> bool {
         match self {
-            Class::Token => !(c.is_whitespace() || c == '"' || c == ',' || c == '/'),
+            Class::Token | Class::Addr => !(c.is_whitespace() || c == '"' || c == ',' || c == '/'),
             Class::Path => !(c.is_whitespace() || c == '"'),
             Class::Upper => c.is_ascii_uppercase(),
             Class::Text => c != '"' && c != '\n',
@@ -64,10 +66,17 @@ impl Class {
             Class::Text
         } else if value.contains('/') {
             Class::Path
+        } else if is_addr(value) {
+            Class::Addr
         } else {
             Class::Token
         }
     }
+}
+
+/// `host:port` (not `unix:`).
+fn is_addr(v: &str) -> bool {
+    v.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && h != "unix" && !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// One part of a template.
@@ -614,6 +623,9 @@ fn walk<'t>(pieces: &[Piece], text: &'t str, at: usize, out: &mut Vec<&'t str>, 
                     break;
                 }
                 let end = i + c.len_utf8();
+                if class == Class::Addr && !is_addr(&rest[..end]) {
+                    continue;
+                }
                 out.push(&rest[..end]);
                 if walk(&pieces[1..], text, at + end, out, budget, next) {
                     return true;
