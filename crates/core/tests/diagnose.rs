@@ -280,3 +280,163 @@ fn unrelated_and_bad_input() {
     let many = "2026/11/21 04:43:44 [error] 1#1: *1 upstream prematurely closed connection while reading response header from upstream\n".repeat(100_000);
     assert!(matches!(diagnose(&many), Err(DiagnoseError::Unusable(m)) if m.contains("lines") || m.contains("bytes")));
 }
+
+// ---- Fuzzing: no panic, no hang, a message for every refusal ----------------
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+
+fn fuzz_cases() -> u32 {
+    std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000)
+}
+
+/// Real lines to mutate: the corpus and every catalog template's example.
+fn seeds() -> Vec<String> {
+    let mut v: Vec<String> = include_str!("data/diagnose-corpus.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|e| e["text"].as_str().map(str::to_string))
+        .collect();
+    v.extend(catalog::get().entries.iter().map(|e| e.example.clone()));
+    v
+}
+
+/// Pasted text as a stranger might send it: real lines mutated (cut,
+/// spliced, repeated, sprinkled with escapes and control bytes), word
+/// salad from the templates' own words, or any string at all.
+fn arb_paste(seeds: Vec<String>) -> impl Strategy<Value = String> {
+    let n = seeds.len();
+    let noise = prop_oneof![
+        Just("\u{1b}[31m".to_string()),
+        Just("\u{1b}]0;x\u{7}".to_string()),
+        Just("\0".to_string()),
+        Just("\r".to_string()),
+        Just("\u{202e}".to_string()),
+        Just("\"".to_string()),
+        Just(", client: ".to_string()),
+        Just(" while ".to_string()),
+        Just("$".to_string()),
+        Just("...".to_string()),
+        Just("/".repeat(64)),
+        "[ -~]{0,12}".prop_map(|s| s),
+        any::<char>().prop_map(|c| c.to_string()),
+    ];
+    let mutated = (0..n, prop::collection::vec((any::<prop::sample::Index>(), 0u8..5, noise), 0..6), 1usize..4).prop_map({
+        let seeds = seeds.clone();
+        move |(i, edits, times)| {
+            let mut s = seeds[i].repeat(times);
+            for (at, how, piece) in edits {
+                let mut cut = at.index(s.len() + 1);
+                while !s.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                match how {
+                    0 => s.insert_str(cut, &piece),
+                    1 => s.truncate(cut),
+                    2 => {
+                        let end = (cut + piece.len()).min(s.len());
+                        let mut end2 = end;
+                        while !s.is_char_boundary(end2) {
+                            end2 -= 1;
+                        }
+                        s.replace_range(cut..end2.max(cut), &piece);
+                    }
+                    3 => s = s.chars().map(|c| if c.is_ascii_digit() { '9' } else { c }).collect(),
+                    _ => s.push('\n'),
+                }
+            }
+            s
+        }
+    });
+    let words: Vec<String> = seeds.iter().flat_map(|l| l.split(' ').map(str::to_string).collect::<Vec<_>>()).collect();
+    let salad = prop::collection::vec(any::<prop::sample::Index>(), 1..120).prop_map(move |ix| ix.iter().map(|i| i.get(&words).as_str()).collect::<Vec<_>>().join(" "));
+    let repeated = (0..n, 1usize..300).prop_map({
+        let seeds = seeds.clone();
+        move |(i, k)| seeds[i].chars().take(40).collect::<String>().repeat(k)
+    });
+    prop_oneof![4 => mutated, 2 => salad, 1 => repeated, 1 => any::<String>(), 1 => prop::collection::vec(any::<u8>(), 0..2000).prop_map(|b| String::from_utf8_lossy(&b).into_owned())]
+}
+
+#[test]
+fn fuzz_diagnose() {
+    use std::time::{Duration, Instant};
+    // The catalog is built once, outside the timings.
+    let t0 = Instant::now();
+    let cat = catalog::get();
+    let build = t0.elapsed();
+    let cases = fuzz_cases();
+    let mut r = TestRunner::new(Config { cases, failure_persistence: None, max_shrink_iters: 200, ..Config::default() });
+    let stats = std::cell::RefCell::new((0u64, Duration::ZERO, Duration::ZERO, [0u64; 4], 0usize));
+    r.run(&arb_paste(seeds()), |text| {
+        let t = Instant::now();
+        let got = diagnose(&text);
+        let took = t.elapsed();
+        let mut s = stats.borrow_mut();
+        s.0 += 1;
+        s.1 += took;
+        if took > s.2 {
+            s.2 = took;
+            s.4 = text.len();
+        }
+        match &got {
+            Ok(d) => {
+                s.3[if d.evidence == Evidence::Cause { 0 } else { 1 }] += 1;
+                prop_assert!(d.scenario.validate().is_ok(), "an invalid scenario");
+                prop_assert!(!d.placed.is_empty());
+            }
+            Err(DiagnoseError::NotRecognised { message, .. }) => {
+                s.3[2] += 1;
+                prop_assert!(!message.is_empty());
+            }
+            Err(DiagnoseError::Unusable(m)) => {
+                s.3[3] += 1;
+                prop_assert!(!m.is_empty());
+            }
+        }
+        // A bound on work per call, generous for a debug build on a shared machine.
+        prop_assert!(took < Duration::from_secs(5), "{took:?} for {} bytes", text.len());
+        Ok(())
+    })
+    .unwrap();
+    let s = stats.borrow();
+    println!(
+        "fuzz_diagnose: catalog built in {:.1} ms ({} runs, {} templates); {} calls, mean {:.2} ms, max {:.2} ms (a {}-byte paste); cause {}, status-only/ambiguous {}, not recognised {}, unusable {}",
+        build.as_secs_f64() * 1e3,
+        cat.runs,
+        cat.entries.len(),
+        s.0,
+        s.1.as_secs_f64() * 1e3 / s.0.max(1) as f64,
+        s.2.as_secs_f64() * 1e3,
+        s.4,
+        s.3[0],
+        s.3[1],
+        s.3[2],
+        s.3[3]
+    );
+}
+
+/// The worst inputs the size caps admit, timed once each.
+#[test]
+fn bounded_work_on_the_largest_inputs() {
+    use std::time::Instant;
+    catalog::get();
+    let key = "upstream prematurely closed connection while reading response header from upstream";
+    let cases: Vec<(&str, String)> = vec![
+        ("200 lines of one error", format!("2026/11/21 04:43:44 [error] 1#1: *1 {key}, client: 1.2.3.4, server: x, request: \"GET / HTTP/1.1\", upstream: \"http://1.2.3.4:80/\", host: \"x\"\n").repeat(200)),
+        ("200 lines of every key literal", catalog::get().entries.iter().map(|e| e.template.key_text().to_string()).collect::<Vec<_>>().join(" ").chars().take(4000).collect::<String>().repeat(1) + "\n"),
+        ("one 4 KiB line of slashes after a socket prefix", format!("connect() to unix:{} failed (13: Permission denied)", "/a".repeat(2000))),
+        ("256 KiB of one character", "a".repeat(256 * 1024 - 1)),
+        ("200 lines of salad", (0..200).map(|i| format!("{key} {i} \"GET /x HTTP/1.1\" 502 157 \"-\" unix:/a:/b {key}")).collect::<Vec<_>>().join("\n")),
+    ];
+    for (name, text) in cases {
+        let t = Instant::now();
+        let got = diagnose(&text);
+        let took = t.elapsed();
+        let outcome = match got {
+            Ok(d) => format!("recognised {} ({} placed)", d.candidate, d.placed.len()),
+            Err(e) => e.to_string(),
+        };
+        println!("bounded: {name}: {} bytes in {:.1} ms: {outcome}", text.len(), took.as_secs_f64() * 1e3);
+        assert!(took.as_secs() < 20, "{name}: {took:?}");
+    }
+}
