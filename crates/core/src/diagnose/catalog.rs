@@ -399,6 +399,9 @@ pub fn generic_words() -> [&'static str; 2] {
     [crate::sim::proxy::haproxy::FRONTEND, crate::sim::proxy::haproxy::BACKEND]
 }
 
+/// Most lines of one run made into templates (a long run repeats itself).
+const MAX_LINES_READ: usize = 4_000;
+
 /// Templates of a run's lines, with the run's markers (indices into `table`).
 pub fn templates(lines: &[(Source, String)], markers: &[(usize, &Marker)]) -> Vec<(Source, Template, String)> {
     let words = generic_words();
@@ -439,7 +442,28 @@ fn build() -> Catalog {
         let refs: Vec<(usize, &Marker)> = idx.iter().map(|(k, m)| (*k, m)).collect();
         let c = cat.candidates.len();
         let mut entries = Vec::new();
-        for (src, t, example) in templates(&lines_of(&sim), &refs) {
+        let mut lines = all_lines_of(&sim);
+        lines.truncate(MAX_LINES_READ);
+        // One line per shape before the (dearer) templates: numbers aside,
+        // but a marker's own digits kept (two servers' lines differ by them).
+        let mut shapes = std::collections::HashSet::new();
+        lines.retain(|(src, l)| {
+            let mut k = l.clone();
+            for (i, m) in &idx {
+                if !m.numeric {
+                    k = k.replace(&m.probe, &format!("\u{0}{i}\u{0}"));
+                }
+            }
+            let k: String = k.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect();
+            shapes.insert((*src, k))
+        });
+        let mut mine = std::collections::HashSet::new();
+        for (src, t, example) in templates(&lines, &refs) {
+            // Distinct templates per run, at most MAX_LINES_PER_RUN.
+            if !mine.contains(&(src, t.clone())) && mine.len() >= MAX_LINES_PER_RUN {
+                continue;
+            }
+            mine.insert((src, t.clone()));
             let n = cat.entries.len();
             let e = *entry_ix.entry((src, t.clone())).or_insert(n);
             if e == n {

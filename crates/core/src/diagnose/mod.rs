@@ -179,7 +179,8 @@ fn lay(entry: usize, t: &Template, text: &str, budget: &mut usize) -> Option<Hit
         Some(Piece::Lit(s)) => s.trim(),
         _ => key,
     };
-    if !text.contains(key) && !(t.short.is_some() && text.contains(first)) {
+    let short_key = t.short.as_deref().map(Template::key_text).filter(|k| !k.is_empty());
+    if !text.contains(key) && !text.contains(first) && !short_key.is_some_and(|k| text.contains(k)) {
         // Cut short: the key's first MIN_CUT characters must be there, at the end.
         let cut = key.char_indices().nth(template::MIN_CUT).map(|(i, _)| i).unwrap_or(key.len());
         if !open || !text.contains(&key[..cut]) {
@@ -242,6 +243,8 @@ fn marker_name(cat: &Catalog, idx: usize, cand: &catalog::Candidate) -> String {
         "upstream name".into()
     } else if p == sc.clients.path || sc.requests.iter().any(|r| r.path == p) {
         "path".into()
+    } else if sc.apps.iter().any(|a| a.name == p) {
+        "app name".into()
     } else if p == sc.clients.user_agent {
         "user agent".into()
     } else if sc.upstream.servers.iter().any(|s| s.address == p) || sc.apps.iter().any(|a| a.listen == p) {
@@ -343,8 +346,16 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
     // Which line goes where, and the values to carry.
     let mut placed_hits: Vec<(usize, Hit)> = Vec::new();
     let mut unplaced = Vec::new();
+    let mut used: Vec<usize> = Vec::new();
     for (i, (l, hs)) in lines.iter().zip(&hits).enumerate() {
-        match hs.iter().filter(|h| cand.entries.binary_search(&h.entry).is_ok()).max_by_key(|h| h.score) {
+        // The best fit, a template no earlier line took first (two servers'
+        // lines go to the two servers' templates).
+        let fits = || hs.iter().filter(|h| cand.entries.binary_search(&h.entry).is_ok());
+        let best = fits().filter(|h| !used.contains(&h.entry)).max_by_key(|h| h.score).or_else(|| fits().max_by_key(|h| h.score));
+        if let Some(h) = best {
+            used.push(h.entry);
+        }
+        match best {
             Some(h) => placed_hits.push((i, h.clone())),
             None => {
                 let reason = if l.informational {
@@ -420,7 +431,8 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
                         }
                     }
                 }
-                let bad: Vec<usize> = h.values.iter().filter(|(m, _)| values.contains_key(m)).filter(|(m, want)| got.iter().any(|(g, have)| g == m && have != want)).map(|(m, _)| *m).collect();
+                // Only the values this line carries (not one that lost to an earlier line's).
+                let bad: Vec<usize> = h.values.iter().filter(|(m, v)| values.get(m) == Some(v)).filter(|(m, want)| got.iter().any(|(g, have)| g == m && have != want)).map(|(m, _)| *m).collect();
                 if bad.is_empty() {
                     found = Some(l.clone());
                     break;
@@ -445,7 +457,7 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
                     reproduced[j] = None;
                     // The values themselves changed the run (a pasted port
                     // equal to the app's turns a wrong port right): carry none of them.
-                    wrong.extend(h.values.iter().map(|(m, _)| *m).filter(|m| values.contains_key(m)));
+                    wrong.extend(h.values.iter().filter(|(m, v)| values.get(m) == Some(v)).map(|(m, _)| *m));
                 }
             }
         }
@@ -497,7 +509,11 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
                 carried.push(item);
             }
         }
-        let mut differences: Vec<String> = h.misfits.iter().map(|(k, v)| format!("{k}: the paste has {v}, the run writes its own")).collect();
+        let mut differences: Vec<String> = h
+            .misfits
+            .iter()
+            .map(|(k, v)| format!("{k}: the paste has {}, the run writes its own", if v.is_empty() { "nothing" } else { v }))
+            .collect();
         for (m, v, why) in &dropped {
             if h.values.iter().any(|(hm, hv)| hm == m && hv == v) {
                 differences.push(format!("{} {v:?} not carried over ({why})", marker_name(cat, *m, cand)));
