@@ -124,8 +124,7 @@ fn strip_markup(t: &str) -> String {
 pub fn read(text: &str) -> Result<Vec<Line>, Unusable> {
     if text.len() > MAX_BYTES {
         return Err(Unusable(format!(
-            "the paste is {} bytes; diagnose reads at most {} KiB: paste the few lines around the error, not the whole log",
-            text.len(),
+            "the paste is larger than {} KiB (diagnose reads at most that much): paste the few lines around the error, not the whole log",
             MAX_BYTES / 1024
         )));
     }
