@@ -396,7 +396,13 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
     // Fill, run, check; values the run does not write back are dropped.
     let mut reproduced: Vec<Option<String>> = vec![None; placed_hits.len()];
     let mut scenario = None;
-    for _round in 0..4 {
+    for round in 0..5 {
+        if round == 4 {
+            // Still not written back: the candidate as it is, carrying nothing.
+            for (m, v) in std::mem::take(&mut values) {
+                dropped.push((m, v, "the run does not write it back".into()));
+            }
+        }
         let sc = match fill::fill(&cand.probe, &cat.markers, &values) {
             Ok(sc) => sc,
             Err(e) => {
@@ -408,9 +414,6 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
             }
         };
         let Some(sim) = catalog::run(&sc) else { break };
-        if std::env::var("DIAGNOSE_DEBUG").is_ok() {
-            eprintln!("round: {} values {values:?}", cand.label);
-        }
         let lines_run = catalog::all_lines_of(&sim);
         let mut wrong: Vec<usize> = Vec::new();
         for (j, (_, h)) in placed_hits.iter().enumerate() {
@@ -448,12 +451,6 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
                     wrong.extend(bad);
                 }
                 (None, None) => {
-                    if std::env::var("DIAGNOSE_DEBUG").is_ok() {
-                        eprintln!("no line for entry {}: {}", h.entry, e.template.render());
-                        for (src, l) in &lines_run {
-                            eprintln!("  {src:?} {l}");
-                        }
-                    }
                     reproduced[j] = None;
                     // The values themselves changed the run (a pasted port
                     // equal to the app's turns a wrong port right): carry none of them.
