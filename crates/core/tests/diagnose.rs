@@ -51,8 +51,10 @@ fn lines_of(sc: &Scenario) -> Vec<(Source, String)> {
 /// (same but for numbers) in the same log.
 fn check_reproduces(pasted: &str, src: Source, d: &Diagnosis) -> Result<(), String> {
     let again = Scenario::from_json(&d.scenario.to_json()).map_err(|e| format!("the diagnosed scenario does not parse: {e}"))?;
-    let lines = lines_of(&again);
-    if lines.iter().any(|(s, l)| *s == src && same_but_numbers(l, pasted)) {
+    let lines = catalog::all_lines_of(&catalog::run(&again).expect("the diagnosed scenario runs"));
+    // Slots equal: the carried values are in the line the run writes again.
+    let carried: Vec<&String> = d.placed.iter().flat_map(|p| p.carried.iter().map(|(_, v)| v)).collect();
+    if lines.iter().any(|(s, l)| *s == src && same_but_numbers(l, pasted) && carried.iter().all(|v| l.contains(v.as_str()))) {
         Ok(())
     } else {
         let near: Vec<&String> = lines.iter().filter(|(s, _)| *s == src).map(|(_, l)| l).take(3).collect();

@@ -324,8 +324,10 @@ pub fn page_text(body: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|l| !l.is_empty() && l.len() <= 300).map(str::to_string).collect()
 }
 
-/// The candidate scenarios, in order: no fault first, then the catalog's.
-fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
+/// The candidate scenarios, in order: no fault first, then the catalog's,
+/// then the ready scenarios and experiments: (label, fault id, scenario).
+/// (`build` adds the twins whose client gives up.)
+pub fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
     let mut out = Vec::new();
     let mut kinds: Vec<(Option<FaultKind>, String)> = vec![(None, String::new())];
     for k in FaultKind::catalog() {
