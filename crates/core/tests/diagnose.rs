@@ -417,6 +417,30 @@ fn fuzz_diagnose() {
     );
 }
 
+/// What the catalog's first build costs, candidate by candidate (run with
+/// `--ignored --nocapture`; the figures are in docs/DIAGNOSE.md).
+#[test]
+#[ignore]
+fn catalog_cost() {
+    use std::time::Instant;
+    let mut rows = Vec::new();
+    let t0 = Instant::now();
+    for (label, _, mut sc) in catalog::scenarios() {
+        catalog::apply_probes(&mut sc);
+        let t = Instant::now();
+        let lines = catalog::run(&sc).map(|s| catalog::all_lines_of(&s).len()).unwrap_or(0);
+        rows.push((t.elapsed(), label, lines));
+    }
+    let total = t0.elapsed();
+    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    for (t, label, lines) in rows.iter().take(12) {
+        println!("catalog_cost: {:>8.2} ms  {label} ({lines} lines)", t.as_secs_f64() * 1e3);
+    }
+    let t = Instant::now();
+    catalog::get();
+    println!("catalog_cost: {} candidate runs in {:.1} ms; the whole build (with templates and the 499 twins) {:.1} ms", rows.len(), total.as_secs_f64() * 1e3, t.elapsed().as_secs_f64() * 1e3);
+}
+
 /// The worst inputs the size caps admit, timed once each.
 #[test]
 fn bounded_work_on_the_largest_inputs() {

@@ -116,7 +116,7 @@ pub fn get() -> &'static Catalog {
 /// Most requests a candidate sends (a traffic pattern or an experiment is cut to this).
 const MAX_CANDIDATE_REQUESTS: usize = 120;
 /// Most requests of a retry-lab experiment run as a candidate.
-const MAX_EXPERIMENT_REQUESTS: u32 = 300;
+const MAX_EXPERIMENT_REQUESTS: u32 = 100;
 /// Most distinct lines kept from one run.
 const MAX_LINES_PER_RUN: usize = 400;
 /// A run lasting this long gets a variant whose client gives up sooner.
@@ -449,11 +449,12 @@ fn build() -> Catalog {
         // One line per shape before the (dearer) templates: numbers aside,
         // but a marker's own digits kept (two servers' lines differ by them).
         let mut shapes = std::collections::HashSet::new();
+        let holders: Vec<(&str, String)> = idx.iter().filter(|(_, m)| !m.numeric).map(|(i, m)| (m.probe.as_str(), format!("\u{0}{i}\u{0}"))).collect();
         lines.retain(|(src, l)| {
             let mut k = l.clone();
-            for (i, m) in &idx {
-                if !m.numeric {
-                    k = k.replace(&m.probe, &format!("\u{0}{i}\u{0}"));
+            for (probe, holder) in &holders {
+                if k.contains(probe) {
+                    k = k.replace(probe, holder);
                 }
             }
             let k: String = k.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect();
