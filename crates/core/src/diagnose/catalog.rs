@@ -351,15 +351,12 @@ pub fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
                 let id = kind.as_ref().map(|k| k.id().to_string());
                 if let Some(k) = kind {
                     let fault = Fault::from(k.clone());
-                    if let Some(p) = fault.pattern(flavor) {
-                        match p.traffic {
-                            Traffic::Burst { count, gap_ms } => {
-                                sc.clients.requests = 0;
-                                sc.requests = (0..count.min(MAX_CANDIDATE_REQUESTS as u64)).map(|i| RequestSpec { at_ms: i * gap_ms, ..RequestSpec::default() }).collect();
-                            }
-                            // A race timed to the microsecond: the ready scenario stands for it.
-                            Traffic::IdleRace { .. } => {}
-                        }
+                    // A burst becomes the run's requests. Other traffic (a race
+                    // timed to the microsecond, or a kind added later) runs the
+                    // plain requests; a ready scenario stands for the race.
+                    if let Some(Traffic::Burst { count, gap_ms }) = fault.pattern(flavor).map(|p| p.traffic) {
+                        sc.clients.requests = 0;
+                        sc.requests = (0..count.min(MAX_CANDIDATE_REQUESTS as u64)).map(|i| RequestSpec { at_ms: i * gap_ms, ..RequestSpec::default() }).collect();
                     }
                     sc.faults.push(fault);
                 }
