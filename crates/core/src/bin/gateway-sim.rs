@@ -15,6 +15,13 @@
 //! SHA-256 of the transcript (what `--sample INDEX` prints); the page's
 //! `?bench=corpus&n=N` runs the same scenarios in the browser and
 //! e2e/determinism.test.mjs compares both.
+//!
+//! `gateway-sim diagnose [FILE|-]` reads pasted log lines (nginx error.log
+//! or access.log, HAProxy's httplog, the app's log, `curl -v`, an error
+//! page) and prints the scenario whose run writes them (docs/DIAGNOSE.md):
+//! exit 0 recognised (the scenario on stdout, what was placed on stderr),
+//! 3 not recognised (one line and the nearest candidates on stderr), 2
+//! unusable input.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -25,7 +32,7 @@ use gateway_core::sim::sample::random_scenario;
 use gateway_core::sim::{Scenario, Simulation};
 use sha2::{Digest, Sha256};
 
-const USAGE: &str = "usage: gateway-sim [--summary|--metrics] [--preset ID] [--jitter none|full|equal|decorrelated] SCENARIO.json|-|--sample SEED\n       gateway-sim --corpus N";
+const USAGE: &str = "usage: gateway-sim [--summary|--metrics] [--preset ID] [--jitter none|full|equal|decorrelated] SCENARIO.json|-|--sample SEED\n       gateway-sim --corpus N\n       gateway-sim diagnose [FILE|-]";
 
 /// Most scenarios `--corpus` runs.
 const MAX_CORPUS: u64 = 1_000_000;
@@ -70,7 +77,90 @@ fn read(path: &str) -> Result<String, ExitCode> {
     }
 }
 
+/// `gateway-sim diagnose [FILE|-]`.
+fn diagnose(path: Option<String>) -> ExitCode {
+    use gateway_core::diagnose::{diagnose, DiagnoseError};
+    let path = path.unwrap_or_else(|| "-".into());
+    // Bytes, not UTF-8: binary input gets diagnose's own message.
+    let bytes = if path == "-" {
+        let mut b = Vec::new();
+        std::io::stdin().take(gateway_core::diagnose::input::MAX_BYTES as u64 + 1).read_to_end(&mut b).map(|_| b)
+    } else {
+        std::fs::File::open(&path).and_then(|f| {
+            let mut b = Vec::new();
+            f.take(gateway_core::diagnose::input::MAX_BYTES as u64 + 1).read_to_end(&mut b).map(|_| b)
+        })
+    };
+    let bytes = match bytes {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("gateway-sim: cannot read {path}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    // Status-only or ambiguous lines name no cause: "not recognised" here.
+    let result = diagnose(&text).and_then(|d| match d.refusal() {
+        None => Ok(d),
+        Some(e) => Err(e),
+    });
+    match result {
+        Ok(d) => {
+            println!("{}", d.scenario.to_json());
+            eprintln!("recognised: {} ({})", d.scenario.title.trim_start_matches("Diagnosed: "), d.candidate);
+            if let Some(c) = &d.cause {
+                eprintln!("cause: {c}");
+            }
+            if let Some(f) = &d.fix {
+                eprintln!("fix: {f}");
+            }
+            for p in &d.placed {
+                eprintln!("line {} placed ({}):", p.line, p.source.as_str());
+                eprintln!("  pasted     {}", p.pasted);
+                eprintln!("  reproduced {}", p.reproduced);
+                for (what, v) in &p.carried {
+                    eprintln!("  carried    {what} = {v}");
+                }
+                for d in &p.differences {
+                    eprintln!("  differs    {d}");
+                }
+            }
+            for u in &d.unplaced {
+                eprintln!("line {} not placed: {} ({})", u.line, u.text, u.reason);
+            }
+            if !d.alternatives.is_empty() {
+                eprintln!("the same lines also come from: {}", d.alternatives.join("; "));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(DiagnoseError::Unusable(m)) => {
+            eprintln!("gateway-sim: {m}");
+            ExitCode::from(2)
+        }
+        Err(DiagnoseError::NotRecognised { message, nearest }) => {
+            eprintln!("gateway-sim: {message}");
+            for n in nearest {
+                if n.line.is_empty() {
+                    eprintln!("  nearest: {}", n.candidate);
+                } else {
+                    eprintln!("  nearest: {}: {}", n.candidate, n.line);
+                }
+            }
+            ExitCode::from(3)
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("diagnose") {
+        let mut rest = std::env::args().skip(2);
+        let path = rest.next();
+        if rest.next().is_some() {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+        return diagnose(path);
+    }
     let mut summary = false;
     let mut metrics = false;
     let mut preset = None;
