@@ -28,6 +28,7 @@ pub const READY: &[(&str, &str)] = &[
     ("overload", include_str!("../../../scenarios/overload.json")),
     ("overload_shedding", include_str!("../../../scenarios/overload_shedding.json")),
     ("oversized_header", include_str!("../../../scenarios/oversized_header.json")),
+    ("plain_http_to_tls", include_str!("../../../scenarios/plain_http_to_tls.json")),
     ("rate_limited", include_str!("../../../scenarios/rate_limited.json")),
     ("rolling_deploy", include_str!("../../../scenarios/rolling_deploy.json")),
     ("slow_app", include_str!("../../../scenarios/slow_app.json")),

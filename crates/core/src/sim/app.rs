@@ -227,6 +227,20 @@ pub fn tls_handshake(w: &World, conn: ConnId) -> TlsResult {
     }
 }
 
+/// Whether app `a` speaks TLS on its port while the proxy speaks plain
+/// HTTP to it (`proxy_pass http://`, a server line without `ssl`): the
+/// request's bytes reach a TLS listener (the `plain_http_to_tls` fault).
+pub fn plain_on_tls_port(w: &World, a: usize) -> bool {
+    w.scenario.apps[a].tls
+        && !super::net::ProxyPass::parse(&w.scenario.proxy.proxy_pass).is_ok_and(|p| p.scheme == super::net::Scheme::Https)
+}
+
+/// Whether `peer` (an attempt's address) is an app that speaks TLS to a
+/// proxy that does not (see [`plain_on_tls_port`]).
+pub fn plain_to_tls_peer(w: &World, peer: &str) -> bool {
+    Address::parse(peer).ok().and_then(|addr| listener(w, &addr)).is_some_and(|a| plain_on_tls_port(w, a))
+}
+
 /// The proxied request reaches the app.
 pub fn on_request(w: &mut World, conn: ConnId) {
     let Some(a) = w.conns[conn].app else { return };
@@ -237,6 +251,18 @@ pub fn on_request(w: &mut World, conn: ConnId) {
         }
         let hop = w.hop();
         w.schedule(hop, Event::ProxyUpstreamClosed { conn, reset: true });
+        return;
+    }
+    if plain_on_tls_port(w, a) {
+        // The app's TLS layer reads "GET ..." where a ClientHello belongs and
+        // hangs up at once (Node's https server and `openssl s_server` close
+        // with FIN; no request reaches the handler, nothing is logged).
+        if let Some(id) = w.conns[conn].req {
+            w.note(id, Actor::App, "its TLS listener reads plain HTTP instead of a ClientHello and closes the connection");
+        }
+        close_at_app(w, a, conn);
+        let hop = w.hop();
+        w.schedule(hop, Event::ProxyUpstreamClosed { conn, reset: false });
         return;
     }
     w.conns[conn].idle_token += 1; // cancels the app's idle timer

@@ -235,6 +235,8 @@ pub enum FaultKind {
         #[serde(default)]
         nodelay: bool,
     },
+    /// 22. The app speaks TLS on its port; the proxy speaks plain HTTP to it.
+    PlainHttpToTls,
 }
 
 fn d_wrong_port() -> u16 { 3001 }
@@ -395,6 +397,7 @@ impl FaultKind {
             FaultKind::TlsHandshakeFailure,
             FaultKind::DbPoolExhausted { mode: d_pool_mode(), pool_timeout_ms: d_pool_timeout() },
             FaultKind::RateLimited { rate_per_s: d_rate(), burst: 0, nodelay: false },
+            FaultKind::PlainHttpToTls,
         ]
     }
 
@@ -422,6 +425,7 @@ impl FaultKind {
             FaultKind::TlsHandshakeFailure => "tls_handshake_failure",
             FaultKind::DbPoolExhausted { .. } => "db_pool_exhausted",
             FaultKind::RateLimited { .. } => "rate_limited",
+            FaultKind::PlainHttpToTls => "plain_http_to_tls",
         }
     }
 
@@ -452,6 +456,7 @@ impl FaultKind {
             FaultKind::TlsHandshakeFailure => "Upstream TLS handshake fails",
             FaultKind::DbPoolExhausted { .. } => "Database pool exhausted",
             FaultKind::RateLimited { .. } => "Rate limited by limit_req",
+            FaultKind::PlainHttpToTls => "Plain HTTP to a TLS port",
         }
     }
 
@@ -481,6 +486,7 @@ impl FaultKind {
             FaultKind::TlsCertInvalid { .. } => "HAProxy verifies the server's certificate (ssl verify required) and it is expired, self-signed or for another name.",
             FaultKind::TlsHandshakeFailure => "The server line says ssl but the app speaks plain HTTP on that port.",
             FaultKind::RateLimited { .. } => "An http-request deny rule on a stick table caps each client's request rate; requests above it are denied.",
+            FaultKind::PlainHttpToTls => "The app serves HTTPS on its port (it terminates TLS itself), but the server line has no ssl: HAProxy writes a plain HTTP request into a TLS listener.",
             _ => self.cause(),
         }
     }
@@ -509,6 +515,7 @@ impl FaultKind {
             FaultKind::TlsHandshakeFailure => "proxy_pass says https but the app speaks plain HTTP on that port.",
             FaultKind::DbPoolExhausted { .. } => "All database connections are in use; requests wait for one (or fail fast with 500).",
             FaultKind::RateLimited { .. } => "A limit_req zone caps each client's request rate; bursts above it are rejected.",
+            FaultKind::PlainHttpToTls => "The app serves HTTPS on its port (it terminates TLS itself), but proxy_pass says http://: nginx writes a plain HTTP request into a TLS listener.",
         }
     }
 
@@ -662,6 +669,8 @@ impl Fault {
             FaultKind::DbPoolExhausted { .. } => f("Raise the pool size", "Requests get a database connection at once."),
             FaultKind::RateLimited { .. } if haproxy => f("Fit the limit to real traffic", "http-request deny if { sc_http_req_rate(0) gt 120 }: legitimate bursts pass; floods above 100 r/s are still denied."),
             FaultKind::RateLimited { .. } => f("Fit the limit to real traffic", "limit_req rate=100r/s burst=20 nodelay: legitimate bursts pass; floods above 100 r/s are still rejected."),
+            FaultKind::PlainHttpToTls if haproxy => f("Add ssl to the server line", "server app 127.0.0.1:3000 ssl verify none: HAProxy speaks TLS, as the app does (verify required with a ca-file also checks its certificate)."),
+            FaultKind::PlainHttpToTls => f("Use https://", "proxy_pass https://app: nginx speaks TLS, as the app does (proxy_ssl_verify on with a trusted CA also checks its certificate)."),
         }
     }
 
@@ -764,6 +773,10 @@ impl Fault {
             }
             FaultKind::RateLimited { rate_per_s, .. } => {
                 sc.faults[index].kind = FaultKind::RateLimited { rate_per_s: rate_per_s.max(100.0), burst: 20, nodelay: true };
+            }
+            FaultKind::PlainHttpToTls => {
+                // The app keeps its TLS listener; the proxy learns to speak TLS.
+                sc.proxy.proxy_pass = sc.proxy.proxy_pass.replacen("http://", "https://", 1);
             }
             _ => {
                 sc.faults.remove(index);
@@ -933,6 +946,12 @@ impl Fault {
                     a.tls = false;
                 }
             }
+            FaultKind::PlainHttpToTls => {
+                // What the app does with the plain bytes: app::plain_on_tls_port.
+                for a in sc.apps.iter_mut().filter(|a| self.targets(&a.name)) {
+                    a.tls = true;
+                }
+            }
             FaultKind::RateLimited { rate_per_s, burst, nodelay } => {
                 sc.proxy.limit_req = Some(LimitReq {
                     rate_per_s: *rate_per_s,
@@ -1011,7 +1030,8 @@ impl Fault {
             | FaultKind::RateLimited { .. }
             | FaultKind::AppDown
             | FaultKind::RollingDeploy { .. }
-            | FaultKind::ConnectBlackHole => false,
+            | FaultKind::ConnectBlackHole
+            | FaultKind::PlainHttpToTls => false,
             _ => self.bites(now, app, rng),
         };
         if !applies {
@@ -1129,13 +1149,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn catalog_has_twenty_one_entries_with_unique_ids() {
+    fn catalog_entries_have_unique_ids() {
         let c = FaultKind::catalog();
         let mut ids: Vec<_> = c.iter().map(|f| f.id()).collect();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), c.len());
-        assert_eq!(c.len(), 21);
+        assert_eq!(c.len(), 22);
     }
 
     #[test]

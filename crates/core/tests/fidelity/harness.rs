@@ -433,7 +433,13 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
             };
             let pki = pki.as_ref().expect("made above");
             let (crt, key) = pki.leaf(kind, &ssl_name).map_err(|e| NoRun::Harness(format!("certificate: {e}")))?;
-            world.tls.push(TlsServer::start(port, &crt, &key).map_err(|e| harness(e, "openssl s_server"))?);
+            // Every request's path, with the app's healthy body (faults that
+            // change replies are refused above for a TLS app).
+            let healthy = gateway_core::sim::app::healthy_response(app);
+            let mut reply = String::from_utf8(wire_head(&healthy, None)).unwrap_or_default();
+            reply.push_str(&healthy.body);
+            let files: Vec<(String, String)> = eff.requests.iter().map(|r| (r.path.trim_start_matches('/').to_string(), reply.clone())).collect();
+            world.tls.push(TlsServer::start(port, &crt, &key, &files).map_err(|e| harness(e, "openssl s_server"))?);
             world.notes.push(format!("{}: openssl s_server with a {kind:?} certificate for {ssl_name:?}", app.name));
             continue;
         }
@@ -825,7 +831,11 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
     }
     thread::sleep(Duration::from_millis(50));
     let logs = proxy.stop();
-    let seen: Vec<String> = world.apps.iter().flat_map(|(_, u)| u.requests()).map(|l| method_and_path(&l)).collect();
+    let mut seen: Vec<String> = world.apps.iter().flat_map(|(_, u)| u.requests()).map(|l| method_and_path(&l)).collect();
+    seen.extend(world.tls.iter().flat_map(|t| t.served()));
+    // s_server names no request it refused: a plain request it read is
+    // counted for the only request of a one-request run.
+    let plain_on_tls: u32 = world.tls.iter().map(|t| t.plain_http_requests()).sum();
     let mut notes = world.notes.clone();
     if let Some(d) = &world.dns {
         notes.push(format!("DNS queries seen: {}", d.queries().join(", ")));
@@ -859,7 +869,7 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
             let got = results[i].as_ref();
             let errs = errors.remove(line).unwrap_or_default();
             let mp = method_and_path(line);
-            let read = seen.iter().filter(|s| **s == mp).count() as u32;
+            let read = seen.iter().filter(|s| **s == mp).count() as u32 + if sc.requests.len() == 1 { plain_on_tls } else { 0 };
             let logged = access.remove(line).unwrap_or_default();
             let failed = errs.iter().filter(|e| flavor.is_failed_attempt(e)).count() as u32
                 + logged.iter().map(|(_, a)| a.failed_connects).sum::<u32>();

@@ -1153,14 +1153,29 @@ impl Pki {
     }
 }
 
-/// `openssl s_server` on 127.0.0.1:port with `-www` (answers GET with a
-/// status page). Killed on drop.
+/// `openssl s_server` on 127.0.0.1:port with `-HTTP`: it answers `GET /x`
+/// with the file `x` of its directory, which holds a whole HTTP response
+/// (the app's status line, headers and body), so the app's reply comes
+/// back byte for byte; each file it serves
+/// and each plain HTTP request it refuses leaves a line on its stderr.
+/// Killed on drop.
 pub struct TlsServer {
     child: Child,
+    /// s_server's stderr: one `…:http request:…` line per plain HTTP
+    /// request it read where a ClientHello belonged.
+    log: PathBuf,
 }
 
 impl TlsServer {
-    pub fn start(port: u16, cert: &Path, key: &Path) -> io::Result<TlsServer> {
+    /// `files`: (request path and query without the leading `/`, the whole
+    /// response: head and body).
+    pub fn start(port: u16, cert: &Path, key: &Path, files: &[(String, String)]) -> io::Result<TlsServer> {
+        let log = cert.with_file_name(format!("s_server-{port}.log"));
+        let www = cert.with_file_name(format!("www-{port}"));
+        std::fs::create_dir_all(&www)?;
+        for (name, body) in files {
+            std::fs::write(www.join(name), body)?;
+        }
         let child = Command::new("openssl")
             .arg("s_server")
             .arg("-accept")
@@ -1169,12 +1184,13 @@ impl TlsServer {
             .arg(cert)
             .arg("-key")
             .arg(key)
-            .args(["-www", "-quiet"])
+            .arg("-HTTP")
+            .current_dir(&www)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
             .spawn()?;
-        let mut server = TlsServer { child };
+        let mut server = TlsServer { child, log };
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
@@ -1189,6 +1205,21 @@ impl TlsServer {
             }
             sleep_ms(10);
         }
+    }
+}
+
+impl TlsServer {
+    /// Plain HTTP requests s_server read instead of a ClientHello (it
+    /// closes such a connection at once).
+    pub fn plain_http_requests(&self) -> u32 {
+        std::fs::read_to_string(&self.log).unwrap_or_default().lines().filter(|l| l.contains(":http request:")).count() as u32
+    }
+
+    /// The requests it served a file for, as `GET /path?query` (s_server
+    /// writes `FILE:path?query`, without a line break between them).
+    pub fn served(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.split("FILE:").skip(1).map(|f| format!("GET /{}", f.lines().next().unwrap_or("").trim())).collect()
     }
 }
 

@@ -262,6 +262,7 @@ impl Haproxy {
             ('s', 'H') => format!("{peer} sent no response headers within timeout server ({} ms). HAProxy answers 504 with sH--.", w.scenario.proxy.haproxy.timeout_server_ms),
             ('S', 'H') => match cause {
                 Some(FailureCause::Reset) => format!("{peer} reset the connection (RST) before sending headers. HAProxy answers 502 with SH--."),
+                Some(FailureCause::PrematureClose) if app::plain_to_tls_peer(w, &peer) => format!("The app on {peer} speaks TLS (HTTPS) on that port, but the server line has no ssl: HAProxy wrote a plain HTTP request where the app's TLS layer expected a ClientHello, and the app closed the connection without a byte. HAProxy answers 502 with SH-- (server side, waiting for headers) and does not retry: the connection itself had succeeded. Fix: add ssl (verify none, or verify required with a ca-file) to the server line."),
                 Some(FailureCause::PrematureClose) => format!("{peer} closed the connection before sending headers. HAProxy answers 502 with SH--."),
                 _ => format!("{peer} closed or reset the connection before sending headers. HAProxy answers 502 with SH--."),
             },
