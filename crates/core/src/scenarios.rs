@@ -33,6 +33,7 @@ pub const READY: &[(&str, &str)] = &[
     ("rolling_deploy", include_str!("../../../scenarios/rolling_deploy.json")),
     ("slow_app", include_str!("../../../scenarios/slow_app.json")),
     ("tls_cert_invalid", include_str!("../../../scenarios/tls_cert_invalid.json")),
+    ("tls_cert_unverified", include_str!("../../../scenarios/tls_cert_unverified.json")),
     ("tls_handshake_failure", include_str!("../../../scenarios/tls_handshake_failure.json")),
     ("unix_socket_missing", include_str!("../../../scenarios/unix_socket_missing.json")),
     ("unix_socket_permission", include_str!("../../../scenarios/unix_socket_permission.json")),

@@ -172,6 +172,10 @@ fn extras() -> Vec<Extra> {
             sc.clients.requests = 3;
             sc.clients.rate_per_s = 2.0;
         }),
+        ("tls_cert_unverified.json", "problem: self_signed", |sc| sc.faults[0].kind = FaultKind::TlsCertInvalid { problem: CertProblem::SelfSigned }),
+        ("tls_cert_unverified.json", "problem: hostname_mismatch", |sc| {
+            sc.faults[0].kind = FaultKind::TlsCertInvalid { problem: CertProblem::HostnameMismatch }
+        }),
         ("slow_app.json", "two servers, web2 slow, GETs and a POST, error_log warn", |sc| {
             two_apps(sc);
             sc.faults[0].target = Some("web2".into());

@@ -71,3 +71,55 @@ fn plain_http_to_a_tls_port_is_fixed_by_https() {
     let sim = run(flavor(sc, Flavor::Haproxy));
     assert_eq!(statuses(&sim), [Some(200)]);
 }
+
+// ---------------------------------------------------------------------------
+// 6. proxy_ssl_verify: off by default, and the certificate fault no longer
+// turns it on.
+
+#[test]
+fn an_unverified_bad_certificate_passes_silently() {
+    let sim = run(scenario("tls_cert_unverified"));
+    assert_eq!(statuses(&sim), [Some(200)]);
+    assert!(errors(&sim).is_empty(), "{:?}", errors(&sim));
+    let why = sim.exchanges()[0].explanation.clone().unwrap();
+    assert!(why.contains("certificate has expired") && why.contains("proxy_ssl_verify is off"), "{why}");
+
+    let sim = run(flavor(scenario("tls_cert_unverified"), Flavor::Haproxy));
+    assert_eq!(statuses(&sim), [Some(200)]);
+    assert!(sim.exchanges()[0].explanation.as_deref().unwrap().contains("verify none"));
+}
+
+#[test]
+fn turning_verification_on_shows_the_certificate_problem() {
+    let mut sc = scenario("tls_cert_unverified");
+    sc.proxy.proxy_ssl_verify = true;
+    let sim = run(sc.clone());
+    assert_eq!(statuses(&sim), [Some(502)]);
+    assert!(errors(&sim)[0].contains("upstream SSL certificate verify error: (10:certificate has expired) while SSL handshaking to upstream"), "{:?}", errors(&sim));
+    let sim = run(flavor(sc, Flavor::Haproxy));
+    assert_eq!(statuses(&sim), [Some(503)]);
+    // And the shipped tls_cert_invalid.json says so itself.
+    assert!(scenario("tls_cert_invalid").proxy.proxy_ssl_verify);
+    assert_eq!(statuses(&run(scenario("tls_cert_invalid"))), [Some(502)]);
+}
+
+#[test]
+fn a_version_1_scenario_keeps_its_meaning() {
+    // Written for version 1, where tls_cert_invalid forced verification on.
+    let v1 = r#"{"version":1,"clients":{"requests":1},"faults":[{"type":"tls_cert_invalid","problem":"self_signed"}]}"#;
+    let sc = Scenario::from_json(v1).unwrap();
+    assert_eq!((sc.version, sc.proxy.proxy_ssl_verify), (2, true));
+    let sim = run(sc);
+    assert_eq!(statuses(&sim), [Some(502)]);
+    assert!(errors(&sim)[0].contains("(18:self-signed certificate)"));
+    // The same document as version 2 means nginx's default: not verified.
+    let v2 = v1.replace("\"version\":1", "\"version\":2");
+    assert_eq!(statuses(&run(Scenario::from_json(&v2).unwrap())), [Some(200)]);
+    // An old share link (its JSON says version 1) reads the same way.
+    use base64::Engine as _;
+    let frag = format!("#s=1.{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v1));
+    let sc = gateway_core::link::decode_fragment(&frag).unwrap();
+    assert!(sc.proxy.proxy_ssl_verify);
+    // Re-encoded, the link now carries the setting itself.
+    assert!(gateway_core::link::minimal_json(&sc).contains("\"proxy_ssl_verify\":true"));
+}

@@ -241,6 +241,28 @@ pub fn plain_to_tls_peer(w: &World, peer: &str) -> bool {
     Address::parse(peer).ok().and_then(|addr| listener(w, &addr)).is_some_and(|a| plain_on_tls_port(w, a))
 }
 
+/// The certificate problem of the app behind `conn` that the proxy did not
+/// check: it speaks TLS to it with `proxy_ssl_verify` off (HAProxy:
+/// `verify none`), so the handshake succeeded anyway.
+pub fn unchecked_cert_problem(w: &World, conn: ConnId) -> Option<CertProblem> {
+    let a = w.conns[conn].app?;
+    let tls = super::net::ProxyPass::parse(&w.scenario.proxy.proxy_pass).is_ok_and(|p| p.scheme == super::net::Scheme::Https);
+    if !tls || !w.scenario.apps[a].tls || w.scenario.proxy.proxy_ssl_verify {
+        return None;
+    }
+    let name = &w.scenario.apps[a].name;
+    w.scenario.faults.iter().filter(|f| f.targets(name) && f.in_window(w.now)).find_map(|f| f.cert_problem())
+}
+
+/// What a certificate problem is, in words.
+pub fn cert_problem_words(p: CertProblem) -> &'static str {
+    match p {
+        CertProblem::Expired => "has expired",
+        CertProblem::SelfSigned => "is self-signed (no trusted CA signed it)",
+        CertProblem::HostnameMismatch => "is for another name",
+    }
+}
+
 /// The proxied request reaches the app.
 pub fn on_request(w: &mut World, conn: ConnId) {
     let Some(a) = w.conns[conn].app else { return };

@@ -483,7 +483,7 @@ impl FaultKind {
             FaultKind::OversizedHeader { .. } => "Huge cookies or a giant header (JWTs, tracing baggage) exceed the proxy's header buffer; HAProxy's (tune.bufsize 16384 minus tune.maxrewrite 1024) holds more than 6000 bytes.",
             FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) sooner than the proxy stops reusing them; HAProxy's default http-reuse safe keeps each new client's first request off idle server connections.",
             FaultKind::DnsFailure { .. } => "The server's DNS name does not resolve (typo, record deleted, resolver down); HAProxy resolves it at start-up and refuses to start.",
-            FaultKind::TlsCertInvalid { .. } => "HAProxy verifies the server's certificate (ssl verify required) and it is expired, self-signed or for another name.",
+            FaultKind::TlsCertInvalid { .. } => "The server's TLS certificate is expired, self-signed or for another name. HAProxy checks it only with ssl verify required; with verify none it is accepted silently.",
             FaultKind::TlsHandshakeFailure => "The server line says ssl but the app speaks plain HTTP on that port.",
             FaultKind::RateLimited { .. } => "An http-request deny rule on a stick table caps each client's request rate; requests above it are denied.",
             FaultKind::PlainHttpToTls => "The app serves HTTPS on its port (it terminates TLS itself), but the server line has no ssl: HAProxy writes a plain HTTP request into a TLS listener.",
@@ -511,7 +511,7 @@ impl FaultKind {
             FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) while nginx still holds them in its keepalive pool.",
             FaultKind::RollingDeploy { .. } => "A deploy stops the old process before the new one listens.",
             FaultKind::DnsFailure { .. } => "The upstream's DNS name does not resolve (typo, record deleted, resolver down).",
-            FaultKind::TlsCertInvalid { .. } => "nginx verifies the upstream's certificate and it is expired, self-signed or for another name.",
+            FaultKind::TlsCertInvalid { .. } => "The app's TLS certificate is expired, self-signed or for another name. nginx checks it only with proxy_ssl_verify on; off (the default), it is accepted silently.",
             FaultKind::TlsHandshakeFailure => "proxy_pass says https but the app speaks plain HTTP on that port.",
             FaultKind::DbPoolExhausted { .. } => "All database connections are in use; requests wait for one (or fail fast with 500).",
             FaultKind::RateLimited { .. } => "A limit_req zone caps each client's request rate; bursts above it are rejected.",
@@ -935,7 +935,8 @@ impl Fault {
             }
             FaultKind::TlsCertInvalid { .. } => {
                 sc.proxy.proxy_pass = sc.proxy.proxy_pass.replacen("http://", "https://", 1);
-                sc.proxy.proxy_ssl_verify = true;
+                // proxy_ssl_verify stays as the user set it (off by default,
+                // as in nginx): the certificate then passes unchecked.
                 for a in sc.apps.iter_mut().filter(|a| self.targets(&a.name)) {
                     a.tls = true;
                 }

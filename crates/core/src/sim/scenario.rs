@@ -1,7 +1,8 @@
 //! The one description of a run. UI state, share links, lessons, the
 //! command-line runner and the tests are all a `Scenario`.
 //!
-//! Versioned: `version` must equal [`SCENARIO_VERSION`]. Every field has a
+//! Versioned: `version` must equal [`SCENARIO_VERSION`] (older versions are
+//! upgraded on reading: `sim::migrate`). Every field has a
 //! default, so a partial JSON document is completed with defaults; unknown
 //! fields are rejected so typos do not pass silently. Errors name the field
 //! (`proxy.proxy_read_timeout_ms: ...`). Reference: docs/scenario.md.
@@ -13,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::fault::Fault;
 use super::net::Address;
 
-pub const SCENARIO_VERSION: u32 = 1;
+/// Version 2: `tls_cert_invalid` leaves `proxy_ssl_verify` as it is
+/// (version-1 documents are upgraded by `sim::migrate`).
+pub const SCENARIO_VERSION: u32 = 2;
 
 /// 2026-11-21 04:43:44 UTC.
 pub const DEFAULT_START_UNIX: i64 = 1_795_236_224;
@@ -683,6 +686,8 @@ impl Scenario {
                 ScenarioError(format!("{path}: {e}"))
             }
         })?;
+        let mut s = s;
+        super::migrate::upgrade(&mut s);
         s.validate()?;
         Ok(s)
     }

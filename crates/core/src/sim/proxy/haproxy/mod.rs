@@ -455,7 +455,12 @@ impl ProxyFlavor for Haproxy {
                 w.end_attempt(id, AttemptResult::Responded { status });
                 Self::close(w, id);
                 if w.keep_details {
+                    let unchecked = app::unchecked_cert_problem(w, conn);
                     let explanation = match status {
+                        s if unchecked.is_some() => format!(
+                            "The server answered {s} and HAProxy relayed it, although its certificate {}: the server line says ssl verify none, so HAProxy encrypts the connection but does not check the certificate. Use verify required with a ca-file to see the problem as a 503 SC--, and renew the certificate.",
+                            app::cert_problem_words(unchecked.expect("checked"))
+                        ),
                         503 => "The server itself answered 503; HAProxy relayed it (termination state ----).".to_string(),
                         s => format!("The server answered {s} and HAProxy relayed it."),
                     };

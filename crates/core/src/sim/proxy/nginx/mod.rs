@@ -844,7 +844,14 @@ impl ProxyFlavor for Nginx {
                     return;
                 }
                 if w.keep_details {
-                    w.exchanges[id].explanation = Some(Self::relayed(&out));
+                    w.exchanges[id].explanation = Some(match app::unchecked_cert_problem(w, conn) {
+                        Some(p) => format!(
+                            "The app answered {} and nginx relayed it, although the app's certificate {}: proxy_ssl_verify is off, nginx's default, so nginx encrypts the connection but does not check who is at the other end, and logs nothing. An attacker in the path could present any certificate. Turn on proxy_ssl_verify (with proxy_ssl_trusted_certificate) to see the problem as a 502, and renew the certificate.",
+                            out.status,
+                            app::cert_problem_words(p)
+                        ),
+                        None => Self::relayed(&out),
+                    });
                 }
                 self.upstream_done(w, id, conn, true);
                 self.send_to_client(w, id, out, status, ClientResult::Response);
