@@ -20,6 +20,7 @@ pub const READY: &[(&str, &str)] = &[
     ("dns_failure", include_str!("../../../scenarios/dns_failure.json")),
     ("dns_failure_startup", include_str!("../../../scenarios/dns_failure_startup.json")),
     ("healthy", include_str!("../../../scenarios/healthy.json")),
+    ("invalid_chunked", include_str!("../../../scenarios/invalid_chunked.json")),
     ("invalid_header", include_str!("../../../scenarios/invalid_header.json")),
     ("keepalive_mismatch", include_str!("../../../scenarios/keepalive_mismatch.json")),
     ("maintenance", include_str!("../../../scenarios/maintenance.json")),

@@ -123,3 +123,32 @@ fn a_version_1_scenario_keeps_its_meaning() {
     // Re-encoded, the link now carries the setting itself.
     assert!(gateway_core::link::minimal_json(&sc).contains("\"proxy_ssl_verify\":true"));
 }
+
+// ---------------------------------------------------------------------------
+// 5. A malformed chunked body after a 200 header.
+
+#[test]
+fn a_malformed_chunked_body_is_an_empty_reply_logged_as_200_0() {
+    let sim = run(scenario("invalid_chunked"));
+    assert_eq!(statuses(&sim), [Some(200)]);
+    assert_eq!(
+        errors(&sim),
+        ["[error] 4453#4453: *1 upstream sent invalid chunked response while reading upstream, client: 127.0.0.1, server: localhost, request: \"GET /users HTTP/1.1\", upstream: \"http://127.0.0.1:3000/users\", host: \"localhost\""]
+    );
+    assert!(access(&sim)[0].ends_with("\"GET /users HTTP/1.1\" 200 0 \"-\" \"curl/8.5.0\""), "{:?}", access(&sim));
+    let ex = &sim.exchanges()[0];
+    assert!(ex.response.is_none());
+    assert_eq!(ex.console, ["curl: (52) Empty reply from server"]);
+    assert_eq!(gateway_core::sim::client::outcome_class(ex), "error");
+
+    let sim = run(flavor(scenario("invalid_chunked"), Flavor::Haproxy));
+    assert_eq!(statuses(&sim), [Some(502)]);
+    assert!(access(&sim)[0].contains("/-1/") && access(&sim)[0].contains(" 502 209 - - PH-- "), "{:?}", access(&sim));
+}
+
+#[test]
+fn curl_straight_to_the_app_fails_on_the_chunk_size() {
+    let mut s = gateway_core::session::Session::new(scenario("invalid_chunked")).unwrap();
+    let text = s.run_command("curl -i http://127.0.0.1:3000/users", 120).unwrap().text.clone();
+    assert!(text.contains("Transfer-Encoding: chunked") && text.contains("curl: (56) Illegal or missing hexadecimal sequence in chunked-encoding"), "{text}");
+}

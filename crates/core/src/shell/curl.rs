@@ -936,6 +936,13 @@ fn direct(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, a: usize, addr: &Address, show
             respond(p, o, &r, bad_header_line.as_deref(), truncated, due, outcome, &url.host);
         }
         Wire::Garbage(_) => p.fail(1, "Received HTTP/0.9 when not allowed", due, 0),
+        Wire::BadChunked { response, .. } => {
+            // curl reads the head, then fails on the first chunk-size line.
+            outcome.status = Some(response.status);
+            let headers: Vec<String> = response.headers.iter().map(|h| format!("{}: {}", h.name, h.value)).collect();
+            p.response_head(&response.status_line(), &headers, o.include && !o.output_null);
+            p.fail(56, "Illegal or missing hexadecimal sequence in chunked-encoding", due, 0);
+        }
         Wire::Crash | Wire::OomKill { .. } | Wire::Hang => p.fail(52, "Empty reply from server", due, 0),
     }
 }

@@ -480,7 +480,7 @@ pub fn serve_direct(w: &mut World, a: usize, generation: u64, method: &str, path
                 die(w, a, false, 0);
             }
         }
-        Wire::Garbage(_) => log_response(w, a, method, path, reply, false),
+        Wire::Garbage(_) | Wire::BadChunked { .. } => log_response(w, a, method, path, reply, false),
     }
     true
 }

@@ -237,6 +237,8 @@ pub enum FaultKind {
     },
     /// 22. The app speaks TLS on its port; the proxy speaks plain HTTP to it.
     PlainHttpToTls,
+    /// 23. A 200 with `Transfer-Encoding: chunked` whose body is not chunked.
+    InvalidChunked,
 }
 
 fn d_wrong_port() -> u16 { 3001 }
@@ -309,6 +311,9 @@ pub enum Wire {
     OomKill { rss_mb: u64 },
     /// Never answers.
     Hang,
+    /// A response header that announces `Transfer-Encoding: chunked`, then
+    /// `raw` bytes that are not valid chunked framing.
+    BadChunked { response: Response, raw: String },
 }
 
 impl Wire {
@@ -318,6 +323,9 @@ impl Wire {
     /// followed by the last chunk (`0\r\n\r\n`) only if the body is
     /// complete. None for replies that are not HTTP.
     pub fn body_on_wire(&self) -> Option<String> {
+        if let Wire::BadChunked { raw, .. } = self {
+            return Some(raw.clone());
+        }
         let Wire::Http { response, truncate_body_at, .. } = self else { return None };
         let sent = match truncate_body_at {
             Some(n) => &response.body[..(*n as usize).min(response.body.len())],
@@ -347,7 +355,7 @@ pub struct AppReply {
 impl AppReply {
     pub fn status(&self) -> Option<u16> {
         match &self.wire {
-            Wire::Http { response, .. } => Some(response.status),
+            Wire::Http { response, .. } | Wire::BadChunked { response, .. } => Some(response.status),
             _ => None,
         }
     }
@@ -398,6 +406,7 @@ impl FaultKind {
             FaultKind::DbPoolExhausted { mode: d_pool_mode(), pool_timeout_ms: d_pool_timeout() },
             FaultKind::RateLimited { rate_per_s: d_rate(), burst: 0, nodelay: false },
             FaultKind::PlainHttpToTls,
+            FaultKind::InvalidChunked,
         ]
     }
 
@@ -426,6 +435,7 @@ impl FaultKind {
             FaultKind::DbPoolExhausted { .. } => "db_pool_exhausted",
             FaultKind::RateLimited { .. } => "rate_limited",
             FaultKind::PlainHttpToTls => "plain_http_to_tls",
+            FaultKind::InvalidChunked => "invalid_chunked",
         }
     }
 
@@ -457,6 +467,7 @@ impl FaultKind {
             FaultKind::DbPoolExhausted { .. } => "Database pool exhausted",
             FaultKind::RateLimited { .. } => "Rate limited by limit_req",
             FaultKind::PlainHttpToTls => "Plain HTTP to a TLS port",
+            FaultKind::InvalidChunked => "Malformed chunked body",
         }
     }
 
@@ -516,6 +527,7 @@ impl FaultKind {
             FaultKind::DbPoolExhausted { .. } => "All database connections are in use; requests wait for one (or fail fast with 500).",
             FaultKind::RateLimited { .. } => "A limit_req zone caps each client's request rate; bursts above it are rejected.",
             FaultKind::PlainHttpToTls => "The app serves HTTPS on its port (it terminates TLS itself), but proxy_pass says http://: nginx writes a plain HTTP request into a TLS listener.",
+            FaultKind::InvalidChunked => "The app (or a middleware) sets Transfer-Encoding: chunked by hand but writes the body unframed, so its first line is read as a chunk size.",
         }
     }
 
@@ -534,6 +546,7 @@ impl FaultKind {
                 | FaultKind::OversizedHeader { .. }
                 | FaultKind::DiesAfterHeaders { .. }
                 | FaultKind::DbPoolExhausted { .. }
+                | FaultKind::InvalidChunked
         )
     }
 
@@ -671,6 +684,7 @@ impl Fault {
             FaultKind::RateLimited { .. } => f("Fit the limit to real traffic", "limit_req rate=100r/s burst=20 nodelay: legitimate bursts pass; floods above 100 r/s are still rejected."),
             FaultKind::PlainHttpToTls if haproxy => f("Add ssl to the server line", "server app 127.0.0.1:3000 ssl verify none: HAProxy speaks TLS, as the app does (verify required with a ca-file also checks its certificate)."),
             FaultKind::PlainHttpToTls => f("Use https://", "proxy_pass https://app: nginx speaks TLS, as the app does (proxy_ssl_verify on with a trusted CA also checks its certificate)."),
+            FaultKind::InvalidChunked => f("Let the framework frame the body", "Drop the hand-written Transfer-Encoding header (or send Content-Length): the app's server then chunks the body itself."),
         }
     }
 
@@ -1065,6 +1079,17 @@ impl Fault {
                 )),
                 note: Some("maintenance mode"),
             },
+            FaultKind::InvalidChunked => match healthy.wire {
+                Wire::Http { response, .. } => {
+                    let mut response = response;
+                    // The header says chunked; the body goes out as it is.
+                    response.headers.retain(|h| !h.name.eq_ignore_ascii_case("Content-Length"));
+                    response.headers.push(Header::new("Transfer-Encoding", "chunked"));
+                    let raw = response.body.to_string();
+                    AppReply { wire: Wire::BadChunked { response, raw }, note: Some("Transfer-Encoding: chunked set by hand, body not chunked"), ..healthy }
+                }
+                _ => healthy,
+            },
             FaultKind::InvalidHeader { line } => match healthy.wire {
                 Wire::Http { response, .. } => AppReply {
                     wire: Wire::Http { response, bad_header_line: Some(line.clone()), truncate_body_at: None },
@@ -1156,7 +1181,7 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), c.len());
-        assert_eq!(c.len(), 22);
+        assert_eq!(c.len(), 23);
     }
 
     #[test]

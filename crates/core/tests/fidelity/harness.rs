@@ -357,6 +357,9 @@ fn plan_from(reply: AppReply) -> Plan {
             die: truncate_body_at.is_some(),
         },
         Wire::Garbage(p) => Plan { delay_us, action: Action::Raw(p.into_bytes()), die: false },
+        Wire::BadChunked { response, raw } => {
+            Plan { delay_us, action: Action::Respond { head: wire_head(&response, None), body: raw.into_bytes(), truncate_at: None }, die: false }
+        }
         Wire::Crash | Wire::OomKill { .. } => Plan { delay_us, action: Action::Close, die: true },
         Wire::Hang => Plan { delay_us, action: Action::Hang, die: false },
     }

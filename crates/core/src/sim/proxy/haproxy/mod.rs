@@ -270,6 +270,7 @@ impl Haproxy {
                 Some(FailureCause::NotHttp) => format!("{peer} answered with bytes that are not an HTTP response. HAProxy refuses to parse them and answers 502 with PH--."),
                 Some(FailureCause::TooBigHeader { bytes, limit }) => format!("{peer} sent response headers too large for HAProxy's buffer ({bytes} bytes > tune.bufsize minus tune.maxrewrite, {limit}). HAProxy answers 502 with PH--."),
                 Some(FailureCause::InvalidHeader { .. }) => format!("{peer} sent a response header line HAProxy refused to parse. HAProxy answers 502 with PH--."),
+                Some(FailureCause::InvalidChunked) => format!("{peer} announced Transfer-Encoding: chunked, but its body is not in chunks (the first line is not a chunk size in hex). HAProxy parses the chunks that arrive with the header before it forwards anything, rejects the response and answers 502 with PH-- (no retry). Fix the app: let its server frame the body (drop the hand-written Transfer-Encoding header, or send Content-Length)."),
                 _ => format!("{peer} sent a response HAProxy refused to parse (invalid or too large). HAProxy answers 502 with PH--."),
             },
             ('P', 'R') => format!("HAProxy denied the request itself (rate limit rule): {status}, termination state PR--; the server never saw it."),
@@ -483,6 +484,13 @@ impl ProxyFlavor for Haproxy {
                 } else {
                     self.send(w, id, response, Termination('-', '-'), ClientResult::Response, None);
                 }
+            }
+            Wire::BadChunked { .. } => {
+                // HAProxy parses the chunks that came with the header before
+                // it forwards anything: a parse error, its own 502.
+                self.st(id).response_ms = None;
+                w.end_attempt(id, AttemptResult::Failed { cause: FailureCause::InvalidChunked });
+                self.finish_error(w, id, 502, Termination('P', 'H'));
             }
             Wire::Crash | Wire::OomKill { .. } | Wire::Hang => {}
         }

@@ -486,6 +486,7 @@ impl Nginx {
                 (Level::Error, invalid_header_message(line).unwrap_or_else(|| "upstream sent invalid header".into()))
             }
             FailureCause::NotHttp => (Level::Error, "upstream sent no valid HTTP/1.0 header".into()),
+            FailureCause::InvalidChunked => (Level::Error, "upstream sent invalid chunked response".into()),
         }
     }
 
@@ -590,6 +591,22 @@ impl Nginx {
         let ex = &mut w.exchanges[id];
         ex.response = Some(response);
         ex.client_result = Some(result);
+        let hop = w.hop();
+        w.schedule(hop, Event::ClientReceive(id));
+    }
+
+    /// Closes the client connection without sending anything: access.log
+    /// still logs `status` with 0 bytes; the client sees an empty reply.
+    fn close_client_without_reply(&mut self, w: &mut World, id: ReqId, status: u16) {
+        if w.exchanges[id].proxy.done {
+            return;
+        }
+        w.exchanges[id].proxy.done = true;
+        Self::access(w, id, status, 0);
+        w.note(id, Actor::Proxy, "closes the client connection without sending a byte");
+        let ex = &mut w.exchanges[id];
+        ex.response = None;
+        ex.client_result = Some(ClientResult::Truncated { received: 0, expected: None });
         let hop = w.hop();
         w.schedule(hop, Event::ClientReceive(id));
     }
@@ -855,6 +872,25 @@ impl ProxyFlavor for Nginx {
                 }
                 self.upstream_done(w, id, conn, true);
                 self.send_to_client(w, id, out, status, ClientResult::Response);
+            }
+            Wire::BadChunked { response, .. } => {
+                // The header is fine; the body's first chunk-size line is
+                // not. nginx parses the chunks before it sends anything
+                // (the header waits in its buffer with the first body bytes).
+                let status = response.status;
+                let cause = FailureCause::InvalidChunked;
+                let (level, msg) = self.failure_line(&cause, &peer);
+                self.log(w, id, level, &msg, Some(READING_BODY), field);
+                w.end_attempt(id, AttemptResult::Failed { cause });
+                // ngx_http_upstream_finalize_request: the peer is freed, not as a failure.
+                self.upstream_done(w, id, conn, false);
+                if w.keep_details {
+                    w.exchanges[id].explanation = Some(format!(
+                        "{peer} answered \"{} {}\" with Transfer-Encoding: chunked, but its body is not in chunks: the first line, which should be a chunk size in hex, is not. nginx accepted the header, then its chunk parser failed on the body that came with it, before nginx had sent the client a single byte. It logs \"upstream sent invalid chunked response while reading upstream\", writes {status} with 0 bytes in access.log (the app's status, nothing sent) and closes the client connection: the client gets no status line at all (curl: (52) Empty reply from server). No retry: the header had been accepted. Fix the app: let its server frame the body (drop the hand-written Transfer-Encoding header, or send Content-Length).",
+                        response.status, response.reason
+                    ));
+                }
+                self.close_client_without_reply(w, id, status);
             }
             Wire::Crash | Wire::OomKill { .. } | Wire::Hang => {}
         }
