@@ -32,6 +32,7 @@ pub const READY: &[(&str, &str)] = &[
     ("plain_http_to_tls", include_str!("../../../scenarios/plain_http_to_tls.json")),
     ("rate_limited", include_str!("../../../scenarios/rate_limited.json")),
     ("rolling_deploy", include_str!("../../../scenarios/rolling_deploy.json")),
+    ("selinux_connect_denied", include_str!("../../../scenarios/selinux_connect_denied.json")),
     ("slow_app", include_str!("../../../scenarios/slow_app.json")),
     ("tls_cert_invalid", include_str!("../../../scenarios/tls_cert_invalid.json")),
     ("tls_cert_unverified", include_str!("../../../scenarios/tls_cert_unverified.json")),

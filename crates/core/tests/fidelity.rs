@@ -176,6 +176,11 @@ fn extras() -> Vec<Extra> {
         ("tls_cert_unverified.json", "problem: hostname_mismatch", |sc| {
             sc.faults[0].kind = FaultKind::TlsCertInvalid { problem: CertProblem::HostnameMismatch }
         }),
+        ("selinux_connect_denied.json", "two servers, error_log warn, 3 requests", |sc| {
+            two_apps(sc);
+            sc.clients.requests = 3;
+            sc.clients.rate_per_s = 2.0;
+        }),
         ("slow_app.json", "two servers, web2 slow, GETs and a POST, error_log warn", |sc| {
             two_apps(sc);
             sc.faults[0].target = Some("web2".into());

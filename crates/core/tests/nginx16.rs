@@ -152,3 +152,61 @@ fn curl_straight_to_the_app_fails_on_the_chunk_size() {
     let text = s.run_command("curl -i http://127.0.0.1:3000/users", 120).unwrap().text.clone();
     assert!(text.contains("Transfer-Encoding: chunked") && text.contains("curl: (56) Illegal or missing hexadecimal sequence in chunked-encoding"), "{text}");
 }
+
+// ---------------------------------------------------------------------------
+// 1. connect() denied by the host's policy (SELinux).
+
+#[test]
+fn selinux_denies_the_connect_with_eacces_named_at_crit() {
+    let sim = run(scenario("selinux_connect_denied"));
+    assert_eq!(statuses(&sim), [Some(502)]);
+    assert_eq!(
+        errors(&sim),
+        ["[crit] 4453#4453: *1 connect() to 127.0.0.1:3000 failed (13: Permission denied) while connecting to upstream, client: 127.0.0.1, server: localhost, request: \"GET /users HTTP/1.1\", upstream: \"http://127.0.0.1:3000/users\", host: \"localhost\""]
+    );
+    let why = sim.exchanges()[0].explanation.clone().unwrap();
+    assert!(why.contains("setsebool -P httpd_can_network_connect 1"), "{why}");
+    assert_eq!(sim.world().app_log.lines().count(), 0);
+
+    // HAProxy: the syscall fails at once, so the 3 retries come without delay.
+    let sim = run(flavor(scenario("selinux_connect_denied"), Flavor::Haproxy));
+    assert_eq!(statuses(&sim), [Some(503)]);
+    assert!(access(&sim)[0].contains(" 0/0/-1/-1/0 503 217 - - SC-- 1/1/0/0/3 "), "{:?}", access(&sim));
+    assert!(sim.exchanges()[0].explanation.as_deref().unwrap().contains("haproxy_connect_any"));
+}
+
+#[test]
+fn two_denied_servers_end_in_no_live_upstreams() {
+    let mut sc = scenario("selinux_connect_denied");
+    sc.apps = vec![
+        gateway_core::sim::scenario::App { name: "web1".into(), listen: "127.0.0.1:8081".into(), ..Default::default() },
+        gateway_core::sim::scenario::App { name: "web2".into(), listen: "127.0.0.1:8082".into(), pid: 2818, ..Default::default() },
+    ];
+    sc.upstream.servers = ["127.0.0.1:8081", "127.0.0.1:8082"]
+        .iter()
+        .map(|a| gateway_core::sim::scenario::UpstreamServer { address: a.to_string(), ..Default::default() })
+        .collect();
+    sc.proxy.error_log_level = "warn".into();
+    sc.clients.requests = 2;
+    let sim = run(sc);
+    assert_eq!(statuses(&sim), [Some(502), Some(502)]);
+    let e = errors(&sim);
+    assert!(e[0].starts_with("[crit] 4453#4453: *1 connect() to 127.0.0.1:8081 failed (13: Permission denied)"), "{e:?}");
+    assert!(e[1].starts_with("[warn] 4453#4453: *1 upstream server temporarily disabled"), "{e:?}");
+    assert!(e[2].starts_with("[crit] 4453#4453: *1 connect() to 127.0.0.1:8082 failed (13: Permission denied)"), "{e:?}");
+    assert!(e[4].contains("no live upstreams while connecting to upstream"), "{e:?}");
+}
+
+#[test]
+fn the_terminal_shows_selinux_and_its_denials() {
+    let mut s = gateway_core::session::Session::new(gateway_core::scenarios::blank()).unwrap();
+    s.break_with("selinux_connect_denied").unwrap();
+    s.send(1, 0).unwrap();
+    assert_eq!(s.last().unwrap().status(), Some(502));
+    let mut run = |line: &str| s.run_command(line, 120).unwrap().text.clone();
+    assert_eq!(run("getenforce"), "Enforcing\n");
+    assert_eq!(run("getsebool httpd_can_network_connect"), "httpd_can_network_connect --> off\n");
+    let avc = run("ausearch -m avc -ts recent");
+    assert!(avc.contains("avc:  denied  { name_connect } for  pid=4453 comm=\"nginx\" dest=3000 scontext=system_u:system_r:httpd_t:s0"), "{avc}");
+    assert!(run("sudo tail -n 1 /var/log/nginx/error.log").contains("connect() to 127.0.0.1:3000 failed (13: Permission denied)"));
+}

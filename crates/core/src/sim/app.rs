@@ -196,6 +196,7 @@ pub fn on_syn(w: &mut World, conn: ConnId, syn: u32) {
             ConnectOutcome::Accepted => format!("{} accepts the connection", w.conns[conn].peer),
             ConnectOutcome::Refused => "nothing listens there: the kernel answers RST".to_string(),
             ConnectOutcome::NoSuchFile => "no such socket file".to_string(),
+            ConnectOutcome::PermissionDenied if matches!(addr, Address::Tcp { .. }) => "SELinux refuses the proxy's connect() (avc: denied { name_connect }): EACCES, no packet sent".to_string(),
             ConnectOutcome::PermissionDenied => "socket file is not accessible to nginx's user".to_string(),
             ConnectOutcome::Dropped => "the SYN is silently dropped; no answer will come".to_string(),
         };

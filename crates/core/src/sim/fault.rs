@@ -239,6 +239,8 @@ pub enum FaultKind {
     PlainHttpToTls,
     /// 23. A 200 with `Transfer-Encoding: chunked` whose body is not chunked.
     InvalidChunked,
+    /// 24. SELinux refuses the proxy's connect() to the app's TCP port (EACCES).
+    SelinuxConnectDenied,
 }
 
 fn d_wrong_port() -> u16 { 3001 }
@@ -407,6 +409,7 @@ impl FaultKind {
             FaultKind::RateLimited { rate_per_s: d_rate(), burst: 0, nodelay: false },
             FaultKind::PlainHttpToTls,
             FaultKind::InvalidChunked,
+            FaultKind::SelinuxConnectDenied,
         ]
     }
 
@@ -436,6 +439,7 @@ impl FaultKind {
             FaultKind::RateLimited { .. } => "rate_limited",
             FaultKind::PlainHttpToTls => "plain_http_to_tls",
             FaultKind::InvalidChunked => "invalid_chunked",
+            FaultKind::SelinuxConnectDenied => "selinux_connect_denied",
         }
     }
 
@@ -468,6 +472,7 @@ impl FaultKind {
             FaultKind::RateLimited { .. } => "Rate limited by limit_req",
             FaultKind::PlainHttpToTls => "Plain HTTP to a TLS port",
             FaultKind::InvalidChunked => "Malformed chunked body",
+            FaultKind::SelinuxConnectDenied => "Connect denied by SELinux",
         }
     }
 
@@ -498,6 +503,7 @@ impl FaultKind {
             FaultKind::TlsHandshakeFailure => "The server line says ssl but the app speaks plain HTTP on that port.",
             FaultKind::RateLimited { .. } => "An http-request deny rule on a stick table caps each client's request rate; requests above it are denied.",
             FaultKind::PlainHttpToTls => "The app serves HTTPS on its port (it terminates TLS itself), but the server line has no ssl: HAProxy writes a plain HTTP request into a TLS listener.",
+            FaultKind::SelinuxConnectDenied => "SELinux is enforcing and the boolean haproxy_connect_any is off: HAProxy (haproxy_t) may connect only to ports labelled for it, so the kernel refuses its connect() to the app's port with EACCES.",
             _ => self.cause(),
         }
     }
@@ -528,6 +534,7 @@ impl FaultKind {
             FaultKind::RateLimited { .. } => "A limit_req zone caps each client's request rate; bursts above it are rejected.",
             FaultKind::PlainHttpToTls => "The app serves HTTPS on its port (it terminates TLS itself), but proxy_pass says http://: nginx writes a plain HTTP request into a TLS listener.",
             FaultKind::InvalidChunked => "The app (or a middleware) sets Transfer-Encoding: chunked by hand but writes the body unframed, so its first line is read as a chunk size.",
+            FaultKind::SelinuxConnectDenied => "SELinux is enforcing and the boolean httpd_can_network_connect is off: nginx (httpd_t) may connect only to ports labelled for HTTP, so the kernel refuses its connect() to the app's port with EACCES.",
         }
     }
 
@@ -564,7 +571,7 @@ impl FaultKind {
             FaultKind::SlowApp { .. } | FaultKind::DbPoolExhausted { .. } => "slow",
             FaultKind::Overload { .. } => "overloaded",
             FaultKind::Maintenance { .. } => "maintenance",
-            FaultKind::ConnectBlackHole => "unreachable",
+            FaultKind::ConnectBlackHole | FaultKind::SelinuxConnectDenied => "unreachable",
             _ => "misbehaving",
         }
     }
@@ -685,6 +692,8 @@ impl Fault {
             FaultKind::PlainHttpToTls if haproxy => f("Add ssl to the server line", "server app 127.0.0.1:3000 ssl verify none: HAProxy speaks TLS, as the app does (verify required with a ca-file also checks its certificate)."),
             FaultKind::PlainHttpToTls => f("Use https://", "proxy_pass https://app: nginx speaks TLS, as the app does (proxy_ssl_verify on with a trusted CA also checks its certificate)."),
             FaultKind::InvalidChunked => f("Let the framework frame the body", "Drop the hand-written Transfer-Encoding header (or send Content-Length): the app's server then chunks the body itself."),
+            FaultKind::SelinuxConnectDenied if haproxy => f("Let HAProxy connect", "setsebool -P haproxy_connect_any 1 (or label the app's port for HAProxy with semanage port -a); leave SELinux enforcing."),
+            FaultKind::SelinuxConnectDenied => f("Let nginx connect", "setsebool -P httpd_can_network_connect 1 (or label the app's port: semanage port -a -t http_port_t -p tcp 3000); leave SELinux enforcing."),
         }
     }
 
@@ -1026,6 +1035,8 @@ impl Fault {
             }
             FaultKind::ConnectBlackHole if self.bites(now, app, rng) => Some(ConnectOutcome::Dropped),
             FaultKind::UnixSocketPermission { .. } if self.targets(app) => Some(ConnectOutcome::PermissionDenied),
+            // The policy refuses the syscall itself (avc: denied { name_connect }).
+            FaultKind::SelinuxConnectDenied if self.targets(app) => Some(ConnectOutcome::PermissionDenied),
             _ => None,
         }
     }
@@ -1046,7 +1057,8 @@ impl Fault {
             | FaultKind::AppDown
             | FaultKind::RollingDeploy { .. }
             | FaultKind::ConnectBlackHole
-            | FaultKind::PlainHttpToTls => false,
+            | FaultKind::PlainHttpToTls
+            | FaultKind::SelinuxConnectDenied => false,
             _ => self.bites(now, app, rng),
         };
         if !applies {
@@ -1181,7 +1193,7 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), c.len());
-        assert_eq!(c.len(), 23);
+        assert_eq!(c.len(), 24);
     }
 
     #[test]

@@ -402,6 +402,9 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
         Ok(Target::Addr(a)) => a.host().unwrap_or("localhost").to_string(),
         Err(_) => "localhost".into(),
     };
+    if eff.faults.iter().any(|f| matches!(f.kind, FaultKind::SelinuxConnectDenied)) {
+        world.notes.push("the proxy runs under a seccomp filter that makes its connect() fail with EACCES (13), the errno SELinux gives with httpd_can_network_connect off (SELinux itself is not available here)".into());
+    }
     for (index, app) in eff.apps.iter().enumerate() {
         let faults: Vec<Fault> = eff.faults.iter().filter(|f| f.targets(&app.name)).cloned().collect();
         let windowed = |f: &Fault| f.from_ms != 0 || f.until_ms.is_some();

@@ -124,6 +124,62 @@ pub mod sys {
         // SAFETY: geteuid cannot fail.
         unsafe { geteuid() == 0 }
     }
+
+    extern "C" {
+        fn prctl(option: c_int, ...) -> c_int;
+    }
+
+    #[repr(C)]
+    struct SockFilter {
+        code: u16,
+        jt: u8,
+        jf: u8,
+        k: u32,
+    }
+
+    #[repr(C)]
+    struct SockFprog {
+        len: u16,
+        filter: *const SockFilter,
+    }
+
+    /// Makes every later `connect()` of this process and its children fail
+    /// with EACCES (13), as SELinux does for a proxy whose policy forbids
+    /// the port (`httpd_can_network_connect` off): a seccomp filter that
+    /// returns the errno for the connect syscall. For `pre_exec` (it only
+    /// calls prctl, which is async-signal-safe).
+    pub fn deny_connect() -> std::io::Result<()> {
+        const PR_SET_NO_NEW_PRIVS: c_int = 38;
+        const PR_SET_SECCOMP: c_int = 22;
+        const SECCOMP_MODE_FILTER: c_int = 2;
+        const LD_W_ABS: u16 = 0x20;
+        const JEQ_K: u16 = 0x15;
+        const RET_K: u16 = 0x06;
+        const RET_ALLOW: u32 = 0x7fff_0000;
+        const RET_ERRNO_EACCES: u32 = 0x0005_0000 | 13;
+        #[cfg(target_arch = "x86_64")]
+        const ARCH_NR: (u32, u32) = (0xc000_003e, 42);
+        #[cfg(target_arch = "aarch64")]
+        const ARCH_NR: (u32, u32) = (0xc000_00b7, 203);
+        let (arch, nr_connect) = ARCH_NR;
+        let f = |code, jt, jf, k| SockFilter { code, jt, jf, k };
+        let prog = [
+            f(LD_W_ABS, 0, 0, 4), // seccomp_data.arch
+            f(JEQ_K, 0, 3, arch),
+            f(LD_W_ABS, 0, 0, 0), // seccomp_data.nr
+            f(JEQ_K, 0, 1, nr_connect),
+            f(RET_K, 0, 0, RET_ERRNO_EACCES),
+            f(RET_K, 0, 0, RET_ALLOW),
+        ];
+        let fprog = SockFprog { len: prog.len() as u16, filter: prog.as_ptr() };
+        // SAFETY: prctl with the documented arguments; `fprog` and `prog`
+        // outlive the call (the kernel copies the filter).
+        let ok = unsafe {
+            prctl(PR_SET_NO_NEW_PRIVS, 1 as std::os::raw::c_ulong, 0 as std::os::raw::c_ulong, 0 as std::os::raw::c_ulong, 0 as std::os::raw::c_ulong) == 0
+                && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER as std::os::raw::c_ulong, &fprog as *const SockFprog) == 0
+        };
+        if ok { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+    }
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released at once).

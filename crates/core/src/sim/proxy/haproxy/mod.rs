@@ -188,6 +188,9 @@ impl Haproxy {
     /// turn-around delay) or give up with 503.
     fn connect_failed(&mut self, w: &mut World, id: ReqId, cause: FailureCause) {
         let timeout = matches!(cause, FailureCause::Timeout { .. });
+        // EACCES comes from the connect() syscall itself (a unix socket's
+        // mode, or SELinux on a TCP port): retried at once, like a local failure.
+        let at_once = cause == FailureCause::PermissionDenied;
         let why = connect_failure_note(&cause);
         w.end_attempt(id, AttemptResult::Failed { cause });
         Self::close(w, id);
@@ -205,7 +208,7 @@ impl Haproxy {
             // failure; a timeout, or a unix socket that fails at once, retries
             // immediately.
             let local = w.exchanges[id].attempts.last().is_some_and(|a| a.peer.starts_with("unix:"));
-            let delay = if timeout || redispatch || local { 0 } else { h.timeout_connect_ms.min(1_000) * 1_000 };
+            let delay = if timeout || redispatch || local || at_once { 0 } else { h.timeout_connect_ms.min(1_000) * 1_000 };
             note!(w, id, Actor::Proxy, "{why}; retry {tries}/{} {}", h.retries, if redispatch { "on another server (redispatch)" } else { "on the same server" });
             // Reuse the Connect timer slot as the retry trigger.
             let attempt = u32::MAX - tries;
@@ -251,6 +254,7 @@ impl Haproxy {
                 let why = match cause {
                     Some(FailureCause::Refused) => " Nothing was listening there: the kernel refused every connection (ECONNREFUSED).",
                     Some(FailureCause::NoSuchFile) => " The unix socket does not exist (ENOENT).",
+                    Some(FailureCause::PermissionDenied) if !peer.starts_with("unix:") => " The kernel refused every connect() with EACCES before a packet left the host: SELinux is enforcing and haproxy_connect_any is off, so HAProxy (haproxy_t) may not connect to that port (ausearch -m avc shows the denials). The error comes from the syscall itself, so the retries follow at once, without the turn-around delay. Fix: setsebool -P haproxy_connect_any 1, or label the port for HAProxy.",
                     Some(FailureCause::PermissionDenied) => " The socket exists but HAProxy's user may not open it (EACCES).",
                     Some(FailureCause::Tls(TlsProblem::HandshakeFailure)) => " The TLS handshake failed: the server does not speak TLS there.",
                     Some(FailureCause::Tls(TlsProblem::CertVerify(_))) => " The server's certificate failed verification (ssl verify required).",

@@ -462,8 +462,11 @@ impl Nginx {
             // ngx_event_connect_peer: ECONNREFUSED is an [error], other connect() errors [crit].
             FailureCause::Refused | FailureCause::NoSuchFile | FailureCause::PermissionDenied => {
                 let level = if *cause == FailureCause::Refused { Level::Error } else { Level::Crit };
-                // A unix socket's path is named; a TCP peer is in the "upstream:" field only.
-                let msg = if peer.starts_with("unix:") { format!("connect() to {peer} failed {errno}") } else { format!("connect() failed {errno}") };
+                // The connect() syscall itself failed (ngx_event_connect_peer): the
+                // address is named. A refused TCP connect fails later, on the
+                // socket: its peer is in the "upstream:" field only.
+                let named = peer.starts_with("unix:") || *cause != FailureCause::Refused;
+                let msg = if named { format!("connect() to {peer} failed {errno}") } else { format!("connect() failed {errno}") };
                 (level, msg)
             }
             FailureCause::Reset => (Level::Error, format!("recv() failed {errno}")),
@@ -522,6 +525,7 @@ impl Nginx {
             Ft::Error => match cause {
                 Some(FailureCause::Refused) => format!("Nothing was listening on {peer}, so the kernel refused nginx's connection (ECONNREFUSED, errno 111). nginx had no response to relay and answered 502 Bad Gateway itself. Fix: start the app, or point the upstream at the address it really listens on."),
                 Some(FailureCause::NoSuchFile) => format!("The unix socket {peer} does not exist (ENOENT). nginx logs this at crit and answers 502. Fix: point proxy_pass at the socket the app really creates, or start the app."),
+                Some(FailureCause::PermissionDenied) if !peer.starts_with("unix:") => format!("The kernel refused nginx's connect() to {peer} with EACCES (13: Permission denied) before a packet left the host: SELinux is enforcing and httpd_can_network_connect is off, so nginx (domain httpd_t) may connect only to ports labelled http_port_t. nginx logs it at crit and answers 502; the app never sees a connection. The audit log has the denial (ausearch -m avc: avc: denied {{ name_connect }} ... comm=\"nginx\"). Fix: setsebool -P httpd_can_network_connect 1, or label the port (semanage port -a -t http_port_t -p tcp PORT); do not turn SELinux off."),
                 Some(FailureCause::PermissionDenied) => format!("The socket {peer} exists but nginx's worker user may not open it (EACCES). Fix: make the socket group-writable for nginx's group (e.g. chmod 660 and chgrp www-data) or set the app's umask."),
                 Some(FailureCause::PrematureClose) if app::plain_to_tls_peer(w, peer) => format!("The app on {peer} speaks TLS (HTTPS) on that port, but proxy_pass says http://: nginx wrote a plain \"GET ...\" where the app's TLS layer expected a ClientHello, and the app hung up without a byte. nginx logs \"upstream prematurely closed connection while reading response header from upstream\" (a server that resets instead, e.g. Python's ssl module, gives \"recv() failed (104: Connection reset by peer)\") and answers 502. Fix: proxy_pass https://, or have the app listen in plain HTTP behind the proxy."),
                 Some(FailureCause::PrematureClose) => format!("{peer} closed the connection without sending a response: the process died (or closed an idle keep-alive connection as nginx reused it). nginx answered 502. Fix the crash (see the app log); for keep-alive races make the app's keepalive timeout longer than nginx's."),
