@@ -34,6 +34,7 @@ pub const READY: &[(&str, &str)] = &[
     ("rolling_deploy", include_str!("../../../scenarios/rolling_deploy.json")),
     ("selinux_connect_denied", include_str!("../../../scenarios/selinux_connect_denied.json")),
     ("slow_app", include_str!("../../../scenarios/slow_app.json")),
+    ("sni_required", include_str!("../../../scenarios/sni_required.json")),
     ("tls_cert_invalid", include_str!("../../../scenarios/tls_cert_invalid.json")),
     ("tls_cert_unverified", include_str!("../../../scenarios/tls_cert_unverified.json")),
     ("tls_handshake_failure", include_str!("../../../scenarios/tls_handshake_failure.json")),

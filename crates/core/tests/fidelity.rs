@@ -181,6 +181,20 @@ fn extras() -> Vec<Extra> {
             sc.clients.requests = 3;
             sc.clients.rate_per_s = 2.0;
         }),
+        ("sni_required.json", "proxy_ssl_server_name on", |sc| sc.proxy.proxy_ssl_server_name = true),
+        ("sni_required.json", "proxy_ssl_server_name on, proxy_ssl_name other.example", |sc| {
+            sc.proxy.proxy_ssl_server_name = true;
+            sc.proxy.proxy_ssl_name = "other.example".into();
+        }),
+        ("sni_required.json", "proxy_pass https://127.0.0.1:3000, proxy_ssl_server_name on", |sc| {
+            sc.proxy.proxy_pass = "https://127.0.0.1:3000".into();
+            sc.proxy.proxy_ssl_server_name = true;
+        }),
+        ("sni_required.json", "proxy_pass https://127.0.0.1:3000, proxy_ssl_server_name on, proxy_ssl_name app", |sc| {
+            sc.proxy.proxy_pass = "https://127.0.0.1:3000".into();
+            sc.proxy.proxy_ssl_server_name = true;
+            sc.proxy.proxy_ssl_name = "app".into();
+        }),
         ("slow_app.json", "two servers, web2 slow, GETs and a POST, error_log warn", |sc| {
             two_apps(sc);
             sc.faults[0].target = Some("web2".into());

@@ -210,3 +210,70 @@ fn the_terminal_shows_selinux_and_its_denials() {
     assert!(avc.contains("avc:  denied  { name_connect } for  pid=4453 comm=\"nginx\" dest=3000 scontext=system_u:system_r:httpd_t:s0"), "{avc}");
     assert!(run("sudo tail -n 1 /var/log/nginx/error.log").contains("connect() to 127.0.0.1:3000 failed (13: Permission denied)"));
 }
+
+// ---------------------------------------------------------------------------
+// 3. SNI: nginx sends none unless proxy_ssl_server_name is on.
+
+fn sni_case(f: impl FnOnce(&mut Scenario)) -> Simulation {
+    let mut sc = scenario("sni_required");
+    f(&mut sc);
+    run(sc)
+}
+
+#[test]
+fn no_sni_is_alert_40_and_a_wrong_name_alert_112_at_crit() {
+    let sim = sni_case(|_| {});
+    assert_eq!(statuses(&sim), [Some(502)]);
+    assert!(errors(&sim)[0].starts_with("[error] 4453#4453: *1 SSL_do_handshake() failed (SSL: error:0A000410:SSL routines::sslv3 alert handshake failure:SSL alert number 40) while SSL handshaking to upstream"), "{:?}", errors(&sim));
+    assert!(sim.exchanges()[0].explanation.as_deref().unwrap().contains("proxy_ssl_server_name on"));
+
+    let sim = sni_case(|sc| {
+        sc.proxy.proxy_ssl_server_name = true;
+        sc.proxy.proxy_ssl_name = "other.example".into();
+    });
+    assert_eq!(statuses(&sim), [Some(502)]);
+    assert!(errors(&sim)[0].starts_with("[crit] 4453#4453: *1 SSL_do_handshake() failed (SSL: error:0A000458:SSL routines::tlsv1 unrecognized name:SSL alert number 112) while SSL handshaking to upstream"), "{:?}", errors(&sim));
+
+    // HAProxy without sni on the server line: a failed handshake, retried, 503 SC--.
+    let sim = run(flavor(scenario("sni_required"), Flavor::Haproxy));
+    assert_eq!(statuses(&sim), [Some(503)]);
+    assert!(access(&sim)[0].contains(" SC-- 1/1/0/0/3 "), "{:?}", access(&sim));
+}
+
+#[test]
+fn sni_is_sent_for_a_name_but_never_for_an_ip() {
+    assert_eq!(statuses(&sni_case(|sc| sc.proxy.proxy_ssl_server_name = true)), [Some(200)]);
+    let ip = |sc: &mut Scenario| {
+        sc.proxy.proxy_pass = "https://127.0.0.1:3000".into();
+        sc.proxy.proxy_ssl_server_name = true;
+    };
+    assert_eq!(statuses(&sni_case(ip)), [Some(502)]);
+    assert_eq!(statuses(&sni_case(|sc| { ip(sc); sc.proxy.proxy_ssl_name = "app".into(); })), [Some(200)]);
+    // The fix turns it on (and names the app where proxy_pass cannot).
+    for pass in ["http://app", "http://127.0.0.1:3000"] {
+        let mut sc = scenario("sni_required");
+        sc.proxy.proxy_pass = pass.into();
+        gateway_core::sim::Fault::apply_fix(&mut sc, 0);
+        assert!(sc.proxy.proxy_ssl_server_name);
+        assert_eq!(statuses(&run(sc.clone())), [Some(200)], "{pass}");
+        assert_eq!(statuses(&run(flavor(sc, Flavor::Haproxy))), [Some(200)], "{pass}");
+    }
+}
+
+#[test]
+fn the_exported_configs_carry_the_sni_directives() {
+    let mut sc = gateway_core::sim::world::effective(&scenario("sni_required"));
+    sc.proxy.proxy_ssl_server_name = true;
+    sc.proxy.proxy_ssl_name = "app.internal".into();
+    let nginx = gateway_core::sim::proxy::nginx::conf::render(&sc, &Default::default()).text;
+    assert!(nginx.contains("        proxy_ssl_server_name on;\n        proxy_ssl_name app.internal;\n"), "{nginx}");
+    let haproxy = gateway_core::sim::proxy::haproxy::conf::render(&sc).text;
+    assert!(haproxy.contains(" ssl verify none sni str(app.internal)"), "{haproxy}");
+}
+
+#[test]
+fn curl_to_the_app_by_ip_sends_no_sni_either() {
+    let mut s = gateway_core::session::Session::new(scenario("sni_required")).unwrap();
+    let text = s.run_command("curl -vk https://127.0.0.1:3000/users", 120).unwrap().text.clone();
+    assert!(text.contains("TLS alert, handshake failure (552)") && text.contains("curl: (35) error:0A000410:SSL routines::sslv3 alert handshake failure"), "{text}");
+}

@@ -91,6 +91,8 @@ pub enum TlsResult {
     Cert(CertProblem),
     /// The app answered the ClientHello with plain HTTP.
     NotTls,
+    /// The app's TLS server aborted the handshake with this alert.
+    Alert(u8),
 }
 
 /// `Nov 21 04:43:44 web1 app[2817]: ...` — the journal the app log shows.
@@ -215,6 +217,11 @@ pub fn tls_handshake(w: &World, conn: ConnId) -> TlsResult {
         return TlsResult::NotTls;
     }
     let name = &w.scenario.apps[a].name;
+    // The server name in the proxy's ClientHello (proxy_ssl_server_name).
+    let sni = super::proxy::nginx::ssl_name::sni(&w.scenario);
+    if let Some(alert) = w.scenario.faults.iter().filter(|f| f.targets(name) && f.in_window(w.now)).find_map(|f| f.tls_alert(sni.as_deref())) {
+        return TlsResult::Alert(alert);
+    }
     let problem = w
         .scenario
         .faults

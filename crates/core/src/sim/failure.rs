@@ -65,6 +65,9 @@ pub enum TlsProblem {
     HandshakeFailure,
     /// The upstream's certificate failed verification, and why.
     CertVerify(CertProblem),
+    /// The upstream aborted the handshake with this TLS alert (40:
+    /// handshake_failure, 112: unrecognized_name).
+    Alert(u8),
 }
 
 impl FailureCause {

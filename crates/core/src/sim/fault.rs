@@ -241,7 +241,15 @@ pub enum FaultKind {
     InvalidChunked,
     /// 24. SELinux refuses the proxy's connect() to the app's TCP port (EACCES).
     SelinuxConnectDenied,
+    /// 25. The app's TLS server requires SNI for `name`: a ClientHello
+    /// without it gets alert 40, one for another name alert 112.
+    SniRequired {
+        #[serde(default = "d_sni_name")]
+        name: String,
+    },
 }
+
+fn d_sni_name() -> String { "app".into() }
 
 fn d_wrong_port() -> u16 { 3001 }
 fn d_socket() -> String { "/run/app/app.sock".into() }
@@ -410,6 +418,7 @@ impl FaultKind {
             FaultKind::PlainHttpToTls,
             FaultKind::InvalidChunked,
             FaultKind::SelinuxConnectDenied,
+            FaultKind::SniRequired { name: d_sni_name() },
         ]
     }
 
@@ -440,6 +449,7 @@ impl FaultKind {
             FaultKind::PlainHttpToTls => "plain_http_to_tls",
             FaultKind::InvalidChunked => "invalid_chunked",
             FaultKind::SelinuxConnectDenied => "selinux_connect_denied",
+            FaultKind::SniRequired { .. } => "sni_required",
         }
     }
 
@@ -473,6 +483,7 @@ impl FaultKind {
             FaultKind::PlainHttpToTls => "Plain HTTP to a TLS port",
             FaultKind::InvalidChunked => "Malformed chunked body",
             FaultKind::SelinuxConnectDenied => "Connect denied by SELinux",
+            FaultKind::SniRequired { .. } => "Upstream requires SNI",
         }
     }
 
@@ -503,6 +514,7 @@ impl FaultKind {
             FaultKind::TlsHandshakeFailure => "The server line says ssl but the app speaks plain HTTP on that port.",
             FaultKind::RateLimited { .. } => "An http-request deny rule on a stick table caps each client's request rate; requests above it are denied.",
             FaultKind::PlainHttpToTls => "The app serves HTTPS on its port (it terminates TLS itself), but the server line has no ssl: HAProxy writes a plain HTTP request into a TLS listener.",
+            FaultKind::SniRequired { .. } => "The app's TLS server (or the load balancer in front of it) serves several names and needs the name in the ClientHello (SNI); the server line has no sni, so HAProxy sends none.",
             FaultKind::SelinuxConnectDenied => "SELinux is enforcing and the boolean haproxy_connect_any is off: HAProxy (haproxy_t) may connect only to ports labelled for it, so the kernel refuses its connect() to the app's port with EACCES.",
             _ => self.cause(),
         }
@@ -534,6 +546,7 @@ impl FaultKind {
             FaultKind::RateLimited { .. } => "A limit_req zone caps each client's request rate; bursts above it are rejected.",
             FaultKind::PlainHttpToTls => "The app serves HTTPS on its port (it terminates TLS itself), but proxy_pass says http://: nginx writes a plain HTTP request into a TLS listener.",
             FaultKind::InvalidChunked => "The app (or a middleware) sets Transfer-Encoding: chunked by hand but writes the body unframed, so its first line is read as a chunk size.",
+            FaultKind::SniRequired { .. } => "The app's TLS server (or the load balancer in front of it) serves several names and needs the name in the ClientHello (SNI); nginx sends none unless proxy_ssl_server_name is on.",
             FaultKind::SelinuxConnectDenied => "SELinux is enforcing and the boolean httpd_can_network_connect is off: nginx (httpd_t) may connect only to ports labelled for HTTP, so the kernel refuses its connect() to the app's port with EACCES.",
         }
     }
@@ -692,6 +705,8 @@ impl Fault {
             FaultKind::PlainHttpToTls if haproxy => f("Add ssl to the server line", "server app 127.0.0.1:3000 ssl verify none: HAProxy speaks TLS, as the app does (verify required with a ca-file also checks its certificate)."),
             FaultKind::PlainHttpToTls => f("Use https://", "proxy_pass https://app: nginx speaks TLS, as the app does (proxy_ssl_verify on with a trusted CA also checks its certificate)."),
             FaultKind::InvalidChunked => f("Let the framework frame the body", "Drop the hand-written Transfer-Encoding header (or send Content-Length): the app's server then chunks the body itself."),
+            FaultKind::SniRequired { name } if haproxy => Fix { title: "Send SNI", detail: format!("sni str({name}) on the server line: HAProxy names the server it wants in the ClientHello.") },
+            FaultKind::SniRequired { name } => Fix { title: "Send SNI", detail: format!("proxy_ssl_server_name on; (and proxy_ssl_name {name}; when proxy_pass names an IP address or another name): nginx names the server it wants in the ClientHello.") },
             FaultKind::SelinuxConnectDenied if haproxy => f("Let HAProxy connect", "setsebool -P haproxy_connect_any 1 (or label the app's port for HAProxy with semanage port -a); leave SELinux enforcing."),
             FaultKind::SelinuxConnectDenied => f("Let nginx connect", "setsebool -P httpd_can_network_connect 1 (or label the app's port: semanage port -a -t http_port_t -p tcp 3000); leave SELinux enforcing."),
         }
@@ -797,6 +812,13 @@ impl Fault {
             FaultKind::RateLimited { rate_per_s, .. } => {
                 sc.faults[index].kind = FaultKind::RateLimited { rate_per_s: rate_per_s.max(100.0), burst: 20, nodelay: true };
             }
+            FaultKind::SniRequired { name } => {
+                // The app keeps requiring SNI; the proxy learns to send it.
+                sc.proxy.proxy_ssl_server_name = true;
+                if super::proxy::nginx::ssl_name::sni(sc).as_deref() != Some(name.as_str()) {
+                    sc.proxy.proxy_ssl_name = name;
+                }
+            }
             FaultKind::PlainHttpToTls => {
                 // The app keeps its TLS listener; the proxy learns to speak TLS.
                 sc.proxy.proxy_pass = sc.proxy.proxy_pass.replacen("http://", "https://", 1);
@@ -867,6 +889,9 @@ impl Fault {
             }
             FaultKind::DbPoolExhausted { pool_timeout_ms, .. } if *pool_timeout_ms > DAY => {
                 bad("pool_timeout_ms", "must be at most one day".into())
+            }
+            FaultKind::SniRequired { name } if name.is_empty() || name.len() > 253 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') => {
+                bad("name", format!("must be a DNS name, got {name:?}"))
             }
             FaultKind::RateLimited { rate_per_s, .. } if !(rate_per_s.is_finite() && *rate_per_s > 0.0 && *rate_per_s <= 1e6) => {
                 bad("rate_per_s", format!("must be a number in (0, 1000000], got {rate_per_s}"))
@@ -970,6 +995,13 @@ impl Fault {
                     a.tls = false;
                 }
             }
+            FaultKind::SniRequired { .. } => {
+                // An https upstream; what its TLS server answers: tls_alert.
+                sc.proxy.proxy_pass = sc.proxy.proxy_pass.replacen("http://", "https://", 1);
+                for a in sc.apps.iter_mut().filter(|a| self.targets(&a.name)) {
+                    a.tls = true;
+                }
+            }
             FaultKind::PlainHttpToTls => {
                 // What the app does with the plain bytes: app::plain_on_tls_port.
                 for a in sc.apps.iter_mut().filter(|a| self.targets(&a.name)) {
@@ -1058,7 +1090,8 @@ impl Fault {
             | FaultKind::RollingDeploy { .. }
             | FaultKind::ConnectBlackHole
             | FaultKind::PlainHttpToTls
-            | FaultKind::SelinuxConnectDenied => false,
+            | FaultKind::SelinuxConnectDenied
+            | FaultKind::SniRequired { .. } => false,
             _ => self.bites(now, app, rng),
         };
         if !applies {
@@ -1173,6 +1206,18 @@ impl Fault {
         }
     }
 
+    /// The TLS alert the app's server sends in answer to a ClientHello with
+    /// server name `sni` (None: no SNI), if this fault makes it abort:
+    /// 40 (handshake_failure) without SNI, 112 (unrecognized_name) for a
+    /// name it does not serve.
+    pub fn tls_alert(&self, sni: Option<&str>) -> Option<u8> {
+        match (&self.kind, sni) {
+            (FaultKind::SniRequired { .. }, None) => Some(40),
+            (FaultKind::SniRequired { name }, Some(s)) if !s.eq_ignore_ascii_case(name) => Some(112),
+            _ => None,
+        }
+    }
+
     /// The DNS answer for `host`, if this fault breaks it.
     pub fn dns_answer(&self, host: &str) -> Option<DnsAnswer> {
         match &self.kind {
@@ -1193,7 +1238,7 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), c.len());
-        assert_eq!(c.len(), 24);
+        assert_eq!(c.len(), 25);
     }
 
     #[test]

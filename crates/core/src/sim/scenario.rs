@@ -491,6 +491,11 @@ pub struct ProxyConfig {
     pub limit_req: Option<LimitReq>,
     /// Settings of the HAProxy flavor.
     pub haproxy: HaproxyConfig,
+    /// `proxy_ssl_server_name`: send SNI to an https upstream (off: none).
+    pub proxy_ssl_server_name: bool,
+    /// `proxy_ssl_name` ("" = the host of proxy_pass): the name sent as SNI
+    /// and checked in the certificate.
+    pub proxy_ssl_name: String,
 }
 
 impl Default for ProxyConfig {
@@ -520,6 +525,8 @@ impl Default for ProxyConfig {
             resolver_timeout_ms: 30_000,
             limit_req: None,
             haproxy: HaproxyConfig::default(),
+            proxy_ssl_server_name: false,
+            proxy_ssl_name: String::new(),
         }
     }
 }
@@ -832,6 +839,11 @@ impl Scenario {
         }
         if super::log::Level::parse(&p.error_log_level).is_none() {
             return bad("proxy.error_log_level", format!("must be one of debug, info, notice, warn, error, crit, alert, emerg; got {:?}", p.error_log_level));
+        }
+        if !p.proxy_ssl_name.is_empty()
+            && (p.proxy_ssl_name.len() > 253 || !p.proxy_ssl_name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')))
+        {
+            return bad("proxy.proxy_ssl_name", format!("must be a host name, got {:?}", p.proxy_ssl_name));
         }
         let h = &p.haproxy;
         if h.retries > 100 {

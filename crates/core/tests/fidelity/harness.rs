@@ -445,6 +445,15 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
             let mut reply = String::from_utf8(wire_head(&healthy, None)).unwrap_or_default();
             reply.push_str(&healthy.body);
             let files: Vec<(String, String)> = eff.requests.iter().map(|r| (r.path.trim_start_matches('/').to_string(), reply.clone())).collect();
+            let sni = faults.iter().find_map(|f| match &f.kind {
+                FaultKind::SniRequired { name } => Some(name.clone()),
+                _ => None,
+            });
+            if let Some(name) = sni {
+                world.tls.push(TlsServer::start_requiring_sni(port, &crt, &key, &files, &name).map_err(|e| harness(e, "python3 sni server"))?);
+                world.notes.push(format!("{}: a Python ssl server that requires SNI {name:?} (alert 40 without SNI, 112 for another name)", app.name));
+                continue;
+            }
             world.tls.push(TlsServer::start(port, &crt, &key, &files).map_err(|e| harness(e, "openssl s_server"))?);
             world.notes.push(format!("{}: openssl s_server with a {kind:?} certificate for {ssl_name:?}", app.name));
             continue;

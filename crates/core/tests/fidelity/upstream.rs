@@ -1264,7 +1264,88 @@ impl TlsServer {
     }
 }
 
+/// A TLS server that requires SNI for `name` (Python's `ssl`, whose
+/// `sni_callback` can refuse a ClientHello without a server name, which
+/// `openssl s_server -servername` cannot): alert 40 without SNI, alert 112
+/// for another name. Otherwise it serves files as `-HTTP` does and logs
+/// `FILE:<path>` per file served, like s_server.
+const SNI_SERVER: &str = r#"
+import os, socket, ssl, sys, threading
+port, want, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+def pick(sslobj, name, c):
+    if name is None:
+        return ssl.ALERT_DESCRIPTION_HANDSHAKE_FAILURE
+    if name.lower() != want.lower():
+        return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+    return None
+ctx.sni_callback = pick
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', port))
+s.listen(64)
+def serve(c):
+    try:
+        t = ctx.wrap_socket(c, server_side=True)
+        data = b''
+        while b'\r\n\r\n' not in data:
+            d = t.recv(65536)
+            if not d:
+                break
+            data += d
+        path = data.split(b'\r\n', 1)[0].split(b' ')[1].decode().lstrip('/')
+        sys.stderr.write('FILE:' + path + '\n'); sys.stderr.flush()
+        with open(path, 'rb') as f:
+            t.sendall(f.read())
+        t.close()
+    except Exception as e:
+        sys.stderr.write('error: %s\n' % e); sys.stderr.flush()
+        c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+"#;
+
 impl TlsServer {
+    /// [`SNI_SERVER`] on 127.0.0.1:port, requiring SNI `name`.
+    pub fn start_requiring_sni(port: u16, cert: &Path, key: &Path, files: &[(String, String)], name: &str) -> io::Result<TlsServer> {
+        let log = cert.with_file_name(format!("sni-server-{port}.log"));
+        let www = cert.with_file_name(format!("www-{port}"));
+        std::fs::create_dir_all(&www)?;
+        for (n, body) in files {
+            std::fs::write(www.join(n), body)?;
+        }
+        let script = cert.with_file_name("sni_server.py");
+        std::fs::write(&script, SNI_SERVER)?;
+        let child = Command::new("python3")
+            .arg(&script)
+            .arg(port.to_string())
+            .arg(name)
+            .arg(cert)
+            .arg(key)
+            .current_dir(&www)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()?;
+        let mut server = TlsServer { child, log };
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(io::Error::other(format!("python3 sni server exited: {status}")));
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+                return Ok(server);
+            }
+            if Instant::now() > deadline {
+                return Err(io::Error::other("python3 sni server did not start listening"));
+            }
+            sleep_ms(10);
+        }
+    }
+
     /// Plain HTTP requests s_server read instead of a ClientHello (it
     /// closes such a connection at once).
     pub fn plain_http_requests(&self) -> u32 {

@@ -88,6 +88,7 @@ fn connect_failure_note(cause: &FailureCause) -> &'static str {
         FailureCause::Timeout { .. } => "timeout connect",
         FailureCause::Tls(TlsProblem::HandshakeFailure) => "SSL handshake failure",
         FailureCause::Tls(TlsProblem::CertVerify(_)) => "SSL handshake failure (certificate verification)",
+        FailureCause::Tls(TlsProblem::Alert(_)) => "SSL handshake failure (alert from the server)",
         _ => "connection failed",
     }
 }
@@ -258,6 +259,8 @@ impl Haproxy {
                     Some(FailureCause::PermissionDenied) => " The socket exists but HAProxy's user may not open it (EACCES).",
                     Some(FailureCause::Tls(TlsProblem::HandshakeFailure)) => " The TLS handshake failed: the server does not speak TLS there.",
                     Some(FailureCause::Tls(TlsProblem::CertVerify(_))) => " The server's certificate failed verification (ssl verify required).",
+                    Some(FailureCause::Tls(TlsProblem::Alert(40))) => " The server aborted every TLS handshake with alert 40: it needs the name it is asked for (SNI), and the server line has no sni, so HAProxy sent none. Fix: sni str(NAME) on the server line.",
+                    Some(FailureCause::Tls(TlsProblem::Alert(_))) => " The server aborted every TLS handshake with an alert: it does not serve the name HAProxy sent (sni).",
                     _ => "",
                 };
                 format!("HAProxy could not connect to {peer} ({tries} attempts: the first plus retries {}).{why} Unlike nginx it answers 503 Service Unavailable, not 502, and logs the termination state SC-- (server side, connect phase).", w.scenario.proxy.haproxy.retries)
@@ -419,6 +422,7 @@ impl ProxyFlavor for Haproxy {
         // A failed handshake is a connection failure for HAProxy: retried, then 503.
         let problem = match result {
             TlsResult::Cert(p) => TlsProblem::CertVerify(p),
+            TlsResult::Alert(a) => TlsProblem::Alert(a),
             _ => TlsProblem::HandshakeFailure,
         };
         self.connect_failed(w, id, FailureCause::Tls(problem));

@@ -7,6 +7,7 @@ pub mod conf;
 pub mod limit_req;
 pub mod pages;
 pub mod peers;
+pub mod ssl_name;
 
 use crate::sim::app::{self, TlsResult};
 use crate::sim::failure::{FailureCause, TimeoutPhase, TlsProblem};
@@ -90,6 +91,8 @@ pub struct Nginx {
     server: String,
     /// The last `Date` header's value, and its calendar second.
     date: (i64, String),
+    /// `proxy_ssl_name` (its default: the host of proxy_pass).
+    ssl_name: String,
 }
 
 fn resolve_startup(w: &World, host: &str) -> Option<DnsAnswer> {
@@ -112,6 +115,7 @@ impl Nginx {
             tried: PerRequest::default(),
             server: Self::server_header(w),
             date: (i64::MIN, String::new()),
+            ssl_name: ssl_name::ssl_name(&w.scenario),
         };
         let Some(pass) = n.pass.clone() else {
             w.proxy_running = false;
@@ -447,11 +451,7 @@ impl Nginx {
     /// The name nginx checks the upstream's certificate against
     /// (`proxy_ssl_name`'s default: the host of proxy_pass).
     fn ssl_name(&self) -> String {
-        match self.pass.as_ref().map(|p| &p.host) {
-            Some(Target::Group(g)) => g.clone(),
-            Some(Target::Addr(a)) => a.host().unwrap_or("localhost").to_string(),
-            None => String::new(),
-        }
+        self.ssl_name.clone()
     }
 
     /// The error.log level and message nginx writes for a failed attempt
@@ -484,6 +484,17 @@ impl Nginx {
             FailureCause::Tls(TlsProblem::HandshakeFailure) => {
                 (Level::Error, "SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number)".into())
             }
+            // ngx_ssl_connection_error lowers the level only for a list of
+            // reasons: alert 40 is on it ([error]), alert 112 is not ([crit]).
+            FailureCause::Tls(TlsProblem::Alert(40)) => (
+                Level::Error,
+                "SSL_do_handshake() failed (SSL: error:0A000410:SSL routines::sslv3 alert handshake failure:SSL alert number 40)".into(),
+            ),
+            FailureCause::Tls(TlsProblem::Alert(112)) => (
+                Level::Crit,
+                "SSL_do_handshake() failed (SSL: error:0A000458:SSL routines::tlsv1 unrecognized name:SSL alert number 112)".into(),
+            ),
+            FailureCause::Tls(TlsProblem::Alert(n)) => (Level::Crit, format!("SSL_do_handshake() failed (SSL alert number {n})")),
             FailureCause::TooBigHeader { .. } => (Level::Error, "upstream sent too big header".into()),
             FailureCause::InvalidHeader { line } => {
                 (Level::Error, invalid_header_message(line).unwrap_or_else(|| "upstream sent invalid header".into()))
@@ -530,6 +541,8 @@ impl Nginx {
                 Some(FailureCause::PrematureClose) if app::plain_to_tls_peer(w, peer) => format!("The app on {peer} speaks TLS (HTTPS) on that port, but proxy_pass says http://: nginx wrote a plain \"GET ...\" where the app's TLS layer expected a ClientHello, and the app hung up without a byte. nginx logs \"upstream prematurely closed connection while reading response header from upstream\" (a server that resets instead, e.g. Python's ssl module, gives \"recv() failed (104: Connection reset by peer)\") and answers 502. Fix: proxy_pass https://, or have the app listen in plain HTTP behind the proxy."),
                 Some(FailureCause::PrematureClose) => format!("{peer} closed the connection without sending a response: the process died (or closed an idle keep-alive connection as nginx reused it). nginx answered 502. Fix the crash (see the app log); for keep-alive races make the app's keepalive timeout longer than nginx's."),
                 Some(FailureCause::Reset) => format!("{peer} reset the connection (RST) before answering: the process was killed with the request still unread in its socket, or the connection was already closed. nginx answered 502."),
+                Some(FailureCause::Tls(TlsProblem::Alert(40))) => format!("The app's TLS server on {peer} needs to know which name it is asked for (SNI), and nginx's ClientHello named none: nginx sends SNI only with proxy_ssl_server_name on (off by default), and never for an IP address. The server aborted the handshake with alert 40 (handshake failure); nginx answered 502. Fix: proxy_ssl_server_name on; with proxy_ssl_name set to the app's name if proxy_pass does not carry it."),
+                Some(FailureCause::Tls(TlsProblem::Alert(112))) => format!("nginx sent SNI \"{}\" to {peer}, a name its TLS server does not serve: it aborted the handshake with alert 112 (unrecognized name), which nginx logs at crit, and nginx answered 502. Fix: proxy_ssl_name set to the name the app serves.", self.ssl_name()),
                 Some(c @ FailureCause::Tls(_)) => format!("The TLS handshake with {peer} failed ({}). nginx answered 502.", self.failure_line(c, peer).1),
                 Some(c) => format!("{peer}: {}. nginx answered 502.", self.failure_line(c, peer).1),
                 None => "nginx could not get a response from the upstream and answered 502.".into(),
@@ -776,6 +789,7 @@ impl ProxyFlavor for Nginx {
             }
             TlsResult::Cert(p) => TlsProblem::CertVerify(p),
             TlsResult::NotTls => TlsProblem::HandshakeFailure,
+            TlsResult::Alert(a) => TlsProblem::Alert(a),
         };
         self.fail(w, id, &peer, FailureCause::Tls(problem), Ft::Error, SSL_HANDSHAKING);
     }
