@@ -450,6 +450,9 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
                 _ => None,
             });
             if let Some(name) = sni {
+                if std::process::Command::new("python3").arg("--version").output().is_err() {
+                    return Err(NoRun::Cannot("sni_required needs python3 (the TLS app that requires SNI), which is not installed: run ./scripts/setup test".into()));
+                }
                 world.tls.push(TlsServer::start_requiring_sni(port, &crt, &key, &files, &name).map_err(|e| harness(e, "python3 sni server"))?);
                 world.notes.push(format!("{}: a Python ssl server that requires SNI {name:?} (alert 40 without SNI, 112 for another name)", app.name));
                 continue;
