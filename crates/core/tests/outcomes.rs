@@ -74,6 +74,7 @@ fn a_certificate_for_another_name_is_a_tls_problem_even_if_the_name_has_111() {
     let mut s = with_fault(FaultKind::TlsCertInvalid { problem: CertProblem::HostnameMismatch });
     s.upstream.name = "pool111".into();
     s.proxy.proxy_pass = "http://pool111".into();
+    s.proxy.proxy_ssl_verify = true;
     let sim = run(s).unwrap();
     let ex = &sim.exchanges()[0];
     assert_eq!(first_cause(ex), Some(&FailureCause::Tls(TlsProblem::CertVerify(CertProblem::HostnameMismatch))));

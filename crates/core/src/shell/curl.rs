@@ -859,6 +859,18 @@ fn direct(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, a: usize, addr: &Address, show
             p.fail(35, "error:0A00010B:SSL routines::wrong version number", 0, 0);
             return;
         }
+        // curl sends SNI for a name, never for an IP address (sni_required).
+        let sni = (url.host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>().is_err()).then(|| url.host.clone());
+        if let Some(alert) = faults.iter().filter(|f| f.targets(&cfg.name) && f.in_window(now)).find_map(|f| f.tls_alert(sni.as_deref())) {
+            // As curl 7.88.1 printed them against a server that requires SNI.
+            if alert == 40 {
+                p.info("TLSv1.3 (IN), TLS alert, handshake failure (552):");
+                p.fail(35, "error:0A000410:SSL routines::sslv3 alert handshake failure", 0, 0);
+            } else {
+                p.fail(35, "error:0A000458:SSL routines::tlsv1 unrecognized name", 0, 0);
+            }
+            return;
+        }
         p.info("TLSv1.3 (IN), TLS handshake, Server hello (2):");
         p.info("TLSv1.3 (IN), TLS handshake, Encrypted Extensions (8):");
         p.info("TLSv1.3 (IN), TLS handshake, Certificate (11):");
@@ -936,6 +948,13 @@ fn direct(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, a: usize, addr: &Address, show
             respond(p, o, &r, bad_header_line.as_deref(), truncated, due, outcome, &url.host);
         }
         Wire::Garbage(_) => p.fail(1, "Received HTTP/0.9 when not allowed", due, 0),
+        Wire::BadChunked { response, .. } => {
+            // curl reads the head, then fails on the first chunk-size line.
+            outcome.status = Some(response.status);
+            let headers: Vec<String> = response.headers.iter().map(|h| format!("{}: {}", h.name, h.value)).collect();
+            p.response_head(&response.status_line(), &headers, o.include && !o.output_null);
+            p.fail(56, "Illegal or missing hexadecimal sequence in chunked-encoding", due, 0);
+        }
         Wire::Crash | Wire::OomKill { .. } | Wire::Hang => p.fail(52, "Empty reply from server", due, 0),
     }
 }

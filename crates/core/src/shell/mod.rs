@@ -25,6 +25,7 @@ pub mod host;
 mod proxytools;
 mod ss;
 mod systemd;
+mod selinux;
 
 use crate::sim::Simulation;
 
@@ -363,14 +364,17 @@ fn dispatch(ctx: &mut Ctx<'_>, words: &[String], stdin: Option<String>) -> Res {
         "hostname" => Res::with(format!("{}\n", host::HOSTNAME), String::new(), 0),
         "whoami" => Res::with(format!("{}\n", user_name(ctx.user)), String::new(), 0),
         "echo" => Res::with(format!("{}\n", args.join(" ")), String::new(), 0),
+        "getenforce" => selinux::getenforce(ctx, args),
+        "getsebool" => selinux::getsebool(ctx, args),
+        "ausearch" => selinux::ausearch(ctx, args),
         _ => not_found(cmd),
     }
 }
 
 /// The commands `help` lists (what an unknown one is compared with).
-const COMMANDS: [&str; 21] = [
+const COMMANDS: [&str; 24] = [
     "curl", "systemctl", "service", "journalctl", "nginx", "haproxy", "ss", "docker", "cat", "tail", "head", "ls", "sudo", "grep", "wc",
-    "date", "hostname", "whoami", "echo", "clear", "help",
+    "date", "hostname", "whoami", "echo", "clear", "help", "getenforce", "getsebool", "ausearch",
 ];
 
 /// bash's answer to an unknown command, then what this terminal offers:
@@ -516,6 +520,7 @@ Commands run on web1, the proxy host, against the simulated world:
   sudo -u www-data COMMAND         run as nginx's worker user
   grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
   date, hostname, whoami, echo, clear, help
+  getenforce, getsebool BOOLEAN, ausearch -m avc   SELinux's mode, a boolean, its denials
 The commands only look, except curl (its requests are real: one can crash the app,
 and virtual time passes while it waits), systemctl start|stop|restart|reload and
 nginx -s reload, which change the run as they would the host.

@@ -91,6 +91,8 @@ pub enum TlsResult {
     Cert(CertProblem),
     /// The app answered the ClientHello with plain HTTP.
     NotTls,
+    /// The app's TLS server aborted the handshake with this alert.
+    Alert(u8),
 }
 
 /// `Nov 21 04:43:44 web1 app[2817]: ...` — the journal the app log shows.
@@ -196,6 +198,7 @@ pub fn on_syn(w: &mut World, conn: ConnId, syn: u32) {
             ConnectOutcome::Accepted => format!("{} accepts the connection", w.conns[conn].peer),
             ConnectOutcome::Refused => "nothing listens there: the kernel answers RST".to_string(),
             ConnectOutcome::NoSuchFile => "no such socket file".to_string(),
+            ConnectOutcome::PermissionDenied if matches!(addr, Address::Tcp { .. }) => "SELinux refuses the proxy's connect() (avc: denied { name_connect }): EACCES, no packet sent".to_string(),
             ConnectOutcome::PermissionDenied => "socket file is not accessible to nginx's user".to_string(),
             ConnectOutcome::Dropped => "the SYN is silently dropped; no answer will come".to_string(),
         };
@@ -214,6 +217,11 @@ pub fn tls_handshake(w: &World, conn: ConnId) -> TlsResult {
         return TlsResult::NotTls;
     }
     let name = &w.scenario.apps[a].name;
+    // The server name in the proxy's ClientHello (proxy_ssl_server_name).
+    let sni = super::proxy::nginx::ssl_name::sni(&w.scenario);
+    if let Some(alert) = w.scenario.faults.iter().filter(|f| f.targets(name) && f.in_window(w.now)).find_map(|f| f.tls_alert(sni.as_deref())) {
+        return TlsResult::Alert(alert);
+    }
     let problem = w
         .scenario
         .faults
@@ -227,6 +235,42 @@ pub fn tls_handshake(w: &World, conn: ConnId) -> TlsResult {
     }
 }
 
+/// Whether app `a` speaks TLS on its port while the proxy speaks plain
+/// HTTP to it (`proxy_pass http://`, a server line without `ssl`): the
+/// request's bytes reach a TLS listener (the `plain_http_to_tls` fault).
+pub fn plain_on_tls_port(w: &World, a: usize) -> bool {
+    w.scenario.apps[a].tls
+        && !super::net::ProxyPass::parse(&w.scenario.proxy.proxy_pass).is_ok_and(|p| p.scheme == super::net::Scheme::Https)
+}
+
+/// Whether `peer` (an attempt's address) is an app that speaks TLS to a
+/// proxy that does not (see [`plain_on_tls_port`]).
+pub fn plain_to_tls_peer(w: &World, peer: &str) -> bool {
+    Address::parse(peer).ok().and_then(|addr| listener(w, &addr)).is_some_and(|a| plain_on_tls_port(w, a))
+}
+
+/// The certificate problem of the app behind `conn` that the proxy did not
+/// check: it speaks TLS to it with `proxy_ssl_verify` off (HAProxy:
+/// `verify none`), so the handshake succeeded anyway.
+pub fn unchecked_cert_problem(w: &World, conn: ConnId) -> Option<CertProblem> {
+    let a = w.conns[conn].app?;
+    let tls = super::net::ProxyPass::parse(&w.scenario.proxy.proxy_pass).is_ok_and(|p| p.scheme == super::net::Scheme::Https);
+    if !tls || !w.scenario.apps[a].tls || w.scenario.proxy.proxy_ssl_verify {
+        return None;
+    }
+    let name = &w.scenario.apps[a].name;
+    w.scenario.faults.iter().filter(|f| f.targets(name) && f.in_window(w.now)).find_map(|f| f.cert_problem())
+}
+
+/// What a certificate problem is, in words.
+pub fn cert_problem_words(p: CertProblem) -> &'static str {
+    match p {
+        CertProblem::Expired => "has expired",
+        CertProblem::SelfSigned => "is self-signed (no trusted CA signed it)",
+        CertProblem::HostnameMismatch => "is for another name",
+    }
+}
+
 /// The proxied request reaches the app.
 pub fn on_request(w: &mut World, conn: ConnId) {
     let Some(a) = w.conns[conn].app else { return };
@@ -237,6 +281,18 @@ pub fn on_request(w: &mut World, conn: ConnId) {
         }
         let hop = w.hop();
         w.schedule(hop, Event::ProxyUpstreamClosed { conn, reset: true });
+        return;
+    }
+    if plain_on_tls_port(w, a) {
+        // The app's TLS layer reads "GET ..." where a ClientHello belongs and
+        // hangs up at once (Node's https server and `openssl s_server` close
+        // with FIN; no request reaches the handler, nothing is logged).
+        if let Some(id) = w.conns[conn].req {
+            w.note(id, Actor::App, "its TLS listener reads plain HTTP instead of a ClientHello and closes the connection");
+        }
+        close_at_app(w, a, conn);
+        let hop = w.hop();
+        w.schedule(hop, Event::ProxyUpstreamClosed { conn, reset: false });
         return;
     }
     w.conns[conn].idle_token += 1; // cancels the app's idle timer
@@ -432,7 +488,7 @@ pub fn serve_direct(w: &mut World, a: usize, generation: u64, method: &str, path
                 die(w, a, false, 0);
             }
         }
-        Wire::Garbage(_) => log_response(w, a, method, path, reply, false),
+        Wire::Garbage(_) | Wire::BadChunked { .. } => log_response(w, a, method, path, reply, false),
     }
     true
 }

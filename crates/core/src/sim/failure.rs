@@ -39,6 +39,9 @@ pub enum FailureCause {
     /// The upstream answered with bytes that are not an HTTP response
     /// (HAProxy; nginx relays them as HTTP/0.9 instead).
     NotHttp,
+    /// The response body's chunked framing was invalid (nginx: "upstream
+    /// sent invalid chunked response"; HAProxy: a parse error, `PH--`).
+    InvalidChunked,
 }
 
 /// Which of the proxy's timers fired.
@@ -62,6 +65,9 @@ pub enum TlsProblem {
     HandshakeFailure,
     /// The upstream's certificate failed verification, and why.
     CertVerify(CertProblem),
+    /// The upstream aborted the handshake with this TLS alert (40:
+    /// handshake_failure, 112: unrecognized_name).
+    Alert(u8),
 }
 
 impl FailureCause {

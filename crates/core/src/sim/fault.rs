@@ -235,7 +235,21 @@ pub enum FaultKind {
         #[serde(default)]
         nodelay: bool,
     },
+    /// 22. The app speaks TLS on its port; the proxy speaks plain HTTP to it.
+    PlainHttpToTls,
+    /// 23. A 200 with `Transfer-Encoding: chunked` whose body is not chunked.
+    InvalidChunked,
+    /// 24. SELinux refuses the proxy's connect() to the app's TCP port (EACCES).
+    SelinuxConnectDenied,
+    /// 25. The app's TLS server requires SNI for `name`: a ClientHello
+    /// without it gets alert 40, one for another name alert 112.
+    SniRequired {
+        #[serde(default = "d_sni_name")]
+        name: String,
+    },
 }
+
+fn d_sni_name() -> String { "app".into() }
 
 fn d_wrong_port() -> u16 { 3001 }
 fn d_socket() -> String { "/run/app/app.sock".into() }
@@ -307,6 +321,9 @@ pub enum Wire {
     OomKill { rss_mb: u64 },
     /// Never answers.
     Hang,
+    /// A response header that announces `Transfer-Encoding: chunked`, then
+    /// `raw` bytes that are not valid chunked framing.
+    BadChunked { response: Response, raw: String },
 }
 
 impl Wire {
@@ -316,6 +333,9 @@ impl Wire {
     /// followed by the last chunk (`0\r\n\r\n`) only if the body is
     /// complete. None for replies that are not HTTP.
     pub fn body_on_wire(&self) -> Option<String> {
+        if let Wire::BadChunked { raw, .. } = self {
+            return Some(raw.clone());
+        }
         let Wire::Http { response, truncate_body_at, .. } = self else { return None };
         let sent = match truncate_body_at {
             Some(n) => &response.body[..(*n as usize).min(response.body.len())],
@@ -345,7 +365,7 @@ pub struct AppReply {
 impl AppReply {
     pub fn status(&self) -> Option<u16> {
         match &self.wire {
-            Wire::Http { response, .. } => Some(response.status),
+            Wire::Http { response, .. } | Wire::BadChunked { response, .. } => Some(response.status),
             _ => None,
         }
     }
@@ -395,6 +415,10 @@ impl FaultKind {
             FaultKind::TlsHandshakeFailure,
             FaultKind::DbPoolExhausted { mode: d_pool_mode(), pool_timeout_ms: d_pool_timeout() },
             FaultKind::RateLimited { rate_per_s: d_rate(), burst: 0, nodelay: false },
+            FaultKind::PlainHttpToTls,
+            FaultKind::InvalidChunked,
+            FaultKind::SelinuxConnectDenied,
+            FaultKind::SniRequired { name: d_sni_name() },
         ]
     }
 
@@ -422,6 +446,10 @@ impl FaultKind {
             FaultKind::TlsHandshakeFailure => "tls_handshake_failure",
             FaultKind::DbPoolExhausted { .. } => "db_pool_exhausted",
             FaultKind::RateLimited { .. } => "rate_limited",
+            FaultKind::PlainHttpToTls => "plain_http_to_tls",
+            FaultKind::InvalidChunked => "invalid_chunked",
+            FaultKind::SelinuxConnectDenied => "selinux_connect_denied",
+            FaultKind::SniRequired { .. } => "sni_required",
         }
     }
 
@@ -452,6 +480,10 @@ impl FaultKind {
             FaultKind::TlsHandshakeFailure => "Upstream TLS handshake fails",
             FaultKind::DbPoolExhausted { .. } => "Database pool exhausted",
             FaultKind::RateLimited { .. } => "Rate limited by limit_req",
+            FaultKind::PlainHttpToTls => "Plain HTTP to a TLS port",
+            FaultKind::InvalidChunked => "Malformed chunked body",
+            FaultKind::SelinuxConnectDenied => "Connect denied by SELinux",
+            FaultKind::SniRequired { .. } => "Upstream requires SNI",
         }
     }
 
@@ -478,9 +510,12 @@ impl FaultKind {
             FaultKind::OversizedHeader { .. } => "Huge cookies or a giant header (JWTs, tracing baggage) exceed the proxy's header buffer; HAProxy's (tune.bufsize 16384 minus tune.maxrewrite 1024) holds more than 6000 bytes.",
             FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) sooner than the proxy stops reusing them; HAProxy's default http-reuse safe keeps each new client's first request off idle server connections.",
             FaultKind::DnsFailure { .. } => "The server's DNS name does not resolve (typo, record deleted, resolver down); HAProxy resolves it at start-up and refuses to start.",
-            FaultKind::TlsCertInvalid { .. } => "HAProxy verifies the server's certificate (ssl verify required) and it is expired, self-signed or for another name.",
+            FaultKind::TlsCertInvalid { .. } => "The server's TLS certificate is expired, self-signed or for another name. HAProxy checks it only with ssl verify required; with verify none it is accepted silently.",
             FaultKind::TlsHandshakeFailure => "The server line says ssl but the app speaks plain HTTP on that port.",
             FaultKind::RateLimited { .. } => "An http-request deny rule on a stick table caps each client's request rate; requests above it are denied.",
+            FaultKind::PlainHttpToTls => "The app serves HTTPS on its port (it terminates TLS itself), but the server line has no ssl: HAProxy writes a plain HTTP request into a TLS listener.",
+            FaultKind::SniRequired { .. } => "The app's TLS server (or the load balancer in front of it) serves several names and needs the name in the ClientHello (SNI); the server line has no sni, so HAProxy sends none.",
+            FaultKind::SelinuxConnectDenied => "SELinux is enforcing and the boolean haproxy_connect_any is off: HAProxy (haproxy_t) may connect only to ports labelled for it, so the kernel refuses its connect() to the app's port with EACCES.",
             _ => self.cause(),
         }
     }
@@ -505,10 +540,14 @@ impl FaultKind {
             FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) while nginx still holds them in its keepalive pool.",
             FaultKind::RollingDeploy { .. } => "A deploy stops the old process before the new one listens.",
             FaultKind::DnsFailure { .. } => "The upstream's DNS name does not resolve (typo, record deleted, resolver down).",
-            FaultKind::TlsCertInvalid { .. } => "nginx verifies the upstream's certificate and it is expired, self-signed or for another name.",
+            FaultKind::TlsCertInvalid { .. } => "The app's TLS certificate is expired, self-signed or for another name. nginx checks it only with proxy_ssl_verify on; off (the default), it is accepted silently.",
             FaultKind::TlsHandshakeFailure => "proxy_pass says https but the app speaks plain HTTP on that port.",
             FaultKind::DbPoolExhausted { .. } => "All database connections are in use; requests wait for one (or fail fast with 500).",
             FaultKind::RateLimited { .. } => "A limit_req zone caps each client's request rate; bursts above it are rejected.",
+            FaultKind::PlainHttpToTls => "The app serves HTTPS on its port (it terminates TLS itself), but proxy_pass says http://: nginx writes a plain HTTP request into a TLS listener.",
+            FaultKind::InvalidChunked => "The app (or a middleware) sets Transfer-Encoding: chunked by hand but writes the body unframed, so its first line is read as a chunk size.",
+            FaultKind::SniRequired { .. } => "The app's TLS server (or the load balancer in front of it) serves several names and needs the name in the ClientHello (SNI); nginx sends none unless proxy_ssl_server_name is on.",
+            FaultKind::SelinuxConnectDenied => "SELinux is enforcing and the boolean httpd_can_network_connect is off: nginx (httpd_t) may connect only to ports labelled for HTTP, so the kernel refuses its connect() to the app's port with EACCES.",
         }
     }
 
@@ -527,6 +566,7 @@ impl FaultKind {
                 | FaultKind::OversizedHeader { .. }
                 | FaultKind::DiesAfterHeaders { .. }
                 | FaultKind::DbPoolExhausted { .. }
+                | FaultKind::InvalidChunked
         )
     }
 
@@ -544,7 +584,7 @@ impl FaultKind {
             FaultKind::SlowApp { .. } | FaultKind::DbPoolExhausted { .. } => "slow",
             FaultKind::Overload { .. } => "overloaded",
             FaultKind::Maintenance { .. } => "maintenance",
-            FaultKind::ConnectBlackHole => "unreachable",
+            FaultKind::ConnectBlackHole | FaultKind::SelinuxConnectDenied => "unreachable",
             _ => "misbehaving",
         }
     }
@@ -662,6 +702,13 @@ impl Fault {
             FaultKind::DbPoolExhausted { .. } => f("Raise the pool size", "Requests get a database connection at once."),
             FaultKind::RateLimited { .. } if haproxy => f("Fit the limit to real traffic", "http-request deny if { sc_http_req_rate(0) gt 120 }: legitimate bursts pass; floods above 100 r/s are still denied."),
             FaultKind::RateLimited { .. } => f("Fit the limit to real traffic", "limit_req rate=100r/s burst=20 nodelay: legitimate bursts pass; floods above 100 r/s are still rejected."),
+            FaultKind::PlainHttpToTls if haproxy => f("Add ssl to the server line", "server app 127.0.0.1:3000 ssl verify none: HAProxy speaks TLS, as the app does (verify required with a ca-file also checks its certificate)."),
+            FaultKind::PlainHttpToTls => f("Use https://", "proxy_pass https://app: nginx speaks TLS, as the app does (proxy_ssl_verify on with a trusted CA also checks its certificate)."),
+            FaultKind::InvalidChunked => f("Let the framework frame the body", "Drop the hand-written Transfer-Encoding header (or send Content-Length): the app's server then chunks the body itself."),
+            FaultKind::SniRequired { name } if haproxy => Fix { title: "Send SNI", detail: format!("sni str({name}) on the server line: HAProxy names the server it wants in the ClientHello.") },
+            FaultKind::SniRequired { name } => Fix { title: "Send SNI", detail: format!("proxy_ssl_server_name on; (and proxy_ssl_name {name}; when proxy_pass names an IP address or another name): nginx names the server it wants in the ClientHello.") },
+            FaultKind::SelinuxConnectDenied if haproxy => f("Let HAProxy connect", "setsebool -P haproxy_connect_any 1 (or label the app's port for HAProxy with semanage port -a); leave SELinux enforcing."),
+            FaultKind::SelinuxConnectDenied => f("Let nginx connect", "setsebool -P httpd_can_network_connect 1 (or label the app's port: semanage port -a -t http_port_t -p tcp 3000); leave SELinux enforcing."),
         }
     }
 
@@ -765,6 +812,17 @@ impl Fault {
             FaultKind::RateLimited { rate_per_s, .. } => {
                 sc.faults[index].kind = FaultKind::RateLimited { rate_per_s: rate_per_s.max(100.0), burst: 20, nodelay: true };
             }
+            FaultKind::SniRequired { name } => {
+                // The app keeps requiring SNI; the proxy learns to send it.
+                sc.proxy.proxy_ssl_server_name = true;
+                if super::proxy::nginx::ssl_name::sni(sc).as_deref() != Some(name.as_str()) {
+                    sc.proxy.proxy_ssl_name = name;
+                }
+            }
+            FaultKind::PlainHttpToTls => {
+                // The app keeps its TLS listener; the proxy learns to speak TLS.
+                sc.proxy.proxy_pass = sc.proxy.proxy_pass.replacen("http://", "https://", 1);
+            }
             _ => {
                 sc.faults.remove(index);
             }
@@ -831,6 +889,9 @@ impl Fault {
             }
             FaultKind::DbPoolExhausted { pool_timeout_ms, .. } if *pool_timeout_ms > DAY => {
                 bad("pool_timeout_ms", "must be at most one day".into())
+            }
+            FaultKind::SniRequired { name } if name.is_empty() || name.len() > 253 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') => {
+                bad("name", format!("must be a DNS name, got {name:?}"))
             }
             FaultKind::RateLimited { rate_per_s, .. } if !(rate_per_s.is_finite() && *rate_per_s > 0.0 && *rate_per_s <= 1e6) => {
                 bad("rate_per_s", format!("must be a number in (0, 1000000], got {rate_per_s}"))
@@ -922,7 +983,8 @@ impl Fault {
             }
             FaultKind::TlsCertInvalid { .. } => {
                 sc.proxy.proxy_pass = sc.proxy.proxy_pass.replacen("http://", "https://", 1);
-                sc.proxy.proxy_ssl_verify = true;
+                // proxy_ssl_verify stays as the user set it (off by default,
+                // as in nginx): the certificate then passes unchecked.
                 for a in sc.apps.iter_mut().filter(|a| self.targets(&a.name)) {
                     a.tls = true;
                 }
@@ -931,6 +993,19 @@ impl Fault {
                 sc.proxy.proxy_pass = sc.proxy.proxy_pass.replacen("http://", "https://", 1);
                 for a in sc.apps.iter_mut().filter(|a| self.targets(&a.name)) {
                     a.tls = false;
+                }
+            }
+            FaultKind::SniRequired { .. } => {
+                // An https upstream; what its TLS server answers: tls_alert.
+                sc.proxy.proxy_pass = sc.proxy.proxy_pass.replacen("http://", "https://", 1);
+                for a in sc.apps.iter_mut().filter(|a| self.targets(&a.name)) {
+                    a.tls = true;
+                }
+            }
+            FaultKind::PlainHttpToTls => {
+                // What the app does with the plain bytes: app::plain_on_tls_port.
+                for a in sc.apps.iter_mut().filter(|a| self.targets(&a.name)) {
+                    a.tls = true;
                 }
             }
             FaultKind::RateLimited { rate_per_s, burst, nodelay } => {
@@ -992,6 +1067,8 @@ impl Fault {
             }
             FaultKind::ConnectBlackHole if self.bites(now, app, rng) => Some(ConnectOutcome::Dropped),
             FaultKind::UnixSocketPermission { .. } if self.targets(app) => Some(ConnectOutcome::PermissionDenied),
+            // The policy refuses the syscall itself (avc: denied { name_connect }).
+            FaultKind::SelinuxConnectDenied if self.targets(app) => Some(ConnectOutcome::PermissionDenied),
             _ => None,
         }
     }
@@ -1011,7 +1088,10 @@ impl Fault {
             | FaultKind::RateLimited { .. }
             | FaultKind::AppDown
             | FaultKind::RollingDeploy { .. }
-            | FaultKind::ConnectBlackHole => false,
+            | FaultKind::ConnectBlackHole
+            | FaultKind::PlainHttpToTls
+            | FaultKind::SelinuxConnectDenied
+            | FaultKind::SniRequired { .. } => false,
             _ => self.bites(now, app, rng),
         };
         if !applies {
@@ -1043,6 +1123,17 @@ impl Fault {
                     [Header::new("Retry-After", retry_after_s.to_string())],
                 )),
                 note: Some("maintenance mode"),
+            },
+            FaultKind::InvalidChunked => match healthy.wire {
+                Wire::Http { response, .. } => {
+                    let mut response = response;
+                    // The header says chunked; the body goes out as it is.
+                    response.headers.retain(|h| !h.name.eq_ignore_ascii_case("Content-Length"));
+                    response.headers.push(Header::new("Transfer-Encoding", "chunked"));
+                    let raw = response.body.to_string();
+                    AppReply { wire: Wire::BadChunked { response, raw }, note: Some("Transfer-Encoding: chunked set by hand, body not chunked"), ..healthy }
+                }
+                _ => healthy,
             },
             FaultKind::InvalidHeader { line } => match healthy.wire {
                 Wire::Http { response, .. } => AppReply {
@@ -1115,6 +1206,18 @@ impl Fault {
         }
     }
 
+    /// The TLS alert the app's server sends in answer to a ClientHello with
+    /// server name `sni` (None: no SNI), if this fault makes it abort:
+    /// 40 (handshake_failure) without SNI, 112 (unrecognized_name) for a
+    /// name it does not serve.
+    pub fn tls_alert(&self, sni: Option<&str>) -> Option<u8> {
+        match (&self.kind, sni) {
+            (FaultKind::SniRequired { .. }, None) => Some(40),
+            (FaultKind::SniRequired { name }, Some(s)) if !s.eq_ignore_ascii_case(name) => Some(112),
+            _ => None,
+        }
+    }
+
     /// The DNS answer for `host`, if this fault breaks it.
     pub fn dns_answer(&self, host: &str) -> Option<DnsAnswer> {
         match &self.kind {
@@ -1129,13 +1232,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn catalog_has_twenty_one_entries_with_unique_ids() {
+    fn catalog_entries_have_unique_ids() {
         let c = FaultKind::catalog();
         let mut ids: Vec<_> = c.iter().map(|f| f.id()).collect();
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), c.len());
-        assert_eq!(c.len(), 21);
+        assert_eq!(c.len(), 25);
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod http;
 pub mod json_path;
 pub mod log;
 pub mod metrics;
+pub mod migrate;
 pub mod motion;
 pub mod net;
 pub mod proxy;

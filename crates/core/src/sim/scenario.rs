@@ -1,7 +1,8 @@
 //! The one description of a run. UI state, share links, lessons, the
 //! command-line runner and the tests are all a `Scenario`.
 //!
-//! Versioned: `version` must equal [`SCENARIO_VERSION`]. Every field has a
+//! Versioned: `version` must equal [`SCENARIO_VERSION`] (older versions are
+//! upgraded on reading: `sim::migrate`). Every field has a
 //! default, so a partial JSON document is completed with defaults; unknown
 //! fields are rejected so typos do not pass silently. Errors name the field
 //! (`proxy.proxy_read_timeout_ms: ...`). Reference: docs/scenario.md.
@@ -13,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use super::fault::Fault;
 use super::net::Address;
 
-pub const SCENARIO_VERSION: u32 = 1;
+/// Version 2: `tls_cert_invalid` leaves `proxy_ssl_verify` as it is
+/// (version-1 documents are upgraded by `sim::migrate`).
+pub const SCENARIO_VERSION: u32 = 2;
 
 /// 2026-11-21 04:43:44 UTC.
 pub const DEFAULT_START_UNIX: i64 = 1_795_236_224;
@@ -488,6 +491,11 @@ pub struct ProxyConfig {
     pub limit_req: Option<LimitReq>,
     /// Settings of the HAProxy flavor.
     pub haproxy: HaproxyConfig,
+    /// `proxy_ssl_server_name`: send SNI to an https upstream (off: none).
+    pub proxy_ssl_server_name: bool,
+    /// `proxy_ssl_name` ("" = the host of proxy_pass): the name sent as SNI
+    /// and checked in the certificate.
+    pub proxy_ssl_name: String,
 }
 
 impl Default for ProxyConfig {
@@ -517,6 +525,8 @@ impl Default for ProxyConfig {
             resolver_timeout_ms: 30_000,
             limit_req: None,
             haproxy: HaproxyConfig::default(),
+            proxy_ssl_server_name: false,
+            proxy_ssl_name: String::new(),
         }
     }
 }
@@ -683,6 +693,8 @@ impl Scenario {
                 ScenarioError(format!("{path}: {e}"))
             }
         })?;
+        let mut s = s;
+        super::migrate::upgrade(&mut s);
         s.validate()?;
         Ok(s)
     }
@@ -827,6 +839,11 @@ impl Scenario {
         }
         if super::log::Level::parse(&p.error_log_level).is_none() {
             return bad("proxy.error_log_level", format!("must be one of debug, info, notice, warn, error, crit, alert, emerg; got {:?}", p.error_log_level));
+        }
+        if !p.proxy_ssl_name.is_empty()
+            && (p.proxy_ssl_name.len() > 253 || !p.proxy_ssl_name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')))
+        {
+            return bad("proxy.proxy_ssl_name", format!("must be a host name, got {:?}", p.proxy_ssl_name));
         }
         let h = &p.haproxy;
         if h.retries > 100 {

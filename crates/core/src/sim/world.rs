@@ -188,7 +188,9 @@ pub struct Attempt {
 pub enum ClientResult {
     /// A complete HTTP response.
     Response,
-    /// Headers arrived, then the connection broke (curl error 18).
+    /// Headers arrived, then the connection broke (curl error 18). With
+    /// no `response` the connection closed before a byte arrived (curl
+    /// error 52, "Empty reply from server"; `received` is 0).
     /// `received` counts body (payload) bytes; `expected` is the
     /// Content-Length, or None for a chunked body (no length known).
     Truncated { received: u64, expected: Option<u64> },

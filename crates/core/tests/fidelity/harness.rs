@@ -357,6 +357,9 @@ fn plan_from(reply: AppReply) -> Plan {
             die: truncate_body_at.is_some(),
         },
         Wire::Garbage(p) => Plan { delay_us, action: Action::Raw(p.into_bytes()), die: false },
+        Wire::BadChunked { response, raw } => {
+            Plan { delay_us, action: Action::Respond { head: wire_head(&response, None), body: raw.into_bytes(), truncate_at: None }, die: false }
+        }
         Wire::Crash | Wire::OomKill { .. } => Plan { delay_us, action: Action::Close, die: true },
         Wire::Hang => Plan { delay_us, action: Action::Hang, die: false },
     }
@@ -399,6 +402,9 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
         Ok(Target::Addr(a)) => a.host().unwrap_or("localhost").to_string(),
         Err(_) => "localhost".into(),
     };
+    if eff.faults.iter().any(|f| matches!(f.kind, FaultKind::SelinuxConnectDenied)) {
+        world.notes.push("the proxy runs under a seccomp filter that makes its connect() fail with EACCES (13), the errno SELinux gives with httpd_can_network_connect off (SELinux itself is not available here)".into());
+    }
     for (index, app) in eff.apps.iter().enumerate() {
         let faults: Vec<Fault> = eff.faults.iter().filter(|f| f.targets(&app.name)).cloned().collect();
         let windowed = |f: &Fault| f.from_ms != 0 || f.until_ms.is_some();
@@ -433,7 +439,25 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
             };
             let pki = pki.as_ref().expect("made above");
             let (crt, key) = pki.leaf(kind, &ssl_name).map_err(|e| NoRun::Harness(format!("certificate: {e}")))?;
-            world.tls.push(TlsServer::start(port, &crt, &key).map_err(|e| harness(e, "openssl s_server"))?);
+            // Every request's path, with the app's healthy body (faults that
+            // change replies are refused above for a TLS app).
+            let healthy = gateway_core::sim::app::healthy_response(app);
+            let mut reply = String::from_utf8(wire_head(&healthy, None)).unwrap_or_default();
+            reply.push_str(&healthy.body);
+            let files: Vec<(String, String)> = eff.requests.iter().map(|r| (r.path.trim_start_matches('/').to_string(), reply.clone())).collect();
+            let sni = faults.iter().find_map(|f| match &f.kind {
+                FaultKind::SniRequired { name } => Some(name.clone()),
+                _ => None,
+            });
+            if let Some(name) = sni {
+                if std::process::Command::new("python3").arg("--version").output().is_err() {
+                    return Err(NoRun::Cannot("sni_required needs python3 (the TLS app that requires SNI), which is not installed: run ./scripts/setup test".into()));
+                }
+                world.tls.push(TlsServer::start_requiring_sni(port, &crt, &key, &files, &name).map_err(|e| harness(e, "python3 sni server"))?);
+                world.notes.push(format!("{}: a Python ssl server that requires SNI {name:?} (alert 40 without SNI, 112 for another name)", app.name));
+                continue;
+            }
+            world.tls.push(TlsServer::start(port, &crt, &key, &files).map_err(|e| harness(e, "openssl s_server"))?);
             world.notes.push(format!("{}: openssl s_server with a {kind:?} certificate for {ssl_name:?}", app.name));
             continue;
         }
@@ -825,7 +849,11 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
     }
     thread::sleep(Duration::from_millis(50));
     let logs = proxy.stop();
-    let seen: Vec<String> = world.apps.iter().flat_map(|(_, u)| u.requests()).map(|l| method_and_path(&l)).collect();
+    let mut seen: Vec<String> = world.apps.iter().flat_map(|(_, u)| u.requests()).map(|l| method_and_path(&l)).collect();
+    seen.extend(world.tls.iter().flat_map(|t| t.served()));
+    // s_server names no request it refused: a plain request it read is
+    // counted for the only request of a one-request run.
+    let plain_on_tls: u32 = world.tls.iter().map(|t| t.plain_http_requests()).sum();
     let mut notes = world.notes.clone();
     if let Some(d) = &world.dns {
         notes.push(format!("DNS queries seen: {}", d.queries().join(", ")));
@@ -859,7 +887,7 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
             let got = results[i].as_ref();
             let errs = errors.remove(line).unwrap_or_default();
             let mp = method_and_path(line);
-            let read = seen.iter().filter(|s| **s == mp).count() as u32;
+            let read = seen.iter().filter(|s| **s == mp).count() as u32 + if sc.requests.len() == 1 { plain_on_tls } else { 0 };
             let logged = access.remove(line).unwrap_or_default();
             let failed = errs.iter().filter(|e| flavor.is_failed_attempt(e)).count() as u32
                 + logged.iter().map(|(_, a)| a.failed_connects).sum::<u32>();

@@ -118,6 +118,18 @@ pub fn mask_ports(s: &str) -> String {
     out
 }
 
+/// `selinux_connect_denied`: the proxy runs under a seccomp filter that
+/// makes its connect() calls fail with EACCES, as SELinux's policy does
+/// (its workers inherit it). SELinux itself is not available here.
+fn deny_connect_if_asked(cmd: &mut Command, effective: &Scenario) {
+    if effective.faults.iter().any(|f| matches!(f.kind, gateway_core::sim::FaultKind::SelinuxConnectDenied)) {
+        // SAFETY: the closure only calls prctl (async-signal-safe) in the child.
+        unsafe {
+            cmd.pre_exec(sys::deny_connect);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // nginx
 
@@ -214,17 +226,10 @@ impl ProxyUnderTest for Nginx {
         std::fs::write(&site, render(effective, paths).text).map_err(|e| e.to_string())?;
         std::fs::write(dir.join("nginx.conf"), Self::main_conf(dir, &site)).map_err(|e| e.to_string())?;
         let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
-        let mut child = Command::new(&self.bin)
-            .arg("-p")
-            .arg(dir)
-            .arg("-c")
-            .arg(dir.join("nginx.conf"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(stderr)
-            .process_group(0)
-            .spawn()
-            .map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("-p").arg(dir).arg("-c").arg(dir.join("nginx.conf")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr).process_group(0);
+        deny_connect_if_asked(&mut cmd, effective);
+        let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", self.bin.display()))?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, effective.proxy.listen));
         let deadline = Instant::now() + Duration::from_secs(10);
         let started = loop {
@@ -460,6 +465,7 @@ impl ProxyUnderTest for Haproxy {
             let (uid, gid) = nobody().ok_or("no user nobody in /etc/passwd")?;
             cmd.uid(uid).gid(gid);
         }
+        deny_connect_if_asked(&mut cmd, effective);
         let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", self.bin.display()))?;
         let deadline = Instant::now() + Duration::from_secs(10);
         let started = loop {

@@ -124,6 +124,62 @@ pub mod sys {
         // SAFETY: geteuid cannot fail.
         unsafe { geteuid() == 0 }
     }
+
+    extern "C" {
+        fn prctl(option: c_int, ...) -> c_int;
+    }
+
+    #[repr(C)]
+    struct SockFilter {
+        code: u16,
+        jt: u8,
+        jf: u8,
+        k: u32,
+    }
+
+    #[repr(C)]
+    struct SockFprog {
+        len: u16,
+        filter: *const SockFilter,
+    }
+
+    /// Makes every later `connect()` of this process and its children fail
+    /// with EACCES (13), as SELinux does for a proxy whose policy forbids
+    /// the port (`httpd_can_network_connect` off): a seccomp filter that
+    /// returns the errno for the connect syscall. For `pre_exec` (it only
+    /// calls prctl, which is async-signal-safe).
+    pub fn deny_connect() -> std::io::Result<()> {
+        const PR_SET_NO_NEW_PRIVS: c_int = 38;
+        const PR_SET_SECCOMP: c_int = 22;
+        const SECCOMP_MODE_FILTER: c_int = 2;
+        const LD_W_ABS: u16 = 0x20;
+        const JEQ_K: u16 = 0x15;
+        const RET_K: u16 = 0x06;
+        const RET_ALLOW: u32 = 0x7fff_0000;
+        const RET_ERRNO_EACCES: u32 = 0x0005_0000 | 13;
+        #[cfg(target_arch = "x86_64")]
+        const ARCH_NR: (u32, u32) = (0xc000_003e, 42);
+        #[cfg(target_arch = "aarch64")]
+        const ARCH_NR: (u32, u32) = (0xc000_00b7, 203);
+        let (arch, nr_connect) = ARCH_NR;
+        let f = |code, jt, jf, k| SockFilter { code, jt, jf, k };
+        let prog = [
+            f(LD_W_ABS, 0, 0, 4), // seccomp_data.arch
+            f(JEQ_K, 0, 3, arch),
+            f(LD_W_ABS, 0, 0, 0), // seccomp_data.nr
+            f(JEQ_K, 0, 1, nr_connect),
+            f(RET_K, 0, 0, RET_ERRNO_EACCES),
+            f(RET_K, 0, 0, RET_ALLOW),
+        ];
+        let fprog = SockFprog { len: prog.len() as u16, filter: prog.as_ptr() };
+        // SAFETY: prctl with the documented arguments; `fprog` and `prog`
+        // outlive the call (the kernel copies the filter).
+        let ok = unsafe {
+            prctl(PR_SET_NO_NEW_PRIVS, 1 as std::os::raw::c_ulong, 0 as std::os::raw::c_ulong, 0 as std::os::raw::c_ulong, 0 as std::os::raw::c_ulong) == 0
+                && prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER as std::os::raw::c_ulong, &fprog as *const SockFprog) == 0
+        };
+        if ok { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+    }
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released at once).
@@ -1153,14 +1209,29 @@ impl Pki {
     }
 }
 
-/// `openssl s_server` on 127.0.0.1:port with `-www` (answers GET with a
-/// status page). Killed on drop.
+/// `openssl s_server` on 127.0.0.1:port with `-HTTP`: it answers `GET /x`
+/// with the file `x` of its directory, which holds a whole HTTP response
+/// (the app's status line, headers and body), so the app's reply comes
+/// back byte for byte; each file it serves
+/// and each plain HTTP request it refuses leaves a line on its stderr.
+/// Killed on drop.
 pub struct TlsServer {
     child: Child,
+    /// s_server's stderr: one `…:http request:…` line per plain HTTP
+    /// request it read where a ClientHello belonged.
+    log: PathBuf,
 }
 
 impl TlsServer {
-    pub fn start(port: u16, cert: &Path, key: &Path) -> io::Result<TlsServer> {
+    /// `files`: (request path and query without the leading `/`, the whole
+    /// response: head and body).
+    pub fn start(port: u16, cert: &Path, key: &Path, files: &[(String, String)]) -> io::Result<TlsServer> {
+        let log = cert.with_file_name(format!("s_server-{port}.log"));
+        let www = cert.with_file_name(format!("www-{port}"));
+        std::fs::create_dir_all(&www)?;
+        for (name, body) in files {
+            std::fs::write(www.join(name), body)?;
+        }
         let child = Command::new("openssl")
             .arg("s_server")
             .arg("-accept")
@@ -1169,12 +1240,13 @@ impl TlsServer {
             .arg(cert)
             .arg("-key")
             .arg(key)
-            .args(["-www", "-quiet"])
+            .arg("-HTTP")
+            .current_dir(&www)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
             .spawn()?;
-        let mut server = TlsServer { child };
+        let mut server = TlsServer { child, log };
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
@@ -1189,6 +1261,102 @@ impl TlsServer {
             }
             sleep_ms(10);
         }
+    }
+}
+
+/// A TLS server that requires SNI for `name` (Python's `ssl`, whose
+/// `sni_callback` can refuse a ClientHello without a server name, which
+/// `openssl s_server -servername` cannot): alert 40 without SNI, alert 112
+/// for another name. Otherwise it serves files as `-HTTP` does and logs
+/// `FILE:<path>` per file served, like s_server.
+const SNI_SERVER: &str = r#"
+import os, socket, ssl, sys, threading
+port, want, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+def pick(sslobj, name, c):
+    if name is None:
+        return ssl.ALERT_DESCRIPTION_HANDSHAKE_FAILURE
+    if name.lower() != want.lower():
+        return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+    return None
+ctx.sni_callback = pick
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', port))
+s.listen(64)
+def serve(c):
+    try:
+        t = ctx.wrap_socket(c, server_side=True)
+        data = b''
+        while b'\r\n\r\n' not in data:
+            d = t.recv(65536)
+            if not d:
+                break
+            data += d
+        path = data.split(b'\r\n', 1)[0].split(b' ')[1].decode().lstrip('/')
+        sys.stderr.write('FILE:' + path + '\n'); sys.stderr.flush()
+        with open(path, 'rb') as f:
+            t.sendall(f.read())
+        t.close()
+    except Exception as e:
+        sys.stderr.write('error: %s\n' % e); sys.stderr.flush()
+        c.close()
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+"#;
+
+impl TlsServer {
+    /// [`SNI_SERVER`] on 127.0.0.1:port, requiring SNI `name`.
+    pub fn start_requiring_sni(port: u16, cert: &Path, key: &Path, files: &[(String, String)], name: &str) -> io::Result<TlsServer> {
+        let log = cert.with_file_name(format!("sni-server-{port}.log"));
+        let www = cert.with_file_name(format!("www-{port}"));
+        std::fs::create_dir_all(&www)?;
+        for (n, body) in files {
+            std::fs::write(www.join(n), body)?;
+        }
+        let script = cert.with_file_name("sni_server.py");
+        std::fs::write(&script, SNI_SERVER)?;
+        let child = Command::new("python3")
+            .arg(&script)
+            .arg(port.to_string())
+            .arg(name)
+            .arg(cert)
+            .arg(key)
+            .current_dir(&www)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()?;
+        let mut server = TlsServer { child, log };
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(io::Error::other(format!("python3 sni server exited: {status}")));
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(100)).is_ok() {
+                return Ok(server);
+            }
+            if Instant::now() > deadline {
+                return Err(io::Error::other("python3 sni server did not start listening"));
+            }
+            sleep_ms(10);
+        }
+    }
+
+    /// Plain HTTP requests s_server read instead of a ClientHello (it
+    /// closes such a connection at once).
+    pub fn plain_http_requests(&self) -> u32 {
+        std::fs::read_to_string(&self.log).unwrap_or_default().lines().filter(|l| l.contains(":http request:")).count() as u32
+    }
+
+    /// The requests it served a file for, as `GET /path?query` (s_server
+    /// writes `FILE:path?query`, without a line break between them).
+    pub fn served(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.split("FILE:").skip(1).map(|f| format!("GET /{}", f.lines().next().unwrap_or("").trim())).collect()
     }
 }
 

@@ -182,6 +182,8 @@ fn console_line(ex: &super::world::Exchange, listen: u16, took: u64) -> String {
             format!("curl: (7) Failed to connect to {host} port {listen} after {} ms: Couldn't connect to server", took / 1_000)
         }
         (Some(ClientResult::Http09), _) => "curl: (1) Received HTTP/0.9 when not allowed".to_string(),
+        // The connection closed before a byte of the response arrived.
+        (Some(ClientResult::Truncated { .. }), None) => "curl: (52) Empty reply from server".to_string(),
         (Some(ClientResult::Truncated { received, expected }), Some(r)) => format!(
             "{} {} → {}, then curl: (18) {}",
             ex.request.method,

@@ -81,6 +81,10 @@ pub fn render_with(sc: &Scenario, paths: &Paths) -> Rendered {
             } else {
                 params.push_str(" ssl verify none");
             }
+            // nginx's proxy_ssl_server_name / proxy_ssl_name.
+            if let Some(name) = crate::sim::proxy::nginx::ssl_name::sni(sc) {
+                let _ = write!(params, " sni str({name})");
+            }
         }
         server_lines.push(line(&out));
         let _ = writeln!(out, "    server app{} {addr}{params}", i + 1);

@@ -88,6 +88,7 @@ fn connect_failure_note(cause: &FailureCause) -> &'static str {
         FailureCause::Timeout { .. } => "timeout connect",
         FailureCause::Tls(TlsProblem::HandshakeFailure) => "SSL handshake failure",
         FailureCause::Tls(TlsProblem::CertVerify(_)) => "SSL handshake failure (certificate verification)",
+        FailureCause::Tls(TlsProblem::Alert(_)) => "SSL handshake failure (alert from the server)",
         _ => "connection failed",
     }
 }
@@ -188,6 +189,9 @@ impl Haproxy {
     /// turn-around delay) or give up with 503.
     fn connect_failed(&mut self, w: &mut World, id: ReqId, cause: FailureCause) {
         let timeout = matches!(cause, FailureCause::Timeout { .. });
+        // EACCES comes from the connect() syscall itself (a unix socket's
+        // mode, or SELinux on a TCP port): retried at once, like a local failure.
+        let at_once = cause == FailureCause::PermissionDenied;
         let why = connect_failure_note(&cause);
         w.end_attempt(id, AttemptResult::Failed { cause });
         Self::close(w, id);
@@ -205,7 +209,7 @@ impl Haproxy {
             // failure; a timeout, or a unix socket that fails at once, retries
             // immediately.
             let local = w.exchanges[id].attempts.last().is_some_and(|a| a.peer.starts_with("unix:"));
-            let delay = if timeout || redispatch || local { 0 } else { h.timeout_connect_ms.min(1_000) * 1_000 };
+            let delay = if timeout || redispatch || local || at_once { 0 } else { h.timeout_connect_ms.min(1_000) * 1_000 };
             note!(w, id, Actor::Proxy, "{why}; retry {tries}/{} {}", h.retries, if redispatch { "on another server (redispatch)" } else { "on the same server" });
             // Reuse the Connect timer slot as the retry trigger.
             let attempt = u32::MAX - tries;
@@ -251,9 +255,12 @@ impl Haproxy {
                 let why = match cause {
                     Some(FailureCause::Refused) => " Nothing was listening there: the kernel refused every connection (ECONNREFUSED).",
                     Some(FailureCause::NoSuchFile) => " The unix socket does not exist (ENOENT).",
+                    Some(FailureCause::PermissionDenied) if !peer.starts_with("unix:") => " The kernel refused every connect() with EACCES before a packet left the host: SELinux is enforcing and haproxy_connect_any is off, so HAProxy (haproxy_t) may not connect to that port (ausearch -m avc shows the denials). The error comes from the syscall itself, so the retries follow at once, without the turn-around delay. Fix: setsebool -P haproxy_connect_any 1, or label the port for HAProxy.",
                     Some(FailureCause::PermissionDenied) => " The socket exists but HAProxy's user may not open it (EACCES).",
                     Some(FailureCause::Tls(TlsProblem::HandshakeFailure)) => " The TLS handshake failed: the server does not speak TLS there.",
                     Some(FailureCause::Tls(TlsProblem::CertVerify(_))) => " The server's certificate failed verification (ssl verify required).",
+                    Some(FailureCause::Tls(TlsProblem::Alert(40))) => " The server aborted every TLS handshake with alert 40: it needs the name it is asked for (SNI), and the server line has no sni, so HAProxy sent none. Fix: sni str(NAME) on the server line.",
+                    Some(FailureCause::Tls(TlsProblem::Alert(_))) => " The server aborted every TLS handshake with an alert: it does not serve the name HAProxy sent (sni).",
                     _ => "",
                 };
                 format!("HAProxy could not connect to {peer} ({tries} attempts: the first plus retries {}).{why} Unlike nginx it answers 503 Service Unavailable, not 502, and logs the termination state SC-- (server side, connect phase).", w.scenario.proxy.haproxy.retries)
@@ -262,6 +269,7 @@ impl Haproxy {
             ('s', 'H') => format!("{peer} sent no response headers within timeout server ({} ms). HAProxy answers 504 with sH--.", w.scenario.proxy.haproxy.timeout_server_ms),
             ('S', 'H') => match cause {
                 Some(FailureCause::Reset) => format!("{peer} reset the connection (RST) before sending headers. HAProxy answers 502 with SH--."),
+                Some(FailureCause::PrematureClose) if app::plain_to_tls_peer(w, &peer) => format!("The app on {peer} speaks TLS (HTTPS) on that port, but the server line has no ssl: HAProxy wrote a plain HTTP request where the app's TLS layer expected a ClientHello, and the app closed the connection without a byte. HAProxy answers 502 with SH-- (server side, waiting for headers) and does not retry: the connection itself had succeeded. Fix: add ssl (verify none, or verify required with a ca-file) to the server line."),
                 Some(FailureCause::PrematureClose) => format!("{peer} closed the connection before sending headers. HAProxy answers 502 with SH--."),
                 _ => format!("{peer} closed or reset the connection before sending headers. HAProxy answers 502 with SH--."),
             },
@@ -269,6 +277,7 @@ impl Haproxy {
                 Some(FailureCause::NotHttp) => format!("{peer} answered with bytes that are not an HTTP response. HAProxy refuses to parse them and answers 502 with PH--."),
                 Some(FailureCause::TooBigHeader { bytes, limit }) => format!("{peer} sent response headers too large for HAProxy's buffer ({bytes} bytes > tune.bufsize minus tune.maxrewrite, {limit}). HAProxy answers 502 with PH--."),
                 Some(FailureCause::InvalidHeader { .. }) => format!("{peer} sent a response header line HAProxy refused to parse. HAProxy answers 502 with PH--."),
+                Some(FailureCause::InvalidChunked) => format!("{peer} announced Transfer-Encoding: chunked, but its body is not in chunks (the first line is not a chunk size in hex). HAProxy parses the chunks that arrive with the header before it forwards anything, rejects the response and answers 502 with PH-- (no retry). Fix the app: let its server frame the body (drop the hand-written Transfer-Encoding header, or send Content-Length)."),
                 _ => format!("{peer} sent a response HAProxy refused to parse (invalid or too large). HAProxy answers 502 with PH--."),
             },
             ('P', 'R') => format!("HAProxy denied the request itself (rate limit rule): {status}, termination state PR--; the server never saw it."),
@@ -413,6 +422,7 @@ impl ProxyFlavor for Haproxy {
         // A failed handshake is a connection failure for HAProxy: retried, then 503.
         let problem = match result {
             TlsResult::Cert(p) => TlsProblem::CertVerify(p),
+            TlsResult::Alert(a) => TlsProblem::Alert(a),
             _ => TlsProblem::HandshakeFailure,
         };
         self.connect_failed(w, id, FailureCause::Tls(problem));
@@ -454,7 +464,12 @@ impl ProxyFlavor for Haproxy {
                 w.end_attempt(id, AttemptResult::Responded { status });
                 Self::close(w, id);
                 if w.keep_details {
+                    let unchecked = app::unchecked_cert_problem(w, conn);
                     let explanation = match status {
+                        s if unchecked.is_some() => format!(
+                            "The server answered {s} and HAProxy relayed it, although its certificate {}: the server line says ssl verify none, so HAProxy encrypts the connection but does not check the certificate. Use verify required with a ca-file to see the problem as a 503 SC--, and renew the certificate.",
+                            app::cert_problem_words(unchecked.expect("checked"))
+                        ),
                         503 => "The server itself answered 503; HAProxy relayed it (termination state ----).".to_string(),
                         s => format!("The server answered {s} and HAProxy relayed it."),
                     };
@@ -477,6 +492,13 @@ impl ProxyFlavor for Haproxy {
                 } else {
                     self.send(w, id, response, Termination('-', '-'), ClientResult::Response, None);
                 }
+            }
+            Wire::BadChunked { .. } => {
+                // HAProxy parses the chunks that came with the header before
+                // it forwards anything: a parse error, its own 502.
+                self.st(id).response_ms = None;
+                w.end_attempt(id, AttemptResult::Failed { cause: FailureCause::InvalidChunked });
+                self.finish_error(w, id, 502, Termination('P', 'H'));
             }
             Wire::Crash | Wire::OomKill { .. } | Wire::Hang => {}
         }

@@ -182,6 +182,12 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
             let _ = writeln!(out, "        proxy_ssl_verify on;");
             let _ = writeln!(out, "        proxy_ssl_trusted_certificate {};", paths.ca_file);
         }
+        if p.proxy_ssl_server_name {
+            let _ = writeln!(out, "        proxy_ssl_server_name on;");
+        }
+        if !p.proxy_ssl_name.is_empty() {
+            let _ = writeln!(out, "        proxy_ssl_name {};", p.proxy_ssl_name);
+        }
     }
     let _ = writeln!(out, "    }}\n}}");
     Rendered { text: out, server_lines, proxy_pass_line }

@@ -7,6 +7,7 @@ pub mod conf;
 pub mod limit_req;
 pub mod pages;
 pub mod peers;
+pub mod ssl_name;
 
 use crate::sim::app::{self, TlsResult};
 use crate::sim::failure::{FailureCause, TimeoutPhase, TlsProblem};
@@ -90,6 +91,8 @@ pub struct Nginx {
     server: String,
     /// The last `Date` header's value, and its calendar second.
     date: (i64, String),
+    /// `proxy_ssl_name` (its default: the host of proxy_pass).
+    ssl_name: String,
 }
 
 fn resolve_startup(w: &World, host: &str) -> Option<DnsAnswer> {
@@ -112,6 +115,7 @@ impl Nginx {
             tried: PerRequest::default(),
             server: Self::server_header(w),
             date: (i64::MIN, String::new()),
+            ssl_name: ssl_name::ssl_name(&w.scenario),
         };
         let Some(pass) = n.pass.clone() else {
             w.proxy_running = false;
@@ -447,11 +451,7 @@ impl Nginx {
     /// The name nginx checks the upstream's certificate against
     /// (`proxy_ssl_name`'s default: the host of proxy_pass).
     fn ssl_name(&self) -> String {
-        match self.pass.as_ref().map(|p| &p.host) {
-            Some(Target::Group(g)) => g.clone(),
-            Some(Target::Addr(a)) => a.host().unwrap_or("localhost").to_string(),
-            None => String::new(),
-        }
+        self.ssl_name.clone()
     }
 
     /// The error.log level and message nginx writes for a failed attempt
@@ -462,8 +462,11 @@ impl Nginx {
             // ngx_event_connect_peer: ECONNREFUSED is an [error], other connect() errors [crit].
             FailureCause::Refused | FailureCause::NoSuchFile | FailureCause::PermissionDenied => {
                 let level = if *cause == FailureCause::Refused { Level::Error } else { Level::Crit };
-                // A unix socket's path is named; a TCP peer is in the "upstream:" field only.
-                let msg = if peer.starts_with("unix:") { format!("connect() to {peer} failed {errno}") } else { format!("connect() failed {errno}") };
+                // The connect() syscall itself failed (ngx_event_connect_peer): the
+                // address is named. A refused TCP connect fails later, on the
+                // socket: its peer is in the "upstream:" field only.
+                let named = peer.starts_with("unix:") || *cause != FailureCause::Refused;
+                let msg = if named { format!("connect() to {peer} failed {errno}") } else { format!("connect() failed {errno}") };
                 (level, msg)
             }
             FailureCause::Reset => (Level::Error, format!("recv() failed {errno}")),
@@ -481,11 +484,23 @@ impl Nginx {
             FailureCause::Tls(TlsProblem::HandshakeFailure) => {
                 (Level::Error, "SSL_do_handshake() failed (SSL: error:0A00010B:SSL routines::wrong version number)".into())
             }
+            // ngx_ssl_connection_error lowers the level only for a list of
+            // reasons: alert 40 is on it ([error]), alert 112 is not ([crit]).
+            FailureCause::Tls(TlsProblem::Alert(40)) => (
+                Level::Error,
+                "SSL_do_handshake() failed (SSL: error:0A000410:SSL routines::sslv3 alert handshake failure:SSL alert number 40)".into(),
+            ),
+            FailureCause::Tls(TlsProblem::Alert(112)) => (
+                Level::Crit,
+                "SSL_do_handshake() failed (SSL: error:0A000458:SSL routines::tlsv1 unrecognized name:SSL alert number 112)".into(),
+            ),
+            FailureCause::Tls(TlsProblem::Alert(n)) => (Level::Crit, format!("SSL_do_handshake() failed (SSL alert number {n})")),
             FailureCause::TooBigHeader { .. } => (Level::Error, "upstream sent too big header".into()),
             FailureCause::InvalidHeader { line } => {
                 (Level::Error, invalid_header_message(line).unwrap_or_else(|| "upstream sent invalid header".into()))
             }
             FailureCause::NotHttp => (Level::Error, "upstream sent no valid HTTP/1.0 header".into()),
+            FailureCause::InvalidChunked => (Level::Error, "upstream sent invalid chunked response".into()),
         }
     }
 
@@ -521,9 +536,13 @@ impl Nginx {
             Ft::Error => match cause {
                 Some(FailureCause::Refused) => format!("Nothing was listening on {peer}, so the kernel refused nginx's connection (ECONNREFUSED, errno 111). nginx had no response to relay and answered 502 Bad Gateway itself. Fix: start the app, or point the upstream at the address it really listens on."),
                 Some(FailureCause::NoSuchFile) => format!("The unix socket {peer} does not exist (ENOENT). nginx logs this at crit and answers 502. Fix: point proxy_pass at the socket the app really creates, or start the app."),
+                Some(FailureCause::PermissionDenied) if !peer.starts_with("unix:") => format!("The kernel refused nginx's connect() to {peer} with EACCES (13: Permission denied) before a packet left the host: SELinux is enforcing and httpd_can_network_connect is off, so nginx (domain httpd_t) may connect only to ports labelled http_port_t. nginx logs it at crit and answers 502; the app never sees a connection. The audit log has the denial (ausearch -m avc: avc: denied {{ name_connect }} ... comm=\"nginx\"). Fix: setsebool -P httpd_can_network_connect 1, or label the port (semanage port -a -t http_port_t -p tcp PORT); do not turn SELinux off."),
                 Some(FailureCause::PermissionDenied) => format!("The socket {peer} exists but nginx's worker user may not open it (EACCES). Fix: make the socket group-writable for nginx's group (e.g. chmod 660 and chgrp www-data) or set the app's umask."),
+                Some(FailureCause::PrematureClose) if app::plain_to_tls_peer(w, peer) => format!("The app on {peer} speaks TLS (HTTPS) on that port, but proxy_pass says http://: nginx wrote a plain \"GET ...\" where the app's TLS layer expected a ClientHello, and the app hung up without a byte. nginx logs \"upstream prematurely closed connection while reading response header from upstream\" (a server that resets instead, e.g. Python's ssl module, gives \"recv() failed (104: Connection reset by peer)\") and answers 502. Fix: proxy_pass https://, or have the app listen in plain HTTP behind the proxy."),
                 Some(FailureCause::PrematureClose) => format!("{peer} closed the connection without sending a response: the process died (or closed an idle keep-alive connection as nginx reused it). nginx answered 502. Fix the crash (see the app log); for keep-alive races make the app's keepalive timeout longer than nginx's."),
                 Some(FailureCause::Reset) => format!("{peer} reset the connection (RST) before answering: the process was killed with the request still unread in its socket, or the connection was already closed. nginx answered 502."),
+                Some(FailureCause::Tls(TlsProblem::Alert(40))) => format!("The app's TLS server on {peer} needs to know which name it is asked for (SNI), and nginx's ClientHello named none: nginx sends SNI only with proxy_ssl_server_name on (off by default), and never for an IP address. The server aborted the handshake with alert 40 (handshake failure); nginx answered 502. Fix: proxy_ssl_server_name on; with proxy_ssl_name set to the app's name if proxy_pass does not carry it."),
+                Some(FailureCause::Tls(TlsProblem::Alert(112))) => format!("nginx sent SNI \"{}\" to {peer}, a name its TLS server does not serve: it aborted the handshake with alert 112 (unrecognized name), which nginx logs at crit, and nginx answered 502. Fix: proxy_ssl_name set to the name the app serves.", self.ssl_name()),
                 Some(c @ FailureCause::Tls(_)) => format!("The TLS handshake with {peer} failed ({}). nginx answered 502.", self.failure_line(c, peer).1),
                 Some(c) => format!("{peer}: {}. nginx answered 502.", self.failure_line(c, peer).1),
                 None => "nginx could not get a response from the upstream and answered 502.".into(),
@@ -589,6 +608,22 @@ impl Nginx {
         let ex = &mut w.exchanges[id];
         ex.response = Some(response);
         ex.client_result = Some(result);
+        let hop = w.hop();
+        w.schedule(hop, Event::ClientReceive(id));
+    }
+
+    /// Closes the client connection without sending anything: access.log
+    /// still logs `status` with 0 bytes; the client sees an empty reply.
+    fn close_client_without_reply(&mut self, w: &mut World, id: ReqId, status: u16) {
+        if w.exchanges[id].proxy.done {
+            return;
+        }
+        w.exchanges[id].proxy.done = true;
+        Self::access(w, id, status, 0);
+        w.note(id, Actor::Proxy, "closes the client connection without sending a byte");
+        let ex = &mut w.exchanges[id];
+        ex.response = None;
+        ex.client_result = Some(ClientResult::Truncated { received: 0, expected: None });
         let hop = w.hop();
         w.schedule(hop, Event::ClientReceive(id));
     }
@@ -754,6 +789,7 @@ impl ProxyFlavor for Nginx {
             }
             TlsResult::Cert(p) => TlsProblem::CertVerify(p),
             TlsResult::NotTls => TlsProblem::HandshakeFailure,
+            TlsResult::Alert(a) => TlsProblem::Alert(a),
         };
         self.fail(w, id, &peer, FailureCause::Tls(problem), Ft::Error, SSL_HANDSHAKING);
     }
@@ -843,10 +879,36 @@ impl ProxyFlavor for Nginx {
                     return;
                 }
                 if w.keep_details {
-                    w.exchanges[id].explanation = Some(Self::relayed(&out));
+                    w.exchanges[id].explanation = Some(match app::unchecked_cert_problem(w, conn) {
+                        Some(p) => format!(
+                            "The app answered {} and nginx relayed it, although the app's certificate {}: proxy_ssl_verify is off, nginx's default, so nginx encrypts the connection but does not check who is at the other end, and logs nothing. An attacker in the path could present any certificate. Turn on proxy_ssl_verify (with proxy_ssl_trusted_certificate) to see the problem as a 502, and renew the certificate.",
+                            out.status,
+                            app::cert_problem_words(p)
+                        ),
+                        None => Self::relayed(&out),
+                    });
                 }
                 self.upstream_done(w, id, conn, true);
                 self.send_to_client(w, id, out, status, ClientResult::Response);
+            }
+            Wire::BadChunked { response, .. } => {
+                // The header is fine; the body's first chunk-size line is
+                // not. nginx parses the chunks before it sends anything
+                // (the header waits in its buffer with the first body bytes).
+                let status = response.status;
+                let cause = FailureCause::InvalidChunked;
+                let (level, msg) = self.failure_line(&cause, &peer);
+                self.log(w, id, level, &msg, Some(READING_BODY), field);
+                w.end_attempt(id, AttemptResult::Failed { cause });
+                // ngx_http_upstream_finalize_request: the peer is freed, not as a failure.
+                self.upstream_done(w, id, conn, false);
+                if w.keep_details {
+                    w.exchanges[id].explanation = Some(format!(
+                        "{peer} answered \"{} {}\" with Transfer-Encoding: chunked, but its body is not in chunks: the first line, which should be a chunk size in hex, is not. nginx accepted the header, then its chunk parser failed on the body that came with it, before nginx had sent the client a single byte. It logs \"upstream sent invalid chunked response while reading upstream\", writes {status} with 0 bytes in access.log (the app's status, nothing sent) and closes the client connection: the client gets no status line at all (curl: (52) Empty reply from server). No retry: the header had been accepted. Fix the app: let its server frame the body (drop the hand-written Transfer-Encoding header, or send Content-Length).",
+                        response.status, response.reason
+                    ));
+                }
+                self.close_client_without_reply(w, id, status);
             }
             Wire::Crash | Wire::OomKill { .. } | Wire::Hang => {}
         }
