@@ -218,5 +218,6 @@ fn failure_word(cause: &FailureCause) -> &'static str {
         FailureCause::InvalidHeader { .. } => "invalid header",
         FailureCause::NotHttp => "not HTTP",
         FailureCause::Timeout { .. } => "timeout",
+        FailureCause::InvalidChunked => "bad chunked body",
     }
 }
