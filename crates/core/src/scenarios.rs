@@ -29,6 +29,7 @@ pub const READY: &[(&str, &str)] = &[
     ("overload_shedding", include_str!("../../../scenarios/overload_shedding.json")),
     ("oversized_header", include_str!("../../../scenarios/oversized_header.json")),
     ("rate_limited", include_str!("../../../scenarios/rate_limited.json")),
+    ("request_too_large", include_str!("../../../scenarios/request_too_large.json")),
     ("rolling_deploy", include_str!("../../../scenarios/rolling_deploy.json")),
     ("slow_app", include_str!("../../../scenarios/slow_app.json")),
     ("tls_cert_invalid", include_str!("../../../scenarios/tls_cert_invalid.json")),

@@ -177,6 +177,7 @@ fn extras() -> Vec<Extra> {
                 RequestSpec { at_ms: 2_000, method: "POST".into(), path: "/orders".into(), body_bytes: 64, ..RequestSpec::default() },
             ];
         }),
+        ("request_too_large.json", "error_log info", |sc| sc.proxy.error_log_level = "info".into()),
     ]
 }
 
@@ -263,6 +264,9 @@ fn engine_matches_the_real_proxies() {
             if !cell.unexpected().is_empty() {
                 let first = cell.secs;
                 eprintln!("fidelity: {file} × {}: mismatch, running it once more", columns[c]);
+                for d in cell.unexpected() {
+                    eprintln!("    first run #{:?} {}: engine {} / real {}", d.request, d.field, d.engine, d.real);
+                }
                 cell = run_once(file, sc, flavor.as_ref(), &tmp);
                 cell.secs += first;
                 cell.runs = 2;

@@ -99,6 +99,13 @@ pub struct Clients {
     pub body_bytes: u64,
     /// What a client does when a request fails.
     pub retry: RetryPolicy,
+    /// Size of a `Cookie:` header's value, bytes (0: no Cookie header).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cookie_bytes: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// How long a client waits before retry number n (0-based).
@@ -328,6 +335,7 @@ impl Default for Clients {
             host: "localhost".into(),
             body_bytes: 0,
             retry: RetryPolicy::default(),
+            cookie_bytes: 0,
         }
     }
 }
@@ -353,6 +361,16 @@ pub struct RequestSpec {
     pub path: String,
     pub host: String,
     pub body_bytes: u64,
+    /// Size of a `Cookie:` header's value, bytes (0: no Cookie header).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cookie_bytes: u64,
+}
+
+impl RequestSpec {
+    /// The `Cookie:` header's value: `session=` and then `a`s, `cookie_bytes` long.
+    pub fn cookie_value(&self) -> Option<String> {
+        (self.cookie_bytes > 0).then(|| "session=".chars().chain(std::iter::repeat('a')).take(self.cookie_bytes as usize).collect())
+    }
 }
 
 impl Default for RequestSpec {
@@ -363,6 +381,7 @@ impl Default for RequestSpec {
             path: "/users".into(),
             host: "localhost".into(),
             body_bytes: 0,
+            cookie_bytes: 0,
         }
     }
 }
@@ -488,6 +507,12 @@ pub struct ProxyConfig {
     pub limit_req: Option<LimitReq>,
     /// Settings of the HAProxy flavor.
     pub haproxy: HaproxyConfig,
+    /// `client_max_body_size` (0: no limit). A larger request body gets 413.
+    pub client_max_body_size: u64,
+    /// `large_client_header_buffers <count> <size>`: a request header line
+    /// (with its CRLF) longer than `size` gets 400.
+    pub large_client_header_buffers_count: u32,
+    pub large_client_header_buffers_size: u64,
 }
 
 impl Default for ProxyConfig {
@@ -517,6 +542,9 @@ impl Default for ProxyConfig {
             resolver_timeout_ms: 30_000,
             limit_req: None,
             haproxy: HaproxyConfig::default(),
+            client_max_body_size: 1 << 20,
+            large_client_header_buffers_count: 4,
+            large_client_header_buffers_size: 8192,
         }
     }
 }
@@ -636,6 +664,8 @@ pub const MAX_REQUESTS: u64 = 1_000_000;
 pub const MAX_FAULTS: usize = 64;
 pub const MAX_SERVERS: usize = 64;
 pub const MAX_TIMEOUT_MS: u64 = 24 * 3_600_000;
+/// Largest `Cookie:` value a request may carry.
+pub const MAX_COOKIE_BYTES: u64 = 1 << 20;
 
 const NEXT_UPSTREAM: &[&str] = &[
     "error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504",
@@ -791,6 +821,13 @@ impl Scenario {
             check_method(&format!("requests[{i}].method"), &r.method)?;
             check_path(&format!("requests[{i}].path"), &r.path)?;
         }
+        let cookies = std::iter::once(("clients.cookie_bytes".to_string(), c.cookie_bytes))
+            .chain(self.requests.iter().enumerate().map(|(i, r)| (format!("requests[{i}].cookie_bytes"), r.cookie_bytes)));
+        for (f, n) in cookies {
+            if n > MAX_COOKIE_BYTES {
+                return bad(f, format!("must be at most {MAX_COOKIE_BYTES} bytes, got {n}"));
+            }
+        }
 
         let p = &self.proxy;
         if p.proxy_pass.is_empty() {
@@ -837,6 +874,15 @@ impl Scenario {
         check_ms("proxy.haproxy.timeout_client_ms", h.timeout_client_ms)?;
         if !(1024..=1 << 20).contains(&h.bufsize) {
             return bad("proxy.haproxy.bufsize", format!("must be between 1024 and 1048576, got {}", h.bufsize));
+        }
+        if p.client_max_body_size > 1 << 40 {
+            return bad("proxy.client_max_body_size", format!("must be at most 1 TiB, got {}", p.client_max_body_size));
+        }
+        if !(2..=64).contains(&p.large_client_header_buffers_count) || !(1024..=1 << 20).contains(&p.large_client_header_buffers_size) {
+            return bad("proxy.large_client_header_buffers_count/large_client_header_buffers_size", format!(
+                "large_client_header_buffers must be 2..64 buffers of 1024..1048576 bytes, got {} x {}",
+                p.large_client_header_buffers_count, p.large_client_header_buffers_size
+            ));
         }
         if let Some(l) = &p.limit_req {
             if !(l.rate_per_s.is_finite() && l.rate_per_s > 0.0 && l.rate_per_s <= 1_000_000.0) {

@@ -7,6 +7,7 @@
 
 pub mod conf;
 pub mod pages;
+pub mod request_limits;
 
 use crate::sim::app::{self, TlsResult};
 use crate::sim::failure::{FailureCause, TimeoutPhase, TlsProblem};
@@ -358,6 +359,9 @@ impl ProxyFlavor for Haproxy {
         self.st(id);
         let line = w.exchanges[id].request_line();
         note!(w, id, Actor::Proxy, "{FRONTEND} reads \"{line}\"");
+        if self.refuse_request(w, id) {
+            return;
+        }
         if let Some(cfg) = w.scenario.proxy.limit_req.clone() {
             // http-request deny if { sc_http_req_rate(0) gt N }: 1 s sliding window.
             let key = w.exchanges[id].client_ip.to_string();

@@ -107,6 +107,13 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
     let _ = writeln!(out, "    server_tokens {};", if p.server_tokens { "on" } else { "off" });
     let _ = writeln!(out, "    error_log {}/error.log {};", paths.log_dir, p.error_log_level);
     let _ = writeln!(out, "    access_log {}/access.log combined;", paths.log_dir);
+    if p.client_max_body_size != 1 << 20 {
+        let v = if p.client_max_body_size == 0 { "0".to_string() } else { size(p.client_max_body_size) };
+        let _ = writeln!(out, "    client_max_body_size {v};");
+    }
+    if (p.large_client_header_buffers_count, p.large_client_header_buffers_size) != (4, 8192) {
+        let _ = writeln!(out, "    large_client_header_buffers {} {};", p.large_client_header_buffers_count, size(p.large_client_header_buffers_size));
+    }
     let runtime = match (&pass, &p.resolver) {
         (Some(ProxyPass { host: Target::Addr(a @ Address::Tcp { .. }), scheme }), Some(r)) if !a.is_ip() => {
             let _ = writeln!(out, "    resolver {r};");

@@ -7,6 +7,7 @@ pub mod conf;
 pub mod limit_req;
 pub mod pages;
 pub mod peers;
+pub mod request_limits;
 
 use crate::sim::app::{self, TlsResult};
 use crate::sim::failure::{FailureCause, TimeoutPhase, TlsProblem};
@@ -687,6 +688,9 @@ impl ProxyFlavor for Nginx {
     fn on_request(&mut self, w: &mut World, id: ReqId) {
         self.ensure_slots(id);
         note!(w, id, Actor::Proxy, "reads \"{}\" on client connection *{}", w.exchanges[id].request_line(), w.exchanges[id].client_connection);
+        if self.refuse_request(w, id) {
+            return;
+        }
         if let Some(cfg) = w.scenario.proxy.limit_req.clone() {
             let key = w.exchanges[id].client_ip.clone();
             match self.limit.check(&cfg, &key, w.now_ms()) {
