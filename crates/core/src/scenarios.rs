@@ -36,6 +36,7 @@ pub const READY: &[(&str, &str)] = &[
     ("tls_handshake_failure", include_str!("../../../scenarios/tls_handshake_failure.json")),
     ("unix_socket_missing", include_str!("../../../scenarios/unix_socket_missing.json")),
     ("unix_socket_permission", include_str!("../../../scenarios/unix_socket_permission.json")),
+    ("upstream_fields", include_str!("../../../scenarios/upstream_fields.json")),
     ("wrong_port", include_str!("../../../scenarios/wrong_port.json")),
 ];
 

@@ -178,6 +178,12 @@ fn extras() -> Vec<Extra> {
             ];
         }),
         ("request_too_large.json", "error_log info", |sc| sc.proxy.error_log_level = "info".into()),
+        ("upstream_fields.json", "web1 down, web2 slow, web3 healthy, two requests", |sc| {
+            sc.faults[0].target = Some("web2".into());
+            sc.faults.push(gateway_core::sim::Fault { target: Some("web1".into()), ..FaultKind::AppDown.into() });
+            sc.clients.requests = 0;
+            sc.requests = vec![RequestSpec { at_ms: 0, ..RequestSpec::default() }, RequestSpec { at_ms: 3_000, ..RequestSpec::default() }];
+        }),
     ]
 }
 

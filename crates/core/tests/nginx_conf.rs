@@ -83,7 +83,9 @@ fn the_request_limit_and_log_format_knobs_pass_nginx_t() {
     variants.push(("client_max_body_size 10m, large_client_header_buffers 8 16k", sc.clone()));
     sc.proxy.client_max_body_size = 0;
     sc.proxy.large_client_header_buffers_size = 1500;
-    variants.push(("client_max_body_size 0, large_client_header_buffers 8 1500", sc));
+    variants.push(("client_max_body_size 0, large_client_header_buffers 8 1500", sc.clone()));
+    sc.proxy.access_log_format = "upstreaminfo".into();
+    variants.push(("log_format upstreaminfo", sc));
     for (name, sc) in variants {
         let conf = render(&effective(&sc), &paths);
         let site = root.join("gateway-lab.conf");

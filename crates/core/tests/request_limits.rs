@@ -1,6 +1,7 @@
 //! Issue 16 items 7 and 11: nginx's limits on the client's request
 //! (`client_max_body_size`, `large_client_header_buffers`) and HAProxy's
-//! buffer for the request head. Expected texts are the real ones of
+//! buffer for the request head; the `upstreaminfo` access.log format that
+//! lists every attempt. Expected texts are the real ones of
 //! docs/research/nginx-1.22-observations-4.md.
 
 use gateway_core::shell;
@@ -91,10 +92,11 @@ fn old_scenarios_keep_their_meaning() {
     let sc = Scenario::from_json(r#"{"version": 1, "requests": [{"at_ms": 0}]}"#).unwrap();
     assert_eq!(sc.proxy.client_max_body_size, 1 << 20, "nginx's default");
     assert_eq!((sc.proxy.large_client_header_buffers_count, sc.proxy.large_client_header_buffers_size), (4, 8192));
+    assert_eq!(sc.proxy.access_log_format, "combined");
     assert_eq!(sc.requests[0].cookie_bytes, 0);
     assert!(!sc.to_json().contains("cookie_bytes"), "a zero is not written out");
     let text = render(&effective(&sc), &Paths::default()).text;
-    assert!(!text.contains("client_max_body_size") && !text.contains("large_client_header_buffers"), "{text}");
+    assert!(!text.contains("client_max_body_size") && !text.contains("large_client_header_buffers") && !text.contains("log_format"), "{text}");
     assert!(text.contains("access_log /var/log/nginx/access.log combined;"), "{text}");
 }
 
@@ -103,10 +105,55 @@ fn the_knobs_are_in_the_exported_config() {
     let mut sc = Scenario::default();
     sc.proxy.client_max_body_size = 10 << 20;
     sc.proxy.large_client_header_buffers_size = 16 << 10;
+    sc.proxy.access_log_format = "upstreaminfo".into();
     let text = render(&effective(&sc), &Paths::default()).text;
     assert!(text.contains("    client_max_body_size 10m;\n    large_client_header_buffers 4 16k;\n"), "{text}");
+    assert!(text.contains("log_format upstreaminfo '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" $request_length $request_time $upstream_addr $upstream_response_length $upstream_response_time $upstream_status';"), "{text}");
+    assert!(text.contains("access_log /var/log/nginx/access.log upstreaminfo;"), "{text}");
     sc.proxy.client_max_body_size = 0;
     assert!(render(&effective(&sc), &Paths::default()).text.contains("    client_max_body_size 0;\n"));
+    let mut bad = Scenario::default();
+    bad.proxy.access_log_format = "main".into();
+    assert!(bad.validate().unwrap_err().0.starts_with("proxy.access_log_format"));
+}
+
+#[test]
+fn upstreaminfo_lists_every_attempt() {
+    let sim = run(ready("upstream_fields"));
+    let line = sim.exchanges()[0].access_line.as_deref().unwrap();
+    assert!(
+        line.ends_with("\"GET /users HTTP/1.1\" 504 167 \"-\" \"curl/8.5.0\" 77 15.000 127.0.0.1:3000, 127.0.0.1:3001, 127.0.0.1:3002 0, 0, 0 5.000, 5.000, 5.000 504, 504, 504"),
+        "{line}"
+    );
+}
+
+#[test]
+fn the_explanation_reads_the_upstream_fields_per_flavor() {
+    let sim = run(ready("upstream_fields"));
+    let why = sim.exchanges()[0].explanation.as_deref().unwrap();
+    assert!(why.contains("lists all 3 attempts: $upstream_status 504, 504, 504,"), "{why}");
+    let mut sc = ready("upstream_fields");
+    sc.proxy.flavor = Flavor::Haproxy;
+    let sim = run(sc);
+    let why = sim.exchanges()[0].explanation.as_deref().unwrap();
+    assert!(why.contains("is an nginx log_format; HAProxy's httplog names only the last server"), "{why}");
+}
+
+#[test]
+fn upstreaminfo_says_dash_without_an_upstream_and_names_the_group_when_none_is_live() {
+    let mut sc = ready("upstream_fields");
+    sc.faults = vec![gateway_core::sim::FaultKind::AppDown.into()];
+    sc.clients.requests = 2;
+    sc.proxy.client_max_body_size = 10;
+    sc.requests = vec![RequestSpec { at_ms: 5_000, method: "POST".into(), path: "/g".into(), body_bytes: 30, ..RequestSpec::default() }];
+    let sim = run(sc);
+    let lines: Vec<&String> = sim.world().access_log.lines().collect();
+    // Real nginx: "... 79 0.000 127.0.0.1:18191, 127.0.0.1:18192, 127.0.0.1:18193 0, 0, 0 0.000, 0.000, 0.000 502, 502, 502",
+    // then "refusing 0 0.000 502" and "POST /g ... 413 183 ... 149 0.001 - - - -" (149 with
+    // curl's "Host: 127.0.0.1:18175", 6 bytes more than "Host: localhost").
+    assert!(lines[0].ends_with(" 77 0.000 127.0.0.1:3000, 127.0.0.1:3001, 127.0.0.1:3002 0, 0, 0 0.000, 0.000, 0.000 502, 502, 502"), "{}", lines[0]);
+    assert!(lines[1].ends_with(" 77 0.000 app 0 0.000 502"), "{}", lines[1]);
+    assert!(lines[2].contains("\"POST /g HTTP/1.1\" 413 183 ") && lines[2].ends_with(" 143 0.000 - - - -"), "{}", lines[2]);
 }
 
 #[test]
@@ -117,4 +164,9 @@ fn an_admin_finds_them_in_the_logs_from_the_terminal() {
     assert!(!errors.contains("too long header line"), "written at [info] only: {errors}");
     let access = shell::run(&mut sim, "tail -n 2 /var/log/nginx/access.log").text;
     assert_eq!(access.matches("\" 400 233 \"-\"").count(), 2, "{access}");
+    let mut sim = run(ready("upstream_fields"));
+    let access = shell::run(&mut sim, "tail -n 1 /var/log/nginx/access.log").text;
+    assert!(access.contains("504, 504, 504"), "{access}");
+    let conf = shell::run(&mut sim, "grep log_format /etc/nginx/conf.d/gateway-lab.conf").text;
+    assert!(conf.starts_with("log_format upstreaminfo '$remote_addr"), "{conf}");
 }

@@ -513,6 +513,12 @@ pub struct ProxyConfig {
     /// (with its CRLF) longer than `size` gets 400.
     pub large_client_header_buffers_count: u32,
     pub large_client_header_buffers_size: u64,
+    /// The access.log format: `combined` (nginx's default) or
+    /// `upstreaminfo` (ingress-nginx style: combined, then the request
+    /// length and time and every attempt's `$upstream_addr`,
+    /// `$upstream_response_length`, `$upstream_response_time` and
+    /// `$upstream_status`).
+    pub access_log_format: String,
 }
 
 impl Default for ProxyConfig {
@@ -545,6 +551,7 @@ impl Default for ProxyConfig {
             client_max_body_size: 1 << 20,
             large_client_header_buffers_count: 4,
             large_client_header_buffers_size: 8192,
+            access_log_format: "combined".into(),
         }
     }
 }
@@ -883,6 +890,9 @@ impl Scenario {
                 "large_client_header_buffers must be 2..64 buffers of 1024..1048576 bytes, got {} x {}",
                 p.large_client_header_buffers_count, p.large_client_header_buffers_size
             ));
+        }
+        if p.access_log_format != "combined" && p.access_log_format != "upstreaminfo" {
+            return bad("proxy.access_log_format", format!("must be \"combined\" or \"upstreaminfo\", got {:?}", p.access_log_format));
         }
         if let Some(l) = &p.limit_req {
             if !(l.rate_per_s.is_finite() && l.rate_per_s > 0.0 && l.rate_per_s <= 1_000_000.0) {

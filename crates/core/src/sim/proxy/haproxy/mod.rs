@@ -285,6 +285,12 @@ impl Haproxy {
         w.exchanges[id].proxy.done = true;
         let body = body_override.unwrap_or(response.body.len() as u64);
         let bytes = htx_size(&response, body);
+        if w.keep_details && w.scenario.proxy.access_log_format == crate::sim::proxy::nginx::upstream_log::NAME {
+            // The scenario asks for nginx's upstreaminfo format, which HAProxy has not.
+            if let Some(e) = w.exchanges[id].explanation.as_mut() {
+                e.push_str(" (access_log_format upstreaminfo is an nginx log_format; HAProxy's httplog names only the last server and counts the retries in %rc.)");
+            }
+        }
         self.log_line(w, id, response.status as i32, bytes, term);
         w.exchanges[id].logged_status = Some(response.status);
         if w.exchanges[id].finished_at.is_some() {

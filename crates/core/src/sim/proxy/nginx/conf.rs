@@ -98,6 +98,9 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
         }
         let _ = writeln!(out, "}}\n");
     }
+    if p.access_log_format == super::upstream_log::NAME {
+        let _ = writeln!(out, "{}\n", super::upstream_log::LOG_FORMAT);
+    }
     if let Some(l) = &p.limit_req {
         let _ = writeln!(out, "limit_req_zone $binary_remote_addr zone={}:10m rate={};\n", l.zone, rate(l.rate_per_s));
     }
@@ -106,7 +109,7 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
     let _ = writeln!(out, "    server_name {};", p.server_name);
     let _ = writeln!(out, "    server_tokens {};", if p.server_tokens { "on" } else { "off" });
     let _ = writeln!(out, "    error_log {}/error.log {};", paths.log_dir, p.error_log_level);
-    let _ = writeln!(out, "    access_log {}/access.log combined;", paths.log_dir);
+    let _ = writeln!(out, "    access_log {}/access.log {};", paths.log_dir, p.access_log_format);
     if p.client_max_body_size != 1 << 20 {
         let v = if p.client_max_body_size == 0 { "0".to_string() } else { size(p.client_max_body_size) };
         let _ = writeln!(out, "    client_max_body_size {v};");

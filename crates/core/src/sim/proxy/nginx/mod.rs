@@ -8,6 +8,7 @@ pub mod limit_req;
 pub mod pages;
 pub mod peers;
 pub mod request_limits;
+pub mod upstream_log;
 
 use crate::sim::app::{self, TlsResult};
 use crate::sim::failure::{FailureCause, TimeoutPhase, TlsProblem};
@@ -91,6 +92,9 @@ pub struct Nginx {
     server: String,
     /// The last `Date` header's value, and its calendar second.
     date: (i64, String),
+    /// Per request: it ended on "no live upstreams" (an `$upstream_addr`
+    /// entry named after the group).
+    no_live: PerRequest<bool>,
 }
 
 fn resolve_startup(w: &World, host: &str) -> Option<DnsAnswer> {
@@ -113,6 +117,7 @@ impl Nginx {
             tried: PerRequest::default(),
             server: Self::server_header(w),
             date: (i64::MIN, String::new()),
+            no_live: PerRequest::default(),
         };
         let Some(pass) = n.pass.clone() else {
             w.proxy_running = false;
@@ -314,6 +319,7 @@ impl Nginx {
             self.picks[id] = None;
             let group = self.group.clone().unwrap_or_default();
             self.log(w, id, Level::Error, "no live upstreams", Some(CONNECTING), Some(&group));
+            *self.no_live.at(id) = true;
             self.next(w, id, Ft::NoLive, None);
             return;
         };
@@ -581,7 +587,11 @@ impl Nginx {
         // $body_bytes_sent counts what went to the client: with a chunked
         // body, nginx's own chunk framing.
         let bytes = if response.is_chunked() { rechunked_len(bytes, complete) } else { bytes };
-        Self::access(w, id, logged_status, bytes);
+        let relayed = match result {
+            ClientResult::Truncated { received, .. } => received,
+            _ => response.body_bytes() as u64,
+        };
+        self.access(w, id, logged_status, bytes, relayed);
         if logged_status == 9 {
             w.note(id, Actor::Proxy, "passes the raw bytes to the client as an HTTP/0.9 response");
         } else {
@@ -594,15 +604,30 @@ impl Nginx {
         w.schedule(hop, Event::ClientReceive(id));
     }
 
-    /// The access.log line (combined format), and the status it logs.
-    fn access(w: &mut World, id: ReqId, status: u16, bytes: usize) {
+    /// The access.log line (combined format, or `upstreaminfo`: see
+    /// `upstream_log`), and the status it logs. `relayed`: the body bytes
+    /// the last upstream attempt delivered.
+    fn access(&self, w: &mut World, id: ReqId, status: u16, bytes: usize, relayed: u64) {
         w.exchanges[id].logged_status = Some(status);
         if !w.keep_details {
             return;
         }
         let ex = &w.exchanges[id];
         let agent = w.ops.get(ex.op).and_then(|o| o.user_agent.as_deref()).unwrap_or(&w.scenario.clients.user_agent);
-        let line = nginx_combined_line(&ex.client_ip, &w.clock.time_local(w.now), &ex.request_line(), status, bytes, agent);
+        let mut line = nginx_combined_line(&ex.client_ip, &w.clock.time_local(w.now), &ex.request_line(), status, bytes, agent);
+        if w.scenario.proxy.access_log_format == upstream_log::NAME {
+            let length = request_limits::request_length(&w.scenario.proxy, &ex.request, agent);
+            let group = self.no_live.get(id).copied().unwrap_or(false).then(|| self.group.clone().unwrap_or_default());
+            let fields = upstream_log::fields(w, id, group.as_deref(), length, relayed);
+            if let Some(note) = upstream_log::explain(&fields) {
+                if let Some(e) = w.exchanges[id].explanation.as_mut() {
+                    e.push(' ');
+                    e.push_str(&note);
+                }
+            }
+            line.push(' ');
+            line.push_str(&fields);
+        }
         w.access_log.push(line.clone());
         w.exchanges[id].access_line = Some(line);
     }
@@ -916,12 +941,13 @@ impl ProxyFlavor for Nginx {
                 "The client gave up before nginx had a response for it and closed the connection. nginx logs status 499 (its own code for \"client closed request\") and closes the upstream connection; the app may still finish the work, for nobody. Under load, abandoned requests keep workers busy and retries add more: raise the client's timeout above the app's real latency, or make the app faster.".into(),
             );
         }
-        Self::access(w, id, 499, 0);
+        self.access(w, id, 499, 0, 0);
     }
 
     fn forget_before(&mut self, id: ReqId) {
         self.picks.forget_before(id);
         self.tried.forget_before(id);
+        self.no_live.forget_before(id);
     }
 
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer) {
