@@ -12,6 +12,7 @@ pub fn blank() -> Scenario {
 /// (file stem, JSON text).
 pub const READY: &[(&str, &str)] = &[
     ("app_down", include_str!("../../../scenarios/app_down.json")),
+    ("auth_request_failure", include_str!("../../../scenarios/auth_request_failure.json")),
     ("connect_black_hole", include_str!("../../../scenarios/connect_black_hole.json")),
     ("crash_mid_request", include_str!("../../../scenarios/crash_mid_request.json")),
     ("db_pool_error", include_str!("../../../scenarios/db_pool_error.json")),

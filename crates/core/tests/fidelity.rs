@@ -184,6 +184,10 @@ fn extras() -> Vec<Extra> {
             sc.clients.requests = 0;
             sc.requests = vec![RequestSpec { at_ms: 0, ..RequestSpec::default() }, RequestSpec { at_ms: 3_000, ..RequestSpec::default() }];
         }),
+        ("auth_request_failure.json", "auth service up", |sc| sc.faults.clear()),
+        ("auth_request_failure.json", "auth service sends a 6000-byte header", |sc| {
+            sc.faults[0].kind = FaultKind::OversizedHeader { header_bytes: 6_000 };
+        }),
     ]
 }
 

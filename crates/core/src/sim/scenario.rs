@@ -519,6 +519,26 @@ pub struct ProxyConfig {
     /// `$upstream_response_length`, `$upstream_response_time` and
     /// `$upstream_status`).
     pub access_log_format: String,
+    /// nginx `auth_request`: every request is first sent as a subrequest
+    /// to an authorization service (absent: none).
+    pub auth_request: Option<AuthRequest>,
+}
+
+/// nginx `auth_request <uri>` with `location = <uri> { internal; proxy_pass <pass>; }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthRequest {
+    /// The subrequest's URI (`/auth`).
+    pub uri: String,
+    /// The authorization service: `http://host:port` (an app of the scenario
+    /// listening there answers it).
+    pub pass: String,
+}
+
+impl Default for AuthRequest {
+    fn default() -> Self {
+        AuthRequest { uri: "/auth".into(), pass: "http://127.0.0.1:9000".into() }
+    }
 }
 
 impl Default for ProxyConfig {
@@ -552,6 +572,7 @@ impl Default for ProxyConfig {
             large_client_header_buffers_count: 4,
             large_client_header_buffers_size: 8192,
             access_log_format: "combined".into(),
+            auth_request: None,
         }
     }
 }
@@ -893,6 +914,15 @@ impl Scenario {
         }
         if p.access_log_format != "combined" && p.access_log_format != "upstreaminfo" {
             return bad("proxy.access_log_format", format!("must be \"combined\" or \"upstreaminfo\", got {:?}", p.access_log_format));
+        }
+        if let Some(a) = &p.auth_request {
+            if !a.uri.starts_with('/') || a.uri.len() > 256 || a.uri.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'{' || b == b';') {
+                return bad("proxy.auth_request.uri", format!("must be a path such as /auth, got {:?}", a.uri));
+            }
+            match super::net::ProxyPass::parse(&a.pass) {
+                Ok(super::net::ProxyPass { host: super::net::Target::Addr(_), scheme: super::net::Scheme::Http }) => {}
+                _ => return bad("proxy.auth_request.pass", format!("must be http://host:port, got {:?}", a.pass)),
+            }
         }
         if let Some(l) = &p.limit_req {
             if !(l.rate_per_s.is_finite() && l.rate_per_s > 0.0 && l.rate_per_s <= 1_000_000.0) {

@@ -272,6 +272,11 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         let new = rewrite(&addr.to_string(), "proxy_pass")?;
         sc.proxy.proxy_pass = format!("{}://{new}", scheme.as_str());
     }
+    if let Some(auth) = &mut sc.proxy.auth_request {
+        if let Ok(ProxyPass { scheme, host: Target::Addr(addr) }) = ProxyPass::parse(&auth.pass) {
+            auth.pass = format!("{}://{}", scheme.as_str(), rewrite(&addr.to_string(), "auth_request")?);
+        }
+    }
     for f in &mut sc.faults {
         match &mut f.kind {
             FaultKind::WrongPort { port } => *port = map_port(*port),

@@ -293,7 +293,9 @@ impl ProxyUnderTest for Nginx {
     fn is_failed_attempt(&self, l: &str) -> bool {
         // One [error]/[crit] line per failed connect or handshake; the [warn]
         // "temporarily disabled" line that may follow is about the same try.
+        // An auth_request subrequest's connection is not one of the request's attempts.
         (l.starts_with("[error] ") || l.starts_with("[crit] "))
+            && !l.contains(", subrequest: \"")
             && ((l.contains(" while connecting to upstream") && !l.contains("no live upstreams")) || l.contains(" while SSL handshaking to upstream"))
     }
 }

@@ -291,6 +291,12 @@ impl Haproxy {
                 e.push_str(" (access_log_format upstreaminfo is an nginx log_format; HAProxy's httplog names only the last server and counts the retries in %rc.)");
             }
         }
+        if w.keep_details && w.scenario.proxy.auth_request.is_some() {
+            // nginx's auth_request is not in the exported haproxy.cfg.
+            if let Some(e) = w.exchanges[id].explanation.as_mut() {
+                e.push_str(" (auth_request is nginx's: HAProxy has no built-in equivalent, so this configuration asks no authorization service.)");
+            }
+        }
         self.log_line(w, id, response.status as i32, bytes, term);
         w.exchanges[id].logged_status = Some(response.status);
         if w.exchanges[id].finished_at.is_some() {

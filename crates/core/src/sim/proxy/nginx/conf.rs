@@ -145,6 +145,9 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
             let _ = writeln!(out, "        limit_req_status {};", l.status);
         }
     }
+    if let Some(a) = &p.auth_request {
+        let _ = writeln!(out, "        auth_request {};", a.uri);
+    }
     let proxy_pass_line;
     if let Some((host, port, scheme)) = runtime {
         let _ = writeln!(out, "        set $backend \"{host}\";");
@@ -193,7 +196,25 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
             let _ = writeln!(out, "        proxy_ssl_trusted_certificate {};", paths.ca_file);
         }
     }
-    let _ = writeln!(out, "    }}\n}}");
+    let _ = writeln!(out, "    }}");
+    if let Some(a) = &p.auth_request {
+        // The subrequest's location: the same timeouts and buffer as location /.
+        let _ = writeln!(out, "\n    location = {} {{\n        internal;\n        proxy_pass {};", a.uri, a.pass);
+        let _ = writeln!(out, "        proxy_pass_request_body off;\n        proxy_set_header Content-Length \"\";");
+        for (name, ms) in [("proxy_connect_timeout", p.proxy_connect_timeout_ms), ("proxy_read_timeout", p.proxy_read_timeout_ms)] {
+            if ms != 60_000 {
+                let _ = writeln!(out, "        {name} {};", time(ms));
+            }
+        }
+        if p.proxy_buffer_size != 4096 {
+            let _ = writeln!(out, "        proxy_buffer_size {};", size(p.proxy_buffer_size));
+        }
+        if p.proxy_buffers_count != 8 || p.proxy_buffers_size != 4096 {
+            let _ = writeln!(out, "        proxy_buffers {} {};", p.proxy_buffers_count, size(p.proxy_buffers_size));
+        }
+        let _ = writeln!(out, "    }}");
+    }
+    let _ = writeln!(out, "}}");
     Rendered { text: out, server_lines, proxy_pass_line }
 }
 

@@ -9,6 +9,7 @@ pub mod pages;
 pub mod peers;
 pub mod request_limits;
 pub mod upstream_log;
+pub mod auth_request;
 
 use crate::sim::app::{self, TlsResult};
 use crate::sim::failure::{FailureCause, TimeoutPhase, TlsProblem};
@@ -95,6 +96,8 @@ pub struct Nginx {
     /// Per request: it ended on "no live upstreams" (an `$upstream_addr`
     /// entry named after the group).
     no_live: PerRequest<bool>,
+    /// Per request: its `auth_request` subrequest.
+    auth: PerRequest<auth_request::AuthState>,
 }
 
 fn resolve_startup(w: &World, host: &str) -> Option<DnsAnswer> {
@@ -118,6 +121,7 @@ impl Nginx {
             server: Self::server_header(w),
             date: (i64::MIN, String::new()),
             no_live: PerRequest::default(),
+            auth: PerRequest::default(),
         };
         let Some(pass) = n.pass.clone() else {
             w.proxy_running = false;
@@ -253,6 +257,9 @@ impl Nginx {
     // Request start: limit_req, resolver, then the first connect.
 
     fn start_upstream(&mut self, w: &mut World, id: ReqId) {
+        if self.auth_gate(w, id) {
+            return; // auth_request: the subrequest goes first
+        }
         self.ensure_slots(id);
         self.tried[id] = (vec![false; self.peers.primary.len()], vec![false; self.peers.backup.len()]);
         let mut tries = self.peers.tries();
@@ -948,6 +955,7 @@ impl ProxyFlavor for Nginx {
         self.picks.forget_before(id);
         self.tried.forget_before(id);
         self.no_live.forget_before(id);
+        self.auth.forget_before(id);
     }
 
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer) {
@@ -981,6 +989,7 @@ impl ProxyFlavor for Nginx {
                 self.next(w, id, Ft::Timeout, Some(SENDING));
             }
             ProxyTimer::LimitReqDelay => self.start_upstream(w, id),
+            ProxyTimer::AuthDone => self.auth_done(w, id),
             ProxyTimer::Resolver => {
                 let host = self.runtime_host.as_ref().map(|h| h.0.clone()).unwrap_or_default();
                 self.log(w, id, Level::Error, &format!("{host} could not be resolved (110: Operation timed out)"), None, None);

@@ -12,6 +12,7 @@ pub fn own_reason(status: u16) -> &'static str {
         503 => "Service Temporarily Unavailable",
         504 => "Gateway Time-out",
         413 => "Request Entity Too Large",
+        401 => "Authorization Required",
         _ => "Internal Server Error",
     }
 }
