@@ -12,6 +12,7 @@ pub fn blank() -> Scenario {
 /// (file stem, JSON text).
 pub const READY: &[(&str, &str)] = &[
     ("app_down", include_str!("../../../scenarios/app_down.json")),
+    ("auth_request_failure", include_str!("../../../scenarios/auth_request_failure.json")),
     ("connect_black_hole", include_str!("../../../scenarios/connect_black_hole.json")),
     ("crash_mid_request", include_str!("../../../scenarios/crash_mid_request.json")),
     ("db_pool_error", include_str!("../../../scenarios/db_pool_error.json")),
@@ -31,6 +32,7 @@ pub const READY: &[(&str, &str)] = &[
     ("oversized_header", include_str!("../../../scenarios/oversized_header.json")),
     ("plain_http_to_tls", include_str!("../../../scenarios/plain_http_to_tls.json")),
     ("rate_limited", include_str!("../../../scenarios/rate_limited.json")),
+    ("request_too_large", include_str!("../../../scenarios/request_too_large.json")),
     ("rolling_deploy", include_str!("../../../scenarios/rolling_deploy.json")),
     ("selinux_connect_denied", include_str!("../../../scenarios/selinux_connect_denied.json")),
     ("slow_app", include_str!("../../../scenarios/slow_app.json")),
@@ -40,6 +42,7 @@ pub const READY: &[(&str, &str)] = &[
     ("tls_handshake_failure", include_str!("../../../scenarios/tls_handshake_failure.json")),
     ("unix_socket_missing", include_str!("../../../scenarios/unix_socket_missing.json")),
     ("unix_socket_permission", include_str!("../../../scenarios/unix_socket_permission.json")),
+    ("upstream_fields", include_str!("../../../scenarios/upstream_fields.json")),
     ("wrong_port", include_str!("../../../scenarios/wrong_port.json")),
 ];
 

@@ -205,6 +205,17 @@ fn extras() -> Vec<Extra> {
                 RequestSpec { at_ms: 2_000, method: "POST".into(), path: "/orders".into(), body_bytes: 64, ..RequestSpec::default() },
             ];
         }),
+        ("request_too_large.json", "error_log info", |sc| sc.proxy.error_log_level = "info".into()),
+        ("upstream_fields.json", "web1 down, web2 slow, web3 healthy, two requests", |sc| {
+            sc.faults[0].target = Some("web2".into());
+            sc.faults.push(gateway_core::sim::Fault { target: Some("web1".into()), ..FaultKind::AppDown.into() });
+            sc.clients.requests = 0;
+            sc.requests = vec![RequestSpec { at_ms: 0, ..RequestSpec::default() }, RequestSpec { at_ms: 3_000, ..RequestSpec::default() }];
+        }),
+        ("auth_request_failure.json", "auth service up", |sc| sc.faults.clear()),
+        ("auth_request_failure.json", "auth service sends a 6000-byte header", |sc| {
+            sc.faults[0].kind = FaultKind::OversizedHeader { header_bytes: 6_000 };
+        }),
     ]
 }
 
@@ -291,6 +302,9 @@ fn engine_matches_the_real_proxies() {
             if !cell.unexpected().is_empty() {
                 let first = cell.secs;
                 eprintln!("fidelity: {file} × {}: mismatch, running it once more", columns[c]);
+                for d in cell.unexpected() {
+                    eprintln!("    first run #{:?} {}: engine {} / real {}", d.request, d.field, d.engine, d.real);
+                }
                 cell = run_once(file, sc, flavor.as_ref(), &tmp);
                 cell.secs += first;
                 cell.runs = 2;

@@ -66,3 +66,38 @@ fn every_scenario_config_passes_nginx_t() {
     std::fs::remove_dir_all(&root).ok();
     assert!(checked >= 25, "{checked}");
 }
+
+/// The directives of the knobs that no shipped scenario sets away from
+/// nginx's defaults (issue 16): the real `nginx -t` accepts them.
+#[test]
+fn the_request_limit_and_log_format_knobs_pass_nginx_t() {
+    let Some(nginx) = nginx() else { return };
+    let root = std::env::temp_dir().join(format!("gateway-lab-nginx-t-knobs-{}", std::process::id()));
+    std::fs::create_dir_all(root.join("logs")).unwrap();
+    let paths = Paths { log_dir: root.join("logs").display().to_string(), ca_file: String::new() };
+    let mut variants: Vec<(&str, Scenario)> = Vec::new();
+    let mut sc = Scenario::default();
+    sc.proxy.client_max_body_size = 10 << 20;
+    sc.proxy.large_client_header_buffers_count = 8;
+    sc.proxy.large_client_header_buffers_size = 16 << 10;
+    variants.push(("client_max_body_size 10m, large_client_header_buffers 8 16k", sc.clone()));
+    sc.proxy.client_max_body_size = 0;
+    sc.proxy.large_client_header_buffers_size = 1500;
+    variants.push(("client_max_body_size 0, large_client_header_buffers 8 1500", sc.clone()));
+    sc.proxy.access_log_format = "upstreaminfo".into();
+    variants.push(("log_format upstreaminfo", sc));
+    for (name, sc) in variants {
+        let conf = render(&effective(&sc), &paths);
+        let site = root.join("gateway-lab.conf");
+        std::fs::write(&site, &conf.text).unwrap();
+        let r = root.display();
+        let main = format!(
+            "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {r}/logs/main-error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n    client_body_temp_path {r}/body; proxy_temp_path {r}/proxy; fastcgi_temp_path {r}/fastcgi; uwsgi_temp_path {r}/uwsgi; scgi_temp_path {r}/scgi;\n    include {};\n}}\n",
+            site.display()
+        );
+        std::fs::write(root.join("nginx.conf"), main).unwrap();
+        let out = Command::new(&nginx).arg("-t").arg("-p").arg(&root).arg("-c").arg(root.join("nginx.conf")).output().unwrap();
+        assert!(out.status.success(), "{name}: nginx -t failed:\n{}\n--- config:\n{}", String::from_utf8_lossy(&out.stderr), conf.text);
+    }
+    std::fs::remove_dir_all(&root).ok();
+}

@@ -154,6 +154,8 @@ fn a_send_timeout_is_explained_as_one() {
         RequestSpec { at_ms: 0, ..Default::default() },
         RequestSpec { at_ms: 10, method: "POST".into(), path: "/upload".into(), body_bytes: 5_000_000, ..Default::default() },
     ];
+    // 5 MB is above nginx's default client_max_body_size (1m, a 413): no limit here.
+    s.proxy.client_max_body_size = 0;
     let sim = run(s).unwrap();
     let ex = &sim.exchanges()[1];
     assert_eq!(ex.logged_status, Some(504));

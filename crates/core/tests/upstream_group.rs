@@ -173,6 +173,8 @@ fn proxy_send_timeout_when_the_app_does_not_read_a_large_body() {
         RequestSpec { at_ms: 0, ..Default::default() },
         RequestSpec { at_ms: 10, method: "POST".into(), path: "/upload".into(), body_bytes: 5_000_000, ..Default::default() },
     ];
+    // 5 MB is above nginx's default client_max_body_size (1m, a 413): no limit here.
+    s.proxy.client_max_body_size = 0;
     let sim = run(s).unwrap();
     assert_eq!(sim.exchanges()[1].logged_status, Some(504));
     assert!(brief(&sim).contains(&"[error] *3 upstream timed out (110: Connection timed out) while sending request to upstream http://127.0.0.1:3000/upload".to_string()), "{:#?}", brief(&sim));
@@ -189,6 +191,8 @@ fn proxy_read_timeout_starts_once_a_large_body_is_written() {
         RequestSpec { at_ms: 0, ..Default::default() },
         RequestSpec { at_ms: 10, method: "POST".into(), path: "/upload".into(), body_bytes: 5_000_000, ..Default::default() },
     ];
+    // 5 MB is above nginx's default client_max_body_size (1m, a 413): no limit here.
+    s.proxy.client_max_body_size = 0;
     let sim = run(s).unwrap();
     let post = &sim.exchanges()[1];
     assert_eq!(post.logged_status, Some(200), "20 s in all, but only 10 s after the body was written");
@@ -198,6 +202,8 @@ fn proxy_read_timeout_starts_once_a_large_body_is_written() {
         RequestSpec { at_ms: 0, ..Default::default() },
         RequestSpec { at_ms: 10, method: "POST".into(), path: "/upload".into(), body_bytes: 5_000_000, ..Default::default() },
     ];
+    // 5 MB is above nginx's default client_max_body_size (1m, a 413): no limit here.
+    s2.proxy.client_max_body_size = 0;
     let sim = run(s2).unwrap();
     let post = &sim.exchanges()[1];
     assert_eq!(post.logged_status, Some(504));

@@ -106,3 +106,23 @@ mod tests {
         }
     }
 }
+
+/// The request head a client sends for `r` (curl's header order: Host,
+/// User-Agent, Accept, the body's Content-Type and Content-Length, then a
+/// Cookie). The proxies' request limits measure it; the fidelity harness
+/// sends exactly these bytes.
+pub fn client_request_head(r: &super::scenario::RequestSpec, user_agent: &str) -> String {
+    let mut s = format!("{} {} HTTP/1.1\r\n", r.method, r.path);
+    if !r.host.is_empty() {
+        s.push_str(&format!("Host: {}\r\n", r.host));
+    }
+    s.push_str(&format!("User-Agent: {user_agent}\r\nAccept: */*\r\n"));
+    if r.body_bytes > 0 {
+        s.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", r.body_bytes));
+    }
+    if let Some(c) = r.cookie_value() {
+        s.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    s.push_str("\r\n");
+    s
+}

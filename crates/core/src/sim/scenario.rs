@@ -102,6 +102,13 @@ pub struct Clients {
     pub body_bytes: u64,
     /// What a client does when a request fails.
     pub retry: RetryPolicy,
+    /// Size of a `Cookie:` header's value, bytes (0: no Cookie header).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cookie_bytes: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// How long a client waits before retry number n (0-based).
@@ -331,6 +338,7 @@ impl Default for Clients {
             host: "localhost".into(),
             body_bytes: 0,
             retry: RetryPolicy::default(),
+            cookie_bytes: 0,
         }
     }
 }
@@ -356,6 +364,16 @@ pub struct RequestSpec {
     pub path: String,
     pub host: String,
     pub body_bytes: u64,
+    /// Size of a `Cookie:` header's value, bytes (0: no Cookie header).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub cookie_bytes: u64,
+}
+
+impl RequestSpec {
+    /// The `Cookie:` header's value: `session=` and then `a`s, `cookie_bytes` long.
+    pub fn cookie_value(&self) -> Option<String> {
+        (self.cookie_bytes > 0).then(|| "session=".chars().chain(std::iter::repeat('a')).take(self.cookie_bytes as usize).collect())
+    }
 }
 
 impl Default for RequestSpec {
@@ -366,6 +384,7 @@ impl Default for RequestSpec {
             path: "/users".into(),
             host: "localhost".into(),
             body_bytes: 0,
+            cookie_bytes: 0,
         }
     }
 }
@@ -496,6 +515,38 @@ pub struct ProxyConfig {
     /// `proxy_ssl_name` ("" = the host of proxy_pass): the name sent as SNI
     /// and checked in the certificate.
     pub proxy_ssl_name: String,
+    /// `client_max_body_size` (0: no limit). A larger request body gets 413.
+    pub client_max_body_size: u64,
+    /// `large_client_header_buffers <count> <size>`: a request header line
+    /// (with its CRLF) longer than `size` gets 400.
+    pub large_client_header_buffers_count: u32,
+    pub large_client_header_buffers_size: u64,
+    /// The access.log format: `combined` (nginx's default) or
+    /// `upstreaminfo` (ingress-nginx style: combined, then the request
+    /// length and time and every attempt's `$upstream_addr`,
+    /// `$upstream_response_length`, `$upstream_response_time` and
+    /// `$upstream_status`).
+    pub access_log_format: String,
+    /// nginx `auth_request`: every request is first sent as a subrequest
+    /// to an authorization service (absent: none).
+    pub auth_request: Option<AuthRequest>,
+}
+
+/// nginx `auth_request <uri>` with `location = <uri> { internal; proxy_pass <pass>; }`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthRequest {
+    /// The subrequest's URI (`/auth`).
+    pub uri: String,
+    /// The authorization service: `http://host:port` (an app of the scenario
+    /// listening there answers it).
+    pub pass: String,
+}
+
+impl Default for AuthRequest {
+    fn default() -> Self {
+        AuthRequest { uri: "/auth".into(), pass: "http://127.0.0.1:9000".into() }
+    }
 }
 
 impl Default for ProxyConfig {
@@ -527,6 +578,11 @@ impl Default for ProxyConfig {
             haproxy: HaproxyConfig::default(),
             proxy_ssl_server_name: false,
             proxy_ssl_name: String::new(),
+            client_max_body_size: 1 << 20,
+            large_client_header_buffers_count: 4,
+            large_client_header_buffers_size: 8192,
+            access_log_format: "combined".into(),
+            auth_request: None,
         }
     }
 }
@@ -646,6 +702,8 @@ pub const MAX_REQUESTS: u64 = 1_000_000;
 pub const MAX_FAULTS: usize = 64;
 pub const MAX_SERVERS: usize = 64;
 pub const MAX_TIMEOUT_MS: u64 = 24 * 3_600_000;
+/// Largest `Cookie:` value a request may carry.
+pub const MAX_COOKIE_BYTES: u64 = 1 << 20;
 
 const NEXT_UPSTREAM: &[&str] = &[
     "error", "timeout", "invalid_header", "http_500", "http_502", "http_503", "http_504",
@@ -803,6 +861,13 @@ impl Scenario {
             check_method(&format!("requests[{i}].method"), &r.method)?;
             check_path(&format!("requests[{i}].path"), &r.path)?;
         }
+        let cookies = std::iter::once(("clients.cookie_bytes".to_string(), c.cookie_bytes))
+            .chain(self.requests.iter().enumerate().map(|(i, r)| (format!("requests[{i}].cookie_bytes"), r.cookie_bytes)));
+        for (f, n) in cookies {
+            if n > MAX_COOKIE_BYTES {
+                return bad(f, format!("must be at most {MAX_COOKIE_BYTES} bytes, got {n}"));
+            }
+        }
 
         let p = &self.proxy;
         if p.proxy_pass.is_empty() {
@@ -854,6 +919,27 @@ impl Scenario {
         check_ms("proxy.haproxy.timeout_client_ms", h.timeout_client_ms)?;
         if !(1024..=1 << 20).contains(&h.bufsize) {
             return bad("proxy.haproxy.bufsize", format!("must be between 1024 and 1048576, got {}", h.bufsize));
+        }
+        if p.client_max_body_size > 1 << 40 {
+            return bad("proxy.client_max_body_size", format!("must be at most 1 TiB, got {}", p.client_max_body_size));
+        }
+        if !(2..=64).contains(&p.large_client_header_buffers_count) || !(1024..=1 << 20).contains(&p.large_client_header_buffers_size) {
+            return bad("proxy.large_client_header_buffers_count/large_client_header_buffers_size", format!(
+                "large_client_header_buffers must be 2..64 buffers of 1024..1048576 bytes, got {} x {}",
+                p.large_client_header_buffers_count, p.large_client_header_buffers_size
+            ));
+        }
+        if p.access_log_format != "combined" && p.access_log_format != "upstreaminfo" {
+            return bad("proxy.access_log_format", format!("must be \"combined\" or \"upstreaminfo\", got {:?}", p.access_log_format));
+        }
+        if let Some(a) = &p.auth_request {
+            if !a.uri.starts_with('/') || a.uri.len() > 256 || a.uri.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'{' || b == b';') {
+                return bad("proxy.auth_request.uri", format!("must be a path such as /auth, got {:?}", a.uri));
+            }
+            match super::net::ProxyPass::parse(&a.pass) {
+                Ok(super::net::ProxyPass { host: super::net::Target::Addr(_), scheme: super::net::Scheme::Http }) => {}
+                _ => return bad("proxy.auth_request.pass", format!("must be http://host:port, got {:?}", a.pass)),
+            }
         }
         if let Some(l) = &p.limit_req {
             if !(l.rate_per_s.is_finite() && l.rate_per_s > 0.0 && l.rate_per_s <= 1_000_000.0) {

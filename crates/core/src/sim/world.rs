@@ -36,6 +36,8 @@ pub enum ProxyTimer {
     LimitReqDelay,
     /// The resolver did not answer within `resolver_timeout`.
     Resolver,
+    /// nginx's `auth_request` subrequest has its answer.
+    AuthDone,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

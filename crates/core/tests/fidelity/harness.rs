@@ -272,6 +272,11 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         let new = rewrite(&addr.to_string(), "proxy_pass")?;
         sc.proxy.proxy_pass = format!("{}://{new}", scheme.as_str());
     }
+    if let Some(auth) = &mut sc.proxy.auth_request {
+        if let Ok(ProxyPass { scheme, host: Target::Addr(addr) }) = ProxyPass::parse(&auth.pass) {
+            auth.pass = format!("{}://{}", scheme.as_str(), rewrite(&addr.to_string(), "auth_request")?);
+        }
+    }
     for f in &mut sc.faults {
         match &mut f.kind {
             FaultKind::WrongPort { port } => *port = map_port(*port),
@@ -556,13 +561,10 @@ pub struct Got {
     pub ms: u64,
 }
 
+/// The engine's client request head (Host, User-Agent, Accept, the body's
+/// headers, a Cookie), then the body.
 fn request_bytes(r: &RequestSpec, ua: &str) -> Vec<u8> {
-    let mut s = format!("{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: {ua}\r\nAccept: */*\r\n", r.method, r.path, r.host);
-    if r.body_bytes > 0 {
-        s.push_str(&format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n", r.body_bytes));
-    }
-    s.push_str("\r\n");
-    let mut b = s.into_bytes();
+    let mut b = gateway_core::sim::http::client_request_head(r, ua).into_bytes();
     b.extend(std::iter::repeat_n(b'x', r.body_bytes as usize));
     b
 }
@@ -888,7 +890,14 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
             let errs = errors.remove(line).unwrap_or_default();
             let mp = method_and_path(line);
             let read = seen.iter().filter(|s| **s == mp).count() as u32 + if sc.requests.len() == 1 { plain_on_tls } else { 0 };
-            let logged = access.remove(line).unwrap_or_default();
+            let mut logged = access.remove(line).unwrap_or_default();
+            // A request HAProxy could not parse is logged as `<BADREQ>`: the
+            // next such line is this request's when the client got a 400.
+            if logged.is_empty() && got.is_some_and(|g| g.status == "400") {
+                if let Some(bad) = access.get_mut("<BADREQ>").filter(|v| !v.is_empty()) {
+                    logged.push(bad.remove(0));
+                }
+            }
             let failed = errs.iter().filter(|e| flavor.is_failed_attempt(e)).count() as u32
                 + logged.iter().map(|(_, a)| a.failed_connects).sum::<u32>();
             let join = |f: &dyn Fn(&(String, super::proxy::Access)) -> String| {

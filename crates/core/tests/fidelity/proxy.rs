@@ -291,20 +291,74 @@ impl ProxyUnderTest for Nginx {
         let t1 = line[t0..].find("] ")? + t0;
         let q0 = line[t1..].find('"')? + t1 + 1;
         let q1 = line[q0..].find('"')? + q0;
-        Some(Access {
-            request_line: line[q0..q1].to_string(),
-            normalised: format!("{} [TIME]{}", &line[..t0], &line[t1 + 1..]),
-            times: Vec::new(),
-            failed_connects: 0,
-        })
+        let (normalised, times) = upstream_times(&format!("{} [TIME]{}", &line[..t0], &line[t1 + 1..]));
+        Some(Access { request_line: line[q0..q1].to_string(), normalised, times, failed_connects: 0 })
     }
 
     fn is_failed_attempt(&self, l: &str) -> bool {
         // One [error]/[crit] line per failed connect or handshake; the [warn]
         // "temporarily disabled" line that may follow is about the same try.
+        // An auth_request subrequest's connection is not one of the request's attempts.
         (l.starts_with("[error] ") || l.starts_with("[crit] "))
+            && !l.contains(", subrequest: \"")
             && ((l.contains(" while connecting to upstream") && !l.contains("no live upstreams")) || l.contains(" while SSL handshaking to upstream"))
     }
+}
+
+/// The `upstreaminfo` fields after the combined ones (`$request_length
+/// $request_time $upstream_addr $upstream_response_length
+/// $upstream_response_time $upstream_status`, each `$upstream_*` a list
+/// joined by ", " or " : "): the two times become `T` and are compared
+/// within the time tolerance. A combined line comes back as it is.
+pub fn upstream_times(line: &str) -> (String, Vec<(String, i64)>) {
+    // After the user agent, the last quoted field.
+    let Some(end) = line.rfind('"') else { return (line.to_string(), Vec::new()) };
+    let rest = line[end + 1..].trim_start();
+    if rest.is_empty() {
+        return (line.to_string(), Vec::new());
+    }
+    let tokens: Vec<&str> = rest.split(' ').collect();
+    if tokens.len() < 6 {
+        return (line.to_string(), Vec::new());
+    }
+    // Groups: a list goes on while a token ends in ',' or a ':' joins two.
+    let mut lists: Vec<Vec<&str>> = vec![vec![tokens[0]], vec![tokens[1]]];
+    let mut cur: Vec<&str> = Vec::new();
+    for (i, t) in tokens[2..].iter().enumerate() {
+        cur.push(t);
+        let next = tokens.get(i + 3).copied();
+        if !(t.ends_with(',') || *t == ":" || next == Some(":")) {
+            lists.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        lists.push(cur);
+    }
+    let ms = |v: &str| -> Option<i64> {
+        let v = v.trim_end_matches(',');
+        let (s, f) = v.split_once('.')?;
+        Some(s.parse::<i64>().ok()? * 1_000 + f.parse::<i64>().ok()?)
+    };
+    let mut times = Vec::new();
+    let mut timed = |name: String, v: &str| -> String {
+        match ms(v) {
+            Some(t) => {
+                times.push((name, t));
+                format!("T{}", if v.ends_with(',') { "," } else { "" })
+            }
+            None => v.to_string(),
+        }
+    };
+    let request_time = timed("request_time".into(), lists[1][0]);
+    let upstream: Vec<String> = match lists.get(4) {
+        Some(l) => l.iter().enumerate().map(|(i, v)| if *v == ":" { v.to_string() } else { timed(format!("upstream_response_time[{i}]"), v) }).collect(),
+        None => Vec::new(),
+    };
+    let mut out: Vec<String> = vec![lists[0].join(" "), request_time];
+    for (i, l) in lists.iter().enumerate().skip(2) {
+        out.push(if i == 4 { upstream.join(" ") } else { l.join(" ") });
+    }
+    (format!("{} {}", line[..=end].to_string(), out.join(" ")), times)
 }
 
 // ---------------------------------------------------------------------------
@@ -610,5 +664,24 @@ mod tests {
         assert_eq!(h.normalise_error("[WARNING]  (4614) : Proxy GLOBAL stopped (cumulated conns: FE: 0, BE: 0).", "/tmp/x"), None);
         assert_eq!(h.normalise_error("Proxy be_app stopped (cumulated conns: FE: 0, BE: 3).", "/tmp/x"), None);
         assert_eq!(h.normalise_error("backend be_app has no server available!", "/tmp/x").unwrap(), "backend be_app has no server available!");
+    }
+}
+
+#[cfg(test)]
+mod upstream_times_tests {
+    use super::upstream_times;
+
+    #[test]
+    fn the_times_of_an_upstreaminfo_line_are_taken_out() {
+        let l = "127.0.0.1 - - [TIME] \"GET /b HTTP/1.1\" 504 167 \"-\" \"curl/8.5.0\" 79 3.010 127.0.0.1:1, 127.0.0.1:2 0, 0 1.004, 1.001 504, 504";
+        let (n, t) = upstream_times(l);
+        assert_eq!(n, "127.0.0.1 - - [TIME] \"GET /b HTTP/1.1\" 504 167 \"-\" \"curl/8.5.0\" 79 T 127.0.0.1:1, 127.0.0.1:2 0, 0 T, T 504, 504");
+        assert_eq!(t, [("request_time".to_string(), 3010), ("upstream_response_time[0]".to_string(), 1004), ("upstream_response_time[1]".to_string(), 1001)]);
+        let dash = "127.0.0.1 - - [TIME] \"POST /g HTTP/1.1\" 413 183 \"-\" \"curl/8.5.0\" 149 0.001 - - - -";
+        assert_eq!(upstream_times(dash).0, "127.0.0.1 - - [TIME] \"POST /g HTTP/1.1\" 413 183 \"-\" \"curl/8.5.0\" 149 T - - - -");
+        let combined = "127.0.0.1 - - [TIME] \"GET / HTTP/1.1\" 200 48 \"-\" \"curl/8.5.0\"";
+        assert_eq!(upstream_times(combined), (combined.to_string(), Vec::new()));
+        let groups = "x \"y\" 79 0.000 a:1, a:2 : b:1 0, 0 : 0 0.000, 0.000 : 0.001 502, 502 : 200";
+        assert_eq!(upstream_times(groups).0, "x \"y\" 79 T a:1, a:2 : b:1 0, 0 : 0 T, T : T 502, 502 : 200");
     }
 }

@@ -7,6 +7,7 @@
 
 pub mod conf;
 pub mod pages;
+pub mod request_limits;
 
 use crate::sim::app::{self, TlsResult};
 use crate::sim::failure::{FailureCause, TimeoutPhase, TlsProblem};
@@ -293,6 +294,18 @@ impl Haproxy {
         w.exchanges[id].proxy.done = true;
         let body = body_override.unwrap_or(response.body.len() as u64);
         let bytes = htx_size(&response, body);
+        if w.keep_details && w.scenario.proxy.access_log_format == crate::sim::proxy::nginx::upstream_log::NAME {
+            // The scenario asks for nginx's upstreaminfo format, which HAProxy has not.
+            if let Some(e) = w.exchanges[id].explanation.as_mut() {
+                e.push_str(" (access_log_format upstreaminfo is an nginx log_format; HAProxy's httplog names only the last server and counts the retries in %rc.)");
+            }
+        }
+        if w.keep_details && w.scenario.proxy.auth_request.is_some() {
+            // nginx's auth_request is not in the exported haproxy.cfg.
+            if let Some(e) = w.exchanges[id].explanation.as_mut() {
+                e.push_str(" (auth_request is nginx's: HAProxy has no built-in equivalent, so this configuration asks no authorization service.)");
+            }
+        }
         self.log_line(w, id, response.status as i32, bytes, term);
         w.exchanges[id].logged_status = Some(response.status);
         if w.exchanges[id].finished_at.is_some() {
@@ -367,6 +380,9 @@ impl ProxyFlavor for Haproxy {
         self.st(id);
         let line = w.exchanges[id].request_line();
         note!(w, id, Actor::Proxy, "{FRONTEND} reads \"{line}\"");
+        if self.refuse_request(w, id) {
+            return;
+        }
         if let Some(cfg) = w.scenario.proxy.limit_req.clone() {
             // http-request deny if { sc_http_req_rate(0) gt N }: 1 s sliding window.
             let key = w.exchanges[id].client_ip.to_string();

@@ -98,6 +98,9 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
         }
         let _ = writeln!(out, "}}\n");
     }
+    if p.access_log_format == super::upstream_log::NAME {
+        let _ = writeln!(out, "{}\n", super::upstream_log::LOG_FORMAT);
+    }
     if let Some(l) = &p.limit_req {
         let _ = writeln!(out, "limit_req_zone $binary_remote_addr zone={}:10m rate={};\n", l.zone, rate(l.rate_per_s));
     }
@@ -106,7 +109,14 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
     let _ = writeln!(out, "    server_name {};", p.server_name);
     let _ = writeln!(out, "    server_tokens {};", if p.server_tokens { "on" } else { "off" });
     let _ = writeln!(out, "    error_log {}/error.log {};", paths.log_dir, p.error_log_level);
-    let _ = writeln!(out, "    access_log {}/access.log combined;", paths.log_dir);
+    let _ = writeln!(out, "    access_log {}/access.log {};", paths.log_dir, p.access_log_format);
+    if p.client_max_body_size != 1 << 20 {
+        let v = if p.client_max_body_size == 0 { "0".to_string() } else { size(p.client_max_body_size) };
+        let _ = writeln!(out, "    client_max_body_size {v};");
+    }
+    if (p.large_client_header_buffers_count, p.large_client_header_buffers_size) != (4, 8192) {
+        let _ = writeln!(out, "    large_client_header_buffers {} {};", p.large_client_header_buffers_count, size(p.large_client_header_buffers_size));
+    }
     let runtime = match (&pass, &p.resolver) {
         (Some(ProxyPass { host: Target::Addr(a @ Address::Tcp { .. }), scheme }), Some(r)) if !a.is_ip() => {
             let _ = writeln!(out, "    resolver {r};");
@@ -134,6 +144,9 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
         if l.status != 503 {
             let _ = writeln!(out, "        limit_req_status {};", l.status);
         }
+    }
+    if let Some(a) = &p.auth_request {
+        let _ = writeln!(out, "        auth_request {};", a.uri);
     }
     let proxy_pass_line;
     if let Some((host, port, scheme)) = runtime {
@@ -189,7 +202,25 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
             let _ = writeln!(out, "        proxy_ssl_name {};", p.proxy_ssl_name);
         }
     }
-    let _ = writeln!(out, "    }}\n}}");
+    let _ = writeln!(out, "    }}");
+    if let Some(a) = &p.auth_request {
+        // The subrequest's location: the same timeouts and buffer as location /.
+        let _ = writeln!(out, "\n    location = {} {{\n        internal;\n        proxy_pass {};", a.uri, a.pass);
+        let _ = writeln!(out, "        proxy_pass_request_body off;\n        proxy_set_header Content-Length \"\";");
+        for (name, ms) in [("proxy_connect_timeout", p.proxy_connect_timeout_ms), ("proxy_read_timeout", p.proxy_read_timeout_ms)] {
+            if ms != 60_000 {
+                let _ = writeln!(out, "        {name} {};", time(ms));
+            }
+        }
+        if p.proxy_buffer_size != 4096 {
+            let _ = writeln!(out, "        proxy_buffer_size {};", size(p.proxy_buffer_size));
+        }
+        if p.proxy_buffers_count != 8 || p.proxy_buffers_size != 4096 {
+            let _ = writeln!(out, "        proxy_buffers {} {};", p.proxy_buffers_count, size(p.proxy_buffers_size));
+        }
+        let _ = writeln!(out, "    }}");
+    }
+    let _ = writeln!(out, "}}");
     Rendered { text: out, server_lines, proxy_pass_line }
 }
 

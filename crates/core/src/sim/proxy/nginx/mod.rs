@@ -8,6 +8,9 @@ pub mod limit_req;
 pub mod pages;
 pub mod peers;
 pub mod ssl_name;
+pub mod request_limits;
+pub mod upstream_log;
+pub mod auth_request;
 
 use crate::sim::app::{self, TlsResult};
 use crate::sim::failure::{FailureCause, TimeoutPhase, TlsProblem};
@@ -93,6 +96,11 @@ pub struct Nginx {
     date: (i64, String),
     /// `proxy_ssl_name` (its default: the host of proxy_pass).
     ssl_name: String,
+    /// Per request: it ended on "no live upstreams" (an `$upstream_addr`
+    /// entry named after the group).
+    no_live: PerRequest<bool>,
+    /// Per request: its `auth_request` subrequest.
+    auth: PerRequest<auth_request::AuthState>,
 }
 
 fn resolve_startup(w: &World, host: &str) -> Option<DnsAnswer> {
@@ -116,6 +124,8 @@ impl Nginx {
             server: Self::server_header(w),
             date: (i64::MIN, String::new()),
             ssl_name: ssl_name::ssl_name(&w.scenario),
+            no_live: PerRequest::default(),
+            auth: PerRequest::default(),
         };
         let Some(pass) = n.pass.clone() else {
             w.proxy_running = false;
@@ -251,6 +261,9 @@ impl Nginx {
     // Request start: limit_req, resolver, then the first connect.
 
     fn start_upstream(&mut self, w: &mut World, id: ReqId) {
+        if self.auth_gate(w, id) {
+            return; // auth_request: the subrequest goes first
+        }
         self.ensure_slots(id);
         self.tried[id] = (vec![false; self.peers.primary.len()], vec![false; self.peers.backup.len()]);
         let mut tries = self.peers.tries();
@@ -317,6 +330,7 @@ impl Nginx {
             self.picks[id] = None;
             let group = self.group.clone().unwrap_or_default();
             self.log(w, id, Level::Error, "no live upstreams", Some(CONNECTING), Some(&group));
+            *self.no_live.at(id) = true;
             self.next(w, id, Ft::NoLive, None);
             return;
         };
@@ -599,7 +613,11 @@ impl Nginx {
         // $body_bytes_sent counts what went to the client: with a chunked
         // body, nginx's own chunk framing.
         let bytes = if response.is_chunked() { rechunked_len(bytes, complete) } else { bytes };
-        Self::access(w, id, logged_status, bytes);
+        let relayed = match result {
+            ClientResult::Truncated { received, .. } => received,
+            _ => response.body_bytes() as u64,
+        };
+        self.access(w, id, logged_status, bytes, relayed);
         if logged_status == 9 {
             w.note(id, Actor::Proxy, "passes the raw bytes to the client as an HTTP/0.9 response");
         } else {
@@ -619,7 +637,7 @@ impl Nginx {
             return;
         }
         w.exchanges[id].proxy.done = true;
-        Self::access(w, id, status, 0);
+        self.access(w, id, status, 0, 0);
         w.note(id, Actor::Proxy, "closes the client connection without sending a byte");
         let ex = &mut w.exchanges[id];
         ex.response = None;
@@ -628,15 +646,30 @@ impl Nginx {
         w.schedule(hop, Event::ClientReceive(id));
     }
 
-    /// The access.log line (combined format), and the status it logs.
-    fn access(w: &mut World, id: ReqId, status: u16, bytes: usize) {
+    /// The access.log line (combined format, or `upstreaminfo`: see
+    /// `upstream_log`), and the status it logs. `relayed`: the body bytes
+    /// the last upstream attempt delivered.
+    fn access(&self, w: &mut World, id: ReqId, status: u16, bytes: usize, relayed: u64) {
         w.exchanges[id].logged_status = Some(status);
         if !w.keep_details {
             return;
         }
         let ex = &w.exchanges[id];
         let agent = w.ops.get(ex.op).and_then(|o| o.user_agent.as_deref()).unwrap_or(&w.scenario.clients.user_agent);
-        let line = nginx_combined_line(&ex.client_ip, &w.clock.time_local(w.now), &ex.request_line(), status, bytes, agent);
+        let mut line = nginx_combined_line(&ex.client_ip, &w.clock.time_local(w.now), &ex.request_line(), status, bytes, agent);
+        if w.scenario.proxy.access_log_format == upstream_log::NAME {
+            let length = request_limits::request_length(&w.scenario.proxy, &ex.request, agent);
+            let group = self.no_live.get(id).copied().unwrap_or(false).then(|| self.group.clone().unwrap_or_default());
+            let fields = upstream_log::fields(w, id, group.as_deref(), length, relayed);
+            if let Some(note) = upstream_log::explain(&fields) {
+                if let Some(e) = w.exchanges[id].explanation.as_mut() {
+                    e.push(' ');
+                    e.push_str(&note);
+                }
+            }
+            line.push(' ');
+            line.push_str(&fields);
+        }
         w.access_log.push(line.clone());
         w.exchanges[id].access_line = Some(line);
     }
@@ -722,6 +755,9 @@ impl ProxyFlavor for Nginx {
     fn on_request(&mut self, w: &mut World, id: ReqId) {
         self.ensure_slots(id);
         note!(w, id, Actor::Proxy, "reads \"{}\" on client connection *{}", w.exchanges[id].request_line(), w.exchanges[id].client_connection);
+        if self.refuse_request(w, id) {
+            return;
+        }
         if let Some(cfg) = w.scenario.proxy.limit_req.clone() {
             let key = w.exchanges[id].client_ip.clone();
             match self.limit.check(&cfg, &key, w.now_ms()) {
@@ -974,12 +1010,14 @@ impl ProxyFlavor for Nginx {
                 "The client gave up before nginx had a response for it and closed the connection. nginx logs status 499 (its own code for \"client closed request\") and closes the upstream connection; the app may still finish the work, for nobody. Under load, abandoned requests keep workers busy and retries add more: raise the client's timeout above the app's real latency, or make the app faster.".into(),
             );
         }
-        Self::access(w, id, 499, 0);
+        self.access(w, id, 499, 0, 0);
     }
 
     fn forget_before(&mut self, id: ReqId) {
         self.picks.forget_before(id);
         self.tried.forget_before(id);
+        self.no_live.forget_before(id);
+        self.auth.forget_before(id);
     }
 
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer) {
@@ -1013,6 +1051,7 @@ impl ProxyFlavor for Nginx {
                 self.next(w, id, Ft::Timeout, Some(SENDING));
             }
             ProxyTimer::LimitReqDelay => self.start_upstream(w, id),
+            ProxyTimer::AuthDone => self.auth_done(w, id),
             ProxyTimer::Resolver => {
                 let host = self.runtime_host.as_ref().map(|h| h.0.clone()).unwrap_or_default();
                 self.log(w, id, Level::Error, &format!("{host} could not be resolved (110: Operation timed out)"), None, None);

@@ -11,6 +11,8 @@ pub fn own_reason(status: u16) -> &'static str {
         502 => "Bad Gateway",
         503 => "Service Temporarily Unavailable",
         504 => "Gateway Time-out",
+        413 => "Request Entity Too Large",
+        401 => "Authorization Required",
         _ => "Internal Server Error",
     }
 }
