@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::sim::scenario::Clients;
+use crate::sim::termination::TerminationState;
 use crate::sim::world::OutcomeClass;
 use crate::sim::{run, Fault, FaultKind, RequestSpec, Scenario};
 
@@ -11,6 +12,8 @@ struct Column {
     status: String,
     log: String,
     explanation: String,
+    /// HAProxy's termination state in words (`sH--: ...`), from the httplog line.
+    termination: Option<String>,
     /// The request failed (`OutcomeClass::Failure`).
     failed: bool,
 }
@@ -20,7 +23,7 @@ fn compare(base: &Scenario) -> Vec<Column> {
     [FaultKind::AppDown, FaultKind::Maintenance { retry_after_s: 120 }, FaultKind::SlowApp { delay_ms: 90_000 }]
         .into_iter()
         .map(|kind| {
-            let title = kind.title();
+            let title = kind.title_in(base.proxy.flavor);
             let s = Scenario {
                 faults: vec![Fault::from(kind)],
                 clients: Clients { requests: 0, ..base.clients.clone() },
@@ -31,21 +34,23 @@ fn compare(base: &Scenario) -> Vec<Column> {
                 Ok(sim) => {
                     let ex = &sim.exchanges()[0];
                     let w = sim.world();
+                    let log: String = ex
+                        .error_lines
+                        .first()
+                        .map(|l| l.text.clone())
+                        .or_else(|| ex.access_line.clone())
+                        .or_else(|| w.proxy_stderr.lines().next().cloned())
+                        .unwrap_or_default();
                     Column {
                         fault: title,
                         status: ex.response.as_ref().map(|r| format!("{} {}", r.status, r.reason)).unwrap_or_else(|| "no response".into()),
-                        log: ex
-                            .error_lines
-                            .first()
-                            .map(|l| l.text.clone())
-                            .or_else(|| ex.access_line.clone())
-                            .or_else(|| w.proxy_stderr.lines().next().cloned())
-                            .unwrap_or_default(),
+                        termination: TerminationState::of_httplog(&log).map(|t| t.sentence()),
+                        log,
                         explanation: ex.explanation.clone().unwrap_or_default(),
                         failed: ex.outcome_class() == OutcomeClass::Failure,
                     }
                 }
-                Err(e) => Column { fault: title, status: "invalid scenario".into(), log: e.to_string(), explanation: String::new(), failed: false },
+                Err(e) => Column { fault: title, status: "invalid scenario".into(), log: e.to_string(), explanation: String::new(), termination: None, failed: false },
             }
         })
         .collect()
@@ -75,6 +80,7 @@ pub fn Compare(scenario: RwSignal<Scenario>) -> impl IntoView {
                                 <h3>{c.fault}</h3>
                                 <p class="compare-status">{c.status}</p>
                                 <code class="compare-log">{c.log}</code>
+                                {c.termination.map(|t| view! { <p class="compare-termination" data-testid="compare-termination">{t}</p> })}
                                 <p class="compare-why">{c.explanation}</p>
                             </article>
                         }

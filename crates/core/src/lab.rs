@@ -3,7 +3,7 @@
 //! end. Only the metrics are kept (the exchanges are dropped).
 
 use crate::sim::metrics::Metrics;
-use crate::sim::scenario::{Clients, RetryPolicy, Scenario};
+use crate::sim::scenario::{Clients, Flavor, RetryPolicy, Scenario};
 use crate::sim::Simulation;
 
 /// The client side the lab lets users change.
@@ -54,3 +54,40 @@ pub fn run(base: &Scenario, load: &Load, policy: &RetryPolicy) -> Result<(Metric
     sim.run();
     Ok((Metrics::with_buckets(sim.world(), 120), sim.world().events_processed))
 }
+
+/// The proxy side of an experiment in one line, in its proxy's words
+/// (nginx's `proxy_next_upstream`, HAProxy's `retries` and `option redispatch`).
+pub fn proxy_side(s: &Scenario) -> String {
+    let p = &s.proxy;
+    let servers = &s.upstream.servers;
+    let backups = servers.iter().filter(|x| x.backup).count();
+    let apps = s.apps.iter().map(|a| format!("{} ({} workers × {} ms)", a.name, a.workers, a.latency_ms)).collect::<Vec<_>>().join(", ");
+    match p.flavor {
+        Flavor::Nginx => {
+            let fails = servers.first().map(|x| format!("max_fails={} fail_timeout={}s", x.max_fails, x.fail_timeout_ms / 1_000)).unwrap_or_default();
+            let tries = if p.proxy_next_upstream_tries == 0 { "all servers".to_string() } else { p.proxy_next_upstream_tries.to_string() };
+            format!("proxy_next_upstream {} · proxy_next_upstream_tries {tries} · {} server(s), {backups} backup · {fails} · apps: {apps}", p.proxy_next_upstream.join(" "), servers.len())
+        }
+        Flavor::Haproxy => {
+            let h = &p.haproxy;
+            format!(
+                "retries {} · option redispatch {} · timeout connect {} ms · timeout server {} ms · {} server(s), {backups} backup · apps: {apps}",
+                h.retries,
+                if h.redispatch { "on" } else { "off" },
+                h.timeout_connect_ms,
+                h.timeout_server_ms,
+                servers.len()
+            )
+        }
+    }
+}
+
+/// The result table's label for the tries the client gave up on, with what
+/// the proxy logs for them (nginx: 499; HAProxy: the C of CC-- or CH--).
+pub fn timeouts_label(flavor: Flavor) -> &'static str {
+    match flavor {
+        Flavor::Nginx => "Client timeouts (nginx 499)",
+        Flavor::Haproxy => "Client timeouts (HAProxy CC-- / CH--)",
+    }
+}
+

@@ -26,6 +26,7 @@ mod proxytools;
 mod ss;
 mod systemd;
 
+use crate::sim::scenario::Flavor;
 use crate::sim::Simulation;
 
 use host::User;
@@ -342,7 +343,7 @@ fn dispatch(ctx: &mut Ctx<'_>, words: &[String], stdin: Option<String>) -> Res {
     let Some(cmd) = words.first() else { return Res::ok() };
     let args = &words[1..];
     match cmd.as_str() {
-        "help" => Res::with(help(), String::new(), 0),
+        "help" => Res::with(help(flavor(ctx)), String::new(), 0),
         "clear" => Res { clear: true, ..Res::ok() },
         "sudo" => sudo(ctx, args, stdin),
         "curl" => curl::run(ctx, args),
@@ -363,8 +364,12 @@ fn dispatch(ctx: &mut Ctx<'_>, words: &[String], stdin: Option<String>) -> Res {
         "hostname" => Res::with(format!("{}\n", host::HOSTNAME), String::new(), 0),
         "whoami" => Res::with(format!("{}\n", user_name(ctx.user)), String::new(), 0),
         "echo" => Res::with(format!("{}\n", args.join(" ")), String::new(), 0),
-        _ => not_found(cmd),
+        _ => not_found(cmd, flavor(ctx)),
     }
+}
+
+fn flavor(ctx: &Ctx<'_>) -> Flavor {
+    ctx.sim.world().scenario.proxy.flavor
 }
 
 /// The commands `help` lists (what an unknown one is compared with).
@@ -375,9 +380,9 @@ const COMMANDS: [&str; 21] = [
 
 /// bash's answer to an unknown command, then what this terminal offers:
 /// the closest supported command if one is an obvious slip, and `help`.
-fn not_found(cmd: &str) -> Res {
+fn not_found(cmd: &str, flavor: Flavor) -> Res {
     let mut err = format!("bash: {cmd}: command not found\n");
-    if let Some(hint) = closest(cmd) {
+    if let Some(hint) = closest(cmd, flavor) {
         err.push_str(&format!("Did you mean {hint}? "));
     }
     err.push_str("Type help for the commands this terminal simulates.\n");
@@ -386,7 +391,7 @@ fn not_found(cmd: &str) -> Res {
 
 /// The supported command an unknown `cmd` most likely meant: a known
 /// alias (`netstat` → `ss`), or one within a small edit distance.
-fn closest(cmd: &str) -> Option<String> {
+fn closest(cmd: &str, flavor: Flavor) -> Option<String> {
     let alias = match cmd {
         "netstat" | "lsof" => Some("ss -tlnp"),
         "less" | "more" | "vi" | "vim" | "nano" => Some("cat (or tail -n 20) FILE"),
@@ -403,8 +408,11 @@ fn closest(cmd: &str) -> Option<String> {
     if cmd.is_empty() || cmd.len() > 32 {
         return None;
     }
+    // Only the proxy the scenario runs is installed.
+    let other = if flavor == Flavor::Nginx { "haproxy" } else { "nginx" };
     COMMANDS
         .iter()
+        .filter(|c| **c != other)
         .map(|c| (edit_distance(cmd, c), *c))
         .filter(|(d, c)| *d <= if c.len() <= 3 { 1 } else { 2 })
         .min()
@@ -435,16 +443,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn user_name(u: User) -> &'static str {
-    match u {
-        User::Root => "root",
-        User::WwwData => "www-data",
-        User::App => "app",
-    }
+    u.name()
 }
 
 /// `sudo [-u USER] COMMAND...`: root runs anything as anyone.
 fn sudo(ctx: &mut Ctx<'_>, args: &[String], stdin: Option<String>) -> Res {
     let mut user = User::Root;
+    let flavor = ctx.sim.world().scenario.proxy.flavor;
     let mut rest = args;
     loop {
         match rest.first().map(String::as_str) {
@@ -452,14 +457,14 @@ fn sudo(ctx: &mut Ctx<'_>, args: &[String], stdin: Option<String>) -> Res {
                 let Some(name) = rest.get(1) else {
                     return Res::with(String::new(), "sudo: option requires an argument -- 'u'\nusage: sudo -h | -K | -k | -V\n".into(), 1);
                 };
-                match User::parse(name) {
+                match User::parse(name, flavor) {
                     Some(u) => user = u,
                     None => return Res::with(String::new(), format!("sudo: unknown user {name}\nsudo: error initializing audit plugin sudoers_audit\n"), 1),
                 }
                 rest = &rest[2..];
             }
             Some(a) if a.starts_with("-u") && a.len() > 2 => {
-                match User::parse(&a[2..]) {
+                match User::parse(&a[2..], flavor) {
                     Some(u) => user = u,
                     None => return Res::with(String::new(), format!("sudo: unknown user {}\nsudo: error initializing audit plugin sudoers_audit\n", &a[2..]), 1),
                 }
@@ -493,34 +498,86 @@ fn date(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
     Res::with(format!("{}\n", w.clock.date(w.now)), String::new(), 0)
 }
 
-fn help() -> String {
-    "\
-Commands run on web1, the proxy host, against the simulated world:
-  curl [-v] [-s] [-i] [-m SECS] [-H 'Host: x'] [--unix-socket PATH] URL
-                                   a request through the proxy (http://localhost/...)
-                                   or straight to an app (http://127.0.0.1:3000/...)
-  systemctl status app|nginx|haproxy   the service, its process, its last log lines
-  systemctl is-active UNIT
-  systemctl start|stop|restart|reload UNIT   act on it (service UNIT start: the same)
-  journalctl -u app|nginx|haproxy [-n N]   the unit's journal (-k: the kernel's)
-  nginx -t, nginx -s reload        test nginx's configuration; re-read it
-  haproxy -c -f /etc/haproxy/haproxy.cfg   test HAProxy's configuration
-  ss -tlnp                         TCP sockets that listen, and who holds them
-  ss -xlp                          unix sockets that listen
-  docker ps [-a]                   the app's container
-  docker inspect NAME              its state (Running, OOMKilled, ExitCode...)
-  docker logs [--tail N] NAME      what the app printed
-  tail [-n N] FILE, head, cat      /var/log/nginx/error.log, access.log,
-                                   the proxy's configuration
-  ls -la PATH                      e.g. the app's unix socket
-  sudo -u www-data COMMAND         run as nginx's worker user
-  grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
-  date, hostname, whoami, echo, clear, help
-The commands only look, except curl (its requests are real: one can crash the app,
-and virtual time passes while it waits), systemctl start|stop|restart|reload and
-nginx -s reload, which change the run as they would the host.
-"
-    .to_string()
+/// `help`: the commands this terminal simulates, in the words of the proxy
+/// the scenario runs (the other one is not installed on web1).
+pub fn help(flavor: Flavor) -> String {
+    let (unit, proxy_tools, logs, worker, acting) = match flavor {
+        Flavor::Nginx => (
+            "nginx",
+            "  nginx -t, nginx -s reload        test nginx's configuration; re-read it\n",
+            "  tail [-n N] FILE, head, cat      /var/log/nginx/error.log, access.log,\n                                   the proxy's configuration (/etc/nginx/conf.d)\n",
+            "  sudo -u www-data COMMAND         run as nginx's worker user\n",
+            "systemctl start|stop|restart|reload and\nnginx -s reload, which change the run as they would the host.\n",
+        ),
+        Flavor::Haproxy => (
+            "haproxy",
+            "  haproxy -c -f /etc/haproxy/haproxy.cfg   test HAProxy's configuration\n",
+            "  tail [-n N] FILE, head, cat      /etc/haproxy/haproxy.cfg (HAProxy logs to the\n                                   journal: journalctl -u haproxy)\n",
+            "  sudo -u haproxy COMMAND          run as HAProxy's user\n",
+            "systemctl start|stop|restart|reload,\nwhich change the run as they would the host.\n",
+        ),
+    };
+    let mut s = String::from("Commands run on web1, the proxy host, against the simulated world:\n");
+    s.push_str("  curl [-v] [-s] [-i] [-m SECS] [-H 'Host: x'] [--unix-socket PATH] URL\n");
+    s.push_str("                                   a request through the proxy (http://localhost/...)\n");
+    s.push_str("                                   or straight to an app (http://127.0.0.1:3000/...)\n");
+    s.push_str(&format!("  {:<33}the service, its process, its last log lines\n", format!("systemctl status app|{unit}")));
+    s.push_str("  systemctl is-active UNIT\n");
+    s.push_str("  systemctl start|stop|restart|reload UNIT   act on it (service UNIT start: the same)\n");
+    s.push_str(&format!("  {:<33}the unit's journal (-k: the kernel's)\n", format!("journalctl -u app|{unit} [-n N]")));
+    s.push_str(proxy_tools);
+    s.push_str("  ss -tlnp                         TCP sockets that listen, and who holds them\n");
+    s.push_str("  ss -xlp                          unix sockets that listen\n");
+    s.push_str("  docker ps [-a]                   the app's container\n");
+    s.push_str("  docker inspect NAME              its state (Running, OOMKilled, ExitCode...)\n");
+    s.push_str("  docker logs [--tail N] NAME      what the app printed\n");
+    s.push_str(logs);
+    s.push_str("  ls -la PATH                      e.g. the app's unix socket\n");
+    s.push_str(worker);
+    s.push_str("  grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |\n");
+    s.push_str("  date, hostname, whoami, echo, clear, help\n");
+    s.push_str("The commands only look, except curl (its requests are real: one can crash the app,\n");
+    s.push_str("and virtual time passes while it waits), ");
+    s.push_str(acting);
+    s
+}
+
+/// Commands worth trying on the scenario `sc` (the terminal's suggestion
+/// buttons), in the words of the proxy it runs.
+pub fn suggestions(sc: &crate::sim::Scenario) -> Vec<String> {
+    use crate::sim::net::Address;
+    let app = sc.apps.first().map(|a| a.name.clone()).unwrap_or_else(|| "app".into());
+    let port = sc.proxy.listen;
+    let proxy_url = if port == 80 { "http://localhost/users".to_string() } else { format!("http://localhost:{port}/users") };
+    let mut v = vec![format!("systemctl status {app}"), "ss -tlnp".to_string(), format!("curl -v {proxy_url}")];
+    match sc.apps.first().and_then(|a| Address::parse(&a.listen).ok()) {
+        Some(Address::Tcp { host, port }) => {
+            let host = if host == "0.0.0.0" || host == "localhost" { "127.0.0.1".to_string() } else { host };
+            v.push(format!("curl -v http://{host}:{port}/users"));
+        }
+        Some(Address::Unix { path }) => {
+            v.push(format!("curl -v --unix-socket {path} http://localhost/users"));
+            v.push(format!("ls -la {path}"));
+        }
+        None => {}
+    }
+    // A socket the proxy is pointed at (and maybe not the app).
+    for s in &sc.upstream.servers {
+        if let Ok(Address::Unix { path }) = Address::parse(&s.address) {
+            let cmd = format!("ls -la {path}");
+            if !v.contains(&cmd) {
+                v.push(cmd);
+            }
+        }
+    }
+    v.push(match sc.proxy.flavor {
+        Flavor::Nginx => "tail -n 5 /var/log/nginx/error.log".to_string(),
+        Flavor::Haproxy => "journalctl -u haproxy -n 5".to_string(),
+    });
+    v.push(format!("journalctl -u {app} -n 10"));
+    v.push(format!("docker inspect {app} | grep -i oom"));
+    v.push("help".to_string());
+    v
 }
 
 #[cfg(test)]

@@ -1,0 +1,32 @@
+//! The palette's words for a fault's knobs, in the chosen proxy's language.
+//! A knob is a field of the fault's serde form (`rate_per_s`, `nodelay`);
+//! most read the same under both proxies, but `rate_limited`'s are nginx's
+//! `limit_req` parameters, which HAProxy's stick-table rule uses otherwise
+//! (`sc_http_req_rate(0) gt rate + burst`) or not at all (`nodelay`).
+//! Titles and causes are `FaultKind::title_in` / `cause_in` (fault.rs).
+
+use super::fault::FaultKind;
+use super::scenario::Flavor;
+
+impl FaultKind {
+    /// The label of knob `key` of this fault under `flavor`, or None when
+    /// the knob means nothing to that proxy (the palette then hides it).
+    pub fn knob_label(&self, key: &str, flavor: Flavor) -> Option<String> {
+        let haproxy = flavor == Flavor::Haproxy;
+        let words = match (self, key) {
+            (FaultKind::RateLimited { .. }, "nodelay") if haproxy => return None,
+            (FaultKind::RateLimited { .. }, "rate_per_s") if haproxy => "requests per second (sc_http_req_rate)",
+            (FaultKind::RateLimited { .. }, "burst") if haproxy => "burst (added to the rate limit)",
+            (FaultKind::RateLimited { .. }, "rate_per_s") => "rate (limit_req rate, r/s)",
+            (FaultKind::RateLimited { .. }, "burst") => "burst (limit_req burst)",
+            (FaultKind::RateLimited { .. }, "nodelay") => "nodelay (limit_req nodelay)",
+            (FaultKind::OversizedHeader { .. }, "header_bytes") if haproxy => "header bytes (tune.bufsize minus tune.maxrewrite must hold them)",
+            (FaultKind::OversizedHeader { .. }, "header_bytes") => "header bytes (proxy_buffer_size must hold them)",
+            (FaultKind::SlowApp { .. }, "delay_ms") if haproxy => "delay ms (against timeout server)",
+            (FaultKind::SlowApp { .. }, "delay_ms") => "delay ms (against proxy_read_timeout)",
+            (FaultKind::KeepaliveMismatch { .. }, "app_keepalive_timeout_ms") => "app keep-alive timeout ms",
+            _ => return Some(key.replace('_', " ")),
+        };
+        Some(words.to_string())
+    }
+}
