@@ -213,20 +213,15 @@ pub fn summary(sc: &Scenario) -> Summary {
 }
 
 /// A title for the scenario: its own, else its first fault's, else "Healthy
-/// upstream"; in the proxy's words: an own title that is a fault's catalog
-/// title (nginx's words, as the ready scenarios use them) is that fault's
-/// title for the scenario's proxy.
+/// upstream"; in the proxy's words: an own title that is its first fault's
+/// catalog title (nginx's words, as the ready scenarios use them) is that
+/// fault's title for the scenario's proxy.
 pub fn title(sc: &Scenario) -> String {
     let own = sc.title.trim();
-    if !own.is_empty() {
-        return match FaultKind::catalog().into_iter().find(|k| k.title() == own) {
-            Some(k) => k.title_in(sc.proxy.flavor).to_string(),
-            None => own.to_string(),
-        };
-    }
     match sc.faults.first() {
-        Some(f) => f.kind.title_in(sc.proxy.flavor).to_string(),
-        None => "Healthy upstream".into(),
+        Some(f) if own.is_empty() || own == f.kind.title() => f.kind.title_in(sc.proxy.flavor).to_string(),
+        _ if !own.is_empty() => own.to_string(),
+        _ => "Healthy upstream".into(),
     }
 }
 
