@@ -91,3 +91,49 @@ pub fn timeouts_label(flavor: Flavor) -> &'static str {
     }
 }
 
+/// A retry preset that is a well-known snippet, as the retry lab shows it
+/// next to the preset. The preset behaves exactly as this code does
+/// (`tests/snippets.rs` runs it against a real nginx and compares).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Snippet {
+    pub language: &'static str,
+    pub code: &'static str,
+}
+
+/// The JavaScript of `fetch_with_retry`: it sleeps after every 502, the
+/// third included, so its caller hears "Max retries exceeded" after 1 + 2 +
+/// 4 s (and a network error throws at once: only 502 is retried).
+pub const FETCH_WITH_RETRY_JS: &str = r#"async function fetchWithRetry(url, retries = 3) {
+  for (let i = 0; i < retries; i++) {
+    const res = await fetch(url);
+    if (res.status !== 502) return res;
+    await new Promise((r) => setTimeout(r, 2 ** i * 1000));
+  }
+  throw new Error("Max retries exceeded");
+}"#;
+
+/// The Python of `python_requests`: 5 tries with a 30 s timeout, retried on
+/// 502 and on any `RequestException` (connection error, broken response,
+/// timeout), a sleep of min(2^i, 30) s after each, the last included.
+pub const PYTHON_REQUESTS_PY: &str = r#"import time
+import requests
+
+def get_with_retry(url, tries=5):
+    for i in range(tries):
+        try:
+            r = requests.get(url, timeout=30)
+            if r.status_code != 502:
+                return r
+        except requests.RequestException:
+            pass
+        time.sleep(min(2 ** i, 30))
+    raise Exception("Max retries exceeded")"#;
+
+/// The code a preset stands for, if it names one (`RetryPolicy::presets`).
+pub fn snippet(preset: &str) -> Option<Snippet> {
+    match preset {
+        "fetch_with_retry" => Some(Snippet { language: "JavaScript", code: FETCH_WITH_RETRY_JS }),
+        "python_requests" => Some(Snippet { language: "Python", code: PYTHON_REQUESTS_PY }),
+        _ => None,
+    }
+}
