@@ -116,14 +116,14 @@ test('HAProxy: the palette, the terminal, the proxy panel and the comparison spe
     // The proxy picker offers nginx by name; everything else is HAProxy's.
     assertNoNginxWords('the proxy panel', panel.replace('nginx 1.22', ''));
 
-    // 502 vs 503 vs 504: the same three breakages, titled in HAProxy's words, with their states.
+    // 502 vs 503 vs 504: the same three breakages, titled in HAProxy's words, with their httplog lines.
     const run3 = await reveal(page, 'compare-run', /502|compare/i);
     await run3.click();
     await waitForCount(page, '[data-testid=compare-col]', 3);
     const compare = await page.locator('[data-testid=compare]').innerText();
     assertNoNginxWords('the comparison', compare);
     assert.match(compare, /App slower than timeout server/);
-    assert.match(compare, /sH--: /);
+    assert.match(compare, / 504 \d+ - - sH-- /);
   }));
 
 test('nginx: the same word sources still speak nginx (palette, help, comparison)', { timeout: 90_000 }, () =>

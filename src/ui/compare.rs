@@ -1,7 +1,6 @@
 use leptos::prelude::*;
 
 use crate::sim::scenario::Clients;
-use crate::sim::termination::TerminationState;
 use crate::sim::world::OutcomeClass;
 use crate::sim::{run, Fault, FaultKind, RequestSpec, Scenario};
 
@@ -12,8 +11,6 @@ struct Column {
     status: String,
     log: String,
     explanation: String,
-    /// HAProxy's termination state in words (`sH--: ...`), from the httplog line.
-    termination: Option<String>,
     /// The request failed (`OutcomeClass::Failure`).
     failed: bool,
 }
@@ -44,13 +41,12 @@ fn compare(base: &Scenario) -> Vec<Column> {
                     Column {
                         fault: title,
                         status: ex.response.as_ref().map(|r| format!("{} {}", r.status, r.reason)).unwrap_or_else(|| "no response".into()),
-                        termination: TerminationState::of_httplog(&log).map(|t| t.sentence()),
                         log,
                         explanation: ex.explanation.clone().unwrap_or_default(),
                         failed: ex.outcome_class() == OutcomeClass::Failure,
                     }
                 }
-                Err(e) => Column { fault: title, status: "invalid scenario".into(), log: e.to_string(), explanation: String::new(), termination: None, failed: false },
+                Err(e) => Column { fault: title, status: "invalid scenario".into(), log: e.to_string(), explanation: String::new(), failed: false },
             }
         })
         .collect()
@@ -80,7 +76,6 @@ pub fn Compare(scenario: RwSignal<Scenario>) -> impl IntoView {
                                 <h3>{c.fault}</h3>
                                 <p class="compare-status">{c.status}</p>
                                 <code class="compare-log">{c.log}</code>
-                                {c.termination.map(|t| view! { <p class="compare-termination" data-testid="compare-termination">{t}</p> })}
                                 <p class="compare-why">{c.explanation}</p>
                             </article>
                         }

@@ -254,14 +254,13 @@ pub fn termination(line: &str) -> Option<Termination> {
     TerminationState::of_httplog(line).map(|t| Termination { code: t.code(), sentence: t.sentence() })
 }
 
-/// Where a line of `log_line` / `telling_line` was written, as the embed
-/// titles it, in the flavor's words.
-pub fn log_title(log: &str, flavor: Flavor) -> &'static str {
-    match (log, flavor) {
-        ("error.log", _) => "nginx error.log",
-        ("access.log", _) => "nginx access.log",
-        ("stderr", Flavor::Nginx) => "nginx's stderr (journalctl -u nginx)",
-        ("stderr", Flavor::Haproxy) => "haproxy's stderr (journalctl -u haproxy)",
+/// Where a line of `log_line` was written ("error.log", "access.log" or
+/// "haproxy"), as the embed titles it: nginx's logs by name, HAProxy's as
+/// its option httplog line.
+pub fn log_title(log: &str) -> &'static str {
+    match log {
+        "error.log" => "nginx error.log",
+        "access.log" => "nginx access.log",
         _ => "HAProxy log (option httplog)",
     }
 }

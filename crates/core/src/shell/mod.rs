@@ -501,45 +501,54 @@ fn date(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
 /// `help`: the commands this terminal simulates, in the words of the proxy
 /// the scenario runs (the other one is not installed on web1).
 pub fn help(flavor: Flavor) -> String {
-    let (unit, proxy_tools, logs, worker, acting) = match flavor {
-        Flavor::Nginx => (
-            "nginx",
-            "  nginx -t, nginx -s reload        test nginx's configuration; re-read it\n",
-            "  tail [-n N] FILE, head, cat      /var/log/nginx/error.log, access.log,\n                                   the proxy's configuration (/etc/nginx/conf.d)\n",
-            "  sudo -u www-data COMMAND         run as nginx's worker user\n",
-            "systemctl start|stop|restart|reload and\nnginx -s reload, which change the run as they would the host.\n",
-        ),
-        Flavor::Haproxy => (
-            "haproxy",
-            "  haproxy -c -f /etc/haproxy/haproxy.cfg   test HAProxy's configuration\n",
-            "  tail [-n N] FILE, head, cat      /etc/haproxy/haproxy.cfg (HAProxy logs to the\n                                   journal: journalctl -u haproxy)\n",
-            "  sudo -u haproxy COMMAND          run as HAProxy's user\n",
-            "systemctl start|stop|restart|reload,\nwhich change the run as they would the host.\n",
-        ),
+    const HEAD: &str = "Commands run on web1, the proxy host, against the simulated world:
+  curl [-v] [-s] [-i] [-m SECS] [-H 'Host: x'] [--unix-socket PATH] URL
+                                   a request through the proxy (http://localhost/...)
+                                   or straight to an app (http://127.0.0.1:3000/...)
+";
+    let rest = match flavor {
+        Flavor::Nginx => "  systemctl status app|nginx       the service, its process, its last log lines
+  systemctl is-active UNIT
+  systemctl start|stop|restart|reload UNIT   act on it (service UNIT start: the same)
+  journalctl -u app|nginx [-n N]   the unit's journal (-k: the kernel's)
+  nginx -t, nginx -s reload        test nginx's configuration; re-read it
+  ss -tlnp                         TCP sockets that listen, and who holds them
+  ss -xlp                          unix sockets that listen
+  docker ps [-a]                   the app's container
+  docker inspect NAME              its state (Running, OOMKilled, ExitCode...)
+  docker logs [--tail N] NAME      what the app printed
+  tail [-n N] FILE, head, cat      /var/log/nginx/error.log, access.log,
+                                   the proxy's configuration (/etc/nginx/conf.d)
+  ls -la PATH                      e.g. the app's unix socket
+  sudo -u www-data COMMAND         run as nginx's worker user
+  grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
+  date, hostname, whoami, echo, clear, help
+The commands only look, except curl (its requests are real: one can crash the app,
+and virtual time passes while it waits), systemctl start|stop|restart|reload and
+nginx -s reload, which change the run as they would the host.
+",
+        Flavor::Haproxy => "  systemctl status app|haproxy     the service, its process, its last log lines
+  systemctl is-active UNIT
+  systemctl start|stop|restart|reload UNIT   act on it (service UNIT start: the same)
+  journalctl -u app|haproxy [-n N] the unit's journal (-k: the kernel's)
+  haproxy -c -f /etc/haproxy/haproxy.cfg   test HAProxy's configuration
+  ss -tlnp                         TCP sockets that listen, and who holds them
+  ss -xlp                          unix sockets that listen
+  docker ps [-a]                   the app's container
+  docker inspect NAME              its state (Running, OOMKilled, ExitCode...)
+  docker logs [--tail N] NAME      what the app printed
+  tail [-n N] FILE, head, cat      /etc/haproxy/haproxy.cfg (HAProxy logs to the
+                                   journal: journalctl -u haproxy)
+  ls -la PATH                      e.g. the app's unix socket
+  sudo -u haproxy COMMAND          run as HAProxy's user
+  grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
+  date, hostname, whoami, echo, clear, help
+The commands only look, except curl (its requests are real: one can crash the app,
+and virtual time passes while it waits), systemctl start|stop|restart|reload,
+which change the run as they would the host.
+",
     };
-    let mut s = String::from("Commands run on web1, the proxy host, against the simulated world:\n");
-    s.push_str("  curl [-v] [-s] [-i] [-m SECS] [-H 'Host: x'] [--unix-socket PATH] URL\n");
-    s.push_str("                                   a request through the proxy (http://localhost/...)\n");
-    s.push_str("                                   or straight to an app (http://127.0.0.1:3000/...)\n");
-    s.push_str(&format!("  {:<33}the service, its process, its last log lines\n", format!("systemctl status app|{unit}")));
-    s.push_str("  systemctl is-active UNIT\n");
-    s.push_str("  systemctl start|stop|restart|reload UNIT   act on it (service UNIT start: the same)\n");
-    s.push_str(&format!("  {:<33}the unit's journal (-k: the kernel's)\n", format!("journalctl -u app|{unit} [-n N]")));
-    s.push_str(proxy_tools);
-    s.push_str("  ss -tlnp                         TCP sockets that listen, and who holds them\n");
-    s.push_str("  ss -xlp                          unix sockets that listen\n");
-    s.push_str("  docker ps [-a]                   the app's container\n");
-    s.push_str("  docker inspect NAME              its state (Running, OOMKilled, ExitCode...)\n");
-    s.push_str("  docker logs [--tail N] NAME      what the app printed\n");
-    s.push_str(logs);
-    s.push_str("  ls -la PATH                      e.g. the app's unix socket\n");
-    s.push_str(worker);
-    s.push_str("  grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |\n");
-    s.push_str("  date, hostname, whoami, echo, clear, help\n");
-    s.push_str("The commands only look, except curl (its requests are real: one can crash the app,\n");
-    s.push_str("and virtual time passes while it waits), ");
-    s.push_str(acting);
-    s
+    format!("{HEAD}{rest}")
 }
 
 /// Commands worth trying on the scenario `sc` (the terminal's suggestion

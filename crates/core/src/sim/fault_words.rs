@@ -12,19 +12,14 @@ impl FaultKind {
     /// The label of knob `key` of this fault under `flavor`, or None when
     /// the knob means nothing to that proxy (the palette then hides it).
     pub fn knob_label(&self, key: &str, flavor: Flavor) -> Option<String> {
-        let haproxy = flavor == Flavor::Haproxy;
+        // nginx's own words are the fields' names (limit_req's rate, burst, nodelay).
         let words = match (self, key) {
-            (FaultKind::RateLimited { .. }, "nodelay") if haproxy => return None,
-            (FaultKind::RateLimited { .. }, "rate_per_s") if haproxy => "requests per second (sc_http_req_rate)",
-            (FaultKind::RateLimited { .. }, "burst") if haproxy => "burst (added to the rate limit)",
-            (FaultKind::RateLimited { .. }, "rate_per_s") => "rate (limit_req rate, r/s)",
-            (FaultKind::RateLimited { .. }, "burst") => "burst (limit_req burst)",
-            (FaultKind::RateLimited { .. }, "nodelay") => "nodelay (limit_req nodelay)",
-            (FaultKind::OversizedHeader { .. }, "header_bytes") if haproxy => "header bytes (tune.bufsize minus tune.maxrewrite must hold them)",
-            (FaultKind::OversizedHeader { .. }, "header_bytes") => "header bytes (proxy_buffer_size must hold them)",
-            (FaultKind::SlowApp { .. }, "delay_ms") if haproxy => "delay ms (against timeout server)",
-            (FaultKind::SlowApp { .. }, "delay_ms") => "delay ms (against proxy_read_timeout)",
-            (FaultKind::KeepaliveMismatch { .. }, "app_keepalive_timeout_ms") => "app keep-alive timeout ms",
+            (_, _) if flavor == Flavor::Nginx => return Some(key.replace('_', " ")),
+            (FaultKind::RateLimited { .. }, "nodelay") => return None,
+            (FaultKind::RateLimited { .. }, "rate_per_s") => "requests per second (sc_http_req_rate)",
+            (FaultKind::RateLimited { .. }, "burst") => "burst (added to the rate limit)",
+            (FaultKind::OversizedHeader { .. }, "header_bytes") => "header bytes (tune.bufsize minus tune.maxrewrite must hold them)",
+            (FaultKind::SlowApp { .. }, "delay_ms") => "delay ms (against timeout server)",
             _ => return Some(key.replace('_', " ")),
         };
         Some(words.to_string())
