@@ -88,7 +88,7 @@ test('HAProxy: the palette, the terminal, the proxy panel and the comparison spe
     assertNoNginxWords('the palette', paletteText);
     assert.match(await page.locator('[data-testid=palette-title-slow_app]').textContent(), /^App slower than timeout server$/);
     assert.match(await page.locator('[data-testid=palette-title-rate_limited]').textContent(), /http-request deny/);
-    assert.match(paletteText, /tune\.bufsize minus tune\.maxrewrite/);
+    assert.match(paletteText, /header bytes \(vs tune\.bufsize\)/);
 
     // The terminal: help, systemctl and journalctl of the proxy's unit, and the suggestions.
     await reveal(page, 'terminal', /terminal/i);

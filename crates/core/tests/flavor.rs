@@ -192,7 +192,7 @@ fn the_palette_speaks_the_chosen_proxys_language() {
     // nodelay is limit_req's: HAProxy's rule has none, so the palette hides it.
     assert_eq!(rate.knob_label("nodelay", Flavor::Haproxy), None);
     assert_eq!(rate.knob_label("nodelay", Flavor::Nginx).as_deref(), Some("nodelay"));
-    assert_eq!(rate.knob_label("burst", Flavor::Haproxy).as_deref(), Some("burst (added to the rate limit)"));
+    assert_eq!(rate.knob_label("burst", Flavor::Haproxy).as_deref(), Some("burst (added to the rate)"));
     let big = FaultKind::from_id("oversized_header").unwrap();
     assert!(big.knob_label("header_bytes", Flavor::Haproxy).unwrap().contains("tune.bufsize"));
     assert_eq!(big.knob_label("header_bytes", Flavor::Nginx).as_deref(), Some("header bytes"));
@@ -242,7 +242,7 @@ fn the_terminal_speaks_the_chosen_proxys_language() {
     assert!(help.contains("haproxy -c -f /etc/haproxy/haproxy.cfg") && help.contains("journalctl -u haproxy"), "{help}");
     assert_eq!(gateway_core::shell::help(Flavor::Haproxy), help);
     assert!(gateway_core::shell::suggestions(&sc).contains(&"journalctl -u haproxy -n 5".to_string()));
-    assert!(shell_text(&sc, "ls -la /etc/shadow").contains("HAProxy logs to the journal: journalctl -u haproxy"));
+    assert!(shell_text(&sc, "ls -la /etc/shadow").contains("HAProxy logs to journalctl -u haproxy"));
     // The socket's group is the proxy's: haproxy here, and HAProxy's user may use it; www-data may not.
     let mut sock = sc.clone();
     sock.apps[0].listen = "unix:/run/app/app.sock".into();

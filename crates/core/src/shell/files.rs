@@ -20,7 +20,7 @@ use super::{Ctx, Res};
 pub(super) fn not_modelled(ctx: &Ctx<'_>) -> &'static str {
     match ctx.sim.world().scenario.proxy.flavor {
         Flavor::Nginx => "not modelled in this lab (it models /var/log/nginx, /etc/nginx/conf.d and the apps' sockets)",
-        Flavor::Haproxy => "not modelled in this lab (it models /etc/haproxy and the apps' sockets; HAProxy logs to the journal: journalctl -u haproxy)",
+        Flavor::Haproxy => "not modelled in this lab (it models /etc/haproxy and the apps' sockets; HAProxy logs to journalctl -u haproxy)",
     }
 }
 

@@ -16,10 +16,10 @@ impl FaultKind {
         let words = match (self, key) {
             (_, _) if flavor == Flavor::Nginx => return Some(key.replace('_', " ")),
             (FaultKind::RateLimited { .. }, "nodelay") => return None,
-            (FaultKind::RateLimited { .. }, "rate_per_s") => "requests per second (sc_http_req_rate)",
-            (FaultKind::RateLimited { .. }, "burst") => "burst (added to the rate limit)",
-            (FaultKind::OversizedHeader { .. }, "header_bytes") => "header bytes (tune.bufsize minus tune.maxrewrite must hold them)",
-            (FaultKind::SlowApp { .. }, "delay_ms") => "delay ms (against timeout server)",
+            (FaultKind::RateLimited { .. }, "rate_per_s") => "rate per s (sc_http_req_rate)",
+            (FaultKind::RateLimited { .. }, "burst") => "burst (added to the rate)",
+            (FaultKind::OversizedHeader { .. }, "header_bytes") => "header bytes (vs tune.bufsize)",
+            (FaultKind::SlowApp { .. }, "delay_ms") => "delay ms (vs timeout server)",
             _ => return Some(key.replace('_', " ")),
         };
         Some(words.to_string())

@@ -302,8 +302,8 @@ impl RetryPolicy {
         let expo = RetryPolicy { backoff: Backoff::Exponential, base_ms: 100, cap_ms: 10_000, max_attempts: 4, ..Default::default() };
         vec![
             ("none", "No retries", RetryPolicy::default()),
-            ("fetch_with_retry", "JavaScript fetchWithRetry (3 tries, sleeps 2^i s after each 502, the last too)", RetryPolicy::fetch_with_retry()),
-            ("python_requests", "Python requests loop (5 tries, sleeps min(2^i, 30) s after each failure, the last too)", RetryPolicy::python_requests()),
+            ("fetch_with_retry", "JavaScript fetchWithRetry (3 tries, 2^i s after each 502)", RetryPolicy::fetch_with_retry()),
+            ("python_requests", "Python requests loop (5 tries, min(2^i, 30) s after each failure)", RetryPolicy::python_requests()),
             ("immediate", "Immediate retries (3 tries, no wait)", RetryPolicy { backoff: Backoff::Fixed, base_ms: 0, max_attempts: 3, ..Default::default() }),
             ("exponential", "Exponential backoff, no jitter (4 tries, 100 ms × 2^i)", expo.clone()),
             ("exponential_full_jitter", "Exponential backoff, full jitter (4 tries)", RetryPolicy { jitter: Jitter::Full, ..expo.clone() }),
