@@ -105,8 +105,7 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
                             .into_iter()
                             .map(|f| {
                                 let id = f.id();
-                                // In the words of the proxy the embed opened with (a host's `load` may change it later).
-                                view! { <option value=id>{f.title_in(flavor.get_untracked())}</option> }
+                                view! { <option value=id>{move || f.title_in(flavor.get())}</option> }
                             })
                             .collect_view()}
                     </select>
