@@ -307,7 +307,8 @@ test('the Embed button gives an iframe snippet whose src opens the same scenario
     assert.equal(attrs.height, '400');
     assert.equal(attrs.sandbox, SANDBOX);
     assert.equal(attrs.loading, 'lazy');
-    assert.equal(attrs.title, 'Gateway Lab: App slower than proxy_read_timeout (haproxy)');
+    // The frame's title speaks the embed's proxy (HAProxy's timeout server, not nginx's directive).
+    assert.equal(attrs.title, 'Gateway Lab: App slower than timeout server (haproxy)');
     src = attrs.src;
     const base = new URL(await appUrl());
     const u = new URL(src);

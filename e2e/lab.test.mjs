@@ -93,3 +93,23 @@ test('the lab fits a phone screen', { timeout: 60_000 }, () =>
     await page.locator('[data-testid=lab-table-a]').scrollIntoViewIfNeeded();
     await screenshot(page, 'lab-360');
   }, { viewport: { width: 360, height: 740 } }));
+
+test('a preset named after a snippet shows its code next to it, as written', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
+    await page.locator('[data-testid=lab]').scrollIntoViewIfNeeded();
+    await page.selectOption('[data-testid=lab-a-preset]', 'fetch_with_retry');
+    const js = await page.locator('[data-testid=lab-a-snippet] pre').textContent();
+    assert.match(js, /^async function fetchWithRetry\(url, retries = 3\) \{\n/);
+    assert.match(js, /if \(res\.status !== 502\) return res;\n\s+await new Promise\(\(r\) => setTimeout\(r, 2 \*\* i \* 1000\)\);\n\s+\}\n\s+throw new Error\("Max retries exceeded"\);/);
+    assert.equal(await page.locator('[data-testid=lab-a-snippet] figcaption').textContent(), 'JavaScript, as this preset runs it:');
+    await page.selectOption('[data-testid=lab-b-preset]', 'python_requests');
+    assert.match(await page.locator('[data-testid=lab-b-snippet] pre').textContent(), /def get_with_retry\(url, tries=5\):[\s\S]*time\.sleep\(min\(2 \*\* i, 30\)\)\n\s+raise Exception\("Max retries exceeded"\)$/);
+    // Presets that are not a snippet show none; editing a knob makes it custom, and the code goes.
+    await page.selectOption('[data-testid=lab-b-preset]', 'exponential');
+    assert.equal(await page.locator('[data-testid=lab-b-snippet]').count(), 0);
+    await page.selectOption('[data-testid=lab-a-jitter]', 'full');
+    assert.equal(await page.locator('[data-testid=lab-a-snippet]').count(), 0);
+    await page.selectOption('[data-testid=lab-a-preset]', 'fetch_with_retry');
+    await page.locator('[data-testid=lab-a-snippet]').scrollIntoViewIfNeeded();
+    await screenshot(page, 'lab-snippet-1280');
+  }));

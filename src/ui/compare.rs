@@ -20,7 +20,7 @@ fn compare(base: &Scenario) -> Vec<Column> {
     [FaultKind::AppDown, FaultKind::Maintenance { retry_after_s: 120 }, FaultKind::SlowApp { delay_ms: 90_000 }]
         .into_iter()
         .map(|kind| {
-            let title = kind.title();
+            let title = kind.title_in(base.proxy.flavor);
             let s = Scenario {
                 faults: vec![Fault::from(kind)],
                 clients: Clients { requests: 0, ..base.clients.clone() },
@@ -31,16 +31,17 @@ fn compare(base: &Scenario) -> Vec<Column> {
                 Ok(sim) => {
                     let ex = &sim.exchanges()[0];
                     let w = sim.world();
+                    let log: String = ex
+                        .error_lines
+                        .first()
+                        .map(|l| l.text.clone())
+                        .or_else(|| ex.access_line.clone())
+                        .or_else(|| w.proxy_stderr.lines().next().cloned())
+                        .unwrap_or_default();
                     Column {
                         fault: title,
                         status: ex.response.as_ref().map(|r| format!("{} {}", r.status, r.reason)).unwrap_or_else(|| "no response".into()),
-                        log: ex
-                            .error_lines
-                            .first()
-                            .map(|l| l.text.clone())
-                            .or_else(|| ex.access_line.clone())
-                            .or_else(|| w.proxy_stderr.lines().next().cloned())
-                            .unwrap_or_default(),
+                        log,
                         explanation: ex.explanation.clone().unwrap_or_default(),
                         failed: ex.outcome_class() == OutcomeClass::Failure,
                     }

@@ -45,6 +45,7 @@ const HAPROXY: &[Num] = &[
     Num { label: "retries", testid: "retries", scale: 1, min: 0, max: 100, get: |s| s.proxy.haproxy.retries as u64, set: |s, v| s.proxy.haproxy.retries = v as u32 },
     Num { label: "timeout connect (ms)", testid: "timeout-connect", scale: 1, min: 1, max: 3_600_000, get: |s| s.proxy.haproxy.timeout_connect_ms, set: |s, v| s.proxy.haproxy.timeout_connect_ms = v },
     Num { label: "timeout server (s)", testid: "read-timeout", scale: 1000, min: 1, max: 3600, get: |s| s.proxy.haproxy.timeout_server_ms, set: |s, v| s.proxy.haproxy.timeout_server_ms = v },
+    Num { label: "tune.bufsize (bytes)", testid: "bufsize", scale: 1, min: 1024, max: 1_048_576, get: |s| s.proxy.haproxy.bufsize, set: |s, v| s.proxy.haproxy.bufsize = v },
 ];
 
 /// Proxy panel: flavor, the directives that matter, and the live config.

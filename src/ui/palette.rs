@@ -8,6 +8,8 @@ use crate::sim::{Fault, FaultKind, Scenario};
 /// the fault's own serde form, so the palette has no per-fault code.
 #[component]
 pub fn Palette(scenario: RwSignal<Scenario>, error: RwSignal<Option<String>>, on_change: Callback<Vec<Fault>>) -> impl IntoView {
+    // Titles, causes and knob labels in the chosen proxy's words (the core's `title_in`, `cause_in`, `knob_label`).
+    let flavor = move || scenario.with(|s| s.proxy.flavor);
     let active = move |id: &str| scenario.with(|s| s.faults.iter().position(|f| f.kind.id() == id));
     let toggle = move |kind: FaultKind| {
         let mut faults = scenario.get_untracked().faults;
@@ -49,6 +51,7 @@ pub fn Palette(scenario: RwSignal<Scenario>, error: RwSignal<Option<String>>, on
                 {FaultKind::catalog().into_iter().map(|kind| {
                     let id = kind.id();
                     let k2 = kind.clone();
+                    let (k3, k4) = (kind.clone(), kind.clone());
                     view! {
                         <li class=move || if active(id).is_some() { "fault on" } else { "fault" }>
                             <label class="fault-toggle">
@@ -58,18 +61,19 @@ pub fn Palette(scenario: RwSignal<Scenario>, error: RwSignal<Option<String>>, on
                                     prop:checked=move || active(id).is_some()
                                     on:change=move |_| toggle(k2.clone())
                                 />
-                                <span class="fault-title">{kind.title()}</span>
+                                <span class="fault-title" data-testid=format!("palette-title-{id}")>{move || k3.title_in(flavor())}</span>
                             </label>
-                            <span class="fault-cause">{kind.cause()}</span>
+                            <span class="fault-cause" data-testid=format!("palette-cause-{id}")>{move || k4.cause_in(flavor())}</span>
                             <Show when=move || active(id).is_some()>
                                 <div class="knobs">
                                     {move || {
                                         let Some(index) = active(id) else { return Vec::new() };
                                         let fault = scenario.with(|s| s.faults[index].clone());
                                         let Ok(Value::Object(obj)) = serde_json::to_value(&fault) else { return Vec::new() };
+                                        let f = flavor();
                                         obj.into_iter()
                                             .filter(|(k, _)| k != "type")
-                                            .map(|(key, value)| knob(id, index, key, value, set_knob))
+                                            .filter_map(|(key, value)| fault.kind.knob_label(&key, f).map(|label| knob(id, index, key, label, value, set_knob)))
                                             .collect::<Vec<_>>()
                                     }}
                                 </div>
@@ -87,11 +91,11 @@ fn knob(
     id: &'static str,
     index: usize,
     key: String,
+    label: String,
     value: Value,
     set: impl Fn(usize, String, Value) + Copy + Send + Sync + 'static,
 ) -> AnyView {
     let testid = format!("knob-{id}-{key}");
-    let label = key.replace('_', " ");
     match value {
         Value::Bool(b) => {
             let k = key.clone();

@@ -8,8 +8,6 @@
 use leptos::prelude::*;
 
 use crate::shell;
-use crate::sim::net::Address;
-use crate::sim::scenario::Flavor;
 
 use super::playground::Playground;
 
@@ -20,46 +18,6 @@ const PS1: &str = "root@web1:~#";
 /// the line's start (curl's meter redraws itself that way).
 fn screen_text(s: &str) -> String {
     s.replace("\r\n", "\n").replace('\r', "")
-}
-
-/// Commands worth trying on the current scenario.
-fn suggestions(sc: &crate::sim::Scenario) -> Vec<String> {
-    let app = sc.apps.first().map(|a| a.name.clone()).unwrap_or_else(|| "app".into());
-    let port = sc.proxy.listen;
-    let proxy_url = if port == 80 { "http://localhost/users".to_string() } else { format!("http://localhost:{port}/users") };
-    let mut v = vec![
-        format!("systemctl status {app}"),
-        "ss -tlnp".to_string(),
-        format!("curl -v {proxy_url}"),
-    ];
-    match sc.apps.first().and_then(|a| Address::parse(&a.listen).ok()) {
-        Some(Address::Tcp { host, port }) => {
-            let host = if host == "0.0.0.0" || host == "localhost" { "127.0.0.1".to_string() } else { host };
-            v.push(format!("curl -v http://{host}:{port}/users"));
-        }
-        Some(Address::Unix { path }) => {
-            v.push(format!("curl -v --unix-socket {path} http://localhost/users"));
-            v.push(format!("ls -la {path}"));
-        }
-        None => {}
-    }
-    // A socket the proxy is pointed at (and maybe not the app).
-    for s in &sc.upstream.servers {
-        if let Ok(Address::Unix { path }) = Address::parse(&s.address) {
-            let cmd = format!("ls -la {path}");
-            if !v.contains(&cmd) {
-                v.push(cmd);
-            }
-        }
-    }
-    v.push(match sc.proxy.flavor {
-        Flavor::Nginx => "tail -n 5 /var/log/nginx/error.log".to_string(),
-        Flavor::Haproxy => "journalctl -u haproxy -n 5".to_string(),
-    });
-    v.push(format!("journalctl -u {app} -n 10"));
-    v.push(format!("docker inspect {app} | grep -i oom"));
-    v.push("help".to_string());
-    v
 }
 
 #[component]
@@ -126,7 +84,7 @@ pub fn Terminal() -> impl IntoView {
     let suggested = Memo::new(move |_| {
         pg.scenario.track();
         pg.epoch.track();
-        pg.with_sim(|s| suggestions(&s.world().scenario))
+        pg.with_sim(|s| shell::suggestions(&s.world().scenario))
     });
 
     view! {
@@ -225,17 +183,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn suggestions_follow_the_scenario() {
-        let sc = crate::sim::Scenario::default();
-        let s = suggestions(&sc);
-        assert!(s.contains(&"curl -v http://127.0.0.1:3000/users".to_string()), "{s:?}");
-        assert!(s.contains(&"tail -n 5 /var/log/nginx/error.log".to_string()));
-        let mut sc = sc;
-        sc.proxy.flavor = Flavor::Haproxy;
-        sc.apps[0].listen = "unix:/run/app.sock".into();
-        let s = suggestions(&sc);
-        assert!(s.contains(&"ls -la /run/app.sock".to_string()), "{s:?}");
-        assert!(s.contains(&"journalctl -u haproxy -n 5".to_string()));
+    fn a_screen_shows_crlf_and_cr_as_a_terminal_does() {
         assert_eq!(screen_text("a\r\nb\r  0 x\n"), "a\nb  0 x\n");
     }
 }

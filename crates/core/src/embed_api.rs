@@ -12,6 +12,7 @@
 use serde_json::{json, Map, Value};
 
 use crate::sim::scenario::Flavor;
+use crate::sim::termination::TerminationState;
 use crate::sim::world::{ClientResult, Exchange};
 use crate::sim::{FaultKind, Scenario};
 
@@ -211,14 +212,16 @@ pub fn summary(sc: &Scenario) -> Summary {
     }
 }
 
-/// A title for the scenario: its own, else its first fault's, else "Healthy upstream".
+/// A title for the scenario: its own, else its first fault's, else "Healthy
+/// upstream"; in the proxy's words: an own title that is its first fault's
+/// catalog title (nginx's words, as the ready scenarios use them) is that
+/// fault's title for the scenario's proxy.
 pub fn title(sc: &Scenario) -> String {
-    if !sc.title.trim().is_empty() {
-        return sc.title.trim().to_string();
-    }
+    let own = sc.title.trim();
     match sc.faults.first() {
-        Some(f) => f.kind.title().to_string(),
-        None => "Healthy upstream".into(),
+        Some(f) if own.is_empty() || own == f.kind.title() => f.kind.title_in(sc.proxy.flavor).to_string(),
+        _ if !own.is_empty() => own.to_string(),
+        _ => "Healthy upstream".into(),
     }
 }
 
@@ -234,6 +237,32 @@ pub struct Outcome {
     pub log_line: Option<String>,
     pub client_result: &'static str,
     pub explanation: String,
+    /// HAProxy only: the httplog line's termination state (`sH--`) and what
+    /// it means, in words (`TerminationState::sentence`). None under nginx.
+    pub termination: Option<Termination>,
+}
+
+/// HAProxy's termination state of one request, as code and sentence.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Termination {
+    pub code: String,
+    pub sentence: String,
+}
+
+/// The termination state of `line` if it is an HAProxy httplog line.
+pub fn termination(line: &str) -> Option<Termination> {
+    TerminationState::of_httplog(line).map(|t| Termination { code: t.code(), sentence: t.sentence() })
+}
+
+/// Where a line of `log_line` was written ("error.log", "access.log" or
+/// "haproxy"), as the embed titles it: nginx's logs by name, HAProxy's as
+/// its option httplog line.
+pub fn log_title(log: &str) -> &'static str {
+    match log {
+        "error.log" => "nginx error.log",
+        "access.log" => "nginx access.log",
+        _ => "HAProxy log (option httplog)",
+    }
 }
 
 /// The log line that says what happened to `ex`: for nginx the most severe
@@ -291,7 +320,9 @@ pub fn one_line(s: &str) -> String {
 
 pub fn outcome(ex: &Exchange, flavor: Flavor) -> Outcome {
     let (log, log_line) = log_line(ex, flavor);
+    let termination = if flavor == Flavor::Haproxy { log_line.as_deref().and_then(termination) } else { None };
     Outcome {
+        termination,
         request: ex.id + 1,
         status: ex.logged_status,
         log,
@@ -342,6 +373,7 @@ impl Event {
             Event::Outcome(o) => json!({
                 "requestId": o.request, "status": o.status, "log": o.log, "logLine": o.log_line,
                 "clientResult": o.client_result, "explanation": o.explanation,
+                "termination": o.termination.as_ref().map(|t| json!({ "code": t.code, "sentence": t.sentence })),
             }),
             Event::Ack { id, command, scenario } => json!({ "id": id, "command": command, "scenario": summary_json(scenario) }),
             Event::Pong { id } => json!({ "id": id }),
@@ -562,11 +594,19 @@ mod tests {
 
         let o = first_outcome("healthy", Flavor::Nginx);
         assert_eq!((o.status, o.log), (Some(200), "access.log"));
-        assert!(o.log_line.unwrap().contains("\"GET /users HTTP/1.1\" 200 "));
+        assert!(o.log_line.as_deref().unwrap().contains("\"GET /users HTTP/1.1\" 200 "));
+        assert_eq!(o.termination, None);
+        assert!(Event::Outcome(o).to_json()["termination"].is_null());
 
         let o = first_outcome("app_down", Flavor::Haproxy);
         assert_eq!((o.status, o.log), (Some(503), "haproxy"));
-        assert!(o.log_line.unwrap().contains(" 503 "));
+        assert!(o.log_line.as_deref().unwrap().contains(" 503 "));
+        let t = o.termination.clone().expect("HAProxy's termination state");
+        assert_eq!(t.code, "SC--");
+        assert!(t.sentence.starts_with("SC--: "), "{}", t.sentence);
+        let v = Event::Outcome(o).to_json();
+        assert_eq!(v["termination"]["code"].as_str(), Some("SC--"));
+        assert_eq!(v["termination"]["sentence"].as_str(), Some(t.sentence.as_str()));
     }
 
     #[test]
@@ -580,6 +620,8 @@ mod tests {
                 for ex in sim.exchanges().iter().filter(|e| e.is_finished()) {
                     let o = outcome(ex, flavor);
                     assert!(!o.explanation.contains('\n'));
+                    // HAProxy's line always carries its termination state, said in words; nginx's never.
+                    assert_eq!(o.termination.is_some(), flavor == Flavor::Haproxy && o.log_line.is_some(), "{name} {flavor:?} #{}", o.request);
                     // A request the proxy saw has a line; one the client never sent may not.
                     if o.status.is_some() {
                         assert!(o.log_line.is_some(), "{name} {flavor:?} #{}", o.request);

@@ -3,7 +3,7 @@
 //! end. Only the metrics are kept (the exchanges are dropped).
 
 use crate::sim::metrics::Metrics;
-use crate::sim::scenario::{Clients, RetryPolicy, Scenario};
+use crate::sim::scenario::{Clients, Flavor, RetryPolicy, Scenario};
 use crate::sim::Simulation;
 
 /// The client side the lab lets users change.
@@ -53,4 +53,87 @@ pub fn run(base: &Scenario, load: &Load, policy: &RetryPolicy) -> Result<(Metric
     sim.world_mut().measure_only();
     sim.run();
     Ok((Metrics::with_buckets(sim.world(), 120), sim.world().events_processed))
+}
+
+/// The proxy side of an experiment in one line, in its proxy's words
+/// (nginx's `proxy_next_upstream`, HAProxy's `retries` and `option redispatch`).
+pub fn proxy_side(s: &Scenario) -> String {
+    let p = &s.proxy;
+    let servers = &s.upstream.servers;
+    let backups = servers.iter().filter(|x| x.backup).count();
+    let apps = s.apps.iter().map(|a| format!("{} ({} workers × {} ms)", a.name, a.workers, a.latency_ms)).collect::<Vec<_>>().join(", ");
+    match p.flavor {
+        Flavor::Nginx => {
+            let fails = servers.first().map(|x| format!("max_fails={} fail_timeout={}s", x.max_fails, x.fail_timeout_ms / 1_000)).unwrap_or_default();
+            let tries = if p.proxy_next_upstream_tries == 0 { "all servers".to_string() } else { p.proxy_next_upstream_tries.to_string() };
+            format!("proxy_next_upstream {} · proxy_next_upstream_tries {tries} · {} server(s), {backups} backup · {fails} · apps: {apps}", p.proxy_next_upstream.join(" "), servers.len())
+        }
+        Flavor::Haproxy => {
+            let h = &p.haproxy;
+            format!(
+                "retries {} · option redispatch {} · timeout connect {} ms · timeout server {} ms · {} server(s), {backups} backup · apps: {apps}",
+                h.retries,
+                if h.redispatch { "on" } else { "off" },
+                h.timeout_connect_ms,
+                h.timeout_server_ms,
+                servers.len()
+            )
+        }
+    }
+}
+
+/// The result table's label for the tries the client gave up on, with what
+/// the proxy logs for them (nginx: 499; HAProxy: the C of CC-- or CH--).
+pub fn timeouts_label(flavor: Flavor) -> &'static str {
+    match flavor {
+        Flavor::Nginx => "Client timeouts (nginx 499)",
+        Flavor::Haproxy => "Client timeouts (HAProxy CC-- / CH--)",
+    }
+}
+
+/// A retry preset that is a well-known snippet, as the retry lab shows it
+/// next to the preset. The preset behaves exactly as this code does
+/// (`tests/snippets.rs` runs it against a real nginx and compares).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Snippet {
+    pub language: &'static str,
+    pub code: &'static str,
+}
+
+/// The JavaScript of `fetch_with_retry`: it sleeps after every 502, the
+/// third included, so its caller hears "Max retries exceeded" after 1 + 2 +
+/// 4 s (and a network error throws at once: only 502 is retried).
+pub const FETCH_WITH_RETRY_JS: &str = r#"async function fetchWithRetry(url, retries = 3) {
+  for (let i = 0; i < retries; i++) {
+    const res = await fetch(url);
+    if (res.status !== 502) return res;
+    await new Promise((r) => setTimeout(r, 2 ** i * 1000));
+  }
+  throw new Error("Max retries exceeded");
+}"#;
+
+/// The Python of `python_requests`: 5 tries with a 30 s timeout, retried on
+/// 502 and on any `RequestException` (connection error, broken response,
+/// timeout), a sleep of min(2^i, 30) s after each, the last included.
+pub const PYTHON_REQUESTS_PY: &str = r#"import time
+import requests
+
+def get_with_retry(url, tries=5):
+    for i in range(tries):
+        try:
+            r = requests.get(url, timeout=30)
+            if r.status_code != 502:
+                return r
+        except requests.RequestException:
+            pass
+        time.sleep(min(2 ** i, 30))
+    raise Exception("Max retries exceeded")"#;
+
+/// The code a preset stands for, if it names one (`RetryPolicy::presets`).
+pub fn snippet(preset: &str) -> Option<Snippet> {
+    match preset {
+        "fetch_with_retry" => Some(Snippet { language: "JavaScript", code: FETCH_WITH_RETRY_JS }),
+        "python_requests" => Some(Snippet { language: "Python", code: PYTHON_REQUESTS_PY }),
+        _ => None,
+    }
 }

@@ -59,7 +59,25 @@ fn cases() -> Vec<(String, Scenario)> {
         UpstreamServer { address: "unix:/run/app/app.sock".into(), ..UpstreamServer::default() },
     ];
     out.push(("healthy.json [redispatch, abortonclose, retries 0, weight, backup, down, unix server]".into(), knobs));
+    // tune.bufsize as the oversized-header fix raises it (the engine's own value, rendered in global).
+    let mut big = healthy.clone();
+    big.proxy.flavor = Flavor::Haproxy;
+    big.faults = vec![gateway_core::sim::Fault::from(gateway_core::sim::FaultKind::OversizedHeader { header_bytes: 20_000 })];
+    gateway_core::sim::Fault::apply_fix(&mut big, 0);
+    assert_eq!(big.proxy.haproxy.bufsize, 32_768);
+    out.push(("healthy.json [oversized_header 20000 B, fixed: tune.bufsize 32768]".into(), big));
     out
+}
+
+#[test]
+fn the_rendered_global_section_carries_the_engines_tune_bufsize() {
+    for (name, mut sc) in cases() {
+        sc.proxy.flavor = Flavor::Haproxy;
+        let eff = effective(&sc);
+        let text = render_with(&eff, &Paths::default()).text;
+        let global = text.split("\n\n").find(|s| s.contains("global\n")).unwrap_or_else(|| panic!("{name}: no global section\n{text}"));
+        assert!(global.contains(&format!("\n    tune.bufsize {}", eff.proxy.haproxy.bufsize)), "{name}:\n{text}");
+    }
 }
 
 #[test]

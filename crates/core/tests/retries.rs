@@ -51,6 +51,42 @@ fn fetch_with_retry_tries_three_times_one_then_two_seconds_apart_only_on_502() {
     assert_eq!(sim.world().ops[0].tries.len(), 1);
 }
 
+/// When the caller of a preset's operation hears of its end (µs after it began).
+fn op_ended_after_us(sim: &gateway_core::sim::Simulation, op: usize) -> u64 {
+    let o = &sim.world().ops[op];
+    o.finished.expect("the operation ended").since(o.started)
+}
+
+#[test]
+fn code_named_presets_sleep_after_the_last_failure_too_as_their_code_does() {
+    // fetchWithRetry: 502, sleep 1 s, 502, sleep 2 s, 502, sleep 4 s, then "Max retries exceeded".
+    let c = Clients { requests: 1, retry: RetryPolicy::fetch_with_retry(), ..Clients::default() };
+    let sim = run(with(Some(Fault::from(FaultKind::AppDown)), c)).unwrap();
+    let o = &sim.world().ops[0];
+    assert_eq!((o.tries.len(), o.ok, o.outcome.as_str()), (3, false, "502"));
+    let last_end = sim.exchanges()[*o.tries.last().unwrap()].finished_at.unwrap();
+    assert_eq!(o.finished.unwrap().since(last_end), 4_000_000, "4 s after the third 502");
+    let total = op_ended_after_us(&sim, 0);
+    assert!((7_000_000..7_050_000).contains(&total), "{total} µs");
+    assert_eq!(sim.world().stats.client_retries, 2, "the last sleep is not a retry");
+    // The Python loop: 1 + 2 + 4 + 8 + 16 s of sleeps around five 502s.
+    let c = Clients { requests: 1, retry: RetryPolicy::python_requests(), ..Clients::default() };
+    let sim = run(with(Some(Fault::from(FaultKind::AppDown)), c)).unwrap();
+    assert_eq!(sim.world().ops[0].tries.len(), 5);
+    let total = op_ended_after_us(&sim, 0);
+    assert!((31_000_000..31_050_000).contains(&total), "{total} µs");
+    // A policy without it ends at the last failure; a success ends at once either way.
+    let plain = RetryPolicy { sleep_after_last: false, ..RetryPolicy::fetch_with_retry() };
+    let sim = run(with(Some(Fault::from(FaultKind::AppDown)), Clients { requests: 1, retry: plain, ..Clients::default() })).unwrap();
+    assert!(op_ended_after_us(&sim, 0) < 3_050_000);
+    let sim = run(with(None, Clients { requests: 1, retry: RetryPolicy::fetch_with_retry(), ..Clients::default() })).unwrap();
+    assert!(sim.world().ops[0].ok && op_ended_after_us(&sim, 0) < 50_000);
+    // A deadline during the last sleep ends the operation at the deadline's check (no sleep past it).
+    let dl = RetryPolicy { deadline_ms: 5_000, ..RetryPolicy::fetch_with_retry() };
+    let sim = run(with(Some(Fault::from(FaultKind::AppDown)), Clients { requests: 1, retry: dl, ..Clients::default() })).unwrap();
+    assert!(op_ended_after_us(&sim, 0) < 3_050_000, "{}", op_ended_after_us(&sim, 0));
+}
+
 #[test]
 fn python_requests_loop_waits_min_2_pow_i_30_seconds() {
     let c = Clients { requests: 1, retry: RetryPolicy::python_requests(), ..Clients::default() };

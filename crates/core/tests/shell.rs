@@ -274,7 +274,7 @@ fn pipes_filters_and_exit_statuses() {
     assert!(run(&mut s, "clear").clear);
     assert!(text(&mut s, "help").contains("docker inspect NAME"));
     assert_eq!(text(&mut s, "tail -f /var/log/nginx/error.log").lines().count(), 1);
-    assert_eq!(text(&mut s, "ls -la /etc/shadow"), "ls: /etc/shadow: not modelled in this lab (it models /var/log/nginx, /etc/nginx/conf.d, /etc/haproxy and the apps' sockets)\n");
+    assert_eq!(text(&mut s, "ls -la /etc/shadow"), "ls: /etc/shadow: not modelled in this lab (it models /var/log/nginx, /etc/nginx/conf.d and the apps' sockets)\n");
 }
 
 #[test]
@@ -657,9 +657,23 @@ fn unknown_commands_point_to_help() {
     assert!(run(&mut s, "netstat -tlnp").text.contains("Did you mean ss -tlnp?"));
     assert!(run(&mut s, "systemclt status app").text.contains("Did you mean systemctl?"));
     let help = run(&mut s, "help").text;
-    for c in ["systemctl start|stop|restart|reload UNIT", "nginx -t", "haproxy -c -f /etc/haproxy/haproxy.cfg"] {
+    for c in ["systemctl start|stop|restart|reload UNIT", "nginx -t", "systemctl status app|nginx "] {
         assert!(help.contains(c), "{help}");
     }
+    // Only the proxy the scenario runs is installed, so help lists its tools only.
+    assert!(!help.contains("haproxy"), "{help}");
+    let mut sc = blank();
+    sc.proxy.flavor = Flavor::Haproxy;
+    let mut h = Simulation::new(sc).unwrap();
+    let help = run(&mut h, "help").text;
+    for c in ["systemctl start|stop|restart|reload UNIT", "haproxy -c -f /etc/haproxy/haproxy.cfg", "systemctl status app|haproxy ", "journalctl -u app|haproxy", "sudo -u haproxy COMMAND"] {
+        assert!(help.contains(c), "{help}");
+    }
+    assert!(!help.contains("nginx") && !help.contains("www-data"), "{help}");
+    // A slip towards the proxy that is not installed is not suggested.
+    let o = run(&mut h, "ngnix -t");
+    assert!(!o.text.contains("Did you mean nginx"), "{}", o.text);
+    assert!(run(&mut h, "haprxy -c").text.contains("Did you mean haproxy?"));
 }
 
 #[test]

@@ -103,7 +103,10 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
                     >
                         {FaultKind::catalog()
                             .into_iter()
-                            .map(|f| view! { <option value=f.id()>{f.title()}</option> })
+                            .map(|f| {
+                                let id = f.id();
+                                view! { <option value=id>{move || f.title_in(flavor.get())}</option> }
+                            })
                             .collect_view()}
                     </select>
                     <button class="embed-break" data-testid="embed-break" on:click=move |_| { let _ = pg.break_with(&pick.get_untracked()); }>

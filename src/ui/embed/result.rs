@@ -5,24 +5,15 @@ use leptos::prelude::*;
 
 use crate::embed_api;
 use crate::sim::scenario::Flavor;
-use crate::sim::termination::TerminationState;
 use crate::sim::world::Exchange;
 use crate::ui::response::headline;
-
-fn log_title(log: &str) -> &'static str {
-    match log {
-        "error.log" => "nginx error.log",
-        "access.log" => "nginx access.log",
-        _ => "HAProxy log",
-    }
-}
 
 #[component]
 pub fn LastRequest(exchange: Signal<Option<Exchange>>, flavor: Signal<Flavor>) -> impl IntoView {
     let head = move || exchange.with(|e| e.as_ref().map(headline));
     let line = move || exchange.with(|e| e.as_ref().filter(|e| e.is_finished()).map(|e| embed_api::log_line(e, flavor.get())));
-    // Under HAProxy: the httplog line's termination state, in words.
-    let termination = move || line().and_then(|(_, l)| l).and_then(|l| TerminationState::of_httplog(&l)).map(|t| t.sentence());
+    // Under HAProxy: the httplog line's termination state, in words, as the host's `outcome` event carries it.
+    let termination = move || line().and_then(|(_, l)| embed_api::termination(&l?)).map(|t| t.sentence);
     let explanation = move || exchange.with(|e| e.as_ref().and_then(|e| e.explanation.as_deref()).map(embed_api::one_line).unwrap_or_default());
     view! {
         <div class="embed-result" aria-live="polite">
@@ -35,7 +26,7 @@ pub fn LastRequest(exchange: Signal<Option<Exchange>>, flavor: Signal<Flavor>) -
             </p>
             <Show when=move || line().is_some_and(|(_, l)| l.is_some())>
                 <div class="embed-log">
-                    <span class="embed-log-title" data-testid="embed-log-title">{move || line().map(|(log, _)| log_title(log)).unwrap_or_default()}</span>
+                    <span class="embed-log-title" data-testid="embed-log-title">{move || line().map(|(log, _)| embed_api::log_title(log)).unwrap_or_default()}</span>
                     <code class="embed-log-line" data-testid="embed-log-line">{move || line().and_then(|(_, l)| l).unwrap_or_default()}</code>
                 </div>
             </Show>

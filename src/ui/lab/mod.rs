@@ -11,7 +11,7 @@ pub mod strategy;
 use leptos::prelude::*;
 
 use crate::sim::metrics::Metrics;
-use crate::sim::scenario::{Jitter, RetryPolicy, Scenario};
+use crate::sim::scenario::{Flavor, Jitter, RetryPolicy, Scenario};
 
 use charts::{BreakerBand, Legend, LoadChart, OutcomeChart};
 use results::ResultTable;
@@ -101,21 +101,8 @@ pub fn RetryLab(playground: RwSignal<Scenario>) -> impl IntoView {
         .forget();
     };
 
-    let proxy_side = move || {
-        base.with(|s| {
-            let p = &s.proxy;
-            let servers = &s.upstream.servers;
-            let backups = servers.iter().filter(|x| x.backup).count();
-            let fails = servers.first().map(|x| format!("max_fails={} fail_timeout={}s", x.max_fails, x.fail_timeout_ms / 1_000)).unwrap_or_default();
-            let tries = if p.proxy_next_upstream_tries == 0 { "all servers".to_string() } else { p.proxy_next_upstream_tries.to_string() };
-            format!(
-                "proxy_next_upstream {} · proxy_next_upstream_tries {tries} · {} server(s), {backups} backup · {fails} · apps: {}",
-                p.proxy_next_upstream.join(" "),
-                servers.len(),
-                s.apps.iter().map(|a| format!("{} ({} workers × {} ms)", a.name, a.workers, a.latency_ms)).collect::<Vec<_>>().join(", ")
-            )
-        })
-    };
+    let proxy_side = move || base.with(crate::lab::proxy_side);
+    let flavor = move || base.with(|s| s.proxy.flavor);
     let next_upstream_has = move |c: &str| base.with(|s| s.proxy.proxy_next_upstream.iter().any(|x| x == c));
     let toggle_next = move |c: &'static str, on: bool| {
         base.update(|s| {
@@ -163,7 +150,7 @@ pub fn RetryLab(playground: RwSignal<Scenario>) -> impl IntoView {
                         );
                         view! {
                             <div class="lab-column">
-                                <ResultTable name=name metrics=m.clone() testid=testid note=note />
+                                <ResultTable name=name metrics=m.clone() testid=testid note=note flavor=flavor() />
                                 <OutcomeChart metrics=m.clone() end_ms=end y_max=y_tries label=l1 />
                                 <LoadChart metrics=m.clone() end_ms=end y_max=y_load label=l2 />
                                 {breaker}
@@ -216,6 +203,8 @@ pub fn RetryLab(playground: RwSignal<Scenario>) -> impl IntoView {
                 <div class="lab-proxy">
                     <span class="field-label">"Proxy side"</span>
                     <code data-testid="lab-proxy">{proxy_side}</code>
+                    // nginx's proxy_next_upstream conditions; HAProxy retries connection failures only.
+                    <Show when=move || flavor() == Flavor::Nginx>
                     <div class="lab-checks" role="group" aria-label="proxy_next_upstream">
                         {["error", "timeout", "http_502", "http_503", "http_504"]
                             .into_iter()
@@ -227,6 +216,7 @@ pub fn RetryLab(playground: RwSignal<Scenario>) -> impl IntoView {
                             })
                             .collect_view()}
                     </div>
+                    </Show>
                 </div>
             </div>
             <div class="lab-strategies">

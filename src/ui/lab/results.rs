@@ -3,13 +3,14 @@
 use leptos::prelude::*;
 
 use crate::sim::metrics::Metrics;
+use crate::sim::scenario::Flavor;
 
 fn ms(v: f64) -> String {
     if v >= 1_000.0 { format!("{:.2} s", v / 1_000.0) } else { format!("{v:.0} ms") }
 }
 
 /// (metric id, label, value) rows.
-pub fn rows(m: &Metrics) -> Vec<(&'static str, &'static str, String)> {
+pub fn rows(m: &Metrics, flavor: Flavor) -> Vec<(&'static str, &'static str, String)> {
     let outcomes = m.outcomes.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(" · ");
     vec![
         (
@@ -25,19 +26,19 @@ pub fn rows(m: &Metrics) -> Vec<(&'static str, &'static str, String)> {
         ),
         ("attempts", "Upstream attempts", m.upstream_attempts.to_string()),
         ("retries", "Client retries / hedges", format!("{} / {}", m.retries, m.hedges)),
-        ("timeouts", "Client timeouts (nginx 499)", m.timeouts.to_string()),
+        ("timeouts", crate::lab::timeouts_label(flavor), m.timeouts.to_string()),
         ("guards", "Breaker rejections / budget / throttle", format!("{} / {} / {}", m.breaker_rejections, m.budget_denied, m.throttle_denied)),
         ("outcomes", "Requests ended with", outcomes),
     ]
 }
 
 #[component]
-pub fn ResultTable(name: String, testid: &'static str, metrics: Metrics, note: String) -> impl IntoView {
+pub fn ResultTable(name: String, testid: &'static str, metrics: Metrics, note: String, flavor: Flavor) -> impl IntoView {
     view! {
         <table class="lab-table" data-testid=testid>
             <caption>{name}</caption>
             <tbody>
-                {rows(&metrics)
+                {rows(&metrics, flavor)
                     .into_iter()
                     .map(|(id, label, value)| view! { <tr data-metric=id><th scope="row">{label}</th><td>{value}</td></tr> })
                     .collect_view()}

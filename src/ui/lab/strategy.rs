@@ -34,6 +34,11 @@ fn preset_of(p: &RetryPolicy, own: &RetryPolicy) -> String {
     RetryPolicy::presets().into_iter().find(|(_, _, q)| q == p).map(|(id, _, _)| id.to_string()).unwrap_or_else(|| "custom".into())
 }
 
+/// The snippet the policy is, if it is a preset named after one.
+fn snippet_of(p: &RetryPolicy) -> Option<crate::lab::Snippet> {
+    RetryPolicy::presets().into_iter().find(|(_, _, q)| q == p).and_then(|(id, _, _)| crate::lab::snippet(id))
+}
+
 #[component]
 pub fn StrategyEditor(name: &'static str, key: &'static str, policy: RwSignal<RetryPolicy>, own: Signal<RetryPolicy>) -> impl IntoView {
     let id = move |what: &str| format!("lab-{key}-{what}");
@@ -76,6 +81,13 @@ pub fn StrategyEditor(name: &'static str, key: &'static str, policy: RwSignal<Re
                     <option value="custom" disabled=true>"Custom (edited below)"</option>
                 </select>
             </label>
+            // A preset named after a snippet shows that code: the preset behaves exactly as it does.
+            {move || policy.with(snippet_of).map(|s| view! {
+                <figure class="lab-snippet" data-testid=id("snippet")>
+                    <figcaption>{s.language} ", as this preset runs it:"</figcaption>
+                    <pre><code>{s.code}</code></pre>
+                </figure>
+            })}
             <div class="lab-knobs">
                 <label class="field">
                     <span class="field-label">"Backoff"</span>

@@ -626,7 +626,7 @@ fn unix_route(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, path: &str, p: &mut Printe
         }
         return outcome;
     };
-    if !host::may_connect(&sock, ctx.user) {
+    if !host::may_connect(&sock, ctx.user, w.scenario.proxy.flavor) {
         fail_connect(p, "Permission denied");
         return outcome;
     }
@@ -801,7 +801,7 @@ fn direct(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, a: usize, addr: &Address, show
     let by_hand = w.apps[a].started_by_hand;
     let mut connect = app::connect_outcome(&faults, now, &cfg.name, by_hand, &mut rng).unwrap_or(ConnectOutcome::Accepted);
     if connect == ConnectOutcome::PermissionDenied {
-        // The fault is about nginx's user; over TCP, or as root, it connects.
+        // The fault is about the proxy's user; over TCP, or as root (or the app), it connects.
         let private_unix = matches!(addr, Address::Unix { .. }) && !matches!(ctx.user, User::Root | User::App);
         if !private_unix {
             connect = ConnectOutcome::Accepted;

@@ -15,8 +15,14 @@ use crate::sim::world::World;
 use super::host::{self, socket_files};
 use super::{Ctx, Res};
 
-pub(super) const NOT_MODELLED: &str =
-    "not modelled in this lab (it models /var/log/nginx, /etc/nginx/conf.d, /etc/haproxy and the apps' sockets)";
+/// What the tools say of a path the lab does not model: what it does model
+/// on this host (only the proxy the scenario runs is installed).
+pub(super) fn not_modelled(ctx: &Ctx<'_>) -> &'static str {
+    match ctx.sim.world().scenario.proxy.flavor {
+        Flavor::Nginx => "not modelled in this lab (it models /var/log/nginx, /etc/nginx/conf.d and the apps' sockets)",
+        Flavor::Haproxy => "not modelled in this lab (it models /etc/haproxy and the apps' sockets; HAProxy logs to journalctl -u haproxy)",
+    }
+}
 
 const LOG_DIR: &str = "/var/log/nginx";
 const ERROR_LOG: &str = "/var/log/nginx/error.log";
@@ -194,7 +200,7 @@ fn entry(w: &World, path: &str) -> Option<Entry> {
         mode: if s.private { "srw-------" } else { "srw-rw----" },
         links: 1,
         owner: "app",
-        group: if s.private { "app" } else { "www-data" },
+        group: if s.private { "app" } else { host::User::proxy(w.scenario.proxy.flavor).name() },
         size: 0,
         blocks: 0,
         mtime: w.clock.ls(s.created),
@@ -269,7 +275,7 @@ pub(super) fn cat(ctx: &mut Ctx<'_>, args: &[String], stdin: Option<String>) -> 
                 r.status = 1;
             }
             Input::NotModelled => {
-                r.err(format!("cat: {f}: {NOT_MODELLED}\n"));
+                r.err(format!("cat: {f}: {}\n", not_modelled(ctx)));
                 r.status = 1;
             }
         }
@@ -386,7 +392,7 @@ fn head_tail(ctx: &mut Ctx<'_>, tool: &str, args: &[String], stdin: Option<Strin
                 r.status = 1;
             }
             Input::NotModelled => {
-                r.err(format!("{tool}: {f}: {NOT_MODELLED}\n"));
+                r.err(format!("{tool}: {f}: {}\n", not_modelled(ctx)));
                 r.status = 1;
             }
         }
@@ -428,7 +434,7 @@ pub(super) fn ls(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
     }
     if paths.is_empty() {
         // The working directory, /root, is not part of the model.
-        return Res::with(String::new(), format!("ls: /root: {NOT_MODELLED}\n"), 2);
+        return Res::with(String::new(), format!("ls: /root: {}\n", not_modelled(ctx)), 2);
     }
     let w = ctx.sim.world();
     let mut r = Res::ok();
@@ -442,7 +448,7 @@ pub(super) fn ls(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
                 r.status = 2;
             }
             Input::NotModelled => {
-                r.err(format!("ls: {p}: {NOT_MODELLED}\n"));
+                r.err(format!("ls: {p}: {}\n", not_modelled(ctx)));
                 r.status = 2;
             }
             Input::Directory if !dir_itself => {

@@ -152,7 +152,7 @@ pub(super) fn grep(ctx: &mut Ctx<'_>, args: &[String], stdin: Option<String>) ->
                     Input::Missing => Err(format!("grep: {f}: No such file or directory\n")),
                     Input::Directory => Err(format!("grep: {f}: Is a directory\n")),
                     Input::Socket => Err(format!("grep: {f}: No such device or address\n")),
-                    Input::NotModelled => Err(format!("grep: {f}: {}\n", files::NOT_MODELLED)),
+                    Input::NotModelled => Err(format!("grep: {f}: {}\n", files::not_modelled(ctx))),
                 };
                 (f.clone(), r)
             })
@@ -298,7 +298,7 @@ pub(super) fn wc(ctx: &mut Ctx<'_>, args: &[String], stdin: Option<String>) -> R
             }
             Input::Missing => err.push_str(&format!("wc: {f}: No such file or directory\n")),
             Input::Socket => err.push_str(&format!("wc: {f}: No such device or address\n")),
-            Input::NotModelled => err.push_str(&format!("wc: {f}: {}\n", files::NOT_MODELLED)),
+            Input::NotModelled => err.push_str(&format!("wc: {f}: {}\n", files::not_modelled(ctx))),
         }
     }
     if rows.len() > 1 {

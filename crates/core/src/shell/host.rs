@@ -172,25 +172,46 @@ pub fn app_named(w: &World, name: &str) -> Option<AppView> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum User {
     Root,
-    /// nginx's worker user.
+    /// nginx's worker user (Debian's web user, present with either proxy).
     WwwData,
+    /// HAProxy's user (Debian's haproxy package creates it; absent under nginx).
+    Haproxy,
     /// The app's own user.
     App,
 }
 
 impl User {
-    pub fn parse(name: &str) -> Option<User> {
+    /// The user called `name` on a host that runs `flavor`'s proxy.
+    pub fn parse(name: &str, flavor: Flavor) -> Option<User> {
         match name {
             "root" | "0" => Some(User::Root),
             "www-data" | "33" => Some(User::WwwData),
+            "haproxy" | "108" if flavor == Flavor::Haproxy => Some(User::Haproxy),
             "app" | "1000" => Some(User::App),
             _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            User::Root => "root",
+            User::WwwData => "www-data",
+            User::Haproxy => "haproxy",
+            User::App => "app",
+        }
+    }
+
+    /// The user the proxy's workers run as (and the group of a shared socket).
+    pub fn proxy(flavor: Flavor) -> User {
+        match flavor {
+            Flavor::Nginx => User::WwwData,
+            Flavor::Haproxy => User::Haproxy,
         }
     }
 }
 
 /// A unix socket file an app listens on, with its mode: `srw-rw----
-/// app:www-data` normally; `srw------- app:app` when a fault made the app
+/// app:www-data` normally (`app:haproxy` under HAProxy: the proxy's group); `srw------- app:app` when a fault made the app
 /// create it for itself only (`unix_socket_permission`).
 pub struct SocketFile {
     pub path: String,
@@ -220,9 +241,11 @@ pub fn socket_files(w: &World) -> Vec<SocketFile> {
         .collect()
 }
 
-/// Whether `user` may connect to `sock` (root may always).
-pub fn may_connect(sock: &SocketFile, user: User) -> bool {
-    user == User::Root || user == User::App || !sock.private
+/// Whether `user` may connect to `sock` on a host that runs `flavor`'s
+/// proxy: root and the owner always; the socket's group (the proxy's user)
+/// unless the app made it private; others never (mode 0660 or 0600).
+pub fn may_connect(sock: &SocketFile, user: User, flavor: Flavor) -> bool {
+    user == User::Root || user == User::App || (!sock.private && user == User::proxy(flavor))
 }
 
 /// A Docker-style exit code for an exit.

@@ -27,6 +27,7 @@ mod ss;
 mod systemd;
 mod selinux;
 
+use crate::sim::scenario::Flavor;
 use crate::sim::Simulation;
 
 use host::User;
@@ -343,7 +344,7 @@ fn dispatch(ctx: &mut Ctx<'_>, words: &[String], stdin: Option<String>) -> Res {
     let Some(cmd) = words.first() else { return Res::ok() };
     let args = &words[1..];
     match cmd.as_str() {
-        "help" => Res::with(help(), String::new(), 0),
+        "help" => Res::with(help(flavor(ctx)), String::new(), 0),
         "clear" => Res { clear: true, ..Res::ok() },
         "sudo" => sudo(ctx, args, stdin),
         "curl" => curl::run(ctx, args),
@@ -367,8 +368,12 @@ fn dispatch(ctx: &mut Ctx<'_>, words: &[String], stdin: Option<String>) -> Res {
         "getenforce" => selinux::getenforce(ctx, args),
         "getsebool" => selinux::getsebool(ctx, args),
         "ausearch" => selinux::ausearch(ctx, args),
-        _ => not_found(cmd),
+        _ => not_found(cmd, flavor(ctx)),
     }
+}
+
+fn flavor(ctx: &Ctx<'_>) -> Flavor {
+    ctx.sim.world().scenario.proxy.flavor
 }
 
 /// The commands `help` lists (what an unknown one is compared with).
@@ -379,9 +384,9 @@ const COMMANDS: [&str; 24] = [
 
 /// bash's answer to an unknown command, then what this terminal offers:
 /// the closest supported command if one is an obvious slip, and `help`.
-fn not_found(cmd: &str) -> Res {
+fn not_found(cmd: &str, flavor: Flavor) -> Res {
     let mut err = format!("bash: {cmd}: command not found\n");
-    if let Some(hint) = closest(cmd) {
+    if let Some(hint) = closest(cmd, flavor) {
         err.push_str(&format!("Did you mean {hint}? "));
     }
     err.push_str("Type help for the commands this terminal simulates.\n");
@@ -390,7 +395,7 @@ fn not_found(cmd: &str) -> Res {
 
 /// The supported command an unknown `cmd` most likely meant: a known
 /// alias (`netstat` → `ss`), or one within a small edit distance.
-fn closest(cmd: &str) -> Option<String> {
+fn closest(cmd: &str, flavor: Flavor) -> Option<String> {
     let alias = match cmd {
         "netstat" | "lsof" => Some("ss -tlnp"),
         "less" | "more" | "vi" | "vim" | "nano" => Some("cat (or tail -n 20) FILE"),
@@ -407,8 +412,11 @@ fn closest(cmd: &str) -> Option<String> {
     if cmd.is_empty() || cmd.len() > 32 {
         return None;
     }
+    // Only the proxy the scenario runs is installed.
+    let other = if flavor == Flavor::Nginx { "haproxy" } else { "nginx" };
     COMMANDS
         .iter()
+        .filter(|c| **c != other)
         .map(|c| (edit_distance(cmd, c), *c))
         .filter(|(d, c)| *d <= if c.len() <= 3 { 1 } else { 2 })
         .min()
@@ -439,16 +447,13 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 fn user_name(u: User) -> &'static str {
-    match u {
-        User::Root => "root",
-        User::WwwData => "www-data",
-        User::App => "app",
-    }
+    u.name()
 }
 
 /// `sudo [-u USER] COMMAND...`: root runs anything as anyone.
 fn sudo(ctx: &mut Ctx<'_>, args: &[String], stdin: Option<String>) -> Res {
     let mut user = User::Root;
+    let flavor = ctx.sim.world().scenario.proxy.flavor;
     let mut rest = args;
     loop {
         match rest.first().map(String::as_str) {
@@ -456,14 +461,14 @@ fn sudo(ctx: &mut Ctx<'_>, args: &[String], stdin: Option<String>) -> Res {
                 let Some(name) = rest.get(1) else {
                     return Res::with(String::new(), "sudo: option requires an argument -- 'u'\nusage: sudo -h | -K | -k | -V\n".into(), 1);
                 };
-                match User::parse(name) {
+                match User::parse(name, flavor) {
                     Some(u) => user = u,
                     None => return Res::with(String::new(), format!("sudo: unknown user {name}\nsudo: error initializing audit plugin sudoers_audit\n"), 1),
                 }
                 rest = &rest[2..];
             }
             Some(a) if a.starts_with("-u") && a.len() > 2 => {
-                match User::parse(&a[2..]) {
+                match User::parse(&a[2..], flavor) {
                     Some(u) => user = u,
                     None => return Res::with(String::new(), format!("sudo: unknown user {}\nsudo: error initializing audit plugin sudoers_audit\n", &a[2..]), 1),
                 }
@@ -497,25 +502,27 @@ fn date(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
     Res::with(format!("{}\n", w.clock.date(w.now)), String::new(), 0)
 }
 
-fn help() -> String {
-    "\
-Commands run on web1, the proxy host, against the simulated world:
+/// `help`: the commands this terminal simulates, in the words of the proxy
+/// the scenario runs (the other one is not installed on web1).
+pub fn help(flavor: Flavor) -> String {
+    const HEAD: &str = "Commands run on web1, the proxy host, against the simulated world:
   curl [-v] [-s] [-i] [-m SECS] [-H 'Host: x'] [--unix-socket PATH] URL
                                    a request through the proxy (http://localhost/...)
                                    or straight to an app (http://127.0.0.1:3000/...)
-  systemctl status app|nginx|haproxy   the service, its process, its last log lines
+";
+    let rest = match flavor {
+        Flavor::Nginx => "  systemctl status app|nginx       the service, its process, its last log lines
   systemctl is-active UNIT
   systemctl start|stop|restart|reload UNIT   act on it (service UNIT start: the same)
-  journalctl -u app|nginx|haproxy [-n N]   the unit's journal (-k: the kernel's)
+  journalctl -u app|nginx [-n N]   the unit's journal (-k: the kernel's)
   nginx -t, nginx -s reload        test nginx's configuration; re-read it
-  haproxy -c -f /etc/haproxy/haproxy.cfg   test HAProxy's configuration
   ss -tlnp                         TCP sockets that listen, and who holds them
   ss -xlp                          unix sockets that listen
   docker ps [-a]                   the app's container
   docker inspect NAME              its state (Running, OOMKilled, ExitCode...)
   docker logs [--tail N] NAME      what the app printed
   tail [-n N] FILE, head, cat      /var/log/nginx/error.log, access.log,
-                                   the proxy's configuration
+                                   the proxy's configuration (/etc/nginx/conf.d)
   ls -la PATH                      e.g. the app's unix socket
   sudo -u www-data COMMAND         run as nginx's worker user
   grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
@@ -524,8 +531,67 @@ Commands run on web1, the proxy host, against the simulated world:
 The commands only look, except curl (its requests are real: one can crash the app,
 and virtual time passes while it waits), systemctl start|stop|restart|reload and
 nginx -s reload, which change the run as they would the host.
-"
-    .to_string()
+",
+        Flavor::Haproxy => "  systemctl status app|haproxy     the service, its process, its last log lines
+  systemctl is-active UNIT
+  systemctl start|stop|restart|reload UNIT   act on it (service UNIT start: the same)
+  journalctl -u app|haproxy [-n N] the unit's journal (-k: the kernel's)
+  haproxy -c -f /etc/haproxy/haproxy.cfg   test HAProxy's configuration
+  ss -tlnp                         TCP sockets that listen, and who holds them
+  ss -xlp                          unix sockets that listen
+  docker ps [-a]                   the app's container
+  docker inspect NAME              its state (Running, OOMKilled, ExitCode...)
+  docker logs [--tail N] NAME      what the app printed
+  tail [-n N] FILE, head, cat      /etc/haproxy/haproxy.cfg (HAProxy logs to the
+                                   journal: journalctl -u haproxy)
+  ls -la PATH                      e.g. the app's unix socket
+  sudo -u haproxy COMMAND          run as HAProxy's user
+  grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
+  date, hostname, whoami, echo, clear, help
+The commands only look, except curl (its requests are real: one can crash the app,
+and virtual time passes while it waits), systemctl start|stop|restart|reload,
+which change the run as they would the host.
+",
+    };
+    format!("{HEAD}{rest}")
+}
+
+/// Commands worth trying on the scenario `sc` (the terminal's suggestion
+/// buttons), in the words of the proxy it runs.
+pub fn suggestions(sc: &crate::sim::Scenario) -> Vec<String> {
+    use crate::sim::net::Address;
+    let app = sc.apps.first().map(|a| a.name.clone()).unwrap_or_else(|| "app".into());
+    let port = sc.proxy.listen;
+    let proxy_url = if port == 80 { "http://localhost/users".to_string() } else { format!("http://localhost:{port}/users") };
+    let mut v = vec![format!("systemctl status {app}"), "ss -tlnp".to_string(), format!("curl -v {proxy_url}")];
+    match sc.apps.first().and_then(|a| Address::parse(&a.listen).ok()) {
+        Some(Address::Tcp { host, port }) => {
+            let host = if host == "0.0.0.0" || host == "localhost" { "127.0.0.1".to_string() } else { host };
+            v.push(format!("curl -v http://{host}:{port}/users"));
+        }
+        Some(Address::Unix { path }) => {
+            v.push(format!("curl -v --unix-socket {path} http://localhost/users"));
+            v.push(format!("ls -la {path}"));
+        }
+        None => {}
+    }
+    // A socket the proxy is pointed at (and maybe not the app).
+    for s in &sc.upstream.servers {
+        if let Ok(Address::Unix { path }) = Address::parse(&s.address) {
+            let cmd = format!("ls -la {path}");
+            if !v.contains(&cmd) {
+                v.push(cmd);
+            }
+        }
+    }
+    v.push(match sc.proxy.flavor {
+        Flavor::Nginx => "tail -n 5 /var/log/nginx/error.log".to_string(),
+        Flavor::Haproxy => "journalctl -u haproxy -n 5".to_string(),
+    });
+    v.push(format!("journalctl -u {app} -n 10"));
+    v.push(format!("docker inspect {app} | grep -i oom"));
+    v.push("help".to_string());
+    v
 }
 
 #[cfg(test)]

@@ -509,7 +509,7 @@ impl FaultKind {
             FaultKind::SlowApp { .. } => "A slow query keeps the app busy longer than HAProxy waits for the response headers (timeout server).",
             FaultKind::OversizedHeader { .. } => "Huge cookies or a giant header (JWTs, tracing baggage) exceed the proxy's header buffer; HAProxy's (tune.bufsize 16384 minus tune.maxrewrite 1024) holds more than 6000 bytes.",
             FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) sooner than the proxy stops reusing them; HAProxy's default http-reuse safe keeps each new client's first request off idle server connections.",
-            FaultKind::DnsFailure { .. } => "The server's DNS name does not resolve (typo, record deleted, resolver down); HAProxy resolves it at start-up and refuses to start.",
+            FaultKind::DnsFailure { .. } => "The server's DNS name does not resolve (typo, record deleted, DNS server down); HAProxy resolves it at start-up and refuses to start.",
             FaultKind::TlsCertInvalid { .. } => "The server's TLS certificate is expired, self-signed or for another name. HAProxy checks it only with ssl verify required; with verify none it is accepted silently.",
             FaultKind::TlsHandshakeFailure => "The server line says ssl but the app speaks plain HTTP on that port.",
             FaultKind::RateLimited { .. } => "An http-request deny rule on a stick table caps each client's request rate; requests above it are denied.",

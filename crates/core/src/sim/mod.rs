@@ -24,6 +24,7 @@ pub mod client;
 pub mod engine;
 pub mod failure;
 pub mod fault;
+mod fault_words;
 pub mod http;
 pub mod json_path;
 pub mod log;

@@ -172,6 +172,10 @@ pub struct RetryPolicy {
     /// Hedged requests: another copy goes out after `delay_ms` without an
     /// answer, up to `max_attempts` copies; the first good answer wins.
     pub hedge: Option<Hedge>,
+    /// The client waits its backoff after the last failed try too, and only
+    /// then gives up: the loop of the snippets that sleep at the end of each
+    /// turn (`fetchWithRetry`: 1 + 2 + 4 s after 3 502s).
+    pub sleep_after_last: bool,
 }
 
 /// How the breaker's sliding window is measured.
@@ -274,20 +278,23 @@ impl Default for RetryPolicy {
             budget: None,
             throttle: None,
             hedge: None,
+            sleep_after_last: false,
         }
     }
 }
 
 impl RetryPolicy {
-    /// The JavaScript `fetchWithRetry` of many blog posts: 3 tries, waits
-    /// of 2^i seconds, only on 502.
+    /// The JavaScript `fetchWithRetry` of many blog posts (`lab::snippet`):
+    /// 3 tries, a wait of 2^i seconds after each 502, the last one included,
+    /// only on 502.
     pub fn fetch_with_retry() -> Self {
-        RetryPolicy { backoff: Backoff::Exponential, max_attempts: 3, retry_on: vec!["502".into()], ..Default::default() }
+        RetryPolicy { backoff: Backoff::Exponential, max_attempts: 3, retry_on: vec!["502".into()], sleep_after_last: true, ..Default::default() }
     }
 
-    /// The Python `requests` loop: 5 tries, waits of min(2^i, 30) seconds,
-    /// on 502 and on request exceptions (connection errors, broken
-    /// responses and its 30 s timeout).
+    /// The Python `requests` loop (`lab::snippet`): 5 tries, a wait of
+    /// min(2^i, 30) seconds after each failure, the last one included, on
+    /// 502 and on request exceptions (connection errors, broken responses
+    /// and its 30 s timeout).
     pub fn python_requests() -> Self {
         RetryPolicy {
             backoff: Backoff::Exponential,
@@ -295,6 +302,7 @@ impl RetryPolicy {
             cap_ms: 30_000,
             timeout_ms: 30_000,
             retry_on: vec!["502".into(), "connect_error".into(), "error".into(), "timeout".into()],
+            sleep_after_last: true,
             ..Default::default()
         }
     }
@@ -304,8 +312,8 @@ impl RetryPolicy {
         let expo = RetryPolicy { backoff: Backoff::Exponential, base_ms: 100, cap_ms: 10_000, max_attempts: 4, ..Default::default() };
         vec![
             ("none", "No retries", RetryPolicy::default()),
-            ("fetch_with_retry", "JavaScript fetchWithRetry (3 tries, 2^i s, 502 only)", RetryPolicy::fetch_with_retry()),
-            ("python_requests", "Python requests loop (5 tries, min(2^i, 30) s, 30 s timeout)", RetryPolicy::python_requests()),
+            ("fetch_with_retry", "JavaScript fetchWithRetry (3 tries, 2^i s after each 502)", RetryPolicy::fetch_with_retry()),
+            ("python_requests", "Python requests loop (5 tries, min(2^i, 30) s after each failure)", RetryPolicy::python_requests()),
             ("immediate", "Immediate retries (3 tries, no wait)", RetryPolicy { backoff: Backoff::Fixed, base_ms: 0, max_attempts: 3, ..Default::default() }),
             ("exponential", "Exponential backoff, no jitter (4 tries, 100 ms × 2^i)", expo.clone()),
             ("exponential_full_jitter", "Exponential backoff, full jitter (4 tries)", RetryPolicy { jitter: Jitter::Full, ..expo.clone() }),

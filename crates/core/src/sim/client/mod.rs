@@ -411,8 +411,25 @@ fn decide(w: &mut World, id: ReqId) {
     if in_flight {
         return;
     }
-    if tries >= max_attempts || backoff == Backoff::None {
+    if backoff == Backoff::None {
         end_op(w, op, false, class);
+        return;
+    }
+    if tries >= max_attempts {
+        // A loop that sleeps at the end of each turn sleeps after the last
+        // failure too, and only then gives up (`on_retry` ends it).
+        if !w.scenario.clients.retry.sleep_after_last {
+            end_op(w, op, false, class);
+            return;
+        }
+        let wait_us = wait(&mut w.retry_rng, &w.scenario.clients.retry, w.ops[op].last_wait_us, tries as u32 - 1, retry_after_ms);
+        if past_deadline(wait_us) {
+            end_op(w, op, false, class);
+            return;
+        }
+        w.ops[op].last_wait_us = wait_us;
+        note!(w, id, Actor::Client, "{class}: sleeps {} after the last try, then gives up", fmt_duration(wait_us));
+        w.schedule(wait_us, Event::ClientRetry { op });
         return;
     }
     let wait_us = wait(&mut w.retry_rng, &w.scenario.clients.retry, w.ops[op].last_wait_us, tries as u32 - 1, retry_after_ms);
@@ -486,6 +503,12 @@ pub fn on_retry(w: &mut World, op: usize) {
         return; // the deadline passed during the wait
     }
     let Some(&last) = w.ops[op].tries.last() else { return };
+    if w.ops[op].tries.len() >= w.scenario.clients.retry.max_attempts as usize {
+        // The sleep after the last failure is over (`sleep_after_last`): the caller gives up.
+        let class = outcome_class(&w.exchanges[last]);
+        end_op(w, op, false, class);
+        return;
+    }
     let (previous, at_ms) = (&w.exchanges[last].request, w.now_ms());
     let request = if previous.at_ms == at_ms { previous.clone() } else { RequestSpec { at_ms, ..RequestSpec::clone(previous) }.into() };
     let ip = w.exchanges[last].client_ip.clone();

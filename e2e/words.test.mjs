@@ -1,0 +1,196 @@
+// With ?flavor=haproxy the page speaks HAProxy's language everywhere (issue 15, item 3): the
+// palette (titles, causes, knob labels), the terminal (help, systemctl, journalctl, its
+// suggestions), the proxy panel (haproxy.cfg with tune.bufsize), the 502/503/504 comparison and
+// the embed (its fault picker, its outcome with the termination state in words, on screen and in
+// the `outcome` event the host gets). Panels are found by data-testid; one that is not visible is
+// brought into view by its tab when the page has tabs, else by scrolling (see `reveal`).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  launch, newPage, appUrl, assertNoErrors, sendRequest, waitForText, waitForCount, count, sel, TIMEOUT,
+} from './lib.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+/** Words that belong to nginx only (directives, its program and user, its log paths). */
+const NGINX_ONLY = [
+  'nginx', 'proxy_pass', 'proxy_read_timeout', 'proxy_connect_timeout', 'proxy_buffer', 'proxy_next_upstream',
+  'keepalive_timeout', 'limit_req', 'nodelay', 'www-data', '/var/log/nginx',
+];
+
+/** HAProxy's connect-failure explanation contrasts it with nginx on purpose (503, not 502). */
+const CONTRAST = 'Unlike nginx it answers 503 Service Unavailable, not 502';
+
+function assertNoNginxWords(what, text) {
+  const found = NGINX_ONLY.filter((w) => text.replaceAll(CONTRAST, '').includes(w));
+  assert.deepEqual(found, [], `${what} under HAProxy names nginx's words ${JSON.stringify(found)}:\n${text}`);
+}
+
+/**
+ * The element `[data-testid=testid]`, visible: if it is not (a panel behind a tab, or not
+ * mounted yet), clicks the tab whose accessible name matches `tab` when the page has one,
+ * then scrolls it into view. Works with the panels stacked below the stage and with tabs.
+ */
+async function reveal(page, testid, tab) {
+  const loc = page.locator(`[data-testid=${testid}]`).first();
+  // Deferred panels mount one per task after the first paint: give them a moment.
+  await loc.waitFor({ state: 'attached', timeout: 3_000 }).catch(() => {});
+  if (!(await loc.isVisible().catch(() => false))) {
+    const tabs = page.getByRole('tab', { name: tab });
+    if ((await tabs.count()) > 0) await tabs.first().click();
+  }
+  await loc.waitFor({ state: 'attached', timeout: TIMEOUT.mount });
+  await loc.scrollIntoViewIfNeeded();
+  await loc.waitFor({ state: 'visible', timeout: TIMEOUT.action });
+  return loc;
+}
+
+const T = {
+  input: '[data-testid=terminal-input]',
+  entry: '[data-testid=terminal-entry]',
+};
+
+/** Runs a terminal line and returns what it printed. */
+async function run(page, line) {
+  const before = await count(page, T.entry);
+  await page.fill(T.input, line);
+  await page.press(T.input, 'Enter');
+  await waitForCount(page, T.entry, before + 1, TIMEOUT.result);
+  return (await page.locator(T.entry).nth(before).locator('pre').textContent()) ?? '';
+}
+
+async function open(suffix, body, ready = sel.app) {
+  const s = await newPage(browser);
+  try {
+    await s.page.goto((await appUrl()) + suffix, { waitUntil: 'load', timeout: TIMEOUT.navigation });
+    await s.page.locator(ready).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    await body(s.page);
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+}
+
+test('HAProxy: the palette, the terminal, the proxy panel and the comparison speak HAProxy', { timeout: 120_000 }, () =>
+  open('?flavor=haproxy', async (page) => {
+    // The palette: every fault's title and cause, then the knobs of two faults whose knobs are
+    // nginx's elsewhere (rate_limited's limit_req parameters, oversized_header's buffer).
+    const palette = await reveal(page, 'palette', /faults|palette/i);
+    await palette.locator('summary').click();
+    await page.locator('[data-testid=palette-rate_limited]').check();
+    await page.locator('[data-testid=palette-oversized_header]').check();
+    await page.locator('[data-testid=palette-slow_app]').check();
+    await page.locator('[data-testid=knob-rate_limited-burst]').waitFor({ state: 'visible' });
+    assert.equal(await page.locator('[data-testid=knob-rate_limited-nodelay]').count(), 0, 'nodelay is limit_req\'s, not HAProxy\'s');
+    const paletteText = await palette.innerText();
+    assertNoNginxWords('the palette', paletteText);
+    assert.match(await page.locator('[data-testid=palette-title-slow_app]').textContent(), /^App slower than timeout server$/);
+    assert.match(await page.locator('[data-testid=palette-title-rate_limited]').textContent(), /http-request deny/);
+    assert.match(paletteText, /header bytes \(vs tune\.bufsize\)/);
+
+    // The terminal: help, systemctl and journalctl of the proxy's unit, and the suggestions.
+    await reveal(page, 'terminal', /terminal/i);
+    const help = await run(page, 'help');
+    assertNoNginxWords('help', help);
+    assert.match(help, /haproxy -c -f \/etc\/haproxy\/haproxy\.cfg/);
+    assert.match(help, /journalctl -u app\|haproxy/);
+    const status = await run(page, 'systemctl status haproxy');
+    assertNoNginxWords('systemctl status haproxy', status);
+    assert.match(status, /haproxy\.service - HAProxy Load Balancer/);
+    const journal = await run(page, 'journalctl -u haproxy -n 5');
+    assertNoNginxWords('journalctl -u haproxy', journal);
+    assertNoNginxWords('ls of a path the lab does not model', await run(page, 'ls /etc/shadow'));
+    const suggestions = await page.locator('[data-testid=terminal-suggestion]').allTextContents();
+    assert.ok(suggestions.includes('journalctl -u haproxy -n 5'), JSON.stringify(suggestions));
+    assertNoNginxWords('the suggested commands', suggestions.join('\n'));
+
+    // The proxy panel: HAProxy's knobs and haproxy.cfg, tune.bufsize in global.
+    const config = await reveal(page, 'config-preview', /proxy|config/i);
+    const cfg = await config.textContent();
+    assert.match(cfg, /^global\n {4}log stdout format raw local0\n {4}tune\.bufsize 16384\n/m);
+    assertNoNginxWords('haproxy.cfg', cfg);
+    await page.locator('[data-testid=bufsize]').waitFor({ state: 'visible' });
+    const panel = await page.locator('#config').innerText();
+    // The proxy picker offers nginx by name; everything else is HAProxy's.
+    assertNoNginxWords('the proxy panel', panel.replace('nginx 1.22', ''));
+
+    // 502 vs 503 vs 504: the same three breakages, titled in HAProxy's words, with their httplog lines.
+    const run3 = await reveal(page, 'compare-run', /502|compare/i);
+    await run3.click();
+    await waitForCount(page, '[data-testid=compare-col]', 3);
+    const compare = await page.locator('[data-testid=compare]').innerText();
+    assertNoNginxWords('the comparison', compare);
+    assert.match(compare, /App slower than timeout server/);
+    assert.match(compare, / 504 \d+ - - sH-- /);
+  }));
+
+test('nginx: the same word sources still speak nginx (palette, help, comparison)', { timeout: 90_000 }, () =>
+  open('', async (page) => {
+    const palette = await reveal(page, 'palette', /faults|palette/i);
+    await palette.locator('summary').click();
+    await page.locator('[data-testid=palette-rate_limited]').check();
+    await page.locator('[data-testid=knob-rate_limited-nodelay]').waitFor({ state: 'visible' });
+    assert.match(await page.locator('[data-testid=palette-title-slow_app]').textContent(), /proxy_read_timeout/);
+    await reveal(page, 'terminal', /terminal/i);
+    const help = await run(page, 'help');
+    assert.match(help, /nginx -t, nginx -s reload/);
+    assert.doesNotMatch(help, /haproxy/);
+    const config = await reveal(page, 'config-preview', /proxy|config/i);
+    assert.doesNotMatch(await config.textContent(), /tune\.bufsize/);
+  }));
+
+test('HAProxy embed: the fault picker, the outcome on screen and the host\'s outcome event say sH-- in words', { timeout: 90_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    // A host page on the same server (about:blank has no origin to frame from), framing the embed.
+    const url = await appUrl();
+    await s.page.goto(url, { waitUntil: 'load', timeout: TIMEOUT.navigation });
+    await s.page.evaluate((src) => {
+      window.events = [];
+      window.addEventListener('message', (e) => window.events.push(e.data));
+      document.body.innerHTML = `<iframe id="embed" src="${src}" width="600" height="420"></iframe>`;
+    }, `${url}?embed=1&fault=slow_app&flavor=haproxy`);
+    const frame = s.page.frameLocator('#embed');
+    await frame.locator('[data-testid=embed]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    await frame.locator('[data-testid=embed-send]').click();
+    const outcome = await s.page.waitForFunction(
+      () => window.events.find((e) => e && e.gatewayLab === 1 && e.type === 'outcome' && e.status === 504),
+      null, { timeout: TIMEOUT.result, polling: 100 },
+    ).then((h) => h.jsonValue());
+    assert.equal(outcome.log, 'haproxy');
+    assert.equal(outcome.termination.code, 'sH--');
+    assert.match(outcome.termination.sentence, /^sH--: timeout server expired before the server returned its response headers/);
+    const shown = await frame.locator('[data-testid=embed-termination]').textContent();
+    assert.equal(shown, outcome.termination.sentence);
+    assert.equal(await frame.locator('[data-testid=embed-log-title]').textContent(), 'HAProxy log (option httplog)');
+    assert.match(await frame.locator('[data-testid=embed-title]').textContent(), /^App slower than timeout server · haproxy$/);
+    const options = (await frame.locator('[data-testid=embed-fault] option').allTextContents()).join('\n');
+    assertNoNginxWords('the embed\'s fault picker', options);
+    assertNoNginxWords('the embed', await frame.locator('[data-testid=embed]').innerText());
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});
+
+test('nginx embed: the outcome event carries no termination state', { timeout: 60_000 }, () =>
+  open('?embed=1&fault=slow_app', async (page) => {
+    await page.locator('[data-testid=embed-send]').click();
+    await waitForText(page, '[data-testid=embed-status]', '504');
+    assert.equal(await page.locator('[data-testid=embed-termination]').count(), 0);
+    assert.equal(await page.locator('[data-testid=embed-log-title]').textContent(), 'nginx error.log');
+  }, '[data-testid=embed]'));
+
+// Where HAProxy's request log is: not /var/log/nginx, the unit's journal. A request sent from the
+// stage shows up in `journalctl -u haproxy` with its termination state.
+test('HAProxy: a request\'s httplog line reaches journalctl -u haproxy', { timeout: 90_000 }, () =>
+  open('?fault=app_down&flavor=haproxy', async (page) => {
+    await sendRequest(page);
+    await waitForText(page, sel.status, '503 Service Unavailable');
+    await reveal(page, 'terminal', /terminal/i);
+    const journal = await run(page, 'journalctl -u haproxy -n 3');
+    assert.match(journal, / 503 \d+ - - SC-- /);
+    assertNoNginxWords('journalctl -u haproxy', journal);
+  }));
