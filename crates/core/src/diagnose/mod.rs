@@ -132,6 +132,9 @@ struct Hit {
     values: Vec<(usize, String)>,
     /// Context values that did not fit: (key, pasted value).
     misfits: Vec<(String, String)>,
+    /// Context fields of the paste that the template does not have at all
+    /// (`subrequest: "/auth"` pasted, a line without it in the template).
+    extra: Vec<String>,
     /// Fitted only without its action clause (the paste stops before ` while ...`).
     partial: bool,
 }
@@ -211,7 +214,8 @@ fn lay(entry: usize, t: &Template, text: &str, budget: &mut usize) -> Option<Hit
             None => misfits.push((key.clone(), v.to_string())),
         }
     }
-    Some(Hit { entry, score, values, misfits, partial })
+    let extra = ctx.iter().filter(|(k, _)| !t.context.iter().any(|(k2, _)| k2 == k)).map(|(k, _)| k.to_string()).collect();
+    Some(Hit { entry, score, values, misfits, extra, partial })
 }
 
 /// Status-only evidence: what an nginx access line, a status line, a
@@ -326,7 +330,7 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
                 if !weak(cat, h.entry, cand.flavor) {
                     strong += 1;
                 }
-                fits += usize::MAX / 1024 - h.misfits.len();
+                fits += usize::MAX / 1024 - h.misfits.len() - h.extra.len();
             }
         }
         // Lines that name the cause, then lines placed, then context fields
@@ -510,6 +514,7 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
             .misfits
             .iter()
             .map(|(k, v)| format!("{k}: the paste has {}, the run writes its own", if v.is_empty() { "nothing" } else { v }))
+            .chain(h.extra.iter().map(|k| format!("{k}: the paste has it, the run writes none")))
             .collect();
         for (m, v, why) in &dropped {
             if h.values.iter().any(|(hm, hv)| hm == m && hv == v) {
