@@ -96,6 +96,7 @@ test('the lab fits a phone screen', { timeout: 60_000 }, () =>
 
 test('a preset named after a snippet shows its code next to it, as written', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {
+    await openTab(page, 'lab');
     await page.locator('[data-testid=lab]').scrollIntoViewIfNeeded();
     await page.selectOption('[data-testid=lab-a-preset]', 'fetch_with_retry');
     const js = await page.locator('[data-testid=lab-a-snippet] pre').textContent();

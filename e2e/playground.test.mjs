@@ -31,10 +31,15 @@ const CATALOG = {
   keepalive_mismatch: null,
   rolling_deploy: ['502 Bad Gateway', 'connect() failed (111: Connection refused)'],
   dns_failure: ['No response: could not connect', null],
-  tls_cert_invalid: ['502 Bad Gateway', 'upstream SSL certificate verify error: (10:certificate has expired) while SSL handshaking to upstream'],
+  // proxy_ssl_verify is off by default: an invalid certificate passes (its own test below).
+  tls_cert_invalid: null,
   tls_handshake_failure: ['502 Bad Gateway', 'SSL_do_handshake() failed'],
   db_pool_exhausted: ['504 Gateway Time-out', 'upstream timed out'],
   rate_limited: null,
+  plain_http_to_tls: ['502 Bad Gateway', 'upstream prematurely closed connection while reading response header from upstream'],
+  invalid_chunked: ['No response: empty reply', 'upstream sent invalid chunked response while reading upstream'],
+  selinux_connect_denied: ['502 Bad Gateway', 'failed (13: Permission denied) while connecting to upstream'],
+  sni_required: ['502 Bad Gateway', 'SSL alert number 40) while SSL handshaking to upstream'],
 };
 
 test('the fault palette offers the whole catalog', { timeout: 60_000 }, () =>
@@ -73,6 +78,27 @@ for (const [fault, expected] of Object.entries(CATALOG)) {
       assert.ok(!console.includes('curl: ('), `after the fix the client should be happy: ${console}`);
     }));
 }
+
+test('tls_cert_invalid: 200 while proxy_ssl_verify is off (the default) and the why says so; turned on, 502 with the verify error; the fix brings back 200', { timeout: 60_000 }, () =>
+  withApp(browser, async (page) => {
+    await openTab(page, 'logs');
+    await chooseFault(page, 'tls_cert_invalid');
+    await sendRequest(page);
+    await waitForText(page, sel.status, '200 OK');
+    await waitForText(page, '[data-testid=explanation]', 'proxy_ssl_verify is off');
+    await openTab(page, 'config');
+    await page.check('[data-testid=ssl-verify]');
+    await waitForText(page, '[data-testid=config-preview]', 'proxy_ssl_verify on;');
+    const errorsBefore = await count(page, sel.errorLine);
+    await sendRequest(page);
+    await waitForText(page, sel.status, '502 Bad Gateway');
+    await waitForCount(page, sel.errorLine, errorsBefore + 1);
+    const lines = (await texts(page, sel.errorLine)).slice(errorsBefore);
+    assert.ok(lines.some((l) => l.includes('upstream SSL certificate verify error: (10:certificate has expired) while SSL handshaking to upstream')), JSON.stringify(lines));
+    await page.click('[data-testid=apply-fix]', { timeout: 5_000 });
+    await sendRequest(page);
+    await waitForText(page, sel.status, '200 OK');
+  }));
 
 test('the config preview follows the directive controls and the flavor', { timeout: 60_000 }, () =>
   withApp(browser, async (page) => {

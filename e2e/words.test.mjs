@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, appUrl, assertNoErrors, sendRequest, waitForText, waitForCount, count, sel, TIMEOUT,
+  launch, newPage, appUrl, assertNoErrors, sendRequest, waitForText, waitForCount, count, sel, openTab, TIMEOUT,
 } from './lib.mjs';
 
 let browser;
@@ -28,19 +28,10 @@ function assertNoNginxWords(what, text) {
   assert.deepEqual(found, [], `${what} under HAProxy names nginx's words ${JSON.stringify(found)}:\n${text}`);
 }
 
-/**
- * The element `[data-testid=testid]`, visible: if it is not (a panel behind a tab, or not
- * mounted yet), clicks the tab whose accessible name matches `tab` when the page has one,
- * then scrolls it into view. Works with the panels stacked below the stage and with tabs.
- */
+/** The element `[data-testid=testid]` in the tab `tab` (its view= name), opened and scrolled to. */
 async function reveal(page, testid, tab) {
   const loc = page.locator(`[data-testid=${testid}]`).first();
-  // Deferred panels mount one per task after the first paint: give them a moment.
-  await loc.waitFor({ state: 'attached', timeout: 3_000 }).catch(() => {});
-  if (!(await loc.isVisible().catch(() => false))) {
-    const tabs = page.getByRole('tab', { name: tab });
-    if ((await tabs.count()) > 0) await tabs.first().click();
-  }
+  await openTab(page, tab);
   await loc.waitFor({ state: 'attached', timeout: TIMEOUT.mount });
   await loc.scrollIntoViewIfNeeded();
   await loc.waitFor({ state: 'visible', timeout: TIMEOUT.action });
@@ -77,7 +68,7 @@ test('HAProxy: the palette, the terminal, the proxy panel and the comparison spe
   open('?flavor=haproxy', async (page) => {
     // The palette: every fault's title and cause, then the knobs of two faults whose knobs are
     // nginx's elsewhere (rate_limited's limit_req parameters, oversized_header's buffer).
-    const palette = await reveal(page, 'palette', /faults|palette/i);
+    const palette = await reveal(page, 'palette', 'build');
     await palette.locator('summary').click();
     await page.locator('[data-testid=palette-rate_limited]').check();
     await page.locator('[data-testid=palette-oversized_header]').check();
@@ -91,7 +82,7 @@ test('HAProxy: the palette, the terminal, the proxy panel and the comparison spe
     assert.match(paletteText, /header bytes \(vs tune\.bufsize\)/);
 
     // The terminal: help, systemctl and journalctl of the proxy's unit, and the suggestions.
-    await reveal(page, 'terminal', /terminal/i);
+    await reveal(page, 'terminal', 'terminal');
     const help = await run(page, 'help');
     assertNoNginxWords('help', help);
     assert.match(help, /haproxy -c -f \/etc\/haproxy\/haproxy\.cfg/);
@@ -107,7 +98,7 @@ test('HAProxy: the palette, the terminal, the proxy panel and the comparison spe
     assertNoNginxWords('the suggested commands', suggestions.join('\n'));
 
     // The proxy panel: HAProxy's knobs and haproxy.cfg, tune.bufsize in global.
-    const config = await reveal(page, 'config-preview', /proxy|config/i);
+    const config = await reveal(page, 'config-preview', 'config');
     const cfg = await config.textContent();
     assert.match(cfg, /^global\n {4}log stdout format raw local0\n {4}tune\.bufsize 16384\n/m);
     assertNoNginxWords('haproxy.cfg', cfg);
@@ -117,7 +108,7 @@ test('HAProxy: the palette, the terminal, the proxy panel and the comparison spe
     assertNoNginxWords('the proxy panel', panel.replace('nginx 1.22', ''));
 
     // 502 vs 503 vs 504: the same three breakages, titled in HAProxy's words, with their httplog lines.
-    const run3 = await reveal(page, 'compare-run', /502|compare/i);
+    const run3 = await reveal(page, 'compare-run', 'compare');
     await run3.click();
     await waitForCount(page, '[data-testid=compare-col]', 3);
     const compare = await page.locator('[data-testid=compare]').innerText();
@@ -128,16 +119,16 @@ test('HAProxy: the palette, the terminal, the proxy panel and the comparison spe
 
 test('nginx: the same word sources still speak nginx (palette, help, comparison)', { timeout: 90_000 }, () =>
   open('', async (page) => {
-    const palette = await reveal(page, 'palette', /faults|palette/i);
+    const palette = await reveal(page, 'palette', 'build');
     await palette.locator('summary').click();
     await page.locator('[data-testid=palette-rate_limited]').check();
     await page.locator('[data-testid=knob-rate_limited-nodelay]').waitFor({ state: 'visible' });
     assert.match(await page.locator('[data-testid=palette-title-slow_app]').textContent(), /proxy_read_timeout/);
-    await reveal(page, 'terminal', /terminal/i);
+    await reveal(page, 'terminal', 'terminal');
     const help = await run(page, 'help');
     assert.match(help, /nginx -t, nginx -s reload/);
     assert.doesNotMatch(help, /haproxy/);
-    const config = await reveal(page, 'config-preview', /proxy|config/i);
+    const config = await reveal(page, 'config-preview', 'config');
     assert.doesNotMatch(await config.textContent(), /tune\.bufsize/);
   }));
 
@@ -189,7 +180,7 @@ test('HAProxy: a request\'s httplog line reaches journalctl -u haproxy', { timeo
   open('?fault=app_down&flavor=haproxy', async (page) => {
     await sendRequest(page);
     await waitForText(page, sel.status, '503 Service Unavailable');
-    await reveal(page, 'terminal', /terminal/i);
+    await reveal(page, 'terminal', 'terminal');
     const journal = await run(page, 'journalctl -u haproxy -n 3');
     assert.match(journal, / 503 \d+ - - SC-- /);
     assertNoNginxWords('journalctl -u haproxy', journal);

@@ -118,6 +118,14 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                         </select>
                     </label>
                 </Show>
+                // Off by default in both (nginx's proxy_ssl_verify, HAProxy's `verify none`
+                // when no CA is given): an invalid certificate then passes silently.
+                <label class="field check">
+                    <input type="checkbox" data-testid="ssl-verify"
+                        prop:checked=move || scenario.with(|s| s.proxy.proxy_ssl_verify)
+                        on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.proxy_ssl_verify = on) } />
+                    <span class="field-label">{move || if flavor() == Flavor::Nginx { "proxy_ssl_verify on" } else { "ssl verify required" }}</span>
+                </label>
             </div>
             <div class="config-head">
                 <code class="config-file">{file}</code>
