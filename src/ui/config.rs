@@ -39,6 +39,7 @@ const NGINX: &[Num] = &[
             s.proxy.proxy_set_header.insert("Connection".into(), String::new());
         }
     } },
+    Num { label: "worker_connections", testid: "worker-connections", scale: 1, min: 3, max: 65536, get: |s| s.proxy.worker_connections as u64, set: |s, v| s.proxy.worker_connections = v as u32 },
 ];
 
 const HAPROXY: &[Num] = &[
