@@ -5,7 +5,8 @@ connect() calls the proxy made (strace), the accepts the upstream saw, and the
 new lines of the proxy's logs.  Output: DIR/report.txt (raw, copied into
 docs/research/apache-caddy-varnish-observations.md).
 
-usage (as root): r19_run.py apache|caddy|varnish [DIR]
+usage (as root): r19_run.py apache|caddy|varnish [DIR [CASE...]]
+(with CASE arguments only those requests are sent, in that order)
 """
 import os
 import re
@@ -21,7 +22,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 BASE = 3100
 PORTS = {"ok": 3100, "close": 3101, "reset": 3102, "slow": 3103, "badheader": 3104,
          "app503": 3105, "blackhole": 3106, "refused": 3199, "balrefused": 3198,
-         "retryrefused": 3197, "balnofr": 3196, "kaclose": 3107}
+         "retryrefused": 3197, "balnofr": 3196, "kaclose": 3107, "kaidle": 3108}
 LISTEN = {"apache": 18091, "caddy": 18092, "varnish": 18093}[PROXY]
 SLOW = 3
 UNRES = "nonexistent.invalid"
@@ -82,7 +83,7 @@ def apache_conf():
         "ThreadsPerChild 25",
         "MaxRequestWorkers 25",
     ]
-    for case in ["ok", "close", "reset", "slow", "badheader", "app503", "blackhole", "refused", "kaclose"]:
+    for case in ["ok", "close", "reset", "slow", "badheader", "app503", "blackhole", "refused", "kaclose", "kaidle"]:
         lines.append(f"ProxyPass /{case} http://127.0.0.1:{PORTS[case]}/{case}")
     lines.append(f"ProxyPass /unresolvable http://{UNRES}:3100/unresolvable")
     lines += [
@@ -107,7 +108,7 @@ def caddy_conf():
     s = "{\n\tadmin off\n\tauto_https off\n\tstorage file_system " + DIR + "/data\n"
     s += "\tlog default {\n\t\toutput file " + DIR + "/error.log\n\t\tformat json\n\t\texclude http.log.access\n\t}\n}\n"
     s += f"http://127.0.0.1:{LISTEN} {{\n\tlog {{\n\t\toutput file {DIR}/access.log\n\t\tformat json\n\t}}\n"
-    for case in ["ok", "close", "reset", "slow", "badheader", "app503", "blackhole", "refused", "kaclose"]:
+    for case in ["ok", "close", "reset", "slow", "badheader", "app503", "blackhole", "refused", "kaclose", "kaidle"]:
         s += f"\thandle /{case} {{\n\t\treverse_proxy 127.0.0.1:{PORTS[case]} {{\n\t\t{t}\n\t\t}}\n\t}}\n"
     s += f"\thandle /unresolvable {{\n\t\treverse_proxy {UNRES}:3100 {{\n\t\t{t}\n\t\t}}\n\t}}\n"
     s += (f"\thandle /refusedretry {{\n\t\treverse_proxy 127.0.0.1:{PORTS['refused']} {{\n"
@@ -118,7 +119,7 @@ def caddy_conf():
 
 def varnish_vcl(unres=False):
     s = "vcl 4.1;\n\n"
-    cases = ["ok", "close", "reset", "slow", "badheader", "app503", "blackhole", "refused", "kaclose"]
+    cases = ["ok", "close", "reset", "slow", "badheader", "app503", "blackhole", "refused", "kaclose", "kaidle"]
     for case in cases:
         s += (f'backend b_{case} {{\n\t.host = "127.0.0.1";\n\t.port = "{PORTS[case]}";\n'
               f"\t.connect_timeout = 1s;\n\t.first_byte_timeout = 1s;\n\t.between_bytes_timeout = 1s;\n}}\n\n")
@@ -223,7 +224,8 @@ if PROXY == "varnish":
     LOGS = [f"{DIR}/varnishlog.txt", f"{DIR}/access.log", f"{DIR}/stderr.txt"]
 
 extra = {"apache": ["balrefused", "balrefused", "retryrefused", "retryrefused", "balnofr", "balnofr"], "caddy": ["refusedretry"], "varnish": []}[PROXY]
-for i, case in enumerate(CASES + extra):
+todo = sys.argv[3:] if len(sys.argv) > 3 else CASES + extra
+for i, case in enumerate(todo):
     offs = {f: size(f) for f in LOGS + [strace_file, f"{DIR}/dns.log"]}
     upoffs = {m: size(f"{DIR}/up-{m}.log") for m in PORTS}
     url = f"http://127.0.0.1:{LISTEN}/{case}"

@@ -17,6 +17,9 @@ Modes (port = BASE + index):
              (Content-Length, no "Connection: close"), then read the next
              request on that connection and close it unanswered (the
              keep-alive race, made deterministic)
+  kaidle     keep-alive, the usual order: answer every request with 200
+             keep-alive, and close a connection that stays idle for 0.2 s
+             (like Node's keepAliveTimeout, scaled down)
 The "refused" case uses a port with no listener; "unresolvable" uses a name
 under .invalid (RFC 6761), so neither needs a mode here.
 
@@ -28,7 +31,7 @@ import sys
 import threading
 import time
 
-MODES = ["ok", "close", "reset", "slow", "badheader", "app503", "blackhole", "kaclose"]
+MODES = ["ok", "close", "reset", "slow", "badheader", "app503", "blackhole", "kaclose", "kaidle"]
 LOGDIR, BASE, SLOW = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 T0 = time.monotonic()
 
@@ -38,9 +41,9 @@ def log(mode, msg):
         f.write(f"t={time.monotonic() - T0:.3f} {msg}\n")
 
 
-def read_head(c):
+def read_head(c, timeout=10):
     data = b""
-    c.settimeout(10)
+    c.settimeout(timeout)
     try:
         while b"\r\n\r\n" not in data:
             chunk = c.recv(4096)
@@ -70,7 +73,22 @@ def handle_kaclose(c, peer):
     c.close()
 
 
+def handle_kaidle(c, peer):
+    n = 0
+    while True:
+        head, err = read_head(c, 0.2 if n else 10)
+        if not head:
+            log("kaidle", f"conn from {peer[0]}:{peer[1]}: idle/closed after {n} request(s), closing (err={err})")
+            break
+        n += 1
+        log("kaidle", f"conn from {peer[0]}:{peer[1]} request #{n} on this connection: {head.split(chr(13).encode(), 1)[0]!r}")
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nki\n")
+    c.close()
+
+
 def handle(mode, c, peer):
+    if mode == "kaidle":
+        return handle_kaidle(c, peer)
     if mode == "kaclose":
         return handle_kaclose(c, peer)
     head, err = read_head(c)
