@@ -148,6 +148,22 @@ case_fpm_terminate() { # request_terminate_timeout 2s, script sleeps 5 s
   sleep 1.5
   nginx_stop; fpm_stop
 }
+case_fpm_more() { # fastcgi_buffer_size (default 4k) vs a 6000-byte response header; SCRIPT_FILENAME with a wrong root
+  newcase fpm_more; php_files
+  printf '<?php header("X-Big: " . str_repeat("a", 6000)); echo "ok\\n";\n' > "$D/www/bighdr.php"; chmod 644 "$D/www/bighdr.php"
+  fpm_conf "$D/php-fpm.sock" $'pm = dynamic\npm.max_children = 5\npm.start_servers = 2\npm.min_spare_servers = 1\npm.max_spare_servers = 3'
+  fpm_start
+  nginx_start "$PHPLOC$D/php-fpm.sock;
+    }
+    location ^~ /wrongroot/ {
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SCRIPT_FILENAME /var/www/html\$fastcgi_script_name;
+      fastcgi_pass unix:$D/php-fpm.sock;
+    }"
+  req bighdr /bighdr.php
+  req wrongroot /wrongroot/index.php
+  nginx_stop; fpm_stop
+}
 case_fpm_debian_sock() { # Debian's own pool settings (owner/group www-data, default mode) -> ls -la of the socket
   newcase fpm_debian_sock
   fpm_conf "$D/php8.2-fpm.sock" $'pm = dynamic\npm.max_children = 5\npm.start_servers = 2\npm.min_spare_servers = 1\npm.max_spare_servers = 3'
@@ -219,12 +235,13 @@ case_guni_gthread() { # gthread --keep-alive 2 behind nginx keepalive pool
   keepalive_probe
   nginx_stop; guni_stop
 }
+case_guni_race_get() { RACE_CASE=guni_race_get RACE_METHOD=GET case_guni_race; }
 case_guni_race() { # gthread --keep-alive 2, nginx keepalive pool, POSTs with idle gaps swept (default 1.985..2.015 s, 1 ms steps)
-  newcase guni_race; py_app
+  newcase "${RACE_CASE:-guni_race}"; py_app
   guni_start --workers 1 --threads 2 --worker-class gthread --keep-alive 2
   nginx_start "    location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection \"\"; }" www-data \
     "upstream app { server 127.0.0.1:$TPORT; keepalive 4; }"
-  python3 "$(dirname "$0")/gthread-race.py" $NPORT ${RACE_START:-1985000} ${RACE_END:-2015000} ${RACE_STEP:-1000} ${RACE_REPS:-1} | tee -a "$D/result.txt"
+  RACE_METHOD=${RACE_METHOD:-POST} python3 "$(dirname "$0")/gthread-race.py" $NPORT ${RACE_START:-1985000} ${RACE_END:-2015000} ${RACE_STEP:-1000} ${RACE_REPS:-1} | tee -a "$D/result.txt"
   nginx_stop; guni_stop
 }
 case_guni_sync_keepalive() { # sync worker behind nginx keepalive pool: Connection: close every time
