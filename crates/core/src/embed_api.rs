@@ -616,6 +616,11 @@ mod tests {
             for flavor in [Flavor::Nginx, Flavor::Haproxy] {
                 let mut sc = Scenario::from_json(&text).unwrap();
                 sc.proxy.flavor = flavor;
+                if flavor == Flavor::Haproxy && crate::sim::server::protocol(&sc.apps) != crate::sim::server::Protocol::Http {
+                    // HAProxy speaks only HTTP to its servers: refused by validation.
+                    assert!(Simulation::new(sc).is_err(), "{name}");
+                    continue;
+                }
                 let mut sim = Simulation::new(sc).unwrap();
                 sim.run();
                 for ex in sim.exchanges().iter().filter(|e| e.is_finished()) {

@@ -27,6 +27,8 @@ mod harness;
 mod proxy;
 #[path = "fidelity/report.rs"]
 mod report;
+#[path = "fidelity/servers.rs"]
+mod servers;
 #[path = "fidelity/upstream.rs"]
 mod upstream;
 

@@ -46,6 +46,8 @@ fn cases() -> Vec<(String, Scenario)> {
     let mut out: Vec<(String, Scenario)> = files
         .iter()
         .map(|f| (f.file_name().unwrap().to_string_lossy().to_string(), Scenario::from_json(&std::fs::read_to_string(f).unwrap()).unwrap()))
+        // HAProxy speaks only HTTP to its servers: PHP-FPM and uWSGI scenarios are nginx's.
+        .filter(|(_, sc)| gateway_core::sim::server::protocol(&sc.apps) == gateway_core::sim::server::Protocol::Http)
         .collect();
     let healthy = out.iter().find(|(n, _)| n == "healthy.json").map(|(_, s)| s.clone()).expect("healthy.json");
     let mut knobs = healthy.clone();

@@ -24,7 +24,7 @@ fn every_scenario_config_passes_nginx_t() {
     let root = std::env::temp_dir().join(format!("gateway-lab-nginx-t-{}", std::process::id()));
     std::fs::create_dir_all(root.join("logs")).unwrap();
     let ca = common::self_signed_ca(&root);
-    let paths = Paths { log_dir: root.join("logs").display().to_string(), ca_file: ca.display().to_string() };
+    let paths = Paths { log_dir: root.join("logs").display().to_string(), ca_file: ca.display().to_string(), ..Paths::default() };
     let mut checked = 0;
     for file in common::scenario_files() {
         let scenario = Scenario::from_json(&std::fs::read_to_string(&file).unwrap()).unwrap();
@@ -76,7 +76,7 @@ fn the_request_limit_and_log_format_knobs_pass_nginx_t() {
     let Some(nginx) = nginx() else { return };
     let root = std::env::temp_dir().join(format!("gateway-lab-nginx-t-knobs-{}", std::process::id()));
     std::fs::create_dir_all(root.join("logs")).unwrap();
-    let paths = Paths { log_dir: root.join("logs").display().to_string(), ca_file: String::new() };
+    let paths = Paths { log_dir: root.join("logs").display().to_string(), ca_file: String::new(), ..Paths::default() };
     let mut variants: Vec<(&str, Scenario)> = Vec::new();
     let mut sc = Scenario::default();
     sc.proxy.client_max_body_size = 10 << 20;

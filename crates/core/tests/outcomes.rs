@@ -208,6 +208,9 @@ fn succeeded_is_a_complete_2xx_or_3xx_response() {
 fn every_error_line_carries_the_level_its_text_shows() {
     for name in ready_names() {
         for flavor in [Flavor::Nginx, Flavor::Haproxy] {
+            if flavor == Flavor::Haproxy && (name.starts_with("php_fpm") || name.starts_with("uwsgi")) {
+                continue; // HAProxy speaks only HTTP to its servers (refused by validation)
+            }
             let sim = ready(&name, flavor);
             for ex in sim.exchanges() {
                 for l in &ex.error_lines {

@@ -16,6 +16,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use super::template::{Class, Marker, Template};
+use crate::sim::server::ServerKind;
 use crate::sim::fault::{FaultKind, Traffic};
 use crate::sim::scenario::{App, Flavor, RequestSpec, Scenario, UpstreamServer};
 use crate::sim::{Fault, Simulation};
@@ -370,6 +371,40 @@ pub fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
                 }
                 out.push((label, id, sc));
             }
+        }
+    }
+    // The same faults behind nginx's other protocols (`sim::server`): its
+    // lines name `fastcgi://` and `uwsgi://` upstreams, and the app server
+    // writes its own lines. One server; after the HTTP ones, so that a line
+    // that does not tell them apart goes to those.
+    for server in [ServerKind::PhpFpm, ServerKind::Uwsgi] {
+        for (kind, knob) in &kinds {
+            let mut sc = Scenario::default();
+            sc.clients.requests = 3;
+            sc.clients.rate_per_s = 2.0;
+            sc.proxy.error_log_level = "info".into();
+            sc.apps[0].server = server;
+            sc.apps[0].php_fpm.scripts = vec![sc.clients.path.clone()];
+            if server == ServerKind::PhpFpm {
+                // PHP-FPM on Debian listens on a unix socket.
+                sc.apps[0].listen = "unix:/run/php/php8.2-fpm.sock".into();
+                sc.upstream.servers[0].address = sc.apps[0].listen.clone();
+            }
+            let id = kind.as_ref().map(|k| k.id().to_string());
+            if let Some(k) = kind {
+                let fault = Fault::from(k.clone());
+                if let Some(Traffic::Burst { count, gap_ms }) = fault.pattern(Flavor::Nginx).map(|p| p.traffic) {
+                    sc.clients.requests = 0;
+                    sc.requests = (0..count.min(MAX_CANDIDATE_REQUESTS as u64)).map(|i| RequestSpec { at_ms: i * gap_ms, ..RequestSpec::default() }).collect();
+                }
+                sc.faults.push(fault);
+            }
+            let mut label = id.clone().unwrap_or_else(|| "no fault".into());
+            if !knob.is_empty() {
+                label.push_str(&format!(" ({knob})"));
+            }
+            label.push_str(&format!(" · nginx · {}", server.as_str()));
+            out.push((label, id, sc));
         }
     }
     for (name, json) in crate::scenarios::READY.iter().chain(crate::scenarios::EXPERIMENTS) {

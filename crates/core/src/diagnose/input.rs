@@ -109,7 +109,11 @@ fn strip_markup(t: &str) -> String {
     let mut s = t.trim();
     for _ in 0..3 {
         let before = s;
-        s = s.trim_start_matches(['`', '*']).trim_end_matches(['`', '*']).trim();
+        // A line's own trailing `***` (uWSGI's `HARAKIRI ON WORKER … ***`)
+        // is markup only when the line opens with markup too.
+        let opened = s.starts_with(['`', '*']);
+        s = s.trim_start_matches(['`', '*']);
+        s = if opened { s.trim_end_matches(['`', '*']) } else { s.trim_end_matches('`') }.trim();
         if let Some(inner) = s.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
             s = inner.trim();
         }

@@ -225,6 +225,8 @@ fn weak(cat: &Catalog, entry: usize, flavor: Flavor) -> bool {
         Source::Response | Source::Page => true,
         Source::AccessLog => flavor == Flavor::Nginx,
         Source::Console => cat.entries[entry].example.contains(" → "),
+        // uWSGI's request line is its access log: a status, not a cause.
+        Source::AppLog => cat.entries[entry].example.starts_with("[pid: "),
         _ => false,
     }
 }

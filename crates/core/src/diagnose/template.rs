@@ -614,7 +614,8 @@ fn walk<'t>(pieces: &[Piece], text: &'t str, at: usize, out: &mut Vec<&'t str>, 
                 return false;
             }
             // A path starts with its slash.
-            if class == Class::Path && !(rest.starts_with('/') || rest.starts_with("http://") || rest.starts_with("https://")) {
+            // (`unix:/run/php/php8.2-fpm.sock`: a socket address in `fastcgi://unix:…:`.)
+            if class == Class::Path && !(rest.starts_with('/') || rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("unix:/")) {
                 return false;
             }
             // A marker: shortest first, growing while the class allows.

@@ -10,6 +10,7 @@ use super::http::{reason_phrase, Header, Response};
 use super::net::Address;
 use super::rng::SimRng;
 use super::time::SimTime;
+use super::server::{self, gunicorn, php_fpm, uwsgi, Abort, ServerKind};
 use super::world::{Actor, ConnId, ConnState, Event, World};
 
 /// Linux: SYN retransmissions after 1, 2, 4, 8, 16, 32 s (`tcp_syn_retries` = 6).
@@ -44,6 +45,21 @@ pub struct AppProc {
     /// fault that keeps the service stopped since an earlier instant
     /// ([`ServiceFault::Stopped`]) no longer holds: someone started it since.
     pub started_by_hand: Option<SimTime>,
+    /// The app server's worker slots (`sim::server`): the connection each
+    /// works on, and each one's process id (gunicorn's workers, PHP-FPM's
+    /// children, uWSGI's workers; a killed one is replaced by a new pid).
+    pub slots: Vec<Option<ConnId>>,
+    pub slot_pids: Vec<u32>,
+    /// When each slot's process started, and requests it served (uWSGI's `req: T/W`).
+    pub slot_started: Vec<SimTime>,
+    pub slot_served: Vec<u64>,
+    /// The next process id a new worker gets.
+    pub next_pid: u32,
+    /// Requests the server has taken in all (uWSGI's `req: T/…`).
+    pub taken: u64,
+    /// PHP-FPM warned that the pool reached its max children (once until
+    /// a child is free again).
+    pub max_children_warned: bool,
 }
 
 impl AppProc {
@@ -61,6 +77,13 @@ impl AppProc {
             last_exit: None,
             stopped: None,
             started_by_hand: None,
+            slots: Vec::new(),
+            slot_pids: Vec::new(),
+            slot_started: Vec::new(),
+            slot_served: Vec::new(),
+            next_pid: 0,
+            taken: 0,
+            max_children_warned: false,
         }
     }
 }
@@ -172,12 +195,17 @@ pub fn on_syn(w: &mut World, conn: ConnId, syn: u32) {
         if let Some(o) = connect_outcome(faults, now, name, by_hand, rng) {
             outcome = o;
         }
+        let cfg = &w.scenario.apps[a];
+        if outcome == ConnectOutcome::Accepted && cfg.server == ServerKind::PhpFpm && matches!(addr, Address::Unix { .. }) && !cfg.php_fpm.nginx_may_connect() {
+            // listen.owner/group/mode leave nginx's worker (www-data) out.
+            outcome = ConnectOutcome::PermissionDenied;
+        }
     }
     if outcome == ConnectOutcome::Accepted {
         let a = app.expect("accepted implies a listener");
         let cfg = &w.scenario.apps[a];
         let queued = w.apps[a].waiting.len() as u32;
-        if w.apps[a].busy >= cfg.workers && queued >= cfg.backlog {
+        if w.apps[a].busy >= server::concurrency(cfg) && queued >= cfg.backlog {
             // Accept queue full: Linux drops the SYN; the proxy's kernel retransmits.
             w.stats.syns_dropped += 1;
             if let Some(id) = req {
@@ -304,12 +332,28 @@ pub fn on_request(w: &mut World, conn: ConnId) {
         w.schedule(200, Event::AppWrite { conn, generation });
         return;
     }
-    let workers = w.scenario.apps[a].workers;
+    if let Some(size) = uwsgi_block_too_big(w, a, conn) {
+        // uWSGI reads the request block and refuses it before any worker runs the app.
+        w.stats.app_requests_read += 1;
+        w.conns[conn].read_by_app = true;
+        w.conns[conn].abort = Some(Abort::BlockTooBig { size, max: w.scenario.apps[a].uwsgi.buffer_size });
+        let generation = w.apps[a].generation;
+        w.schedule(0, Event::AppAbort { conn, generation });
+        return;
+    }
+    let workers = server::concurrency(&w.scenario.apps[a]);
     if w.apps[a].busy < workers {
         start(w, a, conn);
     } else {
         w.conns[conn].queued = true;
         w.apps[a].waiting.push_back(conn);
+        if w.scenario.apps[a].server == ServerKind::PhpFpm && !w.apps[a].max_children_warned {
+            w.apps[a].max_children_warned = true;
+            if let Some(msg) = w.scenario.apps[a].php_fpm.max_children_warning() {
+                let l = php_fpm::line(&w.clock, w.now, &msg);
+                w.app_log.push(l);
+            }
+        }
         if let Some(id) = w.conns[conn].req {
             let n = w.apps[a].waiting.len();
             note!(w, id, Actor::App, "all {workers} workers busy: the request waits unread (queue: {n})");
@@ -348,6 +392,19 @@ fn start(w: &mut World, a: usize, conn: ConnId) {
     let now = w.now;
     let (cfg, faults, rng) = (&w.scenario.apps[a], &w.scenario.faults, &mut w.rng);
     let reply = compose_reply(cfg, faults, now, rng);
+    let slot = take_slot(w, a, conn);
+    w.apps[a].taken += 1;
+    let reply = server_reply(w, a, conn, reply);
+    if let Some((at, abort)) = server_abort(w, a, conn, slot, &reply) {
+        if let Some(id) = w.conns[conn].req {
+            note!(w, id, Actor::App, "a worker reads \"{}\" and starts on it", w.exchanges[id].request_line());
+        }
+        let generation = w.apps[a].generation;
+        w.conns[conn].abort = Some(abort);
+        w.conns[conn].reply = Some(reply);
+        w.schedule_at(at, Event::AppAbort { conn, generation });
+        return;
+    }
     if let Some(id) = w.conns[conn].req {
         note!(w, id, Actor::App, "a worker reads \"{}\" and starts on it", w.exchanges[id].request_line());
         if w.exchanges[id].request.body_bytes > super::proxy::nginx::SOCKET_BUFFER_BYTES {
@@ -408,13 +465,16 @@ fn write_reply(w: &mut World, a: usize, conn: ConnId, reply: &AppReply) {
         let (method, path) = req
             .map(|id| (w.exchanges[id].request.method.clone(), w.exchanges[id].request.path.clone()))
             .unwrap_or_default();
+        if w.scenario.apps[a].server == ServerKind::Uwsgi {
+            uwsgi_request_line(w, a, conn, &method, &path, reply);
+        }
         log_response(w, a, &method, &path, reply, proxy_gone);
     }
     w.stats.app_responses_written += 1;
     let truncated = matches!(reply.wire, Wire::Http { truncate_body_at: Some(_), .. });
     // A load-shedding 503 is written by the event loop without a worker.
     if std::mem::take(&mut w.conns[conn].holds_worker) {
-        finish_worker(w, a);
+        finish_worker(w, a, conn);
     }
     if let (Some(id), true) = (req, w.record_timelines) {
         let status = reply.status().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
@@ -433,18 +493,28 @@ fn write_reply(w: &mut World, a: usize, conn: ConnId, reply: &AppReply) {
         die(w, a, false, 0);
         return;
     }
-    if w.conns[conn].keepalive && !proxy_gone {
+    let keep_ms = server::keepalive_ms(&w.scenario.apps[a]);
+    if let (true, false, Some(keep_ms)) = (w.conns[conn].keepalive, proxy_gone, keep_ms) {
         w.conns[conn].read_by_app = false;
         let token = w.conns[conn].idle_token;
-        let idle = w.scenario.apps[a].keepalive_timeout_ms * 1_000;
+        let idle = keep_ms * 1_000;
         w.schedule(idle, Event::AppIdleTimeout { conn, token });
     } else {
         close_at_app(w, a, conn);
     }
 }
 
-/// The app's log line for a response it writes: `GET /users 200 25ms`.
+/// The app's log line for a response it writes: `GET /users 200 25ms`
+/// (node); uWSGI's request line; nothing for gunicorn and PHP-FPM, whose
+/// access logs are off by default (Debian's pool, gunicorn without
+/// `--access-logfile`).
 fn log_response(w: &mut World, a: usize, method: &str, path: &str, reply: &AppReply, peer_gone: bool) {
+    match w.scenario.apps[a].server {
+        ServerKind::Node => {}
+        ServerKind::Gunicorn | ServerKind::PhpFpm => return,
+        // Written by `write_reply`, which knows the connection.
+        ServerKind::Uwsgi => return,
+    }
     let status = reply.status().map(|s| s.to_string()).unwrap_or_else(|| "-".into());
     let took_ms = reply.after_us / 1_000;
     let mut msg = format!("{method} {path} {status} {took_ms}ms");
@@ -572,9 +642,17 @@ pub fn on_reload(w: &mut World, before: &[bool]) {
     }
 }
 
-fn finish_worker(w: &mut World, a: usize) {
+fn finish_worker(w: &mut World, a: usize, conn: ConnId) {
+    if let Some(slot) = w.conns[conn].slot {
+        if let Some(s) = w.apps[a].slots.get_mut(slot) {
+            *s = None;
+        }
+    }
     w.apps[a].busy = w.apps[a].busy.saturating_sub(1);
-    while w.apps[a].busy < w.scenario.apps[a].workers {
+    if w.apps[a].waiting.is_empty() {
+        w.apps[a].max_children_warned = false;
+    }
+    while w.apps[a].busy < server::concurrency(&w.scenario.apps[a]) {
         let Some(next) = w.apps[a].waiting.pop_front() else { break };
         // Even if the proxy gave up meanwhile, the request bytes are in the
         // socket: the worker reads and serves it, and only learns when it
@@ -651,6 +729,7 @@ fn end_process(w: &mut World, a: usize, exit: Exit) {
     p.generation += 1;
     p.busy = 0;
     p.waiting.clear();
+    p.slots.iter_mut().for_each(|s| *s = None);
     let open = std::mem::take(&mut p.open);
     p.closed_in_open = 0;
     let hop = w.hop();
@@ -786,4 +865,233 @@ pub fn state(w: &World, a: usize) -> &'static str {
         .find(|f| f.targets(name) && f.in_window(w.now) && !overruled(f, w.now, name, by_hand))
         .map(|f| f.kind.app_state())
         .unwrap_or("listening")
+}
+
+// ---------------------------------------------------------------------------
+// The app server (`sim::server`): worker slots, what a server does to a
+// request instead of answering, its own log lines.
+
+/// Gives the request on `conn` a worker slot of app `a` (and its pid).
+fn take_slot(w: &mut World, a: usize, conn: ConnId) -> usize {
+    let n = server::concurrency(&w.scenario.apps[a]) as usize;
+    let pid = w.scenario.apps[a].pid;
+    let now = w.now;
+    let p = &mut w.apps[a];
+    if p.slots.len() < n.min(4_096) {
+        let from = p.slots.len();
+        p.slots.resize(n.min(4_096), None);
+        for i in from..p.slots.len() {
+            p.slot_pids.push(pid + 1 + i as u32);
+            p.slot_started.push(SimTime::ZERO.max(now.min(p.started)));
+            p.slot_served.push(0);
+        }
+        p.next_pid = p.next_pid.max(pid + 1 + p.slots.len() as u32);
+    }
+    let slot = p.slots.iter().position(|s| s.is_none()).unwrap_or(0);
+    if let Some(s) = p.slots.get_mut(slot) {
+        *s = Some(conn);
+    }
+    if let Some(c) = p.slot_served.get_mut(slot) {
+        *c += 1;
+    }
+    w.conns[conn].slot = Some(slot);
+    slot
+}
+
+/// The server's own answer in place of the app's: PHP-FPM's 404 for a
+/// script that does not exist ("Primary script unknown" on FastCGI
+/// stderr), and PHP's framing (no Content-Length: nginx sends it chunked).
+fn server_reply(w: &mut World, a: usize, conn: ConnId, mut reply: AppReply) -> AppReply {
+    let cfg = &w.scenario.apps[a];
+    if cfg.server != ServerKind::PhpFpm {
+        return reply;
+    }
+    let path = w.conns[conn].req.and_then(|id| w.exchanges.get(id)).map(|ex| ex.request.path.clone()).unwrap_or_default();
+    if !cfg.php_fpm.script_exists(&path) {
+        w.conns[conn].fcgi_stderr = Some(php_fpm::PRIMARY_SCRIPT_UNKNOWN);
+        reply.after_us = 0;
+        reply.wire = Wire::Http {
+            response: Response {
+                status: 404,
+                reason: reason_phrase(404).into(),
+                headers: vec![Header::new("Content-Type", "text/html; charset=UTF-8"), Header::new("Transfer-Encoding", "chunked")],
+                body: php_fpm::NOT_FOUND_BODY.into(),
+            },
+            bad_header_line: None,
+            truncate_body_at: None,
+        };
+        return reply;
+    }
+    if let Wire::Http { response, truncate_body_at: None, .. } = &mut reply.wire {
+        response.headers.retain(|h| !h.name.eq_ignore_ascii_case("Content-Length") && !h.name.eq_ignore_ascii_case("Content-Type"));
+        response.headers.insert(0, Header::new("Content-Type", "text/html; charset=UTF-8"));
+        response.headers.push(Header::new("Transfer-Encoding", "chunked"));
+    }
+    reply
+}
+
+/// Whether the server kills the worker before `reply` is written: when,
+/// and how.
+fn server_abort(w: &World, a: usize, conn: ConnId, _slot: usize, reply: &AppReply) -> Option<(SimTime, Abort)> {
+    let cfg = &w.scenario.apps[a];
+    let master = w.apps[a].started;
+    let now = w.now;
+    let (at, abort) = match cfg.server {
+        ServerKind::Node => return None,
+        ServerKind::Gunicorn => (cfg.gunicorn.abort_at(master, now), Abort::GunicornTimeout),
+        ServerKind::PhpFpm => {
+            let at = cfg.php_fpm.terminate_at(master, now)?;
+            let ex = w.conns[conn].req.and_then(|id| w.exchanges.get(id));
+            let path = ex.map(|e| e.request.path.clone()).unwrap_or_default();
+            let method = ex.map(|e| e.request.method.clone()).unwrap_or_default();
+            let script = format!("{}{}", server::ROOT, path.split('?').next().unwrap_or(""));
+            (at, Abort::FpmTerminate { script, request: format!("{method} {path}"), since: now })
+        }
+        ServerKind::Uwsgi => {
+            let at = cfg.uwsgi.harakiri_at(master, now)?;
+            let ex = w.conns[conn].req.and_then(|id| w.exchanges.get(id));
+            let request = ex.map(|e| format!("{} {}", e.request.method, e.request.path)).unwrap_or_default();
+            (at, Abort::Harakiri { request, since: now })
+        }
+    };
+    let hangs = matches!(reply.wire, Wire::Hang);
+    let finishes = now.plus_us(reply.after_us);
+    (hangs || finishes > at).then_some((at, abort))
+}
+
+/// The uwsgi request block of the request on `conn`, if app `a` is uWSGI
+/// and the block is larger than its `buffer-size`.
+fn uwsgi_block_too_big(w: &World, a: usize, conn: ConnId) -> Option<u64> {
+    let cfg = &w.scenario.apps[a];
+    if cfg.server != ServerKind::Uwsgi {
+        return None;
+    }
+    let (_, bytes) = uwsgi_block(w, conn)?;
+    (bytes > cfg.uwsgi.buffer_size).then_some(bytes)
+}
+
+/// The uwsgi vars and bytes nginx sends for the request on `conn`.
+fn uwsgi_block(w: &World, conn: ConnId) -> Option<(usize, u64)> {
+    let ex = w.exchanges.get(w.conns[conn].req?)?;
+    let agent = w.ops.get(ex.op).and_then(|o| o.user_agent.clone()).unwrap_or_else(|| w.scenario.clients.user_agent.clone());
+    let cookie = ex.request.cookie_value();
+    let server_name = w.scenario.proxy.server_name.split_whitespace().next().unwrap_or("").to_string();
+    Some(uwsgi::block(&uwsgi::UwsgiRequest {
+        method: &ex.request.method,
+        uri: &ex.request.path,
+        host: &ex.request.host,
+        user_agent: &agent,
+        cookie: cookie.as_deref(),
+        remote_addr: &ex.client_ip,
+        remote_port_digits: 5,
+        server_port: w.scenario.proxy.listen,
+        server_name: &server_name,
+        document_root: server::ROOT,
+    }))
+}
+
+fn uwsgi_request_line(w: &mut World, a: usize, conn: ConnId, method: &str, path: &str, reply: &AppReply) {
+    let slot = w.conns[conn].slot.unwrap_or(0);
+    let (vars, bytes) = uwsgi_block(w, conn).unwrap_or((0, 0));
+    let (status, body, headers, header_bytes) = match &reply.wire {
+        Wire::Http { response, .. } => (response.status, response.body.len(), response.headers.len(), response.header_block_len()),
+        _ => return,
+    };
+    let remote = w.conns[conn].req.and_then(|id| w.exchanges.get(id)).map(|e| e.client_ip.to_string()).unwrap_or_default();
+    let p = &w.apps[a];
+    let started = w.now.since(SimTime(reply.after_us.min(w.now.as_micros())));
+    let line = uwsgi::request_line(
+        &w.clock,
+        SimTime(started),
+        p.slot_pids.get(slot).copied().unwrap_or(0),
+        p.taken,
+        p.slot_served.get(slot).copied().unwrap_or(0),
+        &remote,
+        vars,
+        bytes,
+        method,
+        path,
+        body,
+        reply.after_us / 1_000,
+        status,
+        headers,
+        header_bytes,
+    );
+    w.app_log.push(line);
+}
+
+/// The app server aborts the request on `conn` (`Conn::abort`): its log
+/// lines, the worker replaced, and the connection closed (FIN, or RST
+/// with unread bytes).
+pub fn on_abort(w: &mut World, conn: ConnId, generation: u64) {
+    let Some(a) = w.conns[conn].app else { return };
+    if w.apps[a].generation != generation || !w.apps[a].running || w.conns[conn].app_closed {
+        return;
+    }
+    let Some(abort) = w.conns[conn].abort.take() else { return };
+    let now = w.now;
+    let slot = w.conns[conn].slot;
+    let cfg = w.scenario.apps[a].clone();
+    let old = slot.and_then(|s| w.apps[a].slot_pids.get(s).copied()).unwrap_or(cfg.pid + 1);
+    let age = slot.and_then(|s| w.apps[a].slot_started.get(s).copied()).unwrap_or(SimTime::ZERO);
+    let replaced = !matches!(abort, Abort::BlockTooBig { .. });
+    let new = if replaced {
+        let n = w.apps[a].next_pid.max(cfg.pid + 1);
+        w.apps[a].next_pid = n + 1;
+        if let Some(s) = slot {
+            if let Some(p) = w.apps[a].slot_pids.get_mut(s) {
+                *p = n;
+            }
+            if let Some(t) = w.apps[a].slot_started.get_mut(s) {
+                *t = now;
+            }
+            if let Some(c) = w.apps[a].slot_served.get_mut(s) {
+                *c = 0;
+            }
+        }
+        n
+    } else {
+        old
+    };
+    let (lines, words): (Vec<String>, String) = match &abort {
+        Abort::GunicornTimeout => {
+            let lines = gunicorn::timeout_lines(&w.clock, now, cfg.pid, old, new)
+                .into_iter()
+                .map(|(pid, l)| journal(w, a, &format!("gunicorn[{pid}]"), &l))
+                .collect();
+            (lines, format!("gunicorn's arbiter aborts the worker (pid {old}) after --timeout {} s: WORKER TIMEOUT; the connection closes without a reply", cfg.gunicorn.timeout))
+        }
+        Abort::FpmTerminate { script, request, since } => {
+            let lines = php_fpm::terminate_lines(&w.clock, now, old, new, script, request, now.since(*since), now.since(age.min(*since))).to_vec();
+            (lines, format!("PHP-FPM terminates the child (pid {old}) after request_terminate_timeout {} s (SIGTERM): the connection is reset", cfg.php_fpm.request_terminate_timeout))
+        }
+        Abort::Harakiri { request, since } => {
+            let remote = w.conns[conn].req.and_then(|id| w.exchanges.get(id)).map(|e| e.client_ip.to_string()).unwrap_or_default();
+            let n = slot.unwrap_or(0) as u32 + 1;
+            let lines = uwsgi::harakiri_lines(&w.clock, now, n, old, new, &remote, request, w.clock.unix(*since));
+            (lines, format!("uWSGI's harakiri ({} s) kills worker {n} (pid {old}) with SIGKILL: the connection closes without a reply", cfg.uwsgi.harakiri))
+        }
+        Abort::BlockTooBig { size, max } => {
+            (vec![uwsgi::block_line(*size, *max)], format!("uWSGI refuses the request block of {size} bytes (buffer-size {max}) and closes the connection with the request unread: RST"))
+        }
+    };
+    for l in lines {
+        w.app_log.push(l);
+    }
+    if let Some(id) = w.conns[conn].req {
+        w.note(id, Actor::App, words);
+    }
+    let reset = abort.reset();
+    if std::mem::take(&mut w.conns[conn].holds_worker) {
+        finish_worker(w, a, conn);
+    } else if let Some(s) = slot {
+        if let Some(x) = w.apps[a].slots.get_mut(s) {
+            *x = None;
+        }
+    }
+    close_at_app(w, a, conn);
+    if w.conns[conn].state != ConnState::Closed {
+        let hop = w.hop();
+        w.schedule(hop, Event::ProxyUpstreamClosed { conn, reset });
+    }
 }

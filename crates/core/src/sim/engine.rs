@@ -140,6 +140,7 @@ impl Simulation {
             Event::ProxyUpstreamData { conn } => proxy.on_upstream_data(w, conn),
             Event::ProxyUpstreamClosed { conn, reset } => proxy.on_upstream_closed(w, conn, reset),
             Event::AppIdleTimeout { conn, token } => app::on_idle_timeout(w, conn, token),
+            Event::AppAbort { conn, generation } => app::on_abort(w, conn, generation),
             Event::ProxyIdleTimeout { conn, token } => proxy.on_idle_timeout(w, conn, token),
             Event::AppRestarted { app: a, generation } => app::on_restarted(w, a, generation),
             Event::ProxyTimer { id, timer } => proxy.on_timer(w, id, timer),

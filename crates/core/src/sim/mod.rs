@@ -37,6 +37,7 @@ pub mod queue;
 pub mod rng;
 pub mod sample;
 pub mod scenario;
+pub mod server;
 pub mod termination;
 pub mod time;
 pub mod window;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::fault::Fault;
 use super::net::Address;
+use super::server::ServerKind;
 
 /// Version 2: `tls_cert_invalid` leaves `proxy_ssl_verify` as it is
 /// (version-1 documents are upgraded by `sim::migrate`).
@@ -678,6 +679,20 @@ pub struct App {
     pub restart_ms: u64,
     /// Body of a healthy response.
     pub body: String,
+    /// The server program (`sim::server`): `node` (the default), `gunicorn`,
+    /// `php-fpm` or `uwsgi`; its own settings are in the field of its name.
+    #[serde(skip_serializing_if = "ServerKind::is_node")]
+    pub server: ServerKind,
+    #[serde(skip_serializing_if = "is_default")]
+    pub gunicorn: super::server::gunicorn::Gunicorn,
+    #[serde(skip_serializing_if = "is_default")]
+    pub php_fpm: super::server::php_fpm::PhpFpm,
+    #[serde(skip_serializing_if = "is_default")]
+    pub uwsgi: super::server::uwsgi::Uwsgi,
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 impl Default for App {
@@ -695,6 +710,10 @@ impl Default for App {
             shed_queue_above: 0,
             restart_ms: 1_000,
             body: "[{\"id\":1,\"name\":\"Ada\"},{\"id\":2,\"name\":\"Linus\"}]\n".into(),
+            server: ServerKind::Node,
+            gunicorn: Default::default(),
+            php_fpm: Default::default(),
+            uwsgi: Default::default(),
         }
     }
 }
@@ -1014,6 +1033,16 @@ impl Scenario {
             }
             if a.body.len() > 1 << 20 {
                 return bad(format!("{f}.body"), "must be at most 1 MiB");
+            }
+            super::server::validate(a, &f).map_err(ScenarioError)?;
+            if a.server.protocol() != super::server::protocol(&self.apps) {
+                return bad(format!("{f}.server"), format!(
+                    "{} speaks another protocol than apps[0] ({}): one nginx location passes to one kind of server",
+                    a.server.as_str(), self.apps[0].server.as_str()
+                ));
+            }
+            if a.server.protocol() != super::server::Protocol::Http && p.flavor == Flavor::Haproxy {
+                return bad(format!("{f}.server"), format!("HAProxy 2.6 speaks HTTP to its servers, not {}'s protocol: use nginx", a.server.as_str()));
             }
         }
 

@@ -189,6 +189,24 @@ impl Clock {
         rfc3339_nano(self.datetime(t), (t.0 % MICROS_PER_SEC) as u32 * 1_000)
     }
 
+    /// gunicorn's log time: `2026-12-06 07:02:59 +0000` (its `[%Y-%m-%d %H:%M:%S %z]`).
+    pub fn gunicorn(&self, t: SimTime) -> String {
+        let f = format_description!("[year]-[month]-[day] [hour]:[minute]:[second] +0000");
+        self.datetime(t).format(&f).unwrap_or_default()
+    }
+
+    /// PHP-FPM's log time: `06-Dec-2026 06:58:41`.
+    pub fn php_fpm(&self, t: SimTime) -> String {
+        let f = format_description!("[day]-[month repr:short]-[year] [hour]:[minute]:[second]");
+        self.datetime(t).format(&f).unwrap_or_default()
+    }
+
+    /// C's `ctime()` without the newline (uWSGI's log): `Sun Dec  6 07:10:07 2026`.
+    pub fn ctime(&self, t: SimTime) -> String {
+        let f = format_description!("[weekday repr:short] [month repr:short] [day padding:space] [hour]:[minute]:[second] [year]");
+        self.datetime(t).format(&f).unwrap_or_default()
+    }
+
     /// Calendar seconds at virtual time `t` (after clamping the start).
     pub fn unix(&self, t: SimTime) -> i64 {
         self.start_unix.saturating_add((t.0 / MICROS_PER_SEC) as i64)

@@ -64,6 +64,8 @@ pub enum Event {
     ProxyTlsDone { conn: ConnId, result: super::app::TlsResult },
     /// An app's idle keep-alive timer fires.
     AppIdleTimeout { conn: ConnId, token: u64 },
+    /// The app server aborts the request on `conn` (`Conn::abort`).
+    AppAbort { conn: ConnId, generation: u64 },
     /// nginx's upstream `keepalive_timeout` for a cached connection.
     ProxyIdleTimeout { conn: ConnId, token: u64 },
     /// A crashed or killed app process is back (systemd restarted it).
@@ -105,6 +107,7 @@ impl Event {
             | Event::ProxyUpstreamClosed { conn, .. }
             | Event::ProxyTlsDone { conn, .. }
             | Event::AppIdleTimeout { conn, .. }
+            | Event::AppAbort { conn, .. }
             | Event::ProxyIdleTimeout { conn, .. } => (None, Some(conn), None),
             Event::ClientRetry { op } | Event::ClientHedge { op, .. } | Event::ClientDeadline { op } => (None, None, Some(op)),
             Event::AppRestarted { .. } | Event::ClientArrival => (None, None, None),
@@ -391,6 +394,13 @@ pub struct Conn {
     pub reply: Option<AppReply>,
     /// Process generation of the app when it accepted this connection.
     pub generation: u64,
+    /// What the app server does to the request instead of answering it
+    /// (`sim::server::Abort`), due at an `AppAbort` event.
+    pub abort: Option<super::server::Abort>,
+    /// PHP-FPM's FastCGI stderr record with its reply (nginx logs it).
+    pub fcgi_stderr: Option<&'static str>,
+    /// The app's worker (slot) that took the request.
+    pub slot: Option<usize>,
     /// Queued events and requests (`ProxyRequestState::conn`) that refer to it.
     pub(crate) refs: u32,
 }
@@ -943,6 +953,9 @@ impl World {
             keepalive: false,
             reply: None,
             generation: 0,
+            abort: None,
+            fcgi_stderr: None,
+            slot: None,
             refs: 0,
         });
         let conn = self.conns.len() - 1;

@@ -20,6 +20,7 @@ use gateway_core::sim::net::{Address, ProxyPass, Target};
 use gateway_core::sim::proxy::nginx::conf::Paths;
 use gateway_core::sim::rng::SimRng;
 use gateway_core::sim::scenario::{App, Flavor, RequestSpec};
+use gateway_core::sim::server::ServerKind;
 use gateway_core::sim::time::SimTime;
 use gateway_core::sim::world::{effective, ClientResult};
 use gateway_core::sim::{Scenario, Simulation};
@@ -38,6 +39,8 @@ pub const HAPROXY_CONNECT_MS: u64 = 500;
 /// A slow app (or a hung database pool) answers after this, i.e. after the
 /// proxy has given up.
 pub const SLOW_MS: u64 = 2_000;
+/// With a real app server, proxy read timeouts above this are lowered to it.
+pub const SERVER_READ_MS: u64 = 8_000;
 /// An app keep-alive timeout above this is lowered to it.
 pub const KEEPALIVE_MS: u64 = 1_000;
 /// Width of the emulated keep-alive race (see `AppConfig::race_window_ms`).
@@ -73,6 +76,8 @@ pub struct Variant {
     /// Compared on aggregate properties rather than request by request.
     pub aggregate: bool,
     pub dns_port: Option<u16>,
+    /// Added to the response-time tolerance (a real server's kill tick).
+    pub time_slack_ms: u64,
 }
 
 pub fn fault_ids(sc: &Scenario) -> Vec<&'static str> {
@@ -159,6 +164,50 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         }
     }
 
+    // Real app servers (issue 18): their own settings, their own programs.
+    let servers = sc.apps.iter().any(|a| a.server != ServerKind::Node);
+    for a in &sc.apps {
+        if a.server == ServerKind::Node {
+            continue;
+        }
+        if let Err(e) = super::servers::available(a.server) {
+            return cannot(e);
+        }
+        if haproxy && a.server.protocol() != gateway_core::sim::server::Protocol::Http {
+            return cannot(format!("HAProxy 2.6 speaks HTTP to its servers, not {}'s protocol (the engine refuses the scenario too)", a.server.as_str()));
+        }
+        if let Some(f) = sc.faults.iter().find(|f| f.targets(&a.name) && !matches!(f.kind, FaultKind::UnixSocketMissing { .. } | FaultKind::UnixSocketPermission { .. })) {
+            return cannot(format!("{} on a real {}: the real server runs its own app, which the fault's reply cannot reach", f.kind.id(), a.server.as_str()));
+        }
+    }
+    let mut time_slack_ms = 0;
+    if servers {
+        // A server that kills a worker at its timeout does it on its master's
+        // tick (gunicorn's arbiter and uWSGI's master: 1 s; PHP-FPM: a third of
+        // the timeout), whose phase relative to a request the engine cannot know.
+        for a in &mut sc.apps {
+            let slow = a.latency_ms;
+            let kill_s = match a.server {
+                ServerKind::Gunicorn => Some(&mut a.gunicorn.timeout),
+                ServerKind::Uwsgi if a.uwsgi.harakiri > 0 => Some(&mut a.uwsgi.harakiri),
+                ServerKind::PhpFpm if a.php_fpm.request_terminate_timeout > 0 => Some(&mut a.php_fpm.request_terminate_timeout),
+                _ => None,
+            };
+            if let Some(t) = kill_s.filter(|t| slow > **t * 1_000) {
+                if *t > 2 {
+                    notes.push(format!("{}: {} s kill timeout → 2 s, latency {} → 5000 ms", a.server.as_str(), *t, slow));
+                    *t = 2;
+                    a.latency_ms = 5_000;
+                    a.latency_jitter_ms = 0;
+                }
+                time_slack_ms = 1_000;
+            }
+        }
+        if time_slack_ms > 0 {
+            notes.push("the server kills on its master's tick (gunicorn, uWSGI: 1 s; PHP-FPM: a third of request_terminate_timeout), whose phase relative to the request is not known: response times compared within 1 s more".into());
+        }
+    }
+
     // Times.
     let aggregate = sc.faults.iter().any(|f| matches!(f.kind, FaultKind::Overload { .. }));
     let deploy = sc.faults.iter().any(|f| matches!(f.kind, FaultKind::RollingDeploy { .. }));
@@ -177,12 +226,14 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         let p = &mut sc.proxy;
         let original_read = if haproxy { p.haproxy.timeout_server_ms } else { p.proxy_read_timeout_ms };
         let mut lowered = Vec::new();
+        // An app server's own timeouts are the subject: the proxy waits longer.
+        let read_max = if servers { SERVER_READ_MS } else { TIMEOUT_MS };
         let timeouts = if haproxy {
-            vec![("timeout connect", &mut p.haproxy.timeout_connect_ms, HAPROXY_CONNECT_MS), ("timeout server", &mut p.haproxy.timeout_server_ms, TIMEOUT_MS)]
+            vec![("timeout connect", &mut p.haproxy.timeout_connect_ms, HAPROXY_CONNECT_MS), ("timeout server", &mut p.haproxy.timeout_server_ms, read_max)]
         } else {
             vec![
                 ("proxy_connect_timeout", &mut p.proxy_connect_timeout_ms, TIMEOUT_MS),
-                ("proxy_read_timeout", &mut p.proxy_read_timeout_ms, TIMEOUT_MS),
+                ("proxy_read_timeout", &mut p.proxy_read_timeout_ms, read_max),
                 ("proxy_send_timeout", &mut p.proxy_send_timeout_ms, TIMEOUT_MS),
                 ("resolver_timeout", &mut p.resolver_timeout_ms, TIMEOUT_MS),
             ]
@@ -316,7 +367,7 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
     sc.clients.requests = 0;
     sc.requests = explicit;
     sc.validate().map_err(|e| NoRun::Harness(format!("variant is invalid: {e}")))?;
-    Ok(Variant { file: file.to_string(), scenario: sc, tmp: tmp.to_path_buf(), notes, aggregate, dns_port })
+    Ok(Variant { file: file.to_string(), scenario: sc, tmp: tmp.to_path_buf(), notes, aggregate, dns_port, time_slack_ms })
 }
 
 // ---------------------------------------------------------------------------
@@ -325,6 +376,8 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
 /// Everything on the upstream side of the proxy; dropping it stops it all.
 pub struct RealWorld {
     pub apps: Vec<(String, Upstream)>,
+    /// Real app servers (PHP-FPM, gunicorn, uWSGI).
+    pub servers: Vec<super::servers::RealServer>,
     holes: Vec<BlackHole>,
     tls: Vec<TlsServer>,
     pub dns: Option<Dns>,
@@ -379,7 +432,7 @@ fn lcg(state: &Mutex<u64>) -> u64 {
 /// Builds the upstream side of `eff` (the effective variant).
 pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), NoRun> {
     let harness = |e: std::io::Error, what: &str| NoRun::Harness(format!("{what}: {e}"));
-    let mut world = RealWorld { apps: Vec::new(), holes: Vec::new(), tls: Vec::new(), dns: None, notes: Vec::new() };
+    let mut world = RealWorld { apps: Vec::new(), servers: Vec::new(), holes: Vec::new(), tls: Vec::new(), dns: None, notes: Vec::new() };
     // Parent directories of every unix socket.
     let mut sockets: Vec<String> = eff.apps.iter().map(|a| a.listen.clone()).collect();
     sockets.extend(eff.upstream.servers.iter().map(|s| s.address.clone()));
@@ -392,7 +445,11 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
             }
         }
     }
-    let paths = Paths { log_dir: v.tmp.join("logs").display().to_string(), ca_file: v.tmp.join("pki/ca.pem").display().to_string() };
+    let paths = Paths {
+        log_dir: v.tmp.join("logs").display().to_string(),
+        ca_file: v.tmp.join("pki/ca.pem").display().to_string(),
+        doc_root: v.tmp.join("www").display().to_string(),
+    };
     let pki = if eff.apps.iter().any(|a| a.tls) {
         world.notes.push("TLS apps are `openssl s_server` with certificates made by the openssl CLI".into());
         if std::process::Command::new("openssl").arg("version").output().is_err() {
@@ -464,6 +521,13 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
             }
             world.tls.push(TlsServer::start(port, &crt, &key, &files).map_err(|e| harness(e, "openssl s_server"))?);
             world.notes.push(format!("{}: openssl s_server with a {kind:?} certificate for {ssl_name:?}", app.name));
+            continue;
+        }
+        if app.server != ServerKind::Node {
+            let dir = v.tmp.join(format!("server-{index}"));
+            let server = super::servers::start(app, &dir, &v.tmp.join("www")).map_err(NoRun::Harness)?;
+            world.notes.push(format!("{}: the real {} ({}), its settings from the scenario", app.name, app.server.as_str(), server_version(app.server)));
+            world.servers.push(server);
             continue;
         }
         let permission = faults.iter().any(|f| matches!(f.kind, FaultKind::UnixSocketPermission { .. }));
@@ -549,6 +613,24 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
         world.notes.push("a UDP DNS server on 127.0.0.1 answers the resolver".into());
     }
     Ok((world, paths))
+}
+
+/// `php-fpm8.2 -v`'s first line, `gunicorn --version`, `uwsgi --version`.
+fn server_version(kind: ServerKind) -> String {
+    let (bin, arg) = match kind {
+        ServerKind::PhpFpm => ("/usr/sbin/php-fpm8.2", "-v"),
+        ServerKind::Gunicorn => ("/usr/bin/gunicorn", "--version"),
+        ServerKind::Uwsgi => ("/usr/bin/uwsgi", "--version"),
+        ServerKind::Node => return "node".into(),
+    };
+    std::process::Command::new(bin)
+        .arg(arg)
+        .output()
+        .map(|o| {
+            let t = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+            t.lines().next().unwrap_or("").trim().to_string()
+        })
+        .unwrap_or_else(|e| format!("{bin}: {e}"))
 }
 
 // ---------------------------------------------------------------------------
@@ -865,6 +947,9 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
     // s_server names no request it refused: a plain request it read is
     // counted for the only request of a one-request run.
     let plain_on_tls: u32 = world.tls.iter().map(|t| t.plain_http_requests()).sum();
+    // A real app server reports no request it read: a request reached it
+    // when nginx's connect to it did not fail (one server, no retries).
+    let real_servers = !world.servers.is_empty();
     let mut notes = world.notes.clone();
     if let Some(d) = &world.dns {
         notes.push(format!("DNS queries seen: {}", d.queries().join(", ")));
@@ -898,7 +983,7 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
             let got = results[i].as_ref();
             let errs = errors.remove(line).unwrap_or_default();
             let mp = method_and_path(line);
-            let read = seen.iter().filter(|s| **s == mp).count() as u32 + if sc.requests.len() == 1 { plain_on_tls } else { 0 };
+            let mut read = seen.iter().filter(|s| **s == mp).count() as u32 + if sc.requests.len() == 1 { plain_on_tls } else { 0 };
             let mut logged = access.remove(line).unwrap_or_default();
             // A request HAProxy could not parse is logged as `<BADREQ>`: the
             // next such line is this request's when the client got a 400.
@@ -906,6 +991,10 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
                 if let Some(bad) = access.get_mut("<BADREQ>").filter(|v| !v.is_empty()) {
                     logged.push(bad.remove(0));
                 }
+            }
+            if real_servers {
+                let connect_failed = errs.iter().any(|e| flavor.is_failed_attempt(e)) || logged.iter().any(|(_, a)| a.failed_connects > 0);
+                read = u32::from(!connect_failed && got.is_some_and(|g| g.status != "no connection"));
             }
             let failed = errs.iter().filter(|e| flavor.is_failed_attempt(e)).count() as u32
                 + logged.iter().map(|(_, a)| a.failed_connects).sum::<u32>();
@@ -1009,7 +1098,7 @@ pub fn compare(v: &Variant, engine: &RunObs, real: &RunObs, flavor: &dyn ProxyUn
         } else {
             // Same line: its timers (HAProxy's Tc/Tr/Ta) within the time tolerance.
             for ((name, a), (_, b)) in e.times.iter().zip(&r.times) {
-                if a.abs_diff(*b) > TIME_TOLERANCE_MS + a.unsigned_abs() / 10 {
+                if a.abs_diff(*b) > TIME_TOLERANCE_MS + a.unsigned_abs() / 10 + v.time_slack_ms {
                     d(&format!("{} {name}", flavor.log_name()), format!("{a} ms"), format!("{b} ms"));
                 }
             }
@@ -1020,7 +1109,7 @@ pub fn compare(v: &Variant, engine: &RunObs, real: &RunObs, flavor: &dyn ProxyUn
         if e.attempts != r.attempts {
             d("attempts", e.attempts.to_string(), r.attempts.to_string());
         }
-        if e.ms.abs_diff(r.ms) > TIME_TOLERANCE_MS + e.ms / 10 {
+        if e.ms.abs_diff(r.ms) > TIME_TOLERANCE_MS + e.ms / 10 + v.time_slack_ms {
             d("response time", format!("{} ms", e.ms), format!("{} ms", r.ms));
         }
     }

@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use crate::sim::net::{Address, ProxyPass, Target};
 use crate::sim::scenario::Scenario;
+use crate::sim::server::Protocol;
 
 /// Where the rendered file points for logs and the upstream CA; the
 /// harness substitutes its temporary directory.
@@ -14,11 +15,13 @@ use crate::sim::scenario::Scenario;
 pub struct Paths {
     pub log_dir: String,
     pub ca_file: String,
+    /// `root` of a `fastcgi_pass`/`uwsgi_pass` location (`sim::server::ROOT`).
+    pub doc_root: String,
 }
 
 impl Default for Paths {
     fn default() -> Self {
-        Paths { log_dir: "/var/log/nginx".into(), ca_file: "/etc/nginx/upstream-ca.pem".into() }
+        Paths { log_dir: "/var/log/nginx".into(), ca_file: "/etc/nginx/upstream-ca.pem".into(), doc_root: crate::sim::server::ROOT.into() }
     }
 }
 
@@ -148,8 +151,24 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
     if let Some(a) = &p.auth_request {
         let _ = writeln!(out, "        auth_request {};", a.uri);
     }
+    let protocol = crate::sim::server::protocol(&sc.apps);
+    let pfx = protocol.prefix();
     let proxy_pass_line;
-    if let Some((host, port, scheme)) = runtime {
+    if protocol != Protocol::Http {
+        // fastcgi_pass / uwsgi_pass: an address or an upstream block's name, no scheme.
+        let target = match &pass {
+            Some(ProxyPass { host: Target::Addr(a), .. }) => a.to_string(),
+            Some(ProxyPass { host: Target::Group(g), .. }) => g.clone(),
+            None => p.proxy_pass.clone(),
+        };
+        let _ = writeln!(out, "        root {};", paths.doc_root);
+        let params = if protocol == Protocol::FastCgi { crate::sim::server::php_fpm::PARAMS } else { crate::sim::server::uwsgi::PARAMS };
+        for (k, v) in params {
+            let _ = writeln!(out, "        {pfx}_param {k} {v};");
+        }
+        proxy_pass_line = line(&out);
+        let _ = writeln!(out, "        {pfx}_pass {target};");
+    } else if let Some((host, port, scheme)) = runtime {
         let _ = writeln!(out, "        set $backend \"{host}\";");
         proxy_pass_line = line(&out);
         let _ = writeln!(out, "        proxy_pass {scheme}://$backend:{port};");
@@ -160,35 +179,35 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
         let target = if target.contains("://unix:") && !target.ends_with(':') { format!("{target}:") } else { target };
         let _ = writeln!(out, "        proxy_pass {target};");
     }
-    if p.proxy_http_version != "1.0" {
+    if p.proxy_http_version != "1.0" && protocol == Protocol::Http {
         let _ = writeln!(out, "        proxy_http_version {};", p.proxy_http_version);
     }
-    for (k, v) in &p.proxy_set_header {
+    for (k, v) in p.proxy_set_header.iter().filter(|_| protocol == Protocol::Http) {
         let _ = writeln!(out, "        proxy_set_header {k} \"{v}\";");
     }
     for (name, ms) in [
-        ("proxy_connect_timeout", p.proxy_connect_timeout_ms),
-        ("proxy_read_timeout", p.proxy_read_timeout_ms),
-        ("proxy_send_timeout", p.proxy_send_timeout_ms),
+        ("connect_timeout", p.proxy_connect_timeout_ms),
+        ("read_timeout", p.proxy_read_timeout_ms),
+        ("send_timeout", p.proxy_send_timeout_ms),
     ] {
         if ms != 60_000 {
-            let _ = writeln!(out, "        {name} {};", time(ms));
+            let _ = writeln!(out, "        {pfx}_{name} {};", time(ms));
         }
     }
     if p.proxy_next_upstream != ["error", "timeout"] {
-        let _ = writeln!(out, "        proxy_next_upstream {};", p.proxy_next_upstream.join(" "));
+        let _ = writeln!(out, "        {pfx}_next_upstream {};", p.proxy_next_upstream.join(" "));
     }
     if p.proxy_next_upstream_tries != 0 {
-        let _ = writeln!(out, "        proxy_next_upstream_tries {};", p.proxy_next_upstream_tries);
+        let _ = writeln!(out, "        {pfx}_next_upstream_tries {};", p.proxy_next_upstream_tries);
     }
     if p.proxy_next_upstream_timeout_ms != 0 {
-        let _ = writeln!(out, "        proxy_next_upstream_timeout {};", time(p.proxy_next_upstream_timeout_ms));
+        let _ = writeln!(out, "        {pfx}_next_upstream_timeout {};", time(p.proxy_next_upstream_timeout_ms));
     }
     if p.proxy_buffer_size != 4096 {
-        let _ = writeln!(out, "        proxy_buffer_size {};", size(p.proxy_buffer_size));
+        let _ = writeln!(out, "        {pfx}_buffer_size {};", size(p.proxy_buffer_size));
     }
     if p.proxy_buffers_count != 8 || p.proxy_buffers_size != 4096 {
-        let _ = writeln!(out, "        proxy_buffers {} {};", p.proxy_buffers_count, size(p.proxy_buffers_size));
+        let _ = writeln!(out, "        {pfx}_buffers {} {};", p.proxy_buffers_count, size(p.proxy_buffers_size));
     }
     if p.proxy_pass.starts_with("https://") {
         if p.proxy_ssl_verify {

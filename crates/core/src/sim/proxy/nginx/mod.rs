@@ -19,6 +19,7 @@ use crate::sim::fault::{CertProblem, ConnectOutcome, DnsAnswer, Wire};
 use crate::sim::http::{Header, Response};
 use crate::sim::log::{nginx_combined_line, nginx_error_line, ErrorContext, Level, LogLine};
 use crate::sim::net::{Address, ProxyPass, Scheme, Target};
+use crate::sim::server::Protocol;
 use crate::sim::window::PerRequest;
 use crate::sim::world::{
     Actor, AttemptResult, ClientResult, ConnId, ConnState, Event, ProxyTimer, ReqId, World,
@@ -79,6 +80,9 @@ impl Ft {
 
 pub struct Nginx {
     pass: Option<ProxyPass>,
+    /// The protocol it speaks to the apps: `proxy_pass` (HTTP),
+    /// `fastcgi_pass` or `uwsgi_pass` (`sim::server`).
+    protocol: Protocol,
     peers: PeerSet,
     /// `proxy_pass http://name:port` resolved per request by `resolver`.
     runtime_host: Option<(String, u16)>,
@@ -117,6 +121,7 @@ impl Nginx {
     pub fn start(w: &mut World) -> Nginx {
         let mut n = Nginx {
             pass: ProxyPass::parse(&w.scenario.proxy.proxy_pass).ok(),
+            protocol: crate::sim::server::protocol(&w.scenario.apps),
             peers: PeerSet::new(&[]),
             runtime_host: None,
             group: None,
@@ -193,12 +198,20 @@ impl Nginx {
     /// `upstream` is the peer for the line's `upstream:` field. A run that
     /// keeps no details writes no log lines.
     fn log(&self, w: &mut World, id: ReqId, level: Level, message: &str, action: Option<&str>, upstream: Option<&str>) {
+        self.log_peer(w, id, level, message, action, upstream, false)
+    }
+
+    /// [`Self::log`]; `freed`: nginx has already freed the peer
+    /// (`u->peer.sockaddr = NULL`, as before "upstream timed out"), so a
+    /// unix socket's `upstream:` field has no `:` separator.
+    #[allow(clippy::too_many_arguments)]
+    fn log_peer(&self, w: &mut World, id: ReqId, level: Level, message: &str, action: Option<&str>, upstream: Option<&str>, freed: bool) {
         note!(w, id, Actor::Proxy, "error.log [{}] {message}", level.as_str());
         let threshold = Level::parse(&w.scenario.proxy.error_log_level).unwrap_or(Level::Error);
         if level > threshold || !w.keep_details {
             return;
         }
-        let upstream = upstream.map(|peer| self.upstream_field(w, id, peer));
+        let upstream = upstream.map(|peer| self.upstream_field(w, id, peer, freed));
         let ex = &w.exchanges[id];
         let request_line = ex.request_line();
         let host = (!ex.request.host.is_empty()).then_some(ex.request.host.as_str());
@@ -221,11 +234,20 @@ impl Nginx {
         w.exchanges[id].error_lines.push(LogLine { level, text: line });
     }
 
-    /// `upstream: "http://127.0.0.1:3000/users"` for the peer `peer`.
-    fn upstream_field(&self, w: &World, id: ReqId, peer: &str) -> String {
+    /// `upstream: "http://127.0.0.1:3000/users"` for the peer `peer`
+    /// (`u->schema`, the peer, `:` after a unix socket whose address nginx
+    /// still holds, `u->uri`). FastCGI and uwsgi have no URI there:
+    /// `fastcgi://unix:/run/php/php8.2-fpm.sock:`, `uwsgi://127.0.0.1:3031`.
+    fn upstream_field(&self, w: &World, id: ReqId, peer: &str, freed: bool) -> String {
+        let sep = if peer.starts_with("unix:") && !freed { ":" } else { "" };
+        if let Some(schema) = self.protocol.schema() {
+            return format!("{schema}://{peer}{sep}");
+        }
         let scheme = self.pass.as_ref().map(|p| p.scheme).unwrap_or(Scheme::Http).as_str();
         let path = &w.exchanges[id].request.path;
-        if peer.starts_with("unix:") {
+        if peer.starts_with("unix:") && freed {
+            format!("{scheme}://{peer}{path}")
+        } else if peer.starts_with("unix:") {
             format!("{scheme}://{peer}:{path}")
         } else {
             format!("{scheme}://{peer}{path}")
@@ -378,7 +400,9 @@ impl Nginx {
 
     fn send_request(&mut self, w: &mut World, id: ReqId, conn: ConnId) {
         let p = &w.scenario.proxy;
+        // fastcgi_keep_conn off and uwsgi: one request per connection.
         let keepalive = w.scenario.upstream.keepalive > 0
+            && self.protocol == Protocol::Http
             && p.proxy_http_version == "1.1"
             && p.proxy_set_header.get("Connection").is_some_and(|v| v.is_empty());
         w.conns[conn].keepalive = keepalive;
@@ -388,7 +412,10 @@ impl Nginx {
             let line = w.exchanges[id].request_line();
             let version = &w.scenario.proxy.proxy_http_version;
             let upstream_line = line.replace("HTTP/1.1", &format!("HTTP/{version}"));
-            note!(w, id, Actor::Proxy, "sends \"{upstream_line}\" upstream{}", if keepalive { "" } else { " with Connection: close" });
+            match self.protocol {
+                Protocol::Http => note!(w, id, Actor::Proxy, "sends \"{upstream_line}\" upstream{}", if keepalive { "" } else { " with Connection: close" }),
+                p => note!(w, id, Actor::Proxy, "sends \"{line}\" upstream as {} {}_params", if p == Protocol::FastCgi { "FastCGI" } else { "uwsgi" }, p.prefix()),
+            }
         }
         let hop = w.hop();
         w.schedule(hop, Event::AppRequest { conn });
@@ -435,7 +462,7 @@ impl Nginx {
         if ft == Ft::Timeout {
             if let Some((peer, cause)) = w.exchanges[id].attempts.last().and_then(|a| Some((a.peer.clone(), a.result.cause()?.clone()))) {
                 let (level, msg) = self.failure_line(&cause, &peer);
-                self.log(w, id, level, &msg, action, Some(&peer));
+                self.log_peer(w, id, level, &msg, action, Some(&peer), true);
             }
         }
         if cached && ft == Ft::Error {
@@ -544,7 +571,10 @@ impl Nginx {
             Ft::Timeout => match cause {
                 Some(FailureCause::Timeout { phase: TimeoutPhase::Connect }) => format!("{peer} never answered nginx's SYN, so the connection attempt hit proxy_connect_timeout ({} ms): 504 Gateway Time-out. Causes: a firewall dropping packets, a wrong IP, or an accept queue that stays full. Fix the network path or the address.", w.scenario.proxy.proxy_connect_timeout_ms),
                 Some(FailureCause::Timeout { phase: TimeoutPhase::Send }) => format!("{peer} accepted the connection but did not read the request body within proxy_send_timeout ({} ms): nginx could not finish writing it and answered 504 Gateway Time-out. The app is too busy or too slow to read large bodies. Fix the app, or raise proxy_send_timeout.", w.scenario.proxy.proxy_send_timeout_ms),
-                _ => format!("{peer} accepted the request but sent no response header within proxy_read_timeout ({} ms). nginx gave up and answered 504 Gateway Time-out; the app may still finish the work, and nobody will receive it. Fix the slow path, or raise proxy_read_timeout above the app's worst case.", w.scenario.proxy.proxy_read_timeout_ms),
+                _ => {
+                    let p = self.protocol.prefix();
+                    format!("{peer} accepted the request but sent no response header within {p}_read_timeout ({} ms). nginx gave up and answered 504 Gateway Time-out; the app may still finish the work, and nobody will receive it. Fix the slow path, or raise {p}_read_timeout above the app's worst case.", w.scenario.proxy.proxy_read_timeout_ms)
+                }
             },
             Ft::InvalidHeader => {
                 let detail = match cause {
@@ -556,6 +586,14 @@ impl Nginx {
             }
             Ft::Http(s) => format!("{peer} answered {s}, which proxy_next_upstream treats as a failure; nginx had no other server to try."),
             Ft::Error => match cause {
+                Some(c @ (FailureCause::PrematureClose | FailureCause::Reset))
+                    if Address::parse(peer).ok().and_then(|a| app::listener(w, &a)).and_then(|a| {
+                        crate::sim::server::explain_close(&w.scenario.apps[a], *c == FailureCause::Reset, w.scenario.proxy.proxy_read_timeout_ms)
+                    }).is_some() =>
+                {
+                    let a = Address::parse(peer).ok().and_then(|a| app::listener(w, &a)).unwrap_or(0);
+                    crate::sim::server::explain_close(&w.scenario.apps[a], *c == FailureCause::Reset, w.scenario.proxy.proxy_read_timeout_ms).unwrap_or_default()
+                }
                 Some(FailureCause::Refused) => format!("Nothing was listening on {peer}, so the kernel refused nginx's connection (ECONNREFUSED, errno 111). nginx had no response to relay and answered 502 Bad Gateway itself. Fix: start the app, or point the upstream at the address it really listens on."),
                 Some(FailureCause::NoSuchFile) => format!("The unix socket {peer} does not exist (ENOENT). nginx logs this at crit and answers 502. Fix: point proxy_pass at the socket the app really creates, or start the app."),
                 Some(FailureCause::PermissionDenied) if !peer.starts_with("unix:") => format!("The kernel refused nginx's connect() to {peer} with EACCES (13: Permission denied) before a packet left the host: SELinux is enforcing and httpd_can_network_connect is off, so nginx (domain httpd_t) may connect only to ports labelled http_port_t. nginx logs it at crit and answers 502; the app never sees a connection. The audit log has the denial (ausearch -m avc: avc: denied {{ name_connect }} ... comm=\"nginx\"). Fix: setsebool -P httpd_can_network_connect 1, or label the port (semanage port -a -t http_port_t -p tcp PORT); do not turn SELinux off."),
@@ -860,6 +898,10 @@ impl ProxyFlavor for Nginx {
                 self.send_to_client(w, id, response, 9, ClientResult::Http09);
             }
             Wire::Http { response, bad_header_line, truncate_body_at } => {
+                if let (Protocol::FastCgi, Some(stderr)) = (self.protocol, w.conns[conn].fcgi_stderr) {
+                    // ngx_http_fastcgi_process_header: a FCGI_STDERR record.
+                    self.log(w, id, Level::Error, &format!("FastCGI sent in stderr: \"{stderr}\""), Some(READING_HEADER), field);
+                }
                 let mut header_len = response.header_block_len();
                 if let Some(l) = &bad_header_line {
                     header_len += l.len() + 2;
