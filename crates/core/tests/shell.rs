@@ -720,3 +720,51 @@ proptest! {
         s.run_until_finished(id);
     }
 }
+
+fn ready(name: &str) -> Simulation {
+    let text = gateway_core::scenarios::READY.iter().find(|(n, _)| *n == name).unwrap().1;
+    let mut sim = Simulation::new(Scenario::from_json(text).unwrap()).unwrap();
+    sim.run();
+    sim
+}
+
+/// Issue 18: the terminal tells each server's story.
+#[test]
+fn php_fpm_socket_status_and_processes() {
+    let mut s = ready("php_fpm_socket_permission");
+    let ls = text(&mut s, "ls -la /run/php/php8.2-fpm.sock");
+    assert!(ls.starts_with("srw-rw---- 1 nobody nogroup 0 "), "{ls}");
+    assert!(ls.trim_end().ends_with(" /run/php/php8.2-fpm.sock"), "{ls}");
+    let st = text(&mut s, "systemctl status php8.2-fpm");
+    assert!(st.starts_with("● php8.2-fpm.service - The PHP 8.2 FastCGI Process Manager\n"), "{st}");
+    assert!(st.contains("     Loaded: loaded (/lib/systemd/system/php8.2-fpm.service; enabled; preset: enabled)\n"), "{st}");
+    assert!(st.contains("   Main PID: 21694 (php-fpm8.2)\n"), "{st}");
+    assert!(st.contains("     Status: \"Processes active: 0, idle: 2, Requests: 0, slow: 0, Traffic: 0req/sec\"\n"), "{st}");
+    assert!(st.contains("├─21694 \"php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)\"\n"), "{st}");
+    assert!(st.contains("└─21696 \"php-fpm: pool www\"\n"), "{st}");
+    let ps = text(&mut s, "ps aux | grep php-fpm");
+    assert_eq!(ps.lines().count(), 3, "{ps}");
+    assert_eq!(ps.lines().next().unwrap(), "root      21694  0.0  0.1 201612 21400 ?        Ss   04:43   0:00 php-fpm: master process (/etc/php/8.2/fpm/php-fpm.conf)", "{ps}");
+    assert!(ps.lines().nth(1).unwrap().starts_with("www-data  21695  0.0  0.1 201932  8548 ?        S    04:43   0:00 php-fpm: pool www"), "{ps}");
+    // The default pool's socket lets nginx (www-data) in.
+    let mut d = ready("php_fpm_primary_script_unknown");
+    assert!(text(&mut d, "ls -la /run/php/php8.2-fpm.sock").starts_with("srw-rw---- 1 www-data www-data 0 "));
+}
+
+#[test]
+fn gunicorn_worker_timeout_in_the_journal_and_ps() {
+    let mut s = ready("gunicorn_worker_timeout");
+    let j = text(&mut s, "journalctl -u gunicorn");
+    assert!(j.contains(" gunicorn[2979]: [2026-11-21 04:44:15 +0000] [2979] [CRITICAL] WORKER TIMEOUT (pid:2980)\n"), "{j}");
+    assert!(j.contains(" gunicorn[2980]: [2026-11-21 04:44:15 +0000] [2980] [INFO] Worker exiting (pid: 2980)\n"), "{j}");
+    let logs = text(&mut s, "docker logs gunicorn");
+    assert!(logs.contains("[2026-11-21 04:44:15 +0000] [2979] [CRITICAL] WORKER TIMEOUT (pid:2980)\n"), "{logs}");
+    let ps = text(&mut s, "ps aux | grep gunicorn");
+    // The master and its two workers (one booted after the timeout).
+    assert_eq!(ps.lines().count(), 3, "{ps}");
+    assert!(ps.lines().all(|l| l.contains("/usr/bin/python3 /usr/bin/gunicorn --workers 2 --timeout 30 --bind 127.0.0.1:3000 app.wsgi")), "{ps}");
+    assert!(ps.contains(" 2982 "), "the new worker's pid: {ps}");
+    let st = text(&mut s, "systemctl status gunicorn -l");
+    assert!(st.starts_with("● gunicorn.service - gunicorn daemon\n"), "{st}");
+    assert!(st.contains("[CRITICAL] WORKER TIMEOUT (pid:2980)"), "{st}");
+}

@@ -288,9 +288,8 @@ fn logs(w: &World, args: &[String]) -> Res {
     let Some(a) = host::apps(w).into_iter().find(|a| a.name == name) else {
         return Res::with(String::new(), format!("Error: No such container: {name}\n"), 1);
     };
-    // What the process printed: its own journal lines, without journald's prefix.
-    let tag = format!(" {}[{}]: ", a.name, a.pid);
-    let lines: Vec<&str> = w.app_log.lines().filter_map(|l| l.split_once(&tag).map(|(_, msg)| msg)).collect();
+    // What the process printed: its own lines, without journald's prefix.
+    let lines = host::own_lines(w, a.index);
     let keep = tail.unwrap_or(usize::MAX).min(lines.len());
     let out: String = lines[lines.len() - keep..].iter().map(|l| format!("{l}\n")).collect();
     Res::with(out, String::new(), 0)

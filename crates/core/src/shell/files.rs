@@ -7,6 +7,7 @@
 //! installed (HAProxy logs to the journal: `journalctl -u haproxy`). Paths
 //! elsewhere are not modelled, and the tools say so rather than invent.
 
+use std::borrow::Cow;
 use crate::sim::proxy::{haproxy, nginx};
 use crate::sim::scenario::Flavor;
 use crate::sim::time::SimTime;
@@ -149,10 +150,10 @@ fn read_world(w: &World, path: &str) -> Input {
 
 /// One line of `ls -l`.
 struct Entry {
-    mode: &'static str,
+    mode: Cow<'static, str>,
     links: u32,
-    owner: &'static str,
-    group: &'static str,
+    owner: Cow<'static, str>,
+    group: Cow<'static, str>,
     size: u64,
     /// 1 KiB blocks in use (ls's `total`).
     blocks: u64,
@@ -173,10 +174,10 @@ fn entry(w: &World, path: &str) -> Option<Entry> {
             (&w.access_log, w.access_log.lines().last().and_then(|l| access_log_mtime(l)))
         };
         return Some(Entry {
-            mode: "-rw-r-----",
+            mode: "-rw-r-----".into(),
             links: 1,
-            owner: "www-data",
-            group: "adm",
+            owner: "www-data".into(),
+            group: "adm".into(),
             size: buf.lines().map(|l| l.len() as u64 + 1).sum(),
             blocks: buf.lines().map(|l| l.len() as u64 + 1).sum::<u64>().div_ceil(4096) * 4,
             mtime: last.unwrap_or(start),
@@ -185,10 +186,10 @@ fn entry(w: &World, path: &str) -> Option<Entry> {
     }
     if path == config_path(w) {
         return Some(Entry {
-            mode: "-rw-r--r--",
+            mode: "-rw-r--r--".into(),
             links: 1,
-            owner: "root",
-            group: "root",
+            owner: "root".into(),
+            group: "root".into(),
             size: config_text(w).len() as u64,
             blocks: 4,
             mtime: w.clock.ls(SimTime::ZERO),
@@ -196,11 +197,25 @@ fn entry(w: &World, path: &str) -> Option<Entry> {
         });
     }
     let s = socket_files(w).into_iter().find(|s| s.path == path)?;
+    if let Some(cfg) = w.scenario.apps.get(s.app).filter(|c| c.server == crate::sim::server::ServerKind::PhpFpm && !s.private) {
+        // PHP-FPM's master creates it with listen.owner, listen.group, listen.mode.
+        let f = &cfg.php_fpm;
+        return Some(Entry {
+            mode: f.mode_string().into(),
+            links: 1,
+            owner: f.listen_owner.clone().into(),
+            group: f.listen_group.clone().into(),
+            size: 0,
+            blocks: 0,
+            mtime: w.clock.ls(s.created),
+            name,
+        });
+    }
     Some(Entry {
-        mode: if s.private { "srw-------" } else { "srw-rw----" },
+        mode: if s.private { "srw-------" } else { "srw-rw----" }.into(),
         links: 1,
-        owner: "app",
-        group: if s.private { "app" } else { host::User::proxy(w.scenario.proxy.flavor).name() },
+        owner: "app".into(),
+        group: if s.private { "app" } else { host::User::proxy(w.scenario.proxy.flavor).name() }.into(),
         size: 0,
         blocks: 0,
         mtime: w.clock.ls(s.created),
@@ -232,10 +247,10 @@ fn access_log_mtime(line: &str) -> Option<String> {
 fn directory_entry(path: &str, mtime: String, entries: usize) -> Entry {
     let run = path.starts_with("/run");
     Entry {
-        mode: "drwxr-xr-x",
+        mode: "drwxr-xr-x".into(),
         links: 2,
-        owner: if path.starts_with("/run/") { "app" } else { "root" },
-        group: if path.starts_with("/run/") { "app" } else if path == LOG_DIR { "adm" } else { "root" },
+        owner: if path.starts_with("/run/") { "app" } else { "root" }.into(),
+        group: if path.starts_with("/run/") { "app" } else if path == LOG_DIR { "adm" } else { "root" }.into(),
         // tmpfs reports 40 + 20 per entry; ext4 one block.
         size: if run { 40 + 20 * entries as u64 } else { 4096 },
         blocks: if run { 0 } else { 4 },

@@ -15,6 +15,16 @@
 //!   process; the lab keeps the app's PID, which is what the engine's
 //!   journal lines name.)
 //! - The unit has no `Description=`, so systemd names it `app.service`.
+//! - An app whose server (`App::server`, `sim::server`) is not node is that
+//!   program: gunicorn (a master and its workers, `/usr/bin/python3
+//!   /usr/bin/gunicorn …` for each, as `ps aux` showed them in
+//!   docs/research/app-servers-observations.md §2.1), PHP-FPM (`php-fpm:
+//!   master process (/etc/php/8.2/fpm/php-fpm.conf)` as root and `php-fpm:
+//!   pool www` children as www-data, §1.0; its socket `listen.owner`,
+//!   `listen.group`, `listen.mode`), uWSGI. The layout of `systemctl status
+//!   php8.2-fpm` (Debian's unit file and the `Status:` strings the binary
+//!   holds) and of a hand-written `gunicorn.service` is inferred there (§5):
+//!   no systemd ran where it was measured.
 //! - Memory, CPU and task figures are fixed, plausible values: the
 //!   simulation does not model them.
 
@@ -273,4 +283,23 @@ pub fn hex_id(seed: &str, len: usize) -> String {
     }
     out.truncate(len);
     out
+}
+
+/// The lines app `a`'s own process wrote (what `docker logs` shows): a
+/// node app's journal messages under its tag, gunicorn's stderr lines (in
+/// the journal as `gunicorn[pid]`), PHP-FPM's and uWSGI's own log lines
+/// (written as their files hold them).
+pub fn own_lines(w: &World, a: usize) -> Vec<String> {
+    let Some(cfg) = w.scenario.apps.get(a) else { return Vec::new() };
+    let tag = format!(" {}[{}]: ", cfg.name, cfg.pid);
+    let journal = |l: &String| l.get(16..).is_some_and(|r| r.starts_with(HOSTNAME) || r.starts_with("web"));
+    use crate::sim::server::ServerKind;
+    w.app_log
+        .lines()
+        .filter_map(|l| match cfg.server {
+            ServerKind::Node => l.split_once(&tag).map(|(_, m)| m.to_string()),
+            ServerKind::Gunicorn => l.split_once(" gunicorn[").and_then(|(_, r)| r.split_once("]: ")).map(|(_, m)| m.to_string()),
+            ServerKind::PhpFpm | ServerKind::Uwsgi => (!journal(l)).then(|| l.clone()),
+        })
+        .collect()
 }

@@ -23,6 +23,7 @@ mod files;
 mod filters;
 pub mod host;
 mod proxytools;
+mod ps;
 mod ss;
 mod systemd;
 mod selinux;
@@ -359,6 +360,7 @@ fn dispatch(ctx: &mut Ctx<'_>, words: &[String], stdin: Option<String>) -> Res {
         "tail" => files::tail(ctx, args, stdin),
         "head" => files::head(ctx, args, stdin),
         "ls" => files::ls(ctx, args),
+        "ps" => ps::ps(ctx, args),
         "grep" => filters::grep(ctx, args, stdin),
         "wc" => filters::wc(ctx, args, stdin),
         "date" => date(ctx, args),
@@ -378,8 +380,8 @@ fn flavor(ctx: &Ctx<'_>) -> Flavor {
 }
 
 /// The commands `help` lists (what an unknown one is compared with).
-const COMMANDS: [&str; 25] = [
-    "curl", "systemctl", "service", "journalctl", "nginx", "haproxy", "ss", "docker", "cat", "tail", "head", "ls", "sudo", "grep", "wc",
+const COMMANDS: [&str; 26] = [
+    "curl", "systemctl", "service", "journalctl", "nginx", "haproxy", "ss", "docker", "cat", "tail", "head", "ls", "ps", "sudo", "grep", "wc",
     "date", "hostname", "whoami", "echo", "clear", "help", "getenforce", "getsebool", "ausearch", "ulimit",
 ];
 
@@ -413,7 +415,7 @@ fn closest(cmd: &str, flavor: Flavor) -> Option<String> {
         "less" | "more" | "vi" | "vim" | "nano" => Some("cat (or tail -n 20) FILE"),
         "wget" | "http" => Some("curl"),
         "dmesg" => Some("journalctl -k"),
-        "ps" | "top" | "htop" | "pgrep" => Some("systemctl status app / docker ps"),
+        "top" | "htop" | "pgrep" => Some("ps aux / systemctl status app"),
         "kill" | "pkill" | "killall" => Some("systemctl stop|restart UNIT"),
         "apachectl" | "httpd" | "apache2" | "caddy" | "envoy" | "traefik" => None,
         _ => None,
@@ -536,6 +538,7 @@ pub fn help(flavor: Flavor) -> String {
   tail [-n N] FILE, head, cat      /var/log/nginx/error.log, access.log,
                                    the proxy's configuration (/etc/nginx/conf.d)
   ls -la PATH                      e.g. the app's unix socket
+  ps aux                           the processes (grep the server: ps aux | grep gunicorn)
   sudo -u www-data COMMAND         run as nginx's worker user
   grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
   date, hostname, whoami, echo, clear, help
@@ -577,7 +580,15 @@ pub fn suggestions(sc: &crate::sim::Scenario) -> Vec<String> {
     let port = sc.proxy.listen;
     let proxy_url = if port == 80 { "http://localhost/users".to_string() } else { format!("http://localhost:{port}/users") };
     let mut v = vec![format!("systemctl status {app}"), "ss -tlnp".to_string(), format!("curl -v {proxy_url}")];
+    let server = sc.apps.first().map(|a| a.server).unwrap_or_default();
+    if server != crate::sim::server::ServerKind::Node {
+        v.push(format!("ps aux | grep {}", server.as_str()));
+    }
+    // curl speaks HTTP: not to PHP-FPM's FastCGI nor uWSGI's uwsgi socket.
+    let http = server.protocol() == crate::sim::server::Protocol::Http;
     match sc.apps.first().and_then(|a| Address::parse(&a.listen).ok()) {
+        Some(Address::Tcp { .. }) if !http => {}
+        Some(Address::Unix { path }) if !http => v.push(format!("ls -la {path}")),
         Some(Address::Tcp { host, port }) => {
             let host = if host == "0.0.0.0" || host == "localhost" { "127.0.0.1".to_string() } else { host };
             v.push(format!("curl -v http://{host}:{port}/users"));

@@ -300,19 +300,38 @@ fn app_status(w: &World, a: &AppView, lines: usize, width: Option<usize>) -> Str
         Service::Running { .. } | Service::AutoRestart { .. } => "●",
         Service::Stopped { .. } => "○",
     };
-    s.push_str(&format!("{dot} {unit}\n"));
-    s.push_str(&format!("     Loaded: loaded (/etc/systemd/system/{unit}; enabled; preset: enabled)\n"));
-    let exec = "/usr/local/bin/node server.js";
+    let server = super::ps::server_view(w, a.index);
+    match server.description {
+        Some(d) => s.push_str(&format!("{dot} {unit} - {d}\n")),
+        None => s.push_str(&format!("{dot} {unit}\n")),
+    }
+    s.push_str(&format!("     Loaded: loaded ({}/{unit}; enabled; preset: enabled)\n", server.unit_dir));
+    if let Some(d) = server.docs {
+        s.push_str(&format!("       Docs: {d}\n"));
+    }
+    let exec = server.exec.as_str();
     match a.service {
         Service::Running { since: t, .. } => {
             s.push_str(&format!("     Active: active (running) {}\n", since(w, t)));
-            s.push_str(&format!("   Main PID: {} (node)\n", a.pid));
-            s.push_str(&format!("      Tasks: 11 (limit: {TASKS_LIMIT})\n"));
-            s.push_str("     Memory: 46.2M\n");
+            if let Some(post) = &server.exec_start_post {
+                s.push_str(&format!("    Process: {} ExecStartPost={post} (code=exited, status=0/SUCCESS)\n", a.pid + 1_000));
+            }
+            s.push_str(&format!("   Main PID: {} ({})\n", a.pid, server.comm));
+            if let Some(st) = &server.status {
+                s.push_str(&format!("     Status: \"{st}\"\n"));
+            }
+            s.push_str(&format!("      Tasks: {} (limit: {TASKS_LIMIT})\n", server.tasks));
+            s.push_str(&format!("     Memory: {}\n", server.memory));
             s.push_str("        CPU: 1.093s\n");
             s.push_str(&format!("     CGroup: /system.slice/{unit}\n"));
-            s.push_str(&fit(&format!("             └─{} node server.js", a.pid), width));
-            s.push('\n');
+            let n = server.processes.len();
+            for (i, (pid, _, cmd)) in server.processes.iter().enumerate() {
+                let branch = if i + 1 == n { "└─" } else { "├─" };
+                // systemd quotes a title a process set itself (nginx's, PHP-FPM's).
+                let cmd = if server.comm == "php-fpm8.2" { format!("\"{cmd}\"") } else { cmd.clone() };
+                s.push_str(&fit(&format!("             {branch}{pid} {cmd}"), width));
+                s.push('\n');
+            }
         }
         Service::AutoRestart { exit } => {
             let result = match exit.cause {
@@ -445,6 +464,8 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
 /// The journal lines of an app's unit, oldest first.
 fn app_journal(w: &World, a: &AppView) -> Vec<String> {
     let own = format!(" {}[", a.name);
+    // gunicorn's processes write to the unit's journal under their own name.
+    let program = (w.scenario.apps.get(a.index).is_some_and(|c| c.server == crate::sim::server::ServerKind::Gunicorn)).then_some(" gunicorn[");
     let about = format!("{}.service", a.name);
     w.app_log
         .lines()
@@ -453,6 +474,7 @@ fn app_journal(w: &World, a: &AppView) -> Vec<String> {
             rest.split_once(": ").is_some_and(|(head, msg)| {
                 let tag = head.split_once(' ').map(|(_, t)| t).unwrap_or("");
                 (format!(" {tag}").starts_with(&own))
+                    || program.is_some_and(|p| format!(" {tag}").starts_with(p))
                     || (tag == "systemd[1]" && (msg.starts_with(&format!("{about}:")) || msg.ends_with(&format!(" {about}.")) || msg.ends_with(&format!(" {about}..."))))
             })
         })
