@@ -268,7 +268,10 @@ impl Session {
             return Err(SessionError::NothingToSend);
         }
         let start = if self.sim.exchanges().is_empty() { 0 } else { THINK_TIME_MS };
-        let ids: Vec<ReqId> = (0..count.min(MAX_SEND)).map(|i| self.sim.send_after(start + i * gap_ms, RequestSpec::default())).collect();
+        // A GET of the scenario's own path (`clients.path`: `/users` unless a
+        // scenario names another, e.g. PHP-FPM's `/index.php`).
+        let spec = RequestSpec { path: self.scenario.clients.path.clone(), ..RequestSpec::default() };
+        let ids: Vec<ReqId> = (0..count.min(MAX_SEND)).map(|i| self.sim.send_after(start + i * gap_ms, spec.clone())).collect();
         match self.speed {
             Speed::Instant => {
                 for &id in &ids {

@@ -14,6 +14,8 @@ pub const LESSONS: &[(&str, &str)] = &[
     ("07-oversized-headers", include_str!("../../../../lessons/07-oversized-headers.json")),
     ("08-deploy-restarts", include_str!("../../../../lessons/08-deploy-restarts.json")),
     ("09-502-503-504", include_str!("../../../../lessons/09-502-503-504.json")),
+    ("10-php-fpm-socket", include_str!("../../../../lessons/10-php-fpm-socket.json")),
+    ("11-gunicorn-timeout", include_str!("../../../../lessons/11-gunicorn-timeout.json")),
 ];
 
 pub const QUIZ: &str = include_str!("../../../../lessons/quiz.json");

@@ -200,7 +200,14 @@ impl Check {
                 Err(format!("{at}: success needs 0 ≤ at_least ≤ 1 and 1 ≤ of_last ≤ 1000"))
             }
             Check::AtLeast { pointer, .. } => {
-                let v = serde_json::to_value(Scenario::default()).unwrap_or(Value::Null);
+                // Every field, those a default scenario leaves out of its JSON too
+                // (an app's server settings).
+                let mut v = serde_json::to_value(Scenario::default()).unwrap_or(Value::Null);
+                if let (Some(app), Ok(full)) = (v.pointer_mut("/apps/0"), serde_json::to_value(crate::sim::server::full_settings())) {
+                    if let (Some(a), Some(f)) = (app.as_object_mut(), full.as_object()) {
+                        a.extend(f.clone());
+                    }
+                }
                 v.pointer(pointer).filter(|x| x.is_number()).map(|_| ()).ok_or_else(|| format!("{at}: {pointer:?} is not a number field of the scenario"))
             }
             Check::All(cs) | Check::Any(cs) => cs.iter().try_for_each(|c| c.validate(at)),

@@ -183,3 +183,21 @@ pub fn explain_close(app: &App, reset: bool, read_timeout_ms: u64) -> Option<Str
         _ => None,
     }
 }
+
+/// Every server kind's settings with their defaults, as JSON fields of an
+/// app (`gunicorn`, `php_fpm`, `uwsgi`): a default app leaves them out of
+/// its JSON (lessons check pointers into them).
+pub fn full_settings() -> serde_json::Map<String, serde_json::Value> {
+    let mut m = serde_json::Map::new();
+    let d = App::default();
+    for (k, v) in [
+        ("gunicorn", serde_json::to_value(&d.gunicorn)),
+        ("php_fpm", serde_json::to_value(&d.php_fpm)),
+        ("uwsgi", serde_json::to_value(&d.uwsgi)),
+    ] {
+        if let Ok(v) = v {
+            m.insert(k.to_string(), v);
+        }
+    }
+    m
+}
