@@ -150,6 +150,8 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                     <span class="field-label">{move || if flavor() == Flavor::Nginx { "proxy_ssl_verify on" } else { "ssl verify required" }}</span>
                 </label>
             </div>
+            <h2>"App server"</h2>
+            <super::app_server::AppServerPanel scenario on_change />
             <div class="config-head">
                 <code class="config-file">{file}</code>
                 <button class="copy" data-testid="copy-config" on:click=copy>

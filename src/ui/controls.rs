@@ -47,7 +47,8 @@ pub fn Controls(
             </label>
             <p class="cause" data-testid="fault-cause">{cause}</p>
             <button class="send" data-testid="send-request" on:click=move |_| on_send()>
-                "Send GET /users"
+                // The Session sends a GET of the scenario's clients.path.
+                {move || format!("Send GET {}", use_context::<super::playground::Playground>().map(|pg| pg.scenario.with(|s| s.clients.path.clone())).unwrap_or_else(|| "/users".into()))}
             </button>
             <button class="burst" data-testid="send-burst" on:click=move |_| on_burst()
                 title="Load: many requests close together (rate limits, overload)">

@@ -2,6 +2,7 @@
 //! HTTP semantics itself. One component per file.
 
 mod app;
+mod app_server;
 mod clipboard;
 mod bench;
 mod compare;

@@ -29,7 +29,10 @@ impl Model {
             self.proxy_name,
             if self.proxy_running { "running" } else { "not running" },
             self.apps.len(),
-            self.apps.iter().map(|a| format!("{} {}", a.name, a.state)).collect::<Vec<_>>().join(", ")
+            self.apps.iter().map(|a| match a.server {
+                Some(srv) => format!("{} ({srv}) {}", a.name, a.state),
+                None => format!("{} {}", a.name, a.state),
+            }).collect::<Vec<_>>().join(", ")
         )
     }
 }
@@ -37,6 +40,8 @@ impl Model {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppBox {
     pub name: String,
+    /// The server program when it is not node (`PHP-FPM`, `gunicorn`, `uWSGI`).
+    pub server: Option<&'static str>,
     pub listen: String,
     pub state: &'static str,
     pub backup: bool,
@@ -75,6 +80,7 @@ pub fn model(sim: &Simulation) -> Model {
         .enumerate()
         .map(|(i, a)| AppBox {
             name: a.name.clone(),
+            server: (a.server != crate::sim::server::ServerKind::Node).then(|| super::app_server::display(a.server)),
             listen: a.listen.clone(),
             state: app::state(w, i),
             backup: sc.upstream.servers.iter().any(|s| s.backup && s.address == a.listen),
@@ -126,7 +132,11 @@ pub fn model(sim: &Simulation) -> Model {
         proxy_detail: if haproxy {
             format!("bind :{} → backend be_app", sc.proxy.listen)
         } else {
-            format!("listen {} → proxy_pass {}", sc.proxy.listen, sc.proxy.proxy_pass)
+            match crate::sim::server::protocol(&sc.apps) {
+                crate::sim::server::Protocol::Http => format!("listen {} → proxy_pass {}", sc.proxy.listen, sc.proxy.proxy_pass),
+                // fastcgi_pass / uwsgi_pass name the upstream without a scheme.
+                p => format!("listen {} → {}_pass {}", sc.proxy.listen, p.prefix(), sc.proxy.proxy_pass.split_once("://").map(|(_, t)| t).unwrap_or(&sc.proxy.proxy_pass)),
+            }
         },
         proxy_running: w.proxy_running,
         apps,
@@ -287,7 +297,7 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                 </g>
                 <For
                     each=move || model.with(|m| m.apps.iter().cloned().enumerate().collect::<Vec<_>>())
-                    key=|(i, a)| (*i, a.name.clone(), a.state, a.backup, a.listen.clone())
+                    key=|(i, a)| (*i, a.name.clone(), a.state, a.backup, a.listen.clone(), a.server)
                     children=move |(i, a)| {
                         let at = move || layout.get().app(i);
                         view! {
@@ -297,7 +307,11 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                             >
                                 <rect x=move || at().0 y=move || at().1 width=move || layout.get().box_w height=BOX_H rx="8" />
                                 <text x=move || at().0 + 12.0 y=move || at().1 + 22.0 class="topo-name">
-                                    {format!("{}{}", a.name, if a.backup { " (backup)" } else { "" })}
+                                    {match a.server {
+                                        // The server names the box: `PHP-FPM: php8.2-fpm`, `gunicorn`.
+                                        Some(srv) if !a.name.eq_ignore_ascii_case(srv) => format!("{srv}: {}{}", a.name, if a.backup { " (backup)" } else { "" }),
+                                        _ => format!("{}{}", a.name, if a.backup { " (backup)" } else { "" }),
+                                    }}
                                 </text>
                                 <text x=move || at().0 + 12.0 y=move || at().1 + 40.0 class="topo-detail">{a.listen.clone()}</text>
                                 <text x=move || at().0 + 12.0 y=move || at().1 + 57.0 class="topo-state" data-testid=if i == 0 { "upstream-state" } else { "upstream-state-more" }>

@@ -219,6 +219,9 @@ fn extras() -> Vec<Extra> {
             sc.faults[0].kind = FaultKind::OversizedHeader { header_bytes: 6_000 };
         }),
         ("worker_connections.json", "worker_connections 4: the client connection finds no slot", |sc| sc.proxy.worker_connections = 4),
+        ("php_fpm_max_children.json", "pm: ondemand", |sc| sc.apps[0].php_fpm.pm = gateway_core::sim::server::php_fpm::Pm::Ondemand),
+        ("php_fpm_max_children.json", "pm: static", |sc| sc.apps[0].php_fpm.pm = gateway_core::sim::server::php_fpm::Pm::Static),
+        ("uwsgi_buffer_size.json", "a 3000-byte cookie fits", |sc| sc.requests[1].cookie_bytes = 3_000),
     ]
 }
 

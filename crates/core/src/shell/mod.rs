@@ -578,7 +578,8 @@ pub fn suggestions(sc: &crate::sim::Scenario) -> Vec<String> {
     use crate::sim::net::Address;
     let app = sc.apps.first().map(|a| a.name.clone()).unwrap_or_else(|| "app".into());
     let port = sc.proxy.listen;
-    let proxy_url = if port == 80 { "http://localhost/users".to_string() } else { format!("http://localhost:{port}/users") };
+    let path = &sc.clients.path;
+    let proxy_url = if port == 80 { format!("http://localhost{path}") } else { format!("http://localhost:{port}{path}") };
     let mut v = vec![format!("systemctl status {app}"), "ss -tlnp".to_string(), format!("curl -v {proxy_url}")];
     let server = sc.apps.first().map(|a| a.server).unwrap_or_default();
     if server != crate::sim::server::ServerKind::Node {

@@ -44,8 +44,10 @@ pub fn server_view(w: &World, a: usize) -> ServerView {
     let cfg = &w.scenario.apps[a];
     let p = &w.apps[a];
     let pid = cfg.pid;
+    // At most this many workers are listed (a pool of 100000 static children would be 100000 lines).
     let worker_pids = |n: usize| -> Vec<u32> {
-        let mut v: Vec<u32> = (0..n).map(|i| p.slot_pids.get(i).copied().unwrap_or(pid + 1 + i as u32)).collect();
+        let n = n.min(512);
+        let mut v: Vec<u32> = (0..n).map(|i| p.slot_pids.get(i).copied().unwrap_or(pid.wrapping_add(1 + i as u32))).collect();
         v.sort_unstable();
         v
     };

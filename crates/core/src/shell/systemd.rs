@@ -314,7 +314,7 @@ fn app_status(w: &World, a: &AppView, lines: usize, width: Option<usize>) -> Str
         Service::Running { since: t, .. } => {
             s.push_str(&format!("     Active: active (running) {}\n", since(w, t)));
             if let Some(post) = &server.exec_start_post {
-                s.push_str(&format!("    Process: {} ExecStartPost={post} (code=exited, status=0/SUCCESS)\n", a.pid + 1_000));
+                s.push_str(&format!("    Process: {} ExecStartPost={post} (code=exited, status=0/SUCCESS)\n", a.pid.wrapping_add(1_000)));
             }
             s.push_str(&format!("   Main PID: {} ({})\n", a.pid, server.comm));
             if let Some(st) = &server.status {

@@ -881,11 +881,11 @@ fn take_slot(w: &mut World, a: usize, conn: ConnId) -> usize {
         let from = p.slots.len();
         p.slots.resize(n.min(4_096), None);
         for i in from..p.slots.len() {
-            p.slot_pids.push(pid + 1 + i as u32);
+            p.slot_pids.push(pid.wrapping_add(1 + i as u32));
             p.slot_started.push(SimTime::ZERO.max(now.min(p.started)));
             p.slot_served.push(0);
         }
-        p.next_pid = p.next_pid.max(pid + 1 + p.slots.len() as u32);
+        p.next_pid = p.next_pid.max(pid.wrapping_add(1 + p.slots.len() as u32));
     }
     let slot = p.slots.iter().position(|s| s.is_none()).unwrap_or(0);
     if let Some(s) = p.slots.get_mut(slot) {
@@ -1032,12 +1032,12 @@ pub fn on_abort(w: &mut World, conn: ConnId, generation: u64) {
     let now = w.now;
     let slot = w.conns[conn].slot;
     let cfg = w.scenario.apps[a].clone();
-    let old = slot.and_then(|s| w.apps[a].slot_pids.get(s).copied()).unwrap_or(cfg.pid + 1);
+    let old = slot.and_then(|s| w.apps[a].slot_pids.get(s).copied()).unwrap_or(cfg.pid.wrapping_add(1));
     let age = slot.and_then(|s| w.apps[a].slot_started.get(s).copied()).unwrap_or(SimTime::ZERO);
     let replaced = !matches!(abort, Abort::BlockTooBig { .. });
     let new = if replaced {
-        let n = w.apps[a].next_pid.max(cfg.pid + 1);
-        w.apps[a].next_pid = n + 1;
+        let n = w.apps[a].next_pid.max(cfg.pid.wrapping_add(1));
+        w.apps[a].next_pid = n.wrapping_add(1);
         if let Some(s) = slot {
             if let Some(p) = w.apps[a].slot_pids.get_mut(s) {
                 *p = n;

@@ -822,6 +822,38 @@ pub struct RunObs {
     /// The report shows each request's raw log line (HAProxy) rather than
     /// its error.log lines.
     pub show_access: bool,
+    /// A real app server's own key lines (`server_key_lines`), digits masked.
+    pub server_lines: Vec<String>,
+}
+
+/// The app server's lines that tell its story (not its start-up and stop
+/// chatter): PHP-FPM's warnings, gunicorn's WORKER TIMEOUT, uWSGI's
+/// harakiri and request-block lines. Digits are masked (pids, times,
+/// sizes); a script path under `www` reads as the engine's root.
+pub fn server_key_lines<'a>(lines: impl Iterator<Item = &'a str>, www: &str) -> Vec<String> {
+    // (uWSGI's `DAMN ! worker … trying respawn` comes a moment after the
+    // kill, often after the harness has stopped it: not compared.)
+    const KEYS: [&str; 4] = ["WARNING: [pool ", "[CRITICAL] WORKER TIMEOUT", "*** HARAKIRI ON WORKER", "invalid request block size"];
+    lines
+        .filter_map(|l| {
+            let k = KEYS.iter().find_map(|k| l.find(k))?;
+            let msg = if www.is_empty() { l[k..].to_string() } else { l[k..].replace(www, gateway_core::sim::server::ROOT) };
+            let mut out = String::new();
+            let mut digits = false;
+            for c in msg.chars() {
+                if c.is_ascii_digit() {
+                    if !digits {
+                        out.push('N');
+                    }
+                    digits = true;
+                } else {
+                    digits = false;
+                    out.push(c);
+                }
+            }
+            Some(out)
+        })
+        .collect()
 }
 
 fn engine_status(ex: &gateway_core::sim::world::Exchange) -> String {
@@ -884,7 +916,9 @@ pub fn run_engine(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, No
     let w = sim.world();
     let stray = w.error_log.lines().filter(|l| flavor.request_of(l).is_none_or(|r| !lines.contains(&&r))).filter_map(norm).collect();
     let stderr = w.proxy_stderr.lines().filter_map(norm).collect();
-    Ok(RunObs { reqs, stderr, stray, notes: Vec::new(), show_access: flavor.details_show_access() })
+    let servers = v.scenario.apps.iter().any(|a| a.server != ServerKind::Node);
+    let server_lines = if servers { server_key_lines(w.app_log.lines().map(String::as_str), "") } else { Vec::new() };
+    Ok(RunObs { reqs, stderr, stray, notes: Vec::new(), show_access: flavor.details_show_access(), server_lines })
 }
 
 /// `GET /users?r=1` of a request line (the upstream sees HTTP/1.0 or 1.1).
@@ -950,11 +984,15 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
     // A real app server reports no request it read: a request reached it
     // when nginx's connect to it did not fail (one server, no retries).
     let real_servers = !world.servers.is_empty();
+    let www = v.tmp.join("www").display().to_string();
+    // (their logs are read once they have stopped, below)
     let mut notes = world.notes.clone();
     if let Some(d) = &world.dns {
         notes.push(format!("DNS queries seen: {}", d.queries().join(", ")));
     }
+    let server_paths: Vec<PathBuf> = world.servers.iter().map(|s| s.log.clone()).collect();
     drop(world);
+    let server_logs: Vec<String> = server_paths.iter().map(|p| std::fs::read_to_string(p).unwrap_or_default()).collect();
 
     let tmp = v.tmp.display().to_string();
     let mut access: BTreeMap<String, Vec<(String, super::proxy::Access)>> = BTreeMap::new();
@@ -1021,7 +1059,8 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
         notes.push("the proxy did not start".into());
     }
     notes.extend(logs.forced_stop.clone());
-    Ok(RunObs { reqs, stderr, stray, notes, show_access: flavor.details_show_access() })
+    let server_lines: Vec<String> = server_logs.iter().flat_map(|t| server_key_lines(t.lines(), &www)).collect();
+    Ok(RunObs { reqs, stderr, stray, notes, show_access: flavor.details_show_access(), server_lines })
 }
 
 // ---------------------------------------------------------------------------
@@ -1074,6 +1113,7 @@ pub fn compare(v: &Variant, engine: &RunObs, real: &RunObs, flavor: &dyn ProxyUn
         }
     };
     run_level("stderr", &engine.stderr, &real.stderr);
+    run_level("app server log", &engine.server_lines, &real.server_lines);
     if v.aggregate {
         return compare_aggregate(engine, real, diffs, flavor);
     }

@@ -414,7 +414,7 @@ impl Nginx {
             let upstream_line = line.replace("HTTP/1.1", &format!("HTTP/{version}"));
             match self.protocol {
                 Protocol::Http => note!(w, id, Actor::Proxy, "sends \"{upstream_line}\" upstream{}", if keepalive { "" } else { " with Connection: close" }),
-                p => note!(w, id, Actor::Proxy, "sends \"{line}\" upstream as {} {}_params", if p == Protocol::FastCgi { "FastCGI" } else { "uwsgi" }, p.prefix()),
+                p => note!(w, id, Actor::Proxy, "passes \"{line}\" upstream as {} ({}_param)", if p == Protocol::FastCgi { "FastCGI params" } else { "uwsgi vars" }, p.prefix()),
             }
         }
         let hop = w.hop();
@@ -595,6 +595,12 @@ impl Nginx {
                     crate::sim::server::explain_close(&w.scenario.apps[a], *c == FailureCause::Reset, w.scenario.proxy.proxy_read_timeout_ms).unwrap_or_default()
                 }
                 Some(FailureCause::Refused) => format!("Nothing was listening on {peer}, so the kernel refused nginx's connection (ECONNREFUSED, errno 111). nginx had no response to relay and answered 502 Bad Gateway itself. Fix: start the app, or point the upstream at the address it really listens on."),
+                Some(FailureCause::NoSuchFile) if self.protocol == Protocol::FastCgi => format!("The unix socket {peer} does not exist (ENOENT): no PHP-FPM pool listens there. nginx logs it at crit (upstream \"fastcgi://{peer}:\") and answers 502; PHP-FPM logs nothing, since nothing reaches it. The usual causes: fastcgi_pass names another PHP version's socket (php7.4-fpm.sock after an upgrade to 8.2), or php8.2-fpm is not running. Fix: fastcgi_pass the pool's listen path (ls -la /run/php/), or start php8.2-fpm."),
+                Some(FailureCause::PermissionDenied) if self.protocol == Protocol::FastCgi && peer.starts_with("unix:") => {
+                    let pool = Address::parse(peer).ok().and_then(|a| app::listener(w, &a)).map(|a| &w.scenario.apps[a].php_fpm);
+                    let how = pool.map(|f| format!(" (listen.owner = {}, listen.group = {}, listen.mode = {}: {})", f.listen_owner, f.listen_group, f.listen_mode, f.mode_string())).unwrap_or_default();
+                    format!("PHP-FPM's socket {peer} exists, but nginx's worker (www-data) may not connect to it{how}: EACCES (13: Permission denied), logged at crit, and 502. PHP-FPM logs nothing. Fix: in the pool (/etc/php/8.2/fpm/pool.d/www.conf) set listen.owner and listen.group to nginx's user (www-data) or listen.mode to let its group in, then restart php8.2-fpm.")
+                }
                 Some(FailureCause::NoSuchFile) => format!("The unix socket {peer} does not exist (ENOENT). nginx logs this at crit and answers 502. Fix: point proxy_pass at the socket the app really creates, or start the app."),
                 Some(FailureCause::PermissionDenied) if !peer.starts_with("unix:") => format!("The kernel refused nginx's connect() to {peer} with EACCES (13: Permission denied) before a packet left the host: SELinux is enforcing and httpd_can_network_connect is off, so nginx (domain httpd_t) may connect only to ports labelled http_port_t. nginx logs it at crit and answers 502; the app never sees a connection. The audit log has the denial (ausearch -m avc: avc: denied {{ name_connect }} ... comm=\"nginx\"). Fix: setsebool -P httpd_can_network_connect 1, or label the port (semanage port -a -t http_port_t -p tcp PORT); do not turn SELinux off."),
                 Some(FailureCause::PermissionDenied) => format!("The socket {peer} exists but nginx's worker user may not open it (EACCES). Fix: make the socket group-writable for nginx's group (e.g. chmod 660 and chgrp www-data) or set the app's umask."),
