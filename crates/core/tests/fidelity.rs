@@ -358,6 +358,17 @@ fn engine_matches_the_real_proxies() {
                     .map(|o| format!("openssl (TLS upstreams): {}", String::from_utf8_lossy(&o.stdout).trim()))
                     .unwrap_or_else(|_| "openssl: not found".into()),
             ))
+            // The real app servers of the PHP-FPM, gunicorn and uWSGI scenarios.
+            .chain([("/usr/sbin/php-fpm8.2", "-v"), ("/usr/bin/gunicorn", "--version"), ("/usr/bin/uwsgi", "--version")].into_iter().map(|(bin, arg)| {
+                std::process::Command::new(bin)
+                    .arg(arg)
+                    .output()
+                    .map(|o| {
+                        let t = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+                        format!("{bin} (app server): {}", t.lines().next().unwrap_or("").trim())
+                    })
+                    .unwrap_or_else(|_| format!("{bin}: not found"))
+            }))
             .collect(),
         total_secs: started.elapsed().as_secs_f64(),
         stale_allowances: stale.clone(),
