@@ -589,14 +589,14 @@ pub fn suggestions(sc: &crate::sim::Scenario) -> Vec<String> {
     let http = server.protocol() == crate::sim::server::Protocol::Http;
     match sc.apps.first().and_then(|a| Address::parse(&a.listen).ok()) {
         Some(Address::Tcp { .. }) if !http => {}
-        Some(Address::Unix { path }) if !http => v.push(format!("ls -la {path}")),
+        Some(Address::Unix { path: sock }) if !http => v.push(format!("ls -la {sock}")),
         Some(Address::Tcp { host, port }) => {
             let host = if host == "0.0.0.0" || host == "localhost" { "127.0.0.1".to_string() } else { host };
-            v.push(format!("curl -v http://{host}:{port}/users"));
+            v.push(format!("curl -v http://{host}:{port}{path}"));
         }
-        Some(Address::Unix { path }) => {
-            v.push(format!("curl -v --unix-socket {path} http://localhost/users"));
-            v.push(format!("ls -la {path}"));
+        Some(Address::Unix { path: sock }) => {
+            v.push(format!("curl -v --unix-socket {sock} http://localhost{path}"));
+            v.push(format!("ls -la {sock}"));
         }
         None => {}
     }
