@@ -20,6 +20,7 @@ pub const READY: &[(&str, &str)] = &[
     ("dies_after_headers", include_str!("../../../scenarios/dies_after_headers.json")),
     ("dns_failure", include_str!("../../../scenarios/dns_failure.json")),
     ("dns_failure_startup", include_str!("../../../scenarios/dns_failure_startup.json")),
+    ("gunicorn_sync_keepalive", include_str!("../../../scenarios/gunicorn_sync_keepalive.json")),
     ("gunicorn_worker_timeout", include_str!("../../../scenarios/gunicorn_worker_timeout.json")),
     ("healthy", include_str!("../../../scenarios/healthy.json")),
     ("invalid_chunked", include_str!("../../../scenarios/invalid_chunked.json")),

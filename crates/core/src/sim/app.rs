@@ -494,6 +494,14 @@ fn write_reply(w: &mut World, a: usize, conn: ConnId, reply: &AppReply) {
         return;
     }
     let keep_ms = server::keepalive_ms(&w.scenario.apps[a]);
+    if let (true, false, None, Some(id)) = (w.conns[conn].keepalive, proxy_gone, keep_ms, req) {
+        // nginx asked to keep it (keepalive pool), the server never does.
+        let why = match w.scenario.apps[a].server {
+            ServerKind::Gunicorn => "gunicorn's sync worker answered Connection: close",
+            _ => "the server keeps no connection after a response",
+        };
+        note!(w, id, Actor::App, "{why} and closes the connection: nginx's keepalive pool cannot reuse it");
+    }
     if let (true, false, Some(keep_ms)) = (w.conns[conn].keepalive, proxy_gone, keep_ms) {
         w.conns[conn].read_by_app = false;
         let token = w.conns[conn].idle_token;
@@ -903,6 +911,17 @@ fn take_slot(w: &mut World, a: usize, conn: ConnId) -> usize {
 /// stderr), and PHP's framing (no Content-Length: nginx sends it chunked).
 fn server_reply(w: &mut World, a: usize, conn: ConnId, mut reply: AppReply) -> AppReply {
     let cfg = &w.scenario.apps[a];
+    if cfg.server == ServerKind::Gunicorn {
+        // gunicorn's own headers (observed, research §2.2-2.3): Server, Date,
+        // and Connection: close from the sync worker, keep-alive from gthread.
+        let date = w.clock.http_date(w.now.plus_us(reply.after_us));
+        let connection = if cfg.gunicorn.keepalive_ms().is_some() { "keep-alive" } else { "close" };
+        if let Wire::Http { response, .. } = &mut reply.wire {
+            let own = [Header::new("Server", "gunicorn"), Header::new("Date", date), Header::new("Connection", connection)];
+            response.headers.splice(0..0, own);
+        }
+        return reply;
+    }
     if cfg.server != ServerKind::PhpFpm {
         return reply;
     }

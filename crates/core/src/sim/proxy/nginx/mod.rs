@@ -945,6 +945,9 @@ impl ProxyFlavor for Nginx {
                     self.next(w, id, ft, Some(READING_HEADER));
                     return;
                 }
+                // proxy_hide_header's defaults (Date, Server) and the
+                // hop-by-hop headers nginx does not pass (Connection, Keep-Alive).
+                response.headers.retain(|h| !["Date", "Server", "Connection", "Keep-Alive"].iter().any(|n| h.name.eq_ignore_ascii_case(n)));
                 let mut headers = Vec::with_capacity(response.headers.len() + 3);
                 headers.extend(self.own_headers(w));
                 headers.append(&mut response.headers);
