@@ -286,7 +286,7 @@ pub fn App() -> impl IntoView {
             <header class="masthead">
                 <div>
                     <h1>"Gateway Lab"</h1>
-                    <p class="tagline" data-testid="tagline">{move || format!("Break the upstream, watch what {} does, read the exact log line.", match scenario.with(|s| s.proxy.flavor) { crate::sim::scenario::Flavor::Haproxy => "HAProxy", _ => "nginx" })}</p>
+                    <p class="tagline" data-testid="tagline">{move || format!("Break the upstream, watch what {} does, read the exact log line.", scenario.with(|s| s.proxy.flavor.display()))}</p>
                 </div>
                 <div class="masthead-tools">
                     <PresenterToggle />
@@ -347,17 +347,21 @@ pub fn App() -> impl IntoView {
                     <TabList flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor)) on_select=select_tab />
                     <TabPanel name="lessons"><Lessons broken=broken_lessons.clone() /></TabPanel>
                     <TabPanel name="logs"><section id="logs" class="logs" aria-label="Logs">
-                        <Show when=move || proxy_name.get() == "nginx">
-                            <LogPanel title=Signal::derive(|| "nginx error.log".to_string()) testid="error-log" lines=error_lines />
+                        <Show when=move || proxy_name.get() != "haproxy">
+                            <LogPanel title=Signal::derive(move || if proxy_name.get() == "apache" { "/var/log/apache2/error.log".to_string() } else { "nginx error.log".to_string() }) testid="error-log" lines=error_lines />
                         </Show>
                         <LogPanel
-                            title=Signal::derive(move || if proxy_name.get() == "nginx" { "nginx access.log".to_string() } else { "haproxy log (option httplog)".to_string() })
+                            title=Signal::derive(move || match proxy_name.get().as_str() {
+                                "nginx" => "nginx access.log".to_string(),
+                                "apache" => "/var/log/apache2/access.log".to_string(),
+                                _ => "haproxy log (option httplog)".to_string(),
+                            })
                             testid="access-log"
                             lines=access_lines
                         />
                         <LogPanel title=Signal::derive(|| "app log (journalctl)".to_string()) testid="app-log" lines=app_lines />
                         <Show when=move || stderr_lines.with(|l| !l.is_empty())>
-                            <LogPanel title=Signal::derive(move || format!("{} stderr (journalctl -u {})", proxy_name.get(), proxy_name.get())) testid="proxy-stderr" lines=stderr_lines />
+                            <LogPanel title=Signal::derive(move || { let unit = if proxy_name.get() == "apache" { "apache2".to_string() } else { proxy_name.get() }; format!("{unit} stderr (journalctl -u {unit})") }) testid="proxy-stderr" lines=stderr_lines />
                         </Show>
                     </section></TabPanel>
                     <TabPanel name="timeline"><Timeline exchange=last.into() /></TabPanel>
@@ -385,6 +389,7 @@ pub fn App() -> impl IntoView {
                     {move || scenario.with(|s| match s.proxy.flavor {
                         crate::sim::scenario::Flavor::Nginx => format!("nginx {}", s.proxy.version),
                         crate::sim::scenario::Flavor::Haproxy => format!("HAProxy {}", s.proxy.haproxy.version),
+                        crate::sim::scenario::Flavor::Apache => format!("Apache httpd {}", s.proxy.apache.version),
                     })}
                 </span>
                 " semantics."

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::number::NumberField;
 
-use crate::sim::proxy::{haproxy, nginx};
+use crate::sim::proxy::{apache, haproxy, nginx};
 use crate::sim::scenario::{Flavor, Scenario};
 
 /// The configuration the engine runs, as the real proxy would read it.
@@ -10,6 +10,7 @@ pub fn render(effective: &Scenario) -> String {
     match effective.proxy.flavor {
         Flavor::Nginx => nginx::conf::render(effective, &nginx::conf::Paths::default()).text,
         Flavor::Haproxy => haproxy::conf::render(effective).text,
+        Flavor::Apache => apache::conf::render(effective),
     }
 }
 
@@ -51,6 +52,12 @@ const HAPROXY: &[Num] = &[
     Num { label: "tune.bufsize (bytes)", testid: "bufsize", scale: 1, min: 1024, max: 1_048_576, get: |s| s.proxy.haproxy.bufsize, set: |s, v| s.proxy.haproxy.bufsize = v },
 ];
 
+const APACHE: &[Num] = &[
+    Num { label: "ProxyTimeout (s)", testid: "read-timeout", scale: 1000, min: 1, max: 3600, get: |s| s.proxy.apache.proxy_timeout_ms, set: |s, v| s.proxy.apache.proxy_timeout_ms = v },
+    Num { label: "retry= of a balancer member (s)", testid: "apache-retry", scale: 1, min: 0, max: 86_400, get: |s| s.proxy.apache.retry_s, set: |s, v| s.proxy.apache.retry_s = v },
+    Num { label: "ttl= of pooled connections (s, 0: none)", testid: "apache-ttl", scale: 1, min: 0, max: 86_400, get: |s| s.proxy.apache.ttl_s, set: |s, v| s.proxy.apache.ttl_s = v },
+];
+
 /// Proxy panel: flavor, the directives that matter, and the live config.
 #[component]
 pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change: Callback<Scenario>) -> impl IntoView {
@@ -65,6 +72,7 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
     let file = move || match flavor() {
         Flavor::Nginx => "/etc/nginx/conf.d/gateway-lab.conf",
         Flavor::Haproxy => "/etc/haproxy/haproxy.cfg",
+        Flavor::Apache => apache::conf::SITE_PATH,
     };
     let edit = move |f: &dyn Fn(&mut Scenario)| {
         let mut next = scenario.get_untracked();
@@ -94,14 +102,27 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                         data-testid="flavor-select"
                         prop:value=move || flavor().as_str()
                         on:change=move |ev| {
-                            let f = if event_target_value(&ev) == "haproxy" { Flavor::Haproxy } else { Flavor::Nginx };
+                            let f = Flavor::parse(&event_target_value(&ev)).unwrap_or_default();
                             edit(&|s| s.proxy.flavor = f);
                         }
                     >
                         <option value="nginx">"nginx 1.22"</option>
                         <option value="haproxy">"HAProxy 2.6"</option>
+                        <option value="apache">"Apache httpd 2.4"</option>
                     </select>
                 </label>
+                <Show when=move || flavor() == Flavor::Apache>
+                    {APACHE.iter().map(control).collect_view()}
+                    <label class="field">
+                        <span class="field-label">"LogLevel"</span>
+                        <select data-testid="error-log-level"
+                            prop:value=move || scenario.with(|s| s.proxy.error_log_level.clone())
+                            on:change=move |ev| { let l = event_target_value(&ev); edit(&|s| s.proxy.error_log_level = l.clone()) }>
+                            {["crit", "error", "warn", "notice", "info"].into_iter().map(|l| view! { <option value=l>{l}</option> }).collect_view()}
+                        </select>
+                    </label>
+                </Show>
+                <Show when=move || flavor() != Flavor::Apache>
                 <Show when=move || flavor() == Flavor::Nginx fallback=move || view! {
                     {HAPROXY.iter().map(control).collect_view()}
                     <label class="field check">
@@ -149,6 +170,7 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                         on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.proxy_ssl_verify = on) } />
                     <span class="field-label">{move || if flavor() == Flavor::Nginx { "proxy_ssl_verify on" } else { "ssl verify required" }}</span>
                 </label>
+                </Show>
             </div>
             <div class="config-head">
                 <code class="config-file">{file}</code>

@@ -31,6 +31,8 @@ pub fn index(name: &str) -> Option<usize> {
 fn label(i: usize, flavor: Flavor) -> &'static str {
     match (TABS[i].0, flavor) {
         ("logs", Flavor::Haproxy) => "HAProxy logs",
+        ("logs", Flavor::Apache) => "Apache logs",
+        ("config", Flavor::Apache) => "apache2 site",
         ("logs", _) => "nginx logs",
         ("config", Flavor::Haproxy) => "haproxy.cfg",
         ("config", _) => "nginx.conf",

@@ -257,6 +257,16 @@ pub fn termination(line: &str) -> Option<Termination> {
 /// Where a line of `log_line` was written ("error.log", "access.log" or
 /// "haproxy"), as the embed titles it: nginx's logs by name, HAProxy's as
 /// its option httplog line.
+/// `log_title` in the words of the proxy that wrote it (Apache's files
+/// are called error.log and access.log too, under /var/log/apache2).
+pub fn log_title_in(log: &str, flavor: Flavor) -> &'static str {
+    match (log, flavor) {
+        ("error.log", Flavor::Apache) => "Apache error.log",
+        ("access.log", Flavor::Apache) => "Apache access.log",
+        _ => log_title(log),
+    }
+}
+
 pub fn log_title(log: &str) -> &'static str {
     match log {
         "error.log" => "nginx error.log",
@@ -271,6 +281,15 @@ pub fn log_title(log: &str) -> &'static str {
 pub fn log_line(ex: &Exchange, flavor: Flavor) -> (&'static str, Option<String>) {
     if flavor == Flavor::Haproxy {
         return ("haproxy", ex.access_line.clone());
+    }
+    if flavor == Flavor::Apache {
+        // Apache's first line of a failure carries the errno (`(111)Connection
+        // refused: AH00957 …`); the lines after it summarise.
+        let worst = ex.error_lines.iter().map(|l| l.level).min();
+        return match ex.error_lines.iter().find(|l| Some(l.level) == worst) {
+            Some(l) => ("error.log", Some(l.text.clone())),
+            None => ("access.log", ex.access_line.clone()),
+        };
     }
     match ex.worst_error_line() {
         Some(l) => ("error.log", Some(l.text.clone())),

@@ -79,6 +79,12 @@ pub fn proxy_side(s: &Scenario) -> String {
                 servers.len()
             )
         }
+        Flavor::Apache => format!(
+            "ProxyTimeout {} s · retry={} s · {} backend(s) · apps: {apps}",
+            p.apache.proxy_timeout_ms / 1_000,
+            p.apache.retry_s,
+            servers.len()
+        ),
     }
 }
 
@@ -88,6 +94,7 @@ pub fn timeouts_label(flavor: Flavor) -> &'static str {
     match flavor {
         Flavor::Nginx => "Client timeouts (nginx 499)",
         Flavor::Haproxy => "Client timeouts (HAProxy CC-- / CH--)",
+        Flavor::Apache => "Client timeouts (Apache)",
     }
 }
 

@@ -192,13 +192,16 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
                 None => link.problems.push(format!("fault={v:?} is not a fault or scenario this page knows")),
             },
             // Modifiers of the base scenario (`KEYS` puts them after `fault`).
-            "flavor" => match v.as_str() {
-                "nginx" | "haproxy" => {
+            "flavor" => match Flavor::parse(v.as_str()) {
+                Some(f) => {
                     let s = scenario.get_or_insert_with(Scenario::default);
-                    s.proxy.flavor = if v == "haproxy" { Flavor::Haproxy } else { Flavor::Nginx };
+                    s.proxy.flavor = f;
                     link.chosen_by.push(format!("flavor={v:?}"));
                 }
-                _ => link.problems.push(format!("flavor={v:?}: expected nginx or haproxy")),
+                None => link.problems.push(format!(
+                    "flavor={v:?}: expected {}",
+                    Flavor::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
+                )),
             },
             "retry" => match RetryPolicy::preset(&v) {
                 Some(p) => {
@@ -411,6 +414,10 @@ mod tests {
             let s = parse(q, "", crate::scenarios::READY).scenario.unwrap();
             assert_eq!((s.faults[0].kind.id(), s.seed), ("app_down", 7), "{q}");
         }
+        let l = parse("?fault=app_down&flavor=apache", "", crate::scenarios::READY);
+        let s = l.scenario.expect("a scenario");
+        assert_eq!((s.faults[0].kind.id(), s.proxy.flavor), ("app_down", Flavor::Apache));
+        assert!(l.problems.is_empty(), "{:?}", l.problems);
         for q in ["?flavor=haproxy&fault=slow_app", "?fault=slow_app&flavor=haproxy"] {
             let s = parse(q, "", crate::scenarios::READY).scenario.unwrap();
             assert_eq!((s.faults[0].kind.id(), s.proxy.flavor), ("slow_app", Flavor::Haproxy), "{q}");

@@ -9,7 +9,9 @@
 //! - `FIDELITY_WRITE=1` rewrites docs/FIDELITY.md from this run (a plain run
 //!   leaves the working tree clean; `./scripts/test --write-fidelity` sets it).
 //! - `GATEWAY_LAB_NO_NGINX=1` skips it (like tests/nginx_conf.rs).
-//! - `GATEWAY_LAB_NO_HAPROXY=1` leaves out the HAProxy column.
+//! - `GATEWAY_LAB_NO_HAPROXY=1` leaves out the HAProxy column,
+//!   `GATEWAY_LAB_NO_APACHE=1` the Apache one (it is left out when apache2
+//!   is not installed).
 //! - `FIDELITY_FLAVOR=<prefix>` runs only the matching column (`nginx`,
 //!   `HAProxy`) and leaves docs/FIDELITY.md alone.
 //! - `FIDELITY_ONLY=<substring>` runs only the matching scenario files and
@@ -70,7 +72,13 @@ const S_SERVER_PAGE: &str = "harness limit, now lifted: the TLS upstream was `op
      could not be compared. It is `openssl s_server -HTTP` now, serving the app's whole reply from a file per request and naming each \
      file it serves: `tls_cert_invalid.json [problem: hostname_mismatch]` × HAProxy matches.";
 
-const ALLOWED: &[Allowed] = &[];
+const ALLOWED: &[Allowed] = &[Allowed {
+    flavor: "Apache",
+    scenario: "overload.json",
+    request: None,
+    field: "stderr",
+    reason: "the engine does not model Apache's worker threads: in the ×0.25 overload run the real Apache (one process, 150 threads, Debian's default MaxRequestWorkers) had every thread waiting on the slow app and wrote `[mpm_event:error] AH00484: server reached MaxRequestWorkers setting` to its main error log. The client statuses and the error-log messages still match on aggregates.",
+}];
 
 /// Engine bugs this harness found that have been fixed since (for the
 /// report's record).
@@ -233,7 +241,11 @@ fn engine_matches_the_real_proxies() {
         return;
     }
     let flavors: Vec<Box<dyn proxy::ProxyUnderTest>> =
-        proxy::flavors().into_iter().filter(|f| std::env::var_os("GATEWAY_LAB_NO_HAPROXY").is_none() || f.engine_flavor() != Flavor::Haproxy).collect();
+        proxy::flavors()
+            .into_iter()
+            .filter(|f| std::env::var_os("GATEWAY_LAB_NO_HAPROXY").is_none() || f.engine_flavor() != Flavor::Haproxy)
+            .filter(|f| std::env::var_os("GATEWAY_LAB_NO_APACHE").is_none() || f.engine_flavor() != Flavor::Apache)
+            .collect();
     assert!(flavors.iter().any(|f| f.engine_flavor() == Flavor::Nginx), "nginx is not installed: run ./scripts/setup test (or set GATEWAY_LAB_NO_NGINX=1 to skip)");
     assert!(
         std::env::var_os("GATEWAY_LAB_NO_HAPROXY").is_some() || flavors.iter().any(|f| f.engine_flavor() == Flavor::Haproxy),

@@ -431,6 +431,10 @@ fn systemctl_stop_and_start_the_app() {
                 assert!(log.contains("connect() failed (111: Connection refused) while connecting to upstream"), "{log}");
             }
             Flavor::Haproxy => assert_eq!(status, Some(503)),
+            Flavor::Apache => {
+                assert_eq!(status, Some(503));
+                assert!(log.contains("(111)Connection refused: AH00957: http: attempt to connect to 127.0.0.1:3000"), "{log}");
+            }
         }
         let direct = run(&mut s, "curl -sS http://127.0.0.1:3000/users");
         assert_eq!((direct.text.as_str(), direct.status), ("curl: (7) Failed to connect to 127.0.0.1 port 3000 after 0 ms: Couldn't connect to server\n", 7));
@@ -719,4 +723,28 @@ proptest! {
         let id = s.send_after(0, gateway_core::sim::RequestSpec::default());
         s.run_until_finished(id);
     }
+}
+
+#[test]
+fn apaches_own_commands_and_files() {
+    let mut sc = blank();
+    sc.proxy.flavor = Flavor::Apache;
+    sc.faults = fault("app_down");
+    let mut s = Simulation::new(sc).unwrap();
+    let r = run(&mut s, "curl -s http://localhost/users");
+    assert!(r.text.contains("<title>503 Service Unavailable</title>"), "{}", r.text);
+    let t = run(&mut s, "apachectl -t");
+    assert_eq!((t.text.as_str(), t.status), ("Syntax OK\n", 0));
+    let log = text(&mut s, "tail -n 2 /var/log/apache2/error.log");
+    assert!(log.contains("] [proxy:error] [pid ") && log.contains("AH00957") && log.contains("AH01114"), "{log}");
+    assert!(text(&mut s, "cat /var/log/apache2/access.log").contains("\"GET /users HTTP/1.1\" 503 339 \"-\""));
+    assert!(text(&mut s, "cat /etc/apache2/sites-available/gateway-lab.conf").contains("ProxyPass \"/\" \"http://127.0.0.1:3000/\""));
+    let st = text(&mut s, "systemctl status apache2");
+    assert!(st.starts_with("● apache2.service - The Apache HTTP Server\n"), "{st}");
+    assert!(text(&mut s, "help").contains("apachectl -t"));
+    // The other proxies are not installed on this host.
+    let other = run(&mut s, "nginx -t");
+    assert_eq!(other.status, 127);
+    assert!(other.text.contains("try apachectl -t"), "{}", other.text);
+    assert!(shell::suggestions(&s.world().scenario).iter().any(|c| c == "tail -n 5 /var/log/apache2/error.log"));
 }

@@ -335,7 +335,7 @@ pub fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
             kinds.push((Some(v), label));
         }
     }
-    for flavor in [Flavor::Nginx, Flavor::Haproxy] {
+    for flavor in Flavor::ALL {
         for (kind, knob) in &kinds {
             for servers in [1usize, 2] {
                 let mut sc = Scenario::default();

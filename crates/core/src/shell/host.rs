@@ -52,7 +52,10 @@ pub fn proxy(w: &World) -> ProxyView {
     let p = &w.scenario.proxy;
     ProxyView {
         flavor: p.flavor,
-        unit: p.flavor.as_str(),
+        unit: match p.flavor {
+            Flavor::Apache => "apache2",
+            f => f.as_str(),
+        },
         running: w.proxy_running,
         stopped: w.proxy_stopped && !w.proxy_running,
         since: w.proxy_since,
@@ -206,6 +209,7 @@ impl User {
         match flavor {
             Flavor::Nginx => User::WwwData,
             Flavor::Haproxy => User::Haproxy,
+            Flavor::Apache => User::WwwData,
         }
     }
 }

@@ -19,6 +19,7 @@ pub(super) fn boolean(flavor: Flavor) -> &'static str {
     match flavor {
         Flavor::Nginx => "httpd_can_network_connect",
         Flavor::Haproxy => "haproxy_connect_any",
+        Flavor::Apache => "httpd_can_network_connect",
     }
 }
 
@@ -61,6 +62,7 @@ pub(super) fn ausearch(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
     let (comm, domain) = match w.scenario.proxy.flavor {
         Flavor::Nginx => ("nginx", "httpd_t"),
         Flavor::Haproxy => ("haproxy", "haproxy_t"),
+        Flavor::Apache => ("apache2", "httpd_t"),
     };
     let pid = w.scenario.proxy.worker_pid;
     let mut out = String::new();

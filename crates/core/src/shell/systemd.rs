@@ -33,7 +33,7 @@ fn unit_named(w: &World, name: &str) -> Option<Unit> {
     let p = host::proxy(w);
     match base {
         b if b == p.unit => Some(Unit::Proxy(p)),
-        "nginx" | "haproxy" => Some(Unit::Absent(format!("{base}.service"))),
+        "nginx" | "haproxy" | "apache2" => Some(Unit::Absent(format!("{base}.service"))),
         _ => None,
     }
 }
@@ -355,6 +355,12 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
             "/usr/sbin/nginx -t -q -g daemon on; master_process on;",
             "/usr/sbin/nginx -g daemon on; master_process on;",
         ),
+        Flavor::Apache => (
+            proxy_unit(Flavor::Apache).1,
+            vec!["https://httpd.apache.org/docs/2.4/"],
+            "",
+            "/usr/sbin/apachectl start",
+        ),
         Flavor::Haproxy => (
             proxy_unit(Flavor::Haproxy).1,
             vec!["man:haproxy(1)", "file:/usr/share/doc/haproxy/configuration.txt.gz"],
@@ -385,7 +391,9 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
     }
     let pre_pid = if p.running || p.stopped { p.master_pid.saturating_sub(2) } else { p.master_pid };
     if p.running {
-        s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} (code=exited, status=0/SUCCESS)\n"));
+        if !pre.is_empty() {
+            s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} (code=exited, status=0/SUCCESS)\n"));
+        }
         if !start.is_empty() {
             s.push_str(&format!("    Process: {} ExecStart={start} (code=exited, status=0/SUCCESS)\n", p.master_pid.saturating_sub(1)));
         }
@@ -401,6 +409,12 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
                 s.push_str(&fit(&format!("             └─{} \"nginx: worker process\"", p.worker_pid), width));
                 s.push('\n');
             }
+            Flavor::Apache => {
+                s.push_str(&fit(&format!("             ├─{} /usr/sbin/apache2 -k start", p.master_pid), width));
+                s.push('\n');
+                s.push_str(&fit(&format!("             └─{} /usr/sbin/apache2 -k start", p.worker_pid), width));
+                s.push('\n');
+            }
             Flavor::Haproxy => {
                 let cmd = "/usr/sbin/haproxy -Ws -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid -S /run/haproxy-master.sock";
                 s.push_str(&fit(&format!("             ├─{} {cmd}", p.master_pid), width));
@@ -412,7 +426,9 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
     } else if p.stopped {
         // Stopped by hand: every process it ran exited cleanly.
         let ok = "(code=exited, status=0/SUCCESS)";
-        s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} {ok}\n"));
+        if !pre.is_empty() {
+            s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} {ok}\n"));
+        }
         match p.flavor {
             Flavor::Nginx => {
                 s.push_str(&format!("    Process: {} ExecStart={start} {ok}\n", p.master_pid.saturating_sub(1)));
@@ -424,11 +440,19 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
             Flavor::Haproxy => {
                 s.push_str(&format!("    Process: {} ExecStart=/usr/sbin/haproxy -Ws -f $CONFIG -p $PIDFILE $EXTRAOPTS {ok}\n", p.master_pid));
             }
+            Flavor::Apache => {
+                s.push_str(&format!("    Process: {} ExecStart=/usr/sbin/apachectl start {ok}\n", p.master_pid.saturating_sub(1)));
+                s.push_str(&format!("    Process: {} ExecStop=/usr/sbin/apachectl graceful-stop {ok}\n", p.worker_pid.saturating_add(1)));
+            }
         }
         s.push_str(&format!("   Main PID: {} {ok}\n", p.master_pid));
         s.push_str("        CPU: 37ms\n");
     } else {
-        s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} (code=exited, status=1/FAILURE)\n"));
+        if pre.is_empty() {
+            s.push_str(&format!("    Process: {pre_pid} ExecStart={start} (code=exited, status=1/FAILURE)\n"));
+        } else {
+            s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} (code=exited, status=1/FAILURE)\n"));
+        }
         s.push_str("        CPU: 11ms\n");
     }
     let journal = proxy_journal(w, p);
@@ -512,6 +536,7 @@ fn start_lines(w: &World, p: &ProxyView, at: SimTime, ok: bool, stderr: &[&Strin
     let tag = match p.flavor {
         Flavor::Nginx => format!("nginx[{}]", p.master_pid),
         Flavor::Haproxy => format!("haproxy[{}]", p.worker_pid),
+        Flavor::Apache => format!("apachectl[{}]", p.master_pid.saturating_sub(1)),
     };
     for l in stderr {
         let when = nginx_time_to_journal(l).unwrap_or_else(|| t.clone());

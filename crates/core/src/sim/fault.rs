@@ -493,6 +493,7 @@ impl FaultKind {
             (FaultKind::SlowApp { .. }, Flavor::Haproxy) => "App slower than timeout server",
             (FaultKind::OversizedHeader { .. }, Flavor::Haproxy) => "Header larger than HAProxy's buffer",
             (FaultKind::RateLimited { .. }, Flavor::Haproxy) => "Rate limited by http-request deny",
+            (FaultKind::SlowApp { .. }, Flavor::Apache) => "App slower than ProxyTimeout",
             _ => self.title(),
         }
     }
@@ -501,6 +502,18 @@ impl FaultKind {
     pub fn cause_in(&self, flavor: Flavor) -> &'static str {
         if flavor == Flavor::Nginx {
             return self.cause();
+        }
+        if flavor == Flavor::Apache {
+            return match self {
+                FaultKind::WrongPort { .. } => "The app moved to another port (or the config has a typo); Apache connects to a port where nothing listens.",
+                FaultKind::UnixSocketMissing { .. } => "ProxyPass names a socket file the app never created (wrong path, app not started, tmpfs wiped).",
+                FaultKind::UnixSocketPermission { .. } => "The app created its socket as its own user with mode 0600; Apache's worker (www-data) may not open it.",
+                FaultKind::SlowApp { .. } => "A slow query keeps the app busy longer than Apache waits for the response (ProxyTimeout).",
+                FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) while Apache keeps them pooled for reuse; a request sent just as the app closes one is lost.",
+                FaultKind::DnsFailure { .. } => "The backend's DNS name does not resolve (typo, record deleted); Apache looks it up when a request needs it.",
+                FaultKind::SelinuxConnectDenied => "SELinux is enforcing and the boolean httpd_can_network_connect is off: Apache (httpd_t) may not connect to the app's port, so the kernel refuses its connect() with EACCES.",
+                _ => self.cause(),
+            };
         }
         match self {
             FaultKind::WrongPort { .. } => "The app moved to another port (or the config has a typo); HAProxy connects to a port where nothing listens.",
@@ -649,8 +662,23 @@ impl Fault {
     pub fn fix(&self, flavor: Flavor) -> Fix {
         let f = |title: &'static str, detail: &str| Fix { title, detail: detail.to_string() };
         let haproxy = flavor == Flavor::Haproxy;
+        let apache = flavor == Flavor::Apache;
         let time = super::proxy::nginx::conf::time;
         match &self.kind {
+            FaultKind::WrongPort { .. } if apache => f("Fix the port", "Point ProxyPass back at the port the app listens on."),
+            FaultKind::UnixSocketMissing { .. } if apache => f("Use the socket the app creates", "Point ProxyPass (unix:/path|http://localhost/) back at the app's real socket."),
+            FaultKind::UnixSocketPermission { .. } if apache => f("Let Apache open the socket", "chmod 660 the socket and chgrp it to Apache's group (www-data)."),
+            FaultKind::SlowApp { delay_ms } if apache => Fix {
+                title: "Raise ProxyTimeout",
+                detail: format!("ProxyTimeout {} (seconds, above the app's {delay_ms} ms); the real fix is a faster query.", apache_timeout_s(*delay_ms)),
+            },
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } if apache => Fix {
+                title: "Expire pooled connections first",
+                detail: format!("ttl={} on the backend (ProxyPass … ttl=N, in seconds): Apache closes a pooled connection idle that long before the app's {app_keepalive_timeout_ms} ms idle timeout can.", apache_ttl_s(*app_keepalive_timeout_ms)),
+            },
+            FaultKind::DnsFailure { .. } if apache => f("Fix the DNS name", "The backend's name in ProxyPass resolves again."),
+            FaultKind::RollingDeploy { .. } if apache => f("Add a second instance", "A second BalancerMember (the app on :3001) in balancer://app: a member that refuses connections is put in error state and the request goes to the other one."),
+            FaultKind::SelinuxConnectDenied if apache => f("Let Apache connect", "setsebool -P httpd_can_network_connect 1 (or label the app's port: semanage port -a -t http_port_t -p tcp 3000); leave SELinux enforcing."),
             FaultKind::AppDown => f("Start the app", "systemctl start app: the process listens on its port again."),
             FaultKind::WrongPort { .. } if haproxy => f("Fix the port", "Point the server line of backend be_app back at the port the app listens on."),
             FaultKind::WrongPort { .. } => f("Fix the port", "Point the upstream server back at the port the app listens on."),
@@ -730,7 +758,8 @@ impl Fault {
                 Some(Pattern {
                     label: format!("Send GET, then POST {s} later"),
                     description: format!(
-                        "Two requests on one kept-alive connection: a GET, then a POST sent just as the app's idle timeout ({idle} ms) closes the connection the GET left open. nginx writes the POST into the closing connection and, since a POST is not idempotent, does not retry it."
+                        "Two requests on one kept-alive connection: a GET, then a POST sent just as the app's idle timeout ({idle} ms) closes the connection the GET left open. {}"
+                        , if flavor == Flavor::Apache { "Apache writes the POST into the closing pooled connection and does not retry it (Apache 2.4 retries no request whose connection broke)." } else { "nginx writes the POST into the closing connection and, since a POST is not idempotent, does not retry it." }
                     ),
                     traffic: Traffic::IdleRace {
                         first: RequestSpec::default(),
@@ -783,6 +812,7 @@ impl Fault {
             FaultKind::SlowApp { delay_ms } => {
                 sc.proxy.proxy_read_timeout_ms = delay_ms + 30_000;
                 sc.proxy.haproxy.timeout_server_ms = delay_ms + 30_000;
+                sc.proxy.apache.proxy_timeout_ms = apache_timeout_s(delay_ms) * 1_000;
             }
             FaultKind::OversizedHeader { header_bytes } if sc.proxy.flavor == Flavor::Haproxy => {
                 sc.proxy.haproxy.bufsize = sc.proxy.haproxy.bufsize.max(haproxy_bufsize_for(header_bytes));
@@ -791,6 +821,9 @@ impl Fault {
                 let k = nginx_buffer_k(header_bytes);
                 sc.proxy.proxy_buffer_size = k * 1024;
                 sc.proxy.proxy_buffers_size = k * 1024;
+            }
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } if sc.proxy.flavor == Flavor::Apache => {
+                sc.proxy.apache.ttl_s = apache_ttl_s(app_keepalive_timeout_ms);
             }
             FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } => {
                 sc.upstream.keepalive_timeout_ms = app_keepalive_timeout_ms.saturating_sub(1_000).max(1_000);
@@ -1283,4 +1316,14 @@ mod tests {
         assert_eq!(dies(true, 200).body_on_wire().unwrap(), format!("c8\r\n{}\r\n", "x".repeat(200)));
         assert_eq!(dies(true, 0).body_on_wire().unwrap(), "");
     }
+}
+
+/// Apache's `ProxyTimeout` (whole seconds) that outlasts a `delay_ms` app by 30 s.
+fn apache_timeout_s(delay_ms: u64) -> u64 {
+    (delay_ms + 30_000).div_ceil(1_000)
+}
+
+/// Apache's worker `ttl=` (whole seconds) below an app's idle timeout.
+fn apache_ttl_s(app_idle_ms: u64) -> u64 {
+    (app_idle_ms.saturating_sub(1_000) / 1_000).max(1)
 }

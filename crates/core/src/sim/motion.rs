@@ -88,6 +88,8 @@ pub fn timer_setting(sc: &Scenario, phase: TimeoutPhase) -> (&'static str, u64) 
         (Flavor::Haproxy, TimeoutPhase::Connect) => ("timeout connect", h.timeout_connect_ms),
         // HAProxy's `timeout server` covers writing the request and waiting for the answer.
         (Flavor::Haproxy, _) => ("timeout server", h.timeout_server_ms),
+        // Apache's ProxyTimeout covers the connect and the wait for the answer.
+        (Flavor::Apache, _) => ("ProxyTimeout", p.apache.proxy_timeout_ms),
     };
     (name, ms.saturating_mul(1_000))
 }

@@ -403,15 +403,60 @@ pub enum Flavor {
     #[default]
     Nginx,
     Haproxy,
+    /// Apache httpd 2.4 with mod_proxy_http.
+    Apache,
 }
 
 impl Flavor {
-    /// The proxy's program name, as in the scenario's JSON: `nginx` or `haproxy`.
+    /// Every flavor, in the order the page offers them.
+    pub const ALL: [Flavor; 3] = [Flavor::Nginx, Flavor::Haproxy, Flavor::Apache];
+
+    /// The proxy's program name, as in the scenario's JSON: `nginx`, `haproxy`, `apache`.
     pub fn as_str(self) -> &'static str {
         match self {
             Flavor::Nginx => "nginx",
             Flavor::Haproxy => "haproxy",
+            Flavor::Apache => "apache",
         }
+    }
+
+    /// The name people call it by: `nginx`, `HAProxy`, `Apache`.
+    pub fn display(self) -> &'static str {
+        match self {
+            Flavor::Nginx => "nginx",
+            Flavor::Haproxy => "HAProxy",
+            Flavor::Apache => "Apache",
+        }
+    }
+
+    /// The flavor a link's `flavor=` names, if any.
+    pub fn parse(s: &str) -> Option<Flavor> {
+        Flavor::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// Apache httpd's own settings (used when `flavor` is `apache`); names follow
+/// its directives. The backends are `upstream.servers` (one: a plain
+/// `ProxyPass`; several: `BalancerMember`s of `balancer://app`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApacheConfig {
+    /// Apache version for the config comment and the `Server` header.
+    pub version: String,
+    /// `ProxyTimeout`: the connect timeout and the wait for the response
+    /// (Apache's default is the value of `Timeout`, 60 s).
+    pub proxy_timeout_ms: u64,
+    /// `retry=` of a balancer member: seconds a member that failed to
+    /// connect stays in error state (default 60).
+    pub retry_s: u64,
+    /// `ttl=` of the backend (seconds; 0: not set): a pooled connection idle
+    /// longer than this is closed instead of reused.
+    pub ttl_s: u64,
+}
+
+impl Default for ApacheConfig {
+    fn default() -> Self {
+        ApacheConfig { version: "2.4.71".into(), proxy_timeout_ms: 60_000, retry_s: 60, ttl_s: 0 }
     }
 }
 
@@ -518,6 +563,8 @@ pub struct ProxyConfig {
     pub limit_req: Option<LimitReq>,
     /// Settings of the HAProxy flavor.
     pub haproxy: HaproxyConfig,
+    /// Settings of the Apache flavor.
+    pub apache: ApacheConfig,
     /// `proxy_ssl_server_name`: send SNI to an https upstream (off: none).
     pub proxy_ssl_server_name: bool,
     /// `proxy_ssl_name` ("" = the host of proxy_pass): the name sent as SNI
@@ -589,6 +636,7 @@ impl Default for ProxyConfig {
             resolver_timeout_ms: 30_000,
             limit_req: None,
             haproxy: HaproxyConfig::default(),
+            apache: ApacheConfig::default(),
             proxy_ssl_server_name: false,
             proxy_ssl_name: String::new(),
             client_max_body_size: 1 << 20,
@@ -923,6 +971,22 @@ impl Scenario {
             && (p.proxy_ssl_name.len() > 253 || !p.proxy_ssl_name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')))
         {
             return bad("proxy.proxy_ssl_name", format!("must be a host name, got {:?}", p.proxy_ssl_name));
+        }
+        if p.flavor == Flavor::Apache {
+            if let Some(why) = super::proxy::apache::unsupported(&super::world::effective(self)) {
+                return bad("proxy.flavor", why);
+            }
+        }
+        let a = &p.apache;
+        check_ms("proxy.apache.proxy_timeout_ms", a.proxy_timeout_ms)?;
+        if a.proxy_timeout_ms < 1_000 || a.proxy_timeout_ms % 1_000 != 0 {
+            return bad("proxy.apache.proxy_timeout_ms", format!("ProxyTimeout is in whole seconds: a multiple of 1000 from 1000, got {}", a.proxy_timeout_ms));
+        }
+        if a.ttl_s > 86_400 {
+            return bad("proxy.apache.ttl_s", format!("must be at most 86400, got {}", a.ttl_s));
+        }
+        if a.retry_s > 86_400 {
+            return bad("proxy.apache.retry_s", format!("must be at most 86400, got {}", a.retry_s));
         }
         let h = &p.haproxy;
         if h.retries > 100 {

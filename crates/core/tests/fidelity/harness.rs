@@ -133,8 +133,12 @@ fn marked(path: &str, n: usize) -> String {
 pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Result<Variant, NoRun> {
     let cannot = |m: String| Err(NoRun::Cannot(m));
     let haproxy = flavor == Flavor::Haproxy;
+    let apache = flavor == Flavor::Apache;
     let mut sc = original.clone();
     sc.proxy.flavor = flavor;
+    if let Some(why) = gateway_core::sim::proxy::apache::unsupported(&effective(&sc)) {
+        return cannot(format!("not modelled for Apache: {why}"));
+    }
     let mut notes = Vec::new();
     if sc.clients.count > 1 {
         return cannot("clients.count > 1: requests from many client addresses".into());
@@ -175,10 +179,18 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
             notes.push(format!("arrival gaps and the deploy window ×{DEPLOY_SCALE}"));
         }
         let p = &mut sc.proxy;
-        let original_read = if haproxy { p.haproxy.timeout_server_ms } else { p.proxy_read_timeout_ms };
+        let original_read = if haproxy {
+            p.haproxy.timeout_server_ms
+        } else if apache {
+            p.apache.proxy_timeout_ms
+        } else {
+            p.proxy_read_timeout_ms
+        };
         let mut lowered = Vec::new();
         let timeouts = if haproxy {
             vec![("timeout connect", &mut p.haproxy.timeout_connect_ms, HAPROXY_CONNECT_MS), ("timeout server", &mut p.haproxy.timeout_server_ms, TIMEOUT_MS)]
+        } else if apache {
+            vec![("ProxyTimeout", &mut p.apache.proxy_timeout_ms, TIMEOUT_MS)]
         } else {
             vec![
                 ("proxy_connect_timeout", &mut p.proxy_connect_timeout_ms, TIMEOUT_MS),
@@ -196,7 +208,13 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         if !lowered.is_empty() {
             notes.push(lowered.join(", "));
         }
-        let read = if haproxy { sc.proxy.haproxy.timeout_server_ms } else { sc.proxy.proxy_read_timeout_ms };
+        let read = if haproxy {
+            sc.proxy.haproxy.timeout_server_ms
+        } else if apache {
+            sc.proxy.apache.proxy_timeout_ms
+        } else {
+            sc.proxy.proxy_read_timeout_ms
+        };
         for f in &mut sc.faults {
             match &mut f.kind {
                 FaultKind::SlowApp { delay_ms } if *delay_ms > original_read && *delay_ms > SLOW_MS => {
@@ -291,7 +309,9 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         notes.push("unix sockets moved under the run's temporary directory".into());
     }
     let mut dns_port = None;
-    if sc.proxy.resolver.is_some() && haproxy {
+    if sc.proxy.resolver.is_some() && apache {
+        notes.push("nginx's `resolver` is not part of the exported Apache site: Apache resolves the backend's name per request through the system resolver".into());
+    } else if sc.proxy.resolver.is_some() && haproxy {
         notes.push("nginx's `resolver` is not part of the exported haproxy.cfg: HAProxy resolves the server name at start-up through the system resolver".into());
     } else if sc.proxy.resolver.is_some() {
         let p = free_udp_port();
@@ -559,6 +579,9 @@ pub struct Got {
     pub body: usize,
     /// From the first byte sent to the last byte received (or the failure).
     pub ms: u64,
+    /// The client's own port (Apache names a request in its error log only
+    /// by the client's address).
+    pub local_port: Option<u16>,
 }
 
 /// The engine's client request head (Host, User-Agent, Accept, the body's
@@ -572,11 +595,12 @@ fn request_bytes(r: &RequestSpec, ua: &str) -> Vec<u8> {
 pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
     let t = Instant::now();
     let ms = move || t.elapsed().as_millis() as u64;
-    let none = |s: &str| Got { status: s.into(), body: 0, ms: ms() };
+    let none = |s: &str, local_port: Option<u16>| Got { status: s.into(), body: 0, ms: ms(), local_port };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else { return none("no connection") };
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else { return none("no connection", None) };
+    let local_port = s.local_addr().ok().map(|a| a.port());
     if s.write_all(&request_bytes(r, ua)).is_err() {
-        return none("no response");
+        return none("no response", local_port);
     }
     let end = Instant::now() + deadline;
     let _ = s.set_read_timeout(Some(Duration::from_millis(50)));
@@ -619,7 +643,7 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
     };
     let Some(head_end) = head_end else {
         if buf.is_empty() {
-            return none(if eof { "no response" } else { "no response (client timeout)" });
+            return none(if eof { "no response" } else { "no response (client timeout)" }, local_port);
         }
         // HTTP/0.9: raw bytes with no length. nginx keeps the (HTTP/1.1)
         // client connection open afterwards, so stop after 300 ms of silence.
@@ -633,7 +657,7 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
                 _ => break,
             }
         }
-        return Got { status: "HTTP/0.9 bytes".into(), body: buf.len(), ms: last };
+        return Got { status: "HTTP/0.9 bytes".into(), body: buf.len(), ms: last, local_port };
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
     let status = head.split(' ').nth(1).unwrap_or("?").to_string();
@@ -643,7 +667,7 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
         .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.trim().parse::<usize>().ok());
     if r.method == "HEAD" {
-        return Got { status, body: 0, ms: ms() };
+        return Got { status, body: 0, ms: ms(), local_port };
     }
     let chunked = head
         .split("\r\n")
@@ -674,7 +698,7 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
             (status, buf.len() - head_end)
         }
     };
-    Got { status, body, ms: last }
+    Got { status, body, ms: last, local_port }
 }
 
 /// Decodes a chunked body as far as it goes: (payload bytes of the complete
@@ -800,7 +824,13 @@ pub fn run_engine(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, No
         .collect();
     let lines: Vec<&String> = reqs.iter().map(|r| &r.line).collect();
     let w = sim.world();
-    let stray = w.error_log.lines().filter(|l| flavor.request_of(l).is_none_or(|r| !lines.contains(&&r))).filter_map(norm).collect();
+    let stray = if flavor.client_ports(&[]).is_some() {
+        // Lines of no request: those no exchange wrote.
+        let own: std::collections::BTreeSet<&str> = sim.exchanges().iter().flat_map(|ex| ex.error_lines.iter().map(|l| l.text.as_str())).collect();
+        w.error_log.lines().filter(|l| !own.contains(l.as_str())).filter_map(norm).collect()
+    } else {
+        w.error_log.lines().filter(|l| flavor.request_of(l).is_none_or(|r| !lines.contains(&&r))).filter_map(norm).collect()
+    };
     let stderr = w.proxy_stderr.lines().filter_map(norm).collect();
     Ok(RunObs { reqs, stderr, stray, notes: Vec::new(), show_access: flavor.details_show_access() })
 }
@@ -830,6 +860,7 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
             let h = &p.haproxy;
             (u64::from(h.retries) + 1) * (h.timeout_connect_ms + h.timeout_connect_ms.min(1_000)) + h.timeout_server_ms * 3 + 5_000
         }
+        Flavor::Apache => eff.upstream.servers.len().max(1) as u64 * p.apache.proxy_timeout_ms * 2 + 5_000,
     });
     let results: Arc<Mutex<Vec<Option<Got>>>> = Arc::new(Mutex::new((0..sc.requests.len()).map(|_| None).collect()));
     let mut handles = Vec::new();
@@ -881,9 +912,17 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
     let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut stray = Vec::new();
     let lines: Vec<String> = sc.requests.iter().map(|r| format!("{} {} HTTP/1.1", r.method, r.path)).collect();
-    for l in &logs.error {
+    // A flavor that names a request only by the client's port (Apache):
+    // the port each request's client connection had.
+    let by_port: BTreeMap<u16, String> = {
+        let res = results.lock().unwrap();
+        res.iter().zip(&lines).filter_map(|(g, l)| Some((g.as_ref()?.local_port?, l.clone()))).collect()
+    };
+    let ports = flavor.client_ports(&logs.error);
+    for (k, l) in logs.error.iter().enumerate() {
         let Some(n) = flavor.normalise_error(l, &tmp) else { continue };
-        match flavor.request_of(l).filter(|r| lines.contains(r)) {
+        let by_client = ports.as_ref().and_then(|p| p[k]).and_then(|port| by_port.get(&port).cloned());
+        match by_client.or_else(|| flavor.request_of(l)).filter(|r| lines.contains(r)) {
             Some(r) => errors.entry(r).or_default().push(n),
             None => stray.push(n),
         }

@@ -89,6 +89,12 @@ pub trait ProxyUnderTest {
     fn self_check_fields(&self) -> &'static [&'static str] {
         &["status", "body bytes", "access.log", "error.log"]
     }
+    /// For a flavor whose error log names a request only by the client's
+    /// address (Apache's `[client 127.0.0.1:PORT]`): the client port each
+    /// line belongs to. None: the flavor names the request (`request_of`).
+    fn client_ports(&self, _lines: &[String]) -> Option<Vec<Option<u16>>> {
+        None
+    }
     /// What an overload run counts per request from its (normalised) log
     /// line, if anything (HAProxy: status, termination state, retried).
     fn aggregate_key(&self, _normalised_access: &str) -> Option<String> {
@@ -601,6 +607,220 @@ impl ProxyUnderTest for Haproxy {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Apache httpd 2.4 (mod_proxy_http)
+
+pub struct Apache {
+    pub bin: PathBuf,
+}
+
+impl Apache {
+    pub fn find() -> Option<Apache> {
+        ["/usr/sbin/apache2"].iter().map(PathBuf::from).find(|p| p.exists()).map(|bin| Apache { bin })
+    }
+
+    /// The main config around the exported site (which is `Include`d
+    /// unchanged): one child process (`ServerLimit 1`, so the pooled backend
+    /// connections are the same for every request, as on a quiet server),
+    /// the modules the site needs, every path in `dir`.
+    pub fn main_conf(dir: &Path, site: &Path, listen: u16) -> String {
+        let d = dir.display();
+        let m = "/usr/lib/apache2/modules";
+        let mut s = format!("ServerRoot {d}\nDefine APACHE_LOG_DIR {d}/logs\nListen 127.0.0.1:{listen}\nPidFile {d}/httpd.pid\nDefaultRuntimeDir {d}/run\nMutex file:{d}/run default\n");
+        for (name, file) in [
+            ("mpm_event_module", "mod_mpm_event.so"),
+            ("authz_core_module", "mod_authz_core.so"),
+            ("log_config_module", "mod_log_config.so"),
+            ("proxy_module", "mod_proxy.so"),
+            ("proxy_http_module", "mod_proxy_http.so"),
+            ("proxy_balancer_module", "mod_proxy_balancer.so"),
+            ("slotmem_shm_module", "mod_slotmem_shm.so"),
+            ("lbmethod_byrequests_module", "mod_lbmethod_byrequests.so"),
+        ] {
+            if name == "log_config_module" && !Path::new(&format!("{m}/{file}")).exists() {
+                continue; // built in
+            }
+            s.push_str(&format!("LoadModule {name} {m}/{file}\n"));
+        }
+        if sys::is_root() {
+            s.push_str("User nobody\nGroup nogroup\n");
+        }
+        s.push_str(&format!("ServerName localhost\nErrorLog {d}/logs/main-error.log\nLogLevel warn\n"));
+        s.push_str("LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b \\\"%{Referer}i\\\" \\\"%{User-Agent}i\\\"\" combined\n");
+        s.push_str("StartServers 1\nServerLimit 1\nThreadLimit 150\nThreadsPerChild 150\nMaxRequestWorkers 150\nMinSpareThreads 1\nMaxSpareThreads 150\n");
+        s.push_str(&format!("Include {}\n", site.display()));
+        s
+    }
+}
+
+struct RunningApache {
+    child: Child,
+    dir: PathBuf,
+    started: bool,
+    stopped: bool,
+}
+
+impl Drop for RunningApache {
+    fn drop(&mut self) {
+        if !self.stopped {
+            sys::signal(-(self.child.id() as i32), sys::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl RunningProxy for RunningApache {
+    fn stop(mut self: Box<Self>) -> RawLogs {
+        let pgid = self.child.id() as i32;
+        if matches!(self.child.try_wait(), Ok(None)) {
+            sys::signal(pgid, sys::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        sys::signal(-pgid, sys::SIGKILL);
+        let _ = self.child.wait();
+        self.stopped = true;
+        RawLogs {
+            error: lines(&self.dir.join("logs/error.log")),
+            access: lines(&self.dir.join("logs/access.log")),
+            stderr: lines(&self.dir.join("stderr.log")).into_iter().chain(lines(&self.dir.join("logs/main-error.log"))).collect(),
+            started: self.started,
+            forced_stop: None,
+        }
+    }
+}
+
+/// `[Sun Dec 06 07:00:42.551571 2026] [proxy:error] [pid 1:tid 2] rest` → (`[proxy:error]`, `2`, rest).
+fn apache_parts(line: &str) -> Option<(&str, &str, &str)> {
+    let rest = line.strip_prefix('[')?;
+    let rest = &rest[rest.find("] [")? + 2..];
+    let close = rest.find("] ")?;
+    let module = &rest[..=close];
+    let rest = &rest[close + 2..];
+    let rest = rest.strip_prefix("[pid ")?;
+    let close = rest.find("] ")?;
+    let tid = rest[..close].split_once(":tid ").map(|(_, t)| t).unwrap_or("");
+    Some((module, tid, &rest[close + 2..]))
+}
+
+impl ProxyUnderTest for Apache {
+    fn column(&self) -> String {
+        match self.version() {
+            // `Server version: Apache/2.4.71 (Debian)`
+            Ok(v) => v.split_whitespace().nth(2).map(|n| n.replace('/', " ").replace("Apache", "Apache httpd")).unwrap_or_else(|| "Apache httpd".into()),
+            Err(_) => "Apache httpd".into(),
+        }
+    }
+
+    fn engine_flavor(&self) -> Flavor {
+        Flavor::Apache
+    }
+
+    fn version(&self) -> Result<String, String> {
+        let out = Command::new(&self.bin).arg("-v").output().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let first = text.lines().next().unwrap_or("").trim().to_string();
+        if first.is_empty() { Err("apache2 -v printed nothing".into()) } else { Ok(first) }
+    }
+
+    fn start(&self, effective: &Scenario, dir: &Path, _paths: &Paths) -> Result<Box<dyn RunningProxy>, String> {
+        for d in ["logs", "run"] {
+            std::fs::create_dir_all(dir.join(d)).map_err(|e| e.to_string())?;
+        }
+        if sys::is_root() {
+            // The child (nobody) writes nothing here; the parent opens the logs as root.
+            let _ = std::fs::set_permissions(dir.join("run"), std::os::unix::fs::PermissionsExt::from_mode(0o777));
+        }
+        let site = dir.join("gateway-lab.conf");
+        std::fs::write(&site, gateway_core::sim::proxy::apache::conf::render(effective)).map_err(|e| e.to_string())?;
+        let conf = dir.join("httpd.conf");
+        std::fs::write(&conf, Self::main_conf(dir, &site, effective.proxy.listen)).map_err(|e| e.to_string())?;
+        let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("-d").arg(dir).arg("-f").arg(&conf).arg("-DFOREGROUND").stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr).process_group(0);
+        deny_connect_if_asked(&mut cmd, effective);
+        let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let started = loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break false;
+            }
+            if listening(effective.proxy.listen) {
+                break true;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("apache2 neither started listening nor exited within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        // The child process opens its listener after the parent: give it a moment.
+        std::thread::sleep(Duration::from_millis(200));
+        Ok(Box::new(RunningApache { child, dir: dir.to_path_buf(), started, stopped: false }))
+    }
+
+    fn request_of(&self, _line: &str) -> Option<String> {
+        None
+    }
+
+    fn client_ports(&self, lines: &[String]) -> Option<Vec<Option<u16>>> {
+        // A line without `[client …]` (AH00957, AH00959) belongs to the
+        // request of the next line of the same thread that has one.
+        let parsed: Vec<(Option<&str>, Option<u16>)> = lines
+            .iter()
+            .map(|l| match apache_parts(l) {
+                Some((_, tid, rest)) => {
+                    let port = rest.find("[client ").and_then(|i| {
+                        let c = &rest[i + 8..];
+                        let end = c.find(']')?;
+                        c[..end].rsplit_once(':')?.1.parse().ok()
+                    });
+                    (Some(tid), port)
+                }
+                None => (None, None),
+            })
+            .collect();
+        Some(
+            (0..parsed.len())
+                .map(|i| match parsed[i] {
+                    (_, Some(p)) => Some(p),
+                    (Some(tid), None) => parsed[i + 1..].iter().find(|(t, p)| *t == Some(tid) && p.is_some()).and_then(|(_, p)| *p),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
+
+    fn normalise_error(&self, line: &str, tmp: &str) -> Option<String> {
+        let Some((module, _, rest)) = apache_parts(line) else {
+            return Some(mask_ports(&line.replace(tmp, "$TMP")));
+        };
+        // Not modelled: start-up and shutdown notices (AH00489, AH00094,
+        // AH00491, AH00492, AH00493), below the site's LogLevel.
+        if module.ends_with(":notice]") || module.ends_with(":info]") || module.ends_with(":debug]") {
+            return None;
+        }
+        let text = format!("{module} {rest}").replace(tmp, "$TMP");
+        Some(mask_ports(&text))
+    }
+
+    fn parse_access(&self, line: &str) -> Option<Access> {
+        // The combined format, as nginx's, but `%t` is when the request arrived.
+        let t0 = line.find(" [")?;
+        let t1 = line[t0..].find("] ")? + t0;
+        let q0 = line[t1..].find('"')? + t1 + 1;
+        let q1 = line[q0..].find('"')? + q0;
+        Some(Access { request_line: line[q0..q1].to_string(), normalised: format!("{} [TIME]{}", &line[..t0], &line[t1 + 1..]), times: Vec::new(), failed_connects: 0 })
+    }
+
+    fn is_failed_attempt(&self, l: &str) -> bool {
+        l.contains(" AH00957: ") || l.contains(" AH02454: ")
+    }
+}
+
 /// The proxies the harness compares, one report column each.
 pub fn flavors() -> Vec<Box<dyn ProxyUnderTest>> {
     let mut v: Vec<Box<dyn ProxyUnderTest>> = Vec::new();
@@ -609,6 +829,9 @@ pub fn flavors() -> Vec<Box<dyn ProxyUnderTest>> {
     }
     if let Some(h) = Haproxy::find() {
         v.push(Box::new(h));
+    }
+    if let Some(a) = Apache::find() {
+        v.push(Box::new(a));
     }
     v
 }

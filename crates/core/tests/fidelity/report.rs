@@ -128,6 +128,7 @@ fn short(c: &Cell) -> String {
                 (false, false) => format!("**MISMATCH**: {bad}{first}; known: {known}"),
             }
         }
+        Outcome::Cannot(r) if r.starts_with("not modelled for ") => cell(r),
         Outcome::Cannot(r) => format!("not reproducible on loopback: {}", cell(r)),
         Outcome::Harness(e) => format!("**harness error**: {}", cell(e)),
     }
@@ -169,7 +170,7 @@ pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)], fixed: 
         ("match", &|o| matches!(o, Outcome::Match)),
         ("known mismatch (allow-listed, reason given)", &|o| matches!(o, Outcome::Mismatch(d) if d.iter().all(|(_, a)| a.is_some()))),
         ("unexpected mismatch", &|o| matches!(o, Outcome::Mismatch(d) if d.iter().any(|(_, a)| a.is_none()))),
-        ("not reproducible on loopback", &|o| matches!(o, Outcome::Cannot(_))),
+        ("not reproducible on loopback or not modelled for the flavor", &|o| matches!(o, Outcome::Cannot(_))),
         ("harness error", &|o| matches!(o, Outcome::Harness(_))),
     ];
     let all: Vec<usize> = kinds.iter().map(|(_, f)| count(None, *f)).collect();
@@ -181,7 +182,7 @@ pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)], fixed: 
         parts.join(", "),
         pct(all[0], total)
     );
-    let _ = writeln!(o, "| Column | Cells | Match | Known mismatch | Unexpected mismatch | Not reproducible | Harness error |\n|---|---|---|---|---|---|---|");
+    let _ = writeln!(o, "| Column | Cells | Match | Known mismatch | Unexpected mismatch | Not reproducible / not modelled | Harness error |\n|---|---|---|---|---|---|---|");
     for (c, col) in h.columns.iter().enumerate() {
         let n: Vec<usize> = kinds.iter().map(|(_, f)| count(Some(c), *f)).collect();
         let _ = writeln!(o, "| {col} | {} | {} ({:.0} %) | {} | {} | {} | {} |", rows.len(), n[0], pct(n[0], rows.len()), n[1], n[2], n[3], n[4]);
@@ -192,12 +193,14 @@ pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)], fixed: 
     for line in [
         "For every file in `scenarios/` and every proxy column, the harness derives a *variant* of the scenario, runs the engine on it (with `proxy.flavor` set to the column's flavour), and runs the real proxy on the configuration the engine renders for it, unchanged:",
         "  - nginx: `nginx::conf::render(&effective(&variant), &paths)`, included as the `http {}` part of a minimal `nginx.conf` with `daemon off`, one worker and every path in a temporary directory;",
+        "  - Apache httpd: `apache::conf::render(&effective(&variant))` (the site Debian would keep in /etc/apache2/sites-available) `Include`d unchanged from a minimal main config that loads the modules `a2enmod proxy proxy_http proxy_balancer lbmethod_byrequests` would, defines `APACHE_LOG_DIR` as the temporary directory and runs one process (`ServerLimit 1`, 150 threads: Debian's MaxRequestWorkers in one process, so pooled backend connections are shared by every request, as on a quiet server), `apache2 -DFOREGROUND`, as `nobody` when the test runs as root. Stopped with SIGTERM.",
         "  - HAProxy: `haproxy::conf::render_with(&effective(&variant), &Paths { ca_file })` written as `haproxy.cfg` and run in the foreground, `haproxy -db -f haproxy.cfg`. Its log is its stdout (`log stdout format raw local0` is in the rendered file), its start-up messages its stderr. It is stopped with SIGUSR1 (soft stop), or SIGTERM if sessions are still open 3 s later.",
         "The variant changes only what a real run needs: nginx's proxy timeouts above 1 s become 1 s; HAProxy's `timeout connect` above 500 ms becomes 500 ms (which also makes its turn-around delay between retries, `min(timeout connect, 1 s)`, 500 ms) and `timeout server` above 1 s becomes 1 s; a slow app or a hung pool answers after 2 s, long keep-alive and deploy timings are shortened as listed per scenario, every address moves to a free port on 127.0.0.1 (unix sockets and DNS too), and the scenario's client arrivals become explicit requests at the engine's own arrival times, each with its own path (`?r=N`) so that log lines can be matched to requests. Both sides of a cell run the same variant.",
         "The upstream side is built from real sockets (`tests/fidelity/upstream.rs`): an app is a listener and a pool of worker threads; a request waits unread in the kernel's accept queue while all workers are busy. What the app writes for a request is the engine's own `AppReply` for that fault (`Fault::on_request`), put on the wire byte for byte; process deaths, resets, refusals and SYN drops are done by the kernel (closing the listener, `SO_LINGER 0`, a full backlog-0 accept queue).",
         "The client is a plain HTTP/1.1 client over `TcpStream`, one connection per request, sent at the variant's times. It records the status (or: no connection, HTTP/0.9 bytes, a body cut short of its Content-Length, a chunked body without its last chunk) and the body bytes (a chunked body decoded).",
         "Compared per request (nginx): client status, body bytes, the access.log line (time removed), the request's error.log lines (time, pid#tid and `*N` removed, ports shown as `PORT`, the temporary directory as `$TMP`, limit_req's `excess` within 0.02), upstream attempts, and the response time (within 100 ms + 10%). Per run: stderr (start-up failures) and error.log lines of no request. Real attempts are counted as the requests the upstream apps read (including requests still unread in the accept queue when the app died, peeked before the reset) plus the `[error]`/`[crit]` lines of failed connects and TLS handshakes (`while connecting to upstream`, except `no live upstreams`, and `while SSL handshaking to upstream`): nginx's own config cannot be changed to log `$upstream_addr`.",
         "Compared per request (HAProxy): client status, body bytes, the httplog line, upstream attempts, and the response time (within 100 ms + 10%). In the httplog line the client port, the accept date and the concurrency counters are masked; the frontend, `backend/server`, `%TR` and `%Tw`, status, bytes (`%B`, HTX size), termination state, retries (`%rc`, with the `+` of a redispatch), queue positions and request line must be equal; `%Tc`, `%Tr` and `%Ta` must both be `-1` or both be times within 100 ms + 10%. Per run: stderr (start-up failures: `[ALERT]`/`[WARNING]` lines without the pid, the config path shown as `CONF`; `[NOTICE]` banners and the shutdown summary are not modelled) and log lines that belong to no request. Real attempts are the requests the upstream apps read plus the failed connects the httplog line reports (see the limits).",
+        "Compared per request (Apache): client status, body bytes, the access.log line (combined format; `%t` is when the request arrived), the request's error.log lines (time and `[pid N:tid M]` removed, ports shown as `PORT`), upstream attempts, and the response time (within 100 ms + 10%). Apache's error log names a request only by the client's address (`[client 127.0.0.1:PORT]`): the harness client records its own port for each request, and a line without `[client …]` (AH00957, AH02454, AH00959) belongs to the request of the next line of the same thread (`tid`) that has one. Real attempts are the requests the upstream apps read plus the AH00957/AH02454 lines (failed connects). Per run: apache2's stderr and its main error log (start-up and shutdown notices are not modelled).",
         "Overload scenarios are compared on aggregates: the share of each client status and of each error.log message (nginx) or each httplog status + termination state + retried-or-not (HAProxy), within the tolerance shown.",
         "A cell that mismatches is run once more; the second run counts. The test fails on any mismatch that is not on the allow-list in `tests/fidelity.rs`.",
     ] {

@@ -123,6 +123,7 @@ pub fn on_send(w: &mut World, id: ReqId) {
         let (name, line) = match w.scenario.proxy.flavor {
             crate::sim::scenario::Flavor::Nginx => ("nginx", "the [emerg] line nginx printed on stderr: journalctl -u nginx"),
             crate::sim::scenario::Flavor::Haproxy => ("haproxy", "the [ALERT] lines haproxy printed on stderr: journalctl -u haproxy"),
+            crate::sim::scenario::Flavor::Apache => ("apache2", "what apachectl printed when the unit started: journalctl -u apache2"),
         };
         note!(w, id, Actor::Kernel, "{name} is not running: nothing listens on the proxy's port, RST");
         w.exchanges[id].client_result = Some(ClientResult::ConnectFailed);

@@ -2,6 +2,7 @@
 //! engine calls it for every proxy-side event and it decides what the proxy
 //! does, which log lines it writes and what the client gets.
 
+pub mod apache;
 pub mod haproxy;
 pub mod nginx;
 
@@ -36,6 +37,7 @@ pub trait ProxyFlavor {
 pub enum Proxy {
     Nginx(nginx::Nginx),
     Haproxy(haproxy::Haproxy),
+    Apache(apache::Apache),
 }
 
 impl Proxy {
@@ -45,6 +47,7 @@ impl Proxy {
         match w.scenario.proxy.flavor {
             super::scenario::Flavor::Nginx => Proxy::Nginx(nginx::Nginx::start(w)),
             super::scenario::Flavor::Haproxy => Proxy::Haproxy(haproxy::Haproxy::start(w)),
+            super::scenario::Flavor::Apache => Proxy::Apache(apache::Apache::start(w)),
         }
     }
 
@@ -52,6 +55,7 @@ impl Proxy {
         match self {
             Proxy::Nginx(p) => p,
             Proxy::Haproxy(p) => p,
+            Proxy::Apache(p) => p,
         }
     }
 }
