@@ -348,12 +348,17 @@ pub fn App() -> impl IntoView {
                     <TabPanel name="lessons"><Lessons broken=broken_lessons.clone() /></TabPanel>
                     <TabPanel name="logs"><section id="logs" class="logs" aria-label="Logs">
                         <Show when=move || proxy_name.get() != "haproxy">
-                            <LogPanel title=Signal::derive(move || if proxy_name.get() == "apache" { "/var/log/apache2/error.log".to_string() } else { "nginx error.log".to_string() }) testid="error-log" lines=error_lines />
+                            <LogPanel title=Signal::derive(move || match proxy_name.get().as_str() {
+                                "apache" => "/var/log/apache2/error.log".to_string(),
+                                "caddy" => "caddy errors (journalctl -u caddy)".to_string(),
+                                _ => "nginx error.log".to_string(),
+                            }) testid="error-log" lines=error_lines />
                         </Show>
                         <LogPanel
                             title=Signal::derive(move || match proxy_name.get().as_str() {
                                 "nginx" => "nginx access.log".to_string(),
                                 "apache" => "/var/log/apache2/access.log".to_string(),
+                                "caddy" => "/var/log/caddy/access.log".to_string(),
                                 _ => "haproxy log (option httplog)".to_string(),
                             })
                             testid="access-log"
@@ -390,6 +395,7 @@ pub fn App() -> impl IntoView {
                         crate::sim::scenario::Flavor::Nginx => format!("nginx {}", s.proxy.version),
                         crate::sim::scenario::Flavor::Haproxy => format!("HAProxy {}", s.proxy.haproxy.version),
                         crate::sim::scenario::Flavor::Apache => format!("Apache httpd {}", s.proxy.apache.version),
+                        crate::sim::scenario::Flavor::Caddy => format!("Caddy {}", s.proxy.caddy.version),
                     })}
                 </span>
                 " semantics."

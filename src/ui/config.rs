@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::number::NumberField;
 
-use crate::sim::proxy::{apache, haproxy, nginx};
+use crate::sim::proxy::{apache, caddy, haproxy, nginx};
 use crate::sim::scenario::{Flavor, Scenario};
 
 /// The configuration the engine runs, as the real proxy would read it.
@@ -11,6 +11,7 @@ pub fn render(effective: &Scenario) -> String {
         Flavor::Nginx => nginx::conf::render(effective, &nginx::conf::Paths::default()).text,
         Flavor::Haproxy => haproxy::conf::render(effective).text,
         Flavor::Apache => apache::conf::render(effective),
+        Flavor::Caddy => caddy::conf::render(effective),
     }
 }
 
@@ -58,6 +59,13 @@ const APACHE: &[Num] = &[
     Num { label: "ttl= of pooled connections (s, 0: none)", testid: "apache-ttl", scale: 1, min: 0, max: 86_400, get: |s| s.proxy.apache.ttl_s, set: |s, v| s.proxy.apache.ttl_s = v },
 ];
 
+const CADDY: &[Num] = &[
+    Num { label: "dial_timeout (ms)", testid: "timeout-connect", scale: 1, min: 1, max: 3_600_000, get: |s| s.proxy.caddy.dial_timeout_ms, set: |s, v| s.proxy.caddy.dial_timeout_ms = v },
+    Num { label: "response_header_timeout (ms, 0: none)", testid: "read-timeout", scale: 1, min: 0, max: 3_600_000, get: |s| s.proxy.caddy.response_header_timeout_ms, set: |s, v| s.proxy.caddy.response_header_timeout_ms = v },
+    Num { label: "lb_try_duration (ms, 0: no retries)", testid: "caddy-try-duration", scale: 1, min: 0, max: 3_600_000, get: |s| s.proxy.caddy.lb_try_duration_ms, set: |s, v| s.proxy.caddy.lb_try_duration_ms = v },
+    Num { label: "lb_try_interval (ms)", testid: "caddy-try-interval", scale: 1, min: 1, max: 3_600_000, get: |s| s.proxy.caddy.lb_try_interval_ms, set: |s, v| s.proxy.caddy.lb_try_interval_ms = v },
+];
+
 /// Proxy panel: flavor, the directives that matter, and the live config.
 #[component]
 pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change: Callback<Scenario>) -> impl IntoView {
@@ -73,6 +81,7 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
         Flavor::Nginx => "/etc/nginx/conf.d/gateway-lab.conf",
         Flavor::Haproxy => "/etc/haproxy/haproxy.cfg",
         Flavor::Apache => apache::conf::SITE_PATH,
+        Flavor::Caddy => caddy::conf::PATH,
     };
     let edit = move |f: &dyn Fn(&mut Scenario)| {
         let mut next = scenario.get_untracked();
@@ -109,6 +118,7 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                         <option value="nginx">"nginx 1.22"</option>
                         <option value="haproxy">"HAProxy 2.6"</option>
                         <option value="apache">"Apache httpd 2.4"</option>
+                        <option value="caddy">"Caddy 2.6"</option>
                     </select>
                 </label>
                 <Show when=move || flavor() == Flavor::Apache>
@@ -122,7 +132,10 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                         </select>
                     </label>
                 </Show>
-                <Show when=move || flavor() != Flavor::Apache>
+                <Show when=move || flavor() == Flavor::Caddy>
+                    {CADDY.iter().map(control).collect_view()}
+                </Show>
+                <Show when=move || flavor() == Flavor::Nginx || flavor() == Flavor::Haproxy>
                 <Show when=move || flavor() == Flavor::Nginx fallback=move || view! {
                     {HAPROXY.iter().map(control).collect_view()}
                     <label class="field check">

@@ -33,6 +33,8 @@ fn label(i: usize, flavor: Flavor) -> &'static str {
         ("logs", Flavor::Haproxy) => "HAProxy logs",
         ("logs", Flavor::Apache) => "Apache logs",
         ("config", Flavor::Apache) => "apache2 site",
+        ("logs", Flavor::Caddy) => "Caddy logs",
+        ("config", Flavor::Caddy) => "Caddyfile",
         ("logs", _) => "nginx logs",
         ("config", Flavor::Haproxy) => "haproxy.cfg",
         ("config", _) => "nginx.conf",

@@ -263,6 +263,8 @@ pub fn log_title_in(log: &str, flavor: Flavor) -> &'static str {
     match (log, flavor) {
         ("error.log", Flavor::Apache) => "Apache error.log",
         ("access.log", Flavor::Apache) => "Apache access.log",
+        ("error.log", Flavor::Caddy) => "Caddy error log (JSON)",
+        ("access.log", Flavor::Caddy) => "Caddy access log (JSON)",
         _ => log_title(log),
     }
 }
@@ -282,7 +284,7 @@ pub fn log_line(ex: &Exchange, flavor: Flavor) -> (&'static str, Option<String>)
     if flavor == Flavor::Haproxy {
         return ("haproxy", ex.access_line.clone());
     }
-    if flavor == Flavor::Apache {
+    if flavor == Flavor::Apache || flavor == Flavor::Caddy {
         // Apache's first line of a failure carries the errno (`(111)Connection
         // refused: AH00957 …`); the lines after it summarise.
         let worst = ex.error_lines.iter().map(|l| l.level).min();

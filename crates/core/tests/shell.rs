@@ -431,6 +431,10 @@ fn systemctl_stop_and_start_the_app() {
                 assert!(log.contains("connect() failed (111: Connection refused) while connecting to upstream"), "{log}");
             }
             Flavor::Haproxy => assert_eq!(status, Some(503)),
+            Flavor::Caddy => {
+                assert_eq!(status, Some(502));
+                assert!(log.contains("dial tcp 127.0.0.1:3000: connect: connection refused"), "{log}");
+            }
             Flavor::Apache => {
                 assert_eq!(status, Some(503));
                 assert!(log.contains("(111)Connection refused: AH00957: http: attempt to connect to 127.0.0.1:3000"), "{log}");
@@ -747,4 +751,22 @@ fn apaches_own_commands_and_files() {
     assert_eq!(other.status, 127);
     assert!(other.text.contains("try apachectl -t"), "{}", other.text);
     assert!(shell::suggestions(&s.world().scenario).iter().any(|c| c == "tail -n 5 /var/log/apache2/error.log"));
+}
+
+#[test]
+fn caddys_own_commands_and_files() {
+    let mut sc = blank();
+    sc.proxy.flavor = Flavor::Caddy;
+    sc.faults = fault("app_down");
+    let mut s = Simulation::new(sc).unwrap();
+    let r = run(&mut s, "curl -s -i http://localhost/users");
+    assert!(r.text.contains("502 Bad Gateway") && r.text.contains("Server: Caddy"), "{}", r.text);
+    let v = run(&mut s, "caddy validate --config /etc/caddy/Caddyfile");
+    assert_eq!((v.text.as_str(), v.status), ("Valid configuration\n", 0));
+    let j = text(&mut s, "journalctl -u caddy -n 1");
+    assert!(j.contains("caddy[") && j.contains("\"logger\":\"http.log.error.log0\",\"msg\":\"dial tcp 127.0.0.1:3000: connect: connection refused\""), "{j}");
+    assert!(text(&mut s, "cat /var/log/caddy/access.log").contains("\"status\":502,\"resp_headers\":{\"Server\":[\"Caddy\"]}"));
+    assert!(text(&mut s, "cat /etc/caddy/Caddyfile").contains("reverse_proxy 127.0.0.1:3000 {"));
+    assert!(text(&mut s, "help").contains("caddy validate"));
+    assert_eq!(run(&mut s, "apachectl -t").status, 127);
 }

@@ -7,7 +7,7 @@
 //! installed (HAProxy logs to the journal: `journalctl -u haproxy`). Paths
 //! elsewhere are not modelled, and the tools say so rather than invent.
 
-use crate::sim::proxy::{apache, haproxy, nginx};
+use crate::sim::proxy::{apache, caddy, haproxy, nginx};
 use crate::sim::scenario::Flavor;
 use crate::sim::time::SimTime;
 use crate::sim::world::World;
@@ -22,6 +22,7 @@ pub(super) fn not_modelled(ctx: &Ctx<'_>) -> &'static str {
         Flavor::Nginx => "not modelled in this lab (it models /var/log/nginx, /etc/nginx/conf.d and the apps' sockets)",
         Flavor::Haproxy => "not modelled in this lab (it models /etc/haproxy and the apps' sockets; HAProxy logs to journalctl -u haproxy)",
         Flavor::Apache => "not modelled in this lab (it models /var/log/apache2, /etc/apache2/sites-available and the apps' sockets)",
+        Flavor::Caddy => "not modelled in this lab (it models /etc/caddy, /var/log/caddy/access.log and the apps' sockets; Caddy's errors go to journalctl -u caddy)",
     }
 }
 
@@ -69,6 +70,8 @@ fn log_files(w: &World) -> Option<(&'static str, &'static str, &'static str)> {
     match w.scenario.proxy.flavor {
         Flavor::Nginx => Some((LOG_DIR, ERROR_LOG, ACCESS_LOG)),
         Flavor::Apache => Some(("/var/log/apache2", apache::ERROR_LOG, apache::ACCESS_LOG)),
+        // Caddy's errors go to the journal; only the access log is a file.
+        Flavor::Caddy => Some(("/var/log/caddy", "", caddy::ACCESS_LOG)),
         Flavor::Haproxy => None,
     }
 }
@@ -79,6 +82,7 @@ fn conf_root(w: &World) -> &'static str {
         Flavor::Nginx => "/etc/nginx",
         Flavor::Haproxy => "/etc/haproxy",
         Flavor::Apache => "/etc/apache2",
+        Flavor::Caddy => "/etc/caddy",
     }
 }
 
@@ -96,6 +100,7 @@ fn config_path(w: &World) -> &'static str {
         Flavor::Nginx => nginx::CONF_PATH,
         Flavor::Haproxy => HAPROXY_CFG,
         Flavor::Apache => apache::conf::SITE_PATH,
+        Flavor::Caddy => caddy::conf::PATH,
     }
 }
 
@@ -104,6 +109,7 @@ fn config_text(w: &World) -> String {
         Flavor::Nginx => nginx::conf::render(&w.scenario, &nginx::conf::Paths::default()).text,
         Flavor::Haproxy => haproxy::conf::render(&w.scenario).text,
         Flavor::Apache => apache::conf::render(&w.scenario),
+        Flavor::Caddy => caddy::conf::render(&w.scenario),
     }
 }
 
@@ -112,7 +118,7 @@ fn known_dir(w: &World, path: &str) -> Option<Vec<Entry>> {
     let conf_dir = config_path(w).rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
     if let Some((dir, error, access)) = log_files(w).filter(|(dir, ..)| path == *dir) {
         let _ = dir;
-        return Some([access, error].iter().filter_map(|f| entry(w, f)).collect());
+        return Some([access, error].iter().filter(|f| !f.is_empty()).filter_map(|f| entry(w, f)).collect());
     }
     if path == conf_dir {
         return entry(w, config_path(w)).map(|e| vec![e]);
@@ -133,7 +139,7 @@ fn known_dir(w: &World, path: &str) -> Option<Vec<Entry>> {
 
 /// Paths under which the lab knows every file (so a missing one is missing).
 fn known_root(w: &World, path: &str) -> bool {
-    let mut roots: Vec<String> = vec!["/etc/haproxy".into(), "/etc/nginx".into(), "/etc/apache2".into(), LOG_DIR.into(), "/var/log/apache2".into(), "/run".into()];
+    let mut roots: Vec<String> = vec!["/etc/haproxy".into(), "/etc/nginx".into(), "/etc/apache2".into(), "/etc/caddy".into(), LOG_DIR.into(), "/var/log/apache2".into(), "/var/log/caddy".into(), "/run".into()];
     roots.extend(socket_files(w).iter().filter_map(|s| s.path.rsplit_once('/').map(|(d, _)| d.to_string())));
     roots.iter().any(|r| path == r || path.starts_with(&format!("{r}/")))
 }
@@ -189,7 +195,7 @@ fn entry(w: &World, path: &str) -> Option<Entry> {
     let start = w.clock.ls(p.since);
     let name = path.to_string();
     let apache = w.scenario.proxy.flavor == Flavor::Apache;
-    if let Some((_, error, access)) = log_files(w).filter(|(_, e, a)| path == *e || path == *a) {
+    if let Some((_, error, access)) = log_files(w).filter(|(_, e, a)| (path == *e && !e.is_empty()) || path == *a) {
         let (buf, last) = if path == error {
             let mtime = if apache { apache_error_mtime } else { error_log_mtime };
             (&w.error_log, w.error_log.lines().last().and_then(|l| mtime(l)))
@@ -200,7 +206,7 @@ fn entry(w: &World, path: &str) -> Option<Entry> {
         return Some(Entry {
             mode: "-rw-r-----",
             links: 1,
-            owner: if apache { "root" } else { "www-data" },
+            owner: if apache { "root" } else if w.scenario.proxy.flavor == Flavor::Caddy { "caddy" } else { "www-data" },
             group: "adm",
             size: buf.lines().map(|l| l.len() as u64 + 1).sum(),
             blocks: buf.lines().map(|l| l.len() as u64 + 1).sum::<u64>().div_ceil(4096) * 4,

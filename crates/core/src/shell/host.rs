@@ -179,6 +179,8 @@ pub enum User {
     WwwData,
     /// HAProxy's user (Debian's haproxy package creates it; absent under nginx).
     Haproxy,
+    /// Caddy's user (Debian's caddy package creates it).
+    Caddy,
     /// The app's own user.
     App,
 }
@@ -190,6 +192,7 @@ impl User {
             "root" | "0" => Some(User::Root),
             "www-data" | "33" => Some(User::WwwData),
             "haproxy" | "108" if flavor == Flavor::Haproxy => Some(User::Haproxy),
+            "caddy" if flavor == Flavor::Caddy => Some(User::Caddy),
             "app" | "1000" => Some(User::App),
             _ => None,
         }
@@ -200,6 +203,7 @@ impl User {
             User::Root => "root",
             User::WwwData => "www-data",
             User::Haproxy => "haproxy",
+            User::Caddy => "caddy",
             User::App => "app",
         }
     }
@@ -210,6 +214,7 @@ impl User {
             Flavor::Nginx => User::WwwData,
             Flavor::Haproxy => User::Haproxy,
             Flavor::Apache => User::WwwData,
+            Flavor::Caddy => User::Caddy,
         }
     }
 }

@@ -28,6 +28,7 @@ fn check_command(flavor: Flavor) -> &'static str {
         Flavor::Nginx => "nginx -t",
         Flavor::Haproxy => "haproxy -c -f /etc/haproxy/haproxy.cfg",
         Flavor::Apache => "apachectl -t",
+        Flavor::Caddy => "caddy validate --config /etc/caddy/Caddyfile",
     }
 }
 
@@ -56,6 +57,36 @@ pub(super) fn apachectl(ctx: &mut Ctx<'_>, cmd: &str, args: &[String]) -> Res {
             format!("{cmd}: this terminal simulates {cmd} -t (configtest), -v and graceful; use systemctl start|stop|restart|reload apache2 for the service\n"),
             1,
         ),
+    }
+}
+
+/// `caddy validate [--config FILE] [--adapter caddyfile]`, `caddy version`,
+/// `caddy reload`: Caddy 2.6.2 (Debian). The exported Caddyfile passes the
+/// real `caddy validate` (`tests/caddy_conf.rs`); the Caddy flavor has no
+/// start-up failure modelled.
+pub(super) fn caddy(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
+    let f = flavor(ctx);
+    if f != Flavor::Caddy {
+        return other_proxy("caddy", check_command(f));
+    }
+    let version = ctx.sim.world().scenario.proxy.caddy.version.clone();
+    match args.first().map(String::as_str) {
+        Some("version") => Res::with(format!("{version}\n"), String::new(), 0),
+        Some("validate") => {
+            let config = args.windows(2).find(|w| w[0] == "--config" || w[0] == "-c").map(|w| w[1].clone()).unwrap_or_else(|| "/etc/caddy/Caddyfile".into());
+            if config != "/etc/caddy/Caddyfile" && config != "Caddyfile" {
+                return Res::with(String::new(), format!("Error: reading config file: open {config}: no such file or directory\n"), 1);
+            }
+            Res::with("Valid configuration\n".into(), String::new(), 0)
+        }
+        Some("reload") => {
+            if !ctx.sim.world().proxy_running {
+                return Res::with(String::new(), "Error: sending configuration to instance: performing request: Post \"http://localhost:2019/load\": dial tcp [::1]:2019: connect: connection refused\n".into(), 1);
+            }
+            ctx.sim.reread_proxy_config();
+            Res::status(0)
+        }
+        _ => Res::with(String::new(), "caddy: this terminal simulates caddy validate --config /etc/caddy/Caddyfile, caddy version and caddy reload; use systemctl start|stop|restart|reload caddy for the service\n".into(), 1),
     }
 }
 

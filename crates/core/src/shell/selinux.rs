@@ -19,7 +19,7 @@ pub(super) fn boolean(flavor: Flavor) -> &'static str {
     match flavor {
         Flavor::Nginx => "httpd_can_network_connect",
         Flavor::Haproxy => "haproxy_connect_any",
-        Flavor::Apache => "httpd_can_network_connect",
+        Flavor::Apache | Flavor::Caddy => "httpd_can_network_connect",
     }
 }
 
@@ -63,6 +63,8 @@ pub(super) fn ausearch(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
         Flavor::Nginx => ("nginx", "httpd_t"),
         Flavor::Haproxy => ("haproxy", "haproxy_t"),
         Flavor::Apache => ("apache2", "httpd_t"),
+        // Fedora's caddy package labels /usr/bin/caddy httpd_exec_t.
+        Flavor::Caddy => ("caddy", "httpd_t"),
     };
     let pid = w.scenario.proxy.worker_pid;
     let mut out = String::new();

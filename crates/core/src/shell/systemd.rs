@@ -355,6 +355,12 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
             "/usr/sbin/nginx -t -q -g daemon on; master_process on;",
             "/usr/sbin/nginx -g daemon on; master_process on;",
         ),
+        Flavor::Caddy => (
+            proxy_unit(Flavor::Caddy).1,
+            vec!["https://caddyserver.com/docs/"],
+            "",
+            "/usr/bin/caddy run --environ --config /etc/caddy/Caddyfile",
+        ),
         Flavor::Apache => (
             proxy_unit(Flavor::Apache).1,
             vec!["https://httpd.apache.org/docs/2.4/"],
@@ -409,6 +415,10 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
                 s.push_str(&fit(&format!("             └─{} \"nginx: worker process\"", p.worker_pid), width));
                 s.push('\n');
             }
+            Flavor::Caddy => {
+                s.push_str(&fit(&format!("             └─{} /usr/bin/caddy run --environ --config /etc/caddy/Caddyfile", p.worker_pid), width));
+                s.push('\n');
+            }
             Flavor::Apache => {
                 s.push_str(&fit(&format!("             ├─{} /usr/sbin/apache2 -k start", p.master_pid), width));
                 s.push('\n');
@@ -440,6 +450,7 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
             Flavor::Haproxy => {
                 s.push_str(&format!("    Process: {} ExecStart=/usr/sbin/haproxy -Ws -f $CONFIG -p $PIDFILE $EXTRAOPTS {ok}\n", p.master_pid));
             }
+            Flavor::Caddy => {}
             Flavor::Apache => {
                 s.push_str(&format!("    Process: {} ExecStart=/usr/sbin/apachectl start {ok}\n", p.master_pid.saturating_sub(1)));
                 s.push_str(&format!("    Process: {} ExecStop=/usr/sbin/apachectl graceful-stop {ok}\n", p.worker_pid.saturating_add(1)));
@@ -495,6 +506,9 @@ fn proxy_journal(w: &World, p: &ProxyView) -> Vec<String> {
         if p.running && p.flavor == Flavor::Haproxy {
             out.extend(haproxy_requests(w, p, &w.clock.journal(p.since)));
         }
+        if p.flavor == Flavor::Caddy {
+            out.extend(caddy_errors(w, p, &w.clock.journal(p.since)));
+        }
         return out;
     }
     let mut out = Vec::new();
@@ -509,10 +523,14 @@ fn proxy_journal(w: &World, p: &ProxyView) -> Vec<String> {
             UnitEntry::Line(l) => out.push(l.clone()),
         }
     }
-    if p.flavor == Flavor::Haproxy {
+    if p.flavor == Flavor::Haproxy || p.flavor == Flavor::Caddy {
         // Its requests' lines, where their times put them.
         let t = w.clock.journal(w.proxy_since);
-        out.extend(haproxy_requests(w, p, &t));
+        if p.flavor == Flavor::Haproxy {
+            out.extend(haproxy_requests(w, p, &t));
+        } else {
+            out.extend(caddy_errors(w, p, &t));
+        }
         let mut keyed: Vec<(Option<(usize, String)>, String)> = Vec::new();
         let mut last = None;
         for l in out {
@@ -537,6 +555,7 @@ fn start_lines(w: &World, p: &ProxyView, at: SimTime, ok: bool, stderr: &[&Strin
         Flavor::Nginx => format!("nginx[{}]", p.master_pid),
         Flavor::Haproxy => format!("haproxy[{}]", p.worker_pid),
         Flavor::Apache => format!("apachectl[{}]", p.master_pid.saturating_sub(1)),
+        Flavor::Caddy => format!("caddy[{}]", p.worker_pid),
     };
     for l in stderr {
         let when = nginx_time_to_journal(l).unwrap_or_else(|| t.clone());
@@ -560,6 +579,21 @@ fn start_lines(w: &World, p: &ProxyView, at: SimTime, ok: bool, stderr: &[&Strin
 }
 
 /// HAProxy's request log lines (`log stdout`), as its journal shows them.
+/// Caddy's error logger writes to stderr, which the journal keeps: each
+/// JSON line at the time of its `ts`.
+fn caddy_errors(w: &World, p: &ProxyView, fallback: &str) -> Vec<String> {
+    let host = host::HOSTNAME;
+    let start = w.clock.unix(SimTime::ZERO);
+    w.error_log
+        .lines()
+        .map(|l| {
+            let ts = l.split("\"ts\":").nth(1).and_then(|r| r.split(|c: char| c != '.' && !c.is_ascii_digit()).next()).and_then(|v| v.parse::<f64>().ok());
+            let when = ts.map(|t| w.clock.journal(SimTime((((t - start as f64).max(0.0)) * 1e6) as u64))).unwrap_or_else(|| fallback.to_string());
+            format!("{when} {host} caddy[{}]: {l}", p.worker_pid)
+        })
+        .collect()
+}
+
 fn haproxy_requests(w: &World, p: &ProxyView, fallback: &str) -> Vec<String> {
     let host = host::HOSTNAME;
     w.access_log

@@ -18,6 +18,7 @@ pub fn proxy_unit(flavor: Flavor) -> (&'static str, &'static str) {
         Flavor::Nginx => ("nginx.service", "A high performance web server and a reverse proxy server"),
         Flavor::Haproxy => ("haproxy.service", "HAProxy Load Balancer"),
         Flavor::Apache => ("apache2.service", "The Apache HTTP Server"),
+        Flavor::Caddy => ("caddy.service", "Caddy"),
     }
 }
 
@@ -283,7 +284,7 @@ impl Simulation {
         scratch.scenario.proxy.worker_pid = match scratch.scenario.proxy.flavor {
             // nginx names its master (worker - 1) in the `[emerg]` line.
             Flavor::Nginx => pid.saturating_add(1),
-            Flavor::Haproxy | Flavor::Apache => pid,
+            Flavor::Haproxy | Flavor::Apache | Flavor::Caddy => pid,
         };
         let _ = Proxy::start(&mut scratch);
         ConfigCheck { ok: scratch.proxy_running, stderr: scratch.proxy_stderr.lines().cloned().collect() }
@@ -371,6 +372,7 @@ impl Simulation {
             Flavor::Nginx => format!("nginx[{pid}]"),
             Flavor::Haproxy => format!("haproxy[{pid}]"),
             Flavor::Apache => format!("apachectl[{pid}]"),
+            Flavor::Caddy => format!("caddy[{pid}]"),
         };
         if !check.ok {
             if flavor == Flavor::Haproxy {
@@ -395,7 +397,7 @@ impl Simulation {
                 self.unit_line(&mtag, &format!("[NOTICE]   ({master}) : Reloading HAProxy"));
                 self.unit_line(&mtag, &format!("[NOTICE]   ({master}) : Loading success."));
             }
-            Flavor::Apache => {}
+            Flavor::Apache | Flavor::Caddy => {}
         }
         self.reread_proxy_config();
         self.unit_line("systemd[1]", &format!("Reloaded {unit} - {desc}."));

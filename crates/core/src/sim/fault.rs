@@ -494,6 +494,7 @@ impl FaultKind {
             (FaultKind::OversizedHeader { .. }, Flavor::Haproxy) => "Header larger than HAProxy's buffer",
             (FaultKind::RateLimited { .. }, Flavor::Haproxy) => "Rate limited by http-request deny",
             (FaultKind::SlowApp { .. }, Flavor::Apache) => "App slower than ProxyTimeout",
+            (FaultKind::SlowApp { .. }, Flavor::Caddy) => "App slower than usual",
             _ => self.title(),
         }
     }
@@ -502,6 +503,19 @@ impl FaultKind {
     pub fn cause_in(&self, flavor: Flavor) -> &'static str {
         if flavor == Flavor::Nginx {
             return self.cause();
+        }
+        if flavor == Flavor::Caddy {
+            return match self {
+                FaultKind::WrongPort { .. } => "The app moved to another port (or the Caddyfile has a typo); Caddy dials a port where nothing listens.",
+                FaultKind::UnixSocketMissing { .. } => "reverse_proxy names a socket file the app never created (wrong path, app not started, tmpfs wiped).",
+                FaultKind::UnixSocketPermission { .. } => "The app created its socket as its own user with mode 0600; Caddy's user (caddy) may not open it.",
+                FaultKind::SlowApp { .. } => "A slow query keeps the app busy; Caddy has no response_header_timeout by default, so it waits as long as the app takes.",
+                FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) while Caddy keeps them for reuse; Go's transport re-sends a GET that meets a closed one.",
+                FaultKind::DnsFailure { .. } => "The upstream's DNS name does not resolve (typo, record deleted); Caddy looks it up when it dials.",
+                FaultKind::SelinuxConnectDenied => "SELinux is enforcing and httpd_can_network_connect is off: Caddy (httpd_t with Fedora's package) may not connect to the app's port, so the kernel refuses its connect() with EACCES.",
+                FaultKind::OversizedHeader { .. } => "Huge cookies or a giant header (JWTs, tracing baggage); Go's HTTP client accepts response headers up to 1 MB.",
+                _ => self.cause(),
+            };
         }
         if flavor == Flavor::Apache {
             return match self {
@@ -512,6 +526,7 @@ impl FaultKind {
                 FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) while Apache keeps them pooled for reuse; a request sent just as the app closes one is lost.",
                 FaultKind::DnsFailure { .. } => "The backend's DNS name does not resolve (typo, record deleted); Apache looks it up when a request needs it.",
                 FaultKind::SelinuxConnectDenied => "SELinux is enforcing and the boolean httpd_can_network_connect is off: Apache (httpd_t) may not connect to the app's port, so the kernel refuses its connect() with EACCES.",
+                FaultKind::OversizedHeader { .. } => "Huge cookies or a giant header (JWTs, tracing baggage); Apache's mod_proxy_http reads response header lines of up to 8 KB by default (ProxyIOBufferSize), so a 6000-byte header passes.",
                 _ => self.cause(),
             };
         }
@@ -663,8 +678,20 @@ impl Fault {
         let f = |title: &'static str, detail: &str| Fix { title, detail: detail.to_string() };
         let haproxy = flavor == Flavor::Haproxy;
         let apache = flavor == Flavor::Apache;
+        let caddy = flavor == Flavor::Caddy;
         let time = super::proxy::nginx::conf::time;
         match &self.kind {
+            FaultKind::WrongPort { .. } if caddy => f("Fix the port", "Point reverse_proxy back at the port the app listens on."),
+            FaultKind::UnixSocketMissing { .. } if caddy => f("Use the socket the app creates", "Point reverse_proxy (unix//path) back at the app's real socket."),
+            FaultKind::UnixSocketPermission { .. } if caddy => f("Let Caddy open the socket", "chmod 660 the socket and chgrp it to Caddy's group (caddy)."),
+            FaultKind::SlowApp { .. } if caddy => f("Make the query faster", "Caddy waits as long as the app takes (no response_header_timeout by default): the fix is in the app."),
+            FaultKind::KeepaliveMismatch { .. } if caddy => f("Align keep-alive timeouts", "Keep the app's idle timeout longer than the transport's keepalive (transport http { keepalive 4s }): Caddy then closes idle connections first."),
+            FaultKind::DnsFailure { .. } if caddy => f("Fix the DNS name", "The upstream's name in reverse_proxy resolves again."),
+            FaultKind::RollingDeploy { .. } if caddy => f("Add a second instance", "A second upstream (the app on :3001) and lb_try_duration 5s: Caddy dials the other one when one refuses."),
+            FaultKind::NotHttp { .. } if caddy => f("Point at the HTTP port", "An HTTP server answers on the upstream address."),
+            FaultKind::OversizedHeader { .. } if caddy || apache => f("Keep headers small", "Nothing to change in the proxy for this size; keep cookies and headers small for the clients' sake."),
+            FaultKind::SelinuxConnectDenied if caddy => f("Let Caddy connect", "setsebool -P httpd_can_network_connect 1 (or label the app's port: semanage port -a -t http_port_t -p tcp 3000); leave SELinux enforcing."),
+            FaultKind::NotHttp { .. } if apache => f("Point at the HTTP port", "An HTTP server answers on the backend's address."),
             FaultKind::WrongPort { .. } if apache => f("Fix the port", "Point ProxyPass back at the port the app listens on."),
             FaultKind::UnixSocketMissing { .. } if apache => f("Use the socket the app creates", "Point ProxyPass (unix:/path|http://localhost/) back at the app's real socket."),
             FaultKind::UnixSocketPermission { .. } if apache => f("Let Apache open the socket", "chmod 660 the socket and chgrp it to Apache's group (www-data)."),
@@ -809,6 +836,10 @@ impl Fault {
     pub fn apply_fix(sc: &mut Scenario, index: usize) {
         let Some(fault) = sc.faults.get(index).cloned() else { return };
         match fault.kind {
+            // Caddy waits without a limit: the fix is a faster app.
+            FaultKind::SlowApp { .. } if sc.proxy.flavor == Flavor::Caddy => {
+                sc.faults.remove(index);
+            }
             FaultKind::SlowApp { delay_ms } => {
                 sc.proxy.proxy_read_timeout_ms = delay_ms + 30_000;
                 sc.proxy.haproxy.timeout_server_ms = delay_ms + 30_000;

@@ -405,11 +405,13 @@ pub enum Flavor {
     Haproxy,
     /// Apache httpd 2.4 with mod_proxy_http.
     Apache,
+    /// Caddy 2.6 with `reverse_proxy`.
+    Caddy,
 }
 
 impl Flavor {
     /// Every flavor, in the order the page offers them.
-    pub const ALL: [Flavor; 3] = [Flavor::Nginx, Flavor::Haproxy, Flavor::Apache];
+    pub const ALL: [Flavor; 4] = [Flavor::Nginx, Flavor::Haproxy, Flavor::Apache, Flavor::Caddy];
 
     /// The proxy's program name, as in the scenario's JSON: `nginx`, `haproxy`, `apache`.
     pub fn as_str(self) -> &'static str {
@@ -417,6 +419,7 @@ impl Flavor {
             Flavor::Nginx => "nginx",
             Flavor::Haproxy => "haproxy",
             Flavor::Apache => "apache",
+            Flavor::Caddy => "caddy",
         }
     }
 
@@ -426,6 +429,7 @@ impl Flavor {
             Flavor::Nginx => "nginx",
             Flavor::Haproxy => "HAProxy",
             Flavor::Apache => "Apache",
+            Flavor::Caddy => "Caddy",
         }
     }
 
@@ -493,6 +497,30 @@ impl Default for HaproxyConfig {
             timeout_client_ms: 60_000,
             bufsize: 16_384,
         }
+    }
+}
+
+/// Caddy's own settings (used when `flavor` is `caddy`): the
+/// `reverse_proxy` directive's subdirectives. The upstreams are
+/// `upstream.servers` (or the `proxy_pass` address).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaddyConfig {
+    /// Caddy version (the config comment).
+    pub version: String,
+    /// `transport http { dial_timeout }` (3 s by default since 2.5).
+    pub dial_timeout_ms: u64,
+    /// `transport http { response_header_timeout }` (0: none, Caddy's default).
+    pub response_header_timeout_ms: u64,
+    /// `lb_try_duration` (0: no retries, the default).
+    pub lb_try_duration_ms: u64,
+    /// `lb_try_interval` (250 ms by default).
+    pub lb_try_interval_ms: u64,
+}
+
+impl Default for CaddyConfig {
+    fn default() -> Self {
+        CaddyConfig { version: "2.6.2".into(), dial_timeout_ms: 3_000, response_header_timeout_ms: 0, lb_try_duration_ms: 0, lb_try_interval_ms: 250 }
     }
 }
 
@@ -565,6 +593,8 @@ pub struct ProxyConfig {
     pub haproxy: HaproxyConfig,
     /// Settings of the Apache flavor.
     pub apache: ApacheConfig,
+    /// Settings of the Caddy flavor.
+    pub caddy: CaddyConfig,
     /// `proxy_ssl_server_name`: send SNI to an https upstream (off: none).
     pub proxy_ssl_server_name: bool,
     /// `proxy_ssl_name` ("" = the host of proxy_pass): the name sent as SNI
@@ -637,6 +667,7 @@ impl Default for ProxyConfig {
             limit_req: None,
             haproxy: HaproxyConfig::default(),
             apache: ApacheConfig::default(),
+            caddy: CaddyConfig::default(),
             proxy_ssl_server_name: false,
             proxy_ssl_name: String::new(),
             client_max_body_size: 1 << 20,
@@ -976,6 +1007,17 @@ impl Scenario {
             if let Some(why) = super::proxy::apache::unsupported(&super::world::effective(self)) {
                 return bad("proxy.flavor", why);
             }
+        }
+        if p.flavor == Flavor::Caddy {
+            if let Some(why) = super::proxy::caddy::unsupported(&super::world::effective(self)) {
+                return bad("proxy.flavor", why);
+            }
+        }
+        let c = &p.caddy;
+        check_ms("proxy.caddy.dial_timeout_ms", c.dial_timeout_ms)?;
+        check_ms("proxy.caddy.lb_try_interval_ms", c.lb_try_interval_ms)?;
+        if c.response_header_timeout_ms > 86_400_000 || c.lb_try_duration_ms > 86_400_000 {
+            return bad("proxy.caddy", "response_header_timeout_ms and lb_try_duration_ms must be at most 86400000 (0: off)".to_string());
         }
         let a = &p.apache;
         check_ms("proxy.apache.proxy_timeout_ms", a.proxy_timeout_ms)?;

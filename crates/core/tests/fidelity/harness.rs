@@ -139,6 +139,10 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
     if let Some(why) = gateway_core::sim::proxy::apache::unsupported(&effective(&sc)) {
         return cannot(format!("not modelled for Apache: {why}"));
     }
+    let caddy = flavor == Flavor::Caddy;
+    if let Some(why) = gateway_core::sim::proxy::caddy::unsupported(&effective(&sc)) {
+        return cannot(format!("not modelled for Caddy: {why}"));
+    }
     let mut notes = Vec::new();
     if sc.clients.count > 1 {
         return cannot("clients.count > 1: requests from many client addresses".into());
@@ -181,6 +185,8 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         let p = &mut sc.proxy;
         let original_read = if haproxy {
             p.haproxy.timeout_server_ms
+        } else if caddy {
+            p.caddy.response_header_timeout_ms
         } else if apache {
             p.apache.proxy_timeout_ms
         } else {
@@ -191,6 +197,8 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
             vec![("timeout connect", &mut p.haproxy.timeout_connect_ms, HAPROXY_CONNECT_MS), ("timeout server", &mut p.haproxy.timeout_server_ms, TIMEOUT_MS)]
         } else if apache {
             vec![("ProxyTimeout", &mut p.apache.proxy_timeout_ms, TIMEOUT_MS)]
+        } else if caddy {
+            vec![("dial_timeout", &mut p.caddy.dial_timeout_ms, TIMEOUT_MS), ("response_header_timeout", &mut p.caddy.response_header_timeout_ms, TIMEOUT_MS)]
         } else {
             vec![
                 ("proxy_connect_timeout", &mut p.proxy_connect_timeout_ms, TIMEOUT_MS),
@@ -210,6 +218,8 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         }
         let read = if haproxy {
             sc.proxy.haproxy.timeout_server_ms
+        } else if caddy {
+            sc.proxy.caddy.response_header_timeout_ms
         } else if apache {
             sc.proxy.apache.proxy_timeout_ms
         } else {
@@ -309,7 +319,9 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         notes.push("unix sockets moved under the run's temporary directory".into());
     }
     let mut dns_port = None;
-    if sc.proxy.resolver.is_some() && apache {
+    if sc.proxy.resolver.is_some() && caddy {
+        notes.push("nginx's `resolver` is not part of the exported Caddyfile: Caddy resolves the upstream's name when it dials, through the system resolver".into());
+    } else if sc.proxy.resolver.is_some() && apache {
         notes.push("nginx's `resolver` is not part of the exported Apache site: Apache resolves the backend's name per request through the system resolver".into());
     } else if sc.proxy.resolver.is_some() && haproxy {
         notes.push("nginx's `resolver` is not part of the exported haproxy.cfg: HAProxy resolves the server name at start-up through the system resolver".into());
@@ -861,6 +873,7 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
             (u64::from(h.retries) + 1) * (h.timeout_connect_ms + h.timeout_connect_ms.min(1_000)) + h.timeout_server_ms * 3 + 5_000
         }
         Flavor::Apache => eff.upstream.servers.len().max(1) as u64 * p.apache.proxy_timeout_ms * 2 + 5_000,
+        Flavor::Caddy => p.caddy.dial_timeout_ms + p.caddy.response_header_timeout_ms + p.caddy.lb_try_duration_ms + SLOW_MS * 2 + 5_000,
     });
     let results: Arc<Mutex<Vec<Option<Got>>>> = Arc::new(Mutex::new((0..sc.requests.len()).map(|_| None).collect()));
     let mut handles = Vec::new();

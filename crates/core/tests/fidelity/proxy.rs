@@ -821,6 +821,185 @@ impl ProxyUnderTest for Apache {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Caddy 2.6 (reverse_proxy)
+
+pub struct Caddy {
+    pub bin: PathBuf,
+}
+
+impl Caddy {
+    pub fn find() -> Option<Caddy> {
+        ["/usr/bin/caddy"].iter().map(PathBuf::from).find(|p| p.exists()).map(|bin| Caddy { bin })
+    }
+}
+
+struct RunningCaddy {
+    child: Child,
+    dir: PathBuf,
+    started: bool,
+    stopped: bool,
+}
+
+impl Drop for RunningCaddy {
+    fn drop(&mut self) {
+        if !self.stopped {
+            sys::signal(-(self.child.id() as i32), sys::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl RunningProxy for RunningCaddy {
+    fn stop(mut self: Box<Self>) -> RawLogs {
+        let pgid = self.child.id() as i32;
+        if matches!(self.child.try_wait(), Ok(None)) {
+            sys::signal(pgid, sys::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        sys::signal(-pgid, sys::SIGKILL);
+        let _ = self.child.wait();
+        self.stopped = true;
+        // The default logger (stderr) carries the error logger's lines and
+        // Caddy's own start/stop messages.
+        let (error, stderr): (Vec<String>, Vec<String>) = lines(&self.dir.join("stderr.log")).into_iter().partition(|l| l.contains("\"logger\":\"http.log.error"));
+        RawLogs { error, access: lines(&self.dir.join("access.log")), stderr, started: self.started, forced_stop: None }
+    }
+}
+
+/// A Caddy JSON line's `request` object, without the client port; header
+/// maps with their keys sorted (Go prints a map in random order).
+fn caddy_request(v: &serde_json::Value) -> String {
+    let r = &v["request"];
+    let mut headers: Vec<(String, String)> = r["headers"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect()).unwrap_or_default();
+    headers.sort();
+    format!(
+        "{} {} {} {} host={} headers={}",
+        r["remote_ip"].as_str().unwrap_or(""),
+        r["proto"].as_str().unwrap_or(""),
+        r["method"].as_str().unwrap_or(""),
+        r["uri"].as_str().unwrap_or(""),
+        r["host"].as_str().unwrap_or("").split(':').next().unwrap_or(""),
+        headers.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(",")
+    )
+}
+
+impl ProxyUnderTest for Caddy {
+    fn column(&self) -> String {
+        match self.version() {
+            Ok(v) => format!("Caddy {}", v.trim_start_matches('v').split_whitespace().next().unwrap_or("")),
+            Err(_) => "Caddy".into(),
+        }
+    }
+
+    fn engine_flavor(&self) -> Flavor {
+        Flavor::Caddy
+    }
+
+    fn version(&self) -> Result<String, String> {
+        let out = Command::new(&self.bin).arg("version").output().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if text.is_empty() { Err("caddy version printed nothing".into()) } else { Ok(text) }
+    }
+
+    fn start(&self, effective: &Scenario, dir: &Path, _paths: &Paths) -> Result<Box<dyn RunningProxy>, String> {
+        let conf = dir.join("Caddyfile");
+        let access = dir.join("access.log");
+        std::fs::write(&conf, gateway_core::sim::proxy::caddy::conf::render_with(effective, &access.display().to_string())).map_err(|e| e.to_string())?;
+        let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(&self.bin);
+        if sys::is_root() {
+            // As the caddy user would: not root (a root-owned 0600 socket is refused).
+            let (uid, gid) = nobody().ok_or("no user nobody in /etc/passwd")?;
+            for d in [dir.to_path_buf(), dir.join("data"), dir.join("config")] {
+                let _ = std::fs::create_dir_all(&d);
+                let _ = std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o777));
+            }
+            cmd.uid(uid).gid(gid);
+        }
+        cmd.arg("run").arg("--config").arg(&conf).arg("--adapter").arg("caddyfile")
+            .env("HOME", dir).env("XDG_DATA_HOME", dir.join("data")).env("XDG_CONFIG_HOME", dir.join("config"))
+            .stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr).process_group(0);
+        deny_connect_if_asked(&mut cmd, effective);
+        let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let started = loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break false;
+            }
+            if listening(effective.proxy.listen) {
+                break true;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("caddy neither started listening nor exited within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        Ok(Box::new(RunningCaddy { child, dir: dir.to_path_buf(), started, stopped: false }))
+    }
+
+    fn request_of(&self, line: &str) -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(line).ok()?;
+        let r = &v["request"];
+        Some(format!("{} {} {}", r["method"].as_str()?, r["uri"].as_str()?, r["proto"].as_str()?))
+    }
+
+    fn normalise_error(&self, line: &str, tmp: &str) -> Option<String> {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            return Some(mask_ports(&line.replace(tmp, "$TMP")));
+        };
+        let logger = v["logger"].as_str().unwrap_or("");
+        // Not modelled: Caddy's own start-up and shutdown messages.
+        if !logger.starts_with("http.log.error") {
+            return None;
+        }
+        let text = format!(
+            "[{}] {} {} ({}) {} {}",
+            v["level"].as_str().unwrap_or(""),
+            logger,
+            v["msg"].as_str().unwrap_or(""),
+            v["status"],
+            caddy_request(&v),
+            v["err_trace"].as_str().unwrap_or("")
+        );
+        // The resolver is the host's (/etc/resolv.conf), not the scenario's.
+        let text = match (text.find(" on "), text.find(": no such host")) {
+            (Some(a), Some(b)) if text.contains("lookup ") && a < b => format!("{} on RESOLVER{}", &text[..a], &text[b..]),
+            _ => text,
+        };
+        Some(mask_ports(&text.replace(tmp, "$TMP")))
+    }
+
+    fn parse_access(&self, line: &str) -> Option<Access> {
+        let v: serde_json::Value = serde_json::from_str(line).ok()?;
+        let request_line = self.request_of(line)?;
+        let mut resp: Vec<(String, String)> = v["resp_headers"].as_object().map(|m| m.iter().filter(|(k, _)| k.as_str() != "Date").map(|(k, v)| (k.clone(), v.to_string())).collect()).unwrap_or_default();
+        resp.sort();
+        let normalised = format!(
+            "[{}] {} {} {} size={} status={} user_id={} resp_headers={}",
+            v["level"].as_str().unwrap_or(""),
+            v["logger"].as_str().unwrap_or(""),
+            v["msg"].as_str().unwrap_or(""),
+            caddy_request(&v),
+            v["size"],
+            v["status"],
+            v["user_id"],
+            resp.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(",")
+        );
+        let ms = v["duration"].as_f64().map(|d| (d * 1_000.0).round() as i64);
+        Some(Access { request_line, normalised, times: ms.map(|m| vec![("duration".to_string(), m)]).unwrap_or_default(), failed_connects: 0 })
+    }
+
+    fn is_failed_attempt(&self, l: &str) -> bool {
+        l.contains(" dial ") && (l.contains("connect: ") || l.contains("i/o timeout"))
+    }
+}
+
 /// The proxies the harness compares, one report column each.
 pub fn flavors() -> Vec<Box<dyn ProxyUnderTest>> {
     let mut v: Vec<Box<dyn ProxyUnderTest>> = Vec::new();
@@ -832,6 +1011,9 @@ pub fn flavors() -> Vec<Box<dyn ProxyUnderTest>> {
     }
     if let Some(a) = Apache::find() {
         v.push(Box::new(a));
+    }
+    if let Some(c) = Caddy::find() {
+        v.push(Box::new(c));
     }
     v
 }

@@ -124,6 +124,7 @@ pub fn on_send(w: &mut World, id: ReqId) {
             crate::sim::scenario::Flavor::Nginx => ("nginx", "the [emerg] line nginx printed on stderr: journalctl -u nginx"),
             crate::sim::scenario::Flavor::Haproxy => ("haproxy", "the [ALERT] lines haproxy printed on stderr: journalctl -u haproxy"),
             crate::sim::scenario::Flavor::Apache => ("apache2", "what apachectl printed when the unit started: journalctl -u apache2"),
+            crate::sim::scenario::Flavor::Caddy => ("caddy", "what caddy printed when it started: journalctl -u caddy"),
         };
         note!(w, id, Actor::Kernel, "{name} is not running: nothing listens on the proxy's port, RST");
         w.exchanges[id].client_result = Some(ClientResult::ConnectFailed);

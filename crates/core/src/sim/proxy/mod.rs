@@ -3,6 +3,7 @@
 //! does, which log lines it writes and what the client gets.
 
 pub mod apache;
+pub mod caddy;
 pub mod haproxy;
 pub mod nginx;
 
@@ -38,6 +39,7 @@ pub enum Proxy {
     Nginx(nginx::Nginx),
     Haproxy(haproxy::Haproxy),
     Apache(apache::Apache),
+    Caddy(caddy::Caddy),
 }
 
 impl Proxy {
@@ -48,6 +50,7 @@ impl Proxy {
             super::scenario::Flavor::Nginx => Proxy::Nginx(nginx::Nginx::start(w)),
             super::scenario::Flavor::Haproxy => Proxy::Haproxy(haproxy::Haproxy::start(w)),
             super::scenario::Flavor::Apache => Proxy::Apache(apache::Apache::start(w)),
+            super::scenario::Flavor::Caddy => Proxy::Caddy(caddy::Caddy::start(w)),
         }
     }
 
@@ -56,6 +59,7 @@ impl Proxy {
             Proxy::Nginx(p) => p,
             Proxy::Haproxy(p) => p,
             Proxy::Apache(p) => p,
+            Proxy::Caddy(p) => p,
         }
     }
 }
