@@ -351,6 +351,7 @@ pub fn App() -> impl IntoView {
                             <LogPanel title=Signal::derive(move || match proxy_name.get().as_str() {
                                 "apache" => "/var/log/apache2/error.log".to_string(),
                                 "caddy" => "caddy errors (journalctl -u caddy)".to_string(),
+                                "varnish" => "varnishlog (backend transactions)".to_string(),
                                 _ => "nginx error.log".to_string(),
                             }) testid="error-log" lines=error_lines />
                         </Show>
@@ -359,6 +360,7 @@ pub fn App() -> impl IntoView {
                                 "nginx" => "nginx access.log".to_string(),
                                 "apache" => "/var/log/apache2/access.log".to_string(),
                                 "caddy" => "/var/log/caddy/access.log".to_string(),
+                                "varnish" => "varnishncsa".to_string(),
                                 _ => "haproxy log (option httplog)".to_string(),
                             })
                             testid="access-log"
@@ -396,6 +398,7 @@ pub fn App() -> impl IntoView {
                         crate::sim::scenario::Flavor::Haproxy => format!("HAProxy {}", s.proxy.haproxy.version),
                         crate::sim::scenario::Flavor::Apache => format!("Apache httpd {}", s.proxy.apache.version),
                         crate::sim::scenario::Flavor::Caddy => format!("Caddy {}", s.proxy.caddy.version),
+                        crate::sim::scenario::Flavor::Varnish => format!("Varnish {}", s.proxy.varnish.version),
                     })}
                 </span>
                 " semantics."

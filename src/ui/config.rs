@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::number::NumberField;
 
-use crate::sim::proxy::{apache, caddy, haproxy, nginx};
+use crate::sim::proxy::{apache, caddy, haproxy, nginx, varnish};
 use crate::sim::scenario::{Flavor, Scenario};
 
 /// The configuration the engine runs, as the real proxy would read it.
@@ -12,6 +12,7 @@ pub fn render(effective: &Scenario) -> String {
         Flavor::Haproxy => haproxy::conf::render(effective).text,
         Flavor::Apache => apache::conf::render(effective),
         Flavor::Caddy => caddy::conf::render(effective),
+        Flavor::Varnish => varnish::conf::render(effective),
     }
 }
 
@@ -66,6 +67,11 @@ const CADDY: &[Num] = &[
     Num { label: "lb_try_interval (ms)", testid: "caddy-try-interval", scale: 1, min: 1, max: 3_600_000, get: |s| s.proxy.caddy.lb_try_interval_ms, set: |s, v| s.proxy.caddy.lb_try_interval_ms = v },
 ];
 
+const VARNISH: &[Num] = &[
+    Num { label: ".connect_timeout (ms)", testid: "timeout-connect", scale: 1, min: 1, max: 3_600_000, get: |s| s.proxy.varnish.connect_timeout_ms, set: |s, v| s.proxy.varnish.connect_timeout_ms = v },
+    Num { label: ".first_byte_timeout (s)", testid: "read-timeout", scale: 1000, min: 1, max: 3600, get: |s| s.proxy.varnish.first_byte_timeout_ms, set: |s, v| s.proxy.varnish.first_byte_timeout_ms = v },
+];
+
 /// Proxy panel: flavor, the directives that matter, and the live config.
 #[component]
 pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change: Callback<Scenario>) -> impl IntoView {
@@ -82,6 +88,7 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
         Flavor::Haproxy => "/etc/haproxy/haproxy.cfg",
         Flavor::Apache => apache::conf::SITE_PATH,
         Flavor::Caddy => caddy::conf::PATH,
+        Flavor::Varnish => varnish::conf::PATH,
     };
     let edit = move |f: &dyn Fn(&mut Scenario)| {
         let mut next = scenario.get_untracked();
@@ -119,6 +126,7 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                         <option value="haproxy">"HAProxy 2.6"</option>
                         <option value="apache">"Apache httpd 2.4"</option>
                         <option value="caddy">"Caddy 2.6"</option>
+                        <option value="varnish">"Varnish 7.1"</option>
                     </select>
                 </label>
                 <Show when=move || flavor() == Flavor::Apache>
@@ -131,6 +139,9 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                             {["crit", "error", "warn", "notice", "info"].into_iter().map(|l| view! { <option value=l>{l}</option> }).collect_view()}
                         </select>
                     </label>
+                </Show>
+                <Show when=move || flavor() == Flavor::Varnish>
+                    {VARNISH.iter().map(control).collect_view()}
                 </Show>
                 <Show when=move || flavor() == Flavor::Caddy>
                     {CADDY.iter().map(control).collect_view()}

@@ -35,6 +35,8 @@ fn label(i: usize, flavor: Flavor) -> &'static str {
         ("config", Flavor::Apache) => "apache2 site",
         ("logs", Flavor::Caddy) => "Caddy logs",
         ("config", Flavor::Caddy) => "Caddyfile",
+        ("logs", Flavor::Varnish) => "Varnish logs",
+        ("config", Flavor::Varnish) => "default.vcl",
         ("logs", _) => "nginx logs",
         ("config", Flavor::Haproxy) => "haproxy.cfg",
         ("config", _) => "nginx.conf",

@@ -28,6 +28,9 @@ pub fn telling(w: &World, ex: &Exchange) -> Option<Telling> {
     let (log, text) = embed_api::telling_line(w, ex);
     let proxy = w.scenario.proxy.flavor;
     let title = match (log, proxy) {
+        ("error.log", Flavor::Varnish) => "varnishlog (the backend transaction)".to_string(),
+        ("access.log", Flavor::Varnish) => "varnishncsa".to_string(),
+        ("stderr", Flavor::Varnish) => "varnishd's VCL compiler (journalctl -u varnish)".to_string(),
         ("error.log", Flavor::Caddy) => "caddy's error logger (journalctl -u caddy)".to_string(),
         ("access.log", Flavor::Caddy) => "/var/log/caddy/access.log".to_string(),
         ("stderr", Flavor::Caddy) => "caddy's stderr (journalctl -u caddy)".to_string(),

@@ -265,6 +265,8 @@ pub fn log_title_in(log: &str, flavor: Flavor) -> &'static str {
         ("access.log", Flavor::Apache) => "Apache access.log",
         ("error.log", Flavor::Caddy) => "Caddy error log (JSON)",
         ("access.log", Flavor::Caddy) => "Caddy access log (JSON)",
+        ("error.log", Flavor::Varnish) => "varnishlog",
+        ("access.log", Flavor::Varnish) => "varnishncsa",
         _ => log_title(log),
     }
 }
@@ -284,7 +286,7 @@ pub fn log_line(ex: &Exchange, flavor: Flavor) -> (&'static str, Option<String>)
     if flavor == Flavor::Haproxy {
         return ("haproxy", ex.access_line.clone());
     }
-    if flavor == Flavor::Apache || flavor == Flavor::Caddy {
+    if flavor == Flavor::Apache || flavor == Flavor::Caddy || flavor == Flavor::Varnish {
         // Apache's first line of a failure carries the errno (`(111)Connection
         // refused: AH00957 …`); the lines after it summarise.
         let worst = ex.error_lines.iter().map(|l| l.level).min();

@@ -79,6 +79,10 @@ pub fn proxy_side(s: &Scenario) -> String {
                 servers.len()
             )
         }
+        Flavor::Varnish => format!(
+            ".connect_timeout {} ms · .first_byte_timeout {} ms · one backend · apps: {apps}",
+            p.varnish.connect_timeout_ms, p.varnish.first_byte_timeout_ms
+        ),
         Flavor::Caddy => format!(
             "dial_timeout {} ms · response_header_timeout {} · lb_try_duration {} · {} upstream(s) · apps: {apps}",
             p.caddy.dial_timeout_ms,
@@ -103,6 +107,7 @@ pub fn timeouts_label(flavor: Flavor) -> &'static str {
         Flavor::Haproxy => "Client timeouts (HAProxy CC-- / CH--)",
         Flavor::Apache => "Client timeouts (Apache)",
         Flavor::Caddy => "Client timeouts (Caddy)",
+        Flavor::Varnish => "Client timeouts (Varnish)",
     }
 }
 

@@ -431,6 +431,10 @@ fn systemctl_stop_and_start_the_app() {
                 assert!(log.contains("connect() failed (111: Connection refused) while connecting to upstream"), "{log}");
             }
             Flavor::Haproxy => assert_eq!(status, Some(503)),
+            Flavor::Varnish => {
+                assert_eq!(status, Some(503));
+                assert!(log.contains("FetchError     backend default: fail errno 111 (Connection refused)"), "{log}");
+            }
             Flavor::Caddy => {
                 assert_eq!(status, Some(502));
                 assert!(log.contains("dial tcp 127.0.0.1:3000: connect: connection refused"), "{log}");
@@ -769,4 +773,21 @@ fn caddys_own_commands_and_files() {
     assert!(text(&mut s, "cat /etc/caddy/Caddyfile").contains("reverse_proxy 127.0.0.1:3000 {"));
     assert!(text(&mut s, "help").contains("caddy validate"));
     assert_eq!(run(&mut s, "apachectl -t").status, 127);
+}
+
+#[test]
+fn varnishs_own_commands() {
+    let mut sc = blank();
+    sc.proxy.flavor = Flavor::Varnish;
+    sc.faults = fault("app_down");
+    let mut s = Simulation::new(sc).unwrap();
+    let r = run(&mut s, "curl -s http://localhost/users");
+    assert!(r.text.contains("<title>503 Backend fetch failed</title>") && r.text.contains("Guru Meditation"), "{}", r.text);
+    let log = text(&mut s, "varnishlog -d");
+    assert!(log.contains("--  FetchError     backend default: fail errno 111 (Connection refused)"), "{log}");
+    assert!(text(&mut s, "varnishncsa -d").contains("\"GET http://localhost/users HTTP/1.1\" 503 282"));
+    assert_eq!(run(&mut s, "varnishd -C -f /etc/varnish/default.vcl").status, 0);
+    assert!(text(&mut s, "cat /etc/varnish/default.vcl").contains(".first_byte_timeout = 60s;"));
+    assert!(text(&mut s, "systemctl status varnish").starts_with("● varnish.service"));
+    assert!(text(&mut s, "help").contains("varnishlog -d"));
 }

@@ -335,7 +335,10 @@ pub fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
             kinds.push((Some(v), label));
         }
     }
-    for flavor in Flavor::ALL {
+    // Varnish's varnishlog is records grouped by transaction (`**  << BeReq >>`,
+    // `--  FetchError …`), which the one-line templates do not read yet, and
+    // varnishncsa's line looks like a combined line: left out for now.
+    for flavor in Flavor::ALL.into_iter().filter(|f| *f != Flavor::Varnish) {
         for (kind, knob) in &kinds {
             for servers in [1usize, 2] {
                 let mut sc = Scenario::default();

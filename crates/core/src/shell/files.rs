@@ -7,7 +7,7 @@
 //! installed (HAProxy logs to the journal: `journalctl -u haproxy`). Paths
 //! elsewhere are not modelled, and the tools say so rather than invent.
 
-use crate::sim::proxy::{apache, caddy, haproxy, nginx};
+use crate::sim::proxy::{apache, caddy, haproxy, nginx, varnish};
 use crate::sim::scenario::Flavor;
 use crate::sim::time::SimTime;
 use crate::sim::world::World;
@@ -22,6 +22,7 @@ pub(super) fn not_modelled(ctx: &Ctx<'_>) -> &'static str {
         Flavor::Nginx => "not modelled in this lab (it models /var/log/nginx, /etc/nginx/conf.d and the apps' sockets)",
         Flavor::Haproxy => "not modelled in this lab (it models /etc/haproxy and the apps' sockets; HAProxy logs to journalctl -u haproxy)",
         Flavor::Apache => "not modelled in this lab (it models /var/log/apache2, /etc/apache2/sites-available and the apps' sockets)",
+        Flavor::Varnish => "not modelled in this lab (it models /etc/varnish/default.vcl and the apps' sockets; Varnish logs to shared memory: varnishlog, varnishncsa)",
         Flavor::Caddy => "not modelled in this lab (it models /etc/caddy, /var/log/caddy/access.log and the apps' sockets; Caddy's errors go to journalctl -u caddy)",
     }
 }
@@ -72,7 +73,7 @@ fn log_files(w: &World) -> Option<(&'static str, &'static str, &'static str)> {
         Flavor::Apache => Some(("/var/log/apache2", apache::ERROR_LOG, apache::ACCESS_LOG)),
         // Caddy's errors go to the journal; only the access log is a file.
         Flavor::Caddy => Some(("/var/log/caddy", "", caddy::ACCESS_LOG)),
-        Flavor::Haproxy => None,
+        Flavor::Haproxy | Flavor::Varnish => None,
     }
 }
 
@@ -83,6 +84,7 @@ fn conf_root(w: &World) -> &'static str {
         Flavor::Haproxy => "/etc/haproxy",
         Flavor::Apache => "/etc/apache2",
         Flavor::Caddy => "/etc/caddy",
+        Flavor::Varnish => "/etc/varnish",
     }
 }
 
@@ -101,6 +103,7 @@ fn config_path(w: &World) -> &'static str {
         Flavor::Haproxy => HAPROXY_CFG,
         Flavor::Apache => apache::conf::SITE_PATH,
         Flavor::Caddy => caddy::conf::PATH,
+        Flavor::Varnish => varnish::conf::PATH,
     }
 }
 
@@ -110,6 +113,7 @@ fn config_text(w: &World) -> String {
         Flavor::Haproxy => haproxy::conf::render(&w.scenario).text,
         Flavor::Apache => apache::conf::render(&w.scenario),
         Flavor::Caddy => caddy::conf::render(&w.scenario),
+        Flavor::Varnish => varnish::conf::render(&w.scenario),
     }
 }
 
@@ -139,7 +143,7 @@ fn known_dir(w: &World, path: &str) -> Option<Vec<Entry>> {
 
 /// Paths under which the lab knows every file (so a missing one is missing).
 fn known_root(w: &World, path: &str) -> bool {
-    let mut roots: Vec<String> = vec!["/etc/haproxy".into(), "/etc/nginx".into(), "/etc/apache2".into(), "/etc/caddy".into(), LOG_DIR.into(), "/var/log/apache2".into(), "/var/log/caddy".into(), "/run".into()];
+    let mut roots: Vec<String> = vec!["/etc/varnish".into(), "/etc/haproxy".into(), "/etc/nginx".into(), "/etc/apache2".into(), "/etc/caddy".into(), LOG_DIR.into(), "/var/log/apache2".into(), "/var/log/caddy".into(), "/run".into()];
     roots.extend(socket_files(w).iter().filter_map(|s| s.path.rsplit_once('/').map(|(d, _)| d.to_string())));
     roots.iter().any(|r| path == r || path.starts_with(&format!("{r}/")))
 }

@@ -54,6 +54,7 @@ pub fn proxy(w: &World) -> ProxyView {
         flavor: p.flavor,
         unit: match p.flavor {
             Flavor::Apache => "apache2",
+            Flavor::Varnish => "varnish",
             f => f.as_str(),
         },
         running: w.proxy_running,
@@ -181,6 +182,8 @@ pub enum User {
     Haproxy,
     /// Caddy's user (Debian's caddy package creates it).
     Caddy,
+    /// Varnish's worker user (Debian's varnish package: vcache).
+    Varnish,
     /// The app's own user.
     App,
 }
@@ -193,6 +196,7 @@ impl User {
             "www-data" | "33" => Some(User::WwwData),
             "haproxy" | "108" if flavor == Flavor::Haproxy => Some(User::Haproxy),
             "caddy" if flavor == Flavor::Caddy => Some(User::Caddy),
+            "vcache" if flavor == Flavor::Varnish => Some(User::Varnish),
             "app" | "1000" => Some(User::App),
             _ => None,
         }
@@ -204,6 +208,7 @@ impl User {
             User::WwwData => "www-data",
             User::Haproxy => "haproxy",
             User::Caddy => "caddy",
+            User::Varnish => "vcache",
             User::App => "app",
         }
     }
@@ -215,6 +220,7 @@ impl User {
             Flavor::Haproxy => User::Haproxy,
             Flavor::Apache => User::WwwData,
             Flavor::Caddy => User::Caddy,
+            Flavor::Varnish => User::Varnish,
         }
     }
 }

@@ -353,6 +353,9 @@ fn dispatch(ctx: &mut Ctx<'_>, words: &[String], stdin: Option<String>) -> Res {
         "nginx" | "/usr/sbin/nginx" => proxytools::nginx(ctx, args),
         "haproxy" | "/usr/sbin/haproxy" => proxytools::haproxy(ctx, args),
         "caddy" | "/usr/bin/caddy" => proxytools::caddy(ctx, args),
+        "varnishlog" | "varnishncsa" | "varnishd" | "/usr/sbin/varnishd" | "/usr/bin/varnishlog" | "/usr/bin/varnishncsa" => {
+            proxytools::varnish(ctx, cmd.rsplit('/').next().unwrap_or(cmd), args)
+        }
         "apachectl" | "apache2ctl" | "apache2" | "/usr/sbin/apachectl" | "/usr/sbin/apache2ctl" | "/usr/sbin/apache2" => {
             proxytools::apachectl(ctx, cmd.rsplit('/').next().unwrap_or(cmd), args)
         }
@@ -549,6 +552,24 @@ The commands only look, except curl (its requests are real: one can crash the ap
 and virtual time passes while it waits), systemctl start|stop|restart|reload and
 nginx -s reload, which change the run as they would the host.
 ",
+        Flavor::Varnish => "  systemctl status app|varnish     the service, its process, its last log lines
+  systemctl is-active UNIT
+  systemctl start|stop|restart UNIT   act on it (service UNIT start: the same)
+  journalctl -u app|varnish [-n N] the unit's journal (varnishd's own messages)
+  varnishlog -d                    the backend transactions (FetchError says why)
+  varnishncsa -d                   the access log, one line per request
+  varnishd -C -f /etc/varnish/default.vcl   compile the VCL
+  ss -tlnp                         TCP sockets that listen, and who holds them
+  docker ps [-a]                   the app's container
+  docker inspect NAME              its state (Running, OOMKilled, ExitCode...)
+  docker logs [--tail N] NAME      what the app printed
+  cat /etc/varnish/default.vcl     the VCL
+  grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
+  date, hostname, whoami, echo, clear, help
+The commands only look, except curl (its requests are real: one can crash the app,
+and virtual time passes while it waits) and systemctl start|stop|restart,
+which change the run as they would the host.
+",
         Flavor::Caddy => "  systemctl status app|caddy       the service, its process, its last log lines
   systemctl is-active UNIT
   systemctl start|stop|restart|reload UNIT   act on it (service UNIT start: the same)
@@ -648,6 +669,7 @@ pub fn suggestions(sc: &crate::sim::Scenario) -> Vec<String> {
         Flavor::Haproxy => "journalctl -u haproxy -n 5".to_string(),
         Flavor::Apache => "tail -n 5 /var/log/apache2/error.log".to_string(),
         Flavor::Caddy => "journalctl -u caddy -n 5".to_string(),
+        Flavor::Varnish => "varnishlog -d".to_string(),
     });
     v.push(format!("journalctl -u {app} -n 10"));
     v.push(format!("docker inspect {app} | grep -i oom"));

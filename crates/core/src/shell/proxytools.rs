@@ -29,6 +29,7 @@ fn check_command(flavor: Flavor) -> &'static str {
         Flavor::Haproxy => "haproxy -c -f /etc/haproxy/haproxy.cfg",
         Flavor::Apache => "apachectl -t",
         Flavor::Caddy => "caddy validate --config /etc/caddy/Caddyfile",
+        Flavor::Varnish => "varnishd -C -f /etc/varnish/default.vcl",
     }
 }
 
@@ -87,6 +88,34 @@ pub(super) fn caddy(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
             Res::status(0)
         }
         _ => Res::with(String::new(), "caddy: this terminal simulates caddy validate --config /etc/caddy/Caddyfile, caddy version and caddy reload; use systemctl start|stop|restart|reload caddy for the service\n".into(), 1),
+    }
+}
+
+/// `varnishlog -d` (the backend transactions kept in shared memory),
+/// `varnishncsa -d` (one line per request), `varnishd -C -f FILE` (compile
+/// the VCL: the engine's start-up, so a VCL that does not compile fails with
+/// VCC's message), `varnishd -V`.
+pub(super) fn varnish(ctx: &mut Ctx<'_>, cmd: &str, args: &[String]) -> Res {
+    let f = flavor(ctx);
+    if f != Flavor::Varnish {
+        return other_proxy(cmd, check_command(f));
+    }
+    let w = ctx.sim.world();
+    let text = |lines: &crate::sim::log::LogBuffer| lines.lines().map(|l| format!("{l}\n")).collect::<String>();
+    match (cmd, args.first().map(String::as_str)) {
+        ("varnishlog", _) => Res::with(text(&w.error_log), String::new(), 0),
+        ("varnishncsa", _) => Res::with(text(&w.access_log), String::new(), 0),
+        ("varnishd", Some("-V")) => Res::with(String::new(), format!("varnishd (varnish-{} revision 7cee1c581bead20e88d101ab3d72afb29f14d87a)\n", w.scenario.proxy.varnish.version), 0),
+        ("varnishd", Some("-C")) => {
+            let pid = ctx.sim.world_mut().spawn_pid();
+            let check = ctx.sim.check_config(pid);
+            if check.ok {
+                Res::with("/* ---===### include/vdef.h ###===--- */\n(the C source of the compiled VCL follows)\n".into(), String::new(), 0)
+            } else {
+                Res::with(String::new(), check.stderr.iter().map(|l| format!("{l}\n")).collect(), 2)
+            }
+        }
+        _ => Res::with(String::new(), format!("{cmd}: this terminal simulates varnishlog -d, varnishncsa -d, varnishd -C -f /etc/varnish/default.vcl and varnishd -V\n"), 1),
     }
 }
 

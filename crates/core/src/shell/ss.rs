@@ -147,6 +147,7 @@ fn tcp_rows(ctx: &Ctx<'_>, o: &Opts) -> Vec<Row> {
             // /proc is scanned by pid; each entry is prepended: the worker first.
             Flavor::Nginx => format!("(\"nginx\",pid={},fd=6),(\"nginx\",pid={},fd=6)", p.worker_pid, p.master_pid),
             Flavor::Haproxy => format!("(\"haproxy\",pid={},fd=7)", p.worker_pid),
+            Flavor::Varnish => format!("(\"cache-main\",pid={},fd=7),(\"varnishd\",pid={},fd=7)", p.worker_pid, p.master_pid),
             Flavor::Caddy => format!("(\"caddy\",pid={},fd=3)", p.worker_pid),
             Flavor::Apache => format!("(\"apache2\",pid={},fd=4),(\"apache2\",pid={},fd=4)", p.worker_pid, p.master_pid),
         };

@@ -355,6 +355,12 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
             "/usr/sbin/nginx -t -q -g daemon on; master_process on;",
             "/usr/sbin/nginx -g daemon on; master_process on;",
         ),
+        Flavor::Varnish => (
+            proxy_unit(Flavor::Varnish).1,
+            vec!["https://varnish-cache.org/docs/", "man:varnishd"],
+            "",
+            "/usr/sbin/varnishd -j unix,user=vcache -F -a :6081 -T localhost:6082 -f /etc/varnish/default.vcl -S /etc/varnish/secret -s malloc,256m",
+        ),
         Flavor::Caddy => (
             proxy_unit(Flavor::Caddy).1,
             vec!["https://caddyserver.com/docs/"],
@@ -415,6 +421,12 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
                 s.push_str(&fit(&format!("             └─{} \"nginx: worker process\"", p.worker_pid), width));
                 s.push('\n');
             }
+            Flavor::Varnish => {
+                s.push_str(&fit(&format!("             ├─{} /usr/sbin/varnishd -j unix,user=vcache -F -a :6081 -T localhost:6082 -f /etc/varnish/default.vcl -S /etc/varnish/secret -s malloc,256m", p.master_pid), width));
+                s.push('\n');
+                s.push_str(&fit(&format!("             └─{} /usr/sbin/varnishd -j unix,user=vcache -F -a :6081 -T localhost:6082 -f /etc/varnish/default.vcl -S /etc/varnish/secret -s malloc,256m", p.worker_pid), width));
+                s.push('\n');
+            }
             Flavor::Caddy => {
                 s.push_str(&fit(&format!("             └─{} /usr/bin/caddy run --environ --config /etc/caddy/Caddyfile", p.worker_pid), width));
                 s.push('\n');
@@ -450,7 +462,7 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
             Flavor::Haproxy => {
                 s.push_str(&format!("    Process: {} ExecStart=/usr/sbin/haproxy -Ws -f $CONFIG -p $PIDFILE $EXTRAOPTS {ok}\n", p.master_pid));
             }
-            Flavor::Caddy => {}
+            Flavor::Caddy | Flavor::Varnish => {}
             Flavor::Apache => {
                 s.push_str(&format!("    Process: {} ExecStart=/usr/sbin/apachectl start {ok}\n", p.master_pid.saturating_sub(1)));
                 s.push_str(&format!("    Process: {} ExecStop=/usr/sbin/apachectl graceful-stop {ok}\n", p.worker_pid.saturating_add(1)));
@@ -556,6 +568,7 @@ fn start_lines(w: &World, p: &ProxyView, at: SimTime, ok: bool, stderr: &[&Strin
         Flavor::Haproxy => format!("haproxy[{}]", p.worker_pid),
         Flavor::Apache => format!("apachectl[{}]", p.master_pid.saturating_sub(1)),
         Flavor::Caddy => format!("caddy[{}]", p.worker_pid),
+        Flavor::Varnish => format!("varnishd[{}]", p.master_pid),
     };
     for l in stderr {
         let when = nginx_time_to_journal(l).unwrap_or_else(|| t.clone());

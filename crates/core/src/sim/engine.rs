@@ -19,6 +19,7 @@ pub fn proxy_unit(flavor: Flavor) -> (&'static str, &'static str) {
         Flavor::Haproxy => ("haproxy.service", "HAProxy Load Balancer"),
         Flavor::Apache => ("apache2.service", "The Apache HTTP Server"),
         Flavor::Caddy => ("caddy.service", "Caddy"),
+        Flavor::Varnish => ("varnish.service", "Varnish Cache, a high-performance HTTP accelerator"),
     }
 }
 
@@ -284,7 +285,7 @@ impl Simulation {
         scratch.scenario.proxy.worker_pid = match scratch.scenario.proxy.flavor {
             // nginx names its master (worker - 1) in the `[emerg]` line.
             Flavor::Nginx => pid.saturating_add(1),
-            Flavor::Haproxy | Flavor::Apache | Flavor::Caddy => pid,
+            Flavor::Haproxy | Flavor::Apache | Flavor::Caddy | Flavor::Varnish => pid,
         };
         let _ = Proxy::start(&mut scratch);
         ConfigCheck { ok: scratch.proxy_running, stderr: scratch.proxy_stderr.lines().cloned().collect() }
@@ -373,6 +374,7 @@ impl Simulation {
             Flavor::Haproxy => format!("haproxy[{pid}]"),
             Flavor::Apache => format!("apachectl[{pid}]"),
             Flavor::Caddy => format!("caddy[{pid}]"),
+            Flavor::Varnish => format!("varnishd[{pid}]"),
         };
         if !check.ok {
             if flavor == Flavor::Haproxy {
@@ -397,7 +399,7 @@ impl Simulation {
                 self.unit_line(&mtag, &format!("[NOTICE]   ({master}) : Reloading HAProxy"));
                 self.unit_line(&mtag, &format!("[NOTICE]   ({master}) : Loading success."));
             }
-            Flavor::Apache | Flavor::Caddy => {}
+            Flavor::Apache | Flavor::Caddy | Flavor::Varnish => {}
         }
         self.reread_proxy_config();
         self.unit_line("systemd[1]", &format!("Reloaded {unit} - {desc}."));

@@ -495,6 +495,7 @@ impl FaultKind {
             (FaultKind::RateLimited { .. }, Flavor::Haproxy) => "Rate limited by http-request deny",
             (FaultKind::SlowApp { .. }, Flavor::Apache) => "App slower than ProxyTimeout",
             (FaultKind::SlowApp { .. }, Flavor::Caddy) => "App slower than usual",
+            (FaultKind::SlowApp { .. }, Flavor::Varnish) => "App slower than .first_byte_timeout",
             _ => self.title(),
         }
     }
@@ -503,6 +504,15 @@ impl FaultKind {
     pub fn cause_in(&self, flavor: Flavor) -> &'static str {
         if flavor == Flavor::Nginx {
             return self.cause();
+        }
+        if flavor == Flavor::Varnish {
+            return match self {
+                FaultKind::WrongPort { .. } => "The app moved to another port (or the VCL has a typo); Varnish connects to a port where nothing listens.",
+                FaultKind::SlowApp { .. } => "A slow query keeps the app busy longer than Varnish waits for the first byte of the response (.first_byte_timeout).",
+                FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) while Varnish keeps them for reuse; a request sent just as the app closes one is retried once on a new connection.",
+                FaultKind::DnsFailure { .. } => "The backend's .host does not resolve (typo, record deleted); Varnish resolves it when the VCL is compiled, so the VCL does not load.",
+                _ => self.cause(),
+            };
         }
         if flavor == Flavor::Caddy {
             return match self {
@@ -679,8 +689,17 @@ impl Fault {
         let haproxy = flavor == Flavor::Haproxy;
         let apache = flavor == Flavor::Apache;
         let caddy = flavor == Flavor::Caddy;
+        let varnish = flavor == Flavor::Varnish;
         let time = super::proxy::nginx::conf::time;
         match &self.kind {
+            FaultKind::WrongPort { .. } if varnish => f("Fix the port", "Point the backend's .port back at the port the app listens on."),
+            FaultKind::SlowApp { delay_ms } if varnish => Fix {
+                title: "Raise .first_byte_timeout",
+                detail: format!(".first_byte_timeout = {}; in the backend (above the app's {delay_ms} ms); the real fix is a faster query.", time(delay_ms + 30_000)),
+            },
+            FaultKind::KeepaliveMismatch { .. } if varnish => f("Align keep-alive timeouts", "Keep the app's idle timeout above Varnish's backend_idle_timeout (60 s), so Varnish closes idle connections first."),
+            FaultKind::DnsFailure { .. } if varnish => f("Fix the DNS name", "The backend's .host resolves again, and the VCL compiles."),
+            FaultKind::RollingDeploy { .. } if varnish => f("Add a second instance", "A second backend in a director (import directors; round_robin) with a health probe: Varnish then skips the instance that is down (not modelled here)."),
             FaultKind::WrongPort { .. } if caddy => f("Fix the port", "Point reverse_proxy back at the port the app listens on."),
             FaultKind::UnixSocketMissing { .. } if caddy => f("Use the socket the app creates", "Point reverse_proxy (unix//path) back at the app's real socket."),
             FaultKind::UnixSocketPermission { .. } if caddy => f("Let Caddy open the socket", "chmod 660 the socket and chgrp it to Caddy's group (caddy)."),
@@ -841,6 +860,7 @@ impl Fault {
                 sc.faults.remove(index);
             }
             FaultKind::SlowApp { delay_ms } => {
+                sc.proxy.varnish.first_byte_timeout_ms = delay_ms + 30_000;
                 sc.proxy.proxy_read_timeout_ms = delay_ms + 30_000;
                 sc.proxy.haproxy.timeout_server_ms = delay_ms + 30_000;
                 sc.proxy.apache.proxy_timeout_ms = apache_timeout_s(delay_ms) * 1_000;

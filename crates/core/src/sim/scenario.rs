@@ -407,11 +407,13 @@ pub enum Flavor {
     Apache,
     /// Caddy 2.6 with `reverse_proxy`.
     Caddy,
+    /// Varnish 7.1 (in front of one backend, every request passed).
+    Varnish,
 }
 
 impl Flavor {
     /// Every flavor, in the order the page offers them.
-    pub const ALL: [Flavor; 4] = [Flavor::Nginx, Flavor::Haproxy, Flavor::Apache, Flavor::Caddy];
+    pub const ALL: [Flavor; 5] = [Flavor::Nginx, Flavor::Haproxy, Flavor::Apache, Flavor::Caddy, Flavor::Varnish];
 
     /// The proxy's program name, as in the scenario's JSON: `nginx`, `haproxy`, `apache`.
     pub fn as_str(self) -> &'static str {
@@ -420,6 +422,7 @@ impl Flavor {
             Flavor::Haproxy => "haproxy",
             Flavor::Apache => "apache",
             Flavor::Caddy => "caddy",
+            Flavor::Varnish => "varnish",
         }
     }
 
@@ -430,6 +433,7 @@ impl Flavor {
             Flavor::Haproxy => "HAProxy",
             Flavor::Apache => "Apache",
             Flavor::Caddy => "Caddy",
+            Flavor::Varnish => "Varnish",
         }
     }
 
@@ -524,6 +528,25 @@ impl Default for CaddyConfig {
     }
 }
 
+/// Varnish's own settings (used when `flavor` is `varnish`): the backend's
+/// timeouts in the exported VCL.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VarnishConfig {
+    /// Varnish version (`Via`, the config comment).
+    pub version: String,
+    /// `.connect_timeout` (the parameter's default, 3.5 s).
+    pub connect_timeout_ms: u64,
+    /// `.first_byte_timeout` (60 s).
+    pub first_byte_timeout_ms: u64,
+}
+
+impl Default for VarnishConfig {
+    fn default() -> Self {
+        VarnishConfig { version: "7.1.1".into(), connect_timeout_ms: 3_500, first_byte_timeout_ms: 60_000 }
+    }
+}
+
 /// nginx `limit_req_zone` + `limit_req`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -595,6 +618,8 @@ pub struct ProxyConfig {
     pub apache: ApacheConfig,
     /// Settings of the Caddy flavor.
     pub caddy: CaddyConfig,
+    /// Settings of the Varnish flavor.
+    pub varnish: VarnishConfig,
     /// `proxy_ssl_server_name`: send SNI to an https upstream (off: none).
     pub proxy_ssl_server_name: bool,
     /// `proxy_ssl_name` ("" = the host of proxy_pass): the name sent as SNI
@@ -668,6 +693,7 @@ impl Default for ProxyConfig {
             haproxy: HaproxyConfig::default(),
             apache: ApacheConfig::default(),
             caddy: CaddyConfig::default(),
+            varnish: VarnishConfig::default(),
             proxy_ssl_server_name: false,
             proxy_ssl_name: String::new(),
             client_max_body_size: 1 << 20,
@@ -1013,6 +1039,13 @@ impl Scenario {
                 return bad("proxy.flavor", why);
             }
         }
+        if p.flavor == Flavor::Varnish {
+            if let Some(why) = super::proxy::varnish::unsupported(&super::world::effective(self)) {
+                return bad("proxy.flavor", why);
+            }
+        }
+        check_ms("proxy.varnish.connect_timeout_ms", p.varnish.connect_timeout_ms)?;
+        check_ms("proxy.varnish.first_byte_timeout_ms", p.varnish.first_byte_timeout_ms)?;
         let c = &p.caddy;
         check_ms("proxy.caddy.dial_timeout_ms", c.dial_timeout_ms)?;
         check_ms("proxy.caddy.lb_try_interval_ms", c.lb_try_interval_ms)?;

@@ -873,6 +873,8 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
             (u64::from(h.retries) + 1) * (h.timeout_connect_ms + h.timeout_connect_ms.min(1_000)) + h.timeout_server_ms * 3 + 5_000
         }
         Flavor::Apache => eff.upstream.servers.len().max(1) as u64 * p.apache.proxy_timeout_ms * 2 + 5_000,
+        // Not a column yet (tests/fidelity/proxy.rs has no Varnish).
+        Flavor::Varnish => p.varnish.connect_timeout_ms + p.varnish.first_byte_timeout_ms + 5_000,
         Flavor::Caddy => p.caddy.dial_timeout_ms + p.caddy.response_header_timeout_ms + p.caddy.lb_try_duration_ms + SLOW_MS * 2 + 5_000,
     });
     let results: Arc<Mutex<Vec<Option<Got>>>> = Arc::new(Mutex::new((0..sc.requests.len()).map(|_| None).collect()));

@@ -125,6 +125,7 @@ pub fn on_send(w: &mut World, id: ReqId) {
             crate::sim::scenario::Flavor::Haproxy => ("haproxy", "the [ALERT] lines haproxy printed on stderr: journalctl -u haproxy"),
             crate::sim::scenario::Flavor::Apache => ("apache2", "what apachectl printed when the unit started: journalctl -u apache2"),
             crate::sim::scenario::Flavor::Caddy => ("caddy", "what caddy printed when it started: journalctl -u caddy"),
+            crate::sim::scenario::Flavor::Varnish => ("varnishd", "the VCL compiler's message varnishd printed: journalctl -u varnish"),
         };
         note!(w, id, Actor::Kernel, "{name} is not running: nothing listens on the proxy's port, RST");
         w.exchanges[id].client_result = Some(ClientResult::ConnectFailed);

@@ -6,6 +6,7 @@ pub mod apache;
 pub mod caddy;
 pub mod haproxy;
 pub mod nginx;
+pub mod varnish;
 
 use super::app::TlsResult;
 use super::fault::ConnectOutcome;
@@ -40,6 +41,7 @@ pub enum Proxy {
     Haproxy(haproxy::Haproxy),
     Apache(apache::Apache),
     Caddy(caddy::Caddy),
+    Varnish(varnish::Varnish),
 }
 
 impl Proxy {
@@ -51,6 +53,7 @@ impl Proxy {
             super::scenario::Flavor::Haproxy => Proxy::Haproxy(haproxy::Haproxy::start(w)),
             super::scenario::Flavor::Apache => Proxy::Apache(apache::Apache::start(w)),
             super::scenario::Flavor::Caddy => Proxy::Caddy(caddy::Caddy::start(w)),
+            super::scenario::Flavor::Varnish => Proxy::Varnish(varnish::Varnish::start(w)),
         }
     }
 
@@ -60,6 +63,7 @@ impl Proxy {
             Proxy::Haproxy(p) => p,
             Proxy::Apache(p) => p,
             Proxy::Caddy(p) => p,
+            Proxy::Varnish(p) => p,
         }
     }
 }
