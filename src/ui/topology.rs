@@ -126,7 +126,7 @@ pub fn model(sim: &Simulation) -> Model {
         proxy_detail: if haproxy {
             format!("bind :{} → backend be_app", sc.proxy.listen)
         } else if sc.proxy.flavor == crate::sim::scenario::Flavor::Varnish {
-            format!(":{} → backend default {}", sc.proxy.listen, crate::sim::proxy::varnish::conf::backends(sc).join(" "))
+            format!(":{} → backend {}", sc.proxy.listen, crate::sim::proxy::varnish::conf::backends(sc).join(" "))
         } else if sc.proxy.flavor == crate::sim::scenario::Flavor::Caddy {
             format!(":{} → reverse_proxy {}", sc.proxy.listen, crate::sim::proxy::caddy::conf::upstreams(sc).join(" "))
         } else if sc.proxy.flavor == crate::sim::scenario::Flavor::Apache {

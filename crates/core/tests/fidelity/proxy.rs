@@ -890,7 +890,7 @@ fn caddy_request(v: &serde_json::Value) -> String {
 impl ProxyUnderTest for Caddy {
     fn column(&self) -> String {
         match self.version() {
-            Ok(v) => format!("Caddy {}", v.trim_start_matches('v').split_whitespace().next().unwrap_or("")),
+            Ok(v) => format!("Caddy {}", v.rsplit(' ').next().unwrap_or("").trim_start_matches('v')),
             Err(_) => "Caddy".into(),
         }
     }
@@ -901,8 +901,9 @@ impl ProxyUnderTest for Caddy {
 
     fn version(&self) -> Result<String, String> {
         let out = Command::new(&self.bin).arg("version").output().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        // `caddy version` prints the bare version (`2.6.2`).
         let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if text.is_empty() { Err("caddy version printed nothing".into()) } else { Ok(text) }
+        if text.is_empty() { Err("caddy version printed nothing".into()) } else { Ok(format!("Caddy version {text}")) }
     }
 
     fn start(&self, effective: &Scenario, dir: &Path, _paths: &Paths) -> Result<Box<dyn RunningProxy>, String> {
