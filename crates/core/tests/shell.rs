@@ -785,7 +785,7 @@ fn varnishs_own_commands() {
     assert!(r.text.contains("<title>503 Backend fetch failed</title>") && r.text.contains("Guru Meditation"), "{}", r.text);
     let log = text(&mut s, "varnishlog -d");
     assert!(log.contains("--  FetchError     backend default: fail errno 111 (Connection refused)"), "{log}");
-    assert!(text(&mut s, "varnishncsa -d").contains("\"GET http://localhost/users HTTP/1.1\" 503 282"));
+    assert!(text(&mut s, "varnishncsa -d").contains("\"GET http://localhost/users HTTP/1.1\" 503 278"));
     assert_eq!(run(&mut s, "varnishd -C -f /etc/varnish/default.vcl").status, 0);
     assert!(text(&mut s, "cat /etc/varnish/default.vcl").contains(".first_byte_timeout = 60s;"));
     assert!(text(&mut s, "systemctl status varnish").starts_with("● varnish.service"));

@@ -90,17 +90,27 @@ struct ReqState {
 }
 
 pub struct Varnish {
+    /// When a connect to the backend was last refused.
+    refused_at: Option<crate::sim::time::SimTime>,
     address: String,
     pool: Vec<ConnId>,
     state: PerRequest<ReqState>,
 }
 
-/// The client transaction's vxid: each request on its own connection takes
-/// three (session, request, backend request); the first request's is 32770
-/// (as in the research runs' first thread batch, not pinned down further).
+/// The client transaction's vxid. Measured on a fresh varnishd (two
+/// requests): the first is `X-Varnish: 2` (its backend transaction 3, a
+/// 278-byte page), the second 32770 (backend 32771, 282 bytes): the worker
+/// threads take vxids in batches. Each later request on its own connection
+/// is taken as three more (session, request, backend request).
 fn vxid(id: ReqId) -> u64 {
-    32_770 + 3 * id as u64
+    if id == 0 { 2 } else { 32_770 + 3 * (id as u64 - 1) }
 }
+
+/// `backend_remote_error_holddown` (0.25 s): after a refused connect,
+/// Varnish does not try the backend again for this long; a fetch in that
+/// time fails at once with `fail errno 0 (Success)` (measured: two
+/// requests right after each other, the second one's FetchError).
+const REMOTE_ERROR_HOLDDOWN_US: u64 = 250_000;
 
 /// The built-in `vcl_backend_error` page (282 bytes with a 5-digit XID).
 pub fn guru_meditation(xid: u64) -> String {
@@ -132,7 +142,7 @@ impl Varnish {
                 }
             }
         }
-        Varnish { address, pool: Vec::new(), state: PerRequest::default() }
+        Varnish { refused_at: None, address, pool: Vec::new(), state: PerRequest::default() }
     }
 
     fn st(&mut self, id: ReqId) -> &mut ReqState {
@@ -167,6 +177,16 @@ impl Varnish {
                 return;
             }
         }
+        if self.refused_at.is_some_and(|t| w.now.since(t) < REMOTE_ERROR_HOLDDOWN_US) {
+            self.record(w, id, Level::Error, "FetchError", format!("backend {BACKEND}: fail errno 0 (Success)"));
+            self.record(w, id, Level::Info, "BerespStatus", "503".into());
+            self.record(w, id, Level::Info, "BerespReason", "Backend fetch failed".into());
+            if w.keep_details {
+                w.exchanges[id].explanation = Some(format!("{peer} refused a connection less than 0.25 s ago (backend_remote_error_holddown): Varnish does not even try, and varnishlog says fail errno 0 (Success)."));
+            }
+            self.fail_page(w, id);
+            return;
+        }
         let attempt = w.exchanges[id].attempts.len() as u32;
         w.connect_attempt(id, peer, Some(0));
         let t = w.scenario.proxy.varnish.connect_timeout_ms * 1_000;
@@ -196,6 +216,18 @@ impl Varnish {
         Self::close(w, id);
         self.record(w, id, Level::Info, "BerespStatus", "503".into());
         self.record(w, id, Level::Info, "BerespReason", "Backend fetch failed".into());
+        if w.keep_details {
+            w.exchanges[id].explanation = Some(format!(
+                "{why} Varnish answers every backend failure, timeouts included, with 503 Backend fetch failed and its Guru Meditation page (XID {} is the backend transaction to look up: varnishlog -q 'vxid == {}'). varnishncsa's line says only 503; the reason is in varnishlog's FetchError.",
+                vxid(id) + 1,
+                vxid(id) + 1
+            ));
+        }
+        self.fail_page(w, id);
+    }
+
+    /// Sends `vcl_backend_error`'s page.
+    fn fail_page(&mut self, w: &mut World, id: ReqId) {
         let body = guru_meditation(vxid(id) + 1);
         let response = Response {
             status: 503,
@@ -213,13 +245,6 @@ impl Varnish {
             ],
             body: body.into(),
         };
-        if w.keep_details {
-            w.exchanges[id].explanation = Some(format!(
-                "{why} Varnish answers every backend failure, timeouts included, with 503 Backend fetch failed and its Guru Meditation page (XID {} is the backend transaction to look up: varnishlog -q 'vxid == {}'). varnishncsa's line says only 503; the reason is in varnishlog's FetchError.",
-                vxid(id) + 1,
-                vxid(id) + 1
-            ));
-        }
         self.send(w, id, response, ClientResult::Response);
     }
 
@@ -305,6 +330,8 @@ impl ProxyFlavor for Varnish {
                 self.send_request(w, id, conn);
             }
             ConnectOutcome::Refused => {
+                let now = w.now;
+                self.refused_at = Some(now);
                 self.record(w, id, Level::Error, "FetchError", format!("backend {BACKEND}: fail errno 111 (Connection refused)"));
                 self.fetch_failed(w, id, FailureCause::Refused, format!("Nothing listens on {peer}: the connection was refused."));
             }
