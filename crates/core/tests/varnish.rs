@@ -2,7 +2,7 @@
 //! loopback (docs/research/apache-caddy-varnish-observations.md §3): one
 //! 503 Backend fetch failed for every backend failure, the reason only in
 //! varnishlog's FetchError, varnishncsa's line, the retry of a reused
-//! connection. (Varnish is not a column of the fidelity harness yet.)
+//! connection. The fidelity harness's Varnish column checks the rest.
 
 use std::path::Path;
 

@@ -143,6 +143,10 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
     if let Some(why) = gateway_core::sim::proxy::caddy::unsupported(&effective(&sc)) {
         return cannot(format!("not modelled for Caddy: {why}"));
     }
+    let varnish = flavor == Flavor::Varnish;
+    if let Some(why) = gateway_core::sim::proxy::varnish::unsupported(&effective(&sc)) {
+        return cannot(format!("not modelled for Varnish: {why}"));
+    }
     let mut notes = Vec::new();
     if sc.clients.count > 1 {
         return cannot("clients.count > 1: requests from many client addresses".into());
@@ -185,6 +189,8 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         let p = &mut sc.proxy;
         let original_read = if haproxy {
             p.haproxy.timeout_server_ms
+        } else if varnish {
+            p.varnish.first_byte_timeout_ms
         } else if caddy {
             p.caddy.response_header_timeout_ms
         } else if apache {
@@ -197,6 +203,8 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
             vec![("timeout connect", &mut p.haproxy.timeout_connect_ms, HAPROXY_CONNECT_MS), ("timeout server", &mut p.haproxy.timeout_server_ms, TIMEOUT_MS)]
         } else if apache {
             vec![("ProxyTimeout", &mut p.apache.proxy_timeout_ms, TIMEOUT_MS)]
+        } else if varnish {
+            vec![(".connect_timeout", &mut p.varnish.connect_timeout_ms, TIMEOUT_MS), (".first_byte_timeout", &mut p.varnish.first_byte_timeout_ms, TIMEOUT_MS)]
         } else if caddy {
             vec![("dial_timeout", &mut p.caddy.dial_timeout_ms, TIMEOUT_MS), ("response_header_timeout", &mut p.caddy.response_header_timeout_ms, TIMEOUT_MS)]
         } else {
@@ -218,6 +226,8 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         }
         let read = if haproxy {
             sc.proxy.haproxy.timeout_server_ms
+        } else if varnish {
+            sc.proxy.varnish.first_byte_timeout_ms
         } else if caddy {
             sc.proxy.caddy.response_header_timeout_ms
         } else if apache {
@@ -873,7 +883,6 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
             (u64::from(h.retries) + 1) * (h.timeout_connect_ms + h.timeout_connect_ms.min(1_000)) + h.timeout_server_ms * 3 + 5_000
         }
         Flavor::Apache => eff.upstream.servers.len().max(1) as u64 * p.apache.proxy_timeout_ms * 2 + 5_000,
-        // Not a column yet (tests/fidelity/proxy.rs has no Varnish).
         Flavor::Varnish => p.varnish.connect_timeout_ms + p.varnish.first_byte_timeout_ms + 5_000,
         Flavor::Caddy => p.caddy.dial_timeout_ms + p.caddy.response_header_timeout_ms + p.caddy.lb_try_duration_ms + SLOW_MS * 2 + 5_000,
     });

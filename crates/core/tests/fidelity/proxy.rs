@@ -1001,6 +1001,225 @@ impl ProxyUnderTest for Caddy {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Varnish 7.1
+
+pub struct Varnish {
+    pub bin: PathBuf,
+}
+
+impl Varnish {
+    pub fn find() -> Option<Varnish> {
+        // varnishd runs as root here (it drops to its own users); not otherwise.
+        if !sys::is_root() {
+            return None;
+        }
+        ["/usr/sbin/varnishd"].iter().map(PathBuf::from).find(|p| p.exists()).map(|bin| Varnish { bin })
+    }
+}
+
+struct RunningVarnish {
+    child: Child,
+    loggers: Vec<Child>,
+    dir: PathBuf,
+    started: bool,
+    stopped: bool,
+}
+
+impl Drop for RunningVarnish {
+    fn drop(&mut self) {
+        if !self.stopped {
+            for c in &mut self.loggers {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            sys::signal(-(self.child.id() as i32), sys::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl RunningProxy for RunningVarnish {
+    fn stop(mut self: Box<Self>) -> RawLogs {
+        // varnishlog and varnishncsa write a transaction when it ends: let them catch up.
+        std::thread::sleep(Duration::from_millis(1_500));
+        for c in &mut self.loggers {
+            sys::signal(c.id() as i32, sys::SIGTERM);
+        }
+        for c in &mut self.loggers {
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while matches!(c.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let pgid = self.child.id() as i32;
+        sys::signal(pgid, sys::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        sys::signal(-pgid, sys::SIGKILL);
+        let _ = self.child.wait();
+        self.stopped = true;
+        // varnishlog -g request: keep each backend transaction's records,
+        // prefixed with the request they belong to (its BereqURL).
+        let mut error = Vec::new();
+        let mut group: Vec<String> = Vec::new();
+        let mut url: Option<String> = None;
+        let mut method = "GET".to_string();
+        let flush = |group: &mut Vec<String>, url: &Option<String>, method: &str, error: &mut Vec<String>| {
+            if let Some(u) = url {
+                for l in group.drain(..) {
+                    error.push(format!("{method} {u} HTTP/1.1\t{l}"));
+                }
+            }
+            group.clear();
+        };
+        for l in lines(&self.dir.join("varnishlog.log")) {
+            if l.starts_with("**  << BeReq") {
+                flush(&mut group, &url, &method, &mut error);
+                url = None;
+                group.push(l.trim_end().to_string());
+            } else if l.starts_with("--  ") && !group.is_empty() {
+                if let Some(u) = l.strip_prefix("--  BereqURL") {
+                    url = Some(u.trim().to_string());
+                }
+                if let Some(m) = l.strip_prefix("--  BereqMethod") {
+                    method = m.trim().to_string();
+                }
+                group.push(l.trim_end().to_string());
+            } else if l.starts_with('*') || l.starts_with("-   ") {
+                flush(&mut group, &url, &method, &mut error);
+                url = None;
+            }
+        }
+        flush(&mut group, &url, &method, &mut error);
+        RawLogs { error, access: lines(&self.dir.join("access.log")), stderr: lines(&self.dir.join("stderr.log")).into_iter().filter(|l| !l.trim().is_empty()).collect(), started: self.started, forced_stop: None }
+    }
+}
+
+impl ProxyUnderTest for Varnish {
+    fn column(&self) -> String {
+        match self.version() {
+            // `varnishd (varnish-7.1.1 revision …)`
+            Ok(v) => v.split("varnish-").nth(1).and_then(|r| r.split_whitespace().next()).map(|n| format!("Varnish {n}")).unwrap_or_else(|| "Varnish".into()),
+            Err(_) => "Varnish".into(),
+        }
+    }
+
+    fn engine_flavor(&self) -> Flavor {
+        Flavor::Varnish
+    }
+
+    fn version(&self) -> Result<String, String> {
+        let out = Command::new(&self.bin).arg("-V").output().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let text = String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("").trim().to_string();
+        if text.is_empty() { Err("varnishd -V printed nothing".into()) } else { Ok(text) }
+    }
+
+    fn start(&self, effective: &Scenario, dir: &Path, _paths: &Paths) -> Result<Box<dyn RunningProxy>, String> {
+        let vcl = dir.join("default.vcl");
+        std::fs::write(&vcl, gateway_core::sim::proxy::varnish::conf::render(effective)).map_err(|e| e.to_string())?;
+        let n = dir.join("n");
+        let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("-F").arg("-n").arg(&n).arg("-a").arg(format!("127.0.0.1:{}", effective.proxy.listen)).arg("-f").arg(&vcl).arg("-s").arg("malloc,32m")
+            .stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr).process_group(0);
+        deny_connect_if_asked(&mut cmd, effective);
+        let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let started = loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break false; // the VCL did not compile: stderr says why
+            }
+            if listening(effective.proxy.listen) {
+                break true;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("varnishd neither started listening nor exited within 15 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let mut loggers = Vec::new();
+        if started {
+            for (tool, file, args) in [("varnishlog", "varnishlog.log", vec!["-g", "request"]), ("varnishncsa", "access.log", vec![])] {
+                let out = File::create(dir.join(file)).map_err(|e| e.to_string())?;
+                let c = Command::new("stdbuf").arg("-oL").arg(tool).arg("-n").arg(&n).args(&args).stdin(Stdio::null()).stdout(out).stderr(Stdio::null()).spawn().map_err(|e| format!("{tool}: {e}"))?;
+                loggers.push(c);
+            }
+            std::thread::sleep(Duration::from_millis(800));
+        }
+        Ok(Box::new(RunningVarnish { child, loggers, dir: dir.to_path_buf(), started, stopped: false }))
+    }
+
+    fn request_of(&self, line: &str) -> Option<String> {
+        line.split_once('\t').map(|(r, _)| r.to_string())
+    }
+
+    fn client_ports(&self, lines: &[String]) -> Option<Vec<Option<u16>>> {
+        // Lines name their request themselves (`request_of`); the engine's
+        // lines of no request are those no exchange wrote.
+        Some(vec![None; lines.len()])
+    }
+
+    fn normalise_error(&self, line: &str, tmp: &str) -> Option<String> {
+        let rec = line.split_once('\t').map(|(_, l)| l).unwrap_or(line);
+        let Some(rest) = rec.strip_prefix("--  ") else {
+            // varnishd's stderr: VCC's message; its start-up chatter is not modelled.
+            let keep = ["Message from VCC-compiler:", "could not be resolved", "VCL compilation failed", "Running VCC-compiler failed"];
+            return keep.iter().any(|k| rec.contains(k)).then(|| rec.replace(tmp, "$TMP").trim().to_string());
+        };
+        let (tag, value) = rest.split_once(' ').map(|(t, v)| (t, v.trim())).unwrap_or((rest, ""));
+        match tag {
+            "FetchError" | "BerespStatus" | "BerespReason" => Some(format!("{tag} {value}")),
+            // `22 default 127.0.0.1 3000 127.0.0.1 51066 connect`: fd and ports masked.
+            "BackendOpen" => {
+                let f: Vec<&str> = value.split(' ').collect();
+                // Whether a connection was reused is compared through the attempts.
+                Some(format!("BackendOpen FD {} {} PORT {} PORT", f.get(1)?, f.get(2)?, f.get(4)?))
+            }
+            "BackendClose" => {
+                let (_, rest) = value.split_once(' ')?;
+                Some(format!("BackendClose FD {rest}"))
+            }
+            _ => None,
+        }
+    }
+
+    fn parse_access(&self, line: &str) -> Option<Access> {
+        let t0 = line.find(" [")?;
+        let t1 = line[t0..].find("] ")? + t0;
+        let q0 = line[t1..].find('"')? + t1 + 1;
+        let q1 = line[q0..].find('"')? + q0;
+        // `GET http://localhost/users?r=1 HTTP/1.1` → `GET /users?r=1 HTTP/1.1`.
+        let req = &line[q0..q1];
+        let mut parts = req.splitn(3, ' ');
+        let (m, url, proto) = (parts.next()?, parts.next()?, parts.next()?);
+        let path = url.strip_prefix("http://").and_then(|u| u.find('/').map(|i| &u[i..])).unwrap_or(url);
+        Some(Access { request_line: format!("{m} {path} {proto}"), normalised: mask_ports(&format!("{} [TIME]{}", &line[..t0], &line[t1 + 1..])), times: Vec::new(), failed_connects: 0 })
+    }
+
+    fn is_failed_attempt(&self, l: &str) -> bool {
+        l.starts_with("FetchError backend ") && !l.contains("fail errno 0 ")
+    }
+
+    fn log_name(&self) -> &'static str {
+        "varnishncsa"
+    }
+
+    fn stray_name(&self) -> &'static str {
+        "varnishlog/stderr (no request)"
+    }
+
+    fn self_check_fields(&self) -> &'static [&'static str] {
+        &["status", "body bytes", "varnishncsa", "error.log"]
+    }
+}
+
 /// The proxies the harness compares, one report column each.
 pub fn flavors() -> Vec<Box<dyn ProxyUnderTest>> {
     let mut v: Vec<Box<dyn ProxyUnderTest>> = Vec::new();
@@ -1015,6 +1234,9 @@ pub fn flavors() -> Vec<Box<dyn ProxyUnderTest>> {
     }
     if let Some(c) = Caddy::find() {
         v.push(Box::new(c));
+    }
+    if let Some(x) = Varnish::find() {
+        v.push(Box::new(x));
     }
     v
 }

@@ -1,9 +1,9 @@
 //! Varnish 7.1 in front of one backend, every request passed (`return
 //! (pass)`), behind the same `ProxyFlavor` interface. Built from what a real
 //! Varnish 7.1.1 (Debian) did on loopback:
-//! docs/research/apache-caddy-varnish-observations.md §3. Varnish is not a
-//! column of the fidelity harness yet: only the cases measured there are
-//! modelled (`unsupported` refuses the others with a message).
+//! docs/research/apache-caddy-varnish-observations.md §3, and the Varnish
+//! column of the fidelity harness. Only the cases measured are modelled
+//! (`unsupported` refuses the others with a message).
 //!
 //! What it does:
 //! - every backend failure, timeouts included, is **503 Backend fetch
@@ -34,6 +34,9 @@ use crate::sim::world::{Actor, AttemptResult, ClientResult, ConnId, ConnState, E
 use crate::sim::fault::FaultKind;
 
 use super::ProxyFlavor;
+
+/// `http_req_hdr_len`'s default: the longest request header line.
+pub const HTTP_REQ_HDR_LEN: usize = 8_192;
 
 /// The backend's name in the exported VCL.
 pub const BACKEND: &str = "default";
@@ -312,6 +315,26 @@ fn short_version(v: &str) -> String {
 impl ProxyFlavor for Varnish {
     fn on_request(&mut self, w: &mut World, id: ReqId) {
         self.st(id);
+        // http_req_hdr_len (8 KB): a longer request header line is refused
+        // with 400 before any VCL runs: no body, no varnishncsa line, no
+        // backend transaction (measured by the harness with 9 kB and 16 kB Cookies).
+        let request = w.exchanges[id].request.clone();
+        let agent = w.ops.get(w.exchanges[id].op).and_then(|o| o.user_agent.clone()).unwrap_or_else(|| w.scenario.clients.user_agent.clone());
+        let head = crate::sim::http::client_request_head(&request, &agent);
+        if let Some(longest) = head.split("\r\n").skip(1).map(str::len).max().filter(|&l| l > HTTP_REQ_HDR_LEN) {
+            w.exchanges[id].proxy.done = true;
+            w.exchanges[id].logged_status = None;
+            if w.keep_details {
+                w.exchanges[id].explanation = Some(format!("A request header line is {longest} bytes, more than Varnish's http_req_hdr_len ({HTTP_REQ_HDR_LEN}): Varnish answers 400 Bad Request with no body before any VCL runs; varnishncsa writes no line for it. Fix: smaller headers, or raise http_req_hdr_len (varnishd -p)."));
+            }
+            let response = Response { status: 400, reason: "Bad Request".into(), headers: vec![Header::new("Content-Length", "0"), Header::new("Connection", "close")], body: String::new().into() };
+            let ex = &mut w.exchanges[id];
+            ex.response = Some(response);
+            ex.client_result = Some(ClientResult::Response);
+            let hop = w.hop();
+            w.schedule(hop, Event::ClientReceive(id));
+            return;
+        }
         note!(w, id, Actor::Proxy, "vcl_recv: pass; fetches \"{}\" from backend {BACKEND}", w.exchanges[id].request_line());
         self.connect(w, id);
     }
@@ -410,8 +433,11 @@ impl ProxyFlavor for Varnish {
         self.record(w, id, Level::Error, "FetchError", "HTC eof (-1)".into());
         self.record(w, id, Level::Info, "BackendClose", format!("22 {BACKEND} close Received bad req/resp"));
         let cause = if reset { FailureCause::Reset } else { FailureCause::PrematureClose };
-        if reused && !self.state.get(id).is_some_and(|s| s.retried) {
-            // Measured (kaclose): one retry on a new connection, in the same BeReq.
+        let resendable = w.exchanges[id].request.body_bytes == 0;
+        if reused && resendable && !self.state.get(id).is_some_and(|s| s.retried) {
+            // Measured (kaclose): one retry on a new connection, in the same
+            // BeReq; a POST with a body is not retried (measured by the
+            // harness: 503 after HTC eof).
             w.end_attempt(id, AttemptResult::Failed { cause });
             Self::close(w, id);
             self.st(id).retried = true;
