@@ -240,6 +240,22 @@ impl Action {
 }
 
 impl Lesson {
+    /// The catalog faults its steps' checks ask for (`{"fault": ID}`), in
+    /// order, once each: the situations the lesson is about (the page's
+    /// paste box offers the lesson for a diagnosis of one of them).
+    pub fn faults(&self) -> Vec<String> {
+        fn walk(c: &Check, out: &mut Vec<String>) {
+            match c {
+                Check::Fault(id) if !out.contains(id) => out.push(id.clone()),
+                Check::All(cs) | Check::Any(cs) => cs.iter().for_each(|c| walk(c, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        self.steps.iter().for_each(|s| walk(&s.check, &mut out));
+        out
+    }
+
     pub fn from_json(text: &str) -> Result<Lesson, String> {
         if text.len() > MAX_LESSON_BYTES {
             return Err(format!("the lesson is too long ({} bytes; at most {MAX_LESSON_BYTES})", text.len()));
