@@ -105,10 +105,13 @@ test('a line from unrelated software: not recognised, the nearest situations loa
     assert.equal(await s.page.locator('[data-testid=paste-report]').count(), 0, 'no reproduction shown');
     const candidates = s.page.locator('[data-testid=paste-candidate]');
     assert.ok((await candidates.count()) >= 1, 'nearest candidates offered');
-    const faultBefore = await s.page.locator(sel.fault).inputValue();
-    await candidates.first().click();
-    assert.equal(await candidates.first().getAttribute('aria-pressed'), 'true');
-    assert.notEqual(await s.page.locator(sel.fault).inputValue(), faultBefore, 'the candidate was loaded');
+    // Loading one is a new history entry with its scenario in the address.
+    const before = s.page.url();
+    const last = candidates.last();
+    await last.click();
+    assert.equal(await last.getAttribute('aria-pressed'), 'true');
+    assert.notEqual(s.page.url(), before, 'the candidate was loaded');
+    assert.match(s.page.url(), /#s=1\./);
     const serious = await auditPaste(s.page);
     assert.deepEqual(serious, [], JSON.stringify(serious, null, 1));
     // Binary: the engine's own message, at once.

@@ -160,18 +160,30 @@ impl Paste {
     }
 }
 
-/// A nearest candidate's label in words: `missing_socket · nginx · 2
-/// servers` → the fault's title for that proxy, and the rest.
+/// A candidate's label in words (`catalog::Candidate::label`: `ID (knob) ·
+/// flavor · 2 servers`, `no fault · nginx`, `scenario NAME · haproxy`): the
+/// fault's title for that proxy, then the rest in brackets.
 fn candidate_words(label: &str) -> String {
     let mut parts = label.split(" · ");
-    let id = parts.next().unwrap_or_default();
+    let head = parts.next().unwrap_or_default();
     let rest: Vec<&str> = parts.collect();
     let flavor = if rest.contains(&"haproxy") { crate::sim::scenario::Flavor::Haproxy } else { crate::sim::scenario::Flavor::Nginx };
-    let title = FaultKind::from_id(id).map(|k| k.title_in(flavor).to_string()).unwrap_or_else(|| id.replace('_', " "));
-    if rest.is_empty() {
+    let (id, knob) = match head.split_once(" (") {
+        Some((id, k)) => (id, Some(k.trim_end_matches(')'))),
+        None => (head, None),
+    };
+    let title = if id == "no fault" {
+        "Healthy upstream".to_string()
+    } else if let Some(name) = id.strip_prefix("scenario ") {
+        format!("Ready scenario “{}”", name.replace('_', " "))
+    } else {
+        FaultKind::from_id(id).map(|k| k.title_in(flavor).to_string()).unwrap_or_else(|| id.replace('_', " "))
+    };
+    let extra: Vec<&str> = knob.into_iter().chain(rest.into_iter().map(|r| if r == "haproxy" { "HAProxy" } else { r })).collect();
+    if extra.is_empty() {
         title
     } else {
-        format!("{title} ({})", rest.join(", "))
+        format!("{title} ({})", extra.join(", "))
     }
 }
 
@@ -242,7 +254,12 @@ pub fn PasteBox(paste: Paste) -> impl IntoView {
                         <p class="paste-verdict" data-testid="paste-verdict">
                             <strong>"Recognised: "</strong>{format!("{title}, under {flavor}. ")}
                             <span>{format!("The stage runs the reproduction; your {} and the reproduced one are compared ", if lines == 1 { "line" } else { "lines" })}</span>
-                            <a href="#paste-report">"below the fix"</a>"."
+                            // A button, not `#paste-report`: the fragment is the scenario's (`#s=1.…`).
+                            <button class="paste-jump" on:click=move |_| {
+                                if let Some(el) = document().get_element_by_id("paste-report") {
+                                    el.scroll_into_view();
+                                }
+                            }>"below the fix"</button>"."
                         </p>
                     }.into_any()
                 }
@@ -455,5 +472,8 @@ mod tests {
     fn candidate_labels_in_words() {
         assert!(!candidate_words("app_down · haproxy").is_empty());
         assert_eq!(candidate_words("nope · nginx"), "nope (nginx)");
+        assert_eq!(candidate_words("no fault · haproxy · 2 servers"), "Healthy upstream (HAProxy, 2 servers)");
+        assert_eq!(candidate_words("scenario proxy_failover · nginx"), "Ready scenario “proxy failover” (nginx)");
+        assert_eq!(candidate_words("nope (mode=x) · nginx"), "nope (mode=x, nginx)");
     }
 }
