@@ -389,6 +389,24 @@ pub fn asked<'a>(q: &Question, sim: &'a Simulation) -> Option<&'a Exchange> {
 mod tests {
     use super::*;
 
+    /// The paste box offers a lesson by the faults its checks ask for: each is a catalog fault,
+    /// and the app-down and timeout lessons are found that way.
+    #[test]
+    fn lesson_faults_come_from_the_checks() {
+        let (lessons, _) = super::catalog::lessons();
+        let mut mapped = 0;
+        for l in &lessons {
+            for f in l.faults() {
+                assert!(crate::sim::FaultKind::from_id(&f).is_some(), "{}: {f}", l.id);
+                mapped += 1;
+            }
+        }
+        assert!(mapped >= 8, "{mapped} faults named by lesson checks");
+        let first = |fault: &str| lessons.iter().find(|l| l.faults().iter().any(|f| f == fault)).map(|l| l.id.clone());
+        assert!(first("app_down").is_some() && first("slow_app").is_some());
+        assert_eq!(first("no_such_fault"), None);
+    }
+
     #[test]
     fn a_step_counts_commands_after_its_start_when_old_ones_are_forgotten() {
         let sc = Scenario::default();
