@@ -76,6 +76,10 @@ test('the php-fpm socket line: 502, the reproduced line beside the pasted one, c
     assert.match(s.page.url(), /#s=1\./);
     const serious = await auditPaste(s.page);
     assert.deepEqual(serious, [], JSON.stringify(serious, null, 1));
+    // Another run (Reset) retires the report: it spoke of the run the diagnosis loaded.
+    await s.page.click('[data-testid=reset]');
+    await s.page.locator('[data-testid=paste-report]').waitFor({ state: 'detached', timeout: TIMEOUT.action });
+    assert.equal(await s.page.locator('[data-testid=paste-verdict]').count(), 0);
     assertNoErrors(s);
   } finally {
     await s.close();

@@ -52,6 +52,9 @@ pub struct Paste {
     found: RwSignal<Option<Found>>,
     /// A candidate loaded from "not recognised" (its label).
     loaded: RwSignal<Option<String>>,
+    /// The run (`Playground::epoch`) the diagnosis loaded: another run (a
+    /// lesson, a ready scenario, Back, Reset) retires the report.
+    run: StoredValue<Option<u64>>,
     // The page's context, taken when the box is made (event handlers run without an owner).
     pg: Playground,
     address: Option<Address>,
@@ -85,6 +88,7 @@ impl Paste {
             busy: RwSignal::new(false),
             found: RwSignal::new(None),
             loaded: RwSignal::new(None),
+            run: StoredValue::new(None),
         }
     }
 
@@ -127,6 +131,7 @@ impl Paste {
                             a.push();
                         }
                     }
+                    self.run.set_value(Some(pg.epoch.get_untracked()));
                     // The field folds back to one line: the stage's answer is what matters now.
                     self.open.set(false);
                     Found::Diagnosis(Box::new(d))
@@ -193,6 +198,14 @@ fn candidate_words(label: &str) -> String {
 pub fn PasteBox(paste: Paste) -> impl IntoView {
     let Paste { text, open, catalog, busy, found, loaded, .. } = paste;
     let expanded = move || open.get() || busy.get();
+    // The report speaks of the run the diagnosis loaded; once another run replaces it, it goes.
+    Effect::new(move |_| {
+        let epoch = paste.pg.epoch.get();
+        if paste.run.get_value() != Some(epoch) && found.with_untracked(|f| matches!(f, Some(Found::Diagnosis(_)))) {
+            paste.run.set_value(None);
+            found.set(None);
+        }
+    });
     let status = move || match (busy.get(), catalog.get()) {
         (true, Catalog::Preparing) | (false, Catalog::Preparing) => "Preparing the catalog of situations…",
         (true, _) => "Diagnosing…",
