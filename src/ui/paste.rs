@@ -411,9 +411,9 @@ pub fn PasteReport(paste: Paste) -> impl IntoView {
                         </div>
                         <p class="paste-diffs" data-testid="paste-differences">
                             {if differences.is_empty() {
-                                "Marked: times, ids and counters only; nothing else differs.".to_string()
+                                "No difference that points to another cause: the marked parts vary from one set-up to another (times, ids, counters, names, a log prefix).".to_string()
                             } else {
-                                format!("Differs beyond times and counters: {}.", differences.join("; "))
+                                format!("Differs beyond times, ids and counters: {}.", differences.join("; "))
                             }}
                         </p>
                     </div>
