@@ -266,3 +266,21 @@ export function scenarioInLink(url) {
 export function fragmentFor(scenario) {
   return `#s=1.${Buffer.from(JSON.stringify({ version: 1, ...scenario })).toString('base64url')}`;
 }
+
+// ------------------------------------------------------------------------------ terminal
+/**
+ * Types a command line in the diagnosis terminal (its tab already open), presses Enter, checks the
+ * transcript echoes it and the input is cleared, and returns what the terminal printed for it.
+ */
+export async function runTerminal(page, line) {
+  const input = '[data-testid=terminal-input]';
+  const entry = '[data-testid=terminal-entry]';
+  const before = await count(page, entry);
+  await page.fill(input, line);
+  await page.press(input, 'Enter');
+  await waitForCount(page, entry, before + 1, TIMEOUT.result);
+  const last = page.locator(entry).nth(before);
+  assert.equal((await last.locator('.terminal-typed').textContent()).trim(), line.trim(), 'the transcript echoes the command');
+  assert.equal(await page.inputValue(input), '', 'the input is cleared after Enter');
+  return (await last.locator('pre').textContent()) ?? '';
+}

@@ -8,7 +8,7 @@ import { mkdir } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import {
   launch, newPage, openApp, assertNoErrors, withApp, chooseFault, sendRequest, waitForText,
-  waitForCount, count, texts, sel, SCREENSHOT_DIR, TIMEOUT, openTab, openTabs,
+  waitForCount, count, texts, sel, SCREENSHOT_DIR, TIMEOUT, openTab, openTabs, runTerminal,
 } from './lib.mjs';
 
 let browser;
@@ -23,18 +23,7 @@ const T = {
   suggestion: '[data-testid=terminal-suggestion]',
 };
 
-/** Types a command line, presses Enter, and returns what the terminal printed for it. */
-async function run(page, line) {
-  const before = await count(page, T.entry);
-  await page.fill(T.input, line);
-  await page.press(T.input, 'Enter');
-  await waitForCount(page, T.entry, before + 1, TIMEOUT.result);
-  const entries = page.locator(T.entry);
-  const last = entries.nth(before);
-  assert.equal((await last.locator('.terminal-typed').textContent()).trim(), line.trim(), 'the transcript echoes the command');
-  assert.equal(await page.inputValue(T.input), '', 'the input is cleared after Enter');
-  return (await last.locator('pre').textContent()) ?? '';
-}
+const run = runTerminal;
 
 function activeLine(text) {
   return text.split('\n').find((l) => l.includes('Active:')) ?? '(no Active: line)';

@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, newPage, appUrl, assertNoErrors, sendRequest, waitForText, waitForCount, count, sel, openTab, TIMEOUT,
+  launch, newPage, appUrl, assertNoErrors, sendRequest, waitForText, waitForCount, count, sel, openTab, runTerminal, TIMEOUT,
 } from './lib.mjs';
 
 let browser;
@@ -38,19 +38,7 @@ async function reveal(page, testid, tab) {
   return loc;
 }
 
-const T = {
-  input: '[data-testid=terminal-input]',
-  entry: '[data-testid=terminal-entry]',
-};
-
-/** Runs a terminal line and returns what it printed. */
-async function run(page, line) {
-  const before = await count(page, T.entry);
-  await page.fill(T.input, line);
-  await page.press(T.input, 'Enter');
-  await waitForCount(page, T.entry, before + 1, TIMEOUT.result);
-  return (await page.locator(T.entry).nth(before).locator('pre').textContent()) ?? '';
-}
+const run = runTerminal;
 
 async function open(suffix, body, ready = sel.app) {
   const s = await newPage(browser);

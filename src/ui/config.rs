@@ -39,6 +39,9 @@ const NGINX: &[Num] = &[
             s.proxy.proxy_set_header.insert("Connection".into(), String::new());
         }
     } },
+    Num { label: "client_max_body_size (KB, 0: off)", testid: "max-body", scale: 1024, min: 0, max: 1 << 20, get: |s| s.proxy.client_max_body_size, set: |s, v| s.proxy.client_max_body_size = v },
+    Num { label: "large_client_header_buffers (KB, ×4)", testid: "header-buffers", scale: 1024, min: 1, max: 1024, get: |s| s.proxy.large_client_header_buffers_size, set: |s, v| s.proxy.large_client_header_buffers_size = v },
+    Num { label: "worker_connections", testid: "worker-connections", scale: 1, min: 3, max: 65536, get: |s| s.proxy.worker_connections as u64, set: |s, v| s.proxy.worker_connections = v as u32 },
 ];
 
 const HAPROXY: &[Num] = &[
@@ -116,6 +119,26 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                             on:change=move |ev| { let l = event_target_value(&ev); edit(&|s| s.proxy.error_log_level = l.clone()) }>
                             {["crit", "error", "warn", "notice", "info"].into_iter().map(|l| view! { <option value=l>{l}</option> }).collect_view()}
                         </select>
+                    </label>
+                    <label class="field">
+                        <span class="field-label">"access_log format"</span>
+                        <select data-testid="access-log-format"
+                            prop:value=move || scenario.with(|s| s.proxy.access_log_format.clone())
+                            on:change=move |ev| { let l = event_target_value(&ev); edit(&|s| s.proxy.access_log_format = l.clone()) }>
+                            {["combined", "upstreaminfo"].into_iter().map(|l| view! { <option value=l>{l}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="field check">
+                        <input type="checkbox" data-testid="ssl-server-name"
+                            prop:checked=move || scenario.with(|s| s.proxy.proxy_ssl_server_name)
+                            on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.proxy_ssl_server_name = on) } />
+                        <span class="field-label">"proxy_ssl_server_name on"</span>
+                    </label>
+                    <label class="field">
+                        <span class="field-label">"proxy_ssl_name"</span>
+                        <input type="text" data-testid="ssl-name" placeholder="(proxy_pass host)"
+                            prop:value=move || scenario.with(|s| s.proxy.proxy_ssl_name.clone())
+                            on:change=move |ev| { let n = event_target_value(&ev).trim().to_string(); edit(&|s| s.proxy.proxy_ssl_name = n.clone()) } />
                     </label>
                 </Show>
                 // Off by default in both (nginx's proxy_ssl_verify, HAProxy's `verify none`

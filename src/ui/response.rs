@@ -18,6 +18,7 @@ pub fn headline(e: &Exchange) -> (String, &'static str) {
         (Some(ClientResult::Truncated { .. }), Some(r)) => format!("{} {}, body cut short", r.status, r.reason),
         // The proxy closed the connection without a byte (curl: (52) Empty reply from server).
         (Some(ClientResult::Truncated { received: 0, .. }), None) => "No response: empty reply".into(),
+        (Some(ClientResult::Reset), _) => "No response: connection reset".into(),
         (Some(ClientResult::TimedOut), _) => "No response: the client gave up (timeout)".into(),
         (Some(ClientResult::Rejected), _) => "Not sent: the circuit breaker is open".into(),
         (Some(ClientResult::Cancelled), _) => "Cancelled: another copy answered first".into(),

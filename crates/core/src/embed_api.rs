@@ -324,6 +324,7 @@ pub fn client_result_name(r: Option<&ClientResult>) -> &'static str {
         Some(ClientResult::TimedOut) => "timed_out",
         Some(ClientResult::Cancelled) => "cancelled",
         Some(ClientResult::Rejected) => "rejected",
+        Some(ClientResult::Reset) => "reset",
     }
 }
 

@@ -15,9 +15,7 @@ fn ready() -> Scenario {
 }
 
 fn run(sc: Scenario) -> Simulation {
-    let mut sim = Simulation::new(sc).unwrap();
-    sim.run();
-    sim
+    gateway_core::sim::run(sc).unwrap()
 }
 
 #[test]

@@ -216,6 +216,7 @@ fn extras() -> Vec<Extra> {
         ("auth_request_failure.json", "auth service sends a 6000-byte header", |sc| {
             sc.faults[0].kind = FaultKind::OversizedHeader { header_bytes: 6_000 };
         }),
+        ("worker_connections.json", "worker_connections 4: the client connection finds no slot", |sc| sc.proxy.worker_connections = 4),
     ]
 }
 

@@ -32,8 +32,10 @@ fn every_scenario_config_passes_nginx_t() {
         let site = root.join("gateway-lab.conf");
         std::fs::write(&site, &conf.text).unwrap();
         let r = root.display();
+        // The events block the exported file shows as a comment (worker_connections).
+        let wc = scenario.proxy.worker_connections;
         let main = format!(
-            "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {r}/logs/main-error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n    client_body_temp_path {r}/body; proxy_temp_path {r}/proxy; fastcgi_temp_path {r}/fastcgi; uwsgi_temp_path {r}/uwsgi; scgi_temp_path {r}/scgi;\n    include {};\n}}\n",
+            "daemon off;\nworker_processes 1;\npid {r}/nginx.pid;\nerror_log {r}/logs/main-error.log;\nevents {{ worker_connections {wc}; }}\nhttp {{\n    client_body_temp_path {r}/body; proxy_temp_path {r}/proxy; fastcgi_temp_path {r}/fastcgi; uwsgi_temp_path {r}/uwsgi; scgi_temp_path {r}/scgi;\n    include {};\n}}\n",
             site.display()
         );
         std::fs::write(root.join("nginx.conf"), main).unwrap();

@@ -712,6 +712,11 @@ fn via_proxy(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, ip: &str, p: &mut Printer, 
             p.sent(&lines);
             p.fail(1, "Received HTTP/0.9 when not allowed", took, 0);
         }
+        (Some(ClientResult::Reset), _) => {
+            p.info(&format!("Connected to {} ({ip}) port {} (#0)", url.host, url.port));
+            p.sent(&lines);
+            p.fail(56, "Recv failure: Connection reset by peer", took, 0);
+        }
         (Some(ClientResult::TimedOut), _) | (Some(ClientResult::Cancelled), _) | (Some(ClientResult::Rejected), _) | (_, None) => {
             p.info(&format!("Connected to {} ({ip}) port {} (#0)", url.host, url.port));
             p.sent(&lines);

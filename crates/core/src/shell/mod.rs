@@ -368,6 +368,7 @@ fn dispatch(ctx: &mut Ctx<'_>, words: &[String], stdin: Option<String>) -> Res {
         "getenforce" => selinux::getenforce(ctx, args),
         "getsebool" => selinux::getsebool(ctx, args),
         "ausearch" => selinux::ausearch(ctx, args),
+        "ulimit" => ulimit(args),
         _ => not_found(cmd, flavor(ctx)),
     }
 }
@@ -377,10 +378,21 @@ fn flavor(ctx: &Ctx<'_>) -> Flavor {
 }
 
 /// The commands `help` lists (what an unknown one is compared with).
-const COMMANDS: [&str; 24] = [
+const COMMANDS: [&str; 25] = [
     "curl", "systemctl", "service", "journalctl", "nginx", "haproxy", "ss", "docker", "cat", "tail", "head", "ls", "sudo", "grep", "wc",
-    "date", "hostname", "whoami", "echo", "clear", "help", "getenforce", "getsebool", "ausearch",
+    "date", "hostname", "whoami", "echo", "clear", "help", "getenforce", "getsebool", "ausearch", "ulimit",
 ];
+
+/// `ulimit -n`: the open-files limit a root shell on Debian 12 has (soft
+/// 1024, hard 524288: systemd's defaults, which nginx.service inherits too);
+/// nginx's worker_connections needs as many file descriptors.
+fn ulimit(args: &[String]) -> Res {
+    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["-n"] | ["-Sn"] => Res::with("1024\n".into(), String::new(), 0),
+        ["-Hn"] => Res::with("524288\n".into(), String::new(), 0),
+        _ => Res::with(String::new(), "ulimit: only -n, -Sn and -Hn (open files) are simulated\n".into(), 2),
+    }
+}
 
 /// bash's answer to an unknown command, then what this terminal offers:
 /// the closest supported command if one is an obvious slip, and `help`.
@@ -528,6 +540,7 @@ pub fn help(flavor: Flavor) -> String {
   grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
   date, hostname, whoami, echo, clear, help
   getenforce, getsebool BOOLEAN, ausearch -m avc   SELinux's mode, a boolean, its denials
+  ulimit -n                        open files allowed (each connection is one)
 The commands only look, except curl (its requests are real: one can crash the app,
 and virtual time passes while it waits), systemctl start|stop|restart|reload and
 nginx -s reload, which change the run as they would the host.

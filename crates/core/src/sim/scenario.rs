@@ -538,6 +538,11 @@ pub struct ProxyConfig {
     /// nginx `auth_request`: every request is first sent as a subrequest
     /// to an authorization service (absent: none).
     pub auth_request: Option<AuthRequest>,
+    /// nginx `worker_connections` (events block; 512, nginx's built-in
+    /// default): a worker's connection slots. The listening socket and the
+    /// master's channel take two; each proxied request one for the client
+    /// and one for its upstream connection.
+    pub worker_connections: u32,
 }
 
 /// nginx `auth_request <uri>` with `location = <uri> { internal; proxy_pass <pass>; }`.
@@ -591,6 +596,7 @@ impl Default for ProxyConfig {
             large_client_header_buffers_size: 8192,
             access_log_format: "combined".into(),
             auth_request: None,
+            worker_connections: 512,
         }
     }
 }
@@ -936,6 +942,9 @@ impl Scenario {
                 "large_client_header_buffers must be 2..64 buffers of 1024..1048576 bytes, got {} x {}",
                 p.large_client_header_buffers_count, p.large_client_header_buffers_size
             ));
+        }
+        if !(3..=1 << 20).contains(&p.worker_connections) {
+            return bad("proxy.worker_connections", format!("must be between 3 and 1048576, got {}", p.worker_connections));
         }
         if p.access_log_format != "combined" && p.access_log_format != "upstreaminfo" {
             return bad("proxy.access_log_format", format!("must be \"combined\" or \"upstreaminfo\", got {:?}", p.access_log_format));

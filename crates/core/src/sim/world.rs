@@ -206,6 +206,10 @@ pub enum ClientResult {
     Cancelled,
     /// The circuit breaker was open: the request never left the client.
     Rejected,
+    /// The proxy reset the connection before sending a byte (curl error
+    /// 56, "Recv failure: Connection reset by peer"): nginx had no
+    /// connection slot for it (worker_connections).
+    Reset,
 }
 
 /// One client request and everything that happened to it.
@@ -663,6 +667,11 @@ impl World {
         let n = self.next_connection;
         self.next_connection += 1;
         n
+    }
+
+    /// Gives back the last number drawn (a connection nginx could not take).
+    pub fn undo_connection_number(&mut self) {
+        self.next_connection -= 1;
     }
 
     /// Turns per-request details off (and timelines with them), for runs

@@ -783,7 +783,16 @@ pub fn run_engine(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, No
                 raw_access: ex.access_line.clone().unwrap_or_else(|| "-".into()),
                 log_kind: access.as_ref().and_then(|a| flavor.aggregate_key(&a.normalised)),
                 times: access.map(|a| a.times).unwrap_or_default(),
-                errors: ex.error_lines.iter().map(|l| &l.text).filter_map(norm).collect(),
+                // An nginx line with no request context (`[alert] N worker_connections
+                // are not enough` on accept) cannot be told apart in the real
+                // error.log: compared with the stray lines, as the real one is.
+                errors: ex
+                    .error_lines
+                    .iter()
+                    .map(|l| &l.text)
+                    .filter(|t| flavor.engine_flavor() != gateway_core::sim::scenario::Flavor::Nginx || flavor.request_of(t).is_some())
+                    .filter_map(norm)
+                    .collect(),
                 attempts: ex.attempts.len() as u32,
                 ms: ex.finished_at.map(|f| f.since(ex.sent_at) / 1_000).unwrap_or(0),
             }

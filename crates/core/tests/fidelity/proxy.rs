@@ -144,11 +144,13 @@ impl Nginx {
 
     /// The main nginx.conf around the rendered file (which goes in `http {}`,
     /// as a conf.d file does): foreground, one worker, everything in `dir`.
-    fn main_conf(dir: &Path, site: &Path) -> String {
+    /// `worker_connections`: the scenario's when it sets one (not nginx's
+    /// default 512), else 4096, so that load cells never run out.
+    fn main_conf(dir: &Path, site: &Path, worker_connections: u32) -> String {
         let d = dir.display();
         format!(
             "daemon off;\nmaster_process on;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/logs/main-error.log notice;\n\
-             events {{ worker_connections 4096; }}\n\
+             events {{ worker_connections {worker_connections}; }}\n\
              http {{\n    client_body_temp_path {d}/tmp/body;\n    proxy_temp_path {d}/tmp/proxy;\n    fastcgi_temp_path {d}/tmp/fastcgi;\n    uwsgi_temp_path {d}/tmp/uwsgi;\n    scgi_temp_path {d}/tmp/scgi;\n    include {};\n}}\n",
             site.display()
         )
@@ -224,7 +226,7 @@ impl ProxyUnderTest for Nginx {
         }
         let site = dir.join("gateway-lab.conf");
         std::fs::write(&site, render(effective, paths).text).map_err(|e| e.to_string())?;
-        std::fs::write(dir.join("nginx.conf"), Self::main_conf(dir, &site)).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("nginx.conf"), Self::main_conf(dir, &site, if effective.proxy.worker_connections == 512 { 4096 } else { effective.proxy.worker_connections })).map_err(|e| e.to_string())?;
         let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
         let mut cmd = Command::new(&self.bin);
         cmd.arg("-p").arg(dir).arg("-c").arg(dir.join("nginx.conf")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr).process_group(0);

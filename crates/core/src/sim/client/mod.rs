@@ -183,6 +183,7 @@ fn console_line(ex: &super::world::Exchange, listen: u16, took: u64) -> String {
             format!("curl: (7) Failed to connect to {host} port {listen} after {} ms: Couldn't connect to server", took / 1_000)
         }
         (Some(ClientResult::Http09), _) => "curl: (1) Received HTTP/0.9 when not allowed".to_string(),
+        (Some(ClientResult::Reset), _) => "curl: (56) Recv failure: Connection reset by peer".to_string(),
         // The connection closed before a byte of the response arrived.
         (Some(ClientResult::Truncated { .. }), None) => "curl: (52) Empty reply from server".to_string(),
         (Some(ClientResult::Truncated { received, expected }), Some(r)) => format!(
@@ -320,7 +321,7 @@ pub fn outcome_class(ex: &super::world::Exchange) -> String {
         (Some(ClientResult::TimedOut), _) => "timeout".into(),
         (Some(ClientResult::Cancelled), _) => "cancelled".into(),
         (Some(ClientResult::Rejected), _) => "breaker_open".into(),
-        (Some(ClientResult::Http09), _) | (Some(ClientResult::Truncated { .. }), _) | (_, None) => "error".into(),
+        (Some(ClientResult::Http09), _) | (Some(ClientResult::Truncated { .. }), _) | (Some(ClientResult::Reset), _) | (_, None) => "error".into(),
         (_, Some(r)) => r.status.to_string(),
     }
 }

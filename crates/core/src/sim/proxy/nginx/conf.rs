@@ -221,6 +221,11 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
         let _ = writeln!(out, "    }}");
     }
     let _ = writeln!(out, "}}");
+    if p.worker_connections != 512 {
+        // A main-context block: this file goes in http {}, so it is shown as
+        // the lines to put in /etc/nginx/nginx.conf.
+        let _ = writeln!(out, "\n# In /etc/nginx/nginx.conf (main context):\n# events {{ worker_connections {}; }}", p.worker_connections);
+    }
     Rendered { text: out, server_lines, proxy_pass_line }
 }
 

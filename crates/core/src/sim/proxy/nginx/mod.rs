@@ -11,6 +11,7 @@ pub mod ssl_name;
 pub mod request_limits;
 pub mod upstream_log;
 pub mod auth_request;
+pub mod worker_connections;
 
 use crate::sim::app::{self, TlsResult};
 use crate::sim::failure::{FailureCause, TimeoutPhase, TlsProblem};
@@ -101,6 +102,8 @@ pub struct Nginx {
     no_live: PerRequest<bool>,
     /// Per request: its `auth_request` subrequest.
     auth: PerRequest<auth_request::AuthState>,
+    /// The worker's connection slots (`worker_connections`).
+    slots: worker_connections::Slots,
 }
 
 fn resolve_startup(w: &World, host: &str) -> Option<DnsAnswer> {
@@ -126,6 +129,7 @@ impl Nginx {
             ssl_name: ssl_name::ssl_name(&w.scenario),
             no_live: PerRequest::default(),
             auth: PerRequest::default(),
+            slots: Default::default(),
         };
         let Some(pass) = n.pass.clone() else {
             w.proxy_running = false;
@@ -361,7 +365,11 @@ impl Nginx {
                 return;
             }
         }
+        if self.upstream_refused(w, id, &peer) {
+            return;
+        }
         let conn = w.connect_attempt(id, peer.clone(), server);
+        self.upstream_opened(conn);
         let number = w.conns[conn].number;
         note!(w, id, Actor::Proxy, "connect() to {peer} (upstream connection *{number})");
         let t = w.scenario.proxy.proxy_connect_timeout_ms * 1_000;
@@ -754,6 +762,9 @@ fn invalid_header_message(line: &str) -> Option<String> {
 impl ProxyFlavor for Nginx {
     fn on_request(&mut self, w: &mut World, id: ReqId) {
         self.ensure_slots(id);
+        if self.accept_refused(w, id) {
+            return;
+        }
         note!(w, id, Actor::Proxy, "reads \"{}\" on client connection *{}", w.exchanges[id].request_line(), w.exchanges[id].client_connection);
         if self.refuse_request(w, id) {
             return;
