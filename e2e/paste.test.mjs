@@ -69,6 +69,8 @@ test('the php-fpm socket line: 502, the reproduced line beside the pasted one, c
     assert.ok((await s.page.locator('[data-testid=paste-pair] mark').count()) > 0, 'differences are marked');
     assert.ok((await s.page.locator('[data-testid=paste-cause]').textContent()).length > 10);
     assert.ok((await s.page.locator('[data-testid=paste-fix]').textContent()).length > 10);
+    // The lesson on that situation is offered (lesson 2's "Show me" breaks the upstream with it).
+    assert.match(await s.page.locator('[data-testid=paste-lesson]').textContent(), /missing socket/);
     // The paste box does not push the stage's answer below the fold.
     assert.equal(await inViewport(s.page, sel.status), true, 'status in the viewport');
     assert.equal(await inViewport(s.page, '[data-testid=stage-log-line]'), true, 'log line in the viewport');

@@ -12,8 +12,10 @@
 //!
 //! The catalog the engine matches against costs about a second to build in
 //! wasm (docs/DIAGNOSE.md): it is built when the box gets focus or the
-//! pointer, behind a visible "preparing…", and a paste submitted before
-//! that waits for it.
+//! pointer, one candidate run at a time in slices of at most `SLICE_MS`
+//! between which the browser handles input and paints
+//! (`catalog::Builder`), behind a visible "preparing…"; a paste submitted
+//! before that finishes the rest at once.
 
 use leptos::prelude::*;
 
@@ -55,6 +57,8 @@ pub struct Paste {
     /// The run (`Playground::epoch`) the diagnosis loaded: another run (a
     /// lesson, a ready scenario, Back, Reset) retires the report.
     run: StoredValue<Option<u64>>,
+    /// The catalog being built slice by slice (`prepare`).
+    builder: StoredValue<Option<diagnose::catalog::Builder>, LocalStorage>,
     // The page's context, taken when the box is made (event handlers run without an owner).
     pg: Playground,
     address: Option<Address>,
@@ -68,6 +72,14 @@ fn sentence(s: &str) -> String {
         Some(f) => f.to_uppercase().chain(c).collect(),
         None => String::new(),
     }
+}
+
+/// The longest the catalog's build holds the main thread at a time (one
+/// candidate run may take longer: a run is not cut).
+const SLICE_MS: f64 = 12.0;
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
 /// Runs `f` after the browser has painted (the "preparing…" state shows
@@ -89,19 +101,48 @@ impl Paste {
             found: RwSignal::new(None),
             loaded: RwSignal::new(None),
             run: StoredValue::new(None),
+            builder: StoredValue::new_local(None),
         }
     }
 
-    /// Builds the catalog now (after a paint), once.
+    /// Starts building the catalog in slices (once).
     fn prepare(self) {
         if self.catalog.get_untracked() != Catalog::Unbuilt {
             return;
         }
-        self.catalog.set(Catalog::Preparing);
-        after_paint(move || {
-            diagnose::catalog::get();
+        if diagnose::catalog::is_built() {
             self.catalog.set(Catalog::Ready);
-        });
+            return;
+        }
+        self.catalog.set(Catalog::Preparing);
+        self.builder.set_value(Some(diagnose::catalog::Builder::new()));
+        after_paint(move || self.build_slice());
+    }
+
+    /// Runs candidates for at most `SLICE_MS`, then yields to the browser
+    /// and goes on in the next task.
+    fn build_slice(self) {
+        let Some(mut b) = self.builder.try_update_value(Option::take).flatten() else { return };
+        let start = now_ms();
+        loop {
+            if !b.step() {
+                b.finish();
+                self.catalog.set(Catalog::Ready);
+                return;
+            }
+            if now_ms() - start >= SLICE_MS {
+                break;
+            }
+        }
+        self.builder.set_value(Some(b));
+        gloo_timers::callback::Timeout::new(0, move || self.build_slice()).forget();
+    }
+
+    /// Finishes the catalog now (a paste is waiting for it).
+    fn finish_catalog(self) {
+        if let Some(b) = self.builder.try_update_value(Option::take).flatten() {
+            b.finish();
+        }
     }
 
     /// Diagnoses the box's text and loads what it found (`push`: a new
@@ -118,6 +159,7 @@ impl Paste {
         }
         let (pg, address, lessons) = (self.pg, self.address, self.lessons);
         after_paint(move || {
+            self.finish_catalog();
             let verdict = diagnose::verdict(&text);
             self.catalog.set(Catalog::Ready);
             self.loaded.set(None);

@@ -240,9 +240,11 @@ impl Action {
 }
 
 impl Lesson {
-    /// The catalog faults its steps' checks ask for (`{"fault": ID}`), in
-    /// order, once each: the situations the lesson is about (the page's
-    /// paste box offers the lesson for a diagnosis of one of them).
+    /// The catalog faults the lesson is about, once each: those its steps'
+    /// checks ask for (`{"fault": ID}`), then those its "Show me" solutions
+    /// break the upstream with (`{"break": ID}`: a step may check only the
+    /// log line, as the missing socket's does). The page's paste box offers
+    /// the lesson for a diagnosis of one of them.
     pub fn faults(&self) -> Vec<String> {
         fn walk(c: &Check, out: &mut Vec<String>) {
             match c {
@@ -253,6 +255,13 @@ impl Lesson {
         }
         let mut out = Vec::new();
         self.steps.iter().for_each(|s| walk(&s.check, &mut out));
+        for a in self.steps.iter().flat_map(|s| &s.solution) {
+            if let Action::Break(id) = a {
+                if id != "none" && !out.contains(id) {
+                    out.push(id.clone());
+                }
+            }
+        }
         out
     }
 
@@ -389,8 +398,8 @@ pub fn asked<'a>(q: &Question, sim: &'a Simulation) -> Option<&'a Exchange> {
 mod tests {
     use super::*;
 
-    /// The paste box offers a lesson by the faults its checks ask for: each is a catalog fault,
-    /// and the app-down and timeout lessons are found that way.
+    /// The paste box offers a lesson by the faults its checks ask for or its solutions break the
+    /// upstream with: each is a catalog fault, and the app-down, timeout and socket lessons are found.
     #[test]
     fn lesson_faults_come_from_the_checks() {
         let (lessons, _) = super::catalog::lessons();
@@ -404,6 +413,9 @@ mod tests {
         assert!(mapped >= 8, "{mapped} faults named by lesson checks");
         let first = |fault: &str| lessons.iter().find(|l| l.faults().iter().any(|f| f == fault)).map(|l| l.id.clone());
         assert!(first("app_down").is_some() && first("slow_app").is_some());
+        // Named only by a "Show me" break: the socket step checks the log line.
+        assert_eq!(first("unix_socket_missing").as_deref(), Some("wrong-port-or-socket"));
+        assert_eq!(first("connect_black_hole").as_deref(), Some("timeouts-504"));
         assert_eq!(first("no_such_fault"), None);
     }
 
