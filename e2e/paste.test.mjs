@@ -102,6 +102,36 @@ test('an HAProxy SC-- line: 503 under HAProxy', { timeout: 90_000 }, async () =>
   }
 });
 
+test('at 360 px: no sideways scroll, the lines whole, the cause and fix as wide as the report', { timeout: 120_000 }, async () => {
+  const s = await newPage(browser, { viewport: { width: 360, height: 740 } });
+  const measure = () => s.page.evaluate(() => {
+    const list = document.querySelector('.paste-why').getBoundingClientRect();
+    // How far right of the list each cause/fix/alternatives text starts (0 when stacked under its label).
+    const indents = [...document.querySelectorAll('.paste-why dd')].map((dd) => Math.round(dd.getBoundingClientRect().left - list.left));
+    const lines = [...document.querySelectorAll('[data-testid=paste-pair] .paste-line')].map((el) => el.scrollHeight - el.clientHeight);
+    return { sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth, list: Math.round(list.width), indents, hidden: Math.max(...lines) };
+  });
+  try {
+    await openAt(s.page, '');
+    // HAProxy's report lists other causes: a label column as wide as "Also writes these lines"
+    // once left the cause and fix a sliver.
+    await paste(s.page, SC);
+    await waitForText(s.page, '[data-testid=paste-reproduced]', 'SC--', DIAGNOSIS);
+    let m = await measure();
+    assert.ok(m.sw <= m.cw, `scrolls sideways: ${JSON.stringify(m)}`);
+    assert.ok(m.indents.length >= 3 && m.indents.every((x) => x <= 1), `the cause and fix sit beside a label column: ${JSON.stringify(m)}`);
+    // The php-fpm line wraps to about ten lines at this width: none of it is hidden.
+    await paste(s.page, FPM);
+    await waitForText(s.page, '[data-testid=paste-reproduced]', 'php8.2-fpm.sock', DIAGNOSIS);
+    m = await measure();
+    assert.ok(m.sw <= m.cw, `scrolls sideways: ${JSON.stringify(m)}`);
+    assert.ok(m.hidden <= 1, `a pasted or reproduced line is cut: ${JSON.stringify(m)}`);
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});
+
 test('a line from unrelated software: not recognised, the nearest situations load; binary input gets the engine\'s message', { timeout: 90_000 }, async () => {
   const s = await newPage(browser);
   try {
