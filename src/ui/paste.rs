@@ -15,7 +15,8 @@
 //! pointer, one candidate run at a time in slices of at most `SLICE_MS`
 //! between which the browser handles input and paints
 //! (`catalog::Builder`), behind a visible "preparing…"; a paste submitted
-//! before that finishes the rest at once.
+//! before that (or `?paste=`) starts or joins that build and is diagnosed
+//! when it ends, so the page never stops answering for the whole build.
 
 use leptos::prelude::*;
 
@@ -59,6 +60,8 @@ pub struct Paste {
     run: StoredValue<Option<u64>>,
     /// The catalog being built slice by slice (`prepare`).
     builder: StoredValue<Option<diagnose::catalog::Builder>, LocalStorage>,
+    /// A Diagnose waiting for the catalog: the text, and whether it pushes a history entry.
+    pending: StoredValue<Option<(String, bool)>>,
     // The page's context, taken when the box is made (event handlers run without an owner).
     pg: Playground,
     address: Option<Address>,
@@ -102,6 +105,7 @@ impl Paste {
             loaded: RwSignal::new(None),
             run: StoredValue::new(None),
             builder: StoredValue::new_local(None),
+            pending: StoredValue::new(None),
         }
     }
 
@@ -125,10 +129,13 @@ impl Paste {
         let Some(mut b) = self.builder.try_update_value(Option::take).flatten() else { return };
         let start = now_ms();
         loop {
+            // Built meanwhile by another caller (the embed's `diagnose` message builds it at once).
+            if diagnose::catalog::is_built() {
+                return self.catalog_ready();
+            }
             if !b.step() {
                 b.finish();
-                self.catalog.set(Catalog::Ready);
-                return;
+                return self.catalog_ready();
             }
             if now_ms() - start >= SLICE_MS {
                 break;
@@ -138,12 +145,6 @@ impl Paste {
         gloo_timers::callback::Timeout::new(0, move || self.build_slice()).forget();
     }
 
-    /// Finishes the catalog now (a paste is waiting for it).
-    fn finish_catalog(self) {
-        if let Some(b) = self.builder.try_update_value(Option::take).flatten() {
-            b.finish();
-        }
-    }
 
     /// Diagnoses the box's text and loads what it found (`push`: a new
     /// history entry, as for every discrete choice; not when the address
@@ -154,36 +155,50 @@ impl Paste {
             return;
         }
         self.busy.set(true);
-        if self.catalog.get_untracked() == Catalog::Unbuilt {
-            self.catalog.set(Catalog::Preparing);
+        if diagnose::catalog::is_built() {
+            after_paint(move || self.diagnose_now(text, push));
+        } else {
+            // The catalog is built in slices, the page answering between them; the diagnosis
+            // follows (`build_slice`).
+            self.pending.set_value(Some((text, push)));
+            self.prepare();
         }
+    }
+
+    /// The catalog is built: a Diagnose that waited for it goes on.
+    fn catalog_ready(self) {
+        self.catalog.set(Catalog::Ready);
+        if let Some((text, push)) = self.pending.try_update_value(Option::take).flatten() {
+            after_paint(move || self.diagnose_now(text, push));
+        }
+    }
+
+    /// Diagnoses `text` (the catalog is built) and loads what it found.
+    fn diagnose_now(self, text: String, push: bool) {
         let (pg, address, lessons) = (self.pg, self.address, self.lessons);
-        after_paint(move || {
-            self.finish_catalog();
-            let verdict = diagnose::verdict(&text);
-            self.catalog.set(Catalog::Ready);
-            self.loaded.set(None);
-            let found = match verdict {
-                Ok(d) => {
-                    if let Some(l) = lessons {
-                        l.leave();
-                    }
-                    if pg.run(|s| s.load(d.scenario.clone())).is_ok() && push {
-                        if let Some(a) = address {
-                            a.push();
-                        }
-                    }
-                    self.run.set_value(Some(pg.epoch.get_untracked()));
-                    // The field folds back to one line: the stage's answer is what matters now.
-                    self.open.set(false);
-                    Found::Diagnosis(Box::new(d))
+        let verdict = diagnose::verdict(&text);
+        self.catalog.set(Catalog::Ready);
+        self.loaded.set(None);
+        let found = match verdict {
+            Ok(d) => {
+                if let Some(l) = lessons {
+                    l.leave();
                 }
-                Err(DiagnoseError::NotRecognised { message, nearest }) => Found::NotRecognised { message, nearest },
-                Err(DiagnoseError::Unusable(m)) => Found::Unusable(m),
-            };
-            self.found.set(Some(found));
-            self.busy.set(false);
-        });
+                if pg.run(|s| s.load(d.scenario.clone())).is_ok() && push {
+                    if let Some(a) = address {
+                        a.push();
+                    }
+                }
+                self.run.set_value(Some(pg.epoch.get_untracked()));
+                // The field folds back to one line: the stage's answer is what matters now.
+                self.open.set(false);
+                Found::Diagnosis(Box::new(d))
+            }
+            Err(DiagnoseError::NotRecognised { message, nearest }) => Found::NotRecognised { message, nearest },
+            Err(DiagnoseError::Unusable(m)) => Found::Unusable(m),
+        };
+        self.found.set(Some(found));
+        self.busy.set(false);
     }
 
     /// Loads a nearest candidate (its catalog run's scenario).
