@@ -149,6 +149,13 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                         on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.proxy_ssl_verify = on) } />
                     <span class="field-label">{move || if flavor() == Flavor::Nginx { "proxy_ssl_verify on" } else { "ssl verify required" }}</span>
                 </label>
+                // The host's /etc/hosts (Debian's has it): `localhost` is [::1] and 127.0.0.1.
+                <label class="field check">
+                    <input type="checkbox" data-testid="localhost-ipv6"
+                        prop:checked=move || scenario.with(|s| s.proxy.localhost_ipv6)
+                        on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.localhost_ipv6 = on) } />
+                    <span class="field-label">"/etc/hosts: ::1 localhost"</span>
+                </label>
             </div>
             <div class="config-head">
                 <code class="config-file">{file}</code>

@@ -24,6 +24,7 @@ pub const READY: &[(&str, &str)] = &[
     ("invalid_chunked", include_str!("../../../scenarios/invalid_chunked.json")),
     ("invalid_header", include_str!("../../../scenarios/invalid_header.json")),
     ("keepalive_mismatch", include_str!("../../../scenarios/keepalive_mismatch.json")),
+    ("localhost_ipv6", include_str!("../../../scenarios/localhost_ipv6.json")),
     ("maintenance", include_str!("../../../scenarios/maintenance.json")),
     ("not_http", include_str!("../../../scenarios/not_http.json")),
     ("oom_kill", include_str!("../../../scenarios/oom_kill.json")),

@@ -181,6 +181,10 @@ fn extras() -> Vec<Extra> {
             sc.clients.requests = 3;
             sc.clients.rate_per_s = 2.0;
         }),
+        ("localhost_ipv6.json", "nothing listening: both peers refused, then no live upstreams", |sc| {
+            sc.faults = vec![gateway_core::sim::Fault::from(FaultKind::AppDown)];
+        }),
+        ("localhost_ipv6.json", "/etc/hosts without ::1 localhost", |sc| sc.proxy.localhost_ipv6 = false),
         ("sni_required.json", "proxy_ssl_server_name on", |sc| sc.proxy.proxy_ssl_server_name = true),
         ("sni_required.json", "proxy_ssl_server_name on, proxy_ssl_name other.example", |sc| {
             sc.proxy.proxy_ssl_server_name = true;

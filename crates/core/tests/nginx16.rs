@@ -106,7 +106,7 @@ fn a_version_1_scenario_keeps_its_meaning() {
     // Written for version 1, where tls_cert_invalid forced verification on.
     let v1 = r#"{"version":1,"clients":{"requests":1},"faults":[{"type":"tls_cert_invalid","problem":"self_signed"}]}"#;
     let sc = Scenario::from_json(v1).unwrap();
-    assert_eq!((sc.version, sc.proxy.proxy_ssl_verify), (2, true));
+    assert_eq!((sc.version, sc.proxy.proxy_ssl_verify), (3, true));
     let sim = run(sc);
     assert_eq!(statuses(&sim), [Some(502)]);
     assert!(errors(&sim)[0].contains("(18:self-signed certificate)"));
@@ -274,4 +274,83 @@ fn curl_to_the_app_by_ip_sends_no_sni_either() {
     let mut s = gateway_core::session::Session::new(scenario("sni_required")).unwrap();
     let text = s.run_command("curl -vk https://127.0.0.1:3000/users", 120).unwrap().text.clone();
     assert!(text.contains("TLS alert, handshake failure (552)") && text.contains("curl: (35) error:0A000410:SSL routines::sslv3 alert handshake failure"), "{text}");
+}
+
+// ---------------------------------------------------------------------------
+// 2. `localhost` is two addresses (docs/research/nginx-1.22-observations-5.md §1).
+
+#[test]
+fn localhost_is_two_peers_and_the_ipv6_one_is_refused_first() {
+    let sim = run(scenario("localhost_ipv6"));
+    assert_eq!(statuses(&sim), [Some(200), Some(200), Some(200)]);
+    let field = "client: 127.0.0.1, server: localhost, request: \"GET /users HTTP/1.1\", upstream: \"http://[::1]:5000/users\", host: \"localhost\"";
+    assert_eq!(
+        errors(&sim),
+        [
+            format!("[error] 4453#4453: *1 connect() failed (111: Connection refused) while connecting to upstream, {field}"),
+            format!("[warn] 4453#4453: *1 upstream server temporarily disabled while connecting to upstream, {field}"),
+        ]
+    );
+    let peers: Vec<Vec<&str>> = sim.exchanges().iter().map(|e| e.attempts.iter().map(|a| a.peer.as_str()).collect()).collect();
+    assert_eq!(peers, [vec!["[::1]:5000", "127.0.0.1:5000"], vec!["127.0.0.1:5000"], vec!["127.0.0.1:5000"]]);
+    let why = sim.exchanges()[0].explanation.clone().unwrap();
+    assert!(why.contains("localhost is two addresses") && why.contains("proxy_pass http://127.0.0.1:5000"), "{why}");
+
+    // Without `::1 localhost` in /etc/hosts: one peer, nothing logged.
+    let mut sc = scenario("localhost_ipv6");
+    sc.proxy.localhost_ipv6 = false;
+    let sim = run(sc);
+    assert_eq!(statuses(&sim), [Some(200), Some(200), Some(200)]);
+    assert!(errors(&sim).is_empty(), "{:?}", errors(&sim));
+
+    // The app listening on :: as well (a dual-stack socket): no refusal.
+    let mut sc = scenario("localhost_ipv6");
+    sc.apps[0].listen = "[::]:5000".into();
+    assert!(errors(&run(sc)).is_empty());
+}
+
+#[test]
+fn localhost_with_nothing_listening_disables_both_then_no_live_upstreams() {
+    let mut sc = scenario("localhost_ipv6");
+    sc.faults = vec![gateway_core::sim::Fault::from(gateway_core::sim::FaultKind::AppDown)];
+    let sim = run(sc);
+    assert_eq!(statuses(&sim), [Some(502), Some(502), Some(502)]);
+    let e = errors(&sim);
+    assert_eq!(e.len(), 6, "{e:?}");
+    assert!(e[0].contains("*1 connect() failed (111: Connection refused)") && e[0].contains("upstream: \"http://[::1]:5000/users\""), "{e:?}");
+    assert!(e[2].contains("*1 connect() failed (111: Connection refused)") && e[2].contains("upstream: \"http://127.0.0.1:5000/users\""), "{e:?}");
+    // The implicit upstream's name is the host: `http://localhost/users`.
+    assert!(e[4].starts_with("[error] 4453#4453: *4 no live upstreams while connecting to upstream") && e[4].contains("upstream: \"http://localhost/users\""), "{e:?}");
+
+    // HAProxy takes libc's first address, [::1]: refused on every retry, 503 SC--.
+    let mut sc = flavor(scenario("localhost_ipv6"), Flavor::Haproxy);
+    sc.clients.requests = 1;
+    let sim = run(sc);
+    assert_eq!(statuses(&sim), [Some(503)]);
+    assert!(access(&sim)[0].contains(" 503 217 - - SC-- 1/1/0/0/3 "), "{:?}", access(&sim));
+}
+
+#[test]
+fn the_terminal_shows_the_app_on_127_0_0_1_only_and_curl_tries_ipv6_first() {
+    let mut sim = run(scenario("localhost_ipv6"));
+    let ss = gateway_core::shell::run(&mut sim, "ss -tlnp").text;
+    assert!(ss.contains("127.0.0.1:5000") && !ss.contains("[::1]:5000"), "{ss}");
+    let curl = gateway_core::shell::run(&mut sim, "curl -v http://localhost:5000/users").text;
+    if std::env::var("SHOW").is_ok() { eprintln!("{ss}\n{curl}"); }
+    assert!(curl.contains("*   Trying [::1]:5000...\n* connect to ::1 port 5000 failed: Connection refused\n*   Trying 127.0.0.1:5000..."), "{curl}");
+    assert!(curl.contains("127.0.0.1"), "{curl}");
+
+    let mut sc = scenario("localhost_ipv6");
+    sc.apps[0].listen = "[::1]:5000".into();
+    let mut sim = run(sc);
+    let ss = gateway_core::shell::run(&mut sim, "ss -tlnp").text;
+    assert!(ss.contains("[::1]:5000"), "{ss}");
+}
+
+#[test]
+fn the_exported_config_says_what_localhost_becomes() {
+    use gateway_core::sim::proxy::nginx::conf::{render, Paths};
+    let text = render(&scenario("localhost_ipv6"), &Paths::default()).text;
+    assert!(text.contains("        proxy_pass http://localhost:5000;"), "{text}");
+    assert!(text.contains("# /etc/hosts maps localhost to ::1 and 127.0.0.1: nginx resolves it at start-up into [::1]:5000 and 127.0.0.1:5000."), "{text}");
 }

@@ -364,19 +364,18 @@ enum Listener {
 
 fn listener_at(ctx: &Ctx<'_>, ip: &str, port: u16) -> Listener {
     let w = ctx.sim.world();
-    if ip == "::1" {
-        return if port == 22 { Listener::Ssh } else { Listener::Nobody };
-    }
     if port == 22 {
         return Listener::Ssh;
     }
-    if port == w.scenario.proxy.listen {
+    let v6 = ip.contains(':');
+    // The proxy listens on 0.0.0.0 (IPv4 only).
+    if port == w.scenario.proxy.listen && !v6 {
         return Listener::Proxy;
     }
     for a in host::apps(w) {
         if let Some(Address::Tcp { host: h, port: p }) = &a.listen {
             let h = if h == "localhost" { "127.0.0.1" } else { h.as_str() };
-            if *p == port && (h == "0.0.0.0" || h == ip) {
+            if *p == port && ((h == "0.0.0.0" && !v6) || h == "::" || h == ip) {
                 return if a.listening() { Listener::App(a.index) } else { Listener::Nobody };
             }
         }
@@ -389,7 +388,9 @@ fn listener_at(ctx: &Ctx<'_>, ip: &str, port: u16) -> Listener {
 /// breaks them.
 fn resolve(ctx: &Ctx<'_>, host: &str) -> Result<Vec<String>, Option<u64>> {
     if host == "localhost" {
-        return Ok(vec!["::1".into(), "127.0.0.1".into()]);
+        // /etc/hosts: `::1 localhost` unless the scenario's host lacks it.
+        let ips = crate::sim::proxy::nginx::hosts_addresses(&ctx.sim.world().scenario, host);
+        return Ok(ips.iter().map(|s| s.to_string()).collect());
     }
     if host == host::HOSTNAME {
         return Ok(vec!["127.0.1.1".into()]);
@@ -567,14 +568,15 @@ fn tcp_route(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, p: &mut Printer) -> Outcome
     }
     let start = ctx.sim.now();
     for ip in &ips {
-        let shown = ip.clone();
+        // curl 7.88.1: `Trying [::1]:5000...` (measured), the IPv4 one bare.
+        let shown = if ip.contains(':') { format!("[{ip}]") } else { ip.clone() };
         p.info(&format!("  Trying {shown}:{}...", url.port));
         let target = listener_at(ctx, ip, url.port);
         outcome.remote_ip = ip.clone();
         outcome.remote_port = url.port;
         match target {
             Listener::Nobody => {
-                p.info(&format!("connect to {shown} port {} failed: Connection refused", url.port));
+                p.info(&format!("connect to {ip} port {} failed: Connection refused", url.port));
                 if *ip == last_ip {
                     let msg = format!("Failed to connect to {} port {} after {} ms: Couldn't connect to server", url.host, url.port, ctx.sim.now().since(start) / 1_000);
                     p.fail(7, &msg, ctx.sim.now().since(start), 0);

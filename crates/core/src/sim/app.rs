@@ -110,7 +110,10 @@ pub fn listener(w: &World, addr: &Address) -> Option<usize> {
     w.scenario.apps.iter().position(|a| {
         Address::parse(&a.listen).ok().is_some_and(|l| match (&l, addr) {
             (Address::Tcp { host: h1, port: p1 }, Address::Tcp { host: h2, port: p2 }) => {
-                p1 == p2 && (h1 == h2 || h1 == "0.0.0.0" || (h2 == "localhost" && h1 == "127.0.0.1"))
+                // 0.0.0.0 is every IPv4 address; `::` every address (Linux's
+                // default dual-stack socket).
+                let v6 = h2.contains(':');
+                p1 == p2 && (h1 == h2 || (h1 == "0.0.0.0" && !v6) || h1 == "::" || (h2 == "localhost" && h1 == "127.0.0.1"))
             }
             _ => &l == addr,
         })

@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use super::fault::Fault;
 use super::net::Address;
 
-/// Version 2: `tls_cert_invalid` leaves `proxy_ssl_verify` as it is
-/// (version-1 documents are upgraded by `sim::migrate`).
-pub const SCENARIO_VERSION: u32 = 2;
+/// Version 2: `tls_cert_invalid` leaves `proxy_ssl_verify` as it is.
+/// Version 3: `proxy.localhost_ipv6` (on: `localhost` is `[::1]` and
+/// `127.0.0.1`). Older documents are upgraded by `sim::migrate`.
+pub const SCENARIO_VERSION: u32 = 3;
 
 /// 2026-11-21 04:43:44 UTC.
 pub const DEFAULT_START_UNIX: i64 = 1_795_236_224;
@@ -543,6 +544,11 @@ pub struct ProxyConfig {
     /// master's channel take two; each proxied request one for the client
     /// and one for its upstream connection.
     pub worker_connections: u32,
+    /// The proxy host's `/etc/hosts` has `::1 localhost` (Debian's
+    /// default): the name `localhost` in `proxy_pass` or a `server` line
+    /// resolves to `[::1]` and `127.0.0.1` (nginx makes a peer of each, the
+    /// IPv6 one first; HAProxy takes the first). Off: `127.0.0.1` only.
+    pub localhost_ipv6: bool,
 }
 
 /// nginx `auth_request <uri>` with `location = <uri> { internal; proxy_pass <pass>; }`.
@@ -597,6 +603,7 @@ impl Default for ProxyConfig {
             access_log_format: "combined".into(),
             auth_request: None,
             worker_connections: 512,
+            localhost_ipv6: true,
         }
     }
 }

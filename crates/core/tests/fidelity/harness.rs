@@ -24,7 +24,7 @@ use gateway_core::sim::time::SimTime;
 use gateway_core::sim::world::{effective, ClientResult};
 use gateway_core::sim::{Scenario, Simulation};
 
-use super::proxy::ProxyUnderTest;
+use super::proxy::{self, ProxyUnderTest};
 use super::upstream::{
     self, free_port, sys, Action, AppConfig, BlackHole, CertKind, Dns, DnsRule, Listen, Pki, Plan, RequestInfo, TlsServer, Upstream,
 };
@@ -250,7 +250,11 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         match Address::parse(a) {
             Ok(Address::Tcp { host, port }) => {
                 let loopback = ["127.0.0.1", "0.0.0.0", "localhost"].contains(&host.as_str());
-                if loopback {
+                if host == "localhost" && what != "app" {
+                    // Resolved by the proxy through its own /etc/hosts
+                    // (proxy::own_hosts_if_asked).
+                    Ok(format!("localhost:{}", map_port(port)))
+                } else if loopback {
                     Ok(format!("127.0.0.1:{}", map_port(port)))
                 } else if dns_hosts.contains(&host) {
                     Ok(format!("{host}:{}", map_port(port)))
@@ -287,6 +291,12 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
     let taken: Vec<u16> = ports.values().copied().collect();
     sc.proxy.listen = free_port_not_in(&taken);
     notes.push("addresses moved to free ports on 127.0.0.1".into());
+    if proxy::names_localhost(&sc) {
+        notes.push(format!(
+            "`localhost` kept in the config: the proxy runs in its own mount namespace whose /etc/hosts maps localhost to {} (this machine's has no `::1 localhost`)",
+            if sc.proxy.localhost_ipv6 { "127.0.0.1 and ::1, as Debian's does" } else { "127.0.0.1 only" }
+        ));
+    }
     if sc.faults.iter().any(|f| matches!(f.kind, FaultKind::UnixSocketMissing { .. } | FaultKind::UnixSocketPermission { .. })) {
         notes.push("unix sockets moved under the run's temporary directory".into());
     }

@@ -182,6 +182,56 @@ pub mod sys {
     }
 }
 
+/// A private mount namespace whose `/etc/hosts` is another file: for a
+/// proxy that must resolve `localhost` as a host with `::1 localhost` does.
+pub mod hosts_ns {
+    use std::ffi::CString;
+    use std::os::raw::{c_char, c_int, c_ulong, c_void};
+
+    extern "C" {
+        fn unshare(flags: c_int) -> c_int;
+        fn mount(src: *const c_char, target: *const c_char, fstype: *const c_char, flags: c_ulong, data: *const c_void) -> c_int;
+    }
+
+    const CLONE_NEWNS: c_int = 0x0002_0000;
+    const MS_BIND: c_ulong = 4096;
+    const MS_REC: c_ulong = 16384;
+    const MS_PRIVATE: c_ulong = 1 << 18;
+
+    /// Paths prepared before the fork (no allocation in the child).
+    pub struct Paths {
+        hosts: CString,
+        root: CString,
+        etc_hosts: CString,
+        none: CString,
+    }
+
+    impl Paths {
+        pub fn new(hosts: &std::path::Path) -> Paths {
+            Paths {
+                hosts: CString::new(hosts.as_os_str().as_encoded_bytes()).expect("no NUL in a temporary path"),
+                root: CString::new("/").unwrap(),
+                etc_hosts: CString::new("/etc/hosts").unwrap(),
+                none: CString::new("none").unwrap(),
+            }
+        }
+
+        /// For `pre_exec` (unshare and mount only, async-signal-safe): a new
+        /// mount namespace, every mount in it made private first (as
+        /// util-linux's `unshare -m` does), so the bind mount over
+        /// /etc/hosts never reaches the host's namespace.
+        pub fn enter(&self) -> std::io::Result<()> {
+            // SAFETY: plain syscalls with NUL-terminated strings that outlive them.
+            let ok = unsafe {
+                unshare(CLONE_NEWNS) == 0
+                    && mount(self.none.as_ptr(), self.root.as_ptr(), std::ptr::null(), MS_REC | MS_PRIVATE, std::ptr::null()) == 0
+                    && mount(self.hosts.as_ptr(), self.etc_hosts.as_ptr(), std::ptr::null(), MS_BIND, std::ptr::null()) == 0
+            };
+            if ok { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+        }
+    }
+}
+
 /// A free TCP port on 127.0.0.1 (bound and released at once).
 pub fn free_port() -> u16 {
     let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");

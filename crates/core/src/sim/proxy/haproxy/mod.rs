@@ -122,8 +122,11 @@ impl Haproxy {
             .into_iter()
             .map(|mut s| {
                 if let Ok(a) = Address::parse(&s.address) {
-                    if !a.is_ip() {
-                        s.address = a.resolved("127.0.0.1").to_string();
+                    if let Some(host) = a.host().filter(|_| !a.is_ip()) {
+                        // libc's first answer (`localhost` → ::1 first where
+                        // /etc/hosts has `::1 localhost`: measured on 2.6.12).
+                        let ip = crate::sim::proxy::nginx::hosts_addresses(&w.scenario, host)[0];
+                        s.address = a.resolved(ip).to_string();
                     }
                 }
                 // HAProxy has no passive max_fails marking without health checks.

@@ -104,6 +104,36 @@ pub struct Nginx {
     auth: PerRequest<auth_request::AuthState>,
     /// The worker's connection slots (`worker_connections`).
     slots: worker_connections::Slots,
+    /// The host of an implicit upstream (`proxy_pass http://localhost:5000`):
+    /// its name in "no live upstreams".
+    implicit: Option<String>,
+}
+
+/// The addresses the proxy host's resolver gives `host` at start-up:
+/// `localhost` is `::1` and `127.0.0.1` when /etc/hosts has `::1 localhost`
+/// (`proxy.localhost_ipv6`; glibc sorts ::1 first); any other name is the
+/// loopback address the apps listen on.
+pub fn hosts_addresses(sc: &crate::sim::Scenario, host: &str) -> &'static [&'static str] {
+    if host == "localhost" && sc.proxy.localhost_ipv6 { &["::1", "127.0.0.1"] } else { &["127.0.0.1"] }
+}
+
+/// When an attempt of request `id` was refused on an IPv6 peer that the name
+/// `localhost` gave (`proxy.localhost_ipv6`): why, and the fix.
+fn localhost_note(w: &World, id: ReqId) -> Option<String> {
+    let sc = &w.scenario;
+    let named = |a: &str| Address::parse(a).ok().is_some_and(|a| a.host() == Some("localhost"));
+    let uses_localhost = match ProxyPass::parse(&sc.proxy.proxy_pass).ok()?.host {
+        Target::Addr(a) => a.host() == Some("localhost"),
+        Target::Group(g) => g == sc.upstream.name && sc.upstream.servers.iter().any(|s| named(&s.address)),
+    };
+    if !sc.proxy.localhost_ipv6 || !uses_localhost {
+        return None;
+    }
+    let refused = w.exchanges[id].attempts.iter().find(|a| a.result.cause() == Some(&FailureCause::Refused) && Address::parse(&a.peer).is_ok_and(|p| p.is_ipv6()))?;
+    let port = Address::parse(&refused.peer).ok()?.port()?;
+    Some(format!(
+        "localhost is two addresses on this host: /etc/hosts maps both ::1 and 127.0.0.1 to it (Debian's default), so nginx resolved it at start-up into two peers, [::1]:{port} first and 127.0.0.1:{port}. Nothing listens on [::1]:{port} (the app is bound to 127.0.0.1 only: ss -tlnp shows 127.0.0.1:{port}, not [::1]:{port}), so the connect to it was refused (111) and logged, the peer was disabled for fail_timeout, and nginx went on to the next peer. Fix: proxy_pass http://127.0.0.1:{port} (or an upstream block with that address), or make the app listen on [::1] too."
+    ))
 }
 
 fn resolve_startup(w: &World, host: &str) -> Option<DnsAnswer> {
@@ -130,24 +160,28 @@ impl Nginx {
             no_live: PerRequest::default(),
             auth: PerRequest::default(),
             slots: Default::default(),
+            implicit: None,
         };
         let Some(pass) = n.pass.clone() else {
             w.proxy_running = false;
             return n;
         };
-        let mut servers = match &pass.host {
+        let servers = match &pass.host {
             Target::Group(name) if *name == w.scenario.upstream.name => {
                 n.group = Some(name.clone());
                 w.scenario.upstream.servers.clone()
             }
             Target::Group(name) => {
                 // No such block: nginx resolves it as a host name (port 80).
+                n.implicit = Some(name.clone());
                 vec![crate::sim::scenario::UpstreamServer { address: format!("{name}:80"), ..Default::default() }]
             }
             Target::Addr(addr) => {
                 if let (Some(host), false, Some(_)) = (addr.host(), addr.is_ip(), &w.scenario.proxy.resolver) {
                     n.runtime_host = Some((host.to_string(), addr.port().unwrap_or(80)));
                 }
+                // An implicit upstream: "no live upstreams" names its host.
+                n.implicit = addr.host().map(str::to_string);
                 vec![crate::sim::scenario::UpstreamServer { address: addr.to_string(), ..Default::default() }]
             }
         };
@@ -160,12 +194,20 @@ impl Nginx {
             Self::emerg(w, "\"proxy_busy_buffers_size\" must be less than the size of all \"proxy_buffers\" minus one buffer", MAIN_CONF, MAIN_CONF_HTTP_END);
             return n;
         }
+        let mut resolved: Vec<(usize, crate::sim::scenario::UpstreamServer)> = servers.iter().cloned().enumerate().collect();
         if n.runtime_host.is_none() {
+            resolved.clear();
             let in_block = n.group.is_some();
             let rendered = conf::render(&w.scenario, &conf::Paths::default());
-            for (i, s) in servers.iter_mut().enumerate() {
-                let Ok(addr) = Address::parse(&s.address) else { continue };
-                let Some(host) = addr.host().filter(|_| !addr.is_ip()) else { continue };
+            for (i, s) in servers.iter().enumerate() {
+                let Ok(addr) = Address::parse(&s.address) else {
+                    resolved.push((i, s.clone()));
+                    continue;
+                };
+                let Some(host) = addr.host().filter(|_| !addr.is_ip()) else {
+                    resolved.push((i, s.clone()));
+                    continue;
+                };
                 if resolve_startup(w, host).is_some() {
                     // An upstream{} server line quotes host:port, proxy_pass only the host.
                     let quoted = if in_block { s.address.clone() } else { host.to_string() };
@@ -173,10 +215,14 @@ impl Nginx {
                     Self::emerg(w, &format!("host not found in upstream \"{quoted}\""), CONF_PATH, line);
                     return n;
                 }
-                s.address = addr.resolved("127.0.0.1").to_string();
+                // getaddrinfo() through /etc/hosts; nginx keeps every address
+                // in the order given (::1 first: measured on 1.22.1).
+                for ip in hosts_addresses(&w.scenario, host) {
+                    resolved.push((i, crate::sim::scenario::UpstreamServer { address: addr.resolved(ip).to_string(), ..s.clone() }));
+                }
             }
         }
-        n.peers = PeerSet::new(&servers);
+        n.peers = PeerSet::resolved(&resolved);
         n
     }
 
@@ -230,6 +276,12 @@ impl Nginx {
         } else {
             format!("{scheme}://{peer}{path}")
         }
+    }
+
+    /// The upstream's name in "no live upstreams": the block's, or the host
+    /// of an implicit one (`peers->name`).
+    fn live_name(&self) -> String {
+        self.group.clone().or_else(|| self.implicit.clone()).unwrap_or_default()
     }
 
     fn current_conn(w: &World, id: ReqId) -> Option<ConnId> {
@@ -332,7 +384,7 @@ impl Nginx {
         w.exchanges[id].proxy.on_backup = on_backup;
         let Some(pick) = pick else {
             self.picks[id] = None;
-            let group = self.group.clone().unwrap_or_default();
+            let group = self.live_name();
             self.log(w, id, Level::Error, "no live upstreams", Some(CONNECTING), Some(&group));
             *self.no_live.at(id) = true;
             self.next(w, id, Ft::NoLive, None);
@@ -556,6 +608,7 @@ impl Nginx {
             }
             Ft::Http(s) => format!("{peer} answered {s}, which proxy_next_upstream treats as a failure; nginx had no other server to try."),
             Ft::Error => match cause {
+                Some(FailureCause::Refused) if localhost_note(w, id).is_some() => format!("{} Here no server answered on either address, so nginx answered 502; with max_fails both peers are now disabled for fail_timeout and the next requests get \"no live upstreams\" without a connect.", localhost_note(w, id).unwrap_or_default()),
                 Some(FailureCause::Refused) => format!("Nothing was listening on {peer}, so the kernel refused nginx's connection (ECONNREFUSED, errno 111). nginx had no response to relay and answered 502 Bad Gateway itself. Fix: start the app, or point the upstream at the address it really listens on."),
                 Some(FailureCause::NoSuchFile) => format!("The unix socket {peer} does not exist (ENOENT). nginx logs this at crit and answers 502. Fix: point proxy_pass at the socket the app really creates, or start the app."),
                 Some(FailureCause::PermissionDenied) if !peer.starts_with("unix:") => format!("The kernel refused nginx's connect() to {peer} with EACCES (13: Permission denied) before a packet left the host: SELinux is enforcing and httpd_can_network_connect is off, so nginx (domain httpd_t) may connect only to ports labelled http_port_t. nginx logs it at crit and answers 502; the app never sees a connection. The audit log has the denial (ausearch -m avc: avc: denied {{ name_connect }} ... comm=\"nginx\"). Fix: setsebool -P httpd_can_network_connect 1, or label the port (semanage port -a -t http_port_t -p tcp PORT); do not turn SELinux off."),
@@ -667,7 +720,7 @@ impl Nginx {
         let mut line = nginx_combined_line(&ex.client_ip, &w.clock.time_local(w.now), &ex.request_line(), status, bytes, agent);
         if w.scenario.proxy.access_log_format == upstream_log::NAME {
             let length = request_limits::request_length(&w.scenario.proxy, &ex.request, agent);
-            let group = self.no_live.get(id).copied().unwrap_or(false).then(|| self.group.clone().unwrap_or_default());
+            let group = self.no_live.get(id).copied().unwrap_or(false).then(|| self.live_name());
             let fields = upstream_log::fields(w, id, group.as_deref(), length, relayed);
             if let Some(note) = upstream_log::explain(&fields) {
                 if let Some(e) = w.exchanges[id].explanation.as_mut() {
@@ -932,7 +985,7 @@ impl ProxyFlavor for Nginx {
                             out.status,
                             app::cert_problem_words(p)
                         ),
-                        None => Self::relayed(&out),
+                        None => localhost_note(w, id).map(|n| format!("{n} {}", Self::relayed(&out))).unwrap_or_else(|| Self::relayed(&out)),
                     });
                 }
                 self.upstream_done(w, id, conn, true);
