@@ -656,7 +656,7 @@ fn via_proxy(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, ip: &str, p: &mut Printer, 
     let m = method(o);
     let (lines, host_header) = request_lines(o, url, &m);
     let ua = o.user_agent.clone().unwrap_or_else(|| format!("curl/{CURL_VERSION}"));
-    let spec = RequestSpec { at_ms: 0, method: valid_method(&m), path: url.path.clone(), host: host_header, body_bytes: 0, cookie_bytes: 0 };
+    let spec = RequestSpec { at_ms: 0, method: valid_method(&m), path: url.path.clone(), host: host_header, body_bytes: 0, cookie_bytes: 0, websocket: false };
     let start = ctx.sim.now();
     let id = ctx.sim.send_tool(spec, &ua);
     let deadline = o.max_time_ms.map(|ms| start.plus_ms(ms));

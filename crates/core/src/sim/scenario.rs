@@ -106,6 +106,14 @@ pub struct Clients {
     /// Size of a `Cookie:` header's value, bytes (0: no Cookie header).
     #[serde(skip_serializing_if = "is_zero")]
     pub cookie_bytes: u64,
+    /// A WebSocket handshake: `Connection: Upgrade`, `Upgrade: websocket`,
+    /// `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key`.
+    #[serde(skip_serializing_if = "is_false")]
+    pub websocket: bool,
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -348,6 +356,7 @@ impl Default for Clients {
             body_bytes: 0,
             retry: RetryPolicy::default(),
             cookie_bytes: 0,
+            websocket: false,
         }
     }
 }
@@ -376,6 +385,9 @@ pub struct RequestSpec {
     /// Size of a `Cookie:` header's value, bytes (0: no Cookie header).
     #[serde(skip_serializing_if = "is_zero")]
     pub cookie_bytes: u64,
+    /// A WebSocket handshake (see `Clients::websocket`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub websocket: bool,
 }
 
 impl RequestSpec {
@@ -394,7 +406,29 @@ impl Default for RequestSpec {
             host: "localhost".into(),
             body_bytes: 0,
             cookie_bytes: 0,
+            websocket: false,
         }
+    }
+}
+
+/// What an app does with a WebSocket handshake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WebSocketApp {
+    /// A plain HTTP app: it ignores `Upgrade` and answers as usual.
+    #[default]
+    None,
+    /// The `ws` package's server: 101 with `Upgrade: websocket` and
+    /// `Connection: upgrade`, else `426 Upgrade Required`.
+    Ws,
+    /// socket.io (engine.io) asked for the websocket transport: 101, else
+    /// 400 `{"code":3,"message":"Bad request"}`.
+    Socketio,
+}
+
+impl WebSocketApp {
+    fn is_none(&self) -> bool {
+        *self == WebSocketApp::None
     }
 }
 
@@ -685,6 +719,9 @@ pub struct App {
     pub restart_ms: u64,
     /// Body of a healthy response.
     pub body: String,
+    /// A WebSocket server (`ws`, `socketio`) or a plain HTTP app (`none`).
+    #[serde(skip_serializing_if = "WebSocketApp::is_none")]
+    pub websocket: WebSocketApp,
 }
 
 impl Default for App {
@@ -702,6 +739,7 @@ impl Default for App {
             shed_queue_above: 0,
             restart_ms: 1_000,
             body: "[{\"id\":1,\"name\":\"Ada\"},{\"id\":2,\"name\":\"Linus\"}]\n".into(),
+            websocket: WebSocketApp::None,
         }
     }
 }

@@ -38,6 +38,9 @@ pub enum ProxyTimer {
     Resolver,
     /// nginx's `auth_request` subrequest has its answer.
     AuthDone,
+    /// An upgraded connection (WebSocket) has been idle for
+    /// `proxy_read_timeout`.
+    Tunnel,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

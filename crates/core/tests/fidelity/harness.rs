@@ -519,7 +519,19 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
             // Probabilities are 0 or 1 here, so the generator is never drawn.
             let mut rng = SimRng::seeded(seed);
             let now = SimTime::from_ms(info.at_ms);
-            plan_from(faults.iter().fold(healthy, |r, f| f.on_request(now, &app_c.name, &mut rng, r)))
+            let reply = faults.iter().fold(healthy, |r, f| f.on_request(now, &app_c.name, &mut rng, r));
+            // A WebSocket app answers every healthy request as the handshake
+            // it stands for: 101 and a silent tunnel when the upgrade reached
+            // it, its refusal otherwise (the scenarios' requests are all
+            // WebSocket handshakes).
+            let healthy = matches!(&reply.wire, Wire::Http { response, bad_header_line: None, truncate_body_at: None } if response.status == 200);
+            if let (true, Some(r)) = (healthy, gateway_core::sim::websocket::answer(app_c.websocket, info.upgrade)) {
+                if r.status == 101 {
+                    return Plan { delay_us: reply.after_us, action: Action::Tunnel { head: wire_head(&r, None) }, die: false };
+                }
+                return plan_from(AppReply { wire: Wire::Http { response: r, bad_header_line: None, truncate_body_at: None }, ..reply });
+            }
+            plan_from(reply)
         });
         let cfg = AppConfig {
             name: app.name.clone(),
@@ -684,6 +696,9 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
             (status, buf.len() - head_end)
         }
     };
+    // A 101 (WebSocket) is over when the tunnel closes, as curl's
+    // time_total counts it: the time of the EOF, not of the last byte.
+    let last = if status == "101" && eof { ms() } else { last };
     Got { status, body, ms: last }
 }
 

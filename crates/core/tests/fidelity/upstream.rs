@@ -372,6 +372,9 @@ pub enum Action {
     Raw(Vec<u8>),
     /// Never answer (until the peer closes or the upstream stops).
     Hang,
+    /// A WebSocket: `head` (101 Switching Protocols), then the connection
+    /// stays open, silent, until the peer closes it.
+    Tunnel { head: Vec<u8> },
 }
 
 /// The app's decision for one request: wait `delay_us`, do `action`, and
@@ -392,6 +395,9 @@ pub struct RequestInfo {
     pub line: String,
     /// 1 for the first request on a connection, 2 for the next...
     pub nth: u32,
+    /// The request asks for a WebSocket: `Upgrade: websocket` and a
+    /// `Connection` header with `upgrade`.
+    pub upgrade: bool,
 }
 
 pub type Script = Arc<dyn Fn(&RequestInfo) -> Plan + Send + Sync>;
@@ -828,6 +834,7 @@ struct Request {
     line: String,
     version: String,
     close: bool,
+    upgrade: bool,
     /// When the first byte of the request arrived.
     arrived: Instant,
 }
@@ -863,6 +870,7 @@ fn read_request(
             let line = lines.next().unwrap_or("").to_string();
             let mut length = 0usize;
             let mut close = false;
+            let (mut upgrade_ws, mut conn_upgrade) = (false, false);
             for h in lines {
                 if let Some((k, v)) = h.split_once(':') {
                     let (k, v) = (k.trim(), v.trim());
@@ -870,9 +878,14 @@ fn read_request(
                         length = v.parse().unwrap_or(0);
                     } else if k.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close") {
                         close = true;
+                    } else if k.eq_ignore_ascii_case("connection") && v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")) {
+                        conn_upgrade = true;
+                    } else if k.eq_ignore_ascii_case("upgrade") && v.eq_ignore_ascii_case("websocket") {
+                        upgrade_ws = true;
                     }
                 }
             }
+            let upgrade = upgrade_ws && conn_upgrade;
             let total = end + 4 + length;
             while buf.len() < total {
                 if !i.alive() || i.generation() != generation {
@@ -887,7 +900,7 @@ fn read_request(
             }
             buf.drain(..total);
             let version = line.rsplit(' ').next().unwrap_or("").to_string();
-            return Ok(Request { line, version, close, arrived: arrived.unwrap_or_else(Instant::now) });
+            return Ok(Request { line, version, close, upgrade, arrived: arrived.unwrap_or_else(Instant::now) });
         }
         if buf.is_empty() {
             if let Some((since, limit)) = idle {
@@ -971,7 +984,7 @@ fn serve(i: &Arc<Inner>, mut c: Conn) -> bool {
             return false;
         }
     }
-    let plan = (i.cfg.script)(&RequestInfo { at_ms: i.elapsed_ms(), line: req.line.clone(), nth });
+    let plan = (i.cfg.script)(&RequestInfo { at_ms: i.elapsed_ms(), line: req.line.clone(), nth, upgrade: req.upgrade });
     if !i.wait(plan.delay_us, generation) {
         return false;
     }
@@ -1030,6 +1043,21 @@ fn serve(i: &Arc<Inner>, mut c: Conn) -> bool {
             } else {
                 i.note(id, SeenKind::Closed("raw bytes sent"));
                 let _ = s.shutdown(Shutdown::Write);
+            }
+            false
+        }
+        Action::Tunnel { head } => {
+            let _ = s.write_all(&head);
+            i.note(id, SeenKind::Closed("WebSocket: 101 sent, the tunnel stays open"));
+            let mut tmp = [0u8; 1024];
+            let _ = s.set_read_timeout(Some(Duration::from_millis(20)));
+            while i.alive() && i.generation() == generation {
+                match s.read(&mut tmp) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+                    Err(_) => break,
+                }
             }
             false
         }

@@ -104,6 +104,9 @@ pub struct Nginx {
     auth: PerRequest<auth_request::AuthState>,
     /// The worker's connection slots (`worker_connections`).
     slots: worker_connections::Slots,
+    /// Per request: the 101 of an upgraded connection (WebSocket), relayed
+    /// and logged when the tunnel closes.
+    tunnels: PerRequest<Option<Response>>,
     /// The host of an implicit upstream (`proxy_pass http://localhost:5000`):
     /// its name in "no live upstreams".
     implicit: Option<String>,
@@ -161,6 +164,7 @@ impl Nginx {
             auth: PerRequest::default(),
             slots: Default::default(),
             implicit: None,
+            tunnels: PerRequest::default(),
         };
         let Some(pass) = n.pass.clone() else {
             w.proxy_running = false;
@@ -276,6 +280,38 @@ impl Nginx {
         } else {
             format!("{scheme}://{peer}{path}")
         }
+    }
+
+    /// The app answered 101 Switching Protocols (ngx_http_upstream_upgrade):
+    /// nginx relays it with `Connection: upgrade` and the two connections
+    /// become a tunnel. Nothing is sent on it here, so it ends when it has
+    /// been idle for proxy_read_timeout (measured: observations-4.md §4).
+    fn start_tunnel(&mut self, w: &mut World, id: ReqId, mut out: Response) {
+        if let Some(h) = out.headers.iter_mut().rev().find(|h| h.name == "Connection") {
+            h.value = "upgrade".into();
+        }
+        let t = w.scenario.proxy.proxy_read_timeout_ms;
+        note!(w, id, Actor::Proxy, "relays \"{}\" to the client: the connection is now a tunnel, closed after proxy_read_timeout ({t} ms) without data", out.status_line());
+        *self.tunnels.at(id) = Some(out);
+        w.schedule(t * 1_000, Event::ProxyTimer { id, timer: ProxyTimer::Tunnel });
+    }
+
+    /// The tunnel has been idle for proxy_read_timeout: nginx closes both
+    /// sides, logs at info, and the access.log line (`101 0`) is written now.
+    fn end_tunnel(&mut self, w: &mut World, id: ReqId) {
+        let Some(out) = self.tunnels.at(id).take() else { return };
+        if let Some(conn) = Self::current_conn(w, id) {
+            let peer = w.conns[conn].peer.clone();
+            self.log(w, id, Level::Info, "upstream timed out (110: Connection timed out)", Some("proxying upgraded connection"), Some(&peer));
+            self.upstream_done(w, id, conn, false);
+        }
+        if w.keep_details {
+            w.exchanges[id].explanation = Some(format!(
+                "The upgrade reached the app (proxy_http_version 1.1, proxy_set_header Upgrade $http_upgrade and Connection \"upgrade\"), it answered 101 Switching Protocols, and nginx turned both connections into a WebSocket tunnel. Nobody sent a frame for proxy_read_timeout ({} ms), so nginx closed the tunnel: \"upstream timed out (110: Connection timed out) while proxying upgraded connection\" at [info] only (nothing at the default error level), and access.log logs 101 0 when the tunnel ends. Fix for long-lived sockets: raise proxy_read_timeout (and proxy_send_timeout) for the WebSocket location, or have the app or client send pings more often than that.",
+                w.scenario.proxy.proxy_read_timeout_ms
+            ));
+        }
+        self.send_to_client(w, id, out, 101, ClientResult::Response);
     }
 
     /// The upstream's name in "no live upstreams": the block's, or the host
@@ -440,7 +476,17 @@ impl Nginx {
             let line = w.exchanges[id].request_line();
             let version = &w.scenario.proxy.proxy_http_version;
             let upstream_line = line.replace("HTTP/1.1", &format!("HTTP/{version}"));
-            note!(w, id, Actor::Proxy, "sends \"{upstream_line}\" upstream{}", if keepalive { "" } else { " with Connection: close" });
+            let upgrade = w.exchanges[id].request.websocket && crate::sim::websocket::upgrade_reaches_app(&w.scenario);
+            let how = if upgrade {
+                " with Upgrade: websocket and Connection: upgrade"
+            } else if w.exchanges[id].request.websocket {
+                " with Connection: close and without the client's Upgrade header"
+            } else if keepalive {
+                ""
+            } else {
+                " with Connection: close"
+            };
+            note!(w, id, Actor::Proxy, "sends \"{upstream_line}\" upstream{how}");
         }
         let hop = w.hop();
         w.schedule(hop, Event::AppRequest { conn });
@@ -955,6 +1001,10 @@ impl ProxyFlavor for Nginx {
                 headers.append(&mut response.headers);
                 headers.push(Header::new("Connection", "keep-alive"));
                 let mut out = Response { headers, ..response };
+                if out.status == 101 {
+                    self.start_tunnel(w, id, out);
+                    return;
+                }
                 if let Some(sent) = truncate_body_at {
                     let chunked = out.is_chunked();
                     let expected = out.body.len() as u64;
@@ -984,6 +1034,12 @@ impl ProxyFlavor for Nginx {
                             "The app answered {} and nginx relayed it, although the app's certificate {}: proxy_ssl_verify is off, nginx's default, so nginx encrypts the connection but does not check who is at the other end, and logs nothing. An attacker in the path could present any certificate. Turn on proxy_ssl_verify (with proxy_ssl_trusted_certificate) to see the problem as a 502, and renew the certificate.",
                             out.status,
                             app::cert_problem_words(p)
+                        ),
+                        None if w.exchanges[id].request.websocket && !crate::sim::websocket::upgrade_reaches_app(&w.scenario) && matches!(out.status, 400 | 426) => format!(
+                            "The client asked for a WebSocket (Upgrade: websocket, Connection: Upgrade), but nginx talks HTTP/1.0 to the upstream and drops these hop-by-hop headers unless told otherwise: the app got a plain \"GET ... HTTP/1.0\" with Connection: close and refused it with {} {} ({}). nginx relays that and logs nothing in error.log. Fix, in the location: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\"; (and a proxy_read_timeout longer than the socket's quiet periods).",
+                            out.status,
+                            out.reason,
+                            if out.status == 426 { "the ws package's answer" } else { "socket.io's {\"code\":3,\"message\":\"Bad request\"}" }
                         ),
                         None => localhost_note(w, id).map(|n| format!("{n} {}", Self::relayed(&out))).unwrap_or_else(|| Self::relayed(&out)),
                     });
@@ -1082,13 +1138,19 @@ impl ProxyFlavor for Nginx {
         self.tried.forget_before(id);
         self.no_live.forget_before(id);
         self.auth.forget_before(id);
+        self.tunnels.forget_before(id);
     }
 
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer) {
         if w.exchanges[id].proxy.done {
             return;
         }
+        // An upgraded connection has only its own idle timer.
+        if self.tunnels.get(id).is_some_and(|t| t.is_some()) && timer != ProxyTimer::Tunnel {
+            return;
+        }
         match timer {
+            ProxyTimer::Tunnel => self.end_tunnel(w, id),
             ProxyTimer::Connect { attempt } => {
                 let Some(conn) = Self::current_conn(w, id) else { return };
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Connecting {
