@@ -354,3 +354,79 @@ fn the_exported_config_says_what_localhost_becomes() {
     assert!(text.contains("        proxy_pass http://localhost:5000;"), "{text}");
     assert!(text.contains("# /etc/hosts maps localhost to ::1 and 127.0.0.1: nginx resolves it at start-up into [::1]:5000 and 127.0.0.1:5000."), "{text}");
 }
+
+// ---------------------------------------------------------------------------
+// 8. WebSocket (docs/research/nginx-1.22-observations-4.md §4, -5.md §2).
+
+fn websocket_fixed(mut sc: Scenario) -> Scenario {
+    sc.proxy.proxy_http_version = "1.1".into();
+    sc.proxy.proxy_set_header.insert("Upgrade".into(), "$http_upgrade".into());
+    sc.proxy.proxy_set_header.insert("Connection".into(), "upgrade".into());
+    sc.proxy.proxy_read_timeout_ms = 2_000;
+    sc
+}
+
+#[test]
+fn a_websocket_without_the_upgrade_headers_gets_the_apps_refusal() {
+    let sim = run(scenario("websocket_upgrade"));
+    assert_eq!(statuses(&sim), [Some(426)]);
+    assert!(errors(&sim).is_empty(), "{:?}", errors(&sim));
+    assert_eq!(access(&sim), ["\"GET /socket HTTP/1.1\" 426 16 \"-\" \"curl/8.5.0\""]);
+    let why = sim.exchanges()[0].explanation.clone().unwrap();
+    assert!(why.contains("proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade"), "{why}");
+
+    let mut sc = scenario("websocket_upgrade");
+    sc.apps[0].websocket = gateway_core::sim::scenario::WebSocketApp::Socketio;
+    let sim = run(sc);
+    assert_eq!(access(&sim), ["\"GET /socket HTTP/1.1\" 400 34 \"-\" \"curl/8.5.0\""]);
+
+    // A plain HTTP app ignores the Upgrade header.
+    let mut sc = scenario("websocket_upgrade");
+    sc.apps[0].websocket = gateway_core::sim::scenario::WebSocketApp::None;
+    assert_eq!(statuses(&run(sc)), [Some(200)]);
+}
+
+#[test]
+fn with_the_headers_the_tunnel_closes_at_proxy_read_timeout_logged_at_info() {
+    let sim = run(websocket_fixed(scenario("websocket_upgrade")));
+    assert_eq!(statuses(&sim), [Some(101)]);
+    // Nothing at the default level (error).
+    assert!(errors(&sim).is_empty(), "{:?}", errors(&sim));
+    let ex = &sim.exchanges()[0];
+    let took = ex.finished_at.unwrap().since(ex.sent_at);
+    assert!((2_000_000..2_100_000).contains(&took), "{took}");
+    let r = ex.response.as_ref().unwrap();
+    let names: Vec<String> = r.headers.iter().map(|h| format!("{}: {}", h.name, h.value)).collect();
+    assert_eq!(names[2..], ["Connection: upgrade", "Upgrade: websocket", "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="]);
+
+    let mut sc = websocket_fixed(scenario("websocket_upgrade"));
+    sc.proxy.error_log_level = "info".into();
+    let sim = run(sc);
+    assert_eq!(
+        errors(&sim),
+        ["[info] 4453#4453: *1 upstream timed out (110: Connection timed out) while proxying upgraded connection, client: 127.0.0.1, server: localhost, request: \"GET /socket HTTP/1.1\", upstream: \"http://127.0.0.1:3000/socket\", host: \"localhost\""]
+    );
+    assert_eq!(access(&sim), ["\"GET /socket HTTP/1.1\" 101 0 \"-\" \"curl/8.5.0\""]);
+    // access.log is written when the tunnel ends, 2 s after the request.
+    assert!(sim.world().access_log.lines().next().unwrap().contains("[21/Nov/2026:04:43:46 +0000]"));
+
+    // HAProxy passes the upgrade by itself; timeout server (2 s) closes it: sD--.
+    let mut sc = flavor(scenario("websocket_upgrade"), Flavor::Haproxy);
+    sc.proxy.haproxy.timeout_server_ms = 2_000;
+    let sim = run(sc);
+    assert_eq!(statuses(&sim), [Some(101)]);
+    assert!(access(&sim)[0].contains(" 101 132 - - sD-- 1/1/0/0/0 "), "{:?}", access(&sim));
+}
+
+#[test]
+fn the_terminals_curl_sends_a_websocket_handshake() {
+    let h = "-H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='";
+    let mut sim = Simulation::new(scenario("websocket_upgrade")).unwrap();
+    let out = gateway_core::shell::run(&mut sim, &format!("curl -sS -i {h} http://127.0.0.1/socket"));
+    assert!(out.text.contains("HTTP/1.1 426 Upgrade Required"), "{}", out.text);
+    let mut sim = Simulation::new(websocket_fixed(scenario("websocket_upgrade"))).unwrap();
+    let out = gateway_core::shell::run(&mut sim, &format!("curl -sS -i {h} http://127.0.0.1/socket"));
+    let text = out.text.replace("\r\n", "\n");
+    assert!(text.contains("HTTP/1.1 101 Switching Protocols\n") && text.contains("Connection: upgrade\n"), "{text}");
+    assert!(text.contains("curl: (52) Empty reply from server"), "{text}");
+}

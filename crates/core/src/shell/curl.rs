@@ -656,7 +656,10 @@ fn via_proxy(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, ip: &str, p: &mut Printer, 
     let m = method(o);
     let (lines, host_header) = request_lines(o, url, &m);
     let ua = o.user_agent.clone().unwrap_or_else(|| format!("curl/{CURL_VERSION}"));
-    let spec = RequestSpec { at_ms: 0, method: valid_method(&m), path: url.path.clone(), host: host_header, body_bytes: 0, cookie_bytes: 0, websocket: false };
+    // `-H "Upgrade: websocket" -H "Connection: Upgrade"`: a WebSocket handshake.
+    let header = |n: &str| o.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.to_ascii_lowercase());
+    let websocket = header("Upgrade").is_some_and(|v| v == "websocket") && header("Connection").is_some_and(|v| v.contains("upgrade"));
+    let spec = RequestSpec { at_ms: 0, method: valid_method(&m), path: url.path.clone(), host: host_header, body_bytes: 0, cookie_bytes: 0, websocket };
     let start = ctx.sim.now();
     let id = ctx.sim.send_tool(spec, &ua);
     let deadline = o.max_time_ms.map(|ms| start.plus_ms(ms));
@@ -722,6 +725,16 @@ fn via_proxy(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, ip: &str, p: &mut Printer, 
         (Some(ClientResult::TimedOut), _) | (Some(ClientResult::Cancelled), _) | (Some(ClientResult::Rejected), _) | (_, None) => {
             p.info(&format!("Connected to {} ({ip}) port {} (#0)", url.host, url.port));
             p.sent(&lines);
+            p.fail(52, "Empty reply from server", took, 0);
+        }
+        (_, Some(r)) if r.status == 101 => {
+            // curl 7.88.1 (no WebSocket support built in): the 101 head, then
+            // the tunnel closes without a byte: "Empty reply from server" (52).
+            p.info(&format!("Connected to {} ({ip}) port {} (#0)", url.host, url.port));
+            p.sent(&lines);
+            outcome.status = Some(r.status);
+            let headers: Vec<String> = r.headers.iter().map(|h| format!("{}: {}", h.name, h.value)).collect();
+            p.response_head(&r.status_line(), &headers, o.include && !o.output_null);
             p.fail(52, "Empty reply from server", took, 0);
         }
         (result, Some(r)) => {

@@ -44,7 +44,7 @@ pub fn answer(kind: WebSocketApp, upgraded: bool) -> Option<Response> {
     let text = |status: u16, ctype: &'static str, body: &'static str| Response {
         status,
         reason: reason_phrase(status).into(),
-        headers: vec![Header::new("Content-Type", ctype), Header::new("Content-Length", body.len().to_string()), Header::new("Connection", "close")],
+        headers: vec![Header::new("Content-Type", ctype), Header::new("Content-Length", body.len().to_string())],
         body: body.to_string().into(),
     };
     match (kind, upgraded) {

@@ -287,9 +287,10 @@ impl Nginx {
     /// become a tunnel. Nothing is sent on it here, so it ends when it has
     /// been idle for proxy_read_timeout (measured: observations-4.md §4).
     fn start_tunnel(&mut self, w: &mut World, id: ReqId, mut out: Response) {
-        if let Some(h) = out.headers.iter_mut().rev().find(|h| h.name == "Connection") {
-            h.value = "upgrade".into();
-        }
+        // nginx drops the app's hop-by-hop Connection and writes its own
+        // after Server and Date (measured: curl -v, observations-5.md §2).
+        out.headers.retain(|h| !h.name.eq_ignore_ascii_case("connection"));
+        out.headers.insert(2.min(out.headers.len()), Header::new("Connection", "upgrade"));
         let t = w.scenario.proxy.proxy_read_timeout_ms;
         note!(w, id, Actor::Proxy, "relays \"{}\" to the client: the connection is now a tunnel, closed after proxy_read_timeout ({t} ms) without data", out.status_line());
         *self.tunnels.at(id) = Some(out);
