@@ -44,6 +44,7 @@ pub const READY: &[(&str, &str)] = &[
     ("unix_socket_missing", include_str!("../../../scenarios/unix_socket_missing.json")),
     ("unix_socket_permission", include_str!("../../../scenarios/unix_socket_permission.json")),
     ("upstream_fields", include_str!("../../../scenarios/upstream_fields.json")),
+    ("websocket_idle_timeout", include_str!("../../../scenarios/websocket_idle_timeout.json")),
     ("websocket_upgrade", include_str!("../../../scenarios/websocket_upgrade.json")),
     ("worker_connections", include_str!("../../../scenarios/worker_connections.json")),
     ("wrong_port", include_str!("../../../scenarios/wrong_port.json")),

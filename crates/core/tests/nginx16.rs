@@ -430,3 +430,13 @@ fn the_terminals_curl_sends_a_websocket_handshake() {
     assert!(text.contains("HTTP/1.1 101 Switching Protocols\n") && text.contains("Connection: upgrade\n"), "{text}");
     assert!(text.contains("curl: (52) Empty reply from server"), "{text}");
 }
+
+#[test]
+fn the_idle_timeout_scenario_closes_the_tunnel_after_60_s() {
+    let sim = run(scenario("websocket_idle_timeout"));
+    assert_eq!(statuses(&sim), [Some(101)]);
+    let e = errors(&sim);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("[info] 4453#4453: *1 upstream timed out (110: Connection timed out) while proxying upgraded connection"), "{e:?}");
+    assert!(sim.world().access_log.lines().next().unwrap().contains("[21/Nov/2026:04:44:44 +0000] \"GET /socket HTTP/1.1\" 101 0"));
+}
