@@ -440,3 +440,12 @@ fn the_idle_timeout_scenario_closes_the_tunnel_after_60_s() {
     assert!(e[0].starts_with("[info] 4453#4453: *1 upstream timed out (110: Connection timed out) while proxying upgraded connection"), "{e:?}");
     assert!(sim.world().access_log.lines().next().unwrap().contains("[21/Nov/2026:04:44:44 +0000] \"GET /socket HTTP/1.1\" 101 0"));
 }
+
+#[test]
+fn the_pages_send_button_sends_a_websocket_clients_handshake() {
+    let mut s = gateway_core::session::Session::new(scenario("websocket_upgrade")).unwrap();
+    let ids = s.send(1, 0).unwrap();
+    let ex = &s.sim().exchanges()[ids[0]];
+    assert!(ex.request.websocket && ex.request.path == "/socket");
+    assert_eq!(ex.logged_status, Some(426));
+}

@@ -20,12 +20,14 @@ impl Address {
         if let Some(rest) = s.strip_prefix('[') {
             // `[::1]:5000`: an IPv6 literal in brackets, as nginx writes it.
             let (ip, port) = rest.split_once("]:").ok_or_else(|| format!("expected [ipv6]:port, got {s:?}"))?;
-            let ip: std::net::Ipv6Addr = ip.parse().map_err(|_| format!("bad IPv6 address in {s:?}"))?;
+            // Validated by std's parser, kept as written (lower case): no
+            // IPv6 formatting code in the bundle.
+            ip.parse::<std::net::Ipv6Addr>().map_err(|_| format!("bad IPv6 address in {s:?}"))?;
             let port: u16 = port.parse().map_err(|_| format!("bad port in {s:?}"))?;
             if port == 0 {
                 return Err(format!("port must not be 0 in {s:?}"));
             }
-            return Ok(Address::Tcp { host: ip.to_string(), port });
+            return Ok(Address::Tcp { host: ip.to_ascii_lowercase(), port });
         }
         let (host, port) = s
             .rsplit_once(':')

@@ -269,9 +269,10 @@ impl Exchange {
     }
 
     /// The request succeeded: the client got a complete HTTP response
-    /// (`ClientResult::Response`) with a 2xx or 3xx status.
+    /// (`ClientResult::Response`) with a 2xx or 3xx status, or 101.
     pub fn succeeded(&self) -> bool {
-        matches!(self.client_result, Some(ClientResult::Response)) && self.status().is_some_and(|s| (200..400).contains(&s))
+        // 101: a WebSocket upgrade that went through.
+        matches!(self.client_result, Some(ClientResult::Response)) && self.status().is_some_and(|s| s == 101 || (200..400).contains(&s))
     }
 
     /// How the request ended, for colouring it (see [`OutcomeClass`]).
