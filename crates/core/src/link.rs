@@ -262,7 +262,7 @@ mod tests {
 
     #[test]
     fn a_default_scenario_is_a_tiny_link() {
-        assert_eq!(minimal_json(&Scenario::default()), r#"{"version":2}"#);
+        assert_eq!(minimal_json(&Scenario::default()), r#"{"version":3}"#);
         let frag = encode_fragment(&Scenario::default());
         assert_eq!(decode_fragment(&frag).unwrap(), Scenario::default());
     }

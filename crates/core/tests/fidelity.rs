@@ -181,6 +181,18 @@ fn extras() -> Vec<Extra> {
             sc.clients.requests = 3;
             sc.clients.rate_per_s = 2.0;
         }),
+        ("localhost_ipv6.json", "nothing listening: both peers refused, then no live upstreams", |sc| {
+            sc.faults = vec![gateway_core::sim::Fault::from(FaultKind::AppDown)];
+        }),
+        ("localhost_ipv6.json", "/etc/hosts without ::1 localhost", |sc| sc.proxy.localhost_ipv6 = false),
+        ("websocket_upgrade.json", "app: socket.io", |sc| sc.apps[0].websocket = gateway_core::sim::scenario::WebSocketApp::Socketio),
+        ("websocket_upgrade.json", "proxy_http_version 1.1, Upgrade and Connection headers, proxy_read_timeout 2s, error_log info", |sc| {
+            sc.proxy.proxy_http_version = "1.1".into();
+            sc.proxy.proxy_set_header.insert("Upgrade".into(), "$http_upgrade".into());
+            sc.proxy.proxy_set_header.insert("Connection".into(), "upgrade".into());
+            sc.proxy.proxy_read_timeout_ms = 2_000;
+            sc.proxy.error_log_level = "info".into();
+        }),
         ("sni_required.json", "proxy_ssl_server_name on", |sc| sc.proxy.proxy_ssl_server_name = true),
         ("sni_required.json", "proxy_ssl_server_name on, proxy_ssl_name other.example", |sc| {
             sc.proxy.proxy_ssl_server_name = true;
