@@ -321,6 +321,17 @@ fn engine_matches_the_real_proxies() {
                 cell = run_once(file, sc, flavor.as_ref(), &tmp);
                 cell.secs += first;
                 cell.runs = 2;
+                // A loaded machine makes the real side late, never early: when all that is left
+                // are real response times above the engine's, up to two more runs may find one
+                // without the scheduling delay. The last run counts, whatever it says.
+                while cell.runs < 4 && only_late_times(&cell) {
+                    let so_far = cell.secs;
+                    eprintln!("fidelity: {file} × {}: only late real response times left, run {}", columns[c], cell.runs + 1);
+                    let runs = cell.runs;
+                    cell = run_once(file, sc, flavor.as_ref(), &tmp);
+                    cell.secs += so_far;
+                    cell.runs = runs + 1;
+                }
             }
             eprintln!("fidelity: {file} × {}: {} ({:.1} s)", columns[c], summary(&cell), cell.secs);
             cells.push(cell);
@@ -430,4 +441,15 @@ fn summary(c: &Cell) -> String {
         Outcome::Cannot(r) => format!("not reproducible: {r}"),
         Outcome::Harness(e) => format!("HARNESS ERROR: {e}"),
     }
+}
+
+/// Every unexpected difference is a response time where the real proxy was slower than the
+/// engine (`"N ms"` on both sides): what machine load adds. Nothing else qualifies.
+fn only_late_times(cell: &Cell) -> bool {
+    let ms = |s: &str| s.strip_suffix(" ms").and_then(|n| n.trim().parse::<f64>().ok());
+    let unexpected = cell.unexpected();
+    !unexpected.is_empty()
+        && unexpected.iter().all(|d| {
+            d.field == "response time" && matches!((ms(&d.engine), ms(&d.real)), (Some(e), Some(r)) if r > e)
+        })
 }
