@@ -3,6 +3,10 @@
 // test: it prints a table (and JSON with --json) and exits 0; scripts/test's budgets read the JSON.
 //
 //   node e2e/load.mjs [--dir dist] [--json FILE] [--throttle [--cpu N]] [--shots DIR]
+//                     [--budget page=KB,embed-click=KB,...]
+//
+// --budget: fails (exit 1) when a view's bytes on the loopback run exceed its budget in KB (1024 B);
+// scripts/test passes its budgets this way (issue 20 item 5).
 //
 // The release dist/ is served on loopback the way a static host serves it: when dist/ holds a
 // precompressed `X.br` / `X.gz` next to `X` and the request accepts that encoding, that file is
@@ -38,6 +42,19 @@ const shots = opt('--shots');
 const throttle = args.includes('--throttle');
 // --cpu N: with --throttle, also slow the CPU N times (Lighthouse's mobile profile uses 4).
 const cpu = Number(opt('--cpu', '1'));
+const budgetArg = opt('--budget');
+const budgets = budgetArg
+  ? Object.fromEntries(
+      budgetArg.split(',').map((pair) => {
+        const [view, limit] = pair.split('=');
+        if (!view || !(Number(limit) > 0)) {
+          console.error(`load.mjs: --budget wants VIEW=KB pairs separated by commas, not ${JSON.stringify(pair)}`);
+          process.exit(2);
+        }
+        return [view, Number(limit)];
+      }),
+    )
+  : null;
 if (!existsSync(path.join(dir, 'index.html'))) {
   console.error(`load.mjs: ${dir}/index.html not found: run scripts/build-release first`);
   process.exit(2);
@@ -92,6 +109,22 @@ for (const r of results) {
   );
 }
 if (jsonOut) writeFileSync(jsonOut, JSON.stringify(results, null, 2) + '\n');
+if (budgets) {
+  let over = 0;
+  for (const [view, limit] of Object.entries(budgets)) {
+    const r = results.find((x) => x.view === view && !x.throttled);
+    if (!r) {
+      console.error(`✗ budget: no view named ${view}`);
+      over += 1;
+    } else if (r.bytes > limit * 1024) {
+      console.error(`✗ budget: ${view} transferred ${kb(r.bytes)} KB, over its budget of ${limit} KB`);
+      over += 1;
+    } else {
+      console.log(`✓ budget: ${view} ${kb(r.bytes)} KB <= ${limit} KB`);
+    }
+  }
+  if (over) process.exit(1);
+}
 
 async function measure(view, throttled) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
