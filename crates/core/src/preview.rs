@@ -1,7 +1,7 @@
 //! The embed's static preview (issue 20): what an embed shows before its
 //! WebAssembly has loaded, produced by the engine at build time
 //! (`gateway-previews`, run by Trunk's post-build hook into `previews.json`)
-//! and drawn by `public/loader.js` with the live embed's classes.
+//! and drawn by `public/preview.js` with the live embed's classes.
 //!
 //! One entry per scenario an embed's address can open without a fragment
 //! (`fault=` a catalog fault or a ready scenario, or none, times `flavor=`

@@ -1,7 +1,7 @@
 //! `gateway-previews [FILE]`: writes the embed's static previews
 //! (`gateway_core::preview`, issue 20) as JSON to FILE, or to standard
 //! output. Trunk's post-build hook (`scripts/trunk-post-build`) runs it
-//! into the build's `previews.json`, which `public/loader.js` draws before
+//! into the build's `previews.json`, which `public/preview.js` draws before
 //! the WebAssembly has loaded. Exit status: 0, or 1 with a message.
 
 use std::process::ExitCode;
