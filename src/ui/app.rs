@@ -17,6 +17,7 @@ use super::presenter::{install_shortcuts, PresenterBar, PresenterToggle, Trainin
 use super::quiz::Quiz;
 use super::logs::{LineKey, LogPanel};
 use super::palette::Palette;
+use super::paste::{Paste, PasteBox, PasteReport};
 use super::picker::ScenarioPicker;
 use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
@@ -121,6 +122,11 @@ pub fn App() -> impl IntoView {
     let lesson_run = LessonRun::new(lessons);
     if let Some(id) = &lesson {
         lesson_run.start_id(id);
+    }
+    // "Paste a line from your logs"; `?paste=` opens the page on its diagnosis.
+    let paste = Paste::new(pg, Some(address), Some(lesson_run));
+    if let Some(text) = link.paste.clone() {
+        paste.open_on(text);
     }
     if let Some(v) = view {
         request_animation_frame(move || match v.as_str() {
@@ -302,6 +308,7 @@ pub fn App() -> impl IntoView {
                 // The stage: the break, the request's path, the status, the full log line with its
                 // level, the why and the fix, together in the first screen. Everything else follows.
                 <div class="stage" data-testid="stage">
+                    <div class="stage-paste"><PasteBox paste /></div>
                     <div class="stage-topology"><Topology model=topology on_select=select /></div>
                     <div class="stage-controls">
                         <Controls
@@ -341,6 +348,7 @@ pub fn App() -> impl IntoView {
                             </p>
                         </Show>
                     </div>
+                    <div class="stage-report"><PasteReport paste /></div>
                 </div>
                 // Everything else is a tab away; a panel mounts the first time its tab opens.
                 <div class="tabs" id="tabs">

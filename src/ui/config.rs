@@ -185,6 +185,35 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                             prop:value=move || scenario.with(|s| s.proxy.proxy_ssl_name.clone())
                             on:change=move |ev| { let n = event_target_value(&ev).trim().to_string(); edit(&|s| s.proxy.proxy_ssl_name = n.clone()) } />
                     </label>
+                    <label class="field">
+                        <span class="field-label">"proxy_http_version"</span>
+                        <select data-testid="http-version"
+                            prop:value=move || scenario.with(|s| s.proxy.proxy_http_version.clone())
+                            on:change=move |ev| { let v = event_target_value(&ev); edit(&|s| s.proxy.proxy_http_version = v.clone()) }>
+                            {["1.0", "1.1"].into_iter().map(|l| view! { <option value=l>{l}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    // WebSocket: both headers, as the nginx docs' example sets them.
+                    <label class="field check">
+                        <input type="checkbox" data-testid="upgrade-headers"
+                            prop:checked=move || scenario.with(|s| s.proxy.proxy_set_header.contains_key("Upgrade"))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                edit(&|s| {
+                                    let h = &mut s.proxy.proxy_set_header;
+                                    if on {
+                                        h.insert("Upgrade".into(), "$http_upgrade".into());
+                                        h.insert("Connection".into(), "upgrade".into());
+                                    } else {
+                                        h.remove("Upgrade");
+                                        if h.get("Connection").is_some_and(|v| v == "upgrade") {
+                                            h.remove("Connection");
+                                        }
+                                    }
+                                })
+                            } />
+                        <span class="field-label">"proxy_set_header Upgrade/Connection (WebSocket)"</span>
+                    </label>
                 </Show>
                 // Off by default in both (nginx's proxy_ssl_verify, HAProxy's `verify none`
                 // when no CA is given): an invalid certificate then passes silently.
@@ -193,6 +222,13 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                         prop:checked=move || scenario.with(|s| s.proxy.proxy_ssl_verify)
                         on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.proxy_ssl_verify = on) } />
                     <span class="field-label">{move || if flavor() == Flavor::Nginx { "proxy_ssl_verify on" } else { "ssl verify required" }}</span>
+                </label>
+                // The host's /etc/hosts (Debian's has it): `localhost` is [::1] and 127.0.0.1.
+                <label class="field check">
+                    <input type="checkbox" data-testid="localhost-ipv6"
+                        prop:checked=move || scenario.with(|s| s.proxy.localhost_ipv6)
+                        on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.localhost_ipv6 = on) } />
+                    <span class="field-label">"/etc/hosts: ::1 localhost"</span>
                 </label>
                 </Show>
             </div>

@@ -18,6 +18,7 @@ mod logs;
 mod motion;
 mod number;
 mod palette;
+mod paste;
 mod panic;
 mod picker;
 pub mod playground;

@@ -268,7 +268,11 @@ impl Session {
             return Err(SessionError::NothingToSend);
         }
         let start = if self.sim.exchanges().is_empty() { 0 } else { THINK_TIME_MS };
-        let ids: Vec<ReqId> = (0..count.min(MAX_SEND)).map(|i| self.sim.send_after(start + i * gap_ms, RequestSpec::default())).collect();
+        // A WebSocket client (`clients.websocket`) sends its handshake to its
+        // own path; any other client the default GET /users.
+        let c = &self.sim.world().scenario.clients;
+        let spec = if c.websocket { RequestSpec { path: c.path.clone(), websocket: true, ..RequestSpec::default() } } else { RequestSpec::default() };
+        let ids: Vec<ReqId> = (0..count.min(MAX_SEND)).map(|i| self.sim.send_after(start + i * gap_ms, spec.clone())).collect();
         match self.speed {
             Speed::Instant => {
                 for &id in &ids {

@@ -245,6 +245,18 @@ fn extras() -> Vec<Extra> {
             sc.clients.requests = 3;
             sc.clients.rate_per_s = 2.0;
         }),
+        ("localhost_ipv6.json", "nothing listening: both peers refused, then no live upstreams", |sc| {
+            sc.faults = vec![gateway_core::sim::Fault::from(FaultKind::AppDown)];
+        }),
+        ("localhost_ipv6.json", "/etc/hosts without ::1 localhost", |sc| sc.proxy.localhost_ipv6 = false),
+        ("websocket_upgrade.json", "app: socket.io", |sc| sc.apps[0].websocket = gateway_core::sim::scenario::WebSocketApp::Socketio),
+        ("websocket_upgrade.json", "proxy_http_version 1.1, Upgrade and Connection headers, proxy_read_timeout 2s, error_log info", |sc| {
+            sc.proxy.proxy_http_version = "1.1".into();
+            sc.proxy.proxy_set_header.insert("Upgrade".into(), "$http_upgrade".into());
+            sc.proxy.proxy_set_header.insert("Connection".into(), "upgrade".into());
+            sc.proxy.proxy_read_timeout_ms = 2_000;
+            sc.proxy.error_log_level = "info".into();
+        }),
         ("sni_required.json", "proxy_ssl_server_name on", |sc| sc.proxy.proxy_ssl_server_name = true),
         ("sni_required.json", "proxy_ssl_server_name on, proxy_ssl_name other.example", |sc| {
             sc.proxy.proxy_ssl_server_name = true;
@@ -379,6 +391,17 @@ fn engine_matches_the_real_proxies() {
                 cell = run_once(file, sc, flavor.as_ref(), &tmp);
                 cell.secs += first;
                 cell.runs = 2;
+                // A loaded machine makes the real side late, never early: when all that is left
+                // are real response times above the engine's, up to two more runs may find one
+                // without the scheduling delay. The last run counts, whatever it says.
+                while cell.runs < 4 && only_late_times(&cell) {
+                    let so_far = cell.secs;
+                    eprintln!("fidelity: {file} × {}: only late real response times left, run {}", columns[c], cell.runs + 1);
+                    let runs = cell.runs;
+                    cell = run_once(file, sc, flavor.as_ref(), &tmp);
+                    cell.secs += so_far;
+                    cell.runs = runs + 1;
+                }
             }
             eprintln!("fidelity: {file} × {}: {} ({:.1} s)", columns[c], summary(&cell), cell.secs);
             cells.push(cell);
@@ -488,4 +511,15 @@ fn summary(c: &Cell) -> String {
         Outcome::Cannot(r) => format!("not reproducible: {r}"),
         Outcome::Harness(e) => format!("HARNESS ERROR: {e}"),
     }
+}
+
+/// Every unexpected difference is a response time where the real proxy was slower than the
+/// engine (`"N ms"` on both sides): what machine load adds. Nothing else qualifies.
+fn only_late_times(cell: &Cell) -> bool {
+    let ms = |s: &str| s.strip_suffix(" ms").and_then(|n| n.trim().parse::<f64>().ok());
+    let unexpected = cell.unexpected();
+    !unexpected.is_empty()
+        && unexpected.iter().all(|d| {
+            d.field == "response time" && matches!((ms(&d.engine), ms(&d.real)), (Some(e), Some(r)) if r > e)
+        })
 }

@@ -158,9 +158,14 @@ fn tcp_rows(ctx: &Ctx<'_>, o: &Opts) -> Vec<Row> {
             continue;
         }
         if let Some(Address::Tcp { host: h, port }) = &app.listen {
-            let addr = if h == "localhost" { "127.0.0.1" } else { h.as_str() };
             let users = format!("(\"node\",pid={},fd=18)", app.pid);
-            v4.push((*port, listen(addr, *port, users, false)));
+            if h.contains(':') {
+                // An IPv6 address: `[::1]:5000` in the IPv6 table.
+                v6.push((*port, listen(&format!("[{h}]"), *port, users, true)));
+            } else {
+                let addr = if h == "localhost" { "127.0.0.1" } else { h.as_str() };
+                v4.push((*port, listen(addr, *port, users, false)));
+            }
         }
     }
     v4.sort_by_key(|r| r.0);

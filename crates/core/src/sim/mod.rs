@@ -39,6 +39,7 @@ pub mod sample;
 pub mod scenario;
 pub mod termination;
 pub mod time;
+pub mod websocket;
 pub mod window;
 pub mod world;
 

@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use super::fault::Fault;
 use super::net::Address;
 
-/// Version 2: `tls_cert_invalid` leaves `proxy_ssl_verify` as it is
-/// (version-1 documents are upgraded by `sim::migrate`).
-pub const SCENARIO_VERSION: u32 = 2;
+/// Version 2: `tls_cert_invalid` leaves `proxy_ssl_verify` as it is.
+/// Version 3: `proxy.localhost_ipv6` (on: `localhost` is `[::1]` and
+/// `127.0.0.1`). Older documents are upgraded by `sim::migrate`.
+pub const SCENARIO_VERSION: u32 = 3;
 
 /// 2026-11-21 04:43:44 UTC.
 pub const DEFAULT_START_UNIX: i64 = 1_795_236_224;
@@ -105,6 +106,14 @@ pub struct Clients {
     /// Size of a `Cookie:` header's value, bytes (0: no Cookie header).
     #[serde(skip_serializing_if = "is_zero")]
     pub cookie_bytes: u64,
+    /// A WebSocket handshake: `Connection: Upgrade`, `Upgrade: websocket`,
+    /// `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key`.
+    #[serde(skip_serializing_if = "is_false")]
+    pub websocket: bool,
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -347,6 +356,7 @@ impl Default for Clients {
             body_bytes: 0,
             retry: RetryPolicy::default(),
             cookie_bytes: 0,
+            websocket: false,
         }
     }
 }
@@ -375,6 +385,9 @@ pub struct RequestSpec {
     /// Size of a `Cookie:` header's value, bytes (0: no Cookie header).
     #[serde(skip_serializing_if = "is_zero")]
     pub cookie_bytes: u64,
+    /// A WebSocket handshake (see `Clients::websocket`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub websocket: bool,
 }
 
 impl RequestSpec {
@@ -393,7 +406,29 @@ impl Default for RequestSpec {
             host: "localhost".into(),
             body_bytes: 0,
             cookie_bytes: 0,
+            websocket: false,
         }
+    }
+}
+
+/// What an app does with a WebSocket handshake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WebSocketApp {
+    /// A plain HTTP app: it ignores `Upgrade` and answers as usual.
+    #[default]
+    None,
+    /// The `ws` package's server: 101 with `Upgrade: websocket` and
+    /// `Connection: upgrade`, else `426 Upgrade Required`.
+    Ws,
+    /// socket.io (engine.io) asked for the websocket transport: 101, else
+    /// 400 `{"code":3,"message":"Bad request"}`.
+    Socketio,
+}
+
+impl WebSocketApp {
+    fn is_none(&self) -> bool {
+        *self == WebSocketApp::None
     }
 }
 
@@ -645,6 +680,11 @@ pub struct ProxyConfig {
     /// master's channel take two; each proxied request one for the client
     /// and one for its upstream connection.
     pub worker_connections: u32,
+    /// The proxy host's `/etc/hosts` has `::1 localhost` (Debian's
+    /// default): the name `localhost` in `proxy_pass` or a `server` line
+    /// resolves to `[::1]` and `127.0.0.1` (nginx makes a peer of each, the
+    /// IPv6 one first; HAProxy takes the first). Off: `127.0.0.1` only.
+    pub localhost_ipv6: bool,
 }
 
 /// nginx `auth_request <uri>` with `location = <uri> { internal; proxy_pass <pass>; }`.
@@ -702,6 +742,7 @@ impl Default for ProxyConfig {
             access_log_format: "combined".into(),
             auth_request: None,
             worker_connections: 512,
+            localhost_ipv6: true,
         }
     }
 }
@@ -783,6 +824,9 @@ pub struct App {
     pub restart_ms: u64,
     /// Body of a healthy response.
     pub body: String,
+    /// A WebSocket server (`ws`, `socketio`) or a plain HTTP app (`none`).
+    #[serde(skip_serializing_if = "WebSocketApp::is_none")]
+    pub websocket: WebSocketApp,
 }
 
 impl Default for App {
@@ -800,6 +844,7 @@ impl Default for App {
             shed_queue_above: 0,
             restart_ms: 1_000,
             body: "[{\"id\":1,\"name\":\"Ada\"},{\"id\":2,\"name\":\"Linus\"}]\n".into(),
+            websocket: WebSocketApp::None,
         }
     }
 }

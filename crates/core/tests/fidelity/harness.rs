@@ -24,7 +24,7 @@ use gateway_core::sim::time::SimTime;
 use gateway_core::sim::world::{effective, ClientResult};
 use gateway_core::sim::{Scenario, Simulation};
 
-use super::proxy::ProxyUnderTest;
+use super::proxy::{self, ProxyUnderTest};
 use super::upstream::{
     self, free_port, sys, Action, AppConfig, BlackHole, CertKind, Dns, DnsRule, Listen, Pki, Plan, RequestInfo, TlsServer, Upstream,
 };
@@ -288,7 +288,11 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         match Address::parse(a) {
             Ok(Address::Tcp { host, port }) => {
                 let loopback = ["127.0.0.1", "0.0.0.0", "localhost"].contains(&host.as_str());
-                if loopback {
+                if host == "localhost" && what != "app" {
+                    // Resolved by the proxy through its own /etc/hosts
+                    // (proxy::own_hosts_if_asked).
+                    Ok(format!("localhost:{}", map_port(port)))
+                } else if loopback {
                     Ok(format!("127.0.0.1:{}", map_port(port)))
                 } else if dns_hosts.contains(&host) {
                     Ok(format!("{host}:{}", map_port(port)))
@@ -325,6 +329,12 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
     let taken: Vec<u16> = ports.values().copied().collect();
     sc.proxy.listen = free_port_not_in(&taken);
     notes.push("addresses moved to free ports on 127.0.0.1".into());
+    if proxy::names_localhost(&sc) {
+        notes.push(format!(
+            "`localhost` kept in the config: the proxy runs in its own mount namespace whose /etc/hosts maps localhost to {} (this machine's has no `::1 localhost`)",
+            if sc.proxy.localhost_ipv6 { "127.0.0.1 and ::1, as Debian's does" } else { "127.0.0.1 only" }
+        ));
+    }
     if sc.faults.iter().any(|f| matches!(f.kind, FaultKind::UnixSocketMissing { .. } | FaultKind::UnixSocketPermission { .. })) {
         notes.push("unix sockets moved under the run's temporary directory".into());
     }
@@ -551,7 +561,19 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
             // Probabilities are 0 or 1 here, so the generator is never drawn.
             let mut rng = SimRng::seeded(seed);
             let now = SimTime::from_ms(info.at_ms);
-            plan_from(faults.iter().fold(healthy, |r, f| f.on_request(now, &app_c.name, &mut rng, r)))
+            let reply = faults.iter().fold(healthy, |r, f| f.on_request(now, &app_c.name, &mut rng, r));
+            // A WebSocket app answers every healthy request as the handshake
+            // it stands for: 101 and a silent tunnel when the upgrade reached
+            // it, its refusal otherwise (the scenarios' requests are all
+            // WebSocket handshakes).
+            let healthy = matches!(&reply.wire, Wire::Http { response, bad_header_line: None, truncate_body_at: None } if response.status == 200);
+            if let (true, Some(r)) = (healthy, gateway_core::sim::websocket::answer(app_c.websocket, info.upgrade)) {
+                if r.status == 101 {
+                    return Plan { delay_us: reply.after_us, action: Action::Tunnel { head: wire_head(&r, None) }, die: false };
+                }
+                return plan_from(AppReply { wire: Wire::Http { response: r, bad_header_line: None, truncate_body_at: None }, ..reply });
+            }
+            plan_from(reply)
         });
         let cfg = AppConfig {
             name: app.name.clone(),
@@ -720,6 +742,9 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
             (status, buf.len() - head_end)
         }
     };
+    // A 101 (WebSocket) is over when the tunnel closes, as curl's
+    // time_total counts it: the time of the EOF, not of the last byte.
+    let last = if status == "101" && eof { ms() } else { last };
     Got { status, body, ms: last, local_port }
 }
 

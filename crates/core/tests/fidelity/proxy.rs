@@ -108,7 +108,7 @@ pub fn mask_ports(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b':' && i > 0 && b[i - 1].is_ascii_alphanumeric() && !out.ends_with("CONF") {
+        if b[i] == b':' && i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b']') && !out.ends_with("CONF") {
             let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
             let after = b.get(i + 1 + digits).copied();
             if (1..=5).contains(&digits) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'.') {
@@ -134,6 +134,45 @@ fn deny_connect_if_asked(cmd: &mut Command, effective: &Scenario) {
             cmd.pre_exec(sys::deny_connect);
         }
     }
+}
+
+/// True when the exported config names `localhost` (in `proxy_pass` or a
+/// `server` line): what it resolves to depends on the host's /etc/hosts.
+pub fn names_localhost(sc: &Scenario) -> bool {
+    use gateway_core::sim::net::{Address, ProxyPass, Target};
+    let is_lh = |a: &str| Address::parse(a).ok().is_some_and(|a| a.host() == Some("localhost"));
+    match ProxyPass::parse(&sc.proxy.proxy_pass).map(|p| p.host) {
+        Ok(Target::Addr(a)) => a.host() == Some("localhost"),
+        Ok(Target::Group(g)) => g == sc.upstream.name && sc.upstream.servers.iter().any(|s| is_lh(&s.address)),
+        Err(_) => false,
+    }
+}
+
+/// `localhost` in the config: the proxy runs in its own mount namespace
+/// whose /etc/hosts is Debian's (`127.0.0.1 localhost` and `::1 localhost
+/// ip6-localhost ip6-loopback`) with `proxy.localhost_ipv6` on, or
+/// `127.0.0.1 localhost` only with it off. This machine's own /etc/hosts
+/// has no `::1 localhost` and is not touched. Needs root (true: it ran).
+fn own_hosts_if_asked(cmd: &mut Command, effective: &Scenario, dir: &Path) -> Result<bool, String> {
+    if !names_localhost(effective) {
+        return Ok(false);
+    }
+    if !sys::is_root() {
+        return Err("`localhost` in the config needs root here: the proxy gets its own /etc/hosts in a private mount namespace".into());
+    }
+    let text = if effective.proxy.localhost_ipv6 {
+        "127.0.0.1\tlocalhost\n127.0.1.1\tweb1\n\n# The following lines are desirable for IPv6 capable hosts\n::1     localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n"
+    } else {
+        "127.0.0.1\tlocalhost\n127.0.1.1\tweb1\n"
+    };
+    let hosts = dir.join("hosts");
+    std::fs::write(&hosts, text).map_err(|e| e.to_string())?;
+    let ns = super::upstream::hosts_ns::Paths::new(&hosts);
+    // SAFETY: the closure only calls unshare and mount in the child.
+    unsafe {
+        cmd.pre_exec(move || ns.enter());
+    }
+    Ok(true)
 }
 
 // ---------------------------------------------------------------------------
@@ -236,6 +275,7 @@ impl ProxyUnderTest for Nginx {
         let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
         let mut cmd = Command::new(&self.bin);
         cmd.arg("-p").arg(dir).arg("-c").arg(dir.join("nginx.conf")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr).process_group(0);
+        own_hosts_if_asked(&mut cmd, effective, dir)?;
         deny_connect_if_asked(&mut cmd, effective);
         let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", self.bin.display()))?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, effective.proxy.listen));
@@ -523,7 +563,9 @@ impl ProxyUnderTest for Haproxy {
         let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
         let mut cmd = Command::new(&self.bin);
         cmd.arg("-db").arg("-f").arg(&cfg).stdin(Stdio::null()).stdout(stdout).stderr(stderr).process_group(0);
-        if sys::is_root() {
+        // The mount namespace needs root in the child: HAProxy then stays
+        // root (nobody only matters for the unix socket permission cells).
+        if !own_hosts_if_asked(&mut cmd, effective, dir)? && sys::is_root() {
             let (uid, gid) = nobody().ok_or("no user nobody in /etc/passwd")?;
             cmd.uid(uid).gid(gid);
         }

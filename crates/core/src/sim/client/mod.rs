@@ -43,6 +43,7 @@ pub fn on_arrival(w: &mut World, sent_so_far: &mut u64) {
         host: c.host.clone(),
         body_bytes: c.body_bytes,
         cookie_bytes: c.cookie_bytes,
+        websocket: c.websocket,
     });
     let now = w.now;
     let burst = if arrival == Arrival::Synchronised { c.burst_size.max(1) as u64 } else { 1 };
