@@ -67,3 +67,23 @@ impl Proxy {
         }
     }
 }
+
+/// What issue 16 added and was measured for nginx and HAProxy only (WebSocket
+/// upgrades, `localhost` resolved into `::1` and `127.0.0.1`): a flavor measured
+/// without them refuses a scenario that needs them, naming `proxy.flavor`,
+/// rather than inventing what it does. `name` is the flavor's name.
+pub fn unmeasured_issue16(sc: &super::Scenario, name: &str) -> Option<String> {
+    if sc.clients.websocket || sc.requests.iter().any(|r| r.websocket) || sc.apps.iter().any(|a| a.websocket != super::scenario::WebSocketApp::None) {
+        return Some(format!("the {name} flavor does not model WebSocket upgrades yet: they were measured for nginx and HAProxy only."));
+    }
+    let names_localhost = |a: &str| super::net::Address::parse(a).ok().is_some_and(|a| a.host() == Some("localhost"));
+    let pass = super::net::ProxyPass::parse(&sc.proxy.proxy_pass).ok();
+    let localhost = pass.is_some_and(|p| match p.host {
+        super::net::Target::Addr(a) => a.host() == Some("localhost"),
+        super::net::Target::Group(_) => sc.upstream.servers.iter().any(|s| names_localhost(&s.address)),
+    });
+    if localhost && sc.proxy.localhost_ipv6 {
+        return Some(format!("the {name} flavor does not model `localhost` as two addresses (::1 and 127.0.0.1, proxy.localhost_ipv6) yet: measured for nginx and HAProxy only. Use 127.0.0.1, or turn localhost_ipv6 off."));
+    }
+    None
+}

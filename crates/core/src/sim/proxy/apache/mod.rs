@@ -53,6 +53,9 @@ pub fn unsupported(sc: &Scenario) -> Option<String> {
     if sc.proxy.flavor != Flavor::Apache {
         return None;
     }
+    if let Some(why) = super::unmeasured_issue16(sc, "Apache") {
+        return Some(why);
+    }
     if ProxyPass::parse(&sc.proxy.proxy_pass).is_ok_and(|p| p.scheme == Scheme::Https) {
         return Some("the Apache flavor does not model TLS to the backend (mod_ssl's SSLProxyEngine) yet: it was not measured. Use nginx or HAProxy for the TLS faults.".into());
     }

@@ -45,6 +45,9 @@ pub fn unsupported(sc: &Scenario) -> Option<String> {
     if sc.proxy.flavor != Flavor::Caddy {
         return None;
     }
+    if let Some(why) = super::unmeasured_issue16(sc, "Caddy") {
+        return Some(why);
+    }
     if ProxyPass::parse(&sc.proxy.proxy_pass).is_ok_and(|p| p.scheme == Scheme::Https) {
         return Some("the Caddy flavor does not model TLS to the upstream (transport http { tls }) yet: it was not measured. Use nginx or HAProxy for the TLS faults.".into());
     }

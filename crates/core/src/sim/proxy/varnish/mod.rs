@@ -47,6 +47,9 @@ pub fn unsupported(sc: &Scenario) -> Option<String> {
     if sc.proxy.flavor != Flavor::Varnish {
         return None;
     }
+    if let Some(why) = super::unmeasured_issue16(sc, "Varnish") {
+        return Some(why);
+    }
     if ProxyPass::parse(&sc.proxy.proxy_pass).is_ok_and(|p| p.scheme == Scheme::Https) {
         return Some("Varnish does not speak TLS to a backend (it needs a TLS proxy in front of the backend): TLS faults are modelled for nginx and HAProxy.".into());
     }
