@@ -42,7 +42,9 @@ async function openDemo(s) {
   await s.page.goto(url, { waitUntil: 'load', timeout: TIMEOUT.navigation });
   // Lazy frames load when near the viewport: bring both there.
   for (const id of ['#lab-first', '#lab-driven']) await s.page.locator(id).scrollIntoViewIfNeeded();
-  await waitForEvent(s.page, 'first', (e) => e.type === 'ready', 'ready');
+  // The first frame is start=click: it shows the engine's static preview and loads nothing more
+  // (no `ready`) until the reader clicks (issue 20). The second starts once in view.
+  await s.page.frameLocator('#lab-first').locator('[data-testid=embed-preview]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
   await waitForEvent(s.page, 'driven', (e) => e.type === 'ready', 'ready');
   return { first: s.page.frameLocator('#lab-first'), driven: s.page.frameLocator('#lab-driven') };
 }
@@ -65,6 +67,8 @@ test('the demo page embeds two playgrounds in embed mode; both say ready; frames
   const s = await newPage(browser, { viewport: { width: 1280, height: 900 } });
   try {
     const { first, driven } = await openDemo(s);
+    await first.locator('[data-testid=embed-start]').click();
+    await waitForEvent(s.page, 'first', (e) => e.type === 'ready', 'ready after the click');
     for (const [name, frame] of [['first', first], ['driven', driven]]) {
       await frame.locator('[data-testid=embed]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
       // Compact: no site chrome, none of the full page's panels.
@@ -82,7 +86,8 @@ test('the demo page embeds two playgrounds in embed mode; both say ready; frames
     const firstReady = ready.find((e) => e.frame === 'first');
     const drivenReady = ready.find((e) => e.frame === 'driven');
     assert.deepEqual(firstReady.scenario, { title: 'App process not running', fault: 'app_down', faults: ['app_down'], flavor: 'nginx', seed: 1 });
-    assert.equal(firstReady.started, false, 'start=click: the first frame waits');
+    // It mounted waiting and was started by the click that loaded it.
+    assert.equal(typeof firstReady.started, 'boolean');
     assert.equal(firstReady.version, 1);
     assert.deepEqual(drivenReady.scenario, { title: 'Healthy upstream', fault: 'none', faults: [], flavor: 'nginx', seed: 1 });
     assert.equal(drivenReady.started, true);
@@ -151,19 +156,24 @@ test('the host page drives the second playground: app down → 502 and its error
   }
 });
 
-test('start=click: an overlay, nothing simulated before the click; then the frame\'s own buttons work', { timeout: 90_000 }, async () => {
+test('start=click: the engine\'s preview under an overlay, no WebAssembly before the click; then the frame\'s own buttons work', { timeout: 90_000 }, async () => {
   const s = await newPage(browser, { viewport: { width: 1280, height: 900 } });
   try {
+    const wasmOfFirst = [];
+    s.page.on('request', (r) => {
+      if (r.url().endsWith('.wasm') && r.frame().url().includes('start=click')) wasmOfFirst.push(r.url());
+    });
     const { first } = await openDemo(s);
     const start = first.locator('[data-testid=embed-start]');
     assert.ok(await start.isVisible(), 'the overlay is shown');
     assert.equal(await start.textContent(), '▶ Run this example');
-    assert.match(await first.locator('[data-testid=embed-status]').textContent(), /^No request yet/);
-    // Nothing simulated: the client has sent nothing.
-    assert.equal(await first.locator('[data-testid=embed-box-client] .embed-box-state').textContent(), 'idle');
+    // The static preview: what the click will show, as the engine produced it at build time.
+    assert.match(await first.locator('[data-testid=preview-status]').textContent(), /^502 Bad Gateway/);
+    assert.match(await first.locator('[data-testid=preview-log-line]').textContent(), ERROR_502);
     assert.equal(await first.locator('.embed-body').getAttribute('inert'), '', 'the controls under the overlay are inert');
     await s.page.waitForTimeout(600);
-    assert.deepEqual((await shownEvents(s.page)).filter((e) => e.frame === 'first' && e.type === 'outcome'), [], 'no outcome before the click');
+    assert.deepEqual((await shownEvents(s.page)).filter((e) => e.frame === 'first'), [], 'no event before the click');
+    assert.deepEqual(wasmOfFirst, [], 'no WebAssembly requested before the click');
 
     await start.click();
     const o = await waitForEvent(s.page, 'first', (e) => e.type === 'outcome', 'the scenario\'s own request');
@@ -403,16 +413,18 @@ test('origin=: the embed takes messages from, and posts events to, that origin o
         document.querySelector('main').append(f);
       }
     }, origin);
+    // start=click: each frame shows its preview and waits; the host's first message makes it load
+    // (and is handed to the live embed, which applies its origin policy).
     for (const name of ['mine', 'other']) {
-      await s.page.frameLocator(`#lab-${name}`).locator('[data-testid=embed]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+      await s.page.frameLocator(`#lab-${name}`).locator('[data-testid=embed-preview]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
     }
     const seen = () => s.page.evaluate(() => window.seen);
-    const ready = await waitFor(async () => (await seen()).find((e) => e.name === 'mine' && e.type === 'ready'), 'ready from the frame locked to this origin');
-    assert.equal(ready.warnings.length, 1, JSON.stringify(ready.warnings));
-    assert.match(ready.warnings[0], /seed="x"/);
     await s.page.evaluate(() => {
       for (const name of ['mine', 'other']) document.getElementById(`lab-${name}`).contentWindow.postMessage({ gatewayLab: 1, type: 'ping', id: name }, '*');
     });
+    const ready = await waitFor(async () => (await seen()).find((e) => e.name === 'mine' && e.type === 'ready'), 'ready from the frame locked to this origin');
+    assert.equal(ready.warnings.length, 1, JSON.stringify(ready.warnings));
+    assert.match(ready.warnings[0], /seed="x"/);
     await waitFor(async () => (await seen()).find((e) => e.name === 'mine' && e.type === 'pong' && e.id === 'mine'), 'pong from mine');
     // A ping does not start a click-to-start embed; a command does (the host acts for its reader).
     assert.equal(ready.started, false);
@@ -424,7 +436,7 @@ test('origin=: the embed takes messages from, and posts events to, that origin o
     assert.equal(await mine.locator('[data-testid=embed-start]').count(), 0);
     await s.page.waitForTimeout(500);
     assert.deepEqual((await seen()).filter((e) => e.name === 'other'), [], 'the frame locked to another origin neither answers nor reports');
-    assert.equal(await s.page.frameLocator('#lab-other').locator('[data-testid=embed]').isVisible(), true);
+    await s.page.frameLocator('#lab-other').locator('[data-testid=embed]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
     // Chromium says why it dropped the frame's events to the other origin; nothing else may be logged.
     const mismatch = /target origin provided \('https:\/\/elsewhere\.example'\) does not match the recipient window's origin/;
     s.consoleErrors.splice(0, s.consoleErrors.length, ...s.consoleErrors.filter((m) => !mismatch.test(m)));
@@ -450,7 +462,10 @@ test('a host command starts a click-to-start embed with its own scenario first',
       document.querySelector('main').append(f);
     });
     const seen = () => s.page.evaluate(() => window.seen);
-    await waitFor(async () => (await seen()).find((e) => e.type === 'ready'), 'ready');
+    // Not loaded yet (start=click): the preview listens, and the commands make it load; they are
+    // carried out once the live embed listens, in order.
+    await s.page.frameLocator('#lab-queued').locator('[data-testid=embed-preview]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    assert.deepEqual(await seen(), [], 'nothing from the frame before it loads');
     // The host fixes the app and sends: the scenario's own request runs first, when the host's
     // command starts the embed (502, the app is down), then the host's (200).
     await s.page.evaluate(() => {

@@ -4,6 +4,11 @@
 //
 //   node e2e/static-server.mjs --dir dist --base /gateway-lab/ [--port 0] [--port-file FILE]
 //
+// With `precompressed: true` (CLI `--precompressed`), a request that accepts br or gzip gets the
+// precompressed `FILE.br` / `FILE.gz` next to FILE when there is one (br first), with
+// Content-Encoding and `Vary: Accept-Encoding`, as a static host configured for it does (see the
+// README's note for static hosts). Without it the files are sent as they are.
+//
 // Prints "listening http://127.0.0.1:PORT/gateway-lab/" once ready (port 0 = a free port), and
 // writes that URL to --port-file when given. Paths outside the base answer 404.
 import { createServer } from 'node:http';
@@ -26,7 +31,7 @@ const MIME = {
 };
 
 /** Starts the server; resolves to { server, url }. */
-export async function startStaticServer({ dir, base = '/', host = '127.0.0.1', port = 0 }) {
+export async function startStaticServer({ dir, base = '/', host = '127.0.0.1', port = 0, precompressed = false }) {
   const root = path.resolve(dir);
   if (!base.startsWith('/')) base = '/' + base;
   if (!base.endsWith('/')) base += '/';
@@ -46,13 +51,29 @@ export async function startStaticServer({ dir, base = '/', host = '127.0.0.1', p
       if (file !== root && !file.startsWith(root + path.sep)) return notFound(res);
       const stat = await fs.stat(file).catch(() => null);
       if (!stat || !stat.isFile()) return notFound(res);
-      res.writeHead(200, {
+      const headers = {
         'Content-Type': MIME[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
         'Content-Length': stat.size,
         'Cache-Control': 'no-store',
-      });
+      };
+      let body = file;
+      if (precompressed) {
+        headers.Vary = 'Accept-Encoding';
+        const accepts = acceptedEncodings(req.headers['accept-encoding']);
+        for (const [enc, ext] of [['br', '.br'], ['gzip', '.gz']]) {
+          if (!accepts.has(enc)) continue;
+          const packed = await fs.stat(file + ext).catch(() => null);
+          if (packed && packed.isFile()) {
+            body = file + ext;
+            headers['Content-Encoding'] = enc;
+            headers['Content-Length'] = packed.size;
+            break;
+          }
+        }
+      }
+      res.writeHead(200, headers);
       if (req.method === 'HEAD') return res.end();
-      createReadStream(file).pipe(res);
+      createReadStream(body).pipe(res);
     } catch {
       res.writeHead(400);
       res.end('bad request');
@@ -64,6 +85,17 @@ export async function startStaticServer({ dir, base = '/', host = '127.0.0.1', p
   });
   const { port: actual } = server.address();
   return { server, url: `http://${host}:${actual}${base}` };
+}
+
+/** The codings an Accept-Encoding header accepts (q > 0), lower-cased. */
+function acceptedEncodings(header) {
+  const accepted = new Set();
+  for (const part of String(header ?? '').split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (name && !(q && !(Number(q.slice(2)) > 0))) accepted.add(name);
+  }
+  return accepted;
 }
 
 function notFound(res) {
@@ -83,6 +115,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     dir,
     base: opt('--base', '/'),
     port: Number(opt('--port', '0')),
+    precompressed: args.includes('--precompressed'),
   });
   const portFile = opt('--port-file');
   if (portFile) await fs.writeFile(portFile, url + '\n');

@@ -1,5 +1,5 @@
-// The loading state, before the WebAssembly arrives (Trunk's `data-initializer`: it calls these
-// hooks while it downloads and starts the wasm). index.html shows #boot at once; this module
+// The loading state, before the WebAssembly arrives (public/loader.js calls these hooks while it
+// downloads and starts the wasm, as Trunk's `data-initializer` did). index.html shows #boot at once; this module
 // fills in the progress, removes #boot once the app has mounted, and says clearly what went
 // wrong if WebAssembly is missing or the download fails. No framework, no dependencies.
 const el = (id) => document.getElementById(id);

@@ -17,6 +17,7 @@ use super::presenter::{install_shortcuts, PresenterBar, PresenterToggle, Trainin
 use super::quiz::Quiz;
 use super::logs::{LineKey, LogPanel};
 use super::palette::Palette;
+use super::paste::{Paste, PasteBox, PasteReport};
 use super::picker::ScenarioPicker;
 use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
@@ -121,6 +122,11 @@ pub fn App() -> impl IntoView {
     let lesson_run = LessonRun::new(lessons);
     if let Some(id) = &lesson {
         lesson_run.start_id(id);
+    }
+    // "Paste a line from your logs"; `?paste=` opens the page on its diagnosis.
+    let paste = Paste::new(pg, Some(address), Some(lesson_run));
+    if let Some(text) = link.paste.clone() {
+        paste.open_on(text);
     }
     if let Some(v) = view {
         request_animation_frame(move || match v.as_str() {
@@ -286,7 +292,7 @@ pub fn App() -> impl IntoView {
             <header class="masthead">
                 <div>
                     <h1>"Gateway Lab"</h1>
-                    <p class="tagline" data-testid="tagline">{move || format!("Break the upstream, watch what {} does, read the exact log line.", match scenario.with(|s| s.proxy.flavor) { crate::sim::scenario::Flavor::Haproxy => "HAProxy", _ => "nginx" })}</p>
+                    <p class="tagline" data-testid="tagline">{move || format!("Break the upstream, watch what {} does, read the exact log line.", scenario.with(|s| s.proxy.flavor.display()))}</p>
                 </div>
                 <div class="masthead-tools">
                     <PresenterToggle />
@@ -302,6 +308,7 @@ pub fn App() -> impl IntoView {
                 // The stage: the break, the request's path, the status, the full log line with its
                 // level, the why and the fix, together in the first screen. Everything else follows.
                 <div class="stage" data-testid="stage">
+                    <div class="stage-paste"><PasteBox paste /></div>
                     <div class="stage-topology"><Topology model=topology on_select=select /></div>
                     <div class="stage-controls">
                         <Controls
@@ -341,23 +348,35 @@ pub fn App() -> impl IntoView {
                             </p>
                         </Show>
                     </div>
+                    <div class="stage-report"><PasteReport paste /></div>
                 </div>
                 // Everything else is a tab away; a panel mounts the first time its tab opens.
                 <div class="tabs" id="tabs">
                     <TabList flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor)) on_select=select_tab />
                     <TabPanel name="lessons"><Lessons broken=broken_lessons.clone() /></TabPanel>
                     <TabPanel name="logs"><section id="logs" class="logs" aria-label="Logs">
-                        <Show when=move || proxy_name.get() == "nginx">
-                            <LogPanel title=Signal::derive(|| "nginx error.log".to_string()) testid="error-log" lines=error_lines />
+                        <Show when=move || proxy_name.get() != "haproxy">
+                            <LogPanel title=Signal::derive(move || match proxy_name.get().as_str() {
+                                "apache" => "/var/log/apache2/error.log".to_string(),
+                                "caddy" => "caddy errors (journalctl -u caddy)".to_string(),
+                                "varnish" => "varnishlog (backend transactions)".to_string(),
+                                _ => "nginx error.log".to_string(),
+                            }) testid="error-log" lines=error_lines />
                         </Show>
                         <LogPanel
-                            title=Signal::derive(move || if proxy_name.get() == "nginx" { "nginx access.log".to_string() } else { "haproxy log (option httplog)".to_string() })
+                            title=Signal::derive(move || match proxy_name.get().as_str() {
+                                "nginx" => "nginx access.log".to_string(),
+                                "apache" => "/var/log/apache2/access.log".to_string(),
+                                "caddy" => "/var/log/caddy/access.log".to_string(),
+                                "varnish" => "varnishncsa".to_string(),
+                                _ => "haproxy log (option httplog)".to_string(),
+                            })
                             testid="access-log"
                             lines=access_lines
                         />
                         <LogPanel title=Signal::derive(|| "app log (journalctl)".to_string()) testid="app-log" lines=app_lines />
                         <Show when=move || stderr_lines.with(|l| !l.is_empty())>
-                            <LogPanel title=Signal::derive(move || format!("{} stderr (journalctl -u {})", proxy_name.get(), proxy_name.get())) testid="proxy-stderr" lines=stderr_lines />
+                            <LogPanel title=Signal::derive(move || { let unit = if proxy_name.get() == "apache" { "apache2".to_string() } else { proxy_name.get() }; format!("{unit} stderr (journalctl -u {unit})") }) testid="proxy-stderr" lines=stderr_lines />
                         </Show>
                     </section></TabPanel>
                     <TabPanel name="timeline"><Timeline exchange=last.into() /></TabPanel>
@@ -385,6 +404,9 @@ pub fn App() -> impl IntoView {
                     {move || scenario.with(|s| match s.proxy.flavor {
                         crate::sim::scenario::Flavor::Nginx => format!("nginx {}", s.proxy.version),
                         crate::sim::scenario::Flavor::Haproxy => format!("HAProxy {}", s.proxy.haproxy.version),
+                        crate::sim::scenario::Flavor::Apache => format!("Apache httpd {}", s.proxy.apache.version),
+                        crate::sim::scenario::Flavor::Caddy => format!("Caddy {}", s.proxy.caddy.version),
+                        crate::sim::scenario::Flavor::Varnish => format!("Varnish {}", s.proxy.varnish.version),
                     })}
                 </span>
                 " semantics."

@@ -48,12 +48,7 @@ const UWSGI: &[Knob] = &[
 
 /// What a server is called on the page.
 pub fn display(kind: ServerKind) -> &'static str {
-    match kind {
-        ServerKind::Node => "Node.js",
-        ServerKind::Gunicorn => "gunicorn",
-        ServerKind::PhpFpm => "PHP-FPM",
-        ServerKind::Uwsgi => "uWSGI",
-    }
+    crate::view::server_name(kind)
 }
 
 /// Switches every app to `kind`. PHP-FPM runs scripts: the clients then

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::number::NumberField;
 
-use crate::sim::proxy::{haproxy, nginx};
+use crate::sim::proxy::{apache, caddy, haproxy, nginx, varnish};
 use crate::sim::scenario::{Flavor, Scenario};
 
 /// The configuration the engine runs, as the real proxy would read it.
@@ -10,6 +10,9 @@ pub fn render(effective: &Scenario) -> String {
     match effective.proxy.flavor {
         Flavor::Nginx => nginx::conf::render(effective, &nginx::conf::Paths::default()).text,
         Flavor::Haproxy => haproxy::conf::render(effective).text,
+        Flavor::Apache => apache::conf::render(effective),
+        Flavor::Caddy => caddy::conf::render(effective),
+        Flavor::Varnish => varnish::conf::render(effective),
     }
 }
 
@@ -51,6 +54,24 @@ const HAPROXY: &[Num] = &[
     Num { label: "tune.bufsize (bytes)", testid: "bufsize", scale: 1, min: 1024, max: 1_048_576, get: |s| s.proxy.haproxy.bufsize, set: |s, v| s.proxy.haproxy.bufsize = v },
 ];
 
+const APACHE: &[Num] = &[
+    Num { label: "ProxyTimeout (s)", testid: "read-timeout", scale: 1000, min: 1, max: 3600, get: |s| s.proxy.apache.proxy_timeout_ms, set: |s, v| s.proxy.apache.proxy_timeout_ms = v },
+    Num { label: "retry= of a balancer member (s)", testid: "apache-retry", scale: 1, min: 0, max: 86_400, get: |s| s.proxy.apache.retry_s, set: |s, v| s.proxy.apache.retry_s = v },
+    Num { label: "ttl= of pooled connections (s, 0: none)", testid: "apache-ttl", scale: 1, min: 0, max: 86_400, get: |s| s.proxy.apache.ttl_s, set: |s, v| s.proxy.apache.ttl_s = v },
+];
+
+const CADDY: &[Num] = &[
+    Num { label: "dial_timeout (ms)", testid: "timeout-connect", scale: 1, min: 1, max: 3_600_000, get: |s| s.proxy.caddy.dial_timeout_ms, set: |s, v| s.proxy.caddy.dial_timeout_ms = v },
+    Num { label: "response_header_timeout (ms, 0: none)", testid: "read-timeout", scale: 1, min: 0, max: 3_600_000, get: |s| s.proxy.caddy.response_header_timeout_ms, set: |s, v| s.proxy.caddy.response_header_timeout_ms = v },
+    Num { label: "lb_try_duration (ms, 0: no retries)", testid: "caddy-try-duration", scale: 1, min: 0, max: 3_600_000, get: |s| s.proxy.caddy.lb_try_duration_ms, set: |s, v| s.proxy.caddy.lb_try_duration_ms = v },
+    Num { label: "lb_try_interval (ms)", testid: "caddy-try-interval", scale: 1, min: 1, max: 3_600_000, get: |s| s.proxy.caddy.lb_try_interval_ms, set: |s, v| s.proxy.caddy.lb_try_interval_ms = v },
+];
+
+const VARNISH: &[Num] = &[
+    Num { label: ".connect_timeout (ms)", testid: "timeout-connect", scale: 1, min: 1, max: 3_600_000, get: |s| s.proxy.varnish.connect_timeout_ms, set: |s, v| s.proxy.varnish.connect_timeout_ms = v },
+    Num { label: ".first_byte_timeout (s)", testid: "read-timeout", scale: 1000, min: 1, max: 3600, get: |s| s.proxy.varnish.first_byte_timeout_ms, set: |s, v| s.proxy.varnish.first_byte_timeout_ms = v },
+];
+
 /// Proxy panel: flavor, the directives that matter, and the live config.
 #[component]
 pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change: Callback<Scenario>) -> impl IntoView {
@@ -65,6 +86,9 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
     let file = move || match flavor() {
         Flavor::Nginx => "/etc/nginx/conf.d/gateway-lab.conf",
         Flavor::Haproxy => "/etc/haproxy/haproxy.cfg",
+        Flavor::Apache => apache::conf::SITE_PATH,
+        Flavor::Caddy => caddy::conf::PATH,
+        Flavor::Varnish => varnish::conf::PATH,
     };
     let edit = move |f: &dyn Fn(&mut Scenario)| {
         let mut next = scenario.get_untracked();
@@ -94,14 +118,35 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                         data-testid="flavor-select"
                         prop:value=move || flavor().as_str()
                         on:change=move |ev| {
-                            let f = if event_target_value(&ev) == "haproxy" { Flavor::Haproxy } else { Flavor::Nginx };
+                            let f = Flavor::parse(&event_target_value(&ev)).unwrap_or_default();
                             edit(&|s| s.proxy.flavor = f);
                         }
                     >
                         <option value="nginx">"nginx 1.22"</option>
                         <option value="haproxy">"HAProxy 2.6"</option>
+                        <option value="apache">"Apache httpd 2.4"</option>
+                        <option value="caddy">"Caddy 2.6"</option>
+                        <option value="varnish">"Varnish 7.1"</option>
                     </select>
                 </label>
+                <Show when=move || flavor() == Flavor::Apache>
+                    {APACHE.iter().map(control).collect_view()}
+                    <label class="field">
+                        <span class="field-label">"LogLevel"</span>
+                        <select data-testid="error-log-level"
+                            prop:value=move || scenario.with(|s| s.proxy.error_log_level.clone())
+                            on:change=move |ev| { let l = event_target_value(&ev); edit(&|s| s.proxy.error_log_level = l.clone()) }>
+                            {["crit", "error", "warn", "notice", "info"].into_iter().map(|l| view! { <option value=l>{l}</option> }).collect_view()}
+                        </select>
+                    </label>
+                </Show>
+                <Show when=move || flavor() == Flavor::Varnish>
+                    {VARNISH.iter().map(control).collect_view()}
+                </Show>
+                <Show when=move || flavor() == Flavor::Caddy>
+                    {CADDY.iter().map(control).collect_view()}
+                </Show>
+                <Show when=move || flavor() == Flavor::Nginx || flavor() == Flavor::Haproxy>
                 <Show when=move || flavor() == Flavor::Nginx fallback=move || view! {
                     {HAPROXY.iter().map(control).collect_view()}
                     <label class="field check">
@@ -140,6 +185,35 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                             prop:value=move || scenario.with(|s| s.proxy.proxy_ssl_name.clone())
                             on:change=move |ev| { let n = event_target_value(&ev).trim().to_string(); edit(&|s| s.proxy.proxy_ssl_name = n.clone()) } />
                     </label>
+                    <label class="field">
+                        <span class="field-label">"proxy_http_version"</span>
+                        <select data-testid="http-version"
+                            prop:value=move || scenario.with(|s| s.proxy.proxy_http_version.clone())
+                            on:change=move |ev| { let v = event_target_value(&ev); edit(&|s| s.proxy.proxy_http_version = v.clone()) }>
+                            {["1.0", "1.1"].into_iter().map(|l| view! { <option value=l>{l}</option> }).collect_view()}
+                        </select>
+                    </label>
+                    // WebSocket: both headers, as the nginx docs' example sets them.
+                    <label class="field check">
+                        <input type="checkbox" data-testid="upgrade-headers"
+                            prop:checked=move || scenario.with(|s| s.proxy.proxy_set_header.contains_key("Upgrade"))
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                edit(&|s| {
+                                    let h = &mut s.proxy.proxy_set_header;
+                                    if on {
+                                        h.insert("Upgrade".into(), "$http_upgrade".into());
+                                        h.insert("Connection".into(), "upgrade".into());
+                                    } else {
+                                        h.remove("Upgrade");
+                                        if h.get("Connection").is_some_and(|v| v == "upgrade") {
+                                            h.remove("Connection");
+                                        }
+                                    }
+                                })
+                            } />
+                        <span class="field-label">"proxy_set_header Upgrade/Connection (WebSocket)"</span>
+                    </label>
                 </Show>
                 // Off by default in both (nginx's proxy_ssl_verify, HAProxy's `verify none`
                 // when no CA is given): an invalid certificate then passes silently.
@@ -149,6 +223,14 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                         on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.proxy_ssl_verify = on) } />
                     <span class="field-label">{move || if flavor() == Flavor::Nginx { "proxy_ssl_verify on" } else { "ssl verify required" }}</span>
                 </label>
+                // The host's /etc/hosts (Debian's has it): `localhost` is [::1] and 127.0.0.1.
+                <label class="field check">
+                    <input type="checkbox" data-testid="localhost-ipv6"
+                        prop:checked=move || scenario.with(|s| s.proxy.localhost_ipv6)
+                        on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.localhost_ipv6 = on) } />
+                    <span class="field-label">"/etc/hosts: ::1 localhost"</span>
+                </label>
+                </Show>
             </div>
             <h2>"App server"</h2>
             <super::app_server::AppServerPanel scenario on_change />

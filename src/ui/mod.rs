@@ -19,6 +19,7 @@ mod logs;
 mod motion;
 mod number;
 mod palette;
+mod paste;
 mod panic;
 mod picker;
 pub mod playground;

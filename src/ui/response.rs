@@ -1,32 +1,8 @@
 use leptos::prelude::*;
 
-use crate::sim::world::{ClientResult, Exchange};
+use crate::sim::world::Exchange;
 
-/// What the client got, in a few words, and its class (ok, warn, fail,
-/// pending): the page's and the embed's status line.
-pub fn headline(e: &Exchange) -> (String, &'static str) {
-    if !e.is_finished() {
-        // The status line may have arrived while the body is still coming.
-        return match &e.response {
-            Some(r) if r.status >= 100 => (format!("{} {}", r.status, r.reason), "pending"),
-            _ => ("Waiting…".into(), "pending"),
-        };
-    }
-    let text = match (&e.client_result, &e.response) {
-        (Some(ClientResult::ConnectFailed), _) => "No response: could not connect".into(),
-        (Some(ClientResult::Http09), _) => "No status line (HTTP/0.9 bytes)".into(),
-        (Some(ClientResult::Truncated { .. }), Some(r)) => format!("{} {}, body cut short", r.status, r.reason),
-        // The proxy closed the connection without a byte (curl: (52) Empty reply from server).
-        (Some(ClientResult::Truncated { received: 0, .. }), None) => "No response: empty reply".into(),
-        (Some(ClientResult::Reset), _) => "No response: connection reset".into(),
-        (Some(ClientResult::TimedOut), _) => "No response: the client gave up (timeout)".into(),
-        (Some(ClientResult::Rejected), _) => "Not sent: the circuit breaker is open".into(),
-        (Some(ClientResult::Cancelled), _) => "Cancelled: another copy answered first".into(),
-        (_, Some(r)) => format!("{} {}", r.status, r.reason),
-        (_, None) => "No response".into(),
-    };
-    (text, e.outcome_class().css())
-}
+pub use crate::view::headline;
 
 /// What the client received: the status, then `children` (the stage puts
 /// the telling log line there), the engine's explanation, and the details a

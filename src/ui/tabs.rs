@@ -31,6 +31,12 @@ pub fn index(name: &str) -> Option<usize> {
 fn label(i: usize, flavor: Flavor) -> &'static str {
     match (TABS[i].0, flavor) {
         ("logs", Flavor::Haproxy) => "HAProxy logs",
+        ("logs", Flavor::Apache) => "Apache logs",
+        ("config", Flavor::Apache) => "apache2 site",
+        ("logs", Flavor::Caddy) => "Caddy logs",
+        ("config", Flavor::Caddy) => "Caddyfile",
+        ("logs", Flavor::Varnish) => "Varnish logs",
+        ("config", Flavor::Varnish) => "default.vcl",
         ("logs", _) => "nginx logs",
         ("config", Flavor::Haproxy) => "haproxy.cfg",
         ("config", _) => "nginx.conf",

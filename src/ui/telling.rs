@@ -28,6 +28,15 @@ pub fn telling(w: &World, ex: &Exchange) -> Option<Telling> {
     let (log, text) = embed_api::telling_line(w, ex);
     let proxy = w.scenario.proxy.flavor;
     let title = match (log, proxy) {
+        ("error.log", Flavor::Varnish) => "varnishlog (the backend transaction)".to_string(),
+        ("access.log", Flavor::Varnish) => "varnishncsa".to_string(),
+        ("stderr", Flavor::Varnish) => "varnishd's VCL compiler (journalctl -u varnish)".to_string(),
+        ("error.log", Flavor::Caddy) => "caddy's error logger (journalctl -u caddy)".to_string(),
+        ("access.log", Flavor::Caddy) => "/var/log/caddy/access.log".to_string(),
+        ("stderr", Flavor::Caddy) => "caddy's stderr (journalctl -u caddy)".to_string(),
+        ("error.log", Flavor::Apache) => "/var/log/apache2/error.log".to_string(),
+        ("access.log", Flavor::Apache) => "/var/log/apache2/access.log".to_string(),
+        ("stderr", Flavor::Apache) => "apache2's start-up output (journalctl -u apache2)".to_string(),
         ("error.log", _) => "/var/log/nginx/error.log".to_string(),
         ("access.log", _) => "/var/log/nginx/access.log".to_string(),
         ("stderr", Flavor::Nginx) => "nginx's stderr (journalctl -u nginx)".to_string(),

@@ -34,7 +34,10 @@ pub const MAX_ID_LEN: usize = 128;
 
 /// Event types the embed sends; the same types coming in are ignored, so a
 /// host that echoes messages back cannot start a loop.
-pub const EVENT_TYPES: &[&str] = &["ready", "resize", "outcome", "ack", "pong", "error"];
+pub const EVENT_TYPES: &[&str] = &["ready", "resize", "outcome", "ack", "pong", "error", "diagnosis"];
+/// Longest `text` of a `diagnose` message (bytes); the message itself is at
+/// most `MAX_MESSAGE_BYTES`.
+pub const MAX_DIAGNOSE_BYTES: usize = 32 * 1024;
 
 /// What a host page asks for.
 #[derive(Clone, Debug, PartialEq)]
@@ -52,6 +55,9 @@ pub enum Command {
     /// Start the run again from time zero.
     Reset,
     Ping,
+    /// Diagnose pasted log lines (`crate::diagnose`): load the reproduction
+    /// when recognised, reply with a `diagnosis` event either way.
+    Diagnose(String),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -72,6 +78,7 @@ impl Command {
             Command::Pause => "pause",
             Command::Reset => "reset",
             Command::Ping => "ping",
+            Command::Diagnose(_) => "diagnose",
         }
     }
 }
@@ -120,7 +127,7 @@ pub fn parse(v: &Value) -> Result<Message, Reject> {
     let ty = match m.get("type") {
         Some(Value::String(t)) => t.as_str(),
         Some(other) => return Err(err(format!("type: expected a string, got {}", short(other)))),
-        None => return Err(err("type: missing (load, break, fix, send, play, pause, reset or ping)".into())),
+        None => return Err(err("type: missing (load, break, fix, send, play, pause, reset, ping or diagnose)".into())),
     };
     let command = match ty {
         "load" => Command::Load(load(m.get("scenario")).map_err(err)?),
@@ -136,6 +143,13 @@ pub fn parse(v: &Value) -> Result<Message, Reject> {
         "pause" => Command::Pause,
         "reset" => Command::Reset,
         "ping" => Command::Ping,
+        "diagnose" => match m.get("text") {
+            Some(Value::String(t)) if t.trim().is_empty() => return Err(err("text: empty (paste one or more log lines)".into())),
+            Some(Value::String(t)) if t.len() > MAX_DIAGNOSE_BYTES => return Err(err(format!("text: {} bytes is too long (at most {MAX_DIAGNOSE_BYTES})", t.len()))),
+            Some(Value::String(t)) => Command::Diagnose(t.clone()),
+            Some(other) => return Err(err(format!("text: expected the pasted lines (a string), got {}", short(other)))),
+            None => return Err(err("text: missing (the pasted log lines, a string)".into())),
+        },
         other => return Err(err(format!("type: unknown message type {}", short(&Value::String(other.to_string()))))),
     };
     Ok(Message { id, command })
@@ -257,6 +271,20 @@ pub fn termination(line: &str) -> Option<Termination> {
 /// Where a line of `log_line` was written ("error.log", "access.log" or
 /// "haproxy"), as the embed titles it: nginx's logs by name, HAProxy's as
 /// its option httplog line.
+/// `log_title` in the words of the proxy that wrote it (Apache's files
+/// are called error.log and access.log too, under /var/log/apache2).
+pub fn log_title_in(log: &str, flavor: Flavor) -> &'static str {
+    match (log, flavor) {
+        ("error.log", Flavor::Apache) => "Apache error.log",
+        ("access.log", Flavor::Apache) => "Apache access.log",
+        ("error.log", Flavor::Caddy) => "Caddy error log (JSON)",
+        ("access.log", Flavor::Caddy) => "Caddy access log (JSON)",
+        ("error.log", Flavor::Varnish) => "varnishlog",
+        ("access.log", Flavor::Varnish) => "varnishncsa",
+        _ => log_title(log),
+    }
+}
+
 pub fn log_title(log: &str) -> &'static str {
     match log {
         "error.log" => "nginx error.log",
@@ -271,6 +299,15 @@ pub fn log_title(log: &str) -> &'static str {
 pub fn log_line(ex: &Exchange, flavor: Flavor) -> (&'static str, Option<String>) {
     if flavor == Flavor::Haproxy {
         return ("haproxy", ex.access_line.clone());
+    }
+    if flavor == Flavor::Apache || flavor == Flavor::Caddy || flavor == Flavor::Varnish {
+        // Apache's first line of a failure carries the errno (`(111)Connection
+        // refused: AH00957 …`); the lines after it summarise.
+        let worst = ex.error_lines.iter().map(|l| l.level).min();
+        return match ex.error_lines.iter().find(|l| Some(l.level) == worst) {
+            Some(l) => ("error.log", Some(l.text.clone())),
+            None => ("access.log", ex.access_line.clone()),
+        };
     }
     match ex.worst_error_line() {
         Some(l) => ("error.log", Some(l.text.clone())),
@@ -346,6 +383,58 @@ pub enum Event {
     Ack { id: Value, command: &'static str, scenario: Summary },
     Pong { id: Option<Value> },
     Error { id: Option<Value>, message: String },
+    /// The reply to `diagnose`.
+    Diagnosis { id: Option<Value>, report: DiagnosisReport },
+}
+
+/// What a `diagnose` found, as the host hears it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DiagnosisReport {
+    /// The lines name one cause, and its reproduction was loaded.
+    pub recognised: bool,
+    /// Why not (the engine's sentence); None when recognised.
+    pub message: Option<String>,
+    /// The input could not be read at all (binary, too large).
+    pub unusable: bool,
+    /// The reproduction's candidate (`missing_socket · nginx`).
+    pub candidate: Option<String>,
+    pub fault: Option<String>,
+    pub flavor: Option<&'static str>,
+    pub cause: Option<String>,
+    pub fix: Option<String>,
+    pub placed: usize,
+    pub unplaced: usize,
+    /// The reproduced line of the first placed line.
+    pub reproduced: Option<String>,
+    /// Not recognised: the nearest candidates' labels.
+    pub nearest: Vec<String>,
+}
+
+/// The report of a `crate::diagnose::verdict`.
+pub fn diagnosis_report(r: &Result<crate::diagnose::Diagnosis, crate::diagnose::DiagnoseError>) -> DiagnosisReport {
+    use crate::diagnose::DiagnoseError;
+    let none = DiagnosisReport {
+        recognised: false, message: None, unusable: false, candidate: None, fault: None, flavor: None,
+        cause: None, fix: None, placed: 0, unplaced: 0, reproduced: None, nearest: Vec::new(),
+    };
+    match r {
+        Ok(d) => DiagnosisReport {
+            recognised: true,
+            candidate: Some(d.candidate.clone()),
+            fault: d.fault.clone(),
+            flavor: Some(d.flavor.as_str()),
+            cause: d.cause.clone(),
+            fix: d.fix.clone(),
+            placed: d.placed.len(),
+            unplaced: d.unplaced.len(),
+            reproduced: d.placed.first().map(|p| p.reproduced.clone()),
+            ..none
+        },
+        Err(DiagnoseError::Unusable(m)) => DiagnosisReport { message: Some(m.clone()), unusable: true, ..none },
+        Err(DiagnoseError::NotRecognised { message, nearest }) => {
+            DiagnosisReport { message: Some(message.clone()), nearest: nearest.iter().map(|n| n.candidate.clone()).collect(), ..none }
+        }
+    }
 }
 
 fn summary_json(s: &Summary) -> Value {
@@ -361,6 +450,7 @@ impl Event {
             Event::Ack { .. } => "ack",
             Event::Pong { .. } => "pong",
             Event::Error { .. } => "error",
+            Event::Diagnosis { .. } => "diagnosis",
         }
     }
 
@@ -379,6 +469,11 @@ impl Event {
             Event::Ack { id, command, scenario } => json!({ "id": id, "command": command, "scenario": summary_json(scenario) }),
             Event::Pong { id } => json!({ "id": id }),
             Event::Error { id, message } => json!({ "id": id, "message": message }),
+            Event::Diagnosis { id, report: r } => json!({
+                "id": id, "recognised": r.recognised, "message": r.message, "unusable": r.unusable,
+                "candidate": r.candidate, "fault": r.fault, "flavor": r.flavor, "cause": r.cause, "fix": r.fix,
+                "placed": r.placed, "unplaced": r.unplaced, "reproduced": r.reproduced, "nearest": r.nearest,
+            }),
         };
         if let Value::Object(m) = &mut v {
             m.insert(ENVELOPE.into(), Value::from(PROTOCOL));
@@ -639,6 +734,41 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The php-fpm socket line of the page's e2e test.
+    const FPM: &str = "2023/05/14 09:12:44 [crit] 1204#1204: *7 connect() to unix:/run/php/php8.2-fpm.sock failed (2: No such file or directory) while connecting to upstream, client: 203.0.113.9, server: example.org, request: \"GET /index.php HTTP/1.1\", upstream: \"fastcgi://unix:/run/php/php8.2-fpm.sock:\", host: \"example.org\"";
+
+    #[test]
+    fn diagnose_messages() {
+        let ok = |v: Value| parse(&v).unwrap();
+        assert_eq!(ok(json!({"gatewayLab": 1, "type": "diagnose", "text": FPM, "id": "d"})).command, Command::Diagnose(FPM.into()));
+        for (v, expect) in [
+            (json!({"gatewayLab": 1, "type": "diagnose"}), "text: missing"),
+            (json!({"gatewayLab": 1, "type": "diagnose", "text": 7}), "expected the pasted lines"),
+            (json!({"gatewayLab": 1, "type": "diagnose", "text": " \n "}), "empty"),
+            (json!({"gatewayLab": 1, "type": "diagnose", "text": "x".repeat(MAX_DIAGNOSE_BYTES + 1)}), "too long"),
+        ] {
+            match parse(&v) {
+                Err(Reject::Error { message, .. }) => assert!(message.contains(expect), "{message}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        // Our own reply echoed back is ignored.
+        assert_eq!(parse(&json!({"gatewayLab": 1, "type": "diagnosis", "recognised": true})), Err(Reject::Ignore));
+
+        let r = diagnosis_report(&crate::diagnose::verdict(FPM));
+        assert!(r.recognised, "{r:?}");
+        assert_eq!((r.flavor, r.placed, r.unplaced), (Some("nginx"), 1, 0));
+        assert!(r.reproduced.as_deref().unwrap().contains("unix:/run/php/php8.2-fpm.sock"), "{r:?}");
+        let v = Event::Diagnosis { id: Some(json!("d")), report: r }.to_json();
+        assert_eq!((v["type"].as_str(), v["recognised"].as_bool(), v["id"].as_str()), (Some("diagnosis"), Some(true), Some("d")));
+        assert!(v["fault"].as_str().is_some() && v["cause"].as_str().is_some(), "{v}");
+
+        let r = diagnosis_report(&crate::diagnose::verdict("sshd[123]: Accepted publickey for root from 10.0.0.1 port 5022 ssh2"));
+        assert!(!r.recognised && !r.unusable && r.message.as_deref().unwrap().contains("not recognised"), "{r:?}");
+        let r = diagnosis_report(&crate::diagnose::verdict("\0\0\0binary"));
+        assert!(!r.recognised && r.unusable, "{r:?}");
     }
 
     #[test]

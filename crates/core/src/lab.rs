@@ -79,6 +79,23 @@ pub fn proxy_side(s: &Scenario) -> String {
                 servers.len()
             )
         }
+        Flavor::Varnish => format!(
+            ".connect_timeout {} ms · .first_byte_timeout {} ms · one backend · apps: {apps}",
+            p.varnish.connect_timeout_ms, p.varnish.first_byte_timeout_ms
+        ),
+        Flavor::Caddy => format!(
+            "dial_timeout {} ms · response_header_timeout {} · lb_try_duration {} · {} upstream(s) · apps: {apps}",
+            p.caddy.dial_timeout_ms,
+            if p.caddy.response_header_timeout_ms == 0 { "none".to_string() } else { format!("{} ms", p.caddy.response_header_timeout_ms) },
+            if p.caddy.lb_try_duration_ms == 0 { "off".to_string() } else { format!("{} ms", p.caddy.lb_try_duration_ms) },
+            servers.len()
+        ),
+        Flavor::Apache => format!(
+            "ProxyTimeout {} s · retry={} s · {} backend(s) · apps: {apps}",
+            p.apache.proxy_timeout_ms / 1_000,
+            p.apache.retry_s,
+            servers.len()
+        ),
     }
 }
 
@@ -88,6 +105,9 @@ pub fn timeouts_label(flavor: Flavor) -> &'static str {
     match flavor {
         Flavor::Nginx => "Client timeouts (nginx 499)",
         Flavor::Haproxy => "Client timeouts (HAProxy CC-- / CH--)",
+        Flavor::Apache => "Client timeouts (Apache)",
+        Flavor::Caddy => "Client timeouts (Caddy)",
+        Flavor::Varnish => "Client timeouts (Varnish)",
     }
 }
 

@@ -18,4 +18,6 @@ pub mod link;
 pub mod scenarios;
 pub mod session;
 pub mod shell;
+pub mod preview;
 pub mod sim;
+pub mod view;

@@ -36,6 +36,9 @@ pub struct Link {
     pub lesson: Option<String>,
     /// `view=NAME`: the tab to open (or `topology`, the stage), checked by the page.
     pub view: Option<String>,
+    /// `paste=TEXT` (URL-encoded log lines): the page opens on their diagnosis
+    /// (`crate::diagnose`), for docs links. At most `MAX_PASTE` bytes once decoded.
+    pub paste: Option<String>,
     /// `origin=https://host[:port]`: the only origin an embed takes messages
     /// from and posts events to (docs/EMBEDDING.md).
     pub origin: Option<String>,
@@ -104,6 +107,10 @@ fn fault_scenario(id: &str, library: &[(&str, &str)]) -> Option<Scenario> {
     Some(Scenario { faults: vec![Fault::from(kind)], ..Scenario::default() })
 }
 
+/// Longest `paste=` text accepted, decoded (a link, not a log file: the
+/// paste box takes more).
+pub const MAX_PASTE: usize = 8 * 1024;
+
 /// `1`, `true` or an empty value (`?embed`).
 fn flag(v: &str) -> bool {
     matches!(v, "1" | "true" | "")
@@ -121,7 +128,7 @@ fn percent_decode(s: &str) -> String {
 /// The query keys `parse` reads, in the order it applies them (and reports
 /// their problems): the base scenario (`fault`), its modifiers, the rest.
 /// Any other key is ignored without a word (a host page may add its own).
-pub const KEYS: &[&str] = &["fault", "flavor", "retry", "seed", "theme", "embed", "present", "start", "origin", "lesson", "view"];
+pub const KEYS: &[&str] = &["fault", "flavor", "retry", "seed", "theme", "embed", "present", "start", "origin", "lesson", "view", "paste"];
 
 /// The query's known keys, each with its last value (decoded). A key given
 /// more than once with different values: the last one wins and a problem
@@ -192,13 +199,16 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
                 None => link.problems.push(format!("fault={v:?} is not a fault or scenario this page knows")),
             },
             // Modifiers of the base scenario (`KEYS` puts them after `fault`).
-            "flavor" => match v.as_str() {
-                "nginx" | "haproxy" => {
+            "flavor" => match Flavor::parse(v.as_str()) {
+                Some(f) => {
                     let s = scenario.get_or_insert_with(Scenario::default);
-                    s.proxy.flavor = if v == "haproxy" { Flavor::Haproxy } else { Flavor::Nginx };
+                    s.proxy.flavor = f;
                     link.chosen_by.push(format!("flavor={v:?}"));
                 }
-                _ => link.problems.push(format!("flavor={v:?}: expected nginx or haproxy")),
+                None => link.problems.push(format!(
+                    "flavor={v:?}: expected {}",
+                    Flavor::ALL.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
+                )),
             },
             "retry" => match RetryPolicy::preset(&v) {
                 Some(p) => {
@@ -230,6 +240,12 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
             "lesson" if is_id(&v) => link.lesson = Some(v),
             "view" if is_id(&v) => link.view = Some(v),
             "lesson" | "view" => link.problems.push(format!("{k}={v:?} is not a name (letters, digits, _ and -)")),
+            // Percent-decoding was lossy (`decode_utf8_lossy`): a broken
+            // encoding shows as U+FFFD, which no log line contains.
+            "paste" if v.len() > MAX_PASTE => link.problems.push(format!("paste= is too long ({} bytes; a link carries at most {MAX_PASTE}): paste the lines into the box instead", v.len())),
+            "paste" if v.contains('\u{FFFD}') => link.problems.push("paste= is damaged (not URL-encoded UTF-8 text): it may have been cut short".into()),
+            "paste" if v.trim().is_empty() => link.problems.push("paste= is empty: nothing to diagnose".into()),
+            "paste" => link.paste = Some(v),
             _ => {} // read_query returns only KEYS
         }
     }
@@ -249,7 +265,7 @@ mod tests {
 
     #[test]
     fn a_default_scenario_is_a_tiny_link() {
-        assert_eq!(minimal_json(&Scenario::default()), r#"{"version":2}"#);
+        assert_eq!(minimal_json(&Scenario::default()), r#"{"version":3}"#);
         let frag = encode_fragment(&Scenario::default());
         assert_eq!(decode_fragment(&frag).unwrap(), Scenario::default());
     }
@@ -300,6 +316,26 @@ mod tests {
         assert_eq!((l.origin, l.problems.len()), (None, 1));
         let l = parse("?lesson=%3Cscript%3E&start=later", "", &[]);
         assert_eq!((l.lesson, l.problems.len()), (None, 2));
+    }
+
+    #[test]
+    fn paste_parameter() {
+        let l = parse("?paste=connect%28%29%20to%20unix%3A%2Frun%2Fphp%2Fphp8.2-fpm.sock%20failed", "", &[]);
+        assert_eq!(l.paste.as_deref(), Some("connect() to unix:/run/php/php8.2-fpm.sock failed"));
+        assert!(l.problems.is_empty() && l.scenario.is_none());
+        let l = parse("?paste=a+b%0Ac", "", &[]);
+        assert_eq!(l.paste.as_deref(), Some("a b\nc"));
+        for q in ["?paste=%FF%FE", "?paste=", "?paste=%20%20"] {
+            let l = parse(q, "", &[]);
+            assert_eq!((l.paste.as_deref(), l.problems.len()), (None, 1), "{q}: {:?}", l.problems);
+        }
+        let long = format!("?paste={}", "x".repeat(MAX_PASTE + 1));
+        let l = parse(&long, "", &[]);
+        assert!(l.paste.is_none() && l.problems[0].contains("too long"), "{:?}", l.problems);
+        // Broken percent escapes never panic.
+        for q in ["?paste=%", "?paste=%E2%82", "?paste=%%%41", "?paste=%00"] {
+            let _ = parse(q, "", &[]);
+        }
     }
 
     /// Every order of `items` (Heap's algorithm).
@@ -411,6 +447,10 @@ mod tests {
             let s = parse(q, "", crate::scenarios::READY).scenario.unwrap();
             assert_eq!((s.faults[0].kind.id(), s.seed), ("app_down", 7), "{q}");
         }
+        let l = parse("?fault=app_down&flavor=apache", "", crate::scenarios::READY);
+        let s = l.scenario.expect("a scenario");
+        assert_eq!((s.faults[0].kind.id(), s.proxy.flavor), ("app_down", Flavor::Apache));
+        assert!(l.problems.is_empty(), "{:?}", l.problems);
         for q in ["?flavor=haproxy&fault=slow_app", "?fault=slow_app&flavor=haproxy"] {
             let s = parse(q, "", crate::scenarios::READY).scenario.unwrap();
             assert_eq!((s.faults[0].kind.id(), s.proxy.flavor), ("slow_app", Flavor::Haproxy), "{q}");

@@ -26,6 +26,7 @@ pub const READY: &[(&str, &str)] = &[
     ("invalid_chunked", include_str!("../../../scenarios/invalid_chunked.json")),
     ("invalid_header", include_str!("../../../scenarios/invalid_header.json")),
     ("keepalive_mismatch", include_str!("../../../scenarios/keepalive_mismatch.json")),
+    ("localhost_ipv6", include_str!("../../../scenarios/localhost_ipv6.json")),
     ("maintenance", include_str!("../../../scenarios/maintenance.json")),
     ("not_http", include_str!("../../../scenarios/not_http.json")),
     ("oom_kill", include_str!("../../../scenarios/oom_kill.json")),
@@ -52,6 +53,8 @@ pub const READY: &[(&str, &str)] = &[
     ("upstream_fields", include_str!("../../../scenarios/upstream_fields.json")),
     ("uwsgi_buffer_size", include_str!("../../../scenarios/uwsgi_buffer_size.json")),
     ("uwsgi_harakiri", include_str!("../../../scenarios/uwsgi_harakiri.json")),
+    ("websocket_idle_timeout", include_str!("../../../scenarios/websocket_idle_timeout.json")),
+    ("websocket_upgrade", include_str!("../../../scenarios/websocket_upgrade.json")),
     ("worker_connections", include_str!("../../../scenarios/worker_connections.json")),
     ("wrong_port", include_str!("../../../scenarios/wrong_port.json")),
 ];

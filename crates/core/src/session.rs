@@ -269,8 +269,10 @@ impl Session {
         }
         let start = if self.sim.exchanges().is_empty() { 0 } else { THINK_TIME_MS };
         // A GET of the scenario's own path (`clients.path`: `/users` unless a
-        // scenario names another, e.g. PHP-FPM's `/index.php`).
-        let spec = RequestSpec { path: self.scenario.clients.path.clone(), ..RequestSpec::default() };
+        // scenario names another, e.g. PHP-FPM's `/index.php`); a WebSocket
+        // client (`clients.websocket`) sends its handshake there.
+        let c = &self.sim.world().scenario.clients;
+        let spec = RequestSpec { path: c.path.clone(), websocket: c.websocket, ..RequestSpec::default() };
         let ids: Vec<ReqId> = (0..count.min(MAX_SEND)).map(|i| self.sim.send_after(start + i * gap_ms, spec.clone())).collect();
         match self.speed {
             Speed::Instant => {

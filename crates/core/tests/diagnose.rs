@@ -2,15 +2,17 @@
 //! scenario that writes them.
 //!
 //! - `round_trip_every_ready_line`: every line any ready scenario (and
-//!   retry-lab experiment) writes is diagnosed back to a scenario whose run
-//!   writes it again, equal but for times, counters and sizes.
+//!   retry-lab experiment) writes (each scenario's lines once, numbers
+//!   aside) is diagnosed back to a scenario whose run writes it again, equal
+//!   but for times, counters and sizes, with the pasted values carried.
 //! - `public_corpus`: tests/data/diagnose-corpus.jsonl, real lines quoted in
 //!   public issues and Q&A pages; prints recall and precision (run with
 //!   `--nocapture` to see the table). Precision must be 100 % and recall at
 //!   least 90 % on the lines whose situation the catalog covers.
 //! - `stories`: several lines together.
-//! - bad input: bounded and refused with a message (the fuzz run is in
-//!   tests/fuzz.rs, `fuzz_diagnose`).
+//! - bad input: bounded and refused with a message; `fuzz_diagnose` (the
+//!   strategy is in diagnose_fuzz/strategy.rs). Time and heap per call, by
+//!   kind of input: tests/diagnose_bounds.rs.
 
 use gateway_core::diagnose::catalog::{self, Source};
 use gateway_core::diagnose::{diagnose, DiagnoseError, Diagnosis, Evidence};
@@ -43,8 +45,10 @@ fn same_but_numbers(a: &str, b: &str) -> bool {
     shape(a) == shape(b)
 }
 
+/// Every line the run writes (`all_lines_of`: not capped per run, as the
+/// catalog's templates are); the test keeps one per shape.
 fn lines_of(sc: &Scenario) -> Vec<(Source, String)> {
-    catalog::lines_of(&catalog::run(sc).expect("the scenario runs"))
+    catalog::all_lines_of(&catalog::run(sc).expect("the scenario runs"))
 }
 
 /// The diagnosed scenario, run again independently, writes the pasted line
@@ -68,15 +72,26 @@ fn round_trip_every_ready_line() {
     let mut status_only = 0;
     let mut failures = Vec::new();
     let mut seen = std::collections::HashSet::new();
+    let mut per_scenario = Vec::new();
     for (name, json) in READY.iter().chain(EXPERIMENTS) {
         let mut sc = Scenario::from_json(json).unwrap();
         // The experiments' thousands of requests repeat the same lines.
         sc.clients.requests = sc.clients.requests.min(300);
-        for (src, line) in lines_of(&sc) {
+        let lines = lines_of(&sc);
+        let mut shapes = std::collections::HashSet::new();
+        let mut new = 0;
+        for (src, line) in &lines {
+            let (src, line) = (*src, line.clone());
             // Numbers aside, each distinct line once.
             let key: String = line.chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect();
-            if !seen.insert((src, key)) {
+            // Each scenario's own lines are all checked, even those another
+            // scenario wrote first (a wrong port's line is an app-down line
+            // with another port: it must come back with its own port).
+            if !shapes.insert((src, key.clone())) {
                 continue;
+            }
+            if seen.insert((src, key)) {
+                new += 1;
             }
             checked += 1;
             match diagnose(&line) {
@@ -91,8 +106,17 @@ fn round_trip_every_ready_line() {
                 Err(e) => failures.push(format!("{name}: {} line {line:?}: {e}", src.as_str())),
             }
         }
+        assert!(!shapes.is_empty(), "{name} writes no line");
+        per_scenario.push(format!("{name} {} ({new} new)", shapes.len()));
     }
-    println!("round trip: {checked} distinct lines of {} ready scenarios and {} experiments; {} failed; {status_only} status-only", READY.len(), EXPERIMENTS.len(), failures.len());
+    println!("round trip, distinct lines per scenario (new: not written by a scenario before it): {}", per_scenario.join(", "));
+    println!(
+        "round trip: {checked} lines (distinct within each scenario, numbers aside; {} distinct across all) of {} ready scenarios and {} experiments; {} failed; {status_only} status-only",
+        seen.len(),
+        READY.len(),
+        EXPERIMENTS.len(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "{} of {checked} lines not diagnosed back:\n{}", failures.len(), failures.join("\n"));
 }
 
@@ -129,6 +153,28 @@ fn round_trip_every_catalog_line() {
         assert!(faults.contains(id), "the catalog fault {id} has no candidate run");
     }
     assert!(failures.is_empty(), "{} of {} lines not diagnosed back:\n{}", failures.len(), cat.entries.len(), failures.join("\n"));
+}
+
+/// The page builds the catalog one candidate at a time in idle slices
+/// (`Builder::step`); that gives the catalog `get` builds in one go.
+#[test]
+fn the_catalog_built_step_by_step_is_the_same() {
+    let mut b = catalog::Builder::new();
+    let mut steps = 0;
+    while b.step() {
+        steps += 1;
+        assert_eq!(b.progress().0, steps);
+    }
+    assert!(!b.step());
+    assert_eq!(b.progress(), (steps, steps));
+    let stepped = b.build();
+    let whole = catalog::get();
+    assert!(catalog::is_built());
+    let labels = |c: &catalog::Catalog| c.candidates.iter().map(|c| c.label.clone()).collect::<Vec<_>>();
+    let lines = |c: &catalog::Catalog| c.entries.iter().map(|e| (e.example.clone(), e.candidates.clone(), e.causes)).collect::<Vec<_>>();
+    assert_eq!(labels(&stepped), labels(whole));
+    assert_eq!(lines(&stepped), lines(whole));
+    assert_eq!((stepped.runs, stepped.markers.len()), (whole.runs, whole.markers.len()));
 }
 
 #[test]
@@ -288,76 +334,9 @@ fn unrelated_and_bad_input() {
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-fn fuzz_cases() -> u32 {
-    std::env::var("FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
-}
-
-/// Real lines to mutate: the corpus and every catalog template's example.
-fn seeds() -> Vec<String> {
-    let mut v: Vec<String> = include_str!("data/diagnose-corpus.jsonl")
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter_map(|e| e["text"].as_str().map(str::to_string))
-        .collect();
-    v.extend(catalog::get().entries.iter().map(|e| e.example.clone()));
-    v
-}
-
-/// Pasted text as a stranger might send it: real lines mutated (cut,
-/// spliced, repeated, sprinkled with escapes and control bytes), word
-/// salad from the templates' own words, or any string at all.
-fn arb_paste(seeds: Vec<String>) -> impl Strategy<Value = String> {
-    let n = seeds.len();
-    let noise = prop_oneof![
-        Just("\u{1b}[31m".to_string()),
-        Just("\u{1b}]0;x\u{7}".to_string()),
-        Just("\0".to_string()),
-        Just("\r".to_string()),
-        Just("\u{202e}".to_string()),
-        Just("\"".to_string()),
-        Just(", client: ".to_string()),
-        Just(" while ".to_string()),
-        Just("$".to_string()),
-        Just("...".to_string()),
-        Just("/".repeat(64)),
-        "[ -~]{0,12}".prop_map(|s| s),
-        any::<char>().prop_map(|c| c.to_string()),
-    ];
-    let mutated = (0..n, prop::collection::vec((any::<prop::sample::Index>(), 0u8..5, noise), 0..6), 1usize..4).prop_map({
-        let seeds = seeds.clone();
-        move |(i, edits, times)| {
-            let mut s = seeds[i].repeat(times);
-            for (at, how, piece) in edits {
-                let mut cut = at.index(s.len() + 1);
-                while !s.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                match how {
-                    0 => s.insert_str(cut, &piece),
-                    1 => s.truncate(cut),
-                    2 => {
-                        let end = (cut + piece.len()).min(s.len());
-                        let mut end2 = end;
-                        while !s.is_char_boundary(end2) {
-                            end2 -= 1;
-                        }
-                        s.replace_range(cut..end2.max(cut), &piece);
-                    }
-                    3 => s = s.chars().map(|c| if c.is_ascii_digit() { '9' } else { c }).collect(),
-                    _ => s.push('\n'),
-                }
-            }
-            s
-        }
-    });
-    let words: Vec<String> = seeds.iter().flat_map(|l| l.split(' ').map(str::to_string).collect::<Vec<_>>()).collect();
-    let salad = prop::collection::vec(any::<prop::sample::Index>(), 1..120).prop_map(move |ix| ix.iter().map(|i| i.get(&words).as_str()).collect::<Vec<_>>().join(" "));
-    let repeated = (0..n, 1usize..300).prop_map({
-        let seeds = seeds.clone();
-        move |(i, k)| seeds[i].chars().take(40).collect::<String>().repeat(k)
-    });
-    prop_oneof![4 => mutated, 2 => salad, 1 => repeated, 1 => any::<String>(), 1 => prop::collection::vec(any::<u8>(), 0..2000).prop_map(|b| String::from_utf8_lossy(&b).into_owned())]
-}
+#[path = "diagnose_fuzz/strategy.rs"]
+mod strategy;
+use strategy::{arb_paste, fuzz_cases, seeds};
 
 #[test]
 fn fuzz_diagnose() {

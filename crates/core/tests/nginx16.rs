@@ -106,7 +106,7 @@ fn a_version_1_scenario_keeps_its_meaning() {
     // Written for version 1, where tls_cert_invalid forced verification on.
     let v1 = r#"{"version":1,"clients":{"requests":1},"faults":[{"type":"tls_cert_invalid","problem":"self_signed"}]}"#;
     let sc = Scenario::from_json(v1).unwrap();
-    assert_eq!((sc.version, sc.proxy.proxy_ssl_verify), (2, true));
+    assert_eq!((sc.version, sc.proxy.proxy_ssl_verify), (3, true));
     let sim = run(sc);
     assert_eq!(statuses(&sim), [Some(502)]);
     assert!(errors(&sim)[0].contains("(18:self-signed certificate)"));
@@ -274,4 +274,178 @@ fn curl_to_the_app_by_ip_sends_no_sni_either() {
     let mut s = gateway_core::session::Session::new(scenario("sni_required")).unwrap();
     let text = s.run_command("curl -vk https://127.0.0.1:3000/users", 120).unwrap().text.clone();
     assert!(text.contains("TLS alert, handshake failure (552)") && text.contains("curl: (35) error:0A000410:SSL routines::sslv3 alert handshake failure"), "{text}");
+}
+
+// ---------------------------------------------------------------------------
+// 2. `localhost` is two addresses (docs/research/nginx-1.22-observations-5.md §1).
+
+#[test]
+fn localhost_is_two_peers_and_the_ipv6_one_is_refused_first() {
+    let sim = run(scenario("localhost_ipv6"));
+    assert_eq!(statuses(&sim), [Some(200), Some(200), Some(200)]);
+    let field = "client: 127.0.0.1, server: localhost, request: \"GET /users HTTP/1.1\", upstream: \"http://[::1]:5000/users\", host: \"localhost\"";
+    assert_eq!(
+        errors(&sim),
+        [
+            format!("[error] 4453#4453: *1 connect() failed (111: Connection refused) while connecting to upstream, {field}"),
+            format!("[warn] 4453#4453: *1 upstream server temporarily disabled while connecting to upstream, {field}"),
+        ]
+    );
+    let peers: Vec<Vec<&str>> = sim.exchanges().iter().map(|e| e.attempts.iter().map(|a| a.peer.as_str()).collect()).collect();
+    assert_eq!(peers, [vec!["[::1]:5000", "127.0.0.1:5000"], vec!["127.0.0.1:5000"], vec!["127.0.0.1:5000"]]);
+    let why = sim.exchanges()[0].explanation.clone().unwrap();
+    assert!(why.contains("localhost is two addresses") && why.contains("proxy_pass http://127.0.0.1:5000"), "{why}");
+
+    // Without `::1 localhost` in /etc/hosts: one peer, nothing logged.
+    let mut sc = scenario("localhost_ipv6");
+    sc.proxy.localhost_ipv6 = false;
+    let sim = run(sc);
+    assert_eq!(statuses(&sim), [Some(200), Some(200), Some(200)]);
+    assert!(errors(&sim).is_empty(), "{:?}", errors(&sim));
+
+    // The app listening on :: as well (a dual-stack socket): no refusal.
+    let mut sc = scenario("localhost_ipv6");
+    sc.apps[0].listen = "[::]:5000".into();
+    assert!(errors(&run(sc)).is_empty());
+}
+
+#[test]
+fn localhost_with_nothing_listening_disables_both_then_no_live_upstreams() {
+    let mut sc = scenario("localhost_ipv6");
+    sc.faults = vec![gateway_core::sim::Fault::from(gateway_core::sim::FaultKind::AppDown)];
+    let sim = run(sc);
+    assert_eq!(statuses(&sim), [Some(502), Some(502), Some(502)]);
+    let e = errors(&sim);
+    assert_eq!(e.len(), 6, "{e:?}");
+    assert!(e[0].contains("*1 connect() failed (111: Connection refused)") && e[0].contains("upstream: \"http://[::1]:5000/users\""), "{e:?}");
+    assert!(e[2].contains("*1 connect() failed (111: Connection refused)") && e[2].contains("upstream: \"http://127.0.0.1:5000/users\""), "{e:?}");
+    // The implicit upstream's name is the host: `http://localhost/users`.
+    assert!(e[4].starts_with("[error] 4453#4453: *4 no live upstreams while connecting to upstream") && e[4].contains("upstream: \"http://localhost/users\""), "{e:?}");
+
+    // HAProxy takes libc's first address, [::1]: refused on every retry, 503 SC--.
+    let mut sc = flavor(scenario("localhost_ipv6"), Flavor::Haproxy);
+    sc.clients.requests = 1;
+    let sim = run(sc);
+    assert_eq!(statuses(&sim), [Some(503)]);
+    assert!(access(&sim)[0].contains(" 503 217 - - SC-- 1/1/0/0/3 "), "{:?}", access(&sim));
+}
+
+#[test]
+fn the_terminal_shows_the_app_on_127_0_0_1_only_and_curl_tries_ipv6_first() {
+    let mut sim = run(scenario("localhost_ipv6"));
+    let ss = gateway_core::shell::run(&mut sim, "ss -tlnp").text;
+    assert!(ss.contains("127.0.0.1:5000") && !ss.contains("[::1]:5000"), "{ss}");
+    let curl = gateway_core::shell::run(&mut sim, "curl -v http://localhost:5000/users").text;
+    if std::env::var("SHOW").is_ok() { eprintln!("{ss}\n{curl}"); }
+    assert!(curl.contains("*   Trying [::1]:5000...\n* connect to ::1 port 5000 failed: Connection refused\n*   Trying 127.0.0.1:5000..."), "{curl}");
+    assert!(curl.contains("127.0.0.1"), "{curl}");
+
+    let mut sc = scenario("localhost_ipv6");
+    sc.apps[0].listen = "[::1]:5000".into();
+    let mut sim = run(sc);
+    let ss = gateway_core::shell::run(&mut sim, "ss -tlnp").text;
+    assert!(ss.contains("[::1]:5000"), "{ss}");
+}
+
+#[test]
+fn the_exported_config_says_what_localhost_becomes() {
+    use gateway_core::sim::proxy::nginx::conf::{render, Paths};
+    let text = render(&scenario("localhost_ipv6"), &Paths::default()).text;
+    assert!(text.contains("        proxy_pass http://localhost:5000;"), "{text}");
+    assert!(text.contains("# /etc/hosts maps localhost to ::1 and 127.0.0.1: nginx resolves it at start-up into [::1]:5000 and 127.0.0.1:5000."), "{text}");
+}
+
+// ---------------------------------------------------------------------------
+// 8. WebSocket (docs/research/nginx-1.22-observations-4.md §4, -5.md §2).
+
+fn websocket_fixed(mut sc: Scenario) -> Scenario {
+    sc.proxy.proxy_http_version = "1.1".into();
+    sc.proxy.proxy_set_header.insert("Upgrade".into(), "$http_upgrade".into());
+    sc.proxy.proxy_set_header.insert("Connection".into(), "upgrade".into());
+    sc.proxy.proxy_read_timeout_ms = 2_000;
+    sc
+}
+
+#[test]
+fn a_websocket_without_the_upgrade_headers_gets_the_apps_refusal() {
+    let sim = run(scenario("websocket_upgrade"));
+    assert_eq!(statuses(&sim), [Some(426)]);
+    assert!(errors(&sim).is_empty(), "{:?}", errors(&sim));
+    assert_eq!(access(&sim), ["\"GET /socket HTTP/1.1\" 426 16 \"-\" \"curl/8.5.0\""]);
+    let why = sim.exchanges()[0].explanation.clone().unwrap();
+    assert!(why.contains("proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade"), "{why}");
+
+    let mut sc = scenario("websocket_upgrade");
+    sc.apps[0].websocket = gateway_core::sim::scenario::WebSocketApp::Socketio;
+    let sim = run(sc);
+    assert_eq!(access(&sim), ["\"GET /socket HTTP/1.1\" 400 34 \"-\" \"curl/8.5.0\""]);
+
+    // A plain HTTP app ignores the Upgrade header.
+    let mut sc = scenario("websocket_upgrade");
+    sc.apps[0].websocket = gateway_core::sim::scenario::WebSocketApp::None;
+    assert_eq!(statuses(&run(sc)), [Some(200)]);
+}
+
+#[test]
+fn with_the_headers_the_tunnel_closes_at_proxy_read_timeout_logged_at_info() {
+    let sim = run(websocket_fixed(scenario("websocket_upgrade")));
+    assert_eq!(statuses(&sim), [Some(101)]);
+    // Nothing at the default level (error).
+    assert!(errors(&sim).is_empty(), "{:?}", errors(&sim));
+    let ex = &sim.exchanges()[0];
+    let took = ex.finished_at.unwrap().since(ex.sent_at);
+    assert!((2_000_000..2_100_000).contains(&took), "{took}");
+    let r = ex.response.as_ref().unwrap();
+    let names: Vec<String> = r.headers.iter().map(|h| format!("{}: {}", h.name, h.value)).collect();
+    assert_eq!(names[2..], ["Connection: upgrade", "Upgrade: websocket", "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="]);
+
+    let mut sc = websocket_fixed(scenario("websocket_upgrade"));
+    sc.proxy.error_log_level = "info".into();
+    let sim = run(sc);
+    assert_eq!(
+        errors(&sim),
+        ["[info] 4453#4453: *1 upstream timed out (110: Connection timed out) while proxying upgraded connection, client: 127.0.0.1, server: localhost, request: \"GET /socket HTTP/1.1\", upstream: \"http://127.0.0.1:3000/socket\", host: \"localhost\""]
+    );
+    assert_eq!(access(&sim), ["\"GET /socket HTTP/1.1\" 101 0 \"-\" \"curl/8.5.0\""]);
+    // access.log is written when the tunnel ends, 2 s after the request.
+    assert!(sim.world().access_log.lines().next().unwrap().contains("[21/Nov/2026:04:43:46 +0000]"));
+
+    // HAProxy passes the upgrade by itself; timeout server (2 s) closes it: sD--.
+    let mut sc = flavor(scenario("websocket_upgrade"), Flavor::Haproxy);
+    sc.proxy.haproxy.timeout_server_ms = 2_000;
+    let sim = run(sc);
+    assert_eq!(statuses(&sim), [Some(101)]);
+    assert!(access(&sim)[0].contains(" 101 132 - - sD-- 1/1/0/0/0 "), "{:?}", access(&sim));
+}
+
+#[test]
+fn the_terminals_curl_sends_a_websocket_handshake() {
+    let h = "-H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='";
+    let mut sim = Simulation::new(scenario("websocket_upgrade")).unwrap();
+    let out = gateway_core::shell::run(&mut sim, &format!("curl -sS -i {h} http://127.0.0.1/socket"));
+    assert!(out.text.contains("HTTP/1.1 426 Upgrade Required"), "{}", out.text);
+    let mut sim = Simulation::new(websocket_fixed(scenario("websocket_upgrade"))).unwrap();
+    let out = gateway_core::shell::run(&mut sim, &format!("curl -sS -i {h} http://127.0.0.1/socket"));
+    let text = out.text.replace("\r\n", "\n");
+    assert!(text.contains("HTTP/1.1 101 Switching Protocols\n") && text.contains("Connection: upgrade\n"), "{text}");
+    assert!(text.contains("curl: (52) Empty reply from server"), "{text}");
+}
+
+#[test]
+fn the_idle_timeout_scenario_closes_the_tunnel_after_60_s() {
+    let sim = run(scenario("websocket_idle_timeout"));
+    assert_eq!(statuses(&sim), [Some(101)]);
+    let e = errors(&sim);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("[info] 4453#4453: *1 upstream timed out (110: Connection timed out) while proxying upgraded connection"), "{e:?}");
+    assert!(sim.world().access_log.lines().next().unwrap().contains("[21/Nov/2026:04:44:44 +0000] \"GET /socket HTTP/1.1\" 101 0"));
+}
+
+#[test]
+fn the_pages_send_button_sends_a_websocket_clients_handshake() {
+    let mut s = gateway_core::session::Session::new(scenario("websocket_upgrade")).unwrap();
+    let ids = s.send(1, 0).unwrap();
+    let ex = &s.sim().exchanges()[ids[0]];
+    assert!(ex.request.websocket && ex.request.path == "/socket");
+    assert_eq!(ex.logged_status, Some(426));
 }

@@ -14,11 +14,11 @@ fn messages_name_the_field() {
     let cases: &[(&str, &str)] = &[
         ("{", "scenario: EOF while parsing"),
         ("[]", "scenario: invalid type: the document must be a JSON object"),
-        ("{}", "version: missing: add \"version\": 2"),
+        ("{}", "version: missing: add \"version\": 3"),
         (r#"{"version":1,"faults":[{"type":"wrong_port","probability":0.5}]}"#, "faults[0].probability: wrong_port does not use probability"),
         (r#"{"version":1,"faults":[{"type":"rate_limited","from_ms":100}]}"#, "faults[0].from_ms: rate_limited does not use from_ms/until_ms"),
         (r#"{"version":1,"apps":[{"name":"a"},{"name":"a","listen":"127.0.0.1:3001"}]}"#, "apps[1].name: \"a\" is used by another app"),
-        (r#"{"version":99}"#, "version: 99 is not supported (this build reads version 2)"),
+        (r#"{"version":99}"#, "version: 99 is not supported (this build reads version 3)"),
         (r#"{"version":1,"bogus":1}"#, "bogus: unknown field `bogus`"),
         (r#"{"version":1,"proxy":{"proxy_read_timeout_ms":"60s"}}"#, "proxy.proxy_read_timeout_ms: invalid type: string \"60s\""),
         (r#"{"version":1,"proxy":{"proxy_read_timeout_ms":0}}"#, "proxy.proxy_read_timeout_ms: must be between 1 and"),

@@ -431,6 +431,18 @@ fn systemctl_stop_and_start_the_app() {
                 assert!(log.contains("connect() failed (111: Connection refused) while connecting to upstream"), "{log}");
             }
             Flavor::Haproxy => assert_eq!(status, Some(503)),
+            Flavor::Varnish => {
+                assert_eq!(status, Some(503));
+                assert!(log.contains("FetchError     backend default: fail errno 111 (Connection refused)"), "{log}");
+            }
+            Flavor::Caddy => {
+                assert_eq!(status, Some(502));
+                assert!(log.contains("dial tcp 127.0.0.1:3000: connect: connection refused"), "{log}");
+            }
+            Flavor::Apache => {
+                assert_eq!(status, Some(503));
+                assert!(log.contains("(111)Connection refused: AH00957: http: attempt to connect to 127.0.0.1:3000"), "{log}");
+            }
         }
         let direct = run(&mut s, "curl -sS http://127.0.0.1:3000/users");
         assert_eq!((direct.text.as_str(), direct.status), ("curl: (7) Failed to connect to 127.0.0.1 port 3000 after 0 ms: Couldn't connect to server\n", 7));
@@ -767,4 +779,63 @@ fn gunicorn_worker_timeout_in_the_journal_and_ps() {
     let st = text(&mut s, "systemctl status gunicorn -l");
     assert!(st.starts_with("● gunicorn.service - gunicorn daemon\n"), "{st}");
     assert!(st.contains("[CRITICAL] WORKER TIMEOUT (pid:2980)"), "{st}");
+}
+
+#[test]
+fn apaches_own_commands_and_files() {
+    let mut sc = blank();
+    sc.proxy.flavor = Flavor::Apache;
+    sc.faults = fault("app_down");
+    let mut s = Simulation::new(sc).unwrap();
+    let r = run(&mut s, "curl -s http://localhost/users");
+    assert!(r.text.contains("<title>503 Service Unavailable</title>"), "{}", r.text);
+    let t = run(&mut s, "apachectl -t");
+    assert_eq!((t.text.as_str(), t.status), ("Syntax OK\n", 0));
+    let log = text(&mut s, "tail -n 2 /var/log/apache2/error.log");
+    assert!(log.contains("] [proxy:error] [pid ") && log.contains("AH00957") && log.contains("AH01114"), "{log}");
+    assert!(text(&mut s, "cat /var/log/apache2/access.log").contains("\"GET /users HTTP/1.1\" 503 339 \"-\""));
+    assert!(text(&mut s, "cat /etc/apache2/sites-available/gateway-lab.conf").contains("ProxyPass \"/\" \"http://127.0.0.1:3000/\""));
+    let st = text(&mut s, "systemctl status apache2");
+    assert!(st.starts_with("● apache2.service - The Apache HTTP Server\n"), "{st}");
+    assert!(text(&mut s, "help").contains("apachectl -t"));
+    // The other proxies are not installed on this host.
+    let other = run(&mut s, "nginx -t");
+    assert_eq!(other.status, 127);
+    assert!(other.text.contains("try apachectl -t"), "{}", other.text);
+    assert!(shell::suggestions(&s.world().scenario).iter().any(|c| c == "tail -n 5 /var/log/apache2/error.log"));
+}
+
+#[test]
+fn caddys_own_commands_and_files() {
+    let mut sc = blank();
+    sc.proxy.flavor = Flavor::Caddy;
+    sc.faults = fault("app_down");
+    let mut s = Simulation::new(sc).unwrap();
+    let r = run(&mut s, "curl -s -i http://localhost/users");
+    assert!(r.text.contains("502 Bad Gateway") && r.text.contains("Server: Caddy"), "{}", r.text);
+    let v = run(&mut s, "caddy validate --config /etc/caddy/Caddyfile");
+    assert_eq!((v.text.as_str(), v.status), ("Valid configuration\n", 0));
+    let j = text(&mut s, "journalctl -u caddy -n 1");
+    assert!(j.contains("caddy[") && j.contains("\"logger\":\"http.log.error.log0\",\"msg\":\"dial tcp 127.0.0.1:3000: connect: connection refused\""), "{j}");
+    assert!(text(&mut s, "cat /var/log/caddy/access.log").contains("\"status\":502,\"resp_headers\":{\"Server\":[\"Caddy\"]}"));
+    assert!(text(&mut s, "cat /etc/caddy/Caddyfile").contains("reverse_proxy 127.0.0.1:3000 {"));
+    assert!(text(&mut s, "help").contains("caddy validate"));
+    assert_eq!(run(&mut s, "apachectl -t").status, 127);
+}
+
+#[test]
+fn varnishs_own_commands() {
+    let mut sc = blank();
+    sc.proxy.flavor = Flavor::Varnish;
+    sc.faults = fault("app_down");
+    let mut s = Simulation::new(sc).unwrap();
+    let r = run(&mut s, "curl -s http://localhost/users");
+    assert!(r.text.contains("<title>503 Backend fetch failed</title>") && r.text.contains("Guru Meditation"), "{}", r.text);
+    let log = text(&mut s, "varnishlog -d");
+    assert!(log.contains("--  FetchError     backend default: fail errno 111 (Connection refused)"), "{log}");
+    assert!(text(&mut s, "varnishncsa -d").contains("\"GET http://localhost/users HTTP/1.1\" 503 278"));
+    assert_eq!(run(&mut s, "varnishd -C -f /etc/varnish/default.vcl").status, 0);
+    assert!(text(&mut s, "cat /etc/varnish/default.vcl").contains(".first_byte_timeout = 60s;"));
+    assert!(text(&mut s, "systemctl status varnish").starts_with("● varnish.service"));
+    assert!(text(&mut s, "help").contains("varnishlog -d"));
 }

@@ -2,7 +2,7 @@
 //! `crate::embed_api` decides what a message means and what an event says;
 //! this file only moves them: it listens to `message` events, runs the
 //! commands through the `Playground`, and posts `ready`, `resize`,
-//! `outcome`, `ack`, `pong` and `error` to `window.parent`.
+//! `outcome`, `ack`, `pong`, `error` and `diagnosis` to `window.parent`.
 //!
 //! Origin policy (docs/EMBEDDING.md): a message counts only when its
 //! `source` is this frame's parent window (and, with `origin=`, when it
@@ -171,6 +171,17 @@ fn run(pg: Playground, started: RwSignal<bool>, m: Message) -> Option<Event> {
         }
         Command::Reset => pg.reset(),
         Command::Ping => return Some(Event::Pong { id }),
+        // Recognised: the reproduction is loaded (and runs its requests);
+        // the reply says what was found either way.
+        Command::Diagnose(text) => {
+            let verdict = crate::diagnose::verdict(text);
+            if let Ok(d) = &verdict {
+                if let Err(e) = pg.run(|s| s.load(d.scenario.clone())) {
+                    return Some(Event::Error { id, message: format!("diagnose: {e}") });
+                }
+            }
+            return Some(Event::Diagnosis { id, report: embed_api::diagnosis_report(&verdict) });
+        }
     };
     match (result, id) {
         (Err(e), id) => Some(Event::Error { id, message: format!("{}: {e}", command.name()) }),

@@ -26,7 +26,7 @@ pub fn LastRequest(exchange: Signal<Option<Exchange>>, flavor: Signal<Flavor>) -
             </p>
             <Show when=move || line().is_some_and(|(_, l)| l.is_some())>
                 <div class="embed-log">
-                    <span class="embed-log-title" data-testid="embed-log-title">{move || line().map(|(log, _)| embed_api::log_title(log)).unwrap_or_default()}</span>
+                    <span class="embed-log-title" data-testid="embed-log-title">{move || line().map(|(log, _)| embed_api::log_title_in(log, flavor.get())).unwrap_or_default()}</span>
                     <code class="embed-log-line" data-testid="embed-log-line">{move || line().and_then(|(_, l)| l).unwrap_or_default()}</code>
                 </div>
             </Show>

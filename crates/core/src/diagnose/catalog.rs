@@ -111,7 +111,10 @@ static CATALOG: OnceLock<Catalog> = OnceLock::new();
 
 /// The catalog, built on first use.
 pub fn get() -> &'static Catalog {
-    CATALOG.get_or_init(build)
+    match CATALOG.get() {
+        Some(c) => c,
+        None => Builder::new().finish(),
+    }
 }
 
 /// Most requests a candidate sends (a traffic pattern or an experiment is cut to this).
@@ -336,7 +339,10 @@ pub fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
             kinds.push((Some(v), label));
         }
     }
-    for flavor in [Flavor::Nginx, Flavor::Haproxy] {
+    // Varnish's varnishlog is records grouped by transaction (`**  << BeReq >>`,
+    // `--  FetchError …`), which the one-line templates do not read yet, and
+    // varnishncsa's line looks like a combined line: left out for now.
+    for flavor in Flavor::ALL.into_iter().filter(|f| *f != Flavor::Varnish) {
         for (kind, knob) in &kinds {
             for servers in [1usize, 2] {
                 let mut sc = Scenario::default();
@@ -442,39 +448,62 @@ pub fn templates(lines: &[(Source, String)], markers: &[(usize, &Marker)]) -> Ve
     lines.iter().map(|(src, l)| (*src, Template::new(l, markers, *src == Source::AccessLog, &words), l.clone())).collect()
 }
 
-fn build() -> Catalog {
-    let mut cat = Catalog::default();
-    let mut marker_ix: HashMap<Marker, usize> = HashMap::new();
-    let mut entry_ix: HashMap<(Source, Template), usize> = HashMap::new();
-    let mut queue = scenarios();
-    let mut i = 0;
-    while i < queue.len() {
-        let (label, fault, mut sc) = queue[i].clone();
-        i += 1;
+/// The catalog built step by step: one candidate run per `step`, so a page
+/// can build it in idle time without a long freeze (`get` builds it in one
+/// go). The result is the same either way.
+pub struct Builder {
+    cat: Catalog,
+    marker_ix: HashMap<Marker, usize>,
+    entry_ix: HashMap<(Source, Template), usize>,
+    queue: Vec<(String, Option<String>, Scenario)>,
+    next: usize,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Builder {
+    pub fn new() -> Builder {
+        Builder { cat: Catalog::default(), marker_ix: HashMap::new(), entry_ix: HashMap::new(), queue: scenarios(), next: 0 }
+    }
+
+    /// (candidates run, candidates queued so far): the queue grows while
+    /// building (a long run adds its twin whose client gives up).
+    pub fn progress(&self) -> (usize, usize) {
+        (self.next, self.queue.len())
+    }
+
+    /// Runs the next candidate; false once none is left.
+    pub fn step(&mut self) -> bool {
+        let Some((label, fault, mut sc)) = self.queue.get(self.next).cloned() else { return false };
+        self.next += 1;
         apply_probes(&mut sc);
-        let Some(sim) = run(&sc) else { continue };
-        cat.runs += 1;
+        let Some(sim) = run(&sc) else { return true };
+        self.cat.runs += 1;
         // A client that gives up where the run kept one waiting long: nginx's 499.
         let long = sim.exchanges().iter().any(|e| e.finished_at.is_some_and(|f| f.as_micros().saturating_sub(e.sent_at.as_micros()) > CLIENT_GIVES_UP_MS * 1_000));
         if long && sc.clients.retry.timeout_ms == 0 && !label.starts_with("scenario ") {
             let mut v = sc.clone();
             v.clients.retry.timeout_ms = CLIENT_GIVES_UP_MS;
-            queue.push((format!("{label} · client gives up after {} s", CLIENT_GIVES_UP_MS / 1_000), fault.clone(), v));
+            self.queue.push((format!("{label} · client gives up after {} s", CLIENT_GIVES_UP_MS / 1_000), fault.clone(), v));
         }
         let ms = markers_of(&sc);
         let idx: Vec<(usize, Marker)> = ms
             .into_iter()
             .map(|m| {
-                let n = cat.markers.len();
-                let k = *marker_ix.entry(m.clone()).or_insert(n);
+                let n = self.cat.markers.len();
+                let k = *self.marker_ix.entry(m.clone()).or_insert(n);
                 if k == n {
-                    cat.markers.push(m.clone());
+                    self.cat.markers.push(m.clone());
                 }
                 (k, m)
             })
             .collect();
         let refs: Vec<(usize, &Marker)> = idx.iter().map(|(k, m)| (*k, m)).collect();
-        let c = cat.candidates.len();
+        let c = self.cat.candidates.len();
         let mut entries = Vec::new();
         let mut lines = all_lines_of(&sim);
         lines.truncate(MAX_LINES_READ);
@@ -499,26 +528,45 @@ fn build() -> Catalog {
                 continue;
             }
             mine.insert((src, t.clone()));
-            let n = cat.entries.len();
-            let e = *entry_ix.entry((src, t.clone())).or_insert(n);
+            let n = self.cat.entries.len();
+            let e = *self.entry_ix.entry((src, t.clone())).or_insert(n);
             if e == n {
-                cat.entries.push(Entry { template: t, source: src, example, candidates: Vec::new(), causes: 0 });
+                self.cat.entries.push(Entry { template: t, source: src, example, candidates: Vec::new(), causes: 0 });
             }
-            if cat.entries[e].candidates.last() != Some(&c) {
-                cat.entries[e].candidates.push(c);
+            if self.cat.entries[e].candidates.last() != Some(&c) {
+                self.cat.entries[e].candidates.push(c);
             }
             entries.push(e);
         }
         entries.sort_unstable();
         entries.dedup();
         let flavor = sc.proxy.flavor;
-        cat.candidates.push(Candidate { label, fault, flavor, probe: sc, markers: idx.iter().map(|(k, _)| *k).collect(), entries });
+        self.cat.candidates.push(Candidate { label, fault, flavor, probe: sc, markers: idx.iter().map(|(k, _)| *k).collect(), entries });
+        true
     }
-    for e in &mut cat.entries {
-        let mut ids: Vec<Option<&str>> = e.candidates.iter().map(|&c| cat.candidates[c].fault.as_deref()).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        e.causes = ids.len();
+
+    /// Runs what is left and keeps the catalog: `get` returns it from now
+    /// on (if another build finished first, that one is kept).
+    pub fn finish(self) -> &'static Catalog {
+        let cat = self.build();
+        CATALOG.get_or_init(|| cat)
     }
-    cat
+
+    /// Runs what is left and returns the catalog, without keeping it.
+    pub fn build(mut self) -> Catalog {
+        while self.step() {}
+        let mut cat = self.cat;
+        for e in &mut cat.entries {
+            let mut ids: Vec<Option<&str>> = e.candidates.iter().map(|&c| cat.candidates[c].fault.as_deref()).collect();
+            ids.sort_unstable();
+            ids.dedup();
+            e.causes = ids.len();
+        }
+        cat
+    }
+}
+
+/// Whether the catalog has been built (`get` will not build it).
+pub fn is_built() -> bool {
+    CATALOG.get().is_some()
 }

@@ -584,6 +584,22 @@ impl Diagnosis {
     }
 }
 
+/// `diagnose` as a reader takes it (the page, the embed, like the CLI): a
+/// diagnosis whose evidence does not name one cause becomes its `refusal`.
+pub fn verdict(text: &str) -> Result<Diagnosis, DiagnoseError> {
+    let d = diagnose(text)?;
+    match d.refusal() {
+        Some(e) => Err(e),
+        None => Ok(d),
+    }
+}
+
+/// The catalog candidate labelled `label` (a `Nearest::candidate`, an
+/// alternative): its scenario (the probe run's), to load in its place.
+pub fn candidate_scenario(label: &str) -> Option<Scenario> {
+    catalog::get().candidates.iter().find(|c| c.label == label).map(|c| c.probe.clone())
+}
+
 fn not_recognised(cat: &Catalog, lines: &[input::Line], hits: &[Vec<Hit>], weak_best: Option<usize>) -> DiagnoseError {
     let placed_any = hits.iter().any(|h| !h.is_empty());
     let mut nearest = Vec::new();

@@ -247,6 +247,31 @@ impl Action {
 }
 
 impl Lesson {
+    /// The catalog faults the lesson is about, once each: those its steps'
+    /// checks ask for (`{"fault": ID}`), then those its "Show me" solutions
+    /// break the upstream with (`{"break": ID}`: a step may check only the
+    /// log line, as the missing socket's does). The page's paste box offers
+    /// the lesson for a diagnosis of one of them.
+    pub fn faults(&self) -> Vec<String> {
+        fn walk(c: &Check, out: &mut Vec<String>) {
+            match c {
+                Check::Fault(id) if !out.contains(id) => out.push(id.clone()),
+                Check::All(cs) | Check::Any(cs) => cs.iter().for_each(|c| walk(c, out)),
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        self.steps.iter().for_each(|s| walk(&s.check, &mut out));
+        for a in self.steps.iter().flat_map(|s| &s.solution) {
+            if let Action::Break(id) = a {
+                if id != "none" && !out.contains(id) {
+                    out.push(id.clone());
+                }
+            }
+        }
+        out
+    }
+
     pub fn from_json(text: &str) -> Result<Lesson, String> {
         if text.len() > MAX_LESSON_BYTES {
             return Err(format!("the lesson is too long ({} bytes; at most {MAX_LESSON_BYTES})", text.len()));
@@ -379,6 +404,27 @@ pub fn asked<'a>(q: &Question, sim: &'a Simulation) -> Option<&'a Exchange> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The paste box offers a lesson by the faults its checks ask for or its solutions break the
+    /// upstream with: each is a catalog fault, and the app-down, timeout and socket lessons are found.
+    #[test]
+    fn lesson_faults_come_from_the_checks() {
+        let (lessons, _) = super::catalog::lessons();
+        let mut mapped = 0;
+        for l in &lessons {
+            for f in l.faults() {
+                assert!(crate::sim::FaultKind::from_id(&f).is_some(), "{}: {f}", l.id);
+                mapped += 1;
+            }
+        }
+        assert!(mapped >= 8, "{mapped} faults named by lesson checks");
+        let first = |fault: &str| lessons.iter().find(|l| l.faults().iter().any(|f| f == fault)).map(|l| l.id.clone());
+        assert!(first("app_down").is_some() && first("slow_app").is_some());
+        // Named only by a "Show me" break: the socket step checks the log line.
+        assert_eq!(first("unix_socket_missing").as_deref(), Some("wrong-port-or-socket"));
+        assert_eq!(first("connect_black_hole").as_deref(), Some("timeouts-504"));
+        assert_eq!(first("no_such_fault"), None);
+    }
 
     #[test]
     fn a_step_counts_commands_after_its_start_when_old_ones_are_forgotten() {

@@ -364,19 +364,18 @@ enum Listener {
 
 fn listener_at(ctx: &Ctx<'_>, ip: &str, port: u16) -> Listener {
     let w = ctx.sim.world();
-    if ip == "::1" {
-        return if port == 22 { Listener::Ssh } else { Listener::Nobody };
-    }
     if port == 22 {
         return Listener::Ssh;
     }
-    if port == w.scenario.proxy.listen {
+    let v6 = ip.contains(':');
+    // The proxy listens on 0.0.0.0 (IPv4 only).
+    if port == w.scenario.proxy.listen && !v6 {
         return Listener::Proxy;
     }
     for a in host::apps(w) {
         if let Some(Address::Tcp { host: h, port: p }) = &a.listen {
             let h = if h == "localhost" { "127.0.0.1" } else { h.as_str() };
-            if *p == port && (h == "0.0.0.0" || h == ip) {
+            if *p == port && ((h == "0.0.0.0" && !v6) || h == "::" || h == ip) {
                 return if a.listening() { Listener::App(a.index) } else { Listener::Nobody };
             }
         }
@@ -389,7 +388,9 @@ fn listener_at(ctx: &Ctx<'_>, ip: &str, port: u16) -> Listener {
 /// breaks them.
 fn resolve(ctx: &Ctx<'_>, host: &str) -> Result<Vec<String>, Option<u64>> {
     if host == "localhost" {
-        return Ok(vec!["::1".into(), "127.0.0.1".into()]);
+        // /etc/hosts: `::1 localhost` unless the scenario's host lacks it.
+        let ips = crate::sim::proxy::nginx::hosts_addresses(&ctx.sim.world().scenario, host);
+        return Ok(ips.iter().map(|s| s.to_string()).collect());
     }
     if host == host::HOSTNAME {
         return Ok(vec!["127.0.1.1".into()]);
@@ -567,14 +568,15 @@ fn tcp_route(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, p: &mut Printer) -> Outcome
     }
     let start = ctx.sim.now();
     for ip in &ips {
-        let shown = ip.clone();
+        // curl 7.88.1: `Trying [::1]:5000...` (measured), the IPv4 one bare.
+        let shown = if ip.contains(':') { format!("[{ip}]") } else { ip.clone() };
         p.info(&format!("  Trying {shown}:{}...", url.port));
         let target = listener_at(ctx, ip, url.port);
         outcome.remote_ip = ip.clone();
         outcome.remote_port = url.port;
         match target {
             Listener::Nobody => {
-                p.info(&format!("connect to {shown} port {} failed: Connection refused", url.port));
+                p.info(&format!("connect to {ip} port {} failed: Connection refused", url.port));
                 if *ip == last_ip {
                     let msg = format!("Failed to connect to {} port {} after {} ms: Couldn't connect to server", url.host, url.port, ctx.sim.now().since(start) / 1_000);
                     p.fail(7, &msg, ctx.sim.now().since(start), 0);
@@ -654,7 +656,10 @@ fn via_proxy(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, ip: &str, p: &mut Printer, 
     let m = method(o);
     let (lines, host_header) = request_lines(o, url, &m);
     let ua = o.user_agent.clone().unwrap_or_else(|| format!("curl/{CURL_VERSION}"));
-    let spec = RequestSpec { at_ms: 0, method: valid_method(&m), path: url.path.clone(), host: host_header, body_bytes: 0, cookie_bytes: 0 };
+    // `-H "Upgrade: websocket" -H "Connection: Upgrade"`: a WebSocket handshake.
+    let header = |n: &str| o.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.to_ascii_lowercase());
+    let websocket = header("Upgrade").is_some_and(|v| v == "websocket") && header("Connection").is_some_and(|v| v.contains("upgrade"));
+    let spec = RequestSpec { at_ms: 0, method: valid_method(&m), path: url.path.clone(), host: host_header, body_bytes: 0, cookie_bytes: 0, websocket };
     let start = ctx.sim.now();
     let id = ctx.sim.send_tool(spec, &ua);
     let deadline = o.max_time_ms.map(|ms| start.plus_ms(ms));
@@ -720,6 +725,16 @@ fn via_proxy(ctx: &mut Ctx<'_>, o: &Opts, url: &Url, ip: &str, p: &mut Printer, 
         (Some(ClientResult::TimedOut), _) | (Some(ClientResult::Cancelled), _) | (Some(ClientResult::Rejected), _) | (_, None) => {
             p.info(&format!("Connected to {} ({ip}) port {} (#0)", url.host, url.port));
             p.sent(&lines);
+            p.fail(52, "Empty reply from server", took, 0);
+        }
+        (_, Some(r)) if r.status == 101 => {
+            // curl 7.88.1 (no WebSocket support built in): the 101 head, then
+            // the tunnel closes without a byte: "Empty reply from server" (52).
+            p.info(&format!("Connected to {} ({ip}) port {} (#0)", url.host, url.port));
+            p.sent(&lines);
+            outcome.status = Some(r.status);
+            let headers: Vec<String> = r.headers.iter().map(|h| format!("{}: {}", h.name, h.value)).collect();
+            p.response_head(&r.status_line(), &headers, o.include && !o.output_null);
             p.fail(52, "Empty reply from server", took, 0);
         }
         (result, Some(r)) => {

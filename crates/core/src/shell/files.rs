@@ -8,7 +8,7 @@
 //! elsewhere are not modelled, and the tools say so rather than invent.
 
 use std::borrow::Cow;
-use crate::sim::proxy::{haproxy, nginx};
+use crate::sim::proxy::{apache, caddy, haproxy, nginx, varnish};
 use crate::sim::scenario::Flavor;
 use crate::sim::time::SimTime;
 use crate::sim::world::World;
@@ -22,6 +22,9 @@ pub(super) fn not_modelled(ctx: &Ctx<'_>) -> &'static str {
     match ctx.sim.world().scenario.proxy.flavor {
         Flavor::Nginx => "not modelled in this lab (it models /var/log/nginx, /etc/nginx/conf.d and the apps' sockets)",
         Flavor::Haproxy => "not modelled in this lab (it models /etc/haproxy and the apps' sockets; HAProxy logs to journalctl -u haproxy)",
+        Flavor::Apache => "not modelled in this lab (it models /var/log/apache2, /etc/apache2/sites-available and the apps' sockets)",
+        Flavor::Varnish => "not modelled in this lab (it models /etc/varnish/default.vcl and the apps' sockets; Varnish logs to shared memory: varnishlog, varnishncsa)",
+        Flavor::Caddy => "not modelled in this lab (it models /etc/caddy, /var/log/caddy/access.log and the apps' sockets; Caddy's errors go to journalctl -u caddy)",
     }
 }
 
@@ -39,12 +42,15 @@ pub(super) enum Input {
     NotModelled,
 }
 
-/// `error.log` and `access.log` stand for nginx's logs (as from
-/// /var/log/nginx); other relative names are taken from `/`.
+/// `error.log` and `access.log` stand for the proxy's logs (as from
+/// /var/log/nginx or /var/log/apache2); other relative names are taken from `/`.
 fn normalize(path: &str) -> String {
+    normalize_in(path, LOG_DIR)
+}
+
+fn normalize_in(path: &str, log_dir: &str) -> String {
     let p = match path {
-        "error.log" => ERROR_LOG.to_string(),
-        "access.log" => ACCESS_LOG.to_string(),
+        "error.log" | "access.log" => format!("{log_dir}/{path}"),
         p if p.starts_with('/') => p.to_string(),
         p => format!("/root/{p}"),
     };
@@ -61,8 +67,26 @@ fn normalize(path: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
-fn nginx_installed(w: &World) -> bool {
-    w.scenario.proxy.flavor == Flavor::Nginx
+/// The proxy's log directory, error log and access log, if it writes files.
+fn log_files(w: &World) -> Option<(&'static str, &'static str, &'static str)> {
+    match w.scenario.proxy.flavor {
+        Flavor::Nginx => Some((LOG_DIR, ERROR_LOG, ACCESS_LOG)),
+        Flavor::Apache => Some(("/var/log/apache2", apache::ERROR_LOG, apache::ACCESS_LOG)),
+        // Caddy's errors go to the journal; only the access log is a file.
+        Flavor::Caddy => Some(("/var/log/caddy", "", caddy::ACCESS_LOG)),
+        Flavor::Haproxy | Flavor::Varnish => None,
+    }
+}
+
+/// The proxy's configuration directory.
+fn conf_root(w: &World) -> &'static str {
+    match w.scenario.proxy.flavor {
+        Flavor::Nginx => "/etc/nginx",
+        Flavor::Haproxy => "/etc/haproxy",
+        Flavor::Apache => "/etc/apache2",
+        Flavor::Caddy => "/etc/caddy",
+        Flavor::Varnish => "/etc/varnish",
+    }
 }
 
 fn log_text(lines: &crate::sim::log::LogBuffer) -> String {
@@ -75,23 +99,31 @@ fn log_text(lines: &crate::sim::log::LogBuffer) -> String {
 }
 
 fn config_path(w: &World) -> &'static str {
-    if nginx_installed(w) { nginx::CONF_PATH } else { HAPROXY_CFG }
+    match w.scenario.proxy.flavor {
+        Flavor::Nginx => nginx::CONF_PATH,
+        Flavor::Haproxy => HAPROXY_CFG,
+        Flavor::Apache => apache::conf::SITE_PATH,
+        Flavor::Caddy => caddy::conf::PATH,
+        Flavor::Varnish => varnish::conf::PATH,
+    }
 }
 
 fn config_text(w: &World) -> String {
     match w.scenario.proxy.flavor {
         Flavor::Nginx => nginx::conf::render(&w.scenario, &nginx::conf::Paths::default()).text,
         Flavor::Haproxy => haproxy::conf::render(&w.scenario).text,
+        Flavor::Apache => apache::conf::render(&w.scenario),
+        Flavor::Caddy => caddy::conf::render(&w.scenario),
+        Flavor::Varnish => varnish::conf::render(&w.scenario),
     }
 }
 
 /// Directories the lab knows the full content of.
 fn known_dir(w: &World, path: &str) -> Option<Vec<Entry>> {
     let conf_dir = config_path(w).rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
-    if path == LOG_DIR && nginx_installed(w) {
-        return Some(
-            [ACCESS_LOG, ERROR_LOG].iter().filter_map(|f| entry(w, f)).collect(),
-        );
+    if let Some((dir, error, access)) = log_files(w).filter(|(dir, ..)| path == *dir) {
+        let _ = dir;
+        return Some([access, error].iter().filter(|f| !f.is_empty()).filter_map(|f| entry(w, f)).collect());
     }
     if path == conf_dir {
         return entry(w, config_path(w)).map(|e| vec![e]);
@@ -112,7 +144,7 @@ fn known_dir(w: &World, path: &str) -> Option<Vec<Entry>> {
 
 /// Paths under which the lab knows every file (so a missing one is missing).
 fn known_root(w: &World, path: &str) -> bool {
-    let mut roots: Vec<String> = vec!["/etc/haproxy".into(), "/etc/nginx".into(), LOG_DIR.into(), "/run".into()];
+    let mut roots: Vec<String> = vec!["/etc/varnish".into(), "/etc/haproxy".into(), "/etc/nginx".into(), "/etc/apache2".into(), "/etc/caddy".into(), LOG_DIR.into(), "/var/log/apache2".into(), "/var/log/caddy".into(), "/run".into()];
     roots.extend(socket_files(w).iter().filter_map(|s| s.path.rsplit_once('/').map(|(d, _)| d.to_string())));
     roots.iter().any(|r| path == r || path.starts_with(&format!("{r}/")))
 }
@@ -122,25 +154,26 @@ pub(super) fn read(ctx: &Ctx<'_>, path: &str) -> Input {
 }
 
 fn read_world(w: &World, path: &str) -> Input {
-    let path = normalize(path);
-    let nginx = nginx_installed(w);
-    match path.as_str() {
-        ERROR_LOG if nginx => return Input::Text(log_text(&w.error_log)),
-        ACCESS_LOG if nginx => return Input::Text(log_text(&w.access_log)),
-        p if p == config_path(w) => return Input::Text(config_text(w)),
+    let logs = log_files(w);
+    let path = normalize_in(path, logs.map(|l| l.0).unwrap_or(LOG_DIR));
+    match (path.as_str(), logs) {
+        (p, Some((_, error, _))) if p == error => return Input::Text(log_text(&w.error_log)),
+        (p, Some((_, _, access))) if p == access => return Input::Text(log_text(&w.access_log)),
+        (p, _) if p == config_path(w) => return Input::Text(config_text(w)),
         _ => {}
     }
     if socket_files(w).iter().any(|s| s.path == path) {
         return Input::Socket;
     }
-    if known_dir(w, &path).is_some() || (nginx && (path == "/etc/nginx" || path == "/etc/nginx/conf.d")) || (!nginx && path == "/etc/haproxy") {
+    let root = conf_root(w);
+    let conf_dirs = ["/etc/nginx/conf.d", "/etc/apache2/sites-available"];
+    if known_dir(w, &path).is_some() || path == root || conf_dirs.iter().any(|d| path == *d && d.starts_with(root)) {
         return Input::Directory;
     }
     if known_root(w, &path) {
         // /etc/nginx/nginx.conf and friends exist on a real host but are not
         // rendered here; under the proxy's own directory, say so.
-        let theirs = if nginx { "/etc/nginx" } else { "/etc/haproxy" };
-        if path.starts_with(theirs) || path == "/run" {
+        if path.starts_with(root) || path == "/run" {
             return Input::NotModelled;
         }
         return Input::Missing;
@@ -165,18 +198,20 @@ struct Entry {
 fn entry(w: &World, path: &str) -> Option<Entry> {
     let p = host::proxy(w);
     let start = w.clock.ls(p.since);
-    let nginx = nginx_installed(w);
     let name = path.to_string();
-    if nginx && (path == ERROR_LOG || path == ACCESS_LOG) {
-        let (buf, last) = if path == ERROR_LOG {
-            (&w.error_log, w.error_log.lines().last().and_then(|l| error_log_mtime(l)))
+    let apache = w.scenario.proxy.flavor == Flavor::Apache;
+    if let Some((_, error, access)) = log_files(w).filter(|(_, e, a)| (path == *e && !e.is_empty()) || path == *a) {
+        let (buf, last) = if path == error {
+            let mtime = if apache { apache_error_mtime } else { error_log_mtime };
+            (&w.error_log, w.error_log.lines().last().and_then(|l| mtime(l)))
         } else {
+            let _ = access;
             (&w.access_log, w.access_log.lines().last().and_then(|l| access_log_mtime(l)))
         };
         return Some(Entry {
             mode: "-rw-r-----".into(),
             links: 1,
-            owner: "www-data".into(),
+            owner: (if apache { "root" } else if w.scenario.proxy.flavor == Flavor::Caddy { "caddy" } else { "www-data" }).into(),
             group: "adm".into(),
             size: buf.lines().map(|l| l.len() as u64 + 1).sum(),
             blocks: buf.lines().map(|l| l.len() as u64 + 1).sum::<u64>().div_ceil(4096) * 4,
@@ -233,6 +268,14 @@ fn error_log_mtime(line: &str) -> Option<String> {
     let month = MONTHS.get(m.parse::<usize>().ok()?.checked_sub(1)?)?;
     let hm = rest.get(..5)?;
     Some(format!("{month} {:>2} {hm}", day.trim_start_matches('0')))
+}
+
+/// `[Sun Dec 06 07:00:42.551571 2026] ...` → `Dec  6 07:00`.
+fn apache_error_mtime(line: &str) -> Option<String> {
+    let inside = line.strip_prefix('[')?;
+    let mut f = inside.split(' ');
+    let (_, month, day, time) = (f.next()?, f.next()?, f.next()?, f.next()?);
+    Some(format!("{month} {:>2} {}", day.trim_start_matches('0'), time.get(..5)?))
 }
 
 /// `... [21/Nov/2026:04:43:44 +0000] ...` → `Nov 21 04:43`.

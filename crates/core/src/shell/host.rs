@@ -62,7 +62,11 @@ pub fn proxy(w: &World) -> ProxyView {
     let p = &w.scenario.proxy;
     ProxyView {
         flavor: p.flavor,
-        unit: p.flavor.as_str(),
+        unit: match p.flavor {
+            Flavor::Apache => "apache2",
+            Flavor::Varnish => "varnish",
+            f => f.as_str(),
+        },
         running: w.proxy_running,
         stopped: w.proxy_stopped && !w.proxy_running,
         since: w.proxy_since,
@@ -186,6 +190,10 @@ pub enum User {
     WwwData,
     /// HAProxy's user (Debian's haproxy package creates it; absent under nginx).
     Haproxy,
+    /// Caddy's user (Debian's caddy package creates it).
+    Caddy,
+    /// Varnish's worker user (Debian's varnish package: vcache).
+    Varnish,
     /// The app's own user.
     App,
 }
@@ -197,6 +205,8 @@ impl User {
             "root" | "0" => Some(User::Root),
             "www-data" | "33" => Some(User::WwwData),
             "haproxy" | "108" if flavor == Flavor::Haproxy => Some(User::Haproxy),
+            "caddy" if flavor == Flavor::Caddy => Some(User::Caddy),
+            "vcache" if flavor == Flavor::Varnish => Some(User::Varnish),
             "app" | "1000" => Some(User::App),
             _ => None,
         }
@@ -207,6 +217,8 @@ impl User {
             User::Root => "root",
             User::WwwData => "www-data",
             User::Haproxy => "haproxy",
+            User::Caddy => "caddy",
+            User::Varnish => "vcache",
             User::App => "app",
         }
     }
@@ -216,6 +228,9 @@ impl User {
         match flavor {
             Flavor::Nginx => User::WwwData,
             Flavor::Haproxy => User::Haproxy,
+            Flavor::Apache => User::WwwData,
+            Flavor::Caddy => User::Caddy,
+            Flavor::Varnish => User::Varnish,
         }
     }
 }

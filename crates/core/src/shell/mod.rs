@@ -353,6 +353,13 @@ fn dispatch(ctx: &mut Ctx<'_>, words: &[String], stdin: Option<String>) -> Res {
         "service" => systemd::service(ctx, args),
         "nginx" | "/usr/sbin/nginx" => proxytools::nginx(ctx, args),
         "haproxy" | "/usr/sbin/haproxy" => proxytools::haproxy(ctx, args),
+        "caddy" | "/usr/bin/caddy" => proxytools::caddy(ctx, args),
+        "varnishlog" | "varnishncsa" | "varnishd" | "/usr/sbin/varnishd" | "/usr/bin/varnishlog" | "/usr/bin/varnishncsa" => {
+            proxytools::varnish(ctx, cmd.rsplit('/').next().unwrap_or(cmd), args)
+        }
+        "apachectl" | "apache2ctl" | "apache2" | "/usr/sbin/apachectl" | "/usr/sbin/apache2ctl" | "/usr/sbin/apache2" => {
+            proxytools::apachectl(ctx, cmd.rsplit('/').next().unwrap_or(cmd), args)
+        }
         "journalctl" => systemd::journalctl(ctx, args),
         "ss" => ss::run(ctx, args),
         "docker" => docker::run(ctx, args),
@@ -548,6 +555,66 @@ The commands only look, except curl (its requests are real: one can crash the ap
 and virtual time passes while it waits), systemctl start|stop|restart|reload and
 nginx -s reload, which change the run as they would the host.
 ",
+        Flavor::Varnish => "  systemctl status app|varnish     the service, its process, its last log lines
+  systemctl is-active UNIT
+  systemctl start|stop|restart UNIT   act on it (service UNIT start: the same)
+  journalctl -u app|varnish [-n N] the unit's journal (varnishd's own messages)
+  varnishlog -d                    the backend transactions (FetchError says why)
+  varnishncsa -d                   the access log, one line per request
+  varnishd -C -f /etc/varnish/default.vcl   compile the VCL
+  ss -tlnp                         TCP sockets that listen, and who holds them
+  docker ps [-a]                   the app's container
+  docker inspect NAME              its state (Running, OOMKilled, ExitCode...)
+  docker logs [--tail N] NAME      what the app printed
+  cat /etc/varnish/default.vcl     the VCL
+  grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
+  date, hostname, whoami, echo, clear, help
+The commands only look, except curl (its requests are real: one can crash the app,
+and virtual time passes while it waits) and systemctl start|stop|restart,
+which change the run as they would the host.
+",
+        Flavor::Caddy => "  systemctl status app|caddy       the service, its process, its last log lines
+  systemctl is-active UNIT
+  systemctl start|stop|restart|reload UNIT   act on it (service UNIT start: the same)
+  journalctl -u app|caddy [-n N]   the unit's journal: Caddy's error lines (JSON) go there
+  caddy validate --config /etc/caddy/Caddyfile   test Caddy's configuration
+  ss -tlnp                         TCP sockets that listen, and who holds them
+  ss -xlp                          unix sockets that listen
+  docker ps [-a]                   the app's container
+  docker inspect NAME              its state (Running, OOMKilled, ExitCode...)
+  docker logs [--tail N] NAME      what the app printed
+  tail [-n N] FILE, head, cat      /var/log/caddy/access.log, /etc/caddy/Caddyfile
+  ls -la PATH                      e.g. the app's unix socket
+  grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
+  date, hostname, whoami, echo, clear, help
+  getenforce, getsebool BOOLEAN, ausearch -m avc   SELinux's mode, a boolean, its denials
+  ulimit -n                        open files allowed (each connection is one)
+The commands only look, except curl (its requests are real: one can crash the app,
+and virtual time passes while it waits) and systemctl start|stop|restart|reload,
+which change the run as they would the host.
+",
+        Flavor::Apache => "  systemctl status app|apache2     the service, its process, its last log lines
+  systemctl is-active UNIT
+  systemctl start|stop|restart|reload UNIT   act on it (service UNIT start: the same)
+  journalctl -u app|apache2 [-n N] the unit's journal (-k: the kernel's)
+  apachectl -t (apache2ctl -t)     test Apache's configuration
+  ss -tlnp                         TCP sockets that listen, and who holds them
+  ss -xlp                          unix sockets that listen
+  docker ps [-a]                   the app's container
+  docker inspect NAME              its state (Running, OOMKilled, ExitCode...)
+  docker logs [--tail N] NAME      what the app printed
+  tail [-n N] FILE, head, cat      /var/log/apache2/error.log, access.log,
+                                   the site (/etc/apache2/sites-available)
+  ls -la PATH                      e.g. the app's unix socket
+  sudo -u www-data COMMAND         run as Apache's worker user
+  grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
+  date, hostname, whoami, echo, clear, help
+  getenforce, getsebool BOOLEAN, ausearch -m avc   SELinux's mode, a boolean, its denials
+  ulimit -n                        open files allowed (each connection is one)
+The commands only look, except curl (its requests are real: one can crash the app,
+and virtual time passes while it waits) and systemctl start|stop|restart|reload,
+which change the run as they would the host.
+",
         Flavor::Haproxy => "  systemctl status app|haproxy     the service, its process, its last log lines
   systemctl is-active UNIT
   systemctl start|stop|restart|reload UNIT   act on it (service UNIT start: the same)
@@ -612,6 +679,9 @@ pub fn suggestions(sc: &crate::sim::Scenario) -> Vec<String> {
     v.push(match sc.proxy.flavor {
         Flavor::Nginx => "tail -n 5 /var/log/nginx/error.log".to_string(),
         Flavor::Haproxy => "journalctl -u haproxy -n 5".to_string(),
+        Flavor::Apache => "tail -n 5 /var/log/apache2/error.log".to_string(),
+        Flavor::Caddy => "journalctl -u caddy -n 5".to_string(),
+        Flavor::Varnish => "varnishlog -d".to_string(),
     });
     v.push(format!("journalctl -u {app} -n 10"));
     v.push(format!("docker inspect {app} | grep -i oom"));

@@ -22,6 +22,103 @@ fn other_proxy(cmd: &str, instead: &str) -> Res {
     Res::with(String::new(), format!("bash: {cmd}: command not found\n(this host's proxy is the other one: try {instead}; help lists the commands)\n"), 127)
 }
 
+/// The configuration test of the proxy this host runs.
+fn check_command(flavor: Flavor) -> &'static str {
+    match flavor {
+        Flavor::Nginx => "nginx -t",
+        Flavor::Haproxy => "haproxy -c -f /etc/haproxy/haproxy.cfg",
+        Flavor::Apache => "apachectl -t",
+        Flavor::Caddy => "caddy validate --config /etc/caddy/Caddyfile",
+        Flavor::Varnish => "varnishd -C -f /etc/varnish/default.vcl",
+    }
+}
+
+/// `apachectl -t|configtest|-v|graceful` (also `apache2ctl`, `apache2 -t`):
+/// Apache 2.4.71 (Debian). The exported site passes `apache2 -t` (the
+/// fidelity harness and `tests/apache_conf.rs` check it with the real binary);
+/// the Apache flavor has no start-up failure modelled, so the test passes.
+pub(super) fn apachectl(ctx: &mut Ctx<'_>, cmd: &str, args: &[String]) -> Res {
+    let f = flavor(ctx);
+    if f != Flavor::Apache {
+        return other_proxy(cmd, check_command(f));
+    }
+    let version = &ctx.sim.world().scenario.proxy.apache.version;
+    match args.first().map(String::as_str) {
+        Some("-t") | Some("configtest") if args.len() == 1 => Res::with(String::new(), "Syntax OK\n".into(), 0),
+        Some("-v") | Some("-V") => Res::with(format!("Server version: Apache/{version} (Debian)\nServer built:   2026-11-12T08:58:41\n"), String::new(), 0),
+        Some("graceful") | Some("-k") if cmd != "apache2" => {
+            if !ctx.sim.world().proxy_running {
+                return Res::with(String::new(), "httpd (no pid file) not running\n".into(), 1);
+            }
+            ctx.sim.reread_proxy_config();
+            Res::status(0)
+        }
+        _ => Res::with(
+            String::new(),
+            format!("{cmd}: this terminal simulates {cmd} -t (configtest), -v and graceful; use systemctl start|stop|restart|reload apache2 for the service\n"),
+            1,
+        ),
+    }
+}
+
+/// `caddy validate [--config FILE] [--adapter caddyfile]`, `caddy version`,
+/// `caddy reload`: Caddy 2.6.2 (Debian). The exported Caddyfile passes the
+/// real `caddy validate` (`tests/caddy_conf.rs`); the Caddy flavor has no
+/// start-up failure modelled.
+pub(super) fn caddy(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
+    let f = flavor(ctx);
+    if f != Flavor::Caddy {
+        return other_proxy("caddy", check_command(f));
+    }
+    let version = ctx.sim.world().scenario.proxy.caddy.version.clone();
+    match args.first().map(String::as_str) {
+        Some("version") => Res::with(format!("{version}\n"), String::new(), 0),
+        Some("validate") => {
+            let config = args.windows(2).find(|w| w[0] == "--config" || w[0] == "-c").map(|w| w[1].clone()).unwrap_or_else(|| "/etc/caddy/Caddyfile".into());
+            if config != "/etc/caddy/Caddyfile" && config != "Caddyfile" {
+                return Res::with(String::new(), format!("Error: reading config file: open {config}: no such file or directory\n"), 1);
+            }
+            Res::with("Valid configuration\n".into(), String::new(), 0)
+        }
+        Some("reload") => {
+            if !ctx.sim.world().proxy_running {
+                return Res::with(String::new(), "Error: sending configuration to instance: performing request: Post \"http://localhost:2019/load\": dial tcp [::1]:2019: connect: connection refused\n".into(), 1);
+            }
+            ctx.sim.reread_proxy_config();
+            Res::status(0)
+        }
+        _ => Res::with(String::new(), "caddy: this terminal simulates caddy validate --config /etc/caddy/Caddyfile, caddy version and caddy reload; use systemctl start|stop|restart|reload caddy for the service\n".into(), 1),
+    }
+}
+
+/// `varnishlog -d` (the backend transactions kept in shared memory),
+/// `varnishncsa -d` (one line per request), `varnishd -C -f FILE` (compile
+/// the VCL: the engine's start-up, so a VCL that does not compile fails with
+/// VCC's message), `varnishd -V`.
+pub(super) fn varnish(ctx: &mut Ctx<'_>, cmd: &str, args: &[String]) -> Res {
+    let f = flavor(ctx);
+    if f != Flavor::Varnish {
+        return other_proxy(cmd, check_command(f));
+    }
+    let w = ctx.sim.world();
+    let text = |lines: &crate::sim::log::LogBuffer| lines.lines().map(|l| format!("{l}\n")).collect::<String>();
+    match (cmd, args.first().map(String::as_str)) {
+        ("varnishlog", _) => Res::with(text(&w.error_log), String::new(), 0),
+        ("varnishncsa", _) => Res::with(text(&w.access_log), String::new(), 0),
+        ("varnishd", Some("-V")) => Res::with(String::new(), format!("varnishd (varnish-{} revision 7cee1c581bead20e88d101ab3d72afb29f14d87a)\n", w.scenario.proxy.varnish.version), 0),
+        ("varnishd", Some("-C")) => {
+            let pid = ctx.sim.world_mut().spawn_pid();
+            let check = ctx.sim.check_config(pid);
+            if check.ok {
+                Res::with("/* ---===### include/vdef.h ###===--- */\n(the C source of the compiled VCL follows)\n".into(), String::new(), 0)
+            } else {
+                Res::with(String::new(), check.stderr.iter().map(|l| format!("{l}\n")).collect(), 2)
+            }
+        }
+        _ => Res::with(String::new(), format!("{cmd}: this terminal simulates varnishlog -d, varnishncsa -d, varnishd -C -f /etc/varnish/default.vcl and varnishd -V\n"), 1),
+    }
+}
+
 fn flavor(ctx: &Ctx<'_>) -> Flavor {
     ctx.sim.world().scenario.proxy.flavor
 }
@@ -29,7 +126,7 @@ fn flavor(ctx: &Ctx<'_>) -> Flavor {
 /// `nginx [-t|-T|-q|-v|-V|-s SIGNAL|-c FILE|-g DIRECTIVES|-p PREFIX]`.
 pub(super) fn nginx(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
     if flavor(ctx) != Flavor::Nginx {
-        return other_proxy("nginx", "haproxy -c -f /etc/haproxy/haproxy.cfg");
+        return other_proxy("nginx", check_command(flavor(ctx)));
     }
     let (mut test, mut dump, mut quiet, mut version) = (false, false, false, false);
     let mut signal: Option<String> = None;
@@ -195,7 +292,7 @@ fn nginx_signal(ctx: &mut Ctx<'_>, reload: bool) -> Res {
 /// `haproxy -c [-q] -f FILE`, `haproxy -v`.
 pub(super) fn haproxy(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
     if flavor(ctx) != Flavor::Haproxy {
-        return other_proxy("haproxy", "nginx -t");
+        return other_proxy("haproxy", check_command(flavor(ctx)));
     }
     let (mut check, mut quiet, mut version) = (false, false, false);
     let mut files: Vec<String> = Vec::new();

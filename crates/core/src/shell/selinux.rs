@@ -19,6 +19,8 @@ pub(super) fn boolean(flavor: Flavor) -> &'static str {
     match flavor {
         Flavor::Nginx => "httpd_can_network_connect",
         Flavor::Haproxy => "haproxy_connect_any",
+        Flavor::Apache | Flavor::Caddy => "httpd_can_network_connect",
+        Flavor::Varnish => "varnishd_connect_any",
     }
 }
 
@@ -61,6 +63,10 @@ pub(super) fn ausearch(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
     let (comm, domain) = match w.scenario.proxy.flavor {
         Flavor::Nginx => ("nginx", "httpd_t"),
         Flavor::Haproxy => ("haproxy", "haproxy_t"),
+        Flavor::Apache => ("apache2", "httpd_t"),
+        // Fedora's caddy package labels /usr/bin/caddy httpd_exec_t.
+        Flavor::Caddy => ("caddy", "httpd_t"),
+        Flavor::Varnish => ("cache-worker", "varnishd_t"),
     };
     let pid = w.scenario.proxy.worker_pid;
     let mut out = String::new();

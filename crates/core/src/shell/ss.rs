@@ -147,6 +147,9 @@ fn tcp_rows(ctx: &Ctx<'_>, o: &Opts) -> Vec<Row> {
             // /proc is scanned by pid; each entry is prepended: the worker first.
             Flavor::Nginx => format!("(\"nginx\",pid={},fd=6),(\"nginx\",pid={},fd=6)", p.worker_pid, p.master_pid),
             Flavor::Haproxy => format!("(\"haproxy\",pid={},fd=7)", p.worker_pid),
+            Flavor::Varnish => format!("(\"cache-main\",pid={},fd=7),(\"varnishd\",pid={},fd=7)", p.worker_pid, p.master_pid),
+            Flavor::Caddy => format!("(\"caddy\",pid={},fd=3)", p.worker_pid),
+            Flavor::Apache => format!("(\"apache2\",pid={},fd=4),(\"apache2\",pid={},fd=4)", p.worker_pid, p.master_pid),
         };
         v4.push((p.port, listen("0.0.0.0", p.port, users, false)));
     }
@@ -155,9 +158,14 @@ fn tcp_rows(ctx: &Ctx<'_>, o: &Opts) -> Vec<Row> {
             continue;
         }
         if let Some(Address::Tcp { host: h, port }) = &app.listen {
-            let addr = if h == "localhost" { "127.0.0.1" } else { h.as_str() };
             let users = format!("(\"node\",pid={},fd=18)", app.pid);
-            v4.push((*port, listen(addr, *port, users, false)));
+            if h.contains(':') {
+                // An IPv6 address: `[::1]:5000` in the IPv6 table.
+                v6.push((*port, listen(&format!("[{h}]"), *port, users, true)));
+            } else {
+                let addr = if h == "localhost" { "127.0.0.1" } else { h.as_str() };
+                v4.push((*port, listen(addr, *port, users, false)));
+            }
         }
     }
     v4.sort_by_key(|r| r.0);

@@ -33,7 +33,7 @@ fn unit_named(w: &World, name: &str) -> Option<Unit> {
     let p = host::proxy(w);
     match base {
         b if b == p.unit => Some(Unit::Proxy(p)),
-        "nginx" | "haproxy" => Some(Unit::Absent(format!("{base}.service"))),
+        "nginx" | "haproxy" | "apache2" => Some(Unit::Absent(format!("{base}.service"))),
         _ => None,
     }
 }
@@ -374,6 +374,24 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
             "/usr/sbin/nginx -t -q -g daemon on; master_process on;",
             "/usr/sbin/nginx -g daemon on; master_process on;",
         ),
+        Flavor::Varnish => (
+            proxy_unit(Flavor::Varnish).1,
+            vec!["https://varnish-cache.org/docs/", "man:varnishd"],
+            "",
+            "/usr/sbin/varnishd -j unix,user=vcache -F -a :6081 -T localhost:6082 -f /etc/varnish/default.vcl -S /etc/varnish/secret -s malloc,256m",
+        ),
+        Flavor::Caddy => (
+            proxy_unit(Flavor::Caddy).1,
+            vec!["https://caddyserver.com/docs/"],
+            "",
+            "/usr/bin/caddy run --environ --config /etc/caddy/Caddyfile",
+        ),
+        Flavor::Apache => (
+            proxy_unit(Flavor::Apache).1,
+            vec!["https://httpd.apache.org/docs/2.4/"],
+            "",
+            "/usr/sbin/apachectl start",
+        ),
         Flavor::Haproxy => (
             proxy_unit(Flavor::Haproxy).1,
             vec!["man:haproxy(1)", "file:/usr/share/doc/haproxy/configuration.txt.gz"],
@@ -404,7 +422,9 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
     }
     let pre_pid = if p.running || p.stopped { p.master_pid.saturating_sub(2) } else { p.master_pid };
     if p.running {
-        s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} (code=exited, status=0/SUCCESS)\n"));
+        if !pre.is_empty() {
+            s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} (code=exited, status=0/SUCCESS)\n"));
+        }
         if !start.is_empty() {
             s.push_str(&format!("    Process: {} ExecStart={start} (code=exited, status=0/SUCCESS)\n", p.master_pid.saturating_sub(1)));
         }
@@ -420,6 +440,22 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
                 s.push_str(&fit(&format!("             └─{} \"nginx: worker process\"", p.worker_pid), width));
                 s.push('\n');
             }
+            Flavor::Varnish => {
+                s.push_str(&fit(&format!("             ├─{} /usr/sbin/varnishd -j unix,user=vcache -F -a :6081 -T localhost:6082 -f /etc/varnish/default.vcl -S /etc/varnish/secret -s malloc,256m", p.master_pid), width));
+                s.push('\n');
+                s.push_str(&fit(&format!("             └─{} /usr/sbin/varnishd -j unix,user=vcache -F -a :6081 -T localhost:6082 -f /etc/varnish/default.vcl -S /etc/varnish/secret -s malloc,256m", p.worker_pid), width));
+                s.push('\n');
+            }
+            Flavor::Caddy => {
+                s.push_str(&fit(&format!("             └─{} /usr/bin/caddy run --environ --config /etc/caddy/Caddyfile", p.worker_pid), width));
+                s.push('\n');
+            }
+            Flavor::Apache => {
+                s.push_str(&fit(&format!("             ├─{} /usr/sbin/apache2 -k start", p.master_pid), width));
+                s.push('\n');
+                s.push_str(&fit(&format!("             └─{} /usr/sbin/apache2 -k start", p.worker_pid), width));
+                s.push('\n');
+            }
             Flavor::Haproxy => {
                 let cmd = "/usr/sbin/haproxy -Ws -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid -S /run/haproxy-master.sock";
                 s.push_str(&fit(&format!("             ├─{} {cmd}", p.master_pid), width));
@@ -431,7 +467,9 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
     } else if p.stopped {
         // Stopped by hand: every process it ran exited cleanly.
         let ok = "(code=exited, status=0/SUCCESS)";
-        s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} {ok}\n"));
+        if !pre.is_empty() {
+            s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} {ok}\n"));
+        }
         match p.flavor {
             Flavor::Nginx => {
                 s.push_str(&format!("    Process: {} ExecStart={start} {ok}\n", p.master_pid.saturating_sub(1)));
@@ -443,11 +481,20 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
             Flavor::Haproxy => {
                 s.push_str(&format!("    Process: {} ExecStart=/usr/sbin/haproxy -Ws -f $CONFIG -p $PIDFILE $EXTRAOPTS {ok}\n", p.master_pid));
             }
+            Flavor::Caddy | Flavor::Varnish => {}
+            Flavor::Apache => {
+                s.push_str(&format!("    Process: {} ExecStart=/usr/sbin/apachectl start {ok}\n", p.master_pid.saturating_sub(1)));
+                s.push_str(&format!("    Process: {} ExecStop=/usr/sbin/apachectl graceful-stop {ok}\n", p.worker_pid.saturating_add(1)));
+            }
         }
         s.push_str(&format!("   Main PID: {} {ok}\n", p.master_pid));
         s.push_str("        CPU: 37ms\n");
     } else {
-        s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} (code=exited, status=1/FAILURE)\n"));
+        if pre.is_empty() {
+            s.push_str(&format!("    Process: {pre_pid} ExecStart={start} (code=exited, status=1/FAILURE)\n"));
+        } else {
+            s.push_str(&format!("    Process: {pre_pid} ExecStartPre={pre} (code=exited, status=1/FAILURE)\n"));
+        }
         s.push_str("        CPU: 11ms\n");
     }
     let journal = proxy_journal(w, p);
@@ -493,6 +540,9 @@ fn proxy_journal(w: &World, p: &ProxyView) -> Vec<String> {
         if p.running && p.flavor == Flavor::Haproxy {
             out.extend(haproxy_requests(w, p, &w.clock.journal(p.since)));
         }
+        if p.flavor == Flavor::Caddy {
+            out.extend(caddy_errors(w, p, &w.clock.journal(p.since)));
+        }
         return out;
     }
     let mut out = Vec::new();
@@ -507,10 +557,14 @@ fn proxy_journal(w: &World, p: &ProxyView) -> Vec<String> {
             UnitEntry::Line(l) => out.push(l.clone()),
         }
     }
-    if p.flavor == Flavor::Haproxy {
+    if p.flavor == Flavor::Haproxy || p.flavor == Flavor::Caddy {
         // Its requests' lines, where their times put them.
         let t = w.clock.journal(w.proxy_since);
-        out.extend(haproxy_requests(w, p, &t));
+        if p.flavor == Flavor::Haproxy {
+            out.extend(haproxy_requests(w, p, &t));
+        } else {
+            out.extend(caddy_errors(w, p, &t));
+        }
         let mut keyed: Vec<(Option<(usize, String)>, String)> = Vec::new();
         let mut last = None;
         for l in out {
@@ -534,6 +588,9 @@ fn start_lines(w: &World, p: &ProxyView, at: SimTime, ok: bool, stderr: &[&Strin
     let tag = match p.flavor {
         Flavor::Nginx => format!("nginx[{}]", p.master_pid),
         Flavor::Haproxy => format!("haproxy[{}]", p.worker_pid),
+        Flavor::Apache => format!("apachectl[{}]", p.master_pid.saturating_sub(1)),
+        Flavor::Caddy => format!("caddy[{}]", p.worker_pid),
+        Flavor::Varnish => format!("varnishd[{}]", p.master_pid),
     };
     for l in stderr {
         let when = nginx_time_to_journal(l).unwrap_or_else(|| t.clone());
@@ -557,6 +614,21 @@ fn start_lines(w: &World, p: &ProxyView, at: SimTime, ok: bool, stderr: &[&Strin
 }
 
 /// HAProxy's request log lines (`log stdout`), as its journal shows them.
+/// Caddy's error logger writes to stderr, which the journal keeps: each
+/// JSON line at the time of its `ts`.
+fn caddy_errors(w: &World, p: &ProxyView, fallback: &str) -> Vec<String> {
+    let host = host::HOSTNAME;
+    let start = w.clock.unix(SimTime::ZERO);
+    w.error_log
+        .lines()
+        .map(|l| {
+            let ts = l.split("\"ts\":").nth(1).and_then(|r| r.split(|c: char| c != '.' && !c.is_ascii_digit()).next()).and_then(|v| v.parse::<f64>().ok());
+            let when = ts.map(|t| w.clock.journal(SimTime((((t - start as f64).max(0.0)) * 1e6) as u64))).unwrap_or_else(|| fallback.to_string());
+            format!("{when} {host} caddy[{}]: {l}", p.worker_pid)
+        })
+        .collect()
+}
+
 fn haproxy_requests(w: &World, p: &ProxyView, fallback: &str) -> Vec<String> {
     let host = host::HOSTNAME;
     w.access_log

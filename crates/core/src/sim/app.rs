@@ -133,7 +133,10 @@ pub fn listener(w: &World, addr: &Address) -> Option<usize> {
     w.scenario.apps.iter().position(|a| {
         Address::parse(&a.listen).ok().is_some_and(|l| match (&l, addr) {
             (Address::Tcp { host: h1, port: p1 }, Address::Tcp { host: h2, port: p2 }) => {
-                p1 == p2 && (h1 == h2 || h1 == "0.0.0.0" || (h2 == "localhost" && h1 == "127.0.0.1"))
+                // 0.0.0.0 is every IPv4 address; `::` every address (Linux's
+                // default dual-stack socket).
+                let v6 = h2.contains(':');
+                p1 == p2 && (h1 == h2 || (h1 == "0.0.0.0" && !v6) || h1 == "::" || (h2 == "localhost" && h1 == "127.0.0.1"))
             }
             _ => &l == addr,
         })
@@ -394,7 +397,7 @@ fn start(w: &mut World, a: usize, conn: ConnId) {
     let reply = compose_reply(cfg, faults, now, rng);
     let slot = take_slot(w, a, conn);
     w.apps[a].taken += 1;
-    let reply = server_reply(w, a, conn, reply);
+    let mut reply = server_reply(w, a, conn, reply);
     if let Some((at, abort)) = server_abort(w, a, conn, slot, &reply) {
         if let Some(id) = w.conns[conn].req {
             note!(w, id, Actor::App, "a worker reads \"{}\" and starts on it", w.exchanges[id].request_line());
@@ -406,6 +409,15 @@ fn start(w: &mut World, a: usize, conn: ConnId) {
         return;
     }
     if let Some(id) = w.conns[conn].req {
+        // A WebSocket handshake to a WebSocket app: 101 if the upgrade
+        // reached it, else its refusal (faults that change the reply win).
+        let healthy = matches!(&reply.wire, Wire::Http { response, bad_header_line: None, truncate_body_at: None } if response.status == 200);
+        if w.exchanges[id].request.websocket && healthy {
+            let upgraded = super::websocket::upgrade_reaches_app(&w.scenario);
+            if let Some(r) = super::websocket::answer(w.scenario.apps[a].websocket, upgraded) {
+                reply.wire = Wire::Http { response: r, bad_header_line: None, truncate_body_at: None };
+            }
+        }
         note!(w, id, Actor::App, "a worker reads \"{}\" and starts on it", w.exchanges[id].request_line());
         if w.exchanges[id].request.body_bytes > super::proxy::nginx::SOCKET_BUFFER_BYTES {
             let hop = w.hop();
@@ -491,6 +503,11 @@ fn write_reply(w: &mut World, a: usize, conn: ConnId, reply: &AppReply) {
     }
     if truncated {
         die(w, a, false, 0);
+        return;
+    }
+    if reply.status() == Some(101) {
+        // A WebSocket: the connection stays open, idle, until the proxy
+        // closes it (the app has nothing to send).
         return;
     }
     let keep_ms = server::keepalive_ms(&w.scenario.apps[a]);

@@ -17,6 +17,9 @@ pub fn proxy_unit(flavor: Flavor) -> (&'static str, &'static str) {
     match flavor {
         Flavor::Nginx => ("nginx.service", "A high performance web server and a reverse proxy server"),
         Flavor::Haproxy => ("haproxy.service", "HAProxy Load Balancer"),
+        Flavor::Apache => ("apache2.service", "The Apache HTTP Server"),
+        Flavor::Caddy => ("caddy.service", "Caddy"),
+        Flavor::Varnish => ("varnish.service", "Varnish Cache, a high-performance HTTP accelerator"),
     }
 }
 
@@ -283,7 +286,7 @@ impl Simulation {
         scratch.scenario.proxy.worker_pid = match scratch.scenario.proxy.flavor {
             // nginx names its master (worker - 1) in the `[emerg]` line.
             Flavor::Nginx => pid.saturating_add(1),
-            Flavor::Haproxy => pid,
+            Flavor::Haproxy | Flavor::Apache | Flavor::Caddy | Flavor::Varnish => pid,
         };
         let _ = Proxy::start(&mut scratch);
         ConfigCheck { ok: scratch.proxy_running, stderr: scratch.proxy_stderr.lines().cloned().collect() }
@@ -370,6 +373,9 @@ impl Simulation {
         let tag = match flavor {
             Flavor::Nginx => format!("nginx[{pid}]"),
             Flavor::Haproxy => format!("haproxy[{pid}]"),
+            Flavor::Apache => format!("apachectl[{pid}]"),
+            Flavor::Caddy => format!("caddy[{pid}]"),
+            Flavor::Varnish => format!("varnishd[{pid}]"),
         };
         if !check.ok {
             if flavor == Flavor::Haproxy {
@@ -394,6 +400,7 @@ impl Simulation {
                 self.unit_line(&mtag, &format!("[NOTICE]   ({master}) : Reloading HAProxy"));
                 self.unit_line(&mtag, &format!("[NOTICE]   ({master}) : Loading success."));
             }
+            Flavor::Apache | Flavor::Caddy | Flavor::Varnish => {}
         }
         self.reread_proxy_config();
         self.unit_line("systemd[1]", &format!("Reloaded {unit} - {desc}."));

@@ -493,6 +493,9 @@ impl FaultKind {
             (FaultKind::SlowApp { .. }, Flavor::Haproxy) => "App slower than timeout server",
             (FaultKind::OversizedHeader { .. }, Flavor::Haproxy) => "Header larger than HAProxy's buffer",
             (FaultKind::RateLimited { .. }, Flavor::Haproxy) => "Rate limited by http-request deny",
+            (FaultKind::SlowApp { .. }, Flavor::Apache) => "App slower than ProxyTimeout",
+            (FaultKind::SlowApp { .. }, Flavor::Caddy) => "App slower than usual",
+            (FaultKind::SlowApp { .. }, Flavor::Varnish) => "App slower than .first_byte_timeout",
             _ => self.title(),
         }
     }
@@ -501,6 +504,41 @@ impl FaultKind {
     pub fn cause_in(&self, flavor: Flavor) -> &'static str {
         if flavor == Flavor::Nginx {
             return self.cause();
+        }
+        if flavor == Flavor::Varnish {
+            return match self {
+                FaultKind::WrongPort { .. } => "The app moved to another port (or the VCL has a typo); Varnish connects to a port where nothing listens.",
+                FaultKind::SlowApp { .. } => "A slow query keeps the app busy longer than Varnish waits for the first byte of the response (.first_byte_timeout).",
+                FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) while Varnish keeps them for reuse; a request sent just as the app closes one is retried once on a new connection.",
+                FaultKind::DnsFailure { .. } => "The backend's .host does not resolve (typo, record deleted); Varnish resolves it when the VCL is compiled, so the VCL does not load.",
+                _ => self.cause(),
+            };
+        }
+        if flavor == Flavor::Caddy {
+            return match self {
+                FaultKind::WrongPort { .. } => "The app moved to another port (or the Caddyfile has a typo); Caddy dials a port where nothing listens.",
+                FaultKind::UnixSocketMissing { .. } => "reverse_proxy names a socket file the app never created (wrong path, app not started, tmpfs wiped).",
+                FaultKind::UnixSocketPermission { .. } => "The app created its socket as its own user with mode 0600; Caddy's user (caddy) may not open it.",
+                FaultKind::SlowApp { .. } => "A slow query keeps the app busy; Caddy has no response_header_timeout by default, so it waits as long as the app takes.",
+                FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) while Caddy keeps them for reuse; Go's transport re-sends a GET that meets a closed one.",
+                FaultKind::DnsFailure { .. } => "The upstream's DNS name does not resolve (typo, record deleted); Caddy looks it up when it dials.",
+                FaultKind::SelinuxConnectDenied => "SELinux is enforcing and httpd_can_network_connect is off: Caddy (httpd_t with Fedora's package) may not connect to the app's port, so the kernel refuses its connect() with EACCES.",
+                FaultKind::OversizedHeader { .. } => "Huge cookies or a giant header (JWTs, tracing baggage); Go's HTTP client accepts response headers up to 1 MB.",
+                _ => self.cause(),
+            };
+        }
+        if flavor == Flavor::Apache {
+            return match self {
+                FaultKind::WrongPort { .. } => "The app moved to another port (or the config has a typo); Apache connects to a port where nothing listens.",
+                FaultKind::UnixSocketMissing { .. } => "ProxyPass names a socket file the app never created (wrong path, app not started, tmpfs wiped).",
+                FaultKind::UnixSocketPermission { .. } => "The app created its socket as its own user with mode 0600; Apache's worker (www-data) may not open it.",
+                FaultKind::SlowApp { .. } => "A slow query keeps the app busy longer than Apache waits for the response (ProxyTimeout).",
+                FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) while Apache keeps them pooled for reuse; a request sent just as the app closes one is lost.",
+                FaultKind::DnsFailure { .. } => "The backend's DNS name does not resolve (typo, record deleted); Apache looks it up when a request needs it.",
+                FaultKind::SelinuxConnectDenied => "SELinux is enforcing and the boolean httpd_can_network_connect is off: Apache (httpd_t) may not connect to the app's port, so the kernel refuses its connect() with EACCES.",
+                FaultKind::OversizedHeader { .. } => "Huge cookies or a giant header (JWTs, tracing baggage); Apache's mod_proxy_http reads response header lines of up to 8 KB by default (ProxyIOBufferSize), so a 6000-byte header passes.",
+                _ => self.cause(),
+            };
         }
         match self {
             FaultKind::WrongPort { .. } => "The app moved to another port (or the config has a typo); HAProxy connects to a port where nothing listens.",
@@ -649,8 +687,44 @@ impl Fault {
     pub fn fix(&self, flavor: Flavor) -> Fix {
         let f = |title: &'static str, detail: &str| Fix { title, detail: detail.to_string() };
         let haproxy = flavor == Flavor::Haproxy;
+        let apache = flavor == Flavor::Apache;
+        let caddy = flavor == Flavor::Caddy;
+        let varnish = flavor == Flavor::Varnish;
         let time = super::proxy::nginx::conf::time;
         match &self.kind {
+            FaultKind::WrongPort { .. } if varnish => f("Fix the port", "Point the backend's .port back at the port the app listens on."),
+            FaultKind::SlowApp { delay_ms } if varnish => Fix {
+                title: "Raise .first_byte_timeout",
+                detail: format!(".first_byte_timeout = {}; in the backend (above the app's {delay_ms} ms); the real fix is a faster query.", time(delay_ms + 30_000)),
+            },
+            FaultKind::KeepaliveMismatch { .. } if varnish => f("Align keep-alive timeouts", "Keep the app's idle timeout above Varnish's backend_idle_timeout (60 s), so Varnish closes idle connections first."),
+            FaultKind::DnsFailure { .. } if varnish => f("Fix the DNS name", "The backend's .host resolves again, and the VCL compiles."),
+            FaultKind::RollingDeploy { .. } if varnish => f("Add a second instance", "A second backend in a director (import directors; round_robin) with a health probe: Varnish then skips the instance that is down (not modelled here)."),
+            FaultKind::WrongPort { .. } if caddy => f("Fix the port", "Point reverse_proxy back at the port the app listens on."),
+            FaultKind::UnixSocketMissing { .. } if caddy => f("Use the socket the app creates", "Point reverse_proxy (unix//path) back at the app's real socket."),
+            FaultKind::UnixSocketPermission { .. } if caddy => f("Let Caddy open the socket", "chmod 660 the socket and chgrp it to Caddy's group (caddy)."),
+            FaultKind::SlowApp { .. } if caddy => f("Make the query faster", "Caddy waits as long as the app takes (no response_header_timeout by default): the fix is in the app."),
+            FaultKind::KeepaliveMismatch { .. } if caddy => f("Align keep-alive timeouts", "Keep the app's idle timeout longer than the transport's keepalive (transport http { keepalive 4s }): Caddy then closes idle connections first."),
+            FaultKind::DnsFailure { .. } if caddy => f("Fix the DNS name", "The upstream's name in reverse_proxy resolves again."),
+            FaultKind::RollingDeploy { .. } if caddy => f("Add a second instance", "A second upstream (the app on :3001) and lb_try_duration 5s: Caddy dials the other one when one refuses."),
+            FaultKind::NotHttp { .. } if caddy => f("Point at the HTTP port", "An HTTP server answers on the upstream address."),
+            FaultKind::OversizedHeader { .. } if caddy || apache => f("Keep headers small", "Nothing to change in the proxy for this size; keep cookies and headers small for the clients' sake."),
+            FaultKind::SelinuxConnectDenied if caddy => f("Let Caddy connect", "setsebool -P httpd_can_network_connect 1 (or label the app's port: semanage port -a -t http_port_t -p tcp 3000); leave SELinux enforcing."),
+            FaultKind::NotHttp { .. } if apache => f("Point at the HTTP port", "An HTTP server answers on the backend's address."),
+            FaultKind::WrongPort { .. } if apache => f("Fix the port", "Point ProxyPass back at the port the app listens on."),
+            FaultKind::UnixSocketMissing { .. } if apache => f("Use the socket the app creates", "Point ProxyPass (unix:/path|http://localhost/) back at the app's real socket."),
+            FaultKind::UnixSocketPermission { .. } if apache => f("Let Apache open the socket", "chmod 660 the socket and chgrp it to Apache's group (www-data)."),
+            FaultKind::SlowApp { delay_ms } if apache => Fix {
+                title: "Raise ProxyTimeout",
+                detail: format!("ProxyTimeout {} (seconds, above the app's {delay_ms} ms); the real fix is a faster query.", apache_timeout_s(*delay_ms)),
+            },
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } if apache => Fix {
+                title: "Expire pooled connections first",
+                detail: format!("ttl={} on the backend (ProxyPass … ttl=N, in seconds): Apache closes a pooled connection idle that long before the app's {app_keepalive_timeout_ms} ms idle timeout can.", apache_ttl_s(*app_keepalive_timeout_ms)),
+            },
+            FaultKind::DnsFailure { .. } if apache => f("Fix the DNS name", "The backend's name in ProxyPass resolves again."),
+            FaultKind::RollingDeploy { .. } if apache => f("Add a second instance", "A second BalancerMember (the app on :3001) in balancer://app: a member that refuses connections is put in error state and the request goes to the other one."),
+            FaultKind::SelinuxConnectDenied if apache => f("Let Apache connect", "setsebool -P httpd_can_network_connect 1 (or label the app's port: semanage port -a -t http_port_t -p tcp 3000); leave SELinux enforcing."),
             FaultKind::AppDown => f("Start the app", "systemctl start app: the process listens on its port again."),
             FaultKind::WrongPort { .. } if haproxy => f("Fix the port", "Point the server line of backend be_app back at the port the app listens on."),
             FaultKind::WrongPort { .. } => f("Fix the port", "Point the upstream server back at the port the app listens on."),
@@ -730,7 +804,8 @@ impl Fault {
                 Some(Pattern {
                     label: format!("Send GET, then POST {s} later"),
                     description: format!(
-                        "Two requests on one kept-alive connection: a GET, then a POST sent just as the app's idle timeout ({idle} ms) closes the connection the GET left open. nginx writes the POST into the closing connection and, since a POST is not idempotent, does not retry it."
+                        "Two requests on one kept-alive connection: a GET, then a POST sent just as the app's idle timeout ({idle} ms) closes the connection the GET left open. {}"
+                        , if flavor == Flavor::Apache { "Apache writes the POST into the closing pooled connection and does not retry it (Apache 2.4 retries no request whose connection broke)." } else { "nginx writes the POST into the closing connection and, since a POST is not idempotent, does not retry it." }
                     ),
                     traffic: Traffic::IdleRace {
                         first: RequestSpec::default(),
@@ -780,9 +855,15 @@ impl Fault {
     pub fn apply_fix(sc: &mut Scenario, index: usize) {
         let Some(fault) = sc.faults.get(index).cloned() else { return };
         match fault.kind {
+            // Caddy waits without a limit: the fix is a faster app.
+            FaultKind::SlowApp { .. } if sc.proxy.flavor == Flavor::Caddy => {
+                sc.faults.remove(index);
+            }
             FaultKind::SlowApp { delay_ms } => {
+                sc.proxy.varnish.first_byte_timeout_ms = delay_ms + 30_000;
                 sc.proxy.proxy_read_timeout_ms = delay_ms + 30_000;
                 sc.proxy.haproxy.timeout_server_ms = delay_ms + 30_000;
+                sc.proxy.apache.proxy_timeout_ms = apache_timeout_s(delay_ms) * 1_000;
             }
             FaultKind::OversizedHeader { header_bytes } if sc.proxy.flavor == Flavor::Haproxy => {
                 sc.proxy.haproxy.bufsize = sc.proxy.haproxy.bufsize.max(haproxy_bufsize_for(header_bytes));
@@ -791,6 +872,9 @@ impl Fault {
                 let k = nginx_buffer_k(header_bytes);
                 sc.proxy.proxy_buffer_size = k * 1024;
                 sc.proxy.proxy_buffers_size = k * 1024;
+            }
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } if sc.proxy.flavor == Flavor::Apache => {
+                sc.proxy.apache.ttl_s = apache_ttl_s(app_keepalive_timeout_ms);
             }
             FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } => {
                 sc.upstream.keepalive_timeout_ms = app_keepalive_timeout_ms.saturating_sub(1_000).max(1_000);
@@ -1283,4 +1367,14 @@ mod tests {
         assert_eq!(dies(true, 200).body_on_wire().unwrap(), format!("c8\r\n{}\r\n", "x".repeat(200)));
         assert_eq!(dies(true, 0).body_on_wire().unwrap(), "");
     }
+}
+
+/// Apache's `ProxyTimeout` (whole seconds) that outlasts a `delay_ms` app by 30 s.
+fn apache_timeout_s(delay_ms: u64) -> u64 {
+    (delay_ms + 30_000).div_ceil(1_000)
+}
+
+/// Apache's worker `ttl=` (whole seconds) below an app's idle timeout.
+fn apache_ttl_s(app_idle_ms: u64) -> u64 {
+    (app_idle_ms.saturating_sub(1_000) / 1_000).max(1)
 }

@@ -75,6 +75,7 @@ pub const LAST_CHUNK: &str = "0\r\n\r\n";
 /// The standard reason phrase an application framework sends.
 pub fn reason_phrase(status: u16) -> &'static str {
     match status {
+        101 => "Switching Protocols",
         200 => "OK",
         201 => "Created",
         204 => "No Content",
@@ -85,6 +86,7 @@ pub fn reason_phrase(status: u16) -> &'static str {
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        426 => "Upgrade Required",
         429 => "Too Many Requests",
         500 => "Internal Server Error",
         502 => "Bad Gateway",
@@ -122,6 +124,12 @@ pub fn client_request_head(r: &super::scenario::RequestSpec, user_agent: &str) -
     }
     if let Some(c) = r.cookie_value() {
         s.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    if r.websocket {
+        // `curl -H Connection:Upgrade -H Upgrade:websocket ...`: after curl's own headers.
+        for (k, v) in super::websocket::request_headers() {
+            s.push_str(&format!("{k}: {v}\r\n"));
+        }
     }
     s.push_str("\r\n");
     s

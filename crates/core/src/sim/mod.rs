@@ -40,6 +40,7 @@ pub mod scenario;
 pub mod server;
 pub mod termination;
 pub mod time;
+pub mod websocket;
 pub mod window;
 pub mod world;
 

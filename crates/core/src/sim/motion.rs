@@ -88,6 +88,14 @@ pub fn timer_setting(sc: &Scenario, phase: TimeoutPhase) -> (&'static str, u64) 
         (Flavor::Haproxy, TimeoutPhase::Connect) => ("timeout connect", h.timeout_connect_ms),
         // HAProxy's `timeout server` covers writing the request and waiting for the answer.
         (Flavor::Haproxy, _) => ("timeout server", h.timeout_server_ms),
+        // Apache's ProxyTimeout covers the connect and the wait for the answer.
+        (Flavor::Apache, _) => ("ProxyTimeout", p.apache.proxy_timeout_ms),
+        (Flavor::Varnish, TimeoutPhase::Connect) => (".connect_timeout", p.varnish.connect_timeout_ms),
+        (Flavor::Varnish, _) => (".first_byte_timeout", p.varnish.first_byte_timeout_ms),
+        (Flavor::Caddy, TimeoutPhase::Connect) => ("dial_timeout", p.caddy.dial_timeout_ms),
+        // No response_header_timeout (Caddy's default): a wait without a limit.
+        (Flavor::Caddy, _) if p.caddy.response_header_timeout_ms == 0 => ("no response_header_timeout", u64::MAX / 1_000),
+        (Flavor::Caddy, _) => ("response_header_timeout", p.caddy.response_header_timeout_ms),
     };
     (name, ms.saturating_mul(1_000))
 }

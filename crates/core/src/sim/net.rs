@@ -17,9 +17,24 @@ impl Address {
             }
             return Ok(Address::Unix { path: path.to_string() });
         }
+        if let Some(rest) = s.strip_prefix('[') {
+            // `[::1]:5000`: an IPv6 literal in brackets, as nginx writes it.
+            let (ip, port) = rest.split_once("]:").ok_or_else(|| format!("expected [ipv6]:port, got {s:?}"))?;
+            // Validated by std's parser, kept as written (lower case): no
+            // IPv6 formatting code in the bundle.
+            ip.parse::<std::net::Ipv6Addr>().map_err(|_| format!("bad IPv6 address in {s:?}"))?;
+            let port: u16 = port.parse().map_err(|_| format!("bad port in {s:?}"))?;
+            if port == 0 {
+                return Err(format!("port must not be 0 in {s:?}"));
+            }
+            return Ok(Address::Tcp { host: ip.to_ascii_lowercase(), port });
+        }
         let (host, port) = s
             .rsplit_once(':')
             .ok_or_else(|| format!("expected host:port or unix:/path, got {s:?}"))?;
+        if host.contains(':') {
+            return Err(format!("an IPv6 address needs brackets: [{host}]:{port}, got {s:?}"));
+        }
         if host.is_empty() || !host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
             return Err(format!("bad host in {s:?}"));
         }
@@ -30,10 +45,10 @@ impl Address {
         Ok(Address::Tcp { host: host.to_string(), port })
     }
 
-    /// True for a literal IPv4 address (no name resolution needed).
+    /// True for a literal IPv4 or IPv6 address (no name resolution needed).
     pub fn is_ip(&self) -> bool {
         match self {
-            Address::Tcp { host, .. } => host.parse::<std::net::Ipv4Addr>().is_ok(),
+            Address::Tcp { host, .. } => host.parse::<std::net::IpAddr>().is_ok(),
             Address::Unix { .. } => true,
         }
     }
@@ -52,6 +67,11 @@ impl Address {
         }
     }
 
+    /// True for an IPv6 literal (`::1`).
+    pub fn is_ipv6(&self) -> bool {
+        matches!(self, Address::Tcp { host, .. } if host.parse::<std::net::Ipv6Addr>().is_ok())
+    }
+
     /// The same address with a name resolved to `ip`.
     pub fn resolved(&self, ip: &str) -> Address {
         match self {
@@ -64,6 +84,7 @@ impl Address {
 impl fmt::Display for Address {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Address::Tcp { host, port } if host.contains(':') => write!(f, "[{host}]:{port}"),
             Address::Tcp { host, port } => write!(f, "{host}:{port}"),
             Address::Unix { path } => write!(f, "unix:{path}"),
         }
@@ -151,5 +172,12 @@ mod tests {
         assert!(ProxyPass::parse("ftp://x").is_err());
         assert!(Address::parse("127.0.0.1:99999").is_err());
         assert!(Address::parse("unix:relative.sock").is_err());
+        let v6 = Address::parse("[::1]:5000").unwrap();
+        assert_eq!(v6, Address::Tcp { host: "::1".into(), port: 5000 });
+        assert_eq!((v6.to_string(), v6.is_ip(), v6.is_ipv6()), ("[::1]:5000".to_string(), true, true));
+        assert_eq!(ProxyPass::parse("http://[::1]:5000").unwrap().host, Target::Addr(v6));
+        assert!(Address::parse("::1:5000").unwrap_err().contains("needs brackets"));
+        assert!(Address::parse("[::g]:5000").is_err());
+        assert!(Address::parse("[::1]:0").is_err());
     }
 }

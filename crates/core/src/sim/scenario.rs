@@ -15,9 +15,10 @@ use super::fault::Fault;
 use super::net::Address;
 use super::server::ServerKind;
 
-/// Version 2: `tls_cert_invalid` leaves `proxy_ssl_verify` as it is
-/// (version-1 documents are upgraded by `sim::migrate`).
-pub const SCENARIO_VERSION: u32 = 2;
+/// Version 2: `tls_cert_invalid` leaves `proxy_ssl_verify` as it is.
+/// Version 3: `proxy.localhost_ipv6` (on: `localhost` is `[::1]` and
+/// `127.0.0.1`). Older documents are upgraded by `sim::migrate`.
+pub const SCENARIO_VERSION: u32 = 3;
 
 /// 2026-11-21 04:43:44 UTC.
 pub const DEFAULT_START_UNIX: i64 = 1_795_236_224;
@@ -106,6 +107,14 @@ pub struct Clients {
     /// Size of a `Cookie:` header's value, bytes (0: no Cookie header).
     #[serde(skip_serializing_if = "is_zero")]
     pub cookie_bytes: u64,
+    /// A WebSocket handshake: `Connection: Upgrade`, `Upgrade: websocket`,
+    /// `Sec-WebSocket-Version: 13` and a `Sec-WebSocket-Key`.
+    #[serde(skip_serializing_if = "is_false")]
+    pub websocket: bool,
+}
+
+fn is_false(v: &bool) -> bool {
+    !*v
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -348,6 +357,7 @@ impl Default for Clients {
             body_bytes: 0,
             retry: RetryPolicy::default(),
             cookie_bytes: 0,
+            websocket: false,
         }
     }
 }
@@ -376,6 +386,9 @@ pub struct RequestSpec {
     /// Size of a `Cookie:` header's value, bytes (0: no Cookie header).
     #[serde(skip_serializing_if = "is_zero")]
     pub cookie_bytes: u64,
+    /// A WebSocket handshake (see `Clients::websocket`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub websocket: bool,
 }
 
 impl RequestSpec {
@@ -394,7 +407,29 @@ impl Default for RequestSpec {
             host: "localhost".into(),
             body_bytes: 0,
             cookie_bytes: 0,
+            websocket: false,
         }
+    }
+}
+
+/// What an app does with a WebSocket handshake.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WebSocketApp {
+    /// A plain HTTP app: it ignores `Upgrade` and answers as usual.
+    #[default]
+    None,
+    /// The `ws` package's server: 101 with `Upgrade: websocket` and
+    /// `Connection: upgrade`, else `426 Upgrade Required`.
+    Ws,
+    /// socket.io (engine.io) asked for the websocket transport: 101, else
+    /// 400 `{"code":3,"message":"Bad request"}`.
+    Socketio,
+}
+
+impl WebSocketApp {
+    fn is_none(&self) -> bool {
+        *self == WebSocketApp::None
     }
 }
 
@@ -404,15 +439,68 @@ pub enum Flavor {
     #[default]
     Nginx,
     Haproxy,
+    /// Apache httpd 2.4 with mod_proxy_http.
+    Apache,
+    /// Caddy 2.6 with `reverse_proxy`.
+    Caddy,
+    /// Varnish 7.1 (in front of one backend, every request passed).
+    Varnish,
 }
 
 impl Flavor {
-    /// The proxy's program name, as in the scenario's JSON: `nginx` or `haproxy`.
+    /// Every flavor, in the order the page offers them.
+    pub const ALL: [Flavor; 5] = [Flavor::Nginx, Flavor::Haproxy, Flavor::Apache, Flavor::Caddy, Flavor::Varnish];
+
+    /// The proxy's program name, as in the scenario's JSON: `nginx`, `haproxy`, `apache`.
     pub fn as_str(self) -> &'static str {
         match self {
             Flavor::Nginx => "nginx",
             Flavor::Haproxy => "haproxy",
+            Flavor::Apache => "apache",
+            Flavor::Caddy => "caddy",
+            Flavor::Varnish => "varnish",
         }
+    }
+
+    /// The name people call it by: `nginx`, `HAProxy`, `Apache`.
+    pub fn display(self) -> &'static str {
+        match self {
+            Flavor::Nginx => "nginx",
+            Flavor::Haproxy => "HAProxy",
+            Flavor::Apache => "Apache",
+            Flavor::Caddy => "Caddy",
+            Flavor::Varnish => "Varnish",
+        }
+    }
+
+    /// The flavor a link's `flavor=` names, if any.
+    pub fn parse(s: &str) -> Option<Flavor> {
+        Flavor::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// Apache httpd's own settings (used when `flavor` is `apache`); names follow
+/// its directives. The backends are `upstream.servers` (one: a plain
+/// `ProxyPass`; several: `BalancerMember`s of `balancer://app`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApacheConfig {
+    /// Apache version for the config comment and the `Server` header.
+    pub version: String,
+    /// `ProxyTimeout`: the connect timeout and the wait for the response
+    /// (Apache's default is the value of `Timeout`, 60 s).
+    pub proxy_timeout_ms: u64,
+    /// `retry=` of a balancer member: seconds a member that failed to
+    /// connect stays in error state (default 60).
+    pub retry_s: u64,
+    /// `ttl=` of the backend (seconds; 0: not set): a pooled connection idle
+    /// longer than this is closed instead of reused.
+    pub ttl_s: u64,
+}
+
+impl Default for ApacheConfig {
+    fn default() -> Self {
+        ApacheConfig { version: "2.4.71".into(), proxy_timeout_ms: 60_000, retry_s: 60, ttl_s: 0 }
     }
 }
 
@@ -449,6 +537,49 @@ impl Default for HaproxyConfig {
             timeout_client_ms: 60_000,
             bufsize: 16_384,
         }
+    }
+}
+
+/// Caddy's own settings (used when `flavor` is `caddy`): the
+/// `reverse_proxy` directive's subdirectives. The upstreams are
+/// `upstream.servers` (or the `proxy_pass` address).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CaddyConfig {
+    /// Caddy version (the config comment).
+    pub version: String,
+    /// `transport http { dial_timeout }` (3 s by default since 2.5).
+    pub dial_timeout_ms: u64,
+    /// `transport http { response_header_timeout }` (0: none, Caddy's default).
+    pub response_header_timeout_ms: u64,
+    /// `lb_try_duration` (0: no retries, the default).
+    pub lb_try_duration_ms: u64,
+    /// `lb_try_interval` (250 ms by default).
+    pub lb_try_interval_ms: u64,
+}
+
+impl Default for CaddyConfig {
+    fn default() -> Self {
+        CaddyConfig { version: "2.6.2".into(), dial_timeout_ms: 3_000, response_header_timeout_ms: 0, lb_try_duration_ms: 0, lb_try_interval_ms: 250 }
+    }
+}
+
+/// Varnish's own settings (used when `flavor` is `varnish`): the backend's
+/// timeouts in the exported VCL.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VarnishConfig {
+    /// Varnish version (`Via`, the config comment).
+    pub version: String,
+    /// `.connect_timeout` (the parameter's default, 3.5 s).
+    pub connect_timeout_ms: u64,
+    /// `.first_byte_timeout` (60 s).
+    pub first_byte_timeout_ms: u64,
+}
+
+impl Default for VarnishConfig {
+    fn default() -> Self {
+        VarnishConfig { version: "7.1.1".into(), connect_timeout_ms: 3_500, first_byte_timeout_ms: 60_000 }
     }
 }
 
@@ -519,6 +650,12 @@ pub struct ProxyConfig {
     pub limit_req: Option<LimitReq>,
     /// Settings of the HAProxy flavor.
     pub haproxy: HaproxyConfig,
+    /// Settings of the Apache flavor.
+    pub apache: ApacheConfig,
+    /// Settings of the Caddy flavor.
+    pub caddy: CaddyConfig,
+    /// Settings of the Varnish flavor.
+    pub varnish: VarnishConfig,
     /// `proxy_ssl_server_name`: send SNI to an https upstream (off: none).
     pub proxy_ssl_server_name: bool,
     /// `proxy_ssl_name` ("" = the host of proxy_pass): the name sent as SNI
@@ -544,6 +681,11 @@ pub struct ProxyConfig {
     /// master's channel take two; each proxied request one for the client
     /// and one for its upstream connection.
     pub worker_connections: u32,
+    /// The proxy host's `/etc/hosts` has `::1 localhost` (Debian's
+    /// default): the name `localhost` in `proxy_pass` or a `server` line
+    /// resolves to `[::1]` and `127.0.0.1` (nginx makes a peer of each, the
+    /// IPv6 one first; HAProxy takes the first). Off: `127.0.0.1` only.
+    pub localhost_ipv6: bool,
 }
 
 /// nginx `auth_request <uri>` with `location = <uri> { internal; proxy_pass <pass>; }`.
@@ -590,6 +732,9 @@ impl Default for ProxyConfig {
             resolver_timeout_ms: 30_000,
             limit_req: None,
             haproxy: HaproxyConfig::default(),
+            apache: ApacheConfig::default(),
+            caddy: CaddyConfig::default(),
+            varnish: VarnishConfig::default(),
             proxy_ssl_server_name: false,
             proxy_ssl_name: String::new(),
             client_max_body_size: 1 << 20,
@@ -598,6 +743,7 @@ impl Default for ProxyConfig {
             access_log_format: "combined".into(),
             auth_request: None,
             worker_connections: 512,
+            localhost_ipv6: true,
         }
     }
 }
@@ -689,6 +835,9 @@ pub struct App {
     pub php_fpm: super::server::php_fpm::PhpFpm,
     #[serde(skip_serializing_if = "is_default")]
     pub uwsgi: super::server::uwsgi::Uwsgi,
+    /// A WebSocket server (`ws`, `socketio`) or a plain HTTP app (`none`).
+    #[serde(skip_serializing_if = "WebSocketApp::is_none")]
+    pub websocket: WebSocketApp,
 }
 
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
@@ -714,6 +863,7 @@ impl Default for App {
             gunicorn: Default::default(),
             php_fpm: Default::default(),
             uwsgi: Default::default(),
+            websocket: WebSocketApp::None,
         }
     }
 }
@@ -942,6 +1092,40 @@ impl Scenario {
             && (p.proxy_ssl_name.len() > 253 || !p.proxy_ssl_name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']')))
         {
             return bad("proxy.proxy_ssl_name", format!("must be a host name, got {:?}", p.proxy_ssl_name));
+        }
+        if p.flavor == Flavor::Apache {
+            if let Some(why) = super::proxy::apache::unsupported(&super::world::effective(self)) {
+                return bad("proxy.flavor", why);
+            }
+        }
+        if p.flavor == Flavor::Caddy {
+            if let Some(why) = super::proxy::caddy::unsupported(&super::world::effective(self)) {
+                return bad("proxy.flavor", why);
+            }
+        }
+        if p.flavor == Flavor::Varnish {
+            if let Some(why) = super::proxy::varnish::unsupported(&super::world::effective(self)) {
+                return bad("proxy.flavor", why);
+            }
+        }
+        check_ms("proxy.varnish.connect_timeout_ms", p.varnish.connect_timeout_ms)?;
+        check_ms("proxy.varnish.first_byte_timeout_ms", p.varnish.first_byte_timeout_ms)?;
+        let c = &p.caddy;
+        check_ms("proxy.caddy.dial_timeout_ms", c.dial_timeout_ms)?;
+        check_ms("proxy.caddy.lb_try_interval_ms", c.lb_try_interval_ms)?;
+        if c.response_header_timeout_ms > 86_400_000 || c.lb_try_duration_ms > 86_400_000 {
+            return bad("proxy.caddy", "response_header_timeout_ms and lb_try_duration_ms must be at most 86400000 (0: off)".to_string());
+        }
+        let a = &p.apache;
+        check_ms("proxy.apache.proxy_timeout_ms", a.proxy_timeout_ms)?;
+        if a.proxy_timeout_ms < 1_000 || a.proxy_timeout_ms % 1_000 != 0 {
+            return bad("proxy.apache.proxy_timeout_ms", format!("ProxyTimeout is in whole seconds: a multiple of 1000 from 1000, got {}", a.proxy_timeout_ms));
+        }
+        if a.ttl_s > 86_400 {
+            return bad("proxy.apache.ttl_s", format!("must be at most 86400, got {}", a.ttl_s));
+        }
+        if a.retry_s > 86_400 {
+            return bad("proxy.apache.retry_s", format!("must be at most 86400, got {}", a.retry_s));
         }
         let h = &p.haproxy;
         if h.retries > 100 {

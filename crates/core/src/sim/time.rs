@@ -153,6 +153,22 @@ impl Clock {
         format!("{}.{:03}", self.datetime(t).format(&f).unwrap_or_default(), (t.0 % MICROS_PER_SEC) / MICROS_PER_MS)
     }
 
+    /// Apache httpd's error log time: `Sun Dec 06 07:00:42.551571 2026`.
+    pub fn apache_error(&self, t: SimTime) -> String {
+        let d = self.datetime(t);
+        let mut s = String::with_capacity(32);
+        s.push_str(WEEKDAYS[d.weekday().number_days_from_monday() as usize]);
+        s.push(' ');
+        s.push_str(month_short(d));
+        s.push(' ');
+        push2(&mut s, d.day());
+        s.push(' ');
+        push_hms(&mut s, d);
+        s.push_str(&format!(".{:06} ", t.0 % MICROS_PER_SEC));
+        push_year(&mut s, d.year());
+        s
+    }
+
     /// journald's short format: `Nov 21 04:43:44`.
     pub fn journal(&self, t: SimTime) -> String {
         let d = self.datetime(t);

@@ -38,6 +38,9 @@ pub enum ProxyTimer {
     Resolver,
     /// nginx's `auth_request` subrequest has its answer.
     AuthDone,
+    /// An upgraded connection (WebSocket) has been idle for
+    /// `proxy_read_timeout`.
+    Tunnel,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -269,9 +272,10 @@ impl Exchange {
     }
 
     /// The request succeeded: the client got a complete HTTP response
-    /// (`ClientResult::Response`) with a 2xx or 3xx status.
+    /// (`ClientResult::Response`) with a 2xx or 3xx status, or 101.
     pub fn succeeded(&self) -> bool {
-        matches!(self.client_result, Some(ClientResult::Response)) && self.status().is_some_and(|s| (200..400).contains(&s))
+        // 101: a WebSocket upgrade that went through.
+        matches!(self.client_result, Some(ClientResult::Response)) && self.status().is_some_and(|s| s == 101 || (200..400).contains(&s))
     }
 
     /// How the request ended, for colouring it (see [`OutcomeClass`]).

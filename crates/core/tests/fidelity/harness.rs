@@ -25,7 +25,7 @@ use gateway_core::sim::time::SimTime;
 use gateway_core::sim::world::{effective, ClientResult};
 use gateway_core::sim::{Scenario, Simulation};
 
-use super::proxy::ProxyUnderTest;
+use super::proxy::{self, ProxyUnderTest};
 use super::upstream::{
     self, free_port, sys, Action, AppConfig, BlackHole, CertKind, Dns, DnsRule, Listen, Pki, Plan, RequestInfo, TlsServer, Upstream,
 };
@@ -138,8 +138,20 @@ fn marked(path: &str, n: usize) -> String {
 pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Result<Variant, NoRun> {
     let cannot = |m: String| Err(NoRun::Cannot(m));
     let haproxy = flavor == Flavor::Haproxy;
+    let apache = flavor == Flavor::Apache;
     let mut sc = original.clone();
     sc.proxy.flavor = flavor;
+    if let Some(why) = gateway_core::sim::proxy::apache::unsupported(&effective(&sc)) {
+        return cannot(format!("not modelled for Apache: {why}"));
+    }
+    let caddy = flavor == Flavor::Caddy;
+    if let Some(why) = gateway_core::sim::proxy::caddy::unsupported(&effective(&sc)) {
+        return cannot(format!("not modelled for Caddy: {why}"));
+    }
+    let varnish = flavor == Flavor::Varnish;
+    if let Some(why) = gateway_core::sim::proxy::varnish::unsupported(&effective(&sc)) {
+        return cannot(format!("not modelled for Varnish: {why}"));
+    }
     let mut notes = Vec::new();
     if sc.clients.count > 1 {
         return cannot("clients.count > 1: requests from many client addresses".into());
@@ -224,12 +236,28 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
             notes.push(format!("arrival gaps and the deploy window ×{DEPLOY_SCALE}"));
         }
         let p = &mut sc.proxy;
-        let original_read = if haproxy { p.haproxy.timeout_server_ms } else { p.proxy_read_timeout_ms };
+        let original_read = if haproxy {
+            p.haproxy.timeout_server_ms
+        } else if varnish {
+            p.varnish.first_byte_timeout_ms
+        } else if caddy {
+            p.caddy.response_header_timeout_ms
+        } else if apache {
+            p.apache.proxy_timeout_ms
+        } else {
+            p.proxy_read_timeout_ms
+        };
         let mut lowered = Vec::new();
         // An app server's own timeouts are the subject: the proxy waits longer.
         let read_max = if servers { SERVER_READ_MS } else { TIMEOUT_MS };
         let timeouts = if haproxy {
             vec![("timeout connect", &mut p.haproxy.timeout_connect_ms, HAPROXY_CONNECT_MS), ("timeout server", &mut p.haproxy.timeout_server_ms, read_max)]
+        } else if apache {
+            vec![("ProxyTimeout", &mut p.apache.proxy_timeout_ms, read_max)]
+        } else if varnish {
+            vec![(".connect_timeout", &mut p.varnish.connect_timeout_ms, TIMEOUT_MS), (".first_byte_timeout", &mut p.varnish.first_byte_timeout_ms, read_max)]
+        } else if caddy {
+            vec![("dial_timeout", &mut p.caddy.dial_timeout_ms, TIMEOUT_MS), ("response_header_timeout", &mut p.caddy.response_header_timeout_ms, read_max)]
         } else {
             vec![
                 ("proxy_connect_timeout", &mut p.proxy_connect_timeout_ms, TIMEOUT_MS),
@@ -247,7 +275,17 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         if !lowered.is_empty() {
             notes.push(lowered.join(", "));
         }
-        let read = if haproxy { sc.proxy.haproxy.timeout_server_ms } else { sc.proxy.proxy_read_timeout_ms };
+        let read = if haproxy {
+            sc.proxy.haproxy.timeout_server_ms
+        } else if varnish {
+            sc.proxy.varnish.first_byte_timeout_ms
+        } else if caddy {
+            sc.proxy.caddy.response_header_timeout_ms
+        } else if apache {
+            sc.proxy.apache.proxy_timeout_ms
+        } else {
+            sc.proxy.proxy_read_timeout_ms
+        };
         for f in &mut sc.faults {
             match &mut f.kind {
                 FaultKind::SlowApp { delay_ms } if *delay_ms > original_read && *delay_ms > SLOW_MS => {
@@ -301,7 +339,11 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
         match Address::parse(a) {
             Ok(Address::Tcp { host, port }) => {
                 let loopback = ["127.0.0.1", "0.0.0.0", "localhost"].contains(&host.as_str());
-                if loopback {
+                if host == "localhost" && what != "app" {
+                    // Resolved by the proxy through its own /etc/hosts
+                    // (proxy::own_hosts_if_asked).
+                    Ok(format!("localhost:{}", map_port(port)))
+                } else if loopback {
                     Ok(format!("127.0.0.1:{}", map_port(port)))
                 } else if dns_hosts.contains(&host) {
                     Ok(format!("{host}:{}", map_port(port)))
@@ -338,11 +380,21 @@ pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Re
     let taken: Vec<u16> = ports.values().copied().collect();
     sc.proxy.listen = free_port_not_in(&taken);
     notes.push("addresses moved to free ports on 127.0.0.1".into());
+    if proxy::names_localhost(&sc) {
+        notes.push(format!(
+            "`localhost` kept in the config: the proxy runs in its own mount namespace whose /etc/hosts maps localhost to {} (this machine's has no `::1 localhost`)",
+            if sc.proxy.localhost_ipv6 { "127.0.0.1 and ::1, as Debian's does" } else { "127.0.0.1 only" }
+        ));
+    }
     if sc.faults.iter().any(|f| matches!(f.kind, FaultKind::UnixSocketMissing { .. } | FaultKind::UnixSocketPermission { .. })) {
         notes.push("unix sockets moved under the run's temporary directory".into());
     }
     let mut dns_port = None;
-    if sc.proxy.resolver.is_some() && haproxy {
+    if sc.proxy.resolver.is_some() && caddy {
+        notes.push("nginx's `resolver` is not part of the exported Caddyfile: Caddy resolves the upstream's name when it dials, through the system resolver".into());
+    } else if sc.proxy.resolver.is_some() && apache {
+        notes.push("nginx's `resolver` is not part of the exported Apache site: Apache resolves the backend's name per request through the system resolver".into());
+    } else if sc.proxy.resolver.is_some() && haproxy {
         notes.push("nginx's `resolver` is not part of the exported haproxy.cfg: HAProxy resolves the server name at start-up through the system resolver".into());
     } else if sc.proxy.resolver.is_some() {
         let p = free_udp_port();
@@ -573,7 +625,19 @@ pub fn build_world(v: &Variant, eff: &Scenario) -> Result<(RealWorld, Paths), No
             // Probabilities are 0 or 1 here, so the generator is never drawn.
             let mut rng = SimRng::seeded(seed);
             let now = SimTime::from_ms(info.at_ms);
-            plan_from(faults.iter().fold(healthy, |r, f| f.on_request(now, &app_c.name, &mut rng, r)))
+            let reply = faults.iter().fold(healthy, |r, f| f.on_request(now, &app_c.name, &mut rng, r));
+            // A WebSocket app answers every healthy request as the handshake
+            // it stands for: 101 and a silent tunnel when the upgrade reached
+            // it, its refusal otherwise (the scenarios' requests are all
+            // WebSocket handshakes).
+            let healthy = matches!(&reply.wire, Wire::Http { response, bad_header_line: None, truncate_body_at: None } if response.status == 200);
+            if let (true, Some(r)) = (healthy, gateway_core::sim::websocket::answer(app_c.websocket, info.upgrade)) {
+                if r.status == 101 {
+                    return Plan { delay_us: reply.after_us, action: Action::Tunnel { head: wire_head(&r, None) }, die: false };
+                }
+                return plan_from(AppReply { wire: Wire::Http { response: r, bad_header_line: None, truncate_body_at: None }, ..reply });
+            }
+            plan_from(reply)
         });
         let cfg = AppConfig {
             name: app.name.clone(),
@@ -641,6 +705,9 @@ pub struct Got {
     pub body: usize,
     /// From the first byte sent to the last byte received (or the failure).
     pub ms: u64,
+    /// The client's own port (Apache names a request in its error log only
+    /// by the client's address).
+    pub local_port: Option<u16>,
 }
 
 /// The engine's client request head (Host, User-Agent, Accept, the body's
@@ -654,11 +721,12 @@ fn request_bytes(r: &RequestSpec, ua: &str) -> Vec<u8> {
 pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
     let t = Instant::now();
     let ms = move || t.elapsed().as_millis() as u64;
-    let none = |s: &str| Got { status: s.into(), body: 0, ms: ms() };
+    let none = |s: &str, local_port: Option<u16>| Got { status: s.into(), body: 0, ms: ms(), local_port };
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else { return none("no connection") };
+    let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) else { return none("no connection", None) };
+    let local_port = s.local_addr().ok().map(|a| a.port());
     if s.write_all(&request_bytes(r, ua)).is_err() {
-        return none("no response");
+        return none("no response", local_port);
     }
     let end = Instant::now() + deadline;
     let _ = s.set_read_timeout(Some(Duration::from_millis(50)));
@@ -701,7 +769,7 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
     };
     let Some(head_end) = head_end else {
         if buf.is_empty() {
-            return none(if eof { "no response" } else { "no response (client timeout)" });
+            return none(if eof { "no response" } else { "no response (client timeout)" }, local_port);
         }
         // HTTP/0.9: raw bytes with no length. nginx keeps the (HTTP/1.1)
         // client connection open afterwards, so stop after 300 ms of silence.
@@ -715,7 +783,7 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
                 _ => break,
             }
         }
-        return Got { status: "HTTP/0.9 bytes".into(), body: buf.len(), ms: last };
+        return Got { status: "HTTP/0.9 bytes".into(), body: buf.len(), ms: last, local_port };
     };
     let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
     let status = head.split(' ').nth(1).unwrap_or("?").to_string();
@@ -725,7 +793,7 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
         .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
         .and_then(|(_, v)| v.trim().parse::<usize>().ok());
     if r.method == "HEAD" {
-        return Got { status, body: 0, ms: ms() };
+        return Got { status, body: 0, ms: ms(), local_port };
     }
     let chunked = head
         .split("\r\n")
@@ -756,7 +824,10 @@ pub fn fetch(port: u16, r: &RequestSpec, ua: &str, deadline: Duration) -> Got {
             (status, buf.len() - head_end)
         }
     };
-    Got { status, body, ms: last }
+    // A 101 (WebSocket) is over when the tunnel closes, as curl's
+    // time_total counts it: the time of the EOF, not of the last byte.
+    let last = if status == "101" && eof { ms() } else { last };
+    Got { status, body, ms: last, local_port }
 }
 
 /// Decodes a chunked body as far as it goes: (payload bytes of the complete
@@ -914,7 +985,13 @@ pub fn run_engine(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, No
         .collect();
     let lines: Vec<&String> = reqs.iter().map(|r| &r.line).collect();
     let w = sim.world();
-    let stray = w.error_log.lines().filter(|l| flavor.request_of(l).is_none_or(|r| !lines.contains(&&r))).filter_map(norm).collect();
+    let stray = if flavor.client_ports(&[]).is_some() {
+        // Lines of no request: those no exchange wrote.
+        let own: std::collections::BTreeSet<&str> = sim.exchanges().iter().flat_map(|ex| ex.error_lines.iter().map(|l| l.text.as_str())).collect();
+        w.error_log.lines().filter(|l| !own.contains(l.as_str())).filter_map(norm).collect()
+    } else {
+        w.error_log.lines().filter(|l| flavor.request_of(l).is_none_or(|r| !lines.contains(&&r))).filter_map(norm).collect()
+    };
     let stderr = w.proxy_stderr.lines().filter_map(norm).collect();
     let servers = v.scenario.apps.iter().any(|a| a.server != ServerKind::Node);
     let server_lines = if servers { server_key_lines(w.app_log.lines().map(String::as_str), "") } else { Vec::new() };
@@ -946,6 +1023,9 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
             let h = &p.haproxy;
             (u64::from(h.retries) + 1) * (h.timeout_connect_ms + h.timeout_connect_ms.min(1_000)) + h.timeout_server_ms * 3 + 5_000
         }
+        Flavor::Apache => eff.upstream.servers.len().max(1) as u64 * p.apache.proxy_timeout_ms * 2 + 5_000,
+        Flavor::Varnish => p.varnish.connect_timeout_ms + p.varnish.first_byte_timeout_ms + 5_000,
+        Flavor::Caddy => p.caddy.dial_timeout_ms + p.caddy.response_header_timeout_ms + p.caddy.lb_try_duration_ms + SLOW_MS * 2 + 5_000,
     });
     let results: Arc<Mutex<Vec<Option<Got>>>> = Arc::new(Mutex::new((0..sc.requests.len()).map(|_| None).collect()));
     let mut handles = Vec::new();
@@ -1004,9 +1084,17 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
     let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut stray = Vec::new();
     let lines: Vec<String> = sc.requests.iter().map(|r| format!("{} {} HTTP/1.1", r.method, r.path)).collect();
-    for l in &logs.error {
+    // A flavor that names a request only by the client's port (Apache):
+    // the port each request's client connection had.
+    let by_port: BTreeMap<u16, String> = {
+        let res = results.lock().unwrap();
+        res.iter().zip(&lines).filter_map(|(g, l)| Some((g.as_ref()?.local_port?, l.clone()))).collect()
+    };
+    let ports = flavor.client_ports(&logs.error);
+    for (k, l) in logs.error.iter().enumerate() {
         let Some(n) = flavor.normalise_error(l, &tmp) else { continue };
-        match flavor.request_of(l).filter(|r| lines.contains(r)) {
+        let by_client = ports.as_ref().and_then(|p| p[k]).and_then(|port| by_port.get(&port).cloned());
+        match by_client.or_else(|| flavor.request_of(l)).filter(|r| lines.contains(r)) {
             Some(r) => errors.entry(r).or_default().push(n),
             None => stray.push(n),
         }

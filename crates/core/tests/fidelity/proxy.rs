@@ -89,6 +89,12 @@ pub trait ProxyUnderTest {
     fn self_check_fields(&self) -> &'static [&'static str] {
         &["status", "body bytes", "access.log", "error.log"]
     }
+    /// For a flavor whose error log names a request only by the client's
+    /// address (Apache's `[client 127.0.0.1:PORT]`): the client port each
+    /// line belongs to. None: the flavor names the request (`request_of`).
+    fn client_ports(&self, _lines: &[String]) -> Option<Vec<Option<u16>>> {
+        None
+    }
     /// What an overload run counts per request from its (normalised) log
     /// line, if anything (HAProxy: status, termination state, retried).
     fn aggregate_key(&self, _normalised_access: &str) -> Option<String> {
@@ -102,7 +108,7 @@ pub fn mask_ports(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b':' && i > 0 && b[i - 1].is_ascii_alphanumeric() && !out.ends_with("CONF") {
+        if b[i] == b':' && i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b']') && !out.ends_with("CONF") {
             let digits = b[i + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
             let after = b.get(i + 1 + digits).copied();
             if (1..=5).contains(&digits) && !after.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'.') {
@@ -128,6 +134,45 @@ fn deny_connect_if_asked(cmd: &mut Command, effective: &Scenario) {
             cmd.pre_exec(sys::deny_connect);
         }
     }
+}
+
+/// True when the exported config names `localhost` (in `proxy_pass` or a
+/// `server` line): what it resolves to depends on the host's /etc/hosts.
+pub fn names_localhost(sc: &Scenario) -> bool {
+    use gateway_core::sim::net::{Address, ProxyPass, Target};
+    let is_lh = |a: &str| Address::parse(a).ok().is_some_and(|a| a.host() == Some("localhost"));
+    match ProxyPass::parse(&sc.proxy.proxy_pass).map(|p| p.host) {
+        Ok(Target::Addr(a)) => a.host() == Some("localhost"),
+        Ok(Target::Group(g)) => g == sc.upstream.name && sc.upstream.servers.iter().any(|s| is_lh(&s.address)),
+        Err(_) => false,
+    }
+}
+
+/// `localhost` in the config: the proxy runs in its own mount namespace
+/// whose /etc/hosts is Debian's (`127.0.0.1 localhost` and `::1 localhost
+/// ip6-localhost ip6-loopback`) with `proxy.localhost_ipv6` on, or
+/// `127.0.0.1 localhost` only with it off. This machine's own /etc/hosts
+/// has no `::1 localhost` and is not touched. Needs root (true: it ran).
+fn own_hosts_if_asked(cmd: &mut Command, effective: &Scenario, dir: &Path) -> Result<bool, String> {
+    if !names_localhost(effective) {
+        return Ok(false);
+    }
+    if !sys::is_root() {
+        return Err("`localhost` in the config needs root here: the proxy gets its own /etc/hosts in a private mount namespace".into());
+    }
+    let text = if effective.proxy.localhost_ipv6 {
+        "127.0.0.1\tlocalhost\n127.0.1.1\tweb1\n\n# The following lines are desirable for IPv6 capable hosts\n::1     localhost ip6-localhost ip6-loopback\nff02::1 ip6-allnodes\nff02::2 ip6-allrouters\n"
+    } else {
+        "127.0.0.1\tlocalhost\n127.0.1.1\tweb1\n"
+    };
+    let hosts = dir.join("hosts");
+    std::fs::write(&hosts, text).map_err(|e| e.to_string())?;
+    let ns = super::upstream::hosts_ns::Paths::new(&hosts);
+    // SAFETY: the closure only calls unshare and mount in the child.
+    unsafe {
+        cmd.pre_exec(move || ns.enter());
+    }
+    Ok(true)
 }
 
 // ---------------------------------------------------------------------------
@@ -234,6 +279,7 @@ impl ProxyUnderTest for Nginx {
         let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
         let mut cmd = Command::new(&self.bin);
         cmd.arg("-p").arg(dir).arg("-c").arg(dir.join("nginx.conf")).stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr).process_group(0);
+        own_hosts_if_asked(&mut cmd, effective, dir)?;
         deny_connect_if_asked(&mut cmd, effective);
         let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", self.bin.display()))?;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, effective.proxy.listen));
@@ -521,7 +567,9 @@ impl ProxyUnderTest for Haproxy {
         let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
         let mut cmd = Command::new(&self.bin);
         cmd.arg("-db").arg("-f").arg(&cfg).stdin(Stdio::null()).stdout(stdout).stderr(stderr).process_group(0);
-        if sys::is_root() {
+        // The mount namespace needs root in the child: HAProxy then stays
+        // root (nobody only matters for the unix socket permission cells).
+        if !own_hosts_if_asked(&mut cmd, effective, dir)? && sys::is_root() {
             let (uid, gid) = nobody().ok_or("no user nobody in /etc/passwd")?;
             cmd.uid(uid).gid(gid);
         }
@@ -605,6 +653,619 @@ impl ProxyUnderTest for Haproxy {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Apache httpd 2.4 (mod_proxy_http)
+
+pub struct Apache {
+    pub bin: PathBuf,
+}
+
+impl Apache {
+    pub fn find() -> Option<Apache> {
+        ["/usr/sbin/apache2"].iter().map(PathBuf::from).find(|p| p.exists()).map(|bin| Apache { bin })
+    }
+
+    /// The main config around the exported site (which is `Include`d
+    /// unchanged): one child process (`ServerLimit 1`, so the pooled backend
+    /// connections are the same for every request, as on a quiet server),
+    /// the modules the site needs, every path in `dir`.
+    pub fn main_conf(dir: &Path, site: &Path, listen: u16) -> String {
+        let d = dir.display();
+        let m = "/usr/lib/apache2/modules";
+        let mut s = format!("ServerRoot {d}\nDefine APACHE_LOG_DIR {d}/logs\nListen 127.0.0.1:{listen}\nPidFile {d}/httpd.pid\nDefaultRuntimeDir {d}/run\nMutex file:{d}/run default\n");
+        for (name, file) in [
+            ("mpm_event_module", "mod_mpm_event.so"),
+            ("authz_core_module", "mod_authz_core.so"),
+            ("log_config_module", "mod_log_config.so"),
+            ("proxy_module", "mod_proxy.so"),
+            ("proxy_http_module", "mod_proxy_http.so"),
+            ("proxy_balancer_module", "mod_proxy_balancer.so"),
+            ("slotmem_shm_module", "mod_slotmem_shm.so"),
+            ("lbmethod_byrequests_module", "mod_lbmethod_byrequests.so"),
+        ] {
+            if name == "log_config_module" && !Path::new(&format!("{m}/{file}")).exists() {
+                continue; // built in
+            }
+            s.push_str(&format!("LoadModule {name} {m}/{file}\n"));
+        }
+        if sys::is_root() {
+            s.push_str("User nobody\nGroup nogroup\n");
+        }
+        s.push_str(&format!("ServerName localhost\nErrorLog {d}/logs/main-error.log\nLogLevel warn\n"));
+        s.push_str("LogFormat \"%h %l %u %t \\\"%r\\\" %>s %b \\\"%{Referer}i\\\" \\\"%{User-Agent}i\\\"\" combined\n");
+        s.push_str("StartServers 1\nServerLimit 1\nThreadLimit 150\nThreadsPerChild 150\nMaxRequestWorkers 150\nMinSpareThreads 1\nMaxSpareThreads 150\n");
+        s.push_str(&format!("Include {}\n", site.display()));
+        s
+    }
+}
+
+struct RunningApache {
+    child: Child,
+    dir: PathBuf,
+    started: bool,
+    stopped: bool,
+}
+
+impl Drop for RunningApache {
+    fn drop(&mut self) {
+        if !self.stopped {
+            sys::signal(-(self.child.id() as i32), sys::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl RunningProxy for RunningApache {
+    fn stop(mut self: Box<Self>) -> RawLogs {
+        let pgid = self.child.id() as i32;
+        if matches!(self.child.try_wait(), Ok(None)) {
+            sys::signal(pgid, sys::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        sys::signal(-pgid, sys::SIGKILL);
+        let _ = self.child.wait();
+        self.stopped = true;
+        RawLogs {
+            error: lines(&self.dir.join("logs/error.log")),
+            access: lines(&self.dir.join("logs/access.log")),
+            stderr: lines(&self.dir.join("stderr.log")).into_iter().chain(lines(&self.dir.join("logs/main-error.log"))).collect(),
+            started: self.started,
+            forced_stop: None,
+        }
+    }
+}
+
+/// `[Sun Dec 06 07:00:42.551571 2026] [proxy:error] [pid 1:tid 2] rest` → (`[proxy:error]`, `2`, rest).
+fn apache_parts(line: &str) -> Option<(&str, &str, &str)> {
+    let rest = line.strip_prefix('[')?;
+    let rest = &rest[rest.find("] [")? + 2..];
+    let close = rest.find("] ")?;
+    let module = &rest[..=close];
+    let rest = &rest[close + 2..];
+    let rest = rest.strip_prefix("[pid ")?;
+    let close = rest.find("] ")?;
+    let tid = rest[..close].split_once(":tid ").map(|(_, t)| t).unwrap_or("");
+    Some((module, tid, &rest[close + 2..]))
+}
+
+impl ProxyUnderTest for Apache {
+    fn column(&self) -> String {
+        match self.version() {
+            // `Server version: Apache/2.4.71 (Debian)`
+            Ok(v) => v.split_whitespace().nth(2).map(|n| n.replace('/', " ").replace("Apache", "Apache httpd")).unwrap_or_else(|| "Apache httpd".into()),
+            Err(_) => "Apache httpd".into(),
+        }
+    }
+
+    fn engine_flavor(&self) -> Flavor {
+        Flavor::Apache
+    }
+
+    fn version(&self) -> Result<String, String> {
+        let out = Command::new(&self.bin).arg("-v").output().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        let first = text.lines().next().unwrap_or("").trim().to_string();
+        if first.is_empty() { Err("apache2 -v printed nothing".into()) } else { Ok(first) }
+    }
+
+    fn start(&self, effective: &Scenario, dir: &Path, _paths: &Paths) -> Result<Box<dyn RunningProxy>, String> {
+        for d in ["logs", "run"] {
+            std::fs::create_dir_all(dir.join(d)).map_err(|e| e.to_string())?;
+        }
+        if sys::is_root() {
+            // The child (nobody) writes nothing here; the parent opens the logs as root.
+            let _ = std::fs::set_permissions(dir.join("run"), std::os::unix::fs::PermissionsExt::from_mode(0o777));
+        }
+        let site = dir.join("gateway-lab.conf");
+        std::fs::write(&site, gateway_core::sim::proxy::apache::conf::render(effective)).map_err(|e| e.to_string())?;
+        let conf = dir.join("httpd.conf");
+        std::fs::write(&conf, Self::main_conf(dir, &site, effective.proxy.listen)).map_err(|e| e.to_string())?;
+        let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("-d").arg(dir).arg("-f").arg(&conf).arg("-DFOREGROUND").stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr).process_group(0);
+        deny_connect_if_asked(&mut cmd, effective);
+        let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let started = loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break false;
+            }
+            if listening(effective.proxy.listen) {
+                break true;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("apache2 neither started listening nor exited within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        // The child process opens its listener after the parent: give it a moment.
+        std::thread::sleep(Duration::from_millis(200));
+        Ok(Box::new(RunningApache { child, dir: dir.to_path_buf(), started, stopped: false }))
+    }
+
+    fn request_of(&self, _line: &str) -> Option<String> {
+        None
+    }
+
+    fn client_ports(&self, lines: &[String]) -> Option<Vec<Option<u16>>> {
+        // A line without `[client …]` (AH00957, AH00959) belongs to the
+        // request of the next line of the same thread that has one.
+        let parsed: Vec<(Option<&str>, Option<u16>)> = lines
+            .iter()
+            .map(|l| match apache_parts(l) {
+                Some((_, tid, rest)) => {
+                    let port = rest.find("[client ").and_then(|i| {
+                        let c = &rest[i + 8..];
+                        let end = c.find(']')?;
+                        c[..end].rsplit_once(':')?.1.parse().ok()
+                    });
+                    (Some(tid), port)
+                }
+                None => (None, None),
+            })
+            .collect();
+        Some(
+            (0..parsed.len())
+                .map(|i| match parsed[i] {
+                    (_, Some(p)) => Some(p),
+                    (Some(tid), None) => parsed[i + 1..].iter().find(|(t, p)| *t == Some(tid) && p.is_some()).and_then(|(_, p)| *p),
+                    _ => None,
+                })
+                .collect(),
+        )
+    }
+
+    fn normalise_error(&self, line: &str, tmp: &str) -> Option<String> {
+        let Some((module, _, rest)) = apache_parts(line) else {
+            return Some(mask_ports(&line.replace(tmp, "$TMP")));
+        };
+        // Not modelled: start-up and shutdown notices (AH00489, AH00094,
+        // AH00491, AH00492, AH00493), below the site's LogLevel.
+        if module.ends_with(":notice]") || module.ends_with(":info]") || module.ends_with(":debug]") {
+            return None;
+        }
+        let text = format!("{module} {rest}").replace(tmp, "$TMP");
+        Some(mask_ports(&text))
+    }
+
+    fn parse_access(&self, line: &str) -> Option<Access> {
+        // The combined format, as nginx's, but `%t` is when the request arrived.
+        let t0 = line.find(" [")?;
+        let t1 = line[t0..].find("] ")? + t0;
+        let q0 = line[t1..].find('"')? + t1 + 1;
+        let q1 = line[q0..].find('"')? + q0;
+        Some(Access { request_line: line[q0..q1].to_string(), normalised: format!("{} [TIME]{}", &line[..t0], &line[t1 + 1..]), times: Vec::new(), failed_connects: 0 })
+    }
+
+    fn is_failed_attempt(&self, l: &str) -> bool {
+        l.contains(" AH00957: ") || l.contains(" AH02454: ")
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Caddy 2.6 (reverse_proxy)
+
+pub struct Caddy {
+    pub bin: PathBuf,
+}
+
+impl Caddy {
+    pub fn find() -> Option<Caddy> {
+        ["/usr/bin/caddy"].iter().map(PathBuf::from).find(|p| p.exists()).map(|bin| Caddy { bin })
+    }
+}
+
+struct RunningCaddy {
+    child: Child,
+    dir: PathBuf,
+    started: bool,
+    stopped: bool,
+}
+
+impl Drop for RunningCaddy {
+    fn drop(&mut self) {
+        if !self.stopped {
+            sys::signal(-(self.child.id() as i32), sys::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl RunningProxy for RunningCaddy {
+    fn stop(mut self: Box<Self>) -> RawLogs {
+        let pgid = self.child.id() as i32;
+        if matches!(self.child.try_wait(), Ok(None)) {
+            sys::signal(pgid, sys::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+        sys::signal(-pgid, sys::SIGKILL);
+        let _ = self.child.wait();
+        self.stopped = true;
+        // The default logger (stderr) carries the error logger's lines and
+        // Caddy's own start/stop messages.
+        let (error, stderr): (Vec<String>, Vec<String>) = lines(&self.dir.join("stderr.log")).into_iter().partition(|l| l.contains("\"logger\":\"http.log.error"));
+        RawLogs { error, access: lines(&self.dir.join("access.log")), stderr, started: self.started, forced_stop: None }
+    }
+}
+
+/// A Caddy JSON line's `request` object, without the client port; header
+/// maps with their keys sorted (Go prints a map in random order).
+fn caddy_request(v: &serde_json::Value) -> String {
+    let r = &v["request"];
+    let mut headers: Vec<(String, String)> = r["headers"].as_object().map(|m| m.iter().map(|(k, v)| (k.clone(), v.to_string())).collect()).unwrap_or_default();
+    headers.sort();
+    format!(
+        "{} {} {} {} host={} headers={}",
+        r["remote_ip"].as_str().unwrap_or(""),
+        r["proto"].as_str().unwrap_or(""),
+        r["method"].as_str().unwrap_or(""),
+        r["uri"].as_str().unwrap_or(""),
+        r["host"].as_str().unwrap_or("").split(':').next().unwrap_or(""),
+        headers.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(",")
+    )
+}
+
+impl ProxyUnderTest for Caddy {
+    fn column(&self) -> String {
+        match self.version() {
+            Ok(v) => format!("Caddy {}", v.rsplit(' ').next().unwrap_or("").trim_start_matches('v')),
+            Err(_) => "Caddy".into(),
+        }
+    }
+
+    fn engine_flavor(&self) -> Flavor {
+        Flavor::Caddy
+    }
+
+    fn version(&self) -> Result<String, String> {
+        let out = Command::new(&self.bin).arg("version").output().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        // `caddy version` prints the bare version (`2.6.2`).
+        let text = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if text.is_empty() { Err("caddy version printed nothing".into()) } else { Ok(format!("Caddy version {text}")) }
+    }
+
+    fn start(&self, effective: &Scenario, dir: &Path, _paths: &Paths) -> Result<Box<dyn RunningProxy>, String> {
+        let conf = dir.join("Caddyfile");
+        let access = dir.join("access.log");
+        std::fs::write(&conf, gateway_core::sim::proxy::caddy::conf::render_with(effective, &access.display().to_string())).map_err(|e| e.to_string())?;
+        let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(&self.bin);
+        if sys::is_root() {
+            // As the caddy user would: not root (a root-owned 0600 socket is refused).
+            let (uid, gid) = nobody().ok_or("no user nobody in /etc/passwd")?;
+            for d in [dir.to_path_buf(), dir.join("data"), dir.join("config")] {
+                let _ = std::fs::create_dir_all(&d);
+                let _ = std::fs::set_permissions(&d, std::os::unix::fs::PermissionsExt::from_mode(0o777));
+            }
+            cmd.uid(uid).gid(gid);
+        }
+        cmd.arg("run").arg("--config").arg(&conf).arg("--adapter").arg("caddyfile")
+            .env("HOME", dir).env("XDG_DATA_HOME", dir.join("data")).env("XDG_CONFIG_HOME", dir.join("config"))
+            .stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr).process_group(0);
+        deny_connect_if_asked(&mut cmd, effective);
+        let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let started = loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break false;
+            }
+            if listening(effective.proxy.listen) {
+                break true;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("caddy neither started listening nor exited within 10 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        Ok(Box::new(RunningCaddy { child, dir: dir.to_path_buf(), started, stopped: false }))
+    }
+
+    fn request_of(&self, line: &str) -> Option<String> {
+        let v: serde_json::Value = serde_json::from_str(line).ok()?;
+        let r = &v["request"];
+        Some(format!("{} {} {}", r["method"].as_str()?, r["uri"].as_str()?, r["proto"].as_str()?))
+    }
+
+    fn normalise_error(&self, line: &str, tmp: &str) -> Option<String> {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            return Some(mask_ports(&line.replace(tmp, "$TMP")));
+        };
+        let logger = v["logger"].as_str().unwrap_or("");
+        // Not modelled: Caddy's own start-up and shutdown messages.
+        if !logger.starts_with("http.log.error") {
+            return None;
+        }
+        let text = format!(
+            "[{}] {} {} ({}) {} {}",
+            v["level"].as_str().unwrap_or(""),
+            logger,
+            v["msg"].as_str().unwrap_or(""),
+            v["status"],
+            caddy_request(&v),
+            v["err_trace"].as_str().unwrap_or("")
+        );
+        // The resolver is the host's (/etc/resolv.conf), not the scenario's.
+        let text = match (text.find(" on "), text.find(": no such host")) {
+            (Some(a), Some(b)) if text.contains("lookup ") && a < b => format!("{} on RESOLVER{}", &text[..a], &text[b..]),
+            _ => text,
+        };
+        Some(mask_ports(&text.replace(tmp, "$TMP")))
+    }
+
+    fn parse_access(&self, line: &str) -> Option<Access> {
+        let v: serde_json::Value = serde_json::from_str(line).ok()?;
+        let request_line = self.request_of(line)?;
+        let mut resp: Vec<(String, String)> = v["resp_headers"].as_object().map(|m| m.iter().filter(|(k, _)| k.as_str() != "Date").map(|(k, v)| (k.clone(), v.to_string())).collect()).unwrap_or_default();
+        resp.sort();
+        let normalised = format!(
+            "[{}] {} {} {} size={} status={} user_id={} resp_headers={}",
+            v["level"].as_str().unwrap_or(""),
+            v["logger"].as_str().unwrap_or(""),
+            v["msg"].as_str().unwrap_or(""),
+            caddy_request(&v),
+            v["size"],
+            v["status"],
+            v["user_id"],
+            resp.iter().map(|(k, v)| format!("{k}:{v}")).collect::<Vec<_>>().join(",")
+        );
+        let ms = v["duration"].as_f64().map(|d| (d * 1_000.0).round() as i64);
+        Some(Access { request_line, normalised, times: ms.map(|m| vec![("duration".to_string(), m)]).unwrap_or_default(), failed_connects: 0 })
+    }
+
+    fn is_failed_attempt(&self, l: &str) -> bool {
+        l.contains(" dial ") && (l.contains("connect: ") || l.contains("i/o timeout"))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Varnish 7.1
+
+pub struct Varnish {
+    pub bin: PathBuf,
+}
+
+impl Varnish {
+    pub fn find() -> Option<Varnish> {
+        // varnishd runs as root here (it drops to its own users); not otherwise.
+        if !sys::is_root() {
+            return None;
+        }
+        ["/usr/sbin/varnishd"].iter().map(PathBuf::from).find(|p| p.exists()).map(|bin| Varnish { bin })
+    }
+}
+
+struct RunningVarnish {
+    child: Child,
+    loggers: Vec<Child>,
+    dir: PathBuf,
+    started: bool,
+    stopped: bool,
+}
+
+impl Drop for RunningVarnish {
+    fn drop(&mut self) {
+        if !self.stopped {
+            for c in &mut self.loggers {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            sys::signal(-(self.child.id() as i32), sys::SIGKILL);
+            let _ = self.child.wait();
+        }
+    }
+}
+
+impl RunningProxy for RunningVarnish {
+    fn stop(mut self: Box<Self>) -> RawLogs {
+        // varnishlog and varnishncsa write a transaction when it ends: let them catch up.
+        std::thread::sleep(Duration::from_millis(1_500));
+        for c in &mut self.loggers {
+            sys::signal(c.id() as i32, sys::SIGTERM);
+        }
+        for c in &mut self.loggers {
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while matches!(c.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let pgid = self.child.id() as i32;
+        sys::signal(pgid, sys::SIGTERM);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        sys::signal(-pgid, sys::SIGKILL);
+        let _ = self.child.wait();
+        self.stopped = true;
+        // varnishlog -g request: keep each backend transaction's records,
+        // prefixed with the request they belong to (its BereqURL).
+        let mut error = Vec::new();
+        let mut group: Vec<String> = Vec::new();
+        let mut url: Option<String> = None;
+        let mut method = "GET".to_string();
+        let flush = |group: &mut Vec<String>, url: &Option<String>, method: &str, error: &mut Vec<String>| {
+            if let Some(u) = url {
+                for l in group.drain(..) {
+                    error.push(format!("{method} {u} HTTP/1.1\t{l}"));
+                }
+            }
+            group.clear();
+        };
+        for l in lines(&self.dir.join("varnishlog.log")) {
+            if l.starts_with("**  << BeReq") {
+                flush(&mut group, &url, &method, &mut error);
+                url = None;
+                group.push(l.trim_end().to_string());
+            } else if l.starts_with("--  ") && !group.is_empty() {
+                if let Some(u) = l.strip_prefix("--  BereqURL") {
+                    url = Some(u.trim().to_string());
+                }
+                if let Some(m) = l.strip_prefix("--  BereqMethod") {
+                    method = m.trim().to_string();
+                }
+                group.push(l.trim_end().to_string());
+            } else if l.starts_with('*') || l.starts_with("-   ") {
+                flush(&mut group, &url, &method, &mut error);
+                url = None;
+            }
+        }
+        flush(&mut group, &url, &method, &mut error);
+        RawLogs { error, access: lines(&self.dir.join("access.log")), stderr: lines(&self.dir.join("stderr.log")).into_iter().filter(|l| !l.trim().is_empty()).collect(), started: self.started, forced_stop: None }
+    }
+}
+
+impl ProxyUnderTest for Varnish {
+    fn column(&self) -> String {
+        match self.version() {
+            // `varnishd (varnish-7.1.1 revision …)`
+            Ok(v) => v.split("varnish-").nth(1).and_then(|r| r.split_whitespace().next()).map(|n| format!("Varnish {n}")).unwrap_or_else(|| "Varnish".into()),
+            Err(_) => "Varnish".into(),
+        }
+    }
+
+    fn engine_flavor(&self) -> Flavor {
+        Flavor::Varnish
+    }
+
+    fn version(&self) -> Result<String, String> {
+        let out = Command::new(&self.bin).arg("-V").output().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let text = String::from_utf8_lossy(&out.stderr).lines().next().unwrap_or("").trim().to_string();
+        if text.is_empty() { Err("varnishd -V printed nothing".into()) } else { Ok(text) }
+    }
+
+    fn start(&self, effective: &Scenario, dir: &Path, _paths: &Paths) -> Result<Box<dyn RunningProxy>, String> {
+        let vcl = dir.join("default.vcl");
+        std::fs::write(&vcl, gateway_core::sim::proxy::varnish::conf::render(effective)).map_err(|e| e.to_string())?;
+        let n = dir.join("n");
+        let stderr = File::create(dir.join("stderr.log")).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(&self.bin);
+        cmd.arg("-F").arg("-n").arg(&n).arg("-a").arg(format!("127.0.0.1:{}", effective.proxy.listen)).arg("-f").arg(&vcl).arg("-s").arg("malloc,32m")
+            .stdin(Stdio::null()).stdout(Stdio::null()).stderr(stderr).process_group(0);
+        deny_connect_if_asked(&mut cmd, effective);
+        let mut child = cmd.spawn().map_err(|e| format!("{}: {e}", self.bin.display()))?;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let started = loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break false; // the VCL did not compile: stderr says why
+            }
+            if listening(effective.proxy.listen) {
+                break true;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("varnishd neither started listening nor exited within 15 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let mut loggers = Vec::new();
+        if started {
+            for (tool, file, args) in [("varnishlog", "varnishlog.log", vec!["-g", "request"]), ("varnishncsa", "access.log", vec![])] {
+                let out = File::create(dir.join(file)).map_err(|e| e.to_string())?;
+                let c = Command::new("stdbuf").arg("-oL").arg(tool).arg("-n").arg(&n).args(&args).stdin(Stdio::null()).stdout(out).stderr(Stdio::null()).spawn().map_err(|e| format!("{tool}: {e}"))?;
+                loggers.push(c);
+            }
+            std::thread::sleep(Duration::from_millis(800));
+        }
+        Ok(Box::new(RunningVarnish { child, loggers, dir: dir.to_path_buf(), started, stopped: false }))
+    }
+
+    fn request_of(&self, line: &str) -> Option<String> {
+        line.split_once('\t').map(|(r, _)| r.to_string())
+    }
+
+    fn client_ports(&self, lines: &[String]) -> Option<Vec<Option<u16>>> {
+        // Lines name their request themselves (`request_of`); the engine's
+        // lines of no request are those no exchange wrote.
+        Some(vec![None; lines.len()])
+    }
+
+    fn normalise_error(&self, line: &str, tmp: &str) -> Option<String> {
+        let rec = line.split_once('\t').map(|(_, l)| l).unwrap_or(line);
+        let Some(rest) = rec.strip_prefix("--  ") else {
+            // varnishd's stderr: VCC's message; its start-up chatter is not modelled.
+            let keep = ["Message from VCC-compiler:", "could not be resolved", "VCL compilation failed", "Running VCC-compiler failed"];
+            return keep.iter().any(|k| rec.contains(k)).then(|| rec.replace(tmp, "$TMP").trim().to_string());
+        };
+        let (tag, value) = rest.split_once(' ').map(|(t, v)| (t, v.trim())).unwrap_or((rest, ""));
+        match tag {
+            "FetchError" | "BerespStatus" | "BerespReason" => Some(format!("{tag} {value}")),
+            // `22 default 127.0.0.1 3000 127.0.0.1 51066 connect`: fd and ports masked.
+            "BackendOpen" => {
+                let f: Vec<&str> = value.split(' ').collect();
+                // Whether a connection was reused is compared through the attempts.
+                Some(format!("BackendOpen FD {} {} PORT {} PORT", f.get(1)?, f.get(2)?, f.get(4)?))
+            }
+            "BackendClose" => {
+                let (_, rest) = value.split_once(' ')?;
+                Some(format!("BackendClose FD {rest}"))
+            }
+            _ => None,
+        }
+    }
+
+    fn parse_access(&self, line: &str) -> Option<Access> {
+        let t0 = line.find(" [")?;
+        let t1 = line[t0..].find("] ")? + t0;
+        let q0 = line[t1..].find('"')? + t1 + 1;
+        let q1 = line[q0..].find('"')? + q0;
+        // `GET http://localhost/users?r=1 HTTP/1.1` → `GET /users?r=1 HTTP/1.1`.
+        let req = &line[q0..q1];
+        let mut parts = req.splitn(3, ' ');
+        let (m, url, proto) = (parts.next()?, parts.next()?, parts.next()?);
+        let path = url.strip_prefix("http://").and_then(|u| u.find('/').map(|i| &u[i..])).unwrap_or(url);
+        Some(Access { request_line: format!("{m} {path} {proto}"), normalised: mask_ports(&format!("{} [TIME]{}", &line[..t0], &line[t1 + 1..])), times: Vec::new(), failed_connects: 0 })
+    }
+
+    fn is_failed_attempt(&self, l: &str) -> bool {
+        l.starts_with("FetchError backend ") && !l.contains("fail errno 0 ")
+    }
+
+    fn log_name(&self) -> &'static str {
+        "varnishncsa"
+    }
+
+    fn stray_name(&self) -> &'static str {
+        "varnishlog/stderr (no request)"
+    }
+
+    fn self_check_fields(&self) -> &'static [&'static str] {
+        &["status", "body bytes", "varnishncsa", "error.log"]
+    }
+}
+
 /// The proxies the harness compares, one report column each.
 pub fn flavors() -> Vec<Box<dyn ProxyUnderTest>> {
     let mut v: Vec<Box<dyn ProxyUnderTest>> = Vec::new();
@@ -613,6 +1274,15 @@ pub fn flavors() -> Vec<Box<dyn ProxyUnderTest>> {
     }
     if let Some(h) = Haproxy::find() {
         v.push(Box::new(h));
+    }
+    if let Some(a) = Apache::find() {
+        v.push(Box::new(a));
+    }
+    if let Some(c) = Caddy::find() {
+        v.push(Box::new(c));
+    }
+    if let Some(x) = Varnish::find() {
+        v.push(Box::new(x));
     }
     v
 }

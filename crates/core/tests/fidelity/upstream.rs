@@ -182,6 +182,56 @@ pub mod sys {
     }
 }
 
+/// A private mount namespace whose `/etc/hosts` is another file: for a
+/// proxy that must resolve `localhost` as a host with `::1 localhost` does.
+pub mod hosts_ns {
+    use std::ffi::CString;
+    use std::os::raw::{c_char, c_int, c_ulong, c_void};
+
+    extern "C" {
+        fn unshare(flags: c_int) -> c_int;
+        fn mount(src: *const c_char, target: *const c_char, fstype: *const c_char, flags: c_ulong, data: *const c_void) -> c_int;
+    }
+
+    const CLONE_NEWNS: c_int = 0x0002_0000;
+    const MS_BIND: c_ulong = 4096;
+    const MS_REC: c_ulong = 16384;
+    const MS_PRIVATE: c_ulong = 1 << 18;
+
+    /// Paths prepared before the fork (no allocation in the child).
+    pub struct Paths {
+        hosts: CString,
+        root: CString,
+        etc_hosts: CString,
+        none: CString,
+    }
+
+    impl Paths {
+        pub fn new(hosts: &std::path::Path) -> Paths {
+            Paths {
+                hosts: CString::new(hosts.as_os_str().as_encoded_bytes()).expect("no NUL in a temporary path"),
+                root: CString::new("/").unwrap(),
+                etc_hosts: CString::new("/etc/hosts").unwrap(),
+                none: CString::new("none").unwrap(),
+            }
+        }
+
+        /// For `pre_exec` (unshare and mount only, async-signal-safe): a new
+        /// mount namespace, every mount in it made private first (as
+        /// util-linux's `unshare -m` does), so the bind mount over
+        /// /etc/hosts never reaches the host's namespace.
+        pub fn enter(&self) -> std::io::Result<()> {
+            // SAFETY: plain syscalls with NUL-terminated strings that outlive them.
+            let ok = unsafe {
+                unshare(CLONE_NEWNS) == 0
+                    && mount(self.none.as_ptr(), self.root.as_ptr(), std::ptr::null(), MS_REC | MS_PRIVATE, std::ptr::null()) == 0
+                    && mount(self.hosts.as_ptr(), self.etc_hosts.as_ptr(), std::ptr::null(), MS_BIND, std::ptr::null()) == 0
+            };
+            if ok { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+        }
+    }
+}
+
 /// A free TCP port on 127.0.0.1 (bound and released at once).
 pub fn free_port() -> u16 {
     let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
@@ -322,6 +372,9 @@ pub enum Action {
     Raw(Vec<u8>),
     /// Never answer (until the peer closes or the upstream stops).
     Hang,
+    /// A WebSocket: `head` (101 Switching Protocols), then the connection
+    /// stays open, silent, until the peer closes it.
+    Tunnel { head: Vec<u8> },
 }
 
 /// The app's decision for one request: wait `delay_us`, do `action`, and
@@ -342,6 +395,9 @@ pub struct RequestInfo {
     pub line: String,
     /// 1 for the first request on a connection, 2 for the next...
     pub nth: u32,
+    /// The request asks for a WebSocket: `Upgrade: websocket` and a
+    /// `Connection` header with `upgrade`.
+    pub upgrade: bool,
 }
 
 pub type Script = Arc<dyn Fn(&RequestInfo) -> Plan + Send + Sync>;
@@ -778,6 +834,7 @@ struct Request {
     line: String,
     version: String,
     close: bool,
+    upgrade: bool,
     /// When the first byte of the request arrived.
     arrived: Instant,
 }
@@ -813,6 +870,7 @@ fn read_request(
             let line = lines.next().unwrap_or("").to_string();
             let mut length = 0usize;
             let mut close = false;
+            let (mut upgrade_ws, mut conn_upgrade) = (false, false);
             for h in lines {
                 if let Some((k, v)) = h.split_once(':') {
                     let (k, v) = (k.trim(), v.trim());
@@ -820,9 +878,14 @@ fn read_request(
                         length = v.parse().unwrap_or(0);
                     } else if k.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close") {
                         close = true;
+                    } else if k.eq_ignore_ascii_case("connection") && v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade")) {
+                        conn_upgrade = true;
+                    } else if k.eq_ignore_ascii_case("upgrade") && v.eq_ignore_ascii_case("websocket") {
+                        upgrade_ws = true;
                     }
                 }
             }
+            let upgrade = upgrade_ws && conn_upgrade;
             let total = end + 4 + length;
             while buf.len() < total {
                 if !i.alive() || i.generation() != generation {
@@ -837,7 +900,7 @@ fn read_request(
             }
             buf.drain(..total);
             let version = line.rsplit(' ').next().unwrap_or("").to_string();
-            return Ok(Request { line, version, close, arrived: arrived.unwrap_or_else(Instant::now) });
+            return Ok(Request { line, version, close, upgrade, arrived: arrived.unwrap_or_else(Instant::now) });
         }
         if buf.is_empty() {
             if let Some((since, limit)) = idle {
@@ -921,7 +984,7 @@ fn serve(i: &Arc<Inner>, mut c: Conn) -> bool {
             return false;
         }
     }
-    let plan = (i.cfg.script)(&RequestInfo { at_ms: i.elapsed_ms(), line: req.line.clone(), nth });
+    let plan = (i.cfg.script)(&RequestInfo { at_ms: i.elapsed_ms(), line: req.line.clone(), nth, upgrade: req.upgrade });
     if !i.wait(plan.delay_us, generation) {
         return false;
     }
@@ -980,6 +1043,21 @@ fn serve(i: &Arc<Inner>, mut c: Conn) -> bool {
             } else {
                 i.note(id, SeenKind::Closed("raw bytes sent"));
                 let _ = s.shutdown(Shutdown::Write);
+            }
+            false
+        }
+        Action::Tunnel { head } => {
+            let _ = s.write_all(&head);
+            i.note(id, SeenKind::Closed("WebSocket: 101 sent, the tunnel stays open"));
+            let mut tmp = [0u8; 1024];
+            let _ = s.set_read_timeout(Some(Duration::from_millis(20)));
+            while i.alive() && i.generation() == generation {
+                match s.read(&mut tmp) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted) => {}
+                    Err(_) => break,
+                }
             }
             false
         }

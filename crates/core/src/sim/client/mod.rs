@@ -43,6 +43,7 @@ pub fn on_arrival(w: &mut World, sent_so_far: &mut u64) {
         host: c.host.clone(),
         body_bytes: c.body_bytes,
         cookie_bytes: c.cookie_bytes,
+        websocket: c.websocket,
     });
     let now = w.now;
     let burst = if arrival == Arrival::Synchronised { c.burst_size.max(1) as u64 } else { 1 };
@@ -123,6 +124,9 @@ pub fn on_send(w: &mut World, id: ReqId) {
         let (name, line) = match w.scenario.proxy.flavor {
             crate::sim::scenario::Flavor::Nginx => ("nginx", "the [emerg] line nginx printed on stderr: journalctl -u nginx"),
             crate::sim::scenario::Flavor::Haproxy => ("haproxy", "the [ALERT] lines haproxy printed on stderr: journalctl -u haproxy"),
+            crate::sim::scenario::Flavor::Apache => ("apache2", "what apachectl printed when the unit started: journalctl -u apache2"),
+            crate::sim::scenario::Flavor::Caddy => ("caddy", "what caddy printed when it started: journalctl -u caddy"),
+            crate::sim::scenario::Flavor::Varnish => ("varnishd", "the VCL compiler's message varnishd printed: journalctl -u varnish"),
         };
         note!(w, id, Actor::Kernel, "{name} is not running: nothing listens on the proxy's port, RST");
         w.exchanges[id].client_result = Some(ClientResult::ConnectFailed);

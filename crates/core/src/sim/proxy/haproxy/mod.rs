@@ -53,6 +53,8 @@ pub struct Haproxy {
     rate: std::collections::BTreeMap<String, std::collections::VecDeque<u64>>,
     /// Server names (`app1`, `app2`...) by index in upstream.servers.
     names: Vec<String>,
+    /// Per request: the 101 of a WebSocket tunnel, logged when it closes.
+    tunnels: PerRequest<Option<Response>>,
 }
 
 /// HAProxy's internal (HTX) size of a response, which `%B` logs:
@@ -69,9 +71,11 @@ pub fn htx_headers(r: &Response) -> u64 {
     (start + headers + 1) as u64
 }
 
-/// What HAProxy forwards: header names lower-cased, hop-by-hop `Connection` dropped.
+/// What HAProxy forwards: header names lower-cased, hop-by-hop `Connection`
+/// dropped (kept on a 101: `connection: upgrade`, measured by its `%B`).
 fn forwarded(mut r: Response) -> Response {
-    r.headers.retain(|h| !h.name.eq_ignore_ascii_case("connection"));
+    let upgrade = r.status == 101;
+    r.headers.retain(|h| upgrade || !h.name.eq_ignore_ascii_case("connection"));
     for h in &mut r.headers {
         if h.name.bytes().any(|b| b.is_ascii_uppercase()) {
             h.name = h.name.to_ascii_lowercase().into();
@@ -122,8 +126,11 @@ impl Haproxy {
             .into_iter()
             .map(|mut s| {
                 if let Ok(a) = Address::parse(&s.address) {
-                    if !a.is_ip() {
-                        s.address = a.resolved("127.0.0.1").to_string();
+                    if let Some(host) = a.host().filter(|_| !a.is_ip()) {
+                        // libc's first answer (`localhost` → ::1 first where
+                        // /etc/hosts has `::1 localhost`: measured on 2.6.12).
+                        let ip = crate::sim::proxy::nginx::hosts_addresses(&w.scenario, host)[0];
+                        s.address = a.resolved(ip).to_string();
                     }
                 }
                 // HAProxy has no passive max_fails marking without health checks.
@@ -132,7 +139,7 @@ impl Haproxy {
             })
             .collect();
         let names = (0..servers.len()).map(|i| format!("app{}", i + 1)).collect();
-        Haproxy { peers: PeerSet::new(&servers), tls, state: PerRequest::default(), rate: Default::default(), names }
+        Haproxy { peers: PeerSet::new(&servers), tls, state: PerRequest::default(), rate: Default::default(), names, tunnels: PerRequest::default() }
     }
 
     fn st(&mut self, id: ReqId) -> &mut ReqState {
@@ -284,6 +291,32 @@ impl Haproxy {
             ('P', 'R') => format!("HAProxy denied the request itself (rate limit rule): {status}, termination state PR--; the server never saw it."),
             _ => format!("HAProxy answered {status}."),
         }
+    }
+
+    /// The server answered 101 (a WebSocket): HAProxy forwards it and the
+    /// stream becomes a tunnel. Without `timeout tunnel` the client and
+    /// server timeouts still apply, so a silent tunnel ends after the
+    /// shorter one (measured: 2 s `timeout server` → `sD--`, observations-5.md §2).
+    fn start_tunnel(&mut self, w: &mut World, id: ReqId, response: Response) {
+        let h = &w.scenario.proxy.haproxy;
+        let t = h.timeout_server_ms.min(h.timeout_client_ms);
+        note!(w, id, Actor::Proxy, "forwards \"{}\" to the client: the stream is now a tunnel, closed after {t} ms without data", response.status_line());
+        *self.tunnels.at(id) = Some(response);
+        w.schedule(t * 1_000, Event::ProxyTimer { id, timer: ProxyTimer::Tunnel });
+    }
+
+    fn end_tunnel(&mut self, w: &mut World, id: ReqId) {
+        let Some(response) = self.tunnels.at(id).take() else { return };
+        Self::close(w, id);
+        let h = &w.scenario.proxy.haproxy;
+        let (side, name, ms) = if h.timeout_server_ms <= h.timeout_client_ms { ('s', "timeout server", h.timeout_server_ms) } else { ('c', "timeout client", h.timeout_client_ms) };
+        if w.keep_details {
+            w.exchanges[id].explanation = Some(format!(
+                "The WebSocket upgrade went through: HAProxy passes Upgrade and Connection on by itself (no setting needed, unlike nginx), the server answered 101 and the stream became a tunnel. Nobody sent a frame for {ms} ms, so {name} closed it: the log line is written then, 101 with {side}D-- ({} side, data phase). Fix for long-lived sockets: timeout tunnel (e.g. 1h) in the backend, or pings more often than that.",
+                if side == 's' { "server" } else { "client" }
+            ));
+        }
+        self.send(w, id, response, Termination(side, 'D'), ClientResult::Response, None);
     }
 
     /// Sends the response and writes the httplog line.
@@ -478,6 +511,10 @@ impl ProxyFlavor for Haproxy {
                 let status = response.status;
                 let response = forwarded(response);
                 w.end_attempt(id, AttemptResult::Responded { status });
+                if status == 101 {
+                    self.start_tunnel(w, id, response);
+                    return;
+                }
                 Self::close(w, id);
                 if w.keep_details {
                     let unchecked = app::unchecked_cert_problem(w, conn);
@@ -567,7 +604,12 @@ impl ProxyFlavor for Haproxy {
         if w.exchanges[id].proxy.done {
             return;
         }
+        // A tunnel has only its own idle timer.
+        if self.tunnels.get(id).is_some_and(|t| t.is_some()) && timer != ProxyTimer::Tunnel {
+            return;
+        }
         match timer {
+            ProxyTimer::Tunnel => self.end_tunnel(w, id),
             ProxyTimer::Connect { attempt } if attempt == u32::MAX - 999 => {
                 // Redispatch: the retry goes to another server.
                 self.connect(w, id, true);

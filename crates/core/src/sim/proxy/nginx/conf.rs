@@ -245,6 +245,21 @@ pub fn render(sc: &Scenario, paths: &Paths) -> Rendered {
         // the lines to put in /etc/nginx/nginx.conf.
         let _ = writeln!(out, "\n# In /etc/nginx/nginx.conf (main context):\n# events {{ worker_connections {}; }}", p.worker_connections);
     }
+    // `localhost` depends on the host's /etc/hosts: say what nginx makes of it.
+    let named: Vec<String> = match &pass {
+        Some(ProxyPass { host: Target::Addr(a), .. }) => vec![a.clone()],
+        _ if uses_group => sc.upstream.servers.iter().filter_map(|s| Address::parse(&s.address).ok()).collect(),
+        _ => Vec::new(),
+    }
+    .into_iter()
+    .filter(|a| a.host() == Some("localhost"))
+    .map(|a| super::hosts_addresses(sc, "localhost").iter().map(|ip| a.resolved(ip).to_string()).collect::<Vec<_>>().join(" and "))
+    .collect();
+    if !named.is_empty() {
+        let hosts = if p.localhost_ipv6 { "::1 and 127.0.0.1" } else { "127.0.0.1 only" };
+        let _ = writeln!(out, "
+# /etc/hosts maps localhost to {hosts}: nginx resolves it at start-up into {}.", named.join("; "));
+    }
     Rendered { text: out, server_lines, proxy_pass_line }
 }
 

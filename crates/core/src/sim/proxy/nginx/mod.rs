@@ -108,6 +108,39 @@ pub struct Nginx {
     auth: PerRequest<auth_request::AuthState>,
     /// The worker's connection slots (`worker_connections`).
     slots: worker_connections::Slots,
+    /// Per request: the 101 of an upgraded connection (WebSocket), relayed
+    /// and logged when the tunnel closes.
+    tunnels: PerRequest<Option<Response>>,
+    /// The host of an implicit upstream (`proxy_pass http://localhost:5000`):
+    /// its name in "no live upstreams".
+    implicit: Option<String>,
+}
+
+/// The addresses the proxy host's resolver gives `host` at start-up:
+/// `localhost` is `::1` and `127.0.0.1` when /etc/hosts has `::1 localhost`
+/// (`proxy.localhost_ipv6`; glibc sorts ::1 first); any other name is the
+/// loopback address the apps listen on.
+pub fn hosts_addresses(sc: &crate::sim::Scenario, host: &str) -> &'static [&'static str] {
+    if host == "localhost" && sc.proxy.localhost_ipv6 { &["::1", "127.0.0.1"] } else { &["127.0.0.1"] }
+}
+
+/// When an attempt of request `id` was refused on an IPv6 peer that the name
+/// `localhost` gave (`proxy.localhost_ipv6`): why, and the fix.
+fn localhost_note(w: &World, id: ReqId) -> Option<String> {
+    let sc = &w.scenario;
+    let named = |a: &str| Address::parse(a).ok().is_some_and(|a| a.host() == Some("localhost"));
+    let uses_localhost = match ProxyPass::parse(&sc.proxy.proxy_pass).ok()?.host {
+        Target::Addr(a) => a.host() == Some("localhost"),
+        Target::Group(g) => g == sc.upstream.name && sc.upstream.servers.iter().any(|s| named(&s.address)),
+    };
+    if !sc.proxy.localhost_ipv6 || !uses_localhost {
+        return None;
+    }
+    let refused = w.exchanges[id].attempts.iter().find(|a| a.result.cause() == Some(&FailureCause::Refused) && Address::parse(&a.peer).is_ok_and(|p| p.is_ipv6()))?;
+    let port = Address::parse(&refused.peer).ok()?.port()?;
+    Some(format!(
+        "localhost is two addresses on this host: /etc/hosts maps both ::1 and 127.0.0.1 to it (Debian's default), so nginx resolved it at start-up into two peers, [::1]:{port} first and 127.0.0.1:{port}. Nothing listens on [::1]:{port} (the app is bound to 127.0.0.1 only: ss -tlnp shows 127.0.0.1:{port}, not [::1]:{port}), so the connect to it was refused (111) and logged, the peer was disabled for fail_timeout, and nginx went on to the next peer. Fix: proxy_pass http://127.0.0.1:{port} (or an upstream block with that address), or make the app listen on [::1] too."
+    ))
 }
 
 fn resolve_startup(w: &World, host: &str) -> Option<DnsAnswer> {
@@ -135,24 +168,29 @@ impl Nginx {
             no_live: PerRequest::default(),
             auth: PerRequest::default(),
             slots: Default::default(),
+            implicit: None,
+            tunnels: PerRequest::default(),
         };
         let Some(pass) = n.pass.clone() else {
             w.proxy_running = false;
             return n;
         };
-        let mut servers = match &pass.host {
+        let servers = match &pass.host {
             Target::Group(name) if *name == w.scenario.upstream.name => {
                 n.group = Some(name.clone());
                 w.scenario.upstream.servers.clone()
             }
             Target::Group(name) => {
                 // No such block: nginx resolves it as a host name (port 80).
+                n.implicit = Some(name.clone());
                 vec![crate::sim::scenario::UpstreamServer { address: format!("{name}:80"), ..Default::default() }]
             }
             Target::Addr(addr) => {
                 if let (Some(host), false, Some(_)) = (addr.host(), addr.is_ip(), &w.scenario.proxy.resolver) {
                     n.runtime_host = Some((host.to_string(), addr.port().unwrap_or(80)));
                 }
+                // An implicit upstream: "no live upstreams" names its host.
+                n.implicit = addr.host().map(str::to_string);
                 vec![crate::sim::scenario::UpstreamServer { address: addr.to_string(), ..Default::default() }]
             }
         };
@@ -165,12 +203,20 @@ impl Nginx {
             Self::emerg(w, "\"proxy_busy_buffers_size\" must be less than the size of all \"proxy_buffers\" minus one buffer", MAIN_CONF, MAIN_CONF_HTTP_END);
             return n;
         }
+        let mut resolved: Vec<(usize, crate::sim::scenario::UpstreamServer)> = servers.iter().cloned().enumerate().collect();
         if n.runtime_host.is_none() {
+            resolved.clear();
             let in_block = n.group.is_some();
             let rendered = conf::render(&w.scenario, &conf::Paths::default());
-            for (i, s) in servers.iter_mut().enumerate() {
-                let Ok(addr) = Address::parse(&s.address) else { continue };
-                let Some(host) = addr.host().filter(|_| !addr.is_ip()) else { continue };
+            for (i, s) in servers.iter().enumerate() {
+                let Ok(addr) = Address::parse(&s.address) else {
+                    resolved.push((i, s.clone()));
+                    continue;
+                };
+                let Some(host) = addr.host().filter(|_| !addr.is_ip()) else {
+                    resolved.push((i, s.clone()));
+                    continue;
+                };
                 if resolve_startup(w, host).is_some() {
                     // An upstream{} server line quotes host:port, proxy_pass only the host.
                     let quoted = if in_block { s.address.clone() } else { host.to_string() };
@@ -178,10 +224,14 @@ impl Nginx {
                     Self::emerg(w, &format!("host not found in upstream \"{quoted}\""), CONF_PATH, line);
                     return n;
                 }
-                s.address = addr.resolved("127.0.0.1").to_string();
+                // getaddrinfo() through /etc/hosts; nginx keeps every address
+                // in the order given (::1 first: measured on 1.22.1).
+                for ip in hosts_addresses(&w.scenario, host) {
+                    resolved.push((i, crate::sim::scenario::UpstreamServer { address: addr.resolved(ip).to_string(), ..s.clone() }));
+                }
             }
         }
-        n.peers = PeerSet::new(&servers);
+        n.peers = PeerSet::resolved(&resolved);
         n
     }
 
@@ -252,6 +302,45 @@ impl Nginx {
         } else {
             format!("{scheme}://{peer}{path}")
         }
+    }
+
+    /// The app answered 101 Switching Protocols (ngx_http_upstream_upgrade):
+    /// nginx relays it with `Connection: upgrade` and the two connections
+    /// become a tunnel. Nothing is sent on it here, so it ends when it has
+    /// been idle for proxy_read_timeout (measured: observations-4.md §4).
+    fn start_tunnel(&mut self, w: &mut World, id: ReqId, mut out: Response) {
+        // nginx drops the app's hop-by-hop Connection and writes its own
+        // after Server and Date (measured: curl -v, observations-5.md §2).
+        out.headers.retain(|h| !h.name.eq_ignore_ascii_case("connection"));
+        out.headers.insert(2.min(out.headers.len()), Header::new("Connection", "upgrade"));
+        let t = w.scenario.proxy.proxy_read_timeout_ms;
+        note!(w, id, Actor::Proxy, "relays \"{}\" to the client: the connection is now a tunnel, closed after proxy_read_timeout ({t} ms) without data", out.status_line());
+        *self.tunnels.at(id) = Some(out);
+        w.schedule(t * 1_000, Event::ProxyTimer { id, timer: ProxyTimer::Tunnel });
+    }
+
+    /// The tunnel has been idle for proxy_read_timeout: nginx closes both
+    /// sides, logs at info, and the access.log line (`101 0`) is written now.
+    fn end_tunnel(&mut self, w: &mut World, id: ReqId) {
+        let Some(out) = self.tunnels.at(id).take() else { return };
+        if let Some(conn) = Self::current_conn(w, id) {
+            let peer = w.conns[conn].peer.clone();
+            self.log(w, id, Level::Info, "upstream timed out (110: Connection timed out)", Some("proxying upgraded connection"), Some(&peer));
+            self.upstream_done(w, id, conn, false);
+        }
+        if w.keep_details {
+            w.exchanges[id].explanation = Some(format!(
+                "The upgrade reached the app (proxy_http_version 1.1, proxy_set_header Upgrade $http_upgrade and Connection \"upgrade\"), it answered 101 Switching Protocols, and nginx turned both connections into a WebSocket tunnel. Nobody sent a frame for proxy_read_timeout ({} ms), so nginx closed the tunnel: \"upstream timed out (110: Connection timed out) while proxying upgraded connection\" at [info] only (nothing at the default error level), and access.log logs 101 0 when the tunnel ends. Fix for long-lived sockets: raise proxy_read_timeout (and proxy_send_timeout) for the WebSocket location, or have the app or client send pings more often than that.",
+                w.scenario.proxy.proxy_read_timeout_ms
+            ));
+        }
+        self.send_to_client(w, id, out, 101, ClientResult::Response);
+    }
+
+    /// The upstream's name in "no live upstreams": the block's, or the host
+    /// of an implicit one (`peers->name`).
+    fn live_name(&self) -> String {
+        self.group.clone().or_else(|| self.implicit.clone()).unwrap_or_default()
     }
 
     fn current_conn(w: &World, id: ReqId) -> Option<ConnId> {
@@ -354,7 +443,7 @@ impl Nginx {
         w.exchanges[id].proxy.on_backup = on_backup;
         let Some(pick) = pick else {
             self.picks[id] = None;
-            let group = self.group.clone().unwrap_or_default();
+            let group = self.live_name();
             self.log(w, id, Level::Error, "no live upstreams", Some(CONNECTING), Some(&group));
             *self.no_live.at(id) = true;
             self.next(w, id, Ft::NoLive, None);
@@ -413,7 +502,19 @@ impl Nginx {
             let version = &w.scenario.proxy.proxy_http_version;
             let upstream_line = line.replace("HTTP/1.1", &format!("HTTP/{version}"));
             match self.protocol {
-                Protocol::Http => note!(w, id, Actor::Proxy, "sends \"{upstream_line}\" upstream{}", if keepalive { "" } else { " with Connection: close" }),
+                Protocol::Http => {
+                    let upgrade = w.exchanges[id].request.websocket && crate::sim::websocket::upgrade_reaches_app(&w.scenario);
+                    let how = if upgrade {
+                        " with Upgrade: websocket and Connection: upgrade"
+                    } else if w.exchanges[id].request.websocket {
+                        " with Connection: close and without the client's Upgrade header"
+                    } else if keepalive {
+                        ""
+                    } else {
+                        " with Connection: close"
+                    };
+                    note!(w, id, Actor::Proxy, "sends \"{upstream_line}\" upstream{how}");
+                }
                 p => note!(w, id, Actor::Proxy, "passes \"{line}\" upstream as {} ({}_param)", if p == Protocol::FastCgi { "FastCGI params" } else { "uwsgi vars" }, p.prefix()),
             }
         }
@@ -594,6 +695,7 @@ impl Nginx {
                     let a = Address::parse(peer).ok().and_then(|a| app::listener(w, &a)).unwrap_or(0);
                     crate::sim::server::explain_close(&w.scenario.apps[a], *c == FailureCause::Reset, w.scenario.proxy.proxy_read_timeout_ms).unwrap_or_default()
                 }
+                Some(FailureCause::Refused) if localhost_note(w, id).is_some() => format!("{} Here no server answered on either address, so nginx answered 502; with max_fails both peers are now disabled for fail_timeout and the next requests get \"no live upstreams\" without a connect.", localhost_note(w, id).unwrap_or_default()),
                 Some(FailureCause::Refused) => format!("Nothing was listening on {peer}, so the kernel refused nginx's connection (ECONNREFUSED, errno 111). nginx had no response to relay and answered 502 Bad Gateway itself. Fix: start the app, or point the upstream at the address it really listens on."),
                 Some(FailureCause::NoSuchFile) if self.protocol == Protocol::FastCgi => format!("The unix socket {peer} does not exist (ENOENT): no PHP-FPM pool listens there. nginx logs it at crit (upstream \"fastcgi://{peer}:\") and answers 502; PHP-FPM logs nothing, since nothing reaches it. The usual causes: fastcgi_pass names another PHP version's socket (php7.4-fpm.sock after an upgrade to 8.2), or php8.2-fpm is not running. Fix: fastcgi_pass the pool's listen path (ls -la /run/php/), or start php8.2-fpm."),
                 Some(FailureCause::PermissionDenied) if self.protocol == Protocol::FastCgi && peer.starts_with("unix:") => {
@@ -711,7 +813,7 @@ impl Nginx {
         let mut line = nginx_combined_line(&ex.client_ip, &w.clock.time_local(w.now), &ex.request_line(), status, bytes, agent);
         if w.scenario.proxy.access_log_format == upstream_log::NAME {
             let length = request_limits::request_length(&w.scenario.proxy, &ex.request, agent);
-            let group = self.no_live.get(id).copied().unwrap_or(false).then(|| self.group.clone().unwrap_or_default());
+            let group = self.no_live.get(id).copied().unwrap_or(false).then(|| self.live_name());
             let fields = upstream_log::fields(w, id, group.as_deref(), length, relayed);
             if let Some(note) = upstream_log::explain(&fields) {
                 if let Some(e) = w.exchanges[id].explanation.as_mut() {
@@ -953,6 +1055,10 @@ impl ProxyFlavor for Nginx {
                 headers.append(&mut response.headers);
                 headers.push(Header::new("Connection", "keep-alive"));
                 let mut out = Response { headers, ..response };
+                if out.status == 101 {
+                    self.start_tunnel(w, id, out);
+                    return;
+                }
                 if let Some(sent) = truncate_body_at {
                     let chunked = out.is_chunked();
                     let expected = out.body.len() as u64;
@@ -983,7 +1089,13 @@ impl ProxyFlavor for Nginx {
                             out.status,
                             app::cert_problem_words(p)
                         ),
-                        None => Self::relayed(&out),
+                        None if w.exchanges[id].request.websocket && !crate::sim::websocket::upgrade_reaches_app(&w.scenario) && matches!(out.status, 400 | 426) => format!(
+                            "The client asked for a WebSocket (Upgrade: websocket, Connection: Upgrade), but nginx talks HTTP/1.0 to the upstream and drops these hop-by-hop headers unless told otherwise: the app got a plain \"GET ... HTTP/1.0\" with Connection: close and refused it with {} {} ({}). nginx relays that and logs nothing in error.log. Fix, in the location: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\"; (and a proxy_read_timeout longer than the socket's quiet periods).",
+                            out.status,
+                            out.reason,
+                            if out.status == 426 { "the ws package's answer" } else { "socket.io's {\"code\":3,\"message\":\"Bad request\"}" }
+                        ),
+                        None => localhost_note(w, id).map(|n| format!("{n} {}", Self::relayed(&out))).unwrap_or_else(|| Self::relayed(&out)),
                     });
                 }
                 self.upstream_done(w, id, conn, true);
@@ -1080,13 +1192,19 @@ impl ProxyFlavor for Nginx {
         self.tried.forget_before(id);
         self.no_live.forget_before(id);
         self.auth.forget_before(id);
+        self.tunnels.forget_before(id);
     }
 
     fn on_timer(&mut self, w: &mut World, id: ReqId, timer: ProxyTimer) {
         if w.exchanges[id].proxy.done {
             return;
         }
+        // An upgraded connection has only its own idle timer.
+        if self.tunnels.get(id).is_some_and(|t| t.is_some()) && timer != ProxyTimer::Tunnel {
+            return;
+        }
         match timer {
+            ProxyTimer::Tunnel => self.end_tunnel(w, id),
             ProxyTimer::Connect { attempt } => {
                 let Some(conn) = Self::current_conn(w, id) else { return };
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Connecting {

@@ -55,9 +55,16 @@ pub struct Pick {
 
 impl PeerSet {
     pub fn new(servers: &[UpstreamServer]) -> Self {
+        Self::resolved(&servers.iter().cloned().enumerate().collect::<Vec<_>>())
+    }
+
+    /// Peers of servers whose names are resolved: `(index of the server
+    /// line, one address of it)`; a name with two addresses is two peers of
+    /// the same line (ngx_http_upstream_init_round_robin).
+    pub fn resolved(servers: &[(usize, UpstreamServer)]) -> Self {
         let mut primary = Vec::new();
         let mut backup = Vec::new();
-        for (i, s) in servers.iter().enumerate() {
+        for (i, s) in servers.iter().map(|(i, s)| (*i, s)) {
             if s.backup {
                 backup.push(Peer::new(i, s));
             } else {

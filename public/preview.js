@@ -1,0 +1,173 @@
+// The embed's static preview (issue 20), drawn by loader.js before the WebAssembly has loaded:
+// the scenario's topology, status, log line and title as the engine produced them at build time
+// (previews.json, crates/core/src/preview.rs), with the live embed's classes (style/embed.css).
+// Loaded by embeds only; the full page never fetches it.
+
+/** The picker's default when nothing is broken (src/ui/embed/mod.rs DEFAULT_PICK). */
+const DEFAULT_PICK = 'app_down';
+
+let isLoading = () => false;
+
+/** The address's parameters as link::parse reads them: the last value of a key wins. */
+function param(q, key) {
+  const all = q.getAll(key);
+  return all.length ? all[all.length - 1] : null;
+}
+
+/**
+ * Draws the preview (once previews.json is in); `wake` is called with 'click' by its start
+ * button; `loading()` says whether the simulator is already on its way.
+ */
+export async function preview(cfg, wake, loading) {
+  isLoading = loading;
+  const data = await cfg.previews;
+  // An eager embed whose simulator is already up needs no preview.
+  if (document.querySelector('[data-testid=embed]')) return;
+  const q = new URLSearchParams(location.search);
+  const theme = param(q, 'theme');
+  if (theme === 'light' || theme === 'dark') document.documentElement.setAttribute('data-theme', theme);
+  const found = pick(q, location.hash, data);
+  const root = draw(found, data, cfg, wake);
+  if (document.querySelector('[data-testid=embed]')) return; // the live embed won the race
+  document.body.prepend(root);
+}
+
+/** { preview, state } when the address has a prerendered preview, else { title, faults, flavor }. */
+function pick(q, hash, data) {
+  const flavor = param(q, 'flavor');
+  const fragment = /(?:^#|&)(s=[^&]*)/.exec(hash)?.[1] ?? null;
+  const modified = param(q, 'retry') !== null || param(q, 'seed') !== null;
+  let key = null;
+  if (fragment) {
+    if (flavor === null && !modified) key = fragment;
+  } else if (!modified) {
+    key = `${param(q, 'fault') ?? ''}|${flavor ?? ''}`;
+  }
+  let found;
+  if (data && data.format === 1 && key !== null) {
+    found = key.startsWith('s=') ? data.previews.find((p) => p.fragment === key) : data.previews[data.keys[key]];
+  }
+  if (found) return { preview: found };
+  // No preview for this address: name what can be named without running the engine.
+  const named = fragment ? decodeFragment(fragment) : null;
+  const faults = named?.faults ?? (param(q, 'fault') && data?.faults?.[param(q, 'fault')] ? [param(q, 'fault')] : []);
+  const fl = flavor === 'haproxy' || flavor === 'nginx' ? flavor : named?.flavor ?? 'nginx';
+  const titleOf = (id) => data?.faults?.[id]?.[fl === 'haproxy' ? 1 : 0] ?? id;
+  const title = named?.title || (faults.length ? titleOf(faults[0]) : param(q, 'fault') ?? 'Gateway Lab');
+  return { title: `${title} · ${fl}`, faults: faults.map(titleOf), flavor: fl };
+}
+
+/** What a share fragment says of itself ({ title, faults, flavor }), or null when it does not read. */
+function decodeFragment(fragment) {
+  try {
+    const [version, payload] = fragment.slice(2).split('.');
+    if (version !== '1' || !payload) return null;
+    const bin = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
+    const json = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
+    const faults = Array.isArray(json.faults) ? json.faults.map((f) => f && f.type).filter((t) => typeof t === 'string') : [];
+    return { title: typeof json.title === 'string' ? json.title.trim() : '', faults, flavor: json.proxy?.flavor === 'haproxy' ? 'haproxy' : 'nginx' };
+  } catch {
+    return null;
+  }
+}
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}
+
+/** The full page on the same scenario (src/ui/embed/links.rs full_url), without the embed's own parameters. */
+function fullUrl(q, fragment) {
+  const keep = new URLSearchParams();
+  for (const k of ['theme', 'lesson', 'view']) if (param(q, k) !== null) keep.set(k, param(q, k));
+  const query = keep.toString();
+  return `${location.href.split(/[?#]/)[0]}${query ? `?${query}` : ''}${fragment ? `#${fragment}` : ''}`;
+}
+
+function draw(found, data, cfg, wake) {
+  const q = new URLSearchParams(location.search);
+  const p = found.preview;
+  // After the click, or as an embed without start=click starts (`auto`, when it differs).
+  const st = p ? (cfg.click ? p.click : p.auto ?? p.click) : null;
+  const title = p ? p.title : found.title;
+  const fragment = /(?:^#|&)(s=[^&]*)/.exec(location.hash)?.[1] ?? p?.fragment ?? null;
+  const root = el('div', { class: `embed${cfg.click ? ' waiting' : ''}`, 'data-preview': true, 'data-testid': 'embed-preview' });
+  root.append(
+    el('header', { class: 'embed-bar' },
+      el('span', { class: 'embed-brand' }, 'Gateway Lab'),
+      el('span', { class: 'embed-title', 'data-testid': 'preview-title' }, title),
+      el('a', { class: 'embed-open', href: fullUrl(q, fragment), target: '_blank', rel: 'noopener' }, 'Open in Gateway Lab ↗'),
+    ),
+  );
+  const body = el('div', { class: 'embed-body', inert: true });
+  if (st) {
+    const t = st.topology;
+    const box = (cls, name, state, detail, testid) =>
+      el('div', { class: `embed-box ${cls}`, 'data-testid': testid },
+        el('span', { class: 'embed-box-head' }, el('b', {}, name), el('span', { class: 'embed-box-state' }, state)),
+        el('span', { class: 'embed-box-detail', title: detail }, detail));
+    body.append(
+      el('div', { class: 'embed-topology', role: 'group', 'aria-label': t.describe },
+        box(`client ${t.last}`, 'client', t.client_state, t.client),
+        el('span', { class: `embed-link ${t.last}`, 'aria-hidden': 'true' }),
+        box(`proxy ${t.proxy_running ? 'running' : 'down'}`, t.proxy, t.proxy_running ? 'running' : 'not running', t.proxy_detail),
+        el('span', { class: `embed-link ${t.apps_last}`, 'aria-hidden': 'true' }),
+        el('div', { class: 'embed-apps' },
+          ...t.apps.map((a) => box(`upstream state-${a.state}${a.backup ? ' backup' : ''}`, `${a.name}${a.backup ? ' (backup)' : ''}`, a.state, a.listen))),
+      ),
+    );
+  }
+  const pickId = p ? p.pick : DEFAULT_PICK;
+  const pickTitle = data?.faults?.[pickId]?.[(p?.flavor ?? found.flavor) === 'haproxy' ? 1 : 0] ?? pickId;
+  body.append(
+    el('div', { class: 'embed-controls' },
+      // As the live embed draws them; the body is inert until the simulator has loaded.
+      el('select', { class: 'embed-fault', 'aria-label': 'Fault to break the upstream with' }, el('option', { value: pickId }, pickTitle)),
+      el('button', { class: 'embed-break' }, 'Break'),
+      el('button', { class: 'embed-fix', disabled: !p?.broken }, 'Fix'),
+      el('button', { class: 'send' }, 'Send GET /users'),
+    ),
+  );
+  const result = el('div', { class: 'embed-result' });
+  if (st) {
+    result.append(
+      el('p', { class: `embed-status ${st.status_class}`, 'data-testid': 'preview-status' },
+        st.status ?? 'No request yet: press Send',
+        el('span', { class: 'embed-request-no' }, st.request ? `request #${st.request}` : '')),
+    );
+    if (st.log_line) {
+      result.append(el('div', { class: 'embed-log' },
+        el('span', { class: 'embed-log-title' }, st.log_title),
+        el('code', { class: 'embed-log-line', 'data-testid': 'preview-log-line' }, st.log_line)));
+    }
+    if (st.termination) result.append(el('p', { class: 'embed-termination' }, st.termination));
+    result.append(el('p', { class: 'embed-explanation', title: st.explanation }, st.explanation));
+  } else {
+    // Not prerendered (another seed, a retry preset, an edited scenario): its faults, and no
+    // status the engine has not produced.
+    result.append(
+      el('p', { class: 'embed-status none', 'data-testid': 'preview-status' },
+        found.faults.length ? `Breaks: ${found.faults.join(', ')}` : 'No fault: a healthy upstream'),
+      el('p', { class: 'embed-explanation' }, 'Run this example to see the status and the log line.'),
+    );
+  }
+  body.append(result);
+  root.append(body);
+  if (cfg.click) {
+    const button = el('button', { class: 'embed-start-button', 'data-testid': 'embed-start' }, '▶ Run this example');
+    button.addEventListener('click', () => {
+      button.disabled = true;
+      button.textContent = 'Loading the simulator…';
+      wake?.('click');
+    });
+    root.append(el('div', { class: 'embed-start embed-preview-start' }, button, el('p', { class: 'embed-start-note' }, title)));
+  } else {
+    root.append(el('p', { class: 'embed-preview-note', role: 'status' }, isLoading() ? 'Loading the simulator…' : ''));
+  }
+  return root;
+}
