@@ -172,6 +172,19 @@ pub(super) fn ps(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
                 rows.push(("root", px.master_pid, "0.0", "0.1", 84_376, 9_840, "Ss", since.clone(), cmd.into()));
                 rows.push(("haproxy", px.worker_pid, "0.0", "0.2", 91_216, 18_064, "Sl", since, cmd.into()));
             }
+            // The same command lines as `systemctl status` shows (systemd.rs).
+            crate::sim::scenario::Flavor::Apache => {
+                rows.push(("root", px.master_pid, "0.0", "0.1", 6_812, 4_320, "Ss", since.clone(), "/usr/sbin/apache2 -k start".into()));
+                rows.push(("www-data", px.worker_pid, "0.0", "0.1", 1_932_600, 4_672, "Sl", since, "/usr/sbin/apache2 -k start".into()));
+            }
+            crate::sim::scenario::Flavor::Caddy => {
+                rows.push(("caddy", px.worker_pid, "0.0", "0.4", 1_281_400, 38_416, "Ssl", since, "/usr/bin/caddy run --environ --config /etc/caddy/Caddyfile".into()));
+            }
+            crate::sim::scenario::Flavor::Varnish => {
+                let cmd = "/usr/sbin/varnishd -j unix,user=vcache -F -a :6081 -T localhost:6082 -f /etc/varnish/default.vcl -S /etc/varnish/secret -s malloc,256m";
+                rows.push(("vcache", px.master_pid, "0.0", "0.1", 19_380, 6_112, "SLs", since.clone(), cmd.into()));
+                rows.push(("vcache", px.worker_pid, "0.0", "0.9", 285_540, 88_020, "SLl", since, cmd.into()));
+            }
         }
     }
     for v in host::apps(w) {
