@@ -135,6 +135,11 @@ pub fn all() -> Result<Previews, String> {
             }
             let link = link::parse(&query, "", scenarios::READY);
             if !link.problems.is_empty() {
+                // A ready scenario that only nginx can run (a PHP-FPM or uWSGI app
+                // under `flavor=haproxy`): the live embed says why; no preview.
+                if flavor == "haproxy" && link.problems.iter().all(|p| p.contains("speaks HTTP to its servers")) {
+                    continue;
+                }
                 return Err(format!("{query}: {}", link.problems.join("; ")));
             }
             let sc = link.scenario.unwrap_or_else(scenarios::blank);
@@ -217,8 +222,11 @@ mod tests {
                 assert!(p.keys.contains_key(&format!("{}|{flavor}", kind.id())), "{} {flavor}", kind.id());
             }
         }
-        for (name, _) in scenarios::READY {
-            assert!(p.keys.contains_key(&format!("{name}|haproxy")), "{name}");
+        for (name, json) in scenarios::READY {
+            // PHP-FPM and uWSGI apps need nginx (HAProxy speaks HTTP only): nginx's preview only.
+            let nginx_only = Scenario::from_json(json).unwrap().apps.iter().any(|a| a.server.protocol() != crate::sim::server::Protocol::Http);
+            assert_eq!(p.keys.contains_key(&format!("{name}|haproxy")), !nginx_only, "{name}");
+            assert!(p.keys.contains_key(&format!("{name}|")), "{name}");
         }
         assert!(p.keys.contains_key("|"));
     }

@@ -392,8 +392,11 @@ pub fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
             sc.apps[0].server = server;
             sc.apps[0].php_fpm.scripts = vec![sc.clients.path.clone()];
             if server == ServerKind::PhpFpm {
-                // PHP-FPM on Debian listens on a unix socket.
-                sc.apps[0].listen = "unix:/run/php/php8.2-fpm.sock".into();
+                // PHP-FPM on Debian listens on a unix socket. Not Debian's own path
+                // (/run/php/php8.2-fpm.sock): a pasted socket fault's path is
+                // filled into the fault, and it must not become the path the app
+                // listens on, or the reproduction's socket would exist.
+                sc.apps[0].listen = "unix:/run/php/php-fpm-pool-www.sock".into();
                 sc.upstream.servers[0].address = sc.apps[0].listen.clone();
             }
             let id = kind.as_ref().map(|k| k.id().to_string());
