@@ -1228,11 +1228,7 @@ impl Scenario {
             if a.server.protocol() != super::server::Protocol::Http && p.flavor == Flavor::Haproxy {
                 return bad(format!("{f}.server"), format!("HAProxy 2.6 speaks HTTP to its servers, not {}'s protocol: use nginx", a.server.as_str()));
             }
-            // Apache's mod_proxy_fcgi/mod_proxy_uwsgi and Caddy's php_fastcgi exist but were not
-            // measured; Varnish speaks HTTP only.
-            if a.server.protocol() != super::server::Protocol::Http && p.flavor != Flavor::Nginx && p.flavor != Flavor::Haproxy {
-                return bad(format!("{f}.server"), format!("the {} flavor models HTTP backends only, not {}'s protocol (not measured): use nginx", p.flavor.as_str(), a.server.as_str()));
-            }
+
         }
 
         if self.faults.len() > MAX_FAULTS {

@@ -68,11 +68,17 @@ impl Proxy {
     }
 }
 
-/// What issue 16 added and was measured for nginx and HAProxy only (WebSocket
-/// upgrades, `localhost` resolved into `::1` and `127.0.0.1`): a flavor measured
+/// What issues 16 and 18 added and was measured for nginx (and HAProxy) only
+/// (FastCGI and uwsgi app servers, WebSocket upgrades, `localhost` resolved
+/// into `::1` and `127.0.0.1`): a flavor measured
 /// without them refuses a scenario that needs them, naming `proxy.flavor`,
 /// rather than inventing what it does. `name` is the flavor's name.
 pub fn unmeasured_issue16(sc: &super::Scenario, name: &str) -> Option<String> {
+    // Apache's mod_proxy_fcgi/mod_proxy_uwsgi and Caddy's php_fastcgi exist but
+    // were not measured; Varnish speaks HTTP only (issue 18's server kinds).
+    if let Some(a) = sc.apps.iter().find(|a| a.server.protocol() != super::server::Protocol::Http) {
+        return Some(format!("the {name} flavor models HTTP backends only: {}'s protocol was measured behind nginx only. Use nginx.", a.server.as_str()));
+    }
     if sc.clients.websocket || sc.requests.iter().any(|r| r.websocket) || sc.apps.iter().any(|a| a.websocket != super::scenario::WebSocketApp::None) {
         return Some(format!("the {name} flavor does not model WebSocket upgrades yet: they were measured for nginx and HAProxy only."));
     }

@@ -198,7 +198,19 @@ impl Caddy {
             headers.push((n.as_str(), v.as_str()));
         }
         headers.sort_by(|a, b| a.0.cmp(b.0));
-        let resp_headers: Vec<String> = headers.iter().map(|(n, v)| redacted(n, v)).collect();
+        // Go's header map: one key per name, its values in order
+        // (`"Server":["Caddy","gunicorn"]` when the upstream names itself).
+        let mut grouped: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (n, v) in headers {
+            match grouped.last_mut() {
+                Some((last, vs)) if last.eq_ignore_ascii_case(n) => vs.push(v),
+                _ => grouped.push((n, vec![v])),
+            }
+        }
+        let resp_headers: Vec<String> = grouped
+            .iter()
+            .map(|(n, vs)| if vs.len() == 1 { redacted(n, vs[0]) } else { format!("{}:[{}]", json_str(n), vs.iter().map(|v| json_str(v)).collect::<Vec<_>>().join(",")) })
+            .collect();
         let line = format!(
             "{{\"level\":\"{level}\",\"ts\":{},\"logger\":\"http.log.access.log0\",\"msg\":\"handled request\",\"request\":{},\"user_id\":\"\",\"duration\":{},\"size\":{size},\"status\":{},\"resp_headers\":{{{}}}}}",
             go_float(w.clock.unix(w.now) as u64 * 1_000_000 + w.now.as_micros() % 1_000_000),
@@ -401,7 +413,9 @@ impl ProxyFlavor for Caddy {
                     self.st(id).dropped_header = Some((n.to_string(), v.trim().to_string()));
                 }
                 let mut out = response;
-                out.headers.retain(|h| !h.name.eq_ignore_ascii_case("connection") && !h.name.eq_ignore_ascii_case("keep-alive") && !h.name.eq_ignore_ascii_case("server"));
+                // Caddy sets its own Server and keeps the upstream's after it
+                // (measured with gunicorn: `"Server":["Caddy","gunicorn"]`).
+                out.headers.retain(|h| !h.name.eq_ignore_ascii_case("connection") && !h.name.eq_ignore_ascii_case("keep-alive"));
                 out.headers.insert(0, Header::new("Server", "Caddy"));
                 if w.keep_details {
                     w.exchanges[id].explanation = Some(match (&bad_header_line, status) {
