@@ -116,7 +116,7 @@ pub fn AppServerPanel(scenario: RwSignal<Scenario>, on_change: Callback<Scenario
             })}
             {move || match kind() {
                 ServerKind::Node => view! {
-                    <span class="field-note">"workers, backlog and keepalive_timeout_ms are the app's own (scenario apps[])"</span>
+                    <span class="field-note">"workers, backlog and the idle keep-alive close are the app's own settings (the scenario's apps[]), not the proxy's"</span>
                 }.into_any(),
                 ServerKind::Gunicorn => view! {
                     {GUNICORN.iter().map(control).collect_view()}
