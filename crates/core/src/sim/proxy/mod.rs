@@ -10,8 +10,11 @@ pub mod nginx;
 pub mod varnish;
 
 use super::app::TlsResult;
-use super::fault::ConnectOutcome;
-use super::world::{ConnId, ProxyTimer, ReqId, World};
+use super::fault::{ConnectOutcome, DnsAnswer};
+use super::http::Response;
+use super::net::{ProxyPass, Scheme};
+use super::scenario::{Flavor, Scenario};
+use super::world::{Actor, ClientResult, ConnId, Event, ProxyTimer, ReqId, World};
 
 pub trait ProxyFlavor {
     /// A client request has fully arrived.
@@ -91,6 +94,142 @@ pub fn unmeasured_issue16(sc: &super::Scenario, name: &str) -> Option<String> {
     });
     if localhost && sc.proxy.localhost_ipv6 {
         return Some(format!("the {name} flavor does not model `localhost` as two addresses (::1 and 127.0.0.1, proxy.localhost_ipv6) yet: measured for nginx and HAProxy only. Use 127.0.0.1, or turn localhost_ipv6 off."));
+    }
+    None
+}
+
+/// The request an upstream connection is carrying for the proxy now, if its
+/// answer is still awaited (a stale event on a connection the request left,
+/// or for a request already answered, finds none).
+pub fn current(w: &World, conn: ConnId) -> Option<ReqId> {
+    let id = w.conns[conn].req?;
+    (w.exchanges[id].proxy.conn == Some(conn) && !w.exchanges[id].proxy.done).then_some(id)
+}
+
+/// The address of the request's latest upstream attempt (`127.0.0.1:3000`).
+pub fn peer(w: &World, id: ReqId) -> String {
+    w.exchanges[id].attempts.last().map(|a| a.peer.clone()).unwrap_or_default()
+}
+
+/// Marks the proxy's part of the request done: false when it already was
+/// (a second answer for the same request is dropped by the caller).
+pub fn finish(w: &mut World, id: ReqId) -> bool {
+    if w.exchanges[id].proxy.done {
+        return false;
+    }
+    w.exchanges[id].proxy.done = true;
+    true
+}
+
+/// Whether the client has already gone (closed its connection) when the
+/// proxy's answer is ready.
+pub fn client_gone(w: &World, id: ReqId) -> bool {
+    w.exchanges[id].finished_at.is_some()
+}
+
+/// The response leaves the proxy: the client receives it one hop later.
+/// `tag` follows the status line in the note (HAProxy's termination state).
+/// When the client has gone, the answer is dropped and the note says so.
+pub fn deliver(w: &mut World, id: ReqId, response: Response, result: ClientResult, tag: &str) {
+    if client_gone(w, id) {
+        note!(w, id, Actor::Proxy, "gets \"{}\" for a client that has gone{tag}; drops it", response.status_line());
+        return;
+    }
+    note!(w, id, Actor::Proxy, "sends \"{}\" to the client{tag}", response.status_line());
+    hand_over(w, id, response, result);
+}
+
+/// The response reaches the client one hop later (no note: the caller wrote it).
+pub fn hand_over(w: &mut World, id: ReqId, response: Response, result: ClientResult) {
+    let ex = &mut w.exchanges[id];
+    ex.response = Some(response);
+    ex.client_result = Some(result);
+    let hop = w.hop();
+    w.schedule(hop, Event::ClientReceive(id));
+}
+
+/// What a flavor was measured (or, for a documented flavor, documented) for
+/// among the features only some flavors model: each `Some` is the message a
+/// scenario that needs the feature gets (`proxy.flavor`'s error); `None`
+/// means the flavor models it. nginx and HAProxy model all of them and have
+/// no entry.
+pub struct Coverage {
+    /// The flavor's name in messages (`Apache`).
+    pub name: &'static str,
+    /// `https://` in `proxy_pass`: TLS to the upstream.
+    pub tls: Option<&'static str>,
+    /// `proxy.limit_req`.
+    pub limit_req: Option<&'static str>,
+    /// `proxy.auth_request`.
+    pub auth_request: Option<&'static str>,
+    /// A `dns_failure` fault whose answer is not NXDOMAIN; `{answer}` is
+    /// replaced by `SERVFAIL` or `timeout`.
+    pub dns_other_than_nxdomain: Option<&'static str>,
+}
+
+/// The table: flavor → what it models of the features above.
+pub fn coverage(flavor: Flavor) -> Option<&'static Coverage> {
+    const APACHE: Coverage = Coverage {
+        name: "Apache",
+        tls: Some("the Apache flavor does not model TLS to the backend (mod_ssl's SSLProxyEngine) yet: it was not measured. Use nginx or HAProxy for the TLS faults."),
+        limit_req: Some("Apache httpd has no built-in request rate limit (mod_ratelimit limits bandwidth, not requests): rate_limited is modelled for nginx and HAProxy only."),
+        auth_request: Some("auth_request is nginx's: the Apache flavor does not model an authorization subrequest."),
+        dns_other_than_nxdomain: Some("the Apache flavor models a backend name that does not exist (NXDOMAIN) only; what Apache 2.4 writes for a DNS {answer} was not measured."),
+    };
+    const CADDY: Coverage = Coverage {
+        name: "Caddy",
+        tls: Some("the Caddy flavor does not model TLS to the upstream (transport http { tls }) yet: it was not measured. Use nginx or HAProxy for the TLS faults."),
+        limit_req: Some("Caddy 2.6 has no built-in request rate limit (it needs a plugin): rate_limited is modelled for nginx and HAProxy only."),
+        auth_request: Some("auth_request is nginx's (Caddy's forward_auth was not measured): the Caddy flavor does not model an authorization subrequest."),
+        dns_other_than_nxdomain: Some("the Caddy flavor models a name that does not exist (NXDOMAIN) only; what Caddy writes for another DNS answer was not measured."),
+    };
+    const VARNISH: Coverage = Coverage {
+        name: "Varnish",
+        tls: Some("Varnish does not speak TLS to a backend (it needs a TLS proxy in front of the backend): TLS faults are modelled for nginx and HAProxy."),
+        limit_req: Some("limit_req and auth_request are nginx's: Varnish has neither built in."),
+        auth_request: Some("limit_req and auth_request are nginx's: Varnish has neither built in."),
+        dns_other_than_nxdomain: None,
+    };
+    match flavor {
+        Flavor::Nginx | Flavor::Haproxy => None,
+        Flavor::Apache => Some(&APACHE),
+        Flavor::Caddy => Some(&CADDY),
+        Flavor::Varnish => Some(&VARNISH),
+    }
+}
+
+/// The checks every flavor with a `coverage` entry shares, in this order:
+/// issue 16's features (`unmeasured_issue16`), TLS, `limit_req`,
+/// `auth_request`, a DNS answer other than NXDOMAIN. None: nothing the
+/// scenario needs is outside the table's coverage (the flavor's own checks
+/// come after).
+pub fn uncovered(sc: &Scenario) -> Option<String> {
+    let cov = coverage(sc.proxy.flavor)?;
+    if let Some(why) = unmeasured_issue16(sc, cov.name) {
+        return Some(why);
+    }
+    if let Some(why) = cov.tls {
+        if ProxyPass::parse(&sc.proxy.proxy_pass).is_ok_and(|p| p.scheme == Scheme::Https) {
+            return Some(why.into());
+        }
+    }
+    if let (Some(why), true) = (cov.limit_req, sc.proxy.limit_req.is_some()) {
+        return Some(why.into());
+    }
+    if let (Some(why), true) = (cov.auth_request, sc.proxy.auth_request.is_some()) {
+        return Some(why.into());
+    }
+    if let Some(why) = cov.dns_other_than_nxdomain {
+        for f in &sc.faults {
+            if let super::FaultKind::DnsFailure { answer, .. } = &f.kind {
+                let name = match answer {
+                    DnsAnswer::Nxdomain => continue,
+                    DnsAnswer::Servfail => "SERVFAIL",
+                    _ => "timeout",
+                };
+                return Some(why.replace("{answer}", name));
+            }
+        }
     }
     None
 }

@@ -28,7 +28,7 @@ pub mod conf;
 pub mod pages;
 
 use crate::sim::failure::{FailureCause, TimeoutPhase};
-use crate::sim::fault::{ConnectOutcome, DnsAnswer, Wire};
+use crate::sim::fault::{ConnectOutcome, Wire};
 use crate::sim::http::{Header, Response};
 use crate::sim::log::{Level, LogLine};
 use crate::sim::net::{Address, ProxyPass, Scheme};
@@ -53,30 +53,7 @@ pub fn unsupported(sc: &Scenario) -> Option<String> {
     if sc.proxy.flavor != Flavor::Apache {
         return None;
     }
-    if let Some(why) = super::unmeasured_issue16(sc, "Apache") {
-        return Some(why);
-    }
-    if ProxyPass::parse(&sc.proxy.proxy_pass).is_ok_and(|p| p.scheme == Scheme::Https) {
-        return Some("the Apache flavor does not model TLS to the backend (mod_ssl's SSLProxyEngine) yet: it was not measured. Use nginx or HAProxy for the TLS faults.".into());
-    }
-    if sc.proxy.limit_req.is_some() {
-        return Some("Apache httpd has no built-in request rate limit (mod_ratelimit limits bandwidth, not requests): rate_limited is modelled for nginx and HAProxy only.".into());
-    }
-    if sc.proxy.auth_request.is_some() {
-        return Some("auth_request is nginx's: the Apache flavor does not model an authorization subrequest.".into());
-    }
-    for f in &sc.faults {
-        if let crate::sim::FaultKind::DnsFailure { answer, .. } = &f.kind {
-            if *answer != DnsAnswer::Nxdomain {
-                let answer = match answer {
-                    DnsAnswer::Servfail => "SERVFAIL",
-                    _ => "timeout",
-                };
-                return Some(format!("the Apache flavor models a backend name that does not exist (NXDOMAIN) only; what Apache 2.4 writes for a DNS {answer} was not measured."));
-            }
-        }
-    }
-    None
+    super::uncovered(sc)
 }
 
 /// One backend: a plain `ProxyPass` worker or a `BalancerMember`.
@@ -395,10 +372,9 @@ impl Apache {
 
     /// Writes the response to the client and the access log line (`%b`: `bytes`).
     fn send(&mut self, w: &mut World, id: ReqId, response: Response, result: ClientResult, bytes: u64) {
-        if w.exchanges[id].proxy.done {
+        if !super::finish(w, id) {
             return;
         }
-        w.exchanges[id].proxy.done = true;
         w.exchanges[id].logged_status = Some(response.status);
         if w.keep_details {
             let ex = &w.exchanges[id];
@@ -409,22 +385,7 @@ impl Apache {
             w.access_log.push(line.clone());
             w.exchanges[id].access_line = Some(line);
         }
-        if w.exchanges[id].finished_at.is_some() {
-            note!(w, id, Actor::Proxy, "gets \"{}\" for a client that has gone; drops it", response.status_line());
-            return;
-        }
-        note!(w, id, Actor::Proxy, "sends \"{}\" to the client", response.status_line());
-        let ex = &mut w.exchanges[id];
-        ex.response = Some(response);
-        ex.client_result = Some(result);
-        let hop = w.hop();
-        w.schedule(hop, Event::ClientReceive(id));
-    }
-
-    fn current(w: &World, conn: ConnId) -> Option<ReqId> {
-        let c = &w.conns[conn];
-        let id = c.req?;
-        (w.exchanges[id].proxy.conn == Some(conn) && !w.exchanges[id].proxy.done).then_some(id)
+        super::deliver(w, id, response, result, "");
     }
 
     /// Puts a finished backend connection back in the pool, or closes it.
@@ -464,7 +425,7 @@ impl ProxyFlavor for Apache {
     }
 
     fn on_connect_result(&mut self, w: &mut World, conn: ConnId, outcome: ConnectOutcome) {
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         if w.conns[conn].state != ConnState::Connecting {
             return;
         }
@@ -486,7 +447,7 @@ impl ProxyFlavor for Apache {
     }
 
     fn on_upstream_data(&mut self, w: &mut World, conn: ConnId) {
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         let Some(reply) = w.conns[conn].reply.take() else { return };
         match reply.wire {
             Wire::Http { response, bad_header_line, truncate_body_at } => {
@@ -613,7 +574,7 @@ impl ProxyFlavor for Apache {
             self.pool.retain(|&(c, _)| c != conn);
             return;
         }
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         if !w.exchanges[id].proxy.request_sent {
             return;
         }

@@ -23,10 +23,10 @@ pub mod conf;
 
 use crate::sim::app::TlsResult;
 use crate::sim::failure::{FailureCause, TimeoutPhase};
-use crate::sim::fault::{ConnectOutcome, DnsAnswer, Wire};
+use crate::sim::fault::{ConnectOutcome, Wire};
 use crate::sim::http::{Header, Response};
 use crate::sim::log::{Level, LogLine};
-use crate::sim::net::{Address, ProxyPass, Scheme};
+use crate::sim::net::Address;
 use crate::sim::scenario::{Flavor, Scenario};
 use crate::sim::time::SimTime;
 use crate::sim::window::PerRequest;
@@ -45,26 +45,7 @@ pub fn unsupported(sc: &Scenario) -> Option<String> {
     if sc.proxy.flavor != Flavor::Caddy {
         return None;
     }
-    if let Some(why) = super::unmeasured_issue16(sc, "Caddy") {
-        return Some(why);
-    }
-    if ProxyPass::parse(&sc.proxy.proxy_pass).is_ok_and(|p| p.scheme == Scheme::Https) {
-        return Some("the Caddy flavor does not model TLS to the upstream (transport http { tls }) yet: it was not measured. Use nginx or HAProxy for the TLS faults.".into());
-    }
-    if sc.proxy.limit_req.is_some() {
-        return Some("Caddy 2.6 has no built-in request rate limit (it needs a plugin): rate_limited is modelled for nginx and HAProxy only.".into());
-    }
-    if sc.proxy.auth_request.is_some() {
-        return Some("auth_request is nginx's (Caddy's forward_auth was not measured): the Caddy flavor does not model an authorization subrequest.".into());
-    }
-    for f in &sc.faults {
-        if let crate::sim::FaultKind::DnsFailure { answer, .. } = &f.kind {
-            if *answer != DnsAnswer::Nxdomain {
-                return Some("the Caddy flavor models a name that does not exist (NXDOMAIN) only; what Caddy writes for another DNS answer was not measured.".into());
-            }
-        }
-    }
-    None
+    super::uncovered(sc)
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -333,33 +314,18 @@ impl Caddy {
     }
 
     fn send(&mut self, w: &mut World, id: ReqId, response: Response, result: ClientResult, size: u64) {
-        if w.exchanges[id].proxy.done {
+        if !super::finish(w, id) {
             return;
         }
-        w.exchanges[id].proxy.done = true;
         // The access log's resp_headers: what Caddy sent, without Date and Content-Length of its own errors.
         let mut logged = response.clone();
         logged.headers.retain(|h| !h.name.eq_ignore_ascii_case("date") && !(response.body.is_empty() && h.name.eq_ignore_ascii_case("content-length") && size == 0));
         self.access_line(w, id, &logged, size);
-        if w.exchanges[id].finished_at.is_some() {
+        // Caddy's answer for a client that has gone is dropped without a note.
+        if super::client_gone(w, id) {
             return;
         }
-        note!(w, id, Actor::Proxy, "sends \"{}\" to the client", response.status_line());
-        let ex = &mut w.exchanges[id];
-        ex.response = Some(response);
-        ex.client_result = Some(result);
-        let hop = w.hop();
-        w.schedule(hop, Event::ClientReceive(id));
-    }
-
-    fn current(w: &World, conn: ConnId) -> Option<ReqId> {
-        let c = &w.conns[conn];
-        let id = c.req?;
-        (w.exchanges[id].proxy.conn == Some(conn) && !w.exchanges[id].proxy.done).then_some(id)
-    }
-
-    fn peer(w: &World, id: ReqId) -> String {
-        w.exchanges[id].attempts.last().map(|a| a.peer.clone()).unwrap_or_default()
+        super::deliver(w, id, response, result, "");
     }
 
     /// Go's name for a dialed address: `tcp 127.0.0.1:3000`, `unix /run/app.sock`.
@@ -380,11 +346,11 @@ impl ProxyFlavor for Caddy {
     }
 
     fn on_connect_result(&mut self, w: &mut World, conn: ConnId, outcome: ConnectOutcome) {
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         if w.conns[conn].state != ConnState::Connecting {
             return;
         }
-        let peer = Self::peer(w, id);
+        let peer = super::peer(w, id);
         let (cause, errno) = match outcome {
             ConnectOutcome::Accepted => {
                 self.send_request(w, id, conn);
@@ -402,9 +368,9 @@ impl ProxyFlavor for Caddy {
     fn on_tls_done(&mut self, _w: &mut World, _conn: ConnId, _result: TlsResult) {}
 
     fn on_upstream_data(&mut self, w: &mut World, conn: ConnId) {
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         let Some(reply) = w.conns[conn].reply.take() else { return };
-        let peer = Self::peer(w, id);
+        let peer = super::peer(w, id);
         match reply.wire {
             Wire::Http { response, bad_header_line, truncate_body_at } => {
                 let status = response.status;
@@ -487,7 +453,7 @@ impl ProxyFlavor for Caddy {
             self.pool.retain(|&c| c != conn);
             return;
         }
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         if !w.exchanges[id].proxy.request_sent {
             return;
         }
@@ -500,7 +466,7 @@ impl ProxyFlavor for Caddy {
             Self::close(w, id);
             self.st(id).resent = true;
             note!(w, id, Actor::Proxy, "the idle connection it reused was closed by the app: Go's transport sends the request again on a new connection");
-            let peer = Self::peer(w, id);
+            let peer = super::peer(w, id);
             let server = self.state.get(id).and_then(|s| s.upstream).and_then(|i| self.upstreams.get(i)).map(|u| u.1);
             let attempt = w.exchanges[id].attempts.len() as u32;
             w.connect_attempt(id, peer, server);
@@ -508,7 +474,7 @@ impl ProxyFlavor for Caddy {
             w.schedule(t, Event::ProxyTimer { id, timer: ProxyTimer::Connect { attempt } });
             return;
         }
-        let peer = Self::peer(w, id);
+        let peer = super::peer(w, id);
         let (msg, cause, why) = if reset {
             let local = 40_000 + w.conns[conn].number % 20_000;
             (format!("read {}: read: connection reset by peer", Self::dialed(&peer).replacen(' ', &format!(" 127.0.0.1:{local}->"), 1)), FailureCause::Reset, format!("{peer} reset the connection (RST) before a byte of response."))
@@ -538,7 +504,7 @@ impl ProxyFlavor for Caddy {
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Connecting {
                     return;
                 }
-                let peer = Self::peer(w, id);
+                let peer = super::peer(w, id);
                 let msg = format!("dial {}: i/o timeout", Self::dialed(&peer));
                 let t = w.scenario.proxy.caddy.dial_timeout_ms;
                 self.failed_try(w, id, msg, Some(FailureCause::Timeout { phase: TimeoutPhase::Connect }), format!("{peer} did not answer the connection attempt within dial_timeout ({t} ms). Caddy answers 502 (not 504) for a dial timeout, with an empty body."));
@@ -548,7 +514,7 @@ impl ProxyFlavor for Caddy {
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Active {
                     return;
                 }
-                let peer = Self::peer(w, id);
+                let peer = super::peer(w, id);
                 let t = w.scenario.proxy.caddy.response_header_timeout_ms;
                 self.failed_try(w, id, "net/http: timeout awaiting response headers".into(), Some(FailureCause::Timeout { phase: TimeoutPhase::ReadHeader }), format!("{peer} sent no response headers within response_header_timeout ({t} ms). Caddy answers 504 Gateway Timeout with an empty body."));
             }

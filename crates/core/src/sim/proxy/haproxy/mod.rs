@@ -321,10 +321,9 @@ impl Haproxy {
 
     /// Sends the response and writes the httplog line.
     fn send(&mut self, w: &mut World, id: ReqId, response: Response, term: Termination, result: ClientResult, body_override: Option<u64>) {
-        if w.exchanges[id].proxy.done {
+        if !super::finish(w, id) {
             return;
         }
-        w.exchanges[id].proxy.done = true;
         let body = body_override.unwrap_or(response.body.len() as u64);
         let bytes = htx_size(&response, body);
         if w.keep_details && w.scenario.proxy.access_log_format == crate::sim::proxy::nginx::upstream_log::NAME {
@@ -341,17 +340,8 @@ impl Haproxy {
         }
         self.log_line(w, id, response.status as i32, bytes, term);
         w.exchanges[id].logged_status = Some(response.status);
-        if w.exchanges[id].finished_at.is_some() {
-            // The client left already (no abortonclose): the answer is dropped.
-            note!(w, id, Actor::Proxy, "gets \"{}\" for a client that has gone ({}); drops it", response.status_line(), term.code());
-            return;
-        }
-        note!(w, id, Actor::Proxy, "sends \"{}\" to the client ({})", response.status_line(), term.code());
-        let ex = &mut w.exchanges[id];
-        ex.response = Some(response);
-        ex.client_result = Some(result);
-        let hop = w.hop();
-        w.schedule(hop, Event::ClientReceive(id));
+        // A client that left already (no abortonclose) has its answer dropped.
+        super::deliver(w, id, response, result, &format!(" ({})", term.code()));
     }
 
     /// The httplog line.
@@ -385,12 +375,6 @@ impl Haproxy {
         );
         w.access_log.push(line.clone());
         w.exchanges[id].access_line = Some(line);
-    }
-
-    fn current(w: &World, conn: ConnId) -> Option<ReqId> {
-        let c = &w.conns[conn];
-        let id = c.req?;
-        (w.exchanges[id].proxy.conn == Some(conn) && !w.exchanges[id].proxy.done).then_some(id)
     }
 
     fn send_request(&mut self, w: &mut World, id: ReqId, conn: ConnId) {
@@ -435,7 +419,7 @@ impl ProxyFlavor for Haproxy {
     }
 
     fn on_connect_result(&mut self, w: &mut World, conn: ConnId, outcome: ConnectOutcome) {
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         if w.conns[conn].state != ConnState::Connecting {
             return;
         }
@@ -459,7 +443,7 @@ impl ProxyFlavor for Haproxy {
     }
 
     fn on_tls_done(&mut self, w: &mut World, conn: ConnId, result: TlsResult) {
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         // `ssl verify required` checks the chain, not the name: without
         // `verifyhost` (not in the exported config) a certificate for another
         // name is accepted.
@@ -478,7 +462,7 @@ impl ProxyFlavor for Haproxy {
     }
 
     fn on_upstream_data(&mut self, w: &mut World, conn: ConnId) {
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         let Some(reply) = w.conns[conn].reply.take() else { return };
         let ms = Self::ms_since_start(w, id);
         self.st(id).response_ms = Some(ms);
@@ -558,7 +542,7 @@ impl ProxyFlavor for Haproxy {
     }
 
     fn on_upstream_closed(&mut self, w: &mut World, conn: ConnId, reset: bool) {
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         if !w.exchanges[id].proxy.request_sent {
             return;
         }

@@ -27,7 +27,7 @@ use crate::sim::failure::{FailureCause, TimeoutPhase};
 use crate::sim::fault::{ConnectOutcome, Wire};
 use crate::sim::http::{Header, Response};
 use crate::sim::log::{Level, LogLine};
-use crate::sim::net::{Address, ProxyPass, Scheme};
+use crate::sim::net::Address;
 use crate::sim::scenario::{Flavor, Scenario};
 use crate::sim::window::PerRequest;
 use crate::sim::world::{Actor, AttemptResult, ClientResult, ConnId, ConnState, Event, ProxyTimer, ReqId, World};
@@ -47,11 +47,8 @@ pub fn unsupported(sc: &Scenario) -> Option<String> {
     if sc.proxy.flavor != Flavor::Varnish {
         return None;
     }
-    if let Some(why) = super::unmeasured_issue16(sc, "Varnish") {
+    if let Some(why) = super::uncovered(sc) {
         return Some(why);
-    }
-    if ProxyPass::parse(&sc.proxy.proxy_pass).is_ok_and(|p| p.scheme == Scheme::Https) {
-        return Some("Varnish does not speak TLS to a backend (it needs a TLS proxy in front of the backend): TLS faults are modelled for nginx and HAProxy.".into());
     }
     let backends = conf::backends(sc);
     if backends.len() != 1 {
@@ -59,9 +56,6 @@ pub fn unsupported(sc: &Scenario) -> Option<String> {
     }
     if backends.iter().any(|b| b.starts_with("unix:")) {
         return Some("the Varnish flavor does not model a unix-socket backend (.path): not measured.".into());
-    }
-    if sc.proxy.limit_req.is_some() || sc.proxy.auth_request.is_some() {
-        return Some("limit_req and auth_request are nginx's: Varnish has neither built in.".into());
     }
     for f in &sc.faults {
         let measured = matches!(
@@ -255,10 +249,9 @@ impl Varnish {
     }
 
     fn send(&mut self, w: &mut World, id: ReqId, response: Response, result: ClientResult) {
-        if w.exchanges[id].proxy.done {
+        if !super::finish(w, id) {
             return;
         }
-        w.exchanges[id].proxy.done = true;
         w.exchanges[id].logged_status = Some(response.status);
         if w.keep_details {
             let ex = &w.exchanges[id];
@@ -288,25 +281,12 @@ impl Varnish {
                 }
             }
         }
+        // Varnish notes the answer even for a client that has gone, then drops it.
         note!(w, id, Actor::Proxy, "sends \"{}\" to the client", response.status_line());
-        if w.exchanges[id].finished_at.is_some() {
+        if super::client_gone(w, id) {
             return;
         }
-        let ex = &mut w.exchanges[id];
-        ex.response = Some(response);
-        ex.client_result = Some(result);
-        let hop = w.hop();
-        w.schedule(hop, Event::ClientReceive(id));
-    }
-
-    fn current(w: &World, conn: ConnId) -> Option<ReqId> {
-        let c = &w.conns[conn];
-        let id = c.req?;
-        (w.exchanges[id].proxy.conn == Some(conn) && !w.exchanges[id].proxy.done).then_some(id)
-    }
-
-    fn peer(w: &World, id: ReqId) -> String {
-        w.exchanges[id].attempts.last().map(|a| a.peer.clone()).unwrap_or_default()
+        super::hand_over(w, id, response, result);
     }
 }
 
@@ -343,11 +323,11 @@ impl ProxyFlavor for Varnish {
     }
 
     fn on_connect_result(&mut self, w: &mut World, conn: ConnId, outcome: ConnectOutcome) {
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         if w.conns[conn].state != ConnState::Connecting {
             return;
         }
-        let peer = Self::peer(w, id);
+        let peer = super::peer(w, id);
         match outcome {
             ConnectOutcome::Accepted => {
                 let (host, port) = peer.split_once(':').unwrap_or((&peer, ""));
@@ -372,9 +352,9 @@ impl ProxyFlavor for Varnish {
     fn on_tls_done(&mut self, _w: &mut World, _conn: ConnId, _result: TlsResult) {}
 
     fn on_upstream_data(&mut self, w: &mut World, conn: ConnId) {
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         let Some(reply) = w.conns[conn].reply.take() else { return };
-        let peer = Self::peer(w, id);
+        let peer = super::peer(w, id);
         match reply.wire {
             Wire::Http { bad_header_line: Some(line), .. } => {
                 // Measured: the parser's 503 first, then the error.
@@ -428,7 +408,7 @@ impl ProxyFlavor for Varnish {
             self.pool.retain(|&c| c != conn);
             return;
         }
-        let Some(id) = Self::current(w, conn) else { return };
+        let Some(id) = super::current(w, conn) else { return };
         if !w.exchanges[id].proxy.request_sent {
             return;
         }
@@ -447,7 +427,7 @@ impl ProxyFlavor for Varnish {
             self.connect(w, id);
             return;
         }
-        let peer = Self::peer(w, id);
+        let peer = super::peer(w, id);
         let what = if reset { "reset the connection (RST)" } else { "closed the connection" };
         self.fetch_failed(w, id, cause, format!("{peer} {what} before a byte of response (varnishlog: HTC eof, the same for a close and a reset)."));
     }
@@ -465,7 +445,7 @@ impl ProxyFlavor for Varnish {
             return;
         }
         let Some(conn) = w.exchanges[id].proxy.conn else { return };
-        let peer = Self::peer(w, id);
+        let peer = super::peer(w, id);
         match timer {
             ProxyTimer::Connect { attempt } => {
                 if w.conns[conn].attempt != attempt || w.conns[conn].state != ConnState::Connecting {
