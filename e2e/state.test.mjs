@@ -176,7 +176,7 @@ test('a parameter that cannot be honoured is named in the link notice, in any or
     { q: '?fault=slow_app&fault=app_down&seed=7', fault: 'app_down', seed: '7', notice: /fault is given 2 times/ },
     // Unknown values, as before: the rest of the link still applies.
     { q: '?seed=7&fault=gremlins', fault: 'none', seed: '7', notice: /gremlins/ },
-    { q: '?flavor=envoy&fault=slow_app', fault: 'slow_app', seed: null, notice: /flavor="envoy"/ },
+    { q: '?flavor=traefik&fault=slow_app', fault: 'slow_app', seed: null, notice: /flavor="traefik"/ },
   ];
   for (const c of cases) {
     await at(c.q, async (page) => {

@@ -407,6 +407,7 @@ pub fn App() -> impl IntoView {
                         crate::sim::scenario::Flavor::Apache => format!("Apache httpd {}", s.proxy.apache.version),
                         crate::sim::scenario::Flavor::Caddy => format!("Caddy {}", s.proxy.caddy.version),
                         crate::sim::scenario::Flavor::Varnish => format!("Varnish {}", s.proxy.varnish.version),
+                        f @ (crate::sim::scenario::Flavor::Envoy | crate::sim::scenario::Flavor::Alb) => format!("{} ({})", f.display(), crate::sim::scenario::Evidence::BADGE),
                     })}
                 </span>
                 " semantics."

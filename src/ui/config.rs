@@ -2,7 +2,7 @@ use leptos::prelude::*;
 
 use super::number::NumberField;
 
-use crate::sim::proxy::{apache, caddy, haproxy, nginx, varnish};
+use crate::sim::proxy::{alb, apache, caddy, envoy, haproxy, nginx, varnish};
 use crate::sim::scenario::{Flavor, Scenario};
 
 /// The configuration the engine runs, as the real proxy would read it.
@@ -13,6 +13,8 @@ pub fn render(effective: &Scenario) -> String {
         Flavor::Apache => apache::conf::render(effective),
         Flavor::Caddy => caddy::conf::render(effective),
         Flavor::Varnish => varnish::conf::render(effective),
+        Flavor::Envoy => envoy::conf::render(effective),
+        Flavor::Alb => alb::conf::render(effective),
     }
 }
 
@@ -89,6 +91,8 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
         Flavor::Apache => apache::conf::SITE_PATH,
         Flavor::Caddy => caddy::conf::PATH,
         Flavor::Varnish => varnish::conf::PATH,
+        Flavor::Envoy => envoy::conf::PATH,
+        Flavor::Alb => alb::conf::PATH,
     };
     let edit = move |f: &dyn Fn(&mut Scenario)| {
         let mut next = scenario.get_untracked();
@@ -127,8 +131,19 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                         <option value="apache">"Apache httpd 2.4"</option>
                         <option value="caddy">"Caddy 2.6"</option>
                         <option value="varnish">"Varnish 7.1"</option>
+                        // The flavor's evidence decides the badge (Flavor::evidence): documented flavors say so.
+                        {[Flavor::Envoy, Flavor::Alb].into_iter().map(|f| {
+                            let text = format!("{} ({})", f.display(), crate::sim::scenario::Evidence::BADGE);
+                            view! { <option value=f.as_str()>{text}</option> }
+                        }).collect_view()}
                     </select>
                 </label>
+                <Show when=move || !flavor().evidence().is_verified()>
+                    <span class="badge badge-documented" data-testid="flavor-evidence"
+                        title="Modelled from the software's documentation and source (docs/research/envoy-alb-model.md); no real program ran, so the fidelity harness compares nothing for it.">
+                        {crate::sim::scenario::Evidence::BADGE}
+                    </span>
+                </Show>
                 <Show when=move || flavor() == Flavor::Apache>
                     {APACHE.iter().map(control).collect_view()}
                     <label class="field">

@@ -37,6 +37,8 @@ pub fn telling(w: &World, ex: &Exchange) -> Option<Telling> {
         ("error.log", Flavor::Apache) => "/var/log/apache2/error.log".to_string(),
         ("access.log", Flavor::Apache) => "/var/log/apache2/access.log".to_string(),
         ("stderr", Flavor::Apache) => "apache2's start-up output (journalctl -u apache2)".to_string(),
+        ("access.log", Flavor::Envoy) => "/var/log/envoy/access.log (Envoy's default format)".to_string(),
+        ("access.log", Flavor::Alb) => "the ALB's access log (S3)".to_string(),
         ("error.log", _) => "/var/log/nginx/error.log".to_string(),
         ("access.log", _) => "/var/log/nginx/access.log".to_string(),
         ("stderr", Flavor::Nginx) => "nginx's stderr (journalctl -u nginx)".to_string(),

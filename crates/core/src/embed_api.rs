@@ -281,6 +281,8 @@ pub fn log_title_in(log: &str, flavor: Flavor) -> &'static str {
         ("access.log", Flavor::Caddy) => "Caddy access log (JSON)",
         ("error.log", Flavor::Varnish) => "varnishlog",
         ("access.log", Flavor::Varnish) => "varnishncsa",
+        ("access.log", Flavor::Envoy) => "Envoy access log",
+        ("access.log", Flavor::Alb) => "ALB access log",
         _ => log_title(log),
     }
 }
@@ -300,7 +302,7 @@ pub fn log_line(ex: &Exchange, flavor: Flavor) -> (&'static str, Option<String>)
     if flavor == Flavor::Haproxy {
         return ("haproxy", ex.access_line.clone());
     }
-    if flavor == Flavor::Apache || flavor == Flavor::Caddy || flavor == Flavor::Varnish {
+    if flavor == Flavor::Apache || flavor == Flavor::Caddy || flavor == Flavor::Varnish || flavor == Flavor::Envoy || flavor == Flavor::Alb {
         // Apache's first line of a failure carries the errno (`(111)Connection
         // refused: AH00957 …`); the lines after it summarise.
         let worst = ex.error_lines.iter().map(|l| l.level).min();

@@ -96,6 +96,15 @@ pub fn proxy_side(s: &Scenario) -> String {
             p.apache.retry_s,
             servers.len()
         ),
+        Flavor::Envoy => format!(
+            "connect_timeout {} ms · route timeout {} ms · retry_on {} · num_retries {} · {} host(s) · apps: {apps}",
+            p.envoy.connect_timeout_ms,
+            p.envoy.route_timeout_ms,
+            if p.envoy.retry_on.is_empty() { "none".to_string() } else { p.envoy.retry_on.join(",") },
+            p.envoy.num_retries,
+            servers.len()
+        ),
+        Flavor::Alb => format!("idle timeout {} s · connection timeout 10 s · {} target(s) · apps: {apps}", p.alb.idle_timeout_s, servers.len()),
     }
 }
 
@@ -108,6 +117,8 @@ pub fn timeouts_label(flavor: Flavor) -> &'static str {
         Flavor::Apache => "Client timeouts (Apache)",
         Flavor::Caddy => "Client timeouts (Caddy)",
         Flavor::Varnish => "Client timeouts (Varnish)",
+        Flavor::Envoy => "Client timeouts (Envoy 0 DC)",
+        Flavor::Alb => "Client timeouts (ALB 460)",
     }
 }
 

@@ -500,7 +500,7 @@ mod tests {
             ("?fault=nope", "", r#"fault="nope" is not a fault"#),
             ("?fault=app_down", frag.as_str(), r#"fault="app_down" was ignored"#),
             ("?fault=nope", frag.as_str(), r#"fault="nope" is not a fault"#),
-            ("?flavor=envoy", "", r#"flavor="envoy""#),
+            ("?flavor=traefik", "", r#"flavor="traefik""#),
             ("?retry=forever", "", r#"retry="forever" is not a retry preset"#),
             ("?seed=-1", "", r#"seed="-1": expected a whole number"#),
             ("?theme=pink", "", r#"theme="pink""#),

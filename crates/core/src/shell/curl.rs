@@ -443,6 +443,9 @@ pub(super) fn run(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
             return p.res;
         }
     };
+    if let Some(r) = super::proxytools::envoy_admin(ctx, &url.host, url.port, &url.path) {
+        return r;
+    }
     p.meter_header();
     let started = ctx.sim.now();
     let outcome = if let Some(path) = o.unix_socket.clone() {

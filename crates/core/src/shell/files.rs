@@ -25,6 +25,8 @@ pub(super) fn not_modelled(ctx: &Ctx<'_>) -> &'static str {
         Flavor::Apache => "not modelled in this lab (it models /var/log/apache2, /etc/apache2/sites-available and the apps' sockets)",
         Flavor::Varnish => "not modelled in this lab (it models /etc/varnish/default.vcl and the apps' sockets; Varnish logs to shared memory: varnishlog, varnishncsa)",
         Flavor::Caddy => "not modelled in this lab (it models /etc/caddy, /var/log/caddy/access.log and the apps' sockets; Caddy's errors go to journalctl -u caddy)",
+        Flavor::Envoy => "not modelled in this lab (it models /etc/envoy/envoy.yaml, /var/log/envoy/access.log, the admin interface on localhost:9901 and the apps' sockets)",
+        Flavor::Alb => "not modelled in this lab (the load balancer is an AWS service: its access log is /var/log/alb/access.log, copied from S3, and its settings /root/alb.sh)",
     }
 }
 
@@ -74,6 +76,8 @@ fn log_files(w: &World) -> Option<(&'static str, &'static str, &'static str)> {
         Flavor::Apache => Some(("/var/log/apache2", apache::ERROR_LOG, apache::ACCESS_LOG)),
         // Caddy's errors go to the journal; only the access log is a file.
         Flavor::Caddy => Some(("/var/log/caddy", "", caddy::ACCESS_LOG)),
+        Flavor::Envoy => Some(("/var/log/envoy", "", crate::sim::proxy::envoy::ACCESS_LOG)),
+        Flavor::Alb => Some(("/var/log/alb", "", crate::sim::proxy::alb::conf::LOG_COPY)),
         Flavor::Haproxy | Flavor::Varnish => None,
     }
 }
@@ -86,6 +90,8 @@ fn conf_root(w: &World) -> &'static str {
         Flavor::Apache => "/etc/apache2",
         Flavor::Caddy => "/etc/caddy",
         Flavor::Varnish => "/etc/varnish",
+        Flavor::Envoy => "/etc/envoy",
+        Flavor::Alb => "/root",
     }
 }
 
@@ -105,6 +111,8 @@ fn config_path(w: &World) -> &'static str {
         Flavor::Apache => apache::conf::SITE_PATH,
         Flavor::Caddy => caddy::conf::PATH,
         Flavor::Varnish => varnish::conf::PATH,
+        Flavor::Envoy => crate::sim::proxy::envoy::conf::PATH,
+        Flavor::Alb => crate::sim::proxy::alb::conf::PATH,
     }
 }
 
@@ -115,6 +123,8 @@ fn config_text(w: &World) -> String {
         Flavor::Apache => apache::conf::render(&w.scenario),
         Flavor::Caddy => caddy::conf::render(&w.scenario),
         Flavor::Varnish => varnish::conf::render(&w.scenario),
+        Flavor::Envoy => crate::sim::proxy::envoy::conf::render(&w.scenario),
+        Flavor::Alb => crate::sim::proxy::alb::conf::render(&w.scenario),
     }
 }
 

@@ -231,6 +231,8 @@ impl User {
             Flavor::Apache => User::WwwData,
             Flavor::Caddy => User::Caddy,
             Flavor::Varnish => User::Varnish,
+            // Envoy's unit runs as root unless told otherwise; the ALB reaches the apps over the network.
+            Flavor::Envoy | Flavor::Alb => User::Root,
         }
     }
 }

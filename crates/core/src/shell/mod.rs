@@ -635,6 +635,42 @@ The commands only look, except curl (its requests are real: one can crash the ap
 and virtual time passes while it waits), systemctl start|stop|restart|reload,
 which change the run as they would the host.
 ",
+        Flavor::Envoy => "  systemctl status app|envoy       the service, its process, its last log lines
+  systemctl is-active UNIT
+  systemctl start|stop|restart UNIT   act on it (service UNIT start: the same)
+  journalctl -u app|envoy [-n N]   the unit's journal
+  curl -s localhost:9901/clusters  Envoy's admin interface: each host's counters
+  curl -s localhost:9901/stats     Envoy's counters (| grep upstream_cx, upstream_rq)
+  ss -tlnp                         TCP sockets that listen, and who holds them
+  docker ps [-a]                   the app's container
+  docker inspect NAME              its state (Running, OOMKilled, ExitCode...)
+  docker logs [--tail N] NAME      what the app printed
+  tail [-n N] FILE, head, cat      /var/log/envoy/access.log, /etc/envoy/envoy.yaml
+  grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
+  date, hostname, whoami, echo, clear, help
+Envoy is documented, not verified: modelled from its docs and source, never run here.
+The commands only look, except curl (its requests are real: one can crash the app,
+and virtual time passes while it waits) and systemctl start|stop|restart,
+which change the run as they would the host.
+",
+        Flavor::Alb => "  (the AWS ALB is a managed service: it is not on this host; its access log,
+   copied from S3, is /var/log/alb/access.log and its settings /root/alb.sh)
+  aws elbv2 describe-target-health the targets the load balancer sends to
+  systemctl status app             the app's service, its process, its last log lines
+  systemctl start|stop|restart app act on it (service app start: the same)
+  journalctl -u app [-n N]         the app's journal
+  ss -tlnp                         TCP sockets that listen, and who holds them
+  docker ps [-a]                   the app's container
+  docker inspect NAME              its state (Running, OOMKilled, ExitCode...)
+  docker logs [--tail N] NAME      what the app printed
+  tail [-n N] FILE, head, cat      /var/log/alb/access.log, /root/alb.sh
+  grep [-i] [-v] [-c] [-E] PATTERN, head -n N, tail -n N, wc -l   after a |
+  date, hostname, whoami, echo, clear, help
+The ALB is documented, not verified: modelled from AWS's documentation, never run here.
+The commands only look, except curl (its requests are real: one can crash the app,
+and virtual time passes while it waits) and systemctl start|stop|restart,
+which change the run as they would the host.
+",
     };
     format!("{HEAD}{rest}")
 }
@@ -682,6 +718,8 @@ pub fn suggestions(sc: &crate::sim::Scenario) -> Vec<String> {
         Flavor::Apache => "tail -n 5 /var/log/apache2/error.log".to_string(),
         Flavor::Caddy => "journalctl -u caddy -n 5".to_string(),
         Flavor::Varnish => "varnishlog -d".to_string(),
+        Flavor::Envoy => "tail -n 5 /var/log/envoy/access.log".to_string(),
+        Flavor::Alb => "tail -n 5 /var/log/alb/access.log".to_string(),
     });
     v.push(format!("journalctl -u {app} -n 10"));
     v.push(format!("docker inspect {app} | grep -i oom"));

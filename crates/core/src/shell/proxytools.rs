@@ -30,6 +30,8 @@ fn check_command(flavor: Flavor) -> &'static str {
         Flavor::Apache => "apachectl -t",
         Flavor::Caddy => "caddy validate --config /etc/caddy/Caddyfile",
         Flavor::Varnish => "varnishd -C -f /etc/varnish/default.vcl",
+        Flavor::Envoy => "curl -s localhost:9901/clusters",
+        Flavor::Alb => "aws elbv2 describe-target-health",
     }
 }
 
@@ -367,4 +369,97 @@ fn haproxy_usage() -> String {
 -c check mode : only check config files and exit\n        \
 (this terminal simulates -c, -q, -f and -v; see help)\n"
         .to_string()
+}
+
+/// Envoy's admin interface on `localhost:9901` (`/clusters`, `/stats`), for
+/// the Envoy flavor: counters by the names Envoy's docs give
+/// (docs/research/envoy-alb-model.md §1.6), counted from the requests the
+/// run keeps. None when the URL is not the admin interface.
+pub(super) fn envoy_admin(ctx: &Ctx<'_>, host: &str, port: u16, path: &str) -> Option<Res> {
+    let w = ctx.sim.world();
+    if w.scenario.proxy.flavor != Flavor::Envoy || port != 9901 || !matches!(host, "localhost" | "127.0.0.1") {
+        return None;
+    }
+    use crate::sim::failure::{FailureCause, TimeoutPhase};
+    use crate::sim::world::AttemptResult;
+    #[derive(Default)]
+    struct Host {
+        cx_total: u64,
+        cx_connect_fail: u64,
+        rq_total: u64,
+        rq_success: u64,
+        rq_error: u64,
+        rq_timeout: u64,
+    }
+    let hosts = crate::sim::proxy::envoy::conf::hosts(&w.scenario);
+    let mut per: Vec<Host> = hosts.iter().map(|_| Host::default()).collect();
+    let (mut connect_timeout, mut destroy_with_active, mut retries, mut rq_503, mut rq_504) = (0u64, 0u64, 0u64, 0u64, 0u64);
+    for ex in w.exchanges.iter() {
+        retries += ex.attempts.len().saturating_sub(1) as u64;
+        match ex.logged_status {
+            Some(503) => rq_503 += 1,
+            Some(504) => rq_504 += 1,
+            _ => {}
+        }
+        for a in &ex.attempts {
+            let Some(h) = hosts.iter().position(|h| *h == a.peer).and_then(|i| per.get_mut(i)) else { continue };
+            if !a.reused {
+                h.cx_total += 1;
+            }
+            match &a.result {
+                AttemptResult::Failed { cause: FailureCause::Refused } => h.cx_connect_fail += 1,
+                AttemptResult::Failed { cause: FailureCause::Timeout { phase: TimeoutPhase::Connect } } => {
+                    h.cx_connect_fail += 1;
+                    connect_timeout += 1;
+                }
+                AttemptResult::Failed { cause: FailureCause::Timeout { .. } } => {
+                    h.rq_total += 1;
+                    h.rq_timeout += 1;
+                }
+                AttemptResult::Failed { cause: FailureCause::PrematureClose | FailureCause::Reset } => {
+                    h.rq_total += 1;
+                    h.rq_error += 1;
+                    destroy_with_active += 1;
+                }
+                AttemptResult::Failed { .. } => {
+                    h.rq_total += 1;
+                    h.rq_error += 1;
+                }
+                AttemptResult::Responded { status } => {
+                    h.rq_total += 1;
+                    if *status >= 500 { h.rq_error += 1 } else { h.rq_success += 1 }
+                }
+                AttemptResult::InProgress | AttemptResult::ClientClosed => h.rq_total += 1,
+            }
+        }
+    }
+    let mut out = String::new();
+    match path.split('?').next().unwrap_or("") {
+        "/clusters" => {
+            for (h, c) in hosts.iter().zip(&per) {
+                for (k, v) in [("cx_total", c.cx_total), ("cx_connect_fail", c.cx_connect_fail), ("rq_total", c.rq_total), ("rq_success", c.rq_success), ("rq_error", c.rq_error), ("rq_timeout", c.rq_timeout)] {
+                    out.push_str(&format!("app::{h}::{k}::{v}\n"));
+                }
+                out.push_str(&format!("app::{h}::health_flags::healthy\napp::{h}::weight::1\n"));
+            }
+        }
+        "/stats" => {
+            let total = |f: fn(&Host) -> u64| per.iter().map(f).sum::<u64>();
+            for (k, v) in [
+                ("upstream_cx_connect_fail", total(|h| h.cx_connect_fail)),
+                ("upstream_cx_connect_timeout", connect_timeout),
+                ("upstream_cx_destroy_remote_with_active_rq", destroy_with_active),
+                ("upstream_cx_total", total(|h| h.cx_total)),
+                ("upstream_rq_503", rq_503),
+                ("upstream_rq_504", rq_504),
+                ("upstream_rq_retry", retries),
+                ("upstream_rq_timeout", total(|h| h.rq_timeout)),
+                ("upstream_rq_total", total(|h| h.rq_total)),
+            ] {
+                out.push_str(&format!("cluster.app.{k}: {v}\n"));
+            }
+        }
+        p => return Some(Res::with(format!("invalid path. admin commands are: /clusters, /stats (the ones this terminal simulates; {p} is not one)\n"), String::new(), 0)),
+    }
+    Some(Res::with(out, String::new(), 0))
 }

@@ -180,6 +180,11 @@ pub(super) fn ps(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
             crate::sim::scenario::Flavor::Caddy => {
                 rows.push(("caddy", px.worker_pid, "0.0", "0.4", 1_281_400, 38_416, "Ssl", since, "/usr/bin/caddy run --environ --config /etc/caddy/Caddyfile".into()));
             }
+            crate::sim::scenario::Flavor::Envoy => {
+                rows.push(("envoy", px.worker_pid, "0.1", "1.2", 2_210_940, 96_212, "Ssl", since, super::systemd::ENVOY_CMD.into()));
+            }
+            // The load balancer runs on AWS's side: no process on this host.
+            crate::sim::scenario::Flavor::Alb => {}
             crate::sim::scenario::Flavor::Varnish => {
                 let cmd = "/usr/sbin/varnishd -j unix,user=vcache -F -a :6081 -T localhost:6082 -f /etc/varnish/default.vcl -S /etc/varnish/secret -s malloc,256m";
                 rows.push(("vcache", px.master_pid, "0.0", "0.1", 19_380, 6_112, "SLs", since.clone(), cmd.into()));

@@ -21,6 +21,8 @@ pub(super) fn boolean(flavor: Flavor) -> &'static str {
         Flavor::Haproxy => "haproxy_connect_any",
         Flavor::Apache | Flavor::Caddy => "httpd_can_network_connect",
         Flavor::Varnish => "varnishd_connect_any",
+        // No SELinux policy module for Envoy; the ALB is not on this host (the fault is refused for both).
+        Flavor::Envoy | Flavor::Alb => "httpd_can_network_connect",
     }
 }
 
@@ -66,6 +68,7 @@ pub(super) fn ausearch(ctx: &mut Ctx<'_>, args: &[String]) -> Res {
         Flavor::Apache => ("apache2", "httpd_t"),
         // Fedora's caddy package labels /usr/bin/caddy httpd_exec_t.
         Flavor::Caddy => ("caddy", "httpd_t"),
+        Flavor::Envoy | Flavor::Alb => ("envoy", "unconfined_service_t"),
         Flavor::Varnish => ("cache-worker", "varnishd_t"),
     };
     let pid = w.scenario.proxy.worker_pid;

@@ -150,8 +150,13 @@ fn tcp_rows(ctx: &Ctx<'_>, o: &Opts) -> Vec<Row> {
             Flavor::Varnish => format!("(\"cache-main\",pid={},fd=7),(\"varnishd\",pid={},fd=7)", p.worker_pid, p.master_pid),
             Flavor::Caddy => format!("(\"caddy\",pid={},fd=3)", p.worker_pid),
             Flavor::Apache => format!("(\"apache2\",pid={},fd=4),(\"apache2\",pid={},fd=4)", p.worker_pid, p.master_pid),
+            Flavor::Envoy => format!("(\"envoy\",pid={},fd=20)", p.worker_pid),
+            // The ALB listens on AWS's side, not on this host.
+            Flavor::Alb => String::new(),
         };
-        v4.push((p.port, listen("0.0.0.0", p.port, users, false)));
+        if p.flavor != Flavor::Alb {
+            v4.push((p.port, listen("0.0.0.0", p.port, users, false)));
+        }
     }
     for app in host::apps(w) {
         if !app.listening() {

@@ -32,6 +32,8 @@ fn unit_named(w: &World, name: &str) -> Option<Unit> {
     }
     let p = host::proxy(w);
     match base {
+        // An ALB is a managed AWS service: no unit on this host.
+        _ if p.flavor == Flavor::Alb => None,
         b if b == p.unit => Some(Unit::Proxy(p)),
         "nginx" | "haproxy" | "apache2" => Some(Unit::Absent(format!("{base}.service"))),
         _ => None,
@@ -366,6 +368,9 @@ fn app_status(w: &World, a: &AppView, lines: usize, width: Option<usize>) -> Str
     s
 }
 
+/// Envoy's command line (the docs' example: `envoy -c envoy.yaml`).
+pub(super) const ENVOY_CMD: &str = "/usr/bin/envoy -c /etc/envoy/envoy.yaml";
+
 fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) -> String {
     let (desc, docs, pre, start) = match p.flavor {
         Flavor::Nginx => (
@@ -386,6 +391,8 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
             "",
             "/usr/bin/caddy run --environ --config /etc/caddy/Caddyfile",
         ),
+        // unit_named never gives the ALB (not on this host); Envoy's unit is the one its docs suggest.
+        Flavor::Envoy | Flavor::Alb => (proxy_unit(p.flavor).1, vec!["https://www.envoyproxy.io/docs/envoy/latest/"], "", ENVOY_CMD),
         Flavor::Apache => (
             proxy_unit(Flavor::Apache).1,
             vec!["https://httpd.apache.org/docs/2.4/"],
@@ -450,6 +457,10 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
                 s.push_str(&fit(&format!("             └─{} /usr/bin/caddy run --environ --config /etc/caddy/Caddyfile", p.worker_pid), width));
                 s.push('\n');
             }
+            Flavor::Envoy | Flavor::Alb => {
+                s.push_str(&fit(&format!("             └─{} {ENVOY_CMD}", p.worker_pid), width));
+                s.push('\n');
+            }
             Flavor::Apache => {
                 s.push_str(&fit(&format!("             ├─{} /usr/sbin/apache2 -k start", p.master_pid), width));
                 s.push('\n');
@@ -481,7 +492,7 @@ fn proxy_status(w: &World, p: &ProxyView, lines: usize, width: Option<usize>) ->
             Flavor::Haproxy => {
                 s.push_str(&format!("    Process: {} ExecStart=/usr/sbin/haproxy -Ws -f $CONFIG -p $PIDFILE $EXTRAOPTS {ok}\n", p.master_pid));
             }
-            Flavor::Caddy | Flavor::Varnish => {}
+            Flavor::Caddy | Flavor::Varnish | Flavor::Envoy | Flavor::Alb => {}
             Flavor::Apache => {
                 s.push_str(&format!("    Process: {} ExecStart=/usr/sbin/apachectl start {ok}\n", p.master_pid.saturating_sub(1)));
                 s.push_str(&format!("    Process: {} ExecStop=/usr/sbin/apachectl graceful-stop {ok}\n", p.worker_pid.saturating_add(1)));
@@ -591,6 +602,7 @@ fn start_lines(w: &World, p: &ProxyView, at: SimTime, ok: bool, stderr: &[&Strin
         Flavor::Apache => format!("apachectl[{}]", p.master_pid.saturating_sub(1)),
         Flavor::Caddy => format!("caddy[{}]", p.worker_pid),
         Flavor::Varnish => format!("varnishd[{}]", p.master_pid),
+        Flavor::Envoy | Flavor::Alb => format!("envoy[{}]", p.worker_pid),
     };
     for l in stderr {
         let when = nginx_time_to_journal(l).unwrap_or_else(|| t.clone());

@@ -20,6 +20,9 @@ pub fn proxy_unit(flavor: Flavor) -> (&'static str, &'static str) {
         Flavor::Apache => ("apache2.service", "The Apache HTTP Server"),
         Flavor::Caddy => ("caddy.service", "Caddy"),
         Flavor::Varnish => ("varnish.service", "Varnish Cache, a high-performance HTTP accelerator"),
+        Flavor::Envoy => ("envoy.service", "Envoy Proxy"),
+        // A managed service: no unit on the host; the name is what the terminal says.
+        Flavor::Alb => ("alb", "AWS Application Load Balancer (a managed service, not on this host)"),
     }
 }
 
@@ -286,7 +289,7 @@ impl Simulation {
         scratch.scenario.proxy.worker_pid = match scratch.scenario.proxy.flavor {
             // nginx names its master (worker - 1) in the `[emerg]` line.
             Flavor::Nginx => pid.saturating_add(1),
-            Flavor::Haproxy | Flavor::Apache | Flavor::Caddy | Flavor::Varnish => pid,
+            Flavor::Haproxy | Flavor::Apache | Flavor::Caddy | Flavor::Varnish | Flavor::Envoy | Flavor::Alb => pid,
         };
         let _ = Proxy::start(&mut scratch);
         ConfigCheck { ok: scratch.proxy_running, stderr: scratch.proxy_stderr.lines().cloned().collect() }
@@ -376,6 +379,8 @@ impl Simulation {
             Flavor::Apache => format!("apachectl[{pid}]"),
             Flavor::Caddy => format!("caddy[{pid}]"),
             Flavor::Varnish => format!("varnishd[{pid}]"),
+            Flavor::Envoy => format!("envoy[{pid}]"),
+            Flavor::Alb => format!("alb[{pid}]"),
         };
         if !check.ok {
             if flavor == Flavor::Haproxy {
@@ -400,7 +405,7 @@ impl Simulation {
                 self.unit_line(&mtag, &format!("[NOTICE]   ({master}) : Reloading HAProxy"));
                 self.unit_line(&mtag, &format!("[NOTICE]   ({master}) : Loading success."));
             }
-            Flavor::Apache | Flavor::Caddy | Flavor::Varnish => {}
+            Flavor::Apache | Flavor::Caddy | Flavor::Varnish | Flavor::Envoy | Flavor::Alb => {}
         }
         self.reread_proxy_config();
         self.unit_line("systemd[1]", &format!("Reloaded {unit} - {desc}."));

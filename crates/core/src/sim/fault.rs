@@ -496,6 +496,8 @@ impl FaultKind {
             (FaultKind::SlowApp { .. }, Flavor::Apache) => "App slower than ProxyTimeout",
             (FaultKind::SlowApp { .. }, Flavor::Caddy) => "App slower than usual",
             (FaultKind::SlowApp { .. }, Flavor::Varnish) => "App slower than .first_byte_timeout",
+            (FaultKind::SlowApp { .. }, Flavor::Envoy) => "App slower than the route timeout",
+            (FaultKind::SlowApp { .. }, Flavor::Alb) => "App slower than the idle timeout",
             _ => self.title(),
         }
     }
@@ -511,6 +513,27 @@ impl FaultKind {
                 FaultKind::SlowApp { .. } => "A slow query keeps the app busy longer than Varnish waits for the first byte of the response (.first_byte_timeout).",
                 FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) while Varnish keeps them for reuse; a request sent just as the app closes one is retried once on a new connection.",
                 FaultKind::DnsFailure { .. } => "The backend's .host does not resolve (typo, record deleted); Varnish resolves it when the VCL is compiled, so the VCL does not load.",
+                _ => self.cause(),
+            };
+        }
+        if flavor == Flavor::Envoy {
+            return match self {
+                FaultKind::WrongPort { .. } => "The app moved to another port (or the cluster's endpoint has a typo); Envoy connects to a port where nothing listens.",
+                FaultKind::SlowApp { .. } => "A slow query keeps the app busy longer than the route's timeout (15 s unless set).",
+                FaultKind::ConnectBlackHole => "A firewall drops packets to the upstream (or its address is unroutable); SYNs get no answer until the cluster's connect_timeout (5 s).",
+                FaultKind::KeepaliveMismatch { .. } => "The app closes idle connections (Node.js: 5 s) while Envoy keeps upstream connections for up to its idle_timeout (1 h): a request written as the app closes one is reset (UC).",
+                FaultKind::InvalidHeader { .. } => "A bug writes a malformed header line; Envoy's HTTP/1 codec rejects the response (a protocol error).",
+                _ => self.cause(),
+            };
+        }
+        if flavor == Flavor::Alb {
+            return match self {
+                FaultKind::WrongPort { .. } => "The target group names a port where nothing listens on the target: the target answers the SYN with RST.",
+                FaultKind::SlowApp { .. } => "A slow query keeps the app busy longer than the load balancer's idle timeout (60 s).",
+                FaultKind::ConnectBlackHole => "A security group or NACL drops the load balancer's packets to the target; the connection is not established within 10 s.",
+                FaultKind::KeepaliveMismatch { .. } => "The target's keep-alive (Node.js keepAliveTimeout: 5 s) is shorter than the load balancer's idle timeout (60 s): it closes connections the load balancer still reuses.",
+                FaultKind::InvalidHeader { .. } => "A bug writes a malformed header line: \"the target response is malformed or contains HTTP headers that are not valid\".",
+                FaultKind::AppDown => "The service crashed or was never started; the target answers the load balancer's SYN with RST.",
                 _ => self.cause(),
             };
         }
@@ -690,8 +713,29 @@ impl Fault {
         let apache = flavor == Flavor::Apache;
         let caddy = flavor == Flavor::Caddy;
         let varnish = flavor == Flavor::Varnish;
+        let envoy = flavor == Flavor::Envoy;
+        let alb = flavor == Flavor::Alb;
         let time = super::proxy::nginx::conf::time;
         match &self.kind {
+            FaultKind::WrongPort { .. } if envoy => f("Fix the port", "Point the cluster's endpoint (port_value) back at the port the app listens on."),
+            FaultKind::SlowApp { delay_ms } if envoy => Fix {
+                title: "Raise the route timeout",
+                detail: format!("timeout: {} on the route (above the app's {delay_ms} ms); the real fix is a faster query.", super::proxy::envoy::conf::duration(delay_ms + 30_000)),
+            },
+            FaultKind::ConnectBlackHole if envoy => f("Open the firewall", "The upstream's port is reachable again."),
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } if envoy => Fix {
+                title: "Expire idle upstream connections first",
+                detail: format!("common_http_protocol_options: {{ idle_timeout: {} }} on the cluster (below the app's {app_keepalive_timeout_ms} ms), so Envoy closes idle connections before the app does; retry_policy {{ retry_on: reset }} also hides the race.", super::proxy::envoy::conf::duration(app_keepalive_timeout_ms.saturating_sub(1_000).max(1_000))),
+            },
+            FaultKind::RollingDeploy { .. } if envoy => f("Add a second instance", "A second endpoint (the app on :3001) in cluster app and retry_policy { retry_on: connect-failure }: Envoy retries a refused connection on the other host."),
+            FaultKind::WrongPort { .. } if alb => f("Fix the port", "Register the target with the port the app listens on."),
+            FaultKind::SlowApp { delay_ms } if alb => Fix {
+                title: "Raise the idle timeout",
+                detail: format!("idle_timeout.timeout_seconds = {} (above the app's {delay_ms} ms); the real fix is a faster query.", (delay_ms + 30_000).div_ceil(1_000).min(4_000)),
+            },
+            FaultKind::ConnectBlackHole if alb => f("Open the security group", "The target's security group and NACL let the load balancer in (and the ephemeral ports back)."),
+            FaultKind::KeepaliveMismatch { .. } if alb => f("Keep the target's keep-alive above the idle timeout", "server.keepAliveTimeout = 65000; server.headersTimeout = 66000; in the Node app: longer than the load balancer's 60 s idle timeout, so the load balancer closes idle connections first."),
+            FaultKind::RollingDeploy { .. } if alb => f("Deregister before stopping", "A second target (the app on :3001) and a deploy that deregisters the old one first (deregistration delay), so no request is sent to a stopped target."),
             FaultKind::WrongPort { .. } if varnish => f("Fix the port", "Point the backend's .port back at the port the app listens on."),
             FaultKind::SlowApp { delay_ms } if varnish => Fix {
                 title: "Raise .first_byte_timeout",
@@ -805,7 +849,12 @@ impl Fault {
                     label: format!("Send GET, then POST {s} later"),
                     description: format!(
                         "Two requests on one kept-alive connection: a GET, then a POST sent just as the app's idle timeout ({idle} ms) closes the connection the GET left open. {}"
-                        , if flavor == Flavor::Apache { "Apache writes the POST into the closing pooled connection and does not retry it (Apache 2.4 retries no request whose connection broke)." } else { "nginx writes the POST into the closing connection and, since a POST is not idempotent, does not retry it." }
+                        , match flavor {
+                            Flavor::Apache => "Apache writes the POST into the closing pooled connection and does not retry it (Apache 2.4 retries no request whose connection broke).",
+                            Flavor::Envoy => "Envoy writes the POST into the closing pooled connection: 503 UC (no retry_policy, no retry).",
+                            Flavor::Alb => "The load balancer writes the POST into the closing connection to the target: 502, target_status_code -.",
+                            _ => "nginx writes the POST into the closing connection and, since a POST is not idempotent, does not retry it.",
+                        }
                     ),
                     traffic: Traffic::IdleRace {
                         first: RequestSpec::default(),
@@ -864,6 +913,12 @@ impl Fault {
                 sc.proxy.proxy_read_timeout_ms = delay_ms + 30_000;
                 sc.proxy.haproxy.timeout_server_ms = delay_ms + 30_000;
                 sc.proxy.apache.proxy_timeout_ms = apache_timeout_s(delay_ms) * 1_000;
+                if sc.proxy.flavor == Flavor::Envoy {
+                    sc.proxy.envoy.route_timeout_ms = delay_ms + 30_000;
+                }
+                if sc.proxy.flavor == Flavor::Alb {
+                    sc.proxy.alb.idle_timeout_s = (delay_ms + 30_000).div_ceil(1_000).min(4_000);
+                }
             }
             FaultKind::OversizedHeader { header_bytes } if sc.proxy.flavor == Flavor::Haproxy => {
                 sc.proxy.haproxy.bufsize = sc.proxy.haproxy.bufsize.max(haproxy_bufsize_for(header_bytes));
@@ -872,6 +927,17 @@ impl Fault {
                 let k = nginx_buffer_k(header_bytes);
                 sc.proxy.proxy_buffer_size = k * 1024;
                 sc.proxy.proxy_buffers_size = k * 1024;
+            }
+            FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } if sc.proxy.flavor == Flavor::Envoy => {
+                sc.proxy.envoy.idle_timeout_ms = app_keepalive_timeout_ms.saturating_sub(1_000).max(1_000);
+            }
+            FaultKind::KeepaliveMismatch { .. } if sc.proxy.flavor == Flavor::Alb => {
+                // The fault stands for the app's short keep-alive: the fix is in the app.
+                sc.faults.remove(index);
+                for a in &mut sc.apps {
+                    a.keepalive_timeout_ms = 65_000;
+                    a.headers_timeout_ms = 66_000;
+                }
             }
             FaultKind::KeepaliveMismatch { app_keepalive_timeout_ms } if sc.proxy.flavor == Flavor::Apache => {
                 sc.proxy.apache.ttl_s = apache_ttl_s(app_keepalive_timeout_ms);

@@ -96,6 +96,11 @@ pub fn timer_setting(sc: &Scenario, phase: TimeoutPhase) -> (&'static str, u64) 
         // No response_header_timeout (Caddy's default): a wait without a limit.
         (Flavor::Caddy, _) if p.caddy.response_header_timeout_ms == 0 => ("no response_header_timeout", u64::MAX / 1_000),
         (Flavor::Caddy, _) => ("response_header_timeout", p.caddy.response_header_timeout_ms),
+        (Flavor::Envoy, TimeoutPhase::Connect) => ("connect_timeout", p.envoy.connect_timeout_ms),
+        (Flavor::Envoy, _) if p.envoy.route_timeout_ms == 0 => ("no route timeout", u64::MAX / 1_000),
+        (Flavor::Envoy, _) => ("route timeout", p.envoy.route_timeout_ms),
+        (Flavor::Alb, TimeoutPhase::Connect) => ("connection timeout (10 s)", super::proxy::alb::CONNECT_TIMEOUT_MS),
+        (Flavor::Alb, _) => ("idle timeout", p.alb.idle_timeout_s.saturating_mul(1_000)),
     };
     (name, ms.saturating_mul(1_000))
 }

@@ -445,11 +445,37 @@ pub enum Flavor {
     Caddy,
     /// Varnish 7.1 (in front of one backend, every request passed).
     Varnish,
+    /// Envoy (the router filter and one cluster): documented, not verified
+    /// (docs/research/envoy-alb-model.md).
+    Envoy,
+    /// An AWS Application Load Balancer straight in front of the targets
+    /// (the apps): documented, not verified.
+    Alb,
+}
+
+/// Where a flavor's behaviour comes from: the real software run on
+/// loopback by the fidelity harness, or its documentation and source only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// Compared with the real program (`software` `version`) by the harness.
+    Verified { software: &'static str, version: &'static str },
+    /// Modelled from documentation and source; never run here. `sources`
+    /// are the research notes that cite each behaviour.
+    Documented { sources: &'static [&'static str] },
+}
+
+impl Evidence {
+    pub fn is_verified(self) -> bool {
+        matches!(self, Evidence::Verified { .. })
+    }
+
+    /// The badge the page shows next to a documented flavor.
+    pub const BADGE: &'static str = "documented, not verified";
 }
 
 impl Flavor {
     /// Every flavor, in the order the page offers them.
-    pub const ALL: [Flavor; 5] = [Flavor::Nginx, Flavor::Haproxy, Flavor::Apache, Flavor::Caddy, Flavor::Varnish];
+    pub const ALL: [Flavor; 7] = [Flavor::Nginx, Flavor::Haproxy, Flavor::Apache, Flavor::Caddy, Flavor::Varnish, Flavor::Envoy, Flavor::Alb];
 
     /// The proxy's program name, as in the scenario's JSON: `nginx`, `haproxy`, `apache`.
     pub fn as_str(self) -> &'static str {
@@ -459,6 +485,22 @@ impl Flavor {
             Flavor::Apache => "apache",
             Flavor::Caddy => "caddy",
             Flavor::Varnish => "varnish",
+            Flavor::Envoy => "envoy",
+            Flavor::Alb => "alb",
+        }
+    }
+
+    /// Where this flavor's behaviour comes from (FIDELITY.md's columns, the
+    /// page's badge).
+    pub fn evidence(self) -> Evidence {
+        const SOURCES: &[&str] = &["docs/research/envoy-cloudflare-alb-sources.md", "docs/research/envoy-alb-model.md"];
+        match self {
+            Flavor::Nginx => Evidence::Verified { software: "nginx", version: "1.22.1" },
+            Flavor::Haproxy => Evidence::Verified { software: "HAProxy", version: "2.6.12" },
+            Flavor::Apache => Evidence::Verified { software: "Apache httpd", version: "2.4" },
+            Flavor::Caddy => Evidence::Verified { software: "Caddy", version: "2.6.2" },
+            Flavor::Varnish => Evidence::Verified { software: "Varnish", version: "7.1.1" },
+            Flavor::Envoy | Flavor::Alb => Evidence::Documented { sources: SOURCES },
         }
     }
 
@@ -470,6 +512,8 @@ impl Flavor {
             Flavor::Apache => "Apache",
             Flavor::Caddy => "Caddy",
             Flavor::Varnish => "Varnish",
+            Flavor::Envoy => "Envoy",
+            Flavor::Alb => "AWS ALB",
         }
     }
 
@@ -583,6 +627,53 @@ impl Default for VarnishConfig {
     }
 }
 
+/// Envoy's own settings (used when `flavor` is `envoy`), by the names of its
+/// API fields; defaults from its protos (docs/research/envoy-alb-model.md).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EnvoyConfig {
+    /// The cluster's `connect_timeout` (5 s when unset).
+    pub connect_timeout_ms: u64,
+    /// The route's `timeout` (15 s when unset; 0 disables it).
+    pub route_timeout_ms: u64,
+    /// The cluster's upstream `common_http_protocol_options.idle_timeout`
+    /// (1 h when unset): how long an idle upstream connection is kept.
+    pub idle_timeout_ms: u64,
+    /// The route's `retry_policy.retry_on` (empty: no retry policy, no retries).
+    pub retry_on: Vec<String>,
+    /// `retry_policy.num_retries` (1 when unset).
+    pub num_retries: u32,
+}
+
+impl Default for EnvoyConfig {
+    fn default() -> Self {
+        EnvoyConfig { connect_timeout_ms: 5_000, route_timeout_ms: 15_000, idle_timeout_ms: 3_600_000, retry_on: Vec::new(), num_retries: 1 }
+    }
+}
+
+/// The `retry_on` conditions the Envoy flavor models.
+pub const ENVOY_RETRY_ON: [&str; 5] = ["5xx", "gateway-error", "reset", "connect-failure", "retriable-status-codes"];
+
+/// An AWS Application Load Balancer's settings (used when `flavor` is
+/// `alb`); the targets are `upstream.servers` (or `proxy_pass`'s address).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlbConfig {
+    /// The load balancer's `idle_timeout.timeout_seconds` (60 by default, 1..4000).
+    pub idle_timeout_s: u64,
+    /// Whether the target group has registered targets (false: every
+    /// request is a 503).
+    pub targets_registered: bool,
+    /// The load balancer's name (in its ARN and the access log's `elb` field).
+    pub name: String,
+}
+
+impl Default for AlbConfig {
+    fn default() -> Self {
+        AlbConfig { idle_timeout_s: 60, targets_registered: true, name: "my-loadbalancer".into() }
+    }
+}
+
 /// nginx `limit_req_zone` + `limit_req`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -656,6 +747,12 @@ pub struct ProxyConfig {
     pub caddy: CaddyConfig,
     /// Settings of the Varnish flavor.
     pub varnish: VarnishConfig,
+    /// Settings of the Envoy flavor.
+    #[serde(skip_serializing_if = "is_default")]
+    pub envoy: EnvoyConfig,
+    /// Settings of the AWS ALB flavor.
+    #[serde(skip_serializing_if = "is_default")]
+    pub alb: AlbConfig,
     /// `proxy_ssl_server_name`: send SNI to an https upstream (off: none).
     pub proxy_ssl_server_name: bool,
     /// `proxy_ssl_name` ("" = the host of proxy_pass): the name sent as SNI
@@ -735,6 +832,8 @@ impl Default for ProxyConfig {
             apache: ApacheConfig::default(),
             caddy: CaddyConfig::default(),
             varnish: VarnishConfig::default(),
+            envoy: EnvoyConfig::default(),
+            alb: AlbConfig::default(),
             proxy_ssl_server_name: false,
             proxy_ssl_name: String::new(),
             client_max_body_size: 1 << 20,
@@ -819,6 +918,14 @@ pub struct App {
     pub latency_jitter_ms: u64,
     /// Idle keep-alive connections are closed after this (Node.js: 5 s).
     pub keepalive_timeout_ms: u64,
+    /// Node's `server.headersTimeout` (60 000 ms in Node 20, measured): the
+    /// time allowed to receive a request's headers. The engine's clients send
+    /// their headers at once, so it never fires; it is here because the ALB
+    /// fix sets it above `keepAliveTimeout` (nodejs/node#27363: in Node
+    /// 10.15.3 it also closed idle keep-alive sockets; Node 20 does not, and
+    /// neither does the engine).
+    #[serde(skip_serializing_if = "is_default_headers_timeout")]
+    pub headers_timeout_ms: u64,
     /// Answer 503 at once when this many requests already wait (0 = never).
     pub shed_queue_above: u32,
     /// systemd `RestartSec`: delay before a crashed process is back.
@@ -840,6 +947,13 @@ pub struct App {
     pub websocket: WebSocketApp,
 }
 
+fn is_default_headers_timeout(v: &u64) -> bool {
+    *v == NODE_HEADERS_TIMEOUT_MS
+}
+
+/// Node 20's `server.headersTimeout` default (measured: docs/research/envoy-cloudflare-alb-sources.md §3.3).
+pub const NODE_HEADERS_TIMEOUT_MS: u64 = 60_000;
+
 fn is_default<T: Default + PartialEq>(v: &T) -> bool {
     *v == T::default()
 }
@@ -856,6 +970,7 @@ impl Default for App {
             latency_ms: 25,
             latency_jitter_ms: 10,
             keepalive_timeout_ms: 5_000,
+            headers_timeout_ms: NODE_HEADERS_TIMEOUT_MS,
             shed_queue_above: 0,
             restart_ms: 1_000,
             body: "[{\"id\":1,\"name\":\"Ada\"},{\"id\":2,\"name\":\"Linus\"}]\n".into(),
@@ -1108,6 +1223,27 @@ impl Scenario {
                 return bad("proxy.flavor", why);
             }
         }
+        if p.flavor == Flavor::Envoy {
+            if let Some(why) = super::proxy::envoy::unsupported(&super::world::effective(self)) {
+                return bad("proxy.flavor", why);
+            }
+        }
+        if p.flavor == Flavor::Alb {
+            if let Some(why) = super::proxy::alb::unsupported(&super::world::effective(self)) {
+                return bad("proxy.flavor", why);
+            }
+        }
+        check_ms("proxy.envoy.connect_timeout_ms", p.envoy.connect_timeout_ms)?;
+        check_ms("proxy.envoy.idle_timeout_ms", p.envoy.idle_timeout_ms)?;
+        if p.envoy.route_timeout_ms > 86_400_000 {
+            return bad("proxy.envoy.route_timeout_ms", format!("must be at most 86400000 (0: no timeout), got {}", p.envoy.route_timeout_ms));
+        }
+        if p.envoy.num_retries > 10 {
+            return bad("proxy.envoy.num_retries", format!("must be at most 10, got {}", p.envoy.num_retries));
+        }
+        if !(1..=4_000).contains(&p.alb.idle_timeout_s) {
+            return bad("proxy.alb.idle_timeout_s", format!("the ALB's idle timeout is 1..4000 seconds, got {}", p.alb.idle_timeout_s));
+        }
         check_ms("proxy.varnish.connect_timeout_ms", p.varnish.connect_timeout_ms)?;
         check_ms("proxy.varnish.first_byte_timeout_ms", p.varnish.first_byte_timeout_ms)?;
         let c = &p.caddy;
@@ -1212,6 +1348,7 @@ impl Scenario {
                 return bad(format!("{f}.latency_jitter_ms"), "must be at most one day");
             }
             check_ms(&format!("{f}.keepalive_timeout_ms"), a.keepalive_timeout_ms)?;
+        check_ms(&format!("{f}.headers_timeout_ms"), a.headers_timeout_ms)?;
             if a.restart_ms > MAX_TIMEOUT_MS {
                 return bad(format!("{f}.restart_ms"), "must be at most one day");
             }

@@ -29,7 +29,7 @@ pub fn upgrade_reaches_app(sc: &Scenario) -> bool {
         Flavor::Haproxy => true,
         // Not measured: these flavors refuse a WebSocket scenario
         // (`proxy::unmeasured_issue16`), so this is never asked of them.
-        Flavor::Apache | Flavor::Caddy | Flavor::Varnish => false,
+        Flavor::Apache | Flavor::Caddy | Flavor::Varnish | Flavor::Envoy | Flavor::Alb => false,
         Flavor::Nginx => {
             let p = &sc.proxy;
             let header = |name: &str| p.proxy_set_header.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_ascii_lowercase());

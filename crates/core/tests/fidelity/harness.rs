@@ -1026,6 +1026,8 @@ pub fn run_real(v: &Variant, flavor: &dyn ProxyUnderTest) -> Result<RunObs, NoRu
         Flavor::Apache => eff.upstream.servers.len().max(1) as u64 * p.apache.proxy_timeout_ms * 2 + 5_000,
         Flavor::Varnish => p.varnish.connect_timeout_ms + p.varnish.first_byte_timeout_ms + 5_000,
         Flavor::Caddy => p.caddy.dial_timeout_ms + p.caddy.response_header_timeout_ms + p.caddy.lb_try_duration_ms + SLOW_MS * 2 + 5_000,
+        // Never run against a real program (documented flavors have no ProxyUnderTest).
+        Flavor::Envoy | Flavor::Alb => 0,
     });
     let results: Arc<Mutex<Vec<Option<Got>>>> = Arc::new(Mutex::new((0..sc.requests.len()).map(|_| None).collect()));
     let mut handles = Vec::new();

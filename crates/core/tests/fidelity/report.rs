@@ -34,6 +34,10 @@ pub enum Outcome {
     Mismatch(Vec<(Diff, Option<&'static str>)>),
     Cannot(String),
     Harness(String),
+    /// A documented flavor (`Flavor::evidence()` is `Documented`): no real
+    /// program ran, so nothing was compared; the text is what the engine
+    /// answers (the status the documentation leads to expect).
+    Documented(String),
 }
 
 pub struct Cell {
@@ -133,6 +137,7 @@ fn short(c: &Cell) -> String {
         Outcome::Cannot(r) if r.starts_with("not modelled for ") => cell(r),
         Outcome::Cannot(r) => format!("not reproducible on loopback: {}", cell(r)),
         Outcome::Harness(e) => format!("**harness error**: {}", cell(e)),
+        Outcome::Documented(s) => format!("documented, not verified (expected: {})", cell(s)),
     }
 }
 
@@ -168,12 +173,13 @@ pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)], fixed: 
         rows.iter().flat_map(|r| r.cells.iter().enumerate()).filter(|(c, cell)| col.is_none_or(|k| k == *c) && f(&cell.outcome)).count()
     };
     type Kind<'a> = (&'a str, &'a dyn Fn(&Outcome) -> bool);
-    let kinds: [Kind; 5] = [
+    let kinds: [Kind; 6] = [
         ("match", &|o| matches!(o, Outcome::Match)),
         ("known mismatch (allow-listed, reason given)", &|o| matches!(o, Outcome::Mismatch(d) if d.iter().all(|(_, a)| a.is_some()))),
         ("unexpected mismatch", &|o| matches!(o, Outcome::Mismatch(d) if d.iter().any(|(_, a)| a.is_none()))),
         ("not reproducible on loopback or not modelled for the flavor", &|o| matches!(o, Outcome::Cannot(_))),
         ("harness error", &|o| matches!(o, Outcome::Harness(_))),
+        ("documented, not verified (no real program ran: nothing compared)", &|o| matches!(o, Outcome::Documented(_))),
     ];
     let all: Vec<usize> = kinds.iter().map(|(_, f)| count(None, *f)).collect();
     let parts: Vec<String> = kinds.iter().zip(&all).map(|((k, _), n)| format!("{n} {k}")).collect();
@@ -184,10 +190,10 @@ pub fn render(h: &Header, rows: &[Row], allowances: &[(String, String)], fixed: 
         parts.join(", "),
         pct(all[0], total)
     );
-    let _ = writeln!(o, "| Column | Cells | Match | Known mismatch | Unexpected mismatch | Not reproducible / not modelled | Harness error |\n|---|---|---|---|---|---|---|");
+    let _ = writeln!(o, "| Column | Cells | Match | Known mismatch | Unexpected mismatch | Not reproducible / not modelled | Harness error | Documented, not verified |\n|---|---|---|---|---|---|---|---|");
     for (c, col) in h.columns.iter().enumerate() {
         let n: Vec<usize> = kinds.iter().map(|(_, f)| count(Some(c), *f)).collect();
-        let _ = writeln!(o, "| {col} | {} | {} ({:.0} %) | {} | {} | {} | {} |", rows.len(), n[0], pct(n[0], rows.len()), n[1], n[2], n[3], n[4]);
+        let _ = writeln!(o, "| {col} | {} | {} ({:.0} %) | {} | {} | {} | {} | {} |", rows.len(), n[0], pct(n[0], rows.len()), n[1], n[2], n[3], n[4], n[5]);
     }
     let _ = writeln!(o);
 

@@ -127,6 +127,8 @@ pub fn on_send(w: &mut World, id: ReqId) {
             crate::sim::scenario::Flavor::Apache => ("apache2", "what apachectl printed when the unit started: journalctl -u apache2"),
             crate::sim::scenario::Flavor::Caddy => ("caddy", "what caddy printed when it started: journalctl -u caddy"),
             crate::sim::scenario::Flavor::Varnish => ("varnishd", "the VCL compiler's message varnishd printed: journalctl -u varnish"),
+            crate::sim::scenario::Flavor::Envoy => ("envoy", "what envoy printed when it started: journalctl -u envoy"),
+            crate::sim::scenario::Flavor::Alb => ("the load balancer", "the load balancer's state in the AWS console"),
         };
         note!(w, id, Actor::Kernel, "{name} is not running: nothing listens on the proxy's port, RST");
         w.exchanges[id].client_result = Some(ClientResult::ConnectFailed);

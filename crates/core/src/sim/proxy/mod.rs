@@ -5,6 +5,7 @@
 pub mod alb;
 pub mod apache;
 pub mod caddy;
+pub mod envoy;
 pub mod haproxy;
 pub mod nginx;
 pub mod varnish;
@@ -46,6 +47,8 @@ pub enum Proxy {
     Apache(apache::Apache),
     Caddy(caddy::Caddy),
     Varnish(varnish::Varnish),
+    Envoy(envoy::Envoy),
+    Alb(alb::Alb),
 }
 
 impl Proxy {
@@ -58,6 +61,8 @@ impl Proxy {
             super::scenario::Flavor::Apache => Proxy::Apache(apache::Apache::start(w)),
             super::scenario::Flavor::Caddy => Proxy::Caddy(caddy::Caddy::start(w)),
             super::scenario::Flavor::Varnish => Proxy::Varnish(varnish::Varnish::start(w)),
+            super::scenario::Flavor::Envoy => Proxy::Envoy(envoy::Envoy::start(w)),
+            super::scenario::Flavor::Alb => Proxy::Alb(alb::Alb::start(w)),
         }
     }
 
@@ -68,6 +73,8 @@ impl Proxy {
             Proxy::Apache(p) => p,
             Proxy::Caddy(p) => p,
             Proxy::Varnish(p) => p,
+            Proxy::Envoy(p) => p,
+            Proxy::Alb(p) => p,
         }
     }
 }
@@ -190,11 +197,27 @@ pub fn coverage(flavor: Flavor) -> Option<&'static Coverage> {
         auth_request: Some("limit_req and auth_request are nginx's: Varnish has neither built in."),
         dns_other_than_nxdomain: None,
     };
+    const ENVOY: Coverage = Coverage {
+        name: "Envoy",
+        tls: Some("the Envoy flavor does not model TLS to the upstream (a transport_socket on the cluster): it is documented, not verified, and only plain HTTP upstreams are modelled."),
+        limit_req: Some("limit_req is nginx's: Envoy's local_ratelimit filter (flag RL, 429) is not modelled."),
+        auth_request: Some("auth_request is nginx's: Envoy's ext_authz filter (flag UAEX) is not modelled."),
+        dns_other_than_nxdomain: Some("the Envoy flavor does not model a DNS {answer}: what a STRICT_DNS cluster does then was not documented in the sources read."),
+    };
+    const ALB: Coverage = Coverage {
+        name: "AWS ALB",
+        tls: Some("the ALB flavor does not model HTTPS targets: it is documented, not verified, and only HTTP targets are modelled."),
+        limit_req: Some("limit_req is nginx's: an ALB has no request rate limit of its own (AWS WAF rate-based rules are not modelled)."),
+        auth_request: Some("auth_request is nginx's: the ALB's authenticate actions (and their 561) are not modelled."),
+        dns_other_than_nxdomain: Some("an ALB's targets are registered by IP address or instance: a DNS {answer} for a target is not modelled."),
+    };
     match flavor {
         Flavor::Nginx | Flavor::Haproxy => None,
         Flavor::Apache => Some(&APACHE),
         Flavor::Caddy => Some(&CADDY),
         Flavor::Varnish => Some(&VARNISH),
+        Flavor::Envoy => Some(&ENVOY),
+        Flavor::Alb => Some(&ALB),
     }
 }
 
