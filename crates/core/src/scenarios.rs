@@ -11,6 +11,8 @@ pub fn blank() -> Scenario {
 
 /// (file stem, JSON text).
 pub const READY: &[(&str, &str)] = &[
+    ("alb_node_keepalive_fixed", include_str!("../../../scenarios/alb_node_keepalive_fixed.json")),
+    ("alb_node_keepalive_race", include_str!("../../../scenarios/alb_node_keepalive_race.json")),
     ("app_down", include_str!("../../../scenarios/app_down.json")),
     ("auth_request_failure", include_str!("../../../scenarios/auth_request_failure.json")),
     ("connect_black_hole", include_str!("../../../scenarios/connect_black_hole.json")),
@@ -20,6 +22,7 @@ pub const READY: &[(&str, &str)] = &[
     ("dies_after_headers", include_str!("../../../scenarios/dies_after_headers.json")),
     ("dns_failure", include_str!("../../../scenarios/dns_failure.json")),
     ("dns_failure_startup", include_str!("../../../scenarios/dns_failure_startup.json")),
+    ("envoy_keepalive_race", include_str!("../../../scenarios/envoy_keepalive_race.json")),
     ("gunicorn_sync_keepalive", include_str!("../../../scenarios/gunicorn_sync_keepalive.json")),
     ("gunicorn_worker_timeout", include_str!("../../../scenarios/gunicorn_worker_timeout.json")),
     ("healthy", include_str!("../../../scenarios/healthy.json")),

@@ -443,6 +443,8 @@ fn systemctl_stop_and_start_the_app() {
                 assert_eq!(status, Some(503));
                 assert!(log.contains("(111)Connection refused: AH00957: http: attempt to connect to 127.0.0.1:3000"), "{log}");
             }
+            Flavor::Envoy => assert_eq!(status, Some(503)),
+            Flavor::Alb => assert_eq!(status, Some(502)),
         }
         let direct = run(&mut s, "curl -sS http://127.0.0.1:3000/users");
         assert_eq!((direct.text.as_str(), direct.status), ("curl: (7) Failed to connect to 127.0.0.1 port 3000 after 0 ms: Couldn't connect to server\n", 7));
