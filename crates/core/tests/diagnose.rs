@@ -21,8 +21,33 @@ use gateway_core::sim::Scenario;
 use serde_json::Value;
 
 /// Two lines are the same but for their numbers (times, pids, connection
-/// numbers, sizes, durations) and month or weekday names.
+/// numbers, sizes, durations), month or weekday names and random request
+/// ids (Envoy's x-request-id UUID, an ALB's trace id: runs of 16 or more
+/// hex digits and dashes with a digit in them).
 fn same_but_numbers(a: &str, b: &str) -> bool {
+    fn ids_masked(s: &str) -> String {
+        let mut out = String::new();
+        let mut run = String::new();
+        let flush = |run: &mut String, out: &mut String| {
+            if run.len() >= 16 && run.bytes().any(|c| c.is_ascii_digit()) && run.bytes().any(|c| c.is_ascii_alphabetic()) {
+                out.push('0');
+            } else {
+                out.push_str(run);
+            }
+            run.clear();
+        };
+        for c in s.chars() {
+            if c.is_ascii_hexdigit() && !c.is_ascii_uppercase() || c == '-' {
+                run.push(c);
+            } else {
+                flush(&mut run, &mut out);
+                out.push(c);
+            }
+        }
+        flush(&mut run, &mut out);
+        out
+    }
+    let (a, b) = (ids_masked(a), ids_masked(b));
     fn shape(s: &str) -> Vec<String> {
         let mut out = Vec::new();
         let mut cur = String::new();
@@ -42,7 +67,7 @@ fn same_but_numbers(a: &str, b: &str) -> bool {
         const NAMES: &[&str] = &["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
         out.into_iter().map(|p| NAMES.iter().fold(p, |p, n| p.replace(n, "Mon"))).collect()
     }
-    shape(a) == shape(b)
+    shape(&a) == shape(&b)
 }
 
 /// Every line the run writes (`all_lines_of`: not capped per run, as the

@@ -286,8 +286,13 @@ fn lines(sim: &Simulation, by_shape: bool) -> Vec<(Source, String)> {
     for l in w.app_log.lines() {
         push(Source::AppLog, l.clone(), &mut out);
     }
-    for l in w.access_log.lines() {
-        push(Source::AccessLog, l.clone(), &mut out);
+    // varnishncsa's line is a combined line with an absolute URL: a combined
+    // template (Apache's, nginx's) takes it too, and it says only the status.
+    // Varnish is diagnosed from varnishlog's records.
+    if w.scenario.proxy.flavor != crate::sim::scenario::Flavor::Varnish {
+        for l in w.access_log.lines() {
+            push(Source::AccessLog, l.clone(), &mut out);
+        }
     }
     for l in w.console.lines() {
         push(Source::Console, l.clone(), &mut out);
@@ -339,10 +344,10 @@ pub fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
             kinds.push((Some(v), label));
         }
     }
-    // Varnish's varnishlog is records grouped by transaction (`**  << BeReq >>`,
-    // `--  FetchError …`), which the one-line templates do not read yet, and
-    // varnishncsa's line looks like a combined line: left out for now.
-    for flavor in Flavor::ALL.into_iter().filter(|f| *f != Flavor::Varnish) {
+    // Varnish's varnishlog writes a transaction as several records (`**  << BeReq >>`,
+    // `--  FetchError …`, `--  End`): each record is a line of its own, so a
+    // pasted block is placed record by record and the FetchError names the cause.
+    for flavor in Flavor::ALL {
         for (kind, knob) in &kinds {
             for servers in [1usize, 2] {
                 let mut sc = Scenario::default();
@@ -438,8 +443,9 @@ pub fn run(sc: &Scenario) -> Option<Simulation> {
 }
 
 /// Words of a line that vary between set-ups but are no scenario value.
-pub fn generic_words() -> [&'static str; 2] {
-    [crate::sim::proxy::haproxy::FRONTEND, crate::sim::proxy::haproxy::BACKEND]
+pub fn generic_words() -> [&'static str; 3] {
+    // HAProxy's section names and the VCL backend's name (varnishlog's `backend default:`).
+    [crate::sim::proxy::haproxy::FRONTEND, crate::sim::proxy::haproxy::BACKEND, crate::sim::proxy::varnish::BACKEND]
 }
 
 /// Most lines of one run made into templates (a long run repeats itself).

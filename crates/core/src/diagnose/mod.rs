@@ -222,8 +222,15 @@ fn lay(entry: usize, t: &Template, text: &str, budget: &mut usize) -> Option<Hit
 /// header or an error page says is the status, not its cause.
 fn weak(cat: &Catalog, entry: usize, flavor: Flavor) -> bool {
     match cat.entries[entry].source {
+        // Envoy's own body says why (router.cc: the reset reason, no healthy
+        // upstream, upstream request timeout): a cause, not only a status.
+        Source::Page if flavor == Flavor::Envoy => {
+            let e = &cat.entries[entry].example;
+            !(e.contains("reset reason: ") || e.starts_with("no healthy upstream") || e.starts_with("upstream request timeout"))
+        }
         Source::Response | Source::Page => true,
-        Source::AccessLog => flavor == Flavor::Nginx,
+        // varnishncsa's line is a combined line too: a status.
+        Source::AccessLog => flavor == Flavor::Nginx || flavor == Flavor::Varnish,
         Source::Console => cat.entries[entry].example.contains(" → "),
         // uWSGI's request line is its access log: a status, not a cause.
         Source::AppLog => cat.entries[entry].example.starts_with("[pid: "),
@@ -430,7 +437,7 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
                 if *src != e.source {
                     continue;
                 }
-                let (head, ctx) = split_context(l);
+                let (head, ctx) = split_context(template::record_body(l));
                 let Some(v) = match_pieces(&e.template.head, head) else { continue };
                 let mut got = bindings(&e.template.head, &v);
                 for (key, pcs) in &e.template.context {

@@ -225,6 +225,66 @@ fn openssl_code(p: Piece) -> Vec<Piece> {
     out
 }
 
+/// Whether `b[i..]` starts an ISO 8601 UTC time (`2026-11-21T04:43:44Z`,
+/// with a fraction or not: Envoy's `START_TIME`, the ALB's `time`); its length.
+fn iso_time_at(b: &[u8], i: usize) -> Option<usize> {
+    let d = |k: usize| b.get(i + k).is_some_and(|c| c.is_ascii_digit());
+    let at = |k: usize, c: u8| b.get(i + k) == Some(&c);
+    let head = (0..4).all(d) && at(4, b'-') && d(5) && d(6) && at(7, b'-') && d(8) && d(9) && at(10, b'T') && d(11) && d(12) && at(13, b':') && d(14) && d(15) && at(16, b':') && d(17) && d(18);
+    if !head {
+        return None;
+    }
+    let mut end = 19;
+    if at(end, b'.') {
+        end += 1;
+        while d(end) {
+            end += 1;
+        }
+    }
+    at(end, b'Z').then_some(end + 1)
+}
+
+/// Splits what names one deployment and not the scenario out of a literal
+/// as slots: ISO 8601 times (their hour would otherwise stay literal after
+/// the `T`), AWS ARNs (`arn:aws:…`) and an ALB's resource id
+/// (`app/NAME/ID`).
+fn volatile_ids(p: Piece) -> Vec<Piece> {
+    let Piece::Lit(s) = p else { return vec![p] };
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut lit = String::new();
+    let mut i = 0;
+    while i < b.len() {
+        let word_start = i == 0 || matches!(b[i - 1], b' ' | b'[' | b'"');
+        if word_start {
+            if let Some(n) = iso_time_at(b, i) {
+                if !lit.is_empty() {
+                    out.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                out.push(Piece::Slot(Class::Token));
+                i += n;
+                continue;
+            }
+            if s[i..].starts_with("arn:aws:") || (s[i..].starts_with("app/") && s[i + 4..].split(' ').next().is_some_and(|w| w.contains('/'))) {
+                let n = s[i..].find([' ', '"']).unwrap_or(s.len() - i);
+                if !lit.is_empty() {
+                    out.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                out.push(Piece::Slot(Class::Path));
+                i += n;
+                continue;
+            }
+        }
+        let ch = s[i..].chars().next().unwrap_or(' ');
+        lit.push(ch);
+        i += ch.len_utf8();
+    }
+    if !lit.is_empty() {
+        out.push(Piece::Lit(lit));
+    }
+    out
+}
+
 const NAMES3: &[&str] = &[
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
 ];
@@ -293,7 +353,11 @@ fn generic(s: &str, access: bool, status_done: &mut bool, out: &mut Vec<Piece>) 
             if status && access {
                 *status_done = true;
             }
-            if word_before || upper_after || http_version || errno || status {
+            // An ALB access entry's `-1` (a processing time the load balancer
+            // could not measure: the request was not dispatched, or no answer
+            // came) says what happened: literal, unlike HAProxy's `/-1/` timers.
+            let alb_unmeasured = access && &s[i..end] == "1" && lit.ends_with(" -") && after == Some(b' ');
+            if word_before || upper_after || http_version || errno || status || alb_unmeasured {
                 lit.push_str(&s[i..end]);
             } else {
                 // A sign belongs to the number: `-1` in HAProxy's timers.
@@ -316,10 +380,24 @@ fn generic(s: &str, access: bool, status_done: &mut bool, out: &mut Vec<Piece>) 
     flush(&mut lit, out);
 }
 
+/// A varnishlog record without its grouping prefix (`--  FetchError …` →
+/// `FetchError …`); any other line as it is.
+/// A line indented by a tab (VCC's message quotes the VCL: `\tName or
+/// service not known`) loses its indentation, as a pasted line does.
+pub fn record_body(text: &str) -> &str {
+    let text = text.trim_start_matches('\t');
+    ["**  ", "--  ", "*   ", "-   "].iter().find_map(|p| text.strip_prefix(p).filter(|r| r.starts_with(|c: char| c.is_ascii_uppercase() || c == '<'))).unwrap_or(text)
+}
+
 /// Pieces of `text` with `markers` (indices into the catalog's table) cut
 /// out first, longest first, then the generic slots.
 pub fn pieces(text: &str, markers: &[(usize, &Marker)], access: bool, words: &[&str]) -> Vec<Piece> {
-    let mut pieces = vec![Piece::Lit(text.to_string())];
+    // A varnishlog record's grouping prefix (`--  `, `**  ` under `-g request`;
+    // `-   `, `*   ` under the default `-g vxid`) depends on how varnishlog
+    // was asked, not on what happened: the template starts at the tag.
+    let text = record_body(text);
+    // Deployment ids first, so that no marker is cut out of the middle of one.
+    let mut pieces = volatile_ids(Piece::Lit(text.to_string()));
     let mut order: Vec<&(usize, &Marker)> = markers.iter().collect();
     order.sort_by_key(|(_, m)| std::cmp::Reverse(m.probe.len()));
     for (idx, m) in order {
@@ -449,7 +527,13 @@ impl Template {
 
     fn from_head(head: Vec<Piece>, context: Vec<(String, Vec<Piece>)>, short: Option<Box<Template>>) -> Template {
         let key = longest_literal(&head);
-        let first_long = head.iter().position(|p| matches!(p, Piece::Lit(s) if s.trim().len() >= MIN_SKIP)).unwrap_or(key).min(key);
+        let mut first_long = head.iter().position(|p| matches!(p, Piece::Lit(s) if s.trim().len() >= MIN_SKIP)).unwrap_or(key).min(key);
+        // An ALB access entry (`http|https|h2 TIME …`) states its status before its
+        // long literals: a match must start at the entry's type, so that the
+        // status (`elb_status_code`) is always compared.
+        if matches!(head.first(), Some(Piece::Lit(t)) if ["http ", "https ", "h2 "].contains(&t.as_str())) && matches!(head.get(1), Some(Piece::Slot(Class::Token))) {
+            first_long = 0;
+        }
         Template { head, context, key, first_long, short }
     }
 
@@ -615,7 +699,8 @@ fn walk<'t>(pieces: &[Piece], text: &'t str, at: usize, out: &mut Vec<&'t str>, 
             }
             // A path starts with its slash.
             // (`unix:/run/php/php8.2-fpm.sock`: a socket address in `fastcgi://unix:…:`.)
-            if class == Class::Path && !(rest.starts_with('/') || rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("unix:/")) {
+            // (An AWS ARN and an ALB's `app/NAME/ID`: see `volatile_ids`.)
+            if class == Class::Path && !(rest.starts_with('/') || rest.starts_with("http://") || rest.starts_with("https://") || rest.starts_with("unix:/") || rest.starts_with("arn:aws:") || rest.starts_with("app/")) {
                 return false;
             }
             // A marker: shortest first, growing while the class allows.

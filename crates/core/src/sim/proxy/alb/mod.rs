@@ -39,7 +39,7 @@ pub const CONNECT_TIMEOUT_MS: u64 = 10_000;
 /// Where the exported access log is shown (the S3 object's lines).
 pub const ACCESS_LOG: &str = "s3://my-alb-logs/AWSLogs/123456789012/elasticloadbalancing/us-east-1/access.log";
 /// The access log's `target_group_arn`.
-pub const TARGET_GROUP_ARN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/app/73e2d6bc24d8a067";
+pub const TARGET_GROUP_ARN: &str = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/my-targets/73e2d6bc24d8a067";
 
 /// What the ALB flavor does not model, for a scenario it would run.
 pub fn unsupported(sc: &Scenario) -> Option<String> {
