@@ -62,7 +62,10 @@ pub fn unsupported(sc: &Scenario) -> Option<String> {
     if let Some(bad) = sc.proxy.envoy.retry_on.iter().find(|r| !crate::sim::scenario::ENVOY_RETRY_ON.contains(&r.as_str())) {
         return Some(format!("retry_on {bad:?} is not modelled (the Envoy flavor models {}).", crate::sim::scenario::ENVOY_RETRY_ON.join(", ")));
     }
-    documented_faults(sc, "Envoy")
+    // A name that does not resolve (NXDOMAIN) leaves a STRICT_DNS cluster without hosts: UH.
+    let mut rest = sc.clone();
+    rest.faults.retain(|f| !matches!(f.kind, FaultKind::DnsFailure { .. }));
+    documented_faults(&rest, "Envoy")
 }
 
 /// The faults the documented flavors model (the rest would be invented):
@@ -168,7 +171,23 @@ pub struct Envoy {
 
 impl Envoy {
     pub fn start(w: &mut World) -> Envoy {
-        Envoy { hosts: conf::hosts(&w.scenario), next: 0, pool: Vec::new(), state: PerRequest::default() }
+        // A STRICT_DNS cluster: a name is resolved to its addresses; one that
+        // does not resolve (NXDOMAIN) gives no host at all (inferred:
+        // docs/research/envoy-alb-model.md §1, "unresolvable host").
+        let mut hosts = Vec::new();
+        for h in conf::hosts(&w.scenario) {
+            match crate::sim::net::Address::parse(&h) {
+                Ok(a) if !a.is_ip() && a.host().is_some() => {
+                    let name = a.host().unwrap_or_default().to_string();
+                    if w.scenario.faults.iter().any(|f| f.dns_answer(&name).is_some()) {
+                        continue;
+                    }
+                    hosts.push(a.resolved("127.0.0.1").to_string());
+                }
+                _ => hosts.push(h),
+            }
+        }
+        Envoy { hosts, next: 0, pool: Vec::new(), state: PerRequest::default() }
     }
 
     fn st(&mut self, id: ReqId) -> &mut ReqState {
