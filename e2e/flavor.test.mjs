@@ -105,3 +105,28 @@ test('HAProxy + keep-alive mismatch: no pattern is offered (http-reuse safe), an
     await chooseFault(page, 'rate_limited');
     await page.locator(pattern).waitFor({ state: 'visible' });
   }));
+
+test('Envoy and the ALB: the selector says "documented, not verified", the Config tab shows what they stand for, a refused app is 503 UF / 502', { timeout: 90_000 }, async () => {
+  for (const [flavor, status, config, line] of [
+    ['envoy', '503 Service Unavailable', 'cluster: app', /" 503 UF 0 /],
+    ['alb', '502 Bad Gateway', 'idle_timeout.timeout_seconds,Value=60', / 502 - /],
+  ]) {
+    await withLink(`?fault=app_down&flavor=${flavor}`, async (page) => {
+      await openTab(page, 'config');
+      const option = await page.locator(`[data-testid=flavor-select] option[value=${flavor}]`).textContent();
+      assert.match(option, /documented, not verified/);
+      await waitForText(page, '[data-testid=flavor-evidence]', 'documented, not verified');
+      await waitForText(page, '[data-testid=config-preview]', config);
+      await sendRequest(page);
+      await waitForText(page, sel.status, status);
+      await openTab(page, 'logs');
+      const logs = await page.locator('[data-testid=panel-logs]').textContent();
+      assert.match(logs, line);
+    });
+  }
+  // A verified flavor has no badge.
+  await withLink('?flavor=caddy', async (page) => {
+    await openTab(page, 'config');
+    assert.equal(await page.locator('[data-testid=flavor-evidence]').count(), 0);
+  });
+});
