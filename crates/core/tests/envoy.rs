@@ -173,3 +173,33 @@ fn unmodelled_features_are_refused_naming_the_flavor() {
     s.proxy.flavor = Flavor::Envoy;
     assert!(s.validate().unwrap_err().to_string().contains("Envoy"));
 }
+
+/// The terminal: envoy.yaml, the access log file, the admin interface's
+/// counters; the ALB is not on the host.
+#[test]
+fn the_terminal_shows_envoys_files_and_admin_interface() {
+    use gateway_core::shell;
+    let mut s = load("app_down");
+    s.clients.requests = 2;
+    let mut sim = Simulation::new(s).unwrap();
+    sim.run();
+    let out = |sim: &mut Simulation, l: &str| shell::run(sim, l).text.replace("\r\n", "\n");
+    let conf = out(&mut sim, "cat /etc/envoy/envoy.yaml");
+    assert!(conf.contains("connect_timeout: 5s") && conf.contains("cluster: app"), "{conf}");
+    let log = out(&mut sim, "tail -n 1 /var/log/envoy/access.log");
+    assert!(log.contains("\" 503 UF "), "{log}");
+    let clusters = out(&mut sim, "curl -s localhost:9901/clusters");
+    assert!(clusters.contains("app::127.0.0.1:3000::cx_connect_fail::2\n"), "{clusters}");
+    let stats = out(&mut sim, "curl -s localhost:9901/stats | grep connect_fail");
+    assert_eq!(stats, "cluster.app.upstream_cx_connect_fail: 2\n");
+    assert!(out(&mut sim, "ps aux").contains("/usr/bin/envoy -c /etc/envoy/envoy.yaml"));
+
+    let mut a = load("app_down");
+    a.proxy.flavor = Flavor::Alb;
+    let mut alb = Simulation::new(a).unwrap();
+    alb.run();
+    let st = shell::run(&mut alb, "systemctl status alb");
+    assert_eq!(st.status, 4, "{}", st.text);
+    assert!(!out(&mut alb, "ss -tlnp").contains(":80 "), "the load balancer listens on AWS's side");
+    assert!(out(&mut alb, "cat /root/alb.sh").contains("Key=idle_timeout.timeout_seconds,Value=60"));
+}
