@@ -2,6 +2,7 @@
 //! engine calls it for every proxy-side event and it decides what the proxy
 //! does, which log lines it writes and what the client gets.
 
+pub mod alb;
 pub mod apache;
 pub mod caddy;
 pub mod haproxy;
