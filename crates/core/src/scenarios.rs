@@ -13,6 +13,9 @@ pub fn blank() -> Scenario {
 pub const READY: &[(&str, &str)] = &[
     ("app_down", include_str!("../../../scenarios/app_down.json")),
     ("auth_request_failure", include_str!("../../../scenarios/auth_request_failure.json")),
+    ("chain_app_down", include_str!("../../../scenarios/chain_app_down.json")),
+    ("chain_origin_refused", include_str!("../../../scenarios/chain_origin_refused.json")),
+    ("chain_slow_origin", include_str!("../../../scenarios/chain_slow_origin.json")),
     ("connect_black_hole", include_str!("../../../scenarios/connect_black_hole.json")),
     ("crash_mid_request", include_str!("../../../scenarios/crash_mid_request.json")),
     ("db_pool_error", include_str!("../../../scenarios/db_pool_error.json")),
