@@ -34,6 +34,17 @@ pub fn headline(e: &Exchange) -> (String, &'static str) {
     (text, e.outcome_class().css())
 }
 
+/// The status a request's chip and the client box show: the proxy's logged
+/// status (its access log: 499, 009, …), or, behind layers, the status the
+/// outermost layer sent the client (nginx may have logged nothing, or 499).
+pub fn shown_status(e: &Exchange) -> Option<u16> {
+    if e.layers.is_empty() {
+        e.logged_status
+    } else {
+        e.status()
+    }
+}
+
 /// What the topology draws, read off the simulation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
@@ -157,7 +168,7 @@ pub fn model(sim: &Simulation) -> Model {
             }
             if last == "idle" {
                 last = outcome(ex);
-                last_text = match (ex.logged_status, &ex.client_result) {
+                last_text = match (shown_status(ex), &ex.client_result) {
                     (_, Some(ClientResult::ConnectFailed)) => "no connection".into(),
                     (Some(s), _) => format!("got {s:03}"),
                     _ => "no response".into(),
@@ -236,7 +247,7 @@ fn layer_boxes(w: &crate::sim::world::World) -> Vec<LayerBox> {
         .map(|(i, l)| {
             let m = l.model();
             let detail = match l {
-                Layer::Cloudflare(c) => format!("{} · Proxy Read Timeout {} s", c.colo, c.proxy_read_timeout_s),
+                Layer::Cloudflare(c) => format!("{} · read timeout {} s", c.colo, c.proxy_read_timeout_s),
                 Layer::Alb(a) => format!("idle timeout {} s", a.idle_timeout_s),
             };
             let hop = newest.and_then(|e| e.layers.iter().rev().find(|h| h.layer == i));
