@@ -320,7 +320,12 @@ pub enum LayerEvent {
 /// A layer's event for request `id`.
 pub fn on_event(w: &mut World, id: ReqId, layer: usize, what: LayerEvent) {
     if layer >= w.scenario.layers.len() {
-        return; // the layers changed (a reload) while it was queued
+        // The layers were removed (a reload) while it was on its way: what
+        // the client gets is what had been decided, or the proxy's answer.
+        if what == LayerEvent::Deliver || !matches!(w.exchanges[id].layers_trace.phase, Phase::Forwarding) {
+            bypass(w, id);
+        }
+        return;
     }
     match what {
         LayerEvent::Deliver => deliver(w, id),
@@ -344,6 +349,11 @@ pub fn on_event(w: &mut World, id: ReqId, layer: usize, what: LayerEvent) {
 /// reached the innermost layer: each layer, innermost first, maps it.
 /// Called for `Event::ClientReceive` of a layered request.
 pub fn on_proxy_answer(w: &mut World, id: ReqId) {
+    if w.scenario.layers.is_empty() {
+        // The layers were removed (a reload) while it was on its way.
+        bypass(w, id);
+        return;
+    }
     match &w.exchanges[id].layers_trace.phase {
         Phase::Forwarding => {}
         Phase::Settled { response, result, .. } => {
@@ -486,6 +496,19 @@ fn settle(w: &mut World, id: ReqId, k: usize, seen: Seen) {
         let back = w.hop();
         w.schedule(back, Event::Layer { id, layer: 0, what: LayerEvent::Deliver });
     }
+}
+
+/// The request's layers are gone: it ends with what was decided, or with
+/// the proxy's answer as it stands.
+fn bypass(w: &mut World, id: ReqId) {
+    if w.exchanges[id].finished_at.is_some() {
+        return;
+    }
+    if let Phase::Settled { response, result, .. } = std::mem::take(&mut w.exchanges[id].layers_trace.phase) {
+        w.exchanges[id].response = response;
+        w.exchanges[id].client_result = Some(result);
+    }
+    super::client::on_receive(w, id);
 }
 
 /// The outermost layer's answer reaches the client.

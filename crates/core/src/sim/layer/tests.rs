@@ -247,3 +247,16 @@ fn a_scenario_without_layers_serializes_as_before() {
     let back = Scenario::from_json(&with.to_json()).unwrap();
     assert_eq!(back, with);
 }
+
+#[test]
+fn removing_the_layers_while_requests_cross_them_ends_them_without_a_panic() {
+    for at_ms in [1, 5, 15, 60_000, 100_000] {
+        let s = Scenario::from_json(r#"{"version":3,"clients":{"requests":3,"rate_per_s":1000},"layers":[{"kind":"cloudflare"},{"kind":"alb"}],
+            "faults":[{"type":"slow_app","delay_ms":30000}]}"#).unwrap();
+        let mut sim = crate::sim::Simulation::new(s.clone()).unwrap();
+        sim.run_until(crate::sim::time::SimTime::from_ms(at_ms));
+        sim.reconfigure(Scenario { layers: Vec::new(), ..s }).unwrap();
+        sim.run();
+        assert!(sim.exchanges().iter().all(|e| e.is_finished()), "at {at_ms} ms");
+    }
+}
