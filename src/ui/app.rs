@@ -375,6 +375,7 @@ pub fn App() -> impl IntoView {
                             lines=access_lines
                         />
                         <LogPanel title=Signal::derive(|| "app log (journalctl)".to_string()) testid="app-log" lines=app_lines />
+                        <super::logs::LayerLogs />
                         <Show when=move || stderr_lines.with(|l| !l.is_empty())>
                             <LogPanel title=Signal::derive(move || { let unit = if proxy_name.get() == "apache" { "apache2".to_string() } else { proxy_name.get() }; format!("{unit} stderr (journalctl -u {unit})") }) testid="proxy-stderr" lines=stderr_lines />
                         </Show>

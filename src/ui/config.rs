@@ -249,6 +249,9 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
             </div>
             <h2>"App server"</h2>
             <super::app_server::AppServerPanel scenario on_change />
+            // Layers in front of the proxy (issue 19 item 3): their own block, `ui::layers`.
+            <h2>"In front of the proxy"</h2>
+            <super::layers::LayersPanel scenario on_change />
             <div class="config-head">
                 <code class="config-file">{file}</code>
                 <button class="copy" data-testid="copy-config" on:click=copy>

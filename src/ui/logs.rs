@@ -61,3 +61,42 @@ pub fn LogPanel(
         </div>
     }
 }
+
+/// Test ids of the layers' log panels (at most `sim::layer::MAX_LAYERS`).
+const LAYER_TESTIDS: [&str; crate::sim::layer::MAX_LAYERS] = ["layer1-log", "layer2-log", "layer3-log", "layer4-log"];
+
+/// One panel per layer in front of the proxy (Cloudflare's Logpush
+/// records, the ALB's access log), labelled with the layer and its format,
+/// and "documented, not verified": none of them could run here.
+#[component]
+pub fn LayerLogs() -> impl IntoView {
+    let pg = super::playground::Playground::get();
+    let revision = pg.revision;
+    let names = Memo::new(move |_| {
+        revision.track();
+        pg.with_sim(|s| crate::sim::layer::log_sections(s.world()).into_iter().map(|(name, _)| name).collect::<Vec<_>>())
+    });
+    view! {
+        <For
+            each=move || { names.get().into_iter().enumerate().take(LAYER_TESTIDS.len()).collect::<Vec<_>>() }
+            key=|(i, name)| (*i, name.clone())
+            children=move |(i, name)| {
+                let lines = Signal::derive(move || {
+                    revision.track();
+                    pg.with(|s| {
+                        let epoch = s.epoch();
+                        let Some(buf) = s.sim().world().layer_logs.get(i) else { return Vec::new() };
+                        let skip = buf.len().saturating_sub(SHOWN_LINES);
+                        let first = buf.total() - buf.len() as u64 + skip as u64;
+                        buf.lines().skip(skip).cloned().enumerate().map(|(j, l)| (LineKey { run: epoch, n: first + j as u64 }, l)).collect::<Vec<_>>()
+                    })
+                });
+                let title = format!("{name} ({})", crate::view::LAYER_NOTE);
+                view! { <LogPanel title=Signal::derive(move || title.clone()) testid=LAYER_TESTIDS[i] lines /> }
+            }
+        />
+    }
+}
+
+/// Lines a log panel shows (the newest).
+const SHOWN_LINES: usize = 200;

@@ -12,6 +12,7 @@ mod embed;
 mod fix;
 pub mod lab;
 pub mod library;
+mod layers;
 mod lessons;
 mod lessons_bar;
 mod lessons_list;

@@ -18,7 +18,7 @@ impl Chip {
     /// The chip for request `e`: the status the proxy logged, coloured by
     /// how the request ended (`Exchange::outcome_class`).
     pub fn of(e: &Exchange) -> Chip {
-        let label = match (e.is_finished(), e.logged_status) {
+        let label = match (e.is_finished(), crate::view::shown_status(e)) {
             (false, _) => "…".to_string(),
             (true, Some(st)) => format!("{st:03}"),
             (true, None) => "---".to_string(),

@@ -21,23 +21,57 @@ struct Layout {
     apps_y0: f64,
     vertical: bool,
     apps: usize,
+    /// The layers in front of the proxy (Cloudflare, an ALB): their boxes
+    /// sit between the client and the proxy, on the client's link.
+    layers: usize,
+    layer_w: f64,
 }
 
+/// A layer box's width on wide screens.
+const LAYER_W: f64 = 200.0;
+
 impl Layout {
-    fn new(vertical: bool, apps: usize) -> Layout {
+    fn new(vertical: bool, apps: usize, layers: usize) -> Layout {
         let n = apps.max(1) as f64;
+        let k = layers as f64;
         if vertical {
             let w = 360.0;
             let box_w = w - 8.0;
-            let proxy_y = BOX_H + 2.0 * GAP + 4.0;
+            // Each layer takes a row between the client and the proxy.
+            let proxy_y = BOX_H + 2.0 * GAP + 4.0 + k * (BOX_H + 2.0 * GAP);
             let apps_y0 = proxy_y + BOX_H + 2.0 * GAP;
-            Layout { w, h: apps_y0 + n * (BOX_H + GAP), box_w, client: (4.0, 4.0), proxy: (4.0, proxy_y), apps_x: 4.0, apps_y0, vertical, apps }
+            Layout { w, h: apps_y0 + n * (BOX_H + GAP), box_w, client: (4.0, 4.0), proxy: (4.0, proxy_y), apps_x: 4.0, apps_y0, vertical, apps, layers, layer_w: box_w }
         } else {
-            let w = 900.0;
+            // Without layers: 900 wide, the proxy in the middle. Each layer widens the
+            // drawing by its box and a gap, left of the proxy.
+            let extra = k * (LAYER_W + 2.0 * GAP);
+            let w = 900.0 + extra;
             let box_w = 250.0;
             let h = n * (BOX_H + GAP) + 8.0;
             let mid = h / 2.0 - BOX_H / 2.0;
-            Layout { w, h, box_w, client: (4.0, mid), proxy: ((w - box_w) / 2.0, mid), apps_x: w - box_w - 4.0, apps_y0: 12.0, vertical, apps }
+            Layout {
+                w,
+                h,
+                box_w,
+                client: (4.0, mid),
+                proxy: ((900.0 - box_w) / 2.0 + extra, mid),
+                apps_x: w - box_w - 4.0,
+                apps_y0: 12.0,
+                vertical,
+                apps,
+                layers,
+                layer_w: LAYER_W,
+            }
+        }
+    }
+
+    /// Layer `i`'s box (0: the outermost, next to the client).
+    fn layer(&self, i: usize) -> (f64, f64) {
+        if self.vertical {
+            (4.0, self.client.1 + (i as f64 + 1.0) * (BOX_H + 2.0 * GAP))
+        } else {
+            // Side by side after the client, a link's gap between boxes.
+            (self.client.0 + self.box_w + 2.0 * GAP + i as f64 * (self.layer_w + 2.0 * GAP), self.client.1)
         }
     }
 
@@ -100,7 +134,7 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
     let narrow = RwSignal::new(is_narrow());
     let handle = window_event_listener(leptos::ev::resize, move |_| narrow.set(is_narrow()));
     on_cleanup(move || handle.remove());
-    let layout = Memo::new(move |_| Layout::new(narrow.get(), model.with(|m| m.apps.len())));
+    let layout = Memo::new(move |_| Layout::new(narrow.get(), model.with(|m| m.apps.len()), model.with(|m| m.layers.len())));
     let box_text = move |(x, y): (f64, f64), line: f64| (x + 12.0, y + line);
     // The stage's request, replayed over screen time (ui::motion), painted on the pieces of
     // ui::motion::SKELETON in this layout's coordinates.
@@ -145,6 +179,23 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                     <text x=move || box_text(layout.get().client, 40.0).0 y=move || box_text(layout.get().client, 40.0).1 class="topo-detail">{move || model.with(|m| m.client.clone())}</text>
                     <text x=move || box_text(layout.get().client, 57.0).0 y=move || box_text(layout.get().client, 57.0).1 class="topo-state">{move || model.with(|m| m.last_text.clone())}</text>
                 </g>
+                // The layers in front of the proxy, each with what it did with the newest request.
+                <For
+                    each=move || model.with(|m| m.layers.iter().cloned().enumerate().collect::<Vec<_>>())
+                    key=|(i, l)| (*i, l.name, l.detail.clone(), l.state.clone(), l.last)
+                    children=move |(i, l)| {
+                        let at = move || layout.get().layer(i);
+                        view! {
+                            <g class=format!("topo-box layer {}", l.last) data-testid="box-layer">
+                                <rect x=move || at().0 y=move || at().1 width=move || layout.get().layer_w height=BOX_H rx="8" />
+                                <text x=move || at().0 + 12.0 y=move || at().1 + 17.0 class="topo-name">{l.name}</text>
+                                <text x=move || at().0 + 12.0 y=move || at().1 + 31.0 class="topo-note">{crate::view::LAYER_NOTE}</text>
+                                <text x=move || at().0 + 12.0 y=move || at().1 + 45.0 class="topo-detail">{l.detail.clone()}</text>
+                                <text x=move || at().0 + 12.0 y=move || at().1 + 59.0 class="topo-state" data-testid="layer-state">{l.state.clone()}</text>
+                            </g>
+                        }
+                    }
+                />
                 <g class=move || format!("topo-box proxy {}", if model.with(|m| m.proxy_running) { "running" } else { "down" }) data-testid="box-proxy">
                     <rect x=move || layout.get().proxy.0 y=move || layout.get().proxy.1 width=move || layout.get().box_w height=BOX_H rx="8" />
                     <text x=move || box_text(layout.get().proxy, 22.0).0 y=move || box_text(layout.get().proxy, 22.0).1 class="topo-name">{move || model.with(|m| m.proxy_name.clone())}</text>

@@ -128,7 +128,7 @@ fn percent_decode(s: &str) -> String {
 /// The query keys `parse` reads, in the order it applies them (and reports
 /// their problems): the base scenario (`fault`), its modifiers, the rest.
 /// Any other key is ignored without a word (a host page may add its own).
-pub const KEYS: &[&str] = &["fault", "flavor", "retry", "seed", "theme", "embed", "present", "start", "origin", "lesson", "view", "paste"];
+pub const KEYS: &[&str] = &["fault", "flavor", "retry", "layers", "seed", "theme", "embed", "present", "start", "origin", "lesson", "view", "paste"];
 
 /// The query's known keys, each with its last value (decoded). A key given
 /// more than once with different values: the last one wins and a problem
@@ -159,6 +159,35 @@ fn read_query(query: &str, problems: &mut Vec<String>) -> Vec<(&'static str, Str
             Some((*key, last.clone()))
         })
         .collect()
+}
+
+/// `cloudflare,alb` → those layers with their defaults; `none` → no layer.
+fn parse_layers(v: &str) -> Result<Vec<crate::sim::layer::Layer>, String> {
+    use crate::sim::layer::{LayerKind, MAX_LAYERS};
+    if v == "none" {
+        return Ok(Vec::new());
+    }
+    let names: Vec<&str> = v.split(',').map(str::trim).collect();
+    if names.len() > MAX_LAYERS {
+        return Err(format!("layers={v:?}: at most {MAX_LAYERS} layers"));
+    }
+    names
+        .iter()
+        .map(|n| {
+            LayerKind::parse(n).map(LayerKind::default_layer).ok_or_else(|| {
+                format!("layers={v:?}: {n:?} is not a layer (expected {}, or none)", LayerKind::ALL.iter().map(|k| k.key()).collect::<Vec<_>>().join(", "))
+            })
+        })
+        .collect()
+}
+
+/// The `layers=` value for `s`'s layers when each has its defaults (the
+/// readable form of a link), else None (the fragment carries them).
+pub fn layers_param(s: &Scenario) -> Option<String> {
+    if s.layers.is_empty() || s.layers.iter().any(|l| *l != l.kind().default_layer()) {
+        return None;
+    }
+    Some(s.layers.iter().map(|l| l.kind().key()).collect::<Vec<_>>().join(","))
 }
 
 /// Reads a page address: `query` (`?a=b&c=d`) and `fragment` (`#s=...`).
@@ -217,6 +246,15 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
                 }
                 None => link.problems.push(format!("retry={v:?} is not a retry preset")),
             },
+            // `layers=cloudflare,alb`: these layers in front of the proxy, outermost first,
+            // with their documented defaults; `layers=none` removes them.
+            "layers" => match parse_layers(&v) {
+                Ok(layers) => {
+                    scenario.get_or_insert_with(Scenario::default).layers = layers;
+                    link.chosen_by.push(format!("layers={v:?}"));
+                }
+                Err(e) => link.problems.push(e),
+            },
             "seed" => match v.parse::<u64>() {
                 Ok(seed) => scenario.get_or_insert_with(Scenario::default).seed = seed,
                 Err(_) => link.problems.push(format!("seed={v:?}: expected a whole number")),
@@ -262,6 +300,30 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layers_read_from_the_query_in_order_and_bad_names_are_problems() {
+        use crate::sim::layer::LayerKind;
+        let l = parse("?fault=app_down&layers=cloudflare,alb", "", crate::scenarios::READY);
+        let s = l.scenario.unwrap();
+        assert_eq!(s.layers.iter().map(|l| l.kind()).collect::<Vec<_>>(), vec![LayerKind::Cloudflare, LayerKind::Alb]);
+        assert_eq!(s.faults.len(), 1);
+        assert_eq!(layers_param(&s).as_deref(), Some("cloudflare,alb"));
+        let l = parse("?fault=chain_app_down&layers=none", "", crate::scenarios::READY);
+        assert!(l.scenario.unwrap().layers.is_empty());
+        let l = parse("?layers=akamai", "", crate::scenarios::READY);
+        assert!(l.problems[0].contains("\"akamai\" is not a layer (expected cloudflare, alb, or none)"), "{:?}", l.problems);
+        let l = parse("?layers=alb,alb,alb,alb,alb", "", crate::scenarios::READY);
+        assert!(l.problems[0].contains("at most 4 layers"), "{:?}", l.problems);
+        // The fragment carries layers with their settings.
+        let mut s = Scenario::default();
+        s.layers = vec![LayerKind::Alb.default_layer()];
+        if let crate::sim::layer::Layer::Alb(a) = &mut s.layers[0] {
+            a.idle_timeout_s = 120;
+        }
+        assert_eq!(layers_param(&s), None);
+        assert_eq!(decode_fragment(&encode_fragment(&s)).unwrap(), s);
+    }
 
     #[test]
     fn a_default_scenario_is_a_tiny_link() {

@@ -34,6 +34,17 @@ pub fn headline(e: &Exchange) -> (String, &'static str) {
     (text, e.outcome_class().css())
 }
 
+/// The status a request's chip and the client box show: the proxy's logged
+/// status (its access log: 499, 009, …), or, behind layers, the status the
+/// outermost layer sent the client (nginx may have logged nothing, or 499).
+pub fn shown_status(e: &Exchange) -> Option<u16> {
+    if e.layers.is_empty() {
+        e.logged_status
+    } else {
+        e.status()
+    }
+}
+
 /// What the topology draws, read off the simulation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Model {
@@ -48,13 +59,32 @@ pub struct Model {
     pub last_text: String,
     /// Outcome class of the newest finished request that reached an app.
     pub apps_last: &'static str,
+    /// The layers in front of the proxy, outermost first (`sim::layer`).
+    pub layers: Vec<LayerBox>,
 }
+
+/// A layer in front of the proxy (Cloudflare, an ALB) and what it did with
+/// the newest finished request that passed it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerBox {
+    pub name: &'static str,
+    /// Its timeout and where it is.
+    pub detail: String,
+    /// What it did with the newest request: `521, its own page`, `relays 502`.
+    pub state: String,
+    /// That status's class (ok, warn, fail), or idle.
+    pub last: &'static str,
+}
+
+/// The words under every layer box: none of them could run here.
+pub const LAYER_NOTE: &str = "documented, not verified";
 
 impl Model {
     /// The topology in one sentence, for screen readers (the page's SVG and the embed's boxes).
     pub fn describe(&self) -> String {
+        let layers: String = self.layers.iter().map(|l| format!("{} ({LAYER_NOTE}, {}), ", l.name, l.state)).collect();
         format!(
-            "client, {} ({}), and {} upstream server(s): {}",
+            "client, {layers}{} ({}), and {} upstream server(s): {}",
             self.proxy_name,
             if self.proxy_running { "running" } else { "not running" },
             self.apps.len(),
@@ -138,7 +168,7 @@ pub fn model(sim: &Simulation) -> Model {
             }
             if last == "idle" {
                 last = outcome(ex);
-                last_text = match (ex.logged_status, &ex.client_result) {
+                last_text = match (shown_status(ex), &ex.client_result) {
                     (_, Some(ClientResult::ConnectFailed)) => "no connection".into(),
                     (Some(s), _) => format!("got {s:03}"),
                     _ => "no response".into(),
@@ -166,6 +196,7 @@ pub fn model(sim: &Simulation) -> Model {
         });
     }
     inflight.truncate(200);
+    let layers = layer_boxes(w);
     Model {
         client: format!("{} from {}", sc.clients.user_agent, sc.clients.ip),
         proxy_name: sc.proxy.flavor.as_str().into(),
@@ -200,6 +231,46 @@ pub fn model(sim: &Simulation) -> Model {
         last,
         last_text,
         apps_last,
+        layers,
     }
+}
+
+/// The layer boxes: each layer's settings and what it did with the newest
+/// finished request that passed the layers.
+fn layer_boxes(w: &crate::sim::world::World) -> Vec<LayerBox> {
+    use crate::sim::layer::{Layer, Seen};
+    let newest = w.exchanges.iter().rev().take(500).find(|e| e.is_finished() && !e.layers.is_empty());
+    w.scenario
+        .layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let m = l.model();
+            let detail = match l {
+                Layer::Cloudflare(c) => format!("{} · read timeout {} s", c.colo, c.proxy_read_timeout_s),
+                Layer::Alb(a) => format!("idle timeout {} s", a.idle_timeout_s),
+            };
+            let hop = newest.and_then(|e| e.layers.iter().rev().find(|h| h.layer == i));
+            let (state, last) = match hop {
+                None => ("idle".to_string(), "idle"),
+                Some(h) => {
+                    let class = match h.status {
+                        Some(s) if (200..400).contains(&s) => "ok",
+                        Some(s) if (400..500).contains(&s) && s != 460 => "warn",
+                        _ => "fail",
+                    };
+                    let text = match (h.status, h.own_page, h.seen) {
+                        (Some(s), _, Seen::ClientClosed) => format!("{s}: its client closed"),
+                        (None, _, Seen::ClientClosed) => "its client closed".to_string(),
+                        (Some(s), true, _) => format!("{s}, its own page"),
+                        (Some(s), false, _) => format!("relays {s}"),
+                        (None, _, _) => "sent nothing".to_string(),
+                    };
+                    (text, class)
+                }
+            };
+            LayerBox { name: m.name(), detail, state, last }
+        })
+        .collect()
 }
 

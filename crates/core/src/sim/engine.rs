@@ -150,13 +150,21 @@ impl Simulation {
             Event::ProxyIdleTimeout { conn, token } => proxy.on_idle_timeout(w, conn, token),
             Event::AppRestarted { app: a, generation } => app::on_restarted(w, a, generation),
             Event::ProxyTimer { id, timer } => proxy.on_timer(w, id, timer),
-            Event::ClientReceive(id) => client::on_receive(w, id),
+            Event::ClientReceive(id) => {
+                if w.exchanges[id].layers_trace.phase == super::layer::Phase::None {
+                    client::on_receive(w, id)
+                } else {
+                    super::layer::on_proxy_answer(w, id)
+                }
+            }
+            Event::Layer { id, layer, what } => super::layer::on_event(w, id, layer as usize, what),
             Event::ClientRetry { op } => client::on_retry(w, op),
             Event::ClientTimeout(id) => client::on_timeout(w, id),
             Event::ClientHedge { op, tries } => client::on_hedge(w, op, tries),
             Event::ClientDeadline { op } => client::on_deadline(w, op),
             Event::ProxyClientAbort(id) => {
                 proxy.on_client_abort(w, id);
+                super::layer::after_proxy_abort(w, id);
                 w.compact(id);
             }
         }
@@ -230,6 +238,11 @@ impl Simulation {
             self.world.proxy_running = true;
         }
         self.world.sync_apps();
+        let n = self.world.scenario.layers.len();
+        self.world.layer_logs.truncate(n);
+        while self.world.layer_logs.len() < n {
+            self.world.layer_logs.push(super::log::LogBuffer::new(super::world::LOG_CAPACITY));
+        }
         app::forget_starts_by_hand(&mut self.world, &stoppers);
         app::on_reload(&mut self.world, &stopped);
         if !restart_proxy {
@@ -484,6 +497,14 @@ impl Simulation {
             ("access.log", &w.access_log),
             ("app log", &w.app_log),
         ] {
+            out.push_str(&format!("== {name}\n"));
+            for l in log.lines() {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+        // Only a scenario with layers has these sections (older transcripts stay byte-identical).
+        for (name, log) in super::layer::log_sections(w) {
             out.push_str(&format!("== {name}\n"));
             for l in log.lines() {
                 out.push_str(l);

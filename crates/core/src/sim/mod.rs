@@ -27,6 +27,7 @@ pub mod fault;
 mod fault_words;
 pub mod http;
 pub mod json_path;
+pub mod layer;
 pub mod log;
 pub mod metrics;
 pub mod migrate;

@@ -54,6 +54,10 @@ pub struct Scenario {
     pub apps: Vec<App>,
     /// Active breakages. Each kind's behaviour lives in `sim::fault`.
     pub faults: Vec<Fault>,
+    /// Layers in front of the proxy, outermost first (Cloudflare, AWS ALB):
+    /// `sim::layer`. Empty (the default): the client talks to the proxy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<super::layer::Layer>,
 }
 
 fn missing_version() -> u32 {
@@ -76,6 +80,7 @@ impl Default for Scenario {
             upstream: Upstream::default(),
             apps: vec![App::default()],
             faults: Vec::new(),
+            layers: Vec::new(),
         }
     }
 }
@@ -1079,6 +1084,7 @@ impl Scenario {
         if self.hop_latency_us > 10_000_000 {
             return bad("hop_latency_us", format!("must be at most 10 s, got {}", self.hop_latency_us));
         }
+        super::layer::validate(&self.layers)?;
         let c = &self.clients;
         if c.burst_size == 0 || c.burst_size > 1_000_000 {
             return bad("clients.burst_size", format!("must be between 1 and 1000000, got {}", c.burst_size));

@@ -88,6 +88,8 @@ pub enum Event {
     ClientDeadline { op: usize },
     /// The client closed its connection (timeout or a cancelled hedge).
     ProxyClientAbort(ReqId),
+    /// Something happens at layer `layer` in front of the proxy (`sim::layer`).
+    Layer { id: ReqId, layer: u8, what: super::layer::LayerEvent },
 }
 
 impl Event {
@@ -100,7 +102,8 @@ impl Event {
             | Event::ProxyTimer { id, .. }
             | Event::ClientReceive(id)
             | Event::ClientTimeout(id)
-            | Event::ProxyClientAbort(id) => (Some(id), None, None),
+            | Event::ProxyClientAbort(id)
+            | Event::Layer { id, .. } => (Some(id), None, None),
             Event::AppSyn { conn, .. }
             | Event::ProxyConnectResult { conn, .. }
             | Event::AppRequest { conn }
@@ -126,6 +129,8 @@ pub enum Actor {
     Proxy,
     App,
     Kernel,
+    /// A layer in front of the proxy (Cloudflare, an ALB).
+    Edge,
 }
 
 impl Actor {
@@ -135,6 +140,7 @@ impl Actor {
             Actor::Proxy => "proxy",
             Actor::App => "app",
             Actor::Kernel => "kernel",
+            Actor::Edge => "edge",
         }
     }
 }
@@ -250,6 +256,13 @@ pub struct Exchange {
     pub timeline: Vec<Step>,
     /// A half-open circuit breaker's trial call.
     pub probe: bool,
+    /// What each layer in front of the proxy did, in the order they did it
+    /// (empty without layers).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<super::layer::LayerHop>,
+    /// The request's way through the layers.
+    #[serde(skip)]
+    pub layers_trace: super::layer::Trace,
     /// Proxy-side state of the request.
     #[serde(skip)]
     pub proxy: ProxyRequestState,
@@ -496,6 +509,11 @@ pub struct World {
     /// 2): two strategies on the same seed get the same arrivals.
     pub arrival_rng: SimRng,
     pub retry_rng: SimRng,
+    /// The layers' draws: Ray IDs, client ports, trace ids (stream 3), so a
+    /// layer changes no other draw.
+    pub layer_rng: SimRng,
+    /// Each layer's log, parallel to `scenario.layers`.
+    pub layer_logs: Vec<LogBuffer>,
     pub(crate) queue: EventQueue<Event>,
     next_connection: u64,
     /// Every try of every request, by id; the oldest finished ones are
@@ -565,6 +583,8 @@ impl World {
             rng: SimRng::seeded(base.seed),
             arrival_rng: SimRng::stream(base.seed, 1),
             retry_rng: SimRng::stream(base.seed, 2),
+            layer_rng: SimRng::stream(base.seed, 3),
+            layer_logs: (0..scenario.layers.len()).map(|_| LogBuffer::new(LOG_CAPACITY)).collect(),
             record_timelines: true,
             keep_details: true,
             base,
@@ -917,6 +937,8 @@ impl World {
             explanation: None,
             timeline: Vec::new(),
             probe: false,
+            layers: Vec::new(),
+            layers_trace: Default::default(),
             proxy: ProxyRequestState::default(),
             refs: 0,
         });

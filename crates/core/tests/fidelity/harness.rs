@@ -137,6 +137,10 @@ fn marked(path: &str, n: usize) -> String {
 /// be run for real here.
 pub fn derive(file: &str, original: &Scenario, tmp: &Path, flavor: Flavor) -> Result<Variant, NoRun> {
     let cannot = |m: String| Err(NoRun::Cannot(m));
+    if !original.layers.is_empty() {
+        // Cloudflare and AWS ALB are services: nothing to run on loopback.
+        return cannot("documented only: the layers in front of the proxy (Cloudflare, AWS ALB) cannot run here; their behaviour is cited in docs/research/layers-model.md, not measured".into());
+    }
     let haproxy = flavor == Flavor::Haproxy;
     let apache = flavor == Flavor::Apache;
     // A ready scenario written for a documented flavor (Envoy, ALB) times its

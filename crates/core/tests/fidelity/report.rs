@@ -134,7 +134,7 @@ fn short(c: &Cell) -> String {
                 (false, false) => format!("**MISMATCH**: {bad}{first}; known: {known}"),
             }
         }
-        Outcome::Cannot(r) if r.starts_with("not modelled for ") => cell(r),
+        Outcome::Cannot(r) if r.starts_with("not modelled for ") || r.starts_with("documented only") => cell(r),
         Outcome::Cannot(r) => format!("not reproducible on loopback: {}", cell(r)),
         Outcome::Harness(e) => format!("**harness error**: {}", cell(e)),
         Outcome::Documented(s) => format!("documented, not verified (expected: {})", cell(s)),

@@ -118,6 +118,11 @@ pub fn on_send(w: &mut World, id: ReqId) {
     w.stats.requests_sent += 1;
     note!(w, id, Actor::Client, "sends \"{}\"", w.exchanges[id].request_line());
     let hop = w.hop();
+    if super::layer::applies(w, id) {
+        // Through the layers in front of the proxy (`sim::layer`).
+        super::layer::forward(w, id);
+        return;
+    }
     if !w.proxy_running {
         // Where a start-up failure is written: the proxy's stderr, which journald keeps
         // (error.log is not open yet when the configuration fails to load).
@@ -284,6 +289,9 @@ fn abandon(w: &mut World, id: ReqId, result: ClientResult, line: impl FnOnce() -
         if let Some(b) = w.guards.breaker.as_mut() {
             b.forget_probe();
         }
+    }
+    if super::layer::client_gone(w, id) {
+        return;
     }
     if w.proxy_running {
         let hop = w.hop();

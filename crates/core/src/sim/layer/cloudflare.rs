@@ -1,0 +1,248 @@
+//! Cloudflare in front of the origin (documented, not verified). Sources,
+//! each mapping with its page: docs/research/layers-model.md §Cloudflare.
+//!
+//! - 520 "Web server is returning an unknown error": the origin's response
+//!   is empty or not HTTP (error-520 page).
+//! - 521 "Web server is down": the origin refuses the connection (error-521).
+//! - 522 "Connection timed out": no SYN+ACK within 19 s (error-522; older
+//!   connection-limits table: 15 s) — `connect_timeout_s`.
+//! - 524 "A timeout occurred": no response within the Proxy Read Timeout,
+//!   100 s in the connection-limits table, 120 s on the newest 524 page —
+//!   `proxy_read_timeout_s`, default 100.
+//! - 502/504 from the origin: Cloudflare's branded 502/504 page
+//!   (error-502-504); every other status is relayed.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Answer, Firewall, LayerKind, LayerModel, RecordCtx, Seen};
+use crate::sim::http::{Header, Response};
+use crate::sim::rng::SimRng;
+use crate::sim::scenario::ScenarioError;
+use crate::sim::time::{Clock, SimTime};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Cloudflare {
+    /// One-way latency between the Cloudflare data centre and the next hop, µs.
+    pub hop_latency_us: u64,
+    /// Proxy Read Timeout, seconds (524). Default 100 (connection-limits
+    /// table); the newest 524 page says 120. Enterprise: up to 6000.
+    pub proxy_read_timeout_s: u64,
+    /// How long Cloudflare waits for the origin's SYN+ACK, seconds (522).
+    pub connect_timeout_s: u64,
+    /// What the origin's firewall does to Cloudflare's connections.
+    pub origin_firewall: Firewall,
+    /// The data centre (IATA code) that takes the request: the Ray ID's suffix.
+    pub colo: String,
+    /// The address the next hop sees the request come from.
+    pub edge_ip: String,
+}
+
+impl Default for Cloudflare {
+    fn default() -> Self {
+        Cloudflare {
+            hop_latency_us: 10_000,
+            proxy_read_timeout_s: 100,
+            connect_timeout_s: 19,
+            origin_firewall: Firewall::Open,
+            colo: "FRA".into(),
+            edge_ip: "172.70.242.13".into(),
+        }
+    }
+}
+
+/// A Logpush `http_requests` record: the fields this engine knows, by
+/// their Logpush names (https://developers.cloudflare.com/logs/reference/log-fields/zone/http_requests/).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CfLog {
+    #[serde(rename = "RayID")]
+    pub ray_id: String,
+    #[serde(rename = "EdgeStartTimestamp")]
+    pub edge_start: SimTime,
+    #[serde(rename = "EdgeEndTimestamp")]
+    pub edge_end: SimTime,
+    #[serde(rename = "ClientIP")]
+    pub client_ip: String,
+    #[serde(rename = "ClientRequestHost")]
+    pub host: String,
+    #[serde(rename = "ClientRequestMethod")]
+    pub method: String,
+    #[serde(rename = "ClientRequestURI")]
+    pub uri: String,
+    #[serde(rename = "EdgeColoCode")]
+    pub colo: String,
+    /// "HTTP status code returned by Cloudflare to the client."
+    #[serde(rename = "EdgeResponseStatus")]
+    pub edge_status: u16,
+    /// "Status returned by the upstream server. The value 0 means that
+    /// there was no request made to the origin server": 0 here whenever
+    /// the origin returned no status.
+    #[serde(rename = "OriginResponseStatus")]
+    pub origin_status: u16,
+    #[serde(rename = "OriginResponseDurationMs")]
+    pub origin_duration_ms: u64,
+    #[serde(rename = "OriginIP")]
+    pub origin_ip: String,
+}
+
+impl CfLog {
+    /// The record as one Logpush JSON line (timestamps as RFC 3339, the
+    /// job's `timestamp_format=rfc3339`).
+    pub fn line(&self, clock: &Clock) -> String {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            o.insert("EdgeStartTimestamp".into(), clock.rfc3339_nano(self.edge_start).into());
+            o.insert("EdgeEndTimestamp".into(), clock.rfc3339_nano(self.edge_end).into());
+        }
+        v.to_string()
+    }
+}
+
+/// A Ray ID as the `cf-ray` header shows it: 16 hex digits, `-`, the data
+/// centre (`230b030023ae2822-SJC`, Cloudflare's HTTP headers page).
+pub fn ray_id(rng: &mut SimRng, colo: &str) -> String {
+    format!("{:016x}-{colo}", rng.between(0, u64::MAX))
+}
+
+/// The page's words for a status Cloudflare answers itself (titles as real
+/// pages show them: `<host> | 521: Web server is down`).
+pub fn title(status: u16) -> &'static str {
+    match status {
+        520 => "Web server is returning an unknown error",
+        521 => "Web server is down",
+        522 => "Connection timed out",
+        524 => "A timeout occurred",
+        502 => "Bad gateway",
+        504 => "Gateway time-out",
+        _ => "Error",
+    }
+}
+
+/// Cloudflare's error page for `status` (abridged: the title, heading,
+/// error code and Ray ID of the real page; not its full markup).
+pub fn page(status: u16, host: &str, ray: &str) -> Response {
+    let t = title(status);
+    let ray_plain = ray.split('-').next().unwrap_or(ray);
+    let body = format!(
+        "<!DOCTYPE html>\n<html lang=\"en-US\">\n<head><title>{host} | {status}: {t}</title></head>\n<body>\n<h1><span>{t}</span> <span class=\"code-label\">Error code {status}</span></h1>\n<p>Cloudflare Ray ID: <strong>{ray_plain}</strong></p>\n</body>\n</html>\n"
+    );
+    Response {
+        status,
+        // 502/504 keep their standard reason; Cloudflare's own codes have
+        // none in RFC 9110 (inferred: the page's words).
+        reason: match status {
+            502 | 504 => crate::sim::http::reason_phrase(status).into(),
+            _ => t.into(),
+        },
+        headers: vec![
+            Header::new("Server", "cloudflare"),
+            Header::new("Content-Type", "text/html; charset=UTF-8"),
+            Header::new("Content-Length", body.len().to_string()),
+            Header::new("CF-RAY", ray.to_string()),
+        ],
+        body: body.into(),
+    }
+}
+
+/// A relayed response gains Cloudflare's `Server` and `CF-RAY` headers.
+pub fn stamp(r: &mut Response, ray: &str) {
+    r.headers.retain(|h| !h.name.eq_ignore_ascii_case("Server") && !h.name.eq_ignore_ascii_case("CF-RAY"));
+    r.headers.insert(0, Header::new("Server", "cloudflare"));
+    r.headers.push(Header::new("CF-RAY", ray.to_string()));
+}
+
+impl Cloudflare {
+    pub(super) fn record(&self, c: &RecordCtx) -> CfLog {
+        let origin_status = match c.seen {
+            Seen::Answer { status, .. } => status,
+            _ => 0,
+        };
+        CfLog {
+            ray_id: c.ray.split('-').next().unwrap_or("").to_string(),
+            edge_start: c.received,
+            edge_end: c.answered,
+            client_ip: c.client.clone(),
+            host: if c.host.is_empty() { "localhost".into() } else { c.host.clone() },
+            method: c.method.clone(),
+            uri: c.path.clone(),
+            colo: self.colo.clone(),
+            edge_status: c.status.unwrap_or(0),
+            origin_status,
+            origin_duration_ms: match c.seen {
+                Seen::ClientClosed => 0,
+                _ => c.answered.since(c.forwarded) / 1_000,
+            },
+            origin_ip: c.next.rsplit_once(':').map(|(ip, _)| ip.to_string()).unwrap_or_default(),
+        }
+    }
+}
+
+impl LayerModel for Cloudflare {
+    fn kind(&self) -> LayerKind {
+        LayerKind::Cloudflare
+    }
+    fn name(&self) -> &'static str {
+        "Cloudflare"
+    }
+    fn hop_us(&self) -> u64 {
+        self.hop_latency_us
+    }
+    fn read_timeout_us(&self) -> u64 {
+        self.proxy_read_timeout_s * 1_000_000
+    }
+    fn connect_timeout_us(&self) -> u64 {
+        self.connect_timeout_s * 1_000_000
+    }
+    fn firewall(&self) -> Firewall {
+        self.origin_firewall
+    }
+    fn ip(&self) -> &str {
+        &self.edge_ip
+    }
+
+    fn answer(&self, seen: Seen, host: &str, ray: &str) -> Answer {
+        let own = |status: u16, why: String| Answer { status: Some(status), page: Some(page(status, host, ray)), why };
+        match seen {
+            Seen::Refused => own(521, "Cloudflare's connection to the origin was refused (RST): it answers 521 \"Web server is down\" with its own page (documented: Cloudflare's error-521 page).".into()),
+            Seen::ConnectTimeout => own(
+                522,
+                format!("The origin never answered Cloudflare's SYN within {} s: Cloudflare answers 522 \"Connection timed out\" (documented: error-522 page).", self.connect_timeout_s),
+            ),
+            Seen::ReadTimeout => own(
+                524,
+                format!(
+                    "Cloudflare connected, but the origin sent no response within its Proxy Read Timeout of {} s: it answers 524 \"A timeout occurred\" and closes its connection to the origin (documented: error-524 page and connection limits).",
+                    self.proxy_read_timeout_s
+                ),
+            ),
+            Seen::Empty | Seen::NotHttp => own(520, "The origin closed or reset the connection without a usable HTTP response: Cloudflare answers 520 (documented: error-520 page, \"empty, unknown, or unexpected response\").".into()),
+            Seen::Answer { status: s @ (502 | 504), .. } => own(
+                s,
+                format!("The origin answered {s}: Cloudflare shows its own branded {s} page instead of the origin's (documented: error-502-504 page)."),
+            ),
+            Seen::Answer { status, .. } => Answer { status: Some(status), page: None, why: format!("Cloudflare relays the origin's {status}.") },
+            // Not documented in the pages read: no status is claimed.
+            Seen::ClientClosed => Answer { status: None, page: None, why: String::new() },
+        }
+    }
+
+    fn validate(&self, field: &str) -> Result<(), ScenarioError> {
+        let bad = |f: &str, m: String| Err(ScenarioError(format!("{field}.{f}: {m}")));
+        if self.hop_latency_us > 10_000_000 {
+            return bad("hop_latency_us", format!("must be at most 10 s, got {}", self.hop_latency_us));
+        }
+        if !(1..=6_000).contains(&self.proxy_read_timeout_s) {
+            return bad("proxy_read_timeout_s", format!("must be between 1 and 6000 s (Enterprise's limit), got {}", self.proxy_read_timeout_s));
+        }
+        if !(1..=600).contains(&self.connect_timeout_s) {
+            return bad("connect_timeout_s", format!("must be between 1 and 600 s, got {}", self.connect_timeout_s));
+        }
+        if self.colo.len() != 3 || !self.colo.bytes().all(|b| b.is_ascii_uppercase()) {
+            return bad("colo", format!("must be a three-letter upper-case IATA code such as FRA, got {:?}", self.colo));
+        }
+        if self.edge_ip.parse::<std::net::IpAddr>().is_err() {
+            return bad("edge_ip", format!("must be an IP address, got {:?}", self.edge_ip));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,651 @@
+//! Layers in front of the proxy (issue 19, item 3): a scenario's `layers`,
+//! outermost first, sit on the client↔proxy boundary: client → layers[0] →
+//! … → layers[n-1] → proxy → apps. Each layer adds the latency of its link to
+//! the next hop, runs its own timers (which reach the proxy as a client that
+//! closed its connection: nginx logs 499), maps what its next hop did to its
+//! own status and page, and writes its own log record.
+//!
+//! Every behaviour here is **documented, not verified**: Cloudflare and AWS
+//! ALB are services that cannot run on this machine. Sources:
+//! docs/research/layers-model.md (each mapping with its page or thread).
+//!
+//! One module per layer kind (`cloudflare`, `alb`) behind [`LayerModel`];
+//! this file routes a request through them. Nothing here knows faults.
+
+pub mod alb;
+pub mod cloudflare;
+
+use serde::{Deserialize, Serialize};
+
+use super::http::Response;
+use super::scenario::ScenarioError;
+use super::time::SimTime;
+use super::world::{Actor, ClientResult, Event, ReqId, World};
+
+/// At most this many layers in front of the proxy.
+pub const MAX_LAYERS: usize = 4;
+
+/// One layer in front of the proxy, as a scenario names it:
+/// `{"kind": "cloudflare", ...its settings}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(remote = "Layer")]
+pub enum Layer {
+    /// Cloudflare's proxy (an orange-clouded DNS record).
+    Cloudflare(cloudflare::Cloudflare),
+    /// An AWS Application Load Balancer with the proxy host as its target.
+    Alb(alb::Alb),
+}
+
+impl Serialize for Layer {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Layer::serialize(self, s)
+    }
+}
+
+/// Read as a JSON object first, then split by its `kind`, inside the
+/// object's own `deserialize_map` (as `Fault` does): serde_json then
+/// positions an error at this object, so `Scenario::from_json` names
+/// `layers[0]`, not the element after it.
+impl<'de> Deserialize<'de> for Layer {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Layer;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<Layer, A::Error> {
+                let m = serde_json::Map::deserialize(serde::de::value::MapAccessDeserializer::new(a))?;
+                Layer::deserialize(serde_json::Value::Object(m)).map_err(serde::de::Error::custom)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The layer kinds, for the link's `layers=` list and the Config tab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerKind {
+    Cloudflare,
+    Alb,
+}
+
+impl LayerKind {
+    pub const ALL: [LayerKind; 2] = [LayerKind::Cloudflare, LayerKind::Alb];
+
+    /// The name in scenarios and links: `cloudflare`, `alb`.
+    pub fn key(self) -> &'static str {
+        match self {
+            LayerKind::Cloudflare => "cloudflare",
+            LayerKind::Alb => "alb",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LayerKind> {
+        LayerKind::ALL.into_iter().find(|k| k.key() == s)
+    }
+
+    /// The layer with its documented defaults.
+    pub fn default_layer(self) -> Layer {
+        match self {
+            LayerKind::Cloudflare => Layer::Cloudflare(cloudflare::Cloudflare::default()),
+            LayerKind::Alb => Layer::Alb(alb::Alb::default()),
+        }
+    }
+}
+
+/// What a layer's origin firewall does to the layer's connections (the
+/// origin's host firewall, or a security group, in front of the next hop).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Firewall {
+    /// Lets the layer's connections through.
+    #[default]
+    Open,
+    /// Answers the layer's SYN with a RST (connection refused).
+    Reject,
+    /// Drops the layer's SYNs: the connect times out.
+    Drop,
+}
+
+/// What a layer saw from its next hop (the next layer, or the proxy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "what")]
+pub enum Seen {
+    /// An HTTP response with this status; `complete` false when the body
+    /// was cut short.
+    Answer { status: u16, complete: bool },
+    /// The connect was refused (RST): nothing listens, or a firewall rejects.
+    Refused,
+    /// The SYNs went unanswered until the layer's connect timeout.
+    ConnectTimeout,
+    /// The connection closed or was reset before a response byte.
+    Empty,
+    /// Bytes that are not an HTTP response.
+    NotHttp,
+    /// The layer's own read (idle) timeout fired before a response.
+    ReadTimeout,
+    /// The layer's client closed the connection before the answer.
+    ClientClosed,
+}
+
+/// A layer's decision about one request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Answer {
+    /// The status it sends to its client (None: its client has gone).
+    pub status: Option<u16>,
+    /// Its own page, or None to relay the next hop's response.
+    pub page: Option<Response>,
+    /// One sentence for the explanation: what it did and why.
+    pub why: String,
+}
+
+/// What every layer kind provides.
+pub trait LayerModel {
+    fn kind(&self) -> LayerKind;
+    /// How the page and the logs name it: `Cloudflare`, `AWS ALB`.
+    fn name(&self) -> &'static str;
+    /// One-way latency of its link to the next hop, µs.
+    fn hop_us(&self) -> u64;
+    /// Its read (idle) timeout after forwarding, µs.
+    fn read_timeout_us(&self) -> u64;
+    /// How long it waits for a SYN+ACK, µs.
+    fn connect_timeout_us(&self) -> u64;
+    fn firewall(&self) -> Firewall;
+    /// The address its next hop sees as the client.
+    fn ip(&self) -> &str;
+    /// Maps what it saw to its answer (`host`: the request's Host, for
+    /// Cloudflare's page title; `ray`: the request's Ray ID).
+    fn answer(&self, seen: Seen, host: &str, ray: &str) -> Answer;
+    fn validate(&self, field: &str) -> Result<(), ScenarioError>;
+}
+
+impl Layer {
+    pub fn model(&self) -> &dyn LayerModel {
+        match self {
+            Layer::Cloudflare(c) => c,
+            Layer::Alb(a) => a,
+        }
+    }
+
+    pub fn kind(&self) -> LayerKind {
+        self.model().kind()
+    }
+}
+
+/// Checks `layers` (the error names the field).
+pub fn validate(layers: &[Layer]) -> Result<(), ScenarioError> {
+    if layers.len() > MAX_LAYERS {
+        return Err(ScenarioError(format!("layers: at most {MAX_LAYERS} layers, got {}", layers.len())));
+    }
+    for (i, l) in layers.iter().enumerate() {
+        l.model().validate(&format!("layers[{i}]"))?;
+    }
+    Ok(())
+}
+
+/// One layer's part in one request: what it saw, what it answered and its
+/// log record, as data (the logs are formatted from it).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerHop {
+    /// Index in `Scenario::layers`.
+    pub layer: usize,
+    pub kind: LayerKind,
+    pub seen: Seen,
+    /// The status it sent to its client (None: its client had gone).
+    pub status: Option<u16>,
+    /// It answered with its own page rather than relaying.
+    pub own_page: bool,
+    /// When it answered (or learnt that its client had gone).
+    pub at: SimTime,
+    pub record: LayerRecord,
+}
+
+/// A layer's log record for one request.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "format", rename_all = "snake_case")]
+pub enum LayerRecord {
+    /// A Cloudflare Logpush `http_requests` record.
+    Cloudflare(cloudflare::CfLog),
+    /// An ALB access log entry.
+    Alb(alb::AlbLog),
+}
+
+/// Where a layered request stands.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Phase {
+    /// No layer in its path (no layers, or a tool on the proxy host).
+    #[default]
+    None,
+    /// On its way through the layers and the proxy.
+    Forwarding,
+    /// A layer has answered (or the client has gone): what reaches the
+    /// client is decided, the proxy's answer, if any, is dropped.
+    Settled {
+        /// What travels out towards the client.
+        response: Option<Response>,
+        result: ClientResult,
+        /// Each layer's sentence, outermost first, so far.
+        why: Vec<String>,
+        /// What the next layer out will see.
+        next: Seen,
+    },
+}
+
+/// The request's path through the layers: the Ray ID and the phase.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Trace {
+    pub phase: Phase,
+    /// Cloudflare's Ray ID for this request ("" without Cloudflare).
+    pub ray: String,
+}
+
+/// Whether request `id` passes the layers (a tool on the proxy host, the
+/// terminal's curl, does not).
+pub fn applies(w: &World, id: ReqId) -> bool {
+    !w.scenario.layers.is_empty() && w.ops.get(w.exchanges[id].op).is_some_and(|o| o.user_agent.is_none())
+}
+
+fn hops(w: &World) -> Vec<u64> {
+    w.scenario.layers.iter().map(|l| l.model().hop_us()).collect()
+}
+
+/// When layer `k` received request `id` (client → layer 0 is the
+/// scenario's hop; layer j → j+1 is layer j's).
+fn received_at(w: &World, id: ReqId, k: usize) -> SimTime {
+    let h = hops(w);
+    w.exchanges[id].sent_at.plus_us(w.hop() + h[..k].iter().sum::<u64>())
+}
+
+/// The client has sent request `id` (now): it crosses the layers towards
+/// the proxy. Called by `client::on_send` instead of sending it straight
+/// to the proxy.
+pub fn forward(w: &mut World, id: ReqId) {
+    let layers = w.scenario.layers.clone();
+    if layers.iter().any(|l| matches!(l, Layer::Cloudflare(_))) {
+        w.exchanges[id].layers_trace.ray = cloudflare::ray_id(&mut w.layer_rng, layers.iter().find_map(|l| match l {
+            Layer::Cloudflare(c) => Some(c.colo.as_str()),
+            _ => None,
+        }).unwrap_or("FRA"));
+    }
+    w.exchanges[id].layers_trace.phase = Phase::Forwarding;
+    let names: Vec<&str> = layers.iter().map(|l| l.model().name()).collect();
+    note!(w, id, Actor::Edge, "the request goes through {} before the proxy", names.join(" → "));
+    let mut at = w.hop();
+    for (i, l) in layers.iter().enumerate() {
+        let m = l.model();
+        match m.firewall() {
+            Firewall::Reject => {
+                w.schedule(at + 2 * m.hop_us(), Event::Layer { id, layer: i as u8, what: LayerEvent::Refused });
+                return;
+            }
+            Firewall::Drop => {
+                w.schedule(at + m.connect_timeout_us(), Event::Layer { id, layer: i as u8, what: LayerEvent::ConnectTimeout });
+                return;
+            }
+            Firewall::Open => {}
+        }
+        w.schedule(at.saturating_add(m.read_timeout_us()), Event::Layer { id, layer: i as u8, what: LayerEvent::Timeout });
+        at += m.hop_us();
+    }
+    if !w.proxy_running {
+        // Nothing listens on the proxy's port: the innermost layer's SYN gets a RST.
+        let last = layers.len() - 1;
+        let back = layers[last].model().hop_us();
+        w.schedule(at + back, Event::Layer { id, layer: last as u8, what: LayerEvent::Refused });
+        return;
+    }
+    w.schedule(at, Event::ProxyReceive(id));
+}
+
+/// What a layer's event says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerEvent {
+    /// Its read (idle) timer fired.
+    Timeout,
+    /// Its connect was refused.
+    Refused,
+    /// Its connect timed out.
+    ConnectTimeout,
+    /// The answer of the layer inside it reaches it.
+    Relay,
+    /// Its client closed the connection.
+    ClientGone,
+    /// The outermost layer's answer reaches the client.
+    Deliver,
+}
+
+/// A layer's event for request `id`.
+pub fn on_event(w: &mut World, id: ReqId, layer: usize, what: LayerEvent) {
+    if layer >= w.scenario.layers.len() {
+        // The layers were removed (a reload) while it was on its way: what
+        // the client gets is what had been decided, or the proxy's answer.
+        if what == LayerEvent::Deliver || !matches!(w.exchanges[id].layers_trace.phase, Phase::Forwarding) {
+            bypass(w, id);
+        }
+        return;
+    }
+    match what {
+        LayerEvent::Deliver => deliver(w, id),
+        LayerEvent::ClientGone => on_client_gone(w, id, layer),
+        LayerEvent::Relay => {
+            if let Phase::Settled { next, .. } = w.exchanges[id].layers_trace.phase {
+                settle(w, id, layer, next);
+            }
+        }
+        _ if w.exchanges[id].layers_trace.phase != Phase::Forwarding => {}
+        LayerEvent::Timeout => {
+            tell_inner_client_gone(w, id, layer);
+            settle(w, id, layer, Seen::ReadTimeout);
+        }
+        LayerEvent::Refused => settle(w, id, layer, Seen::Refused),
+        LayerEvent::ConnectTimeout => settle(w, id, layer, Seen::ConnectTimeout),
+    }
+}
+
+/// The proxy's answer (or its connection's end) for request `id` has
+/// reached the innermost layer: each layer, innermost first, maps it.
+/// Called for `Event::ClientReceive` of a layered request.
+pub fn on_proxy_answer(w: &mut World, id: ReqId) {
+    if w.scenario.layers.is_empty() {
+        // The layers were removed (a reload) while it was on its way.
+        bypass(w, id);
+        return;
+    }
+    match &w.exchanges[id].layers_trace.phase {
+        Phase::Forwarding => {}
+        Phase::Settled { response, result, .. } => {
+            // A layer had already answered (and closed towards the proxy):
+            // the proxy's late answer goes nowhere.
+            let (response, result) = (response.clone(), result.clone());
+            let ex = &mut w.exchanges[id];
+            if ex.finished_at.is_some() {
+                ex.response = response;
+                ex.client_result = Some(result);
+            }
+            return;
+        }
+        Phase::None => return,
+    }
+    let ex = &w.exchanges[id];
+    let seen = match (&ex.client_result, &ex.response) {
+        (Some(ClientResult::ConnectFailed), _) => Seen::Refused,
+        (Some(ClientResult::Http09), _) => Seen::NotHttp,
+        (Some(ClientResult::Reset), _) | (Some(ClientResult::Truncated { .. }), None) | (_, None) => Seen::Empty,
+        (Some(ClientResult::Truncated { .. }), Some(r)) => Seen::Answer { status: r.status, complete: false },
+        (_, Some(r)) => Seen::Answer { status: r.status, complete: true },
+    };
+    let last = w.scenario.layers.len() - 1;
+    let extra = w.scenario.layers[last].model().hop_us().saturating_sub(w.hop());
+    if extra == 0 {
+        settle(w, id, last, seen);
+    } else {
+        // The proxy's hop is the scenario's; the link to the innermost layer is longer.
+        w.exchanges[id].layers_trace.phase = Phase::Settled {
+            response: w.exchanges[id].response.clone(),
+            result: w.exchanges[id].client_result.clone().unwrap_or(ClientResult::Response),
+            why: Vec::new(),
+            next: seen,
+        };
+        w.schedule(extra, Event::Layer { id, layer: last as u8, what: LayerEvent::Relay });
+    }
+}
+
+/// The client of request `id` closed its connection before an answer
+/// (its timeout, a cancelled hedge): the outermost layer learns it one hop
+/// later, then each layer in turn, then the proxy. Returns false when the
+/// request is not on its way through layers (the caller then tells the
+/// proxy itself).
+pub fn client_gone(w: &mut World, id: ReqId) -> bool {
+    match w.exchanges[id].layers_trace.phase {
+        Phase::None => false,
+        Phase::Settled { .. } => true,
+        Phase::Forwarding => {
+            w.exchanges[id].layers_trace.phase = Phase::Settled { response: None, result: ClientResult::TimedOut, why: Vec::new(), next: Seen::ClientClosed };
+            let hop = w.hop();
+            w.schedule(hop, Event::Layer { id, layer: 0, what: LayerEvent::ClientGone });
+            true
+        }
+    }
+}
+
+/// Layer `i` gave up (its timer): the layers inside it, then the proxy,
+/// see their client close, each one hop later.
+fn tell_inner_client_gone(w: &mut World, id: ReqId, i: usize) {
+    let h = hops(w);
+    if i + 1 < h.len() {
+        w.schedule(h[i], Event::Layer { id, layer: (i + 1) as u8, what: LayerEvent::ClientGone });
+    } else if w.proxy_running {
+        w.schedule(h[i], Event::ProxyClientAbort(id));
+    }
+}
+
+/// Layer `k` learns now that its client closed the connection; it closes
+/// towards its own next hop.
+fn on_client_gone(w: &mut World, id: ReqId, k: usize) {
+    let layer = w.scenario.layers[k].clone();
+    let m = layer.model();
+    let answer = m.answer(Seen::ClientClosed, "", "");
+    let at = w.now;
+    let record = make_record(w, id, k, Seen::ClientClosed, answer.status, at);
+    note!(w, id, Actor::Edge, "{}: its client closed the connection{}; it closes its own", m.name(), answer.status.map(|s| format!(" (logs {s})")).unwrap_or_default());
+    w.exchanges[id].layers.push(LayerHop { layer: k, kind: m.kind(), seen: Seen::ClientClosed, status: answer.status, own_page: false, at, record });
+    tell_inner_client_gone(w, id, k);
+}
+
+/// Layer `k` has seen `seen` now: it answers (its own page, or it relays
+/// the response travelling out), and its answer goes one hop outwards:
+/// to the next layer out, or to the client.
+fn settle(w: &mut World, id: ReqId, k: usize, seen: Seen) {
+    let (mut response, mut result, mut whys) = match std::mem::take(&mut w.exchanges[id].layers_trace.phase) {
+        Phase::Settled { response, result, why, .. } => (response, result, why),
+        _ => {
+            let ex = &w.exchanges[id];
+            let response = match seen {
+                Seen::Refused | Seen::ConnectTimeout | Seen::ReadTimeout => None,
+                _ => ex.response.clone(),
+            };
+            (response, ex.client_result.clone().unwrap_or(ClientResult::Response), Vec::new())
+        }
+    };
+    let layer = w.scenario.layers[k].clone();
+    let m = layer.model();
+    let host = {
+        let h = &w.exchanges[id].request.host;
+        if h.is_empty() { "localhost".to_string() } else { h.clone() }
+    };
+    let ray = w.exchanges[id].layers_trace.ray.clone();
+    let answer = m.answer(seen, &host, &ray);
+    let own_page = answer.page.is_some();
+    if let Some(page) = answer.page {
+        response = Some(page);
+        result = ClientResult::Response;
+    } else if let Some(r) = response.as_mut() {
+        if m.kind() == LayerKind::Cloudflare {
+            cloudflare::stamp(r, &ray);
+        }
+    }
+    let at = w.now;
+    let status = answer.status;
+    let record = make_record(w, id, k, seen, status, at);
+    note!(
+        w,
+        id,
+        Actor::Edge,
+        "{}",
+        match (status, own_page) {
+            (Some(s), true) => format!("{}: answers {s} with its own page", m.name()),
+            (Some(s), false) => format!("{}: relays {s}", m.name()),
+            (None, _) => format!("{}: sends nothing", m.name()),
+        }
+    );
+    w.exchanges[id].layers.push(LayerHop { layer: k, kind: m.kind(), seen, status, own_page, at, record });
+    whys.insert(0, answer.why);
+    let next_seen = match (status, &result) {
+        (Some(s), ClientResult::Truncated { .. }) => Seen::Answer { status: s, complete: false },
+        (Some(s), _) => Seen::Answer { status: s, complete: true },
+        (None, _) => Seen::Empty,
+    };
+    w.exchanges[id].layers_trace.phase = Phase::Settled { response, result, why: whys, next: next_seen };
+    if k > 0 {
+        let back = w.scenario.layers[k - 1].model().hop_us();
+        w.schedule(back, Event::Layer { id, layer: (k - 1) as u8, what: LayerEvent::Relay });
+    } else {
+        let back = w.hop();
+        w.schedule(back, Event::Layer { id, layer: 0, what: LayerEvent::Deliver });
+    }
+}
+
+/// The request's layers are gone: it ends with what was decided, or with
+/// the proxy's answer as it stands.
+fn bypass(w: &mut World, id: ReqId) {
+    if w.exchanges[id].finished_at.is_some() {
+        return;
+    }
+    if let Phase::Settled { response, result, .. } = std::mem::take(&mut w.exchanges[id].layers_trace.phase) {
+        w.exchanges[id].response = response;
+        w.exchanges[id].client_result = Some(result);
+    }
+    super::client::on_receive(w, id);
+}
+
+/// The outermost layer's answer reaches the client.
+fn deliver(w: &mut World, id: ReqId) {
+    let Phase::Settled { response, result, why, .. } = w.exchanges[id].layers_trace.phase.clone() else { return };
+    if w.exchanges[id].finished_at.is_some() {
+        return;
+    }
+    let why = why.join(" ");
+    let ex = &mut w.exchanges[id];
+    ex.response = response;
+    ex.client_result = Some(result);
+    if w.keep_details {
+        ex.explanation = Some(compose(&why, ex.explanation.as_deref()));
+    }
+    super::client::on_receive(w, id);
+}
+
+/// The layers' explanation, then the proxy's.
+fn compose(layers: &str, proxy: Option<&str>) -> String {
+    match proxy {
+        Some(p) if !p.is_empty() => format!("{layers}\n\nBehind the layers: {p}"),
+        _ => layers.to_string(),
+    }
+}
+
+/// After the proxy handled the layers' close (nginx wrote its 499 and its
+/// own explanation): put the layers' explanation first again.
+pub fn after_proxy_abort(w: &mut World, id: ReqId) {
+    if !w.keep_details {
+        return;
+    }
+    let Some(ex) = w.exchanges.get_mut(id) else { return };
+    if let Phase::Settled { why, .. } = &ex.layers_trace.phase {
+        if ex.finished_at.is_some() && !why.is_empty() {
+            let why = why.join(" ");
+            let proxy = ex.explanation.take();
+            ex.explanation = Some(compose(&why, proxy.as_deref()));
+        }
+    }
+}
+
+/// Layer `k`'s log record for request `id`, answering `status` at `at`.
+fn make_record(w: &mut World, id: ReqId, k: usize, seen: Seen, status: Option<u16>, at: SimTime) -> LayerRecord {
+    let layers = &w.scenario.layers;
+    let client = if k == 0 { w.exchanges[id].client_ip.to_string() } else { layers[k - 1].model().ip().to_string() };
+    let next = if k + 1 < layers.len() { format!("{}:80", layers[k + 1].model().ip()) } else { proxy_address(w) };
+    let received = received_at(w, id, k);
+    let forwarded = received;
+    let ex = &w.exchanges[id];
+    let ctx = RecordCtx {
+        client,
+        next,
+        received,
+        received_unix: w.clock.unix(received),
+        forwarded,
+        answered: at,
+        status,
+        seen,
+        method: ex.request.method.clone(),
+        host: ex.request.host.clone(),
+        path: ex.request.path.clone(),
+        user_agent: w.scenario.clients.user_agent.clone(),
+        request_bytes: super::http::client_request_head(&ex.request, &w.scenario.clients.user_agent).len() as u64 + ex.request.body_bytes,
+        response_bytes: ex.response.as_ref().map(|r| (r.header_block_len() + r.body_bytes()) as u64).unwrap_or(0),
+        ray: ex.layers_trace.ray.clone(),
+    };
+    let layer = layers[k].clone();
+    let record = match &layer {
+        Layer::Cloudflare(c) => LayerRecord::Cloudflare(c.record(&ctx)),
+        Layer::Alb(a) => LayerRecord::Alb(a.record(&ctx, &mut w.layer_rng)),
+    };
+    if w.keep_details {
+        let line = match &record {
+            // Cloudflare's status for a client that left is not in the pages read: no line.
+            LayerRecord::Cloudflare(_) if seen == Seen::ClientClosed => None,
+            LayerRecord::Cloudflare(r) => Some(r.line(&w.clock)),
+            LayerRecord::Alb(r) => alb::line(r, &w.clock),
+        };
+        if let (Some(line), Some(log)) = (line, w.layer_logs.get_mut(k)) {
+            log.push(line);
+        }
+    }
+    record
+}
+
+/// The proxy's listening address as a layer names its target.
+fn proxy_address(w: &World) -> String {
+    format!("{}:{}", PROXY_HOST_IP, w.scenario.proxy.listen)
+}
+
+/// The proxy host's private address as the layers in front of it see it
+/// (the engine's proxy listens on loopback; a layer reaches it over the
+/// network).
+pub const PROXY_HOST_IP: &str = "10.0.2.15";
+
+/// What a layer's record is made from.
+pub struct RecordCtx {
+    /// Its client's address (the user, or the layer in front).
+    pub client: String,
+    /// Its next hop's `ip:port`.
+    pub next: String,
+    pub received: SimTime,
+    /// `received` in Unix seconds (the ALB's trace id carries it).
+    pub received_unix: i64,
+    pub forwarded: SimTime,
+    pub answered: SimTime,
+    pub status: Option<u16>,
+    pub seen: Seen,
+    pub method: String,
+    pub host: String,
+    pub path: String,
+    pub user_agent: String,
+    pub request_bytes: u64,
+    pub response_bytes: u64,
+    pub ray: String,
+}
+
+/// Each layer's log, labelled with the layer and its format, oldest line
+/// first (the page's Logs tab and the transcript).
+pub fn log_sections(w: &World) -> Vec<(String, &super::log::LogBuffer)> {
+    w.scenario
+        .layers
+        .iter()
+        .zip(&w.layer_logs)
+        .enumerate()
+        .map(|(i, (l, log))| (format!("layer {} {}: {}", i + 1, l.model().name(), format_name(l.kind())), log))
+        .collect()
+}
+
+/// The log format a layer kind writes.
+pub fn format_name(kind: LayerKind) -> &'static str {
+    match kind {
+        LayerKind::Cloudflare => "Logpush http_requests (JSON)",
+        LayerKind::Alb => "ALB access log",
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,262 @@
+//! Each layer's mapping, status by status, and the routing through the engine.
+
+use super::*;
+use crate::sim::scenario::Scenario;
+
+fn cf() -> cloudflare::Cloudflare {
+    cloudflare::Cloudflare::default()
+}
+
+fn alb() -> alb::Alb {
+    alb::Alb::default()
+}
+
+fn status_and_page(a: Answer) -> (Option<u16>, bool) {
+    (a.status, a.page.is_some())
+}
+
+#[test]
+fn cloudflare_maps_each_origin_behaviour_to_its_documented_status() {
+    let c = cf();
+    let cases = [
+        (Seen::Refused, Some(521), true),
+        (Seen::ConnectTimeout, Some(522), true),
+        (Seen::ReadTimeout, Some(524), true),
+        (Seen::Empty, Some(520), true),
+        (Seen::NotHttp, Some(520), true),
+        (Seen::Answer { status: 502, complete: true }, Some(502), true),
+        (Seen::Answer { status: 504, complete: true }, Some(504), true),
+        (Seen::Answer { status: 503, complete: true }, Some(503), false),
+        (Seen::Answer { status: 200, complete: true }, Some(200), false),
+        (Seen::Answer { status: 404, complete: true }, Some(404), false),
+        (Seen::ClientClosed, None, false),
+    ];
+    for (seen, status, own) in cases {
+        assert_eq!(status_and_page(c.answer(seen, "shop.example.com", "0123456789abcdef-FRA")), (status, own), "{seen:?}");
+    }
+}
+
+#[test]
+fn cloudflare_pages_carry_the_real_title_and_the_ray_id() {
+    let p = cloudflare::page(521, "shop.example.com", "0123456789abcdef-FRA");
+    assert!(p.body.contains("<title>shop.example.com | 521: Web server is down</title>"), "{}", p.body);
+    assert!(p.body.contains("Error code 521"));
+    assert!(p.body.contains("Cloudflare Ray ID: <strong>0123456789abcdef</strong>"));
+    assert_eq!(p.header("CF-RAY"), Some("0123456789abcdef-FRA"));
+    assert_eq!(p.header("Server"), Some("cloudflare"));
+    assert_eq!(p.header("Content-Length"), Some(p.body.len().to_string().as_str()));
+    for (s, t) in [(520, "520: Web server is returning an unknown error"), (522, "522: Connection timed out"), (524, "524: A timeout occurred"), (502, "502: Bad gateway"), (504, "504: Gateway time-out")] {
+        assert!(cloudflare::page(s, "h", "r-FRA").body.contains(&format!("<title>h | {t}</title>")), "{s}");
+    }
+}
+
+#[test]
+fn alb_maps_each_target_behaviour_to_its_documented_status() {
+    let a = alb();
+    let cases = [
+        (Seen::Refused, Some(502), true),
+        (Seen::ConnectTimeout, Some(504), true),
+        (Seen::ReadTimeout, Some(504), true),
+        (Seen::Empty, Some(502), true),
+        (Seen::NotHttp, Some(502), true),
+        (Seen::Answer { status: 502, complete: true }, Some(502), false),
+        (Seen::Answer { status: 503, complete: true }, Some(503), false),
+        (Seen::Answer { status: 200, complete: true }, Some(200), false),
+        (Seen::ClientClosed, Some(460), false),
+    ];
+    for (seen, status, own) in cases {
+        assert_eq!(status_and_page(a.answer(seen, "h", "")), (status, own), "{seen:?}");
+    }
+}
+
+#[test]
+fn ray_ids_look_like_cf_ray_headers_and_follow_the_seed() {
+    let a = cloudflare::ray_id(&mut crate::sim::rng::SimRng::stream(7, 3), "SJC");
+    let b = cloudflare::ray_id(&mut crate::sim::rng::SimRng::stream(7, 3), "SJC");
+    assert_eq!(a, b);
+    let (hex, colo) = a.split_once('-').unwrap();
+    assert_eq!((hex.len(), colo), (16, "SJC"));
+    assert!(hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()), "{a}");
+}
+
+fn layered(json: &str) -> crate::sim::Simulation {
+    let s = Scenario::from_json(json).unwrap_or_else(|e| panic!("{e}"));
+    crate::sim::run(s).unwrap()
+}
+
+fn hops_of(sim: &crate::sim::Simulation) -> Vec<(LayerKind, Seen, Option<u16>)> {
+    sim.exchanges()[0].layers.iter().map(|h| (h.kind, h.seen, h.status)).collect()
+}
+
+fn access(sim: &crate::sim::Simulation) -> Vec<String> {
+    sim.world().access_log.lines().cloned().collect()
+}
+
+#[test]
+fn the_alb_idle_timeout_fires_before_cloudflare_and_nginx_logs_499() {
+    // ALB 60 s (default) < nginx 300 s, Cloudflare 100 s: the ALB gives up first.
+    let sim = layered(r#"{"version":3,"clients":{"requests":1},"proxy":{"proxy_read_timeout_ms":300000},
+        "layers":[{"kind":"cloudflare"},{"kind":"alb"}],"faults":[{"type":"slow_app","delay_ms":150000}]}"#);
+    let ex = &sim.exchanges()[0];
+    assert_eq!(ex.status(), Some(504));
+    assert_eq!(
+        hops_of(&sim),
+        vec![
+            (LayerKind::Alb, Seen::ReadTimeout, Some(504)),
+            (LayerKind::Cloudflare, Seen::Answer { status: 504, complete: true }, Some(504)),
+        ]
+    );
+    assert!(ex.layers[1].own_page, "Cloudflare shows its branded 504");
+    assert!(ex.response.as_ref().unwrap().body.contains("504: Gateway time-out"));
+    assert!(access(&sim)[0].contains("\" 499 0 "), "{:?}", access(&sim));
+    // The client waited the ALB's 60 s plus the hops, not Cloudflare's 100 s.
+    let took = ex.finished_at.unwrap().since(ex.sent_at);
+    assert!((60_000_000..61_000_000).contains(&took), "{took}");
+}
+
+#[test]
+fn nginx_times_out_first_when_its_timeout_is_the_shortest() {
+    let sim = layered(r#"{"version":3,"clients":{"requests":1},"proxy":{"proxy_read_timeout_ms":30000},
+        "layers":[{"kind":"cloudflare"},{"kind":"alb"}],"faults":[{"type":"slow_app","delay_ms":150000}]}"#);
+    assert_eq!(
+        hops_of(&sim),
+        vec![
+            (LayerKind::Alb, Seen::Answer { status: 504, complete: true }, Some(504)),
+            (LayerKind::Cloudflare, Seen::Answer { status: 504, complete: true }, Some(504)),
+        ]
+    );
+    assert!(access(&sim)[0].contains("\" 504 "), "{:?}", access(&sim));
+    let alb_line = sim.world().layer_logs[1].lines().next().unwrap().clone();
+    assert!(alb_line.contains(" 504 504 "), "elb 504, target 504: {alb_line}");
+}
+
+#[test]
+fn cloudflare_times_out_first_with_a_slower_alb_and_the_alb_logs_460() {
+    let sim = layered(include_str!("../../../../../scenarios/chain_slow_origin.json"));
+    let ex = &sim.exchanges()[0];
+    assert_eq!(ex.status(), Some(524));
+    assert_eq!(
+        hops_of(&sim),
+        vec![(LayerKind::Cloudflare, Seen::ReadTimeout, Some(524)), (LayerKind::Alb, Seen::ClientClosed, Some(460))]
+    );
+    assert!(access(&sim)[0].contains("\" 499 0 "), "{:?}", access(&sim));
+    let alb_line = sim.world().layer_logs[1].lines().next().unwrap().clone();
+    assert!(alb_line.contains(" 0.000 -1 -1 460 - "), "{alb_line}");
+    let cf_line = sim.world().layer_logs[0].lines().next().unwrap().clone();
+    assert!(cf_line.contains("\"EdgeResponseStatus\":524") && cf_line.contains("\"OriginResponseStatus\":0"), "{cf_line}");
+}
+
+#[test]
+fn the_app_down_reads_differently_at_each_layer() {
+    let sim = layered(include_str!("../../../../../scenarios/chain_app_down.json"));
+    let ex = &sim.exchanges()[0];
+    assert_eq!(ex.status(), Some(502));
+    assert_eq!(
+        hops_of(&sim),
+        vec![
+            (LayerKind::Alb, Seen::Answer { status: 502, complete: true }, Some(502)),
+            (LayerKind::Cloudflare, Seen::Answer { status: 502, complete: true }, Some(502)),
+        ]
+    );
+    assert!(!ex.layers[0].own_page && ex.layers[1].own_page);
+    assert!(ex.worst_error_line().unwrap().text.contains("connect() failed (111: Connection refused)"));
+    let alb_line = sim.world().layer_logs[1].lines().next().unwrap().clone();
+    assert!(alb_line.contains(" 502 502 "), "{alb_line}");
+    assert!(ex.explanation.as_deref().unwrap().contains("Behind the layers:"), "{:?}", ex.explanation);
+}
+
+#[test]
+fn a_stopped_origin_is_cloudflare_521_and_nginx_writes_nothing() {
+    let sim = layered(include_str!("../../../../../scenarios/chain_origin_refused.json"));
+    assert_eq!(sim.exchanges()[0].status(), Some(521));
+    assert!(access(&sim).is_empty());
+    // Behind an ALB, the same stopped nginx is the ALB's 502, which Cloudflare brands.
+    let sim = layered(r#"{"version":3,"clients":{"requests":1},"layers":[{"kind":"cloudflare"},{"kind":"alb"}],
+        "faults":[{"type":"dns_failure","host":"app.internal"}]}"#);
+    assert_eq!(
+        hops_of(&sim),
+        vec![(LayerKind::Alb, Seen::Refused, Some(502)), (LayerKind::Cloudflare, Seen::Answer { status: 502, complete: true }, Some(502))]
+    );
+}
+
+#[test]
+fn the_origin_firewall_gives_521_when_it_rejects_and_522_after_19_s_when_it_drops() {
+    let sim = layered(r#"{"version":3,"clients":{"requests":1},"layers":[{"kind":"cloudflare","origin_firewall":"reject"}]}"#);
+    assert_eq!(sim.exchanges()[0].status(), Some(521));
+    assert!(access(&sim).is_empty(), "nginx never sees it");
+    let sim = layered(r#"{"version":3,"clients":{"requests":1},"layers":[{"kind":"cloudflare","origin_firewall":"drop"}]}"#);
+    let ex = &sim.exchanges()[0];
+    assert_eq!(ex.status(), Some(522));
+    let took = ex.finished_at.unwrap().since(ex.sent_at);
+    assert!((19_000_000..19_100_000).contains(&took), "{took}");
+}
+
+#[test]
+fn a_healthy_chain_relays_200_and_stamps_cf_ray() {
+    let sim = layered(r#"{"version":3,"clients":{"requests":1},"layers":[{"kind":"cloudflare"},{"kind":"alb"}]}"#);
+    let ex = &sim.exchanges()[0];
+    assert_eq!(ex.status(), Some(200));
+    let r = ex.response.as_ref().unwrap();
+    assert_eq!(r.header("Server"), Some("cloudflare"));
+    assert_eq!(r.header("CF-RAY"), Some(ex.layers_trace.ray.as_str()));
+    assert!(ex.succeeded());
+}
+
+#[test]
+fn the_client_giving_up_reaches_every_layer_then_nginx() {
+    let sim = layered(r#"{"version":3,"clients":{"requests":1,"retry":{"timeout_ms":5000}},"layers":[{"kind":"cloudflare"},{"kind":"alb"}],
+        "faults":[{"type":"slow_app","delay_ms":150000}]}"#);
+    assert_eq!(
+        hops_of(&sim),
+        vec![(LayerKind::Cloudflare, Seen::ClientClosed, None), (LayerKind::Alb, Seen::ClientClosed, Some(460))]
+    );
+    assert!(access(&sim)[0].contains("\" 499 0 "), "{:?}", access(&sim));
+    // Cloudflare's status for a client that left is not in the pages read: no record line claims one.
+    assert_eq!(sim.world().layer_logs[0].lines().count(), 0);
+    assert_eq!(sim.world().layer_logs[1].lines().count(), 1);
+}
+
+#[test]
+fn the_terminal_curl_on_the_proxy_host_bypasses_the_layers() {
+    let s = Scenario::from_json(r#"{"version":3,"layers":[{"kind":"cloudflare"}]}"#).unwrap();
+    let mut sim = crate::sim::Simulation::new(s).unwrap();
+    let id = sim.send_tool(crate::sim::RequestSpec::default(), "curl/7.88.1");
+    sim.run_until_finished(id);
+    assert!(sim.exchanges()[id].layers.is_empty());
+    assert_eq!(sim.exchanges()[id].status(), Some(200));
+}
+
+#[test]
+fn layers_are_validated_with_the_field_named() {
+    let err = |j: &str| Scenario::from_json(j).unwrap_err().0;
+    assert!(err(r#"{"version":3,"layers":[{"kind":"cloudflare"},{"kind":"alb","idle_timeout_s":0}]}"#)
+        .contains("layers[1].idle_timeout_s: must be between 1 and 4000"));
+    assert!(err(r#"{"version":3,"layers":[{"kind":"cloudflare","proxy_read_timeout_s":7000}]}"#).contains("layers[0].proxy_read_timeout_s"));
+    assert!(err(r#"{"version":3,"layers":[{"kind":"cloudflare","colo":"frankfurt"}]}"#).contains("layers[0].colo"));
+    assert!(err(r#"{"version":3,"layers":[{"kind":"akamai"}]}"#).contains("layers"));
+    assert!(err(r#"{"version":3,"layers":[{"kind":"alb","idle":5}]}"#).contains("idle"));
+    let five = r#"{"kind":"alb"},"#.repeat(5);
+    assert!(err(&format!(r#"{{"version":3,"layers":[{}]}}"#, five.trim_end_matches(','))).contains("at most 4 layers"));
+}
+
+#[test]
+fn a_scenario_without_layers_serializes_as_before() {
+    let s = Scenario::default();
+    assert!(!s.to_json().contains("layers"));
+    let with = Scenario { layers: vec![LayerKind::Alb.default_layer()], ..Scenario::default() };
+    let back = Scenario::from_json(&with.to_json()).unwrap();
+    assert_eq!(back, with);
+}
+
+#[test]
+fn removing_the_layers_while_requests_cross_them_ends_them_without_a_panic() {
+    for at_ms in [1, 5, 15, 60_000, 100_000] {
+        let s = Scenario::from_json(r#"{"version":3,"clients":{"requests":3,"rate_per_s":1000},"layers":[{"kind":"cloudflare"},{"kind":"alb"}],
+            "faults":[{"type":"slow_app","delay_ms":30000}]}"#).unwrap();
+        let mut sim = crate::sim::Simulation::new(s.clone()).unwrap();
+        sim.run_until(crate::sim::time::SimTime::from_ms(at_ms));
+        sim.reconfigure(Scenario { layers: Vec::new(), ..s }).unwrap();
+        sim.run();
+        assert!(sim.exchanges().iter().all(|e| e.is_finished()), "at {at_ms} ms");
+    }
+}
