@@ -42,7 +42,8 @@ test('client → Cloudflare → ALB → nginx with the app down: each layer its 
     assert.ok(titles.some((t) => t.includes('AWS ALB: ALB access log')), titles.join(' | '));
     // nginx still writes its own line behind them.
     assert.ok((await count(s.page, sel.errorLine)) >= 1);
-    await s.page.evaluate(() => document.querySelector('#topology')?.scrollIntoView());
+    // Let the topology's replay of the request end (ui::motion: a few seconds of screen time).
+    await s.page.waitForTimeout(6000);
     const path = await screenshot(s.page, 'chain-app_down-1280x800');
     assert.ok(statSync(path).size > 1000, `${path} looks empty`);
     console.log(`saved ${path}`);
@@ -61,6 +62,7 @@ test('a stopped origin behind Cloudflare is its 521', { timeout: 60_000 }, async
     const cf = JSON.parse((await texts(s.page, '[data-testid=layer1-log-line]')).at(-1));
     assert.equal(cf.EdgeResponseStatus, 521);
     assert.equal(cf.OriginResponseStatus, 0);
+    await s.page.waitForTimeout(6000);
     const path = await screenshot(s.page, 'chain-origin_refused-1280x800');
     console.log(`saved ${path}`);
     assertNoErrors(s);

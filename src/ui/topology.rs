@@ -242,7 +242,10 @@ pub fn Topology(model: Signal<Model>, on_select: Callback<usize>) -> impl IntoVi
                                 // Done: at the client's end of its link.
                                 (Some(_), _) => {
                                     let (x1, y1, x2, y2) = l.client_link();
-                                    (x1 + (x2 - x1) * 0.15, y1 + (y2 - y1) * 0.15)
+                                    // With layers on the link, stay in the gap before the first one.
+                                    let len = ((x2 - x1).powi(2) + (y2 - y1).powi(2)).sqrt().max(1.0);
+                                    let f = if l.layers > 0 { (GAP / len).min(0.15) } else { 0.15 };
+                                    (x1 + (x2 - x1) * f, y1 + (y2 - y1) * f)
                                 }
                                 // At the app: its end of the link.
                                 (None, Some(i)) if d.at_app => {
