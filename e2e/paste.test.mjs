@@ -135,10 +135,20 @@ test('at 360 px: no sideways scroll, the lines whole, the cause and fix as wide 
 test('a line from unrelated software: not recognised, the nearest situations load; binary input gets the engine\'s message', { timeout: 90_000 }, async () => {
   const s = await newPage(browser);
   try {
-    await openAt(s.page, '');
+    await openAt(s.page, '?fault=app_down');
+    await waitForText(s.page, sel.status, '502');
+    assert.equal(await s.page.locator('[data-testid=stage-stale]').count(), 0);
     await paste(s.page, SSHD);
     await waitForText(s.page, '[data-testid=paste-not-recognised]', 'Not recognised', DIAGNOSIS);
     assert.equal(await s.page.locator('[data-testid=paste-report]').count(), 0, 'no reproduction shown');
+    // The stage still shows the run from before the paste (app_down's 502), and says so.
+    await waitForText(s.page, '[data-testid=stage-stale]', 'Not from your paste', TIMEOUT.action);
+    assert.equal(await inViewport(s.page, '[data-testid=stage-stale]'), true, 'the note is in the first screen');
+    // A request sent now is the user's: the note goes.
+    await s.page.click(sel.send);
+    await s.page.locator('[data-testid=stage-stale]').waitFor({ state: 'detached', timeout: TIMEOUT.action });
+    await paste(s.page, SSHD + ' ');
+    await s.page.locator('[data-testid=stage-stale]').waitFor({ state: 'visible', timeout: DIAGNOSIS });
     const candidates = s.page.locator('[data-testid=paste-candidate]');
     assert.ok((await candidates.count()) >= 1, 'nearest candidates offered');
     // Loading one is a new history entry with its scenario in the address.
@@ -146,6 +156,7 @@ test('a line from unrelated software: not recognised, the nearest situations loa
     const last = candidates.last();
     await last.click();
     assert.equal(await last.getAttribute('aria-pressed'), 'true');
+    assert.equal(await s.page.locator('[data-testid=stage-stale]').count(), 0, 'a loaded candidate is what the stage shows');
     assert.notEqual(s.page.url(), before, 'the candidate was loaded');
     assert.match(s.page.url(), /#s=1\./);
     const serious = await auditPaste(s.page);

@@ -17,7 +17,7 @@ use super::presenter::{install_shortcuts, PresenterBar, PresenterToggle, Trainin
 use super::quiz::Quiz;
 use super::logs::{LineKey, LogPanel};
 use super::palette::Palette;
-use super::paste::{Paste, PasteBox, PasteReport};
+use super::paste::{Paste, PasteBox, PasteReport, StaleNote};
 use super::picker::ScenarioPicker;
 use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
@@ -337,7 +337,8 @@ pub fn App() -> impl IntoView {
                             on_seed=set_seed
                         />
                     </div>
-                    <div class="stage-result">
+                    <div class="stage-result" class:stage-stale=move || paste.stale()>
+                        <StaleNote paste />
                         <ResponseView exchange=last.into()>
                             <TellingLine line=telling.into() />
                         </ResponseView>

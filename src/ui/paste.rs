@@ -55,6 +55,9 @@ pub struct Paste {
     found: RwSignal<Option<Found>>,
     /// A candidate loaded from "not recognised" (its label).
     loaded: RwSignal<Option<String>>,
+    /// Where the run was (epoch, requests) when a paste was not recognised:
+    /// until another run or request, the stage shows a run from before it.
+    missed: RwSignal<Option<(u64, usize)>>,
     /// The run (`Playground::epoch`) the diagnosis loaded: another run (a
     /// lesson, a ready scenario, Back, Reset) retires the report.
     run: StoredValue<Option<u64>>,
@@ -103,6 +106,7 @@ impl Paste {
             busy: RwSignal::new(false),
             found: RwSignal::new(None),
             loaded: RwSignal::new(None),
+            missed: RwSignal::new(None),
             run: StoredValue::new(None),
             builder: StoredValue::new_local(None),
             pending: StoredValue::new(None),
@@ -197,6 +201,8 @@ impl Paste {
             Err(DiagnoseError::NotRecognised { message, nearest }) => Found::NotRecognised { message, nearest },
             Err(DiagnoseError::Unusable(m)) => Found::Unusable(m),
         };
+        let m = pg.mark();
+        self.missed.set((!matches!(found, Found::Diagnosis(_))).then_some((m.epoch, m.requests)));
         self.found.set(Some(found));
         self.busy.set(false);
     }
@@ -219,6 +225,30 @@ impl Paste {
     pub fn open_on(self, text: String) {
         self.text.set(text);
         self.submit(false);
+    }
+
+    /// The last paste was not recognised (or not usable) and the stage still
+    /// shows the run from before it: no run was loaded and no request sent
+    /// since (reactive).
+    pub fn stale(self) -> bool {
+        let Some((epoch, requests)) = self.missed.get() else { return false };
+        self.pg.revision.track();
+        let m = self.pg.mark();
+        self.loaded.with(Option::is_none) && m.epoch == epoch && m.requests == requests
+    }
+}
+
+/// Over the stage's answer while `paste.stale()`: says that it is not the
+/// paste's.
+#[component]
+pub fn StaleNote(paste: Paste) -> impl IntoView {
+    view! {
+        <Show when=move || paste.stale()>
+            <p class="stale-note" role="status" data-testid="stage-stale">
+                <strong>"Not from your paste. "</strong>
+                "Your lines were not recognised, so nothing was loaded: the answer below is the run from before. Pick one of the nearest situations above, or send a request."
+            </p>
+        </Show>
     }
 }
 
