@@ -307,7 +307,7 @@ pub fn App() -> impl IntoView {
                 <LessonBar />
                 // The stage: the break, the request's path, the status, the full log line with its
                 // level, the why and the fix, together in the first screen. Everything else follows.
-                <div class="stage" data-testid="stage">
+                <div class="stage" class:stage-pasted=move || paste.recognised() || paste.stale() data-testid="stage">
                     <div class="stage-paste"><PasteBox paste /></div>
                     <div class="stage-topology"><Topology model=topology on_select=select /></div>
                     <div class="stage-controls">

@@ -227,6 +227,11 @@ impl Paste {
         self.submit(false);
     }
 
+    /// The stage runs a recognised paste's reproduction (the report shows).
+    pub fn recognised(self) -> bool {
+        self.found.with(|f| matches!(f, Some(Found::Diagnosis(_))))
+    }
+
     /// The last paste was not recognised (or not usable) and the stage still
     /// shows the run from before it: no run was loaded and no request sent
     /// since (reactive).
