@@ -264,7 +264,7 @@ fn candidate_words(label: &str) -> String {
     let mut parts = label.split(" · ");
     let head = parts.next().unwrap_or_default();
     let rest: Vec<&str> = parts.collect();
-    let flavor = if rest.contains(&"haproxy") { crate::sim::scenario::Flavor::Haproxy } else { crate::sim::scenario::Flavor::Nginx };
+    let flavor = rest.iter().find_map(|r| crate::sim::scenario::Flavor::parse(r)).unwrap_or_default();
     let (id, knob) = match head.split_once(" (") {
         Some((id, k)) => (id, Some(k.trim_end_matches(')'))),
         None => (head, None),
@@ -276,7 +276,7 @@ fn candidate_words(label: &str) -> String {
     } else {
         FaultKind::from_id(id).map(|k| k.title_in(flavor).to_string()).unwrap_or_else(|| id.replace('_', " "))
     };
-    let extra: Vec<&str> = knob.into_iter().chain(rest.into_iter().map(|r| if r == "haproxy" { "HAProxy" } else { r })).collect();
+    let extra: Vec<&str> = knob.into_iter().chain(rest.into_iter().map(|r| crate::sim::scenario::Flavor::parse(r).map_or(r, |f| f.display()))).collect();
     if extra.is_empty() {
         title
     } else {
@@ -353,7 +353,7 @@ pub fn PasteBox(paste: Paste) -> impl IntoView {
             {move || found.with(|f| match f {
                 Some(Found::Diagnosis(d)) => {
                     let title = d.fault.as_deref().and_then(FaultKind::from_id).map(|k| k.title_in(d.flavor).to_string()).unwrap_or_else(|| "A healthy run".into());
-                    let flavor = match d.flavor { crate::sim::scenario::Flavor::Haproxy => "HAProxy", _ => "nginx" };
+                    let flavor = d.flavor.display();
                     let lines = d.placed.len();
                     view! {
                         <p class="paste-verdict" data-testid="paste-verdict">
