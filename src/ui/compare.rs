@@ -47,7 +47,14 @@ pub fn Compare(scenario: RwSignal<Scenario>) -> impl IntoView {
 #[component]
 fn PerProxy(scenario: RwSignal<Scenario>) -> impl IntoView {
     let chosen = RwSignal::new(Break::AppDown);
-    let cards = Memo::new(move |_| {
+    // Computed while the tab is open only: a scenario edit elsewhere re-runs nothing here until
+    // the tab is back (the stage's overload break through five proxies took 228 ms in wasm).
+    let tabs = use_context::<super::tabs::Tabs>();
+    let open = move || tabs.is_none_or(|t| Some(t.current.get()) == super::tabs::index("compare"));
+    let cards = Memo::new(move |prev: Option<&Vec<Card>>| {
+        if !open() {
+            return prev.cloned().unwrap_or_default();
+        }
         let b = chosen.get();
         scenario.with(|s| per_proxy(s, b))
     });
