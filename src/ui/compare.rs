@@ -95,10 +95,19 @@ fn PerProxy(scenario: RwSignal<Scenario>) -> impl IntoView {
             <p class="proxies-note">"One request on your configuration, each proxy with its own defaults: what the client got, the proxy's tries at the app, how long the client waited, and the line the proxy wrote."</p>
             <p class="visually-hidden" aria-live="polite" data-testid="proxies-summary">{summary}</p>
             <ul class="proxies-grid" role="list">
-                <For each=move || cards.get() key=|c| (c.flavor.as_str(), format!("{:?}", c.result)) children=card />
+                <For each=move || cards.get() key=card_key children=card />
             </ul>
         </section>
     }
+}
+
+/// A card is redrawn when its flavor's answer changed (no Debug formatting in the bundle).
+fn card_key(c: &Card) -> (&'static str, String) {
+    let what = match &c.result {
+        CardResult::Ran(r) => format!("{}\n{}\n{}\n{}\n{}\n{}", r.headline, r.line.as_deref().unwrap_or_default(), r.tries(), r.waited_us, r.explanation, r.pattern.as_deref().unwrap_or_default()),
+        CardResult::NotModelled(m) | CardResult::Invalid(m) => m.clone(),
+    };
+    (c.flavor.as_str(), what)
 }
 
 fn card(c: Card) -> impl IntoView {
