@@ -126,6 +126,10 @@ test('at 360 px: no sideways scroll, the lines whole, the cause and fix as wide 
     m = await measure();
     assert.ok(m.sw <= m.cw, `scrolls sideways: ${JSON.stringify(m)}`);
     assert.ok(m.hidden <= 1, `a pasted or reproduced line is cut: ${JSON.stringify(m)}`);
+    // The answer to the paste comes first on a phone: its status and whole log line in the first screen.
+    await s.page.evaluate(() => window.scrollTo(0, 0));
+    assert.equal(await inViewport(s.page, sel.status), true, 'status in the first screen at 360 px');
+    assert.equal(await inViewport(s.page, '[data-testid=stage-log-line]'), true, 'log line in the first screen at 360 px');
     assertNoErrors(s);
   } finally {
     await s.close();
@@ -135,10 +139,20 @@ test('at 360 px: no sideways scroll, the lines whole, the cause and fix as wide 
 test('a line from unrelated software: not recognised, the nearest situations load; binary input gets the engine\'s message', { timeout: 90_000 }, async () => {
   const s = await newPage(browser);
   try {
-    await openAt(s.page, '');
+    await openAt(s.page, '?fault=app_down');
+    await waitForText(s.page, sel.status, '502');
+    assert.equal(await s.page.locator('[data-testid=stage-stale]').count(), 0);
     await paste(s.page, SSHD);
     await waitForText(s.page, '[data-testid=paste-not-recognised]', 'Not recognised', DIAGNOSIS);
     assert.equal(await s.page.locator('[data-testid=paste-report]').count(), 0, 'no reproduction shown');
+    // The stage still shows the run from before the paste (app_down's 502), and says so.
+    await waitForText(s.page, '[data-testid=stage-stale]', 'Not from your paste', TIMEOUT.action);
+    assert.equal(await inViewport(s.page, '[data-testid=stage-stale]'), true, 'the note is in the first screen');
+    // A request sent now is the user's: the note goes.
+    await s.page.click(sel.send);
+    await s.page.locator('[data-testid=stage-stale]').waitFor({ state: 'detached', timeout: TIMEOUT.action });
+    await paste(s.page, SSHD + ' ');
+    await s.page.locator('[data-testid=stage-stale]').waitFor({ state: 'visible', timeout: DIAGNOSIS });
     const candidates = s.page.locator('[data-testid=paste-candidate]');
     assert.ok((await candidates.count()) >= 1, 'nearest candidates offered');
     // Loading one is a new history entry with its scenario in the address.
@@ -146,10 +160,18 @@ test('a line from unrelated software: not recognised, the nearest situations loa
     const last = candidates.last();
     await last.click();
     assert.equal(await last.getAttribute('aria-pressed'), 'true');
+    assert.equal(await s.page.locator('[data-testid=stage-stale]').count(), 0, 'a loaded candidate is what the stage shows');
     assert.notEqual(s.page.url(), before, 'the candidate was loaded');
     assert.match(s.page.url(), /#s=1\./);
     const serious = await auditPaste(s.page);
     assert.deepEqual(serious, [], JSON.stringify(serious, null, 1));
+    // At 360 px the note comes right under the verdict, in the first screen.
+    await s.page.setViewportSize({ width: 360, height: 740 });
+    await paste(s.page, SSHD);
+    await s.page.locator('[data-testid=stage-stale]').waitFor({ state: 'visible', timeout: DIAGNOSIS });
+    await s.page.evaluate(() => window.scrollTo(0, 0));
+    assert.equal(await inViewport(s.page, '[data-testid=stage-stale]'), true, 'the note is in the first screen at 360 px');
+    await s.page.setViewportSize({ width: 1280, height: 800 });
     // Binary: the engine's own message, at once.
     await paste(s.page, '\u0000\u0001\u0002PK\u0003\u0004\u0000\u0000binary');
     await waitForText(s.page, '[data-testid=paste-unusable]', 'binary', DIAGNOSIS);

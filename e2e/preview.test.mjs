@@ -109,6 +109,53 @@ test('HAProxy: the preview carries the httplog line and its termination state', 
   }
 });
 
+test('Apache, Caddy and Varnish: each flavor\'s preview, from its own file, is what its live embed shows after the click', { timeout: 120_000 }, async () => {
+  // (flavor, fault, the status its preview and live embed show, words of its log's title)
+  const cases = [
+    ['apache', 'app_down', '503 Service Unavailable', /^Apache error\.log$/],
+    ['caddy', 'app_down', '502 Bad Gateway', /^Caddy error log \(JSON\)$/],
+    ['varnish', 'slow_app', '503 Backend fetch failed', /^varnishlog$/],
+  ];
+  for (const [flavor, fault, status, logTitle] of cases) {
+    const s = await newPage(browser, { viewport: { width: 600, height: 400 } });
+    try {
+      const wasm = wasmRequests(s.page);
+      const files = [];
+      s.page.on('request', (r) => { if (/previews[^/]*\.json$/.test(r.url())) files.push(path.basename(new URL(r.url()).pathname)); });
+      await s.page.goto(`${await appUrl()}?embed=1&start=click&fault=${fault}&flavor=${flavor}`, { waitUntil: 'load', timeout: TIMEOUT.navigation });
+      await s.page.locator('[data-testid=embed-preview]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+      assert.match(await s.page.textContent('[data-testid=preview-title]'), new RegExp(`· ${flavor}$`));
+      const shown = await s.page.textContent('[data-testid=preview-status]');
+      assert.ok(shown.startsWith(status), `${flavor}: the preview shows ${JSON.stringify(shown)}`);
+      assert.doesNotMatch(await s.page.textContent('[data-testid=embed-preview]'), /Run this example to see the status/);
+      assert.match(await s.page.textContent('[data-testid=embed-preview] .embed-log-title'), logTitle);
+      const line = await s.page.textContent('[data-testid=preview-log-line]');
+      assert.deepEqual(files, ['previews.json', `previews-${flavor}.json`]);
+      assert.deepEqual(wasm, [], 'no WebAssembly before the click');
+      await shot(s.page, `preview-${flavor}`);
+      await s.page.click('[data-testid=embed-start]');
+      await s.page.locator('[data-testid=embed-send]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+      await waitFor(async () => (await s.page.locator('[data-testid=embed-status]').textContent().catch(() => '')).startsWith(status), `${flavor}: the live embed's ${status}`);
+      assert.equal(await s.page.locator('[data-testid=embed-log-line]').first().textContent(), line, `${flavor}: the live embed's line is the preview's`);
+      assert.match(await s.page.textContent('[data-testid=embed-log-title]'), logTitle);
+      assertNoErrors(s);
+    } finally {
+      await s.close();
+    }
+  }
+  // nginx's embeds do not fetch the other flavors' files.
+  const s = await newPage(browser, { viewport: { width: 600, height: 400 } });
+  try {
+    const files = [];
+    s.page.on('request', (r) => { if (/previews[^/]*\.json$/.test(r.url())) files.push(path.basename(new URL(r.url()).pathname)); });
+    await s.page.goto(`${await appUrl()}?embed=1&start=click&fault=app_down`, { waitUntil: 'load', timeout: TIMEOUT.navigation });
+    await s.page.locator('[data-testid=preview-log-line]').waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    assert.deepEqual(files, ['previews.json']);
+  } finally {
+    await s.close();
+  }
+});
+
 test('an address without a prerendered preview names its fault and promises no status', { timeout: 60_000 }, async () => {
   const s = await newPage(browser, { viewport: { width: 600, height: 400 } });
   try {

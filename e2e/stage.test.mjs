@@ -120,3 +120,31 @@ test('after "Apply the fix" the stage says what changed, focus lands on Send, an
     await s.close();
   }
 });
+
+test('a ready scenario whose break is in its settings: the picker names the scenario, not "Nothing broken"', { timeout: 60_000 }, async () => {
+  const s = await newPage(browser);
+  try {
+    const selectedText = () => s.page.$eval(sel.fault, (el) => el.selectedOptions[0]?.textContent ?? '');
+    await s.page.goto(`${await appUrl()}?fault=php_fpm_socket_permission`, { waitUntil: 'load', timeout: TIMEOUT.navigation });
+    await s.page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    await s.page.click(sel.send);
+    await s.page.waitForFunction((q) => (document.querySelector(q)?.textContent ?? '').includes('502'), sel.status, { timeout: TIMEOUT.result });
+    assert.equal(await s.page.inputValue(sel.fault), 'scenario');
+    assert.equal(await selectedText(), 'This scenario: PHP-FPM: the socket\'s owner shuts nginx out');
+    assert.match(await s.page.locator('[data-testid=fault-cause]').textContent(), /listen\.owner = nobody/);
+    // A catalog fault on top, then none again: the scenario's own break is still what is set.
+    await s.page.selectOption(sel.fault, 'app_down');
+    assert.equal(await s.page.inputValue(sel.fault), 'app_down');
+    await s.page.selectOption(sel.fault, 'none');
+    await s.page.waitForFunction((q) => document.querySelector(q).value === 'scenario', sel.fault, { timeout: TIMEOUT.action });
+    assert.equal(await s.page.locator(`${sel.fault} option[value=none]`).textContent(), 'No catalog fault (the scenario\'s settings stay)');
+    // The default page is healthy and says so.
+    await s.page.goto(await appUrl(), { waitUntil: 'load', timeout: TIMEOUT.navigation });
+    await s.page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    assert.equal(await s.page.inputValue(sel.fault), 'none');
+    assert.equal(await selectedText(), 'Nothing broken (healthy)');
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});

@@ -173,3 +173,69 @@ test('HAProxy: a request\'s httplog line reaches journalctl -u haproxy', { timeo
     assert.match(journal, / 503 \d+ - - SC-- /);
     assertNoNginxWords('journalctl -u haproxy', journal);
   }));
+
+// Apache, Caddy and Varnish speak their own words too: no other proxy's directive, program, unit
+// or log path in the palette (every fault's title and cause), the terminal (help, the unit's
+// status and journal, the suggestions), the proxy panel (its own config) and the 502/503/504
+// comparison. The per-proxy comparison and the proxy picker name every proxy on purpose and are
+// left out.
+const OWN_WORDS = {
+  nginx: NGINX_ONLY,
+  haproxy: ['haproxy', 'HAProxy', 'timeout server', 'timeout connect', 'http-request deny', 'tune.bufsize', 'option redispatch'],
+  apache: ['apache2', 'Apache', 'ProxyTimeout', 'ProxyPass', 'mod_proxy', 'BalancerMember', '/var/log/apache2'],
+  caddy: ['Caddy', 'caddy', 'reverse_proxy', 'Caddyfile', 'lb_try_duration', 'dial_timeout', 'response_header_timeout'],
+  varnish: ['Varnish', 'varnish', 'first_byte_timeout', 'VCL', 'FetchError', 'Guru Meditation'],
+};
+
+/** Words another proxy shares with this one (Debian runs Apache's workers as www-data too). */
+const SHARED = { apache: ['www-data'] };
+
+function assertOwnWords(flavor, what, text) {
+  const found = Object.entries(OWN_WORDS)
+    .filter(([f]) => f !== flavor)
+    .flatMap(([f, words]) => words.filter((w) => text.includes(w) && !(SHARED[flavor] ?? []).includes(w)).map((w) => `${f}: ${w}`));
+  assert.deepEqual(found, [], `${what} under ${flavor} names another proxy's words ${JSON.stringify(found)}:\n${text}`);
+}
+
+const UNIT = { apache: 'apache2', caddy: 'caddy', varnish: 'varnish' };
+
+for (const flavor of ['apache', 'caddy', 'varnish']) {
+  test(`${flavor}: the palette, the terminal, the proxy panel and the comparison speak ${flavor}'s words only`, { timeout: 120_000 }, () =>
+    open(`?flavor=${flavor}`, async (page) => {
+      const palette = await reveal(page, 'palette', 'build');
+      await palette.locator('summary').click();
+      await page.locator('[data-testid=palette-slow_app]').waitFor({ state: 'visible' });
+      // Faults the flavor does not model say so with its own message (which may name the other
+      // proxy's feature: "limit_req is nginx's"); the others speak its words.
+      const refused = await page.$$eval('[data-testid=palette] li[data-refused]', (els) => els.map((el) => el.textContent));
+      for (const r of refused) assert.match(r, /Not modelled under (Apache|Caddy|Varnish): /);
+      assert.ok(refused.length >= 3, `${flavor} refuses some faults (TLS to the backend, limit_req): ${refused.length}`);
+      const modelled = await page.$$eval('[data-testid=palette] li:not([data-refused])', (els) => els.map((el) => el.innerText).join('\n'));
+      assertOwnWords(flavor, 'the palette', modelled);
+
+      await reveal(page, 'terminal', 'terminal');
+      const help = await run(page, 'help');
+      assertOwnWords(flavor, 'help', help);
+      assert.ok(help.includes(UNIT[flavor]), `help names ${UNIT[flavor]}:\n${help}`);
+      const status = await run(page, `systemctl status ${UNIT[flavor]}`);
+      assertOwnWords(flavor, `systemctl status ${UNIT[flavor]}`, status);
+      assert.match(status, new RegExp(`${UNIT[flavor]}\\.service`));
+      assertOwnWords(flavor, `journalctl -u ${UNIT[flavor]}`, await run(page, `journalctl -u ${UNIT[flavor]} -n 5`));
+      const suggestions = await page.locator('[data-testid=terminal-suggestion]').allTextContents();
+      assertOwnWords(flavor, 'the suggested commands', suggestions.join('\n'));
+
+      await reveal(page, 'config-preview', 'config');
+      // The proxy panel without the proxy picker (which lists every proxy by name).
+      const panel = await page.$eval('#config', (el) => {
+        const c = el.cloneNode(true);
+        c.querySelectorAll('select').forEach((s) => s.remove());
+        return c.textContent;
+      });
+      assertOwnWords(flavor, 'the proxy panel', panel);
+
+      const run3 = await reveal(page, 'compare-run', 'compare');
+      await run3.click();
+      await waitForCount(page, '[data-testid=compare-col]', 3);
+      assertOwnWords(flavor, 'the comparison', await page.locator('[data-testid=compare]').innerText());
+    }));
+}

@@ -20,7 +20,7 @@ function param(q, key) {
  */
 export async function preview(cfg, wake, loading) {
   isLoading = loading;
-  const data = await cfg.previews;
+  const data = await flavorFile(await cfg.previews, new URLSearchParams(location.search), location.hash);
   // An eager embed whose simulator is already up needs no preview.
   if (document.querySelector('[data-testid=embed]')) return;
   const q = new URLSearchParams(location.search);
@@ -30,6 +30,30 @@ export async function preview(cfg, wake, loading) {
   const root = draw(found, data, cfg, wake);
   if (document.querySelector('[data-testid=embed]')) return; // the live embed won the race
   document.body.prepend(root);
+}
+
+/**
+ * The previews of the address's flavor when previews.json names a file of their own for it
+ * (`files`: previews-apache.json, …; crates/core/src/preview.rs `split`), else `data`.
+ */
+async function flavorFile(data, q, hash) {
+  const fragment = /(?:^#|&)(s=[^&]*)/.exec(hash)?.[1] ?? null;
+  const flavor = param(q, 'flavor') ?? (fragment ? decodeFragment(fragment)?.flavor : null);
+  const file = flavor && data?.files ? data.files[flavor] : null;
+  if (!file) return data;
+  try {
+    const r = await fetch(file);
+    const more = r.ok ? await r.json() : null;
+    return more && more.format === data.format ? more : data;
+  } catch {
+    return data;
+  }
+}
+
+/** A fault's title in the words of `flavor` (previews.json's `faults`, in `flavors`' order). */
+function titleIn(data, id, flavor) {
+  const i = Math.max(0, data?.flavors?.indexOf(flavor) ?? 0);
+  return data?.faults?.[id]?.[i] ?? id;
 }
 
 /** { preview, state } when the address has a prerendered preview, else { title, faults, flavor }. */
@@ -51,8 +75,8 @@ function pick(q, hash, data) {
   // No preview for this address: name what can be named without running the engine.
   const named = fragment ? decodeFragment(fragment) : null;
   const faults = named?.faults ?? (param(q, 'fault') && data?.faults?.[param(q, 'fault')] ? [param(q, 'fault')] : []);
-  const fl = flavor === 'haproxy' || flavor === 'nginx' ? flavor : named?.flavor ?? 'nginx';
-  const titleOf = (id) => data?.faults?.[id]?.[fl === 'haproxy' ? 1 : 0] ?? id;
+  const fl = data?.flavors?.includes(flavor) ? flavor : named?.flavor ?? 'nginx';
+  const titleOf = (id) => titleIn(data, id, fl);
   const title = named?.title || (faults.length ? titleOf(faults[0]) : param(q, 'fault') ?? 'Gateway Lab');
   return { title: `${title} · ${fl}`, faults: faults.map(titleOf), flavor: fl };
 }
@@ -65,7 +89,7 @@ function decodeFragment(fragment) {
     const bin = atob(payload.replace(/-/g, '+').replace(/_/g, '/'));
     const json = JSON.parse(new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0))));
     const faults = Array.isArray(json.faults) ? json.faults.map((f) => f && f.type).filter((t) => typeof t === 'string') : [];
-    return { title: typeof json.title === 'string' ? json.title.trim() : '', faults, flavor: json.proxy?.flavor === 'haproxy' ? 'haproxy' : 'nginx' };
+    return { title: typeof json.title === 'string' ? json.title.trim() : '', faults, flavor: typeof json.proxy?.flavor === 'string' ? json.proxy.flavor : 'nginx' };
   } catch {
     return null;
   }
@@ -123,7 +147,7 @@ function draw(found, data, cfg, wake) {
     );
   }
   const pickId = p ? p.pick : DEFAULT_PICK;
-  const pickTitle = data?.faults?.[pickId]?.[(p?.flavor ?? found.flavor) === 'haproxy' ? 1 : 0] ?? pickId;
+  const pickTitle = titleIn(data, pickId, p?.flavor ?? found.flavor);
   body.append(
     el('div', { class: 'embed-controls' },
       // As the live embed draws them; the body is inert until the simulator has loaded.

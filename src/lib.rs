@@ -4,6 +4,6 @@
 //! re-exported so the UI names them as `crate::sim`, `crate::session`, ...
 //! See ARCHITECTURE.md.
 
-pub use gateway_core::{bench, diagnose, embed_api, lab, lesson, link, scenarios, session, shell, sim, view};
+pub use gateway_core::{bench, compare, diagnose, embed_api, lab, lesson, link, scenarios, session, shell, sim, view};
 
 pub mod ui;

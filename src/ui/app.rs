@@ -17,7 +17,7 @@ use super::presenter::{install_shortcuts, PresenterBar, PresenterToggle, Trainin
 use super::quiz::Quiz;
 use super::logs::{LineKey, LogPanel};
 use super::palette::Palette;
-use super::paste::{Paste, PasteBox, PasteReport};
+use super::paste::{Paste, PasteBox, PasteReport, StaleNote};
 use super::picker::ScenarioPicker;
 use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
@@ -307,7 +307,7 @@ pub fn App() -> impl IntoView {
                 <LessonBar />
                 // The stage: the break, the request's path, the status, the full log line with its
                 // level, the why and the fix, together in the first screen. Everything else follows.
-                <div class="stage" data-testid="stage">
+                <div class="stage" class:stage-pasted=move || paste.recognised() || paste.stale() data-testid="stage">
                     <div class="stage-paste"><PasteBox paste /></div>
                     <div class="stage-topology"><Topology model=topology on_select=select /></div>
                     <div class="stage-controls">
@@ -337,7 +337,8 @@ pub fn App() -> impl IntoView {
                             on_seed=set_seed
                         />
                     </div>
-                    <div class="stage-result">
+                    <div class="stage-result" class:stage-stale=move || paste.stale()>
+                        <StaleNote paste />
                         <ResponseView exchange=last.into()>
                             <TellingLine line=telling.into() />
                         </ResponseView>

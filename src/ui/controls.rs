@@ -5,6 +5,17 @@ use crate::sim::fault::Pattern;
 use crate::sim::scenario::Flavor;
 use crate::sim::FaultKind;
 
+/// The fault picker's value for a scenario whose break is its own settings.
+const OWN: &str = "scenario";
+
+/// `s` up to its first full stop (all of it if none).
+fn first_sentence(s: &str) -> String {
+    match s.find(". ") {
+        Some(i) => s[..=i].to_string(),
+        None => s.trim().to_string(),
+    }
+}
+
 /// Chooses the breakage and sends a request; offers the traffic a fault
 /// needs to show itself (`Fault::pattern`) when one request does not.
 #[component]
@@ -18,21 +29,38 @@ pub fn Controls(
     on_demonstrate: Callback<()>,
 ) -> impl IntoView {
     let catalog = FaultKind::catalog();
-    let cause = move || {
-        FaultKind::from_id(&fault_id.get())
-            .map(|f| f.cause_in(flavor.get()))
-            .unwrap_or("Nothing is broken: the app listens on its port and answers quickly.")
+    let pg = use_context::<super::playground::Playground>();
+    // A scenario with no catalog fault but a title of its own (a ready scenario whose break is in
+    // its settings, e.g. PHP-FPM's socket owner; a diagnosed paste): the picker names it rather
+    // than "Nothing broken", and its description's first sentence is the cause.
+    let own = move || {
+        pg.and_then(|pg| {
+            pg.scenario.with(|s| (s.faults.is_empty() && !s.title.trim().is_empty()).then(|| (s.title.clone(), first_sentence(&s.description))))
+        })
     };
+    let cause = move || match (FaultKind::from_id(&fault_id.get()), own()) {
+        (Some(f), _) => f.cause_in(flavor.get()).to_string(),
+        (None, Some((_, why))) if !why.is_empty() => why,
+        (None, Some(_)) => "This scenario's own settings, not a catalog fault: see its description under Build.".to_string(),
+        (None, None) => "Nothing is broken: the app listens on its port and answers quickly.".to_string(),
+    };
+    let value = move || if own().is_some() { OWN.to_string() } else { fault_id.get() };
     view! {
         <section class="controls" aria-label="Break the upstream">
             <label class="field">
                 <span class="field-label">"Break the upstream"</span>
                 <select
                     data-testid="fault-select"
-                    prop:value=move || fault_id.get()
-                    on:change=move |ev| on_fault(event_target_value(&ev))
+                    prop:value=value
+                    on:change=move |ev| {
+                        let v = event_target_value(&ev);
+                        if v != OWN {
+                            on_fault(v);
+                        }
+                    }
                 >
-                    <option value="none">"Nothing broken (healthy)"</option>
+                    {move || own().map(|(title, _)| view! { <option value=OWN selected=true data-testid="fault-own">{format!("This scenario: {title}")}</option> })}
+                    <option value="none">{move || if own().is_some() { "No catalog fault (the scenario's settings stay)" } else { "Nothing broken (healthy)" }}</option>
                     {move || {
                         let flavor = flavor.get();
                         catalog

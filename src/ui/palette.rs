@@ -11,6 +11,22 @@ pub fn Palette(scenario: RwSignal<Scenario>, error: RwSignal<Option<String>>, on
     // Titles, causes and knob labels in the chosen proxy's words (the core's `title_in`, `cause_in`, `knob_label`).
     let flavor = move || scenario.with(|s| s.proxy.flavor);
     let active = move |id: &str| scenario.with(|s| s.faults.iter().position(|f| f.kind.id() == id));
+    // A fault the chosen proxy does not model on this scenario: `Scenario::validate` refuses it
+    // under `proxy.flavor` with the flavor's `unsupported()` message, which the palette shows in
+    // place of the cause (in the other proxy's words on purpose: "limit_req is nginx's…").
+    let refused = Memo::new(move |_| {
+        scenario.with(|s| {
+            FaultKind::catalog()
+                .into_iter()
+                .map(|k| {
+                    let probe = Scenario { faults: vec![Fault::from(k.clone())], ..s.clone() };
+                    let why = probe.validate().err().and_then(|e| e.0.strip_prefix("proxy.flavor: ").map(str::to_string));
+                    (k.id(), why)
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let refusal = move |id: &str| refused.with(|r| r.iter().find(|(i, _)| *i == id).and_then(|(_, why)| why.clone()));
     let toggle = move |kind: FaultKind| {
         let mut faults = scenario.get_untracked().faults;
         match faults.iter().position(|f| f.kind.id() == kind.id()) {
@@ -53,17 +69,26 @@ pub fn Palette(scenario: RwSignal<Scenario>, error: RwSignal<Option<String>>, on
                     let k2 = kind.clone();
                     let (k3, k4) = (kind.clone(), kind.clone());
                     view! {
-                        <li class=move || if active(id).is_some() { "fault on" } else { "fault" }>
+                        <li class=move || match (active(id).is_some(), refusal(id).is_some()) {
+                                (true, _) => "fault on",
+                                (false, true) => "fault refused",
+                                _ => "fault",
+                            }
+                            data-refused=move || refusal(id).is_some().then_some("true")>
                             <label class="fault-toggle">
                                 <input
                                     type="checkbox"
                                     data-testid=format!("palette-{id}")
                                     prop:checked=move || active(id).is_some()
+                                    disabled=move || refusal(id).is_some() && active(id).is_none()
                                     on:change=move |_| toggle(k2.clone())
                                 />
                                 <span class="fault-title" data-testid=format!("palette-title-{id}")>{move || k3.title_in(flavor())}</span>
                             </label>
-                            <span class="fault-cause" data-testid=format!("palette-cause-{id}")>{move || k4.cause_in(flavor())}</span>
+                            <span class="fault-cause" data-testid=format!("palette-cause-{id}")>{move || match refusal(id) {
+                                Some(why) => format!("Not modelled under {}: {why}", flavor().display()),
+                                None => k4.cause_in(flavor()).to_string(),
+                            }}</span>
                             <Show when=move || active(id).is_some()>
                                 <div class="knobs">
                                     {move || {

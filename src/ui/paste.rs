@@ -55,6 +55,9 @@ pub struct Paste {
     found: RwSignal<Option<Found>>,
     /// A candidate loaded from "not recognised" (its label).
     loaded: RwSignal<Option<String>>,
+    /// Where the run was (epoch, requests) when a paste was not recognised:
+    /// until another run or request, the stage shows a run from before it.
+    missed: RwSignal<Option<(u64, usize)>>,
     /// The run (`Playground::epoch`) the diagnosis loaded: another run (a
     /// lesson, a ready scenario, Back, Reset) retires the report.
     run: StoredValue<Option<u64>>,
@@ -103,6 +106,7 @@ impl Paste {
             busy: RwSignal::new(false),
             found: RwSignal::new(None),
             loaded: RwSignal::new(None),
+            missed: RwSignal::new(None),
             run: StoredValue::new(None),
             builder: StoredValue::new_local(None),
             pending: StoredValue::new(None),
@@ -197,6 +201,8 @@ impl Paste {
             Err(DiagnoseError::NotRecognised { message, nearest }) => Found::NotRecognised { message, nearest },
             Err(DiagnoseError::Unusable(m)) => Found::Unusable(m),
         };
+        let m = pg.mark();
+        self.missed.set((!matches!(found, Found::Diagnosis(_))).then_some((m.epoch, m.requests)));
         self.found.set(Some(found));
         self.busy.set(false);
     }
@@ -220,6 +226,35 @@ impl Paste {
         self.text.set(text);
         self.submit(false);
     }
+
+    /// The stage runs a recognised paste's reproduction (the report shows).
+    pub fn recognised(self) -> bool {
+        self.found.with(|f| matches!(f, Some(Found::Diagnosis(_))))
+    }
+
+    /// The last paste was not recognised (or not usable) and the stage still
+    /// shows the run from before it: no run was loaded and no request sent
+    /// since (reactive).
+    pub fn stale(self) -> bool {
+        let Some((epoch, requests)) = self.missed.get() else { return false };
+        self.pg.revision.track();
+        let m = self.pg.mark();
+        self.loaded.with(Option::is_none) && m.epoch == epoch && m.requests == requests
+    }
+}
+
+/// Over the stage's answer while `paste.stale()`: says that it is not the
+/// paste's.
+#[component]
+pub fn StaleNote(paste: Paste) -> impl IntoView {
+    view! {
+        <Show when=move || paste.stale()>
+            <p class="stale-note" role="status" data-testid="stage-stale">
+                <strong>"Not from your paste. "</strong>
+                "Your lines were not recognised, so nothing was loaded: the answer below is the run from before. Pick one of the nearest situations above, or send a request."
+            </p>
+        </Show>
+    }
 }
 
 /// A candidate's label in words (`catalog::Candidate::label`: `ID (knob) ·
@@ -229,7 +264,7 @@ fn candidate_words(label: &str) -> String {
     let mut parts = label.split(" · ");
     let head = parts.next().unwrap_or_default();
     let rest: Vec<&str> = parts.collect();
-    let flavor = if rest.contains(&"haproxy") { crate::sim::scenario::Flavor::Haproxy } else { crate::sim::scenario::Flavor::Nginx };
+    let flavor = rest.iter().find_map(|r| crate::sim::scenario::Flavor::parse(r)).unwrap_or_default();
     let (id, knob) = match head.split_once(" (") {
         Some((id, k)) => (id, Some(k.trim_end_matches(')'))),
         None => (head, None),
@@ -241,7 +276,7 @@ fn candidate_words(label: &str) -> String {
     } else {
         FaultKind::from_id(id).map(|k| k.title_in(flavor).to_string()).unwrap_or_else(|| id.replace('_', " "))
     };
-    let extra: Vec<&str> = knob.into_iter().chain(rest.into_iter().map(|r| if r == "haproxy" { "HAProxy" } else { r })).collect();
+    let extra: Vec<&str> = knob.into_iter().chain(rest.into_iter().map(|r| crate::sim::scenario::Flavor::parse(r).map_or(r, |f| f.display()))).collect();
     if extra.is_empty() {
         title
     } else {
@@ -318,7 +353,7 @@ pub fn PasteBox(paste: Paste) -> impl IntoView {
             {move || found.with(|f| match f {
                 Some(Found::Diagnosis(d)) => {
                     let title = d.fault.as_deref().and_then(FaultKind::from_id).map(|k| k.title_in(d.flavor).to_string()).unwrap_or_else(|| "A healthy run".into());
-                    let flavor = match d.flavor { crate::sim::scenario::Flavor::Haproxy => "HAProxy", _ => "nginx" };
+                    let flavor = d.flavor.display();
                     let lines = d.placed.len();
                     view! {
                         <p class="paste-verdict" data-testid="paste-verdict">

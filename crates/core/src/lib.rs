@@ -10,6 +10,7 @@
 //! See ARCHITECTURE.md.
 
 pub mod bench;
+pub mod compare;
 pub mod diagnose;
 pub mod lab;
 pub mod embed_api;

@@ -5,7 +5,8 @@
 //!
 //! One entry per scenario an embed's address can open without a fragment
 //! (`fault=` a catalog fault or a ready scenario, or none, times `flavor=`
-//! none, nginx or haproxy), found the way the page finds it (`link::parse`),
+//! none or any flavor of `Flavor::ALL` that does not refuse it), found the
+//! way the page finds it (`link::parse`),
 //! and indexed both by those parameters and by the scenario's share fragment
 //! (`link::encode_fragment`, each preview's `fragment`), so a snippet's
 //! `#s=…` finds its preview too.
@@ -17,6 +18,12 @@
 //! (`Session::new`). The texts are the ones the live embed renders: the
 //! topology's model and the status headline (`view`), the log line, its
 //! title and the HAProxy termination sentence (`embed_api`).
+//!
+//! `previews.json` holds no flavor and the first two (nginx, HAProxy), the
+//! addresses most embeds use; each other flavor's previews are a file of
+//! their own (`files`: `previews-apache.json`, …), which the loader fetches
+//! only for an address of that flavor, so an embed's first load does not
+//! grow with every flavor added ([`split`]).
 //!
 //! An address outside this set (another seed or retry preset, a fragment
 //! made by an older version, an edited scenario) has no entry: the loader
@@ -38,6 +45,10 @@ use crate::view;
 /// The file's format; the loader refuses another.
 pub const FORMAT: u32 = 1;
 
+/// The flavors whose previews `previews.json` itself holds (with the
+/// address without `flavor=`); every other flavor gets a file of its own.
+pub const IN_MAIN: [Flavor; 2] = [Flavor::Nginx, Flavor::Haproxy];
+
 #[derive(Debug, Serialize)]
 pub struct Previews {
     pub format: u32,
@@ -46,9 +57,15 @@ pub struct Previews {
     /// previews' own `fragment`.
     pub keys: BTreeMap<String, usize>,
     pub previews: Vec<Preview>,
-    /// Every catalog fault's title under nginx and under HAProxy, to name
-    /// the faults of a scenario that has no preview.
-    pub faults: BTreeMap<&'static str, [&'static str; 2]>,
+    /// Every catalog fault's title under each flavor, in `flavors`' order,
+    /// to name the faults of a scenario that has no preview.
+    pub faults: BTreeMap<&'static str, Vec<&'static str>>,
+    /// `Flavor::ALL`'s names, the order of `faults`' titles.
+    pub flavors: Vec<&'static str>,
+    /// A flavor whose previews are in another file → that file's name (in
+    /// the same directory). Empty in those files.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<&'static str, String>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -113,11 +130,41 @@ pub struct AppBox {
 /// The picker's choice when nothing is broken (`ui::embed::DEFAULT_PICK`).
 const DEFAULT_PICK: &str = "app_down";
 
-/// Every preview, as `previews.json` holds them.
+/// Every preview in one set (every flavor's addresses): what [`split`] cuts
+/// into files.
 pub fn all() -> Result<Previews, String> {
-    let mut out = Previews { format: FORMAT, keys: BTreeMap::new(), previews: Vec::new(), faults: BTreeMap::new() };
+    let flavors: Vec<&str> = std::iter::once("").chain(Flavor::ALL.iter().map(|f| f.as_str())).collect();
+    of(&flavors)
+}
+
+/// `previews.json` (no `flavor=`, and the flavors of [`IN_MAIN`], with
+/// `files` naming the others' files) and each other flavor's file, as
+/// (file name, previews).
+pub fn split() -> Result<(Previews, Vec<(String, Previews)>), String> {
+    let mut main_flavors = vec![""];
+    main_flavors.extend(IN_MAIN.iter().map(|f| f.as_str()));
+    let mut main = of(&main_flavors)?;
+    let mut others = Vec::new();
+    for f in Flavor::ALL.into_iter().filter(|f| !IN_MAIN.contains(f)) {
+        let file = format!("previews-{}.json", f.as_str());
+        main.files.insert(f.as_str(), file.clone());
+        others.push((file, of(&[f.as_str()])?));
+    }
+    Ok((main, others))
+}
+
+/// The previews of every base address under each `flavor=` value of `flavors` ("": none).
+fn of(flavors: &[&str]) -> Result<Previews, String> {
+    let mut out = Previews {
+        format: FORMAT,
+        keys: BTreeMap::new(),
+        previews: Vec::new(),
+        faults: BTreeMap::new(),
+        flavors: Flavor::ALL.iter().map(|f| f.as_str()).collect(),
+        files: BTreeMap::new(),
+    };
     for kind in FaultKind::catalog() {
-        out.faults.insert(kind.id(), [kind.title_in(Flavor::Nginx), kind.title_in(Flavor::Haproxy)]);
+        out.faults.insert(kind.id(), Flavor::ALL.iter().map(|&f| kind.title_in(f)).collect());
     }
     let bases: Vec<&str> = std::iter::once("")
         .chain(FaultKind::catalog().iter().map(|k| k.id()))
@@ -125,7 +172,7 @@ pub fn all() -> Result<Previews, String> {
         .collect();
     let mut by_fragment: BTreeMap<String, usize> = BTreeMap::new();
     for base in bases {
-        for flavor in ["", "nginx", "haproxy"] {
+        for &flavor in flavors {
             let mut query = String::from("?embed=1");
             if !base.is_empty() {
                 query.push_str(&format!("&fault={base}"));
@@ -138,6 +185,12 @@ pub fn all() -> Result<Previews, String> {
                 // A ready scenario that only nginx can run (a PHP-FPM or uWSGI app
                 // under `flavor=haproxy`): the live embed says why; no preview.
                 if flavor == "haproxy" && link.problems.iter().all(|p| p.contains("speaks HTTP to its servers")) {
+                    continue;
+                }
+                // A flavor that refuses the scenario (its `unsupported()`: TLS to the
+                // backend, WebSocket, a fault it was not measured for): the live embed says
+                // so with that message; no preview either.
+                if !flavor.is_empty() && link.problems.iter().all(|p| p.starts_with("the linked scenario is not valid: proxy.flavor: ")) {
                     continue;
                 }
                 return Err(format!("{query}: {}", link.problems.join("; ")));
@@ -203,7 +256,7 @@ fn state(s: &Session, flavor: Flavor) -> State {
         status: head.as_ref().map(|h| h.0.clone()),
         status_class: head.map(|h| h.1).unwrap_or("none"),
         request: last.map(|e| e.id + 1),
-        log_title: log_line.as_ref().and(line.as_ref()).map(|(log, _)| embed_api::log_title(log)),
+        log_title: log_line.as_ref().and(line.as_ref()).map(|(log, _)| embed_api::log_title_in(log, flavor)),
         termination: log_line.as_deref().and_then(embed_api::termination).map(|t| t.sentence),
         log_line,
         explanation: last.and_then(|e| e.explanation.as_deref()).map(embed_api::one_line).unwrap_or_default(),
@@ -246,6 +299,61 @@ mod tests {
         let sc = link::parse("?fault=app_down", "", scenarios::READY).scenario.unwrap();
         assert_eq!(pv.fragment, link::encode_fragment(&sc));
         assert_eq!(p.previews.iter().filter(|q| q.fragment == pv.fragment).count(), 1, "one preview per scenario");
+    }
+
+    #[test]
+    fn every_flavor_has_previews_of_what_it_models_and_none_of_what_it_refuses() {
+        let p = all().unwrap();
+        let catalog = FaultKind::catalog();
+        let bases = std::iter::once("").chain(catalog.iter().map(|k| k.id())).chain(scenarios::READY.iter().map(|(n, _)| *n));
+        let mut counted = 0;
+        for base in bases {
+            for f in Flavor::ALL {
+                let fault = if base.is_empty() { String::new() } else { format!("&fault={base}") };
+                let query = format!("?embed=1{fault}&flavor={}", f.as_str());
+                let runs = link::parse(&query, "", scenarios::READY).problems.is_empty();
+                assert_eq!(p.keys.contains_key(&format!("{base}|{}", f.as_str())), runs, "{query}");
+                counted += usize::from(runs && !IN_MAIN.contains(&f));
+            }
+        }
+        assert!(counted >= 60, "only {counted} previews for the flavors after nginx and HAProxy");
+    }
+
+    #[test]
+    fn apache_caddy_and_varnish_previews_are_in_their_words() {
+        let p = all().unwrap();
+        let apache = &p.previews[p.keys["app_down|apache"]].click;
+        assert_eq!(apache.status.as_deref(), Some("503 Service Unavailable"));
+        assert_eq!(apache.log_title, Some("Apache error.log"));
+        assert!(apache.log_line.as_deref().unwrap().contains("AH00957"), "{apache:?}");
+        let caddy = &p.previews[p.keys["app_down|caddy"]].click;
+        assert_eq!(caddy.status.as_deref(), Some("502 Bad Gateway"));
+        assert_eq!(caddy.log_title, Some("Caddy error log (JSON)"));
+        let varnish = &p.previews[p.keys["slow_app|varnish"]];
+        assert_eq!(varnish.click.status.as_deref(), Some("503 Backend fetch failed"));
+        assert_eq!(varnish.title, "App slower than .first_byte_timeout · varnish");
+        let i = p.flavors.iter().position(|f| *f == "varnish").unwrap();
+        assert_eq!(p.faults["slow_app"][i], "App slower than .first_byte_timeout");
+    }
+
+    #[test]
+    fn the_split_keeps_every_preview_and_puts_each_flavor_after_the_first_two_in_its_file() {
+        let whole = all().unwrap();
+        let (main, others) = split().unwrap();
+        assert!(main.keys.keys().all(|k| k.ends_with('|') || k.ends_with("|nginx") || k.ends_with("|haproxy")));
+        assert_eq!(others.len(), Flavor::ALL.len() - IN_MAIN.len());
+        let mut n = main.keys.len();
+        for (file, part) in &others {
+            let flavor = file.trim_start_matches("previews-").trim_end_matches(".json");
+            assert_eq!(main.files.get(flavor), Some(file));
+            assert!(part.files.is_empty() && !part.keys.is_empty());
+            for (k, &i) in &part.keys {
+                assert!(k.ends_with(&format!("|{flavor}")), "{k} in {file}");
+                assert_eq!(part.previews[i], whole.previews[whole.keys[k]], "{k}");
+            }
+            n += part.keys.len();
+        }
+        assert_eq!(n, whole.keys.len());
     }
 
     #[test]

@@ -493,6 +493,8 @@ impl FaultKind {
             (FaultKind::SlowApp { .. }, Flavor::Haproxy) => "App slower than timeout server",
             (FaultKind::OversizedHeader { .. }, Flavor::Haproxy) => "Header larger than HAProxy's buffer",
             (FaultKind::RateLimited { .. }, Flavor::Haproxy) => "Rate limited by http-request deny",
+            // Not proxy_buffer_size's: Apache's 8 KB header lines and Go's 1 MB let the 6000-byte header pass.
+            (FaultKind::OversizedHeader { .. }, Flavor::Apache | Flavor::Caddy) => "Large response header",
             (FaultKind::SlowApp { .. }, Flavor::Apache) => "App slower than ProxyTimeout",
             (FaultKind::SlowApp { .. }, Flavor::Caddy) => "App slower than usual",
             (FaultKind::SlowApp { .. }, Flavor::Varnish) => "App slower than .first_byte_timeout",
@@ -547,6 +549,7 @@ impl FaultKind {
                 FaultKind::DnsFailure { .. } => "The upstream's DNS name does not resolve (typo, record deleted); Caddy looks it up when it dials.",
                 FaultKind::SelinuxConnectDenied => "SELinux is enforcing and httpd_can_network_connect is off: Caddy (httpd_t with Fedora's package) may not connect to the app's port, so the kernel refuses its connect() with EACCES.",
                 FaultKind::OversizedHeader { .. } => "Huge cookies or a giant header (JWTs, tracing baggage); Go's HTTP client accepts response headers up to 1 MB.",
+                FaultKind::PlainHttpToTls => "The app serves HTTPS on its port (it terminates TLS itself), but reverse_proxy dials it without TLS: Caddy writes a plain HTTP request into a TLS listener.",
                 _ => self.cause(),
             };
         }
@@ -560,6 +563,7 @@ impl FaultKind {
                 FaultKind::DnsFailure { .. } => "The backend's DNS name does not resolve (typo, record deleted); Apache looks it up when a request needs it.",
                 FaultKind::SelinuxConnectDenied => "SELinux is enforcing and the boolean httpd_can_network_connect is off: Apache (httpd_t) may not connect to the app's port, so the kernel refuses its connect() with EACCES.",
                 FaultKind::OversizedHeader { .. } => "Huge cookies or a giant header (JWTs, tracing baggage); Apache's mod_proxy_http reads response header lines of up to 8 KB by default (ProxyIOBufferSize), so a 6000-byte header passes.",
+                FaultKind::PlainHttpToTls => "The app serves HTTPS on its port (it terminates TLS itself), but ProxyPass says http://: Apache writes a plain HTTP request into a TLS listener.",
                 _ => self.cause(),
             };
         }
