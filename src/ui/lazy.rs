@@ -28,22 +28,40 @@ impl From<leptos::wasm_split::SplitLoaderError> for LoadFailed {
     }
 }
 
-/// A function whose body goes into the wasm chunk `$chunk` with the `split` feature.
+/// A function whose body goes into the wasm chunk `$chunk` with the `split` feature; either way it
+/// is async and returns `Err(LoadFailed)` when its chunk could not be loaded.
 macro_rules! split_fn {
     ($chunk:ident, fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
+        split_fn!($chunk, fn $name($($arg: $ty),*) -> AnyView $body);
+    };
+    ($chunk:ident, fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty $body:block) => {
         #[cfg(feature = "split")]
         #[leptos::wasm_split::wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible)]
         #[allow(unused_braces)]
-        pub fn $name($($arg: $ty),*) -> Result<AnyView, LoadFailed> {
+        pub fn $name($($arg: $ty),*) -> Result<$ret, LoadFailed> {
             Ok($body)
         }
         #[cfg(not(feature = "split"))]
         #[allow(unused_braces)]
-        pub async fn $name($($arg: $ty),*) -> Result<AnyView, LoadFailed> {
+        pub async fn $name($($arg: $ty),*) -> Result<$ret, LoadFailed> {
             Ok($body)
         }
     };
 }
+
+// A lesson's "Show me" (`lessons::LessonRun::show_me`): its actions may run terminal commands,
+// which is how the diagnosis shell (`shell`, about 110 KB of wasm) would otherwise be in the main
+// module. Returns the first refused action's message.
+split_fn!(show_me, fn perform(pg: Playground, solution: Vec<crate::lesson::Action>) -> Option<String> {
+    let mut refused = None;
+    for a in &solution {
+        if let Err(e) = pg.run(|s| s.perform(a)) {
+            refused = Some(format!("{}: {e}", a.describe()));
+            break;
+        }
+    }
+    refused
+});
 
 split_fn!(terminal, fn terminal() { view! { <super::terminal::Terminal /> }.into_any() });
 
