@@ -201,6 +201,11 @@ async function measure(view, throttled) {
     for (const t of view.tabs) {
       clickAt = Date.now();
       await page.locator(`[data-testid="tab-${t}"]`).click();
+      // The panel's loading state, as a reader on the slow link sees it while the chunk downloads.
+      if (shots && throttled && view.tabs.length === 1) {
+        mkdirSync(shots, { recursive: true });
+        await page.screenshot({ path: path.join(shots, `${view.name}-loading-throttled.png`) });
+      }
       const panel = page.locator(`[data-testid="panel-${t}"]`);
       await panel.waitFor({ state: 'visible', timeout: 120_000 });
       await page.waitForFunction(

@@ -123,6 +123,8 @@ pub fn App() -> impl IntoView {
         paste.open_on(text);
     }
     if let Some(v) = view {
+        // A tab's panel may still be loading its chunk (`lazy.rs`): it scrolls again once drawn.
+        provide_context(super::lazy::ScrollWhenLoaded(RwSignal::new(!matches!(v.as_str(), "topology" | "logs" | "timeline"))));
         request_animation_frame(move || match v.as_str() {
             "topology" => show_stage(),
             _ => scroll_to_tabs(),

@@ -98,6 +98,11 @@ split_fn!(config, fn config(pg: Playground, address: Address) {
     view! { <ConfigPanel text scenario on_change /> }.into_any()
 });
 
+/// Set when the address's `view=` opened a tab at start-up: the page scrolled to the tabs before
+/// the panel's chunk arrived, so it scrolls again once the panel is drawn (and its height known).
+#[derive(Clone, Copy)]
+pub struct ScrollWhenLoaded(pub RwSignal<bool>);
+
 /// A panel whose code is loaded on demand: "Loading…" while `load` runs, then the panel, or a
 /// clear message with "Try again" if its chunk could not be downloaded. `load` is called once per
 /// mount (and again on "Try again"; a failed load is not cached).
@@ -112,6 +117,7 @@ where
     Fut: std::future::Future<Output = Result<AnyView, LoadFailed>> + 'static,
 {
     let attempt = RwSignal::new(0u32);
+    let scroll = use_context::<ScrollWhenLoaded>();
     let fallback = move || {
         view! {
             <p class="panel-loading" role="status" aria-busy="true" data-testid="panel-loading">
@@ -126,7 +132,16 @@ where
                 let load = load.clone();
                 Suspend::new(leptos::__reexports::send_wrapper::SendWrapper::new(async move {
                     match load().await {
-                        Ok(view) => view,
+                        Ok(view) => {
+                            if let Some(ScrollWhenLoaded(pending)) = scroll {
+                                if pending.get_untracked() {
+                                    pending.set(false);
+                                    // After this frame's render, the panel is in the page.
+                                    request_animation_frame(super::tabs::scroll_to_tabs);
+                                }
+                            }
+                            view
+                        }
                         Err(LoadFailed) => view! {
                             <div class="panel-failed" role="alert" data-testid="panel-failed">
                                 <p>{format!("Could not load {what}: its part of the simulator did not download. Check the connection and try again.")}</p>
