@@ -204,7 +204,7 @@ async function measure(view, throttled) {
       // The panel's loading state, as a reader on the slow link sees it while the chunk downloads.
       if (shots && throttled && view.tabs.length === 1) {
         mkdirSync(shots, { recursive: true });
-        await page.screenshot({ path: path.join(shots, `${view.name}-loading-throttled.png`) });
+        await page.screenshot({ path: path.join(shots, `${view.name}-loading-throttled.png`), fullPage: true });
       }
       const panel = page.locator(`[data-testid="panel-${t}"]`);
       await panel.waitFor({ state: 'visible', timeout: 120_000 });
