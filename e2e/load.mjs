@@ -20,6 +20,13 @@
 //                                             docs page pays for an embed nobody clicked yet
 //   embed-after   the same, then a click on the start button, until the embed's Send is enabled
 //   embed         ./?embed=1&fault=app_down   until the embed's Send is enabled
+//   page+TAB      the page, then a click on tab TAB (every tab whose panel is a wasm chunk,
+//                 src/ui/lazy.rs), until its panel has loaded and the network is idle: what opening
+//                 that tab costs on top of the page; its interactive time is counted from the click
+//   page+all      the page, then every tab in turn: the whole app
+//
+// Each view also counts the WebAssembly it fetched: the main module and the chunks of the split
+// build (issue 20: scripts/wasm-split), with their names in the JSON.
 //
 // --throttle: the same views on a 1.6 Mbps / 150 ms link (CDP Network.emulateNetworkConditions:
 // 200,000 B/s down, 96,000 B/s up, 150 ms latency). "paint" is the first time something of the
@@ -65,8 +72,12 @@ if (!existsSync(path.join(dir, 'index.html'))) {
 const PAINT = '#topology, .embed-topology, [data-preview]';
 const SEND = '[data-testid="send-request"], [data-testid="embed-send"]';
 
+// The tabs whose panels are loaded on demand (src/ui/lazy.rs); `lessons` is the default tab.
+const LAZY_TABS = ['terminal', 'compare', 'quiz', 'lab', 'build', 'config'];
 const VIEWS = [
   { name: 'page', query: '', ready: SEND },
+  ...LAZY_TABS.map((t) => ({ name: `page+${t}`, query: '', ready: SEND, tabs: [t] })),
+  { name: 'page+all', query: '', ready: SEND, tabs: ['lessons', 'logs', 'timeline', ...LAZY_TABS] },
   { name: 'embed-click', query: '?embed=1&start=click', ready: 'idle' },
   { name: 'embed-after', query: '?embed=1&start=click', ready: SEND, click: true },
   { name: 'embed', query: '?embed=1&fault=app_down', ready: SEND },
@@ -101,10 +112,11 @@ try {
 
 const kb = (b) => (b / 1024).toFixed(1);
 console.log(`First load of ${path.relative(ROOT, dir) || '.'} (bytes the server wrote: headers and bodies as sent)`);
-console.log('view          link        requests   transferred   paint ms   interactive ms');
+console.log('view            link        requests   wasm (chunks)   transferred   paint ms   interactive ms');
 for (const r of results) {
   console.log(
-    `${r.view.padEnd(13)} ${(r.throttled ? '1.6M/150ms' : 'loopback').padEnd(11)} ${String(r.requests).padStart(8)}   ` +
+    `${r.view.padEnd(15)} ${(r.throttled ? '1.6M/150ms' : 'loopback').padEnd(11)} ${String(r.requests).padStart(8)}   ` +
+      `${`${r.wasm.length} (${r.chunks.length})`.padStart(13)}   ` +
       `${(kb(r.bytes) + ' KB').padStart(11)}   ${String(r.paintMs ?? '-').padStart(8)}   ${String(r.interactiveMs ?? '-').padStart(14)}`,
   );
 }
@@ -145,8 +157,11 @@ async function measure(view, throttled) {
   let requests = 0;
   let lastActivity = Date.now();
   const inFlight = new Set();
+  const wasm = [];
   cdp.on('Network.requestWillBeSent', (e) => {
     requests += 1;
+    const file = new URL(e.request.url).pathname.split('/').pop();
+    if (file.endsWith('.wasm')) wasm.push(file);
     inFlight.add(e.requestId);
     lastActivity = Date.now();
   });
@@ -178,6 +193,33 @@ async function measure(view, throttled) {
     interactiveMs = Date.now() - clickAt;
     await waitIdle(last, 1000, 120_000);
     // embed-after counts everything: before and after the click.
+  } else if (view.tabs) {
+    await page.waitForSelector(view.ready, { state: 'visible', timeout: 120_000 });
+    await waitIdle(last, 1000, 120_000);
+    // Counted from the (last) click: the panel's chunk downloaded and the panel drawn.
+    let clickAt = Date.now();
+    for (const t of view.tabs) {
+      clickAt = Date.now();
+      await page.locator(`[data-testid="tab-${t}"]`).click();
+      // The panel's loading state, as a reader on the slow link sees it while the chunk downloads.
+      if (shots && throttled && view.tabs.length === 1) {
+        mkdirSync(shots, { recursive: true });
+        await page.screenshot({ path: path.join(shots, `${view.name}-loading-throttled.png`), fullPage: true });
+      }
+      const panel = page.locator(`[data-testid="panel-${t}"]`);
+      await panel.waitFor({ state: 'visible', timeout: 120_000 });
+      await page.waitForFunction(
+        (sel) => {
+          const el = document.querySelector(sel);
+          return el && el.childElementCount > 0 && !el.querySelector('[data-testid="panel-loading"]');
+        },
+        `[data-testid="panel-${t}"]`,
+        { timeout: 120_000 },
+      );
+      if (await panel.locator('[data-testid="panel-failed"]').count()) throw new Error(`${view.name}: the ${t} panel failed to load`);
+    }
+    interactiveMs = Date.now() - clickAt;
+    await waitIdle(last, 1000, 120_000);
   } else if (view.ready === 'idle') {
     await waitIdle(last, 1000, 120_000);
   } else {
@@ -192,7 +234,9 @@ async function measure(view, throttled) {
   }
   await context.close();
   const bytes = sentBytes() - sent0;
-  return { view: view.name, throttled, requests, bytes, paintMs, interactiveMs };
+  // The split build's main module is Trunk's `NAME-HASH_bg.wasm`; every other .wasm is a chunk.
+  const chunks = wasm.filter((f) => !f.endsWith('_bg.wasm'));
+  return { view: view.name, throttled, requests, bytes, paintMs, interactiveMs, wasm, chunks };
 }
 
 async function waitIdle(last, quietMs, timeoutMs) {

@@ -2,23 +2,17 @@ use leptos::either::Either;
 use leptos::prelude::*;
 
 use crate::session::Session;
-use crate::sim::{Fault, Scenario};
+use crate::sim::Fault;
 
-use super::compare::Compare;
-use super::config::{self, ConfigPanel};
 use super::controls::Controls;
 use super::embed::{EmbedApp, EmbedSnippet};
 use super::fix::FixPanel;
-use super::lab::RetryLab;
 use super::lessons::LessonRun;
 use super::lessons_bar::LessonBar;
-use super::lessons_list::Lessons;
+use super::lazy::LazyPanel;
 use super::presenter::{install_shortcuts, PresenterBar, PresenterToggle, Training};
-use super::quiz::Quiz;
 use super::logs::{LineKey, LogPanel};
-use super::palette::Palette;
 use super::paste::{Paste, PasteBox, PasteReport, StaleNote};
-use super::picker::ScenarioPicker;
 use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
 use super::share::{read_location, Address, LinkNotice, ShareLink};
@@ -129,6 +123,8 @@ pub fn App() -> impl IntoView {
         paste.open_on(text);
     }
     if let Some(v) = view {
+        // A tab's panel may still be loading its chunk (`lazy.rs`): it scrolls again once drawn.
+        provide_context(super::lazy::ScrollWhenLoaded(RwSignal::new(!matches!(v.as_str(), "topology" | "logs" | "timeline"))));
         request_animation_frame(move || match v.as_str() {
             "topology" => show_stage(),
             _ => scroll_to_tabs(),
@@ -229,10 +225,6 @@ pub fn App() -> impl IntoView {
             fixed.set(None);
         }
         now
-    });
-    let config_text = Signal::derive(move || {
-        revision.track();
-        pg.with_sim(|s| config::render(&s.world().scenario))
     });
 
     let topology = Memo::new(move |_| {
@@ -354,7 +346,9 @@ pub fn App() -> impl IntoView {
                 // Everything else is a tab away; a panel mounts the first time its tab opens.
                 <div class="tabs" id="tabs">
                     <TabList flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor)) on_select=select_tab />
-                    <TabPanel name="lessons"><Lessons broken=broken_lessons.clone() /></TabPanel>
+                    // The panels below the stage but the logs and the timeline load their code when
+                    // their tab first opens (`lazy.rs`; issue 20).
+                    <TabPanel name="lessons"><LazyPanel what="the lessons" load={ let broken = broken_lessons.clone(); move || super::lazy::lessons(broken.clone()) } /></TabPanel>
                     <TabPanel name="logs"><section id="logs" class="logs" aria-label="Logs">
                         <Show when=move || proxy_name.get() != "haproxy">
                             <LogPanel title=Signal::derive(move || match proxy_name.get().as_str() {
@@ -382,21 +376,12 @@ pub fn App() -> impl IntoView {
                         </Show>
                     </section></TabPanel>
                     <TabPanel name="timeline"><Timeline exchange=last.into() /></TabPanel>
-                    <TabPanel name="terminal"><super::terminal::Terminal /></TabPanel>
-                    <TabPanel name="compare"><Compare scenario=scenario /></TabPanel>
-                    <TabPanel name="quiz"><Quiz /></TabPanel>
-                    <TabPanel name="lab"><RetryLab playground=scenario /></TabPanel>
-                    <TabPanel name="build">
-                        <Palette scenario=scenario error=config_error on_change=set_faults />
-                        <ScenarioPicker scenario=scenario on_load=load />
-                    </TabPanel>
-                    <TabPanel name="config"><ConfigPanel text=config_text scenario=scenario on_change=Callback::new(move |next: Scenario| {
-                        let flavor = scenario.with_untracked(|s| s.proxy.flavor);
-                        let switched = next.proxy.flavor != flavor;
-                        if pg.run(|s| s.apply(next)).is_ok() && switched {
-                            address.push();
-                        }
-                    }) /></TabPanel>
+                    <TabPanel name="terminal"><LazyPanel what="the terminal" load=super::lazy::terminal /></TabPanel>
+                    <TabPanel name="compare"><LazyPanel what="the comparison" load=move || super::lazy::compare(scenario) /></TabPanel>
+                    <TabPanel name="quiz"><LazyPanel what="the quiz" load=super::lazy::quiz /></TabPanel>
+                    <TabPanel name="lab"><LazyPanel what="the retry lab" load=move || super::lazy::lab(scenario) /></TabPanel>
+                    <TabPanel name="build"><LazyPanel what="the fault palette" load=move || super::lazy::build(scenario, config_error, set_faults, load) /></TabPanel>
+                    <TabPanel name="config"><LazyPanel what="the configuration" load=move || super::lazy::config(pg, address) /></TabPanel>
                 </div>
             </main>
             {debug_hooks()}

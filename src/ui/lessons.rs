@@ -156,12 +156,14 @@ impl LessonRun {
     pub fn show_me(self) {
         let Some(st) = untrack(|| self.step()) else { return };
         let pg = self.pg;
-        self.error.set(None);
-        for a in &st.solution {
-            if let Err(e) = pg.run(|s| s.perform(a)) {
-                self.error.set(Some(format!("{}: {e}", a.describe())));
-                break;
+        let error = self.error;
+        error.set(None);
+        // The actions run from a chunk loaded on the first "Show me" (`lazy::perform`, issue 20).
+        leptos::task::spawn_local(async move {
+            match super::lazy::perform(pg, st.solution.clone()).await {
+                Ok(refused) => error.set(refused),
+                Err(super::lazy::LoadFailed) => error.set(Some("\"Show me\" could not load its part of the simulator: check the connection and try again.".into())),
             }
-        }
+        });
     }
 }

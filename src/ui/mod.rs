@@ -10,6 +10,7 @@ mod config;
 mod controls;
 mod embed;
 mod fix;
+mod lazy;
 pub mod lab;
 pub mod library;
 mod layers;

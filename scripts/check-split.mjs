@@ -1,0 +1,48 @@
+// Checks a build of the split wasm (issue 20): fails loudly (exit 1) when a module or a script
+// still imports `__wasm_split_placeholder__` (a wasm built with the split feature that skipped
+// scripts/wasm-split: the page cannot start), or when a file the loader fetches is missing.
+//
+//   node scripts/check-split.mjs DIR...     (scripts/wasm-split runs it on its output;
+//                                            scripts/test on dist/ and the debug-hooks build)
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+
+const PLACEHOLDER = '__wasm_split_placeholder__';
+const dirs = process.argv.slice(2);
+if (dirs.length === 0) {
+  console.error('usage: node scripts/check-split.mjs DIR...');
+  process.exit(2);
+}
+const problems = [];
+let modules = 0;
+let loaders = 0;
+for (const dir of dirs) {
+  const files = readdirSync(dir);
+  for (const f of files) {
+    const file = path.join(dir, f);
+    if (f.endsWith('.wasm')) {
+      modules += 1;
+      const imports = WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(file)));
+      const bad = imports.filter((i) => i.module === PLACEHOLDER);
+      if (bad.length) problems.push(`${file} imports ${bad.length} function(s) from ${PLACEHOLDER} (it was not split)`);
+    } else if (f.endsWith('.js')) {
+      const text = readFileSync(file, 'utf8');
+      if (text.includes(PLACEHOLDER)) problems.push(`${file} imports ${PLACEHOLDER} (the wasm was not split)`);
+      if (f.startsWith('__wasm_split')) {
+        loaders += 1;
+        for (const [, chunk] of text.matchAll(/new URL\("\.\/([^"]+\.wasm)"/g)) {
+          if (!existsSync(path.join(dir, chunk))) problems.push(`${file} loads ./${chunk}, which is missing`);
+        }
+      }
+    }
+  }
+  if (files.includes('index.html') && !files.some((f) => f.startsWith('__wasm_split'))) {
+    problems.push(`${dir} has no __wasm_split*.js: its wasm did not go through scripts/wasm-split`);
+  }
+}
+if (modules === 0) problems.push(`no .wasm in ${dirs.join(', ')}`);
+if (problems.length) {
+  for (const p of problems) console.error(`✗ split check: ${p}`);
+  process.exit(1);
+}
+console.log(`✓ split check: ${modules} wasm modules and ${loaders} loader(s) in ${dirs.join(', ')}, none imports ${PLACEHOLDER}`);

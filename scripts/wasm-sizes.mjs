@@ -1,0 +1,93 @@
+// Code bytes of a wasm module with a name section, added up by crate (by module for gateway_core
+// and gateway_lab), from its code section and its function names (legacy Rust mangling decoded).
+// scripts/split-profile calls it on the split build's main module.
+//
+//   node scripts/wasm-sizes.mjs MODULE.wasm [--top N] [--depth D] [--match REGEX]...
+import { readFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+const file = args[0];
+const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
+const top = Number(opt('--top', '30'));
+const depth = Number(opt('--depth', '1'));
+const matches = args.flatMap((a, i) => (a === '--match' ? [args[i + 1]] : []));
+if (!file) { console.error('usage: node scripts/wasm-sizes.mjs MODULE.wasm [--top N] [--depth D] [--match REGEX]...'); process.exit(2); }
+
+const b = readFileSync(file);
+let off = 8;
+const leb = () => { let r = 0, s = 0; for (;;) { const x = b[off++]; r += (x & 0x7f) * 2 ** s; s += 7; if (!(x & 0x80)) break; } return r; };
+const skipLimits = () => { const f = b[off++]; leb(); if (f & 1) leb(); };
+let imported = 0;
+const sizes = [];
+const names = new Map();
+let dataBytes = 0;
+while (off < b.length) {
+  const id = b[off++];
+  const n = leb();
+  const end = off + n;
+  if (id === 2) {
+    const count = leb();
+    for (let i = 0; i < count; i++) {
+      for (let k = 0; k < 2; k++) { const l = leb(); off += l; }
+      const kind = b[off++];
+      if (kind === 0) { leb(); imported++; } else if (kind === 1) { off++; skipLimits(); } else if (kind === 2) skipLimits(); else if (kind === 3) off += 2; else if (kind === 4) { off++; leb(); }
+    }
+  } else if (id === 10) {
+    const count = leb();
+    for (let i = 0; i < count; i++) { const size = leb(); sizes.push(size); off += size; }
+  } else if (id === 11) {
+    dataBytes = n;
+  } else if (id === 0) {
+    const l = leb();
+    const name = b.subarray(off, off + l).toString();
+    off += l;
+    if (name === 'name') {
+      while (off < end) {
+        const sub = b[off++];
+        const sl = leb();
+        const subEnd = off + sl;
+        if (sub === 1) {
+          const count = leb();
+          for (let i = 0; i < count; i++) { const idx = leb(); const nl = leb(); names.set(idx, b.subarray(off, off + nl).toString()); off += nl; }
+        }
+        off = subEnd;
+      }
+    }
+  }
+  off = end;
+}
+if (names.size === 0) { console.error(`${file} has no function names (build it with wasm-opt -g)`); process.exit(2); }
+
+const decode = (seg) => seg.replace(/^_(?=\$)/, '').replace(/\$LT\$/g, '<').replace(/\$GT\$/g, '>').replace(/\$u20\$/g, ' ')
+  .replace(/\$RF\$/g, '&').replace(/\$C\$/g, ',').replace(/\$u7b\$/g, '{').replace(/\$u7d\$/g, '}').replace(/\.\./g, '::');
+const demangle = (name) => {
+  if (!name?.startsWith('_ZN')) return name ?? '';
+  let i = 3;
+  const segs = [];
+  while (i < name.length && name[i] !== 'E') {
+    let j = i;
+    while (/[0-9]/.test(name[j])) j++;
+    const l = Number(name.slice(i, j));
+    if (!l) break;
+    segs.push(decode(name.slice(j, j + l)));
+    i = j + l;
+  }
+  return segs.join('::').replace(/::h[0-9a-f]{16}$/, '');
+};
+const group = (name) => {
+  const parts = name.replace(/^<+/, '').replace(/^impl /, '').replace(/^&(mut )?/, '').split(/::| as |</).filter(Boolean);
+  if (parts[0] === 'gateway_core' || parts[0] === 'gateway_lab') return parts.slice(0, depth + 1).join('::');
+  return parts[0] || '(unnamed)';
+};
+let total = 0;
+const groups = new Map();
+const demangled = sizes.map((size, i) => demangle(names.get(i + imported)));
+sizes.forEach((size, i) => { const g = group(demangled[i]); groups.set(g, (groups.get(g) ?? 0) + size); total += size; });
+const pct = (x) => `${((100 * x) / total).toFixed(1)} %`;
+console.log(`code ${total} B in ${sizes.length} functions, data ${dataBytes} B`);
+for (const [g, size] of [...groups].sort((x, y) => y[1] - x[1]).slice(0, top)) console.log(`${String(size).padStart(9)}  ${pct(size).padStart(7)}  ${g}`);
+for (const m of matches) {
+  const re = new RegExp(m);
+  const sum = sizes.reduce((n, size, i) => n + (re.test(demangled[i]) ? size : 0), 0);
+  console.log(`functions matching /${m}/: ${sum} B of code (${pct(sum)})`);
+}
