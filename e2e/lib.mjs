@@ -141,6 +141,16 @@ export const TABS = ['lessons', 'logs', 'timeline', 'terminal', 'compare', 'quiz
 export async function openTab(page, name) {
   await page.click(`[data-testid=tab-${name}]`, { timeout: TIMEOUT.action });
   await page.locator(`[data-testid=panel-${name}]`).waitFor({ state: 'visible', timeout: TIMEOUT.action });
+  // A panel whose code is a wasm chunk (src/ui/lazy.rs, issue 20) says "Loading …" until the chunk
+  // has arrived and the panel is drawn: wait for that, not only for the (visible at once) panel.
+  await page.waitForFunction(
+    (selector) => {
+      const el = document.querySelector(selector);
+      return el && el.childElementCount > 0 && !el.querySelector('[data-testid=panel-loading]');
+    },
+    `[data-testid=panel-${name}]`,
+    { timeout: TIMEOUT.result },
+  );
 }
 
 /** Opens each tab in turn, so all their panels are mounted (they stay mounted); the last stays open. */
