@@ -107,11 +107,14 @@ test('HAProxy + keep-alive mismatch: no pattern is offered (http-reuse safe), an
   }));
 
 test('Envoy and the ALB: the selector says "documented, not verified", the Config tab shows what they stand for, a refused app is 503 UF / 502', { timeout: 90_000 }, async () => {
-  for (const [flavor, status, config, line] of [
-    ['envoy', '503 Service Unavailable', 'cluster: app', /" 503 UF 0 /],
-    ['alb', '502 Bad Gateway', 'idle_timeout.timeout_seconds,Value=60', / 502 - /],
+  for (const [flavor, status, config, line, tabs] of [
+    ['envoy', '503 Service Unavailable', 'cluster: app', /" 503 UF 0 /, ['Envoy logs', 'envoy.yaml']],
+    ['alb', '502 Bad Gateway', 'idle_timeout.timeout_seconds,Value=60', / 502 - /, ['ALB logs', 'alb.sh']],
   ]) {
     await withLink(`?fault=app_down&flavor=${flavor}`, async (page) => {
+      // The tabs are named in the flavor's words, not nginx's.
+      assert.equal((await page.locator('[data-testid=tab-logs]').textContent()).trim(), tabs[0]);
+      assert.equal((await page.locator('[data-testid=tab-config]').textContent()).trim(), tabs[1]);
       await openTab(page, 'config');
       const option = await page.locator(`[data-testid=flavor-select] option[value=${flavor}]`).textContent();
       assert.match(option, /documented, not verified/);
