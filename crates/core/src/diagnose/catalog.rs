@@ -353,7 +353,10 @@ pub fn page_text(body: &str) -> Vec<String> {
             _ => {}
         }
     }
-    text.lines().map(str::trim).filter(|l| !l.is_empty() && l.len() <= 300).map(str::to_string).collect()
+    // Cloudflare's page shows its Ray ID alone in a `<strong>`: a random
+    // id, no words, nothing that tells a cause (its label line stays).
+    let ray_alone = |l: &str| l.len() == 16 && l.bytes().all(|c| c.is_ascii_hexdigit());
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && l.len() <= 300 && !ray_alone(l)).map(str::to_string).collect()
 }
 
 /// The candidate scenarios, in order: no fault first, then the catalog's,

@@ -375,13 +375,16 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
                     strong += 1;
                 }
                 fits += usize::MAX / 1024 - h.misfits.len() - h.extra.len();
-                literal += h.score;
+                if is_alb_entry(&cat.entries[h.entry].example) {
+                    literal += h.score;
+                }
             }
         }
         // Lines that name the cause, then lines placed, then context fields
-        // that fit, then the literal text the placed lines match (an ALB
-        // layer's `-1 -1 460` written as literals beats a template whose
-        // number slot takes `-1`); ties go to the first candidate in catalog order.
+        // that fit, then the literal text the placed ALB entries match (an
+        // ALB layer's `-1 -1 460`, literals, beats the ALB flavor's template
+        // whose number slot takes a `-1`); ties go to the first candidate in
+        // catalog order.
         let key = (strong, placed, fits, literal);
         keys.push(key);
         if placed > 0 && best.is_none_or(|(_, k)| key > k) {
