@@ -21,7 +21,6 @@ pub mod fill;
 pub mod input;
 pub mod template;
 
-use crate::sim::layer::LayerModel as _;
 use std::collections::BTreeMap;
 
 use catalog::{Catalog, Source};
