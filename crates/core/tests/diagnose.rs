@@ -470,3 +470,56 @@ fn bounded_work_on_the_largest_inputs() {
         assert!(took.as_secs() < 20, "{name}: {took:?}");
     }
 }
+
+/// What the layers in front of the proxy write (issue 19, item 5): a
+/// Cloudflare Logpush record and Cloudflare's own error page are
+/// recognised as the chain that writes them; an ALB layer's entry too.
+/// The record below is **constructed from Cloudflare's field reference**
+/// (developers.cloudflare.com/logs/reference/log-fields/zone/http_requests/),
+/// not copied from a real log: its Ray ID, data centre, times and
+/// addresses differ from any the engine writes.
+#[test]
+fn cloudflare_and_alb_layer_lines() {
+    let record = r#"{"ClientIP":"203.0.113.50","ClientRequestHost":"blog.example.org","ClientRequestMethod":"GET","ClientRequestURI":"/feed","EdgeColoCode":"SJC","EdgeEndTimestamp":"2025-03-04T05:06:07.891Z","EdgeResponseStatus":521,"EdgeStartTimestamp":"2025-03-04T05:06:07.800Z","OriginIP":"198.18.0.20","OriginResponseDurationMs":0,"OriginResponseStatus":0,"RayID":"8f1e2d3c4b5a6978"}"#;
+    let d = ok(record);
+    println!("record 521: {} · {:?} · {:?}", d.candidate, d.cause, d.placed.iter().map(|p| &p.carried).collect::<Vec<_>>());
+    assert_eq!(d.evidence, Evidence::Cause, "{d:#?}");
+    assert_eq!(d.placed[0].source, Source::CloudflareLog);
+    assert!(matches!(d.scenario.layers.first(), Some(gateway_core::sim::layer::Layer::Cloudflare(_))), "{}", d.candidate);
+    check_reproduces(record, Source::CloudflareLog, &d).unwrap();
+    assert_eq!(d.scenario.clients.host, "blog.example.org");
+
+    for (text, want) in [
+        ("shop.example.com | 521: Web server is down", 521),
+        ("Error code 522", 522),
+        ("www.example.net | 524: A timeout occurred", 524),
+        ("Error code 520", 520),
+    ] {
+        let d = ok(text);
+        println!("{text:?}: {} · {:?} · alternatives {:?}", d.candidate, d.cause, d.alternatives);
+        assert_eq!(d.evidence, Evidence::Cause, "{text}: {d:#?}");
+        assert_eq!(d.placed[0].source, Source::Page);
+        check_reproduces(text, Source::Page, &d).unwrap();
+        let run = catalog::run(&d.scenario).unwrap();
+        assert!(run.exchanges().iter().any(|e| e.response.as_ref().is_some_and(|r| r.status == want)), "{text}: {} answers no {want}", d.candidate);
+    }
+    // An ALB layer's entry is the ALB flavor's format (the same source, the
+    // access log). Its fields say what the ALB's target did: behind the
+    // chain the target is nginx (`502 502`: nginx answered 502; `-1 -1 460`:
+    // Cloudflare closed before nginx answered), which the ALB flavor, whose
+    // target is the app, does not write: the chain answers.
+    for name in ["chain_app_down", "chain_slow_origin"] {
+        let sc = Scenario::from_json(READY.iter().find(|(n, _)| *n == name).unwrap().1).unwrap();
+        let sim = catalog::run(&sc).unwrap();
+        let alb = sim.world().layer_logs[1].lines().next().unwrap().clone();
+        let d = ok(&alb);
+        println!("{name}'s ALB line: {} ({:?})", d.candidate, d.evidence);
+        assert_eq!(d.evidence, Evidence::Cause);
+        check_reproduces(&alb, Source::AccessLog, &d).unwrap();
+        if name == "chain_slow_origin" {
+            assert!(d.candidate.starts_with("scenario chain_slow_origin"), "{}", d.candidate);
+        }
+    }
+    // Cloudflare's branded 502 says only the status.
+    assert!(diagnose("shop.example.com | 502: Bad gateway").map_or(true, |d| d.evidence != Evidence::Cause));
+}

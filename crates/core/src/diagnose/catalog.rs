@@ -41,6 +41,8 @@ pub enum Source {
     Response,
     /// The response body's text (an error page).
     Page,
+    /// A Cloudflare layer's Logpush `http_requests` record (one JSON line).
+    CloudflareLog,
 }
 
 impl Source {
@@ -54,6 +56,7 @@ impl Source {
             Source::Console => "client console",
             Source::Response => "response",
             Source::Page => "error page",
+            Source::CloudflareLog => "Cloudflare log",
         }
     }
 }
@@ -216,6 +219,14 @@ fn markers_of(sc: &Scenario) -> Vec<Marker> {
         add(a.listen.clone(), Class::of(&a.listen), false);
         add(a.pid.to_string(), Class::Num, true);
     }
+    // A Cloudflare layer's data centre (the Ray ID's suffix, the record's
+    // `EdgeColoCode`) and the address the proxy sees it come from.
+    for l in &sc.layers {
+        if let crate::sim::layer::Layer::Cloudflare(cf) = l {
+            add(cf.colo.clone(), Class::Token, false);
+            add(cf.edge_ip.clone(), Class::of(&cf.edge_ip), false);
+        }
+    }
     add(sc.proxy.worker_pid.to_string(), Class::Num, true);
     add(sc.proxy.version.clone(), Class::Token, false);
     add(sc.proxy.haproxy.version.clone(), Class::Token, false);
@@ -294,6 +305,18 @@ fn lines(sim: &Simulation, by_shape: bool) -> Vec<(Source, String)> {
             push(Source::AccessLog, l.clone(), &mut out);
         }
     }
+    // The layers in front of the proxy (`sim::layer`): Cloudflare's Logpush
+    // record is a source of its own; an ALB layer writes the ALB flavor's
+    // access entry, so it is an access line like the flavor's.
+    for (layer, log) in w.scenario.layers.iter().zip(&w.layer_logs) {
+        let src = match layer.kind() {
+            crate::sim::layer::LayerKind::Cloudflare => Source::CloudflareLog,
+            crate::sim::layer::LayerKind::Alb => Source::AccessLog,
+        };
+        for l in log.lines() {
+            push(src, l.clone(), &mut out);
+        }
+    }
     for l in w.console.lines() {
         push(Source::Console, l.clone(), &mut out);
     }
@@ -330,7 +353,10 @@ pub fn page_text(body: &str) -> Vec<String> {
             _ => {}
         }
     }
-    text.lines().map(str::trim).filter(|l| !l.is_empty() && l.len() <= 300).map(str::to_string).collect()
+    // Cloudflare's page shows its Ray ID alone in a `<strong>`: a random
+    // id, no words, nothing that tells a cause (its label line stays).
+    let ray_alone = |l: &str| l.len() == 16 && l.bytes().all(|c| c.is_ascii_hexdigit());
+    text.lines().map(str::trim).filter(|l| !l.is_empty() && l.len() <= 300 && !ray_alone(l)).map(str::to_string).collect()
 }
 
 /// The candidate scenarios, in order: no fault first, then the catalog's,
@@ -421,6 +447,41 @@ pub fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
             out.push((label, id, sc));
         }
     }
+    // The catalog's faults (default knobs) behind Cloudflare, and a
+    // Cloudflare whose origin firewall rejects or drops it: its Logpush
+    // record and its own pages (520, 521, 522, 524) for each. After the
+    // ready scenarios (the chains among them), so that a line they write
+    // too goes to them; nginx, one server.
+    let behind: Vec<(Option<FaultKind>, crate::sim::layer::Firewall)> = [crate::sim::layer::Firewall::Reject, crate::sim::layer::Firewall::Drop]
+        .into_iter()
+        .map(|f| (None, f))
+        .chain(FaultKind::catalog().into_iter().map(|k| (Some(k), crate::sim::layer::Firewall::Open)))
+        .collect();
+    let mut layered = Vec::new();
+    for (kind, firewall) in behind {
+        let mut sc = Scenario::default();
+        sc.clients.requests = 1;
+        sc.proxy.error_log_level = "info".into();
+        let mut cf = crate::sim::layer::cloudflare::Cloudflare::default();
+        cf.origin_firewall = firewall;
+        sc.layers.push(crate::sim::layer::Layer::Cloudflare(cf));
+        let id = kind.as_ref().map(|k| k.id().to_string());
+        if let Some(k) = kind {
+            let fault = Fault::from(k);
+            if let Some(Traffic::Burst { count, gap_ms }) = fault.pattern(Flavor::Nginx).map(|p| p.traffic) {
+                sc.clients.requests = 0;
+                sc.requests = (0..count.min(MAX_CANDIDATE_REQUESTS as u64)).map(|i| RequestSpec { at_ms: i * gap_ms, ..RequestSpec::default() }).collect();
+            }
+            sc.faults.push(fault);
+        }
+        let what = match (&id, firewall) {
+            (Some(id), _) => id.clone(),
+            (None, crate::sim::layer::Firewall::Reject) => "origin firewall rejects Cloudflare".into(),
+            (None, crate::sim::layer::Firewall::Drop) => "origin firewall drops Cloudflare".into(),
+            (None, crate::sim::layer::Firewall::Open) => "no fault".into(),
+        };
+        layered.push((format!("{what} · nginx · behind Cloudflare"), id, sc));
+    }
     for (name, json) in crate::scenarios::READY.iter().chain(crate::scenarios::EXPERIMENTS) {
         let Ok(mut sc) = Scenario::from_json(json) else { continue };
         // The retry lab's thousands of requests repeat the same few lines;
@@ -432,6 +493,7 @@ pub fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
         let id = sc.faults.first().map(|f| f.kind.id().to_string());
         out.push((format!("scenario {name} · {}", sc.proxy.flavor.as_str()), id, sc));
     }
+    out.extend(layered);
     out
 }
 

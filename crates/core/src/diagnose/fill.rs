@@ -59,7 +59,9 @@ pub fn fill(probe: &Scenario, markers: &[Marker], values: &BTreeMap<usize, Strin
         reverted.push(&m.probe);
     }
     for (p, orig) in PROBES {
-        if !reverted.contains(p) {
+        // A pasted value that happens to be a probe value (a catalog line
+        // pasted back into another candidate) stays.
+        if !reverted.contains(p) && !values.values().any(|v| v == p) {
             substitute(&mut v, p, orig, false);
         }
     }

@@ -138,7 +138,11 @@ pub fn read(text: &str) -> Result<Vec<Line>, Unusable> {
         return Err(Unusable(format!("the paste looks like binary data ({controls} control bytes in {total} characters), not log lines")));
     }
     let cleaned = clean(text);
-    let html = cleaned.contains("<html") || cleaned.contains("<center>") || cleaned.contains("<body") || cleaned.contains("<h1>");
+    let html = cleaned.contains("<html") || cleaned.contains("<center>") || cleaned.contains("<body") || cleaned.contains("<h1>")
+        // A page's title or a span of it quoted alone (Cloudflare's `<title>host | 524: …</title>`,
+        // `<span class="code-label">Error code 524</span>`).
+        || cleaned.contains("<title>")
+        || cleaned.contains("<span");
     let mut lines = Vec::new();
     let mut nonblank = 0;
     for (i, raw) in cleaned.split('\n').enumerate() {

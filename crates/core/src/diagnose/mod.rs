@@ -228,14 +228,43 @@ fn weak(cat: &Catalog, entry: usize, flavor: Flavor) -> bool {
             let e = &cat.entries[entry].example;
             !(e.contains("reset reason: ") || e.starts_with("no healthy upstream") || e.starts_with("upstream request timeout"))
         }
+        Source::Page if cloudflare_own_status_page(&cat.entries[entry].example) => false,
         Source::Response | Source::Page => true,
         // varnishncsa's line is a combined line too: a status.
-        Source::AccessLog => flavor == Flavor::Nginx || flavor == Flavor::Varnish,
+        // An ALB entry (the ALB flavor's, or an ALB layer's in front of
+        // nginx) has its error fields and `-1`s: a cause, whatever the flavor.
+        Source::AccessLog => (flavor == Flavor::Nginx || flavor == Flavor::Varnish) && !is_alb_entry(&cat.entries[entry].example),
+        // Cloudflare's own error codes name what it saw from the origin
+        // (refused, no SYN+ACK, no answer in time, an empty reply); a
+        // relayed status, or its branded 502/504, says only the status.
+        Source::CloudflareLog => !cloudflare_own_status(&cat.entries[entry].example),
         Source::Console => cat.entries[entry].example.contains(" → "),
         // uWSGI's request line is its access log: a status, not a cause.
         Source::AppLog => cat.entries[entry].example.starts_with("[pid: "),
         _ => false,
     }
+}
+
+/// An ALB access entry: `http|https|h2 <time> app/...`.
+fn is_alb_entry(line: &str) -> bool {
+    ["http ", "https ", "h2 "].iter().any(|p| line.strip_prefix(p).is_some_and(|r| r.split(' ').nth(1).is_some_and(|w| w.starts_with("app/"))))
+}
+
+/// Cloudflare's own codes (520 to 527: not an HTTP status any origin sends).
+fn cloudflare_code(n: u64) -> bool {
+    (520..=527).contains(&n)
+}
+
+/// A Logpush record whose `EdgeResponseStatus` is Cloudflare's own code.
+fn cloudflare_own_status(record: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(record).ok().and_then(|v| v.get("EdgeResponseStatus").and_then(serde_json::Value::as_u64)).is_some_and(cloudflare_code)
+}
+
+/// A line of Cloudflare's error page that names its own code: the title
+/// (`shop.example.com | 521: Web server is down`) or `Error code 521`.
+fn cloudflare_own_status_page(line: &str) -> bool {
+    let code = |s: &str| s.get(..3).and_then(|d| d.parse::<u64>().ok()).is_some_and(cloudflare_code);
+    line.strip_prefix("Error code ").is_some_and(code) || line.split_once(" | ").is_some_and(|(_, r)| code(r) && r[3..].starts_with(": "))
 }
 
 /// What a marker stands for, in words, for `Placed::carried`.
@@ -266,6 +295,10 @@ fn marker_name(cat: &Catalog, idx: usize, cand: &catalog::Candidate) -> String {
         "worker pid".into()
     } else if sc.apps.iter().any(|a| a.pid.to_string() == p) {
         "app pid".into()
+    } else if sc.layers.iter().any(|l| matches!(l, crate::sim::layer::Layer::Cloudflare(cf) if cf.colo == p)) {
+        "Cloudflare data centre".into()
+    } else if sc.layers.iter().any(|l| matches!(l, crate::sim::layer::Layer::Cloudflare(cf) if cf.edge_ip == p)) {
+        "Cloudflare's address".into()
     } else if p == sc.proxy.version || p == sc.proxy.haproxy.version {
         "proxy version".into()
     } else {
@@ -327,12 +360,13 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
 
     // The candidate that places the most lines, strong ones first; ties go
     // to the first in catalog order.
-    let mut best: Option<(usize, (usize, usize, usize))> = None;
+    let mut best: Option<(usize, (usize, usize, usize, usize))> = None;
     let mut keys = Vec::with_capacity(cat.candidates.len());
     for (c, cand) in cat.candidates.iter().enumerate() {
         let mut placed = 0;
         let mut strong = 0;
         let mut fits = 0;
+        let mut literal = 0;
         for hs in &hits {
             if let Some(h) = hs.iter().filter(|h| cand.entries.binary_search(&h.entry).is_ok()).max_by_key(|h| h.score) {
                 placed += 1;
@@ -340,11 +374,17 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
                     strong += 1;
                 }
                 fits += usize::MAX / 1024 - h.misfits.len() - h.extra.len();
+                if is_alb_entry(&cat.entries[h.entry].example) {
+                    literal += h.score;
+                }
             }
         }
         // Lines that name the cause, then lines placed, then context fields
-        // that fit; ties go to the first candidate in catalog order.
-        let key = (strong, placed, fits);
+        // that fit, then the literal text the placed ALB entries match (an
+        // ALB layer's `-1 -1 460`, literals, beats the ALB flavor's template
+        // whose number slot takes a `-1`); ties go to the first candidate in
+        // catalog order.
+        let key = (strong, placed, fits, literal);
         keys.push(key);
         if placed > 0 && best.is_none_or(|(_, k)| key > k) {
             best = Some((c, key));
@@ -489,15 +529,22 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
         None => fill::fill(&cand.probe, &cat.markers, &BTreeMap::new()).map_err(|e| DiagnoseError::NotRecognised { message: format!("internal: the candidate {} is refused: {e}", cand.label), nearest: Vec::new() })?,
     };
     let fault_kind: Option<&FaultKind> = scenario.faults.first().map(|f| &f.kind);
-    let title = match fault_kind {
-        Some(k) => format!("Diagnosed: {}", k.title_in(scenario.proxy.flavor)),
-        None => "Diagnosed: no fault".to_string(),
+    // No fault, but a layer's origin firewall keeps it out (the Cloudflare candidates' 521, 522).
+    let layer_fw = scenario.layers.iter().find_map(|l| l.model().firewall().diagnosis(l.model().name()));
+    let title = match (fault_kind, &layer_fw) {
+        (Some(k), _) => format!("Diagnosed: {}", k.title_in(scenario.proxy.flavor)),
+        (None, Some((t, _, _))) => format!("Diagnosed: {t}"),
+        (None, None) => "Diagnosed: no fault".to_string(),
     };
-    let cause = fault_kind.map(|k| k.cause_in(scenario.proxy.flavor).to_string());
-    let fix = scenario.faults.first().map(|f| {
-        let x = f.fix(scenario.proxy.flavor);
-        format!("{}: {}", x.title, x.detail)
-    });
+    let cause = fault_kind.map(|k| k.cause_in(scenario.proxy.flavor).to_string()).or_else(|| layer_fw.as_ref().map(|(_, c, _)| c.clone()));
+    let fix = scenario
+        .faults
+        .first()
+        .map(|f| {
+            let x = f.fix(scenario.proxy.flavor);
+            format!("{}: {}", x.title, x.detail)
+        })
+        .or_else(|| layer_fw.as_ref().map(|(_, _, f)| f.clone()));
     scenario.title = title;
     scenario.description = format!(
         "Reproduces pasted lines (gateway-sim diagnose, candidate {}).{}",

@@ -248,6 +248,16 @@ fn iso_time_at(b: &[u8], i: usize) -> Option<usize> {
 /// as slots: ISO 8601 times (their hour would otherwise stay literal after
 /// the `T`), AWS ARNs (`arn:aws:…`) and an ALB's resource id
 /// (`app/NAME/ID`).
+/// 16 lower-case hex digits, at least one a letter, ending the word
+/// (`"`, space, `-`, `<` or the end): a Cloudflare Ray ID.
+fn ray_id_at(b: &[u8], i: usize) -> Option<usize> {
+    let w = b.get(i..i + 16)?;
+    let hex = w.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c));
+    let letter = w.iter().any(|c| c.is_ascii_alphabetic());
+    let end = b.get(i + 16).is_none_or(|c| matches!(c, b'"' | b' ' | b'-' | b'<'));
+    (hex && letter && end).then_some(16)
+}
+
 fn volatile_ids(p: Piece) -> Vec<Piece> {
     let Piece::Lit(s) = p else { return vec![p] };
     let b = s.as_bytes();
@@ -258,6 +268,16 @@ fn volatile_ids(p: Piece) -> Vec<Piece> {
         let word_start = i == 0 || matches!(b[i - 1], b' ' | b'[' | b'"');
         if word_start {
             if let Some(n) = iso_time_at(b, i) {
+                if !lit.is_empty() {
+                    out.push(Piece::Lit(std::mem::take(&mut lit)));
+                }
+                out.push(Piece::Slot(Class::Token));
+                i += n;
+                continue;
+            }
+            // Cloudflare's Ray ID (16 hex digits: a Logpush record's `RayID`,
+            // the page's `Cloudflare Ray ID: …`), random per request.
+            if let Some(n) = ray_id_at(b, i) {
                 if !lit.is_empty() {
                     out.push(Piece::Lit(std::mem::take(&mut lit)));
                 }
@@ -293,6 +313,12 @@ const NAMES3: &[&str] = &[
 /// 3-digit status followed by its reason phrase (`502 Bad Gateway`), or the
 /// status field of an access-log line (`first_status`).
 fn keeps_status(s: &str, at: usize, end: usize) -> bool {
+    // Cloudflare's statuses: a Logpush record's (`"EdgeResponseStatus":521`,
+    // `"OriginResponseStatus":0`) and its page's `Error code 521`.
+    let before = &s[..at];
+    if ["\"EdgeResponseStatus\":", "\"OriginResponseStatus\":", "Error code "].iter().any(|k| before.ends_with(k)) {
+        return true;
+    }
     if end - at != 3 || !s[at..].starts_with(['1', '2', '3', '4', '5']) {
         return false;
     }

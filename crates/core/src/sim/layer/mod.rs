@@ -110,6 +110,23 @@ pub enum Firewall {
     Drop,
 }
 
+impl Firewall {
+    /// The title, cause and fix a diagnosis gives when this firewall,
+    /// in front of `layer`'s next hop, is what went wrong (None: `Open`).
+    pub fn diagnosis(self, layer: &str) -> Option<(String, String, String)> {
+        let (title, what) = match self {
+            Firewall::Open => return None,
+            Firewall::Reject => ("rejects", "answers its SYNs with a RST: the connection is refused"),
+            Firewall::Drop => ("drops", "drops its SYNs: the connect times out"),
+        };
+        Some((
+            format!("the origin's firewall {title} {layer}"),
+            format!("The origin's firewall (or security group) does not let {layer}'s addresses in and {what}; the proxy behind it never sees the request."),
+            format!("Allow {layer}'s addresses: Let {layer}'s published IP ranges through to the origin's port (for Cloudflare, https://www.cloudflare.com/ips/)."),
+        ))
+    }
+}
+
 /// What a layer saw from its next hop (the next layer, or the proxy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "what")]
