@@ -17,6 +17,7 @@ pub const READY: &[(&str, &str)] = &[
     ("auth_request_failure", include_str!("../../../scenarios/auth_request_failure.json")),
     ("chain_app_down", include_str!("../../../scenarios/chain_app_down.json")),
     ("chain_origin_refused", include_str!("../../../scenarios/chain_origin_refused.json")),
+    ("chain_origin_tls", include_str!("../../../scenarios/chain_origin_tls.json")),
     ("chain_slow_origin", include_str!("../../../scenarios/chain_slow_origin.json")),
     ("connect_black_hole", include_str!("../../../scenarios/connect_black_hole.json")),
     ("crash_mid_request", include_str!("../../../scenarios/crash_mid_request.json")),

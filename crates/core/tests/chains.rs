@@ -8,7 +8,7 @@
 
 use gateway_core::sim::{run, Scenario};
 
-const CHAINS: &[&str] = &["chain_app_down", "chain_origin_refused", "chain_slow_origin"];
+const CHAINS: &[&str] = &["chain_app_down", "chain_origin_refused", "chain_origin_tls", "chain_slow_origin"];
 
 fn path(dir: &str, name: &str, ext: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(format!("{name}.{ext}"))
@@ -40,6 +40,7 @@ fn each_layer_reads_the_same_break_differently() {
     let want = [
         ("chain_app_down", 502, vec!["\"EdgeResponseStatus\":502", " 502 502 "]),
         ("chain_origin_refused", 521, vec!["\"EdgeResponseStatus\":521"]),
+        ("chain_origin_tls", 526, vec!["\"EdgeResponseStatus\":526,\"EdgeStartTimestamp\""]),
         ("chain_slow_origin", 524, vec!["\"EdgeResponseStatus\":524", " 460 - "]),
     ];
     for (name, status, lines) in want {
@@ -51,4 +52,52 @@ fn each_layer_reads_the_same_break_differently() {
             assert!(logs[i].contains(needle), "{name}: layer {} log {:?} lacks {needle:?}", i + 1, logs[i]);
         }
     }
+}
+
+#[test]
+fn the_ssl_mode_and_the_origin_certificate_decide_525_526_or_through() {
+    // Cloudflare's 525/526 pages: 525 when the handshake fails under Full or
+    // Full (strict); 526 only under Full (strict); Full accepts a self-signed
+    // or expired certificate; Off and Flexible reach the origin over HTTP.
+    let text = std::fs::read_to_string(path("../../scenarios", "chain_origin_tls", "json")).unwrap();
+    let cases = [
+        ("strict", "expired", 526),
+        ("strict", "self_signed", 526),
+        ("strict", "valid", 200),
+        ("strict", "none", 525),
+        ("strict", "handshake_fails", 525),
+        ("full", "expired", 200),
+        ("full", "self_signed", 200),
+        ("full", "handshake_fails", 525),
+        ("full", "none", 525),
+        ("flexible", "handshake_fails", 200),
+        ("off", "expired", 200),
+    ];
+    for (mode, tls, want) in cases {
+        let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["layers"][0]["ssl_mode"] = mode.into();
+        v["layers"][0]["origin_tls"] = tls.into();
+        let sim = run(Scenario::from_json(&v.to_string()).unwrap()).unwrap();
+        let ex = &sim.exchanges()[0];
+        assert_eq!(ex.status(), Some(want), "{mode}/{tls}");
+        let access = sim.transcript();
+        let access = access.split("== access.log\n").nth(1).unwrap().split("== app log").next().unwrap();
+        if want == 200 {
+            assert!(access.contains("\" 200 "), "{mode}/{tls}: nginx served it: {access:?}");
+        } else {
+            // The handshake failed: nginx's HTTP layer never saw a request.
+            assert!(access.is_empty(), "{mode}/{tls}: {access:?}");
+            let body = ex.response.as_ref().unwrap().body.to_string();
+            let words = if want == 525 { "SSL handshake failed" } else { "Invalid SSL certificate" };
+            assert!(body.contains(&format!("<title>shop.example.com | {want}: {words}</title>")), "{body}");
+        }
+    }
+}
+
+#[test]
+fn a_bad_ssl_mode_names_its_field() {
+    let e = Scenario::from_json(r#"{"version":3,"layers":[{"kind":"alb"},{"kind":"cloudflare","ssl_mode":"full_strict"}]}"#).unwrap_err().to_string();
+    assert!(e.starts_with("layers[1].ssl_mode: unknown variant `full_strict`"), "{e}");
+    let e = Scenario::from_json(r#"{"version":3,"layers":[{"kind":"cloudflare","origin_tls":"revoked"}]}"#).unwrap_err().to_string();
+    assert!(e.starts_with("layers[0].origin_tls: unknown variant `revoked`"), "{e}");
 }

@@ -1050,6 +1050,9 @@ impl Scenario {
             let path = super::json_path::error_path(text, &e);
             if path == "." {
                 ScenarioError(format!("scenario: {e}"))
+            } else if e.to_string().starts_with('.') {
+                // A layer's error names its field (`.ssl_mode: …`).
+                ScenarioError(format!("{path}{e}"))
             } else {
                 ScenarioError(format!("{path}: {e}"))
             }

@@ -136,7 +136,7 @@ impl Alb {
             Seen::Answer { .. } => (Some(0.0), Some(waited), Some(0.0)),
             Seen::Empty | Seen::NotHttp => (Some(0.0), Some(waited), None),
             Seen::ClientClosed => (Some(0.0), None, None),
-            Seen::Refused | Seen::ConnectTimeout | Seen::ReadTimeout => (None, None, None),
+            Seen::Refused | Seen::ConnectTimeout | Seen::ReadTimeout | Seen::TlsHandshakeFailed | Seen::InvalidCertificate => (None, None, None),
         };
         AlbLog {
             kind: "http",
@@ -221,6 +221,8 @@ impl LayerModel for Alb {
                     self.idle_timeout_s
                 ),
             ),
+            // The engine's ALB has an HTTP target (no TLS towards it): not reached.
+            Seen::TlsHandshakeFailed | Seen::InvalidCertificate => own(502, "The ALB's TLS connection to its target failed: it answers 502 (documented: an SSL handshake error with the target).".into()),
             Seen::Empty | Seen::NotHttp => own(502, "The target closed or reset the connection with the request outstanding, or its response was malformed: the ALB answers 502, target_status_code \"-\" (documented).".into()),
             Seen::Answer { status, .. } => Answer {
                 status: Some(status),

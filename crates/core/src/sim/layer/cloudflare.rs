@@ -32,6 +32,11 @@ pub struct Cloudflare {
     pub connect_timeout_s: u64,
     /// What the origin's firewall does to Cloudflare's connections.
     pub origin_firewall: Firewall,
+    /// The zone's SSL/TLS encryption mode towards the origin (525/526).
+    pub ssl_mode: SslMode,
+    /// What the origin's TLS offers when Cloudflare connects with TLS
+    /// (`ssl_mode` `full` or `strict`).
+    pub origin_tls: OriginTls,
     /// The data centre (IATA code) that takes the request: the Ray ID's suffix.
     pub colo: String,
     /// The address the next hop sees the request come from.
@@ -45,9 +50,89 @@ impl Default for Cloudflare {
             proxy_read_timeout_s: 100,
             connect_timeout_s: 19,
             origin_firewall: Firewall::Open,
+            ssl_mode: SslMode::Flexible,
+            origin_tls: OriginTls::None,
             colo: "FRA".into(),
             edge_ip: "172.70.242.13".into(),
         }
+    }
+}
+
+/// Cloudflare's SSL/TLS encryption mode, by the dashboard's names
+/// (Cloudflare's API: "Off", "Flexible", "Full", "Full (Strict)").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SslMode {
+    /// No TLS anywhere: Cloudflare reaches the origin over HTTP.
+    Off,
+    /// TLS to the visitor, HTTP to the origin (the engine's proxy listens
+    /// without TLS: this is how every scenario ran before the setting).
+    #[default]
+    Flexible,
+    /// TLS to the origin, any certificate (self-signed, expired) accepted.
+    Full,
+    /// "Full (strict)": TLS to the origin with a valid certificate for the host.
+    Strict,
+}
+
+/// The origin's TLS as Cloudflare finds it when it connects with TLS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OriginTls {
+    /// The origin's port speaks no TLS (plain HTTP): the handshake fails.
+    #[default]
+    None,
+    /// A certificate from a trusted CA, unexpired, for the request's host.
+    Valid,
+    /// A self-signed certificate.
+    SelfSigned,
+    /// An expired certificate.
+    Expired,
+    /// The handshake itself fails (no shared cipher or protocol, no
+    /// certificate for the SNI name).
+    HandshakeFails,
+}
+
+impl SslMode {
+    pub const ALL: [SslMode; 4] = [SslMode::Off, SslMode::Flexible, SslMode::Full, SslMode::Strict];
+    pub fn key(self) -> &'static str {
+        match self {
+            SslMode::Off => "off",
+            SslMode::Flexible => "flexible",
+            SslMode::Full => "full",
+            SslMode::Strict => "strict",
+        }
+    }
+    pub fn parse(s: &str) -> Option<SslMode> {
+        SslMode::ALL.into_iter().find(|m| m.key() == s)
+    }
+}
+
+impl OriginTls {
+    pub const ALL: [OriginTls; 5] = [OriginTls::None, OriginTls::Valid, OriginTls::SelfSigned, OriginTls::Expired, OriginTls::HandshakeFails];
+    pub fn key(self) -> &'static str {
+        match self {
+            OriginTls::None => "none",
+            OriginTls::Valid => "valid",
+            OriginTls::SelfSigned => "self_signed",
+            OriginTls::Expired => "expired",
+            OriginTls::HandshakeFails => "handshake_fails",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OriginTls> {
+        OriginTls::ALL.into_iter().find(|m| m.key() == s)
+    }
+}
+
+/// What Cloudflare's TLS connection to the origin ends in, for `mode` and
+/// the origin's `tls`: None when the request goes on (no TLS to the
+/// origin, or a certificate the mode accepts).
+pub fn tls_failure(mode: SslMode, tls: OriginTls) -> Option<Seen> {
+    match (mode, tls) {
+        (SslMode::Off | SslMode::Flexible, _) => None,
+        (_, OriginTls::None | OriginTls::HandshakeFails) => Some(Seen::TlsHandshakeFailed),
+        (SslMode::Full, _) | (SslMode::Strict, OriginTls::Valid) => None,
+        (SslMode::Strict, OriginTls::SelfSigned | OriginTls::Expired) => Some(Seen::InvalidCertificate),
     }
 }
 
@@ -112,6 +197,8 @@ pub fn title(status: u16) -> &'static str {
         521 => "Web server is down",
         522 => "Connection timed out",
         524 => "A timeout occurred",
+        525 => "SSL handshake failed",
+        526 => "Invalid SSL certificate",
         502 => "Bad gateway",
         504 => "Gateway time-out",
         _ => "Error",
@@ -177,6 +264,18 @@ impl Cloudflare {
     }
 }
 
+impl SslMode {
+    /// The dashboard's words.
+    pub fn label(self) -> &'static str {
+        match self {
+            SslMode::Off => "Off",
+            SslMode::Flexible => "Flexible",
+            SslMode::Full => "Full",
+            SslMode::Strict => "Full (strict)",
+        }
+    }
+}
+
 impl LayerModel for Cloudflare {
     fn kind(&self) -> LayerKind {
         LayerKind::Cloudflare
@@ -196,6 +295,9 @@ impl LayerModel for Cloudflare {
     fn firewall(&self) -> Firewall {
         self.origin_firewall
     }
+    fn tls_failure(&self) -> Option<Seen> {
+        tls_failure(self.ssl_mode, self.origin_tls)
+    }
     fn ip(&self) -> &str {
         &self.edge_ip
     }
@@ -213,6 +315,27 @@ impl LayerModel for Cloudflare {
                 format!(
                     "Cloudflare connected, but the origin sent no response within its Proxy Read Timeout of {} s: it answers 524 \"A timeout occurred\" and closes its connection to the origin (documented: error-524 page and connection limits).",
                     self.proxy_read_timeout_s
+                ),
+            ),
+            Seen::TlsHandshakeFailed => own(
+                525,
+                format!(
+                    "Cloudflare's SSL/TLS mode is {}: it connects to the origin with TLS, and the handshake fails ({}): it answers 525 \"SSL handshake failed\" with its own page; the request never reaches the proxy's HTTP layer (documented: Cloudflare's 5xx errors, 525).",
+                    self.ssl_mode.label(),
+                    match self.origin_tls {
+                        OriginTls::None => "the origin's port speaks no TLS",
+                        _ => "no shared cipher or protocol, or no certificate for the host's SNI name",
+                    }
+                ),
+            ),
+            Seen::InvalidCertificate => own(
+                526,
+                format!(
+                    "Cloudflare's SSL/TLS mode is Full (strict): the origin's certificate is {}, which strict mode refuses (Full would accept it): it answers 526 \"Invalid SSL certificate\" with its own page (documented: Cloudflare's 5xx errors, 526).",
+                    match self.origin_tls {
+                        OriginTls::Expired => "expired",
+                        _ => "self-signed",
+                    }
                 ),
             ),
             Seen::Empty | Seen::NotHttp => own(520, "The origin closed or reset the connection without a usable HTTP response: Cloudflare answers 520 (documented: error-520 page, \"empty, unknown, or unexpected response\").".into()),

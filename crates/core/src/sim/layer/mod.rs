@@ -57,7 +57,19 @@ impl<'de> Deserialize<'de> for Layer {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, a: A) -> Result<Layer, A::Error> {
                 let m = serde_json::Map::deserialize(serde::de::value::MapAccessDeserializer::new(a))?;
-                Layer::deserialize(serde_json::Value::Object(m)).map_err(serde::de::Error::custom)
+                Layer::deserialize(serde_json::Value::Object(m.clone())).map_err(|e| {
+                    // Name the field: the first one that fails on its own
+                    // (`.ssl_mode: unknown variant …`; `Scenario::from_json`
+                    // joins it to the layer's path: `layers[0].ssl_mode`).
+                    let kind = m.get("kind").cloned();
+                    let field = kind.as_ref().and_then(|kind| {
+                        m.iter().filter(|(k, _)| k.as_str() != "kind").find_map(|(k, v)| {
+                            let one = serde_json::Map::from_iter([("kind".to_string(), kind.clone()), (k.clone(), v.clone())]);
+                            Layer::deserialize(serde_json::Value::Object(one)).err().map(|e| format!(".{k}: {e}"))
+                        })
+                    });
+                    serde::de::Error::custom(field.unwrap_or_else(|| e.to_string()))
+                })
             }
         }
         d.deserialize_map(V)
@@ -144,6 +156,12 @@ pub enum Seen {
     NotHttp,
     /// The layer's own read (idle) timeout fired before a response.
     ReadTimeout,
+    /// Its TLS handshake with the next hop failed (no TLS on the port, no
+    /// shared cipher or protocol, no certificate for the SNI name).
+    TlsHandshakeFailed,
+    /// The next hop's certificate failed validation (expired, self-signed,
+    /// for another host) and the layer validates it.
+    InvalidCertificate,
     /// The layer's client closed the connection before the answer.
     ClientClosed,
 }
@@ -171,6 +189,11 @@ pub trait LayerModel {
     /// How long it waits for a SYN+ACK, µs.
     fn connect_timeout_us(&self) -> u64;
     fn firewall(&self) -> Firewall;
+    /// What its TLS connection to the next hop ends in, if it fails
+    /// (None: no TLS to the next hop, or a certificate it accepts).
+    fn tls_failure(&self) -> Option<Seen> {
+        None
+    }
     /// The address its next hop sees as the client.
     fn ip(&self) -> &str;
     /// Maps what it saw to its answer (`host`: the request's Host, for
@@ -304,6 +327,19 @@ pub fn forward(w: &mut World, id: ReqId) {
             }
             Firewall::Open => {}
         }
+        // Its TLS handshake with the next hop: TCP's round trip, then the
+        // ClientHello and the server's answer (alert or certificate), then
+        // it gives up. Nothing listening on the proxy's port is a refusal
+        // first (below).
+        let next_listens = i + 1 < layers.len() || w.proxy_running;
+        if let (Some(seen), true) = (m.tls_failure(), next_listens) {
+            let what = match seen {
+                Seen::InvalidCertificate => LayerEvent::InvalidCertificate,
+                _ => LayerEvent::TlsHandshakeFailed,
+            };
+            w.schedule(at + 4 * m.hop_us(), Event::Layer { id, layer: i as u8, what });
+            return;
+        }
         w.schedule(at.saturating_add(m.read_timeout_us()), Event::Layer { id, layer: i as u8, what: LayerEvent::Timeout });
         at += m.hop_us();
     }
@@ -326,6 +362,10 @@ pub enum LayerEvent {
     Refused,
     /// Its connect timed out.
     ConnectTimeout,
+    /// Its TLS handshake with the next hop failed.
+    TlsHandshakeFailed,
+    /// It refused the next hop's certificate.
+    InvalidCertificate,
     /// The answer of the layer inside it reaches it.
     Relay,
     /// Its client closed the connection.
@@ -359,6 +399,8 @@ pub fn on_event(w: &mut World, id: ReqId, layer: usize, what: LayerEvent) {
         }
         LayerEvent::Refused => settle(w, id, layer, Seen::Refused),
         LayerEvent::ConnectTimeout => settle(w, id, layer, Seen::ConnectTimeout),
+        LayerEvent::TlsHandshakeFailed => settle(w, id, layer, Seen::TlsHandshakeFailed),
+        LayerEvent::InvalidCertificate => settle(w, id, layer, Seen::InvalidCertificate),
     }
 }
 
@@ -461,7 +503,7 @@ fn settle(w: &mut World, id: ReqId, k: usize, seen: Seen) {
         _ => {
             let ex = &w.exchanges[id];
             let response = match seen {
-                Seen::Refused | Seen::ConnectTimeout | Seen::ReadTimeout => None,
+                Seen::Refused | Seen::ConnectTimeout | Seen::ReadTimeout | Seen::TlsHandshakeFailed | Seen::InvalidCertificate => None,
                 _ => ex.response.clone(),
             };
             (response, ex.client_result.clone().unwrap_or(ClientResult::Response), Vec::new())
