@@ -449,21 +449,33 @@ pub fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
     }
     // The catalog's faults (default knobs) behind Cloudflare, and a
     // Cloudflare whose origin firewall rejects or drops it: its Logpush
-    // record and its own pages (520, 521, 522, 524) for each. After the
+    // record and its own pages (520, 521, 522, 524) for each; and a
+    // Cloudflare whose TLS to the origin fails (525) or refuses its
+    // certificate (526). After the
     // ready scenarios (the chains among them), so that a line they write
     // too goes to them; nginx, one server.
-    let behind: Vec<(Option<FaultKind>, crate::sim::layer::Firewall)> = [crate::sim::layer::Firewall::Reject, crate::sim::layer::Firewall::Drop]
-        .into_iter()
-        .map(|f| (None, f))
-        .chain(FaultKind::catalog().into_iter().map(|k| (Some(k), crate::sim::layer::Firewall::Open)))
-        .collect();
+    use crate::sim::layer::cloudflare::{OriginTls, SslMode};
+    use crate::sim::layer::Firewall;
+    // (fault, the origin's firewall, SSL/TLS mode, the origin's TLS, label without a fault)
+    let behind: Vec<(Option<FaultKind>, Firewall, SslMode, OriginTls, &str)> = [
+        (Firewall::Reject, SslMode::Flexible, OriginTls::None, "origin firewall rejects Cloudflare"),
+        (Firewall::Drop, SslMode::Flexible, OriginTls::None, "origin firewall drops Cloudflare"),
+        (Firewall::Open, SslMode::Full, OriginTls::HandshakeFails, "Cloudflare's TLS handshake with the origin fails"),
+        (Firewall::Open, SslMode::Strict, OriginTls::Expired, "Cloudflare (Full (strict)) refuses the origin's certificate"),
+    ]
+    .into_iter()
+    .map(|(f, m, t, l)| (None, f, m, t, l))
+    .chain(FaultKind::catalog().into_iter().map(|k| (Some(k), Firewall::Open, SslMode::Flexible, OriginTls::None, "")))
+    .collect();
     let mut layered = Vec::new();
-    for (kind, firewall) in behind {
+    for (kind, firewall, ssl_mode, origin_tls, label) in behind {
         let mut sc = Scenario::default();
         sc.clients.requests = 1;
         sc.proxy.error_log_level = "info".into();
         let mut cf = crate::sim::layer::cloudflare::Cloudflare::default();
         cf.origin_firewall = firewall;
+        cf.ssl_mode = ssl_mode;
+        cf.origin_tls = origin_tls;
         sc.layers.push(crate::sim::layer::Layer::Cloudflare(cf));
         let id = kind.as_ref().map(|k| k.id().to_string());
         if let Some(k) = kind {
@@ -474,12 +486,7 @@ pub fn scenarios() -> Vec<(String, Option<String>, Scenario)> {
             }
             sc.faults.push(fault);
         }
-        let what = match (&id, firewall) {
-            (Some(id), _) => id.clone(),
-            (None, crate::sim::layer::Firewall::Reject) => "origin firewall rejects Cloudflare".into(),
-            (None, crate::sim::layer::Firewall::Drop) => "origin firewall drops Cloudflare".into(),
-            (None, crate::sim::layer::Firewall::Open) => "no fault".into(),
-        };
+        let what = id.clone().unwrap_or_else(|| label.to_string());
         layered.push((format!("{what} · nginx · behind Cloudflare"), id, sc));
     }
     for (name, json) in crate::scenarios::READY.iter().chain(crate::scenarios::EXPERIMENTS) {

@@ -529,8 +529,9 @@ pub fn diagnose(text: &str) -> Result<Diagnosis, DiagnoseError> {
         None => fill::fill(&cand.probe, &cat.markers, &BTreeMap::new()).map_err(|e| DiagnoseError::NotRecognised { message: format!("internal: the candidate {} is refused: {e}", cand.label), nearest: Vec::new() })?,
     };
     let fault_kind: Option<&FaultKind> = scenario.faults.first().map(|f| &f.kind);
-    // No fault, but a layer's origin firewall keeps it out (the Cloudflare candidates' 521, 522).
-    let layer_fw = scenario.layers.iter().find_map(|l| l.model().firewall().diagnosis(l.model().name()));
+    // No fault, but a layer's setting keeps it out (the Cloudflare candidates'
+    // 521, 522 from its origin's firewall, 525, 526 from its TLS to the origin).
+    let layer_fw = scenario.layers.iter().find_map(|l| l.model().diagnosis());
     let title = match (fault_kind, &layer_fw) {
         (Some(k), _) => format!("Diagnosed: {}", k.title_in(scenario.proxy.flavor)),
         (None, Some((t, _, _))) => format!("Diagnosed: {t}"),

@@ -298,6 +298,24 @@ impl LayerModel for Cloudflare {
     fn tls_failure(&self) -> Option<Seen> {
         tls_failure(self.ssl_mode, self.origin_tls)
     }
+    fn diagnosis(&self) -> Option<(String, String, String)> {
+        if let Some(d) = self.origin_firewall.diagnosis(self.name()) {
+            return Some(d);
+        }
+        let mode = self.ssl_mode.label();
+        match tls_failure(self.ssl_mode, self.origin_tls)? {
+            Seen::InvalidCertificate => Some((
+                format!("Cloudflare (Full (strict)) refuses the origin's {} certificate", if self.origin_tls == OriginTls::Expired { "expired" } else { "self-signed" }),
+                "Cloudflare's SSL/TLS mode is Full (strict): it validates the origin's certificate (unexpired, signed by a trusted CA, for the host) and cannot: it answers 526. The proxy never sees the request.".into(),
+                "Fix the origin's certificate: Install a valid certificate for the host on the origin (a Cloudflare Origin CA certificate is trusted by Cloudflare), or renew the expired one; setting SSL/TLS to Full (not strict) accepts it but no longer checks it.".into(),
+            )),
+            _ => Some((
+                format!("Cloudflare ({mode}) cannot complete a TLS handshake with the origin"),
+                format!("Cloudflare's SSL/TLS mode is {mode}: it connects to the origin with TLS, and the handshake fails (no TLS on the origin's port 443, no shared cipher suite or protocol, no certificate for the SNI name): it answers 525. The proxy's HTTP layer never sees the request."),
+                "Serve TLS on the origin: Listen with TLS on port 443 with a certificate for the host and ciphers Cloudflare offers (e.g. nginx `listen 443 ssl;` with `ssl_certificate`), or set SSL/TLS to Flexible if the origin only speaks HTTP.".into(),
+            )),
+        }
+    }
     fn ip(&self) -> &str {
         &self.edge_ip
     }

@@ -194,6 +194,12 @@ pub trait LayerModel {
     fn tls_failure(&self) -> Option<Seen> {
         None
     }
+    /// The title, cause and fix a diagnosis gives when this layer's own
+    /// settings (its origin's firewall, its TLS to the origin) are what
+    /// went wrong (None: nothing of the layer's keeps the request out).
+    fn diagnosis(&self) -> Option<(String, String, String)> {
+        self.firewall().diagnosis(self.name())
+    }
     /// The address its next hop sees as the client.
     fn ip(&self) -> &str;
     /// Maps what it saw to its answer (`host`: the request's Host, for
