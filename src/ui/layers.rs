@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use super::number::NumberField;
+use crate::sim::layer::cloudflare::{OriginTls, SslMode};
 use crate::sim::layer::{Firewall, Layer, LayerKind, MAX_LAYERS};
 use crate::sim::scenario::Scenario;
 
@@ -64,6 +65,41 @@ pub fn LayersPanel(scenario: RwSignal<Scenario>, on_change: Callback<Scenario>) 
                                         <option value="open">"lets Cloudflare in"</option>
                                         <option value="reject">"rejects Cloudflare (RST → 521)"</option>
                                         <option value="drop">"drops Cloudflare's SYNs (→ 522)"</option>
+                                    </select>
+                                </label>
+                                <label class="field">
+                                    <span class="field-label">"SSL/TLS mode"</span>
+                                    <select data-testid=format!("layer{}-ssl-mode", i + 1)
+                                        prop:value=move || scenario.with(|s| match s.layers.get(i) {
+                                            Some(Layer::Cloudflare(c)) => c.ssl_mode.key(),
+                                            _ => SslMode::default().key(),
+                                        })
+                                        on:change=move |ev| {
+                                            let m = SslMode::parse(&event_target_value(&ev)).unwrap_or_default();
+                                            edit(&|ls| if let Some(Layer::Cloudflare(c)) = ls.get_mut(i) { c.ssl_mode = m });
+                                        }>
+                                        <option value="off">"Off (HTTP to the origin)"</option>
+                                        <option value="flexible">"Flexible (HTTP to the origin)"</option>
+                                        <option value="full">"Full (TLS, any certificate)"</option>
+                                        <option value="strict">"Full (strict) (TLS, valid certificate)"</option>
+                                    </select>
+                                </label>
+                                <label class="field">
+                                    <span class="field-label">"origin's TLS"</span>
+                                    <select data-testid=format!("layer{}-origin-tls", i + 1)
+                                        prop:value=move || scenario.with(|s| match s.layers.get(i) {
+                                            Some(Layer::Cloudflare(c)) => c.origin_tls.key(),
+                                            _ => OriginTls::default().key(),
+                                        })
+                                        on:change=move |ev| {
+                                            let t = OriginTls::parse(&event_target_value(&ev)).unwrap_or_default();
+                                            edit(&|ls| if let Some(Layer::Cloudflare(c)) = ls.get_mut(i) { c.origin_tls = t });
+                                        }>
+                                        <option value="none">"no TLS on its port (Full → 525)"</option>
+                                        <option value="valid">"valid certificate"</option>
+                                        <option value="self_signed">"self-signed certificate (strict → 526)"</option>
+                                        <option value="expired">"expired certificate (strict → 526)"</option>
+                                        <option value="handshake_fails">"handshake fails: no shared cipher, no SNI match (→ 525)"</option>
                                     </select>
                                 </label>
                             }.into_any(),

@@ -9,6 +9,10 @@
 //! - 524 "A timeout occurred": no response within the Proxy Read Timeout,
 //!   100 s in the connection-limits table, 120 s on the newest 524 page —
 //!   `proxy_read_timeout_s`, default 100.
+//! - 525 "SSL handshake failed": `ssl_mode` Full or Full (strict) and the
+//!   origin's handshake fails (`origin_tls` none, handshake_fails) (error-525).
+//! - 526 "Invalid SSL certificate": Full (strict) and an expired or
+//!   self-signed origin certificate; Full accepts them (error-526).
 //! - 502/504 from the origin: Cloudflare's branded 502/504 page
 //!   (error-502-504); every other status is relayed.
 
