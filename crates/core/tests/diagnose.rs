@@ -494,6 +494,10 @@ fn cloudflare_and_alb_layer_lines() {
         ("Error code 522", 522),
         ("www.example.net | 524: A timeout occurred", 524),
         ("Error code 520", 520),
+        // Cloudflare's TLS to the origin (its ssl_mode and the origin's TLS).
+        ("anime.sh | 525: SSL handshake failed", 525),
+        ("www.ntechit.de | 526: Invalid SSL certificate", 526),
+        ("Error code 525", 525),
     ] {
         let d = ok(text);
         println!("{text:?}: {} · {:?} · alternatives {:?}", d.candidate, d.cause, d.alternatives);
