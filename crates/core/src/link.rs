@@ -323,6 +323,15 @@ mod tests {
         }
         assert_eq!(layers_param(&s), None);
         assert_eq!(decode_fragment(&encode_fragment(&s)).unwrap(), s);
+        // Cloudflare's SSL/TLS mode and the origin's TLS travel the same way.
+        let mut s = Scenario::default();
+        let mut cf = crate::sim::layer::cloudflare::Cloudflare::default();
+        cf.ssl_mode = crate::sim::layer::cloudflare::SslMode::Strict;
+        cf.origin_tls = crate::sim::layer::cloudflare::OriginTls::Expired;
+        s.layers = vec![crate::sim::layer::Layer::Cloudflare(cf)];
+        assert_eq!(layers_param(&s), None);
+        assert!(minimal_json(&s).contains(r#""ssl_mode":"strict""#), "{}", minimal_json(&s));
+        assert_eq!(decode_fragment(&encode_fragment(&s)).unwrap(), s);
     }
 
     #[test]
