@@ -238,6 +238,7 @@ pub fn model(sim: &Simulation) -> Model {
 /// The layer boxes: each layer's settings and what it did with the newest
 /// finished request that passed the layers.
 fn layer_boxes(w: &crate::sim::world::World) -> Vec<LayerBox> {
+    use crate::sim::layer::cloudflare::SslMode;
     use crate::sim::layer::{Layer, Seen};
     let newest = w.exchanges.iter().rev().take(500).find(|e| e.is_finished() && !e.layers.is_empty());
     w.scenario
@@ -247,7 +248,11 @@ fn layer_boxes(w: &crate::sim::world::World) -> Vec<LayerBox> {
         .map(|(i, l)| {
             let m = l.model();
             let detail = match l {
-                Layer::Cloudflare(c) => format!("{} · read timeout {} s", c.colo, c.proxy_read_timeout_s),
+                Layer::Cloudflare(c) => match c.ssl_mode {
+                    // TLS to the origin shows; Off and Flexible (HTTP to the origin) as before.
+                    SslMode::Full | SslMode::Strict => format!("{} · read timeout {} s · SSL {}", c.colo, c.proxy_read_timeout_s, c.ssl_mode.label()),
+                    _ => format!("{} · read timeout {} s", c.colo, c.proxy_read_timeout_s),
+                },
                 Layer::Alb(a) => format!("idle timeout {} s", a.idle_timeout_s),
             };
             let hop = newest.and_then(|e| e.layers.iter().rev().find(|h| h.layer == i));
