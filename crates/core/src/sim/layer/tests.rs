@@ -192,6 +192,27 @@ fn the_origin_firewall_gives_521_when_it_rejects_and_522_after_19_s_when_it_drop
 }
 
 #[test]
+fn cloudflare_tls_to_the_origin_525_526_after_two_round_trips_and_a_stopped_origin_is_still_521() {
+    // Full (strict), an expired certificate: 526 after the TCP and TLS round trips (4 × 10 ms).
+    let sim = layered(r#"{"version":3,"clients":{"requests":1},"layers":[{"kind":"cloudflare","ssl_mode":"strict","origin_tls":"self_signed"}]}"#);
+    let ex = &sim.exchanges()[0];
+    assert_eq!(hops_of(&sim), vec![(LayerKind::Cloudflare, Seen::InvalidCertificate, Some(526))]);
+    assert_eq!(ex.finished_at.unwrap().since(ex.sent_at), 2 * 100 + 4 * 10_000);
+    assert!(access(&sim).is_empty(), "nginx's HTTP layer never sees it");
+    let cf_line = sim.world().layer_logs[0].lines().next().unwrap().clone();
+    assert!(cf_line.contains("\"EdgeResponseStatus\":526") && cf_line.contains("\"OriginResponseStatus\":0"), "{cf_line}");
+    // Nothing listens on the origin's port: the connection is refused before any TLS.
+    let sim = layered(r#"{"version":3,"clients":{"requests":1},"layers":[{"kind":"cloudflare","ssl_mode":"full","origin_tls":"handshake_fails"}],
+        "faults":[{"type":"dns_failure","host":"app.internal"}]}"#);
+    assert_eq!(sim.exchanges()[0].status(), Some(521));
+    // With an ALB as its next hop, the handshake with the ALB fails: 525, and the ALB logs no request.
+    let sim = layered(r#"{"version":3,"clients":{"requests":1},"layers":[{"kind":"cloudflare","ssl_mode":"strict"},{"kind":"alb"}]}"#);
+    assert_eq!(hops_of(&sim), vec![(LayerKind::Cloudflare, Seen::TlsHandshakeFailed, Some(525))]);
+    let p = cf().answer(Seen::TlsHandshakeFailed, "shop.example.com", "0123456789abcdef-FRA").page.unwrap();
+    assert!(p.body.contains("<title>shop.example.com | 525: SSL handshake failed</title>"), "{}", p.body);
+}
+
+#[test]
 fn a_healthy_chain_relays_200_and_stamps_cf_ray() {
     let sim = layered(r#"{"version":3,"clients":{"requests":1},"layers":[{"kind":"cloudflare"},{"kind":"alb"}]}"#);
     let ex = &sim.exchanges()[0];
