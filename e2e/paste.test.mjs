@@ -181,6 +181,53 @@ test('a line from unrelated software: not recognised, the nearest situations loa
   }
 });
 
+// The diagnosis is the wasm chunk `diagnose` (src/ui/lazy.rs, issue 20): not fetched before the page
+// is interactive, fetched on focus or a submitted paste with "Loading the log reader…" meanwhile; a
+// chunk that cannot be downloaded says so with "Try again", which then diagnoses the waiting paste.
+test('the log reader is a chunk fetched on focus: its loading state, a failed download with "Try again"', { timeout: 120_000 }, async () => {
+  const s = await newPage(browser, { viewport: { width: 1280, height: 800 } });
+  const { page } = s;
+  try {
+    const fetched = [];
+    page.on('request', (r) => { if (r.url().endsWith('.wasm')) fetched.push(new URL(r.url()).pathname.split('/').pop()); });
+    let refused = 0;
+    await page.route('**/split_diagnose-*.wasm', (route) => { refused += 1; return route.abort('connectionreset'); });
+    await openAt(page, '');
+    await page.locator(sel.send).waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    // The pointer over the box does not fetch it either (only focus or a paste does).
+    await page.locator('[data-testid=paste-text]').hover();
+    await page.waitForTimeout(500);
+    assert.equal(fetched.filter((f) => f.startsWith('split_diagnose')).length, 0, `not fetched before focus (fetched: ${fetched.join(', ')})`);
+    await paste(page, FPM);
+    const failed = page.locator('[data-testid=paste-failed]');
+    await failed.waitFor({ state: 'visible', timeout: TIMEOUT.result });
+    assert.ok(refused >= 1, 'the chunk was requested');
+    assert.equal(await failed.getAttribute('role'), 'alert');
+    assert.match(await failed.innerText(), /Could not load the log reader: its part of the simulator did not download\. Check the connection and try again\./);
+    assert.equal(await page.locator('[data-testid=paste-diagnose]').isDisabled(), false, 'Diagnose is not stuck');
+    // The rest of the page works.
+    await page.click(sel.send);
+    await page.locator(sel.status).waitFor({ state: 'visible', timeout: TIMEOUT.result });
+
+    // Try again, the chunk held until "Loading the log reader…" has been seen.
+    await page.unroute('**/split_diagnose-*.wasm');
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await page.route('**/split_diagnose-*.wasm', async (route) => { await held; await route.continue(); });
+    await failed.getByRole('button', { name: 'Try again' }).click();
+    await waitForText(page, '[data-testid=paste-status]', 'Loading the log reader…', TIMEOUT.action);
+    assert.equal(await failed.count(), 0);
+    release();
+    await waitForText(page, sel.status, '502', DIAGNOSIS);
+    await waitForText(page, '[data-testid=paste-verdict]', 'Recognised', DIAGNOSIS);
+    assert.match(await page.locator('[data-testid=paste-reproduced]').first().textContent(), /unix:\/run\/php\/php8\.2-fpm\.sock/);
+    for (const e of s.consoleErrors) assert.match(e, /split_diagnose|Failed to fetch|ERR_CONNECTION_RESET|TypeError/, `unexpected console error: ${e}`);
+    assert.deepEqual(s.pageErrors, []);
+  } finally {
+    await s.close();
+  }
+});
+
 test('?paste= opens the page on a diagnosis; a damaged one is a notice', { timeout: 90_000 }, async () => {
   const s = await newPage(browser);
   try {
@@ -215,6 +262,20 @@ test('the embed answers a diagnose message with a diagnosis, and an odd one with
       await s.page.waitForFunction((id) => window.__replies.some((r) => r.id === id && r.type !== 'ack'), message.id, { timeout: DIAGNOSIS, polling: 100 });
       return s.page.evaluate((id) => window.__replies.find((r) => r.id === id && r.type !== 'ack'), message.id);
     };
+    // The first diagnose waits for the log reader's chunk (src/ui/lazy.rs): a message sent right
+    // after it is carried out after its answer, in order, as when the diagnosis ran at once.
+    await s.page.evaluate((text) => {
+      const w = document.querySelector('#lab-driven').contentWindow;
+      w.postMessage({ gatewayLab: 1, type: 'diagnose', text, id: 'o1' }, location.origin);
+      w.postMessage({ gatewayLab: 1, type: 'fix', id: 'o2' }, location.origin);
+    }, FPM);
+    await s.page.waitForFunction(() => ['o1', 'o2'].every((id) => window.__replies.some((r) => r.id === id)), null, { timeout: DIAGNOSIS, polling: 100 });
+    const order = await s.page.evaluate(() => window.__replies.filter((r) => r.id === 'o1' || r.id === 'o2').map((r) => `${r.id}:${r.type}`));
+    assert.deepEqual(order, ['o1:diagnosis', 'o2:ack'], 'the fix is carried out after the diagnosis');
+    const fixed = await s.page.evaluate(() => window.__replies.find((r) => r.id === 'o2'));
+    // Fixed, in the diagnosed scenario (not the one from before it).
+    assert.equal(fixed.scenario.fault, 'none', JSON.stringify(fixed));
+    assert.match(fixed.scenario.title, /^Diagnosed: /, JSON.stringify(fixed));
     const d = await ask({ type: 'diagnose', text: FPM, id: 'd1' });
     assert.equal(d.type, 'diagnosis', JSON.stringify(d));
     assert.equal(d.recognised, true, JSON.stringify(d));

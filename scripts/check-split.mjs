@@ -6,6 +6,9 @@
 //                                            scripts/test on dist/ and the debug-hooks build)
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
 
 const PLACEHOLDER = '__wasm_split_placeholder__';
 const dirs = process.argv.slice(2);
@@ -41,6 +44,61 @@ for (const dir of dirs) {
   }
 }
 if (modules === 0) problems.push(`no .wasm in ${dirs.join(', ')}`);
+
+// ---- What must stay out of the main module (issue 20, the paste diagnosis) ----
+// The paste diagnosis (`gateway_core::diagnose`) is the chunk `diagnose` of src/ui/lazy.rs: a
+// synchronous call to `diagnose::verdict` from the page's code would put it (and the catalog, the
+// matcher, `fill`) back in the module downloaded before the page is interactive. The shipped
+// modules have no names, so this splits cargo's module of the last build (RAW, with its name
+// section) as scripts/wasm-split does and looks at the function names: no function of
+// `diagnose::verdict` and what it runs (`diagnose::diagnose`, `template`, `fill`, the catalog's
+// `Builder` and `get`) may be in the main module (LTO inlines `verdict` into its caller, so its
+// own name alone proves little), and the `diagnose` chunk must have some (the names are there).
+// Runs when a checked DIR is a page build (index.html) and RAW exists; CHECK_SPLIT_RAW=path
+// overrides RAW (default target/wasm32-unknown-unknown/release/gateway-lab.wasm).
+function functionNames(file) {
+  const names = [];
+  for (const sec of WebAssembly.Module.customSections(new WebAssembly.Module(readFileSync(file)), 'name')) {
+    const b = new Uint8Array(sec);
+    let p = 0;
+    const leb = () => { let r = 0, shift = 0, x; do { x = b[p++]; r += (x & 0x7f) * 2 ** shift; shift += 7; } while (x & 0x80); return r; };
+    while (p < b.length) {
+      const id = b[p++];
+      const size = leb();
+      const end = p + size;
+      if (id === 1) {
+        for (let n = leb(); n > 0; n--) {
+          leb();
+          const len = leb();
+          names.push(Buffer.from(b.subarray(p, p + len)).toString('utf8'));
+          p += len;
+        }
+      }
+      p = end;
+    }
+  }
+  return names;
+}
+function checkDiagnoseSplit() {
+  const raw = process.env.CHECK_SPLIT_RAW || 'target/wasm32-unknown-unknown/release/gateway-lab.wasm';
+  if (!dirs.some((d) => existsSync(path.join(d, 'index.html'))) || !existsSync(raw)) return;
+  const work = mkdtempSync(path.join(tmpdir(), 'check-split-'));
+  try {
+    execFileSync('wasm-split-cli', ['--target', 'web', '--out-name', 'main', raw, work], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // Mangled (`_ZN12gateway_core8diagnose7verdict17h..E`) or demangled (`gateway_core::diagnose::verdict`).
+    const verdict = /^(_ZN12gateway_core8diagnose(7verdict|8diagnose|8template|4fill|7catalog7Builder|7catalog3get)|gateway_core::diagnose::(verdict|diagnose|template|fill|catalog::Builder|catalog::get)\b)/;
+    const mainHas = functionNames(path.join(work, 'main.wasm')).filter((n) => verdict.test(n));
+    const chunk = readdirSync(work).filter((f) => /^split_diagnose.*\.wasm$/.test(f));
+    const chunkHas = chunk.flatMap((f) => functionNames(path.join(work, f))).filter((n) => verdict.test(n));
+    if (mainHas.length) problems.push(`the main module of ${raw} has gateway_core::diagnose::verdict or what it runs (${mainHas.length} functions, e.g. ${mainHas[0]}): the paste diagnosis must stay in the chunk "diagnose" (src/ui/lazy.rs)`);
+    else if (!chunk.length) problems.push(`${raw} has no split_diagnose chunk: the paste diagnosis (src/ui/lazy.rs, chunk "diagnose") is not a split point`);
+    else if (!chunkHas.length) problems.push(`${raw}: no function of gateway_core::diagnose's verdict in the split_diagnose chunk either (no names to check?)`);
+    else console.log(`✓ split check: gateway_core::diagnose::verdict and what it runs are in the chunk "diagnose" (${chunkHas.length} functions), none in the main module (${raw})`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+checkDiagnoseSplit();
 if (problems.length) {
   for (const p of problems) console.error(`✗ split check: ${p}`);
   process.exit(1);

@@ -155,3 +155,52 @@ where
         </Suspense>
     }
 }
+
+// The paste diagnosis (`gateway_core::diagnose`: the candidate catalog and its `Builder`, the
+// matcher, `fill`, `template`): used only by the paste box (`paste.rs`) and the embed's `diagnose`
+// message, so it is the chunk `diagnose`, fetched when the box is focused or a paste submitted (or
+// `?paste=`, or the embed's message), not before the page is interactive. The three functions
+// share the one chunk.
+
+thread_local! {
+    /// The catalog being built slice by slice by `catalog_slice` (in the chunk's code only).
+    static BUILDER: std::cell::RefCell<Option<crate::diagnose::catalog::Builder>> = const { std::cell::RefCell::new(None) };
+}
+
+// Builds the diagnosis catalog (`catalog::Builder`, one candidate run per step) for at most
+// `budget_ms` of wall clock (a run is not cut); true once it is built (by these slices or by a
+// caller that built it at once, the embed's `diagnose`).
+split_fn!(diagnose, fn catalog_slice(budget_ms: f64) -> bool {
+    use crate::diagnose::catalog;
+    let start = super::paste::now_ms();
+    BUILDER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        loop {
+            if catalog::is_built() {
+                *slot = None;
+                break true;
+            }
+            let b = slot.get_or_insert_with(catalog::Builder::new);
+            if !b.step() {
+                if let Some(b) = slot.take() {
+                    b.finish();
+                }
+                break true;
+            }
+            if super::paste::now_ms() - start >= budget_ms {
+                break false;
+            }
+        }
+    })
+});
+
+// `diagnose::verdict`: the reproducing scenario of pasted lines, or why there is none (builds the
+// catalog at once if no slices did).
+split_fn!(diagnose, fn verdict(text: String) -> Result<crate::diagnose::Diagnosis, crate::diagnose::DiagnoseError> {
+    crate::diagnose::verdict(&text)
+});
+
+// `diagnose::candidate_scenario`: the scenario of one of "not recognised"'s nearest candidates.
+split_fn!(diagnose, fn candidate_scenario(label: String) -> Option<Scenario> {
+    crate::diagnose::candidate_scenario(&label)
+});

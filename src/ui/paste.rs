@@ -10,19 +10,28 @@
 //! candidates) and `PasteReport` (the comparison, under the stage's result,
 //! so the status and log line stay in the first screen).
 //!
+//! The diagnosis itself is not in the main wasm module (issue 20): it is the
+//! chunk `diagnose` of `lazy.rs` (`lazy::catalog_slice`, `lazy::verdict`,
+//! `lazy::candidate_scenario`), fetched when the box gets focus or a paste
+//! is submitted (or `?paste=`), behind a visible "Loading the log reader…";
+//! a chunk that cannot be downloaded leaves a message with "Try again".
+//!
 //! The catalog the engine matches against costs about a second to build in
-//! wasm (docs/DIAGNOSE.md): it is built when the box gets focus or the
-//! pointer, one candidate run at a time in slices of at most `SLICE_MS`
-//! between which the browser handles input and paints
-//! (`catalog::Builder`), behind a visible "preparing…"; a paste submitted
-//! before that (or `?paste=`) starts or joins that build and is diagnosed
-//! when it ends, so the page never stops answering for the whole build.
+//! wasm (docs/DIAGNOSE.md): once the chunk is in, it is built one candidate
+//! run at a time in slices of at most `SLICE_MS` between which the browser
+//! handles input and paints (`catalog::Builder`), behind a visible
+//! "preparing…"; a paste submitted before that (or `?paste=`) starts or
+//! joins that build and is diagnosed when it ends, so the page never stops
+//! answering for the whole build.
 
 use leptos::prelude::*;
 
-use crate::diagnose::{self, input::MAX_BYTES, Diagnosis, DiagnoseError, Nearest};
+use leptos::task::spawn_local;
+
+use crate::diagnose::{input::MAX_BYTES, Diagnosis, DiagnoseError, Nearest};
 use crate::sim::FaultKind;
 
+use super::lazy::{self, LoadFailed};
 use super::lessons::LessonRun;
 use super::playground::Playground;
 use super::share::Address;
@@ -31,8 +40,12 @@ use super::share::Address;
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Catalog {
     Unbuilt,
+    /// The diagnosis' wasm chunk is downloading (the first slice has not come back).
+    Loading,
     Preparing,
     Ready,
+    /// The diagnosis' chunk could not be downloaded ("Try again" starts over).
+    Failed,
 }
 
 /// What the last Diagnose found.
@@ -61,8 +74,6 @@ pub struct Paste {
     /// The run (`Playground::epoch`) the diagnosis loaded: another run (a
     /// lesson, a ready scenario, Back, Reset) retires the report.
     run: StoredValue<Option<u64>>,
-    /// The catalog being built slice by slice (`prepare`).
-    builder: StoredValue<Option<diagnose::catalog::Builder>, LocalStorage>,
     /// A Diagnose waiting for the catalog: the text, and whether it pushes a history entry.
     pending: StoredValue<Option<(String, bool)>>,
     // The page's context, taken when the box is made (event handlers run without an owner).
@@ -84,7 +95,7 @@ fn sentence(s: &str) -> String {
 /// candidate run may take longer: a run is not cut).
 const SLICE_MS: f64 = 12.0;
 
-fn now_ms() -> f64 {
+pub(super) fn now_ms() -> f64 {
     web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or(0.0)
 }
 
@@ -108,47 +119,50 @@ impl Paste {
             loaded: RwSignal::new(None),
             missed: RwSignal::new(None),
             run: StoredValue::new(None),
-            builder: StoredValue::new_local(None),
             pending: StoredValue::new(None),
         }
     }
 
-    /// Starts building the catalog in slices (once).
+    /// Starts building the catalog in slices (once; again after a failed
+    /// download): the first slice loads the diagnosis' chunk.
     fn prepare(self) {
-        if self.catalog.get_untracked() != Catalog::Unbuilt {
+        if !matches!(self.catalog.get_untracked(), Catalog::Unbuilt | Catalog::Failed) {
             return;
         }
-        if diagnose::catalog::is_built() {
-            self.catalog.set(Catalog::Ready);
-            return;
-        }
-        self.catalog.set(Catalog::Preparing);
-        self.builder.set_value(Some(diagnose::catalog::Builder::new()));
+        self.catalog.set(Catalog::Loading);
         after_paint(move || self.build_slice());
     }
 
-    /// Runs candidates for at most `SLICE_MS`, then yields to the browser
-    /// and goes on in the next task.
+    /// Runs candidates for at most `SLICE_MS` (in the chunk), then yields
+    /// to the browser and goes on in the next task.
     fn build_slice(self) {
-        let Some(mut b) = self.builder.try_update_value(Option::take).flatten() else { return };
-        let start = now_ms();
-        loop {
-            // Built meanwhile by another caller (the embed's `diagnose` message builds it at once).
-            if diagnose::catalog::is_built() {
-                return self.catalog_ready();
+        spawn_local(async move {
+            match lazy::catalog_slice(SLICE_MS).await {
+                Ok(true) => self.catalog_ready(),
+                Ok(false) => {
+                    self.catalog.set(Catalog::Preparing);
+                    gloo_timers::callback::Timeout::new(0, move || self.build_slice()).forget();
+                }
+                Err(LoadFailed) => self.load_failed(),
             }
-            if !b.step() {
-                b.finish();
-                return self.catalog_ready();
-            }
-            if now_ms() - start >= SLICE_MS {
-                break;
-            }
-        }
-        self.builder.set_value(Some(b));
-        gloo_timers::callback::Timeout::new(0, move || self.build_slice()).forget();
+        });
     }
 
+    /// The diagnosis' chunk did not download: say so, with "Try again"; a
+    /// Diagnose that waited stays pending for it.
+    fn load_failed(self) {
+        self.catalog.set(Catalog::Failed);
+        self.busy.set(false);
+    }
+
+    /// "Try again" after a failed download: loads the chunk again, and goes
+    /// on with the Diagnose that waited, if any.
+    fn retry(self) {
+        if self.pending.with_value(Option::is_some) {
+            self.busy.set(true);
+        }
+        self.prepare();
+    }
 
     /// Diagnoses the box's text and loads what it found (`push`: a new
     /// history entry, as for every discrete choice; not when the address
@@ -159,7 +173,7 @@ impl Paste {
             return;
         }
         self.busy.set(true);
-        if diagnose::catalog::is_built() {
+        if self.catalog.get_untracked() == Catalog::Ready {
             after_paint(move || self.diagnose_now(text, push));
         } else {
             // The catalog is built in slices, the page answering between them; the diagnosis
@@ -179,8 +193,20 @@ impl Paste {
 
     /// Diagnoses `text` (the catalog is built) and loads what it found.
     fn diagnose_now(self, text: String, push: bool) {
+        spawn_local(async move {
+            match lazy::verdict(text.clone()).await {
+                Ok(verdict) => self.show_verdict(verdict, push),
+                Err(LoadFailed) => {
+                    self.pending.set_value(Some((text, push)));
+                    self.load_failed();
+                }
+            }
+        });
+    }
+
+    /// Loads what the diagnosis found and shows it.
+    fn show_verdict(self, verdict: Result<Diagnosis, DiagnoseError>, push: bool) {
         let (pg, address, lessons) = (self.pg, self.address, self.lessons);
-        let verdict = diagnose::verdict(&text);
         self.catalog.set(Catalog::Ready);
         self.loaded.set(None);
         let found = match verdict {
@@ -209,16 +235,22 @@ impl Paste {
 
     /// Loads a nearest candidate (its catalog run's scenario).
     fn load_candidate(self, label: String) {
-        let Some(sc) = diagnose::candidate_scenario(&label) else { return };
-        if let Some(l) = self.lessons {
-            l.leave();
-        }
-        if self.pg.run(|s| s.load(sc)).is_ok() {
-            if let Some(a) = self.address {
-                a.push();
+        spawn_local(async move {
+            let sc = match lazy::candidate_scenario(label.clone()).await {
+                Ok(Some(sc)) => sc,
+                Ok(None) => return,
+                Err(LoadFailed) => return self.load_failed(),
+            };
+            if let Some(l) = self.lessons {
+                l.leave();
             }
-            self.loaded.set(Some(label));
-        }
+            if self.pg.run(|s| s.load(sc)).is_ok() {
+                if let Some(a) = self.address {
+                    a.push();
+                }
+                self.loaded.set(Some(label));
+            }
+        });
     }
 
     /// Opens the page on a diagnosis of `text` (`?paste=`).
@@ -299,7 +331,8 @@ pub fn PasteBox(paste: Paste) -> impl IntoView {
         }
     });
     let status = move || match (busy.get(), catalog.get()) {
-        (true, Catalog::Preparing) | (false, Catalog::Preparing) => "Preparing the catalog of situations…",
+        (_, Catalog::Loading) => "Loading the log reader…",
+        (_, Catalog::Preparing) => "Preparing the catalog of situations…",
         (true, _) => "Diagnosing…",
         _ => "",
     };
@@ -323,7 +356,6 @@ pub fn PasteBox(paste: Paste) -> impl IntoView {
                         open.set(true);
                         paste.prepare();
                     }
-                    on:pointerenter=move |_| paste.prepare()
                     on:blur=move |_| {
                         if text.with_untracked(|t| t.trim().is_empty()) {
                             open.set(false);
@@ -395,6 +427,12 @@ pub fn PasteBox(paste: Paste) -> impl IntoView {
                     <p class="paste-verdict paste-miss" role="alert" data-testid="paste-unusable">{sentence(m)}</p>
                 }.into_any(),
                 None => ().into_any(),
+            })}
+            {move || (catalog.get() == Catalog::Failed).then(|| view! {
+                <div class="paste-verdict paste-miss paste-failed" role="alert" data-testid="paste-failed">
+                    <p>"Could not load the log reader: its part of the simulator did not download. Check the connection and try again."</p>
+                    <button type="button" class="btn" data-testid="paste-retry" on:click=move |_| paste.retry()>"Try again"</button>
+                </div>
             })}
         </section>
     }

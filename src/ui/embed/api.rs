@@ -87,17 +87,14 @@ struct Reported {
 /// command but `ping` starts it (the host acts for its reader).
 pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, warnings: Vec<String>) {
     let h = host.clone();
+    let waiting = Waiting::default();
     let listener = window_event_listener(leptos::ev::message, move |ev: web_sys::MessageEvent| {
         if !h.accepts(&ev) {
             return;
         }
         let Some(text) = message_text(&ev.data()) else { return };
         match embed_api::parse_text(&text) {
-            Ok(m) => {
-                if let Some(reply) = run(pg, started, m) {
-                    h.post(&reply);
-                }
-            }
+            Ok(m) => dispatch(pg, started, m, &h, &waiting),
             Err(reject) => {
                 if let Some(e) = embed_api::reject_event(reject) {
                     h.post(&e);
@@ -148,8 +145,31 @@ pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, warnings
     });
 }
 
+/// While a `diagnose` waits for its wasm chunk (`lazy::verdict`), the messages that arrive after
+/// it, carried out in order once it has answered (as when the diagnosis ran at once).
+type Waiting = Rc<RefCell<Option<std::collections::VecDeque<Message>>>>;
+
+/// Messages kept while a `diagnose` waits; more are answered with an `error`.
+const MAX_WAITING: usize = 64;
+
+/// Carries out one command and posts its reply, or keeps it for after a waiting `diagnose`.
+fn dispatch(pg: Playground, started: RwSignal<bool>, m: Message, host: &Rc<Host>, waiting: &Waiting) {
+    if let Some(queue) = waiting.borrow_mut().as_mut() {
+        if queue.len() < MAX_WAITING {
+            queue.push_back(m);
+        } else {
+            host.post(&Event::Error { id: m.id, message: format!("{}: the embed is still diagnosing; send it again after the diagnosis", m.command.name()) });
+        }
+        return;
+    }
+    if let Some(reply) = run(pg, started, m, host, waiting) {
+        host.post(&reply);
+    }
+}
+
 /// Carries out one command; the reply to post, if any.
-fn run(pg: Playground, started: RwSignal<bool>, m: Message) -> Option<Event> {
+/// (`diagnose` posts its reply itself, once the diagnosis' wasm chunk has loaded and run.)
+fn run(pg: Playground, started: RwSignal<bool>, m: Message, host: &Rc<Host>, waiting: &Waiting) -> Option<Event> {
     let Message { id, command } = m;
     if command != Command::Ping && !started.get_untracked() {
         super::start(pg, started);
@@ -173,14 +193,33 @@ fn run(pg: Playground, started: RwSignal<bool>, m: Message) -> Option<Event> {
         Command::Ping => return Some(Event::Pong { id }),
         // Recognised: the reproduction is loaded (and runs its requests);
         // the reply says what was found either way.
+        // The diagnosis is the wasm chunk `diagnose` (`lazy::verdict`): the reply is posted when it
+        // has loaded and run, then the messages that came meanwhile are carried out; a chunk that
+        // did not download is an `error`.
         Command::Diagnose(text) => {
-            let verdict = crate::diagnose::verdict(text);
-            if let Ok(d) = &verdict {
-                if let Err(e) = pg.run(|s| s.load(d.scenario.clone())) {
-                    return Some(Event::Error { id, message: format!("diagnose: {e}") });
+            let (text, host, waiting) = (text.clone(), host.clone(), waiting.clone());
+            *waiting.borrow_mut() = Some(Default::default());
+            leptos::task::spawn_local(async move {
+                let reply = match crate::ui::lazy::verdict(text).await {
+                    Err(crate::ui::lazy::LoadFailed) => Event::Error {
+                        id,
+                        message: "diagnose: the log reader (its part of the simulator) did not download; check the connection and try again".into(),
+                    },
+                    Ok(verdict) => match &verdict {
+                        Ok(d) => match pg.run(|s| s.load(d.scenario.clone())) {
+                            Err(e) => Event::Error { id, message: format!("diagnose: {e}") },
+                            Ok(()) => Event::Diagnosis { id, report: embed_api::diagnosis_report(&verdict) },
+                        },
+                        Err(_) => Event::Diagnosis { id, report: embed_api::diagnosis_report(&verdict) },
+                    },
+                };
+                host.post(&reply);
+                let queued = waiting.borrow_mut().take().unwrap_or_default();
+                for m in queued {
+                    dispatch(pg, started, m, &host, &waiting);
                 }
-            }
-            return Some(Event::Diagnosis { id, report: embed_api::diagnosis_report(&verdict) });
+            });
+            return None;
         }
     };
     match (result, id) {
