@@ -84,7 +84,12 @@ function checkDiagnoseSplit() {
   if (!dirs.some((d) => existsSync(path.join(d, 'index.html'))) || !existsSync(raw)) return;
   const work = mkdtempSync(path.join(tmpdir(), 'check-split-'));
   try {
-    execFileSync('wasm-split-cli', ['--target', 'web', '--out-name', 'main', raw, work], { stdio: ['ignore', 'ignore', 'inherit'] });
+    try {
+      execFileSync('wasm-split-cli', ['--target', 'web', '--out-name', 'main', raw, work], { stdio: ['ignore', 'ignore', 'inherit'] });
+    } catch (e) {
+      problems.push(`could not split ${raw} to read its function names (wasm-split-cli: ${e.message}; run ./scripts/setup build)`);
+      return;
+    }
     // Mangled (`_ZN12gateway_core8diagnose7verdict17h..E`) or demangled (`gateway_core::diagnose::verdict`).
     const verdict = /^(_ZN12gateway_core8diagnose(7verdict|8diagnose|8template|4fill|7catalog7Builder|7catalog3get)|gateway_core::diagnose::(verdict|diagnose|template|fill|catalog::Builder|catalog::get)\b)/;
     const mainHas = functionNames(path.join(work, 'main.wasm')).filter((n) => verdict.test(n));
