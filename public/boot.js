@@ -16,9 +16,101 @@ function fail(message) {
   el('boot-bar')?.remove();
 }
 
+/** An element with attributes and children (strings become text). */
+function h(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== false && v != null) e.setAttribute(k, v === true ? '' : v);
+  e.append(...children.filter((c) => c != null));
+  return e;
+}
+
+/**
+ * Whether the address opens the page's start: no scenario, lesson, paste, view, embed or
+ * presenter mode in it (`theme=` and `seed=` change nothing of what the start shows).
+ */
+function opensTheStart() {
+  const q = new URLSearchParams(location.search);
+  return [...q.keys()].every((k) => k === 'theme' || k === 'seed') && !/(?:^#|&)s=/.test(location.hash);
+}
+
+/**
+ * The full page's start, drawn in place of the loading screen while the WebAssembly downloads
+ * (issue 20): the stage as the live page first draws it, from the engine's own state of it
+ * (crates/core/src/preview.rs `page`, written into index.html at build time as #gl-page), with
+ * the page's classes; inert, with the loading bar where Send will be. For another address (a
+ * link's scenario, a lesson…) the plain loading screen stays: its stage is not known yet.
+ */
+function drawPage(boot) {
+  let page = null;
+  try {
+    page = JSON.parse(el('gl-page')?.textContent ?? 'null');
+  } catch {
+    return;
+  }
+  if (!page || page.format !== 1 || !page.state || !opensTheStart()) return;
+  // `theme=` as the live page applies it (src/ui/theme.rs): the last value wins.
+  const theme = new URLSearchParams(location.search).getAll('theme').pop();
+  if (theme === 'light' || theme === 'dark') document.documentElement.setAttribute('data-theme', theme);
+  const t = page.state.topology;
+  const box = (cls, name, state, detail) =>
+    h('div', { class: `embed-box ${cls}` },
+      h('span', { class: 'embed-box-head' }, h('b', {}, name), h('span', { class: 'embed-box-state' }, state)),
+      h('span', { class: 'embed-box-detail', title: detail }, detail));
+  const bar = el('boot-bar');
+  const status = el('boot-status');
+  const stage = h('div', { class: 'app page-preview', 'data-preview': true, 'data-testid': 'page-preview' },
+    h('header', { class: 'masthead' },
+      h('div', {},
+        h('h1', {}, 'Gateway Lab'),
+        h('p', { class: 'tagline' }, `Break the upstream, watch what ${t.proxy} does, read the exact log line.`)),
+      h('div', { class: 'masthead-tools', inert: true },
+        h('button', { class: 'presenter-toggle', disabled: true }, 'Presenter mode'),
+        h('div', { class: 'share' }, h('button', { class: 'share-button', disabled: true }, 'Copy share link')),
+        h('button', { class: 'share-button', disabled: true }, 'Embed'),
+        h('label', { class: 'field inline theme' },
+          h('span', { class: 'field-label' }, 'Theme'),
+          h('select', { disabled: true }, h('option', {}, { light: 'Light', dark: 'Dark' }[theme] ?? 'System'))))),
+    h('main', { inert: true },
+      h('div', { class: 'stage' },
+        // The live stage's words (src/ui/paste.rs, controls.rs): e2e/boot.test.mjs checks that
+        // they are still the live page's.
+        h('div', { class: 'stage-paste' },
+          h('section', { class: 'paste', 'aria-label': 'Diagnose a log line' },
+            h('div', { class: 'paste-row' },
+              h('textarea', { class: 'paste-text', disabled: true, 'aria-label': 'Paste a line from your logs', placeholder: "Paste a line from your logs (nginx error.log, HAProxy's log, curl -v…)" }),
+              h('button', { class: 'paste-go', disabled: true }, 'Diagnose')))),
+        h('div', { class: 'stage-topology' },
+          h('section', { class: 'topology', 'aria-label': 'Topology' },
+            h('div', { class: 'embed-topology', role: 'group', 'aria-label': t.describe },
+              box(`client ${t.last}`, 'client', t.client_state, t.client),
+              h('span', { class: `embed-link ${t.last}`, 'aria-hidden': 'true' }),
+              box(`proxy ${t.proxy_running ? 'running' : 'down'}`, t.proxy, t.proxy_running ? 'running' : 'not running', t.proxy_detail),
+              h('span', { class: `embed-link ${t.apps_last}`, 'aria-hidden': 'true' }),
+              h('div', { class: 'embed-apps' },
+                ...t.apps.map((a) => box(`upstream state-${a.state}${a.backup ? ' backup' : ''}`, `${a.name}${a.backup ? ' (backup)' : ''}`, a.state, a.listen)))))),
+        h('div', { class: 'stage-controls' },
+          h('section', { class: 'controls', 'aria-label': 'Break the upstream' },
+            h('label', { class: 'field' },
+              h('span', { class: 'field-label' }, 'Break the upstream'),
+              h('select', { disabled: true }, h('option', {}, 'Nothing broken (healthy)'))),
+            h('p', { class: 'cause' }, 'Nothing is broken: the app listens on its port and answers quickly.'),
+            h('button', { class: 'send', disabled: true }, `Send GET ${page.path}`),
+            h('button', { class: 'burst', disabled: true }, 'Send 200 at 50/s'))),
+        h('div', { class: 'stage-result' },
+          h('section', { class: 'response', 'aria-label': 'What the client got' },
+            h('p', { class: 'status none' }, page.state.status ?? 'No request sent yet'))))));
+  // The bar and its words move under Send, where the reader looks for it.
+  const wait = h('div', { class: 'page-preview-loading' }, bar, status, h('p', { class: 'page-preview-note' }, 'Everything runs in your browser.'));
+  stage.querySelector('.controls').append(wait);
+  boot.replaceChildren(stage);
+  boot.classList.add('boot-page');
+}
+
 export default function initializer() {
   return {
     onStart() {
+      const boot = el('boot');
+      if (boot && !document.documentElement.classList.contains('gl-embed')) drawPage(boot);
       if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
         fail('This browser cannot run WebAssembly, which Gateway Lab needs: the simulator runs entirely in your browser. Try a current Firefox, Chrome, Edge or Safari (WebAssembly may also be switched off by a policy or a lockdown mode).');
       }
