@@ -96,13 +96,37 @@ test("the page's start is on screen while the wasm downloads, as the engine draw
   }
 });
 
-test("an address with a scenario of its own gets the plain loading screen, not the start's stage", { timeout: 120_000 }, async () => {
+test("a docs link's scenario is on screen while the wasm downloads: its status and log line, as the live page then shows them", { timeout: 120_000 }, async () => {
   const s = await throttled({ width: 1280, height: 800 }, '?fault=app_down');
+  try {
+    const preview = s.page.locator('[data-testid=page-preview]');
+    await preview.waitFor({ state: 'visible', timeout: 20_000 });
+    assert.equal(await s.page.locator('[data-testid=app]').count(), 0, 'the preview comes before the app');
+    const status = (await preview.locator('.status').textContent()).trim();
+    const line = (await preview.locator('[data-testid=preview-log-line]').textContent()).trim();
+    const picked = (await preview.locator('.controls select option').textContent()).trim();
+    assert.equal(status, '502 Bad Gateway');
+    assert.match(line, /connect\(\) failed \(111: Connection refused\) while connecting to upstream/);
+    assert.match(await preview.locator('.embed-box.upstream').textContent(), /down/);
+    await screenshot(s.page, 'page-preview-app_down-1280');
+    await s.page.locator('[data-testid=app]').waitFor({ state: 'visible', timeout: 90_000 });
+    assert.equal(await s.page.locator('[data-preview]').count(), 0);
+    assert.equal((await s.page.locator('[data-testid=status]').textContent()).trim(), status, "the preview's status is the live one");
+    assert.equal((await s.page.locator('[data-testid=stage-log-line]').textContent()).trim(), line, "the preview's log line is the live one");
+    assert.equal((await s.page.locator('[data-testid=fault-select] option:checked').textContent()).trim(), picked, "the preview's picker is the live one");
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});
+
+test('an address whose stage is not known before the wasm runs (a lesson) gets the plain loading screen', { timeout: 120_000 }, async () => {
+  const s = await throttled({ width: 1280, height: 800 }, '?lesson=01-app-not-running');
   try {
     const boot = s.page.locator('[data-testid=boot]');
     await boot.waitFor({ state: 'visible', timeout: 10_000 });
     await s.page.waitForFunction(() => Number(document.getElementById('boot-bar')?.value) > 0, null, { timeout: 60_000 });
-    assert.equal(await s.page.locator('[data-testid=page-preview]').count(), 0, "app_down's stage is not the start's");
+    assert.equal(await s.page.locator('[data-testid=page-preview]').count(), 0, "a lesson's stage is not the start's");
     await s.page.locator('[data-testid=app]').waitFor({ state: 'visible', timeout: 90_000 });
     assertNoErrors(s);
   } finally {

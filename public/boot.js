@@ -34,30 +34,30 @@ function opensTheStart() {
 }
 
 /**
- * The full page's start, drawn in place of the loading screen while the WebAssembly downloads
- * (issue 20): the stage as the live page first draws it, from the engine's own state of it
- * (crates/core/src/preview.rs `page`, written into index.html at build time as #gl-page), with
- * the page's classes; inert, with the loading bar where Send will be. For another address (a
- * link's scenario, a lesson…) the plain loading screen stays: its stage is not known yet.
+ * The full page's stage, drawn in place of the loading screen while the WebAssembly downloads
+ * (issue 20), with the page's classes; inert, with the loading bar where Send will be.
+ * `view`: `state` (crates/core/src/preview.rs `State`, as the engine produced it at build time),
+ * `path` (Send's words), `fault` (the picker's title, null for none).
  */
-function drawPage(boot) {
-  let page = null;
-  try {
-    page = JSON.parse(el('gl-page')?.textContent ?? 'null');
-  } catch {
-    return;
-  }
-  if (!page || page.format !== 1 || !page.state || !opensTheStart()) return;
+function drawPage(boot, view) {
+  if (!boot.isConnected || boot.classList.contains('boot-failed') || document.querySelector('[data-testid=app]')) return;
   // `theme=` as the live page applies it (src/ui/theme.rs): the last value wins.
   const theme = new URLSearchParams(location.search).getAll('theme').pop();
   if (theme === 'light' || theme === 'dark') document.documentElement.setAttribute('data-theme', theme);
-  const t = page.state.topology;
+  const st = view.state;
+  const t = st.topology;
   const box = (cls, name, state, detail) =>
     h('div', { class: `embed-box ${cls}` },
       h('span', { class: 'embed-box-head' }, h('b', {}, name), h('span', { class: 'embed-box-state' }, state)),
       h('span', { class: 'embed-box-detail', title: detail }, detail));
-  const bar = el('boot-bar');
-  const status = el('boot-status');
+  const result = [h('p', { class: `status ${st.status_class}` }, st.status ?? 'No request sent yet')];
+  if (st.log_line) {
+    result.push(h('div', { class: 'telling' },
+      h('div', { class: 'telling-head' }, h('span', { class: 'telling-title' }, st.log_title ?? '')),
+      h('code', { class: 'telling-line', 'data-testid': 'preview-log-line' }, st.log_line)));
+  }
+  if (st.termination) result.push(h('p', { class: 'termination-sentence' }, st.termination));
+  if (st.status) result.push(h('p', { class: 'explanation' }, st.explanation));
   const stage = h('div', { class: 'app page-preview', 'data-preview': true, 'data-testid': 'page-preview' },
     h('header', { class: 'masthead' },
       h('div', {},
@@ -92,25 +92,53 @@ function drawPage(boot) {
           h('section', { class: 'controls', 'aria-label': 'Break the upstream' },
             h('label', { class: 'field' },
               h('span', { class: 'field-label' }, 'Break the upstream'),
-              h('select', { disabled: true }, h('option', {}, 'Nothing broken (healthy)'))),
-            h('p', { class: 'cause' }, 'Nothing is broken: the app listens on its port and answers quickly.'),
-            h('button', { class: 'send', disabled: true }, `Send GET ${page.path}`),
+              h('select', { disabled: true }, h('option', {}, view.fault ?? 'Nothing broken (healthy)'))),
+            view.fault ? null : h('p', { class: 'cause' }, 'Nothing is broken: the app listens on its port and answers quickly.'),
+            h('button', { class: 'send', disabled: true }, `Send GET ${view.path}`),
             h('button', { class: 'burst', disabled: true }, 'Send 200 at 50/s'))),
         h('div', { class: 'stage-result' },
-          h('section', { class: 'response', 'aria-label': 'What the client got' },
-            h('p', { class: 'status none' }, page.state.status ?? 'No request sent yet'))))));
+          h('section', { class: 'response', 'aria-label': 'What the client got' }, ...result)))));
   // The bar and its words move under Send, where the reader looks for it.
-  const wait = h('div', { class: 'page-preview-loading' }, bar, status, h('p', { class: 'page-preview-note' }, 'Everything runs in your browser.'));
+  const wait = h('div', { class: 'page-preview-loading' }, el('boot-bar'), el('boot-status'), h('p', { class: 'page-preview-note' }, 'Everything runs in your browser.'));
   stage.querySelector('.controls').append(wait);
   boot.replaceChildren(stage);
   boot.classList.add('boot-page');
+}
+
+/** The parameters of an address that only chooses a scenario (a docs link: `?fault=app_down`). */
+const SCENARIO_KEYS = ['fault', 'flavor', 'theme'];
+
+/**
+ * What the page's stage will show first, when it is known before the WebAssembly runs: the
+ * start (#gl-page, written into index.html at build time: crates/core/src/preview.rs `page`),
+ * or for an address that only chooses a scenario (`fault=`, `flavor=`, a share link's `#s=`),
+ * its prerendered preview (previews.json, the embed's: the page runs the scenario's requests at
+ * start as an embed without start=click does, so its `auto` state). Anything else (a lesson, a
+ * paste, a view, another seed or retry preset…) keeps the plain loading screen.
+ */
+async function pageView() {
+  const q = new URLSearchParams(location.search);
+  if (opensTheStart()) {
+    try {
+      const page = JSON.parse(el('gl-page')?.textContent ?? 'null');
+      return page?.format === 1 && page.state ? { state: page.state, path: page.path, fault: null } : null;
+    } catch {
+      return null;
+    }
+  }
+  if (![...q.keys()].every((k) => SCENARIO_KEYS.includes(k))) return null;
+  const { pagePreview } = await import('./preview.js');
+  const found = await pagePreview();
+  return found ? { state: found.preview.auto ?? found.preview.click, path: '/users', fault: found.title } : null;
 }
 
 export default function initializer() {
   return {
     onStart() {
       const boot = el('boot');
-      if (boot && !document.documentElement.classList.contains('gl-embed')) drawPage(boot);
+      if (boot && !document.documentElement.classList.contains('gl-embed')) {
+        pageView().then((view) => view && drawPage(boot, view)).catch((e) => console.error('Gateway Lab: the stage could not be drawn before the simulator:', e));
+      }
       if (typeof WebAssembly !== 'object' || typeof WebAssembly.instantiate !== 'function') {
         fail('This browser cannot run WebAssembly, which Gateway Lab needs: the simulator runs entirely in your browser. Try a current Firefox, Chrome, Edge or Safari (WebAssembly may also be switched off by a policy or a lockdown mode).');
       }

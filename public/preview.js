@@ -1,7 +1,8 @@
 // The embed's static preview (issue 20), drawn by loader.js before the WebAssembly has loaded:
 // the scenario's topology, status, log line and title as the engine produced them at build time
 // (previews.json, crates/core/src/preview.rs), with the live embed's classes (style/embed.css).
-// Loaded by embeds only; the full page never fetches it.
+// Loaded by embeds, and by the full page for an address that only chooses a scenario
+// (`pagePreview`, drawn by public/boot.js).
 
 /** The picker's default when nothing is broken (src/ui/embed/mod.rs DEFAULT_PICK). */
 const DEFAULT_PICK = 'app_down';
@@ -30,6 +31,29 @@ export async function preview(cfg, wake, loading) {
   const root = draw(found, data, cfg, wake);
   if (document.querySelector('[data-testid=embed]')) return; // the live embed won the race
   document.body.prepend(root);
+}
+
+/**
+ * For the full page (public/boot.js): the prerendered preview of the address's scenario, and the
+ * title its fault picker shows (src/ui/controls.rs: the first fault's title in the flavor's words;
+ * for a scenario without a catalog fault, "This scenario: " and its title), or null when
+ * previews.json has none for the address.
+ */
+export async function pagePreview() {
+  const q = new URLSearchParams(location.search);
+  let data = null;
+  try {
+    const r = await fetch('previews.json');
+    data = r.ok ? await r.json() : null;
+  } catch {
+    return null;
+  }
+  data = await flavorFile(data, q, location.hash);
+  const p = pick(q, location.hash, data).preview;
+  if (!p) return null;
+  const own = p.title.slice(0, Math.max(0, p.title.lastIndexOf(' · ')));
+  const title = p.broken ? titleIn(data, p.pick, p.flavor) : own && own !== 'Healthy upstream' ? `This scenario: ${own}` : null;
+  return { preview: p, title };
 }
 
 /**
