@@ -17,11 +17,41 @@ function fail(message) {
 }
 
 /** An element with attributes and children (strings become text). */
-function h(tag, attrs, ...children) {
+export function h(tag, attrs, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) if (v !== false && v != null) e.setAttribute(k, v === true ? '' : v);
   e.append(...children.filter((c) => c != null));
   return e;
+}
+
+/**
+ * The topology in one row of boxes, from the engine's preview (crates/core/src/preview.rs
+ * `Topology`), with the live embed's classes (src/ui/embed/topology.rs): client, the layers in
+ * front of the proxy when there are (a column of their own), the proxy, the app servers.
+ * The page's preview and the embed's (public/preview.js) both draw it.
+ */
+export function topology(t) {
+  const box = (cls, name, state, detail) =>
+    h('div', { class: `embed-box ${cls}` },
+      h('span', { class: 'embed-box-head' }, h('b', {}, name), h('span', { class: 'embed-box-state' }, state)),
+      h('span', { class: 'embed-box-detail', title: detail }, detail));
+  const layers = t.layers ?? [];
+  return h('div', { class: `embed-topology${layers.length ? ' with-layers' : ''}`, role: 'group', 'aria-label': t.describe },
+    box(`client ${t.last}`, 'client', t.client_state, t.client),
+    h('span', { class: `embed-link ${t.last}`, 'aria-hidden': 'true' }),
+    // As src/ui/embed/topology.rs: name, then what it did, and the note under the column.
+    layers.length
+      ? h('div', { class: 'embed-layers' },
+        ...layers.map((l) => h('div', { class: `embed-box layer ${l.last}` },
+          h('span', { class: 'embed-box-head' }, h('b', {}, l.name)),
+          h('span', { class: 'embed-box-state embed-layer-state' }, l.state))),
+        h('span', { class: 'embed-layers-note' }, 'documented, not verified'))
+      : null,
+    layers.length ? h('span', { class: `embed-link ${t.last}`, 'aria-hidden': 'true' }) : null,
+    box(`proxy ${t.proxy_running ? 'running' : 'down'}`, t.proxy, t.proxy_running ? 'running' : 'not running', t.proxy_detail),
+    h('span', { class: `embed-link ${t.apps_last}`, 'aria-hidden': 'true' }),
+    h('div', { class: 'embed-apps' },
+      ...t.apps.map((a) => box(`upstream state-${a.state}${a.backup ? ' backup' : ''}`, `${a.name}${a.backup ? ' (backup)' : ''}`, a.state, a.listen))));
 }
 
 /**
@@ -46,10 +76,6 @@ function drawPage(boot, view) {
   if (theme === 'light' || theme === 'dark') document.documentElement.setAttribute('data-theme', theme);
   const st = view.state;
   const t = st.topology;
-  const box = (cls, name, state, detail) =>
-    h('div', { class: `embed-box ${cls}` },
-      h('span', { class: 'embed-box-head' }, h('b', {}, name), h('span', { class: 'embed-box-state' }, state)),
-      h('span', { class: 'embed-box-detail', title: detail }, detail));
   const result = [h('p', { class: `status ${st.status_class}` }, st.status ?? 'No request sent yet')];
   if (st.log_line) {
     result.push(h('div', { class: 'telling' },
@@ -80,14 +106,7 @@ function drawPage(boot, view) {
               h('textarea', { class: 'paste-text', disabled: true, 'aria-label': 'Paste a line from your logs', placeholder: "Paste a line from your logs (nginx error.log, HAProxy's log, curl -v…)" }),
               h('button', { class: 'paste-go', disabled: true }, 'Diagnose')))),
         h('div', { class: 'stage-topology' },
-          h('section', { class: 'topology', 'aria-label': 'Topology' },
-            h('div', { class: 'embed-topology', role: 'group', 'aria-label': t.describe },
-              box(`client ${t.last}`, 'client', t.client_state, t.client),
-              h('span', { class: `embed-link ${t.last}`, 'aria-hidden': 'true' }),
-              box(`proxy ${t.proxy_running ? 'running' : 'down'}`, t.proxy, t.proxy_running ? 'running' : 'not running', t.proxy_detail),
-              h('span', { class: `embed-link ${t.apps_last}`, 'aria-hidden': 'true' }),
-              h('div', { class: 'embed-apps' },
-                ...t.apps.map((a) => box(`upstream state-${a.state}${a.backup ? ' backup' : ''}`, `${a.name}${a.backup ? ' (backup)' : ''}`, a.state, a.listen)))))),
+          h('section', { class: 'topology', 'aria-label': 'Topology' }, topology(t))),
         h('div', { class: 'stage-controls' },
           h('section', { class: 'controls', 'aria-label': 'Break the upstream' },
             h('label', { class: 'field' },

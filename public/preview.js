@@ -4,6 +4,8 @@
 // Loaded by embeds, and by the full page for an address that only chooses a scenario
 // (`pagePreview`, drawn by public/boot.js).
 
+import { topology } from './boot.js';
+
 /** The picker's default when nothing is broken (src/ui/embed/mod.rs DEFAULT_PICK). */
 const DEFAULT_PICK = 'app_down';
 
@@ -153,23 +155,7 @@ function draw(found, data, cfg, wake) {
     ),
   );
   const body = el('div', { class: 'embed-body', inert: true });
-  if (st) {
-    const t = st.topology;
-    const box = (cls, name, state, detail, testid) =>
-      el('div', { class: `embed-box ${cls}`, 'data-testid': testid },
-        el('span', { class: 'embed-box-head' }, el('b', {}, name), el('span', { class: 'embed-box-state' }, state)),
-        el('span', { class: 'embed-box-detail', title: detail }, detail));
-    body.append(
-      el('div', { class: 'embed-topology', role: 'group', 'aria-label': t.describe },
-        box(`client ${t.last}`, 'client', t.client_state, t.client),
-        el('span', { class: `embed-link ${t.last}`, 'aria-hidden': 'true' }),
-        box(`proxy ${t.proxy_running ? 'running' : 'down'}`, t.proxy, t.proxy_running ? 'running' : 'not running', t.proxy_detail),
-        el('span', { class: `embed-link ${t.apps_last}`, 'aria-hidden': 'true' }),
-        el('div', { class: 'embed-apps' },
-          ...t.apps.map((a) => box(`upstream state-${a.state}${a.backup ? ' backup' : ''}`, `${a.name}${a.backup ? ' (backup)' : ''}`, a.state, a.listen))),
-      ),
-    );
-  }
+  if (st) body.append(topology(st.topology));
   const pickId = p ? p.pick : DEFAULT_PICK;
   const pickTitle = titleIn(data, pickId, p?.flavor ?? found.flavor);
   body.append(

@@ -112,11 +112,23 @@ pub struct Topology {
     pub proxy_running: bool,
     pub apps_last: &'static str,
     pub apps: Vec<AppBox>,
+    /// The layers in front of the proxy (a chain), outermost first; absent without.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<LayerBox>,
     /// `view::Model::describe`, the topology's aria-label.
     pub describe: String,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
+pub struct LayerBox {
+    pub name: &'static str,
+    /// What it did with the newest request (`view::LayerBox::state`).
+    pub state: String,
+    /// That status's class (ok, warn, fail), or idle.
+    pub last: &'static str,
+}
+
+#[derive(Debug, PartialEq, Serialize)]
 pub struct AppBox {
     pub name: String,
     /// The server program when it is not node (`PHP-FPM`, `gunicorn`, `uWSGI`).
@@ -266,6 +278,7 @@ fn state(s: &Session, flavor: Flavor) -> State {
         proxy_running: m.proxy_running,
         apps_last: m.apps_last,
         apps: m.apps.into_iter().map(|a| AppBox { name: a.name, server: a.server, listen: a.listen, state: a.state, backup: a.backup }).collect(),
+        layers: m.layers.into_iter().map(|l| LayerBox { name: l.name, state: l.state, last: l.last }).collect(),
     };
     let last = s.sim().exchanges().last();
     let head = last.map(view::headline);
