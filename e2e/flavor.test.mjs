@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import {
   launch, newPage, appUrl, assertNoErrors, chooseFault, sendRequest, waitForText, waitForCount,
-  sel, TIMEOUT, SCREENSHOT_DIR, openTab, TABS,
+  sel, TIMEOUT, SCREENSHOT_DIR, openTab, TABS, setInput,
 } from './lib.mjs';
 
 let browser;
@@ -131,5 +131,30 @@ test('Envoy and the ALB: the selector says "documented, not verified", the Confi
   await withLink('?flavor=caddy', async (page) => {
     await openTab(page, 'config');
     assert.equal(await page.locator('[data-testid=flavor-evidence]').count(), 0);
+  });
+});
+
+test("Envoy's and the ALB's own settings in the Config tab: retry_on and num_retries in envoy.yaml and the log's flags, no registered targets is the ALB's 503", { timeout: 90_000 }, async () => {
+  await withLink('?fault=app_down&flavor=envoy', async (page) => {
+    await openTab(page, 'config');
+    await page.locator('[data-testid=envoy-retry-on-connect-failure]').check();
+    await setInput(page, 'envoy-num-retries', 2);
+    await waitForText(page, '[data-testid=config-preview]', 'retry_on: connect-failure');
+    await waitForText(page, '[data-testid=config-preview]', 'num_retries: 2');
+    await setInput(page, 'read-timeout', 3000);
+    await waitForText(page, '[data-testid=config-preview]', 'timeout: 3s');
+    await sendRequest(page);
+    await waitForText(page, sel.status, '503 Service Unavailable');
+    await openTab(page, 'logs');
+    assert.match(await page.locator('[data-testid=panel-logs]').textContent(), /" 503 UF,URX /);
+  });
+  await withLink('?flavor=alb', async (page) => {
+    await openTab(page, 'config');
+    await setInput(page, 'read-timeout', 120);
+    await waitForText(page, '[data-testid=config-preview]', 'idle_timeout.timeout_seconds,Value=120');
+    await page.locator('[data-testid=alb-targets-registered]').uncheck();
+    await sendRequest(page);
+    // The load balancer's own 503, in its words.
+    await waitForText(page, sel.status, '503 Service Temporarily Unavailable');
   });
 });

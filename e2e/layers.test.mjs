@@ -94,3 +94,28 @@ test('the Config tab adds and removes layers; the phone layout stacks them', { t
     await s.close();
   }
 });
+
+test("an embed of a chain draws its layers, in the preview and live, with what each did", { timeout: 90_000 }, async () => {
+  const s = await newPage(browser, { viewport: { width: 600, height: 400 } });
+  try {
+    // The preview (start=click: no wasm yet), from the engine's build-time run.
+    await openAt(s.page, '?embed=1&start=click&fault=chain_app_down', '[data-testid=embed-preview]');
+    const preview = await texts(s.page, '[data-testid=embed-preview] .embed-box.layer');
+    assert.equal(preview.length, 2, `${preview}`);
+    assert.match(preview[0], /^Cloudflare/);
+    assert.match(preview[1], /^AWS ALB/);
+    await screenshot(s.page, 'embed-chain-preview-600');
+    // Live, after the reader's click: the same layers, and what they did with the request.
+    await s.page.locator('[data-testid=embed-start]').click();
+    await waitForCount(s.page, '[data-testid=embed-box-layer]', 2);
+    await waitForText(s.page, '[data-testid=embed-status]', '502');
+    const live = await texts(s.page, '[data-testid=embed-box-layer]');
+    assert.match(live[0], /^Cloudflare.*502, its own page/);
+    assert.match(live[1], /^AWS ALB.*relays 502/);
+    assert.equal((await s.page.locator('[data-testid=embed-layers] .embed-layers-note').textContent()).trim(), 'documented, not verified');
+    await screenshot(s.page, 'embed-chain-600');
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});

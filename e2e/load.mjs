@@ -16,6 +16,7 @@
 //
 // Views:
 //   page          ./                          until the stage's Send button is enabled
+//   link          ./?fault=app_down           the same for a docs link to the page
 //   embed-click   ./?embed=1&start=click      until the page is idle (no request for 1 s): what a
 //                                             docs page pays for an embed nobody clicked yet
 //   embed-after   the same, then a click on the start button, until the embed's Send is enabled
@@ -78,6 +79,8 @@ const VIEWS = [
   { name: 'page', query: '', ready: SEND },
   ...LAZY_TABS.map((t) => ({ name: `page+${t}`, query: '', ready: SEND, tabs: [t] })),
   { name: 'page+all', query: '', ready: SEND, tabs: ['lessons', 'logs', 'timeline', ...LAZY_TABS] },
+  // A docs link to the page: its stage's preview (previews.json) is drawn while the wasm downloads.
+  { name: 'link', query: '?fault=app_down', ready: SEND },
   { name: 'embed-click', query: '?embed=1&start=click', ready: 'idle' },
   { name: 'embed-after', query: '?embed=1&start=click', ready: SEND, click: true },
   { name: 'embed', query: '?embed=1&fault=app_down', ready: SEND },

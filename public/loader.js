@@ -57,21 +57,43 @@ function load(cfg, how) {
       const response = fetch(cfg.wasm).then((r) => withProgress(r, total, hooks));
       await bindings.default({ module_or_path: response });
       window.wasmBindings = bindings;
-      // main() has run: the live embed (or the page) is mounted.
-      document.querySelector('[data-preview]')?.remove();
+      // main() has run: the live embed (or the page) is mounted. While it still reads its
+      // address's scenario (src/ui/codec.rs), the preview stays, and index.html's style hides the
+      // live root: the reader goes from the preview to the same scenario live, with no
+      // "Opening…" stage in between.
       cfg.stopEarly?.();
       hooks.onComplete?.();
-      hooks.onSuccess?.();
       if (how === 'click') document.querySelector('[data-testid=embed] [data-testid=embed-start]')?.click();
       for (const m of queued.splice(0)) {
         window.dispatchEvent(new MessageEvent('message', { data: m.data, origin: m.origin, source: m.source }));
       }
+      await opened();
+      document.querySelector('[data-preview]')?.remove();
+      hooks.onSuccess?.();
     })
     .catch((reason) => {
       hooks.onComplete?.();
       hooks.onFailure?.(reason);
     });
   return loading;
+}
+
+/**
+ * Resolves once the live page or embed has its address's scenario: its root says
+ * `app-opening` / `embed-opening` while the codec chunk reads it, then `app` / `embed` (opened,
+ * or a message that it could not be, which the reader must see).
+ */
+function opened() {
+  const pending = () => document.querySelector('[data-testid=app-opening], [data-testid=embed-opening]');
+  if (!pending()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const watch = new MutationObserver(() => {
+      if (pending()) return;
+      watch.disconnect();
+      resolve();
+    });
+    watch.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-testid'] });
+  });
 }
 
 /** The response, its body counted for the loading bar as it streams. */

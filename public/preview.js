@@ -1,7 +1,10 @@
 // The embed's static preview (issue 20), drawn by loader.js before the WebAssembly has loaded:
 // the scenario's topology, status, log line and title as the engine produced them at build time
 // (previews.json, crates/core/src/preview.rs), with the live embed's classes (style/embed.css).
-// Loaded by embeds only; the full page never fetches it.
+// Loaded by embeds, and by the full page for an address that only chooses a scenario
+// (`pagePreview`, drawn by public/boot.js).
+
+import { topology } from './boot.js';
 
 /** The picker's default when nothing is broken (src/ui/embed/mod.rs DEFAULT_PICK). */
 const DEFAULT_PICK = 'app_down';
@@ -30,6 +33,29 @@ export async function preview(cfg, wake, loading) {
   const root = draw(found, data, cfg, wake);
   if (document.querySelector('[data-testid=embed]')) return; // the live embed won the race
   document.body.prepend(root);
+}
+
+/**
+ * For the full page (public/boot.js): the prerendered preview of the address's scenario, and the
+ * title its fault picker shows (src/ui/controls.rs: the first fault's title in the flavor's words;
+ * for a scenario without a catalog fault, "This scenario: " and its title), or null when
+ * previews.json has none for the address.
+ */
+export async function pagePreview() {
+  const q = new URLSearchParams(location.search);
+  let data = null;
+  try {
+    const r = await fetch('previews.json');
+    data = r.ok ? await r.json() : null;
+  } catch {
+    return null;
+  }
+  data = await flavorFile(data, q, location.hash);
+  const p = pick(q, location.hash, data).preview;
+  if (!p) return null;
+  const own = p.title.slice(0, Math.max(0, p.title.lastIndexOf(' · ')));
+  const title = p.broken ? titleIn(data, p.pick, p.flavor) : own && own !== 'Healthy upstream' ? `This scenario: ${own}` : null;
+  return { preview: p, title };
 }
 
 /**
@@ -129,23 +155,7 @@ function draw(found, data, cfg, wake) {
     ),
   );
   const body = el('div', { class: 'embed-body', inert: true });
-  if (st) {
-    const t = st.topology;
-    const box = (cls, name, state, detail, testid) =>
-      el('div', { class: `embed-box ${cls}`, 'data-testid': testid },
-        el('span', { class: 'embed-box-head' }, el('b', {}, name), el('span', { class: 'embed-box-state' }, state)),
-        el('span', { class: 'embed-box-detail', title: detail }, detail));
-    body.append(
-      el('div', { class: 'embed-topology', role: 'group', 'aria-label': t.describe },
-        box(`client ${t.last}`, 'client', t.client_state, t.client),
-        el('span', { class: `embed-link ${t.last}`, 'aria-hidden': 'true' }),
-        box(`proxy ${t.proxy_running ? 'running' : 'down'}`, t.proxy, t.proxy_running ? 'running' : 'not running', t.proxy_detail),
-        el('span', { class: `embed-link ${t.apps_last}`, 'aria-hidden': 'true' }),
-        el('div', { class: 'embed-apps' },
-          ...t.apps.map((a) => box(`upstream state-${a.state}${a.backup ? ' backup' : ''}`, `${a.name}${a.backup ? ' (backup)' : ''}`, a.state, a.listen))),
-      ),
-    );
-  }
+  if (st) body.append(topology(st.topology));
   const pickId = p ? p.pick : DEFAULT_PICK;
   const pickTitle = titleIn(data, pickId, p?.flavor ?? found.flavor);
   body.append(

@@ -74,6 +74,18 @@ const VARNISH: &[Num] = &[
     Num { label: ".first_byte_timeout (s)", testid: "read-timeout", scale: 1000, min: 1, max: 3600, get: |s| s.proxy.varnish.first_byte_timeout_ms, set: |s, v| s.proxy.varnish.first_byte_timeout_ms = v },
 ];
 
+// Documented, not verified (docs/research/envoy-alb-model.md): the fields by their API names.
+const ENVOY: &[Num] = &[
+    Num { label: "cluster connect_timeout (ms)", testid: "timeout-connect", scale: 1, min: 1, max: 3_600_000, get: |s| s.proxy.envoy.connect_timeout_ms, set: |s, v| s.proxy.envoy.connect_timeout_ms = v },
+    Num { label: "route timeout (ms, 0: none)", testid: "read-timeout", scale: 1, min: 0, max: 3_600_000, get: |s| s.proxy.envoy.route_timeout_ms, set: |s, v| s.proxy.envoy.route_timeout_ms = v },
+    Num { label: "upstream idle_timeout (s)", testid: "envoy-idle-timeout", scale: 1000, min: 1, max: 86_400, get: |s| s.proxy.envoy.idle_timeout_ms, set: |s, v| s.proxy.envoy.idle_timeout_ms = v },
+    Num { label: "retry_policy num_retries", testid: "envoy-num-retries", scale: 1, min: 0, max: 10, get: |s| s.proxy.envoy.num_retries as u64, set: |s, v| s.proxy.envoy.num_retries = v as u32 },
+];
+
+const ALB: &[Num] = &[
+    Num { label: "idle_timeout.timeout_seconds (s)", testid: "read-timeout", scale: 1, min: 1, max: 4000, get: |s| s.proxy.alb.idle_timeout_s, set: |s, v| s.proxy.alb.idle_timeout_s = v },
+];
+
 /// Proxy panel: flavor, the directives that matter, and the live config.
 #[component]
 pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change: Callback<Scenario>) -> impl IntoView {
@@ -160,6 +172,38 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                 </Show>
                 <Show when=move || flavor() == Flavor::Caddy>
                     {CADDY.iter().map(control).collect_view()}
+                </Show>
+                <Show when=move || flavor() == Flavor::Envoy>
+                    {ENVOY.iter().map(control).collect_view()}
+                    <fieldset class="field retry-on" data-testid="envoy-retry-on">
+                        <legend class="field-label">"retry_policy retry_on (none: no retries)"</legend>
+                        {crate::sim::scenario::ENVOY_RETRY_ON.into_iter().map(|c| view! {
+                            <label class="check">
+                                <input type="checkbox" data-testid=format!("envoy-retry-on-{c}")
+                                    prop:checked=move || scenario.with(|s| s.proxy.envoy.retry_on.iter().any(|r| r == c))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        edit(&|s| {
+                                            let r = &mut s.proxy.envoy.retry_on;
+                                            r.retain(|x| x != c);
+                                            if on {
+                                                r.push(c.to_string());
+                                            }
+                                        })
+                                    } />
+                                {c}
+                            </label>
+                        }).collect_view()}
+                    </fieldset>
+                </Show>
+                <Show when=move || flavor() == Flavor::Alb>
+                    {ALB.iter().map(control).collect_view()}
+                    <label class="field check">
+                        <input type="checkbox" data-testid="alb-targets-registered"
+                            prop:checked=move || scenario.with(|s| s.proxy.alb.targets_registered)
+                            on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.alb.targets_registered = on) } />
+                        <span class="field-label">"targets registered in the target group (off: 503)"</span>
+                    </label>
                 </Show>
                 <Show when=move || flavor() == Flavor::Nginx || flavor() == Flavor::Haproxy>
                 <Show when=move || flavor() == Flavor::Nginx fallback=move || view! {

@@ -13,7 +13,8 @@ pub fn FixPanel(
 ) -> impl IntoView {
     // Failed: finished without succeeding (`Exchange::succeeded`).
     let failed = move || exchange.with(|e| e.as_ref().is_some_and(|e| e.is_finished() && !e.succeeded()));
-    let fix = move || scenario.with(|s| s.faults.first().map(|f| f.fix(s.proxy.flavor)));
+    // For the whole path: the layers in front too (`Fault::fix_in`).
+    let fix = move || scenario.with(|s| s.faults.first().map(|f| f.fix_in(s)));
     view! {
         <Show when=move || failed() && fix().is_some()>
             <section class="fix" aria-label="Fix it">

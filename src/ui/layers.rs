@@ -112,7 +112,7 @@ pub fn LayersPanel(scenario: RwSignal<Scenario>, on_change: Callback<Scenario>) 
                         view! {
                             <li class="layer-row" data-testid="layer-row">
                                 <span class="layer-name">{l.model().name()}</span>
-                                <span class="badge documented">{crate::view::LAYER_NOTE}</span>
+                                <span class="badge-documented">{crate::view::LAYER_NOTE}</span>
                                 {settings}
                                 <button class="layer-remove" data-testid=format!("layer{}-remove", i + 1)
                                     on:click=move |_| edit(&|ls| if i < ls.len() { ls.remove(i); })>

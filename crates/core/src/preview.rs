@@ -112,11 +112,23 @@ pub struct Topology {
     pub proxy_running: bool,
     pub apps_last: &'static str,
     pub apps: Vec<AppBox>,
+    /// The layers in front of the proxy (a chain), outermost first; absent without.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<LayerBox>,
     /// `view::Model::describe`, the topology's aria-label.
     pub describe: String,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
+pub struct LayerBox {
+    pub name: &'static str,
+    /// What it did with the newest request (`view::LayerBox::state`).
+    pub state: String,
+    /// That status's class (ok, warn, fail), or idle.
+    pub last: &'static str,
+}
+
+#[derive(Debug, PartialEq, Serialize)]
 pub struct AppBox {
     pub name: String,
     /// The server program when it is not node (`PHP-FPM`, `gunicorn`, `uWSGI`).
@@ -129,6 +141,26 @@ pub struct AppBox {
 
 /// The picker's choice when nothing is broken (`ui::embed::DEFAULT_PICK`).
 const DEFAULT_PICK: &str = "app_down";
+
+/// What the full page shows first (issue 20): its start, `scenarios::blank` with nothing sent
+/// yet, as the live stage first draws it. `gateway-previews --page INDEX.html` writes it into the
+/// build's index.html (Trunk's post-build hook), and `public/boot.js` draws it while the
+/// WebAssembly downloads, for an address that opens the page's start (no scenario, lesson,
+/// paste or view in it), so the stage is on screen with the first bytes.
+#[derive(Debug, Serialize)]
+pub struct Page {
+    pub format: u32,
+    /// The clients' path (the Send button's words).
+    pub path: String,
+    pub state: State,
+}
+
+/// The page's start (see [`Page`]).
+pub fn page() -> Result<Page, String> {
+    let sc = scenarios::blank();
+    let s = Session::new(sc.clone()).map_err(|e| e.to_string())?;
+    Ok(Page { format: FORMAT, path: sc.clients.path.clone(), state: state(&s, sc.proxy.flavor) })
+}
 
 /// Every preview in one set (every flavor's addresses): what [`split`] cuts
 /// into files.
@@ -246,6 +278,7 @@ fn state(s: &Session, flavor: Flavor) -> State {
         proxy_running: m.proxy_running,
         apps_last: m.apps_last,
         apps: m.apps.into_iter().map(|a| AppBox { name: a.name, server: a.server, listen: a.listen, state: a.state, backup: a.backup }).collect(),
+        layers: m.layers.into_iter().map(|l| LayerBox { name: l.name, state: l.state, last: l.last }).collect(),
     };
     let last = s.sim().exchanges().last();
     let head = last.map(view::headline);
@@ -282,6 +315,19 @@ mod tests {
             assert!(p.keys.contains_key(&format!("{name}|")), "{name}");
         }
         assert!(p.keys.contains_key("|"));
+    }
+
+    #[test]
+    fn the_page_starts_with_nothing_sent_and_the_app_listening() {
+        let p = page().unwrap();
+        assert_eq!(p.path, "/users");
+        assert_eq!(p.state.status, None);
+        assert_eq!(p.state.request, None);
+        assert_eq!(p.state.topology.proxy, "nginx");
+        assert!(p.state.topology.proxy_running);
+        assert_eq!(p.state.topology.apps.len(), 1);
+        assert_eq!(p.state.topology.apps[0].state, "listening");
+        assert_eq!(p.state.topology.apps[0].listen, "127.0.0.1:3000");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The topology in one row of boxes (client → proxy → app servers), for the
+//! The topology in one row of boxes (client → layers → proxy → app servers), for the
 //! embed: the page's SVG draws at a fixed size that is either too small or
 //! too tall in a 600×400 frame. It renders the same `topology::model`.
 
@@ -18,7 +18,7 @@ pub fn CompactTopology(model: Signal<Model>) -> impl IntoView {
     let apps_last = move || model.with(|m| m.apps_last);
     view! {
         <div
-            class="embed-topology"
+            class=move || if model.with(|m| m.layers.is_empty()) { "embed-topology" } else { "embed-topology with-layers" }
             role="group"
             aria-label=move || model.with(Model::describe)
         >
@@ -30,6 +30,25 @@ pub fn CompactTopology(model: Signal<Model>) -> impl IntoView {
                 <span class="embed-box-detail" title=move || model.with(|m| m.client.clone())>{move || model.with(|m| m.client.clone())}</span>
             </div>
             <span class=move || link_class(model.with(|m| m.last), to_proxy()) aria-hidden="true"></span>
+            // The layers in front of the proxy (Cloudflare, an ALB), outermost first, stacked in
+            // one column: what answered a chain's request is on screen, as on the page.
+            <Show when=move || model.with(|m| !m.layers.is_empty())>
+                <div class="embed-layers" data-testid="embed-layers">
+                    <For
+                        each=move || model.with(|m| m.layers.iter().cloned().enumerate().collect::<Vec<_>>())
+                        key=|(i, l)| (*i, l.name, l.state.clone(), l.last, l.detail.clone())
+                        children=move |(_, l)| view! {
+                            // Name, then what it did: the frame is too narrow for both on a line.
+                            <div class=format!("embed-box layer {}", l.last) data-testid="embed-box-layer" title=format!("{} · {}", l.detail, crate::view::LAYER_NOTE)>
+                                <span class="embed-box-head"><b>{l.name}</b></span>
+                                <span class="embed-box-state embed-layer-state">{l.state.clone()}</span>
+                            </div>
+                        }
+                    />
+                    <span class="embed-layers-note">{crate::view::LAYER_NOTE}</span>
+                </div>
+                <span class=move || link_class(model.with(|m| m.last), to_proxy()) aria-hidden="true"></span>
+            </Show>
             <div class=move || format!("embed-box proxy {}", if model.with(|m| m.proxy_running) { "running" } else { "down" })>
                 <span class="embed-box-head">
                     <b>{move || model.with(|m| m.proxy_name.clone())}</b>

@@ -705,6 +705,17 @@ pub struct Fix {
     pub detail: String,
 }
 
+/// A layer's timeout raised above a slow app's `delay_ms`, in seconds (30 s to spare, as the
+/// proxies' fixes).
+fn layer_timeout_s(delay_ms: u64) -> u64 {
+    (delay_ms + 30_000).div_ceil(1_000)
+}
+
+/// Cloudflare's Proxy Read Timeout can be raised to 6000 s (Enterprise; docs/research/layers-model.md).
+const CLOUDFLARE_MAX_READ_TIMEOUT_S: u64 = 6_000;
+/// An ALB's idle timeout: 1 to 4000 s.
+const ALB_MAX_IDLE_TIMEOUT_S: u64 = 4_000;
+
 impl Fault {
     /// The fix for this fault, as the docs of the chosen proxy would tell an
     /// operator: the proxy's own directive where the fix is one (nginx's
@@ -902,6 +913,36 @@ impl Fault {
         }
     }
 
+    /// [`Fault::fix`] for the whole path of `sc`: with layers in front of the proxy (Cloudflare,
+    /// an ALB) whose own timeout would still cut the slow app short, the fix raises theirs too
+    /// ([`Fault::apply_fix`]) and says so: raising only the proxy's would leave the 524 or the
+    /// ALB's 504 in place.
+    pub fn fix_in(&self, sc: &Scenario) -> Fix {
+        let mut fix = self.fix(sc.proxy.flavor);
+        let FaultKind::SlowApp { delay_ms } = self.kind else { return fix };
+        if sc.proxy.flavor == Flavor::Caddy {
+            return fix; // its fix is a faster app: no timeout is raised
+        }
+        let s = layer_timeout_s(delay_ms);
+        let raised: Vec<String> = sc
+            .layers
+            .iter()
+            .filter_map(|l| match l {
+                super::layer::Layer::Cloudflare(c) if c.proxy_read_timeout_s * 1_000 <= delay_ms => Some(format!(
+                    "Cloudflare's Proxy Read Timeout to {} s (past 100 s only on an Enterprise plan: on the others the origin must answer within {} s)",
+                    s.min(CLOUDFLARE_MAX_READ_TIMEOUT_S),
+                    c.proxy_read_timeout_s
+                )),
+                super::layer::Layer::Alb(a) if a.idle_timeout_s * 1_000 <= delay_ms => Some(format!("the ALB's idle timeout to {} s", s.min(ALB_MAX_IDLE_TIMEOUT_S))),
+                _ => None,
+            })
+            .collect();
+        if !raised.is_empty() {
+            fix.detail.push_str(&format!(" In front of the proxy, raise {} too.", raised.join(" and ")));
+        }
+        fix
+    }
+
     /// Applies [`Fault::fix`] to the user's scenario, where `index` is this
     /// fault's position in `sc.faults`. Either the fault goes away or the
     /// configuration changes so that it no longer hurts.
@@ -922,6 +963,15 @@ impl Fault {
                 }
                 if sc.proxy.flavor == Flavor::Alb {
                     sc.proxy.alb.idle_timeout_s = (delay_ms + 30_000).div_ceil(1_000).min(4_000);
+                }
+                // The layers in front wait as long (`fix_in` says so).
+                let s = layer_timeout_s(delay_ms);
+                for l in &mut sc.layers {
+                    match l {
+                        super::layer::Layer::Cloudflare(c) if c.proxy_read_timeout_s * 1_000 <= delay_ms => c.proxy_read_timeout_s = s.min(CLOUDFLARE_MAX_READ_TIMEOUT_S),
+                        super::layer::Layer::Alb(a) if a.idle_timeout_s * 1_000 <= delay_ms => a.idle_timeout_s = s.min(ALB_MAX_IDLE_TIMEOUT_S),
+                        _ => {}
+                    }
                 }
             }
             FaultKind::OversizedHeader { header_bytes } if sc.proxy.flavor == Flavor::Haproxy => {

@@ -1183,24 +1183,39 @@ fn same_line(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
-    fn split(s: &str) -> (String, Vec<f64>) {
-        let mut text = String::new();
-        let mut nums = Vec::new();
-        let mut rest = s;
-        while let Some(i) = rest.find("excess: ") {
-            text.push_str(&rest[..i + 8]);
-            let r = &rest[i + 8..];
-            let n = r.bytes().take_while(|c| c.is_ascii_digit() || *c == b'.').count();
-            nums.push(r[..n].parse().unwrap_or(f64::NAN));
-            text.push('#');
-            rest = &r[n..];
-        }
-        text.push_str(rest);
-        (text, nums)
-    }
-    let (ta, na) = split(a);
-    let (tb, nb) = split(b);
+    let (ta, na) = split_excess(a);
+    let (tb, nb) = split_excess(b);
     ta == tb && na.len() == nb.len() && na.iter().zip(&nb).all(|(x, y)| (x - y).abs() <= 0.02)
+}
+
+/// Two `show_list`s of error.log lines (engine's, real's) that differ only in limit_req `excess:`
+/// values, each real one below the engine's: what late real arrivals give on a loaded machine
+/// (the bucket drains while a request is delayed, so a late request finds less excess, never
+/// more). `tests/fidelity.rs` runs such a cell again, as it does one with late response times.
+pub fn late_excess_only(engine: &str, real: &str) -> bool {
+    let (e, r): (Vec<&str>, Vec<&str>) = (engine.split(" ⏎ ").collect(), real.split(" ⏎ ").collect());
+    e.len() == r.len()
+        && e.iter().zip(&r).all(|(a, b)| {
+            let ((ta, na), (tb, nb)) = (split_excess(a), split_excess(b));
+            ta == tb && !na.is_empty() && na.len() == nb.len() && na.iter().zip(&nb).all(|(x, y)| y <= &(x + 0.02))
+        })
+}
+
+/// A line's text with each `excess: N.NNN` value replaced by `#`, and the values.
+fn split_excess(s: &str) -> (String, Vec<f64>) {
+    let mut text = String::new();
+    let mut nums = Vec::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("excess: ") {
+        text.push_str(&rest[..i + 8]);
+        let r = &rest[i + 8..];
+        let n = r.bytes().take_while(|c| c.is_ascii_digit() || *c == b'.').count();
+        nums.push(r[..n].parse().unwrap_or(f64::NAN));
+        text.push('#');
+    rest = &r[n..];
+    }
+    text.push_str(rest);
+    (text, nums)
 }
 
 fn show_list(v: &[String]) -> String {
@@ -1318,6 +1333,20 @@ mod tests {
         assert!(same_line(a, &a.replace("0.990", "0.981")));
         assert!(!same_line(a, &a.replace("0.990", "0.950")));
         assert!(!same_line(a, &a.replace("perip", "other")));
+    }
+
+    #[test]
+    fn a_lower_real_excess_is_a_late_arrival() {
+        let a = "[error] limiting requests, excess: 2.960 by zone \"perip\", client: 127.0.0.1";
+        let two = |x: &str| format!("{a} ⏎ {x}");
+        assert!(late_excess_only(a, &a.replace("2.960", "2.930")));
+        assert!(late_excess_only(&two(a), &two(&a.replace("2.960", "2.500"))));
+        // Higher in the real: not what lateness gives.
+        assert!(!late_excess_only(a, &a.replace("2.960", "2.990")));
+        // Another difference, or no excess at all, or another line count.
+        assert!(!late_excess_only(a, &a.replace("2.960", "2.930").replace("perip", "other")));
+        assert!(!late_excess_only("[error] connect() failed", "[error] connect() failed"));
+        assert!(!late_excess_only(&two(a), a));
     }
 
     #[test]

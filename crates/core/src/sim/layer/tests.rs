@@ -281,3 +281,22 @@ fn removing_the_layers_while_requests_cross_them_ends_them_without_a_panic() {
         assert!(sim.exchanges().iter().all(|e| e.is_finished()), "at {at_ms} ms");
     }
 }
+
+#[test]
+fn the_slow_origin_s_fix_raises_the_layers_timeouts_too_and_then_the_request_succeeds() {
+    let sc = crate::sim::Scenario::from_json(include_str!("../../../../../scenarios/chain_slow_origin.json")).unwrap();
+    let fix = sc.faults[0].fix_in(&sc);
+    // The ALB's 120 s is below the app's 150 s too, and Cloudflare's 100 s.
+    assert!(fix.detail.contains("Cloudflare's Proxy Read Timeout to 180 s"), "{}", fix.detail);
+    assert!(fix.detail.contains("the ALB's idle timeout to 180 s"), "{}", fix.detail);
+    let mut s = crate::session::Session::new(sc).unwrap();
+    assert_eq!(s.sim().exchanges()[0].response.as_ref().map(|r| r.status), Some(524));
+    s.fix().unwrap();
+    s.send(1, 0).unwrap();
+    let last = s.sim().exchanges().last().unwrap();
+    assert_eq!(last.response.as_ref().map(|r| r.status), Some(200), "after the fix the slow request gets through every layer");
+    // Without layers the fix's words are the proxy's alone.
+    let mut plain = crate::sim::Scenario::from_json(include_str!("../../../../../scenarios/chain_slow_origin.json")).unwrap();
+    plain.layers.clear();
+    assert!(!plain.faults[0].fix_in(&plain).detail.contains("In front of the proxy"));
+}

@@ -15,7 +15,7 @@ use super::fault::{ConnectOutcome, DnsAnswer};
 use super::http::Response;
 use super::net::{ProxyPass, Scheme};
 use super::scenario::{Flavor, Scenario};
-use super::world::{Actor, ClientResult, ConnId, Event, ProxyTimer, ReqId, World};
+use super::world::{Actor, ClientResult, ConnId, ConnState, Event, ProxyTimer, ReqId, World};
 
 pub trait ProxyFlavor {
     /// A client request has fully arrived.
@@ -111,6 +111,25 @@ pub fn unmeasured_issue16(sc: &super::Scenario, name: &str) -> Option<String> {
 pub fn current(w: &World, conn: ConnId) -> Option<ReqId> {
     let id = w.conns[conn].req?;
     (w.exchanges[id].proxy.conn == Some(conn) && !w.exchanges[id].proxy.done).then_some(id)
+}
+
+/// An idle pooled connection carries request `id` from now on: its next attempt, counted as a
+/// keep-alive reuse (`stats.keepalive_reuses`). Every flavor's pool hands a connection over this way.
+pub fn reuse(w: &mut World, id: ReqId, conn: ConnId) {
+    let attempt = w.exchanges[id].attempts.len() as u32;
+    w.set_conn_req(conn, Some(id));
+    let c = &mut w.conns[conn];
+    c.state = ConnState::Active;
+    c.attempt = attempt;
+    w.stats.keepalive_reuses += 1;
+    w.begin_attempt(id, conn, true);
+}
+
+/// Takes the most recently pooled idle connection to `peer` out of `pool` (ALB and Envoy; Caddy,
+/// Varnish and nginx drop a stale newest connection instead, in their own modules).
+pub fn take_idle(w: &World, pool: &mut Vec<ConnId>, peer: &str) -> Option<ConnId> {
+    let pos = pool.iter().rposition(|&c| w.conns[c].peer == peer && w.conns[c].state == ConnState::Idle)?;
+    Some(pool.remove(pos))
 }
 
 /// The address of the request's latest upstream attempt (`127.0.0.1:3000`).

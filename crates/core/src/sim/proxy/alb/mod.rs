@@ -110,15 +110,8 @@ impl Alb {
         let i = self.next % self.targets.len();
         self.next = self.next.wrapping_add(1);
         let target = self.targets[i].clone();
-        if let Some(pos) = self.pool.iter().rposition(|&c| w.conns[c].peer == target && w.conns[c].state == ConnState::Idle) {
-            let conn = self.pool.remove(pos);
-            let attempt = w.exchanges[id].attempts.len() as u32;
-            w.set_conn_req(conn, Some(id));
-            let c = &mut w.conns[conn];
-            c.state = ConnState::Active;
-            c.attempt = attempt;
-            w.stats.keepalive_reuses += 1;
-            w.begin_attempt(id, conn, true);
+        if let Some(conn) = super::take_idle(w, &mut self.pool, &target) {
+            super::reuse(w, id, conn);
             note!(w, id, Actor::Proxy, "reuses an idle connection to target {target}");
             self.send_request(w, id, conn);
             return;

@@ -236,14 +236,8 @@ impl Apache {
                 w.conns[conn].state = ConnState::Closed;
                 continue;
             }
-            let attempt = w.exchanges[id].attempts.len() as u32;
-            w.set_conn_req(conn, Some(id));
-            let c = &mut w.conns[conn];
-            c.state = ConnState::Active;
-            c.attempt = attempt;
-            let number = c.number;
-            w.stats.keepalive_reuses += 1;
-            w.begin_attempt(id, conn, true);
+            super::reuse(w, id, conn);
+            let number = w.conns[conn].number;
             self.st(id).attempts += 1;
             note!(w, id, Actor::Proxy, "reuses its pooled connection #{number} to {peer}");
             self.send_request(w, id, conn);

@@ -238,13 +238,7 @@ impl Caddy {
         if let Some(pos) = self.pool.iter().rposition(|&c| w.conns[c].peer == peer) {
             let conn = self.pool.remove(pos);
             if w.conns[conn].state == ConnState::Idle {
-                let attempt = w.exchanges[id].attempts.len() as u32;
-                w.set_conn_req(conn, Some(id));
-                let c = &mut w.conns[conn];
-                c.state = ConnState::Active;
-                c.attempt = attempt;
-                w.stats.keepalive_reuses += 1;
-                w.begin_attempt(id, conn, true);
+                super::reuse(w, id, conn);
                 note!(w, id, Actor::Proxy, "reuses an idle connection to {peer}");
                 self.send_request(w, id, conn);
                 return;

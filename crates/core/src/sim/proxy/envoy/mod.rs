@@ -212,15 +212,8 @@ impl Envoy {
             self.local_reply(w, id, 503, "no healthy upstream".into(), vec![ResponseFlag::UH], "The cluster has no host to send the request to: Envoy answers 503 no healthy upstream (flag UH) without trying a connection.".into());
             return;
         };
-        if let Some(pos) = self.pool.iter().rposition(|&c| w.conns[c].peer == host && w.conns[c].state == ConnState::Idle) {
-            let conn = self.pool.remove(pos);
-            let attempt = w.exchanges[id].attempts.len() as u32;
-            w.set_conn_req(conn, Some(id));
-            let c = &mut w.conns[conn];
-            c.state = ConnState::Active;
-            c.attempt = attempt;
-            w.stats.keepalive_reuses += 1;
-            w.begin_attempt(id, conn, true);
+        if let Some(conn) = super::take_idle(w, &mut self.pool, &host) {
+            super::reuse(w, id, conn);
             note!(w, id, Actor::Proxy, "reuses an idle connection to {host} from the cluster's pool");
             self.send_request(w, id, conn);
             return;

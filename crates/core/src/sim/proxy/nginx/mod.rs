@@ -463,14 +463,10 @@ impl Nginx {
         if w.scenario.upstream.keepalive > 0 {
             if let Some(pos) = self.cache.iter().rposition(|&c| w.conns[c].peer == peer) {
                 let conn = self.cache.remove(pos);
-                w.set_conn_req(conn, Some(id));
-                let c = &mut w.conns[conn];
-                c.state = ConnState::Active;
-                c.attempt = attempt;
-                c.proxy_idle_token += 1;
-                let number = c.number;
-                w.stats.keepalive_reuses += 1;
-                w.begin_attempt(id, conn, true);
+                // A pending idle timer of the cache no longer applies to it.
+                w.conns[conn].proxy_idle_token += 1;
+                super::reuse(w, id, conn);
+                let number = w.conns[conn].number;
                 note!(w, id, Actor::Proxy, "reuses idle keepalive connection *{number} to {peer}");
                 self.send_request(w, id, conn);
                 return;

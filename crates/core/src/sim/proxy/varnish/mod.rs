@@ -163,14 +163,8 @@ impl Varnish {
         if let Some(pos) = self.pool.iter().rposition(|&c| w.conns[c].peer == peer) {
             let conn = self.pool.remove(pos);
             if w.conns[conn].state == ConnState::Idle {
-                let attempt = w.exchanges[id].attempts.len() as u32;
-                w.set_conn_req(conn, Some(id));
-                let c = &mut w.conns[conn];
-                c.state = ConnState::Active;
-                c.attempt = attempt;
+                super::reuse(w, id, conn);
                 let fd = 22;
-                w.stats.keepalive_reuses += 1;
-                w.begin_attempt(id, conn, true);
                 let (host, port) = peer.split_once(':').unwrap_or((&peer, ""));
                 self.record(w, id, Level::Info, "BackendOpen", format!("{fd} {BACKEND} {host} {port} 127.0.0.1 {} reuse", 40_000 + w.conns[conn].number % 20_000));
                 self.send_request(w, id, conn);
