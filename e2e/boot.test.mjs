@@ -9,14 +9,19 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
+/** The page on the 1.6 Mbps / 150 ms link (what issue 15 measured a 7.4 s blank page on). */
+async function throttled(viewport, query = '') {
+  const s = await newPage(browser, { viewport });
+  const cdp = await s.context.newCDPSession(s.page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: 200_000, uploadThroughput: 93_750 });
+  await s.page.goto((await appUrl()) + query, { waitUntil: 'commit', timeout: TIMEOUT.navigation });
+  return s;
+}
+
 test('on a throttled link the page says what it is and shows progress before the app mounts', { timeout: 120_000 }, async () => {
-  const s = await newPage(browser, { viewport: { width: 1280, height: 800 } });
+  const s = await throttled({ width: 1280, height: 800 });
   try {
-    const cdp = await s.context.newCDPSession(s.page);
-    await cdp.send('Network.enable');
-    // 1.6 Mbps down, 150 ms: the link issue 15 measured a 7.4 s blank page on.
-    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: 200_000, uploadThroughput: 93_750 });
-    await s.page.goto(await appUrl(), { waitUntil: 'commit', timeout: TIMEOUT.navigation });
     const boot = s.page.locator('[data-testid=boot]');
     await boot.waitFor({ state: 'visible', timeout: 10_000 });
     assert.match(await boot.textContent(), /Gateway Lab/);
@@ -34,16 +39,6 @@ test('on a throttled link the page says what it is and shows progress before the
     await s.close();
   }
 });
-
-/** The page on the 1.6 Mbps / 150 ms link (what issue 15 measured a 7.4 s blank page on). */
-async function throttled(viewport, query = '') {
-  const s = await newPage(browser, { viewport });
-  const cdp = await s.context.newCDPSession(s.page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: 200_000, uploadThroughput: 93_750 });
-  await s.page.goto((await appUrl()) + query, { waitUntil: 'commit', timeout: TIMEOUT.navigation });
-  return s;
-}
 
 test("the page's start is on screen while the wasm downloads, as the engine draws it (issue 20)", { timeout: 150_000 }, async () => {
   for (const [w, h] of [[1280, 800], [360, 740], [1920, 1080]]) {

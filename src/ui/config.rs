@@ -86,6 +86,19 @@ const ALB: &[Num] = &[
     Num { label: "idle_timeout.timeout_seconds (s)", testid: "read-timeout", scale: 1, min: 1, max: 4000, get: |s| s.proxy.alb.idle_timeout_s, set: |s, v| s.proxy.alb.idle_timeout_s = v },
 ];
 
+/// An on/off directive: label, test id, getter, setter.
+struct Flag {
+    label: &'static str,
+    testid: &'static str,
+    get: fn(&Scenario) -> bool,
+    set: fn(&mut Scenario, bool),
+}
+
+const ALB_TARGETS: Flag = Flag { label: "targets registered in the target group (off: 503)", testid: "alb-targets-registered", get: |s| s.proxy.alb.targets_registered, set: |s, on| s.proxy.alb.targets_registered = on };
+const REDISPATCH: Flag = Flag { label: "option redispatch", testid: "redispatch", get: |s| s.proxy.haproxy.redispatch, set: |s, on| s.proxy.haproxy.redispatch = on };
+const SSL_SERVER_NAME: Flag = Flag { label: "proxy_ssl_server_name on", testid: "ssl-server-name", get: |s| s.proxy.proxy_ssl_server_name, set: |s, on| s.proxy.proxy_ssl_server_name = on };
+const LOCALHOST_IPV6: Flag = Flag { label: "/etc/hosts: ::1 localhost", testid: "localhost-ipv6", get: |s| s.proxy.localhost_ipv6, set: |s, on| s.proxy.localhost_ipv6 = on };
+
 /// Proxy panel: flavor, the directives that matter, and the live config.
 #[component]
 pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change: Callback<Scenario>) -> impl IntoView {
@@ -122,6 +135,16 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
         view! {
             <NumberField label=n.label testid=n.testid.to_string() min=n.min.to_string() max=n.max.to_string()
                 value=Signal::derive(move || scenario.with(|s| ((n.get)(s) / n.scale).to_string())) on_text />
+        }
+    };
+    let check = move |f: &'static Flag| {
+        view! {
+            <label class="field check">
+                <input type="checkbox" data-testid=f.testid
+                    prop:checked=move || scenario.with(|s| (f.get)(s))
+                    on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| (f.set)(s, on)) } />
+                <span class="field-label">{f.label}</span>
+            </label>
         }
     };
     view! {
@@ -198,22 +221,12 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                 </Show>
                 <Show when=move || flavor() == Flavor::Alb>
                     {ALB.iter().map(control).collect_view()}
-                    <label class="field check">
-                        <input type="checkbox" data-testid="alb-targets-registered"
-                            prop:checked=move || scenario.with(|s| s.proxy.alb.targets_registered)
-                            on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.alb.targets_registered = on) } />
-                        <span class="field-label">"targets registered in the target group (off: 503)"</span>
-                    </label>
+                    {check(&ALB_TARGETS)}
                 </Show>
                 <Show when=move || flavor() == Flavor::Nginx || flavor() == Flavor::Haproxy>
                 <Show when=move || flavor() == Flavor::Nginx fallback=move || view! {
                     {HAPROXY.iter().map(control).collect_view()}
-                    <label class="field check">
-                        <input type="checkbox" data-testid="redispatch"
-                            prop:checked=move || scenario.with(|s| s.proxy.haproxy.redispatch)
-                            on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.haproxy.redispatch = on) } />
-                        <span class="field-label">"option redispatch"</span>
-                    </label>
+                    {check(&REDISPATCH)}
                 }>
                     {NGINX.iter().map(control).collect_view()}
                     <label class="field">
@@ -232,12 +245,7 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                             {["combined", "upstreaminfo"].into_iter().map(|l| view! { <option value=l>{l}</option> }).collect_view()}
                         </select>
                     </label>
-                    <label class="field check">
-                        <input type="checkbox" data-testid="ssl-server-name"
-                            prop:checked=move || scenario.with(|s| s.proxy.proxy_ssl_server_name)
-                            on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.proxy_ssl_server_name = on) } />
-                        <span class="field-label">"proxy_ssl_server_name on"</span>
-                    </label>
+                    {check(&SSL_SERVER_NAME)}
                     <label class="field">
                         <span class="field-label">"proxy_ssl_name"</span>
                         <input type="text" data-testid="ssl-name" placeholder="(proxy_pass host)"
@@ -283,12 +291,7 @@ pub fn ConfigPanel(text: Signal<String>, scenario: RwSignal<Scenario>, on_change
                     <span class="field-label">{move || if flavor() == Flavor::Nginx { "proxy_ssl_verify on" } else { "ssl verify required" }}</span>
                 </label>
                 // The host's /etc/hosts (Debian's has it): `localhost` is [::1] and 127.0.0.1.
-                <label class="field check">
-                    <input type="checkbox" data-testid="localhost-ipv6"
-                        prop:checked=move || scenario.with(|s| s.proxy.localhost_ipv6)
-                        on:change=move |ev| { let on = event_target_checked(&ev); edit(&|s| s.proxy.localhost_ipv6 = on) } />
-                    <span class="field-label">"/etc/hosts: ::1 localhost"</span>
-                </label>
+                {check(&LOCALHOST_IPV6)}
                 </Show>
             </div>
             <h2>"App server"</h2>
