@@ -18,7 +18,7 @@ use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
 use super::codec::{OpenState, Opening, OpeningNote, FAILED};
 use super::lazy::LoadFailed;
-use super::share::{link_notice, read_location, read_page, Address, LinkNotice, ShareLink};
+use super::share::{link_notice, location, read_location, read_page, Address, LinkNotice, ShareLink};
 use super::tabs::{scroll_to_tabs, TabList, TabPanel, Tabs, TABS};
 use super::theme::ThemePicker;
 use super::time::TimeControls;
@@ -104,6 +104,7 @@ pub fn App() -> impl IntoView {
     // The address's flags, read without JSON; if it names a scenario (a share link, `?fault=`, …)
     // or a lesson, the codec chunk reads it (`codec.rs`, issue 20) while the stage says so.
     let (link, wants_scenario) = read_page();
+    let here = location();
     let paused = link.embed && link.click_to_start;
     // Its own requests run, as when a ready scenario is loaded (a
     // click-to-start embed runs them when the reader clicks).
@@ -120,8 +121,9 @@ pub fn App() -> impl IntoView {
             // The link's scenario, read by the codec chunk; the embed's `ready` waits for it.
             let read = Callback::new(move |_: ()| {
                 opening.state.set(OpenState::Pending);
+                let here = here.clone();
                 leptos::task::spawn_local(async move {
-                    match read_location().await {
+                    match read_location(here).await {
                         Ok(full) => {
                             if let Some(sc) = full.scenario.clone() {
                                 let _ = pg.open(sc, paused);
@@ -171,9 +173,9 @@ pub fn App() -> impl IntoView {
         let link = link.clone();
         let read = Callback::new(move |_: ()| {
             opening.state.set(OpenState::Pending);
-            let link = link.clone();
+            let (link, here) = (link.clone(), here.clone());
             leptos::task::spawn_local(async move {
-                let full = if wants_scenario { read_location().await } else { Ok(link.clone()) };
+                let full = if wants_scenario { read_location(here).await } else { Ok(link.clone()) };
                 let mut lesson_known = true;
                 let opened = match full {
                     Ok(full) => {
@@ -232,6 +234,7 @@ pub fn App() -> impl IntoView {
     let latest = StoredValue::new(0u64);
     let popstate = window_event_listener(leptos::ev::popstate, move |_| {
         let (link, wants_scenario) = read_page();
+        let here = location();
         if let Some(i) = link.view.as_deref().and_then(super::tabs::index) {
             tabs.select(i);
         }
@@ -245,7 +248,7 @@ pub fn App() -> impl IntoView {
         let this = latest.get_value();
         leptos::task::spawn_local(async move {
             let link = if wants_scenario {
-                match read_location().await {
+                match read_location(here).await {
                     Ok(l) => l,
                     Err(LoadFailed) => {
                         if latest.get_value() == this {
@@ -406,7 +409,8 @@ pub fn App() -> impl IntoView {
     });
 
     Either::Right(view! {
-        <div class="app" class:presenter=move || training.present.get() data-testid="app">
+        // `data-testid=app` once the address's scenario is open (`app-opening` while the codec chunk reads it).
+        <div class="app" class:presenter=move || training.present.get() data-testid=move || if opening.pending() { "app-opening" } else { "app" } aria-busy=move || opening.pending().then_some("true")>
             <header class="masthead">
                 <div>
                     <h1>"Gateway Lab"</h1>

@@ -20,9 +20,9 @@ pub fn read_page() -> (Link, bool) {
 }
 
 /// What the page's address asks for (`?…` and `#…`), its scenario included: read by the codec
-/// chunk (`codec::link`), so only a page whose address names a scenario downloads it.
-pub async fn read_location() -> Result<Link, super::lazy::LoadFailed> {
-    let (query, hash) = location();
+/// chunk (`codec::link`), so only a page whose address names a scenario downloads it. The
+/// address is taken when the page (or `popstate`) reads it: `Address` may rewrite it meanwhile.
+pub async fn read_location((query, hash): (String, String)) -> Result<Link, super::lazy::LoadFailed> {
     super::codec::link(query, hash).await
 }
 
@@ -110,9 +110,16 @@ impl Address {
         }
     }
 
-    /// Replaces the address whenever the state changes.
+    /// Replaces the address whenever the state changes (not while the address's own scenario is
+    /// being opened, `codec::Opening`: a reload then opens it again).
     pub fn follow(self) {
-        Effect::new(move |_| Self::write(&self.url(), false));
+        let opening = super::codec::Opening::get();
+        Effect::new(move |_| {
+            if opening.is_some_and(|o| o.pending()) {
+                return;
+            }
+            Self::write(&self.url(), false)
+        });
     }
 
     /// A discrete choice was just made: a new history entry for it, now.

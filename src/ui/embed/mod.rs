@@ -98,7 +98,8 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
     let begin = move |_| if opening.pending() { clicked.set(true) } else { run_example() };
 
     view! {
-        <div class="embed" class:waiting=move || !started.get() data-testid="embed" node_ref=root>
+        // `data-testid=embed` once the link's scenario is open (`embed-opening` while the codec chunk reads it).
+        <div class="embed" class:waiting=move || !started.get() data-testid=move || if opening.pending() { "embed-opening" } else { "embed" } aria-busy=move || opening.pending().then_some("true") node_ref=root>
             <header class="embed-bar">
                 <span class="embed-brand">"Gateway Lab"</span>
                 <span class="embed-title" data-testid="embed-title">{title}</span>
