@@ -66,7 +66,8 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
         pg.with_sim(|s| s.exchanges().last().cloned())
     });
     let flavor = Signal::derive(move || scenario.with(|s| s.proxy.flavor));
-    let title = move || scenario.with(|s| format!("{} · {}", embed_api::title(s), s.proxy.flavor.as_str()));
+    // No title while the link's scenario is being read (the default's would be the wrong one).
+    let title = move || if opening.pending() { String::new() } else { scenario.with(|s| format!("{} · {}", embed_api::title(s), s.proxy.flavor.as_str())) };
 
     // The picker shows the active fault, or what Break would apply.
     let current = Signal::derive(move || scenario.with(|s| s.faults.first().map(|f| f.kind.id().to_string())));
@@ -107,7 +108,8 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
             </header>
             <LinkNotice message=notice />
             <super::codec::OpeningNote />
-            <div class="embed-body" inert=move || !started.get() || opening.pending()>
+            // Kept in its place but not shown while the link's scenario is read (it would be the default's).
+            <div class="embed-body" inert=move || !started.get() || opening.pending() style:visibility=move || opening.pending().then_some("hidden")>
                 <topology::CompactTopology model=model.into() />
                 <div class="embed-controls" role="group" aria-label="Break the upstream and send a request">
                     <select
