@@ -23,11 +23,13 @@ async function waitFor(fn, what, timeout = TIMEOUT.result) {
   }
 }
 
-/** Counts the .wasm requests of a page (all its frames). */
+/** Counts the main-module .wasm requests of a page (all its frames). The chunks it loads after it
+ * (the codec chunk that reads a link's scenario, src/ui/codec.rs, and the chunks it shares) are not
+ * counted: they come after the main module, and only once it has started. */
 function wasmRequests(page) {
   const seen = [];
   page.on('request', (r) => {
-    if (r.url().endsWith('.wasm')) seen.push({ url: r.url(), frame: r.frame().url() });
+    if (r.url().endsWith('_bg.wasm')) seen.push({ url: r.url(), frame: r.frame().url() });
   });
   return seen;
 }

@@ -63,7 +63,8 @@ function load(cfg, how) {
       // "Opening…" stage in between.
       cfg.stopEarly?.();
       hooks.onComplete?.();
-      if (how === 'click') document.querySelector('[data-testid=embed] [data-testid=embed-start]')?.click();
+      // (`embed-opening` while the link's scenario is being read: the click waits for it.)
+      if (how === 'click') document.querySelector('[data-testid=embed] [data-testid=embed-start], [data-testid=embed-opening] [data-testid=embed-start]')?.click();
       for (const m of queued.splice(0)) {
         window.dispatchEvent(new MessageEvent('message', { data: m.data, origin: m.origin, source: m.source }));
       }

@@ -4,11 +4,20 @@
 //
 //   node scripts/check-split.mjs DIR...     (scripts/wasm-split runs it on its output;
 //                                            scripts/test on dist/ and the debug-hooks build)
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+//
+// For a built page (a DIR with index.html) it also checks the split's invariant on cargo's module
+// of the last release build (target/wasm32-unknown-unknown/release/gateway-lab.wasm): the main
+// module must not reach the JSON readers of the codec chunk (`scripts/split-profile --check`, which
+// needs function names, so it splits that module again; its verdict is kept in
+// target/split-main-check.json for that module's size and time, so a second DIR costs nothing).
+// SPLIT_MAIN_CHECK=0 skips it.
+import { readdirSync, readFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 const PLACEHOLDER = '__wasm_split_placeholder__';
 const dirs = process.argv.slice(2);
@@ -104,6 +113,27 @@ function checkDiagnoseSplit() {
   }
 }
 checkDiagnoseSplit();
+
+// ---- What must stay out of the main module (issue 20, the codec chunk) ----
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const raw = path.join(root, 'target/wasm32-unknown-unknown/release/gateway-lab.wasm');
+if (process.env.SPLIT_MAIN_CHECK !== '0' && dirs.some((d) => existsSync(path.join(d, 'index.html'))) && existsSync(raw)) {
+  const { size, mtimeMs } = statSync(raw);
+  const cacheFile = path.join(root, 'target/split-main-check.json');
+  const key = `${size}:${mtimeMs}:${process.env.SPLIT_FORBID_SCENARIO ?? ''}`;
+  let cached = null;
+  try {
+    cached = JSON.parse(readFileSync(cacheFile, 'utf8'));
+  } catch {}
+  let verdict = cached?.key === key ? cached : null;
+  if (!verdict) {
+    const r = spawnSync(path.join(root, 'scripts/split-profile'), ['--check'], { cwd: root, encoding: 'utf8' });
+    verdict = { key, ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
+    if (r.status === 0 || r.status === 1) writeFileSync(cacheFile, JSON.stringify(verdict) + '\n');
+  }
+  if (verdict.ok) console.log(verdict.output.split('\n').filter((l) => l.startsWith('✓')).join('\n'));
+  else problems.push(`the main module reaches the codec chunk's JSON readers:\n${verdict.output}`);
+}
 if (problems.length) {
   for (const p of problems) console.error(`✗ split check: ${p}`);
   process.exit(1);

@@ -2,7 +2,10 @@
 // and gateway_lab), from its code section and its function names (legacy Rust mangling decoded).
 // scripts/split-profile calls it on the split build's main module.
 //
-//   node scripts/wasm-sizes.mjs MODULE.wasm [--top N] [--depth D] [--match REGEX]...
+//   node scripts/wasm-sizes.mjs MODULE.wasm [--top N] [--depth D] [--match REGEX]... [--forbid REGEX]...
+//
+// --forbid: list every function whose name matches and exit 1 if there is one (scripts/split-profile
+// --check: what must never be reached from the main module).
 import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
@@ -11,6 +14,7 @@ const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[
 const top = Number(opt('--top', '30'));
 const depth = Number(opt('--depth', '1'));
 const matches = args.flatMap((a, i) => (a === '--match' ? [args[i + 1]] : []));
+const forbidden = args.flatMap((a, i) => (a === '--forbid' ? [args[i + 1]] : []));
 if (!file) { console.error('usage: node scripts/wasm-sizes.mjs MODULE.wasm [--top N] [--depth D] [--match REGEX]...'); process.exit(2); }
 
 const b = readFileSync(file);
@@ -91,3 +95,16 @@ for (const m of matches) {
   const sum = sizes.reduce((n, size, i) => n + (re.test(demangled[i]) ? size : 0), 0);
   console.log(`functions matching /${m}/: ${sum} B of code (${pct(sum)})`);
 }
+let found = 0;
+for (const f of forbidden) {
+  const re = new RegExp(f);
+  const hits = demangled.map((name, i) => [name, sizes[i]]).filter(([name]) => re.test(name));
+  found += hits.length;
+  if (hits.length) {
+    console.error(`✗ ${hits.length} function(s) matching /${f}/ in ${file}:`);
+    for (const [name, size] of hits.slice(0, 20)) console.error(`    ${String(size).padStart(7)} B  ${name}`);
+  } else {
+    console.log(`✓ no function matches /${f}/`);
+  }
+}
+if (found) process.exit(1);

@@ -1,6 +1,7 @@
 use leptos::either::Either;
 use leptos::prelude::*;
 
+use crate::link::Link;
 use crate::session::Session;
 use crate::sim::Fault;
 
@@ -15,7 +16,9 @@ use super::logs::{LineKey, LogPanel};
 use super::paste::{Paste, PasteBox, PasteReport, StaleNote};
 use super::requests::{Chip, RecentRequests};
 use super::response::ResponseView;
-use super::share::{read_location, Address, LinkNotice, ShareLink};
+use super::codec::{OpenState, Opening, OpeningNote, FAILED};
+use super::lazy::LoadFailed;
+use super::share::{link_notice, location, read_location, read_page, Address, LinkNotice, ShareLink};
 use super::tabs::{scroll_to_tabs, TabList, TabPanel, Tabs, TABS};
 use super::theme::ThemePicker;
 use super::time::TimeControls;
@@ -68,59 +71,155 @@ fn add_problem(notice: RwSignal<Option<String>>, msg: String) {
     notice.update(|n| *n = Some(match n.take() { Some(m) => format!("{m} {msg}"), None => msg }));
 }
 
+/// The problems of an address that only the whole page sees (a lesson id no lesson has, a `view=`
+/// no section has, a lesson's starting scenario over the link's choices), after its link's own.
+fn page_problems(notice: RwSignal<Option<String>>, link: &Link, lesson_known: bool, view_known: bool) {
+    notice.set(link_notice(link));
+    if let Some(id) = &link.lesson {
+        if !lesson_known {
+            add_problem(notice, format!("lesson={id:?} is not a lesson this page knows."));
+        }
+    }
+    if let Some(v) = &link.view {
+        if !view_known {
+            add_problem(notice, format!("view={v:?} is not a section of this page (one of {}).", view_names()));
+        }
+    }
+    // A lesson starts from its own scenario (with the room's seed), so what the address chose
+    // besides the seed cannot be honoured: say so rather than drop it silently.
+    if let Some(id) = link.lesson.as_ref().filter(|_| lesson_known) {
+        if link.scenario.is_some() && !link.chosen_by.is_empty() {
+            add_problem(notice, format!("{} was ignored: lesson={id:?} starts from its own scenario.", link.chosen_by.join(", ")));
+        }
+    }
+}
+
+/// Whether `view=` names the stage or a tab.
+fn known_view(v: &str) -> bool {
+    v == "topology" || super::tabs::index(v).is_some()
+}
+
 #[component]
 pub fn App() -> impl IntoView {
-    // A share link (or readable parameters) may name the scenario to open.
-    let link = read_location();
+    // The address's flags, read without JSON; if it names a scenario (a share link, `?fault=`, …)
+    // or a lesson, the codec chunk reads it (`codec.rs`, issue 20) while the stage says so.
+    let (link, wants_scenario) = read_page();
+    let here = location();
+    let paused = link.embed && link.click_to_start;
     // Its own requests run, as when a ready scenario is loaded (a
     // click-to-start embed runs them when the reader clicks).
-    let open = |sc| if link.embed && link.click_to_start { Session::paused(sc) } else { Session::new(sc) };
-    let session = match link.scenario.clone().map(open) {
-        Some(Ok(s)) => s,
-        _ => open(crate::scenarios::blank()).expect("the default scenario is valid"),
-    };
-    let notice = RwSignal::new((!link.problems.is_empty()).then(|| {
-        let what = if link.scenario.is_some() { "Parts of this link were ignored" } else { "This link could not be opened, so the page shows the default scenario" };
-        format!("{what}: {}.", link.problems.join("; "))
-    }));
+    let open = |sc| if paused { Session::paused(sc) } else { Session::new(sc) };
+    let session = open(crate::scenarios::blank()).expect("the default scenario is valid");
+    let needs_codec = wants_scenario || (!link.embed && link.lesson.is_some());
+    let notice = RwSignal::new(None);
     let pg = Playground::new(session);
     provide_context(pg);
     pg.start_clock();
+    let opening = Opening::new(if needs_codec { OpenState::Pending } else { OpenState::Done });
     if link.embed {
+        if needs_codec {
+            // The link's scenario, read by the codec chunk; the embed's `ready` waits for it.
+            let read = Callback::new(move |_: ()| {
+                opening.state.set(OpenState::Pending);
+                let here = here.clone();
+                leptos::task::spawn_local(async move {
+                    match read_location(here).await {
+                        Ok(full) => {
+                            if let Some(sc) = full.scenario.clone() {
+                                let _ = pg.open(sc, paused);
+                                pg.notice.set(None);
+                            }
+                            notice.set(link_notice(&full));
+                            opening.problems.set(Some(full.problems));
+                            opening.state.set(OpenState::Done);
+                        }
+                        Err(LoadFailed) => {
+                            opening.state.set(OpenState::Failed);
+                            if opening.problems.get_untracked().is_none() {
+                                opening.problems.set(Some(vec![FAILED.to_string()]));
+                            }
+                        }
+                    }
+                });
+            });
+            opening.on_retry(read);
+            read.run(());
+        } else {
+            notice.set(link_notice(&link));
+            opening.problems.set(Some(link.problems.clone()));
+        }
         // Either, not into_any(): AnyView over the whole page costs ~24 KB of gzipped wasm.
         return Either::Left(view! { <EmbedApp link=link.clone() notice /> });
     }
     let training = Training::new(link.present);
     provide_context(training);
     install_shortcuts(pg, training);
-    // The lessons, read once; a lesson named in the address must be one of them.
-    let (lessons, broken_lessons) = crate::lesson::catalog::lessons();
-    let lesson = link.lesson.clone().filter(|id| {
-        let known = lessons.iter().any(|l| &l.id == id);
-        if !known {
-            add_problem(notice, format!("lesson={id:?} is not a lesson this page knows."));
-        }
-        known
-    });
     // `view=NAME`: a tab to open (and scroll to), or `topology`, the stage.
-    let view = link.view.clone().filter(|v| {
-        let known = v == "topology" || super::tabs::index(v).is_some();
-        if !known {
-            add_problem(notice, format!("view={v:?} is not a section of this page (one of {}).", view_names()));
-        }
-        known
-    });
+    let view = link.view.clone().filter(|v| known_view(v));
     let tabs = Tabs::new(view.as_deref().and_then(super::tabs::index).unwrap_or(0));
     let address = Address::new(pg.scenario, training.present, link.theme.clone(), None, view.clone());
     address.follow();
-    let lesson_run = LessonRun::new(lessons);
-    if let Some(id) = &lesson {
-        lesson_run.start_id(id);
-    }
+    // The lessons are read by the codec chunk: by the lessons tab, by `lesson=`, or after the
+    // first frame (the paste report and the presenter's N key name them).
+    let lesson_run = LessonRun::new();
+    request_animation_frame(move || leptos::task::spawn_local(async move {
+        let _ = lesson_run.load().await;
+    }));
     // "Paste a line from your logs"; `?paste=` opens the page on its diagnosis.
     let paste = Paste::new(pg, Some(address), Some(lesson_run));
-    if let Some(text) = link.paste.clone() {
-        paste.open_on(text);
+    if needs_codec {
+        // The address's scenario and lesson, through the codec chunk; the paste (which loads its
+        // own scenario) after them.
+        let link = link.clone();
+        let read = Callback::new(move |_: ()| {
+            opening.state.set(OpenState::Pending);
+            let (link, here) = (link.clone(), here.clone());
+            leptos::task::spawn_local(async move {
+                let full = if wants_scenario { read_location(here).await } else { Ok(link.clone()) };
+                let mut lesson_known = true;
+                let opened = match full {
+                    Ok(full) => {
+                        if let Some(sc) = full.scenario.clone() {
+                            let _ = pg.open(sc, false);
+                        }
+                        let started = match &full.lesson {
+                            Some(id) => match lesson_run.load().await {
+                                Ok(()) => {
+                                    lesson_known = lesson_run.knows(id);
+                                    if lesson_known { lesson_run.start_id(id).await } else { Ok(()) }
+                                }
+                                Err(e) => Err(e),
+                            },
+                            None => Ok(()),
+                        };
+                        started.map(|()| full)
+                    }
+                    Err(e) => Err(e),
+                };
+                match opened {
+                    Ok(full) => {
+                        page_problems(notice, &full, lesson_known, full.view.as_deref().is_none_or(known_view));
+                        opening.state.set(OpenState::Done);
+                        if let Some(text) = full.paste.clone() {
+                            paste.open_on(text);
+                        }
+                    }
+                    Err(LoadFailed) => {
+                        // The default scenario, as a link that could not be opened.
+                        let _ = pg.open(crate::scenarios::blank(), false);
+                        lesson_run.leave();
+                        opening.state.set(OpenState::Failed);
+                    }
+                }
+            });
+        });
+        opening.on_retry(read);
+        read.run(());
+    } else {
+        page_problems(notice, &link, true, link.view.as_deref().is_none_or(known_view));
+        if let Some(text) = link.paste.clone() {
+            paste.open_on(text);
+        }
     }
     if let Some(v) = view {
         // A tab's panel may still be loading its chunk (`lazy.rs`): it scrolls again once drawn.
@@ -130,30 +229,58 @@ pub fn App() -> impl IntoView {
             _ => scroll_to_tabs(),
         });
     }
-    // A lesson starts from its own scenario (with the room's seed), so what the address chose
-    // besides the seed cannot be honoured: say so rather than drop it silently.
-    if let Some(id) = &lesson {
-        if link.scenario.is_some() && !link.chosen_by.is_empty() {
-            add_problem(notice, format!("{} was ignored: lesson={id:?} starts from its own scenario.", link.chosen_by.join(", ")));
-        }
-    }
     // Back and Forward: the address's scenario (or lesson) and tab, through the Session, without
-    // a new history entry.
+    // a new history entry. The newest one wins when the codec chunk answers late.
+    let latest = StoredValue::new(0u64);
     let popstate = window_event_listener(leptos::ev::popstate, move |_| {
-        let link = read_location();
+        let (link, wants_scenario) = read_page();
+        let here = location();
         if let Some(i) = link.view.as_deref().and_then(super::tabs::index) {
             tabs.select(i);
         }
-        address.view.set(link.view.filter(|v| v == "topology" || super::tabs::index(v).is_some()));
-        let lesson = link.lesson.filter(|id| lesson_run.with_lessons(|ls| ls.iter().any(|l| &l.id == id)));
-        match lesson {
-            Some(id) => lesson_run.start_id(&id),
-            None => {
-                lesson_run.leave();
-                let sc = link.scenario.unwrap_or_else(crate::scenarios::blank);
-                let _ = pg.run(|s| s.load(sc));
-            }
+        address.view.set(link.view.clone().filter(|v| known_view(v)));
+        latest.update_value(|n| *n += 1);
+        if !wants_scenario && link.lesson.is_none() {
+            lesson_run.leave();
+            let _ = pg.run(|s| s.load(crate::scenarios::blank()));
+            return;
         }
+        let this = latest.get_value();
+        leptos::task::spawn_local(async move {
+            let link = if wants_scenario {
+                match read_location(here).await {
+                    Ok(l) => l,
+                    Err(LoadFailed) => {
+                        if latest.get_value() == this {
+                            opening.state.set(OpenState::Failed);
+                        }
+                        return;
+                    }
+                }
+            } else {
+                link
+            };
+            if latest.get_value() != this {
+                return;
+            }
+            let lesson = match link.lesson {
+                Some(id) if lesson_run.load().await.is_ok() && lesson_run.knows(&id) => Some(id),
+                _ => None,
+            };
+            if latest.get_value() != this {
+                return;
+            }
+            match lesson {
+                Some(id) => {
+                    let _ = lesson_run.start_id(&id).await;
+                }
+                None => {
+                    lesson_run.leave();
+                    let sc = link.scenario.unwrap_or_else(crate::scenarios::blank);
+                    let _ = pg.run(|s| s.load(sc));
+                }
+            }
+        });
     });
     std::mem::forget(popstate);
     let select_tab = Callback::new(move |i: usize| {
@@ -179,9 +306,11 @@ pub fn App() -> impl IntoView {
         let _ = pg.burst();
     };
     let load = Callback::new(move |name: String| {
-        if pg.load_named(&name).is_ok() {
-            address.push();
-        }
+        leptos::task::spawn_local(async move {
+            if pg.load_named(&name).await.is_ok() {
+                address.push();
+            }
+        });
     });
     let step = Callback::new(move |_| pg.step());
     let reset = Callback::new(move |_| {
@@ -280,7 +409,8 @@ pub fn App() -> impl IntoView {
     });
 
     Either::Right(view! {
-        <div class="app" class:presenter=move || training.present.get() data-testid="app">
+        // `data-testid=app` once the address's scenario is open (`app-opening` while the codec chunk reads it).
+        <div class="app" class:presenter=move || training.present.get() data-testid=move || if opening.pending() { "app-opening" } else { "app" } aria-busy=move || opening.pending().then_some("true")>
             <header class="masthead">
                 <div>
                     <h1>"Gateway Lab"</h1>
@@ -303,6 +433,8 @@ pub fn App() -> impl IntoView {
                     <div class="stage-paste"><PasteBox paste /></div>
                     <div class="stage-topology"><Topology model=topology on_select=select /></div>
                     <div class="stage-controls">
+                        // Disabled (Send included) while the codec chunk reads the address's scenario.
+                        <fieldset class="stage-gate" style="display: contents" disabled=move || opening.pending()>
                         <Controls
                             fault_id=fault_id
                             flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor))
@@ -328,8 +460,10 @@ pub fn App() -> impl IntoView {
                             on_reset=reset
                             on_seed=set_seed
                         />
+                        </fieldset>
                     </div>
                     <div class="stage-result" class:stage-stale=move || paste.stale()>
+                        <OpeningNote />
                         <StaleNote paste />
                         <ResponseView exchange=last.into()>
                             <TellingLine line=telling.into() />
@@ -348,7 +482,10 @@ pub fn App() -> impl IntoView {
                     <TabList flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor)) on_select=select_tab />
                     // The panels below the stage but the logs and the timeline load their code when
                     // their tab first opens (`lazy.rs`; issue 20).
-                    <TabPanel name="lessons"><LazyPanel what="the lessons" load={ let broken = broken_lessons.clone(); move || super::lazy::lessons(broken.clone()) } /></TabPanel>
+                    <TabPanel name="lessons"><LazyPanel what="the lessons" load=move || async move {
+                        lesson_run.load().await?;
+                        super::lazy::lessons(lesson_run.broken.get_untracked()).await
+                    } /></TabPanel>
                     <TabPanel name="logs"><section id="logs" class="logs" aria-label="Logs">
                         <Show when=move || proxy_name.get() != "haproxy">
                             <LogPanel title=Signal::derive(move || match proxy_name.get().as_str() {

@@ -29,7 +29,8 @@ impl From<leptos::wasm_split::SplitLoaderError> for LoadFailed {
 }
 
 /// A function whose body goes into the wasm chunk `$chunk` with the `split` feature; either way it
-/// is async and returns `Err(LoadFailed)` when its chunk could not be loaded.
+/// is async and returns `Err(LoadFailed)` when its chunk could not be loaded. Functions with the
+/// same `$chunk` share one chunk (`codec.rs` uses it too).
 macro_rules! split_fn {
     ($chunk:ident, fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
         split_fn!($chunk, fn $name($($arg: $ty),*) -> AnyView $body);
@@ -38,16 +39,17 @@ macro_rules! split_fn {
         #[cfg(feature = "split")]
         #[leptos::wasm_split::wasm_split($chunk, wasm_split_path = ::leptos::wasm_split, fallible)]
         #[allow(unused_braces)]
-        pub fn $name($($arg: $ty),*) -> Result<$ret, LoadFailed> {
+        pub fn $name($($arg: $ty),*) -> Result<$ret, $crate::ui::lazy::LoadFailed> {
             Ok($body)
         }
         #[cfg(not(feature = "split"))]
         #[allow(unused_braces)]
-        pub async fn $name($($arg: $ty),*) -> Result<$ret, LoadFailed> {
+        pub async fn $name($($arg: $ty),*) -> Result<$ret, $crate::ui::lazy::LoadFailed> {
             Ok($body)
         }
     };
 }
+pub(crate) use split_fn;
 
 // A lesson's "Show me" (`lessons::LessonRun::show_me`): its actions may run terminal commands,
 // which is how the diagnosis shell (`shell`, about 110 KB of wasm) would otherwise be in the main

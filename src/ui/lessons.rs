@@ -10,6 +10,7 @@ use crate::lesson::{Lesson, Mark, Step};
 
 use super::playground::Playground;
 use super::presenter::Training;
+use super::lazy::LoadFailed;
 use super::share::Address;
 
 /// A lesson in progress.
@@ -25,7 +26,11 @@ pub struct Progress {
 pub struct LessonRun {
     pg: Playground,
     address: Option<Address>,
-    lessons: StoredValue<Vec<Lesson>>,
+    /// The lessons that parse, once read (`load`: the codec chunk reads them, issue 20).
+    lessons: RwSignal<Vec<Lesson>>,
+    /// A message for each lesson that does not parse.
+    pub broken: RwSignal<Vec<String>>,
+    loaded: RwSignal<bool>,
     /// The lesson chosen in the list.
     pub chosen: RwSignal<usize>,
     pub progress: RwSignal<Option<Progress>>,
@@ -37,20 +42,19 @@ pub struct LessonRun {
 }
 
 impl LessonRun {
-    /// The lessons that parse (`catalog::lessons`); provides the context and
-    /// listens to the presenter's N key.
-    pub fn new(lessons: Vec<Lesson>) -> LessonRun {
+    /// Provides the context and listens to the presenter's N key. The lessons are read by `load`.
+    pub fn new() -> LessonRun {
         let pg = Playground::get();
         let training = Training::get();
-        let lessons = StoredValue::new(lessons);
+        let lessons = RwSignal::new(Vec::<Lesson>::new());
         let progress = RwSignal::new(None::<Progress>);
         let passed = Memo::new(move |_| {
             let p = progress.get()?;
-            let s = lessons.with_value(|ls| ls.get(p.lesson).and_then(|l| l.steps.get(p.step).cloned()))?;
+            let s = lessons.with(|ls| ls.get(p.lesson).and_then(|l| l.steps.get(p.step).cloned()))?;
             Some(pg.passes(&s.check, p.mark))
         });
         let passed = Memo::new(move |_| passed.get() == Some(true));
-        let run = LessonRun { pg, address: Address::get(), lessons, chosen: RwSignal::new(0), progress, show_hint: RwSignal::new(false), error: RwSignal::new(None), passed };
+        let run = LessonRun { pg, address: Address::get(), lessons, broken: RwSignal::new(Vec::new()), loaded: RwSignal::new(false), chosen: RwSignal::new(0), progress, show_hint: RwSignal::new(false), error: RwSignal::new(None), passed };
         provide_context(run);
         // The presenter's "N" key: the next step, or the next lesson at the end.
         Effect::new(move |prev: Option<u64>| {
@@ -67,8 +71,28 @@ impl LessonRun {
         expect_context::<LessonRun>()
     }
 
+    /// The lessons (tracked; none until `load` has read them).
     pub fn with_lessons<T>(self, f: impl FnOnce(&[Lesson]) -> T) -> T {
-        self.lessons.with_value(|ls| f(ls))
+        self.lessons.with(|ls| f(ls))
+    }
+
+    /// Reads the lessons (`catalog::lessons`, in the codec chunk) unless they were.
+    pub async fn load(self) -> Result<(), LoadFailed> {
+        if self.loaded.get_untracked() {
+            return Ok(());
+        }
+        let (ok, bad) = super::codec::lessons().await?;
+        if !self.loaded.get_untracked() {
+            self.lessons.set(ok);
+            self.broken.set(bad);
+            self.loaded.set(true);
+        }
+        Ok(())
+    }
+
+    /// Whether a lesson has this id (false until `load`).
+    pub fn knows(self, id: &str) -> bool {
+        self.lessons.with_untracked(|ls| ls.iter().any(|l| l.id == id))
     }
 
     fn begin_step(self, lesson: usize, step: usize) {
@@ -80,13 +104,19 @@ impl LessonRun {
     /// Starts lesson `i` from its own scenario. `push`: a user's choice (a
     /// new history entry); not when the address itself asked for it.
     pub fn start(self, i: usize, push: bool) {
-        let Some(l) = self.lessons.with_value(|ls| ls.get(i).cloned()) else { return };
+        leptos::task::spawn_local(self.begin(i, push));
+    }
+
+    /// `start`, done when the lesson's scenario is loaded (read in the codec chunk).
+    pub async fn begin(self, i: usize, push: bool) {
+        let Some(l) = self.lessons.with_untracked(|ls| ls.get(i).cloned()) else { return };
         let pg = self.pg;
         // The room keeps its seed: everyone on the same link sees the same run.
         let seed = pg.scenario.with_untracked(|s| s.seed);
-        let loaded = match crate::lesson::starting_scenario(&l, seed) {
-            Ok(sc) => pg.run(|s| s.load(sc)).map_err(|e| e.to_string()),
-            Err(e) => Err(e),
+        let loaded = match super::codec::lesson_scenario(l.clone(), seed).await {
+            Ok(Ok(sc)) => pg.run(|s| s.load(sc)).map_err(|e| e.to_string()),
+            Ok(Err(e)) => Err(e),
+            Err(LoadFailed) => Err("The lesson could not load its part of the simulator: check the connection and try again.".to_string()),
         };
         if let Err(e) = loaded {
             self.error.set(Some(e));
@@ -102,11 +132,13 @@ impl LessonRun {
         }
     }
 
-    /// Starts the lesson with this id (from the address).
-    pub fn start_id(self, id: &str) {
-        if let Some(i) = self.lessons.with_value(|ls| ls.iter().position(|l| l.id == id)) {
-            self.start(i, false);
+    /// Starts the lesson with this id (from the address), once the lessons are read.
+    pub async fn start_id(self, id: &str) -> Result<(), LoadFailed> {
+        self.load().await?;
+        if let Some(i) = self.lessons.with_untracked(|ls| ls.iter().position(|l| l.id == id)) {
+            self.begin(i, false).await;
         }
+        Ok(())
     }
 
     pub fn leave(self) {
@@ -119,12 +151,12 @@ impl LessonRun {
 
     pub fn lesson(self) -> Option<Lesson> {
         let p = self.progress.get()?;
-        self.lessons.with_value(|ls| ls.get(p.lesson).cloned())
+        self.lessons.with(|ls| ls.get(p.lesson).cloned())
     }
 
     pub fn step(self) -> Option<Step> {
         let p = self.progress.get()?;
-        self.lessons.with_value(|ls| ls.get(p.lesson).and_then(|l| l.steps.get(p.step).cloned()))
+        self.lessons.with(|ls| ls.get(p.lesson).and_then(|l| l.steps.get(p.step).cloned()))
     }
 
     pub fn last_step(self) -> bool {
@@ -134,7 +166,7 @@ impl LessonRun {
     /// The lesson after the one in progress: (index, title).
     pub fn next_lesson(self) -> Option<(usize, String)> {
         let i = self.progress.get()?.lesson + 1;
-        self.lessons.with_value(|ls| ls.get(i).map(|l| (i, l.title.clone())))
+        self.lessons.with(|ls| ls.get(i).map(|l| (i, l.title.clone())))
     }
 
     /// The next step once this one passes; at the end of a lesson, the next lesson.
@@ -143,7 +175,7 @@ impl LessonRun {
             return;
         }
         let Some(p) = self.progress.get_untracked() else { return };
-        let n = self.lessons.with_value(|ls| ls.get(p.lesson).map(|l| l.steps.len()).unwrap_or(0));
+        let n = self.lessons.with_untracked(|ls| ls.get(p.lesson).map(|l| l.steps.len()).unwrap_or(0));
         if p.step + 1 < n {
             self.begin_step(p.lesson, p.step + 1);
         } else if let Some((i, _)) = untrack(|| self.next_lesson()) {

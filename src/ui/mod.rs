@@ -4,6 +4,7 @@
 mod app;
 mod app_server;
 mod clipboard;
+mod codec;
 mod bench;
 mod compare;
 mod config;

@@ -162,8 +162,25 @@ impl Playground {
     pub fn fix(&self) -> Result<(), SessionError> {
         self.run(|s| s.fix())
     }
-    pub fn load_named(&self, name: &str) -> Result<(), SessionError> {
-        self.run(|s| s.load_named(name))
+    /// Loads the ready scenario `name` (`Session::load_named`), read in the codec chunk (issue
+    /// 20). A chunk that did not download is the page's notice too.
+    pub async fn load_named(&self, name: &str) -> Result<(), String> {
+        match super::codec::named(name.to_string()).await {
+            Ok(sc) => self.run(|s| sc.and_then(|sc| s.load(sc))).map_err(|e| e.to_string()),
+            Err(super::lazy::LoadFailed) => {
+                let message = format!("{name:?} could not be opened: its part of the simulator did not download. Check the connection and try again.");
+                self.notice.set(Some(message.clone()));
+                Err(message)
+            }
+        }
+    }
+    /// Starts afresh on `sc` as the page starts on an address's scenario: its own requests run
+    /// (`Session::new`), or wait for the reader's click (`paused`, `Session::paused`).
+    pub fn open(&self, sc: crate::sim::Scenario, paused: bool) -> Result<(), SessionError> {
+        self.run(|s| {
+            *s = if paused { Session::paused(sc) } else { Session::new(sc) }?;
+            Ok(())
+        })
     }
     pub fn reset(&self) -> Result<(), SessionError> {
         self.run(|s| s.reset())

@@ -142,11 +142,13 @@ pub fn Quiz() -> impl IntoView {
                         <button data-testid="quiz-open" disabled=move || revealed.with(|r| r.is_none())
                             on:click=move |_| {
                                 if let Some(q) = question() {
-                                    if pg.load_named(&q.scenario).is_ok() {
-                                        if let Some(a) = address { a.push(); }
-                                    }
-                                    // The stage shows the scenario: bring it into view, focus Send.
-                                    super::app::show_stage();
+                                    leptos::task::spawn_local(async move {
+                                        if pg.load_named(&q.scenario).await.is_ok() {
+                                            if let Some(a) = address { a.push(); }
+                                        }
+                                        // The stage shows the scenario: bring it into view, focus Send.
+                                        super::app::show_stage();
+                                    });
                                 }
                             }>"Open it in the playground"</button>
                         <button data-testid="quiz-next" on:click=move |_| go(current.get_untracked() + 1)>"Next question"</button>

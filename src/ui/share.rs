@@ -6,12 +6,32 @@ use leptos::prelude::*;
 use crate::link::{self, Link};
 use crate::sim::Scenario;
 
-/// What the page's address asks for (`?…` and `#…`).
-pub fn read_location() -> Link {
-    let Some(loc) = web_sys::window().map(|w| w.location()) else { return Link::default() };
-    let query = loc.search().unwrap_or_default();
-    let hash = loc.hash().unwrap_or_default();
-    link::parse(&query, &hash, super::library::SCENARIOS)
+/// The page's address: its query (`?…`) and fragment (`#…`).
+pub fn location() -> (String, String) {
+    let Some(loc) = web_sys::window().map(|w| w.location()) else { return Default::default() };
+    (loc.search().unwrap_or_default(), loc.hash().unwrap_or_default())
+}
+
+/// What the page's address asks for but its scenario (`link::parse_page`: no JSON is read), and
+/// whether it names a scenario, which `read_location` reads.
+pub fn read_page() -> (Link, bool) {
+    let (query, hash) = location();
+    link::parse_page(&query, &hash)
+}
+
+/// What the page's address asks for (`?…` and `#…`), its scenario included: read by the codec
+/// chunk (`codec::link`), so only a page whose address names a scenario downloads it. The
+/// address is taken when the page (or `popstate`) reads it: `Address` may rewrite it meanwhile.
+pub async fn read_location((query, hash): (String, String)) -> Result<Link, super::lazy::LoadFailed> {
+    super::codec::link(query, hash).await
+}
+
+/// The notice for an address's problems (None: it was read in full).
+pub fn link_notice(link: &Link) -> Option<String> {
+    (!link.problems.is_empty()).then(|| {
+        let what = if link.scenario.is_some() { "Parts of this link were ignored" } else { "This link could not be opened, so the page shows the default scenario" };
+        format!("{what}: {}.", link.problems.join("; "))
+    })
 }
 
 /// This page's address without query or fragment, plus `#fragment`.
@@ -90,9 +110,16 @@ impl Address {
         }
     }
 
-    /// Replaces the address whenever the state changes.
+    /// Replaces the address whenever the state changes (not while the address's own scenario is
+    /// being opened, `codec::Opening`: a reload then opens it again).
     pub fn follow(self) {
-        Effect::new(move |_| Self::write(&self.url(), false));
+        let opening = super::codec::Opening::get();
+        Effect::new(move |_| {
+            if opening.is_some_and(|o| o.pending()) {
+                return;
+            }
+            Self::write(&self.url(), false)
+        });
     }
 
     /// A discrete choice was just made: a new history entry for it, now.

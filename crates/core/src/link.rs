@@ -190,6 +190,62 @@ pub fn layers_param(s: &Scenario) -> Option<String> {
     Some(s.layers.iter().map(|l| l.kind().key()).collect::<Vec<_>>().join(","))
 }
 
+/// The query keys that choose or change the scenario (`parse` reads them
+/// first); the others are about the page around it.
+pub const SCENARIO_KEYS: &[&str] = &["fault", "flavor", "retry", "layers", "seed"];
+
+/// One of the page's own keys (`theme`, `embed`, `present`, `start`,
+/// `origin`, `lesson`, `view`, `paste`): sets `link`'s field or adds a problem.
+fn page_key(link: &mut Link, k: &str, v: String) {
+    match k {
+        "theme" => match v.as_str() {
+            "light" | "dark" | "system" => link.theme = Some(v),
+            _ => link.problems.push(format!("theme={v:?}: expected light, dark or system")),
+        },
+        "embed" => link.embed = flag(&v),
+        "present" => link.present = flag(&v),
+        "start" => match v.as_str() {
+            "click" => link.click_to_start = true,
+            "auto" => link.click_to_start = false,
+            _ => link.problems.push(format!("start={v:?}: expected click or auto")),
+        },
+        "origin" => match crate::embed_api::parse_origin(&v) {
+            Ok(o) => link.origin = Some(o),
+            Err(e) => link.problems.push(e),
+        },
+        "lesson" if is_id(&v) => link.lesson = Some(v),
+        "view" if is_id(&v) => link.view = Some(v),
+        "lesson" | "view" => link.problems.push(format!("{k}={v:?} is not a name (letters, digits, _ and -)")),
+        // Percent-decoding was lossy (`decode_utf8_lossy`): a broken
+        // encoding shows as U+FFFD, which no log line contains.
+        "paste" if v.len() > MAX_PASTE => link.problems.push(format!("paste= is too long ({} bytes; a link carries at most {MAX_PASTE}): paste the lines into the box instead", v.len())),
+        "paste" if v.contains('\u{FFFD}') => link.problems.push("paste= is damaged (not URL-encoded UTF-8 text): it may have been cut short".into()),
+        "paste" if v.trim().is_empty() => link.problems.push("paste= is empty: nothing to diagnose".into()),
+        "paste" => link.paste = Some(v),
+        _ => {} // read_query returns only KEYS; the scenario's keys are not the page's
+    }
+}
+
+/// The cheap part of `parse`, for a page that must start before it can read
+/// a scenario: everything but the scenario (the page's flags, theme, tab,
+/// lesson id, paste and origin, with their problems), and whether the
+/// address asks for a scenario at all (a fragment, or one of
+/// `SCENARIO_KEYS`). It reads no JSON. When it says no, its `Link` is the
+/// one `parse` returns; when it says yes, `parse` adds the scenario, the
+/// `chosen_by` and the scenario's problems.
+pub fn parse_page(query: &str, fragment: &str) -> (Link, bool) {
+    let mut link = Link::default();
+    let mut wants = !fragment.trim_start_matches('#').is_empty();
+    for (k, v) in read_query(query, &mut link.problems) {
+        if SCENARIO_KEYS.contains(&k) {
+            wants = true;
+        } else {
+            page_key(&mut link, k, v);
+        }
+    }
+    (link, wants)
+}
+
 /// Reads a page address: `query` (`?a=b&c=d`) and `fragment` (`#s=...`).
 /// `library` lists the ready scenarios by name (`fault=` may name one).
 ///
@@ -260,31 +316,7 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
                 Err(_) => link.problems.push(format!("seed={v:?}: expected a whole number")),
             },
             // The page around the scenario.
-            "theme" => match v.as_str() {
-                "light" | "dark" | "system" => link.theme = Some(v),
-                _ => link.problems.push(format!("theme={v:?}: expected light, dark or system")),
-            },
-            "embed" => link.embed = flag(&v),
-            "present" => link.present = flag(&v),
-            "start" => match v.as_str() {
-                "click" => link.click_to_start = true,
-                "auto" => link.click_to_start = false,
-                _ => link.problems.push(format!("start={v:?}: expected click or auto")),
-            },
-            "origin" => match crate::embed_api::parse_origin(&v) {
-                Ok(o) => link.origin = Some(o),
-                Err(e) => link.problems.push(e),
-            },
-            "lesson" if is_id(&v) => link.lesson = Some(v),
-            "view" if is_id(&v) => link.view = Some(v),
-            "lesson" | "view" => link.problems.push(format!("{k}={v:?} is not a name (letters, digits, _ and -)")),
-            // Percent-decoding was lossy (`decode_utf8_lossy`): a broken
-            // encoding shows as U+FFFD, which no log line contains.
-            "paste" if v.len() > MAX_PASTE => link.problems.push(format!("paste= is too long ({} bytes; a link carries at most {MAX_PASTE}): paste the lines into the box instead", v.len())),
-            "paste" if v.contains('\u{FFFD}') => link.problems.push("paste= is damaged (not URL-encoded UTF-8 text): it may have been cut short".into()),
-            "paste" if v.trim().is_empty() => link.problems.push("paste= is empty: nothing to diagnose".into()),
-            "paste" => link.paste = Some(v),
-            _ => {} // read_query returns only KEYS
+            _ => page_key(&mut link, k, v),
         }
     }
     if let Some(s) = &scenario {
@@ -300,6 +332,40 @@ pub fn parse(query: &str, fragment: &str, library: &[(&str, &str)]) -> Link {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parse_page_is_parse_without_the_scenario() {
+        let addresses = [
+            ("", ""),
+            ("?theme=dark&present=1&view=logs", ""),
+            ("?embed=1&start=click&origin=https://docs.example.com", ""),
+            ("?lesson=01-app-not-running&theme=sepia&view=a%20b", ""),
+            ("?paste=&start=later&theme=dark&theme=light", ""),
+            ("?fault=slow_app&theme=dark&embed=1", ""),
+            ("?flavor=haproxy&seed=x&lesson=01-app-not-running", ""),
+            ("?retry=nope&layers=alb&view=config", ""),
+            ("?seed=7", ""),
+            ("?present=1", "#s=1.eyJ2ZXJzaW9uIjo0fQ"),
+            ("", "#s=2.abc"),
+            ("?theme=dark", "#top"),
+        ];
+        for (q, f) in addresses {
+            let full = parse(q, f, crate::scenarios::READY);
+            let (page, wants) = parse_page(q, f);
+            let asks = !f.is_empty() || SCENARIO_KEYS.iter().any(|k| q.contains(&format!("{k}=")));
+            assert_eq!(wants, asks, "{q}{f}");
+            if !wants {
+                assert_eq!(page, full, "{q}{f}");
+            }
+            let strip = |l: &Link| Link { scenario: None, chosen_by: Vec::new(), problems: Vec::new(), ..l.clone() };
+            assert_eq!(strip(&page), strip(&full), "{q}{f}");
+            // The page's problems are among the full parse's, in the same order.
+            let mut rest = full.problems.iter();
+            for p in &page.problems {
+                assert!(rest.any(|x| x == p), "{q}{f}: {p:?} not in {:?}", full.problems);
+            }
+        }
+    }
 
     #[test]
     fn layers_read_from_the_query_in_order_and_bad_names_are_problems() {

@@ -147,6 +147,14 @@ pub struct Session {
     terminal: TerminalState,
 }
 
+/// The ready scenario `name` (a file of `scenarios/`), read: what
+/// `Session::load_named` loads. The page reads it apart (in its codec chunk,
+/// issue 20) and loads it with `Session::load`, the same command.
+pub fn named_scenario(name: &str) -> Result<Scenario> {
+    let text = crate::lesson::catalog::scenario_text(name).ok_or_else(|| SessionError::UnknownScenario(name.to_string()))?;
+    Scenario::from_json(text).map_err(|e| SessionError::InvalidScenario(format!("{name}: {e}")))
+}
+
 impl Session {
     /// A session on `scenario`, its own requests run to the end (instant).
     pub fn new(scenario: Scenario) -> Result<Session> {
@@ -210,9 +218,7 @@ impl Session {
 
     /// Loads the ready scenario `name` (a file of `scenarios/`).
     pub fn load_named(&mut self, name: &str) -> Result<()> {
-        let text = crate::lesson::catalog::scenario_text(name).ok_or_else(|| SessionError::UnknownScenario(name.to_string()))?;
-        let sc = Scenario::from_json(text).map_err(|e| SessionError::InvalidScenario(format!("{name}: {e}")))?;
-        self.restart(sc, true)
+        self.restart(named_scenario(name)?, true)
     }
 
     /// Makes `next` the user's scenario. The run goes on (time and logs are

@@ -10,6 +10,7 @@
 //! or to the `origin=` origin only.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -82,45 +83,88 @@ struct Reported {
     first_open: usize,
 }
 
+/// Host messages not yet carried out, in the order they came, and whether
+/// a task is carrying them out.
+#[derive(Default)]
+struct Inbox {
+    texts: VecDeque<String>,
+    busy: bool,
+}
+
 /// Listens to the host, announces the embed, and reports every request that
 /// finishes. `started` is false while a `start=click` embed waits; any
-/// command but `ping` starts it (the host acts for its reader).
-pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, warnings: Vec<String>) {
+/// command but `ping` starts it (the host acts for its reader). `ready`
+/// holds the address's problems once the embed has opened its scenario
+/// (`codec::Opening`): `ready` is posted then, with them as warnings, and
+/// the messages received meanwhile are carried out after it, in order. Each
+/// message is read by the codec chunk (`codec::message`, issue 20).
+pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, ready: RwSignal<Option<Vec<String>>>) {
+    let inbox = Rc::new(RefCell::new(Inbox::default()));
+    let announced = Rc::new(Cell::new(false));
+    let pump = {
+        let (inbox, host, announced) = (inbox.clone(), host.clone(), announced.clone());
+        Rc::new(move || {
+            if !announced.get() || inbox.borrow().busy {
+                return;
+            }
+            inbox.borrow_mut().busy = true;
+            let (inbox, h) = (inbox.clone(), host.clone());
+            leptos::task::spawn_local(async move {
+                loop {
+                    let Some(text) = inbox.borrow_mut().texts.pop_front() else { break };
+                    match super::super::codec::message(text).await {
+                        Ok(Ok(m)) => {
+                            if let Some(reply) = run(pg, started, m).await {
+                                h.post(&reply);
+                            }
+                        }
+                        Ok(Err(reject)) => {
+                            if let Some(e) = embed_api::reject_event(reject) {
+                                h.post(&e);
+                            }
+                        }
+                        // Without the codec chunk no message can be read (the embed says so).
+                        Err(_) => leptos::logging::error!("Gateway Lab: a host message was dropped: the part of the simulator that reads messages did not download"),
+                    }
+                }
+                inbox.borrow_mut().busy = false;
+            });
+        })
+    };
     let h = host.clone();
-    let waiting = Waiting::default();
+    let (queue, next) = (inbox.clone(), pump.clone());
     let listener = window_event_listener(leptos::ev::message, move |ev: web_sys::MessageEvent| {
         if !h.accepts(&ev) {
             return;
         }
         let Some(text) = message_text(&ev.data()) else { return };
-        match embed_api::parse_text(&text) {
-            Ok(m) => dispatch(pg, started, m, &h, &waiting),
-            Err(reject) => {
-                if let Some(e) = embed_api::reject_event(reject) {
-                    h.post(&e);
-                }
-            }
-        }
+        queue.borrow_mut().texts.push_back(text);
+        next();
     });
     // The embed lives as long as the page: the listener is never removed
     // (dropping the handle leaves it in place).
     drop(listener);
 
-    host.post(&Event::Ready {
-        scenario: embed_api::summary(&pg.scenario.get_untracked()),
-        started: started.get_untracked(),
-        warnings,
-    });
-
     // Only the requests not yet reported are looked at; a new run (load,
     // reset, seed) starts the count again.
-    let reported = RefCell::new(Reported { epoch: pg.epoch.get_untracked(), ..Reported::default() });
+    let reported = RefCell::new(None::<Reported>);
     Effect::new(move |_| {
+        let Some(warnings) = ready.get() else { return };
         pg.revision.track();
+        if !announced.get() {
+            announced.set(true);
+            host.post(&Event::Ready {
+                scenario: embed_api::summary(&pg.scenario.get_untracked()),
+                started: started.get_untracked(),
+                warnings,
+            });
+            pump();
+        }
         let epoch = pg.epoch.get_untracked();
         let outcomes = pg.with_sim(|s| {
             let flavor = s.world().scenario.proxy.flavor;
             let mut r = reported.borrow_mut();
+            let r = r.get_or_insert_with(|| Reported { epoch, ..Reported::default() });
             if r.epoch != epoch {
                 *r = Reported { epoch, ..Reported::default() };
             }
@@ -145,42 +189,21 @@ pub fn connect(pg: Playground, host: Rc<Host>, started: RwSignal<bool>, warnings
     });
 }
 
-/// While a `diagnose` waits for its wasm chunk (`lazy::verdict`), the messages that arrive after
-/// it, carried out in order once it has answered (as when the diagnosis ran at once).
-type Waiting = Rc<RefCell<Option<std::collections::VecDeque<Message>>>>;
-
-/// Messages kept while a `diagnose` waits; more are answered with an `error`.
-const MAX_WAITING: usize = 64;
-
-/// Carries out one command and posts its reply, or keeps it for after a waiting `diagnose`.
-fn dispatch(pg: Playground, started: RwSignal<bool>, m: Message, host: &Rc<Host>, waiting: &Waiting) {
-    if let Some(queue) = waiting.borrow_mut().as_mut() {
-        if queue.len() < MAX_WAITING {
-            queue.push_back(m);
-        } else {
-            host.post(&Event::Error { id: m.id, message: format!("{}: the embed is still diagnosing; send it again after the diagnosis", m.command.name()) });
-        }
-        return;
-    }
-    if let Some(reply) = run(pg, started, m, host, waiting) {
-        host.post(&reply);
-    }
-}
-
 /// Carries out one command; the reply to post, if any.
-/// (`diagnose` posts its reply itself, once the diagnosis' wasm chunk has loaded and run.)
-fn run(pg: Playground, started: RwSignal<bool>, m: Message, host: &Rc<Host>, waiting: &Waiting) -> Option<Event> {
+/// (`diagnose` waits for the diagnosis' wasm chunk, `lazy::verdict`: the pump of `connect` carries
+/// out the messages in order, so the ones after it wait for its answer.)
+async fn run(pg: Playground, started: RwSignal<bool>, m: Message) -> Option<Event> {
     let Message { id, command } = m;
     if command != Command::Ping && !started.get_untracked() {
         super::start(pg, started);
     }
     // Every command is a Session command; its error goes back to the host.
     let result = match &command {
-        Command::Load(Load::Named(name)) => pg.load_named(name),
-        Command::Load(Load::Scenario(sc)) => pg.run(|s| s.load((**sc).clone())),
-        Command::Break(fault) => pg.break_with(fault),
-        Command::Fix => pg.fix(),
-        Command::Send(n) => pg.run(|s| s.send(*n, SEND_GAP_MS).map(|_| ())),
+        Command::Load(Load::Named(name)) => pg.load_named(name).await,
+        Command::Load(Load::Scenario(sc)) => pg.run(|s| s.load((**sc).clone())).map_err(|e| e.to_string()),
+        Command::Break(fault) => pg.break_with(fault).map_err(|e| e.to_string()),
+        Command::Fix => pg.fix().map_err(|e| e.to_string()),
+        Command::Send(n) => pg.run(|s| s.send(*n, SEND_GAP_MS).map(|_| ())).map_err(|e| e.to_string()),
         Command::Play => {
             pg.set_playing(true);
             Ok(())
@@ -189,7 +212,7 @@ fn run(pg: Playground, started: RwSignal<bool>, m: Message, host: &Rc<Host>, wai
             pg.set_playing(false);
             Ok(())
         }
-        Command::Reset => pg.reset(),
+        Command::Reset => pg.reset().map_err(|e| e.to_string()),
         Command::Ping => return Some(Event::Pong { id }),
         // Recognised: the reproduction is loaded (and runs its requests);
         // the reply says what was found either way.
@@ -197,29 +220,19 @@ fn run(pg: Playground, started: RwSignal<bool>, m: Message, host: &Rc<Host>, wai
         // has loaded and run, then the messages that came meanwhile are carried out; a chunk that
         // did not download is an `error`.
         Command::Diagnose(text) => {
-            let (text, host, waiting) = (text.clone(), host.clone(), waiting.clone());
-            *waiting.borrow_mut() = Some(Default::default());
-            leptos::task::spawn_local(async move {
-                let reply = match crate::ui::lazy::verdict(text).await {
-                    Err(crate::ui::lazy::LoadFailed) => Event::Error {
-                        id,
-                        message: "diagnose: the log reader (its part of the simulator) did not download; check the connection and try again".into(),
+            return Some(match crate::ui::lazy::verdict(text.clone()).await {
+                Err(crate::ui::lazy::LoadFailed) => Event::Error {
+                    id,
+                    message: "diagnose: the log reader (its part of the simulator) did not download; check the connection and try again".into(),
+                },
+                Ok(verdict) => match &verdict {
+                    Ok(d) => match pg.run(|s| s.load(d.scenario.clone())) {
+                        Err(e) => Event::Error { id, message: format!("diagnose: {e}") },
+                        Ok(()) => Event::Diagnosis { id, report: embed_api::diagnosis_report(&verdict) },
                     },
-                    Ok(verdict) => match &verdict {
-                        Ok(d) => match pg.run(|s| s.load(d.scenario.clone())) {
-                            Err(e) => Event::Error { id, message: format!("diagnose: {e}") },
-                            Ok(()) => Event::Diagnosis { id, report: embed_api::diagnosis_report(&verdict) },
-                        },
-                        Err(_) => Event::Diagnosis { id, report: embed_api::diagnosis_report(&verdict) },
-                    },
-                };
-                host.post(&reply);
-                let queued = waiting.borrow_mut().take().unwrap_or_default();
-                for m in queued {
-                    dispatch(pg, started, m, &host, &waiting);
-                }
+                    Err(_) => Event::Diagnosis { id, report: embed_api::diagnosis_report(&verdict) },
+                },
             });
-            return None;
         }
     };
     match (result, id) {

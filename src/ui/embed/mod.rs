@@ -43,6 +43,9 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
     let pg = Playground::get();
     let Playground { scenario, revision, notice: config_error, .. } = pg;
     let started = RwSignal::new(!link.click_to_start);
+    // The link's scenario being read by the codec chunk (`codec.rs`): the controls wait, and the
+    // host hears `ready` once it is open (`api::connect`).
+    let opening = super::codec::Opening::get().expect("App provides the Opening");
 
     if let Some(theme) = link.theme.as_deref() {
         super::theme::apply(theme);
@@ -50,7 +53,7 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
 
     let root = NodeRef::<leptos::html::Div>::new();
     if let Some(host) = api::Host::detect(link.origin.clone()) {
-        api::connect(pg, host.clone(), started, link.problems.clone());
+        api::connect(pg, host.clone(), started, opening.problems);
         api::report_height(root, host);
     }
 
@@ -63,7 +66,8 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
         pg.with_sim(|s| s.exchanges().last().cloned())
     });
     let flavor = Signal::derive(move || scenario.with(|s| s.proxy.flavor));
-    let title = move || scenario.with(|s| format!("{} · {}", embed_api::title(s), s.proxy.flavor.as_str()));
+    // No title while the link's scenario is being read (the default's would be the wrong one).
+    let title = move || if opening.pending() { String::new() } else { scenario.with(|s| format!("{} · {}", embed_api::title(s), s.proxy.flavor.as_str())) };
 
     // The picker shows the active fault, or what Break would apply.
     let current = Signal::derive(move || scenario.with(|s| s.faults.first().map(|f| f.kind.id().to_string())));
@@ -75,23 +79,37 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
     });
     let broken = move || current.with(|c| c.is_some());
 
-    let begin = move |_| {
+    let run_example = move || {
         start(pg, started);
         // A scenario without requests of its own gets one.
         if scenario.with_untracked(|s| s.clients.requests == 0 && s.requests.is_empty()) {
             let _ = pg.send();
         }
     };
+    // A click while the link's scenario is still being read runs it once it is open.
+    let clicked = RwSignal::new(false);
+    Effect::new(move |_| {
+        if clicked.get() && !opening.pending() {
+            clicked.set(false);
+            if !started.get_untracked() {
+                run_example();
+            }
+        }
+    });
+    let begin = move |_| if opening.pending() { clicked.set(true) } else { run_example() };
 
     view! {
-        <div class="embed" class:waiting=move || !started.get() data-testid="embed" node_ref=root>
+        // `data-testid=embed` once the link's scenario is open (`embed-opening` while the codec chunk reads it).
+        <div class="embed" class:waiting=move || !started.get() data-testid=move || if opening.pending() { "embed-opening" } else { "embed" } aria-busy=move || opening.pending().then_some("true") node_ref=root>
             <header class="embed-bar">
                 <span class="embed-brand">"Gateway Lab"</span>
                 <span class="embed-title" data-testid="embed-title">{title}</span>
                 <open::OpenFull scenario link=link.clone() />
             </header>
             <LinkNotice message=notice />
-            <div class="embed-body" inert=move || !started.get()>
+            <super::codec::OpeningNote />
+            // Kept in its place but not shown while the link's scenario is read (it would be the default's).
+            <div class="embed-body" inert=move || !started.get() || opening.pending() style:visibility=move || opening.pending().then_some("hidden")>
                 <topology::CompactTopology model=model.into() />
                 <div class="embed-controls" role="group" aria-label="Break the upstream and send a request">
                     <select

@@ -1,0 +1,93 @@
+// The codec chunk (issue 20, src/ui/codec.rs): reading JSON (a link's scenario, the lessons, an
+// embed host's message) is a wasm chunk of its own. The plain page is interactive without it; a
+// page opened on a link with a scenario says "Opening the link's scenario…" with Send disabled
+// until it arrives, then shows the link's scenario; a chunk that cannot be downloaded leaves the
+// default scenario, a clear message and "Try again". Screenshots: target/screenshots/codec-*.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, newPage, openApp, appUrl, assertNoErrors, screenshot, sendRequest, waitForText, sel, TIMEOUT } from './lib.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const CODEC = '**/split_codec-*.wasm';
+
+test('the plain page is interactive while the codec chunk is held back', { timeout: 120_000 }, async () => {
+  const s = await newPage(browser);
+  const { page } = s;
+  try {
+    let asked = 0;
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await page.route(CODEC, async (route) => { asked += 1; await held; await route.continue(); });
+    await openApp(page);
+    const send = page.locator('[data-testid=send-request]');
+    await send.waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    assert.ok(await send.isEnabled(), 'Send is enabled without the codec chunk');
+    assert.equal(await page.locator('[data-testid=opening]').count(), 0, 'nothing to open');
+    await sendRequest(page);
+    await waitForText(page, sel.status, '200');
+    release();
+    // The lessons (the default tab) are read by the codec chunk once it arrives.
+    await page.locator('[data-testid=lessons]').waitFor({ state: 'visible', timeout: TIMEOUT.result });
+    assert.ok(asked >= 1, 'the codec chunk was fetched after the page was interactive');
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a link with a scenario: "Opening the link\'s scenario…" and Send disabled until the codec chunk arrives', { timeout: 120_000 }, async () => {
+  const s = await newPage(browser);
+  const { page } = s;
+  try {
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await page.route(CODEC, async (route) => { await held; await route.continue(); });
+    await page.goto(`${await appUrl()}?fault=slow_app`, { waitUntil: 'load' });
+    const opening = page.locator('[data-testid=opening]');
+    await opening.waitFor({ state: 'visible', timeout: TIMEOUT.mount });
+    assert.equal((await opening.innerText()).trim(), "Opening the link's scenario…");
+    assert.equal(await opening.getAttribute('role'), 'status');
+    assert.ok(await page.locator('[data-testid=send-request]').isDisabled(), 'Send waits for the scenario');
+    assert.equal((await page.locator(sel.status).innerText()).trim(), 'No request sent yet', 'no result of another scenario');
+    await screenshot(page, 'codec-opening');
+    release();
+    await page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.result });
+    assert.equal(await page.inputValue(sel.fault), 'slow_app');
+    assert.equal(await opening.count(), 0);
+    await sendRequest(page);
+    await waitForText(page, sel.status, '504');
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a codec chunk that fails to download: the default scenario, a clear message, and "Try again" opens the link', { timeout: 120_000 }, async () => {
+  const s = await newPage(browser);
+  const { page } = s;
+  try {
+    let refused = 0;
+    await page.route(CODEC, (route) => { refused += 1; return route.abort('connectionreset'); });
+    await page.goto(`${await appUrl()}?fault=slow_app`, { waitUntil: 'load' });
+    const failed = page.locator('[data-testid=opening-failed]');
+    await failed.waitFor({ state: 'visible', timeout: TIMEOUT.result });
+    assert.ok(refused >= 1, 'the chunk was requested');
+    assert.match(await failed.innerText(), /Could not open the link's scenario: its part of the simulator did not download, so the page shows the default scenario\. Check the connection and try again\./);
+    assert.equal(await failed.getAttribute('role'), 'alert');
+    await screenshot(page, 'codec-failed');
+    assert.equal(await page.inputValue(sel.fault), 'none', 'the default scenario');
+    assert.ok(await page.locator('[data-testid=send-request]').isEnabled(), 'the page still works');
+    await page.unroute(CODEC);
+    await failed.getByRole('button', { name: 'Try again' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="fault-select"]')?.value === 'slow_app', null, { timeout: TIMEOUT.result }).catch(() => {});
+    assert.equal(await page.inputValue(sel.fault), 'slow_app');
+    assert.equal(await failed.count(), 0);
+    for (const e of s.consoleErrors) assert.match(e, /split_codec|Failed to fetch|ERR_CONNECTION_RESET|TypeError/, `unexpected console error: ${e}`);
+    assert.deepEqual(s.pageErrors, []);
+  } finally {
+    await s.close();
+  }
+});
