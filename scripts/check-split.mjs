@@ -120,7 +120,7 @@ const raw = path.join(root, 'target/wasm32-unknown-unknown/release/gateway-lab.w
 if (process.env.SPLIT_MAIN_CHECK !== '0' && dirs.some((d) => existsSync(path.join(d, 'index.html'))) && existsSync(raw)) {
   const { size, mtimeMs } = statSync(raw);
   const cacheFile = path.join(root, 'target/split-main-check.json');
-  const key = `${size}:${mtimeMs}:${process.env.SPLIT_FORBID_SCENARIO ?? ''}`;
+  const key = `${size}:${mtimeMs}:scenario`;
   let cached = null;
   try {
     cached = JSON.parse(readFileSync(cacheFile, 'utf8'));
