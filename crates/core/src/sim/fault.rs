@@ -705,10 +705,20 @@ pub struct Fix {
     pub detail: String,
 }
 
-/// A layer's timeout raised above a slow app's `delay_ms`, in seconds (30 s to spare, as the
-/// proxies' fixes).
-fn layer_timeout_s(delay_ms: u64) -> u64 {
-    (delay_ms + 30_000).div_ceil(1_000)
+/// The layers of `sc` whose own timeout would cut a slow app of `delay_ms` short, with the
+/// timeout (seconds) the fix raises each to: above the delay with 30 s to spare, as the proxies'
+/// fixes, within what the service allows. `Fault::fix_in` says it, `Fault::apply_fix` does it.
+fn layer_raises(sc: &Scenario, delay_ms: u64) -> Vec<(usize, u64)> {
+    let s = (delay_ms + 30_000).div_ceil(1_000);
+    sc.layers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, l)| match l {
+            super::layer::Layer::Cloudflare(c) if c.proxy_read_timeout_s * 1_000 <= delay_ms => Some((i, s.min(CLOUDFLARE_MAX_READ_TIMEOUT_S))),
+            super::layer::Layer::Alb(a) if a.idle_timeout_s * 1_000 <= delay_ms => Some((i, s.min(ALB_MAX_IDLE_TIMEOUT_S))),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Cloudflare's Proxy Read Timeout can be raised to 6000 s (Enterprise; docs/research/layers-model.md).
@@ -923,18 +933,14 @@ impl Fault {
         if sc.proxy.flavor == Flavor::Caddy {
             return fix; // its fix is a faster app: no timeout is raised
         }
-        let s = layer_timeout_s(delay_ms);
-        let raised: Vec<String> = sc
-            .layers
-            .iter()
-            .filter_map(|l| match l {
-                super::layer::Layer::Cloudflare(c) if c.proxy_read_timeout_s * 1_000 <= delay_ms => Some(format!(
-                    "Cloudflare's Proxy Read Timeout to {} s (past 100 s only on an Enterprise plan: on the others the origin must answer within {} s)",
-                    s.min(CLOUDFLARE_MAX_READ_TIMEOUT_S),
+        let raised: Vec<String> = layer_raises(sc, delay_ms)
+            .into_iter()
+            .map(|(i, to)| match &sc.layers[i] {
+                super::layer::Layer::Cloudflare(c) => format!(
+                    "Cloudflare's Proxy Read Timeout to {to} s (past 100 s only on an Enterprise plan: on the others the origin must answer within {} s)",
                     c.proxy_read_timeout_s
-                )),
-                super::layer::Layer::Alb(a) if a.idle_timeout_s * 1_000 <= delay_ms => Some(format!("the ALB's idle timeout to {} s", s.min(ALB_MAX_IDLE_TIMEOUT_S))),
-                _ => None,
+                ),
+                super::layer::Layer::Alb(_) => format!("the ALB's idle timeout to {to} s"),
             })
             .collect();
         if !raised.is_empty() {
@@ -965,12 +971,10 @@ impl Fault {
                     sc.proxy.alb.idle_timeout_s = (delay_ms + 30_000).div_ceil(1_000).min(4_000);
                 }
                 // The layers in front wait as long (`fix_in` says so).
-                let s = layer_timeout_s(delay_ms);
-                for l in &mut sc.layers {
-                    match l {
-                        super::layer::Layer::Cloudflare(c) if c.proxy_read_timeout_s * 1_000 <= delay_ms => c.proxy_read_timeout_s = s.min(CLOUDFLARE_MAX_READ_TIMEOUT_S),
-                        super::layer::Layer::Alb(a) if a.idle_timeout_s * 1_000 <= delay_ms => a.idle_timeout_s = s.min(ALB_MAX_IDLE_TIMEOUT_S),
-                        _ => {}
+                for (i, to) in layer_raises(sc, delay_ms) {
+                    match &mut sc.layers[i] {
+                        super::layer::Layer::Cloudflare(c) => c.proxy_read_timeout_s = to,
+                        super::layer::Layer::Alb(a) => a.idle_timeout_s = to,
                     }
                 }
             }
