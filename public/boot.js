@@ -169,6 +169,16 @@ export default function initializer() {
       bar.value = pct;
       el('boot-status').textContent = `Loading the simulator… ${pct} %`;
     },
+    onComplete() {
+      // The wasm has arrived and main() has run; if the live root still reads its address's
+      // scenario (src/ui/codec.rs), the preview stays up and says so, not "100 %".
+      if (document.querySelector('[data-testid=app-opening], [data-testid=embed-opening]')) {
+        const status = el('boot-status');
+        if (status) status.textContent = "Opening the link's scenario…";
+        const note = document.querySelector('[data-preview] .embed-preview-note');
+        if (note) note.textContent = "Opening the link's scenario…";
+      }
+    },
     onSuccess() {
       // main() has run: the app (or the panic overlay) is on the page.
       el('boot')?.remove();
