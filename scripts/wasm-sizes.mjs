@@ -2,11 +2,12 @@
 // and gateway_lab), from its code section and its function names (legacy Rust mangling decoded).
 // scripts/split-profile calls it on the split build's main module.
 //
-//   node scripts/wasm-sizes.mjs MODULE.wasm [--top N] [--depth D] [--match REGEX]... [--forbid REGEX]...
+//   node scripts/wasm-sizes.mjs MODULE.wasm [--top N] [--depth D] [--match REGEX]... [--forbid REGEX]... [--brotli]
 //
 // --forbid: list every function whose name matches and exit 1 if there is one (scripts/split-profile
 // --check: what must never be reached from the main module).
 import { readFileSync } from 'node:fs';
+import { brotliCompressSync, constants as zlib } from 'node:zlib';
 
 const args = process.argv.slice(2);
 const file = args[0];
@@ -23,6 +24,8 @@ const leb = () => { let r = 0, s = 0; for (;;) { const x = b[off++]; r += (x & 0
 const skipLimits = () => { const f = b[off++]; leb(); if (f & 1) leb(); };
 let imported = 0;
 const sizes = [];
+const bodies = [];
+let dataRange = [0, 0];
 const names = new Map();
 let dataBytes = 0;
 while (off < b.length) {
@@ -38,9 +41,10 @@ while (off < b.length) {
     }
   } else if (id === 10) {
     const count = leb();
-    for (let i = 0; i < count; i++) { const size = leb(); sizes.push(size); off += size; }
+    for (let i = 0; i < count; i++) { const size = leb(); sizes.push(size); bodies.push([off, off + size]); off += size; }
   } else if (id === 11) {
     dataBytes = n;
+    dataRange = [off, end];
   } else if (id === 0) {
     const l = leb();
     const name = b.subarray(off, off + l).toString();
@@ -94,6 +98,33 @@ for (const m of matches) {
   const re = new RegExp(m);
   const sum = sizes.reduce((n, size, i) => n + (re.test(demangled[i]) ? size : 0), 0);
   console.log(`functions matching /${m}/: ${sum} B of code (${pct(sum)})`);
+}
+// --brotli: what each part of the module weighs compressed (brotli 11, each part on its own, so
+// the parts add up to a little more than the whole module): the floor a first download cannot go
+// under while that part is in the main module (issue 20's 250 KB target).
+if (args.includes('--brotli')) {
+  const parts = [
+    ['Leptos (leptos, tachys, reactive_graph)', /^<*(impl )?&?(mut )?(leptos|tachys|reactive_graph|any_spawner|throw_error|or_poisoned|slotmap|send_wrapper)|^<T as (leptos|tachys|reactive_graph)/],
+    ['engine: the six proxy flavors other than nginx', /gateway_core::sim::proxy::(haproxy|apache|caddy|varnish|envoy|alb)::/],
+    ['engine: the rest (gateway_core)', /gateway_core::/],
+    ['the app (gateway_lab: components, stage, embed)', /gateway_lab::/],
+    ['serde, serde_json', /serde/],
+    ['wasm-bindgen, js-sys, web-sys', /wasm_bindgen|js_sys|web_sys|wasm_split/],
+    ["Rust's core, alloc, std, the allocator (and unnamed)", /^/],
+  ];
+  const chunks = parts.map(() => []);
+  demangled.forEach((name, i) => { const k = parts.findIndex(([, re]) => re.test(name)); chunks[k].push(b.subarray(...bodies[i])); });
+  const br = (buf) => brotliCompressSync(buf, { params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_LGWIN]: 22 } }).length;
+  const rows = parts.map(([label], k) => [label, Buffer.concat(chunks[k])]);
+  rows.push(['data section (texts, tables)', b.subarray(...dataRange)]);
+  let sum = 0;
+  console.log('part of the module, raw and brotli (compressed one part at a time):');
+  for (const [label, buf] of rows) {
+    const c = br(buf);
+    sum += c;
+    console.log(`${(buf.length / 1024).toFixed(1).padStart(9)} KB ${(c / 1024).toFixed(1).padStart(8)} KB br  ${label}`);
+  }
+  console.log(`${''.padStart(12)} ${(sum / 1024).toFixed(1).padStart(8)} KB br  in all, code and data (the shipped module adds its type, import, export and element sections)`);
 }
 let found = 0;
 for (const f of forbidden) {
