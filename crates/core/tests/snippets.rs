@@ -163,18 +163,31 @@ fn the_quoted_snippets_behave_like_their_presets_against_a_real_nginx() {
     // (preset, tries, the sleeps after each try, the last included)
     for (preset, tries, sleeps) in [("fetch_with_retry", 3usize, vec![1.0, 2.0, 4.0]), ("python_requests", 5, vec![1.0, 2.0, 4.0, 8.0, 16.0])] {
         let s = snippet(preset).unwrap_or_else(|| panic!("{preset}: no snippet"));
-        let (proxy_port, app_port) = (free_port(), free_port());
-        let sc = scenario(preset, proxy_port, app_port);
-        let dir = root.join(preset);
-        let nginx = Nginx::start(&bin, &sc, &dir);
-        let url = format!("http://127.0.0.1:{proxy_port}/users");
-        let real = match s.language {
-            "JavaScript" => run_js(s.code, &url, &dir),
-            "Python" => run_python(s.code, &url, &dir),
-            other => panic!("{preset}: {other}"),
+        let total_s: f64 = sleeps.iter().sum();
+        // The real caller sleeps in real time (node's setTimeout): on a loaded machine its timers
+        // fire late. A run that came back LATER than the sleeps + 250 ms gets up to two more runs,
+        // each on a fresh nginx (as the fidelity harness does with late arrivals); an early or
+        // otherwise different run is never re-run.
+        let mut runs = 0;
+        let (sc, real, access) = loop {
+            runs += 1;
+            let (proxy_port, app_port) = (free_port(), free_port());
+            let sc = scenario(preset, proxy_port, app_port);
+            let dir = root.join(format!("{preset}-{runs}"));
+            let nginx = Nginx::start(&bin, &sc, &dir);
+            let url = format!("http://127.0.0.1:{proxy_port}/users");
+            let real = match s.language {
+                "JavaScript" => run_js(s.code, &url, &dir),
+                "Python" => run_python(s.code, &url, &dir),
+                other => panic!("{preset}: {other}"),
+            };
+            let access = nginx.access();
+            drop(nginx);
+            if real.ms < total_s * 1_000.0 + 250.0 || runs == 3 {
+                break (sc, real, access);
+            }
+            eprintln!("{preset}: the real caller came back late ({:.0} ms, the sleeps are {total_s} s): run {} of 3", real.ms, runs + 1);
         };
-        let access = nginx.access();
-        drop(nginx);
 
         // The engine, on the same breakage with the preset.
         let sim = run(sc).unwrap();
@@ -204,7 +217,6 @@ fn the_quoted_snippets_behave_like_their_presets_against_a_real_nginx() {
             assert_eq!(real.slept_s, sleeps, "{preset}: the snippet's sleeps");
         }
         // The caller's wait: the sleeps, the last one included, plus the tries themselves.
-        let total_s: f64 = sleeps.iter().sum();
         for (who, ms) in [("real", real.ms), ("engine", engine_ms)] {
             assert!(ms >= total_s * 1_000.0 && ms < total_s * 1_000.0 + 250.0, "{preset}: {who} caller waited {ms:.0} ms, expected {total_s} s + the tries");
         }

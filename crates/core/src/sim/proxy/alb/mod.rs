@@ -184,7 +184,8 @@ impl Alb {
         let ex = &w.exchanges[id];
         let arrived = st.arrived.unwrap_or(ex.sent_at);
         let agent = w.ops.get(ex.op).and_then(|o| o.user_agent.clone()).unwrap_or_else(|| w.scenario.clients.user_agent.clone());
-        let unix_us = |t: SimTime| w.clock.unix(t) * 1_000_000 + (t.as_micros() % 1_000_000) as i64;
+        // Saturating: a scenario's virtual time can run far past the calendar's end (fuzz found it).
+        let unix_us = |t: SimTime| w.clock.unix(t).saturating_mul(1_000_000).saturating_add((t.as_micros() % 1_000_000) as i64);
         let target = ex.attempts.last().map(|a| a.peer.clone());
         let responded = target_status.is_some();
         let received = crate::sim::http::client_request_head(&ex.request, &agent).len() as u64 + ex.request.body_bytes;

@@ -156,7 +156,7 @@ impl Caddy {
         }
         let line = format!(
             "{{\"level\":\"error\",\"ts\":{},\"logger\":\"http.log.error.log0\",\"msg\":{},\"request\":{},\"duration\":{},\"status\":{status},\"err_id\":\"{}\",\"err_trace\":\"{ERR_TRACE}\"}}",
-            go_float(w.clock.unix(w.now) as u64 * 1_000_000 + w.now.as_micros() % 1_000_000),
+            go_float((w.clock.unix(w.now) as u64).saturating_mul(1_000_000).saturating_add(w.now.as_micros() % 1_000_000)),
             json_str(msg),
             Self::request_json(w, id),
             self.duration(w, id),
@@ -194,7 +194,7 @@ impl Caddy {
             .collect();
         let line = format!(
             "{{\"level\":\"{level}\",\"ts\":{},\"logger\":\"http.log.access.log0\",\"msg\":\"handled request\",\"request\":{},\"user_id\":\"\",\"duration\":{},\"size\":{size},\"status\":{},\"resp_headers\":{{{}}}}}",
-            go_float(w.clock.unix(w.now) as u64 * 1_000_000 + w.now.as_micros() % 1_000_000),
+            go_float((w.clock.unix(w.now) as u64).saturating_mul(1_000_000).saturating_add(w.now.as_micros() % 1_000_000)),
             Self::request_json(w, id),
             self.duration(w, id),
             response.status,

@@ -335,7 +335,7 @@ impl Envoy {
         let ex = &w.exchanges[id];
         let arrived = st.arrived.unwrap_or(ex.sent_at);
         let agent = w.ops.get(ex.op).and_then(|o| o.user_agent.clone()).unwrap_or_else(|| w.scenario.clients.user_agent.clone());
-        let start_ms = w.clock.unix(arrived) * 1_000 + (arrived.as_micros() % 1_000_000 / 1_000) as i64;
+        let start_ms = w.clock.unix(arrived).saturating_mul(1_000).saturating_add((arrived.as_micros() % 1_000_000 / 1_000) as i64);
         let entry = EnvoyLogEntry {
             start_ms,
             method: ex.request.method.to_string(),
