@@ -159,12 +159,10 @@ pub fn App() -> impl IntoView {
     let tabs = Tabs::new(view.as_deref().and_then(super::tabs::index).unwrap_or(0));
     let address = Address::new(pg.scenario, training.present, link.theme.clone(), None, view.clone());
     address.follow();
-    // The lessons are read by the codec chunk: by the lessons tab, by `lesson=`, or after the
-    // first frame (the paste report and the presenter's N key name them).
+    // The lessons are read by the codec chunk only when one starts (the Lessons tab's Start, a
+    // `lesson=` link) or a paste report names one: the tab lists them from `catalog::INDEX`
+    // (build.rs), so the plain page never downloads the codec chunk (issue 20).
     let lesson_run = LessonRun::new();
-    request_animation_frame(move || leptos::task::spawn_local(async move {
-        let _ = lesson_run.load().await;
-    }));
     // "Paste a line from your logs"; `?paste=` opens the page on its diagnosis.
     let paste = Paste::new(pg, Some(address), Some(lesson_run));
     if needs_codec {
@@ -482,10 +480,7 @@ pub fn App() -> impl IntoView {
                     <TabList flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor)) on_select=select_tab />
                     // The panels below the stage but the logs and the timeline load their code when
                     // their tab first opens (`lazy.rs`; issue 20).
-                    <TabPanel name="lessons"><LazyPanel what="the lessons" load=move || async move {
-                        lesson_run.load().await?;
-                        super::lazy::lessons(lesson_run.broken.get_untracked()).await
-                    } /></TabPanel>
+                    <TabPanel name="lessons"><LazyPanel what="the lessons" load=move || super::lazy::lessons() /></TabPanel>
                     <TabPanel name="logs"><section id="logs" class="logs" aria-label="Logs">
                         <Show when=move || proxy_name.get() != "haproxy">
                             <LogPanel title=Signal::derive(move || match proxy_name.get().as_str() {

@@ -73,7 +73,7 @@ split_fn!(quiz, fn quiz() { view! { <super::quiz::Quiz /> }.into_any() });
 
 split_fn!(lab, fn lab(scenario: RwSignal<Scenario>) { view! { <super::lab::RetryLab playground=scenario /> }.into_any() });
 
-split_fn!(lessons, fn lessons(broken: Vec<String>) { view! { <super::lessons_list::Lessons broken=broken /> }.into_any() });
+split_fn!(lessons, fn lessons() { view! { <super::lessons_list::Lessons /> }.into_any() });
 
 split_fn!(build, fn build(scenario: RwSignal<Scenario>, error: RwSignal<Option<String>>, on_change: Callback<Vec<Fault>>, on_load: Callback<String>) {
     view! {

@@ -31,8 +31,11 @@ pub struct LessonRun {
     /// A message for each lesson that does not parse.
     pub broken: RwSignal<Vec<String>>,
     loaded: RwSignal<bool>,
-    /// The lesson chosen in the list.
+    /// The lesson chosen in the list: a position in `catalog::INDEX` (the list is there before
+    /// the lessons are read).
     pub chosen: RwSignal<usize>,
+    /// A lesson chosen in the list is being read (the codec chunk) and started.
+    pub starting: RwSignal<bool>,
     pub progress: RwSignal<Option<Progress>>,
     pub show_hint: RwSignal<bool>,
     /// Why a lesson could not start, or which "Show me" action was refused.
@@ -54,7 +57,7 @@ impl LessonRun {
             Some(pg.passes(&s.check, p.mark))
         });
         let passed = Memo::new(move |_| passed.get() == Some(true));
-        let run = LessonRun { pg, address: Address::get(), lessons, broken: RwSignal::new(Vec::new()), loaded: RwSignal::new(false), chosen: RwSignal::new(0), progress, show_hint: RwSignal::new(false), error: RwSignal::new(None), passed };
+        let run = LessonRun { pg, address: Address::get(), lessons, broken: RwSignal::new(Vec::new()), loaded: RwSignal::new(false), chosen: RwSignal::new(0), starting: RwSignal::new(false), progress, show_hint: RwSignal::new(false), error: RwSignal::new(None), passed };
         provide_context(run);
         // The presenter's "N" key: the next step, or the next lesson at the end.
         Effect::new(move |prev: Option<u64>| {
@@ -107,6 +110,29 @@ impl LessonRun {
         leptos::task::spawn_local(self.begin(i, push));
     }
 
+    /// Starts the lesson at position `pos` of the Lessons tab's list (`catalog::INDEX`): reads
+    /// the lessons first if nobody has (the codec chunk), saying so while it does.
+    pub fn start_listed(self, pos: usize) {
+        let Some(entry) = crate::lesson::catalog::INDEX.get(pos) else { return };
+        if self.starting.get_untracked() {
+            return;
+        }
+        self.starting.set(true);
+        self.error.set(None);
+        leptos::task::spawn_local(async move {
+            if self.load().await.is_err() {
+                self.error.set(Some("The lessons could not load their part of the simulator: check the connection and try again.".into()));
+            } else if let Some(i) = self.lessons.with_untracked(|ls| ls.iter().position(|l| l.id == entry.id)) {
+                self.begin(i, true).await;
+            } else {
+                // The file is listed but did not read as a lesson: `broken` says why.
+                let why = self.broken.with_untracked(|b| b.iter().find(|m| m.contains(entry.name)).cloned());
+                self.error.set(Some(why.unwrap_or_else(|| format!("The lesson \"{}\" could not be read.", entry.title))));
+            }
+            self.starting.set(false);
+        });
+    }
+
     /// `start`, done when the lesson's scenario is loaded (read in the codec chunk).
     pub async fn begin(self, i: usize, push: bool) {
         let Some(l) = self.lessons.with_untracked(|ls| ls.get(i).cloned()) else { return };
@@ -122,7 +148,9 @@ impl LessonRun {
             self.error.set(Some(e));
             return;
         }
-        self.chosen.set(i);
+        if let Some(pos) = crate::lesson::catalog::INDEX.iter().position(|e| e.id == l.id) {
+            self.chosen.set(pos);
+        }
         self.begin_step(i, 0);
         if let Some(a) = self.address {
             a.lesson.set(Some(l.id.clone()));

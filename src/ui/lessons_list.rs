@@ -4,14 +4,16 @@
 use leptos::prelude::*;
 
 use super::lessons::LessonRun;
+use crate::lesson::catalog::INDEX;
 
 #[component]
-pub fn Lessons(
-    /// A message for each lesson that could not be read.
-    broken: Vec<String>,
-) -> impl IntoView {
+pub fn Lessons() -> impl IntoView {
     let run = LessonRun::get();
     let chosen = run.chosen;
+    // The list, the summary and the goals come from `catalog::INDEX` (build.rs): no lesson is
+    // read (the codec chunk) until one is started.
+    let entry = move || INDEX.get(chosen.get()).copied();
+    let broken = run.broken;
     view! {
         <section id="lessons" class="lessons" aria-label="Lessons" data-testid="lessons">
             <div class="lessons-head">
@@ -26,18 +28,30 @@ pub fn Lessons(
                             }
                         }
                     >
-                        {run.with_lessons(|ls| ls.iter().enumerate().map(|(i, l)| view! { <option value=i.to_string()>{format!("{}. {}", i + 1, l.title)}</option> }).collect_view())}
+                        {INDEX.iter().enumerate().map(|(i, e)| view! { <option value=i.to_string()>{format!("{}. {}", i + 1, e.title)}</option> }).collect_view()}
                     </select>
                 </label>
-                <button class="lesson-start" data-testid="lesson-start" on:click=move |_| run.start(chosen.get_untracked(), true)>
-                    {move || if run.progress.with(|p| p.as_ref().is_some_and(|p| p.lesson == chosen.get())) { "Restart lesson" } else { "Start lesson" }}
+                <button
+                    class="lesson-start"
+                    data-testid="lesson-start"
+                    disabled=move || run.starting.get()
+                    aria-busy=move || run.starting.get().then_some("true")
+                    on:click=move |_| run.start_listed(chosen.get_untracked())
+                >
+                    {move || if run.starting.get() {
+                        "Loading the lesson…"
+                    } else if run.lesson().is_some_and(|l| entry().is_some_and(|e| e.id == l.id)) {
+                        "Restart lesson"
+                    } else {
+                        "Start lesson"
+                    }}
                 </button>
             </div>
-            {(!broken.is_empty()).then(|| view! { <p class="lesson-broken" role="alert">{format!("Some lessons could not be read: {}", broken.join("; "))}</p> })}
+            {move || broken.with(|b| (!b.is_empty()).then(|| view! { <p class="lesson-broken" role="alert">{format!("Some lessons could not be read: {}", b.join("; "))}</p> }))}
             {move || run.progress.with(|p| p.is_none()).then(|| run.error.get().map(|e| view! { <p class="lesson-broken" role="alert">{e}</p> })).flatten()}
-            <p class="lesson-summary">{move || run.with_lessons(|ls| ls.get(chosen.get()).map(|l| l.summary.clone()).unwrap_or_default())}</p>
+            <p class="lesson-summary">{move || entry().map(|e| e.summary).unwrap_or_default()}</p>
             <ol class="lesson-steps" aria-label="Steps of this lesson">
-                {move || run.with_lessons(|ls| ls.get(chosen.get()).map(|l| l.steps.iter().map(|s| view! { <li class="lesson-step-dot">{s.goal.clone()}</li> }).collect::<Vec<_>>()).unwrap_or_default())}
+                {move || entry().map(|e| e.goals.iter().map(|g| view! { <li class="lesson-step-dot">{*g}</li> }).collect::<Vec<_>>()).unwrap_or_default()}
             </ol>
             <p class="lesson-where">"A lesson's current step shows above the stage, next to the status and the log line it talks about."</p>
         </section>

@@ -518,6 +518,15 @@ const SHOWN_PAIRS: usize = 4;
 #[component]
 pub fn PasteReport(paste: Paste) -> impl IntoView {
     let found = paste.found;
+    // A diagnosis names the lesson on its situation: the lessons are read (the codec chunk, once)
+    // when the first one shows; the line appears when they are.
+    Effect::new(move |_| {
+        if let (Some(run), true) = (paste.lessons, found.with(|f| matches!(f, Some(Found::Diagnosis(_))))) {
+            leptos::task::spawn_local(async move {
+                let _ = run.load().await;
+            });
+        }
+    });
     // The lesson whose steps ask for this fault (lessons/*.json, read by the engine's lesson module).
     let lesson_for = move |fault: &str| -> Option<(usize, String)> {
         let run = paste.lessons?;

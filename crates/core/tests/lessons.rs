@@ -31,6 +31,12 @@ fn the_list_is_the_directory() {
     let (ok, bad) = catalog::lessons();
     assert!(bad.is_empty(), "{bad:?}");
     assert!(ok.len() >= 8);
+    // The Lessons tab's list (build.rs) is the files, in the same order, with the same words.
+    assert_eq!(catalog::INDEX.iter().map(|e| e.name).collect::<Vec<_>>(), files);
+    for (e, l) in catalog::INDEX.iter().zip(&ok) {
+        assert_eq!((e.id, e.title, e.summary), (l.id.as_str(), l.title.as_str(), l.summary.as_str()), "{}", e.name);
+        assert_eq!(e.goals.to_vec(), l.steps.iter().map(|s| s.goal.as_str()).collect::<Vec<_>>(), "{}", e.name);
+    }
     let mut ids: Vec<&str> = ok.iter().map(|l| l.id.as_str()).collect();
     ids.dedup();
     assert_eq!(ids.len(), ok.len(), "lesson ids are unique");

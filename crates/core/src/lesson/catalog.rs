@@ -18,6 +18,22 @@ pub const LESSONS: &[(&str, &str)] = &[
     ("11-gunicorn-timeout", include_str!("../../../../lessons/11-gunicorn-timeout.json")),
 ];
 
+/// A lesson as the Lessons tab lists it before any lesson is read (build.rs writes [`INDEX`] from
+/// the files at build time, so listing them needs no JSON reader in the page's main module).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entry {
+    /// The file stem (`01-app-not-running`), as in [`LESSONS`].
+    pub name: &'static str,
+    /// The lesson's `id` (`lesson=` in a link); empty if build.rs could not read the file.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub summary: &'static str,
+    /// Each step's `goal`.
+    pub goals: &'static [&'static str],
+}
+
+include!(concat!(env!("OUT_DIR"), "/lesson_index.rs"));
+
 pub const QUIZ: &str = include_str!("../../../../lessons/quiz.json");
 
 /// Every lesson that parses and validates, and a message for each that does not.
