@@ -392,3 +392,48 @@ pub fn uncovered(sc: &Scenario) -> Option<String> {
     }
     None
 }
+
+/// The registry of `split-flavors` (run with `cargo test -p gateway-core --features split-flavors
+/// --lib split_flavors`): one test, since the registry is process-wide and is never emptied.
+#[cfg(all(test, feature = "split-flavors"))]
+mod split_flavors_tests {
+    use crate::session::{Session, SessionError};
+    use crate::sim::scenario::Flavor;
+    use crate::sim::{Scenario, Simulation};
+
+    fn on(flavor: Flavor) -> Scenario {
+        let mut sc = crate::scenarios::blank();
+        sc.proxy.flavor = flavor;
+        sc
+    }
+
+    #[test]
+    fn split_flavors_refuse_until_registered_then_run_as_natively() {
+        // nginx never waits.
+        assert!(super::loaded(Flavor::Nginx));
+        assert!(Session::new(on(Flavor::Nginx)).is_ok());
+        for f in Flavor::ALL.into_iter().filter(|f| *f != Flavor::Nginx) {
+            assert!(!super::loaded(f), "{f:?} is loaded before register_flavors");
+            assert!(matches!(Session::new(on(f)), Err(SessionError::FlavorNotLoaded(g)) if g == f));
+            let err = Simulation::new(on(f)).err().expect("refused").0;
+            assert!(err.starts_with("proxy.flavor: "), "{err}");
+            // A switch of a running nginx session is refused and changes nothing.
+            let mut s = Session::new(on(Flavor::Nginx)).expect("nginx");
+            let epoch = s.epoch();
+            assert!(matches!(s.apply(on(f)), Err(SessionError::FlavorNotLoaded(_))));
+            assert!(matches!(s.load(on(f)), Err(SessionError::FlavorNotLoaded(_))));
+            assert_eq!((s.scenario().proxy.flavor, s.epoch()), (Flavor::Nginx, epoch));
+        }
+        super::register_flavors();
+        super::register_flavors();
+        let sc = on(Flavor::Haproxy);
+        let mut s = Session::new(sc.clone()).expect("HAProxy once registered");
+        s.break_with("app_down").expect("break");
+        s.send(1, 0).expect("send");
+        assert_eq!(s.last().and_then(|e| e.status()), Some(503));
+        for f in Flavor::ALL {
+            assert!(super::loaded(f));
+            assert!(Session::new(on(f)).is_ok(), "{f:?}");
+        }
+    }
+}
