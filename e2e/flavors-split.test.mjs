@@ -91,3 +91,26 @@ test('a flavors chunk that fails to download: a clear message, and "Try again" o
     await s.close();
   }
 });
+
+test('an embed of an HAProxy scenario waits for the flavors chunk ("Loading HAProxy\'s model…", Send inert), then answers 503', { timeout: 120_000 }, async () => {
+  const s = await newPage(browser, { viewport: { width: 600, height: 400 } });
+  const { page } = s;
+  try {
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await page.route(FLAVORS, async (route) => { await held; await route.continue(); });
+    await page.goto(`${await appUrl()}?embed=1&fault=app_down&flavor=haproxy`, { waitUntil: 'load' });
+    const loading = page.locator('[data-testid=flavor-loading]');
+    await loading.waitFor({ state: 'attached', timeout: TIMEOUT.mount });
+    assert.equal((await loading.innerText()).trim(), "Loading HAProxy's model…");
+    assert.equal(await page.locator('[data-testid=embed]').count(), 0, 'the embed is not ready yet');
+    assert.ok(await page.locator('[data-testid=embed-opening] .embed-body').evaluate((el) => el.inert), 'its controls are inert');
+    release();
+    await page.locator('[data-testid=embed]').waitFor({ state: 'visible', timeout: TIMEOUT.result });
+    await page.waitForFunction(() => (document.querySelector('[data-testid=embed-status]')?.textContent ?? '').startsWith('503 Service Unavailable'), null, { timeout: TIMEOUT.result });
+    assert.equal(await loading.count(), 0);
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});
