@@ -114,3 +114,32 @@ test('an embed of an HAProxy scenario waits for the flavors chunk ("Loading HAPr
     await s.close();
   }
 });
+
+test('back to an HAProxy address (popstate) waits for the flavors chunk, then opens it', { timeout: 120_000 }, async () => {
+  const s = await newPage(browser);
+  const { page } = s;
+  try {
+    let release;
+    const held = new Promise((r) => { release = r; });
+    await page.route(FLAVORS, async (route) => { await held; await route.continue(); });
+    await page.goto(await appUrl(), { waitUntil: 'load' });
+    await page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.result });
+    await page.evaluate((link) => {
+      history.pushState(null, '', link);
+      history.pushState(null, '', '?');
+      history.back();
+    }, LINK);
+    const loading = page.locator('[data-testid=flavor-loading]');
+    await loading.waitFor({ state: 'visible', timeout: TIMEOUT.result });
+    assert.ok(await page.locator(sel.send).isDisabled(), 'Send waits for the model');
+    release();
+    await loading.waitFor({ state: 'detached', timeout: TIMEOUT.result });
+    assert.equal(await page.inputValue(sel.fault), 'app_down');
+    await sendRequest(page);
+    await waitForText(page, sel.status, '503');
+    assert.match(await page.locator(LINE).textContent(), / 503 \d+ - - SC-- /);
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});
