@@ -126,7 +126,7 @@ pub fn App() -> impl IntoView {
                     match read_location(here).await {
                         Ok(full) => {
                             if let Some(sc) = full.scenario.clone() {
-                                let _ = pg.open(sc, paused);
+                                let _ = pg.open(sc, paused).await;
                                 pg.notice.set(None);
                             }
                             notice.set(link_notice(&full));
@@ -178,7 +178,7 @@ pub fn App() -> impl IntoView {
                 let opened = match full {
                     Ok(full) => {
                         if let Some(sc) = full.scenario.clone() {
-                            let _ = pg.open(sc, false);
+                            let _ = pg.open(sc, false).await;
                         }
                         let started = match &full.lesson {
                             Some(id) => match lesson_run.load().await {
@@ -204,7 +204,7 @@ pub fn App() -> impl IntoView {
                     }
                     Err(LoadFailed) => {
                         // The default scenario, as a link that could not be opened.
-                        let _ = pg.open(crate::scenarios::blank(), false);
+                        let _ = pg.open(crate::scenarios::blank(), false).await;
                         lesson_run.leave();
                         opening.state.set(OpenState::Failed);
                     }
@@ -275,7 +275,7 @@ pub fn App() -> impl IntoView {
                 None => {
                     lesson_run.leave();
                     let sc = link.scenario.unwrap_or_else(crate::scenarios::blank);
-                    let _ = pg.run(|s| s.load(sc));
+                    let _ = pg.load(sc).await;
                 }
             }
         });
@@ -406,9 +406,11 @@ pub fn App() -> impl IntoView {
         scenario.with(|s| s.proxy.flavor.as_str().to_string())
     });
 
+    // The stage waits for the address's scenario (codec chunk) or its flavor's model.
+    let waiting = move || opening.pending() || pg.flavors.pending();
     Either::Right(view! {
         // `data-testid=app` once the address's scenario is open (`app-opening` while the codec chunk reads it).
-        <div class="app" class:presenter=move || training.present.get() data-testid=move || if opening.pending() { "app-opening" } else { "app" } aria-busy=move || opening.pending().then_some("true")>
+        <div class="app" class:presenter=move || training.present.get() data-testid=move || if waiting() { "app-opening" } else { "app" } aria-busy=move || waiting().then_some("true")>
             <header class="masthead">
                 <div>
                     <h1>"Gateway Lab"</h1>
@@ -431,8 +433,9 @@ pub fn App() -> impl IntoView {
                     <div class="stage-paste"><PasteBox paste /></div>
                     <div class="stage-topology"><Topology model=topology on_select=select /></div>
                     <div class="stage-controls">
-                        // Disabled (Send included) while the codec chunk reads the address's scenario.
-                        <fieldset class="stage-gate" style="display: contents" disabled=move || opening.pending()>
+                        // Disabled (Send included) while the codec chunk reads the address's scenario,
+                        // or the flavors' chunk loads the model it runs on (`flavors.rs`).
+                        <fieldset class="stage-gate" style="display: contents" disabled=waiting>
                         <Controls
                             fault_id=fault_id
                             flavor=Signal::derive(move || scenario.with(|s| s.proxy.flavor))
@@ -461,7 +464,8 @@ pub fn App() -> impl IntoView {
                         </fieldset>
                     </div>
                     <div class="stage-result" class:stage-stale=move || paste.stale()>
-                        <OpeningNote />
+                        <Show when=move || !pg.flavors.pending()><OpeningNote /></Show>
+                        <super::flavors::FlavorNote />
                         <StaleNote paste />
                         <ResponseView exchange=last.into()>
                             <TellingLine line=telling.into() />

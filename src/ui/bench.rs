@@ -135,7 +135,11 @@ fn run(req: &Request) -> String {
     measure(c, req.requests, req.runs, now_ms).unwrap_or_else(|e| serde_json::json!({ "error": e }).to_string())
 }
 
-super::lazy::split_fn!(bench, fn run_split(req: Request) -> String { run(&req) });
+super::lazy::split_fn!(bench, fn run_split(req: Request) -> String {
+    // The corpus and the cases run every flavor (`flavors.rs`).
+    crate::sim::proxy::register_flavors();
+    run(&req)
+});
 
 /// Mounts the benchmark page on `<body>` (instead of the app).
 pub fn mount(req: Request) {

@@ -55,6 +55,8 @@ pub(crate) use split_fn;
 // which is how the diagnosis shell (`shell`, about 110 KB of wasm) would otherwise be in the main
 // module. Returns the first refused action's message.
 split_fn!(show_me, fn perform(pg: Playground, solution: Vec<crate::lesson::Action>) -> Option<String> {
+    // A lesson's actions may switch the flavor (this chunk runs them: it registers the flavors).
+    crate::sim::proxy::register_flavors();
     let mut refused = None;
     for a in &solution {
         if let Err(e) = pg.run(|s| s.perform(a)) {
@@ -67,11 +69,19 @@ split_fn!(show_me, fn perform(pg: Playground, solution: Vec<crate::lesson::Actio
 
 split_fn!(terminal, fn terminal() { view! { <super::terminal::Terminal /> }.into_any() });
 
-split_fn!(compare, fn compare(scenario: RwSignal<Scenario>) { view! { <super::compare::Compare scenario=scenario /> }.into_any() });
+// The compare, quiz and lab chunks run every flavor themselves: each registers the flavors
+// (`flavors.rs`), whose code wasm-split then puts in a chunk they share.
+split_fn!(compare, fn compare(scenario: RwSignal<Scenario>) {
+    crate::sim::proxy::register_flavors();
+    view! { <super::compare::Compare scenario=scenario /> }.into_any() });
 
-split_fn!(quiz, fn quiz() { view! { <super::quiz::Quiz /> }.into_any() });
+split_fn!(quiz, fn quiz() {
+    crate::sim::proxy::register_flavors();
+    view! { <super::quiz::Quiz /> }.into_any() });
 
-split_fn!(lab, fn lab(scenario: RwSignal<Scenario>) { view! { <super::lab::RetryLab playground=scenario /> }.into_any() });
+split_fn!(lab, fn lab(scenario: RwSignal<Scenario>) {
+    crate::sim::proxy::register_flavors();
+    view! { <super::lab::RetryLab playground=scenario /> }.into_any() });
 
 split_fn!(lessons, fn lessons() { view! { <super::lessons_list::Lessons /> }.into_any() });
 
@@ -84,6 +94,8 @@ split_fn!(build, fn build(scenario: RwSignal<Scenario>, error: RwSignal<Option<S
 });
 
 split_fn!(config, fn config(pg: Playground, address: Address) {
+    // The config panel switches flavors itself (`Session::apply` below).
+    crate::sim::proxy::register_flavors();
     let scenario = pg.scenario;
     let revision = pg.revision;
     let text = Signal::derive(move || {
@@ -173,6 +185,8 @@ thread_local! {
 // `budget_ms` of wall clock (a run is not cut); true once it is built (by these slices or by a
 // caller that built it at once, the embed's `diagnose`).
 split_fn!(diagnose, fn catalog_slice(budget_ms: f64) -> bool {
+    // The catalog runs every flavor.
+    crate::sim::proxy::register_flavors();
     use crate::diagnose::catalog;
     let start = super::paste::now_ms();
     BUILDER.with(|cell| {
@@ -199,10 +213,12 @@ split_fn!(diagnose, fn catalog_slice(budget_ms: f64) -> bool {
 // `diagnose::verdict`: the reproducing scenario of pasted lines, or why there is none (builds the
 // catalog at once if no slices did).
 split_fn!(diagnose, fn verdict(text: String) -> Result<crate::diagnose::Diagnosis, crate::diagnose::DiagnoseError> {
+    crate::sim::proxy::register_flavors();
     crate::diagnose::verdict(&text)
 });
 
 // `diagnose::candidate_scenario`: the scenario of one of "not recognised"'s nearest candidates.
 split_fn!(diagnose, fn candidate_scenario(label: String) -> Option<Scenario> {
+    crate::sim::proxy::register_flavors();
     crate::diagnose::candidate_scenario(&label)
 });

@@ -140,7 +140,7 @@ impl LessonRun {
         // The room keeps its seed: everyone on the same link sees the same run.
         let seed = pg.scenario.with_untracked(|s| s.seed);
         let loaded = match super::codec::lesson_scenario(l.clone(), seed).await {
-            Ok(Ok(sc)) => pg.run(|s| s.load(sc)).map_err(|e| e.to_string()),
+            Ok(Ok(sc)) => pg.load(sc).await.map_err(|e| e.to_string()),
             Ok(Err(e)) => Err(e),
             Err(LoadFailed) => Err("The lesson could not load its part of the simulator: check the connection and try again.".to_string()),
         };

@@ -5,6 +5,7 @@ mod app;
 mod app_server;
 mod clipboard;
 mod codec;
+mod flavors;
 mod bench;
 mod compare;
 mod config;

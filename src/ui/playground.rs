@@ -13,6 +13,30 @@ use leptos::prelude::*;
 use crate::session::{Session, SessionError, Speed};
 use crate::sim::Simulation;
 
+/// Loads `flavor`'s code without a command waiting for it ("Try again" loads it again).
+fn load_in_background(flavors: super::flavors::Flavors, flavor: crate::sim::scenario::Flavor) {
+    leptos::task::spawn_local(async move {
+        let _ = flavors.ensure(flavor, Callback::new(move |_| load_in_background(flavors, flavor))).await;
+    });
+}
+
+/// What "Try again" runs after the flavors' chunk did not download for command `f`: the chunk
+/// again, then `f`.
+fn retry_callback<T: 'static, F>(pg: Playground, flavor: crate::sim::scenario::Flavor, f: F) -> Callback<()>
+where
+    F: FnOnce(&mut Session) -> Result<T, SessionError> + Clone + Send + Sync + 'static,
+{
+    Callback::new(move |_: ()| {
+        let f = f.clone();
+        leptos::task::spawn_local(async move {
+            let retry = retry_callback(pg, flavor, f.clone());
+            if pg.flavors.ensure(flavor, retry).await.is_ok() {
+                let _ = pg.run(f);
+            }
+        });
+    })
+}
+
 /// Wall-clock milliseconds between two ticks of the playing clock.
 pub const TICK_MS: u32 = 50;
 
@@ -43,6 +67,8 @@ pub struct Playground {
     pub notice: RwSignal<Option<String>>,
     /// Bumped when the terminal's transcript changes.
     pub terminal_revision: RwSignal<u64>,
+    /// The flavors other than nginx, loaded on demand (`flavors.rs`, issue 20).
+    pub flavors: super::flavors::Flavors,
 }
 
 fn speed_index(s: Speed) -> usize {
@@ -61,6 +87,7 @@ impl Playground {
             selected: RwSignal::new(None),
             notice: RwSignal::new(None),
             terminal_revision: RwSignal::new(0),
+            flavors: super::flavors::Flavors::default(),
         }
     }
 
@@ -82,7 +109,40 @@ impl Playground {
             Ok(_) => self.notice.set(None),
             Err(e) => self.notice.set(Some(e.to_string())),
         }
+        if let Err(SessionError::FlavorNotLoaded(flavor)) = &r {
+            // A command that did not come through `with_flavor`: the flavor loads now, so the
+            // same command works when tried again (the notice says why it did not this time).
+            load_in_background(self.flavors, *flavor);
+        }
         r
+    }
+
+    /// The chokepoint of the commands that may open a flavor other than nginx (issue 20): runs
+    /// `f` once `flavor`'s code is loaded (`flavors.rs`: "Loading HAProxy's model…" while its
+    /// chunk downloads, Send disabled). A chunk that did not download is
+    /// `SessionError::FlavorNotLoaded`, with the message and "Try again", which runs `f` again.
+    pub async fn with_flavor<T: 'static>(
+        &self,
+        flavor: crate::sim::scenario::Flavor,
+        f: impl FnOnce(&mut Session) -> Result<T, SessionError> + Clone + Send + Sync + 'static,
+    ) -> Result<T, SessionError> {
+        let retry = retry_callback(*self, flavor, f.clone());
+        if self.flavors.ensure(flavor, retry).await.is_err() {
+            let e = SessionError::FlavorNotLoaded(flavor);
+            self.notice.set(None);
+            return Err(e);
+        }
+        let r = self.run(f);
+        if r.is_ok() {
+            self.flavors.clear_failure();
+        }
+        r
+    }
+
+    /// Replaces the run with a fresh one on `sc` (`Session::load`), once its flavor is loaded.
+    pub async fn load(&self, sc: crate::sim::Scenario) -> Result<(), SessionError> {
+        let flavor = sc.proxy.flavor;
+        self.with_flavor(flavor, move |s| s.load(sc)).await
     }
 
     /// A command that cannot fail (step, play, speed, tick).
@@ -166,7 +226,8 @@ impl Playground {
     /// 20). A chunk that did not download is the page's notice too.
     pub async fn load_named(&self, name: &str) -> Result<(), String> {
         match super::codec::named(name.to_string()).await {
-            Ok(sc) => self.run(|s| sc.and_then(|sc| s.load(sc))).map_err(|e| e.to_string()),
+            Ok(Ok(sc)) => self.load(sc).await.map_err(|e| e.to_string()),
+            Ok(Err(e)) => self.run(|_| Err::<(), _>(e)).map_err(|e| e.to_string()),
             Err(super::lazy::LoadFailed) => {
                 let message = format!("{name:?} could not be opened: its part of the simulator did not download. Check the connection and try again.");
                 self.notice.set(Some(message.clone()));
@@ -176,11 +237,14 @@ impl Playground {
     }
     /// Starts afresh on `sc` as the page starts on an address's scenario: its own requests run
     /// (`Session::new`), or wait for the reader's click (`paused`, `Session::paused`).
-    pub fn open(&self, sc: crate::sim::Scenario, paused: bool) -> Result<(), SessionError> {
-        self.run(|s| {
+    /// Its flavor's code is loaded first (`with_flavor`).
+    pub async fn open(&self, sc: crate::sim::Scenario, paused: bool) -> Result<(), SessionError> {
+        let flavor = sc.proxy.flavor;
+        self.with_flavor(flavor, move |s| {
             *s = if paused { Session::paused(sc) } else { Session::new(sc) }?;
             Ok(())
         })
+        .await
     }
     pub fn reset(&self) -> Result<(), SessionError> {
         self.run(|s| s.reset())

@@ -58,6 +58,9 @@ pub enum SessionError {
     NothingToSend,
     /// "Demonstrate" while no fault needs a pattern (`Fault::pattern`): one Send shows it.
     NoPattern,
+    /// The scenario's proxy flavor is not loaded yet (`sim::proxy::loaded`: the wasm app loads
+    /// the flavors other than nginx on demand, issue 20); nothing changed. Never natively.
+    FlavorNotLoaded(crate::sim::scenario::Flavor),
 }
 
 impl fmt::Display for SessionError {
@@ -70,6 +73,7 @@ impl fmt::Display for SessionError {
             SessionError::NothingToFix => write!(f, "nothing is broken, so there is nothing to fix"),
             SessionError::NothingToSend => write!(f, "a send needs at least one request"),
             SessionError::NoPattern => write!(f, "no fault here needs a traffic pattern: one Send shows it"),
+            SessionError::FlavorNotLoaded(flavor) => write!(f, "{}", crate::sim::proxy::not_loaded_message(*flavor)),
         }
     }
 }
@@ -77,6 +81,15 @@ impl fmt::Display for SessionError {
 impl std::error::Error for SessionError {}
 
 pub type Result<T> = std::result::Result<T, SessionError>;
+
+/// `FlavorNotLoaded` when `sc`'s flavor cannot run yet (checked before the engine refuses it).
+fn require_loaded(sc: &Scenario) -> Result<()> {
+    if crate::sim::proxy::loaded(sc.proxy.flavor) {
+        Ok(())
+    } else {
+        Err(SessionError::FlavorNotLoaded(sc.proxy.flavor))
+    }
+}
 
 fn invalid(e: impl fmt::Display) -> SessionError {
     SessionError::InvalidScenario(e.to_string())
@@ -166,6 +179,7 @@ impl Session {
     /// A session on `scenario` whose own requests have not run yet (a
     /// click-to-start embed runs them with `reset` when the reader clicks).
     pub fn paused(scenario: Scenario) -> Result<Session> {
+        require_loaded(&scenario)?;
         let sim = Simulation::interactive(scenario.clone()).map_err(invalid)?;
         Ok(Session { scenario, sim, epoch: 0, speed: Speed::Instant, playing: false, terminal: TerminalState::default() })
     }
@@ -228,6 +242,7 @@ impl Session {
         if next.seed != self.scenario.seed || next.start_unix != self.scenario.start_unix {
             return self.restart(next, false);
         }
+        require_loaded(&next)?;
         self.sim.reconfigure(next.clone()).map_err(invalid)?;
         self.scenario = next;
         Ok(())
@@ -450,6 +465,7 @@ impl Session {
     /// `play` (a scenario just loaded) and paused if not (a reset, a new seed:
     /// the user presses play when ready).
     fn restart(&mut self, sc: Scenario, play: bool) -> Result<()> {
+        require_loaded(&sc)?;
         let mut fresh = Simulation::interactive(sc.clone()).map_err(invalid)?;
         match self.speed {
             Speed::Instant => {

@@ -200,7 +200,7 @@ async fn run(pg: Playground, started: RwSignal<bool>, m: Message) -> Option<Even
     // Every command is a Session command; its error goes back to the host.
     let result = match &command {
         Command::Load(Load::Named(name)) => pg.load_named(name).await,
-        Command::Load(Load::Scenario(sc)) => pg.run(|s| s.load((**sc).clone())).map_err(|e| e.to_string()),
+        Command::Load(Load::Scenario(sc)) => pg.load((**sc).clone()).await.map_err(|e| e.to_string()),
         Command::Break(fault) => pg.break_with(fault).map_err(|e| e.to_string()),
         Command::Fix => pg.fix().map_err(|e| e.to_string()),
         Command::Send(n) => pg.run(|s| s.send(*n, SEND_GAP_MS).map(|_| ())).map_err(|e| e.to_string()),

@@ -107,9 +107,11 @@ pub fn EmbedApp(link: Link, notice: RwSignal<Option<String>>) -> impl IntoView {
                 <open::OpenFull scenario link=link.clone() />
             </header>
             <LinkNotice message=notice />
-            <super::codec::OpeningNote />
+            <Show when=move || !pg.flavors.pending()><super::codec::OpeningNote /></Show>
+            // "Loading HAProxy's model…" while the flavors' chunk downloads (`flavors.rs`).
+            <super::flavors::FlavorNote />
             // Kept in its place but not shown while the link's scenario is read (it would be the default's).
-            <div class="embed-body" inert=move || !started.get() || opening.pending() style:visibility=move || opening.pending().then_some("hidden")>
+            <div class="embed-body" inert=move || !started.get() || opening.pending() || pg.flavors.pending() style:visibility=move || opening.pending().then_some("hidden")>
                 <topology::CompactTopology model=model.into() />
                 <div class="embed-controls" role="group" aria-label="Break the upstream and send a request">
                     <select

@@ -59,6 +59,9 @@ pub struct Simulation {
 impl Simulation {
     /// Builds a run from a validated scenario; its requests are scheduled.
     pub fn new(scenario: Scenario) -> Result<Simulation, ScenarioError> {
+        if !super::proxy::loaded(scenario.proxy.flavor) {
+            return Err(ScenarioError(super::proxy::not_loaded_message(scenario.proxy.flavor)));
+        }
         scenario.validate()?;
         let explicit = scenario.requests.clone();
         let mut world = World::new(scenario);
@@ -210,6 +213,9 @@ impl Simulation {
     /// Replaces the whole scenario from now on (time, logs and history are
     /// kept), like editing the config and running `nginx -s reload`.
     pub fn reconfigure(&mut self, base: Scenario) -> Result<(), ScenarioError> {
+        if !super::proxy::loaded(base.proxy.flavor) {
+            return Err(ScenarioError(super::proxy::not_loaded_message(base.proxy.flavor)));
+        }
         base.validate()?;
         // The run's clock and PRNG stream stay those it started with.
         let base = Scenario { start_unix: self.world.base.start_unix, seed: self.world.base.seed, ..base };

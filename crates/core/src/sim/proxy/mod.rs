@@ -41,19 +41,39 @@ pub trait ProxyFlavor {
 }
 
 /// The flavours, dispatched statically so a `Simulation` stays plain data.
+///
+/// With the `split-flavors` feature (the wasm app's dependency only, issue 20) the six flavors
+/// other than nginx are not named here: `Proxy::start` starts them through the registry that
+/// `register_flavors` fills (`Other`), so the wasm's main module, which never calls
+/// `register_flavors`, reaches none of their code and wasm-split moves it into a chunk. Natively
+/// (tests, CLIs, benches, previews, the fidelity harness) dispatch is direct, as below.
 pub enum Proxy {
     Nginx(nginx::Nginx),
+    #[cfg(not(feature = "split-flavors"))]
     Haproxy(haproxy::Haproxy),
+    #[cfg(not(feature = "split-flavors"))]
     Apache(apache::Apache),
+    #[cfg(not(feature = "split-flavors"))]
     Caddy(caddy::Caddy),
+    #[cfg(not(feature = "split-flavors"))]
     Varnish(varnish::Varnish),
+    #[cfg(not(feature = "split-flavors"))]
     Envoy(envoy::Envoy),
+    #[cfg(not(feature = "split-flavors"))]
     Alb(alb::Alb),
+    /// A flavor other than nginx, started by the registered constructor.
+    #[cfg(feature = "split-flavors")]
+    Other(Box<dyn ProxyFlavor + Send + Sync>),
+    /// A flavor whose code is not loaded: never started by the engine, which refuses such a
+    /// scenario first (`loaded`, `Simulation::new`); here so that a missed check cannot panic.
+    #[cfg(feature = "split-flavors")]
+    NotLoaded(NotLoaded),
 }
 
 impl Proxy {
     /// Starts the flavour the scenario names (it may fail to start and
     /// leave `w.proxy_running` false, as nginx does on a bad config).
+    #[cfg(not(feature = "split-flavors"))]
     pub fn start(w: &mut World) -> Proxy {
         match w.scenario.proxy.flavor {
             super::scenario::Flavor::Nginx => Proxy::Nginx(nginx::Nginx::start(w)),
@@ -66,17 +86,114 @@ impl Proxy {
         }
     }
 
+    /// Starts the flavour the scenario names: nginx directly, any other through the registry.
+    #[cfg(feature = "split-flavors")]
+    pub fn start(w: &mut World) -> Proxy {
+        match w.scenario.proxy.flavor {
+            Flavor::Nginx => Proxy::Nginx(nginx::Nginx::start(w)),
+            _ => match registry::STARTER.get() {
+                Some(start) => Proxy::Other(start(w)),
+                None => {
+                    w.proxy_running = false;
+                    Proxy::NotLoaded(NotLoaded)
+                }
+            },
+        }
+    }
+
     pub fn flavor(&mut self) -> &mut dyn ProxyFlavor {
         match self {
             Proxy::Nginx(p) => p,
+            #[cfg(not(feature = "split-flavors"))]
             Proxy::Haproxy(p) => p,
+            #[cfg(not(feature = "split-flavors"))]
             Proxy::Apache(p) => p,
+            #[cfg(not(feature = "split-flavors"))]
             Proxy::Caddy(p) => p,
+            #[cfg(not(feature = "split-flavors"))]
             Proxy::Varnish(p) => p,
+            #[cfg(not(feature = "split-flavors"))]
             Proxy::Envoy(p) => p,
+            #[cfg(not(feature = "split-flavors"))]
             Proxy::Alb(p) => p,
+            #[cfg(feature = "split-flavors")]
+            Proxy::Other(p) => p.as_mut(),
+            #[cfg(feature = "split-flavors")]
+            Proxy::NotLoaded(p) => p,
         }
     }
+}
+
+/// Whether `flavor`'s code can run now: always natively; with `split-flavors`, nginx always and
+/// the others once `register_flavors` has run. The engine refuses a scenario whose flavor is not
+/// loaded (`Simulation::new`, `reconfigure`; the Session's `SessionError::FlavorNotLoaded`).
+pub fn loaded(flavor: Flavor) -> bool {
+    #[cfg(feature = "split-flavors")]
+    {
+        flavor == Flavor::Nginx || registry::STARTER.get().is_some()
+    }
+    #[cfg(not(feature = "split-flavors"))]
+    {
+        let _ = flavor;
+        true
+    }
+}
+
+/// What the engine says of a scenario whose flavor is not loaded (`loaded`).
+pub fn not_loaded_message(flavor: Flavor) -> String {
+    format!("proxy.flavor: the {} model is not loaded yet (its part of the simulator downloads on demand)", flavor.display())
+}
+
+/// Makes the flavors other than nginx runnable (`loaded`). With `split-flavors` it fills the
+/// registry with their constructor: only code outside the wasm's main module calls it (the
+/// `flavors` chunk, `src/ui/flavors.rs`, and the chunks that run other flavors themselves), so
+/// their code goes into a chunk. Natively it does nothing (they are always there). Idempotent.
+pub fn register_flavors() {
+    #[cfg(feature = "split-flavors")]
+    {
+        let _ = registry::STARTER.set(registry::start_other);
+    }
+}
+
+#[cfg(feature = "split-flavors")]
+mod registry {
+    use super::{alb, apache, caddy, envoy, haproxy, nginx, varnish, ProxyFlavor};
+    use crate::sim::scenario::Flavor;
+    use crate::sim::world::World;
+
+    pub type Starter = fn(&mut World) -> Box<dyn ProxyFlavor + Send + Sync>;
+
+    /// The constructor of the flavors other than nginx, once registered.
+    pub static STARTER: std::sync::OnceLock<Starter> = std::sync::OnceLock::new();
+
+    pub fn start_other(w: &mut World) -> Box<dyn ProxyFlavor + Send + Sync> {
+        match w.scenario.proxy.flavor {
+            Flavor::Nginx => Box::new(nginx::Nginx::start(w)),
+            Flavor::Haproxy => Box::new(haproxy::Haproxy::start(w)),
+            Flavor::Apache => Box::new(apache::Apache::start(w)),
+            Flavor::Caddy => Box::new(caddy::Caddy::start(w)),
+            Flavor::Varnish => Box::new(varnish::Varnish::start(w)),
+            Flavor::Envoy => Box::new(envoy::Envoy::start(w)),
+            Flavor::Alb => Box::new(alb::Alb::start(w)),
+        }
+    }
+}
+
+/// The stand-in of a flavor whose code is not loaded (`Proxy::NotLoaded`): it does nothing.
+#[cfg(feature = "split-flavors")]
+pub struct NotLoaded;
+
+#[cfg(feature = "split-flavors")]
+impl ProxyFlavor for NotLoaded {
+    fn on_request(&mut self, _w: &mut World, _id: ReqId) {}
+    fn on_connect_result(&mut self, _w: &mut World, _conn: ConnId, _outcome: ConnectOutcome) {}
+    fn on_tls_done(&mut self, _w: &mut World, _conn: ConnId, _result: TlsResult) {}
+    fn on_upstream_data(&mut self, _w: &mut World, _conn: ConnId) {}
+    fn on_upstream_closed(&mut self, _w: &mut World, _conn: ConnId, _reset: bool) {}
+    fn on_idle_timeout(&mut self, _w: &mut World, _conn: ConnId, _token: u64) {}
+    fn on_client_abort(&mut self, _w: &mut World, _id: ReqId) {}
+    fn on_timer(&mut self, _w: &mut World, _id: ReqId, _timer: ProxyTimer) {}
+    fn forget_before(&mut self, _id: ReqId) {}
 }
 
 /// What issues 16 and 18 added and was measured for nginx (and HAProxy) only
@@ -274,4 +391,49 @@ pub fn uncovered(sc: &Scenario) -> Option<String> {
         }
     }
     None
+}
+
+/// The registry of `split-flavors` (run with `cargo test -p gateway-core --features split-flavors
+/// --lib split_flavors`): one test, since the registry is process-wide and is never emptied.
+#[cfg(all(test, feature = "split-flavors"))]
+mod split_flavors_tests {
+    use crate::session::{Session, SessionError};
+    use crate::sim::scenario::Flavor;
+    use crate::sim::{Scenario, Simulation};
+
+    fn on(flavor: Flavor) -> Scenario {
+        let mut sc = crate::scenarios::blank();
+        sc.proxy.flavor = flavor;
+        sc
+    }
+
+    #[test]
+    fn split_flavors_refuse_until_registered_then_run_as_natively() {
+        // nginx never waits.
+        assert!(super::loaded(Flavor::Nginx));
+        assert!(Session::new(on(Flavor::Nginx)).is_ok());
+        for f in Flavor::ALL.into_iter().filter(|f| *f != Flavor::Nginx) {
+            assert!(!super::loaded(f), "{f:?} is loaded before register_flavors");
+            assert!(matches!(Session::new(on(f)), Err(SessionError::FlavorNotLoaded(g)) if g == f));
+            let err = Simulation::new(on(f)).err().expect("refused").0;
+            assert!(err.starts_with("proxy.flavor: "), "{err}");
+            // A switch of a running nginx session is refused and changes nothing.
+            let mut s = Session::new(on(Flavor::Nginx)).expect("nginx");
+            let epoch = s.epoch();
+            assert!(matches!(s.apply(on(f)), Err(SessionError::FlavorNotLoaded(_))));
+            assert!(matches!(s.load(on(f)), Err(SessionError::FlavorNotLoaded(_))));
+            assert_eq!((s.scenario().proxy.flavor, s.epoch()), (Flavor::Nginx, epoch));
+        }
+        super::register_flavors();
+        super::register_flavors();
+        let sc = on(Flavor::Haproxy);
+        let mut s = Session::new(sc.clone()).expect("HAProxy once registered");
+        s.break_with("app_down").expect("break");
+        s.send(1, 0).expect("send");
+        assert_eq!(s.last().and_then(|e| e.status()), Some(503));
+        for f in Flavor::ALL {
+            assert!(super::loaded(f));
+            assert!(Session::new(on(f)).is_ok(), "{f:?}");
+        }
+    }
 }
