@@ -134,3 +134,17 @@ fn a_stale_dns_record_and_an_empty_target_group_never_reach_the_proxy() {
         assert!(ex.attempts.is_empty(), "{name}: no upstream attempt");
     }
 }
+
+#[test]
+fn the_layer_boxes_say_the_stale_record_and_the_empty_target_group() {
+    for (name, detail, state) in [
+        ("chain_origin_unreachable", "FRA · read timeout 100 s · DNS → 203.0.113.80 (stale)", "523, its own page"),
+        ("chain_no_targets", "idle timeout 60 s · no registered targets", "503, its own page"),
+        ("chain_origin_refused", "FRA · read timeout 100 s", "521, its own page"),
+    ] {
+        let text = std::fs::read_to_string(path("../../scenarios", name, "json")).unwrap();
+        let sim = run(Scenario::from_json(&text).unwrap()).unwrap();
+        let m = gateway_core::view::model(&sim);
+        assert_eq!((m.layers[0].detail.as_str(), m.layers[0].state.as_str()), (detail, state), "{name}");
+    }
+}
