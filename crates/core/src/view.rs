@@ -255,12 +255,13 @@ fn layer_boxes(w: &crate::sim::world::World) -> Vec<LayerBox> {
                 },
                 Layer::Alb(a) => format!("idle timeout {} s", a.idle_timeout_s),
             };
-            // A setting that keeps every request out shows; the defaults as before.
+            // A setting that keeps every request out shows instead of the timeout (which
+            // plays no part then; the box is narrow); the defaults as before.
             match l {
                 Layer::Cloudflare(c) if c.origin_record == crate::sim::layer::cloudflare::OriginRecord::Stale => {
-                    detail.push_str(&format!(" · DNS → {} (stale)", crate::sim::layer::cloudflare::STALE_ORIGIN_IP));
+                    detail = format!("{} · DNS record stale", c.colo);
                 }
-                Layer::Alb(a) if !a.targets_registered => detail.push_str(" · no registered targets"),
+                Layer::Alb(a) if !a.targets_registered => detail = "no registered targets".into(),
                 _ => {}
             }
             let hop = newest.and_then(|e| e.layers.iter().rev().find(|h| h.layer == i));
