@@ -71,6 +71,67 @@ test('a stopped origin behind Cloudflare is its 521', { timeout: 60_000 }, async
   }
 });
 
+test("Cloudflare's 523 (its DNS record on a stale address): its page and record, nginx writes nothing, the fix points it back", { timeout: 90_000 }, async () => {
+  const s = await newPage(browser, { viewport: { width: 1280, height: 800 } });
+  try {
+    await openAt(s.page, '?fault=chain_origin_unreachable');
+    await sendThroughChain(s.page, '523');
+    assert.deepEqual(await texts(s.page, '[data-testid=layer-state]'), ['523, its own page']);
+    await waitForCount(s.page, '[data-testid=layer1-log-line]', 1);
+    const cf = JSON.parse((await texts(s.page, '[data-testid=layer1-log-line]')).at(-1));
+    assert.equal(cf.EdgeResponseStatus, 523);
+    assert.equal(cf.OriginResponseStatus, 0);
+    assert.equal(cf.OriginIP, '');
+    // The request never arrived: nginx wrote no line.
+    assert.equal(await count(s.page, sel.accessLine), 0);
+    assert.equal(await count(s.page, sel.errorLine), 0);
+    assert.match(await s.page.locator('[data-testid=fix-detail]').textContent(), /203\.0\.113\.80 to the proxy host's current public address/);
+    assert.equal(await s.page.locator('[data-testid=apply-fix]').textContent(), 'Apply the fix: Point the DNS record back at the proxy');
+    await s.page.waitForTimeout(6000);
+    const path = await screenshot(s.page, 'chain-origin_unreachable-1280x800');
+    assert.ok(statSync(path).size > 1000, `${path} looks empty`);
+    console.log(`saved ${path}`);
+    // The Config tab shows the setting; "Apply the fix" sets it back and the next request gets through.
+    await openTab(s.page, 'config');
+    assert.equal(await s.page.locator('[data-testid=layer1-origin-record]').inputValue(), 'stale');
+    await s.page.click('[data-testid=apply-fix]');
+    assert.equal(await s.page.locator('[data-testid=layer1-origin-record]').inputValue(), 'proxy');
+    await sendRequest(s.page);
+    await waitForText(s.page, sel.status, '200');
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});
+
+test("an ALB without registered targets: its 503 line with target '-', nginx writes nothing, the fix registers the target", { timeout: 90_000 }, async () => {
+  const s = await newPage(browser, { viewport: { width: 1280, height: 800 } });
+  try {
+    await openAt(s.page, '?fault=chain_no_targets');
+    await sendThroughChain(s.page, '503');
+    assert.deepEqual(await texts(s.page, '[data-testid=layer-state]'), ['503, its own page']);
+    await waitForCount(s.page, '[data-testid=layer1-log-line]', 1);
+    const alb = (await texts(s.page, '[data-testid=layer1-log-line]')).at(-1);
+    assert.match(alb, /^http \S+ app\/my-loadbalancer\/50dc6c495c0c9188 \S+ - -1 -1 -1 503 - \d+ 300 "GET http:\/\/\S+:80\/users HTTP\/1\.1"/);
+    assert.equal(await count(s.page, sel.accessLine), 0);
+    assert.equal(await count(s.page, sel.errorLine), 0);
+    assert.equal(await s.page.locator('[data-testid=apply-fix]').textContent(), 'Apply the fix: Register the target');
+    await s.page.waitForTimeout(6000);
+    const path = await screenshot(s.page, 'chain-no_targets-1280x800');
+    assert.ok(statSync(path).size > 1000, `${path} looks empty`);
+    console.log(`saved ${path}`);
+    await openTab(s.page, 'config');
+    assert.equal(await s.page.locator('[data-testid=layer1-targets]').inputValue(), 'none');
+    // The Config tab's select puts the target back too.
+    await s.page.selectOption('[data-testid=layer1-targets]', 'registered');
+    await sendRequest(s.page);
+    await waitForText(s.page, sel.status, '200');
+    assertNoErrors(s);
+  } finally {
+    await s.close();
+  }
+});
+
 test('the Config tab adds and removes layers; the phone layout stacks them', { timeout: 60_000 }, async () => {
   const s = await newPage(browser, { viewport: { width: 360, height: 740 } });
   try {

@@ -13,8 +13,9 @@ pub fn FixPanel(
 ) -> impl IntoView {
     // Failed: finished without succeeding (`Exchange::succeeded`).
     let failed = move || exchange.with(|e| e.as_ref().is_some_and(|e| e.is_finished() && !e.succeeded()));
-    // For the whole path: the layers in front too (`Fault::fix_in`).
-    let fix = move || scenario.with(|s| s.faults.first().map(|f| f.fix_in(s)));
+    // For the whole path: the layers in front too (`Fault::fix_in`), or a layer's own
+    // setting when there is no fault (`Fault::fix_for`).
+    let fix = move || scenario.with(crate::sim::fault::Fault::fix_for);
     view! {
         <Show when=move || failed() && fix().is_some()>
             <section class="fix" aria-label="Fix it">

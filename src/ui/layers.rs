@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::number::NumberField;
-use crate::sim::layer::cloudflare::{OriginTls, SslMode};
+use crate::sim::layer::cloudflare::{OriginRecord, OriginTls, SslMode};
 use crate::sim::layer::{Firewall, Layer, LayerKind, MAX_LAYERS};
 use crate::sim::scenario::Scenario;
 
@@ -68,6 +68,21 @@ pub fn LayersPanel(scenario: RwSignal<Scenario>, on_change: Callback<Scenario>) 
                                     </select>
                                 </label>
                                 <label class="field">
+                                    <span class="field-label">"DNS record points at"</span>
+                                    <select data-testid=format!("layer{}-origin-record", i + 1)
+                                        prop:value=move || scenario.with(|s| match s.layers.get(i) {
+                                            Some(Layer::Cloudflare(c)) => c.origin_record.key(),
+                                            _ => OriginRecord::default().key(),
+                                        })
+                                        on:change=move |ev| {
+                                            let r = OriginRecord::parse(&event_target_value(&ev)).unwrap_or_default();
+                                            edit(&|ls| if let Some(Layer::Cloudflare(c)) = ls.get_mut(i) { c.origin_record = r });
+                                        }>
+                                        <option value="proxy">"the proxy's address"</option>
+                                        <option value="stale">{format!("a stale address, no route ({}, → 523)", crate::sim::layer::cloudflare::STALE_ORIGIN_IP)}</option>
+                                    </select>
+                                </label>
+                                <label class="field">
                                     <span class="field-label">"SSL/TLS mode"</span>
                                     <select data-testid=format!("layer{}-ssl-mode", i + 1)
                                         prop:value=move || scenario.with(|s| match s.layers.get(i) {
@@ -107,6 +122,21 @@ pub fn LayersPanel(scenario: RwSignal<Scenario>, on_change: Callback<Scenario>) 
                                 {num("idle timeout (s, 504)", "idle-timeout", 1, 4000,
                                     |l| if let Layer::Alb(a) = l { a.idle_timeout_s } else { 0 },
                                     |l, v| if let Layer::Alb(a) = l { a.idle_timeout_s = v })}
+                                <label class="field">
+                                    <span class="field-label">"target group"</span>
+                                    <select data-testid=format!("layer{}-targets", i + 1)
+                                        prop:value=move || scenario.with(|s| match s.layers.get(i) {
+                                            Some(Layer::Alb(a)) if !a.targets_registered => "none",
+                                            _ => "registered",
+                                        })
+                                        on:change=move |ev| {
+                                            let registered = event_target_value(&ev) != "none";
+                                            edit(&|ls| if let Some(Layer::Alb(a)) = ls.get_mut(i) { a.targets_registered = registered });
+                                        }>
+                                        <option value="registered">"the proxy host is registered"</option>
+                                        <option value="none">"no registered targets (→ 503)"</option>
+                                    </select>
+                                </label>
                             }.into_any(),
                         };
                         view! {

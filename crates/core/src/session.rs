@@ -271,13 +271,13 @@ impl Session {
         self.set_faults(faults)
     }
 
-    /// Applies the engine's fix for the first fault (`Fault::apply_fix`).
+    /// Applies the engine's fix for the first fault (`Fault::apply_fix`), or, with no
+    /// fault, for a layer setting that keeps requests out (`Fault::apply_fix_for`).
     pub fn fix(&mut self) -> Result<()> {
-        if self.scenario.faults.is_empty() {
+        let mut next = self.scenario.clone();
+        if !Fault::apply_fix_for(&mut next) {
             return Err(SessionError::NothingToFix);
         }
-        let mut next = self.scenario.clone();
-        Fault::apply_fix(&mut next, 0);
         self.apply(next)
     }
 

@@ -247,7 +247,7 @@ fn layer_boxes(w: &crate::sim::world::World) -> Vec<LayerBox> {
         .enumerate()
         .map(|(i, l)| {
             let m = l.model();
-            let detail = match l {
+            let mut detail = match l {
                 Layer::Cloudflare(c) => match c.ssl_mode {
                     // TLS to the origin shows; Off and Flexible (HTTP to the origin) as before.
                     SslMode::Full | SslMode::Strict => format!("{} · read timeout {} s · SSL {}", c.colo, c.proxy_read_timeout_s, c.ssl_mode.label()),
@@ -255,6 +255,15 @@ fn layer_boxes(w: &crate::sim::world::World) -> Vec<LayerBox> {
                 },
                 Layer::Alb(a) => format!("idle timeout {} s", a.idle_timeout_s),
             };
+            // A setting that keeps every request out shows instead of the timeout (which
+            // plays no part then; the box is narrow); the defaults as before.
+            match l {
+                Layer::Cloudflare(c) if c.origin_record == crate::sim::layer::cloudflare::OriginRecord::Stale => {
+                    detail = format!("{} · DNS record stale", c.colo);
+                }
+                Layer::Alb(a) if !a.targets_registered => detail = "no registered targets".into(),
+                _ => {}
+            }
             let hop = newest.and_then(|e| e.layers.iter().rev().find(|h| h.layer == i));
             let (state, last) = match hop {
                 None => ("idle".to_string(), "idle"),

@@ -8,7 +8,7 @@
 
 use gateway_core::sim::{run, Scenario};
 
-const CHAINS: &[&str] = &["chain_app_down", "chain_origin_refused", "chain_origin_tls", "chain_slow_origin"];
+const CHAINS: &[&str] = &["chain_app_down", "chain_no_targets", "chain_origin_refused", "chain_origin_tls", "chain_origin_unreachable", "chain_slow_origin"];
 
 fn path(dir: &str, name: &str, ext: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir).join(format!("{name}.{ext}"))
@@ -42,6 +42,8 @@ fn each_layer_reads_the_same_break_differently() {
         ("chain_origin_refused", 521, vec!["\"EdgeResponseStatus\":521"]),
         ("chain_origin_tls", 526, vec!["\"EdgeResponseStatus\":526,\"EdgeStartTimestamp\""]),
         ("chain_slow_origin", 524, vec!["\"EdgeResponseStatus\":524", " 460 - "]),
+        ("chain_origin_unreachable", 523, vec!["\"EdgeResponseStatus\":523"]),
+        ("chain_no_targets", 503, vec![" - -1 -1 -1 503 - "]),
     ];
     for (name, status, lines) in want {
         let text = std::fs::read_to_string(path("../../scenarios", name, "json")).unwrap();
@@ -100,4 +102,49 @@ fn a_bad_ssl_mode_names_its_field() {
     assert!(e.starts_with("layers[1].ssl_mode: unknown variant `full_strict`"), "{e}");
     let e = Scenario::from_json(r#"{"version":3,"layers":[{"kind":"cloudflare","origin_tls":"revoked"}]}"#).unwrap_err().to_string();
     assert!(e.starts_with("layers[0].origin_tls: unknown variant `revoked`"), "{e}");
+}
+
+#[test]
+fn a_stale_dns_record_and_an_empty_target_group_never_reach_the_proxy() {
+    // Cloudflare 523 (its record points at an address with no route) and the
+    // ALB's 503 (no registered targets): the layer answers with its own page,
+    // writes its record, and nginx writes nothing at all.
+    for (name, status, title, record) in [
+        (
+            "chain_origin_unreachable",
+            523,
+            "<title>shop.example.com | 523: Origin is unreachable</title>",
+            vec!["\"EdgeResponseStatus\":523", "\"OriginResponseStatus\":0", "\"OriginIP\":\"\""],
+        ),
+        ("chain_no_targets", 503, "<title>503 Service Temporarily Unavailable</title>", vec!["\"GET http://shop.example.com:80/users HTTP/1.1\"", " 503 - ", " - -1 -1 -1 "]),
+    ] {
+        let text = std::fs::read_to_string(path("../../scenarios", name, "json")).unwrap();
+        let sim = run(Scenario::from_json(&text).unwrap()).unwrap();
+        let ex = &sim.exchanges()[0];
+        assert_eq!(ex.status(), Some(status), "{name}");
+        assert!(ex.response.as_ref().unwrap().body.contains(title), "{name}: {:?}", ex.response);
+        let line = sim.world().layer_logs[0].lines().next().cloned().unwrap_or_default();
+        for needle in record {
+            assert!(line.contains(needle), "{name}: {needle:?} in {line}");
+        }
+        let t = sim.transcript();
+        let access = t.split("== access.log\n").nth(1).unwrap().split("== ").next().unwrap();
+        assert!(access.is_empty(), "{name}: nginx's access log: {access:?}");
+        assert!(sim.world().error_log.lines().next().is_none(), "{name}: nginx's error log: {:?}", sim.world().error_log.lines().collect::<Vec<_>>());
+        assert!(ex.attempts.is_empty(), "{name}: no upstream attempt");
+    }
+}
+
+#[test]
+fn the_layer_boxes_say_the_stale_record_and_the_empty_target_group() {
+    for (name, detail, state) in [
+        ("chain_origin_unreachable", "FRA · DNS record stale", "523, its own page"),
+        ("chain_no_targets", "no registered targets", "503, its own page"),
+        ("chain_origin_refused", "FRA · read timeout 100 s", "521, its own page"),
+    ] {
+        let text = std::fs::read_to_string(path("../../scenarios", name, "json")).unwrap();
+        let sim = run(Scenario::from_json(&text).unwrap()).unwrap();
+        let m = gateway_core::view::model(&sim);
+        assert_eq!((m.layers[0].detail.as_str(), m.layers[0].state.as_str()), (detail, state), "{name}");
+    }
 }

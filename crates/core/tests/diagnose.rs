@@ -527,3 +527,49 @@ fn cloudflare_and_alb_layer_lines() {
     // Cloudflare's branded 502 says only the status.
     assert!(diagnose("shop.example.com | 502: Bad gateway").map_or(true, |d| d.evidence != Evidence::Cause));
 }
+
+/// Cloudflare's 523 (its DNS record points at an address with no route) and
+/// an ALB layer's 503 without registered targets: the pasted page title,
+/// `Error code 523`, a Logpush record with `EdgeResponseStatus` 523, and an
+/// ALB entry with elb_status_code 503 and target `-` load the ready scenario
+/// that writes them, whose cause and fix come from the layer's setting.
+/// The record is **constructed from Cloudflare's field reference**, as the
+/// 521 one above: other Ray ID, data centre, times, client and host.
+#[test]
+fn cloudflare_523_and_alb_503_without_targets() {
+    let record = r#"{"ClientIP":"198.51.100.7","ClientRequestHost":"www.example.org","ClientRequestMethod":"GET","ClientRequestURI":"/","EdgeColoCode":"AMS","EdgeEndTimestamp":"2025-06-01T10:00:00.052Z","EdgeResponseStatus":523,"EdgeStartTimestamp":"2025-06-01T10:00:00.031Z","OriginIP":"","OriginResponseDurationMs":21,"OriginResponseStatus":0,"RayID":"94a1b2c3d4e5f607"}"#;
+    let mut cases: Vec<(String, Source, &str, u16)> = vec![
+        (record.to_string(), Source::CloudflareLog, "chain_origin_unreachable", 523),
+        ("www.example.org | 523: Origin is unreachable".into(), Source::Page, "chain_origin_unreachable", 523),
+        ("Error code 523".into(), Source::Page, "chain_origin_unreachable", 523),
+    ];
+    // The ALB layer's own entry (as chain_no_targets writes it).
+    let sc = Scenario::from_json(READY.iter().find(|(n, _)| *n == "chain_no_targets").unwrap().1).unwrap();
+    let alb = catalog::run(&sc).unwrap().world().layer_logs[0].lines().next().unwrap().clone();
+    assert!(alb.contains(" - -1 -1 -1 503 - "), "{alb}");
+    cases.push((alb, Source::AccessLog, "chain_no_targets", 503));
+    // The same entry as another deployment writes it (constructed: other load balancer,
+    // time, client, host, path, agent, target group and trace id).
+    let other = r#"http 2025-06-01T10:00:00.123456Z app/prod-web/0a1b2c3d4e5f6789 198.51.100.7:51234 - -1 -1 -1 503 - 112 300 "GET http://www.example.org:80/checkout HTTP/1.1" "Mozilla/5.0" - - arn:aws:elasticloadbalancing:eu-west-1:210987654321:targetgroup/web-v2/1234567890abcdef "Root=1-683c2410-0123456789abcdef01234567" "-" "-" 0 2025-06-01T10:00:00.123456Z "forward" "-" "-" "-" "-" "-" "-""#;
+    cases.push((other.to_string(), Source::AccessLog, "chain_no_targets", 503));
+    for (text, src, scenario, want) in cases {
+        let d = ok(&text);
+        println!("{text:?}: {} · {:?} · fix {:?} · alternatives {:?}", d.candidate, d.cause, d.fix, d.alternatives);
+        assert_eq!(d.evidence, Evidence::Cause, "{text}: {d:#?}");
+        assert_eq!(d.placed[0].source, src, "{text}");
+        assert!(d.candidate.starts_with(&format!("scenario {scenario}")), "{text}: {}", d.candidate);
+        // The other deployment's ids (load balancer, target group ARN) are slots, not carried
+        // into the scenario: its run writes the engine's own, so only the status is checked.
+        if !text.contains("app/prod-web/") {
+            check_reproduces(&text, src, &d).unwrap();
+        }
+        let run = catalog::run(&d.scenario).unwrap();
+        assert!(run.exchanges().iter().any(|e| e.status() == Some(want)), "{text}: {} answers no {want}", d.candidate);
+        let (cause, fix) = (d.cause.clone().unwrap_or_default(), d.fix.clone().unwrap_or_default());
+        if want == 523 {
+            assert!(cause.contains("no route") && fix.starts_with("Point the DNS record back at the proxy"), "{cause} / {fix}");
+        } else {
+            assert!(cause.contains("no registered targets") && fix.starts_with("Register the target"), "{cause} / {fix}");
+        }
+    }
+}

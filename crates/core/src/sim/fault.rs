@@ -949,6 +949,26 @@ impl Fault {
         fix
     }
 
+    /// The fix the page offers for `sc`: the first fault's ([`Fault::fix_in`]), or, with no
+    /// fault, a layer setting that keeps every request from the proxy (`layer::fix`: a stale
+    /// Cloudflare DNS record, an ALB without registered targets).
+    pub fn fix_for(sc: &Scenario) -> Option<Fix> {
+        match sc.faults.first() {
+            Some(f) => Some(f.fix_in(sc)),
+            None => super::layer::fix(&sc.layers),
+        }
+    }
+
+    /// Applies [`Fault::fix_for`]: the first fault's fix ([`Fault::apply_fix`]), or the
+    /// layers'. False when there is nothing to fix.
+    pub fn apply_fix_for(sc: &mut Scenario) -> bool {
+        if sc.faults.is_empty() {
+            return super::layer::apply_fix(&mut sc.layers);
+        }
+        Fault::apply_fix(sc, 0);
+        true
+    }
+
     /// Applies [`Fault::fix`] to the user's scenario, where `index` is this
     /// fault's position in `sc.faults`. Either the fault goes away or the
     /// configuration changes so that it no longer hurts.

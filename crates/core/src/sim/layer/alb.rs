@@ -9,6 +9,9 @@
 //!   with the request outstanding; a malformed response. Target status `-`.
 //! - 504: no response before the idle timeout (default 60 s, 1–4000), or
 //!   no connection within 10 s. Target status `-`.
+//! - 503: the target group has no registered targets (`targets_registered`
+//!   false, the ALB flavor's `proxy.alb.targets_registered`): at once, its
+//!   own 162-byte page, target and target_status_code `-`.
 //! - 460: the client closed the connection before the idle timeout.
 
 use serde::{Deserialize, Serialize};
@@ -35,6 +38,16 @@ pub struct Alb {
     /// The load balancer node's address the target sees.
     pub ip: String,
     pub target_group_arn: String,
+    /// Whether the proxy host is registered in the target group (false: an
+    /// empty target group, e.g. a rollout that deregistered the nginx
+    /// hosts; the ALB answers 503 itself). Same name and meaning as the ALB
+    /// flavor's `proxy.alb.targets_registered`.
+    #[serde(skip_serializing_if = "is_true")]
+    pub targets_registered: bool,
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl Default for Alb {
@@ -46,6 +59,7 @@ impl Default for Alb {
             name: "app/my-loadbalancer/50dc6c495c0c9188".into(),
             ip: "10.0.1.23".into(),
             target_group_arn: "arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067".into(),
+            targets_registered: true,
         }
     }
 }
@@ -136,14 +150,15 @@ impl Alb {
             Seen::Answer { .. } => (Some(0.0), Some(waited), Some(0.0)),
             Seen::Empty | Seen::NotHttp => (Some(0.0), Some(waited), None),
             Seen::ClientClosed => (Some(0.0), None, None),
-            Seen::Refused | Seen::ConnectTimeout | Seen::ReadTimeout | Seen::TlsHandshakeFailed | Seen::InvalidCertificate => (None, None, None),
+            Seen::Refused | Seen::ConnectTimeout | Seen::Unreachable | Seen::NoTarget | Seen::ReadTimeout | Seen::TlsHandshakeFailed | Seen::InvalidCertificate => (None, None, None),
         };
         AlbLog {
             kind: "http",
             time: c.answered,
             elb: self.name.clone(),
             client: format!("{}:{port}", c.client),
-            target: Some(c.next.clone()),
+            // No registered target: `-` (as the ALB flavor's 503 line).
+            target: (c.seen != Seen::NoTarget).then(|| c.next.clone()),
             request_processing_time: request_t,
             target_processing_time: target_t,
             response_processing_time: response_t,
@@ -163,16 +178,13 @@ impl Alb {
     }
 }
 
-/// The load balancer's own error page (`Server: awselb/2.0`).
+/// The load balancer's own error page (`Server: awselb/2.0`): the ALB
+/// flavor's page and reason phrase (`proxy::alb::error_page`, `own_reason`:
+/// 122 bytes for 502, 162 for 503).
 pub fn page(status: u16) -> Response {
-    let reason = match status {
-        460 => "",
-        502 => "Bad Gateway",
-        503 => "Service Temporarily Unavailable",
-        504 => "Gateway Time-out",
-        _ => "Error",
-    };
-    let body = format!("<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1></center>\r\n</body>\r\n</html>\r\n");
+    use crate::sim::proxy::alb::{error_page, own_reason};
+    let reason = if status == 460 { "" } else { own_reason(status) };
+    let body = error_page(status, reason);
     Response {
         status,
         reason: reason.into(),
@@ -208,11 +220,25 @@ impl LayerModel for Alb {
     fn ip(&self) -> &str {
         &self.ip
     }
+    fn no_target(&self) -> bool {
+        !self.targets_registered
+    }
+    fn diagnosis(&self) -> Option<(String, String, String)> {
+        if self.targets_registered {
+            return None;
+        }
+        Some((
+            "the ALB's target group has no registered targets".into(),
+            "The AWS ALB's target group has no registered targets (the nginx hosts were deregistered, e.g. by a rollout or an ingress change that replaced the target group): the load balancer has nowhere to send the request and answers 503 itself at once; its access log line has target and target_status_code \"-\", and nginx never sees the request.".into(),
+            super::layer_fix(&super::Layer::Alb(self.clone())).map(|f| format!("{}: {}", f.title, f.detail)).unwrap_or_default(),
+        ))
+    }
 
     fn answer(&self, seen: Seen, _host: &str, _ray: &str) -> Answer {
         let own = |status: u16, why: String| Answer { status: Some(status), page: Some(page(status)), why };
         match seen {
             Seen::Refused => own(502, "The ALB's connection to its target got a TCP RST: it answers 502 itself, target_status_code \"-\" (documented: \"received a TCP RST from the target when attempting to establish a connection\").".into()),
+            Seen::NoTarget => own(503, "The ALB's target group has no registered targets: it has nowhere to send the request and answers 503 \"Service Temporarily Unavailable\" itself, at once; target and target_status_code are \"-\" (documented: \"the target groups for the load balancer have no registered targets\").".into()),
             Seen::ConnectTimeout => own(504, format!("The ALB could not connect to its target within {CONNECT_TIMEOUT_S} s: it answers 504 (documented).")),
             Seen::ReadTimeout => own(
                 504,
@@ -222,7 +248,8 @@ impl LayerModel for Alb {
                 ),
             ),
             // The engine's ALB has an HTTP target (no TLS towards it): not reached.
-            Seen::TlsHandshakeFailed | Seen::InvalidCertificate => own(502, "The ALB's TLS connection to its target failed: it answers 502 (documented: an SSL handshake error with the target).".into()),
+            // Nor is `Unreachable` (its targets are registered addresses).
+            Seen::TlsHandshakeFailed | Seen::InvalidCertificate | Seen::Unreachable => own(502, "The ALB's TLS connection to its target failed: it answers 502 (documented: an SSL handshake error with the target).".into()),
             Seen::Empty | Seen::NotHttp => own(502, "The target closed or reset the connection with the request outstanding, or its response was malformed: the ALB answers 502, target_status_code \"-\" (documented).".into()),
             Seen::Answer { status, .. } => Answer {
                 status: Some(status),

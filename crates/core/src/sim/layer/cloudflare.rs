@@ -6,6 +6,10 @@
 //! - 521 "Web server is down": the origin refuses the connection (error-521).
 //! - 522 "Connection timed out": no SYN+ACK within 19 s (error-522; older
 //!   connection-limits table: 15 s) — `connect_timeout_s`.
+//! - 523 "Origin is unreachable": the zone's DNS record points at an
+//!   address no route leads to (`origin_record` `stale`: the origin moved,
+//!   the provider changed its IP) (error-523). Answered after one round
+//!   trip to the origin's network (inferred: the page gives no timing).
 //! - 524 "A timeout occurred": no response within the Proxy Read Timeout,
 //!   100 s in the connection-limits table, 120 s on the newest 524 page —
 //!   `proxy_read_timeout_s`, default 100.
@@ -41,6 +45,10 @@ pub struct Cloudflare {
     /// What the origin's TLS offers when Cloudflare connects with TLS
     /// (`ssl_mode` `full` or `strict`).
     pub origin_tls: OriginTls,
+    /// Where the zone's proxied DNS record (A/AAAA) points: the proxy's
+    /// address (the default), or a stale address no route leads to (523).
+    #[serde(skip_serializing_if = "OriginRecord::is_proxy")]
+    pub origin_record: OriginRecord,
     /// The data centre (IATA code) that takes the request: the Ray ID's suffix.
     pub colo: String,
     /// The address the next hop sees the request come from.
@@ -56,6 +64,7 @@ impl Default for Cloudflare {
             origin_firewall: Firewall::Open,
             ssl_mode: SslMode::Flexible,
             origin_tls: OriginTls::None,
+            origin_record: OriginRecord::Proxy,
             colo: "FRA".into(),
             edge_ip: "172.70.242.13".into(),
         }
@@ -77,6 +86,40 @@ pub enum SslMode {
     Full,
     /// "Full (strict)": TLS to the origin with a valid certificate for the host.
     Strict,
+}
+
+/// Where the zone's proxied DNS record points (Cloudflare's DNS app, the
+/// A or AAAA record's content).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OriginRecord {
+    /// The proxy host's address: Cloudflare reaches the proxy.
+    #[default]
+    Proxy,
+    /// An old or wrong address ([`STALE_ORIGIN_IP`]): the origin moved
+    /// hosts or its provider changed its IP, and the record was not
+    /// updated. No host answers there and no route leads to it: 523.
+    Stale,
+}
+
+/// The address a stale record points at (TEST-NET-3, RFC 5737: an address
+/// no host on the Internet answers for).
+pub const STALE_ORIGIN_IP: &str = "203.0.113.80";
+
+impl OriginRecord {
+    pub const ALL: [OriginRecord; 2] = [OriginRecord::Proxy, OriginRecord::Stale];
+    pub fn key(self) -> &'static str {
+        match self {
+            OriginRecord::Proxy => "proxy",
+            OriginRecord::Stale => "stale",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OriginRecord> {
+        OriginRecord::ALL.into_iter().find(|m| m.key() == s)
+    }
+    pub fn is_proxy(&self) -> bool {
+        *self == OriginRecord::Proxy
+    }
 }
 
 /// The origin's TLS as Cloudflare finds it when it connects with TLS.
@@ -200,6 +243,7 @@ pub fn title(status: u16) -> &'static str {
         520 => "Web server is returning an unknown error",
         521 => "Web server is down",
         522 => "Connection timed out",
+        523 => "Origin is unreachable",
         524 => "A timeout occurred",
         525 => "SSL handshake failed",
         526 => "Invalid SSL certificate",
@@ -263,7 +307,11 @@ impl Cloudflare {
                 Seen::ClientClosed => 0,
                 _ => c.answered.since(c.forwarded) / 1_000,
             },
-            origin_ip: c.next.rsplit_once(':').map(|(ip, _)| ip.to_string()).unwrap_or_default(),
+            // No route to the record's address: no connection, no origin IP.
+            origin_ip: match c.seen {
+                Seen::Unreachable => String::new(),
+                _ => c.next.rsplit_once(':').map(|(ip, _)| ip.to_string()).unwrap_or_default(),
+            },
         }
     }
 }
@@ -302,7 +350,17 @@ impl LayerModel for Cloudflare {
     fn tls_failure(&self) -> Option<Seen> {
         tls_failure(self.ssl_mode, self.origin_tls)
     }
+    fn unreachable(&self) -> bool {
+        self.origin_record == OriginRecord::Stale
+    }
     fn diagnosis(&self) -> Option<(String, String, String)> {
+        if self.origin_record == OriginRecord::Stale {
+            return Some((
+                "Cloudflare's DNS record points at an address with no route (stale origin IP)".into(),
+                format!("The zone's proxied A/AAAA record in Cloudflare still points at {STALE_ORIGIN_IP}, an old or wrong address (the origin moved hosts, or its provider changed its IP): no route leads there, Cloudflare cannot contact the origin and answers 523 \"Origin is unreachable\". The proxy never sees the request."),
+                super::layer_fix(&super::Layer::Cloudflare(self.clone())).map(|f| format!("{}: {}", f.title, f.detail)).unwrap_or_default(),
+            ));
+        }
         if let Some(d) = self.origin_firewall.diagnosis(self.name()) {
             return Some(d);
         }
@@ -328,6 +386,11 @@ impl LayerModel for Cloudflare {
         let own = |status: u16, why: String| Answer { status: Some(status), page: Some(page(status, host, ray)), why };
         match seen {
             Seen::Refused => own(521, "Cloudflare's connection to the origin was refused (RST): it answers 521 \"Web server is down\" with its own page (documented: Cloudflare's error-521 page).".into()),
+            // (`NoTarget` is an ALB's; Cloudflare's origin is its DNS record.)
+            Seen::Unreachable | Seen::NoTarget => own(
+                523,
+                format!("Cloudflare's DNS record for the origin points at {STALE_ORIGIN_IP} and no route leads there: Cloudflare cannot contact the origin and answers 523 \"Origin is unreachable\" with its own page; the request never reaches the proxy (documented: Cloudflare's error-523 page, \"a network device between Cloudflare and the origin web server does not have a route to the origin's IP address\")."),
+            ),
             Seen::ConnectTimeout => own(
                 522,
                 format!("The origin never answered Cloudflare's SYN within {} s: Cloudflare answers 522 \"Connection timed out\" (documented: error-522 page).", self.connect_timeout_s),

@@ -150,6 +150,12 @@ pub enum Seen {
     Refused,
     /// The SYNs went unanswered until the layer's connect timeout.
     ConnectTimeout,
+    /// No route to the next hop's address (Cloudflare's DNS record points
+    /// at a stale address): nothing was sent to it.
+    Unreachable,
+    /// The layer has nowhere to send the request (an ALB's target group
+    /// without registered targets): nothing was sent.
+    NoTarget,
     /// The connection closed or was reset before a response byte.
     Empty,
     /// Bytes that are not an HTTP response.
@@ -194,6 +200,16 @@ pub trait LayerModel {
     fn tls_failure(&self) -> Option<Seen> {
         None
     }
+    /// No route leads to its next hop's address (Cloudflare's stale DNS
+    /// record): it answers after one round trip, nothing is sent on.
+    fn unreachable(&self) -> bool {
+        false
+    }
+    /// It has no next hop to send to (an ALB's target group without
+    /// registered targets): it answers at once, nothing is sent on.
+    fn no_target(&self) -> bool {
+        false
+    }
     /// The title, cause and fix a diagnosis gives when this layer's own
     /// settings (its origin's firewall, its TLS to the origin) are what
     /// went wrong (None: nothing of the layer's keeps the request out).
@@ -219,6 +235,54 @@ impl Layer {
     pub fn kind(&self) -> LayerKind {
         self.model().kind()
     }
+}
+
+/// The fix for the first layer whose own setting keeps every request from
+/// the proxy and that "Apply the fix" can undo ([`apply_fix`]): a Cloudflare
+/// DNS record left on a stale address (523), an ALB target group without
+/// registered targets (503). None when no layer setting is at fault.
+pub fn fix(layers: &[Layer]) -> Option<super::fault::Fix> {
+    layers.iter().find_map(layer_fix)
+}
+
+/// [`fix`] for one layer (its diagnosis's fix says the same words).
+pub fn layer_fix(l: &Layer) -> Option<super::fault::Fix> {
+    match l {
+        Layer::Cloudflare(c) if c.origin_record == cloudflare::OriginRecord::Stale => Some(super::fault::Fix {
+            title: "Point the DNS record back at the proxy",
+            detail: format!(
+                "In Cloudflare's DNS app, change the proxied A record's content from the stale {} to the proxy host's current public address ({PROXY_HOST_IP} here), keeping it proxied: Cloudflare then reaches nginx again.",
+                cloudflare::STALE_ORIGIN_IP
+            ),
+        }),
+        Layer::Alb(a) if !a.targets_registered => Some(super::fault::Fix {
+            title: "Register the target",
+            detail: format!(
+                "Register the proxy host in the ALB's target group again (aws elbv2 register-targets --target-group-arn {} --targets Id={PROXY_HOST_IP},Port=80), and keep the rollout from deregistering it: the ALB then forwards to nginx.",
+                a.target_group_arn
+            ),
+        }),
+        _ => None,
+    }
+}
+
+/// Does what [`fix`] says, on the first such layer; false if there was
+/// nothing of the layers' to fix.
+pub fn apply_fix(layers: &mut [Layer]) -> bool {
+    for l in layers.iter_mut() {
+        match l {
+            Layer::Cloudflare(c) if c.origin_record == cloudflare::OriginRecord::Stale => {
+                c.origin_record = cloudflare::OriginRecord::Proxy;
+                return true;
+            }
+            Layer::Alb(a) if !a.targets_registered => {
+                a.targets_registered = true;
+                return true;
+            }
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Checks `layers` (the error names the field).
@@ -322,6 +386,18 @@ pub fn forward(w: &mut World, id: ReqId) {
     let mut at = w.hop();
     for (i, l) in layers.iter().enumerate() {
         let m = l.model();
+        // Nowhere to send it: the ALB answers at once (its target group is
+        // empty); no route to Cloudflare's DNS record: it answers after one
+        // round trip to the origin's network. Before the firewall and TLS:
+        // no packet reaches the origin.
+        if m.no_target() {
+            w.schedule(at, Event::Layer { id, layer: i as u8, what: LayerEvent::NoTarget });
+            return;
+        }
+        if m.unreachable() {
+            w.schedule(at + 2 * m.hop_us(), Event::Layer { id, layer: i as u8, what: LayerEvent::Unreachable });
+            return;
+        }
         match m.firewall() {
             Firewall::Reject => {
                 w.schedule(at + 2 * m.hop_us(), Event::Layer { id, layer: i as u8, what: LayerEvent::Refused });
@@ -368,6 +444,10 @@ pub enum LayerEvent {
     Refused,
     /// Its connect timed out.
     ConnectTimeout,
+    /// No route to its next hop's address.
+    Unreachable,
+    /// No registered target to send to.
+    NoTarget,
     /// Its TLS handshake with the next hop failed.
     TlsHandshakeFailed,
     /// It refused the next hop's certificate.
@@ -405,6 +485,8 @@ pub fn on_event(w: &mut World, id: ReqId, layer: usize, what: LayerEvent) {
         }
         LayerEvent::Refused => settle(w, id, layer, Seen::Refused),
         LayerEvent::ConnectTimeout => settle(w, id, layer, Seen::ConnectTimeout),
+        LayerEvent::Unreachable => settle(w, id, layer, Seen::Unreachable),
+        LayerEvent::NoTarget => settle(w, id, layer, Seen::NoTarget),
         LayerEvent::TlsHandshakeFailed => settle(w, id, layer, Seen::TlsHandshakeFailed),
         LayerEvent::InvalidCertificate => settle(w, id, layer, Seen::InvalidCertificate),
     }
@@ -494,7 +576,7 @@ fn on_client_gone(w: &mut World, id: ReqId, k: usize) {
     let m = layer.model();
     let answer = m.answer(Seen::ClientClosed, "", "");
     let at = w.now;
-    let record = make_record(w, id, k, Seen::ClientClosed, answer.status, at);
+    let record = make_record(w, id, k, Seen::ClientClosed, answer.status, at, None);
     note!(w, id, Actor::Edge, "{}: its client closed the connection{}; it closes its own", m.name(), answer.status.map(|s| format!(" (logs {s})")).unwrap_or_default());
     w.exchanges[id].layers.push(LayerHop { layer: k, kind: m.kind(), seen: Seen::ClientClosed, status: answer.status, own_page: false, at, record });
     tell_inner_client_gone(w, id, k);
@@ -509,7 +591,7 @@ fn settle(w: &mut World, id: ReqId, k: usize, seen: Seen) {
         _ => {
             let ex = &w.exchanges[id];
             let response = match seen {
-                Seen::Refused | Seen::ConnectTimeout | Seen::ReadTimeout | Seen::TlsHandshakeFailed | Seen::InvalidCertificate => None,
+                Seen::Refused | Seen::ConnectTimeout | Seen::Unreachable | Seen::NoTarget | Seen::ReadTimeout | Seen::TlsHandshakeFailed | Seen::InvalidCertificate => None,
                 _ => ex.response.clone(),
             };
             (response, ex.client_result.clone().unwrap_or(ClientResult::Response), Vec::new())
@@ -534,7 +616,9 @@ fn settle(w: &mut World, id: ReqId, k: usize, seen: Seen) {
     }
     let at = w.now;
     let status = answer.status;
-    let record = make_record(w, id, k, seen, status, at);
+    // What it sends: its own page, or the response it relays.
+    let sent = response.as_ref().map(|r| (r.header_block_len() + r.body_bytes()) as u64);
+    let record = make_record(w, id, k, seen, status, at, sent);
     note!(
         w,
         id,
@@ -616,8 +700,10 @@ pub fn after_proxy_abort(w: &mut World, id: ReqId) {
     }
 }
 
-/// Layer `k`'s log record for request `id`, answering `status` at `at`.
-fn make_record(w: &mut World, id: ReqId, k: usize, seen: Seen, status: Option<u16>, at: SimTime) -> LayerRecord {
+/// Layer `k`'s log record for request `id`, answering `status` at `at`;
+/// `sent`: the bytes of what it sends (None: the response as it stands).
+#[allow(clippy::too_many_arguments)]
+fn make_record(w: &mut World, id: ReqId, k: usize, seen: Seen, status: Option<u16>, at: SimTime, sent: Option<u64>) -> LayerRecord {
     let layers = &w.scenario.layers;
     let client = if k == 0 { w.exchanges[id].client_ip.to_string() } else { layers[k - 1].model().ip().to_string() };
     let next = if k + 1 < layers.len() { format!("{}:80", layers[k + 1].model().ip()) } else { proxy_address(w) };
@@ -638,7 +724,7 @@ fn make_record(w: &mut World, id: ReqId, k: usize, seen: Seen, status: Option<u1
         path: ex.request.path.clone(),
         user_agent: w.scenario.clients.user_agent.clone(),
         request_bytes: super::http::client_request_head(&ex.request, &w.scenario.clients.user_agent).len() as u64 + ex.request.body_bytes,
-        response_bytes: ex.response.as_ref().map(|r| (r.header_block_len() + r.body_bytes()) as u64).unwrap_or(0),
+        response_bytes: sent.or_else(|| ex.response.as_ref().map(|r| (r.header_block_len() + r.body_bytes()) as u64)).unwrap_or(0),
         ray: ex.layers_trace.ray.clone(),
     };
     let layer = layers[k].clone();

@@ -300,3 +300,91 @@ fn the_slow_origin_s_fix_raises_the_layers_timeouts_too_and_then_the_request_suc
     plain.layers.clear();
     assert!(!plain.faults[0].fix_in(&plain).detail.contains("In front of the proxy"));
 }
+
+#[test]
+fn a_stale_dns_record_is_cloudflare_523_after_one_round_trip_and_nginx_writes_nothing() {
+    let sim = layered(include_str!("../../../../../scenarios/chain_origin_unreachable.json"));
+    let ex = &sim.exchanges()[0];
+    assert_eq!(hops_of(&sim), vec![(LayerKind::Cloudflare, Seen::Unreachable, Some(523))]);
+    assert!(ex.layers[0].own_page);
+    let body = &ex.response.as_ref().unwrap().body;
+    assert!(body.contains("<title>shop.example.com | 523: Origin is unreachable</title>"), "{body}");
+    assert!(body.contains("Error code 523"));
+    // The client's hop there and back (100 µs each) and Cloudflare's round trip (2 × 10 ms).
+    assert_eq!(ex.finished_at.unwrap().since(ex.sent_at), 2 * 100 + 2 * 10_000);
+    assert!(access(&sim).is_empty(), "nginx never sees it");
+    assert!(sim.world().error_log.lines().all(|l| !l.contains("shop.example.com")), "no error line for it either");
+    let cf_line = sim.world().layer_logs[0].lines().next().unwrap().clone();
+    for field in ["\"EdgeResponseStatus\":523", "\"OriginResponseStatus\":0", "\"OriginIP\":\"\"", "\"OriginResponseDurationMs\":20"] {
+        assert!(cf_line.contains(field), "{field} in {cf_line}");
+    }
+    assert!(ex.explanation.as_deref().unwrap().contains("523"), "{:?}", ex.explanation);
+    // The record wins over the origin's firewall and its TLS: no packet reaches the origin.
+    let sim = layered(r#"{"version":3,"clients":{"requests":1},"layers":[{"kind":"cloudflare","origin_record":"stale","origin_firewall":"drop","ssl_mode":"strict"}]}"#);
+    assert_eq!(hops_of(&sim), vec![(LayerKind::Cloudflare, Seen::Unreachable, Some(523))]);
+}
+
+#[test]
+fn an_alb_without_registered_targets_answers_503_at_once_with_the_flavors_page() {
+    let sim = layered(include_str!("../../../../../scenarios/chain_no_targets.json"));
+    let ex = &sim.exchanges()[0];
+    assert_eq!(hops_of(&sim), vec![(LayerKind::Alb, Seen::NoTarget, Some(503))]);
+    let r = ex.response.as_ref().unwrap();
+    assert_eq!((r.status, &*r.reason), (503, "Service Temporarily Unavailable"));
+    // The ALB flavor's page, byte for byte: 162 bytes.
+    assert_eq!(r.body.to_string(), crate::sim::proxy::alb::error_page(503, crate::sim::proxy::alb::own_reason(503)));
+    assert_eq!(r.body.len(), 162);
+    assert_eq!(r.header("Server"), Some("awselb/2.0"));
+    // At once: the client's hop there and back only.
+    assert_eq!(ex.finished_at.unwrap().since(ex.sent_at), 2 * 100);
+    assert!(access(&sim).is_empty(), "nginx never sees it");
+    let line = sim.world().layer_logs[0].lines().next().unwrap().clone();
+    assert!(line.contains(" - -1 -1 -1 503 - "), "target -, times -1, elb 503, target status -: {line}");
+    // Behind Cloudflare, the ALB's 503 is relayed (not one of Cloudflare's own codes).
+    let sim = layered(r#"{"version":3,"clients":{"requests":1},"layers":[{"kind":"cloudflare"},{"kind":"alb","targets_registered":false}]}"#);
+    assert_eq!(
+        hops_of(&sim),
+        vec![(LayerKind::Alb, Seen::NoTarget, Some(503)), (LayerKind::Cloudflare, Seen::Answer { status: 503, complete: true }, Some(503))]
+    );
+    assert!(!sim.exchanges()[0].layers[1].own_page);
+}
+
+#[test]
+fn the_new_settings_default_to_today_s_behaviour_and_are_not_written_when_default() {
+    let with = Scenario { layers: vec![LayerKind::Cloudflare.default_layer(), LayerKind::Alb.default_layer()], ..Scenario::default() };
+    let json = with.to_json();
+    assert!(!json.contains("origin_record") && !json.contains("targets_registered"), "{json}");
+    let set = Scenario::from_json(r#"{"version":3,"layers":[{"kind":"cloudflare","origin_record":"stale"},{"kind":"alb","targets_registered":false}]}"#).unwrap();
+    assert_eq!(Scenario::from_json(&set.to_json()).unwrap(), set);
+    let e = Scenario::from_json(r#"{"version":3,"layers":[{"kind":"cloudflare","origin_record":"old"}]}"#).unwrap_err().0;
+    assert!(e.contains("layers[0].origin_record: unknown variant `old`"), "{e}");
+}
+
+#[test]
+fn apply_the_fix_points_the_record_back_and_registers_the_target() {
+    for (name, json, title, status) in [
+        ("chain_origin_unreachable", include_str!("../../../../../scenarios/chain_origin_unreachable.json"), "Point the DNS record back at the proxy", 523),
+        ("chain_no_targets", include_str!("../../../../../scenarios/chain_no_targets.json"), "Register the target", 503),
+    ] {
+        let sc = Scenario::from_json(json).unwrap();
+        let fix = crate::sim::Fault::fix_for(&sc).unwrap_or_else(|| panic!("{name}: no fix"));
+        assert_eq!(fix.title, title);
+        assert!(fix.detail.contains(PROXY_HOST_IP), "{name}: {}", fix.detail);
+        let mut s = crate::session::Session::new(sc).unwrap();
+        s.send(1, 0).unwrap();
+        assert_eq!(s.sim().exchanges()[0].status(), Some(status), "{name}");
+        s.fix().unwrap();
+        s.send(1, 0).unwrap();
+        assert_eq!(s.sim().exchanges().last().unwrap().status(), Some(200), "{name}: after the fix the request reaches nginx");
+        assert_eq!(crate::sim::Fault::fix_for(s.scenario()), None, "{name}: nothing left to fix");
+        assert_eq!(s.fix(), Err(crate::session::SessionError::NothingToFix));
+    }
+}
+
+#[test]
+fn cloudflare_523_and_alb_503_map_as_documented() {
+    let a = cf().answer(Seen::Unreachable, "shop.example.com", "0123456789abcdef-FRA");
+    assert_eq!((a.status, a.page.is_some()), (Some(523), true));
+    assert_eq!(a.page.unwrap().reason, "Origin is unreachable");
+    assert_eq!(status_and_page(alb().answer(Seen::NoTarget, "h", "")), (Some(503), true));
+}
