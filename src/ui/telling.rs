@@ -3,7 +3,8 @@
 //! their own logs for included), with its log and its level. The engine
 //! chooses it (`embed_api::telling_line`: nginx's most severe error.log line
 //! by level, else the access.log line; HAProxy's httplog line, with its
-//! termination state in words; the proxy's stderr when it failed to start).
+//! termination state in words; the proxy's stderr when it failed to start; the record of the
+//! layer in front that answered, when the proxy never saw the request).
 
 use leptos::prelude::*;
 
@@ -28,6 +29,11 @@ pub fn telling(w: &World, ex: &Exchange) -> Option<Telling> {
     let (log, text) = embed_api::telling_line(w, ex);
     let proxy = w.scenario.proxy.flavor;
     let title = match (log, proxy) {
+        // A layer in front answered (the proxy never saw the request): its log, as the Logs tab names it.
+        ("layer", _) => crate::sim::layer::answering_line(w, ex)
+            .and_then(|(hop, _)| crate::sim::layer::log_title(w, hop.layer))
+            .map(|t| format!("{t} (documented, not verified)"))
+            .unwrap_or_default(),
         ("error.log", Flavor::Varnish) => "varnishlog (the backend transaction)".to_string(),
         ("access.log", Flavor::Varnish) => "varnishncsa".to_string(),
         ("stderr", Flavor::Varnish) => "varnishd's VCL compiler (journalctl -u varnish)".to_string(),

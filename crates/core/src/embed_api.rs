@@ -317,11 +317,19 @@ pub fn log_line(ex: &Exchange, flavor: Flavor) -> (&'static str, Option<String>)
     }
 }
 
-/// `log_line`, and when the request left no line because the proxy is not
-/// running (it failed to start: the client could not even connect), the
-/// proxy's own last line on stderr, which journald keeps (`"stderr"`).
+/// `log_line`; when the proxy wrote none because a layer in front answered,
+/// that layer's record (`"layer"`); when the request left no line because the
+/// proxy is not running (it failed to start: the client could not even
+/// connect), the proxy's own last line on stderr, which journald keeps (`"stderr"`).
 pub fn telling_line(w: &crate::sim::world::World, ex: &Exchange) -> (&'static str, Option<String>) {
     let (log, line) = log_line(ex, w.scenario.proxy.flavor);
+    // The request never reached the proxy: a layer in front answered with its own page, and its
+    // record is the line that goes with the status (`"layer"`; `layer::answering_line`).
+    if line.is_none() {
+        if let Some((_, record)) = crate::sim::layer::answering_line(w, ex) {
+            return ("layer", Some(record));
+        }
+    }
     if line.is_none() && ex.client_result == Some(ClientResult::ConnectFailed) && !w.proxy_running {
         // The first line of the last block of failure lines: HAProxy follows its cause
         // (`could not resolve address`) with a summary (`Failed to initialize server(s)`).

@@ -148,3 +148,25 @@ fn the_layer_boxes_say_the_stale_record_and_the_empty_target_group() {
         assert_eq!((m.layers[0].detail.as_str(), m.layers[0].state.as_str()), (detail, state), "{name}");
     }
 }
+
+/// The stage's line (`embed_api::telling_line`) goes with the status: when a layer in front answered
+/// with its own page and the proxy never saw the request, it is that layer's record; when the
+/// proxy did log the request, it is still the proxy's line.
+#[test]
+fn the_stage_line_is_the_answering_layers_record_when_the_proxy_saw_nothing() {
+    let cases = [
+        ("chain_origin_unreachable", "layer", "\"EdgeResponseStatus\":523"),
+        ("chain_origin_refused", "layer", "\"EdgeResponseStatus\":521"),
+        ("chain_no_targets", "layer", " 503 - "),
+        ("chain_app_down", "error.log", "connect() failed (111: Connection refused)"),
+    ];
+    for (name, log, needle) in cases {
+        let text = std::fs::read_to_string(path("../../scenarios", name, "json")).unwrap();
+        let sim = run(Scenario::from_json(&text).unwrap()).unwrap();
+        let ex = sim.exchanges().iter().rfind(|e| e.is_finished()).unwrap_or_else(|| panic!("{name}: a finished request"));
+        let (got_log, line) = gateway_core::embed_api::telling_line(sim.world(), ex);
+        let line = line.unwrap_or_else(|| panic!("{name}: no line"));
+        assert_eq!(got_log, log, "{name}: {line}");
+        assert!(line.contains(needle), "{name}: {line}");
+    }
+}

@@ -733,17 +733,36 @@ fn make_record(w: &mut World, id: ReqId, k: usize, seen: Seen, status: Option<u1
         Layer::Alb(a) => LayerRecord::Alb(a.record(&ctx, &mut w.layer_rng)),
     };
     if w.keep_details {
-        let line = match &record {
-            // Cloudflare's status for a client that left is not in the pages read: no line.
-            LayerRecord::Cloudflare(_) if seen == Seen::ClientClosed => None,
-            LayerRecord::Cloudflare(r) => Some(r.line(&w.clock)),
-            LayerRecord::Alb(r) => alb::line(r, &w.clock),
-        };
-        if let (Some(line), Some(log)) = (line, w.layer_logs.get_mut(k)) {
+        if let (Some(line), Some(log)) = (record_line(&record, seen, &w.clock), w.layer_logs.get_mut(k)) {
             log.push(line);
         }
     }
     record
+}
+
+/// A layer's record as its log writes it (None: Cloudflare's status for a client that left is not
+/// in the pages read, so it keeps no line).
+pub fn record_line(record: &LayerRecord, seen: Seen, clock: &super::time::Clock) -> Option<String> {
+    match record {
+        LayerRecord::Cloudflare(_) if seen == Seen::ClientClosed => None,
+        LayerRecord::Cloudflare(r) => Some(r.line(clock)),
+        LayerRecord::Alb(r) => alb::line(r, clock),
+    }
+}
+
+/// The layer that answered request `ex` with its own page (the first to answer: the innermost
+/// that did), and its record as its log writes it. When the proxy wrote no line (the request never
+/// reached it: 521, 522, 523, 525, 526, an ALB without targets), this is the stage's line.
+pub fn answering_line<'a>(w: &World, ex: &'a super::world::Exchange) -> Option<(&'a LayerHop, String)> {
+    let hop = ex.layers.iter().find(|h| h.own_page)?;
+    Some((hop, record_line(&hop.record, hop.seen, &w.clock)?))
+}
+
+/// The title of layer `k`'s log (`layer 1 Cloudflare: Logpush http_requests (JSON)`), as the Logs
+/// tab and the stage name it.
+pub fn log_title(w: &World, k: usize) -> Option<String> {
+    let l = w.scenario.layers.get(k)?;
+    Some(format!("layer {} {}: {}", k + 1, l.model().name(), format_name(l.kind())))
 }
 
 /// The proxy's listening address as a layer names its target.
@@ -786,7 +805,7 @@ pub fn log_sections(w: &World) -> Vec<(String, &super::log::LogBuffer)> {
         .iter()
         .zip(&w.layer_logs)
         .enumerate()
-        .map(|(i, (l, log))| (format!("layer {} {}: {}", i + 1, l.model().name(), format_name(l.kind())), log))
+        .map(|(i, (_, log))| (log_title(w, i).unwrap_or_default(), log))
         .collect()
 }
 
