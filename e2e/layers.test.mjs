@@ -87,6 +87,9 @@ test("Cloudflare's 523 (its DNS record on a stale address): its page and record,
     assert.equal(await count(s.page, sel.errorLine), 0);
     assert.match(await s.page.locator('[data-testid=fix-detail]').textContent(), /203\.0\.113\.80 to the proxy host's current public address/);
     assert.equal(await s.page.locator('[data-testid=apply-fix]').textContent(), 'Apply the fix: Point the DNS record back at the proxy');
+    // The status and the record that wrote it, side by side on the stage (nginx wrote nothing).
+    assert.match(await s.page.locator('[data-testid=stage-log-title]').textContent(), /^layer 1 Cloudflare: Logpush http_requests \(JSON\)/);
+    assert.match(await s.page.locator('[data-testid=stage-log-line]').textContent(), /"EdgeResponseStatus":523/);
     await s.page.waitForTimeout(6000);
     const path = await screenshot(s.page, 'chain-origin_unreachable-1280x800');
     assert.ok(statSync(path).size > 1000, `${path} looks empty`);
@@ -96,6 +99,8 @@ test("Cloudflare's 523 (its DNS record on a stale address): its page and record,
     assert.equal(await s.page.locator('[data-testid=layer1-origin-record]').inputValue(), 'stale');
     await s.page.click('[data-testid=apply-fix]');
     assert.equal(await s.page.locator('[data-testid=layer1-origin-record]').inputValue(), 'proxy');
+    // The stage says what the fix changed (the layer's fix: the scenario has no fault).
+    assert.match(await s.page.locator('[data-testid=fixed-note]').textContent(), /^Fixed: Point the DNS record back at the proxy\./);
     await sendRequest(s.page);
     await waitForText(s.page, sel.status, '200');
     assertNoErrors(s);

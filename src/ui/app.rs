@@ -338,7 +338,9 @@ pub fn App() -> impl IntoView {
     // (the Fix card, which had it, disappears with the fault).
     let fixed = RwSignal::new(None::<String>);
     let apply_fix = move || {
-        let title = scenario.with_untracked(|s| s.faults.first().map(|f| f.fix(s.proxy.flavor).title));
+        // The fault's fix, or, for a scenario whose break is a layer's setting (a stale DNS record,
+        // no registered targets), the layer's: what the Fix box offered.
+        let title = scenario.with_untracked(crate::sim::fault::Fault::fix_for).map(|f| f.title);
         if pg.fix().is_ok() {
             fixed.set(title.map(str::to_string));
             focus_send();
