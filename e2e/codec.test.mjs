@@ -6,7 +6,7 @@
 // default scenario, a clear message and "Try again". Screenshots: target/screenshots/codec-*.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, openApp, appUrl, assertNoErrors, screenshot, sendRequest, waitForText, sel, TIMEOUT } from './lib.mjs';
+import { launch, newPage, openApp, appUrl, assertNoErrors, screenshot, sendRequest, waitForText, sel, TIMEOUT, holdChunk, refuseChunk } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -18,10 +18,7 @@ test('the plain page never downloads the codec chunk: the Lessons tab lists the 
   const s = await newPage(browser);
   const { page } = s;
   try {
-    let asked = 0;
-    let release;
-    const held = new Promise((r) => { release = r; });
-    await page.route(CODEC, async (route) => { asked += 1; await held; await route.continue(); });
+    const { release, asked } = await holdChunk(page, CODEC);
     await openApp(page);
     const send = page.locator('[data-testid=send-request]');
     await send.waitFor({ state: 'visible', timeout: TIMEOUT.mount });
@@ -37,13 +34,13 @@ test('the plain page never downloads the codec chunk: the Lessons tab lists the 
     assert.equal(options[0], '1. The app is not running');
     assert.match(await page.locator('.lessons .lesson-summary').textContent(), /The most common 502/);
     await page.waitForTimeout(1_500);
-    assert.equal(asked, 0, 'the plain page did not ask for the codec chunk');
+    assert.equal(asked(), 0, 'the plain page did not ask for the codec chunk');
     // Start: the lessons are read now, and the button says so while they load.
     const start = page.locator('[data-testid=lesson-start]');
     await start.click();
     await page.waitForFunction(() => document.querySelector('[data-testid=lesson-start]')?.textContent.trim() === 'Loading the lesson…');
     assert.ok(await start.isDisabled(), 'Start waits for the lessons');
-    assert.ok(asked >= 1, 'Start asked for the codec chunk');
+    assert.ok(asked() >= 1, 'Start asked for the codec chunk');
     await screenshot(page, 'codec-lesson-loading');
     release();
     await page.locator('[data-testid=lesson][data-lesson=app-not-running]').waitFor({ state: 'visible', timeout: TIMEOUT.result });
@@ -58,9 +55,7 @@ test('a link with a scenario: "Opening the link\'s scenario…" and Send disable
   const s = await newPage(browser);
   const { page } = s;
   try {
-    let release;
-    const held = new Promise((r) => { release = r; });
-    await page.route(CODEC, async (route) => { await held; await route.continue(); });
+    const { release } = await holdChunk(page, CODEC);
     await page.goto(`${await appUrl()}?fault=slow_app`, { waitUntil: 'load' });
     const opening = page.locator('[data-testid=opening]');
     await opening.waitFor({ state: 'attached', timeout: TIMEOUT.mount });
@@ -95,12 +90,11 @@ test('a codec chunk that fails to download: the default scenario, a clear messag
   const s = await newPage(browser);
   const { page } = s;
   try {
-    let refused = 0;
-    await page.route(CODEC, (route) => { refused += 1; return route.abort('connectionreset'); });
+    const refused = await refuseChunk(page, CODEC);
     await page.goto(`${await appUrl()}?fault=slow_app`, { waitUntil: 'load' });
     const failed = page.locator('[data-testid=opening-failed]');
     await failed.waitFor({ state: 'visible', timeout: TIMEOUT.result });
-    assert.ok(refused >= 1, 'the chunk was requested');
+    assert.ok(refused() >= 1, 'the chunk was requested');
     assert.match(await failed.innerText(), /Could not open the link's scenario: its part of the simulator did not download, so the page shows the default scenario\. Check the connection and try again\./);
     assert.equal(await failed.getAttribute('role'), 'alert');
     await screenshot(page, 'codec-failed');

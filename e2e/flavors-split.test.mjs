@@ -5,7 +5,7 @@
 // Screenshots: target/screenshots/flavors-*.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, appUrl, assertNoErrors, screenshot, sendRequest, waitForText, sel, TIMEOUT } from './lib.mjs';
+import { launch, newPage, appUrl, assertNoErrors, screenshot, sendRequest, waitForText, sel, TIMEOUT, holdChunk, refuseChunk } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -20,16 +20,13 @@ test('?flavor=haproxy: "Loading HAProxy\'s model…" and Send disabled until the
   const s = await newPage(browser);
   const { page } = s;
   try {
-    let asked = 0;
-    let release;
-    const held = new Promise((r) => { release = r; });
-    await page.route(FLAVORS, async (route) => { asked += 1; await held; await route.continue(); });
+    const { release, asked } = await holdChunk(page, FLAVORS);
     await page.goto(`${await appUrl()}${LINK}`, { waitUntil: 'load' });
     const loading = page.locator('[data-testid=flavor-loading]');
     await loading.waitFor({ state: 'attached', timeout: TIMEOUT.mount });
     assert.equal((await loading.innerText()).trim(), "Loading HAProxy's model…");
     assert.equal(await loading.getAttribute('role'), 'status');
-    assert.ok(asked >= 1, 'the flavors chunk was requested');
+    assert.ok(asked() >= 1, 'the flavors chunk was requested');
     assert.ok(await page.locator('[data-testid=send-request]').first().isDisabled(), 'Send waits for the model');
     assert.equal(await page.locator(sel.app).count(), 0, 'the stage is not ready yet');
     await screenshot(page, 'flavors-loading');
@@ -50,13 +47,12 @@ test('the plain page (nginx) is interactive and answers without the flavors chun
   const s = await newPage(browser);
   const { page } = s;
   try {
-    let asked = 0;
-    await page.route(FLAVORS, (route) => { asked += 1; return route.abort('connectionreset'); });
+    const asked = await refuseChunk(page, FLAVORS);
     await page.goto(`${await appUrl()}?fault=app_down`, { waitUntil: 'load' });
     await page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.result });
     await sendRequest(page);
     await waitForText(page, sel.status, '502');
-    assert.equal(asked, 0, 'nginx needs no flavors chunk');
+    assert.equal(asked(), 0, 'nginx needs no flavors chunk');
     assert.equal(await page.locator('[data-testid=flavor-failed]').count(), 0);
   } finally {
     await s.close();
@@ -67,12 +63,11 @@ test('a flavors chunk that fails to download: a clear message, and "Try again" o
   const s = await newPage(browser);
   const { page } = s;
   try {
-    let refused = 0;
-    await page.route(FLAVORS, (route) => { refused += 1; return route.abort('connectionreset'); });
+    const refused = await refuseChunk(page, FLAVORS);
     await page.goto(`${await appUrl()}${LINK}`, { waitUntil: 'load' });
     const failed = page.locator('[data-testid=flavor-failed]');
     await failed.waitFor({ state: 'visible', timeout: TIMEOUT.result });
-    assert.ok(refused >= 1, 'the chunk was requested');
+    assert.ok(refused() >= 1, 'the chunk was requested');
     assert.match(await failed.innerText(), /Could not load HAProxy's model: its part of the simulator did not download, so the page stays on the scenario it had\. Check the connection and try again\./);
     assert.equal(await failed.getAttribute('role'), 'alert');
     await screenshot(page, 'flavors-failed');
@@ -96,9 +91,7 @@ test('an embed of an HAProxy scenario waits for the flavors chunk ("Loading HAPr
   const s = await newPage(browser, { viewport: { width: 600, height: 400 } });
   const { page } = s;
   try {
-    let release;
-    const held = new Promise((r) => { release = r; });
-    await page.route(FLAVORS, async (route) => { await held; await route.continue(); });
+    const { release } = await holdChunk(page, FLAVORS);
     await page.goto(`${await appUrl()}?embed=1&fault=app_down&flavor=haproxy`, { waitUntil: 'load' });
     const loading = page.locator('[data-testid=flavor-loading]');
     await loading.waitFor({ state: 'attached', timeout: TIMEOUT.mount });
@@ -119,9 +112,7 @@ test('back to an HAProxy address (popstate) waits for the flavors chunk, then op
   const s = await newPage(browser);
   const { page } = s;
   try {
-    let release;
-    const held = new Promise((r) => { release = r; });
-    await page.route(FLAVORS, async (route) => { await held; await route.continue(); });
+    const { release } = await holdChunk(page, FLAVORS);
     await page.goto(await appUrl(), { waitUntil: 'load' });
     await page.locator(sel.app).waitFor({ state: 'visible', timeout: TIMEOUT.result });
     await page.evaluate((link) => {

@@ -225,6 +225,25 @@ export async function lastText(page, selector) {
   return all[all.length - 1];
 }
 
+/**
+ * Holds back every request for a wasm chunk matching `pattern` (issue 20: its loading state must be
+ * seen) until `release()`. `asked()`: how many requests were made for it.
+ */
+export async function holdChunk(page, pattern) {
+  let asked = 0;
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route(pattern, async (route) => { asked += 1; await held; await route.continue(); });
+  return { release, asked: () => asked };
+}
+
+/** Refuses every request for a wasm chunk matching `pattern` (a failed download); returns how many were made. */
+export async function refuseChunk(page, pattern) {
+  let refused = 0;
+  await page.route(pattern, (route) => { refused += 1; return route.abort('connectionreset'); });
+  return () => refused;
+}
+
 export async function screenshot(page, name) {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const path = `${SCREENSHOT_DIR}${name}.png`;

@@ -4,7 +4,7 @@
 // target/screenshots/split-loading.png, split-failed.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newPage, openApp, assertNoErrors, screenshot, TIMEOUT } from './lib.mjs';
+import { launch, newPage, openApp, assertNoErrors, screenshot, TIMEOUT, holdChunk, refuseChunk } from './lib.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -19,9 +19,7 @@ test('a tab fetches its chunk when first opened, says "Loading …" meanwhile, t
     const fetched = [];
     page.on('request', (r) => { if (r.url().endsWith('.wasm')) fetched.push(chunkName(r.url())); });
     // Hold the quiz's chunk until the loading state has been seen.
-    let release;
-    const held = new Promise((r) => { release = r; });
-    await page.route('**/split_quiz-*.wasm', async (route) => { await held; await route.continue(); });
+    const { release } = await holdChunk(page, '**/split_quiz-*.wasm');
     await openApp(page);
     await page.locator('[data-testid=send-request]').waitFor({ state: 'visible' });
     assert.equal(fetched.filter((f) => f.startsWith('split_quiz')).length, 0, `the quiz's chunk is not fetched before its tab opens (fetched: ${fetched.join(', ')})`);
@@ -47,13 +45,12 @@ test('a chunk that fails to download: a clear message with "Try again", which th
   const s = await newPage(browser);
   const { page } = s;
   try {
-    let refused = 0;
-    await page.route('**/split_terminal-*.wasm', (route) => { refused += 1; return route.abort('connectionreset'); });
+    const refused = await refuseChunk(page, '**/split_terminal-*.wasm');
     await openApp(page);
     await page.click('[data-testid=tab-terminal]');
     const failed = page.locator('[data-testid=panel-terminal] [data-testid=panel-failed]');
     await failed.waitFor({ state: 'visible', timeout: TIMEOUT.result });
-    assert.ok(refused >= 1, 'the chunk was requested');
+    assert.ok(refused() >= 1, 'the chunk was requested');
     assert.match(await failed.innerText(), /Could not load the terminal: its part of the simulator did not download\. Check the connection and try again\./);
     assert.equal(await failed.getAttribute('role'), 'alert');
     await screenshot(page, 'split-failed');
